@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: Apache-2.0
+// `mmfree bench`: prompt processing (pp512) and generation (tg128) like llama-bench, plus the
+// streaming-read bandwidth of the weights' memory measured in the same run, as one JSON object.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <sys/resource.h>
+
+#include "args.h"
+#include "mmfree/model.h"
+#include "mmfree/session.h"
+
+namespace mmfree::cli {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    const size_t n = v.size();
+    return n == 0 ? 0 : (n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]));
+}
+
+size_t peak_rss_bytes() {
+    rusage ru{};
+    getrusage(RUSAGE_SELF, &ru);
+    return size_t(ru.ru_maxrss) * 1024;
+}
+
+} // namespace
+
+int cmd_bench(const Args& a) {
+    a.allow_only({"-m", "--model", "--synthetic", "--backend", "--device", "--threads", "--profile", "--power", "--pp", "--tg", "--reps"});
+    const int pp = a.get_int("--pp", 512), tg = a.get_int("--tg", 128), reps = a.get_int("--reps", 3);
+    if (pp < 1 || tg < 2 || reps < 1) throw Error(ErrorCode::InvalidArgument, "--pp ≥ 1, --tg ≥ 2 and --reps ≥ 1");
+
+    const auto t_load = Clock::now();
+    std::shared_ptr<const Model> model;
+    std::string name;
+    if (a.has("--synthetic")) {
+        name = a.get("--synthetic");
+        model = make_synthetic_model(release_config(name));
+        name = "synthetic-" + name;
+    } else {
+        const std::string path = a.has("-m") ? a.get("-m") : a.get("--model");
+        if (path.empty()) throw Error(ErrorCode::InvalidArgument, "bench needs -m MODEL or --synthetic 370M|1.3B|2.7B");
+        model = load_model(path);
+        name = path;
+    }
+    const double load_s = seconds_since(t_load);
+
+    std::string note;
+    auto exec = create_executor(model, backend_from(a), &note);
+    if (!note.empty()) std::fprintf(stderr, "mmfree: %s\n", note.c_str());
+    Session session(std::move(exec));
+    Executor& ex = session.executor();
+    const int V = model->config.vocab_size;
+    std::mt19937 rng(42);
+    std::vector<int32_t> prompt(static_cast<size_t>(pp));
+    for (auto& t : prompt) t = int32_t(rng() % uint32_t(V));
+
+    // Warm-up: first-touch page faults, pipeline creation, clocks ramping up.
+    session.reset();
+    session.prefill(std::vector<int32_t>(prompt.begin(), prompt.begin() + std::min(pp, 16)));
+    ex.forward_argmax(prompt[0]);
+
+    std::vector<double> pp_rates, tg_rates;
+    StageTimes stage_sum;
+    int stage_count = 0;
+    for (int r = 0; r < reps; ++r) {
+        session.reset();
+        auto t0 = Clock::now();
+        session.prefill(prompt);
+        pp_rates.push_back(pp / seconds_since(t0));
+
+        session.reset();
+        int32_t tok = prompt[0];
+        t0 = Clock::now();
+        for (int i = 0; i < tg; ++i) {
+            tok = ex.forward_argmax(tok);
+            if (a.has("--profile")) {
+                const StageTimes s = ex.last_stage_times();
+                stage_sum.norm_quant_us += s.norm_quant_us; stage_sum.bitlinear_us += s.bitlinear_us;
+                stage_sum.mlgru_us += s.mlgru_us; stage_sum.lm_head_us += s.lm_head_us;
+                stage_sum.valid = s.valid;
+                ++stage_count;
+            }
+        }
+        tg_rates.push_back(tg / seconds_since(t0));
+    }
+    const double bandwidth = ex.measure_read_bandwidth_gb_s();
+    const double tg_med = median(tg_rates);
+    const size_t wbpt = model->weight_bytes_per_token();
+    const double decode_gb_s = double(wbpt) * tg_med / 1e9;
+
+    nlohmann::json j;
+    j["backend"] = ex.backend_name();
+    j["device"] = ex.device_name();
+    j["model"] = name;
+    j["parameters"] = model->parameter_count();
+    j["load_s"] = load_s;
+    j["reps"] = reps;
+    j["pp" + std::to_string(pp) + "_tok_s"] = median(pp_rates);
+    j["tg" + std::to_string(tg) + "_tok_s"] = tg_med;
+    j["pp_tok_s_all"] = pp_rates;
+    j["tg_tok_s_all"] = tg_rates;
+    j["weight_bytes_per_token"] = wbpt;
+    j["decode_gb_s"] = decode_gb_s;
+    j["bandwidth_gb_s"] = bandwidth;
+    j["decode_pct_of_bandwidth"] = bandwidth > 0 ? 100.0 * decode_gb_s / bandwidth : 0.0;
+    j["peak_rss_bytes"] = peak_rss_bytes();
+    j["device_memory_bytes"] = ex.device_memory_bytes();
+    if (a.has("--profile")) {
+        if (stage_count && stage_sum.valid) {
+            j["stages_us_per_token"] = {{"norm_quant", stage_sum.norm_quant_us / stage_count},
+                                        {"bitlinear", stage_sum.bitlinear_us / stage_count},
+                                        {"mlgru", stage_sum.mlgru_us / stage_count},
+                                        {"lm_head", stage_sum.lm_head_us / stage_count}};
+        } else {
+            j["stages_us_per_token"] = "not measured by this backend";
+        }
+    }
+    for (const auto& [k, v] : ex.extra_metrics()) j[k] = v;
+    std::printf("%s\n", j.dump(2).c_str());
+    return 0;
+}
+
+} // namespace mmfree::cli

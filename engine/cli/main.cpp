@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+
+#include "args.h"
+
+namespace {
+
+const char* kUsage = R"(mmfree — run MatMul-free language models (HGRNBit)
+
+usage: mmfree <command> [options]
+
+commands:
+  run       -m MODEL -p TEXT [-n N] [--temp T] [--top-k K] [--top-p P] [--min-p P]
+            [--repeat-penalty R] [--seed S] [--stop STR]... [--backend B]   stream a continuation
+  logits    -m MODEL --ids 1,2,3 [--decode N] [--backend B] -o FILE         logits as safetensors
+  bench     (-m MODEL | --synthetic 370M|1.3B|2.7B) [--backend B] [--profile]  speed, JSON
+  info      -m MODEL | --devices                                            model or device facts
+  tokenize  (-m MODEL | --tokenizer FILE) TEXT                              token ids
+
+MODEL is a Hugging Face folder (config.json, model.safetensors, tokenizer.model).
+backends: auto (default), cpu, cpu-reference, vulkan, cuda, fpga-sim
+)";
+
+} // namespace
+
+int main(int argc, char** argv) {
+    using namespace mmfree;
+    if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
+        std::fputs(kUsage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (!std::strcmp(argv[1], "--version")) {
+        std::printf("mmfree %s\n", MMFREE_VERSION);
+        return 0;
+    }
+    const std::string cmd = argv[1];
+    try {
+        const std::set<std::string> flags = {"--devices", "--profile", "--power", "--no-bos", "--json", "-v"};
+        cli::Args args(argc, argv, 2, flags);
+        if (cmd == "run") return cli::cmd_run(args);
+        if (cmd == "logits") return cli::cmd_logits(args);
+        if (cmd == "bench") return cli::cmd_bench(args);
+        if (cmd == "info") return cli::cmd_info(args);
+        if (cmd == "tokenize") return cli::cmd_tokenize(args);
+        std::fprintf(stderr, "mmfree: unknown command \"%s\"\n\n%s", cmd.c_str(), kUsage);
+        return 2;
+    } catch (const Error& e) {
+        std::fflush(stdout);
+        std::fprintf(stderr, "\nmmfree %s: error: %s\n", cmd.c_str(), e.what());
+        return e.code() == ErrorCode::InvalidArgument ? 2 : 1;
+    } catch (const std::exception& e) {
+        std::fflush(stdout);
+        std::fprintf(stderr, "\nmmfree %s: unexpected error: %s\n", cmd.c_str(), e.what());
+        return 1;
+    }
+}

@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "cpu/cpu_executor.h"
+
+#include <chrono>
+#include <cstring>
+
+#include "cpu/kernels.h"
+#include "mmfree/error.h"
+
+namespace mmfree::cpu {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double us_since(Clock::time_point t0) { return std::chrono::duration<double, std::micro>(Clock::now() - t0).count(); }
+
+constexpr int kPrefillChunk = 64;  // tokens processed together: weights stream once per chunk
+constexpr int kRowBlock = 16;      // weight rows per inner loop: their codes stay in L1 across tokens
+
+} // namespace
+
+CpuExecutor::CpuExecutor(std::shared_ptr<const Model> model, bool reference, int threads)
+    : model_(std::move(model)), reference_(reference) {
+    if (threads <= 0) threads = int(std::thread::hardware_concurrency());
+    pool_ = std::make_unique<ThreadPool>(reference_ ? 1 : std::max(1, threads));
+    reset_state();
+}
+
+std::string CpuExecutor::device_name() const {
+    std::string s = "CPU, " + std::to_string(pool_->size()) + " thread" + (pool_->size() > 1 ? "s" : "");
+    if (!reference_) s += cpu_has_avx2() ? ", AVX2" : ", scalar";
+    return s;
+}
+
+void CpuExecutor::reset_state() {
+    state_.assign(size_t(model_->config.num_layers) * model_->config.state_dim(), 0.f);
+}
+
+void CpuExecutor::load_state(const std::vector<float>& state) {
+    if (state.size() != state_.size())
+        throw Error(ErrorCode::InvalidArgument, "state has " + std::to_string(state.size()) + " values; this model needs " +
+                                                    std::to_string(state_.size()));
+    state_ = state;
+}
+
+void CpuExecutor::bitlinear(const TernaryMatrix& w, const float* x, int rows, float* y) {
+    const int K = w.cols, N = w.rows, Kp = w.row_stride * 4;
+    auto t0 = Clock::now();
+    q_.resize(size_t(rows) * Kp);
+    qp_.resize(size_t(rows) * Kp);
+    qscale_.resize(rows);
+    qsum_.resize(rows);
+    std::vector<float> normed(K);
+    for (int t = 0; t < rows; ++t) {
+        rms_norm(x + size_t(t) * K, w.norm.data(), K, 1e-6f, normed.data());  // BitLinear's own norm: eps 1e-6
+        int8_t* q = &q_[size_t(t) * Kp];
+        qscale_[t] = quantize_row(normed.data(), K, Kp, q);
+        if (!reference_) {
+            permute_for_simd(q, Kp, &qp_[size_t(t) * Kp]);
+            qsum_[t] = sum_q(q, Kp);
+        }
+    }
+    auto t1 = Clock::now();
+    stages_.norm_quant_us += std::chrono::duration<double, std::micro>(t1 - t0).count();
+
+    acc_.resize(size_t(rows) * N);
+    pool_->run([&](int part, int parts) {
+        auto [r0, r1] = split_range(N, part, parts, kRowBlock);
+        for (int rb = r0; rb < r1; rb += kRowBlock) {
+            const int re = std::min(r1, rb + kRowBlock);
+            for (int t = 0; t < rows; ++t) {
+                int32_t* acc = &acc_[size_t(t) * N];
+                if (reference_) ternary_matvec_ref(w, &q_[size_t(t) * Kp], acc, rb, re);
+                else ternary_matvec_fast(w, &qp_[size_t(t) * Kp], qsum_[t], acc, rb, re);
+                float* out = y + size_t(t) * N;
+                const float f = w.scale / qscale_[t];
+                for (int r = rb; r < re; ++r) out[r] = float(acc[r]) * f;
+            }
+        }
+    });
+    stages_.bitlinear_us += us_since(t1);
+}
+
+void CpuExecutor::forward(const int32_t* tokens, size_t count, float* logits, bool all_positions) {
+    const auto& c = model_->config;
+    stages_ = {};
+    const size_t hidden_total = count;
+    if (hidden_capture_) hidden_capture_->assign(size_t(c.num_layers + 1) * count * c.hidden_size, 0.f);
+    for (size_t pos = 0; pos < count; pos += kPrefillChunk) {
+        const int n = int(std::min<size_t>(kPrefillChunk, count - pos));
+        const bool last_chunk = pos + n == count;
+        float* out = all_positions ? logits + pos * c.vocab_size : (last_chunk ? logits : nullptr);
+        forward_chunk(tokens + pos, n, out, all_positions, pos, hidden_total);
+    }
+    hidden_capture_ = nullptr;
+    stages_.valid = true;
+}
+
+// One chunk of tokens through every layer: MODEL_SPEC.md "One token", row by row, with the
+// recurrence scanned sequentially over the chunk.
+void CpuExecutor::forward_chunk(const int32_t* tokens, int T, float* logits, bool all_positions, size_t hidden_offset,
+                                size_t hidden_total) {
+    const auto& c = model_->config;
+    const int H = c.hidden_size, D = c.state_dim(), I = c.intermediate_size, L = c.num_layers;
+    const float eps = c.rms_norm_eps;
+    auto grow = [](std::vector<float>& v, size_t n) { if (v.size() < n) v.resize(n); };
+    grow(x_, size_t(T) * H); grow(u_, size_t(T) * H); grow(ai_, size_t(T) * D); grow(af_, size_t(T) * D);
+    grow(ag_, size_t(T) * D); grow(z_, size_t(T) * D); grow(a_, size_t(T) * H); grow(v_, size_t(T) * H);
+    grow(y_, size_t(T) * 2 * I); grow(m_, size_t(T) * I); grow(d_, size_t(T) * H);
+
+    auto capture = [&](int index, const float* rows) {
+        if (!hidden_capture_) return;
+        for (int t = 0; t < T; ++t)
+            std::memcpy(&(*hidden_capture_)[((size_t(index) * hidden_total) + hidden_offset + t) * H], rows + size_t(t) * H,
+                        sizeof(float) * H);
+    };
+
+    for (int t = 0; t < T; ++t)
+        std::memcpy(&x_[size_t(t) * H], &model_->embeddings[size_t(tokens[t]) * H], sizeof(float) * H);
+    capture(0, x_.data());
+
+    for (int l = 0; l < L; ++l) {
+        const LayerWeights& lw = model_->layers[l];
+        auto t0 = Clock::now();
+        for (int t = 0; t < T; ++t) rms_norm(&x_[size_t(t) * H], lw.attn_norm.data(), H, eps, &u_[size_t(t) * H]);
+        stages_.norm_quant_us += us_since(t0);
+
+        bitlinear(lw.i_proj, u_.data(), T, ai_.data());
+        bitlinear(lw.f_proj, u_.data(), T, af_.data());
+        bitlinear(lw.g_proj, u_.data(), T, ag_.data());
+
+        t0 = Clock::now();
+        float* h = &state_[size_t(l) * D];
+        const float* lb = (c.use_lower_bound && l > 0) ? &model_->lower_bound[size_t(l) * H] : nullptr;
+        for (int t = 0; t < T; ++t) {
+            const float* pi = &ai_[size_t(t) * D];
+            const float* pf = &af_[size_t(t) * D];
+            float* z = &z_[size_t(t) * D];
+            for (int k = 0; k < D; ++k) {
+                float f = sigmoid(pf[k]);
+                if (lb) f = lb[k] + (1.0f - lb[k]) * f;
+                const float i = silu(pi[k]) * (1.0f - f);
+                h[k] = f * h[k] + i;
+            }
+            // z = RMSNorm(ag; g_norm) · silu(h): the recurrence output gates the normalized g projection.
+            rms_norm(&ag_[size_t(t) * D], lw.g_norm.data(), D, eps, z);
+            for (int k = 0; k < D; ++k) z[k] *= silu(h[k]);
+        }
+        stages_.mlgru_us += us_since(t0);
+
+        bitlinear(lw.o_proj, z_.data(), T, a_.data());
+
+        t0 = Clock::now();
+        for (size_t k = 0; k < size_t(T) * H; ++k) x_[k] += a_[k];   // s = r + a, kept in x_
+        for (int t = 0; t < T; ++t) rms_norm(&x_[size_t(t) * H], lw.mlp_norm.data(), H, eps, &v_[size_t(t) * H]);
+        stages_.mlgru_us += us_since(t0);
+
+        bitlinear(lw.gate_proj, v_.data(), T, y_.data());
+        t0 = Clock::now();
+        for (int t = 0; t < T; ++t) {
+            const float* gate = &y_[size_t(t) * 2 * I];
+            const float* up = gate + I;
+            float* m = &m_[size_t(t) * I];
+            for (int k = 0; k < I; ++k) m[k] = silu(gate[k]) * up[k];
+        }
+        stages_.mlgru_us += us_since(t0);
+        bitlinear(lw.down_proj, m_.data(), T, d_.data());
+        for (size_t k = 0; k < size_t(T) * H; ++k) x_[k] += d_[k];
+        if (l + 1 < L) capture(l + 1, x_.data());
+    }
+
+    // Final norm (in place: x_ is not needed afterwards) and lm_head for the rows that need logits.
+    auto t0 = Clock::now();
+    for (int t = 0; t < T; ++t) rms_norm(&x_[size_t(t) * H], model_->final_norm.data(), H, eps, &x_[size_t(t) * H]);
+    capture(L, x_.data());
+    stages_.lm_head_us += us_since(t0);
+    if (!logits) return;
+    const StageTimes before = stages_;
+    if (all_positions) bitlinear(model_->lm_head, x_.data(), T, logits);
+    else bitlinear(model_->lm_head, &x_[size_t(T - 1) * H], 1, logits);
+    // Book lm_head's norm, quantization and matvec under lm_head, as the dashboard shows it.
+    stages_.lm_head_us += (stages_.norm_quant_us - before.norm_quant_us) + (stages_.bitlinear_us - before.bitlinear_us);
+    stages_.norm_quant_us = before.norm_quant_us;
+    stages_.bitlinear_us = before.bitlinear_us;
+}
+
+} // namespace mmfree::cpu

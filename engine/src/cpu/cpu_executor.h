@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+#include <memory>
+#include <vector>
+
+#include "cpu/thread_pool.h"
+#include "mmfree/backend.h"
+
+namespace mmfree::cpu {
+
+// The whole forward pass on the CPU. In reference mode it uses the scalar kernels on one thread:
+// the readable specification every other backend is tested against. The fast mode runs the same
+// code with SIMD kernels, all cores, and prefill batched over tokens.
+class CpuExecutor : public Executor {
+public:
+    CpuExecutor(std::shared_ptr<const Model> model, bool reference, int threads = 0);
+
+    std::string backend_name() const override { return reference_ ? "cpu-reference" : "cpu"; }
+    std::string device_name() const override;
+    const Model& model() const override { return *model_; }
+
+    void forward(const int32_t* tokens, size_t count, float* logits, bool all_positions) override;
+    void reset_state() override;
+    std::vector<float> save_state() const override { return state_; }
+    void load_state(const std::vector<float>& state) override;
+    StageTimes last_stage_times() const override { return stages_; }
+
+    // For golden tests: during the next forward (one call, whole prompt), record the hidden
+    // states [L+1, count, H] as the reference exports them.
+    void capture_hidden_states(std::vector<float>* out) { hidden_capture_ = out; }
+
+private:
+    // Y[t] = BitLinear(W, X[t]) for t < rows; X rows have W.cols floats, Y rows W.rows floats.
+    void bitlinear(const TernaryMatrix& w, const float* x, int rows, float* y);
+    void forward_chunk(const int32_t* tokens, int count, float* logits, bool all_positions, size_t hidden_offset, size_t hidden_total);
+
+    std::shared_ptr<const Model> model_;
+    bool reference_;
+    std::unique_ptr<ThreadPool> pool_;
+    std::vector<float> state_;            // [L, D]
+    StageTimes stages_;
+    std::vector<float>* hidden_capture_ = nullptr;
+
+    // Scratch, grown on demand.
+    std::vector<int8_t> q_, qp_;
+    std::vector<int32_t> qsum_, acc_;
+    std::vector<float> qscale_;
+    std::vector<float> x_, u_, ai_, af_, ag_, z_, a_, v_, y_, m_, d_;
+};
+
+} // namespace mmfree::cpu

@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: Apache-2.0
+// BitLinear building blocks on the CPU. The scalar functions are the readable specification
+// (MODEL_SPEC.md); other backends test their integer accumulators against ternary_matvec_ref.
+#pragma once
+#include <cstdint>
+
+#include "mmfree/model.h"
+
+namespace mmfree::cpu {
+
+// out = x / sqrt(mean(x²) + eps) ⊙ gamma
+void rms_norm(const float* x, const float* gamma, int n, float eps, float* out);
+
+// Per-row int8 quantization: s = 127 / max(max|y|, 1e-5); q = clamp(round_half_away(y·s), −128, 127).
+// Writes q[0..n) and zero padding q[n..padded_n); returns s.
+float quantize_row(const float* y, int n, int padded_n, int8_t* q);
+
+// acc[r] = Σ_k q[k] · T[r,k] for rows [row_begin, row_end) — the exact int32 accumulators.
+void ternary_matvec_ref(const TernaryMatrix& w, const int8_t* q, int32_t* acc, int row_begin, int row_end);
+
+// Fast path: q must be permuted by permute_for_simd (padded_n = row_stride·4 values).
+// Computes the same accumulators as ternary_matvec_ref, bit for bit.
+void permute_for_simd(const int8_t* q, int padded_n, int8_t* qp);
+int32_t sum_q(const int8_t* q, int padded_n);
+void ternary_matvec_fast(const TernaryMatrix& w, const int8_t* qp, int32_t qsum, int32_t* acc, int row_begin, int row_end);
+bool cpu_has_avx2();
+
+inline float silu(float z) { return z / (1.0f + __builtin_expf(-z)); }
+inline float sigmoid(float z) { return 1.0f / (1.0f + __builtin_expf(-z)); }
+
+} // namespace mmfree::cpu

@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "mmfree/tokenizer.h"
+
+#include <sentencepiece_processor.h>
+
+#include "mmfree/error.h"
+#include "mmfree/model.h"
+
+namespace mmfree {
+
+struct Tokenizer::Impl {
+    sentencepiece::SentencePieceProcessor sp;
+};
+
+Tokenizer::Tokenizer() : impl_(std::make_unique<Impl>()) {}
+Tokenizer::~Tokenizer() = default;
+
+std::unique_ptr<Tokenizer> Tokenizer::load(const std::filesystem::path& path) {
+    std::unique_ptr<Tokenizer> t(new Tokenizer());
+    if (!std::filesystem::exists(path)) throw Error(ErrorCode::TokenizerMissing, "tokenizer file " + path.string() + " does not exist");
+    const auto status = t->impl_->sp.Load(path.string());
+    if (!status.ok())
+        throw Error(ErrorCode::CorruptFile, "cannot load tokenizer " + path.string() + ": " + status.ToString());
+    return t;
+}
+
+std::unique_ptr<Tokenizer> Tokenizer::for_model(const Model& model) {
+    if (model.tokenizer_path.empty())
+        throw Error(ErrorCode::TokenizerMissing,
+                    "the model at " + model.source.string() +
+                        " has no tokenizer.model, so it cannot read or write text; put the model's tokenizer.model beside "
+                        "config.json (id-level commands such as `logits` and `bench` work without it)");
+    auto t = load(model.tokenizer_path);
+    if (t->vocab_size() > model.config.vocab_size)
+        throw Error(ErrorCode::UnsupportedModel, "tokenizer " + model.tokenizer_path.string() + " has " + std::to_string(t->vocab_size()) +
+                                                     " pieces but the model's vocab_size is " + std::to_string(model.config.vocab_size) +
+                                                     ": they do not belong together");
+    return t;
+}
+
+std::vector<int32_t> Tokenizer::encode(std::string_view text, bool add_bos) const {
+    std::vector<int> ids;
+    impl_->sp.Encode(std::string(text), &ids);
+    std::vector<int32_t> out;
+    out.reserve(ids.size() + 1);
+    if (add_bos && bos_id() >= 0) out.push_back(bos_id());
+    out.insert(out.end(), ids.begin(), ids.end());
+    return out;
+}
+
+std::string Tokenizer::decode(const std::vector<int32_t>& ids) const {
+    std::string text;
+    impl_->sp.Decode(std::vector<int>(ids.begin(), ids.end()), &text);
+    return text;
+}
+
+int Tokenizer::vocab_size() const { return impl_->sp.GetPieceSize(); }
+int Tokenizer::bos_id() const { return impl_->sp.bos_id(); }
+int Tokenizer::eos_id() const { return impl_->sp.eos_id(); }
+
+bool Tokenizer::is_control(int32_t id) const {
+    return id < 0 || id >= vocab_size() || impl_->sp.IsControl(id);
+}
+
+std::string Tokenizer::token_bytes(int32_t id) const {
+    if (is_control(id)) return {};
+    if (impl_->sp.IsUnknown(id)) return " \xE2\x81\x87 ";  // " ⁇ ", as SentencePiece renders <unk>
+    const std::string piece = impl_->sp.IdToPiece(id);
+    if (impl_->sp.IsByte(id)) return std::string(1, char(std::stoi(piece.substr(3, 2), nullptr, 16)));  // "<0xAB>"
+    std::string out;
+    for (size_t i = 0; i < piece.size(); ++i) {
+        if (piece.compare(i, 3, "\xE2\x96\x81") == 0) { out += ' '; i += 2; }  // ▁ marks a space
+        else out += piece[i];
+    }
+    return out;
+}
+
+namespace {
+// Length of the UTF-8 sequence a lead byte starts; 0 for a byte that cannot start one.
+int utf8_length(unsigned char c) {
+    if (c < 0x80) return 1;
+    if (c >= 0xC2 && c <= 0xDF) return 2;
+    if (c >= 0xE0 && c <= 0xEF) return 3;
+    if (c >= 0xF0 && c <= 0xF4) return 4;
+    return 0;
+}
+bool is_continuation(unsigned char c) { return (c & 0xC0) == 0x80; }
+const char kReplacement[] = "\xEF\xBF\xBD";
+} // namespace
+
+std::string StreamingDecoder::push(int32_t id) {
+    std::string bytes = tokenizer_.token_bytes(id);
+    if (bytes.empty()) return {};
+    if (at_start_ && strip_leading_space_ && bytes[0] == ' ') bytes.erase(0, 1);
+    at_start_ = false;
+    pending_ += bytes;
+    // Emit every complete character; hold back an unfinished one at the end.
+    std::string out;
+    size_t i = 0;
+    while (i < pending_.size()) {
+        const unsigned char c = pending_[i];
+        const int len = utf8_length(c);
+        if (len == 0) { out += kReplacement; ++i; continue; }
+        if (i + len > pending_.size()) {
+            bool prefix_ok = true;  // still a possible character: wait for more bytes
+            for (size_t k = i + 1; k < pending_.size(); ++k) prefix_ok = prefix_ok && is_continuation(pending_[k]);
+            if (prefix_ok) break;
+        }
+        bool ok = i + len <= pending_.size();
+        for (int k = 1; ok && k < len; ++k) ok = is_continuation(pending_[i + k]);
+        if (!ok) { out += kReplacement; ++i; continue; }
+        out.append(pending_, i, size_t(len));
+        i += size_t(len);
+    }
+    pending_.erase(0, i);
+    return out;
+}
+
+std::string StreamingDecoder::flush() {
+    std::string out;
+    for (size_t i = 0; i < pending_.size(); ++i) out += kReplacement;  // an unfinished character at the end
+    pending_.clear();
+    return out;
+}
+
+} // namespace mmfree

@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: Apache-2.0
+// Golden cases (tests/data/<case>, from the reference implementation) and the MODEL_SPEC.md
+// tolerance checks, shared by every backend's tests.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "mmfree/backend.h"
+#include "mmfree/model.h"
+
+namespace mmfree::testkit {
+
+struct GoldenCase {
+    std::string name;
+    std::string dir;
+    std::shared_ptr<const Model> model;
+    std::vector<int32_t> prompt;          // [T], BOS first
+    std::vector<float> prefill_logits;    // [T,V]
+    std::vector<float> hidden_states;     // [L+1,T,H]
+    std::vector<int32_t> greedy_tokens;   // [24]
+    std::vector<float> decode_logits;     // [23,V]
+    std::vector<float> full_logits;       // [T+24,V]
+    int V = 0, T = 0;
+};
+
+std::vector<std::string> golden_case_names();      // tiny-a, tiny-b, tiny-c-bf16
+GoldenCase load_golden(const std::string& name);   // from MMFREE_TEST_DATA
+
+double rel_l2(const std::vector<float>& a, const std::vector<float>& ref);
+double argmax_agreement(const std::vector<float>& a, const std::vector<float>& ref, int V);  // fraction of rows
+
+// The pass criterion of MODEL_SPEC.md: rel L2 ≤ 2e-2 and argmax agreement ≥ 95 %.
+// Returns an empty string on success, else a message for QVERIFY2.
+std::string check_tolerance(const std::vector<float>& got, const std::vector<float>& ref, int V, const std::string& what);
+
+// Runs the full golden protocol on a fresh executor state: prefill logits, greedy decoding of 24
+// tokens through the recurrent path (tokens and decode_logits), teacher-forced decode against
+// full_logits, and save/restore of the state. Empty string on success.
+std::string check_executor(Executor& executor, const GoldenCase& golden);
+
+} // namespace mmfree::testkit
