@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Sets up a fresh Debian 12 machine, builds everything and runs every test suite:
+# the full build (CTest, all labels) and the engine suites again under ASan + UBSan.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup-debian.sh
+JOBS=$(nproc)
+
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
+ninja -C build -j"$JOBS"
+(cd build && ctest --output-on-failure -j"$JOBS" --timeout 900)
+
+# Engine suites under the sanitizers (no app, no FPGA simulation, no GPU backends: those have
+# their own suites above, and lavapipe/CUDA runtimes are not sanitizer-clean themselves).
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMMFREE_SANITIZE=ON \
+  -DMMFREE_APP=OFF -DMMFREE_FPGA=OFF -DMMFREE_VULKAN=OFF -DMMFREE_CUDA=OFF
+ninja -C build-asan -j"$JOBS"
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j"$JOBS" -L engine --timeout 900)
