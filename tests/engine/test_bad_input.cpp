@@ -223,7 +223,7 @@ private slots:
     }
     void empty_prompt_and_bad_ids() {
         auto m = load_model(kGolden.toStdString());
-        Session s(create_executor(m, BackendOptions{"cpu"}));
+        Session s(create_executor(m, BackendOptions{.backend = "cpu"}));
         QVERIFY_THROWS_EXCEPTION(Error, s.prefill({}));
         try {
             s.prefill({1, m->config.vocab_size});
@@ -238,7 +238,7 @@ private slots:
     }
     void corrupt_state_blob() {
         auto m = load_model(kGolden.toStdString());
-        Session s(create_executor(m, BackendOptions{"cpu"}));
+        Session s(create_executor(m, BackendOptions{.backend = "cpu"}));
         auto blob = s.save_state();
         blob.resize(blob.size() - 3);
         QVERIFY_THROWS_EXCEPTION(Error, s.restore_state(blob));

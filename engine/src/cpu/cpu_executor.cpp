@@ -42,39 +42,61 @@ void CpuExecutor::load_state(const std::vector<float>& state) {
     state_ = state;
 }
 
-void CpuExecutor::bitlinear(const TernaryMatrix& w, const float* x, int rows, float* y) {
-    const int K = w.cols, N = w.rows, Kp = w.row_stride * 4;
+void CpuExecutor::bitlinear(std::initializer_list<Projection> group, const float* x, int rows) {
+    const Projection* proj = group.begin();
+    const int G = int(group.size());
+    const int K = proj[0].w->cols, Kp = proj[0].w->row_stride * 4;
     auto t0 = Clock::now();
-    q_.resize(size_t(rows) * Kp);
-    qp_.resize(size_t(rows) * Kp);
-    qscale_.resize(rows);
-    qsum_.resize(rows);
-    std::vector<float> normed(K);
-    for (int t = 0; t < rows; ++t) {
-        rms_norm(x + size_t(t) * K, w.norm.data(), K, 1e-6f, normed.data());  // BitLinear's own norm: eps 1e-6
-        int8_t* q = &q_[size_t(t) * Kp];
-        qscale_[t] = quantize_row(normed.data(), K, Kp, q);
-        if (!reference_) {
-            permute_for_simd(q, Kp, &qp_[size_t(t) * Kp]);
-            qsum_[t] = sum_q(q, Kp);
+    // Quantize each (projection, row) input: its own RMSNorm γ (eps 1e-6), per-row int8 scale.
+    const int jobs = G * rows;
+    q_.resize(size_t(jobs) * Kp);
+    qscale_.resize(jobs);
+    qsum_.resize(jobs);
+    normed_.resize(size_t(pool_->size()) * (K + Kp));
+    pool_->run([&](int part, int parts) {
+        float* normed = &normed_[size_t(part) * (K + Kp)];
+        int8_t* plain = reinterpret_cast<int8_t*>(normed + K);
+        auto [j0, j1] = split_range(jobs, part, parts);
+        for (int j = j0; j < j1; ++j) {
+            const TernaryMatrix& w = *proj[j / rows].w;
+            rms_norm(x + size_t(j % rows) * K, w.norm.data(), K, 1e-6f, normed);
+            int8_t* q = &q_[size_t(j) * Kp];
+            if (reference_) {
+                qscale_[j] = quantize_row(normed, K, Kp, q);
+            } else {
+                qscale_[j] = quantize_row(normed, K, Kp, plain);
+                permute_for_simd(plain, Kp, q);
+                qsum_[j] = sum_q(plain, Kp);
+            }
         }
-    }
+    });
     auto t1 = Clock::now();
     stages_.norm_quant_us += std::chrono::duration<double, std::micro>(t1 - t0).count();
 
-    acc_.resize(size_t(rows) * N);
+    // Output rows of the whole group, split evenly across threads in blocks of kRowBlock.
+    int total_rows = 0, max_rows = 0;
+    for (int g = 0; g < G; ++g) { total_rows += proj[g].w->rows; max_rows = std::max(max_rows, proj[g].w->rows); }
+    acc_.resize(size_t(pool_->size()) * max_rows);  // per thread, indexed by output row
     pool_->run([&](int part, int parts) {
-        auto [r0, r1] = split_range(N, part, parts, kRowBlock);
-        for (int rb = r0; rb < r1; rb += kRowBlock) {
-            const int re = std::min(r1, rb + kRowBlock);
-            for (int t = 0; t < rows; ++t) {
-                int32_t* acc = &acc_[size_t(t) * N];
-                if (reference_) ternary_matvec_ref(w, &q_[size_t(t) * Kp], acc, rb, re);
-                else ternary_matvec_fast(w, &qp_[size_t(t) * Kp], qsum_[t], acc, rb, re);
-                float* out = y + size_t(t) * N;
-                const float f = w.scale / qscale_[t];
-                for (int r = rb; r < re; ++r) out[r] = float(acc[r]) * f;
+        int32_t* acc = &acc_[size_t(part) * max_rows];
+        auto [r0, r1] = split_range(total_rows, part, parts, kRowBlock);
+        int base = 0;
+        for (int g = 0; g < G; ++g) {
+            const TernaryMatrix& w = *proj[g].w;
+            const int b = std::max(r0 - base, 0), e = std::min(r1 - base, w.rows);
+            for (int rb = b; rb < e; rb += kRowBlock) {
+                const int re = std::min(e, rb + kRowBlock);
+                for (int t = 0; t < rows; ++t) {
+                    const int j = g * rows + t;
+                    int32_t* a = acc;
+                    if (reference_) ternary_matvec_ref(w, &q_[size_t(j) * Kp], a, rb, re);
+                    else ternary_matvec_fast(w, &q_[size_t(j) * Kp], qsum_[j], a, rb, re);
+                    float* out = proj[g].y + size_t(t) * w.rows;
+                    const float f = w.scale / qscale_[j];
+                    for (int r = rb; r < re; ++r) out[r] = float(a[r]) * f;
+                }
             }
+            base += w.rows;
         }
     });
     stages_.bitlinear_us += us_since(t1);
@@ -124,46 +146,59 @@ void CpuExecutor::forward_chunk(const int32_t* tokens, int T, float* logits, boo
         for (int t = 0; t < T; ++t) rms_norm(&x_[size_t(t) * H], lw.attn_norm.data(), H, eps, &u_[size_t(t) * H]);
         stages_.norm_quant_us += us_since(t0);
 
-        bitlinear(lw.i_proj, u_.data(), T, ai_.data());
-        bitlinear(lw.f_proj, u_.data(), T, af_.data());
-        bitlinear(lw.g_proj, u_.data(), T, ag_.data());
+        bitlinear({{&lw.i_proj, ai_.data()}, {&lw.f_proj, af_.data()}, {&lw.g_proj, ag_.data()}}, u_.data(), T);
 
         t0 = Clock::now();
         float* h = &state_[size_t(l) * D];
         const float* lb = (c.use_lower_bound && l > 0) ? &model_->lower_bound[size_t(l) * H] : nullptr;
-        for (int t = 0; t < T; ++t) {
-            const float* pi = &ai_[size_t(t) * D];
-            const float* pf = &af_[size_t(t) * D];
-            float* z = &z_[size_t(t) * D];
-            for (int k = 0; k < D; ++k) {
-                float f = sigmoid(pf[k]);
-                if (lb) f = lb[k] + (1.0f - lb[k]) * f;
-                const float i = silu(pi[k]) * (1.0f - f);
-                h[k] = f * h[k] + i;
+        // The recurrence is sequential in t but independent per channel: split channels.
+        pool_->run([&](int part, int parts) {
+            auto [k0, k1] = split_range(D, part, parts, 16);
+            for (int t = 0; t < T; ++t) {
+                const float* pi = &ai_[size_t(t) * D];
+                const float* pf = &af_[size_t(t) * D];
+                float* o = &ai_[size_t(t) * D];  // h_t overwrites i: no longer needed
+                for (int k = k0; k < k1; ++k) {
+                    float f = sigmoid(pf[k]);
+                    if (lb) f = lb[k] + (1.0f - lb[k]) * f;
+                    const float i = silu(pi[k]) * (1.0f - f);
+                    h[k] = f * h[k] + i;
+                    o[k] = h[k];
+                }
             }
-            // z = RMSNorm(ag; g_norm) · silu(h): the recurrence output gates the normalized g projection.
-            rms_norm(&ag_[size_t(t) * D], lw.g_norm.data(), D, eps, z);
-            for (int k = 0; k < D; ++k) z[k] *= silu(h[k]);
-        }
+        });
+        // z = RMSNorm(ag; g_norm) · silu(h): the recurrence output gates the normalized g projection.
+        pool_->run([&](int part, int parts) {
+            auto [t0_, t1_] = split_range(T, part, parts);
+            for (int t = t0_; t < t1_; ++t) {
+                float* z = &z_[size_t(t) * D];
+                const float* o = &ai_[size_t(t) * D];
+                rms_norm(&ag_[size_t(t) * D], lw.g_norm.data(), D, eps, z);
+                for (int k = 0; k < D; ++k) z[k] *= silu(o[k]);
+            }
+        });
         stages_.mlgru_us += us_since(t0);
 
-        bitlinear(lw.o_proj, z_.data(), T, a_.data());
+        bitlinear({{&lw.o_proj, a_.data()}}, z_.data(), T);
 
         t0 = Clock::now();
         for (size_t k = 0; k < size_t(T) * H; ++k) x_[k] += a_[k];   // s = r + a, kept in x_
         for (int t = 0; t < T; ++t) rms_norm(&x_[size_t(t) * H], lw.mlp_norm.data(), H, eps, &v_[size_t(t) * H]);
         stages_.mlgru_us += us_since(t0);
 
-        bitlinear(lw.gate_proj, v_.data(), T, y_.data());
+        bitlinear({{&lw.gate_proj, y_.data()}}, v_.data(), T);
         t0 = Clock::now();
-        for (int t = 0; t < T; ++t) {
-            const float* gate = &y_[size_t(t) * 2 * I];
-            const float* up = gate + I;
-            float* m = &m_[size_t(t) * I];
-            for (int k = 0; k < I; ++k) m[k] = silu(gate[k]) * up[k];
-        }
+        pool_->run([&](int part, int parts) {
+            auto [k0, k1] = split_range(I, part, parts, 16);
+            for (int t = 0; t < T; ++t) {
+                const float* gate = &y_[size_t(t) * 2 * I];
+                const float* up = gate + I;
+                float* m = &m_[size_t(t) * I];
+                for (int k = k0; k < k1; ++k) m[k] = silu(gate[k]) * up[k];
+            }
+        });
         stages_.mlgru_us += us_since(t0);
-        bitlinear(lw.down_proj, m_.data(), T, d_.data());
+        bitlinear({{&lw.down_proj, d_.data()}}, m_.data(), T);
         for (size_t k = 0; k < size_t(T) * H; ++k) x_[k] += d_[k];
         if (l + 1 < L) capture(l + 1, x_.data());
     }
@@ -175,8 +210,8 @@ void CpuExecutor::forward_chunk(const int32_t* tokens, int T, float* logits, boo
     stages_.lm_head_us += us_since(t0);
     if (!logits) return;
     const StageTimes before = stages_;
-    if (all_positions) bitlinear(model_->lm_head, x_.data(), T, logits);
-    else bitlinear(model_->lm_head, &x_[size_t(T - 1) * H], 1, logits);
+    if (all_positions) bitlinear({{&model_->lm_head, logits}}, x_.data(), T);
+    else bitlinear({{&model_->lm_head, logits}}, &x_[size_t(T - 1) * H], 1);
     // Book lm_head's norm, quantization and matvec under lm_head, as the dashboard shows it.
     stages_.lm_head_us += (stages_.norm_quant_us - before.norm_quant_us) + (stages_.bitlinear_us - before.bitlinear_us);
     stages_.norm_quant_us = before.norm_quant_us;
