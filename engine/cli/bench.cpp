@@ -5,12 +5,14 @@
 #include <chrono>
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <mutex>
 #include <random>
 #include <sys/resource.h>
 
 #include "args.h"
 #include "mmfree/model.h"
 #include "mmfree/session.h"
+#include "mmfree/telemetry.h"
 
 namespace mmfree::cli {
 namespace {
@@ -67,6 +69,27 @@ int cmd_bench(const Args& a) {
     session.prefill(std::vector<int32_t>(prompt.begin(), prompt.begin() + std::min(pp, 16)));
     ex.forward_argmax(prompt[0]);
 
+    // --power: probes sampled on their own thread during the generation runs only.
+    std::unique_ptr<telemetry::PowerSampler> power;
+    std::vector<telemetry::UnavailableProbe> power_unavailable;
+    std::mutex board_mutex;
+    std::vector<std::pair<std::string, double>> board_snapshot;   // extra_metrics(), read between runs
+    auto refresh_board = [&] {
+        if (!power) return;
+        auto m = ex.extra_metrics();   // on this thread: the executor is not shared with the sampler
+        std::lock_guard lock(board_mutex);
+        board_snapshot = std::move(m);
+    };
+    if (a.has("--power")) {
+        board_snapshot = ex.extra_metrics();
+        telemetry::ProbeOptions po;
+        po.backend_name = ex.backend_name();
+        po.board_metrics = [&] { std::lock_guard lock(board_mutex); return board_snapshot; };
+        telemetry::Probes probes = telemetry::find_power_probes(po);
+        power_unavailable = std::move(probes.unavailable);
+        power = std::make_unique<telemetry::PowerSampler>(std::move(probes.available), 20);
+    }
+
     std::vector<double> pp_rates, tg_rates;
     StageTimes stage_sum;
     int stage_count = 0;
@@ -78,6 +101,8 @@ int cmd_bench(const Args& a) {
 
         session.reset();
         int32_t tok = prompt[0];
+        refresh_board();
+        if (power) power->resume();
         t0 = Clock::now();
         for (int i = 0; i < tg; ++i) {
             tok = ex.forward_argmax(tok);
@@ -90,6 +115,8 @@ int cmd_bench(const Args& a) {
             }
         }
         tg_rates.push_back(tg / seconds_since(t0));
+        refresh_board();
+        if (power) power->pause();
     }
     const double bandwidth = ex.measure_read_bandwidth_gb_s();
     const double tg_med = median(tg_rates);
@@ -122,6 +149,31 @@ int cmd_bench(const Args& a) {
         } else {
             j["stages_us_per_token"] = "not measured by this backend";
         }
+    }
+    if (power) {
+        // One entry per probe: figures over the generation runs (tg × reps tokens), or why not.
+        const double tokens = double(tg) * reps;
+        nlohmann::json list = nlohmann::json::array();
+        for (const auto& f : power->figures()) {
+            nlohmann::json p{{"probe", f.name}, {"device", f.device}, {"power_source", f.source}};
+            if (f.counted_s > 0 && f.samples >= 2) {
+                p["power_w"] = f.average_watts.value_or(0.0);
+                p["energy_j"] = f.energy_j;
+                const auto jpt = telemetry::joules_per_token(f.energy_j, tokens);
+                const auto tpj = telemetry::tokens_per_joule(f.energy_j, tokens);
+                p["j_per_token"] = jpt ? nlohmann::json(*jpt) : nlohmann::json("not available");
+                p["tokens_per_j"] = tpj ? nlohmann::json(*tpj) : nlohmann::json("not available");
+                p["seconds"] = f.counted_s;
+                p["samples"] = f.samples;
+            } else {
+                p["power_w"] = "not available";
+                p["reason"] = f.error.empty() ? "no readings during the run" : f.error;
+            }
+            list.push_back(p);
+        }
+        for (const auto& u : power_unavailable)
+            list.push_back({{"probe", u.name}, {"power_source", "not available"}, {"reason", u.reason}});
+        j["power"] = list;
     }
     for (const auto& [k, v] : ex.extra_metrics()) j[k] = v;
     std::printf("%s\n", j.dump(2).c_str());
