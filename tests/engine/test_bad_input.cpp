@@ -15,6 +15,12 @@
 #include "mmfree/tokenizer.h"
 
 using namespace mmfree;
+
+static BackendOptions cpu_backend() {
+    BackendOptions o;
+    o.backend = "cpu";
+    return o;
+}
 namespace fs = std::filesystem;
 
 namespace {
@@ -223,7 +229,7 @@ private slots:
     }
     void empty_prompt_and_bad_ids() {
         auto m = load_model(kGolden.toStdString());
-        Session s(create_executor(m, BackendOptions{.backend = "cpu"}));
+        Session s(create_executor(m, cpu_backend()));
         QVERIFY_THROWS_EXCEPTION(Error, s.prefill({}));
         try {
             s.prefill({1, m->config.vocab_size});
@@ -238,7 +244,7 @@ private slots:
     }
     void corrupt_state_blob() {
         auto m = load_model(kGolden.toStdString());
-        Session s(create_executor(m, BackendOptions{.backend = "cpu"}));
+        Session s(create_executor(m, cpu_backend()));
         auto blob = s.save_state();
         blob.resize(blob.size() - 3);
         QVERIFY_THROWS_EXCEPTION(Error, s.restore_state(blob));

@@ -13,6 +13,12 @@
 
 using namespace mmfree;
 
+static BackendOptions cpu_backend() {
+    BackendOptions o;
+    o.backend = "cpu";
+    return o;
+}
+
 namespace {
 
 std::shared_ptr<const Model> small_text_model() {
@@ -39,7 +45,7 @@ class TestRuntime : public QObject {
     std::shared_ptr<const Model> model_;
     std::unique_ptr<Tokenizer> tok_;
 
-    std::unique_ptr<Session> session() { return std::make_unique<Session>(create_executor(model_, BackendOptions{.backend = "cpu"})); }
+    std::unique_ptr<Session> session() { return std::make_unique<Session>(create_executor(model_, cpu_backend())); }
 
 private slots:
     void initTestCase() {
@@ -183,7 +189,7 @@ private slots:
         auto m = std::make_shared<Model>(*model_);
         const int g2 = plain.tokens[1], stride = m->lm_head.row_stride;
         std::copy_n(&m->lm_head.codes[size_t(g2) * stride], stride, &m->lm_head.codes[size_t(2) * stride]);
-        Session eos_session(create_executor(m, BackendOptions{.backend = "cpu"}));
+        Session eos_session(create_executor(m, cpu_backend()));
         GenerateOptions o = greedy(10);
         o.stop_at_eos = true;
         const auto r = generate(eos_session, *tok_, "Hello", o);
