@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+#include <QString>
+#include <QStringList>
+
+// Application-wide preferences (QSettings) and where things live on disk.
+namespace AppSettings {
+
+QString modelPath();                 // the model chosen by path last time (empty: none)
+void setModelPath(const QString& path);
+QString backend();                   // "auto", "cpu", "vulkan", "cuda", …
+void setBackend(const QString& backend);
+QString language();                  // "" follows the system locale; else "en", "zh_CN", "ja", "ru"
+void setLanguage(const QString& code);
+
+// The model to open on first run: $MMFREE_DEFAULT_MODEL, then an installed default model,
+// then one in the source tree's resources/models/ (the embedded demo model lands there).
+QString defaultModelPath();
+// The model the app should open: the one chosen last, else the default.
+QString startupModelPath();
+
+// Where conversations.sqlite lives: $MMFREE_DATA_DIR or the platform's app data folder.
+QString dataDirectory();
+QString databasePath();
+
+} // namespace AppSettings
+
+// Installs the translators for `code` ("" = system locale) on the application; returns the
+// language actually used ("en" when there is no translation for the request).
+QString installLanguage(const QString& code);
+// The UI languages offered in settings: code → the language's own name.
+QList<QPair<QString, QString>> availableLanguages();

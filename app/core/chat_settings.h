@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+#include <QJsonObject>
+#include <QList>
+#include <QString>
+#include <QStringList>
+
+// One stored message as the chat uses it (role: "system", "user" or "assistant").
+struct ChatMessage {
+    qint64 id = 0;
+    QString role;
+    QString content;
+    bool complete = true;
+};
+
+// Per-conversation settings. The released models are base models, so the default template
+// writes a plain transcript ("User: …\nAssistant:") and stops when the model starts the next turn.
+struct ChatSettings {
+    QString systemText;
+    QString systemFormat = QStringLiteral("{system}\n\n");
+    QString userFormat = QStringLiteral("User: {text}\n");
+    QString assistantFormat = QStringLiteral("Assistant: {text}\n");
+    QStringList stopStrings = {QStringLiteral("\nUser:"), QStringLiteral("\nAssistant:")};
+    double temperature = 0.8;
+    int topK = 40;
+    double topP = 0.95;
+    double minP = 0.05;
+    double repetitionPenalty = 1.1;
+    int maxTokens = 512;
+    qint64 seed = -1;          // -1: a new random seed for every reply
+    bool stopAtEos = true;     // not shown in the UI; tests turn it off to get long replies
+
+    QJsonObject toJson() const;
+    static ChatSettings fromJson(const QJsonObject& json);   // missing keys keep their defaults
+    bool operator==(const ChatSettings&) const = default;
+
+    // The transcript the model continues: system text, every turn, then the assistant prefix.
+    // `history` must end with the user message being answered.
+    QString buildPrompt(const QList<ChatMessage>& history) const;
+    // "Assistant:" — the assistant format up to {text}, without the trailing space, so the model
+    // writes the space itself (SentencePiece words start with it).
+    QString assistantPrefix() const;
+};
+
+// "\n" ↔ newline, "\t" ↔ tab and "\\" ↔ backslash, for editing formats in one-line fields.
+QString escapeControl(const QString& text);
+QString unescapeControl(const QString& text);
