@@ -11,6 +11,7 @@ Steps, all deterministic:
      uint16 token files for train.py.
 
 Usage:  python3 tools/train/prepare_data.py [--corpus PATH.tar.xz] [--out .traindata]
+        python3 tools/train/prepare_data.py --heldout-text-only --out DIR   # eval texts only
 Needs: spm_train (Debian package `sentencepiece`), python3 with numpy and sentencepiece
 (Debian packages python3-numpy, python3-sentencepiece).
 
@@ -79,10 +80,9 @@ def main():
                                                       "english-19c.tar.xz"))
     ap.add_argument("--out", default=os.path.join(REPO, ".traindata"))
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--heldout-text-only", action="store_true",
+                    help="only write heldout/NAME.txt (standard library only, seconds)")
     args = ap.parse_args()
-
-    import numpy as np
-    import sentencepiece as spm
 
     os.makedirs(os.path.join(args.out, "heldout"), exist_ok=True)
 
@@ -97,6 +97,15 @@ def main():
         sys.exit(f"held-out books not in the corpus: {missing}")
     train_names = sorted(b for b in books if b not in HELDOUT)
     print(f"{len(books)} books: {len(train_names)} for training, {len(HELDOUT)} held out")
+    for name in HELDOUT:
+        with open(os.path.join(args.out, "heldout", name.replace("/", "_")), "w",
+                  encoding="utf-8", newline="\n") as f:
+            f.write(books[name])
+    if args.heldout_text_only:
+        return
+
+    import numpy as np
+    import sentencepiece as spm
 
     # Tokenizer input: one paragraph per line, training books only, in sorted order.
     spm_input = os.path.join(args.out, "spm_input.txt")
@@ -148,8 +157,6 @@ def main():
     for name in HELDOUT:
         text = books[name]
         fname = name.replace("/", "_")
-        with open(os.path.join(args.out, "heldout", fname), "w", encoding="utf-8") as f:
-            f.write(text)
         ids = sp.encode(text)
         held_meta.append({"book": name, "file": "heldout/" + fname, "offset": off,
                           "tokens": len(ids), "bytes": len(text.encode("utf-8"))})
