@@ -1,0 +1,592 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "cuda/cuda_executor.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+
+#include <cuda_runtime.h>
+
+#include "cuda/kernels.h"
+#include "mmfree/error.h"
+#include "runtime/backends.h"
+
+namespace mmfree::cuda {
+namespace {
+
+void check(cudaError_t e, const char* what) {
+    if (e != cudaSuccess)
+        throw Error(ErrorCode::DeviceError, std::string("CUDA: ") + what + " failed: " + cudaGetErrorString(e));
+}
+#define MMFREE_CK(call) check((call), #call)
+
+int padded128(int k) { return (k + 127) / 128 * 128; }
+
+int env_int(const char* name, int fallback) {
+    const char* v = std::getenv(name);
+    return v && *v ? std::atoi(v) : fallback;
+}
+
+// Why CUDA cannot be used, in words a person can act on.
+std::string why_unavailable(cudaError_t e) {
+    switch (e) {
+    case cudaErrorInsufficientDriver:
+        return "no usable NVIDIA driver: libcuda.so.1 is missing or older than this build's CUDA runtime";
+    case cudaErrorNoDevice: return "no CUDA-capable GPU found";
+    default: return std::string("CUDA runtime error: ") + cudaGetErrorString(e);
+    }
+}
+
+// Can this build's kernels run on `dev`? (sm_80+ for int8 mma.sync; the fatbin's targets.)
+bool kernels_run_on(int dev, const cudaDeviceProp& p, std::string* why) {
+    if (p.major < 8) {
+        *why = "compute capability " + std::to_string(p.major) + "." + std::to_string(p.minor) + " is too old (needs 8.0+)";
+        return false;
+    }
+    if (!p.cooperativeLaunch) {
+        *why = "the device does not support cooperative launches";
+        return false;
+    }
+    int prev = 0;
+    cudaGetDevice(&prev);
+    cudaSetDevice(dev);
+    cudaFuncAttributes attr{};
+    const cudaError_t e = cudaFuncGetAttributes(&attr, decode_kernel_symbol());
+    cudaSetDevice(prev);
+    if (e != cudaSuccess) {
+        cudaGetLastError();
+        *why = "this build has no code for sm_" + std::to_string(p.major) + std::to_string(p.minor) +
+               " (rebuild with CMAKE_CUDA_ARCHITECTURES including it): " + cudaGetErrorString(e);
+        return false;
+    }
+    return true;
+}
+
+// Device memory owned by the executor; frees itself and counts what it holds.
+struct DeviceBuffer {
+    void* ptr = nullptr;
+    size_t bytes = 0;
+    DeviceBuffer() = default;
+    DeviceBuffer(const DeviceBuffer&) = delete;
+    DeviceBuffer& operator=(const DeviceBuffer&) = delete;
+    ~DeviceBuffer() { if (ptr) cudaFree(ptr); }
+    void allocate(size_t n, size_t* total) {
+        if (ptr) { cudaFree(ptr); *total -= bytes; ptr = nullptr; }
+        if (n == 0) n = 16;
+        check(cudaMalloc(&ptr, n), "cudaMalloc");
+        bytes = n;
+        *total += n;
+    }
+    template <class T> T* as() const { return static_cast<T*>(ptr); }
+};
+
+// Where each layer's fp32 vectors sit in the one vector buffer.
+struct LayerOffsets {
+    size_t norms[6], attn, gnorm, mlp, lb;
+};
+
+} // namespace
+
+struct CudaExecutor::Impl {
+    int device = 0;
+    cudaDeviceProp props{};
+    cudaStream_t stream = nullptr;
+    cudaEvent_t ev_start = nullptr, ev_stop = nullptr;
+
+    // Weights: packed codes of every BitLinear, then every fp32 vector (norms, lower bounds).
+    DeviceBuffer codes, vectors, layers_dev;
+    std::vector<DevLayer> layers;
+    DevMatrix lm_head;
+    const float* final_norm = nullptr;
+
+    // Decode state and scratch.
+    DeviceBuffer x_in, x, state, ag, sh, m, logits, counters, prof;
+    int* result_host = nullptr;   // pinned; device-mapped when the device can map host memory
+    int* result_dev = nullptr;
+    bool result_mapped = false;
+    float* emb_row = nullptr;     // pinned staging for one embedding row
+    DecodeArgs args;
+    int blocks = 0;
+    size_t smem = 0;
+
+    // Prefill scratch, allocated on first use.
+    bool prefill_ready = false;
+    DeviceBuffer px, pai, paf, pag, psh, py, pq, ps, pqs, plog;
+    size_t plog_rows = 0;
+    float* emb_stage = nullptr;   // pinned [kPrefillChunk, H]
+    int kp_max = 0;
+
+    ~Impl() {
+        if (emb_row) cudaFreeHost(emb_row);
+        if (emb_stage) cudaFreeHost(emb_stage);
+        if (result_host) cudaFreeHost(result_host);
+        if (ev_start) cudaEventDestroy(ev_start);
+        if (ev_stop) cudaEventDestroy(ev_stop);
+        if (stream) cudaStreamDestroy(stream);
+    }
+};
+
+CudaExecutor::CudaExecutor(std::shared_ptr<const Model> model, const BackendOptions& options)
+    : model_(std::move(model)), impl_(std::make_unique<Impl>()), profile_(options.profile) {
+    Impl& d = *impl_;
+    const ModelConfig& c = model_->config;
+    const int L = c.num_layers, H = c.hidden_size, D = c.state_dim(), I = c.intermediate_size, V = c.vocab_size;
+    if (D != H) throw Error(ErrorCode::UnsupportedModel, "the CUDA backend needs expand_ratio 1 (D = H)");
+
+    int count = 0;
+    if (cudaError_t e = cudaGetDeviceCount(&count); e != cudaSuccess) {
+        cudaGetLastError();
+        throw Error(ErrorCode::DeviceError, "CUDA is not available: " + why_unavailable(e));
+    }
+    if (count == 0) throw Error(ErrorCode::DeviceError, "CUDA is not available: no CUDA-capable GPU found");
+    // Device choice: an index, or a substring of the name; empty = device 0.
+    d.device = -1;
+    if (options.device.empty()) d.device = 0;
+    else if (std::all_of(options.device.begin(), options.device.end(), ::isdigit)) d.device = std::atoi(options.device.c_str());
+    else
+        for (int i = 0; i < count && d.device < 0; ++i) {
+            cudaDeviceProp p{};
+            if (cudaGetDeviceProperties(&p, i) == cudaSuccess && std::string(p.name).find(options.device) != std::string::npos) d.device = i;
+        }
+    if (d.device < 0 || d.device >= count)
+        throw Error(ErrorCode::InvalidArgument, "no CUDA device matches \"" + options.device + "\" (" + std::to_string(count) + " found)");
+    MMFREE_CK(cudaGetDeviceProperties(&d.props, d.device));
+    std::string why;
+    if (!kernels_run_on(d.device, d.props, &why)) throw Error(ErrorCode::DeviceError, "CUDA device " + std::string(d.props.name) + ": " + why);
+    MMFREE_CK(cudaSetDevice(d.device));
+    // Spin while waiting for a token: a blocking wait adds tens of microseconds per token.
+    cudaSetDeviceFlags(cudaDeviceScheduleSpin | cudaDeviceMapHost);
+    cudaGetLastError();  // the flags cannot change once the context exists; that is fine
+    device_name_ = std::string(d.props.name) + " (sm_" + std::to_string(d.props.major) + std::to_string(d.props.minor) + ", " +
+                   std::to_string(d.props.multiProcessorCount) + " SMs, " + std::to_string(d.props.totalGlobalMem >> 20) + " MiB)";
+    MMFREE_CK(cudaStreamCreateWithFlags(&d.stream, cudaStreamNonBlocking));
+    MMFREE_CK(cudaEventCreate(&d.ev_start));
+    MMFREE_CK(cudaEventCreate(&d.ev_stop));
+
+    // ---- weights: codes as they are (the kernels permute activations instead) ----
+    std::vector<const TernaryMatrix*> mats;
+    for (const auto& l : model_->layers)
+        for (const TernaryMatrix* t : {&l.i_proj, &l.f_proj, &l.g_proj, &l.o_proj, &l.gate_proj, &l.down_proj}) mats.push_back(t);
+    mats.push_back(&model_->lm_head);
+    auto align = [](size_t n, size_t a) { return (n + a - 1) / a * a; };
+    size_t code_bytes = 0;
+    std::vector<size_t> code_off;
+    for (auto* t : mats) {
+        code_off.push_back(code_bytes);
+        code_bytes += align(t->packed_bytes(), 256);
+    }
+    d.codes.allocate(code_bytes, &device_bytes_);
+    for (size_t i = 0; i < mats.size(); ++i)
+        MMFREE_CK(cudaMemcpy(d.codes.as<uint8_t>() + code_off[i], mats[i]->codes.data(), mats[i]->packed_bytes(), cudaMemcpyHostToDevice));
+
+    std::vector<float> vec;
+    auto put = [&](const std::vector<float>& v) {
+        const size_t off = vec.size();
+        vec.insert(vec.end(), v.begin(), v.end());
+        vec.resize(align(vec.size(), 64), 0.f);
+        return off;
+    };
+    std::vector<LayerOffsets> lo(static_cast<size_t>(L));
+    for (int l = 0; l < L; ++l) {
+        const LayerWeights& w = model_->layers[size_t(l)];
+        const TernaryMatrix* ts[6] = {&w.i_proj, &w.f_proj, &w.g_proj, &w.o_proj, &w.gate_proj, &w.down_proj};
+        for (int j = 0; j < 6; ++j) lo[size_t(l)].norms[j] = put(ts[j]->norm);
+        lo[size_t(l)].attn = put(w.attn_norm);
+        lo[size_t(l)].gnorm = put(w.g_norm);
+        lo[size_t(l)].mlp = put(w.mlp_norm);
+        lo[size_t(l)].lb = SIZE_MAX;
+        if (c.use_lower_bound && l > 0 && !model_->lower_bound.empty())
+            lo[size_t(l)].lb = put(std::vector<float>(model_->lower_bound.begin() + size_t(l) * H, model_->lower_bound.begin() + size_t(l + 1) * H));
+    }
+    const size_t lm_norm_off = put(model_->lm_head.norm), final_off = put(model_->final_norm);
+    d.vectors.allocate(vec.size() * sizeof(float), &device_bytes_);
+    MMFREE_CK(cudaMemcpy(d.vectors.ptr, vec.data(), vec.size() * sizeof(float), cudaMemcpyHostToDevice));
+    const float* vbase = d.vectors.as<float>();
+
+    auto dev_matrix = [&](size_t index, const TernaryMatrix& t, size_t norm_off) {
+        DevMatrix m;
+        m.codes = d.codes.as<uint8_t>() + code_off[index];
+        m.norm = vbase + norm_off;
+        m.rows = t.rows; m.cols = t.cols; m.stride = t.row_stride; m.scale = t.scale;
+        return m;
+    };
+    d.layers.resize(size_t(L));
+    for (int l = 0; l < L; ++l) {
+        const LayerWeights& w = model_->layers[size_t(l)];
+        const LayerOffsets& o = lo[size_t(l)];
+        DevLayer& dl = d.layers[size_t(l)];
+        const size_t base = size_t(l) * 6;
+        dl.i = dev_matrix(base + 0, w.i_proj, o.norms[0]);
+        dl.f = dev_matrix(base + 1, w.f_proj, o.norms[1]);
+        dl.g = dev_matrix(base + 2, w.g_proj, o.norms[2]);
+        dl.o = dev_matrix(base + 3, w.o_proj, o.norms[3]);
+        dl.gate = dev_matrix(base + 4, w.gate_proj, o.norms[4]);
+        dl.down = dev_matrix(base + 5, w.down_proj, o.norms[5]);
+        dl.attn_norm = vbase + o.attn;
+        dl.g_norm = vbase + o.gnorm;
+        dl.mlp_norm = vbase + o.mlp;
+        dl.lower_bound = o.lb == SIZE_MAX ? nullptr : vbase + o.lb;
+    }
+    d.lm_head = dev_matrix(mats.size() - 1, model_->lm_head, lm_norm_off);
+    d.final_norm = vbase + final_off;
+    d.layers_dev.allocate(sizeof(DevLayer) * size_t(L), &device_bytes_);
+    MMFREE_CK(cudaMemcpy(d.layers_dev.ptr, d.layers.data(), sizeof(DevLayer) * size_t(L), cudaMemcpyHostToDevice));
+
+    // ---- decode ----
+    d.x_in.allocate(sizeof(float) * size_t(H), &device_bytes_);
+    d.x.allocate(sizeof(float) * size_t(H), &device_bytes_);
+    d.state.allocate(sizeof(float) * size_t(L) * D, &device_bytes_);
+    d.ag.allocate(sizeof(float) * size_t(D), &device_bytes_);
+    d.sh.allocate(sizeof(float) * size_t(D), &device_bytes_);
+    d.m.allocate(sizeof(float) * size_t(I), &device_bytes_);
+    d.logits.allocate(sizeof(float) * size_t(V), &device_bytes_);
+    d.counters.allocate(sizeof(unsigned long long) * 4, &device_bytes_);
+    d.prof.allocate(sizeof(unsigned long long) * 4, &device_bytes_);
+    MMFREE_CK(cudaMemset(d.counters.ptr, 0, d.counters.bytes));
+    MMFREE_CK(cudaHostAlloc(reinterpret_cast<void**>(&d.emb_row), sizeof(float) * size_t(H), cudaHostAllocDefault));
+    d.result_mapped = d.props.canMapHostMemory != 0;
+    MMFREE_CK(cudaHostAlloc(reinterpret_cast<void**>(&d.result_host), sizeof(int) * 4, d.result_mapped ? cudaHostAllocMapped : 0));
+    if (d.result_mapped) {
+        if (cudaHostGetDevicePointer(reinterpret_cast<void**>(&d.result_dev), d.result_host, 0) != cudaSuccess) {
+            cudaGetLastError();
+            d.result_mapped = false;
+        }
+    }
+    if (!d.result_mapped) d.result_dev = reinterpret_cast<int*>(d.counters.as<unsigned long long>() + 3);
+
+    d.kp_max = padded128(std::max({H, D, I}));
+    DecodeArgs& a = d.args;
+    a.L = L; a.H = H; a.D = D; a.I = I; a.V = V;
+    a.k_max = std::max({H, D, I});
+    a.kp_max = d.kp_max;
+    a.layers = d.layers_dev.as<DevLayer>();
+    a.lm_head = d.lm_head;
+    a.final_norm = d.final_norm;
+    a.x_in = d.x_in.as<float>();
+    a.x = d.x.as<float>(); a.state = d.state.as<float>(); a.ag = d.ag.as<float>(); a.sh = d.sh.as<float>();
+    a.m = d.m.as<float>(); a.logits = d.logits.as<float>();
+    auto* ctr = d.counters.as<unsigned long long>();
+    a.argmax_key = ctr; a.barrier = ctr + 1; a.done = ctr + 2;
+    a.result = d.result_dev;
+    a.phase_begin = 0;
+    a.phase_end = decode_phase_count(L);
+    a.prefetch_distance = std::clamp(env_int("MMFREE_CUDA_PREFETCH", 2), 0, 8);
+
+    d.smem = decode_smem_bytes(a.k_max, a.kp_max);
+    int per_sm = 0;
+    MMFREE_CK(decode_max_blocks_per_sm(d.smem, &per_sm));
+    if (per_sm < 1) throw Error(ErrorCode::DeviceError, "the decode kernel does not fit on " + std::string(d.props.name));
+    // One block per SM: every extra block adds to every grid barrier. MMFREE_CUDA_BLOCKS tunes it.
+    d.blocks = std::clamp(env_int("MMFREE_CUDA_BLOCKS", d.props.multiProcessorCount), 1, d.props.multiProcessorCount * per_sm);
+
+    reset_state();
+}
+
+CudaExecutor::~CudaExecutor() = default;
+
+void CudaExecutor::reset_state() {
+    Impl& d = *impl_;
+    MMFREE_CK(cudaMemsetAsync(d.state.ptr, 0, d.state.bytes, d.stream));
+    MMFREE_CK(cudaStreamSynchronize(d.stream));
+}
+
+std::vector<float> CudaExecutor::save_state() const {
+    const Impl& d = *impl_;
+    std::vector<float> s(d.state.bytes / sizeof(float));
+    MMFREE_CK(cudaMemcpyAsync(s.data(), d.state.ptr, d.state.bytes, cudaMemcpyDeviceToHost, d.stream));
+    MMFREE_CK(cudaStreamSynchronize(d.stream));
+    return s;
+}
+
+void CudaExecutor::load_state(const std::vector<float>& s) {
+    Impl& d = *impl_;
+    if (s.size() * sizeof(float) != d.state.bytes)
+        throw Error(ErrorCode::InvalidArgument, "state has " + std::to_string(s.size()) + " values; this model needs " +
+                                                    std::to_string(d.state.bytes / sizeof(float)));
+    MMFREE_CK(cudaMemcpyAsync(d.state.ptr, s.data(), d.state.bytes, cudaMemcpyHostToDevice, d.stream));
+    MMFREE_CK(cudaStreamSynchronize(d.stream));
+}
+
+int32_t CudaExecutor::decode(int32_t token, float* logits) {
+    Impl& d = *impl_;
+    const ModelConfig& c = model_->config;
+    const int H = c.hidden_size, V = c.vocab_size;
+    std::memcpy(d.emb_row, &model_->embeddings[size_t(token) * H], sizeof(float) * size_t(H));
+    MMFREE_CK(cudaMemcpyAsync(d.x_in.ptr, d.emb_row, sizeof(float) * size_t(H), cudaMemcpyHostToDevice, d.stream));
+    DecodeArgs a = d.args;
+    if (profile_) {
+        MMFREE_CK(cudaMemsetAsync(d.prof.ptr, 0, d.prof.bytes, d.stream));
+        a.prof = d.prof.as<unsigned long long>();
+        MMFREE_CK(cudaEventRecord(d.ev_start, d.stream));
+    }
+    MMFREE_CK(launch_decode(a, d.blocks, d.smem, d.stream));
+    if (profile_) MMFREE_CK(cudaEventRecord(d.ev_stop, d.stream));
+    if (!d.result_mapped) MMFREE_CK(cudaMemcpyAsync(d.result_host, d.result_dev, sizeof(int), cudaMemcpyDeviceToHost, d.stream));
+    if (logits) MMFREE_CK(cudaMemcpyAsync(logits, d.logits.ptr, sizeof(float) * size_t(V), cudaMemcpyDeviceToHost, d.stream));
+    MMFREE_CK(cudaStreamSynchronize(d.stream));
+    const int32_t result = *static_cast<volatile int*>(d.result_host);
+    if (profile_) {
+        float ms = 0;
+        MMFREE_CK(cudaEventElapsedTime(&ms, d.ev_start, d.ev_stop));
+        unsigned long long p[4];
+        MMFREE_CK(cudaMemcpy(p, d.prof.ptr, sizeof p, cudaMemcpyDeviceToHost));
+        // The kernel's time from events, split by what block 0 saw: its quantization, its
+        // projections (+ fused MLGRU / SwiGLU / residual epilogues) and its barrier waits, which
+        // are other blocks still projecting; then lm_head.
+        const double total = double(p[0] + p[1] + p[2] + p[3]);
+        const double us = ms * 1000.0;
+        stages_ = {};
+        if (total > 0) {
+            stages_.norm_quant_us = us * double(p[0]) / total;
+            stages_.bitlinear_us = us * double(p[1] + p[2]) / total;
+            stages_.lm_head_us = us * double(p[3]) / total;
+        }
+        stages_.valid = true;
+    }
+    return result;
+}
+
+void CudaExecutor::prefill_chunk(const int32_t* tokens, int T, float* logits, bool all_positions) {
+    Impl& d = *impl_;
+    const ModelConfig& c = model_->config;
+    const int L = c.num_layers, H = c.hidden_size, D = c.state_dim(), I = c.intermediate_size, V = c.vocab_size;
+    const int Tm = kPrefillChunk, Tpad = (Tm + kGemmRowAlign - 1) / kGemmRowAlign * kGemmRowAlign;
+    if (!d.prefill_ready) {
+        d.px.allocate(sizeof(float) * size_t(Tm) * H, &device_bytes_);
+        d.pai.allocate(sizeof(float) * size_t(Tm) * D, &device_bytes_);
+        d.paf.allocate(sizeof(float) * size_t(Tm) * D, &device_bytes_);
+        d.pag.allocate(sizeof(float) * size_t(Tm) * D, &device_bytes_);
+        d.psh.allocate(sizeof(float) * size_t(Tm) * D, &device_bytes_);
+        d.py.allocate(sizeof(float) * size_t(Tm) * 2 * I, &device_bytes_);
+        d.pq.allocate(size_t(3) * Tpad * d.kp_max, &device_bytes_);
+        d.ps.allocate(sizeof(float) * 3 * size_t(Tpad), &device_bytes_);
+        d.pqs.allocate(sizeof(int) * 3 * size_t(Tpad), &device_bytes_);
+        MMFREE_CK(cudaMemset(d.pq.ptr, 0, d.pq.bytes));
+        MMFREE_CK(cudaHostAlloc(reinterpret_cast<void**>(&d.emb_stage), sizeof(float) * size_t(Tm) * H, cudaHostAllocDefault));
+        d.prefill_ready = true;
+    }
+    const int out_rows = logits ? (all_positions ? T : 1) : 0;
+    if (out_rows && size_t(out_rows) > d.plog_rows) {
+        d.plog.allocate(sizeof(float) * size_t(out_rows) * V, &device_bytes_);
+        d.plog_rows = size_t(out_rows);
+    }
+
+    // Profiling: events around each kernel, summed per stage after the chunk.
+    std::vector<std::pair<int, std::pair<cudaEvent_t, cudaEvent_t>>> timed;
+    auto run = [&](int stage, auto&& launch) {
+        cudaEvent_t e0 = nullptr, e1 = nullptr;
+        if (profile_) {
+            MMFREE_CK(cudaEventCreate(&e0));
+            MMFREE_CK(cudaEventCreate(&e1));
+            MMFREE_CK(cudaEventRecord(e0, d.stream));
+        }
+        MMFREE_CK(launch());
+        if (profile_) {
+            MMFREE_CK(cudaEventRecord(e1, d.stream));
+            timed.push_back({stage, {e0, e1}});
+        }
+    };
+    enum { kNorm = 0, kBit = 1, kGru = 2, kHead = 3 };
+
+    for (int t = 0; t < T; ++t)
+        std::memcpy(d.emb_stage + size_t(t) * H, &model_->embeddings[size_t(tokens[t]) * H], sizeof(float) * size_t(H));
+    MMFREE_CK(cudaMemcpyAsync(d.px.ptr, d.emb_stage, sizeof(float) * size_t(T) * H, cudaMemcpyHostToDevice, d.stream));
+
+    int8_t* q[3];
+    float* s[3];
+    int* qs[3];
+    for (int j = 0; j < 3; ++j) {
+        q[j] = d.pq.as<int8_t>() + size_t(j) * Tpad * d.kp_max;
+        s[j] = d.ps.as<float>() + size_t(j) * Tpad;
+        qs[j] = d.pqs.as<int>() + size_t(j) * Tpad;
+    }
+    auto nq_args = [&](int K, NqInput mode, const float* x, int x_stride, const float* g0, std::initializer_list<const float*> g1) {
+        NqArgs a;
+        a.K = K; a.Kp = padded128(K); a.mode = mode; a.x = x; a.x_stride = x_stride; a.g0 = g0;
+        a.nq = int(g1.size());
+        int j = 0;
+        for (const float* g : g1) { a.g1[j] = g; a.q[j] = q[j]; a.s[j] = s[j]; a.qsum[j] = qs[j]; ++j; }
+        a.q_stride = d.kp_max;
+        a.eps = c.rms_norm_eps;
+        return a;
+    };
+    auto problem = [&](const DevMatrix& w, int j, float* out, int out_stride, GemmOut mode) {
+        GemmProblem p;
+        p.codes = w.codes; p.N = w.rows; p.stride = w.stride; p.scale = w.scale;
+        p.q = q[j]; p.q_stride = d.kp_max; p.s = s[j]; p.qsum = qs[j];
+        p.out = out; p.out_stride = out_stride; p.mode = mode;
+        return p;
+    };
+    float* X = d.px.as<float>();
+    for (int l = 0; l < L; ++l) {
+        const DevLayer& ly = d.layers[size_t(l)];
+        const NqArgs a0 = nq_args(H, NqInput::Plain, X, H, ly.attn_norm, {ly.i.norm, ly.f.norm, ly.g.norm});
+        run(kNorm, [&] { return launch_nq(a0, T, d.stream); });
+        GemmBatch g0;
+        g0.count = 3; g0.M = T; g0.k_blocks = padded128(H) / 128;
+        g0.p[0] = problem(ly.i, 0, d.pai.as<float>(), D, GemmOut::Store);
+        g0.p[1] = problem(ly.f, 1, d.paf.as<float>(), D, GemmOut::Store);
+        g0.p[2] = problem(ly.g, 2, d.pag.as<float>(), D, GemmOut::Store);
+        run(kBit, [&] { return launch_gemm(g0, d.stream); });
+        ScanArgs sa;
+        sa.T = T; sa.D = D; sa.ai = d.pai.as<float>(); sa.af = d.paf.as<float>(); sa.lb = ly.lower_bound;
+        sa.h = d.state.as<float>() + size_t(l) * D; sa.sh = d.psh.as<float>();
+        run(kGru, [&] { return launch_scan(sa, d.stream); });
+
+        NqArgs a1 = nq_args(D, NqInput::Gated, d.pag.as<float>(), D, ly.g_norm, {ly.o.norm});
+        a1.e = d.psh.as<float>(); a1.e_stride = D;
+        run(kNorm, [&] { return launch_nq(a1, T, d.stream); });
+        GemmBatch g1;
+        g1.M = T; g1.k_blocks = padded128(D) / 128;
+        g1.p[0] = problem(ly.o, 0, X, H, GemmOut::Add);
+        run(kBit, [&] { return launch_gemm(g1, d.stream); });
+
+        const NqArgs a2 = nq_args(H, NqInput::Plain, X, H, ly.mlp_norm, {ly.gate.norm});
+        run(kNorm, [&] { return launch_nq(a2, T, d.stream); });
+        GemmBatch g2;
+        g2.M = T; g2.k_blocks = padded128(H) / 128;
+        g2.p[0] = problem(ly.gate, 0, d.py.as<float>(), 2 * I, GemmOut::Store);
+        run(kBit, [&] { return launch_gemm(g2, d.stream); });
+
+        const NqArgs a3 = nq_args(I, NqInput::SwiGLU, d.py.as<float>(), 2 * I, nullptr, {ly.down.norm});
+        run(kNorm, [&] { return launch_nq(a3, T, d.stream); });  // SwiGLU rides along
+        GemmBatch g3;
+        g3.M = T; g3.k_blocks = padded128(I) / 128;
+        g3.p[0] = problem(ly.down, 0, X, H, GemmOut::Add);
+        run(kBit, [&] { return launch_gemm(g3, d.stream); });
+    }
+    if (out_rows) {
+        NqArgs a4 = nq_args(H, NqInput::Plain, X, H, d.final_norm, {d.lm_head.norm});
+        a4.row0 = all_positions ? 0 : T - 1;
+        run(kHead, [&] { return launch_nq(a4, out_rows, d.stream); });
+        GemmBatch g4;
+        g4.M = out_rows; g4.k_blocks = padded128(H) / 128;
+        g4.p[0] = problem(d.lm_head, 0, d.plog.as<float>(), V, GemmOut::Store);
+        run(kHead, [&] { return launch_gemm(g4, d.stream); });
+        MMFREE_CK(cudaMemcpyAsync(logits, d.plog.ptr, sizeof(float) * size_t(out_rows) * V, cudaMemcpyDeviceToHost, d.stream));
+    }
+    MMFREE_CK(cudaStreamSynchronize(d.stream));
+    if (profile_) {
+        for (auto& [stage, ev] : timed) {
+            float ms = 0;
+            MMFREE_CK(cudaEventElapsedTime(&ms, ev.first, ev.second));
+            double* dst[4] = {&stages_.norm_quant_us, &stages_.bitlinear_us, &stages_.mlgru_us, &stages_.lm_head_us};
+            *dst[stage] += ms * 1000.0;
+            cudaEventDestroy(ev.first);
+            cudaEventDestroy(ev.second);
+        }
+        stages_.valid = true;
+    }
+}
+
+void CudaExecutor::forward(const int32_t* tokens, size_t count, float* logits, bool all_positions) {
+    stages_ = {};
+    if (count == 0) return;
+    const int V = model_->config.vocab_size;
+    if (count == 1) {
+        decode(tokens[0], logits);
+        return;
+    }
+    for (size_t pos = 0; pos < count; pos += kPrefillChunk) {
+        const int n = int(std::min<size_t>(kPrefillChunk, count - pos));
+        const bool last = pos + size_t(n) == count;
+        float* out = !logits ? nullptr : all_positions ? logits + pos * size_t(V) : (last ? logits : nullptr);
+        prefill_chunk(tokens + pos, n, out, all_positions);
+    }
+}
+
+int32_t CudaExecutor::forward_argmax(int32_t token) {
+    stages_ = {};
+    return decode(token, nullptr);
+}
+
+double CudaExecutor::measure_read_bandwidth_gb_s() {
+    Impl& d = *impl_;
+    size_t free_b = 0, total_b = 0;
+    MMFREE_CK(cudaMemGetInfo(&free_b, &total_b));
+    // Far larger than L2 (tens of MB), small enough to leave room for everything else.
+    const size_t bytes = std::min<size_t>(size_t(4) << 30, free_b / 4) & ~size_t(4095);
+    if (bytes < (size_t(64) << 20)) return 0;
+    void* buf = nullptr;
+    unsigned* sink = nullptr;
+    MMFREE_CK(cudaMalloc(&buf, bytes));
+    double best = 0;
+    try {
+        MMFREE_CK(cudaMalloc(reinterpret_cast<void**>(&sink), sizeof(unsigned)));
+        MMFREE_CK(cudaMemsetAsync(buf, 0x5a, bytes, d.stream));  // not zeros: see METHOD.md
+        const int blocks = d.props.multiProcessorCount * 4;
+        MMFREE_CK(launch_read_bandwidth(buf, bytes, sink, blocks, d.stream));
+        for (int i = 0; i < 5; ++i) {
+            MMFREE_CK(cudaEventRecord(d.ev_start, d.stream));
+            MMFREE_CK(launch_read_bandwidth(buf, bytes, sink, blocks, d.stream));
+            MMFREE_CK(cudaEventRecord(d.ev_stop, d.stream));
+            MMFREE_CK(cudaEventSynchronize(d.ev_stop));
+            float ms = 0;
+            MMFREE_CK(cudaEventElapsedTime(&ms, d.ev_start, d.ev_stop));
+            if (ms > 0) best = std::max(best, double(bytes) / (ms * 1e-3) / 1e9);
+        }
+    } catch (...) {
+        cudaFree(buf);
+        if (sink) cudaFree(sink);
+        throw;
+    }
+    cudaFree(buf);
+    cudaFree(sink);
+    return best;
+}
+
+std::vector<std::pair<std::string, double>> CudaExecutor::extra_metrics() const {
+    return {{"cuda_decode_blocks", double(impl_->blocks)},
+            {"cuda_decode_grid_barriers_per_token", double(4 * model_->config.num_layers)},
+            {"cuda_prefetch_distance_phases", double(impl_->args.prefetch_distance)}};
+}
+
+std::vector<DeviceInfo> list_cuda_devices() {
+    int count = 0;
+    if (cudaError_t e = cudaGetDeviceCount(&count); e != cudaSuccess) {
+        cudaGetLastError();
+        return {DeviceInfo{"cuda", 0, "CUDA", "", "", 0, "", false, why_unavailable(e)}};
+    }
+    if (count == 0) return {DeviceInfo{"cuda", 0, "CUDA", "", "", 0, "", false, "no CUDA-capable GPU found"}};
+    int drv = 0, rt = 0;
+    cudaDriverGetVersion(&drv);
+    cudaRuntimeGetVersion(&rt);
+    std::vector<DeviceInfo> out;
+    for (int i = 0; i < count; ++i) {
+        cudaDeviceProp p{};
+        DeviceInfo info;
+        info.backend = "cuda";
+        info.index = i;
+        if (cudaError_t e = cudaGetDeviceProperties(&p, i); e != cudaSuccess) {
+            info.name = "CUDA device " + std::to_string(i);
+            info.usable = false;
+            info.reason = cudaGetErrorString(e);
+            out.push_back(info);
+            continue;
+        }
+        info.name = p.name;
+        info.type = p.integrated ? "integrated-gpu" : "discrete-gpu";
+        info.driver = "CUDA driver " + std::to_string(drv / 1000) + "." + std::to_string(drv % 1000 / 10) + ", runtime " +
+                      std::to_string(rt / 1000) + "." + std::to_string(rt % 1000 / 10);
+        info.memory_bytes = p.totalGlobalMem;
+        info.features = "sm_" + std::to_string(p.major) + std::to_string(p.minor) + ", " + std::to_string(p.multiProcessorCount) +
+                        " SMs, " + std::to_string(p.l2CacheSize >> 20) + " MiB L2, dp4a + int8 tensor cores, persistent decode kernel";
+        std::string why;
+        info.usable = kernels_run_on(i, p, &why);
+        info.reason = why;
+        out.push_back(info);
+    }
+    return out;
+}
+
+} // namespace mmfree::cuda
+
+namespace mmfree::backends {
+
+std::unique_ptr<Executor> create_cuda(std::shared_ptr<const Model> model, const BackendOptions& options) {
+    return std::make_unique<cuda::CudaExecutor>(std::move(model), options);
+}
+
+std::vector<DeviceInfo> cuda_devices() { return cuda::list_cuda_devices(); }
+
+} // namespace mmfree::backends

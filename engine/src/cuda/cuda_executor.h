@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "mmfree/backend.h"
+
+namespace mmfree::cuda {
+
+// The forward pass on an NVIDIA GPU. Decode is one persistent cooperative kernel per token (all
+// layers, lm_head and the argmax, grid-wide barriers between the 4L+1 phases); prefill runs layer
+// by layer over up to kPrefillChunk tokens with int8 tensor-core GEMMs. Device memory holds the
+// packed ternary codes, the fp32 norm vectors, the state and activation scratch; the embedding
+// table stays in host memory and only the rows in use are copied over.
+class CudaExecutor final : public Executor {
+public:
+    CudaExecutor(std::shared_ptr<const Model> model, const BackendOptions& options);
+    ~CudaExecutor() override;
+
+    std::string backend_name() const override { return "cuda"; }
+    std::string device_name() const override { return device_name_; }
+    const Model& model() const override { return *model_; }
+
+    void forward(const int32_t* tokens, size_t count, float* logits, bool all_positions) override;
+    int32_t forward_argmax(int32_t token) override;
+    void reset_state() override;
+    std::vector<float> save_state() const override;
+    void load_state(const std::vector<float>& state) override;
+    StageTimes last_stage_times() const override { return stages_; }
+    size_t device_memory_bytes() const override { return device_bytes_; }
+    double measure_read_bandwidth_gb_s() override;
+    std::vector<std::pair<std::string, double>> extra_metrics() const override;
+
+    static constexpr int kPrefillChunk = 512;
+
+private:
+    struct Impl;
+    int32_t decode(int32_t token, float* logits);
+    void prefill_chunk(const int32_t* tokens, int count, float* logits, bool all_positions);
+
+    std::shared_ptr<const Model> model_;
+    std::unique_ptr<Impl> impl_;
+    std::string device_name_;
+    size_t device_bytes_ = 0;
+    StageTimes stages_;
+    bool profile_ = false;
+};
+
+// Devices for `mmfree info --devices`, with the reason when CUDA cannot be used.
+std::vector<DeviceInfo> list_cuda_devices();
+
+} // namespace mmfree::cuda

@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: Apache-2.0
+// The CUDA kernels' host-side interface. Plain structs of device pointers, shared by the host
+// code (cuda_executor.cu) and the kernels (kernels.cu); no CUDA types beyond cudaStream_t.
+//
+// Weights stay in the canonical packed layout of model.h (2-bit codes c = w + 1, 4 per byte,
+// rows padded to 128 weights). Both integer paths read the codes as they are and permute the
+// int8 ACTIVATIONS instead, so one copy of the weights serves decode and prefill:
+//  * decode (dp4a): (word >> 2s) & 0x03030303 holds the codes of weights 16w' + 4b + s (b = 0..3),
+//    so the activations are stored 4×4-transposed per 16 weights (plus a bank swizzle);
+//  * prefill (int8 mma.sync m16n8k32): the same shift-and-mask yields a B fragment whose four
+//    k-values are those weights; the A (activation) columns are permuted to match.
+// Codes are used unsigned (0..2): Σ c·q − Σ q = Σ (c − 1)·q, exact in int32.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include <cuda_runtime_api.h>
+
+namespace mmfree::cuda {
+
+struct DevMatrix {
+    const uint8_t* codes = nullptr;  // rows × stride bytes, device
+    const float* norm = nullptr;     // the BitLinear's RMSNorm γ [cols], device
+    int rows = 0, cols = 0, stride = 0;
+    float scale = 0.f;
+};
+
+struct DevLayer {
+    DevMatrix i, f, g, o, gate, down;
+    const float* attn_norm = nullptr;
+    const float* g_norm = nullptr;
+    const float* mlp_norm = nullptr;
+    const float* lower_bound = nullptr;  // lb[l] [D]; null for layer 0 or without lower bounds
+};
+
+// ---- decode: one persistent cooperative kernel per token --------------------------------------
+constexpr int kDecodeThreads = 512;
+
+struct DecodeArgs {
+    int L = 0, H = 0, D = 0, I = 0, V = 0;
+    int k_max = 0, kp_max = 0;            // max(H, D, I) and the same padded to 128
+    const DevLayer* layers = nullptr;     // [L], device
+    DevMatrix lm_head;
+    const float* final_norm = nullptr;
+    const float* x_in = nullptr;          // the token's embedding row [H]
+    float* x = nullptr;                   // residual stream [H]
+    float* state = nullptr;               // h [L, D]
+    float* ag = nullptr;                  // g projection [D]
+    float* sh = nullptr;                  // silu(h) [D]
+    float* m = nullptr;                   // silu(gate)·up [I]
+    float* logits = nullptr;              // [V]
+    unsigned long long* argmax_key = nullptr;
+    unsigned long long* barrier = nullptr;  // monotonic: never reset, never wraps (64 bit)
+    unsigned long long* done = nullptr;     // blocks finished, monotonic
+    int* result = nullptr;                // argmax, written by the last block (host-mapped)
+    int phase_begin = 0, phase_end = 0;   // phases [begin, end) of 4L+1 run in this launch
+    int prefetch_distance = 2;            // phases of weights kept in flight towards L2
+    unsigned long long* prof = nullptr;   // [4] ns by block 0 when profiling, else null
+};
+
+size_t decode_smem_bytes(int k_max, int kp_max);
+cudaError_t decode_max_blocks_per_sm(size_t smem, int* blocks);
+cudaError_t launch_decode(const DecodeArgs& args, int blocks, size_t smem, cudaStream_t stream);
+int decode_phase_count(int layers);
+
+// ---- prefill: layer by layer over a chunk of tokens ------------------------------------------
+enum class NqInput : int { Plain = 0, Gated = 1, SwiGLU = 2 };
+
+// Per row t: input → optional pre-norm (γ0, then ·e when Gated) → the BitLinear's own norm γ1[j]
+// → int8 rows q[j] in the mma column order, with their scale s[j][t] and Σq qsum[j][t].
+struct NqArgs {
+    int K = 0, Kp = 0, nq = 1;
+    NqInput mode = NqInput::Plain;
+    const float* x = nullptr; int x_stride = 0;   // SwiGLU: rows of [gate | up], K = I
+    const float* e = nullptr; int e_stride = 0;   // Gated: silu(h)
+    const float* g0 = nullptr;                    // pre-norm weight, or null
+    const float* g1[3] = {nullptr, nullptr, nullptr};
+    int8_t* q[3] = {nullptr, nullptr, nullptr}; int q_stride = 0;
+    float* s[3] = {nullptr, nullptr, nullptr};
+    int* qsum[3] = {nullptr, nullptr, nullptr};
+    int row0 = 0;                                 // first input row (lm_head of the last token)
+    float eps = 1e-6f;
+};
+cudaError_t launch_nq(const NqArgs& args, int rows, cudaStream_t stream);
+
+enum class GemmOut : int { Store = 0, Add = 1, RawInt = 2 };
+struct GemmProblem {
+    const uint8_t* codes = nullptr; int N = 0, stride = 0; float scale = 0.f;
+    const int8_t* q = nullptr; int q_stride = 0;   // rows padded to a multiple of 64
+    const float* s = nullptr; const int* qsum = nullptr;
+    float* out = nullptr; int out_stride = 0; GemmOut mode = GemmOut::Store;
+};
+struct GemmBatch {
+    GemmProblem p[3];
+    int count = 1, M = 0, k_blocks = 0;  // every problem shares M and K (same input rows)
+};
+cudaError_t launch_gemm(const GemmBatch& batch, cudaStream_t stream);
+constexpr int kGemmRowAlign = 64;  // q buffers hold M rounded up to this many rows
+
+struct ScanArgs {
+    int T = 0, D = 0;
+    const float* ai = nullptr; const float* af = nullptr;  // [T, D]
+    const float* lb = nullptr;                              // [D] or null
+    float* h = nullptr;                                     // [D], updated
+    float* sh = nullptr;                                    // [T, D] silu(h_t)
+};
+cudaError_t launch_scan(const ScanArgs& args, cudaStream_t stream);
+
+// ---- misc -------------------------------------------------------------------------------------
+cudaError_t launch_read_bandwidth(const void* buffer, size_t bytes, unsigned* sink, int blocks, cudaStream_t stream);
+const void* decode_kernel_symbol();  // for cudaFuncGetAttributes (is there code for this device?)
+
+// Test hooks: the raw int32 accumulators of both integer paths, for q given in natural order.
+cudaError_t test_decode_matvec(const DevMatrix& w, const int8_t* q_natural, int* acc, cudaStream_t stream);
+cudaError_t test_permute_mma(const int8_t* q_natural, int rows, int Kp, int8_t* q_mma, int* qsum, cudaStream_t stream);
+
+} // namespace mmfree::cuda
