@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // A small option parser for the `mmfree` subcommands: --name value, -x value, --flag, positionals.
 #pragma once
+#include <filesystem>
 #include <map>
 #include <set>
 #include <string>
@@ -34,11 +35,14 @@ private:
 SamplingParams sampling_from(const Args& a);
 BackendOptions backend_from(const Args& a);
 std::vector<int32_t> parse_ids(const std::string& csv);
+std::filesystem::path model_path(const Args& a);   // -m, else default_model_path(); throws when none
 
 int cmd_run(const Args& a);
 int cmd_logits(const Args& a);
 int cmd_info(const Args& a);
 int cmd_tokenize(const Args& a);
 int cmd_bench(const Args& a);
+int cmd_convert(const Args& a);
+int cmd_perplexity(const Args& a);
 
 } // namespace mmfree::cli

@@ -47,8 +47,7 @@ int cmd_bench(const Args& a) {
         model = make_synthetic_model(release_config(name));
         name = "synthetic-" + name;
     } else {
-        const std::string path = a.has("-m") ? a.get("-m") : a.get("--model");
-        if (path.empty()) throw Error(ErrorCode::InvalidArgument, "bench needs -m MODEL or --synthetic 370M|1.3B|2.7B");
+        const std::string path = model_path(a).string();   // -m, else the default model
         model = load_model(path);
         name = path;
     }

@@ -110,12 +110,12 @@ std::vector<int32_t> parse_ids(const std::string& csv) {
     return ids;
 }
 
-// -m PATH, else $MMFREE_MODEL.
-static std::filesystem::path model_path(const Args& a) {
+// -m PATH, else the default model ($MMFREE_MODEL, then the embedded one).
+std::filesystem::path model_path(const Args& a) {
     if (a.has("-m")) return a.get("-m");
     if (a.has("--model")) return a.get("--model");
-    if (const char* env = std::getenv("MMFREE_MODEL")) return env;
-    throw Error(ErrorCode::InvalidArgument, "no model given: pass -m MODEL_FOLDER (or set MMFREE_MODEL)");
+    if (auto p = default_model_path(); !p.empty()) return p;
+    throw Error(ErrorCode::InvalidArgument, "no model given and no default model installed: pass -m MODEL (a .gguf file or a model folder), or set MMFREE_MODEL");
 }
 
 static std::unique_ptr<Session> open_session(std::shared_ptr<const Model> model, const Args& a, bool verbose) {
@@ -219,7 +219,9 @@ int cmd_info(const Args& a) {
                 human_bytes(fp).c_str());
     std::printf("read per token:     %s\n", human_bytes(model->weight_bytes_per_token()).c_str());
     std::printf("recurrent state:    %s (the whole context)\n", human_bytes(size_t(c.num_layers) * c.state_dim() * 4).c_str());
-    std::printf("tokenizer:          %s\n", model->tokenizer_path.empty() ? "none (id-level commands only)" : model->tokenizer_path.string().c_str());
+    std::printf("tokenizer:          %s\n", !model->tokenizer_path.empty() ? model->tokenizer_path.string().c_str()
+                                           : !model->tokenizer_model.empty() ? "embedded in the model file"
+                                                                             : "none (id-level commands only)");
     return 0;
 }
 

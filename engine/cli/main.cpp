@@ -18,8 +18,12 @@ commands:
   bench     (-m MODEL | --synthetic 370M|1.3B|2.7B) [--backend B] [--profile]  speed, JSON
   info      -m MODEL | --devices                                            model or device facts
   tokenize  (-m MODEL | --tokenizer FILE) TEXT                              token ids
+  convert   (-m MODEL | --synthetic 370M|1.3B|2.7B) -o OUT.gguf [--embeddings auto|f32|bf16|f16]
+                                                                            pack a model into one GGUF file
+  perplexity [-m MODEL] FILE... [--ctx N] [--backend B]                     held-out perplexity, JSON
 
-MODEL is a Hugging Face folder (config.json, model.safetensors, tokenizer.model).
+MODEL is a packed .gguf file, a folder holding one, or a Hugging Face folder (config.json,
+model.safetensors, tokenizer.model). Without -m: $MMFREE_MODEL, else the embedded default model.
 backends: auto (default), cpu, cpu-reference, vulkan, cuda, fpga-sim
 )";
 
@@ -44,6 +48,8 @@ int main(int argc, char** argv) {
         if (cmd == "bench") return cli::cmd_bench(args);
         if (cmd == "info") return cli::cmd_info(args);
         if (cmd == "tokenize") return cli::cmd_tokenize(args);
+        if (cmd == "convert") return cli::cmd_convert(args);
+        if (cmd == "perplexity") return cli::cmd_perplexity(args);
         std::fprintf(stderr, "mmfree: unknown command \"%s\"\n\n%s", cmd.c_str(), kUsage);
         return 2;
     } catch (const Error& e) {

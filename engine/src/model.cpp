@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "mmfree/model.h"
 
+#include <algorithm>
 #include <random>
 
+#include "format/gguf_model.h"
 #include "mmfree/error.h"
 
 namespace mmfree {
@@ -40,8 +42,26 @@ std::shared_ptr<const Model> load_model(const fs::path& path) {
     std::error_code ec;
     if (!fs::exists(path, ec))
         throw Error(ErrorCode::FileNotFound, "model path " + path.string() + " does not exist");
-    if (fs::is_directory(path, ec)) return load_hf_folder(path);
-    throw Error(ErrorCode::UnsupportedModel, path.string() + " is a file; give the model folder (config.json + model.safetensors)");
+    if (fs::is_directory(path, ec)) {
+        // A folder without config.json may hold one packed model (e.g. an installed models folder).
+        if (!fs::exists(path / "config.json", ec)) {
+            std::vector<fs::path> packed;
+            for (const auto& e : fs::directory_iterator(path, ec))
+                if (e.is_regular_file(ec) && e.path().extension() == ".gguf") packed.push_back(e.path());
+            std::sort(packed.begin(), packed.end());
+            if (packed.size() == 1) return load_gguf_model(packed[0]);
+            if (packed.size() > 1) {
+                std::string names;
+                for (auto& p : packed) names += (names.empty() ? "" : ", ") + p.filename().string();
+                throw Error(ErrorCode::InvalidArgument, path.string() + " holds " + std::to_string(packed.size()) +
+                                                            " packed models (" + names + "); give the one you want");
+            }
+        }
+        return load_hf_folder(path);
+    }
+    if (path.extension() == ".gguf" || is_gguf_file(path)) return load_gguf_model(path);
+    throw Error(ErrorCode::UnsupportedModel, path.string() +
+                                                 " is neither a GGUF file nor a model folder; give a .gguf file or a folder with config.json + model.safetensors");
 }
 
 std::shared_ptr<const Model> make_synthetic_model(const ModelConfig& config, uint64_t seed) {

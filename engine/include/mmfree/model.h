@@ -70,6 +70,8 @@ struct Model {
 
     // Tokenizer files found beside the weights (empty path when absent).
     std::filesystem::path tokenizer_path;
+    // The serialized SentencePiece model when it came embedded in a packed (GGUF) file; empty otherwise.
+    std::string tokenizer_model;
     bool add_bos = true;
     bool add_eos = false;
 
@@ -82,6 +84,11 @@ struct Model {
 // Loads a Hugging Face folder (config.json + model.safetensors[.index.json] + tokenizer files),
 // a single packed model file, or a folder holding one. Throws Error with an actionable message.
 std::shared_ptr<const Model> load_model(const std::filesystem::path& path);
+
+// The model used when none is chosen: $MMFREE_MODEL, else the first *.gguf in
+// <executable dir>/../share/mmfree/models (installed), else in the source tree's
+// resources/models. Empty path when there is none.
+std::filesystem::path default_model_path();
 
 // Builds a model with random weights of the given shape (for `bench --synthetic`): no files.
 std::shared_ptr<const Model> make_synthetic_model(const ModelConfig& config, uint64_t seed = 1);

@@ -13,6 +13,8 @@ namespace mmfree {
 class Tokenizer {
 public:
     static std::unique_ptr<Tokenizer> load(const std::filesystem::path& tokenizer_model);
+    // From the bytes of a tokenizer.model (as embedded in a GGUF file); `origin` names it in errors.
+    static std::unique_ptr<Tokenizer> load_from_bytes(std::string_view serialized, const std::string& origin);
     // From a model's files; throws Error(TokenizerMissing) with a message naming the folder.
     static std::unique_ptr<Tokenizer> for_model(const struct Model& model);
     ~Tokenizer();

@@ -24,7 +24,22 @@ std::unique_ptr<Tokenizer> Tokenizer::load(const std::filesystem::path& path) {
     return t;
 }
 
+std::unique_ptr<Tokenizer> Tokenizer::load_from_bytes(std::string_view serialized, const std::string& origin) {
+    std::unique_ptr<Tokenizer> t(new Tokenizer());
+    const auto status = t->impl_->sp.LoadFromSerializedProto(serialized);
+    if (!status.ok()) throw Error(ErrorCode::CorruptFile, "cannot load the tokenizer of " + origin + ": " + status.ToString());
+    return t;
+}
+
 std::unique_ptr<Tokenizer> Tokenizer::for_model(const Model& model) {
+    // A packed model carries its tokenizer inside the file.
+    if (model.tokenizer_path.empty() && !model.tokenizer_model.empty()) {
+        auto t = load_from_bytes(model.tokenizer_model, model.source.string());
+        if (t->vocab_size() > model.config.vocab_size)
+            throw Error(ErrorCode::UnsupportedModel, "the tokenizer embedded in " + model.source.string() + " has " + std::to_string(t->vocab_size()) +
+                                                         " pieces but the model's vocab_size is " + std::to_string(model.config.vocab_size));
+        return t;
+    }
     if (model.tokenizer_path.empty())
         throw Error(ErrorCode::TokenizerMissing,
                     "the model at " + model.source.string() +
