@@ -1,0 +1,741 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "vulkan/vk_executor.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <deque>
+
+#include "layout.h"
+#include "mmfree/error.h"
+
+namespace mmfree::vk {
+namespace {
+
+constexpr uint32_t kWG = 256;       // threads per workgroup of the prologue kernels
+constexpr uint32_t kRows = 2;       // weight rows per subgroup pass in gemv
+constexpr size_t kStaging = 64u << 20;
+
+size_t align_up(size_t v, size_t a) { return (v + a - 1) / a * a; }
+uint32_t ceil_div(size_t a, size_t b) { return uint32_t((a + b - 1) / b); }
+uint32_t float_bits(float f) {
+    uint32_t u;
+    std::memcpy(&u, &f, 4);
+    return u;
+}
+uint32_t q_words(int K) { return uint32_t(TernaryMatrix::stride_for(K)); }  // padded K / 4
+uint32_t ref(uint32_t region, size_t byte_offset) {
+    if (byte_offset / 4 >= (size_t(1) << 30))
+        throw Error(ErrorCode::DeviceError, "Vulkan: a buffer region exceeds 4 GiB, more than this backend addresses");
+    return (region << 30) | uint32_t(byte_offset / 4);
+}
+int env_int(const char* name, int fallback) {
+    const char* v = std::getenv(name);
+    return v && *v ? std::atoi(v) : fallback;
+}
+
+} // namespace
+
+// Records one command buffer: dispatches separated by barriers, timestamps after each when profiling.
+struct VulkanExecutor::Recorder {
+    VulkanExecutor& ex;
+    Recorded& r;
+    bool profile;
+    VkPipeline bound = VK_NULL_HANDLE;
+    uint32_t next_query = 0;
+
+    Recorder(VulkanExecutor& e, Recorded& rec, bool prof, uint32_t max_dispatches) : ex(e), r(rec), profile(prof) {
+        Device& d = *ex.dev_;
+        r.cb = d.allocate_command_buffer();
+        auto bi = make<VkCommandBufferBeginInfo>(VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO);
+        check(d.fn.vkBeginCommandBuffer(r.cb, &bi), "recording commands");
+        if (profile) {
+            auto qi = make<VkQueryPoolCreateInfo>(VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO);
+            qi.queryType = VK_QUERY_TYPE_TIMESTAMP;
+            qi.queryCount = max_dispatches + 1;
+            check(d.fn.vkCreateQueryPool(d.handle, &qi, nullptr, &r.queries), "creating a timestamp query pool");
+            d.fn.vkCmdResetQueryPool(r.cb, r.queries, 0, qi.queryCount);
+        }
+        // Submissions are not ordered for memory by themselves: make the previous one's writes visible.
+        barrier(VK_PIPELINE_STAGE_ALL_COMMANDS_BIT, VK_ACCESS_MEMORY_WRITE_BIT, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT,
+                VK_ACCESS_MEMORY_READ_BIT | VK_ACCESS_MEMORY_WRITE_BIT);
+        if (profile) d.fn.vkCmdWriteTimestamp(r.cb, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, r.queries, next_query++);
+    }
+    void barrier(VkPipelineStageFlags src, VkAccessFlags src_access, VkPipelineStageFlags dst, VkAccessFlags dst_access) {
+        auto mb = make<VkMemoryBarrier>(VK_STRUCTURE_TYPE_MEMORY_BARRIER);
+        mb.srcAccessMask = src_access;
+        mb.dstAccessMask = dst_access;
+        ex.dev_->fn.vkCmdPipelineBarrier(r.cb, src, dst, 0, 1, &mb, 0, nullptr, 0, nullptr);
+    }
+    void dispatch(VkPipeline p, const Push& push, uint32_t gx, uint32_t gy, int stage) {
+        Device& d = *ex.dev_;
+        if (p != bound) d.fn.vkCmdBindPipeline(r.cb, VK_PIPELINE_BIND_POINT_COMPUTE, p);
+        bound = p;
+        d.fn.vkCmdPushConstants(r.cb, d.layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof(Push), &push);
+        d.fn.vkCmdDispatch(r.cb, gx, gy, 1);
+        barrier(VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+                VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT);
+        if (profile) {
+            d.fn.vkCmdWriteTimestamp(r.cb, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, r.queries, next_query++);
+            r.stage_of.push_back(stage);
+        }
+    }
+    void finish() {
+        barrier(VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
+                VK_PIPELINE_STAGE_HOST_BIT, VK_ACCESS_HOST_READ_BIT);
+        check(ex.dev_->fn.vkEndCommandBuffer(r.cb), "recording commands");
+    }
+};
+
+VulkanExecutor::VulkanExecutor(std::shared_ptr<const Model> model, std::shared_ptr<Instance> instance, const Candidate& device,
+                               const VulkanOptions& options)
+    : model_(std::move(model)), instance_(std::move(instance)), opt_(options) {
+    try {
+        dev_ = std::make_unique<Device>(instance_, device);
+        dot_ = device.integer_dot && !opt_.force_portable;
+        C_ = std::max(2, opt_.chunk);
+        upload_weights();
+        allocate_activations();
+        record_decode(decode_logits_, false);
+        record_decode(decode_argmax_, true);
+        reset_state();
+    } catch (...) {
+        cleanup();
+        throw;
+    }
+}
+
+VulkanExecutor::~VulkanExecutor() { cleanup(); }
+
+void VulkanExecutor::free_recorded(Recorded& r) {
+    if (!dev_) return;
+    dev_->free(r.cb);
+    if (r.queries) dev_->fn.vkDestroyQueryPool(dev_->handle, r.queries, nullptr);
+    r = Recorded{};
+}
+
+void VulkanExecutor::cleanup() {
+    if (!dev_) return;
+    dev_->fn.vkDeviceWaitIdle(dev_->handle);
+    for (Recorded* r : {&decode_logits_, &decode_argmax_, &save_, &load_, &reset_}) free_recorded(*r);
+    for (auto& [k, r] : chunks_) free_recorded(r);
+    chunks_.clear();
+    for (auto& [k, p] : pipelines_) dev_->destroy(p);
+    pipelines_.clear();
+    for (Buffer* b : {&weights_, &act_, &upload_, &readback_}) dev_->destroy(*b);
+    dev_.reset();
+}
+
+std::string VulkanExecutor::device_name() const {
+    const Candidate& c = dev_->info();
+    return c.info.name + " (Vulkan, " + c.info.type + ", " + c.info.driver + ", " +
+           (dot_ ? "int8 dot product" : "portable int8 path") + ")";
+}
+
+std::vector<std::pair<std::string, double>> VulkanExecutor::extra_metrics() const {
+    const double L = model_->config.num_layers;
+    return {{"vulkan_decode_dispatches_per_token", 4 * L + 2}, {"vulkan_integer_dot", dot_ ? 1.0 : 0.0},
+            {"vulkan_prefill_chunk_tokens", double(C_)}};
+}
+
+// ---- memory -------------------------------------------------------------------------------------
+
+void VulkanExecutor::upload_weights() {
+    const Model& m = *model_;
+    const auto& c = m.config;
+    struct Piece {
+        size_t offset;
+        const void* src;
+        size_t bytes;
+    };
+    std::vector<Piece> pieces;
+    std::deque<std::vector<float>> owned;  // deque: pointers stay valid while it grows
+    size_t end = 0;
+    // align 256 starts a tensor; align 1 continues the previous one (i/f/g are read as one matrix).
+    auto put = [&](const void* src, size_t bytes, size_t align = 256) {
+        end = align_up(end, align);
+        pieces.push_back({end, src, bytes});
+        end += bytes;
+        return pieces.back().offset;
+    };
+    auto put_floats = [&](std::vector<float> v, size_t align = 256) {
+        owned.push_back(std::move(v));
+        return put(owned.back().data(), owned.back().size() * 4, align);
+    };
+    auto put_vec = [&](const std::vector<float>& v, size_t align = 256) { return put(v.data(), v.size() * 4, align); };
+    auto put_codes = [&](const TernaryMatrix& t, size_t align = 256) { return put(t.codes.data(), t.codes.size(), align); };
+
+    emb_ = put_vec(m.embeddings);
+    final_norm_ = put_vec(m.final_norm);
+    head_codes_ = put_codes(m.lm_head);
+    head_gamma_ = put_vec(m.lm_head.norm);
+    head_scale_ = put_floats({m.lm_head.scale});
+    lo_.resize(size_t(c.num_layers));
+    for (int l = 0; l < c.num_layers; ++l) {
+        const LayerWeights& w = m.layers[size_t(l)];
+        LayerOffsets& o = lo_[size_t(l)];
+        o.ifg_codes = put_codes(w.i_proj);
+        put_codes(w.f_proj, 1);
+        put_codes(w.g_proj, 1);
+        o.ifg_gamma = put_vec(w.i_proj.norm);
+        put_vec(w.f_proj.norm, 4);
+        put_vec(w.g_proj.norm, 4);
+        o.ifg_scale = put_floats({w.i_proj.scale, w.f_proj.scale, w.g_proj.scale});
+        o.o_codes = put_codes(w.o_proj);
+        o.o_gamma = put_vec(w.o_proj.norm);
+        o.o_scale = put_floats({w.o_proj.scale});
+        o.gate_codes = put_codes(w.gate_proj);
+        o.gate_gamma = put_vec(w.gate_proj.norm);
+        o.gate_scale = put_floats({w.gate_proj.scale});
+        o.down_codes = put_codes(w.down_proj);
+        o.down_gamma = put_vec(w.down_proj.norm);
+        o.down_scale = put_floats({w.down_proj.scale});
+        o.attn_norm = put_vec(w.attn_norm);
+        o.g_norm = put_vec(w.g_norm);
+        o.mlp_norm = put_vec(w.mlp_norm);
+        o.lb = (c.use_lower_bound && !m.lower_bound.empty()) ? put(&m.lower_bound[size_t(l) * c.hidden_size], size_t(c.hidden_size) * 4) : 0;
+    }
+    weights_ = dev_->create_buffer(align_up(end, 256), MemoryKind::Device);
+
+    // Stream through a staging buffer: the model is never copied whole in host memory.
+    Buffer staging = dev_->create_buffer(std::min(kStaging, align_up(end, 256)), MemoryKind::Upload);
+    try {
+        std::vector<VkBufferCopy> regions;
+        size_t fill = 0;
+        auto flush = [&] {
+            if (regions.empty()) return;
+            VkCommandBuffer cb = dev_->allocate_command_buffer();
+            auto bi = make<VkCommandBufferBeginInfo>(VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO);
+            bi.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
+            dev_->fn.vkBeginCommandBuffer(cb, &bi);
+            dev_->fn.vkCmdCopyBuffer(cb, staging.handle, weights_.handle, uint32_t(regions.size()), regions.data());
+            dev_->fn.vkEndCommandBuffer(cb);
+            try {
+                dev_->submit_and_wait(cb);
+            } catch (...) {
+                dev_->free(cb);
+                throw;
+            }
+            dev_->free(cb);
+            regions.clear();
+            fill = 0;
+        };
+        for (const Piece& p : pieces) {
+            size_t done = 0;
+            while (done < p.bytes) {
+                if (fill == staging.size) flush();
+                const size_t n = std::min(p.bytes - done, size_t(staging.size) - fill);
+                std::memcpy(static_cast<char*>(staging.mapped) + fill, static_cast<const char*>(p.src) + done, n);
+                regions.push_back({fill, p.offset + done, n});
+                fill += n;
+                done += n;
+            }
+        }
+        flush();
+    } catch (...) {
+        dev_->destroy(staging);
+        throw;
+    }
+    dev_->destroy(staging);
+}
+
+void VulkanExecutor::allocate_activations() {
+    const auto& c = model_->config;
+    const size_t H = size_t(c.hidden_size), D = size_t(c.state_dim()), I = size_t(c.intermediate_size), V = size_t(c.vocab_size),
+                 L = size_t(c.num_layers), C = size_t(C_);
+    const size_t kw = std::max({q_words(c.hidden_size), q_words(c.state_dim()), q_words(c.intermediate_size)});
+    uint32_t rpw = 0, head_wgs = 0;
+    gemv_grid(c.vocab_size, 1, &rpw, &head_wgs);
+    size_t end = 0;
+    auto take = [&](size_t bytes) {
+        end = align_up(end, 256);
+        const size_t at = end;
+        end += std::max<size_t>(bytes, 4);
+        return at;
+    };
+    x_ = take(C * H * 4);
+    a_ = take(C * H * 4);
+    d_ = take(C * H * 4);
+    ifg_ = take(C * 3 * D * 4);
+    hseq_ = take(C * D * 4);
+    hnew_ = take(D * 4);
+    y_ = take(C * 2 * I * 4);
+    q_ = take(3 * C * kw * 4);
+    qscale_ = take(3 * C * 4);
+    qsum_ = take(3 * C * 4);
+    state_ = take(L * D * 4);
+    partials_ = take(size_t(head_wgs) * 8);
+    logits_ = take(V * 4);
+    scratch_ = take(256);
+    act_ = dev_->create_buffer(align_up(end, 256), MemoryKind::Device);
+
+    end = 0;
+    up_tokens_ = take(C * 4);
+    up_state_ = take(L * D * 4);
+    upload_ = dev_->create_buffer(align_up(end, 256), MemoryKind::Upload);
+    end = 0;
+    rb_logits_ = take(C * V * 4);
+    rb_token_ = take(4);
+    rb_state_ = take(L * D * 4);
+    readback_ = dev_->create_buffer(align_up(end, 256), MemoryKind::Readback);
+
+    const size_t state_bytes = L * D * 4;
+    Recorder rs(*this, reset_, false, 0);
+    dev_->fn.vkCmdFillBuffer(reset_.cb, act_.handle, state_, state_bytes, 0);
+    rs.finish();
+    Recorder sv(*this, save_, false, 0);
+    VkBufferCopy out{state_, rb_state_, state_bytes};
+    dev_->fn.vkCmdCopyBuffer(save_.cb, act_.handle, readback_.handle, 1, &out);
+    sv.finish();
+    Recorder ld(*this, load_, false, 0);
+    VkBufferCopy in{up_state_, state_, state_bytes};
+    dev_->fn.vkCmdCopyBuffer(load_.cb, upload_.handle, act_.handle, 1, &in);
+    ld.finish();
+}
+
+uint32_t VulkanExecutor::wref(size_t off) const { return ref(REGION_WEIGHTS, off); }
+uint32_t VulkanExecutor::aref(size_t off) const { return ref(REGION_ACT, off); }
+
+VulkanExecutor::Push VulkanExecutor::push() const {
+    Push p{};
+    p.base[REGION_WEIGHTS] = weights_.address;
+    p.base[REGION_ACT] = act_.address;
+    p.base[REGION_UPLOAD] = upload_.address;
+    p.base[REGION_READBACK] = readback_.address;
+    return p;
+}
+
+// ---- pipelines ----------------------------------------------------------------------------------
+
+VkPipeline VulkanExecutor::pipeline(const std::string& name, const std::vector<uint32_t>& spec) {
+    std::string key = name;
+    for (uint32_t v : spec) key += ":" + std::to_string(v);
+    auto it = pipelines_.find(key);
+    if (it != pipelines_.end()) return it->second;
+    const Spirv code = shader_spirv(name, dot_);
+    VkPipeline p = dev_->create_pipeline(code, spec);
+    pipelines_[key] = p;
+    return p;
+}
+
+VkPipeline VulkanExecutor::bitlinear_pipeline(bool gemv, uint32_t mode, int K, int nsets) {
+    const uint32_t kw = q_words(K);
+    const uint32_t per = mode == MODE_QIN ? 1 : ceil_div(kw, kWG);
+    if (!gemv) return pipeline("prep", {kWG, mode, per, uint32_t(nsets)});
+    const size_t shared = size_t(nsets) * kw * 4 + 128 * 16 + 128 * 8 + 64;
+    if (shared > dev_->info().max_shared)
+        throw Error(ErrorCode::DeviceError, "Vulkan: this model needs " + std::to_string(shared / 1024) +
+                                                " KiB of shared memory per workgroup; the device has " +
+                                                std::to_string(dev_->info().max_shared / 1024) + " KiB");
+    return pipeline("gemv", {kWG, mode, per, uint32_t(nsets), kRows, kw / 4});
+}
+
+// Rows per workgroup: enough workgroups to fill a large GPU, few enough that the per-workgroup
+// prologue stays cheap. MMFREE_VULKAN_GEMV_WGS overrides the target (tuning).
+void VulkanExecutor::gemv_grid(int N, int nsets, uint32_t* rpw, uint32_t* wgset) const {
+    const uint32_t sg = std::max<uint32_t>(1, dev_->info().subgroup_size);
+    const uint32_t per_pass = std::max<uint32_t>(1, kWG / sg) * kRows;
+    const int target = std::max(1, env_int("MMFREE_VULKAN_GEMV_WGS", dev_->info().rank == 1 ? 16 : 264) / nsets);
+    uint32_t r = ceil_div(size_t(N), size_t(target));
+    r = ceil_div(r, per_pass) * per_pass;
+    *rpw = r;
+    *wgset = ceil_div(size_t(N), r);
+}
+
+// ---- command buffers ----------------------------------------------------------------------------
+
+void VulkanExecutor::record_decode(Recorded& r, bool argmax) {
+    const auto& c = model_->config;
+    const int H = c.hidden_size, D = c.state_dim(), I = c.intermediate_size, V = c.vocab_size, L = c.num_layers;
+    const uint32_t eps = float_bits(c.rms_norm_eps);
+    Recorder rec(*this, r, false, 0);
+    uint32_t rpw = 0, wgset = 0;
+    for (int l = 0; l < L; ++l) {
+        const LayerOffsets& w = lo_[size_t(l)];
+        const size_t x_in = x_ + size_t((l + 1) & 1) * H * 4, x_out = x_ + size_t(l & 1) * H * 4;
+        const bool lb = c.use_lower_bound && l > 0 && !model_->lower_bound.empty();
+
+        Push p = push();
+        p.p[P_K] = uint32_t(H); p.p[P_KW] = q_words(H); p.p[P_T] = 1;
+        p.p[P_IN0] = aref(x_in); p.p[P_IN1] = aref(a_); p.p[P_IN2] = aref(d_); p.p[P_XOUT] = aref(x_out);
+        p.p[P_NORM] = wref(w.attn_norm); p.p[P_GAMMA] = wref(w.ifg_gamma);
+        p.p[P_TOK] = ref(REGION_UPLOAD, up_tokens_); p.p[P_FLAGS] = l == 0 ? F_FIRST : 0;
+        p.p[P_EMB] = wref(emb_); p.p[P_EPS] = eps;
+        p.p[P_CODES] = wref(w.ifg_codes); p.p[P_WSCALE] = wref(w.ifg_scale); p.p[P_OUT] = aref(ifg_); p.p[P_N] = uint32_t(D);
+        gemv_grid(D, 3, &rpw, &wgset);
+        p.p[P_RPW] = rpw; p.p[P_WGSET] = wgset;
+        rec.dispatch(bitlinear_pipeline(true, MODE_IFG, H, 3), p, 3 * wgset, 1, BitLinear);
+
+        p = push();
+        p.p[P_K] = uint32_t(D); p.p[P_KW] = q_words(D); p.p[P_T] = 1;
+        p.p[P_IN0] = aref(ifg_ + size_t(2) * D * 4); p.p[P_IN1] = aref(ifg_); p.p[P_IN2] = aref(state_ + size_t(l) * D * 4);
+        p.p[P_XOUT] = aref(hnew_); p.p[P_NORM] = wref(w.g_norm); p.p[P_GAMMA] = wref(w.o_gamma);
+        p.p[P_TOK] = lb ? wref(w.lb) : 0; p.p[P_FLAGS] = lb ? F_LB : 0; p.p[P_EPS] = eps;
+        p.p[P_CODES] = wref(w.o_codes); p.p[P_WSCALE] = wref(w.o_scale); p.p[P_OUT] = aref(a_); p.p[P_N] = uint32_t(H);
+        gemv_grid(H, 1, &rpw, &wgset);
+        p.p[P_RPW] = rpw; p.p[P_WGSET] = wgset;
+        rec.dispatch(bitlinear_pipeline(true, MODE_OSCAN, D, 1), p, wgset, 1, BitLinear);
+
+        p = push();
+        p.p[P_K] = uint32_t(H); p.p[P_KW] = q_words(H); p.p[P_T] = 1;
+        p.p[P_IN0] = aref(x_out); p.p[P_IN1] = aref(a_); p.p[P_NORM] = wref(w.mlp_norm); p.p[P_GAMMA] = wref(w.gate_gamma);
+        p.p[P_FLAGS] = F_COPY_H; p.p[P_IN2] = aref(hnew_); p.p[P_XOUT] = aref(state_ + size_t(l) * D * 4); p.p[P_EMB] = uint32_t(D);
+        p.p[P_EPS] = eps;
+        p.p[P_CODES] = wref(w.gate_codes); p.p[P_WSCALE] = wref(w.gate_scale); p.p[P_OUT] = aref(y_); p.p[P_N] = uint32_t(2 * I);
+        gemv_grid(2 * I, 1, &rpw, &wgset);
+        p.p[P_RPW] = rpw; p.p[P_WGSET] = wgset;
+        rec.dispatch(bitlinear_pipeline(true, MODE_GATE, H, 1), p, wgset, 1, BitLinear);
+
+        p = push();
+        p.p[P_K] = uint32_t(I); p.p[P_KW] = q_words(I); p.p[P_T] = 1;
+        p.p[P_IN0] = aref(y_); p.p[P_STRIDE_IN] = uint32_t(2 * I); p.p[P_GAMMA] = wref(w.down_gamma); p.p[P_EPS] = eps;
+        p.p[P_CODES] = wref(w.down_codes); p.p[P_WSCALE] = wref(w.down_scale); p.p[P_OUT] = aref(d_); p.p[P_N] = uint32_t(H);
+        gemv_grid(H, 1, &rpw, &wgset);
+        p.p[P_RPW] = rpw; p.p[P_WGSET] = wgset;
+        rec.dispatch(bitlinear_pipeline(true, MODE_DOWN, I, 1), p, wgset, 1, BitLinear);
+    }
+    Push p = push();
+    p.p[P_K] = uint32_t(H); p.p[P_KW] = q_words(H); p.p[P_T] = 1;
+    p.p[P_IN0] = aref(x_ + size_t((L - 1) & 1) * H * 4); p.p[P_IN1] = aref(a_); p.p[P_IN2] = aref(d_);
+    p.p[P_NORM] = wref(final_norm_); p.p[P_GAMMA] = wref(head_gamma_); p.p[P_EPS] = eps;
+    p.p[P_FLAGS] = F_ARGMAX; p.p[P_TOK] = aref(partials_);
+    p.p[P_CODES] = wref(head_codes_); p.p[P_WSCALE] = wref(head_scale_);
+    p.p[P_OUT] = argmax ? aref(logits_) : ref(REGION_READBACK, rb_logits_); p.p[P_N] = uint32_t(V);
+    gemv_grid(V, 1, &rpw, &wgset);
+    p.p[P_RPW] = rpw; p.p[P_WGSET] = wgset;
+    rec.dispatch(bitlinear_pipeline(true, MODE_HEAD, H, 1), p, wgset, 1, LmHead);
+    if (argmax) {
+        Push a = push();
+        a.p[P_IN0] = aref(partials_); a.p[P_N] = wgset; a.p[P_OUT] = ref(REGION_READBACK, rb_token_);
+        rec.dispatch(pipeline("argmax", {}), a, 1, 1, LmHead);
+    }
+    rec.finish();
+}
+
+void VulkanExecutor::record_chunk(Recorded& r, int T, Logits logits, bool profile) {
+    const auto& c = model_->config;
+    const int H = c.hidden_size, D = c.state_dim(), I = c.intermediate_size, V = c.vocab_size, L = c.num_layers;
+    const uint32_t eps = float_bits(c.rms_norm_eps);
+    Recorder rec(*this, r, profile, uint32_t(L * 9 + 4));
+    auto quantized = [&](Push& p) {
+        p.p[P_Q] = aref(q_); p.p[P_QSCALE] = aref(qscale_); p.p[P_QSUM] = aref(qsum_);
+    };
+    // The ternary product on the activations a prep kernel quantized: gemm, or gemv for one token.
+    auto bitlinear = [&](size_t codes, size_t scale, int K, int N, int nsets, uint32_t out, int out_stride, int stage) {
+        Push p = push();
+        quantized(p);
+        p.p[P_K] = uint32_t(K); p.p[P_KW] = q_words(K); p.p[P_T] = uint32_t(T);
+        p.p[P_CODES] = wref(codes); p.p[P_WSCALE] = wref(scale); p.p[P_OUT] = out; p.p[P_N] = uint32_t(N);
+        p.p[P_OUTSTRIDE] = uint32_t(out_stride);
+        if (T == 1) {
+            uint32_t rpw = 0, wgset = 0;
+            gemv_grid(N, nsets, &rpw, &wgset);
+            p.p[P_RPW] = rpw; p.p[P_WGSET] = wgset;
+            rec.dispatch(bitlinear_pipeline(true, MODE_QIN, K, nsets), p, uint32_t(nsets) * wgset, 1, stage);
+        } else {
+            const uint32_t tiles = ceil_div(size_t(N), GEMM_BM);
+            p.p[P_WGSET] = tiles;
+            rec.dispatch(pipeline("gemm", {}), p, uint32_t(nsets) * tiles, ceil_div(size_t(T), GEMM_BN), stage);
+        }
+    };
+    for (int l = 0; l < L; ++l) {
+        const LayerOffsets& w = lo_[size_t(l)];
+        const bool lb = c.use_lower_bound && l > 0 && !model_->lower_bound.empty();
+
+        Push p = push();
+        quantized(p);
+        p.p[P_K] = uint32_t(H); p.p[P_KW] = q_words(H); p.p[P_T] = uint32_t(T);
+        p.p[P_IN0] = aref(x_); p.p[P_IN1] = aref(a_); p.p[P_IN2] = aref(d_); p.p[P_XOUT] = aref(x_);
+        p.p[P_NORM] = wref(w.attn_norm); p.p[P_GAMMA] = wref(w.ifg_gamma);
+        p.p[P_TOK] = ref(REGION_UPLOAD, up_tokens_); p.p[P_FLAGS] = l == 0 ? F_FIRST : 0; p.p[P_EMB] = wref(emb_); p.p[P_EPS] = eps;
+        rec.dispatch(bitlinear_pipeline(false, MODE_IFG, H, 3), p, uint32_t(T), 1, NormQuant);
+        bitlinear(w.ifg_codes, w.ifg_scale, H, D, 3, aref(ifg_), 3 * D, BitLinear);
+
+        p = push();
+        p.p[P_K] = uint32_t(D); p.p[P_T] = uint32_t(T); p.p[P_IN1] = aref(ifg_); p.p[P_IN2] = aref(state_ + size_t(l) * D * 4);
+        p.p[P_XOUT] = aref(hseq_); p.p[P_TOK] = lb ? wref(w.lb) : 0; p.p[P_FLAGS] = lb ? F_LB : 0;
+        rec.dispatch(pipeline("scan", {}), p, ceil_div(size_t(D), 256), 1, Mlgru);
+
+        p = push();
+        quantized(p);
+        p.p[P_K] = uint32_t(D); p.p[P_KW] = q_words(D); p.p[P_T] = uint32_t(T);
+        p.p[P_IN0] = aref(ifg_ + size_t(2) * D * 4); p.p[P_STRIDE_IN] = uint32_t(3 * D); p.p[P_IN2] = aref(hseq_);
+        p.p[P_NORM] = wref(w.g_norm); p.p[P_GAMMA] = wref(w.o_gamma); p.p[P_EPS] = eps;
+        rec.dispatch(bitlinear_pipeline(false, MODE_O, D, 1), p, uint32_t(T), 1, NormQuant);
+        bitlinear(w.o_codes, w.o_scale, D, H, 1, aref(a_), H, BitLinear);
+
+        p = push();
+        quantized(p);
+        p.p[P_K] = uint32_t(H); p.p[P_KW] = q_words(H); p.p[P_T] = uint32_t(T);
+        p.p[P_IN0] = aref(x_); p.p[P_IN1] = aref(a_); p.p[P_NORM] = wref(w.mlp_norm); p.p[P_GAMMA] = wref(w.gate_gamma); p.p[P_EPS] = eps;
+        rec.dispatch(bitlinear_pipeline(false, MODE_GATE, H, 1), p, uint32_t(T), 1, NormQuant);
+        bitlinear(w.gate_codes, w.gate_scale, H, 2 * I, 1, aref(y_), 2 * I, BitLinear);
+
+        p = push();
+        quantized(p);
+        p.p[P_K] = uint32_t(I); p.p[P_KW] = q_words(I); p.p[P_T] = uint32_t(T);
+        p.p[P_IN0] = aref(y_); p.p[P_STRIDE_IN] = uint32_t(2 * I); p.p[P_GAMMA] = wref(w.down_gamma); p.p[P_EPS] = eps;
+        rec.dispatch(bitlinear_pipeline(false, MODE_DOWN, I, 1), p, uint32_t(T), 1, NormQuant);
+        bitlinear(w.down_codes, w.down_scale, I, H, 1, aref(d_), H, BitLinear);
+    }
+    if (logits == Logits::All) {
+        Push p = push();
+        quantized(p);
+        p.p[P_K] = uint32_t(H); p.p[P_KW] = q_words(H); p.p[P_T] = uint32_t(T);
+        p.p[P_IN0] = aref(x_); p.p[P_IN1] = aref(a_); p.p[P_IN2] = aref(d_);
+        p.p[P_NORM] = wref(final_norm_); p.p[P_GAMMA] = wref(head_gamma_); p.p[P_EPS] = eps;
+        rec.dispatch(bitlinear_pipeline(false, MODE_HEAD, H, 1), p, uint32_t(T), 1, LmHead);
+        bitlinear(head_codes_, head_scale_, H, V, 1, ref(REGION_READBACK, rb_logits_), V, LmHead);
+    } else if (logits == Logits::Last) {
+        const size_t row = size_t(T - 1) * H * 4;
+        Push p = push();
+        p.p[P_K] = uint32_t(H); p.p[P_KW] = q_words(H); p.p[P_T] = 1;
+        p.p[P_IN0] = aref(x_ + row); p.p[P_IN1] = aref(a_ + row); p.p[P_IN2] = aref(d_ + row);
+        p.p[P_NORM] = wref(final_norm_); p.p[P_GAMMA] = wref(head_gamma_); p.p[P_EPS] = eps;
+        p.p[P_FLAGS] = F_ARGMAX; p.p[P_TOK] = aref(partials_);
+        p.p[P_CODES] = wref(head_codes_); p.p[P_WSCALE] = wref(head_scale_);
+        p.p[P_OUT] = ref(REGION_READBACK, rb_logits_); p.p[P_N] = uint32_t(V);
+        uint32_t rpw = 0, wgset = 0;
+        gemv_grid(V, 1, &rpw, &wgset);
+        p.p[P_RPW] = rpw; p.p[P_WGSET] = wgset;
+        rec.dispatch(bitlinear_pipeline(true, MODE_HEAD, H, 1), p, wgset, 1, LmHead);
+    }
+    rec.finish();
+}
+
+VulkanExecutor::Recorded& VulkanExecutor::chunk_commands(int T, Logits logits) {
+    const auto key = std::make_pair(T, int(logits));
+    auto it = chunks_.find(key);
+    if (it != chunks_.end()) return it->second;
+    // Prompts of many lengths would each leave a command buffer behind: keep a handful.
+    if (chunks_.size() >= 8) {
+        for (auto i = chunks_.begin(); i != chunks_.end(); ++i)
+            if (i->first.first != C_) {
+                free_recorded(i->second);
+                chunks_.erase(i);
+                break;
+            }
+    }
+    Recorded& r = chunks_[key];
+    try {
+        record_chunk(r, T, logits, opt_.profile);
+    } catch (...) {
+        free_recorded(r);
+        chunks_.erase(key);
+        throw;
+    }
+    return r;
+}
+
+void VulkanExecutor::run(Recorded& r) {
+    dev_->submit_and_wait(r.cb);
+    if (!r.queries) return;
+    const size_t n = r.stage_of.size() + 1;
+    std::vector<uint64_t> ts(n);
+    const VkResult res = dev_->fn.vkGetQueryPoolResults(dev_->handle, r.queries, 0, uint32_t(n), n * 8, ts.data(), 8,
+                                                        VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT);
+    if (res != VK_SUCCESS) return;  // timings are a nicety: never fail a forward pass over them
+    const uint32_t bits = dev_->info().timestamp_bits;
+    const uint64_t mask = bits >= 64 ? ~0ull : ((1ull << bits) - 1);
+    const double us_per_tick = dev_->info().timestamp_period_ns / 1000.0;
+    double* slot[StageCount] = {&stages_.norm_quant_us, &stages_.bitlinear_us, &stages_.mlgru_us, &stages_.lm_head_us};
+    for (size_t i = 0; i + 1 < n; ++i) *slot[r.stage_of[i]] += double((ts[i + 1] - ts[i]) & mask) * us_per_tick;
+    stages_.valid = true;
+}
+
+// ---- the Executor interface ---------------------------------------------------------------------
+
+void VulkanExecutor::forward(const int32_t* tokens, size_t count, float* logits, bool all_positions) {
+    dev_->ensure_usable();
+    const int V = model_->config.vocab_size;
+    for (size_t i = 0; i < count; ++i)
+        if (tokens[i] < 0 || tokens[i] >= V)
+            throw Error(ErrorCode::InvalidArgument, "token id " + std::to_string(tokens[i]) + " is outside the vocabulary");
+    stages_ = {};
+    int32_t* up = reinterpret_cast<int32_t*>(static_cast<char*>(upload_.mapped) + up_tokens_);
+    const float* rb = reinterpret_cast<const float*>(static_cast<const char*>(readback_.mapped) + rb_logits_);
+    if (count == 1 && !opt_.profile) {
+        up[0] = tokens[0];
+        run(decode_logits_);
+        dev_->invalidate(readback_);
+        if (logits) std::memcpy(logits, rb, size_t(V) * 4);
+        return;
+    }
+    for (size_t pos = 0; pos < count; pos += size_t(C_)) {
+        const int n = int(std::min(size_t(C_), count - pos));
+        const bool last = pos + size_t(n) == count;
+        const Logits mode = !logits ? Logits::None : all_positions ? Logits::All : last ? Logits::Last : Logits::None;
+        std::memcpy(up, tokens + pos, size_t(n) * 4);
+        run(chunk_commands(n, mode));
+        dev_->invalidate(readback_);
+        if (mode == Logits::All) std::memcpy(logits + pos * size_t(V), rb, size_t(n) * V * 4);
+        if (mode == Logits::Last) std::memcpy(logits, rb, size_t(V) * 4);
+    }
+}
+
+int32_t VulkanExecutor::forward_argmax(int32_t token) {
+    if (opt_.profile) return Executor::forward_argmax(token);  // the profiled path reads logits back anyway
+    dev_->ensure_usable();
+    if (token < 0 || token >= model_->config.vocab_size)
+        throw Error(ErrorCode::InvalidArgument, "token id " + std::to_string(token) + " is outside the vocabulary");
+    stages_ = {};
+    *reinterpret_cast<int32_t*>(static_cast<char*>(upload_.mapped) + up_tokens_) = token;
+    run(decode_argmax_);
+    dev_->invalidate(readback_);
+    int32_t out = 0;
+    std::memcpy(&out, static_cast<const char*>(readback_.mapped) + rb_token_, 4);
+    return out;
+}
+
+void VulkanExecutor::reset_state() { run(reset_); }
+
+std::vector<float> VulkanExecutor::save_state() const {
+    const auto& c = model_->config;
+    std::vector<float> out(size_t(c.num_layers) * c.state_dim());
+    auto* self = const_cast<VulkanExecutor*>(this);  // the state is logically const; the copy is device work
+    self->run(self->save_);
+    dev_->invalidate(readback_);
+    std::memcpy(out.data(), static_cast<const char*>(readback_.mapped) + rb_state_, out.size() * 4);
+    return out;
+}
+
+void VulkanExecutor::load_state(const std::vector<float>& state) {
+    const auto& c = model_->config;
+    const size_t n = size_t(c.num_layers) * c.state_dim();
+    if (state.size() != n)
+        throw Error(ErrorCode::InvalidArgument, "state has " + std::to_string(state.size()) + " values; this model needs " + std::to_string(n));
+    std::memcpy(static_cast<char*>(upload_.mapped) + up_state_, state.data(), n * 4);
+    run(load_);
+}
+
+double VulkanExecutor::measure_read_bandwidth_gb_s() {
+    dev_->ensure_usable();
+    const bool cpu = dev_->info().rank == 1;
+    size_t bytes = cpu ? (size_t(256) << 20) : (size_t(1) << 30);
+    Buffer b;
+    try {
+        b = dev_->create_buffer(bytes, MemoryKind::Device);
+    } catch (const Error&) {
+        bytes /= 4;  // a smaller probe still gives a useful roofline
+        b = dev_->create_buffer(bytes, MemoryKind::Device);
+    }
+    Recorded r;
+    double best_s = 0;
+    try {
+        // Pass 0 also covers the fill and warms the clocks; passes 1..reps are timed.
+        constexpr int reps = 5;
+        Recorder rec(*this, r, dev_->info().timestamp_bits > 0, reps + 1);
+        dev_->fn.vkCmdFillBuffer(r.cb, b.handle, 0, bytes, 0x01020304u);
+        rec.barrier(VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_READ_BIT);
+        Push p = push();
+        p.base[REGION_WEIGHTS] = b.address;  // the probe buffer stands in for the weight arena
+        p.p[P_IN0] = ref(REGION_WEIGHTS, 0);
+        p.p[P_N] = uint32_t(bytes / 16);
+        p.p[P_OUT] = aref(scratch_);
+        for (int i = 0; i <= reps; ++i) rec.dispatch(pipeline("bandwidth", {}), p, cpu ? 64 : 4096, 1, 0);
+        rec.finish();
+        const auto t0 = std::chrono::steady_clock::now();
+        dev_->submit_and_wait(r.cb);
+        const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        if (r.queries) {
+            std::vector<uint64_t> ts(reps + 2);
+            if (dev_->fn.vkGetQueryPoolResults(dev_->handle, r.queries, 0, reps + 2, ts.size() * 8, ts.data(), 8,
+                                               VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT) == VK_SUCCESS)
+                for (int i = 1; i <= reps; ++i) {
+                    const double s = double(ts[size_t(i) + 1] - ts[size_t(i)]) * dev_->info().timestamp_period_ns * 1e-9;
+                    if (s > 0 && (best_s == 0 || s < best_s)) best_s = s;
+                }
+        }
+        if (best_s == 0) best_s = wall / (reps + 1);
+    } catch (...) {
+        free_recorded(r);
+        dev_->destroy(b);
+        throw;
+    }
+    free_recorded(r);
+    dev_->destroy(b);
+    return best_s > 0 ? double(bytes) / best_s / 1e9 : 0.0;
+}
+
+// ---- kernel test hook ---------------------------------------------------------------------------
+
+std::vector<int32_t> VulkanExecutor::run_bitlinear_raw(const TernaryMatrix& w, const std::vector<float>& x, int rows, bool gemv,
+                                                       std::vector<int8_t>* q, std::vector<float>* scales) {
+    const int K = w.cols, N = w.rows;
+    const uint32_t kw = q_words(K);
+    if (gemv && rows != 1) throw Error(ErrorCode::InvalidArgument, "the decode kernel takes one row");
+    size_t end = 0;
+    auto take = [&](size_t bytes) {
+        end = align_up(end, 256);
+        const size_t at = end;
+        end += std::max<size_t>(bytes, 4);
+        return at;
+    };
+    const size_t o_codes = take(w.codes.size()), o_gamma = take(size_t(K) * 4), o_scale = take(4), o_x = take(x.size() * 4);
+    Buffer in = dev_->create_buffer(align_up(end, 256), MemoryKind::Upload);
+    end = 0;
+    const size_t o_out = take(size_t(rows) * N * 4), o_q = take(size_t(rows) * kw * 4), o_s = take(size_t(rows) * 4),
+                 o_sum = take(size_t(rows) * 4);
+    Buffer out = dev_->create_buffer(align_up(end, 256), MemoryKind::Readback);
+    Recorded r;
+    std::vector<int32_t> acc(size_t(rows) * N);
+    try {
+        char* base = static_cast<char*>(in.mapped);
+        std::memcpy(base + o_codes, w.codes.data(), w.codes.size());
+        std::memcpy(base + o_gamma, w.norm.data(), size_t(K) * 4);
+        const float one = 1.0f;
+        std::memcpy(base + o_scale, &one, 4);
+        std::memcpy(base + o_x, x.data(), x.size() * 4);
+
+        Push p = push();
+        p.base[REGION_WEIGHTS] = in.address;
+        p.base[REGION_READBACK] = out.address;
+        p.p[P_K] = uint32_t(K); p.p[P_KW] = kw; p.p[P_T] = uint32_t(rows);
+        p.p[P_IN0] = ref(REGION_WEIGHTS, o_x); p.p[P_GAMMA] = ref(REGION_WEIGHTS, o_gamma);
+        p.p[P_Q] = ref(REGION_READBACK, o_q); p.p[P_QSCALE] = ref(REGION_READBACK, o_s); p.p[P_QSUM] = ref(REGION_READBACK, o_sum);
+        p.p[P_CODES] = ref(REGION_WEIGHTS, o_codes); p.p[P_WSCALE] = ref(REGION_WEIGHTS, o_scale);
+        p.p[P_OUT] = ref(REGION_READBACK, o_out); p.p[P_N] = uint32_t(N); p.p[P_OUTSTRIDE] = uint32_t(N);
+        p.p[P_FLAGS] = F_RAW | F_QOUT;
+        Recorder rec(*this, r, false, 0);
+        if (gemv) {
+            uint32_t rpw = 0, wgset = 0;
+            gemv_grid(N, 1, &rpw, &wgset);
+            p.p[P_RPW] = rpw; p.p[P_WGSET] = wgset;
+            rec.dispatch(bitlinear_pipeline(true, MODE_RAW, K, 1), p, wgset, 1, 0);
+        } else {
+            rec.dispatch(bitlinear_pipeline(false, MODE_RAW, K, 1), p, uint32_t(rows), 1, 0);
+            p.p[P_WGSET] = ceil_div(size_t(N), GEMM_BM);
+            rec.dispatch(pipeline("gemm", {}), p, p.p[P_WGSET], ceil_div(size_t(rows), GEMM_BN), 0);
+        }
+        rec.finish();
+        dev_->submit_and_wait(r.cb);
+        dev_->invalidate(out);
+        const char* ob = static_cast<const char*>(out.mapped);
+        std::memcpy(acc.data(), ob + o_out, acc.size() * 4);
+        if (q) {
+            q->assign(size_t(rows) * K, 0);
+            const uint32_t* words = reinterpret_cast<const uint32_t*>(ob + o_q);
+            for (int t = 0; t < rows; ++t)
+                for (uint32_t pw = 0; pw < kw; ++pw)
+                    for (uint32_t b = 0; b < 4; ++b) {
+                        const uint32_t e = 16 * (pw >> 2) + (pw & 3) + 4 * b;
+                        if (e < uint32_t(K)) (*q)[size_t(t) * K + e] = int8_t((words[size_t(t) * kw + pw] >> (8 * b)) & 0xff);
+                    }
+        }
+        if (scales) {
+            scales->resize(size_t(rows));
+            std::memcpy(scales->data(), ob + o_s, size_t(rows) * 4);
+        }
+    } catch (...) {
+        free_recorded(r);
+        dev_->destroy(in);
+        dev_->destroy(out);
+        throw;
+    }
+    free_recorded(r);
+    dev_->destroy(in);
+    dev_->destroy(out);
+    return acc;
+}
+
+} // namespace mmfree::vk

@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: Apache-2.0
+// The forward pass as Vulkan compute shaders (shaders/*.comp). Weights live in one device-local
+// arena, activations in another; kernels find tensors through buffer device addresses passed as
+// push constants, so there are no descriptor sets. Decode replays one command buffer recorded at
+// load: 4 dispatches per layer (the i/f/g, o, gate and down BitLinears, each computing its own
+// norm/quantization prologue and fusing the MLGRU step, SwiGLU and the residual adds) plus the
+// lm_head and an on-device argmax, one submit per token. Prefill runs in chunks with separate
+// quantize / GEMM / scan kernels; with profiling on, decode takes that unfused path too, so that
+// every stage has its own timestamps.
+#pragma once
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "mmfree/backend.h"
+#include "vulkan/vk_device.h"
+
+namespace mmfree::vk {
+
+struct VulkanOptions {
+    std::string device;            // index or name substring; empty = best
+    bool profile = false;
+    bool force_portable = false;   // ignore the integer-dot-product feature (tests, comparisons)
+    int chunk = 256;               // prefill tokens per submit
+};
+
+class VulkanExecutor : public Executor {
+public:
+    VulkanExecutor(std::shared_ptr<const Model> model, std::shared_ptr<Instance> instance, const Candidate& device,
+                   const VulkanOptions& options);
+    ~VulkanExecutor() override;
+
+    std::string backend_name() const override { return "vulkan"; }
+    std::string device_name() const override;
+    const Model& model() const override { return *model_; }
+
+    void forward(const int32_t* tokens, size_t count, float* logits, bool all_positions) override;
+    int32_t forward_argmax(int32_t token) override;
+    void reset_state() override;
+    std::vector<float> save_state() const override;
+    void load_state(const std::vector<float>& state) override;
+    StageTimes last_stage_times() const override { return stages_; }
+    size_t device_memory_bytes() const override { return dev_ ? dev_->device_bytes() : 0; }
+    double measure_read_bandwidth_gb_s() override;
+    std::vector<std::pair<std::string, double>> extra_metrics() const override;
+
+    bool uses_integer_dot() const { return dot_; }
+
+    // Kernel test hook: one BitLinear (its RMSNorm, quantization and the ternary product) on `rows`
+    // input rows of w.cols floats, through the decode kernel (gemv, rows must be 1) or the prefill
+    // kernels (prep + gemm). Returns the raw int32 accumulators [rows][w.rows] and the int8
+    // activations [rows][w.cols] and scales the device used.
+    std::vector<int32_t> run_bitlinear_raw(const TernaryMatrix& w, const std::vector<float>& x, int rows, bool gemv,
+                                           std::vector<int8_t>* q, std::vector<float>* scales);
+
+    struct Push {
+        uint64_t base[4];
+        uint32_t p[24];
+    };
+
+private:
+    enum Stage { NormQuant, BitLinear, Mlgru, LmHead, StageCount };
+    enum class Logits { None, Last, All };
+    struct Recorded {
+        VkCommandBuffer cb = VK_NULL_HANDLE;
+        VkQueryPool queries = VK_NULL_HANDLE;
+        std::vector<int> stage_of;   // stage of each timestamp interval
+    };
+    struct Recorder;
+
+    void cleanup();
+    void upload_weights();
+    void allocate_activations();
+    VkPipeline pipeline(const std::string& name, const std::vector<uint32_t>& spec);
+    VkPipeline bitlinear_pipeline(bool gemv, uint32_t mode, int K, int nsets);
+    Push push() const;
+    uint32_t wref(size_t byte_offset) const;
+    uint32_t aref(size_t byte_offset) const;
+    void gemv_grid(int N, int nsets, uint32_t* rpw, uint32_t* wgset) const;
+
+    void record_decode(Recorded& r, bool argmax);
+    void record_chunk(Recorded& r, int T, Logits logits, bool profile);
+    Recorded& chunk_commands(int T, Logits logits);
+    void run(Recorded& r);
+    void free_recorded(Recorded& r);
+
+    std::shared_ptr<const Model> model_;
+    std::shared_ptr<Instance> instance_;
+    std::unique_ptr<Device> dev_;
+    VulkanOptions opt_;
+    bool dot_ = false;
+    int C_ = 256;  // prefill chunk
+    StageTimes stages_;
+
+    Buffer weights_, act_, upload_, readback_;
+    std::map<std::string, VkPipeline> pipelines_;
+
+    // Weight arena offsets (bytes).
+    struct LayerOffsets {
+        size_t ifg_codes, ifg_gamma, ifg_scale, o_codes, o_gamma, o_scale, gate_codes, gate_gamma, gate_scale;
+        size_t down_codes, down_gamma, down_scale, attn_norm, g_norm, mlp_norm, lb;
+    };
+    std::vector<LayerOffsets> lo_;
+    size_t emb_ = 0, final_norm_ = 0, head_codes_ = 0, head_gamma_ = 0, head_scale_ = 0;
+    // Activation arena offsets (bytes).
+    size_t x_ = 0, a_ = 0, d_ = 0, ifg_ = 0, hseq_ = 0, hnew_ = 0, y_ = 0, q_ = 0, qscale_ = 0, qsum_ = 0, state_ = 0,
+           partials_ = 0, logits_ = 0, scratch_ = 0;
+    // Upload / read-back offsets (bytes).
+    size_t up_tokens_ = 0, up_state_ = 0, rb_logits_ = 0, rb_token_ = 0, rb_state_ = 0;
+
+    Recorded decode_logits_, decode_argmax_, save_, load_, reset_;
+    std::map<std::pair<int, int>, Recorded> chunks_;
+};
+
+} // namespace mmfree::vk

@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: Apache-2.0
+// The input side of a BitLinear, computed by one workgroup for one row t: build the input vector
+// v from the previous kernels' outputs (MODE), apply the layer's RMSNorm, then the BitLinear's own
+// RMSNorm (eps 1e-6) and per-row int8 quantization (s = 127/max|ŷ|, round half away from zero) for
+// each of NSETS weight sets that share the input. Thread `tid` owns q words p = tid + j·WG; word
+// p = 4w+s packs the activations of elements 16w+s+4b (b = 0..3), the order dot_word expects.
+// The includer defines PREP and, after the include, emit_q(set, p, word) and emit_scale(set, s, Σq).
+
+layout(local_size_x_id = 0) in;
+layout(constant_id = 1) const uint MODE = 0;
+layout(constant_id = 2) const uint PER = 1;    // q words per thread: PER·WG ≥ KW
+layout(constant_id = 3) const uint NSETS = 1;
+
+const uint WG = gl_WorkGroupSize.x;
+void emit_q(uint s, uint p, uint word);
+void emit_scale(uint s, float scale, int qsum);
+shared vec4 red_v[128];
+
+vec4 wg_sum4(vec4 x) {
+    x = subgroupAdd(x);
+    if (subgroupElect()) red_v[gl_SubgroupID] = x;
+    barrier();
+    vec4 s = vec4(0);
+    for (uint i = 0; i < gl_NumSubgroups; ++i) s += red_v[i];  // same order everywhere: same result
+    barrier();
+    return s;
+}
+vec4 wg_max4(vec4 x) {
+    x = subgroupMax(x);
+    if (subgroupElect()) red_v[gl_SubgroupID] = x;
+    barrier();
+    vec4 s = vec4(0);
+    for (uint i = 0; i < gl_NumSubgroups; ++i) s = max(s, red_v[i]);
+    barrier();
+    return s;
+}
+
+float round_half_away(float x) {
+    const float t = trunc(x);  // x − t is exact, so the tie test is too
+    return abs(x - t) >= 0.5 ? t + sign(x) : t;
+}
+
+float pv[4 * PER];   // v, then the normalized u
+float ph[4 * PER];   // O modes: silu(h)
+
+void prologue(uint t) {
+    const uint tid = gl_LocalInvocationID.x;
+    const uint K = pc.p[P_K], KW = pc.p[P_KW], flags = pc.p[P_FLAGS];
+    const uint S = pc.p[P_STRIDE_IN];
+    const bool owner = PREP || gl_WorkGroupID.x == 0;
+    const float eps = uintBitsToFloat(pc.p[P_EPS]);
+    F32 in0 = f32_at(P_IN0), in1 = f32_at(P_IN1), in2 = f32_at(P_IN2), xout = f32_at(P_XOUT), norm = f32_at(P_NORM);
+
+    // 1. The input vector and the sum of squares for the layer norm.
+    float ss = 0;
+    uint tok = 0;
+    if (MODE == MODE_IFG && (flags & F_FIRST) != 0) tok = u32_at(P_TOK).v[t];
+    for (uint j = 0; j < PER; ++j) {
+        const uint p = tid + j * WG;
+        const uint e0 = 16 * (p >> 2) + (p & 3);
+        for (uint b = 0; b < 4; ++b) {
+            const uint e = e0 + 4 * b;
+            float v = 0, h = 0;
+            if (p < KW && e < K) {
+                if (MODE == MODE_IFG) {
+                    if ((flags & F_FIRST) != 0) v = f32_at(P_EMB).v[tok * K + e];
+                    else v = in0.v[t * K + e] + in1.v[t * K + e] + in2.v[t * K + e];
+                    if (owner) xout.v[t * K + e] = v;
+                } else if (MODE == MODE_OSCAN) {
+                    // The recurrence for one token: ai = in1[e], af = in1[K+e], h_old = in2[e].
+                    float f = sigmoid(in1.v[K + e]);
+                    if ((flags & F_LB) != 0) {
+                        const float lb = f32_at(P_TOK).v[e];
+                        f = lb + (1.0 - lb) * f;
+                    }
+                    const float i = silu(in1.v[e]) * (1.0 - f);
+                    const float hn = f * in2.v[e] + i;
+                    if (owner) xout.v[e] = hn;
+                    v = in0.v[e];
+                    h = silu(hn);
+                } else if (MODE == MODE_O) {
+                    v = in0.v[t * S + e];
+                    h = silu(in2.v[t * K + e]);
+                } else if (MODE == MODE_GATE) {
+                    v = in0.v[t * K + e] + in1.v[t * K + e];
+                } else if (MODE == MODE_DOWN) {
+                    v = silu(in0.v[t * S + e]) * in0.v[t * S + K + e];
+                } else if (MODE == MODE_HEAD) {
+                    v = in0.v[t * K + e] + in1.v[t * K + e] + in2.v[t * K + e];
+                } else {
+                    v = in0.v[t * K + e];
+                }
+            }
+            pv[4 * j + b] = v;
+            ph[4 * j + b] = h;
+            ss += v * v;
+        }
+    }
+
+    // 2. The layer's RMSNorm (IFG, GATE, HEAD) or the gated g-norm (O modes).
+    if (MODE != MODE_DOWN && MODE != MODE_RAW) {
+        const float r = 1.0 / sqrt(wg_sum4(vec4(ss, 0, 0, 0)).x / float(K) + eps);
+        ss = 0;
+        for (uint j = 0; j < PER; ++j) {
+            const uint p = tid + j * WG;
+            const uint e0 = 16 * (p >> 2) + (p & 3);
+            for (uint b = 0; b < 4; ++b) {
+                const uint e = e0 + 4 * b;
+                float v = 0;
+                if (p < KW && e < K) {
+                    v = pv[4 * j + b] * r * norm.v[e];
+                    if (MODE == MODE_OSCAN || MODE == MODE_O) v *= ph[4 * j + b];
+                }
+                pv[4 * j + b] = v;
+                ss += v * v;
+            }
+        }
+    }
+
+    // 3. The BitLinear's RMSNorm and the per-set absolute maximum.
+    const float r2 = 1.0 / sqrt(wg_sum4(vec4(ss, 0, 0, 0)).x / float(K) + 1e-6);
+    F32 gamma = f32_at(P_GAMMA);
+    vec4 mx = vec4(0);
+    for (uint j = 0; j < PER; ++j) {
+        const uint p = tid + j * WG;
+        const uint e0 = 16 * (p >> 2) + (p & 3);
+        for (uint b = 0; b < 4; ++b) {
+            const uint e = e0 + 4 * b;
+            if (p < KW && e < K) {
+                pv[4 * j + b] *= r2;
+                for (uint s = 0; s < NSETS; ++s) mx[s] = max(mx[s], abs(pv[4 * j + b] * gamma.v[s * K + e]));
+            }
+        }
+    }
+    mx = wg_max4(mx);
+
+    // 4. Quantize and pack.
+    ivec4 qsum = ivec4(0);
+    vec4 scale;
+    for (uint s = 0; s < NSETS; ++s) scale[s] = 127.0 / max(mx[s], 1e-5);
+    for (uint s = 0; s < NSETS; ++s) {
+        for (uint j = 0; j < PER; ++j) {
+            const uint p = tid + j * WG;
+            if (p >= KW) continue;
+            const uint e0 = 16 * (p >> 2) + (p & 3);
+            uint word = 0;
+            for (uint b = 0; b < 4; ++b) {
+                const uint e = e0 + 4 * b;
+                int q = 0;
+                if (e < K) q = int(clamp(round_half_away(pv[4 * j + b] * gamma.v[s * K + e] * scale[s]), -128.0, 127.0));
+                qsum[s] += q;
+                word |= uint(q & 0xff) << (8 * b);
+            }
+            emit_q(s, p, word);
+        }
+    }
+    qsum = ivec4(wg_sum4(vec4(qsum)));   // |Σq| ≤ 128·K < 2^24: exact in float
+    if (tid == 0)
+        for (uint s = 0; s < NSETS; ++s) emit_scale(s, scale[s], qsum[s]);
+}
