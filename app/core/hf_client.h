@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 #include <QList>
+#include <QMetaType>
 #include <QObject>
 #include <QString>
 #include <QStringList>
@@ -65,6 +66,9 @@ struct HubSearchResult {
     QStringList tags;
     QString lastModified;
 };
+
+Q_DECLARE_METATYPE(NetError)
+Q_DECLARE_METATYPE(HubSearchResult)
 
 // Minimal Hugging Face Hub API client: model info (with LFS hashes), search, resolve URLs.
 // The endpoint follows HF_ENDPOINT and the token HF_TOKEN, like the Hugging Face tools, so

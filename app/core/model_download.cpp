@@ -143,6 +143,18 @@ bool ModelDownload::hasUnfinished(const QString& dir) {
     return DownloadManifest::load(dir, &m) && !m.complete;
 }
 
+bool ModelDownload::progressOnDisk(const QString& dir, qint64* done, qint64* total) {
+    DownloadManifest m;
+    if (!DownloadManifest::load(dir, &m)) return false;
+    *done = *total = 0;
+    for (const auto& f : m.files) {
+        const qint64 size = std::max<qint64>(f.size, 0);
+        *total += size;
+        *done += f.done ? size : std::clamp<qint64>(fileSize(dir + u'/' + f.path + QStringLiteral(".part")), 0, size);
+    }
+    return true;
+}
+
 QString ModelDownload::stateName(State s) {
     switch (s) {
     case State::Idle: return QStringLiteral("idle");

@@ -60,6 +60,8 @@ public:
     static bool isModelFile(const QString& path);
     // True when `dir` holds an unfinished download that start() would resume.
     static bool hasUnfinished(const QString& dir);
+    // Progress of an unfinished download from what is on disk (for a paused one after a restart).
+    static bool progressOnDisk(const QString& dir, qint64* done, qint64* total);
 
     void setOptions(const Options& o) { options_ = o; }
     const Options& options() const { return options_; }
