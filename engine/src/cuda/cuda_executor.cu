@@ -108,6 +108,7 @@ struct CudaExecutor::Impl {
     DecodeArgs args;
     int blocks = 0;
     size_t smem = 0;
+    unsigned long long barriers = 0;  // grid barriers run so far (the device counter is barriers × blocks)
 
     // Prefill scratch, allocated on first use.
     bool prefill_ready = false;
@@ -270,9 +271,18 @@ CudaExecutor::CudaExecutor(std::shared_ptr<const Model> model, const BackendOpti
     a.result = d.result_dev;
     a.phase_begin = 0;
     a.phase_end = decode_phase_count(L);
-    a.prefetch_distance = std::clamp(env_int("MMFREE_CUDA_PREFETCH", 2), 0, 8);
+    a.prefetch_distance = std::clamp(env_int("MMFREE_CUDA_PREFETCH", 0), 0, 8);
 
-    d.smem = decode_smem_bytes(a.k_max, a.kp_max);
+    // Shared memory: q vectors + scratch, and the rest (up to the opt-in limit) stages the next
+    // phase's weight rows. Rows that do not fit are read from global memory.
+    if (H % 4 || I % 4 || std::max({H, D, I}) > 16 * kDecodeThreads)
+        throw Error(ErrorCode::UnsupportedModel, "the CUDA decode kernel needs H and I multiples of 4 and at most " +
+                                                     std::to_string(16 * kDecodeThreads));
+    const size_t fixed = decode_smem_fixed_bytes(a.kp_max);
+    const size_t limit = size_t(d.props.sharedMemPerBlockOptin);
+    if (fixed + 4096 > limit) throw Error(ErrorCode::DeviceError, "not enough shared memory per block for the decode kernel");
+    a.wb_bytes = int(std::min<size_t>(limit - fixed, size_t(env_int("MMFREE_CUDA_STAGE_KB", 1 << 20)) * 1024) & ~size_t(15));
+    d.smem = fixed + size_t(a.wb_bytes);
     int per_sm = 0;
     MMFREE_CK(decode_max_blocks_per_sm(d.smem, &per_sm));
     if (per_sm < 1) throw Error(ErrorCode::DeviceError, "the decode kernel does not fit on " + std::string(d.props.name));
@@ -319,7 +329,9 @@ int32_t CudaExecutor::decode(int32_t token, float* logits) {
         a.prof = d.prof.as<unsigned long long>();
         MMFREE_CK(cudaEventRecord(d.ev_start, d.stream));
     }
+    a.barrier_base = d.barriers * (unsigned long long)d.blocks;
     MMFREE_CK(launch_decode(a, d.blocks, d.smem, d.stream));
+    d.barriers += (unsigned long long)(a.phase_end - a.phase_begin - 1);
     if (profile_) MMFREE_CK(cudaEventRecord(d.ev_stop, d.stream));
     if (!d.result_mapped) MMFREE_CK(cudaMemcpyAsync(d.result_host, d.result_dev, sizeof(int), cudaMemcpyDeviceToHost, d.stream));
     if (logits) MMFREE_CK(cudaMemcpyAsync(logits, d.logits.ptr, sizeof(float) * size_t(V), cudaMemcpyDeviceToHost, d.stream));
@@ -538,7 +550,8 @@ double CudaExecutor::measure_read_bandwidth_gb_s() {
 std::vector<std::pair<std::string, double>> CudaExecutor::extra_metrics() const {
     return {{"cuda_decode_blocks", double(impl_->blocks)},
             {"cuda_decode_grid_barriers_per_token", double(4 * model_->config.num_layers)},
-            {"cuda_prefetch_distance_phases", double(impl_->args.prefetch_distance)}};
+            {"cuda_l2_prefetch_distance_phases", double(impl_->args.prefetch_distance)},
+            {"cuda_weight_stage_bytes_per_block", double(impl_->args.wb_bytes)}};
 }
 
 std::vector<DeviceInfo> list_cuda_devices() {

@@ -94,12 +94,14 @@ struct NormPlan {
 };
 
 template <int NQ>
-__device__ NormPlan plan_norm(NqInput mode, const float* x, const float* up, const float* e, const float* g0,
-                              const float* const (&g1)[3], int K, float eps, float* xs, float* es, float* red) {
+__device__ NormPlan plan_norm(NqInput mode, const float* __restrict__ x, const float* __restrict__ up, const float* __restrict__ e,
+                              const float* __restrict__ g0, const float* const (&g1)[3], int K, float eps, float* __restrict__ xs,
+                              float* __restrict__ es, float* red) {
     float sums[2] = {0.f, 0.f};
     float mx[NQ];
 #pragma unroll
     for (int j = 0; j < NQ; ++j) mx[j] = 0.f;
+#pragma unroll 4
     for (int k = threadIdx.x; k < K; k += blockDim.x) {
         float v = __ldcg(x + k);
         if (mode == NqInput::SwiGLU) v = silu_f(v) * __ldcg(up + k);
@@ -178,50 +180,57 @@ __device__ void quantize_rows(const NormPlan& p, NqInput mode, const float* xs, 
 
 // ---- decode --------------------------------------------------------------------------------
 __device__ __forceinline__ uint32_t word_of(const uint4& v, int t) { return t == 0 ? v.x : t == 1 ? v.y : t == 2 ? v.z : v.w; }
+__device__ __forceinline__ float comp(const float4& v, int c) { return c == 0 ? v.x : c == 1 ? v.y : c == 2 ? v.z : v.w; }
 
-// Σ c·q over the rows of one 8-lane group; lane `sub` takes 16-byte chunks sub, sub+8, …
-// SHARED: every row uses q[0] (rows of one matrix): one shared-memory read serves them all.
+__device__ __forceinline__ void cp_async16(void* dst, const void* src) {
+    const uint32_t d = static_cast<uint32_t>(__cvta_generic_to_shared(dst));
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" ::"r"(d), "l"(src) : "memory");
+}
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;" ::: "memory"); }
+template <int N> __device__ __forceinline__ void cp_async_wait() { asm volatile("cp.async.wait_group %0;" ::"n"(N) : "memory"); }
+
+// Σ c·q for NR rows by one team of `lpr` lanes (8, 16 or 32): lane `lt` takes 16-byte chunks
+// lt, lt + lpr, …  Rows are generic pointers: staged in shared memory, or global when the
+// stage buffer was too small. SHARED: every row uses q[0], one shared-memory read serves all.
 template <int NR, bool SHARED>
-__device__ __forceinline__ void dot_group(const uint8_t* const (&row)[NR], const int8_t* const (&q)[NR], int chunks,
-                                          int sub, int (&acc)[NR]) {
+__device__ __forceinline__ void dot_team(const uint8_t* const (&row)[NR], const int8_t* const (&q)[NR], int chunks, int lt,
+                                         int lpr, int (&acc)[NR]) {
 #pragma unroll 2
-    for (int j = sub; j < chunks; j += 8) {
+    for (int j = lt; j < chunks; j += lpr) {
         uint4 w[NR];
 #pragma unroll
-        for (int r = 0; r < NR; ++r) w[r] = __ldcs(reinterpret_cast<const uint4*>(row[r]) + j);
+        for (int r = 0; r < NR; ++r) w[r] = *reinterpret_cast<const uint4*>(row[r] + 16 * j);
         const int rot = j >> 1;
 #pragma unroll
         for (int t = 0; t < 4; ++t) {
             const int off = (j << 6) + (((t + rot) & 3) << 4);
-            if (SHARED) {
-                const int4 qv = *reinterpret_cast<const int4*>(q[0] + off);
+            int4 qv = *reinterpret_cast<const int4*>(q[0] + off);
 #pragma unroll
-                for (int r = 0; r < NR; ++r) {
-                    const uint32_t c = word_of(w[r], t);
-                    acc[r] = __dp4a(int(c & kCodeMask), qv.x, acc[r]);
-                    acc[r] = __dp4a(int((c >> 2) & kCodeMask), qv.y, acc[r]);
-                    acc[r] = __dp4a(int((c >> 4) & kCodeMask), qv.z, acc[r]);
-                    acc[r] = __dp4a(int((c >> 6) & kCodeMask), qv.w, acc[r]);
-                }
-            } else {
-#pragma unroll
-                for (int r = 0; r < NR; ++r) {
-                    const int4 qv = *reinterpret_cast<const int4*>(q[r] + off);
-                    const uint32_t c = word_of(w[r], t);
-                    acc[r] = __dp4a(int(c & kCodeMask), qv.x, acc[r]);
-                    acc[r] = __dp4a(int((c >> 2) & kCodeMask), qv.y, acc[r]);
-                    acc[r] = __dp4a(int((c >> 4) & kCodeMask), qv.z, acc[r]);
-                    acc[r] = __dp4a(int((c >> 6) & kCodeMask), qv.w, acc[r]);
-                }
+            for (int r = 0; r < NR; ++r) {
+                if (!SHARED && r > 0) qv = *reinterpret_cast<const int4*>(q[r] + off);
+                const uint32_t c = word_of(w[r], t);
+                acc[r] = __dp4a(int(c & kCodeMask), qv.x, acc[r]);
+                acc[r] = __dp4a(int((c >> 2) & kCodeMask), qv.y, acc[r]);
+                acc[r] = __dp4a(int((c >> 4) & kCodeMask), qv.z, acc[r]);
+                acc[r] = __dp4a(int((c >> 6) & kCodeMask), qv.w, acc[r]);
             }
         }
     }
+    for (int off = lpr >> 1; off; off >>= 1)
 #pragma unroll
-    for (int r = 0; r < NR; ++r) {
-        acc[r] += __shfl_xor_sync(0xffffffffu, acc[r], 4);
-        acc[r] += __shfl_xor_sync(0xffffffffu, acc[r], 2);
-        acc[r] += __shfl_xor_sync(0xffffffffu, acc[r], 1);
+        for (int r = 0; r < NR; ++r) acc[r] += __shfl_xor_sync(0xffffffffu, acc[r], off);
+}
+
+// Lanes per row: few rows → whole warps per row, many rows → 8 lanes per row.
+__device__ __forceinline__ int pick_lanes_per_row(int units, int chunks) {
+    int best = 8;
+    long long best_cost = 1ll << 62;
+    for (int lpr = 8; lpr <= 32; lpr <<= 1) {
+        const int teams = kDecodeThreads / lpr;
+        const long long cost = (long long)((units + teams - 1) / teams) * ((chunks + lpr - 1) / lpr);
+        if (cost < best_cost) { best_cost = cost; best = lpr; }
     }
+    return best;
 }
 
 __device__ __forceinline__ void block_range(int n, int& u0, int& u1) {
@@ -229,105 +238,258 @@ __device__ __forceinline__ void block_range(int n, int& u0, int& u1) {
     u1 = int((long long)n * (blockIdx.x + 1) / gridDim.x);
 }
 
-// Starts streaming rows [r0, r1) into L2 while the grid is busy elsewhere: weights do not
-// depend on activations, so the barrier chain and the HBM stream overlap.
-__device__ __forceinline__ void prefetch_rows(const DevMatrix& w, int r0, int r1) {
-    if (r1 > w.rows) r1 = w.rows;
-    if (r1 <= r0) return;
-    const uint8_t* base = w.codes + size_t(r0) * w.stride;
-    const size_t bytes = size_t(r1 - r0) * w.stride;
-    constexpr size_t piece = 16384;
-    for (size_t off = size_t(threadIdx.x) * piece; off < bytes; off += size_t(blockDim.x) * piece) {
-        const uint32_t n = uint32_t(bytes - off < piece ? bytes - off : piece);
-        asm volatile("cp.async.bulk.prefetch.L2.global [%0], %1;" ::"l"(base + off), "r"(n) : "memory");
-    }
-}
+// The weight rows one block reads in one phase: up to three contiguous runs, staged in this
+// order into the shared buffer (row rr of the concatenation at wb + rr·row_bytes).
+struct PhaseRows {
+    const uint8_t* seg[3];
+    int seg_rows[3];
+    int nseg, row_bytes, units, first, total_rows;
+};
 
-__device__ void prefetch_phase(const DecodeArgs& a, int p) {
-    const int L = a.L;
-    if (p == 4 * L) {
+__device__ PhaseRows phase_rows(const DecodeArgs& a, int p) {
+    PhaseRows r{};
+    auto pairs = [&](const DevMatrix& w, int n) {  // rows in pairs that share one activation read
         int u0, u1;
-        block_range((a.V + 1) / 2, u0, u1);
-        prefetch_rows(a.lm_head, 2 * u0, 2 * u1);
-        return;
+        block_range((n + 1) / 2, u0, u1);
+        const int r0 = 2 * u0, r1 = min(2 * u1, n);
+        r.nseg = 1; r.seg[0] = w.codes + size_t(r0) * w.stride; r.seg_rows[0] = max(r1 - r0, 0);
+        r.row_bytes = w.stride; r.units = u1 - u0; r.first = r0;
+    };
+    if (p == 4 * a.L) {
+        pairs(a.lm_head, a.V);
+    } else {
+        const DevLayer& ly = a.layers[p >> 2];
+        int c0, c1;
+        switch (p & 3) {
+        case 0:
+            block_range(a.D, c0, c1);
+            r.nseg = 3;
+            r.seg[0] = ly.i.codes + size_t(c0) * ly.i.stride;
+            r.seg[1] = ly.f.codes + size_t(c0) * ly.f.stride;
+            r.seg[2] = ly.g.codes + size_t(c0) * ly.g.stride;
+            r.seg_rows[0] = r.seg_rows[1] = r.seg_rows[2] = c1 - c0;
+            r.row_bytes = ly.i.stride; r.units = c1 - c0; r.first = c0;
+            break;
+        case 1: pairs(ly.o, a.H); break;
+        case 2:
+            block_range(a.I, c0, c1);
+            r.nseg = 2;
+            r.seg[0] = ly.gate.codes + size_t(c0) * ly.gate.stride;
+            r.seg[1] = ly.gate.codes + size_t(a.I + c0) * ly.gate.stride;
+            r.seg_rows[0] = r.seg_rows[1] = c1 - c0;
+            r.row_bytes = ly.gate.stride; r.units = c1 - c0; r.first = c0;
+            break;
+        default: pairs(ly.down, a.H); break;
+        }
     }
-    const DevLayer& ly = a.layers[p >> 2];
-    int u0, u1;
-    switch (p & 3) {
-    case 0:
-        block_range(a.D, u0, u1);
-        prefetch_rows(ly.i, u0, u1); prefetch_rows(ly.f, u0, u1); prefetch_rows(ly.g, u0, u1);
-        break;
-    case 1: block_range((a.H + 1) / 2, u0, u1); prefetch_rows(ly.o, 2 * u0, 2 * u1); break;
-    case 2:
-        block_range(a.I, u0, u1);
-        prefetch_rows(ly.gate, u0, u1); prefetch_rows(ly.gate, a.I + u0, a.I + u1);
-        break;
-    default: block_range((a.H + 1) / 2, u0, u1); prefetch_rows(ly.down, 2 * u0, 2 * u1); break;
+    r.total_rows = 0;
+    for (int s = 0; s < r.nseg; ++s) r.total_rows += r.seg_rows[s];
+    return r;
+}
+
+// Starts copying the phase's rows into shared memory (as many as fit); completes at the
+// cp.async wait inside decode_norm_quant. Issued before the grid barrier, so the weights
+// stream from HBM while the grid waits.
+__device__ void stage_weights(const PhaseRows& pr, uint8_t* wb, int wb_bytes) {
+    const int cap = wb_bytes / pr.row_bytes;
+    int base = 0;
+    for (int s = 0; s < pr.nseg && base < cap; ++s) {
+        const int n = min(pr.seg_rows[s], cap - base);
+        const int chunks = n * (pr.row_bytes / 16);
+        const uint8_t* src = pr.seg[s];
+        uint8_t* dst = wb + size_t(base) * pr.row_bytes;
+        for (int c = threadIdx.x; c < chunks; c += kDecodeThreads) cp_async16(dst + 16 * c, src + 16 * c);
+        base += pr.seg_rows[s];
+    }
+    cp_async_commit();
+}
+
+__device__ __forceinline__ const uint8_t* row_ptr(const PhaseRows& pr, const uint8_t* wb, int wb_bytes, int rr) {
+    if ((rr + 1) * pr.row_bytes <= wb_bytes) return wb + size_t(rr) * pr.row_bytes;
+    for (int s = 0; s < pr.nseg; ++s) {
+        if (rr < pr.seg_rows[s]) return pr.seg[s] + size_t(rr) * pr.row_bytes;
+        rr -= pr.seg_rows[s];
+    }
+    return pr.seg[0];
+}
+
+// Optional: start streaming a later phase's rows into L2 (MMFREE_CUDA_PREFETCH phases ahead).
+__device__ void prefetch_phase_l2(const DecodeArgs& a, int p) {
+    const PhaseRows pr = phase_rows(a, p);
+    constexpr size_t piece = 16384;
+    for (int s = 0; s < pr.nseg; ++s) {
+        const size_t bytes = size_t(pr.seg_rows[s]) * pr.row_bytes;
+        for (size_t off = size_t(threadIdx.x) * piece; off < bytes; off += size_t(kDecodeThreads) * piece) {
+            const uint32_t n = uint32_t(bytes - off < piece ? bytes - off : piece);
+            asm volatile("cp.async.bulk.prefetch.L2.global [%0], %1;" ::"l"(pr.seg[s] + off), "r"(n) : "memory");
+        }
     }
 }
 
-__device__ __forceinline__ void grid_barrier(unsigned long long* counter) {
+// Grid-wide barrier. The counter only grows; the host passes its value at launch, so the
+// arrival is a fire-and-forget release add and only the wait is a round trip.
+__device__ __forceinline__ void grid_barrier(unsigned long long* counter, unsigned long long target) {
     __syncthreads();
     if (threadIdx.x == 0) {
-        __threadfence();
-        const unsigned long long old = atomicAdd(counter, 1ull);
-        const unsigned long long target = (old / gridDim.x + 1) * gridDim.x;
+        asm volatile("red.release.gpu.global.add.u64 [%0], 1;" ::"l"(counter) : "memory");
         while (ld_acquire(counter) < target) {
         }
-        __threadfence();
     }
     __syncthreads();
+}
+
+__device__ __forceinline__ float4 ldg4(const float* p) { return __ldg(reinterpret_cast<const float4*>(p)); }
+
+// BitLinear input on decode: each thread keeps its (up to 4) float4 of the input in registers,
+// all loads issued at once; one block reduction gives the norm plan (see plan_norm); q lands
+// in shared memory in the dp4a order. Optionally seeds x[seed_lo, seed_hi) with the input.
+template <int NQ, int PER>
+__device__ NormPlan decode_norm_quant(NqInput mode, const float* __restrict__ x, const float* __restrict__ e,
+                                      const float* __restrict__ g0, const float* const (&g1)[3], int K, int Kp,
+                                      int8_t* const (&q)[3], int (&qsum)[NQ], float* red, int* ired, float* x_seed, int seed_lo,
+                                      int seed_hi) {
+    const int tid = threadIdx.x;
+    float4 xv[PER], ev[PER];
+#pragma unroll
+    for (int i = 0; i < PER; ++i) {
+        const int k4 = tid + i * kDecodeThreads;
+        xv[i] = make_float4(0.f, 0.f, 0.f, 0.f);
+        ev[i] = make_float4(1.f, 1.f, 1.f, 1.f);
+        if (4 * k4 < K) {
+            xv[i] = __ldcg(reinterpret_cast<const float4*>(x) + k4);
+            if (mode == NqInput::Gated) ev[i] = __ldcg(reinterpret_cast<const float4*>(e) + k4);
+        }
+    }
+    float sums[2] = {0.f, 0.f};
+    float mx[NQ];
+#pragma unroll
+    for (int j = 0; j < NQ; ++j) mx[j] = 0.f;
+#pragma unroll
+    for (int i = 0; i < PER; ++i) {
+        const int k4 = tid + i * kDecodeThreads;
+        if (4 * k4 >= K) continue;
+        const float4 a0 = g0 ? ldg4(g0 + 4 * k4) : make_float4(1.f, 1.f, 1.f, 1.f);
+        float4 a1[NQ];
+#pragma unroll
+        for (int j = 0; j < NQ; ++j) a1[j] = ldg4(g1[j] + 4 * k4);
+#pragma unroll
+        for (int c = 0; c < 4; ++c) {
+            const float v = comp(xv[i], c);
+            sums[0] += v * v;
+            float w = v;
+            if (g0) {
+                w = v * comp(a0, c) * comp(ev[i], c);
+                sums[1] += w * w;
+            }
+#pragma unroll
+            for (int j = 0; j < NQ; ++j) mx[j] = fmaxf(mx[j], fabsf(w * comp(a1[j], c)));
+        }
+    }
+    block_reduce(sums, mx, red);
+    NormPlan p;
+    const float fk = float(K);
+    float maxscale;
+    if (g0) {
+        p.r0 = 1.0f / sqrtf(sums[0] / fk + 1e-6f);
+        p.r1 = 1.0f / sqrtf(p.r0 * p.r0 * sums[1] / fk + 1e-6f);
+        maxscale = p.r0 * p.r1;
+    } else {
+        p.r0 = 1.f;
+        p.r1 = 1.0f / sqrtf(sums[0] / fk + 1e-6f);
+        maxscale = p.r1;
+    }
+#pragma unroll
+    for (int j = 0; j < 3; ++j) p.s[j] = j < NQ ? 127.0f / fmaxf(mx[j] * maxscale, 1e-5f) : 1.f;
+
+#pragma unroll
+    for (int j = 0; j < NQ; ++j) qsum[j] = 0;
+#pragma unroll
+    for (int i = 0; i < PER; ++i) {
+        const int k4 = tid + i * kDecodeThreads;
+        if (4 * k4 >= K) continue;
+        const float4 a0 = g0 ? ldg4(g0 + 4 * k4) : make_float4(1.f, 1.f, 1.f, 1.f);
+        float4 a1[NQ];
+#pragma unroll
+        for (int j = 0; j < NQ; ++j) a1[j] = ldg4(g1[j] + 4 * k4);
+#pragma unroll
+        for (int c = 0; c < 4; ++c) {
+            const int k = 4 * k4 + c;
+            if (x_seed && k >= seed_lo && k < seed_hi) x_seed[k] = comp(xv[i], c);
+            float u = comp(xv[i], c);
+            if (g0) {
+                u = (u * p.r0) * comp(a0, c);
+                if (mode == NqInput::Gated) u = u * comp(ev[i], c);
+            }
+            const int pos = decode_pos(k);
+#pragma unroll
+            for (int j = 0; j < NQ; ++j) {
+                const int v = quant_i8(((u * p.r1) * comp(a1[j], c)) * p.s[j]);
+                q[j][pos] = int8_t(v);
+                qsum[j] += v;
+            }
+        }
+    }
+    for (int k = K + tid; k < Kp; k += kDecodeThreads)
+#pragma unroll
+        for (int j = 0; j < NQ; ++j) q[j][decode_pos(k)] = 0;
+    cp_async_wait<0>();  // this phase's staged weights: published by the barrier below
+    block_sum_int(qsum, ired);
+    return p;
+}
+
+template <int NQ>
+__device__ NormPlan decode_inputs(NqInput mode, const float* x, const float* e, const float* g0, const float* const (&g1)[3],
+                                  int K, int8_t* const (&q)[3], int (&qsum)[NQ], float* red, int* ired, float* x_seed = nullptr,
+                                  int seed_lo = 0, int seed_hi = 0) {
+    const int Kp = (K + 127) & ~127;
+    if (K <= 4 * kDecodeThreads)
+        return decode_norm_quant<NQ, 1>(mode, x, e, g0, g1, K, Kp, q, qsum, red, ired, x_seed, seed_lo, seed_hi);
+    if (K <= 8 * kDecodeThreads)
+        return decode_norm_quant<NQ, 2>(mode, x, e, g0, g1, K, Kp, q, qsum, red, ired, x_seed, seed_lo, seed_hi);
+    return decode_norm_quant<NQ, 4>(mode, x, e, g0, g1, K, Kp, q, qsum, red, ired, x_seed, seed_lo, seed_hi);
 }
 
 struct DecodeSmem {
-    float* xs; float* es; int8_t* q[3]; float* red; int* ired; unsigned long long* kred;
+    int8_t* q[3];
+    float* red;
+    int* ired;
+    unsigned long long* kred;
+    uint8_t* wb;
 };
 
-// Runs a BitLinear-input stage for NQ weight matrices; leaves q[0..NQ) and qsum filled.
-template <int NQ>
-__device__ void decode_inputs(const DecodeSmem& sm, NqInput mode, const float* x, const float* e, const float* g0,
-                              const float* const (&g1)[3], int K, int Kp, NormPlan& plan, int (&qsum)[NQ]) {
-    plan = plan_norm<NQ>(mode, x, nullptr, e, g0, g1, K, 1e-6f, sm.xs, sm.es, sm.red);
-    quantize_rows<NQ, false>(plan, mode, sm.xs, sm.es, g0, g1, K, Kp, sm.q, qsum, sm.ired);
-}
-
-__device__ __forceinline__ int padded(int k) { return (k + 127) & ~127; }
-
-__device__ void decode_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, unsigned long long* t_quant) {
-    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-    const int sub = lane & 7, gid = warp * 4 + (lane >> 3);
-    constexpr int groups = kDecodeThreads / 8;
+__device__ void decode_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, const PhaseRows& pr, unsigned long long* t_quant) {
+    const int lane = threadIdx.x & 31;
     const int L = a.L;
+    const int chunks = pr.row_bytes / 16;
+    const int lpr = pick_lanes_per_row(pr.units, chunks);
+    const int teams = kDecodeThreads / lpr, team = threadIdx.x / lpr, lt = threadIdx.x % lpr;
+    auto row = [&](int rr) { return row_ptr(pr, sm.wb, a.wb_bytes, rr); };
 
     if (p == 4 * L) {  // final norm + lm_head + argmax
         const float* const g1[3] = {a.lm_head.norm, nullptr, nullptr};
-        NormPlan pl; int qs[1];
-        decode_inputs<1>(sm, NqInput::Plain, a.x, nullptr, a.final_norm, g1, a.H, padded(a.H), pl, qs);
+        int qs[1];
+        const NormPlan pl = decode_inputs<1>(NqInput::Plain, a.x, nullptr, a.final_norm, g1, a.H, sm.q, qs, sm.red, sm.ired);
         if (t_quant) *t_quant = global_ns();
         const float f = a.lm_head.scale / pl.s[0];
-        int u0, u1;
-        block_range((a.V + 1) / 2, u0, u1);
         unsigned long long best = 0;
-        const int chunks = a.lm_head.stride / 16;
-        for (int base = u0; base < u1; base += groups) {
-            const int u = base + gid;
-            const bool valid = u < u1;
-            const int r0 = 2 * u, r1 = (2 * u + 1 < a.V) ? 2 * u + 1 : 2 * u;
-            const uint8_t* const rows[2] = {a.lm_head.codes + size_t(valid ? r0 : 0) * a.lm_head.stride,
-                                            a.lm_head.codes + size_t(valid ? r1 : 0) * a.lm_head.stride};
+        for (int base = 0; base < pr.units; base += teams) {
+            const int u = base + team;
+            const bool valid = u < pr.units;
+            const int rr0 = 2 * u, rr1 = 2 * u + 1 < pr.total_rows ? 2 * u + 1 : 2 * u;
+            const uint8_t* const rows[2] = {row(valid ? rr0 : 0), row(valid ? rr1 : 0)};
             const int8_t* const qq[2] = {sm.q[0], sm.q[0]};
             int acc[2] = {0, 0};
-            dot_group<2, true>(rows, qq, valid ? chunks : 0, sub, acc);
-            if (valid && sub == 0) {
+            dot_team<2, true>(rows, qq, valid ? chunks : 0, lt, lpr, acc);
+            if (valid && lt == 0) {
+                const int n0 = pr.first + rr0, n1 = pr.first + rr1;
                 const float v0 = float(acc[0] - qs[0]) * f;
-                a.logits[r0] = v0;
-                unsigned long long k0 = argmax_key(v0, r0);
+                a.logits[n0] = v0;
+                const unsigned long long k0 = argmax_key(v0, n0);
                 best = k0 > best ? k0 : best;
-                if (r1 != r0) {
+                if (rr1 != rr0) {
                     const float v1 = float(acc[1] - qs[0]) * f;
-                    a.logits[r1] = v1;
-                    const unsigned long long k1 = argmax_key(v1, r1);
+                    a.logits[n1] = v1;
+                    const unsigned long long k1 = argmax_key(v1, n1);
                     best = k1 > best ? k1 : best;
                 }
             }
@@ -337,7 +499,7 @@ __device__ void decode_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, u
             const unsigned long long o = __shfl_xor_sync(0xffffffffu, best, off);
             best = o > best ? o : best;
         }
-        if (lane == 0) sm.kred[warp] = best;
+        if (lane == 0) sm.kred[threadIdx.x >> 5] = best;
         __syncthreads();
         if (threadIdx.x == 0) {
             for (int w = 1; w < kDecodeThreads / 32; ++w) best = sm.kred[w] > best ? sm.kred[w] : best;
@@ -354,34 +516,35 @@ __device__ void decode_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, u
 
     const int l = p >> 2;
     const DevLayer& ly = a.layers[l];
-    int u0, u1;
     switch (p & 3) {
     case 0: {  // attn_norm → i/f/g projections → MLGRU step (fused per channel)
-        const float* xin = l == 0 ? a.x_in : a.x;
         const float* const g1[3] = {ly.i.norm, ly.f.norm, ly.g.norm};
-        NormPlan pl; int qs[3];
-        decode_inputs<3>(sm, NqInput::Plain, xin, nullptr, ly.attn_norm, g1, a.H, padded(a.H), pl, qs);
-        if (t_quant) *t_quant = global_ns();
+        int qs[3];
+        NormPlan pl;
         if (l == 0) {
             // The residual stream starts as the embedding row: each block seeds the rows it
-            // will own in phase 1 (o_proj), from the copy it already holds in shared memory.
+            // owns in phase 1 (o_proj) from the copy it holds in registers.
             int v0, v1;
             block_range((a.H + 1) / 2, v0, v1);
-            for (int n = 2 * v0 + threadIdx.x; n < 2 * v1 && n < a.H; n += blockDim.x) a.x[n] = sm.xs[n];
+            pl = decode_inputs<3>(NqInput::Plain, a.x_in, nullptr, ly.attn_norm, g1, a.H, sm.q, qs, sm.red, sm.ired, a.x, 2 * v0,
+                                  min(2 * v1, a.H));
             if (blockIdx.x == 0 && threadIdx.x == 0) *a.argmax_key = 0;
+        } else {
+            pl = decode_inputs<3>(NqInput::Plain, a.x, nullptr, ly.attn_norm, g1, a.H, sm.q, qs, sm.red, sm.ired);
         }
+        if (t_quant) *t_quant = global_ns();
         const float fi = ly.i.scale / pl.s[0], ff = ly.f.scale / pl.s[1], fg = ly.g.scale / pl.s[2];
-        const int chunks = ly.i.stride / 16;
-        block_range(a.D, u0, u1);
-        for (int base = u0; base < u1; base += groups) {
-            const int c = base + gid;
-            const bool valid = c < u1;
-            const size_t off = size_t(valid ? c : 0) * ly.i.stride;
-            const uint8_t* const rows[3] = {ly.i.codes + off, ly.f.codes + off, ly.g.codes + off};
+        const int R = pr.units;
+        for (int base = 0; base < R; base += teams) {
+            const int u = base + team;
+            const bool valid = u < R;
+            const int uu = valid ? u : 0;
+            const uint8_t* const rows[3] = {row(uu), row(R + uu), row(2 * R + uu)};
             const int8_t* const qq[3] = {sm.q[0], sm.q[1], sm.q[2]};
             int acc[3] = {0, 0, 0};
-            dot_group<3, false>(rows, qq, valid ? chunks : 0, sub, acc);
-            if (valid && sub == 0) {
+            dot_team<3, false>(rows, qq, valid ? chunks : 0, lt, lpr, acc);
+            if (valid && lt == 0) {
+                const int c = pr.first + u;
                 const float ai = float(acc[0] - qs[0]) * fi;
                 const float af = float(acc[1] - qs[1]) * ff;
                 const float ag = float(acc[2] - qs[2]) * fg;
@@ -400,73 +563,49 @@ __device__ void decode_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, u
         }
         break;
     }
-    case 1: {  // z = RMSNorm(ag; g_norm)·silu(h) → o_proj → residual
-        const float* const g1[3] = {ly.o.norm, nullptr, nullptr};
-        NormPlan pl; int qs[1];
-        decode_inputs<1>(sm, NqInput::Gated, a.ag, a.sh, ly.g_norm, g1, a.D, padded(a.D), pl, qs);
-        if (t_quant) *t_quant = global_ns();
-        const float f = ly.o.scale / pl.s[0];
-        const int chunks = ly.o.stride / 16;
-        block_range((a.H + 1) / 2, u0, u1);
-        for (int base = u0; base < u1; base += groups) {
-            const int u = base + gid;
-            const bool valid = u < u1;
-            const int r0 = 2 * u, r1 = (2 * u + 1 < a.H) ? 2 * u + 1 : 2 * u;
-            const uint8_t* const rows[2] = {ly.o.codes + size_t(valid ? r0 : 0) * ly.o.stride,
-                                            ly.o.codes + size_t(valid ? r1 : 0) * ly.o.stride};
-            const int8_t* const qq[2] = {sm.q[0], sm.q[0]};
-            int acc[2] = {0, 0};
-            dot_group<2, true>(rows, qq, valid ? chunks : 0, sub, acc);
-            if (valid && sub == 0) {
-                a.x[r0] = __ldcg(a.x + r0) + float(acc[0] - qs[0]) * f;
-                if (r1 != r0) a.x[r1] = __ldcg(a.x + r1) + float(acc[1] - qs[0]) * f;
-            }
-        }
-        break;
-    }
     case 2: {  // mlp_norm → gate_proj (gate and up rows of a channel together) → SwiGLU
         const float* const g1[3] = {ly.gate.norm, nullptr, nullptr};
-        NormPlan pl; int qs[1];
-        decode_inputs<1>(sm, NqInput::Plain, a.x, nullptr, ly.mlp_norm, g1, a.H, padded(a.H), pl, qs);
+        int qs[1];
+        const NormPlan pl = decode_inputs<1>(NqInput::Plain, a.x, nullptr, ly.mlp_norm, g1, a.H, sm.q, qs, sm.red, sm.ired);
         if (t_quant) *t_quant = global_ns();
         const float f = ly.gate.scale / pl.s[0];
-        const int chunks = ly.gate.stride / 16;
-        block_range(a.I, u0, u1);
-        for (int base = u0; base < u1; base += groups) {
-            const int c = base + gid;
-            const bool valid = c < u1;
-            const uint8_t* const rows[2] = {ly.gate.codes + size_t(valid ? c : 0) * ly.gate.stride,
-                                            ly.gate.codes + size_t(valid ? a.I + c : 0) * ly.gate.stride};
+        const int R = pr.units;
+        for (int base = 0; base < R; base += teams) {
+            const int u = base + team;
+            const bool valid = u < R;
+            const int uu = valid ? u : 0;
+            const uint8_t* const rows[2] = {row(uu), row(R + uu)};
             const int8_t* const qq[2] = {sm.q[0], sm.q[0]};
             int acc[2] = {0, 0};
-            dot_group<2, true>(rows, qq, valid ? chunks : 0, sub, acc);
-            if (valid && sub == 0) {
+            dot_team<2, true>(rows, qq, valid ? chunks : 0, lt, lpr, acc);
+            if (valid && lt == 0) {
                 const float gate = float(acc[0] - qs[0]) * f, up = float(acc[1] - qs[0]) * f;
-                a.m[c] = silu_f(gate) * up;
+                a.m[pr.first + u] = silu_f(gate) * up;
             }
         }
         break;
     }
-    default: {  // down_proj → residual
-        const float* const g1[3] = {ly.down.norm, nullptr, nullptr};
-        NormPlan pl; int qs[1];
-        decode_inputs<1>(sm, NqInput::Plain, a.m, nullptr, nullptr, g1, a.I, padded(a.I), pl, qs);
+    default: {  // 1: z = RMSNorm(ag; g_norm)·silu(h) → o_proj; 3: down_proj. Both add to x.
+        const bool is_o = (p & 3) == 1;
+        const DevMatrix& w = is_o ? ly.o : ly.down;
+        const float* const g1[3] = {w.norm, nullptr, nullptr};
+        int qs[1];
+        const NormPlan pl = is_o ? decode_inputs<1>(NqInput::Gated, a.ag, a.sh, ly.g_norm, g1, a.D, sm.q, qs, sm.red, sm.ired)
+                                 : decode_inputs<1>(NqInput::Plain, a.m, nullptr, nullptr, g1, a.I, sm.q, qs, sm.red, sm.ired);
         if (t_quant) *t_quant = global_ns();
-        const float f = ly.down.scale / pl.s[0];
-        const int chunks = ly.down.stride / 16;
-        block_range((a.H + 1) / 2, u0, u1);
-        for (int base = u0; base < u1; base += groups) {
-            const int u = base + gid;
-            const bool valid = u < u1;
-            const int r0 = 2 * u, r1 = (2 * u + 1 < a.H) ? 2 * u + 1 : 2 * u;
-            const uint8_t* const rows[2] = {ly.down.codes + size_t(valid ? r0 : 0) * ly.down.stride,
-                                            ly.down.codes + size_t(valid ? r1 : 0) * ly.down.stride};
+        const float f = w.scale / pl.s[0];
+        for (int base = 0; base < pr.units; base += teams) {
+            const int u = base + team;
+            const bool valid = u < pr.units;
+            const int rr0 = 2 * u, rr1 = 2 * u + 1 < pr.total_rows ? 2 * u + 1 : 2 * u;
+            const uint8_t* const rows[2] = {row(valid ? rr0 : 0), row(valid ? rr1 : 0)};
             const int8_t* const qq[2] = {sm.q[0], sm.q[0]};
             int acc[2] = {0, 0};
-            dot_group<2, true>(rows, qq, valid ? chunks : 0, sub, acc);
-            if (valid && sub == 0) {
-                a.x[r0] = __ldcg(a.x + r0) + float(acc[0] - qs[0]) * f;
-                if (r1 != r0) a.x[r1] = __ldcg(a.x + r1) + float(acc[1] - qs[0]) * f;
+            dot_team<2, true>(rows, qq, valid ? chunks : 0, lt, lpr, acc);
+            if (valid && lt == 0) {
+                const int n0 = pr.first + rr0, n1 = pr.first + rr1;
+                a.x[n0] = __ldcg(a.x + n0) + float(acc[0] - qs[0]) * f;
+                if (rr1 != rr0) a.x[n1] = __ldcg(a.x + n1) + float(acc[1] - qs[0]) * f;
             }
         }
         break;
@@ -474,38 +613,44 @@ __device__ void decode_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, u
     }
 }
 
-__device__ DecodeSmem carve_decode_smem(unsigned char* base, int k_max, int kp_max) {
+__device__ DecodeSmem carve_decode_smem(unsigned char* base, int kp_max) {
     DecodeSmem sm;
-    sm.xs = reinterpret_cast<float*>(base);
-    sm.es = sm.xs + k_max;
-    int8_t* q = reinterpret_cast<int8_t*>(sm.es + k_max);
-    // k_max floats keep 4-byte alignment; round the q area up to 16 for the int4 reads.
-    q = reinterpret_cast<int8_t*>((reinterpret_cast<uintptr_t>(q) + 15) & ~uintptr_t(15));
-    for (int j = 0; j < 3; ++j) sm.q[j] = q + j * kp_max;
-    sm.red = reinterpret_cast<float*>(q + 3 * kp_max);
+    for (int j = 0; j < 3; ++j) sm.q[j] = reinterpret_cast<int8_t*>(base) + j * kp_max;
+    sm.red = reinterpret_cast<float*>(base + 3 * kp_max);
     sm.ired = reinterpret_cast<int*>(sm.red + 32 * 8);
     sm.kred = reinterpret_cast<unsigned long long*>(sm.ired + 32 * 4);
+    sm.wb = reinterpret_cast<uint8_t*>(sm.kred + 32);
     return sm;
 }
 
 // One token: phases 0..4L−1 are the four stages of each layer, phase 4L is lm_head. A grid-wide
 // barrier separates phases (each needs the whole previous vector); every block recomputes the
-// norm statistics of its input itself instead of waiting for another barrier.
+// norm statistics of its input itself instead of waiting for another barrier. Before each
+// barrier a block starts copying its rows of the NEXT phase into shared memory, so HBM streams
+// while the grid synchronizes and normalizes.
 __global__ void __launch_bounds__(kDecodeThreads, 1) decode_kernel(DecodeArgs a) {
     extern __shared__ __align__(16) unsigned char smem_raw[];
-    const DecodeSmem sm = carve_decode_smem(smem_raw, a.k_max, a.kp_max);
+    const DecodeSmem sm = carve_decode_smem(smem_raw, a.kp_max);
     const int phases = 4 * a.L + 1;
-    for (int d = 0; d < a.prefetch_distance; ++d) prefetch_phase(a, (a.phase_begin + d) % phases);
     const bool prof = a.prof && blockIdx.x == 0 && threadIdx.x == 0;
-    unsigned long long t_prev_end = 0;
+    PhaseRows pr = phase_rows(a, a.phase_begin);
+    stage_weights(pr, sm.wb, a.wb_bytes);
+    unsigned long long target = a.barrier_base, t_prev_end = 0;
     for (int p = a.phase_begin; p < a.phase_end; ++p) {
-        if (p != a.phase_begin) grid_barrier(a.barrier);
+        if (p != a.phase_begin) {
+            target += gridDim.x;
+            grid_barrier(a.barrier, target);
+        }
         const unsigned long long t0 = prof ? global_ns() : 0;
         if (prof && t_prev_end) a.prof[2] += t0 - t_prev_end;   // waiting for the slowest block
-        // Weights `distance` phases ahead; past lm_head this wraps to the next token's layer 0.
-        if (a.prefetch_distance > 0) prefetch_phase(a, (p + a.prefetch_distance) % phases);
+        if (a.prefetch_distance > 0) prefetch_phase_l2(a, (p + a.prefetch_distance) % phases);
         unsigned long long tq = 0;
-        decode_phase(a, sm, p, prof ? &tq : nullptr);
+        decode_phase(a, sm, p, pr, prof ? &tq : nullptr);
+        __syncthreads();  // the stage buffer and q are free again
+        if (p + 1 < a.phase_end) {
+            pr = phase_rows(a, p + 1);
+            stage_weights(pr, sm.wb, a.wb_bytes);
+        }
         if (prof) {
             const unsigned long long t2 = global_ns();
             if (p == 4 * a.L) {
@@ -549,20 +694,35 @@ __global__ void __launch_bounds__(kNqThreads) nq_kernel(NqArgs a) {
     else nq_row<1>(a, xs, es, red, ired);
 }
 
-__global__ void scan_kernel(ScanArgs a) {
+// The recurrence is sequential in t but only h = f·h + i is on the chain: the loads of a batch
+// of time steps are issued together (restrict: the sh stores cannot alias them) so the chain
+// waits on arithmetic, not on one memory round trip per step.
+__global__ void scan_kernel(const float* __restrict__ ai, const float* __restrict__ af, const float* __restrict__ lbp,
+                            float* __restrict__ hp, float* __restrict__ sh, int T, int D) {
     const int c = blockIdx.x * blockDim.x + threadIdx.x;
-    if (c >= a.D) return;
-    float h = a.h[c];
-    const float lb = a.lb ? a.lb[c] : 0.f;
-    for (int t = 0; t < a.T; ++t) {
-        const size_t i = size_t(t) * a.D + c;
-        float f = sigmoid_f(a.af[i]);
-        if (a.lb) f = lb + (1.0f - lb) * f;
-        const float in = silu_f(a.ai[i]) * (1.0f - f);
-        h = f * h + in;
-        a.sh[i] = silu_f(h);
+    if (c >= D) return;
+    constexpr int kBatch = 16;
+    float h = hp[c];
+    const float lb = lbp ? lbp[c] : 0.f;
+    for (int t0 = 0; t0 < T; t0 += kBatch) {
+        float vi[kBatch], vf[kBatch];
+#pragma unroll
+        for (int u = 0; u < kBatch; ++u) {
+            const size_t i = size_t(t0 + u) * D + c;
+            vi[u] = t0 + u < T ? __ldg(ai + i) : 0.f;
+            vf[u] = t0 + u < T ? __ldg(af + i) : 0.f;
+        }
+#pragma unroll
+        for (int u = 0; u < kBatch; ++u) {
+            if (t0 + u >= T) break;
+            float f = sigmoid_f(vf[u]);
+            if (lbp) f = lb + (1.0f - lb) * f;
+            const float in = silu_f(vi[u]) * (1.0f - f);
+            h = f * h + in;
+            sh[size_t(t0 + u) * D + c] = silu_f(h);
+        }
     }
-    a.h[c] = h;
+    hp[c] = h;
 }
 
 // int8 tensor-core GEMM: out[t, n] = (Σ_k Q[t,k]·c[n,k] − Σ_k Q[t,k]) · scale / s[t].
@@ -574,12 +734,6 @@ struct __align__(16) GemmSmem {
     uint8_t b[kStages][kBN * 32];
 };
 
-__device__ __forceinline__ void cp_async16(void* dst, const void* src) {
-    const uint32_t d = static_cast<uint32_t>(__cvta_generic_to_shared(dst));
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" ::"r"(d), "l"(src) : "memory");
-}
-__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;" ::: "memory"); }
-template <int N> __device__ __forceinline__ void cp_async_wait() { asm volatile("cp.async.wait_group %0;" ::"n"(N) : "memory"); }
 
 __device__ __forceinline__ void ldmatrix_x4(uint32_t (&r)[4], const void* p) {
     const uint32_t a = static_cast<uint32_t>(__cvta_generic_to_shared(p));
@@ -711,18 +865,19 @@ __global__ void __launch_bounds__(kDecodeThreads) test_matvec_kernel(DevMatrix w
     int qsum[1] = {0};
     for (int k = threadIdx.x; k < w.cols; k += blockDim.x) qsum[0] += qn[k];
     block_sum_int(qsum, reinterpret_cast<int*>(q + Kp));  // also orders the q writes
-    const int lane = threadIdx.x & 31, sub = lane & 7, gid = (threadIdx.x >> 5) * 4 + (lane >> 3);
+    // Every team width the decode kernel may pick: blocks use 8, 16 and 32 lanes per row.
+    const int lpr = 8 << (blockIdx.x % 3), teams = kDecodeThreads / lpr, team = threadIdx.x / lpr, lt = threadIdx.x % lpr;
     int u0, u1;
     block_range((w.rows + 1) / 2, u0, u1);
-    for (int base = u0; base < u1; base += kDecodeThreads / 8) {
-        const int u = base + gid;
+    for (int base = u0; base < u1; base += teams) {
+        const int u = base + team;
         const bool valid = u < u1;
         const int r0 = 2 * u, r1 = (2 * u + 1 < w.rows) ? 2 * u + 1 : 2 * u;
         const uint8_t* const rows[2] = {w.codes + size_t(valid ? r0 : 0) * w.stride, w.codes + size_t(valid ? r1 : 0) * w.stride};
         const int8_t* const qq[2] = {q, q};
         int a2[2] = {0, 0};
-        dot_group<2, true>(rows, qq, valid ? w.stride / 16 : 0, sub, a2);
-        if (valid && sub == 0) {
+        dot_team<2, true>(rows, qq, valid ? w.stride / 16 : 0, lt, lpr, a2);
+        if (valid && lt == 0) {
             acc[r0] = a2[0] - qsum[0];
             acc[r1] = a2[1] - qsum[0];
         }
@@ -746,9 +901,8 @@ __global__ void test_permute_mma_kernel(const int8_t* qn, int Kp, int8_t* qm, in
 
 int decode_phase_count(int layers) { return 4 * layers + 1; }
 
-size_t decode_smem_bytes(int k_max, int kp_max) {
-    return size_t(2) * k_max * sizeof(float) + 16 + size_t(3) * kp_max + 32 * 8 * sizeof(float) + 32 * 4 * sizeof(int) +
-           32 * sizeof(unsigned long long);
+size_t decode_smem_fixed_bytes(int kp_max) {
+    return size_t(3) * kp_max + 32 * 8 * sizeof(float) + 32 * 4 * sizeof(int) + 32 * sizeof(unsigned long long);
 }
 
 cudaError_t decode_max_blocks_per_sm(size_t smem, int* blocks) {
@@ -787,7 +941,7 @@ cudaError_t launch_gemm(const GemmBatch& batch, cudaStream_t stream) {
 }
 
 cudaError_t launch_scan(const ScanArgs& args, cudaStream_t stream) {
-    scan_kernel<<<(args.D + 127) / 128, 128, 0, stream>>>(args);
+    scan_kernel<<<(args.D + 63) / 64, 64, 0, stream>>>(args.ai, args.af, args.lb, args.h, args.sh, args.T, args.D);
     return cudaGetLastError();
 }
 

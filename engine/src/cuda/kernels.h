@@ -54,11 +54,14 @@ struct DecodeArgs {
     unsigned long long* done = nullptr;     // blocks finished, monotonic
     int* result = nullptr;                // argmax, written by the last block (host-mapped)
     int phase_begin = 0, phase_end = 0;   // phases [begin, end) of 4L+1 run in this launch
-    int prefetch_distance = 2;            // phases of weights kept in flight towards L2
+    int prefetch_distance = 0;            // phases ahead also prefetched into L2 (0 = off)
+    int wb_bytes = 0;                     // shared memory for the next phase's weight rows
+    unsigned long long barrier_base = 0;  // barrier counter value at launch (host keeps count)
     unsigned long long* prof = nullptr;   // [4] ns by block 0 when profiling, else null
 };
 
-size_t decode_smem_bytes(int k_max, int kp_max);
+// Shared memory of the decode kernel besides its weight buffer (wb_bytes is added on top).
+size_t decode_smem_fixed_bytes(int kp_max);
 cudaError_t decode_max_blocks_per_sm(size_t smem, int* blocks);
 cudaError_t launch_decode(const DecodeArgs& args, int blocks, size_t smem, cudaStream_t stream);
 int decode_phase_count(int layers);

@@ -1,0 +1,20 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# Packs the CUDA test/bench binaries of a build folder and their shared libraries (the device
+# machine has no Qt or SentencePiece) into .cudacarry/bundle.tar.xz for tests/cuda/run_h200.sh.
+set -euo pipefail
+build=${1:-build-cuda}
+stage=$(mktemp -d)
+mkdir -p "$stage/bin" "$stage/lib" .cudacarry
+bins=("$build/engine/mmfree" "$build/tests/cuda/test_cuda" "$build/tests/cuda/cuda_sweep")
+cp "${bins[@]}" "$stage/bin/"
+# Optionally a Vulkan-enabled CLI (VK_MMFREE=path) to bench both backends in one run.
+if [ -n "${VK_MMFREE:-}" ]; then cp "$VK_MMFREE" "$stage/bin/mmfree-vk"; bins+=("$VK_MMFREE"); fi
+for b in "${bins[@]}"; do
+  ldd "$b" | awk '/=> \//{print $3}'
+done | sort -u | grep -Ev '/(libc|libm|libdl|libpthread|librt|ld-linux-x86-64)\.so' | while read -r lib; do
+  cp -L "$lib" "$stage/lib/"
+done
+tar cJf .cudacarry/bundle.tar.xz -C "$stage" bin lib
+rm -rf "$stage"
+ls -la .cudacarry/bundle.tar.xz

@@ -1,0 +1,44 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# Runs on the GPU machine from the repository root with the bundle from make_bundle.sh:
+# the CUDA suite, `mmfree bench` for the three release shapes, and the tuning sweep.
+# Logs go to $OUT (or ./out). Usage: tests/cuda/run_h200.sh [sweep sizes…]
+set -u
+OUT=${OUT:-$PWD/out}
+mkdir -p "$OUT"
+B=/tmp/mmfree-bundle
+mkdir -p $B && tar xJf .cudacarry/bundle.tar.xz -C $B || exit 1
+export LD_LIBRARY_PATH=$B/lib
+# The test binaries know the data folder by the path they were built in (BUILT_IN, /work/main here).
+root=${BUILT_IN:-/work/main}
+if [ ! -d "$root/tests/data" ]; then mkdir -p "$root" && ln -sfn "$PWD/tests" "$root/tests"; fi
+nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem,temperature.gpu,power.draw --format=csv | tee "$OUT/gpu.txt"
+$B/bin/mmfree info --devices 2>&1 | tee "$OUT/devices.txt"
+echo "== test_cuda"
+timeout 240 $B/bin/test_cuda > "$OUT/test_cuda.log" 2>&1; echo "test_cuda exit $?" | tee -a "$OUT/test_cuda.log"
+grep -E "^(PASS|FAIL|SKIP|XFAIL|QWARN|Totals)|Loc:" "$OUT/test_cuda.log" | grep -v "^PASS" | head -40
+grep Totals "$OUT/test_cuda.log"
+echo "== mmfree bench --backend cuda"
+for m in 370M 1.3B 2.7B; do
+  timeout 150 $B/bin/mmfree bench --synthetic $m --backend cuda > "$OUT/bench_cuda_$m.json" 2> "$OUT/bench_cuda_$m.err"
+  echo "$m exit $? $(tr -d '\n ' < "$OUT/bench_cuda_$m.json" | grep -o '"pp512_tok_s":[0-9.]*\|"tg128_tok_s":[0-9.]*\|"bandwidth_gb_s":[0-9.]*\|"decode_pct_of_bandwidth":[0-9.]*' | tr '\n' ' ')"
+  cat "$OUT/bench_cuda_$m.err"
+done
+if [ -x $B/bin/mmfree-vk ]; then
+  echo "== mmfree bench --backend vulkan"
+  mkdir -p /tmp/gl && for f in .cudacarry/gl/*.deb; do dpkg -x "$f" /tmp/gl; done
+  export LD_LIBRARY_PATH=$B/lib:/tmp/gl/usr/lib/x86_64-linux-gnu
+  icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+  [ -f $icd ] && export VK_DRIVER_FILES=$icd
+  $B/bin/mmfree-vk info --devices 2>&1 | grep -A3 "^vulkan"
+  for m in 370M 1.3B 2.7B; do
+    timeout 100 $B/bin/mmfree-vk bench --synthetic $m --backend vulkan > "$OUT/bench_vulkan_$m.json" 2> "$OUT/bench_vulkan_$m.err"
+    echo "$m exit $? $(tr -d '\n ' < "$OUT/bench_vulkan_$m.json" | grep -o '"backend":"[a-z]*"\|"pp512_tok_s":[0-9.]*\|"tg128_tok_s":[0-9.]*' | tr '\n' ' ')"
+    head -c 300 "$OUT/bench_vulkan_$m.err"
+  done
+  export LD_LIBRARY_PATH=$B/lib
+fi
+if [ "$#" -gt 0 ] && grep -q "Totals: .* 0 failed" "$OUT/test_cuda.log"; then
+  echo "== sweep"
+  timeout 240 $B/bin/cuda_sweep "$@" 2>&1 | tee "$OUT/sweep.txt"
+fi
