@@ -10,8 +10,11 @@
 const bool PREP = false;
 #include "prologue.glsl"
 
-layout(constant_id = 4) const uint ROWS = 2;
-layout(constant_id = 5) const uint QV4 = 1;   // uvec4 of q per set: KW/4
+layout(constant_id = 4) const uint ROWS = 4;
+layout(constant_id = 5) const uint QV4 = 4;   // uvec4 of q per set: KW/4
+layout(constant_id = 6) const uint SGS = 32;  // the device's subgroup size, so the row loop unrolls
+const uint CW4 = QV4 / 4;                     // uvec4 of codes per row
+const uint UT = (CW4 + SGS - 1) / SGS;        // code chunks per lane and row
 
 shared uvec4 sq[NSETS * QV4];
 shared float s_scale[4];
@@ -32,8 +35,30 @@ void emit_scale(uint s, float scale, int qsum) {
     }
 }
 
+uvec4 c[ROWS][UT];
+
+// Issues a pass's weight loads (rows clamped, results ignored past the end): all independent.
+void load_codes(U32x4 codes, uint row0, uint r_end) {
+    const uint lane = gl_SubgroupInvocationID;
+    [[unroll]] for (uint i = 0; i < ROWS; ++i) {
+        const uint r = min(row0 + i, r_end - 1);
+        [[unroll]] for (uint j = 0; j < UT; ++j) c[i][j] = codes.v[r * CW4 + min(lane + j * gl_SubgroupSize, CW4 - 1)];
+    }
+}
+
 void main() {
     const uint flags = pc.p[P_FLAGS];
+    const uint N = pc.p[P_N], RPW = pc.p[P_RPW], wgset = pc.p[P_WGSET];
+    const uint set = gl_WorkGroupID.x / wgset, blk = gl_WorkGroupID.x % wgset;
+    const uint r_begin = blk * RPW, r_end = min(N, r_begin + RPW);
+    const uint lane = gl_SubgroupInvocationID, SG = gl_SubgroupSize;
+    const uint step = gl_NumSubgroups * ROWS;
+    U32x4 codes = U32x4(addr_of(pc.p[P_CODES]) + uint64_t(set * N) * CW4 * 16ul);
+    uint r0 = r_begin + gl_SubgroupID * ROWS;
+
+    // The first pass's weights do not depend on the activations: start streaming them now and
+    // let the prologue run in their shadow.
+    if (r0 < r_end) load_codes(codes, r0, r_end);
     if ((flags & F_COPY_H) != 0 && gl_WorkGroupID.x == 0)
         for (uint e = gl_LocalInvocationID.x; e < pc.p[P_EMB]; e += WG) f32_at(P_XOUT).v[e] = f32_at(P_IN2).v[e];
     if (MODE == MODE_QIN) {
@@ -49,33 +74,34 @@ void main() {
     }
     barrier();
 
-    const uint N = pc.p[P_N], RPW = pc.p[P_RPW], wgset = pc.p[P_WGSET];
-    const uint set = gl_WorkGroupID.x / wgset, blk = gl_WorkGroupID.x % wgset;
-    const uint r_begin = blk * RPW, r_end = min(N, r_begin + RPW);
-    const uint cw4 = pc.p[P_KW] / 16;  // uvec4 of codes per row
-    U32x4 codes = U32x4(addr_of(pc.p[P_CODES]));
     F32 outp = f32_at(P_OUT);
-    const float wscale = f32_at(P_WSCALE).v[set];
-    const float f = wscale / s_scale[set];
+    const float f = f32_at(P_WSCALE).v[set] / s_scale[set];
     const int qsum = s_qsum[set];
-    const uint lane = gl_SubgroupInvocationID, SG = gl_SubgroupSize;
+    const uint qb = set * QV4;
     float best = -1.0 / 0.0;
     uint best_i = 0xffffffffu;
 
-    for (uint r0 = r_begin + gl_SubgroupID * ROWS; r0 < r_end; r0 += gl_NumSubgroups * ROWS) {
+    for (; r0 < r_end; r0 += step) {
         int acc[ROWS];
-        for (uint i = 0; i < ROWS; ++i) acc[i] = 0;
-        for (uint u = lane; u < cw4; u += SG) {
-            const uvec4 q0 = sq[set * QV4 + 4 * u], q1 = sq[set * QV4 + 4 * u + 1];
-            const uvec4 q2 = sq[set * QV4 + 4 * u + 2], q3 = sq[set * QV4 + 4 * u + 3];
-            for (uint i = 0; i < ROWS; ++i) {
-                if (r0 + i < r_end) {
-                    const uvec4 c = codes.v[(set * N + r0 + i) * cw4 + u];
-                    acc[i] += dot_word(c.x, q0) + dot_word(c.y, q1) + dot_word(c.z, q2) + dot_word(c.w, q3);
-                }
+        [[unroll]] for (uint i = 0; i < ROWS; ++i) acc[i] = 0;
+        [[unroll]] for (uint j = 0; j < UT; ++j) {
+            const uint u = lane + j * SG;
+            if (u < CW4) {
+                const uvec4 q0 = sq[qb + 4 * u], q1 = sq[qb + 4 * u + 1], q2 = sq[qb + 4 * u + 2], q3 = sq[qb + 4 * u + 3];
+                [[unroll]] for (uint i = 0; i < ROWS; ++i)
+                    acc[i] += dot_word(c[i][j].x, q0) + dot_word(c[i][j].y, q1) + dot_word(c[i][j].z, q2) + dot_word(c[i][j].w, q3);
             }
         }
-        for (uint i = 0; i < ROWS; ++i) {
+        // Only when the device's subgroup is smaller than SGS (never on the devices we know).
+        for (uint u = lane + UT * SG; u < CW4; u += SG) {
+            const uvec4 q0 = sq[qb + 4 * u], q1 = sq[qb + 4 * u + 1], q2 = sq[qb + 4 * u + 2], q3 = sq[qb + 4 * u + 3];
+            for (uint i = 0; i < ROWS; ++i) {
+                const uvec4 cc = codes.v[min(r0 + i, r_end - 1) * CW4 + u];
+                acc[i] += dot_word(cc.x, q0) + dot_word(cc.y, q1) + dot_word(cc.z, q2) + dot_word(cc.w, q3);
+            }
+        }
+        if (r0 + step < r_end) load_codes(codes, r0 + step, r_end);  // next pass, in flight during the reduction
+        [[unroll]] for (uint i = 0; i < ROWS; ++i) {
             const int a = subgroupAdd(acc[i]) - qsum;
             const uint r = r0 + i;
             if (r < r_end) {

@@ -42,7 +42,12 @@ float round_half_away(float x) {
 
 float pv[4 * PER];   // v, then the normalized u
 float ph[4 * PER];   // O modes: silu(h)
+float pn[4 * PER];   // the layer norm's weight
+float pg[NSETS][4 * PER];  // the BitLinear norm weights
 
+// Every global load is issued in one unrolled, branch-free pass (indices clamped, results masked):
+// loads inside conditionals or interleaved with stores are serialized, and at ~0.5 µs per round
+// trip that made this prologue the slowest part of a decode step.
 void prologue(uint t) {
     const uint tid = gl_LocalInvocationID.x;
     const uint K = pc.p[P_K], KW = pc.p[P_KW], flags = pc.p[P_FLAGS];
@@ -50,50 +55,58 @@ void prologue(uint t) {
     const bool owner = PREP || gl_WorkGroupID.x == 0;
     const float eps = uintBitsToFloat(pc.p[P_EPS]);
     F32 in0 = f32_at(P_IN0), in1 = f32_at(P_IN1), in2 = f32_at(P_IN2), xout = f32_at(P_XOUT), norm = f32_at(P_NORM);
+    F32 gamma = f32_at(P_GAMMA), aux = f32_at(P_TOK);
+    const bool first = MODE == MODE_IFG && (flags & F_FIRST) != 0;
+    const bool lb_on = (flags & F_LB) != 0;
+    const uint tok = first ? u32_at(P_TOK).v[t] : 0;
 
-    // 1. The input vector and the sum of squares for the layer norm.
+    // 1. Loads, and the input vector v with its sum of squares.
     float ss = 0;
-    uint tok = 0;
-    if (MODE == MODE_IFG && (flags & F_FIRST) != 0) tok = u32_at(P_TOK).v[t];
-    for (uint j = 0; j < PER; ++j) {
+    [[unroll]] for (uint j = 0; j < PER; ++j) {
         const uint p = tid + j * WG;
         const uint e0 = 16 * (p >> 2) + (p & 3);
-        for (uint b = 0; b < 4; ++b) {
+        [[unroll]] for (uint b = 0; b < 4; ++b) {
             const uint e = e0 + 4 * b;
+            const bool valid = p < KW && e < K;
+            const uint ec = min(e, K - 1);
             float v = 0, h = 0;
-            if (p < KW && e < K) {
-                if (MODE == MODE_IFG) {
-                    if ((flags & F_FIRST) != 0) v = f32_at(P_EMB).v[tok * K + e];
-                    else v = in0.v[t * K + e] + in1.v[t * K + e] + in2.v[t * K + e];
-                    if (owner) xout.v[t * K + e] = v;
-                } else if (MODE == MODE_OSCAN) {
-                    // The recurrence for one token: ai = in1[e], af = in1[K+e], h_old = in2[e].
-                    float f = sigmoid(in1.v[K + e]);
-                    if ((flags & F_LB) != 0) {
-                        const float lb = f32_at(P_TOK).v[e];
-                        f = lb + (1.0 - lb) * f;
-                    }
-                    const float i = silu(in1.v[e]) * (1.0 - f);
-                    const float hn = f * in2.v[e] + i;
-                    if (owner) xout.v[e] = hn;
-                    v = in0.v[e];
-                    h = silu(hn);
-                } else if (MODE == MODE_O) {
-                    v = in0.v[t * S + e];
-                    h = silu(in2.v[t * K + e]);
-                } else if (MODE == MODE_GATE) {
-                    v = in0.v[t * K + e] + in1.v[t * K + e];
-                } else if (MODE == MODE_DOWN) {
-                    v = silu(in0.v[t * S + e]) * in0.v[t * S + K + e];
-                } else if (MODE == MODE_HEAD) {
-                    v = in0.v[t * K + e] + in1.v[t * K + e] + in2.v[t * K + e];
-                } else {
-                    v = in0.v[t * K + e];
-                }
+            if (MODE == MODE_IFG) {
+                v = first ? f32_at(P_EMB).v[tok * K + ec] : in0.v[t * K + ec] + in1.v[t * K + ec] + in2.v[t * K + ec];
+            } else if (MODE == MODE_OSCAN) {
+                // The recurrence for one token: ai = in1[e], af = in1[K+e], h_old = in2[e].
+                const float lb = lb_on ? aux.v[ec] : 0.0;
+                const float f = lb + (1.0 - lb) * sigmoid(in1.v[K + ec]);
+                h = f * in2.v[ec] + silu(in1.v[ec]) * (1.0 - f);
+                v = in0.v[ec];
+            } else if (MODE == MODE_O) {
+                v = in0.v[t * S + ec];
+                h = in2.v[t * K + ec];
+            } else if (MODE == MODE_GATE) {
+                v = in0.v[t * K + ec] + in1.v[t * K + ec];
+            } else if (MODE == MODE_DOWN) {
+                v = silu(in0.v[t * S + ec]) * in0.v[t * S + K + ec];
+            } else if (MODE == MODE_HEAD) {
+                v = in0.v[t * K + ec] + in1.v[t * K + ec] + in2.v[t * K + ec];
+            } else {
+                v = in0.v[t * K + ec];
             }
+            if (MODE != MODE_DOWN && MODE != MODE_RAW) pn[4 * j + b] = norm.v[ec];
+            [[unroll]] for (uint s = 0; s < NSETS; ++s) pg[s][4 * j + b] = gamma.v[s * K + ec];
+            v = valid ? v : 0.0;
             pv[4 * j + b] = v;
-            ph[4 * j + b] = h;
+            ph[4 * j + b] = valid ? h : 0.0;
             ss += v * v;
+        }
+    }
+    // Stores after every load: a store between loads would order them.
+    if (owner && (MODE == MODE_IFG || MODE == MODE_OSCAN)) {
+        [[unroll]] for (uint j = 0; j < PER; ++j) {
+            const uint p = tid + j * WG;
+            const uint e0 = 16 * (p >> 2) + (p & 3);
+            [[unroll]] for (uint b = 0; b < 4; ++b) {
+                const uint e = e0 + 4 * b;
+                if (p < KW && e < K) xout.v[t * K + e] = MODE == MODE_IFG ? pv[4 * j + b] : ph[4 * j + b];
+            }
         }
     }
 
@@ -101,60 +114,40 @@ void prologue(uint t) {
     if (MODE != MODE_DOWN && MODE != MODE_RAW) {
         const float r = 1.0 / sqrt(wg_sum4(vec4(ss, 0, 0, 0)).x / float(K) + eps);
         ss = 0;
-        for (uint j = 0; j < PER; ++j) {
-            const uint p = tid + j * WG;
-            const uint e0 = 16 * (p >> 2) + (p & 3);
-            for (uint b = 0; b < 4; ++b) {
-                const uint e = e0 + 4 * b;
-                float v = 0;
-                if (p < KW && e < K) {
-                    v = pv[4 * j + b] * r * norm.v[e];
-                    if (MODE == MODE_OSCAN || MODE == MODE_O) v *= ph[4 * j + b];
-                }
-                pv[4 * j + b] = v;
-                ss += v * v;
-            }
+        [[unroll]] for (uint i = 0; i < 4 * PER; ++i) {
+            float v = pv[i] * r * pn[i];
+            if (MODE == MODE_OSCAN || MODE == MODE_O) v *= silu(ph[i]);
+            pv[i] = v;  // padding stays 0: pv was 0 there
+            ss += v * v;
         }
     }
 
     // 3. The BitLinear's RMSNorm and the per-set absolute maximum.
     const float r2 = 1.0 / sqrt(wg_sum4(vec4(ss, 0, 0, 0)).x / float(K) + 1e-6);
-    F32 gamma = f32_at(P_GAMMA);
     vec4 mx = vec4(0);
-    for (uint j = 0; j < PER; ++j) {
-        const uint p = tid + j * WG;
-        const uint e0 = 16 * (p >> 2) + (p & 3);
-        for (uint b = 0; b < 4; ++b) {
-            const uint e = e0 + 4 * b;
-            if (p < KW && e < K) {
-                pv[4 * j + b] *= r2;
-                for (uint s = 0; s < NSETS; ++s) mx[s] = max(mx[s], abs(pv[4 * j + b] * gamma.v[s * K + e]));
-            }
-        }
+    [[unroll]] for (uint i = 0; i < 4 * PER; ++i) {
+        pv[i] *= r2;
+        [[unroll]] for (uint s = 0; s < NSETS; ++s) mx[s] = max(mx[s], abs(pv[i] * pg[s][i]));
     }
     mx = wg_max4(mx);
 
     // 4. Quantize and pack.
     ivec4 qsum = ivec4(0);
-    vec4 scale;
-    for (uint s = 0; s < NSETS; ++s) scale[s] = 127.0 / max(mx[s], 1e-5);
-    for (uint s = 0; s < NSETS; ++s) {
-        for (uint j = 0; j < PER; ++j) {
+    vec4 scale = vec4(1);
+    [[unroll]] for (uint s = 0; s < NSETS; ++s) scale[s] = 127.0 / max(mx[s], 1e-5);
+    [[unroll]] for (uint s = 0; s < NSETS; ++s) {
+        [[unroll]] for (uint j = 0; j < PER; ++j) {
             const uint p = tid + j * WG;
-            if (p >= KW) continue;
-            const uint e0 = 16 * (p >> 2) + (p & 3);
             uint word = 0;
-            for (uint b = 0; b < 4; ++b) {
-                const uint e = e0 + 4 * b;
-                int q = 0;
-                if (e < K) q = int(clamp(round_half_away(pv[4 * j + b] * gamma.v[s * K + e] * scale[s]), -128.0, 127.0));
+            [[unroll]] for (uint b = 0; b < 4; ++b) {
+                const int q = int(clamp(round_half_away(pv[4 * j + b] * pg[s][4 * j + b] * scale[s]), -128.0, 127.0));
                 qsum[s] += q;
                 word |= uint(q & 0xff) << (8 * b);
             }
-            emit_q(s, p, word);
+            if (p < KW) emit_q(s, p, word);
         }
     }
     qsum = ivec4(wg_sum4(vec4(qsum)));   // |Σq| ≤ 128·K < 2^24: exact in float
     if (tid == 0)
-        for (uint s = 0; s < NSETS; ++s) emit_scale(s, scale[s], qsum[s]);
+        [[unroll]] for (uint s = 0; s < NSETS; ++s) emit_scale(s, scale[s], qsum[s]);
 }

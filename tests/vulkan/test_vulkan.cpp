@@ -94,6 +94,8 @@ private slots:
             QTest::newRow((std::string("gemv 77x200") + p).c_str()) << 77 << 200 << 1 << true << portable;
             QTest::newRow((std::string("gemv 301x128") + p).c_str()) << 301 << 128 << 1 << true << portable;
             QTest::newRow((std::string("gemv 40x1000") + p).c_str()) << 40 << 1000 << 1 << true << portable;
+            QTest::newRow((std::string("gemv 33x2560") + p).c_str()) << 33 << 2560 << 1 << true << portable;  // several q words per thread
+            QTest::newRow((std::string("gemm 20x6912 t3") + p).c_str()) << 20 << 6912 << 3 << false << portable;
             QTest::newRow((std::string("gemm 77x200 t5") + p).c_str()) << 77 << 200 << 5 << false << portable;
             QTest::newRow((std::string("gemm 130x333 t70") + p).c_str()) << 130 << 333 << 70 << false << portable;
             QTest::newRow((std::string("gemm 64x128 t64") + p).c_str()) << 64 << 128 << 64 << false << portable;

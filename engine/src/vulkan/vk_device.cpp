@@ -348,7 +348,9 @@ void Device::submit_and_wait(VkCommandBuffer cb) {
     VkResult r = fn.vkQueueSubmit(queue_, 1, &si, fence_);
     if (r == VK_SUCCESS) {
         // A generous timeout: a hung GPU becomes an error the caller can handle, not a frozen app.
-        r = fn.vkWaitForFences(handle, 1, &fence_, VK_TRUE, 60ull * 1000 * 1000 * 1000);
+        // CPU-emulated devices (lavapipe) get far longer: a big prefill there takes minutes.
+        const uint64_t seconds = cand_.rank <= 1 ? 3600 : 300;
+        r = fn.vkWaitForFences(handle, 1, &fence_, VK_TRUE, seconds * 1000 * 1000 * 1000);
         fn.vkResetFences(handle, 1, &fence_);
     }
     if (r != VK_SUCCESS) {

@@ -13,7 +13,7 @@ namespace mmfree::vk {
 namespace {
 
 constexpr uint32_t kWG = 256;       // threads per workgroup of the prologue kernels
-constexpr uint32_t kRows = 2;       // weight rows per subgroup pass in gemv
+constexpr uint32_t kRows = 4;       // weight rows per subgroup pass in gemv: loads in flight per lane
 constexpr size_t kStaging = 64u << 20;
 
 size_t align_up(size_t v, size_t a) { return (v + a - 1) / a * a; }
@@ -327,7 +327,7 @@ VkPipeline VulkanExecutor::bitlinear_pipeline(bool gemv, uint32_t mode, int K, i
         throw Error(ErrorCode::DeviceError, "Vulkan: this model needs " + std::to_string(shared / 1024) +
                                                 " KiB of shared memory per workgroup; the device has " +
                                                 std::to_string(dev_->info().max_shared / 1024) + " KiB");
-    return pipeline("gemv", {kWG, mode, per, uint32_t(nsets), kRows, kw / 4});
+    return pipeline("gemv", {kWG, mode, per, uint32_t(nsets), kRows, kw / 4, std::max<uint32_t>(1, dev_->info().subgroup_size)});
 }
 
 // Rows per workgroup: enough workgroups to fill a large GPU, few enough that the per-workgroup
@@ -611,7 +611,7 @@ void VulkanExecutor::load_state(const std::vector<float>& state) {
 double VulkanExecutor::measure_read_bandwidth_gb_s() {
     dev_->ensure_usable();
     const bool cpu = dev_->info().rank == 1;
-    size_t bytes = cpu ? (size_t(256) << 20) : (size_t(1) << 30);
+    size_t bytes = cpu ? (size_t(32) << 20) : (size_t(1) << 30);  // CPU devices (lavapipe) stream ~1 GB/s
     Buffer b;
     try {
         b = dev_->create_buffer(bytes, MemoryKind::Device);
