@@ -9,7 +9,7 @@
 #include "core/engine_worker.h"
 #include "mmfree/telemetry.h"
 
-namespace tm = mmfree::telemetry;
+namespace telemetry = mmfree::telemetry;
 
 MetricsHub::MetricsHub(QObject* parent) : MetricsHub(Options{}, parent) {}
 
@@ -26,20 +26,20 @@ MetricsHub::MetricsHub(const Options& options, QObject* parent) : QObject(parent
 MetricsHub::~MetricsHub() = default;
 
 void MetricsHub::discoverProbes() {
-    tm::ProbeOptions po;
+    telemetry::ProbeOptions po;
     po.sysfs_root = options_.sysfsRoot.toStdString();
     po.nvml_library = options_.nvmlLibrary.toStdString();
-    tm::Probes found = tm::find_power_probes(po);
+    telemetry::Probes found = telemetry::find_power_probes(po);
     for (const auto& p : found.available) {
         probes_.append({QString::fromStdString(p->name()), QString::fromStdString(p->device()), QString::fromStdString(p->source())});
         powerKeys_.append(QString(kPowerPrefix) + QString::fromStdString(p->name()));
     }
     for (const auto& u : found.unavailable) unavailable_.append({QString::fromStdString(u.name), QString::fromStdString(u.reason)});
     if (!found.available.empty()) {
-        sampler_ = std::make_unique<tm::PowerSampler>(std::move(found.available), options_.powerIntervalMs);
+        sampler_ = std::make_unique<telemetry::PowerSampler>(std::move(found.available), options_.powerIntervalMs);
         sampler_->resume();   // count energy all the time; a generation's share is a difference
     }
-    nvml_ = std::make_unique<tm::NvmlMemory>(options_.nvmlLibrary.toStdString());
+    nvml_ = std::make_unique<telemetry::NvmlMemory>(options_.nvmlLibrary.toStdString());
     if (!nvml_->available()) nvml_.reset();
 }
 
@@ -137,8 +137,8 @@ void MetricsHub::onGenerationFinished(const GenerationOutcome& o) {
     sampleNow();   // close the window now, so the last tokens land in the throughput series
     const double e = primaryEnergy();
     if (energyAtStart_ >= 0 && e >= 0 && o.generatedTokens > 0) {
-        current_.joulesPerToken = tm::joules_per_token(e - energyAtStart_, o.generatedTokens).value_or(-1);
-        current_.tokensPerJoule = tm::tokens_per_joule(e - energyAtStart_, o.generatedTokens).value_or(-1);
+        current_.joulesPerToken = telemetry::joules_per_token(e - energyAtStart_, o.generatedTokens).value_or(-1);
+        current_.tokensPerJoule = telemetry::tokens_per_joule(e - energyAtStart_, o.generatedTokens).value_or(-1);
     }
     emit generationStateChanged(false);
     emit updated();
@@ -178,8 +178,8 @@ void MetricsHub::sampleNow() {
         current_.tokensPerSecond = windowTokens_ / (windowLatencyMs_ / 1000.0);
         append(kTokensPerSecond, t, current_.tokensPerSecond);
         std::vector<double> recent(recentLatency_.begin(), recentLatency_.end());
-        current_.p50Ms = tm::percentile(recent, 50);
-        current_.p95Ms = tm::percentile(recent, 95);
+        current_.p50Ms = telemetry::percentile(recent, 50);
+        current_.p95Ms = telemetry::percentile(recent, 95);
         append(kLatencyP50, t, current_.p50Ms);
         append(kLatencyP95, t, current_.p95Ms);
     } else if (!current_.generating) {
@@ -189,7 +189,7 @@ void MetricsHub::sampleNow() {
     windowTokens_ = 0;
     windowLatencyMs_ = 0;
 
-    if (const auto m = tm::read_process_memory(options_.procRoot.toStdString())) {
+    if (const auto m = telemetry::read_process_memory(options_.procRoot.toStdString())) {
         current_.rssBytes = m->rss_bytes;
         current_.peakRssBytes = m->peak_rss_bytes;
         append(kRss, t, m->rss_bytes / 1048576.0);
@@ -217,8 +217,8 @@ void MetricsHub::sampleNow() {
         }
         // Live energy per token while a reply streams.
         if (current_.generating && energyAtStart_ >= 0 && energyNow >= 0 && current_.tokens > 0) {
-            current_.joulesPerToken = tm::joules_per_token(energyNow - energyAtStart_, current_.tokens).value_or(-1);
-            current_.tokensPerJoule = tm::tokens_per_joule(energyNow - energyAtStart_, current_.tokens).value_or(-1);
+            current_.joulesPerToken = telemetry::joules_per_token(energyNow - energyAtStart_, current_.tokens).value_or(-1);
+            current_.tokensPerJoule = telemetry::tokens_per_joule(energyNow - energyAtStart_, current_.tokens).value_or(-1);
         }
     }
     trim(t);

@@ -50,7 +50,7 @@ public:
         double tokensPerSecond = 0;    // last sampling window
         double latencyMs = 0;          // last token
         double p50Ms = 0, p95Ms = 0;   // over the recent tokens
-        double ttftMs = 0;             // last generation
+        double ttftMs = 0;             // last finished generation (the engine's own figure)
         double prefillTokS = 0, decodeTokS = 0;
         int tokens = 0;                // in the current / last generation
         quint64 rssBytes = 0, peakRssBytes = 0;

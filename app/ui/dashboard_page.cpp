@@ -97,7 +97,9 @@ DashboardPage::Card DashboardPage::makeCard(QWidget* parent, const QString& obje
 QChartView* DashboardPage::makeChart(const QString& name, QValueAxis** yAxis) {
     auto* chart = new QChart;
     chart->setObjectName(name);
-    chart->setBackgroundVisible(false);
+    chart->setBackgroundBrush(Qt::white);
+    chart->setBackgroundPen(Qt::NoPen);
+    chart->setBackgroundRoundness(0);
     chart->setMargins(QMargins(4, 4, 8, 4));
     chart->legend()->setAlignment(Qt::AlignBottom);
     chart->legend()->setFont(QFont(font().family(), 8));
@@ -129,6 +131,8 @@ QChartView* DashboardPage::makeChart(const QString& name, QValueAxis** yAxis) {
     auto* view = new QChartView(chart);
     view->setObjectName(name + "Chart");
     view->setRenderHint(QPainter::Antialiasing);
+    view->setBackgroundBrush(Qt::white);
+    view->setFrameShape(QFrame::NoFrame);
     view->setMinimumSize(320, 210);
     views_[name] = view;
     return view;
@@ -233,7 +237,7 @@ void DashboardPage::build() {
         addSeries("power", QString(MetricsHub::kPowerPrefix) + probes[i].name, powerColors[i % powerColors.size()], 2.2);
     views_["throughput"]->chart()->legend()->hide();
 
-    connect(hub_, &MetricsHub::updated, this, &DashboardPage::refresh);
+    connect(hub_, &MetricsHub::updated, this, &DashboardPage::onHubUpdated);
     connect(pause_, &QPushButton::toggled, this, &DashboardPage::setPaused);
     connect(window_, &QComboBox::currentIndexChanged, this, [this](int) { setWindowSeconds(window_->currentData().toDouble()); });
     connect(csv_, &QPushButton::clicked, this, &DashboardPage::onExportCsv);
@@ -306,13 +310,35 @@ void DashboardPage::setWindowSeconds(double seconds) {
     paused_ = was;
 }
 
+void DashboardPage::onHubUpdated() {
+    if (paused_ || !isVisible()) return;
+    // The numbers follow every sample; the graphs redraw once a second, because painting four
+    // antialiased charts is the one thing here that costs noticeable CPU time.
+    if (lastChartDraw_.isValid() && lastChartDraw_.elapsed() < chartIntervalMs_) {
+        updateCards();
+        return;
+    }
+    refresh();
+}
+
 void DashboardPage::refresh() {
     if (paused_ || !isVisible()) return;
+    lastChartDraw_.start();
     const double now = hub_->now();
     const double from = now - windowSeconds_;
+    // Until the window has filled, show only the time there is data for (at least 30 s), so the
+    // first seconds of a session are not squeezed against the right edge.
+    double first = now;
+    QHash<QString, QVector<QPointF>> data;
+    for (auto it = seriesByKey_.begin(); it != seriesByKey_.end(); ++it) {
+        QVector<QPointF> pts = hub_->series(it.key(), from);
+        if (!pts.isEmpty()) first = std::min(first, pts.first().x());
+        data.insert(it.key(), std::move(pts));
+    }
+    const double span = std::clamp(now - first, 30.0, windowSeconds_);
     QHash<QString, double> top;
     for (auto it = seriesByKey_.begin(); it != seriesByKey_.end(); ++it) {
-        const QVector<QPointF> pts = hub_->series(it.key(), from);
+        const QVector<QPointF>& pts = data[it.key()];
         // Enough points for a ~1000 px wide chart; more would only cost time.
         const QList<QPointF> shown = decimate(pts, now, 1200);
         it.value()->replace(shown);
@@ -320,7 +346,7 @@ void DashboardPage::refresh() {
         for (const auto& p : shown) m = std::max(m, p.y());
     }
     for (auto it = views_.begin(); it != views_.end(); ++it) {
-        xAxes_[it.key()]->setRange(-windowSeconds_, 0);
+        xAxes_[it.key()]->setRange(-span, 0);
         const double m = top.value(it.key());
         yAxes_[it.key()]->setRange(0, m > 0 ? m * 1.15 : 1);
         yAxes_[it.key()]->applyNiceNumbers();
@@ -342,7 +368,7 @@ void DashboardPage::updateCards() {
     latency_.detail->setText(c.p95Ms > 0 ? tr("p95 %1 ms · last %2 ms").arg(QString::number(c.p95Ms, 'f', 1), QString::number(c.latencyMs, 'f', 1))
                                          : QString());
     ttft_.value->setText(c.ttftMs > 0 ? QString::number(c.ttftMs, 'f', 0) + " ms" : "–");
-    ttft_.detail->setText(c.tokens > 0 ? tr("%n token(s) this reply", nullptr, c.tokens) : QString());
+    ttft_.detail->setText(c.ttftMs > 0 ? tr("last reply") : tr("after the first reply"));
     memory_.value->setText(c.rssBytes ? formatBytes(c.rssBytes) : "–");
     QString mem = c.peakRssBytes ? tr("peak %1").arg(formatBytes(c.peakRssBytes)) : QString();
     if (c.deviceTotalBytes) mem += tr(" · GPU %1 / %2").arg(formatBytes(c.deviceUsedBytes), formatBytes(c.deviceTotalBytes));
@@ -376,7 +402,7 @@ QChart* DashboardPage::chart(const QString& name) const {
 
 bool DashboardPage::exportCsv(const QString& path, QString* error) const { return hub_->exportCsv(path, error); }
 
-bool DashboardPage::exportPng(const QString& path) const { return grab().save(path, "PNG"); }
+bool DashboardPage::exportPng(const QString& path) { return grab().save(path, "PNG"); }
 
 void DashboardPage::onExportCsv() {
     const QString stamp = QDateTime::currentDateTime().toString("yyyyMMdd-HHmmss");

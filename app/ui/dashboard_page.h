@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
+#include <QElapsedTimer>
 #include <QHash>
 #include <QWidget>
 
@@ -33,7 +34,7 @@ public:
     void setWindowSeconds(double seconds);
 
     bool exportCsv(const QString& path, QString* error = nullptr) const;
-    bool exportPng(const QString& path) const;
+    bool exportPng(const QString& path);   // grab() renders, so not const
 
     // What the charts show now: points in the series drawn for a hub key (0 when not drawn).
     int plottedPoints(const QString& key) const;
@@ -58,12 +59,15 @@ private:
     QChartView* makeChart(const QString& name, QValueAxis** yAxis);
     QLineSeries* addSeries(const QString& chartName, const QString& key, const QColor& color, qreal width, bool dashed = false);
     void updateCards();
+    void onHubUpdated();
     void onExportCsv();
     void onExportPng();
 
     MetricsHub* hub_;
     bool paused_ = false;
     double windowSeconds_ = 120;
+    int chartIntervalMs_ = 1000;
+    QElapsedTimer lastChartDraw_;
 
     QLabel* title_ = nullptr;
     QLabel* subtitle_ = nullptr;

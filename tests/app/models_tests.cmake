@@ -10,3 +10,5 @@ mmfree_add_test(test_app_model_catalog test_model_catalog.cpp LIBS mmfree_app_co
 foreach(t test_app_downloads test_app_model_catalog)
   set_tests_properties(${t} PROPERTIES TIMEOUT 180)
 endforeach()
+mmfree_add_test(test_app_models_page test_models_page.cpp LIBS mmfree_app_testkit mmfree_app_ui mmfree_hub_test_server LABELS app)
+set_tests_properties(test_app_models_page PROPERTIES TIMEOUT 180)
