@@ -25,27 +25,36 @@ void main() {
     for (uint i = 0; i < 4; ++i)
         for (uint j = 0; j < 4; ++j) acc[i][j] = 0;
 
-    // Loader roles: 64 rows × 4 uvec2 of codes; 64 tokens × 8 uvec4 of q (two per thread).
+    // Loader roles: 64 rows × 4 uvec2 of codes; 64 tokens × 8 uvec4 of q (two per thread). The
+    // next step's tiles are loaded into registers while this step computes (double buffering).
     const uint lr = tid / 4, lc = (tid % 4) * 2;
     const bool row_ok = row0 + lr < N;
     const uint code_base = (set * N + row0 + lr) * cw;
+    const uint tk0 = tid / BKW, w0 = tid % BKW, tk1 = (tid + 256) / BKW;
+    const bool tok0_ok = tok0 + tk0 < T, tok1_ok = tok0 + tk1 < T;
+    const uint q0_base = ((set * T + tok0 + tk0) * KW) / 4 + w0, q1_base = ((set * T + tok0 + tk1) * KW) / 4 + w0;
+    uvec2 nc = row_ok ? codes.v[code_base / 2 + lc / 2] : uvec2(0);
+    uvec4 nq0 = tok0_ok ? q.v[q0_base] : uvec4(0), nq1 = tok1_ok ? q.v[q1_base] : uvec4(0);
     for (uint k = 0; k < cw; k += BKW) {
-        const uvec2 c = row_ok ? codes.v[(code_base + k + lc) / 2] : uvec2(0);
-        s_codes[lr][lc] = c.x;
-        s_codes[lr][lc + 1] = c.y;
-        for (uint h = 0; h < 2; ++h) {
-            const uint idx = tid + h * 256, tk = idx / BKW, w = idx % BKW;
-            s_q[tk][w] = tok0 + tk < T ? q.v[((set * T + tok0 + tk) * KW) / 4 + k + w] : uvec4(0);
-        }
+        s_codes[lr][lc] = nc.x;
+        s_codes[lr][lc + 1] = nc.y;
+        s_q[tk0][w0] = nq0;
+        s_q[tk1][w0] = nq1;
         barrier();
-        for (uint w = 0; w < BKW; ++w) {
+        const uint kn = k + BKW;
+        if (kn < cw) {
+            nc = row_ok ? codes.v[(code_base + kn) / 2 + lc / 2] : uvec2(0);
+            nq0 = tok0_ok ? q.v[q0_base + kn] : uvec4(0);
+            nq1 = tok1_ok ? q.v[q1_base + kn] : uvec4(0);
+        }
+        [[unroll]] for (uint w = 0; w < BKW; ++w) {
             uvec4 qv[4];
-            for (uint j = 0; j < 4; ++j) qv[j] = s_q[ty + 16 * j][w];
-            for (uint i = 0; i < 4; ++i) {
+            [[unroll]] for (uint j = 0; j < 4; ++j) qv[j] = s_q[ty + 16 * j][w];
+            [[unroll]] for (uint i = 0; i < 4; ++i) {
                 const uint c = s_codes[tx + 16 * i][w];
                 const uint m = 0x03030303u;
                 const uint c0 = c & m, c1 = (c >> 2) & m, c2 = (c >> 4) & m, c3 = (c >> 6) & m;
-                for (uint j = 0; j < 4; ++j)
+                [[unroll]] for (uint j = 0; j < 4; ++j)
                     acc[i][j] += dot4(c0, qv[j].x) + dot4(c1, qv[j].y) + dot4(c2, qv[j].z) + dot4(c3, qv[j].w);
             }
         }
