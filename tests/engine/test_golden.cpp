@@ -1,8 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // The CPU backends against the reference implementation's outputs (tests/data/<case>).
+#include <QProcess>
+#include <QTemporaryDir>
 #include <QtTest>
 
+#include <cstring>
+
 #include "cpu/cpu_executor.h"
+#include "format/safetensors.h"
 #include "golden.h"
 
 using namespace mmfree;
@@ -68,6 +73,40 @@ private slots:
         for (size_t i = split; i < seq.size(); ++i) ex.forward(&seq[i], 1, &parts[i * g.V], false);
         // The same math row by row: identical up to float summation order.
         QVERIFY2(rel_l2(parts, whole) < 1e-5, qPrintable(QString("rel L2 %1").arg(rel_l2(parts, whole))));
+    }
+
+    void cli_logits_data() {
+        QTest::addColumn<QString>("name");
+        for (const auto& n : golden_case_names()) QTest::newRow(n.c_str()) << QString::fromStdString(n);
+    }
+    // `mmfree logits --decode 24` writes the golden file's names and reproduces its greedy tokens.
+    void cli_logits() {
+        QFETCH(QString, name);
+        const GoldenCase g = load_golden(name.toStdString());
+        QTemporaryDir dir;
+        const QString out = dir.path() + "/logits.safetensors";
+        QStringList ids;
+        for (int32_t t : g.prompt) ids << QString::number(t);
+        QProcess p;
+        p.start(MMFREE_CLI, {"logits", "-m", QString::fromStdString(g.dir), "--ids", ids.join(','), "--decode", "24", "--backend", "cpu", "-o", out});
+        QVERIFY(p.waitForFinished(60000));
+        QVERIFY2(p.exitCode() == 0, p.readAllStandardError().constData());
+        const TensorSet ts = TensorSet::open_file(out.toStdString());
+        auto floats = [&](const char* n) {
+            const TensorView* t = ts.find(n);
+            std::vector<float> v(t ? size_t(t->elements()) : 0);
+            if (t) std::memcpy(v.data(), t->data, t->nbytes);
+            return v;
+        };
+        const TensorView* greedy = ts.find("greedy_tokens");
+        QVERIFY(greedy && greedy->elements() == 24);
+        std::vector<int32_t> tokens(24);
+        std::memcpy(tokens.data(), greedy->data, greedy->nbytes);
+        QCOMPARE(tokens, g.greedy_tokens);  // all 24: no near-tie flips on these cases
+        auto err = check_tolerance(floats("prefill_logits"), g.prefill_logits, g.V, "prefill_logits");
+        QVERIFY2(err.empty(), err.c_str());
+        err = check_tolerance(floats("decode_logits"), g.decode_logits, g.V, "decode_logits");
+        QVERIFY2(err.empty(), err.c_str());
     }
 
     // Fast and reference kernels share int32 accumulators bit for bit.
