@@ -24,6 +24,7 @@
 #include "ui/chat_view.h"
 #include "ui/conversation_sidebar.h"
 #include "ui/dashboard_page.h"
+#include "ui/model_switch_bar.h"
 #include "ui/models_page.h"
 #include "ui/preferences_dialog.h"
 #include "ui/prompt_edit.h"
@@ -58,9 +59,16 @@ MainWindow::MainWindow(ChatController* controller, QWidget* parent) : QMainWindo
     split->setObjectName("chatSplitter");
     split->setChildrenCollapsible(false);
     sidebar_ = new ConversationSidebar(controller_, split);
-    chat_ = new ChatView(controller_, split);
+    // Above the conversation: the offer to switch back to the model it last ran on.
+    auto* chatColumn = new QWidget(split);
+    auto* chatLayout = new QVBoxLayout(chatColumn);
+    chatLayout->setContentsMargins(0, 0, 0, 0);
+    chatLayout->setSpacing(0);
+    chatLayout->addWidget(new ModelSwitchBar(controller_, chatColumn));
+    chat_ = new ChatView(controller_, chatColumn);
+    chatLayout->addWidget(chat_, 1);
     split->addWidget(sidebar_);
-    split->addWidget(chat_);
+    split->addWidget(chatColumn);
     split->setStretchFactor(1, 1);
     split->setSizes({260, 740});
     addPage(split, QIcon(":/icons/chat.svg"), QT_TRANSLATE_NOOP("MainWindow", "Chat"));

@@ -13,6 +13,7 @@
 #include "core/model_catalog.h"
 #include "gui_fixture.h"
 #include "hub_test_server.h"
+#include "ui/model_switch_bar.h"
 #include "ui/models_page.h"
 
 namespace {
@@ -128,8 +129,11 @@ private slots:
         QTest::mouseClick(button("resumeButton"), Qt::LeftButton);
         QTRY_COMPARE_WITH_TIMEOUT(entry(kRepo)->state, ModelCatalog::State::Installed, 30000);
         QVERIFY2(page()->noticeLabel()->text().contains(QStringLiteral("verified")), qPrintable(page()->noticeLabel()->text()));
-        // Resuming fetched only the rest: every weight byte crossed the wire once.
-        QCOMPARE(server_.bodyBytesSent(kRepo, QStringLiteral("model.safetensors")), weightsSize_);
+        // Resuming fetched only the rest: a Range request from where the .part ended.
+        const auto requests = server_.fileRequests(kRepo, QStringLiteral("model.safetensors"));
+        QVERIFY(requests.last().bodyStart > 0);
+        QCOMPARE(requests.last().status, 206);
+        QCOMPARE(requests.last().bodySent, weightsSize_ - requests.last().bodyStart);
         QVERIFY(entry(kRepo)->canChat);
         QVERIFY(button("useButton")->isVisible() && button("useButton")->isEnabled());
         // For people reviewing the layout: MMFREE_MODELS_SCREENSHOT=/tmp/models.png
@@ -181,6 +185,35 @@ private slots:
         QTest::mouseClick(button("deleteButton"), Qt::LeftButton);
         QTRY_VERIFY(!entry(folder));
         QVERIFY(QFileInfo::exists(folder + QStringLiteral("/config.json")));
+    }
+
+    void conversationOffersToSwitchBack() {
+        const QString downloaded = entry(kRepo)->path;
+        const qint64 conv = f_.chat->currentConversation();
+        QVERIFY(conv != 0);
+        QCOMPARE(QDir::cleanPath(f_.chat->store()->conversation(conv)->modelPath), QDir::cleanPath(downloaded));
+        f_.window->loadModelFrom(f_.model);
+        QTRY_COMPARE_WITH_TIMEOUT(f_.chat->modelInfo().path, f_.model, 20000);
+        f_.window->showPage(MainWindow::ChatPage);
+        auto* bar = f_.window->findChild<ModelSwitchBar*>();
+        QVERIFY(bar);
+        f_.chat->openConversation(0);
+        f_.chat->openConversation(conv);
+        QTRY_VERIFY(bar->isVisible());
+        QVERIFY2(bar->label()->text().contains(QStringLiteral("test-org--ChatTiny")), qPrintable(bar->label()->text()));
+        QTest::mouseClick(bar->switchButton(), Qt::LeftButton);
+        QTRY_COMPARE_WITH_TIMEOUT(QDir::cleanPath(f_.chat->modelInfo().path), QDir::cleanPath(downloaded), 20000);
+        QTRY_VERIFY(!bar->isVisible());
+        QCOMPARE(QDir::cleanPath(AppSettings::modelPath()), QDir::cleanPath(downloaded));
+
+        // Declining keeps the current model and hides the offer for this conversation.
+        f_.window->loadModelFrom(f_.model);
+        QTRY_COMPARE_WITH_TIMEOUT(f_.chat->modelInfo().path, f_.model, 20000);
+        QTRY_VERIFY(bar->isVisible());
+        QTest::mouseClick(bar->keepButton(), Qt::LeftButton);
+        QVERIFY(!bar->isVisible());
+        QCOMPARE(f_.chat->modelInfo().path, f_.model);
+        f_.window->showPage(MainWindow::ModelsPageIndex);
     }
 
     void deleteFreesTheDownload() {
