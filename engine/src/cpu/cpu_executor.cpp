@@ -15,6 +15,9 @@ double us_since(Clock::time_point t0) { return std::chrono::duration<double, std
 
 constexpr int kPrefillChunk = 64;  // tokens processed together: weights stream once per chunk
 constexpr int kRowBlock = 16;      // weight rows per inner loop: their codes stay in L1 across tokens
+// Below this many elements an element-wise stage runs on the calling thread: waking the pool
+// costs more than the work (decode of one token), and far more when the machine is busy.
+constexpr size_t kParallelElements = 32768;
 
 } // namespace
 
@@ -42,6 +45,11 @@ void CpuExecutor::load_state(const std::vector<float>& state) {
     state_ = state;
 }
 
+void CpuExecutor::run_parallel(bool worth_it, const std::function<void(int, int)>& fn) {
+    if (worth_it) pool_->run(fn);
+    else fn(0, 1);
+}
+
 void CpuExecutor::bitlinear(std::initializer_list<Projection> group, const float* x, int rows) {
     const Projection* proj = group.begin();
     const int G = int(group.size());
@@ -53,7 +61,7 @@ void CpuExecutor::bitlinear(std::initializer_list<Projection> group, const float
     qscale_.resize(jobs);
     qsum_.resize(jobs);
     normed_.resize(size_t(pool_->size()) * (K + Kp));
-    pool_->run([&](int part, int parts) {
+    run_parallel(size_t(jobs) * K >= kParallelElements, [&](int part, int parts) {
         float* normed = &normed_[size_t(part) * (K + Kp)];
         int8_t* plain = reinterpret_cast<int8_t*>(normed + K);
         auto [j0, j1] = split_range(jobs, part, parts);
@@ -152,7 +160,8 @@ void CpuExecutor::forward_chunk(const int32_t* tokens, int T, float* logits, boo
         float* h = &state_[size_t(l) * D];
         const float* lb = (c.use_lower_bound && l > 0) ? &model_->lower_bound[size_t(l) * H] : nullptr;
         // The recurrence is sequential in t but independent per channel: split channels.
-        pool_->run([&](int part, int parts) {
+        const bool parallel = size_t(T) * D >= kParallelElements;
+        run_parallel(parallel, [&](int part, int parts) {
             auto [k0, k1] = split_range(D, part, parts, 16);
             for (int t = 0; t < T; ++t) {
                 const float* pi = &ai_[size_t(t) * D];
@@ -168,7 +177,7 @@ void CpuExecutor::forward_chunk(const int32_t* tokens, int T, float* logits, boo
             }
         });
         // z = RMSNorm(ag; g_norm) · silu(h): the recurrence output gates the normalized g projection.
-        pool_->run([&](int part, int parts) {
+        run_parallel(parallel, [&](int part, int parts) {
             auto [t0_, t1_] = split_range(T, part, parts);
             for (int t = t0_; t < t1_; ++t) {
                 float* z = &z_[size_t(t) * D];
@@ -188,7 +197,7 @@ void CpuExecutor::forward_chunk(const int32_t* tokens, int T, float* logits, boo
 
         bitlinear({{&lw.gate_proj, y_.data()}}, v_.data(), T);
         t0 = Clock::now();
-        pool_->run([&](int part, int parts) {
+        run_parallel(size_t(T) * I >= kParallelElements, [&](int part, int parts) {
             auto [k0, k1] = split_range(I, part, parts, 16);
             for (int t = 0; t < T; ++t) {
                 const float* gate = &y_[size_t(t) * 2 * I];

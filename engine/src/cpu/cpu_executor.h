@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
+#include <functional>
 #include <initializer_list>
 #include <memory>
 #include <vector>
@@ -38,6 +39,7 @@ private:
         float* y;
     };
     void bitlinear(std::initializer_list<Projection> group, const float* x, int rows);
+    void run_parallel(bool worth_it, const std::function<void(int, int)>& fn);
     void forward_chunk(const int32_t* tokens, int count, float* logits, bool all_positions, size_t hidden_offset, size_t hidden_total);
 
     std::shared_ptr<const Model> model_;
