@@ -1,4 +1,1145 @@
 <?xml version="1.0" encoding="utf-8"?>
 <!DOCTYPE TS>
 <TS version="2.1" language="ja">
+<context>
+    <name>AppSettings</name>
+    <message>
+        <source>System language</source>
+        <translation>システムの言語</translation>
+    </message>
+</context>
+<context>
+    <name>ChatController</name>
+    <message>
+        <source>New chat</source>
+        <translation>新しいチャット</translation>
+    </message>
+</context>
+<context>
+    <name>ChatSettingsDialog</name>
+    <message>
+        <source>Chat settings</source>
+        <translation>チャット設定</translation>
+    </message>
+    <message>
+        <source>Prompt template</source>
+        <translation>プロンプトテンプレート</translation>
+    </message>
+    <message>
+        <source>Plain transcript (User / Assistant)</source>
+        <translation>プレーンな対話記録（User / Assistant）</translation>
+    </message>
+    <message>
+        <source>Raw text continuation</source>
+        <translation>テキストの続きを生成</translation>
+    </message>
+    <message>
+        <source>Custom</source>
+        <translation>カスタム</translation>
+    </message>
+    <message>
+        <source>Optional text placed before the conversation, e.g. who the assistant is</source>
+        <translation>会話の前に置く任意のテキスト（例：アシスタントの役割）</translation>
+    </message>
+    <message>
+        <source>Preset</source>
+        <translation>プリセット</translation>
+    </message>
+    <message>
+        <source>System text</source>
+        <translation>システムテキスト</translation>
+    </message>
+    <message>
+        <source>System format</source>
+        <translation>システムの書式</translation>
+    </message>
+    <message>
+        <source>User turn</source>
+        <translation>ユーザーのターン</translation>
+    </message>
+    <message>
+        <source>Assistant turn</source>
+        <translation>アシスタントのターン</translation>
+    </message>
+    <message>
+        <source>Stop strings</source>
+        <translation>停止文字列</translation>
+    </message>
+    <message>
+        <source>{text} and {system} are replaced by the message; \n is a new line. Base models continue the transcript, so the reply ends at the first stop string (separate several with " | ").</source>
+        <translation>{text} と {system} はメッセージに置き換えられます。\n は改行です。ベースモデルは対話記録の続きを書くため、返信は最初の停止文字列で終わります（複数ある場合は " | " で区切ります）。</translation>
+    </message>
+    <message>
+        <source>Sampling</source>
+        <translation>サンプリング</translation>
+    </message>
+    <message>
+        <source>off</source>
+        <translation>オフ</translation>
+    </message>
+    <message>
+        <source>New random seed for every reply</source>
+        <translation>返信ごとに新しいランダムシード</translation>
+    </message>
+    <message>
+        <source>Temperature</source>
+        <translation>温度</translation>
+    </message>
+    <message>
+        <source>Top-k</source>
+        <translation>Top-k</translation>
+    </message>
+    <message>
+        <source>Top-p</source>
+        <translation>Top-p</translation>
+    </message>
+    <message>
+        <source>Min-p</source>
+        <translation>Min-p</translation>
+    </message>
+    <message>
+        <source>Repetition penalty</source>
+        <translation>繰り返しペナルティ</translation>
+    </message>
+    <message>
+        <source>Max tokens</source>
+        <translation>最大トークン数</translation>
+    </message>
+    <message>
+        <source>Seed</source>
+        <translation>シード</translation>
+    </message>
+</context>
+<context>
+    <name>ChatView</name>
+    <message>
+        <source>The reply failed: %1</source>
+        <translation>返信に失敗しました：%1</translation>
+    </message>
+    <message>
+        <source>Chat settings</source>
+        <translation>チャット設定</translation>
+    </message>
+    <message>
+        <source>Template, system text and sampling for this conversation</source>
+        <translation>この会話のテンプレート、システムテキスト、サンプリング</translation>
+    </message>
+    <message>
+        <source>Choose a model folder…</source>
+        <translation>モデルのフォルダーを選択…</translation>
+    </message>
+    <message>
+        <source>Try again</source>
+        <translation>再試行</translation>
+    </message>
+    <message>
+        <source>Download a model…</source>
+        <translation>モデルをダウンロード…</translation>
+    </message>
+    <message>
+        <source>Write a message — Enter sends, Shift+Enter starts a new line</source>
+        <translation>メッセージを入力 — Enter で送信、Shift+Enter で改行</translation>
+    </message>
+    <message>
+        <source>Send</source>
+        <translation>送信</translation>
+    </message>
+    <message>
+        <source>Send (Enter)</source>
+        <translation>送信（Enter）</translation>
+    </message>
+    <message>
+        <source>Stop</source>
+        <translation>停止</translation>
+    </message>
+    <message>
+        <source>Stop the reply (Esc)</source>
+        <translation>返信を停止（Esc）</translation>
+    </message>
+    <message>
+        <source>&lt;h2&gt;Start a conversation&lt;/h2&gt;&lt;p&gt;Type a message below. The model continues a plain transcript ("User: …\nAssistant:"); change the template and sampling in &lt;b&gt;Chat settings&lt;/b&gt;.&lt;/p&gt;</source>
+        <translation>&lt;h2&gt;会話を始めましょう&lt;/h2&gt;&lt;p&gt;下にメッセージを入力してください。モデルはプレーンな対話記録（"User: …\nAssistant:"）の続きを書きます。テンプレートとサンプリングは&lt;b&gt;チャット設定&lt;/b&gt;で変更できます。&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>New chat</source>
+        <translation>新しいチャット</translation>
+    </message>
+    <message>
+        <source>A reply is being written in another conversation</source>
+        <translation>別の会話で返信を生成中です</translation>
+    </message>
+    <message>
+        <source>The other model could not be loaded; still using %1</source>
+        <translation>別のモデルを読み込めませんでした。引き続き %1 を使用します</translation>
+    </message>
+    <message>
+        <source>Loading the model…</source>
+        <translation>モデルを読み込み中…</translation>
+    </message>
+    <message>
+        <source>The model could not be loaded</source>
+        <translation>モデルを読み込めませんでした</translation>
+    </message>
+    <message>
+        <source>%1
+
+Choose another model folder (it needs config.json, model.safetensors and tokenizer.model), or fix the files and try again.</source>
+        <translation>%1
+
+別のモデルフォルダーを選ぶ（config.json、model.safetensors、tokenizer.model が必要です）か、ファイルを修正して再試行してください。</translation>
+    </message>
+    <message>
+        <source>No model yet</source>
+        <translation>まだモデルがありません</translation>
+    </message>
+    <message>
+        <source>Choose a folder with a MatMul-free model (config.json, model.safetensors and tokenizer.model), or download one on the Models page.</source>
+        <translation>MatMul-free モデルのフォルダー（config.json、model.safetensors、tokenizer.model）を選ぶか、「モデル」ページでダウンロードしてください。</translation>
+    </message>
+</context>
+<context>
+    <name>CodeBlockView</name>
+    <message>
+        <source>Copied</source>
+        <translation>コピーしました</translation>
+    </message>
+    <message>
+        <source>Copy</source>
+        <translation>コピー</translation>
+    </message>
+</context>
+<context>
+    <name>ConversationSidebar</name>
+    <message>
+        <source>New chat</source>
+        <translation>新しいチャット</translation>
+    </message>
+    <message>
+        <source>Start a new conversation (Ctrl+N)</source>
+        <translation>新しい会話を始める（Ctrl+N）</translation>
+    </message>
+    <message>
+        <source>Import a conversation from JSON</source>
+        <translation>JSON から会話をインポート</translation>
+    </message>
+    <message>
+        <source>Search all messages (Ctrl+F)</source>
+        <translation>すべてのメッセージを検索（Ctrl+F）</translation>
+    </message>
+    <message>
+        <source>Undo</source>
+        <translation>元に戻す</translation>
+    </message>
+    <message>
+        <source>Conversation deleted</source>
+        <translation>会話を削除しました</translation>
+    </message>
+    <message>
+        <source>No messages contain “%1”</source>
+        <translation>「%1」を含むメッセージはありません</translation>
+    </message>
+    <message>
+        <source>Rename</source>
+        <translation>名前を変更</translation>
+    </message>
+    <message>
+        <source>Export as Markdown…</source>
+        <translation>Markdown としてエクスポート…</translation>
+    </message>
+    <message>
+        <source>Export as JSON…</source>
+        <translation>JSON としてエクスポート…</translation>
+    </message>
+    <message>
+        <source>Delete</source>
+        <translation>削除</translation>
+    </message>
+    <message>
+        <source>Export as Markdown</source>
+        <translation>Markdown としてエクスポート</translation>
+    </message>
+    <message>
+        <source>Export as JSON</source>
+        <translation>JSON としてエクスポート</translation>
+    </message>
+    <message>
+        <source>Markdown (*.md)</source>
+        <translation>Markdown (*.md)</translation>
+    </message>
+    <message>
+        <source>JSON (*.json)</source>
+        <translation>JSON (*.json)</translation>
+    </message>
+    <message>
+        <source>Export failed</source>
+        <translation>エクスポートに失敗しました</translation>
+    </message>
+    <message>
+        <source>Could not write %1: %2</source>
+        <translation>%1 に書き込めませんでした：%2</translation>
+    </message>
+    <message>
+        <source>Import a conversation</source>
+        <translation>会話をインポート</translation>
+    </message>
+    <message>
+        <source>Import failed</source>
+        <translation>インポートに失敗しました</translation>
+    </message>
+    <message>
+        <source>Could not read %1: %2</source>
+        <translation>%1 を読み込めませんでした：%2</translation>
+    </message>
+    <message>
+        <source>%1 is not valid JSON: %2</source>
+        <translation>%1 は有効な JSON ではありません：%2</translation>
+    </message>
+</context>
+<context>
+    <name>ConversationStore</name>
+    <message>
+        <source>Cannot open the conversation database %1: %2</source>
+        <translation>会話データベース %1 を開けません：%2</translation>
+    </message>
+    <message>
+        <source>The conversation database was written by a newer MMfree Studio (schema %1, this version knows %2).</source>
+        <translation>会話データベースは新しいバージョンの MMfree Studio で書き込まれています（スキーマ %1、このバージョンは %2 まで対応）。</translation>
+    </message>
+    <message>
+        <source>Upgrading the conversation database to version %1 failed: %2</source>
+        <translation>会話データベースをバージョン %1 に更新できませんでした：%2</translation>
+    </message>
+    <message>
+        <source>This file is not an MMfree Studio conversation (missing "format": "mmfree-conversation").</source>
+        <translation>このファイルは MMfree Studio の会話ではありません（"format": "mmfree-conversation" がありません）。</translation>
+    </message>
+    <message>
+        <source>This conversation was exported by a newer MMfree Studio (format version %1).</source>
+        <translation>この会話は新しいバージョンの MMfree Studio でエクスポートされました（形式バージョン %1）。</translation>
+    </message>
+    <message>
+        <source>The conversation has no "messages" list.</source>
+        <translation>会話に "messages" の一覧がありません。</translation>
+    </message>
+    <message>
+        <source>Message %1 has an unknown role "%2".</source>
+        <translation>メッセージ %1 の役割「%2」は不明です。</translation>
+    </message>
+    <message>
+        <source>Imported conversation</source>
+        <translation>インポートした会話</translation>
+    </message>
+    <message>
+        <source>Saving the imported conversation failed: %1</source>
+        <translation>インポートした会話を保存できませんでした：%1</translation>
+    </message>
+</context>
+<context>
+    <name>DashboardPage</name>
+    <message>
+        <source>Dashboard</source>
+        <translation>ダッシュボード</translation>
+    </message>
+    <message>
+        <source>Show the last</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>1 minute</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>2 minutes</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>5 minutes</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>10 minutes</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Resume</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Pause</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Export CSV…</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Export PNG…</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Tokens / s</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Latency p50</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>First token</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Memory</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Power</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Energy</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Throughput (tokens/s)</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Per-token latency (ms)</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Memory (MiB)</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Power (W)</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>tokens/s</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>per token</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>p50</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>p95</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>process RSS</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>GPU memory used</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>%1 (modeled)</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>%1: not available — %2</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Power (W) — no sensor available</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Generating</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Idle</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source> · backend %1</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>last reply: decode %1 · prefill %2</source>
+        <translation type="unfinished" />
+    </message>
+    <message numerus="yes">
+        <source>%n token(s)</source>
+        <translation type="unfinished">
+            <numerusform />
+        </translation>
+    </message>
+    <message>
+        <source>p95 %1 ms · last %2 ms</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>last reply</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>after the first reply</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>peak %1</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source> · GPU %1 / %2</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>modeled</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>measured</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>n/a</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>no power sensor available</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>%1 tokens per joule</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>after a reply</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>needs a power sensor</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Export series as CSV</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>CSV files (*.csv)</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Export failed</source>
+        <translation>エクスポートに失敗しました</translation>
+    </message>
+    <message>
+        <source>Could not write %1: %2</source>
+        <translation>%1 に書き込めませんでした：%2</translation>
+    </message>
+    <message>
+        <source>Export view as PNG</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>PNG images (*.png)</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Could not write %1</source>
+        <translation type="unfinished" />
+    </message>
+</context>
+<context>
+    <name>EngineWorker</name>
+    <message>
+        <source>No model is loaded.</source>
+        <translation>モデルが読み込まれていません。</translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <source>Chat</source>
+        <translation>チャット</translation>
+    </message>
+    <message>
+        <source>Models</source>
+        <translation>モデル</translation>
+    </message>
+    <message>
+        <source>Dashboard</source>
+        <translation>ダッシュボード</translation>
+    </message>
+    <message>
+        <source>&amp;New chat</source>
+        <translation>新しいチャット(&amp;N)</translation>
+    </message>
+    <message>
+        <source>&amp;Import conversation…</source>
+        <translation>会話をインポート(&amp;I)…</translation>
+    </message>
+    <message>
+        <source>Export as &amp;Markdown…</source>
+        <translation>Markdown としてエクスポート(&amp;M)…</translation>
+    </message>
+    <message>
+        <source>Export as &amp;JSON…</source>
+        <translation>JSON としてエクスポート(&amp;J)…</translation>
+    </message>
+    <message>
+        <source>Open &amp;model folder…</source>
+        <translation>モデルのフォルダーを開く(&amp;M)…</translation>
+    </message>
+    <message>
+        <source>&amp;Preferences…</source>
+        <translation>設定(&amp;P)…</translation>
+    </message>
+    <message>
+        <source>&amp;Quit</source>
+        <translation>終了(&amp;Q)</translation>
+    </message>
+    <message>
+        <source>&amp;Search messages</source>
+        <translation>メッセージを検索(&amp;S)</translation>
+    </message>
+    <message>
+        <source>S&amp;top reply</source>
+        <translation>返信を停止(&amp;T)</translation>
+    </message>
+    <message>
+        <source>&amp;Regenerate reply</source>
+        <translation>返信を再生成(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Re&amp;name conversation</source>
+        <translation>会話の名前を変更(&amp;N)</translation>
+    </message>
+    <message>
+        <source>&amp;Delete conversation</source>
+        <translation>会話を削除(&amp;D)</translation>
+    </message>
+    <message>
+        <source>Chat se&amp;ttings…</source>
+        <translation>チャット設定(&amp;T)…</translation>
+    </message>
+    <message>
+        <source>&amp;Chat</source>
+        <translation>チャット(&amp;C)</translation>
+    </message>
+    <message>
+        <source>&amp;Models</source>
+        <translation>モデル(&amp;M)</translation>
+    </message>
+    <message>
+        <source>&amp;Dashboard</source>
+        <translation>ダッシュボード(&amp;D)</translation>
+    </message>
+    <message>
+        <source>&amp;About MMfree Studio</source>
+        <translation>MMfree Studio について(&amp;A)</translation>
+    </message>
+    <message>
+        <source>About MMfree Studio</source>
+        <translation>MMfree Studio について</translation>
+    </message>
+    <message>
+        <source>&lt;h3&gt;MMfree Studio %1&lt;/h3&gt;&lt;p&gt;Chat with MatMul-free language models on your own computer.&lt;/p&gt;&lt;p&gt;Apache License 2.0&lt;/p&gt;</source>
+        <translation>&lt;h3&gt;MMfree Studio %1&lt;/h3&gt;&lt;p&gt;自分のコンピューターで MatMul-free 言語モデルとチャットできます。&lt;/p&gt;&lt;p&gt;Apache License 2.0&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>Open model folder…</source>
+        <translation>モデルのフォルダーを開く…</translation>
+    </message>
+    <message>
+        <source>Reload model</source>
+        <translation>モデルを再読み込み</translation>
+    </message>
+    <message>
+        <source>Manage models</source>
+        <translation>モデルを管理</translation>
+    </message>
+    <message>
+        <source>MMfree Studio</source>
+        <translation>MMfree Studio</translation>
+    </message>
+    <message>
+        <source>&amp;File</source>
+        <translation>ファイル(&amp;F)</translation>
+    </message>
+    <message>
+        <source>&amp;View</source>
+        <translation>表示(&amp;V)</translation>
+    </message>
+    <message>
+        <source>&amp;Help</source>
+        <translation>ヘルプ(&amp;H)</translation>
+    </message>
+    <message>
+        <source>Ready</source>
+        <translation>準備完了</translation>
+    </message>
+    <message>
+        <source>First token %1 ms · %2 tokens/s · %3 tokens · %4</source>
+        <translation>最初のトークン %1 ms · %2 トークン/秒 · %3 トークン · %4</translation>
+    </message>
+    <message>
+        <source>no backend</source>
+        <translation>バックエンドなし</translation>
+    </message>
+    <message>
+        <source>%1 · %2</source>
+        <translation>%1 · %2</translation>
+    </message>
+    <message>
+        <source>Loading model…</source>
+        <translation>モデルを読み込み中…</translation>
+    </message>
+    <message>
+        <source>Model failed to load</source>
+        <translation>モデルの読み込みに失敗</translation>
+    </message>
+    <message>
+        <source>No model</source>
+        <translation>モデルなし</translation>
+    </message>
+    <message>
+        <source>%1
+Backend: %2 — %3</source>
+        <translation>%1
+バックエンド：%2 — %3</translation>
+    </message>
+    <message>
+        <source>Choose a model folder</source>
+        <translation>モデルのフォルダーを選択</translation>
+    </message>
+</context>
+<context>
+    <name>MessageWidget</name>
+    <message>
+        <source>Copied</source>
+        <translation>コピーしました</translation>
+    </message>
+    <message>
+        <source>You</source>
+        <translation>あなた</translation>
+    </message>
+    <message>
+        <source>Assistant</source>
+        <translation>アシスタント</translation>
+    </message>
+    <message>
+        <source>System</source>
+        <translation>システム</translation>
+    </message>
+    <message>
+        <source>Copy the message</source>
+        <translation>メッセージをコピー</translation>
+    </message>
+    <message>
+        <source>Edit and resend</source>
+        <translation>編集して再送信</translation>
+    </message>
+    <message>
+        <source>Regenerate the reply</source>
+        <translation>返信を再生成</translation>
+    </message>
+    <message>
+        <source>Save and resend</source>
+        <translation>保存して再送信</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>キャンセル</translation>
+    </message>
+    <message>
+        <source>writing…</source>
+        <translation>作成中…</translation>
+    </message>
+    <message>
+        <source>interrupted</source>
+        <translation>中断</translation>
+    </message>
+</context>
+<context>
+    <name>ModelCatalog</name>
+    <message>
+        <source>available</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>downloading</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>paused</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>installed</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>broken</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Demo model (built in)</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>built in</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>imported from %1</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>%1 no longer exists (moved or deleted?)</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>downloading to %1</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>downloaded to %1</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>partly downloaded to %1</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>The download stopped at %1 of %2; resume to continue.</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Hugging Face cache (%1), used in place</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>%1 on disk</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>%1 download</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>≈ %1 download</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>size unknown</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>memory: not known yet</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>RAM %1 · GPU %2</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>"%1" is not a repository id; use the form owner/name, e.g. ridger/MMfreeLM-370M</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>This is a "%1" model, not a MatMul-free one; the engine cannot run it.</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>%1 is not in the library</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>%1 is already on this computer</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>%1 is already installed</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>The built-in demo model is part of the application and cannot be deleted.</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Removed %1 from the library; its files in %2 were left in place.</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Deleted %1 partly: %2 freed, %3 could not be removed from %4.</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Deleted %1: %2 freed.</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Deleted %1 from the Hugging Face cache: %2 freed.</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Removed %1 from the library.</source>
+        <translation type="unfinished" />
+    </message>
+</context>
+<context>
+    <name>ModelSwitchBar</name>
+    <message>
+        <source>This conversation ran on %1.</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>This conversation ran on %1; %2 is loaded now.</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Switch to %1</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Keep %1</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>current</source>
+        <translation type="unfinished" />
+    </message>
+</context>
+<context>
+    <name>ModelsPage</name>
+    <message>
+        <source>in use</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>%1 is downloaded and verified. Choose “Use this model” to chat with it.</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>%1 was downloaded but does not check out: %2</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Download of %1 stopped: %2</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>%1 was not added; these files have problems:
+%2</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Added %1.</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Added %1, with notes:
+%2</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Search failed: %1</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>No MatMul-free models matched.</source>
+        <translation type="unfinished" />
+    </message>
+    <message numerus="yes">
+        <source>%n model(s) on the hub — double-click one to add it:</source>
+        <translation type="unfinished">
+            <numerusform />
+        </translation>
+    </message>
+    <message>
+        <source>%1   ·   %2 downloads   ·   %3 likes</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Now chatting with %1.</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Could not load %1: %2
+%3 is still running.</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Could not load %1: %2</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Models</source>
+        <translation>モデル</translation>
+    </message>
+    <message>
+        <source>Search the Hugging Face Hub for MatMul-free (hgrn_bit) models</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Search</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>owner/name, e.g. ridger/MMfreeLM-2.7B</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Add</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Import folder…</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Import file…</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Download</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Pause</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Resume</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Cancel download</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Use this model</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Delete</source>
+        <translation>削除</translation>
+    </message>
+    <message>
+        <source>No model is loaded.</source>
+        <translation>モデルが読み込まれていません。</translation>
+    </message>
+    <message>
+        <source>Current model: %1 — %2 on %3</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Loading %1 …</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Choose a model on the left.</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>This model has no usable tokenizer, so it cannot chat.</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>This model is running now.</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Switch to another model before deleting this one.</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>State: %1</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>%1 parameters</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Memory on CPU: %1 · on GPU: %2</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>(ternary weights %1 at 2 bits each, embeddings %2 in fp32, state %3 per conversation)</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Searching the hub …</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Checking %1 …</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Import a model folder</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Import a packed model file</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Packed models (*.gguf);;All files (*)</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>%1 is running; switch to another model before deleting it.</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Delete %1 and free %2 of disk space?</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Remove %1 from the library? Its files stay where they are.</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Delete model</source>
+        <translation type="unfinished" />
+    </message>
+</context>
+<context>
+    <name>PreferencesDialog</name>
+    <message>
+        <source>Preferences</source>
+        <translation>設定</translation>
+    </message>
+    <message>
+        <source>Language</source>
+        <translation>言語</translation>
+    </message>
+    <message>
+        <source>Automatic (GPU when one works, else CPU)</source>
+        <translation>自動（使える GPU があれば GPU、なければ CPU）</translation>
+    </message>
+    <message>
+        <source>CPU</source>
+        <translation>CPU</translation>
+    </message>
+    <message>
+        <source>%1 (unavailable: %2)</source>
+        <translation>%1（使用不可：%2）</translation>
+    </message>
+    <message>
+        <source>Compute backend</source>
+        <translation>計算バックエンド</translation>
+    </message>
+</context>
+<context>
+    <name>QObject</name>
+    <message>
+        <source>MMfree Studio</source>
+        <translation>MMfree Studio</translation>
+    </message>
+</context>
 </TS>

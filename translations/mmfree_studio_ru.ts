@@ -1,4 +1,1149 @@
 <?xml version="1.0" encoding="utf-8"?>
 <!DOCTYPE TS>
 <TS version="2.1" language="ru">
+<context>
+    <name>AppSettings</name>
+    <message>
+        <source>System language</source>
+        <translation>Язык системы</translation>
+    </message>
+</context>
+<context>
+    <name>ChatController</name>
+    <message>
+        <source>New chat</source>
+        <translation>Новый чат</translation>
+    </message>
+</context>
+<context>
+    <name>ChatSettingsDialog</name>
+    <message>
+        <source>Chat settings</source>
+        <translation>Настройки чата</translation>
+    </message>
+    <message>
+        <source>Prompt template</source>
+        <translation>Шаблон запроса</translation>
+    </message>
+    <message>
+        <source>Plain transcript (User / Assistant)</source>
+        <translation>Простая стенограмма (User / Assistant)</translation>
+    </message>
+    <message>
+        <source>Raw text continuation</source>
+        <translation>Продолжение текста как есть</translation>
+    </message>
+    <message>
+        <source>Custom</source>
+        <translation>Свой</translation>
+    </message>
+    <message>
+        <source>Optional text placed before the conversation, e.g. who the assistant is</source>
+        <translation>Необязательный текст перед разговором, например кто такой ассистент</translation>
+    </message>
+    <message>
+        <source>Preset</source>
+        <translation>Набор</translation>
+    </message>
+    <message>
+        <source>System text</source>
+        <translation>Системный текст</translation>
+    </message>
+    <message>
+        <source>System format</source>
+        <translation>Формат системного текста</translation>
+    </message>
+    <message>
+        <source>User turn</source>
+        <translation>Реплика пользователя</translation>
+    </message>
+    <message>
+        <source>Assistant turn</source>
+        <translation>Реплика ассистента</translation>
+    </message>
+    <message>
+        <source>Stop strings</source>
+        <translation>Стоп-строки</translation>
+    </message>
+    <message>
+        <source>{text} and {system} are replaced by the message; \n is a new line. Base models continue the transcript, so the reply ends at the first stop string (separate several with " | ").</source>
+        <translation>{text} и {system} заменяются сообщением; \n — перевод строки. Базовые модели продолжают стенограмму, поэтому ответ заканчивается на первой стоп-строке (несколько разделяйте « | »).</translation>
+    </message>
+    <message>
+        <source>Sampling</source>
+        <translation>Сэмплирование</translation>
+    </message>
+    <message>
+        <source>off</source>
+        <translation>выкл.</translation>
+    </message>
+    <message>
+        <source>New random seed for every reply</source>
+        <translation>Новое случайное зерно для каждого ответа</translation>
+    </message>
+    <message>
+        <source>Temperature</source>
+        <translation>Температура</translation>
+    </message>
+    <message>
+        <source>Top-k</source>
+        <translation>Top-k</translation>
+    </message>
+    <message>
+        <source>Top-p</source>
+        <translation>Top-p</translation>
+    </message>
+    <message>
+        <source>Min-p</source>
+        <translation>Min-p</translation>
+    </message>
+    <message>
+        <source>Repetition penalty</source>
+        <translation>Штраф за повторы</translation>
+    </message>
+    <message>
+        <source>Max tokens</source>
+        <translation>Макс. токенов</translation>
+    </message>
+    <message>
+        <source>Seed</source>
+        <translation>Зерно</translation>
+    </message>
+</context>
+<context>
+    <name>ChatView</name>
+    <message>
+        <source>The reply failed: %1</source>
+        <translation>Ответ не получен: %1</translation>
+    </message>
+    <message>
+        <source>Chat settings</source>
+        <translation>Настройки чата</translation>
+    </message>
+    <message>
+        <source>Template, system text and sampling for this conversation</source>
+        <translation>Шаблон, системный текст и сэмплирование для этого разговора</translation>
+    </message>
+    <message>
+        <source>Choose a model folder…</source>
+        <translation>Выбрать папку модели…</translation>
+    </message>
+    <message>
+        <source>Try again</source>
+        <translation>Повторить</translation>
+    </message>
+    <message>
+        <source>Download a model…</source>
+        <translation>Скачать модель…</translation>
+    </message>
+    <message>
+        <source>Write a message — Enter sends, Shift+Enter starts a new line</source>
+        <translation>Напишите сообщение — Enter отправляет, Shift+Enter начинает новую строку</translation>
+    </message>
+    <message>
+        <source>Send</source>
+        <translation>Отправить</translation>
+    </message>
+    <message>
+        <source>Send (Enter)</source>
+        <translation>Отправить (Enter)</translation>
+    </message>
+    <message>
+        <source>Stop</source>
+        <translation>Стоп</translation>
+    </message>
+    <message>
+        <source>Stop the reply (Esc)</source>
+        <translation>Остановить ответ (Esc)</translation>
+    </message>
+    <message>
+        <source>&lt;h2&gt;Start a conversation&lt;/h2&gt;&lt;p&gt;Type a message below. The model continues a plain transcript ("User: …\nAssistant:"); change the template and sampling in &lt;b&gt;Chat settings&lt;/b&gt;.&lt;/p&gt;</source>
+        <translation>&lt;h2&gt;Начните разговор&lt;/h2&gt;&lt;p&gt;Напишите сообщение ниже. Модель продолжает простую стенограмму («User: …\nAssistant:»); шаблон и сэмплирование меняются в &lt;b&gt;Настройках чата&lt;/b&gt;.&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>New chat</source>
+        <translation>Новый чат</translation>
+    </message>
+    <message>
+        <source>A reply is being written in another conversation</source>
+        <translation>Ответ пишется в другом разговоре</translation>
+    </message>
+    <message>
+        <source>The other model could not be loaded; still using %1</source>
+        <translation>Другую модель загрузить не удалось; по-прежнему используется %1</translation>
+    </message>
+    <message>
+        <source>Loading the model…</source>
+        <translation>Загрузка модели…</translation>
+    </message>
+    <message>
+        <source>The model could not be loaded</source>
+        <translation>Не удалось загрузить модель</translation>
+    </message>
+    <message>
+        <source>%1
+
+Choose another model folder (it needs config.json, model.safetensors and tokenizer.model), or fix the files and try again.</source>
+        <translation>%1
+
+Выберите другую папку модели (нужны config.json, model.safetensors и tokenizer.model) или исправьте файлы и повторите.</translation>
+    </message>
+    <message>
+        <source>No model yet</source>
+        <translation>Модели пока нет</translation>
+    </message>
+    <message>
+        <source>Choose a folder with a MatMul-free model (config.json, model.safetensors and tokenizer.model), or download one on the Models page.</source>
+        <translation>Выберите папку с моделью MatMul-free (config.json, model.safetensors и tokenizer.model) или скачайте модель на странице «Модели».</translation>
+    </message>
+</context>
+<context>
+    <name>CodeBlockView</name>
+    <message>
+        <source>Copied</source>
+        <translation>Скопировано</translation>
+    </message>
+    <message>
+        <source>Copy</source>
+        <translation>Копировать</translation>
+    </message>
+</context>
+<context>
+    <name>ConversationSidebar</name>
+    <message>
+        <source>New chat</source>
+        <translation>Новый чат</translation>
+    </message>
+    <message>
+        <source>Start a new conversation (Ctrl+N)</source>
+        <translation>Начать новый разговор (Ctrl+N)</translation>
+    </message>
+    <message>
+        <source>Import a conversation from JSON</source>
+        <translation>Импортировать разговор из JSON</translation>
+    </message>
+    <message>
+        <source>Search all messages (Ctrl+F)</source>
+        <translation>Поиск по всем сообщениям (Ctrl+F)</translation>
+    </message>
+    <message>
+        <source>Undo</source>
+        <translation>Отменить</translation>
+    </message>
+    <message>
+        <source>Conversation deleted</source>
+        <translation>Разговор удалён</translation>
+    </message>
+    <message>
+        <source>No messages contain “%1”</source>
+        <translation>Нет сообщений, содержащих «%1»</translation>
+    </message>
+    <message>
+        <source>Rename</source>
+        <translation>Переименовать</translation>
+    </message>
+    <message>
+        <source>Export as Markdown…</source>
+        <translation>Экспорт в Markdown…</translation>
+    </message>
+    <message>
+        <source>Export as JSON…</source>
+        <translation>Экспорт в JSON…</translation>
+    </message>
+    <message>
+        <source>Delete</source>
+        <translation>Удалить</translation>
+    </message>
+    <message>
+        <source>Export as Markdown</source>
+        <translation>Экспорт в Markdown</translation>
+    </message>
+    <message>
+        <source>Export as JSON</source>
+        <translation>Экспорт в JSON</translation>
+    </message>
+    <message>
+        <source>Markdown (*.md)</source>
+        <translation>Markdown (*.md)</translation>
+    </message>
+    <message>
+        <source>JSON (*.json)</source>
+        <translation>JSON (*.json)</translation>
+    </message>
+    <message>
+        <source>Export failed</source>
+        <translation>Экспорт не удался</translation>
+    </message>
+    <message>
+        <source>Could not write %1: %2</source>
+        <translation>Не удалось записать %1: %2</translation>
+    </message>
+    <message>
+        <source>Import a conversation</source>
+        <translation>Импорт разговора</translation>
+    </message>
+    <message>
+        <source>Import failed</source>
+        <translation>Импорт не удался</translation>
+    </message>
+    <message>
+        <source>Could not read %1: %2</source>
+        <translation>Не удалось прочитать %1: %2</translation>
+    </message>
+    <message>
+        <source>%1 is not valid JSON: %2</source>
+        <translation>%1 — некорректный JSON: %2</translation>
+    </message>
+</context>
+<context>
+    <name>ConversationStore</name>
+    <message>
+        <source>Cannot open the conversation database %1: %2</source>
+        <translation>Не удаётся открыть базу разговоров %1: %2</translation>
+    </message>
+    <message>
+        <source>The conversation database was written by a newer MMfree Studio (schema %1, this version knows %2).</source>
+        <translation>База разговоров записана более новой версией MMfree Studio (схема %1, эта версия знает %2).</translation>
+    </message>
+    <message>
+        <source>Upgrading the conversation database to version %1 failed: %2</source>
+        <translation>Не удалось обновить базу разговоров до версии %1: %2</translation>
+    </message>
+    <message>
+        <source>This file is not an MMfree Studio conversation (missing "format": "mmfree-conversation").</source>
+        <translation>Этот файл — не разговор MMfree Studio (нет "format": "mmfree-conversation").</translation>
+    </message>
+    <message>
+        <source>This conversation was exported by a newer MMfree Studio (format version %1).</source>
+        <translation>Этот разговор экспортирован более новой версией MMfree Studio (версия формата %1).</translation>
+    </message>
+    <message>
+        <source>The conversation has no "messages" list.</source>
+        <translation>В разговоре нет списка "messages".</translation>
+    </message>
+    <message>
+        <source>Message %1 has an unknown role "%2".</source>
+        <translation>У сообщения %1 неизвестная роль «%2».</translation>
+    </message>
+    <message>
+        <source>Imported conversation</source>
+        <translation>Импортированный разговор</translation>
+    </message>
+    <message>
+        <source>Saving the imported conversation failed: %1</source>
+        <translation>Не удалось сохранить импортированный разговор: %1</translation>
+    </message>
+</context>
+<context>
+    <name>DashboardPage</name>
+    <message>
+        <source>Dashboard</source>
+        <translation>Панель</translation>
+    </message>
+    <message>
+        <source>Show the last</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>1 minute</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>2 minutes</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>5 minutes</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>10 minutes</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Resume</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Pause</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Export CSV…</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Export PNG…</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Tokens / s</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Latency p50</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>First token</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Memory</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Power</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Energy</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Throughput (tokens/s)</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Per-token latency (ms)</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Memory (MiB)</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Power (W)</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>tokens/s</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>per token</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>p50</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>p95</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>process RSS</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>GPU memory used</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>%1 (modeled)</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>%1: not available — %2</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Power (W) — no sensor available</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Generating</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Idle</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source> · backend %1</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>last reply: decode %1 · prefill %2</source>
+        <translation type="unfinished" />
+    </message>
+    <message numerus="yes">
+        <source>%n token(s)</source>
+        <translation type="unfinished">
+            <numerusform />
+            <numerusform />
+            <numerusform />
+        </translation>
+    </message>
+    <message>
+        <source>p95 %1 ms · last %2 ms</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>last reply</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>after the first reply</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>peak %1</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source> · GPU %1 / %2</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>modeled</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>measured</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>n/a</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>no power sensor available</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>%1 tokens per joule</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>after a reply</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>needs a power sensor</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Export series as CSV</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>CSV files (*.csv)</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Export failed</source>
+        <translation>Экспорт не удался</translation>
+    </message>
+    <message>
+        <source>Could not write %1: %2</source>
+        <translation>Не удалось записать %1: %2</translation>
+    </message>
+    <message>
+        <source>Export view as PNG</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>PNG images (*.png)</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Could not write %1</source>
+        <translation type="unfinished" />
+    </message>
+</context>
+<context>
+    <name>EngineWorker</name>
+    <message>
+        <source>No model is loaded.</source>
+        <translation>Модель не загружена.</translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <source>Chat</source>
+        <translation>Чат</translation>
+    </message>
+    <message>
+        <source>Models</source>
+        <translation>Модели</translation>
+    </message>
+    <message>
+        <source>Dashboard</source>
+        <translation>Панель</translation>
+    </message>
+    <message>
+        <source>&amp;New chat</source>
+        <translation>&amp;Новый чат</translation>
+    </message>
+    <message>
+        <source>&amp;Import conversation…</source>
+        <translation>&amp;Импорт разговора…</translation>
+    </message>
+    <message>
+        <source>Export as &amp;Markdown…</source>
+        <translation>Экспорт в &amp;Markdown…</translation>
+    </message>
+    <message>
+        <source>Export as &amp;JSON…</source>
+        <translation>Экспорт в &amp;JSON…</translation>
+    </message>
+    <message>
+        <source>Open &amp;model folder…</source>
+        <translation>Открыть папку &amp;модели…</translation>
+    </message>
+    <message>
+        <source>&amp;Preferences…</source>
+        <translation>&amp;Параметры…</translation>
+    </message>
+    <message>
+        <source>&amp;Quit</source>
+        <translation>&amp;Выход</translation>
+    </message>
+    <message>
+        <source>&amp;Search messages</source>
+        <translation>&amp;Поиск сообщений</translation>
+    </message>
+    <message>
+        <source>S&amp;top reply</source>
+        <translation>&amp;Остановить ответ</translation>
+    </message>
+    <message>
+        <source>&amp;Regenerate reply</source>
+        <translation>Перегенери&amp;ровать ответ</translation>
+    </message>
+    <message>
+        <source>Re&amp;name conversation</source>
+        <translation>Переи&amp;меновать разговор</translation>
+    </message>
+    <message>
+        <source>&amp;Delete conversation</source>
+        <translation>&amp;Удалить разговор</translation>
+    </message>
+    <message>
+        <source>Chat se&amp;ttings…</source>
+        <translation>Настройки &amp;чата…</translation>
+    </message>
+    <message>
+        <source>&amp;Chat</source>
+        <translation>&amp;Чат</translation>
+    </message>
+    <message>
+        <source>&amp;Models</source>
+        <translation>&amp;Модели</translation>
+    </message>
+    <message>
+        <source>&amp;Dashboard</source>
+        <translation>&amp;Панель</translation>
+    </message>
+    <message>
+        <source>&amp;About MMfree Studio</source>
+        <translation>&amp;О MMfree Studio</translation>
+    </message>
+    <message>
+        <source>About MMfree Studio</source>
+        <translation>О MMfree Studio</translation>
+    </message>
+    <message>
+        <source>&lt;h3&gt;MMfree Studio %1&lt;/h3&gt;&lt;p&gt;Chat with MatMul-free language models on your own computer.&lt;/p&gt;&lt;p&gt;Apache License 2.0&lt;/p&gt;</source>
+        <translation>&lt;h3&gt;MMfree Studio %1&lt;/h3&gt;&lt;p&gt;Общайтесь с языковыми моделями MatMul-free на своём компьютере.&lt;/p&gt;&lt;p&gt;Лицензия Apache 2.0&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>Open model folder…</source>
+        <translation>Открыть папку модели…</translation>
+    </message>
+    <message>
+        <source>Reload model</source>
+        <translation>Перезагрузить модель</translation>
+    </message>
+    <message>
+        <source>Manage models</source>
+        <translation>Управление моделями</translation>
+    </message>
+    <message>
+        <source>MMfree Studio</source>
+        <translation>MMfree Studio</translation>
+    </message>
+    <message>
+        <source>&amp;File</source>
+        <translation>&amp;Файл</translation>
+    </message>
+    <message>
+        <source>&amp;View</source>
+        <translation>&amp;Вид</translation>
+    </message>
+    <message>
+        <source>&amp;Help</source>
+        <translation>&amp;Справка</translation>
+    </message>
+    <message>
+        <source>Ready</source>
+        <translation>Готово</translation>
+    </message>
+    <message>
+        <source>First token %1 ms · %2 tokens/s · %3 tokens · %4</source>
+        <translation>Первый токен %1 мс · %2 токенов/с · %3 токенов · %4</translation>
+    </message>
+    <message>
+        <source>no backend</source>
+        <translation>нет бэкенда</translation>
+    </message>
+    <message>
+        <source>%1 · %2</source>
+        <translation>%1 · %2</translation>
+    </message>
+    <message>
+        <source>Loading model…</source>
+        <translation>Загрузка модели…</translation>
+    </message>
+    <message>
+        <source>Model failed to load</source>
+        <translation>Модель не загрузилась</translation>
+    </message>
+    <message>
+        <source>No model</source>
+        <translation>Нет модели</translation>
+    </message>
+    <message>
+        <source>%1
+Backend: %2 — %3</source>
+        <translation>%1
+Бэкенд: %2 — %3</translation>
+    </message>
+    <message>
+        <source>Choose a model folder</source>
+        <translation>Выберите папку модели</translation>
+    </message>
+</context>
+<context>
+    <name>MessageWidget</name>
+    <message>
+        <source>Copied</source>
+        <translation>Скопировано</translation>
+    </message>
+    <message>
+        <source>You</source>
+        <translation>Вы</translation>
+    </message>
+    <message>
+        <source>Assistant</source>
+        <translation>Ассистент</translation>
+    </message>
+    <message>
+        <source>System</source>
+        <translation>Система</translation>
+    </message>
+    <message>
+        <source>Copy the message</source>
+        <translation>Копировать сообщение</translation>
+    </message>
+    <message>
+        <source>Edit and resend</source>
+        <translation>Изменить и отправить снова</translation>
+    </message>
+    <message>
+        <source>Regenerate the reply</source>
+        <translation>Перегенерировать ответ</translation>
+    </message>
+    <message>
+        <source>Save and resend</source>
+        <translation>Сохранить и отправить</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>Отмена</translation>
+    </message>
+    <message>
+        <source>writing…</source>
+        <translation>пишет…</translation>
+    </message>
+    <message>
+        <source>interrupted</source>
+        <translation>прервано</translation>
+    </message>
+</context>
+<context>
+    <name>ModelCatalog</name>
+    <message>
+        <source>available</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>downloading</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>paused</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>installed</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>broken</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Demo model (built in)</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>built in</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>imported from %1</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>%1 no longer exists (moved or deleted?)</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>downloading to %1</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>downloaded to %1</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>partly downloaded to %1</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>The download stopped at %1 of %2; resume to continue.</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Hugging Face cache (%1), used in place</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>%1 on disk</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>%1 download</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>≈ %1 download</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>size unknown</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>memory: not known yet</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>RAM %1 · GPU %2</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>"%1" is not a repository id; use the form owner/name, e.g. ridger/MMfreeLM-370M</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>This is a "%1" model, not a MatMul-free one; the engine cannot run it.</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>%1 is not in the library</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>%1 is already on this computer</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>%1 is already installed</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>The built-in demo model is part of the application and cannot be deleted.</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Removed %1 from the library; its files in %2 were left in place.</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Deleted %1 partly: %2 freed, %3 could not be removed from %4.</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Deleted %1: %2 freed.</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Deleted %1 from the Hugging Face cache: %2 freed.</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Removed %1 from the library.</source>
+        <translation type="unfinished" />
+    </message>
+</context>
+<context>
+    <name>ModelSwitchBar</name>
+    <message>
+        <source>This conversation ran on %1.</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>This conversation ran on %1; %2 is loaded now.</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Switch to %1</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Keep %1</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>current</source>
+        <translation type="unfinished" />
+    </message>
+</context>
+<context>
+    <name>ModelsPage</name>
+    <message>
+        <source>in use</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>%1 is downloaded and verified. Choose “Use this model” to chat with it.</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>%1 was downloaded but does not check out: %2</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Download of %1 stopped: %2</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>%1 was not added; these files have problems:
+%2</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Added %1.</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Added %1, with notes:
+%2</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Search failed: %1</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>No MatMul-free models matched.</source>
+        <translation type="unfinished" />
+    </message>
+    <message numerus="yes">
+        <source>%n model(s) on the hub — double-click one to add it:</source>
+        <translation type="unfinished">
+            <numerusform />
+            <numerusform />
+            <numerusform />
+        </translation>
+    </message>
+    <message>
+        <source>%1   ·   %2 downloads   ·   %3 likes</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Now chatting with %1.</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Could not load %1: %2
+%3 is still running.</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Could not load %1: %2</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Models</source>
+        <translation>Модели</translation>
+    </message>
+    <message>
+        <source>Search the Hugging Face Hub for MatMul-free (hgrn_bit) models</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Search</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>owner/name, e.g. ridger/MMfreeLM-2.7B</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Add</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Import folder…</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Import file…</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Download</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Pause</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Resume</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Cancel download</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Use this model</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Delete</source>
+        <translation>Удалить</translation>
+    </message>
+    <message>
+        <source>No model is loaded.</source>
+        <translation>Модель не загружена.</translation>
+    </message>
+    <message>
+        <source>Current model: %1 — %2 on %3</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Loading %1 …</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Choose a model on the left.</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>This model has no usable tokenizer, so it cannot chat.</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>This model is running now.</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Switch to another model before deleting this one.</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>State: %1</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>%1 parameters</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Memory on CPU: %1 · on GPU: %2</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>(ternary weights %1 at 2 bits each, embeddings %2 in fp32, state %3 per conversation)</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Searching the hub …</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Checking %1 …</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Import a model folder</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Import a packed model file</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Packed models (*.gguf);;All files (*)</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>%1 is running; switch to another model before deleting it.</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Delete %1 and free %2 of disk space?</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Remove %1 from the library? Its files stay where they are.</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Delete model</source>
+        <translation type="unfinished" />
+    </message>
+</context>
+<context>
+    <name>PreferencesDialog</name>
+    <message>
+        <source>Preferences</source>
+        <translation>Параметры</translation>
+    </message>
+    <message>
+        <source>Language</source>
+        <translation>Язык</translation>
+    </message>
+    <message>
+        <source>Automatic (GPU when one works, else CPU)</source>
+        <translation>Автоматически (GPU, если работает, иначе CPU)</translation>
+    </message>
+    <message>
+        <source>CPU</source>
+        <translation>CPU</translation>
+    </message>
+    <message>
+        <source>%1 (unavailable: %2)</source>
+        <translation>%1 (недоступно: %2)</translation>
+    </message>
+    <message>
+        <source>Compute backend</source>
+        <translation>Вычислительный бэкенд</translation>
+    </message>
+</context>
+<context>
+    <name>QObject</name>
+    <message>
+        <source>MMfree Studio</source>
+        <translation>MMfree Studio</translation>
+    </message>
+</context>
 </TS>

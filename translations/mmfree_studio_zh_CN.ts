@@ -1,4 +1,1145 @@
 <?xml version="1.0" encoding="utf-8"?>
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
+<context>
+    <name>AppSettings</name>
+    <message>
+        <source>System language</source>
+        <translation>跟随系统</translation>
+    </message>
+</context>
+<context>
+    <name>ChatController</name>
+    <message>
+        <source>New chat</source>
+        <translation>新对话</translation>
+    </message>
+</context>
+<context>
+    <name>ChatSettingsDialog</name>
+    <message>
+        <source>Chat settings</source>
+        <translation>对话设置</translation>
+    </message>
+    <message>
+        <source>Prompt template</source>
+        <translation>提示模板</translation>
+    </message>
+    <message>
+        <source>Plain transcript (User / Assistant)</source>
+        <translation>纯文本对话记录（User / Assistant）</translation>
+    </message>
+    <message>
+        <source>Raw text continuation</source>
+        <translation>原始文本续写</translation>
+    </message>
+    <message>
+        <source>Custom</source>
+        <translation>自定义</translation>
+    </message>
+    <message>
+        <source>Optional text placed before the conversation, e.g. who the assistant is</source>
+        <translation>放在对话之前的可选文本，例如助手的身份</translation>
+    </message>
+    <message>
+        <source>Preset</source>
+        <translation>预设</translation>
+    </message>
+    <message>
+        <source>System text</source>
+        <translation>系统文本</translation>
+    </message>
+    <message>
+        <source>System format</source>
+        <translation>系统格式</translation>
+    </message>
+    <message>
+        <source>User turn</source>
+        <translation>用户轮次</translation>
+    </message>
+    <message>
+        <source>Assistant turn</source>
+        <translation>助手轮次</translation>
+    </message>
+    <message>
+        <source>Stop strings</source>
+        <translation>停止字符串</translation>
+    </message>
+    <message>
+        <source>{text} and {system} are replaced by the message; \n is a new line. Base models continue the transcript, so the reply ends at the first stop string (separate several with " | ").</source>
+        <translation>{text} 和 {system} 会被替换为消息内容；\n 表示换行。基础模型会续写对话记录，因此回复在第一个停止字符串处结束（多个之间用 " | " 分隔）。</translation>
+    </message>
+    <message>
+        <source>Sampling</source>
+        <translation>采样</translation>
+    </message>
+    <message>
+        <source>off</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <source>New random seed for every reply</source>
+        <translation>每次回复使用新的随机种子</translation>
+    </message>
+    <message>
+        <source>Temperature</source>
+        <translation>温度</translation>
+    </message>
+    <message>
+        <source>Top-k</source>
+        <translation>Top-k</translation>
+    </message>
+    <message>
+        <source>Top-p</source>
+        <translation>Top-p</translation>
+    </message>
+    <message>
+        <source>Min-p</source>
+        <translation>Min-p</translation>
+    </message>
+    <message>
+        <source>Repetition penalty</source>
+        <translation>重复惩罚</translation>
+    </message>
+    <message>
+        <source>Max tokens</source>
+        <translation>最大词元数</translation>
+    </message>
+    <message>
+        <source>Seed</source>
+        <translation>种子</translation>
+    </message>
+</context>
+<context>
+    <name>ChatView</name>
+    <message>
+        <source>The reply failed: %1</source>
+        <translation>回复失败：%1</translation>
+    </message>
+    <message>
+        <source>Chat settings</source>
+        <translation>对话设置</translation>
+    </message>
+    <message>
+        <source>Template, system text and sampling for this conversation</source>
+        <translation>此对话的模板、系统文本和采样参数</translation>
+    </message>
+    <message>
+        <source>Choose a model folder…</source>
+        <translation>选择模型文件夹…</translation>
+    </message>
+    <message>
+        <source>Try again</source>
+        <translation>重试</translation>
+    </message>
+    <message>
+        <source>Download a model…</source>
+        <translation>下载模型…</translation>
+    </message>
+    <message>
+        <source>Write a message — Enter sends, Shift+Enter starts a new line</source>
+        <translation>输入消息 — Enter 发送，Shift+Enter 换行</translation>
+    </message>
+    <message>
+        <source>Send</source>
+        <translation>发送</translation>
+    </message>
+    <message>
+        <source>Send (Enter)</source>
+        <translation>发送（Enter）</translation>
+    </message>
+    <message>
+        <source>Stop</source>
+        <translation>停止</translation>
+    </message>
+    <message>
+        <source>Stop the reply (Esc)</source>
+        <translation>停止回复（Esc）</translation>
+    </message>
+    <message>
+        <source>&lt;h2&gt;Start a conversation&lt;/h2&gt;&lt;p&gt;Type a message below. The model continues a plain transcript ("User: …\nAssistant:"); change the template and sampling in &lt;b&gt;Chat settings&lt;/b&gt;.&lt;/p&gt;</source>
+        <translation>&lt;h2&gt;开始对话&lt;/h2&gt;&lt;p&gt;在下方输入消息。模型会续写纯文本对话记录（"User: …\nAssistant:"）；可在&lt;b&gt;对话设置&lt;/b&gt;中修改模板和采样参数。&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>New chat</source>
+        <translation>新对话</translation>
+    </message>
+    <message>
+        <source>A reply is being written in another conversation</source>
+        <translation>另一个对话正在生成回复</translation>
+    </message>
+    <message>
+        <source>The other model could not be loaded; still using %1</source>
+        <translation>无法加载另一个模型；仍在使用 %1</translation>
+    </message>
+    <message>
+        <source>Loading the model…</source>
+        <translation>正在加载模型…</translation>
+    </message>
+    <message>
+        <source>The model could not be loaded</source>
+        <translation>无法加载模型</translation>
+    </message>
+    <message>
+        <source>%1
+
+Choose another model folder (it needs config.json, model.safetensors and tokenizer.model), or fix the files and try again.</source>
+        <translation>%1
+
+请选择其他模型文件夹（需要 config.json、model.safetensors 和 tokenizer.model），或修复文件后重试。</translation>
+    </message>
+    <message>
+        <source>No model yet</source>
+        <translation>还没有模型</translation>
+    </message>
+    <message>
+        <source>Choose a folder with a MatMul-free model (config.json, model.safetensors and tokenizer.model), or download one on the Models page.</source>
+        <translation>选择包含 MatMul-free 模型的文件夹（config.json、model.safetensors 和 tokenizer.model），或在“模型”页面下载一个。</translation>
+    </message>
+</context>
+<context>
+    <name>CodeBlockView</name>
+    <message>
+        <source>Copied</source>
+        <translation>已复制</translation>
+    </message>
+    <message>
+        <source>Copy</source>
+        <translation>复制</translation>
+    </message>
+</context>
+<context>
+    <name>ConversationSidebar</name>
+    <message>
+        <source>New chat</source>
+        <translation>新对话</translation>
+    </message>
+    <message>
+        <source>Start a new conversation (Ctrl+N)</source>
+        <translation>开始新对话（Ctrl+N）</translation>
+    </message>
+    <message>
+        <source>Import a conversation from JSON</source>
+        <translation>从 JSON 导入对话</translation>
+    </message>
+    <message>
+        <source>Search all messages (Ctrl+F)</source>
+        <translation>搜索所有消息（Ctrl+F）</translation>
+    </message>
+    <message>
+        <source>Undo</source>
+        <translation>撤销</translation>
+    </message>
+    <message>
+        <source>Conversation deleted</source>
+        <translation>对话已删除</translation>
+    </message>
+    <message>
+        <source>No messages contain “%1”</source>
+        <translation>没有消息包含“%1”</translation>
+    </message>
+    <message>
+        <source>Rename</source>
+        <translation>重命名</translation>
+    </message>
+    <message>
+        <source>Export as Markdown…</source>
+        <translation>导出为 Markdown…</translation>
+    </message>
+    <message>
+        <source>Export as JSON…</source>
+        <translation>导出为 JSON…</translation>
+    </message>
+    <message>
+        <source>Delete</source>
+        <translation>删除</translation>
+    </message>
+    <message>
+        <source>Export as Markdown</source>
+        <translation>导出为 Markdown</translation>
+    </message>
+    <message>
+        <source>Export as JSON</source>
+        <translation>导出为 JSON</translation>
+    </message>
+    <message>
+        <source>Markdown (*.md)</source>
+        <translation>Markdown（*.md）</translation>
+    </message>
+    <message>
+        <source>JSON (*.json)</source>
+        <translation>JSON（*.json）</translation>
+    </message>
+    <message>
+        <source>Export failed</source>
+        <translation>导出失败</translation>
+    </message>
+    <message>
+        <source>Could not write %1: %2</source>
+        <translation>无法写入 %1：%2</translation>
+    </message>
+    <message>
+        <source>Import a conversation</source>
+        <translation>导入对话</translation>
+    </message>
+    <message>
+        <source>Import failed</source>
+        <translation>导入失败</translation>
+    </message>
+    <message>
+        <source>Could not read %1: %2</source>
+        <translation>无法读取 %1：%2</translation>
+    </message>
+    <message>
+        <source>%1 is not valid JSON: %2</source>
+        <translation>%1 不是有效的 JSON：%2</translation>
+    </message>
+</context>
+<context>
+    <name>ConversationStore</name>
+    <message>
+        <source>Cannot open the conversation database %1: %2</source>
+        <translation>无法打开对话数据库 %1：%2</translation>
+    </message>
+    <message>
+        <source>The conversation database was written by a newer MMfree Studio (schema %1, this version knows %2).</source>
+        <translation>对话数据库由更新版本的 MMfree Studio 写入（架构 %1，此版本仅支持 %2）。</translation>
+    </message>
+    <message>
+        <source>Upgrading the conversation database to version %1 failed: %2</source>
+        <translation>将对话数据库升级到版本 %1 失败：%2</translation>
+    </message>
+    <message>
+        <source>This file is not an MMfree Studio conversation (missing "format": "mmfree-conversation").</source>
+        <translation>此文件不是 MMfree Studio 对话（缺少 "format": "mmfree-conversation"）。</translation>
+    </message>
+    <message>
+        <source>This conversation was exported by a newer MMfree Studio (format version %1).</source>
+        <translation>此对话由更新版本的 MMfree Studio 导出（格式版本 %1）。</translation>
+    </message>
+    <message>
+        <source>The conversation has no "messages" list.</source>
+        <translation>对话中没有 "messages" 列表。</translation>
+    </message>
+    <message>
+        <source>Message %1 has an unknown role "%2".</source>
+        <translation>第 %1 条消息的角色“%2”未知。</translation>
+    </message>
+    <message>
+        <source>Imported conversation</source>
+        <translation>导入的对话</translation>
+    </message>
+    <message>
+        <source>Saving the imported conversation failed: %1</source>
+        <translation>保存导入的对话失败：%1</translation>
+    </message>
+</context>
+<context>
+    <name>DashboardPage</name>
+    <message>
+        <source>Dashboard</source>
+        <translation>仪表板</translation>
+    </message>
+    <message>
+        <source>Show the last</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>1 minute</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>2 minutes</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>5 minutes</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>10 minutes</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Resume</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Pause</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Export CSV…</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Export PNG…</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Tokens / s</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Latency p50</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>First token</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Memory</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Power</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Energy</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Throughput (tokens/s)</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Per-token latency (ms)</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Memory (MiB)</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Power (W)</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>tokens/s</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>per token</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>p50</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>p95</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>process RSS</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>GPU memory used</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>%1 (modeled)</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>%1: not available — %2</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Power (W) — no sensor available</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Generating</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Idle</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source> · backend %1</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>last reply: decode %1 · prefill %2</source>
+        <translation type="unfinished" />
+    </message>
+    <message numerus="yes">
+        <source>%n token(s)</source>
+        <translation type="unfinished">
+            <numerusform />
+        </translation>
+    </message>
+    <message>
+        <source>p95 %1 ms · last %2 ms</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>last reply</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>after the first reply</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>peak %1</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source> · GPU %1 / %2</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>modeled</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>measured</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>n/a</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>no power sensor available</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>%1 tokens per joule</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>after a reply</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>needs a power sensor</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Export series as CSV</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>CSV files (*.csv)</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Export failed</source>
+        <translation>导出失败</translation>
+    </message>
+    <message>
+        <source>Could not write %1: %2</source>
+        <translation>无法写入 %1：%2</translation>
+    </message>
+    <message>
+        <source>Export view as PNG</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>PNG images (*.png)</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Could not write %1</source>
+        <translation type="unfinished" />
+    </message>
+</context>
+<context>
+    <name>EngineWorker</name>
+    <message>
+        <source>No model is loaded.</source>
+        <translation>尚未加载模型。</translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <source>Chat</source>
+        <translation>对话</translation>
+    </message>
+    <message>
+        <source>Models</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>Dashboard</source>
+        <translation>仪表板</translation>
+    </message>
+    <message>
+        <source>&amp;New chat</source>
+        <translation>新对话(&amp;N)</translation>
+    </message>
+    <message>
+        <source>&amp;Import conversation…</source>
+        <translation>导入对话(&amp;I)…</translation>
+    </message>
+    <message>
+        <source>Export as &amp;Markdown…</source>
+        <translation>导出为 Markdown(&amp;M)…</translation>
+    </message>
+    <message>
+        <source>Export as &amp;JSON…</source>
+        <translation>导出为 JSON(&amp;J)…</translation>
+    </message>
+    <message>
+        <source>Open &amp;model folder…</source>
+        <translation>打开模型文件夹(&amp;M)…</translation>
+    </message>
+    <message>
+        <source>&amp;Preferences…</source>
+        <translation>首选项(&amp;P)…</translation>
+    </message>
+    <message>
+        <source>&amp;Quit</source>
+        <translation>退出(&amp;Q)</translation>
+    </message>
+    <message>
+        <source>&amp;Search messages</source>
+        <translation>搜索消息(&amp;S)</translation>
+    </message>
+    <message>
+        <source>S&amp;top reply</source>
+        <translation>停止回复(&amp;T)</translation>
+    </message>
+    <message>
+        <source>&amp;Regenerate reply</source>
+        <translation>重新生成回复(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Re&amp;name conversation</source>
+        <translation>重命名对话(&amp;N)</translation>
+    </message>
+    <message>
+        <source>&amp;Delete conversation</source>
+        <translation>删除对话(&amp;D)</translation>
+    </message>
+    <message>
+        <source>Chat se&amp;ttings…</source>
+        <translation>对话设置(&amp;T)…</translation>
+    </message>
+    <message>
+        <source>&amp;Chat</source>
+        <translation>对话(&amp;C)</translation>
+    </message>
+    <message>
+        <source>&amp;Models</source>
+        <translation>模型(&amp;M)</translation>
+    </message>
+    <message>
+        <source>&amp;Dashboard</source>
+        <translation>仪表板(&amp;D)</translation>
+    </message>
+    <message>
+        <source>&amp;About MMfree Studio</source>
+        <translation>关于 MMfree Studio(&amp;A)</translation>
+    </message>
+    <message>
+        <source>About MMfree Studio</source>
+        <translation>关于 MMfree Studio</translation>
+    </message>
+    <message>
+        <source>&lt;h3&gt;MMfree Studio %1&lt;/h3&gt;&lt;p&gt;Chat with MatMul-free language models on your own computer.&lt;/p&gt;&lt;p&gt;Apache License 2.0&lt;/p&gt;</source>
+        <translation>&lt;h3&gt;MMfree Studio %1&lt;/h3&gt;&lt;p&gt;在您自己的电脑上与 MatMul-free 语言模型对话。&lt;/p&gt;&lt;p&gt;Apache 许可证 2.0&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>Open model folder…</source>
+        <translation>打开模型文件夹…</translation>
+    </message>
+    <message>
+        <source>Reload model</source>
+        <translation>重新加载模型</translation>
+    </message>
+    <message>
+        <source>Manage models</source>
+        <translation>管理模型</translation>
+    </message>
+    <message>
+        <source>MMfree Studio</source>
+        <translation>MMfree Studio</translation>
+    </message>
+    <message>
+        <source>&amp;File</source>
+        <translation>文件(&amp;F)</translation>
+    </message>
+    <message>
+        <source>&amp;View</source>
+        <translation>视图(&amp;V)</translation>
+    </message>
+    <message>
+        <source>&amp;Help</source>
+        <translation>帮助(&amp;H)</translation>
+    </message>
+    <message>
+        <source>Ready</source>
+        <translation>就绪</translation>
+    </message>
+    <message>
+        <source>First token %1 ms · %2 tokens/s · %3 tokens · %4</source>
+        <translation>首个词元 %1 毫秒 · %2 词元/秒 · %3 个词元 · %4</translation>
+    </message>
+    <message>
+        <source>no backend</source>
+        <translation>无后端</translation>
+    </message>
+    <message>
+        <source>%1 · %2</source>
+        <translation>%1 · %2</translation>
+    </message>
+    <message>
+        <source>Loading model…</source>
+        <translation>正在加载模型…</translation>
+    </message>
+    <message>
+        <source>Model failed to load</source>
+        <translation>模型加载失败</translation>
+    </message>
+    <message>
+        <source>No model</source>
+        <translation>没有模型</translation>
+    </message>
+    <message>
+        <source>%1
+Backend: %2 — %3</source>
+        <translation>%1
+后端：%2 — %3</translation>
+    </message>
+    <message>
+        <source>Choose a model folder</source>
+        <translation>选择模型文件夹</translation>
+    </message>
+</context>
+<context>
+    <name>MessageWidget</name>
+    <message>
+        <source>Copied</source>
+        <translation>已复制</translation>
+    </message>
+    <message>
+        <source>You</source>
+        <translation>你</translation>
+    </message>
+    <message>
+        <source>Assistant</source>
+        <translation>助手</translation>
+    </message>
+    <message>
+        <source>System</source>
+        <translation>系统</translation>
+    </message>
+    <message>
+        <source>Copy the message</source>
+        <translation>复制消息</translation>
+    </message>
+    <message>
+        <source>Edit and resend</source>
+        <translation>编辑并重新发送</translation>
+    </message>
+    <message>
+        <source>Regenerate the reply</source>
+        <translation>重新生成回复</translation>
+    </message>
+    <message>
+        <source>Save and resend</source>
+        <translation>保存并重新发送</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>writing…</source>
+        <translation>正在写…</translation>
+    </message>
+    <message>
+        <source>interrupted</source>
+        <translation>已中断</translation>
+    </message>
+</context>
+<context>
+    <name>ModelCatalog</name>
+    <message>
+        <source>available</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>downloading</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>paused</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>installed</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>broken</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Demo model (built in)</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>built in</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>imported from %1</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>%1 no longer exists (moved or deleted?)</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>downloading to %1</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>downloaded to %1</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>partly downloaded to %1</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>The download stopped at %1 of %2; resume to continue.</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Hugging Face cache (%1), used in place</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>%1 on disk</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>%1 download</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>≈ %1 download</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>size unknown</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>memory: not known yet</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>RAM %1 · GPU %2</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>"%1" is not a repository id; use the form owner/name, e.g. ridger/MMfreeLM-370M</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>This is a "%1" model, not a MatMul-free one; the engine cannot run it.</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>%1 is not in the library</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>%1 is already on this computer</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>%1 is already installed</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>The built-in demo model is part of the application and cannot be deleted.</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Removed %1 from the library; its files in %2 were left in place.</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Deleted %1 partly: %2 freed, %3 could not be removed from %4.</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Deleted %1: %2 freed.</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Deleted %1 from the Hugging Face cache: %2 freed.</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Removed %1 from the library.</source>
+        <translation type="unfinished" />
+    </message>
+</context>
+<context>
+    <name>ModelSwitchBar</name>
+    <message>
+        <source>This conversation ran on %1.</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>This conversation ran on %1; %2 is loaded now.</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Switch to %1</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Keep %1</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>current</source>
+        <translation type="unfinished" />
+    </message>
+</context>
+<context>
+    <name>ModelsPage</name>
+    <message>
+        <source>in use</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>%1 is downloaded and verified. Choose “Use this model” to chat with it.</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>%1 was downloaded but does not check out: %2</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Download of %1 stopped: %2</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>%1 was not added; these files have problems:
+%2</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Added %1.</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Added %1, with notes:
+%2</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Search failed: %1</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>No MatMul-free models matched.</source>
+        <translation type="unfinished" />
+    </message>
+    <message numerus="yes">
+        <source>%n model(s) on the hub — double-click one to add it:</source>
+        <translation type="unfinished">
+            <numerusform />
+        </translation>
+    </message>
+    <message>
+        <source>%1   ·   %2 downloads   ·   %3 likes</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Now chatting with %1.</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Could not load %1: %2
+%3 is still running.</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Could not load %1: %2</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Models</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>Search the Hugging Face Hub for MatMul-free (hgrn_bit) models</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Search</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>owner/name, e.g. ridger/MMfreeLM-2.7B</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Add</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Import folder…</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Import file…</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Download</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Pause</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Resume</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Cancel download</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Use this model</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Delete</source>
+        <translation>删除</translation>
+    </message>
+    <message>
+        <source>No model is loaded.</source>
+        <translation>尚未加载模型。</translation>
+    </message>
+    <message>
+        <source>Current model: %1 — %2 on %3</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Loading %1 …</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Choose a model on the left.</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>This model has no usable tokenizer, so it cannot chat.</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>This model is running now.</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Switch to another model before deleting this one.</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>State: %1</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>%1 parameters</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Memory on CPU: %1 · on GPU: %2</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>(ternary weights %1 at 2 bits each, embeddings %2 in fp32, state %3 per conversation)</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Searching the hub …</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Checking %1 …</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Import a model folder</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Import a packed model file</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Packed models (*.gguf);;All files (*)</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>%1 is running; switch to another model before deleting it.</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Delete %1 and free %2 of disk space?</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Remove %1 from the library? Its files stay where they are.</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Delete model</source>
+        <translation type="unfinished" />
+    </message>
+</context>
+<context>
+    <name>PreferencesDialog</name>
+    <message>
+        <source>Preferences</source>
+        <translation>首选项</translation>
+    </message>
+    <message>
+        <source>Language</source>
+        <translation>语言</translation>
+    </message>
+    <message>
+        <source>Automatic (GPU when one works, else CPU)</source>
+        <translation>自动（有可用 GPU 时使用 GPU，否则使用 CPU）</translation>
+    </message>
+    <message>
+        <source>CPU</source>
+        <translation>CPU</translation>
+    </message>
+    <message>
+        <source>%1 (unavailable: %2)</source>
+        <translation>%1（不可用：%2）</translation>
+    </message>
+    <message>
+        <source>Compute backend</source>
+        <translation>计算后端</translation>
+    </message>
+</context>
+<context>
+    <name>QObject</name>
+    <message>
+        <source>MMfree Studio</source>
+        <translation>MMfree Studio</translation>
+    </message>
+</context>
 </TS>

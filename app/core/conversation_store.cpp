@@ -16,7 +16,8 @@ qint64 nowMs() { return QDateTime::currentMSecsSinceEpoch(); }
 
 // Each entry moves the schema from version i to i+1. Never edit a released step: add a new one.
 const char* const kMigrations[] = {
-    // v1: conversations and their messages.
+    // v1: conversations and their messages. AUTOINCREMENT: a regenerated reply never takes the id
+    // of the one it replaced, so nothing holding the old id can mistake one for the other.
     R"(CREATE TABLE conversations(
          id INTEGER PRIMARY KEY,
          title TEXT NOT NULL,
@@ -24,7 +25,7 @@ const char* const kMigrations[] = {
          updated_at INTEGER NOT NULL,
          settings TEXT NOT NULL DEFAULT '{}');
        CREATE TABLE messages(
-         id INTEGER PRIMARY KEY,
+         id INTEGER PRIMARY KEY AUTOINCREMENT,
          conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
          role TEXT NOT NULL CHECK(role IN ('system','user','assistant')),
          content TEXT NOT NULL,
@@ -277,7 +278,7 @@ qint64 ConversationStore::addMessage(qint64 conversationId, const QString& role,
     q.prepare("INSERT INTO messages(conversation_id, role, content, complete, created_at) VALUES (?,?,?,?,?)");
     q.addBindValue(conversationId);
     q.addBindValue(role);
-    q.addBindValue(content);
+    q.addBindValue(content.isNull() ? QStringLiteral("") : content);   // a null QString binds as NULL
     q.addBindValue(complete ? 1 : 0);
     q.addBindValue(nowMs());
     if (!q.exec()) { lastError_ = q.lastError().text(); return 0; }
@@ -289,7 +290,7 @@ qint64 ConversationStore::addMessage(qint64 conversationId, const QString& role,
 bool ConversationStore::updateMessage(qint64 messageId, const QString& content, bool complete) {
     QSqlQuery q(database());
     q.prepare("UPDATE messages SET content=?, complete=? WHERE id=?");
-    q.addBindValue(content);
+    q.addBindValue(content.isNull() ? QStringLiteral("") : content);
     q.addBindValue(complete ? 1 : 0);
     q.addBindValue(messageId);
     if (!q.exec()) { lastError_ = q.lastError().text(); return false; }
@@ -351,7 +352,7 @@ bool ConversationStore::saveEngineState(qint64 conversationId, const SavedEngine
     q.addBindValue(conversationId);
     q.addBindValue(s.messageId);
     q.addBindValue(s.modelKey);
-    q.addBindValue(s.coveredText);
+    q.addBindValue(s.coveredText.isNull() ? QStringLiteral("") : s.coveredText);
     q.addBindValue(s.blob);
     q.addBindValue(nowMs());
     if (!q.exec()) { lastError_ = q.lastError().text(); return false; }

@@ -24,6 +24,21 @@ void EngineWorker::registerMetaTypes() {
     qRegisterMetaType<GenerationOutcome>();
 }
 
+qsizetype EngineWorker::resumePoint(const QString& transcript, const QString& covered) {
+    qsizetype t = 0, c = 0;
+    while (c < covered.size()) {
+        if (covered[c].isSpace() || (t < transcript.size() && transcript[t].isSpace())) {
+            while (c < covered.size() && covered[c].isSpace()) ++c;
+            while (t < transcript.size() && transcript[t].isSpace()) ++t;
+            continue;
+        }
+        if (t >= transcript.size() || transcript[t] != covered[c]) return -1;
+        ++t;
+        ++c;
+    }
+    return t;
+}
+
 void EngineWorker::cancel(quint64 upToId) {
     quint64 prev = cancelledUpTo_.load();
     while (prev < upToId && !cancelledUpTo_.compare_exchange_weak(prev, upToId)) {}
@@ -96,11 +111,12 @@ void EngineWorker::generate(const GenerationRequest& request) {
         // Resume from the saved state when it covers a prefix of this transcript.
         QString prompt = request.transcript;
         bool resumed = false;
-        if (!request.state.isEmpty() && request.stateModelKey == info_.key && !request.coveredText.isEmpty() &&
-            request.transcript.size() > request.coveredText.size() && request.transcript.startsWith(request.coveredText)) {
+        const qsizetype resumeAt = request.state.isEmpty() || request.stateModelKey != info_.key || request.coveredText.isEmpty()
+                                       ? -1 : resumePoint(request.transcript, request.coveredText);
+        if (resumeAt > 0 && resumeAt < request.transcript.size()) {
             try {
                 session_->restore_state(std::vector<uint8_t>(request.state.begin(), request.state.end()));
-                prompt = request.transcript.mid(request.coveredText.size());
+                prompt = request.transcript.mid(resumeAt);
                 resumed = true;
             } catch (const mmfree::Error&) {
                 resumed = false;   // a foreign or damaged blob: read the history again

@@ -79,6 +79,11 @@ public:
 
     static void registerMetaTypes();
 
+    // Where `transcript` continues past `covered` (the text a saved state has consumed), or -1.
+    // Whitespace is not compared (a run matches any run, or none): the chat stores replies without
+    // the leading space or newline the model wrote, and that must not cost a re-prefill.
+    static qsizetype resumePoint(const QString& transcript, const QString& covered);
+
 public slots:
     void loadModel(const QString& path, const QString& backend);
     void unloadModel();

@@ -49,7 +49,10 @@ ChatView::ChatView(ChatController* controller, QWidget* parent) : QWidget(parent
     chooseModel_ = new QPushButton(notice_);
     chooseModel_->setObjectName("chooseModelButton");
     retryModel_ = new QPushButton(notice_);
+    openModels_ = new QPushButton(notice_);
+    openModels_->setObjectName("openModelsButton");
     nb->addWidget(chooseModel_);
+    nb->addWidget(openModels_);
     nb->addWidget(retryModel_);
     nb->addStretch();
     nv->addWidget(noticeTitle_);
@@ -58,6 +61,7 @@ ChatView::ChatView(ChatController* controller, QWidget* parent) : QWidget(parent
     v->addWidget(notice_);
     connect(chooseModel_, &QPushButton::clicked, this, &ChatView::chooseModelRequested);
     connect(retryModel_, &QPushButton::clicked, this, &ChatView::retryModelRequested);
+    connect(openModels_, &QPushButton::clicked, this, &ChatView::openModelsRequested);
 
     error_ = new QLabel(this);
     error_->setObjectName("errorBanner");
@@ -151,6 +155,7 @@ void ChatView::retranslate() {
     settings_->setToolTip(tr("Template, system text and sampling for this conversation"));
     chooseModel_->setText(tr("Choose a model folder…"));
     retryModel_->setText(tr("Try again"));
+    openModels_->setText(tr("Download a model…"));
     prompt_->setPlaceholderText(tr("Write a message — Enter sends, Shift+Enter starts a new line"));
     send_->setText(tr("Send"));
     send_->setToolTip(tr("Send (Enter)"));
@@ -168,7 +173,7 @@ void ChatView::changeEvent(QEvent* event) {
     QWidget::changeEvent(event);
 }
 
-QList<MessageWidget*> ChatView::messageWidgets() const { return list_->findChildren<MessageWidget*>(QString(), Qt::FindDirectChildrenOnly); }
+QList<MessageWidget*> ChatView::messageWidgets() const { return widgets_; }
 
 MessageWidget* ChatView::widgetFor(qint64 messageId) const {
     for (auto* w : messageWidgets())
@@ -196,7 +201,14 @@ void ChatView::updateTitle() {
 }
 
 void ChatView::rebuild() {
-    for (auto* w : messageWidgets()) delete w;
+    // deleteLater: a rebuild often runs inside a click handler of one of these widgets
+    // (regenerate, resend), which must not be destroyed under its own signal.
+    for (auto* w : std::as_const(widgets_)) {
+        listLayout_->removeWidget(w);
+        w->hide();
+        w->deleteLater();
+    }
+    widgets_.clear();
     const QList<ChatMessage> msgs = shown_ ? controller_->messages(shown_) : QList<ChatMessage>{};
     const bool busy = controller_->isGenerating();
     qint64 lastAssistant = 0;
@@ -214,6 +226,7 @@ void ChatView::rebuild() {
         });
         connect(w, &MessageWidget::regenerateRequested, controller_, &ChatController::regenerate);
         listLayout_->insertWidget(at++, w);
+        widgets_ << w;
     }
     empty_->setVisible(msgs.isEmpty());
 }
@@ -242,12 +255,14 @@ void ChatView::updateModelNotice() {
         noticeTitle_->setText(tr("The other model could not be loaded; still using %1").arg(controller_->modelInfo().name));
         noticeText_->setText(controller_->modelError());
         retryModel_->hide();
+        openModels_->hide();
         break;
     case ChatController::ModelState::Loading:
         notice_->show();
         noticeTitle_->setText(tr("Loading the model…"));
         noticeText_->setText(path);
         chooseModel_->hide();
+        openModels_->hide();
         retryModel_->hide();
         return;
     case ChatController::ModelState::Failed:
@@ -256,13 +271,15 @@ void ChatView::updateModelNotice() {
         noticeText_->setText(tr("%1\n\nChoose another model folder (it needs config.json, model.safetensors and "
                                 "tokenizer.model), or fix the files and try again.").arg(controller_->modelError()));
         retryModel_->show();
+        openModels_->show();
         break;
     case ChatController::ModelState::None:
         notice_->show();
         noticeTitle_->setText(tr("No model yet"));
         noticeText_->setText(tr("Choose a folder with a MatMul-free model (config.json, model.safetensors and "
-                                "tokenizer.model), for example a download of ridger/MMfreeLM-370M."));
+                                "tokenizer.model), or download one on the Models page."));
         retryModel_->hide();
+        openModels_->show();
         break;
     }
     chooseModel_->show();

@@ -38,6 +38,7 @@ public slots:
 
 signals:
     void chooseModelRequested();
+    void openModelsRequested();
     void retryModelRequested();
 
 protected:
@@ -61,6 +62,7 @@ private:
     QLabel* noticeText_;
     QPushButton* chooseModel_;
     QPushButton* retryModel_;
+    QPushButton* openModels_;
     QLabel* error_;
     QScrollArea* scroll_;
     QWidget* list_;
@@ -69,6 +71,7 @@ private:
     PromptEdit* prompt_;
     QPushButton* send_;
     QPushButton* stop_;
+    QList<MessageWidget*> widgets_;
     bool stickToBottom_ = true;
     // Streamed text is applied at most every 40 ms: re-rendering Markdown per token is wasted work.
     QTimer renderTimer_;

@@ -99,10 +99,14 @@ ConversationSidebar::ConversationSidebar(ChatController* controller, QWidget* pa
     });
     connect(list_, &QListWidget::customContextMenuRequested, this, &ConversationSidebar::showMenu);
 
-    connect(controller_->store(), &ConversationStore::conversationsChanged, this, &ConversationSidebar::reload);
-    connect(controller_, &ChatController::currentConversationChanged, this, &ConversationSidebar::reload);
+    reloadTimer_.setSingleShot(true);
+    reloadTimer_.setInterval(0);
+    connect(&reloadTimer_, &QTimer::timeout, this, &ConversationSidebar::reload);
+    auto later = [this] { reloadTimer_.start(); };
+    connect(controller_->store(), &ConversationStore::conversationsChanged, this, later);
+    connect(controller_, &ChatController::currentConversationChanged, this, later);
     // A finished reply moves its conversation to the top.
-    connect(controller_, &ChatController::replyFinished, this, &ConversationSidebar::reload);
+    connect(controller_, &ChatController::replyFinished, this, later);
     retranslate();
     reload();
 }

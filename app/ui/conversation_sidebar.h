@@ -55,5 +55,6 @@ private:
     QPushButton* undo_;
     QTimer undoTimer_;
     QTimer searchTimer_;
+    QTimer reloadTimer_;   // coalesces reloads, and never clears the list under an open editor
     bool reloading_ = false;
 };

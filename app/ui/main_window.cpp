@@ -94,6 +94,7 @@ MainWindow::MainWindow(ChatController* controller, QWidget* parent) : QMainWindo
 
     createMenus();
     connect(chat_, &ChatView::chooseModelRequested, this, &MainWindow::chooseModelFolder);
+    connect(chat_, &ChatView::openModelsRequested, this, [this] { showPage(ModelsPageIndex); });
     connect(chat_, &ChatView::retryModelRequested, this, [this] {
         controller_->loadModel(controller_->requestedModelPath(), AppSettings::backend());
     });

@@ -9,6 +9,7 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QPlainTextEdit>
+#include <QResizeEvent>
 #include <QRegularExpression>
 #include <QScrollBar>
 #include <QTextBlock>
@@ -99,9 +100,24 @@ void CodeBlockView::setCode(const QString& language, const QString& code) {
     if (code == code_) return;
     code_ = code;
     text_->setPlainText(code);
-    const int lines = std::max(1, int(code.count('\n')) + (code.endsWith('\n') ? 0 : 1));
-    const int scrollbar = text_->horizontalScrollBar()->sizeHint().height();
-    text_->setFixedHeight(lines * text_->fontMetrics().lineSpacing() + 2 * int(text_->document()->documentMargin()) + scrollbar + 4);
+    updateHeight();
+}
+
+void CodeBlockView::resizeEvent(QResizeEvent* event) {
+    QFrame::resizeEvent(event);
+    updateHeight();
+}
+
+void CodeBlockView::updateHeight() {
+    // Room for every line, plus the horizontal scroll bar only when a line is wider than the view.
+    const QStringList lines = code_.split('\n');
+    int widest = 0;
+    for (const QString& line : lines) widest = std::max(widest, text_->fontMetrics().horizontalAdvance(line));
+    const int margin = 2 * int(text_->document()->documentMargin());
+    const bool scrolls = widest + margin > text_->viewport()->width();
+    const int h = int(lines.size()) * text_->fontMetrics().lineSpacing() + margin + 4 +
+                  (scrolls ? text_->horizontalScrollBar()->sizeHint().height() : 0);
+    if (h != text_->height()) text_->setFixedHeight(h);
 }
 
 MarkdownView::MarkdownView(QWidget* parent) : QWidget(parent), layout_(new QVBoxLayout(this)) {

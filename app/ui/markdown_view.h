@@ -38,9 +38,11 @@ public:
 
 protected:
     void changeEvent(QEvent* event) override;
+    void resizeEvent(QResizeEvent* event) override;
 
 private:
     void retranslate();
+    void updateHeight();
     QLabel* language_;
     QToolButton* copy_;
     QPlainTextEdit* text_;
