@@ -117,10 +117,13 @@ void MetricsHub::onGenerationStarted(quint64 id, bool) {
 void MetricsHub::onTokenMetrics(quint64 id, int index, double latencyMs) {
     // The per-token path: a few appends, no allocation beyond the series' growth, no I/O.
     Q_UNUSED(id);
+    current_.tokens = index + 1;
+    // Token 0's time is only its sampling right after the prefill (TTFT covers it); counting it
+    // would put a near-zero dip at the start of every reply in the latency graph and percentiles.
+    if (index == 0) return;
     const double t = now();
     append(kLatency, t, latencyMs);
     current_.latencyMs = latencyMs;
-    current_.tokens = index + 1;
     ++windowTokens_;
     windowLatencyMs_ += latencyMs;
     if (recentLatency_.size() < kRecent) recentLatency_.append(latencyMs);

@@ -339,8 +339,8 @@ void DashboardPage::refresh() {
     QHash<QString, double> top;
     for (auto it = seriesByKey_.begin(); it != seriesByKey_.end(); ++it) {
         const QVector<QPointF>& pts = data[it.key()];
-        // Enough points for a ~1000 px wide chart; more would only cost time.
-        const QList<QPointF> shown = decimate(pts, now, 1200);
+        // About one point per pixel of a chart's plot area; more would only cost drawing time.
+        const QList<QPointF> shown = decimate(pts, now, 600);
         it.value()->replace(shown);
         double& m = top[chartOfKey_.value(it.key())];
         for (const auto& p : shown) m = std::max(m, p.y());
