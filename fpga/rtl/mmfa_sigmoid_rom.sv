@@ -2,7 +2,7 @@
 // Sigmoid table, Q0.16 output, registered read so synthesis maps it to block RAM.
 // Contents come from gen_sigmoid_rom.py, the same script that writes the golden model's copy.
 module mmfa_sigmoid_rom #(
-    parameter int AB = 11
+    parameter int AB = 14
 ) (
     input  logic          clk,
     input  logic [AB-1:0] addr,

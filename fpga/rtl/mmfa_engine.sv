@@ -1,0 +1,835 @@
+// SPDX-License-Identifier: Apache-2.0
+// MMFA engine: descriptor ring walker, microcode sequencer and datapath control.
+//
+// One RUN descriptor executes a whole token's microcode (all layers, final norm, lm_head,
+// argmax), so the host rings one doorbell per token. Vector registers are NV separate
+// block-RAM banks that all read the same element index each cycle, so an element-wise op can
+// take up to four operands without extra ports. The card-memory port is an AXI4 master
+// (INCR bursts of up to BURST_BEATS, one ID, in-order), MW = 2*LANES bits wide so a weight
+// beat carries exactly one code per lane.
+module mmfa_engine #(
+    parameter int LANES      = 64,
+    parameter int NV         = 8,
+    parameter int DMAX       = 1024,
+    parameter int PROG_DEPTH = 1024,
+    localparam int MW        = 2 * LANES,
+    localparam int CW        = $clog2(LANES) + 2
+) (
+    input  logic          clk,
+    input  logic          rst,        // power-on reset
+    input  logic          soft_rst,   // CTRL.SOFT_RESET: abort, drain the bus, clear pointers
+
+    input  logic          run_en,
+    input  logic [31:0]   ring_base,
+    input  logic [15:0]   ring_mask,
+    input  logic [15:0]   tail,
+    output logic [15:0]   head,
+    output logic [15:0]   comp_seq,
+    output logic          error,
+    output logic [7:0]    err_code,
+    output logic [15:0]   err_desc,
+    output logic [15:0]   err_pc,
+    output logic          idle,
+    output logic [31:0]   argmax_idx,
+    output logic [31:0]   argmax_val,
+
+    // telemetry events, one cycle each
+    output logic          ev_desc_done,
+    output logic          ev_token_done,
+    output logic [31:0]   ev_token_cycles,
+    output logic          ev_snapshot,
+    output logic          ev_tmv,
+    output logic          ev_ew,
+    output logic          ev_ew_elem,
+    output logic          ev_stall,
+    output logic          ev_weight_beat,
+    output logic          ev_other_beat,
+    output logic [CW-1:0] ev_nonzero,
+
+    // AXI4 master to card memory
+    output logic [31:0]   m_axi_araddr,
+    output logic [7:0]    m_axi_arlen,
+    output logic          m_axi_arvalid,
+    input  logic          m_axi_arready,
+    input  logic [MW-1:0] m_axi_rdata,
+    input  logic [1:0]    m_axi_rresp,
+    /* verilator lint_off UNUSEDSIGNAL */  // beats are counted, one ID, in order
+    input  logic          m_axi_rlast,
+    /* verilator lint_on UNUSEDSIGNAL */
+    input  logic          m_axi_rvalid,
+    output logic          m_axi_rready,
+    output logic [31:0]   m_axi_awaddr,
+    output logic [7:0]    m_axi_awlen,
+    output logic          m_axi_awvalid,
+    input  logic          m_axi_awready,
+    output logic [MW-1:0] m_axi_wdata,
+    output logic [MW/8-1:0] m_axi_wstrb,
+    output logic          m_axi_wlast,
+    output logic          m_axi_wvalid,
+    input  logic          m_axi_wready,
+    input  logic [1:0]    m_axi_bresp,
+    input  logic          m_axi_bvalid,
+    output logic          m_axi_bready
+);
+  localparam int BB    = MW / 8;             // bytes per beat
+  localparam int WPB   = MW / 32;            // 32-bit words per beat
+  localparam int IPB   = MW / 128;           // instructions per beat
+  localparam int VB    = $clog2(NV);
+  localparam int IB    = $clog2(DMAX);
+  localparam int AB    = $clog2(DMAX / LANES);
+  localparam int PB    = $clog2(PROG_DEPTH);
+  localparam int BURST = mmfa_regs_pkg::BURST_BEATS;
+  localparam int SIGB  = mmfa_regs_pkg::SIG_ROM_BITS;
+
+  typedef enum logic [4:0] {
+    S_IDLE, S_DESC, S_LDPROG, S_FETCH, S_DECODE, S_LOADV, S_ST_AW, S_ST_FILL, S_ST_W, S_ST_B,
+    S_TMV, S_EW, S_QDIV, S_RDIV1, S_RSQRT, S_RDIV2, S_COMPLETE, S_ERROR, S_DRAIN, S_LATCH
+  } state_t;
+  typedef enum logic [1:0] {K_SUMSQ, K_OUT, K_QUANT, K_ARGMAX} kind_t;
+
+  state_t state;
+  kind_t  kind;
+
+  // ---------------- descriptor / instruction registers
+  logic [7:0]   d_flags;
+  logic [15:0]  d_seq;
+  logic [15:0]  pc;
+  logic [31:0]  arg;
+  /* verilator lint_off UNUSEDSIGNAL */  // reserved instruction bits
+  logic [127:0] ins;
+  /* verilator lint_on UNUSEDSIGNAL */
+  logic [7:0]   i_op, i_dst, i_a, i_b, i_c, i_d, i_flags;
+  logic [15:0]  i_len, i_aux;
+  logic [31:0]  i_imm;
+  assign i_op = ins[7:0];
+  assign i_dst = ins[15:8];
+  assign i_a = ins[23:16];
+  assign i_b = ins[31:24];
+  assign i_c = ins[39:32];
+  assign i_d = ins[47:40];
+  assign i_flags = ins[55:48];
+  assign i_len = ins[79:64];
+  assign i_aux = ins[95:80];
+  assign i_imm = ins[127:96];
+  logic [31:0] i_addr;
+  assign i_addr = i_imm + (i_flags[mmfa_regs_pkg::IFLAG_REL_BIT] ? arg : 32'd0);
+
+  // ---------------- scalar state
+  logic [31:0] amax;     // max |value| written by the current/last vector op
+  logic [31:0] qm;       // absmax latched by QUANT
+  logic [38:0] qrecip;   // floor(127 * 2^32 / qm)
+  logic [31:0] mq;       // SCALE: round(m * 2^32 / 127)
+  logic [47:0] tp;       // TMV dequant factor rnd16(qm * mq)
+  logic [48:0] rrec;     // RMS 1/rms, Q.24
+  logic [79:0] sumsq;
+  logic [31:0] best;
+
+  // ---------------- vector register banks
+  logic          vw_en;
+  logic [VB-1:0] vw_sel;
+  logic [IB-1:0] vw_addr;
+  logic [31:0]   vw_data;
+  logic [IB-1:0] vr_addr;
+  logic [NV*32-1:0] vr_q;
+  for (genvar v = 0; v < NV; v++) begin : g_bank
+    logic [31:0] mem [0:DMAX-1];
+    always_ff @(posedge clk) begin
+      if (vw_en && vw_sel == VB'(v)) mem[vw_addr] <= vw_data;
+      vr_q[32*v +: 32] <= mem[vr_addr];
+    end
+  end
+
+  // ---------------- microcode store: 4 word banks so one 128-bit instruction reads per cycle
+  logic          pw_en;
+  logic [1:0]    pw_bank;
+  logic [PB-1:0] pw_addr;
+  logic [31:0]   pw_data;
+  logic [127:0]  p_q;
+  for (genvar b = 0; b < 4; b++) begin : g_prog
+    logic [31:0] mem [0:PROG_DEPTH-1];
+    always_ff @(posedge clk) begin
+      if (pw_en && pw_bank == 2'(b)) mem[pw_addr] <= pw_data;
+      p_q[32*b +: 32] <= mem[pc[PB-1:0]];
+    end
+  end
+
+  // ---------------- int8 activation buffer (LANES bytes per word)
+  logic               aw_en;
+  logic [AB-1:0]      aw_addr;
+  logic [8*LANES-1:0] aw_data;
+  logic [AB-1:0]      ar_addr;
+  logic [8*LANES-1:0] ar_q;
+  logic [8*LANES-1:0] amem [0:(DMAX/LANES)-1];
+  always_ff @(posedge clk) begin
+    if (aw_en) amem[aw_addr] <= aw_data;
+    ar_q <= amem[ar_addr];
+  end
+
+  // ---------------- scalar units
+  /* verilator lint_off UNUSEDSIGNAL */  // busy is implied by the FSM state
+  logic        div_start, div_busy, div_done;
+  /* verilator lint_on UNUSEDSIGNAL */
+  logic [79:0] div_num, div_den, div_quo;
+  mmfa_divider #(.W(80)) u_div (.clk(clk), .rst(rst), .start(div_start), .num(div_num), .den(div_den),
+                               .busy(div_busy), .done(div_done), .quo(div_quo));
+  /* verilator lint_off UNUSEDSIGNAL */  // busy is implied by the FSM state
+  logic        sq_start, sq_busy, sq_done;
+  /* verilator lint_on UNUSEDSIGNAL */
+  logic [79:0] sq_num;
+  logic [39:0] sq_root;
+  mmfa_isqrt #(.W(80)) u_sqrt (.clk(clk), .rst(rst), .start(sq_start), .num(sq_num), .busy(sq_busy),
+                              .done(sq_done), .root(sq_root));
+
+  // ---------------- read request generator (AR channel), independent of data consumption
+  logic [31:0] rq_addr, rq_left;
+  logic        rq_set;
+  logic [31:0] rq_set_addr, rq_set_beats;
+  logic [31:0] rq_burst;
+  assign rq_burst = (rq_left > 32'(BURST)) ? 32'(BURST) : rq_left;
+  assign m_axi_arvalid = (rq_left != 0);
+  assign m_axi_araddr = rq_addr;
+  assign m_axi_arlen = 8'(rq_burst - 1);
+
+  // outstanding traffic, kept across soft reset so the drain knows what is still in flight
+  logic [31:0] rd_owed;
+  logic [8:0]  w_owed;
+  logic [3:0]  b_owed;
+  logic        r_fire, ar_fire, aw_fire, w_fire, b_fire;
+  assign r_fire = m_axi_rvalid && m_axi_rready;
+  assign ar_fire = m_axi_arvalid && m_axi_arready;
+  assign aw_fire = m_axi_awvalid && m_axi_awready;
+  assign w_fire = m_axi_wvalid && m_axi_wready;
+  assign b_fire = m_axi_bvalid && m_axi_bready;
+
+  always_ff @(posedge clk) begin
+    if (rst) begin
+      rd_owed <= '0;
+      w_owed <= '0;
+      b_owed <= '0;
+    end else begin
+      rd_owed <= rd_owed + (ar_fire ? 32'(m_axi_arlen) + 32'd1 : 32'd0) - (r_fire ? 32'd1 : 32'd0);
+      w_owed <= w_owed + (aw_fire ? 9'(m_axi_awlen) + 9'd1 : 9'd0) - (w_fire ? 9'd1 : 9'd0);
+      b_owed <= b_owed + (aw_fire ? 4'd1 : 4'd0) - (b_fire ? 4'd1 : 4'd0);
+    end
+  end
+
+  always_ff @(posedge clk) begin
+    if (rst || soft_rst) begin
+      rq_addr <= '0;
+      rq_left <= '0;
+    end else if (rq_set) begin
+      rq_addr <= rq_set_addr;
+      rq_left <= rq_set_beats;
+    end else if (ar_fire) begin
+      rq_addr <= rq_addr + rq_burst * BB;
+      rq_left <= rq_left - rq_burst;
+    end
+  end
+
+  // ---------------- unpacker (LOADV, LOAD_PROG): one 32-bit word per cycle out of each beat
+  logic          up_full;
+  logic [MW-1:0] up_buf;
+  logic [15:0]   up_k;
+  logic [31:0]   up_cnt, up_total;
+
+  // ---------------- store path
+  logic [31:0]   st_addr, st_beats_left;
+  logic [15:0]   st_elem;
+  logic [8:0]    st_burst_left;
+  logic [15:0]   st_k;
+  logic          cap_v, cap_in;
+  logic [MW-1:0] wbuf;
+
+  // ---------------- element-wise pipeline
+  logic [15:0] iss_idx;
+  logic        iss_on;
+  logic        s1_v, s2_v;
+  logic [15:0] s1_idx, s2_idx;
+  logic [31:0] s2_a, s2_b, s2_c, s2_d;
+  logic [1:0]  s2_rng0, s2_rng1;   // {>= 8.0, < -8.0} for the two sigmoid inputs
+  logic [16:0] rom0_q, rom1_q;
+  logic [SIGB-1:0] rom0_addr, rom1_addr;
+  logic [8*LANES-1:0] act_pack;
+
+  logic [31:0] op_a, op_b, op_c, op_d;
+  assign op_a = vr_q[32*i_a[VB-1:0] +: 32];
+  assign op_b = vr_q[32*i_b[VB-1:0] +: 32];
+  assign op_c = vr_q[32*i_c[VB-1:0] +: 32];
+  assign op_d = vr_q[32*i_d[VB-1:0] +: 32];
+
+  // sigmoid ROM index: [-8, 8) in Q15.16 spans 2^20, so drop 20 - SIGB bits after the offset
+  function automatic logic [SIGB-1:0] sig_index(input logic [31:0] x);
+    /* verilator lint_off UNUSEDSIGNAL */
+    logic [31:0] t;
+    /* verilator lint_on UNUSEDSIGNAL */
+    t = x + 32'h0008_0000;
+    sig_index = t[19 -: SIGB];
+  endfunction
+  function automatic logic [1:0] sig_range(input logic [31:0] x);
+    sig_range = {($signed(x) >= 32'sh0008_0000), ($signed(x) < -32'sh0008_0000)};
+  endfunction
+  function automatic logic [16:0] sig_value(input logic [1:0] rng, input logic [16:0] rom);
+    if (rng[1]) sig_value = 17'h10000;
+    else if (rng[0]) sig_value = 17'h0;
+    else sig_value = rom;
+  endfunction
+
+  logic [31:0] sig0_src;
+  assign sig0_src = (i_op == 8'(mmfa_regs_pkg::OP_RMS)) ? op_c : op_a;
+  assign rom0_addr = sig_index(sig0_src);
+  assign rom1_addr = sig_index(op_b);
+  mmfa_sigmoid_rom #(.AB(SIGB)) u_rom0 (.clk(clk), .addr(rom0_addr), .data(rom0_q));
+  mmfa_sigmoid_rom #(.AB(SIGB)) u_rom1 (.clk(clk), .addr(rom1_addr), .data(rom1_q));
+
+  logic [31:0] ew_res;
+  logic [7:0]  ew_q;
+  mmfa_ew u_ew (.op(i_op), .gated(i_flags[mmfa_regs_pkg::IFLAG_GATED_BIT]), .a(s2_a), .b(s2_b), .c(s2_c),
+                .d(s2_d), .sig0(sig_value(s2_rng0, rom0_q)), .sig1(sig_value(s2_rng1, rom1_q)), .rrec(rrec),
+                .qrecip(qrecip), .result(ew_res), .q(ew_q));
+
+  // ---------------- ternary mat-vec pipeline
+  logic [15:0]   tm_chunk, tm_row;
+  logic          tm_recv_done;
+  logic          t1_v, t1_first, t1_last;
+  logic [15:0]   t1_row;
+  logic [MW-1:0] t1_codes;
+  logic          t2_v, t2_first, t2_last;
+  /* verilator lint_off UNUSEDSIGNAL */  // rows beyond DMAX are rejected at decode
+  logic [15:0]   t2_row;
+  /* verilator lint_on UNUSEDSIGNAL */
+  logic [31:0]   t2_dot, t1_dot;
+  logic [CW-1:0] t2_nz, t1_nz;
+  logic [31:0]   acc, acc_next;
+  mmfa_tmv_dot #(.LANES(LANES)) u_dot (.codes(t1_codes), .act(ar_q), .dot(t1_dot), .nonzero(t1_nz));
+  assign acc_next = t2_first ? t2_dot : acc + t2_dot;
+
+  function automatic logic [31:0] dequant(input logic [31:0] a, input logic [47:0] f);
+    logic signed [80:0] p;
+    logic signed [80:0] r;
+    p = $signed(a) * $signed({1'b0, f});
+    r = (p + 81'sd32768) >>> 16;
+    if (r > 81'sd2147483647) dequant = 32'h7fffffff;
+    else if (r < -81'sd2147483648) dequant = 32'h80000000;
+    else dequant = r[31:0];
+  endfunction
+
+  function automatic logic [31:0] absval(input logic [31:0] x);
+    absval = x[31] ? 32'(-$signed(x)) : x;
+  endfunction
+
+  // ---------------- combinational port control
+  always_comb begin
+    vw_en = 1'b0;
+    vw_sel = i_dst[VB-1:0];
+    vw_addr = '0;
+    vw_data = '0;
+    pw_en = 1'b0;
+    pw_bank = up_cnt[1:0];
+    pw_addr = up_cnt[PB+1:2];
+    pw_data = up_buf[31:0];
+    vr_addr = '0;
+    ar_addr = tm_chunk[AB-1:0];
+    m_axi_rready = 1'b0;
+    m_axi_awvalid = 1'b0;
+    m_axi_awaddr = st_addr;
+    m_axi_awlen = 8'((st_beats_left > 32'(BURST) ? 32'(BURST) : st_beats_left) - 1);
+    m_axi_wvalid = 1'b0;
+    m_axi_wdata = wbuf;
+    m_axi_wstrb = '1;
+    m_axi_wlast = (st_burst_left == 9'd1);
+    m_axi_bready = 1'b0;
+    case (state)
+      S_DESC: m_axi_rready = 1'b1;
+      S_LDPROG: begin
+        m_axi_rready = !up_full;
+        pw_en = up_full;
+      end
+      S_LOADV: begin
+        m_axi_rready = !up_full;
+        vw_en = up_full;
+        vw_addr = up_cnt[IB-1:0];
+        vw_data = up_buf[31:0];
+      end
+      S_ST_AW: m_axi_awvalid = 1'b1;
+      S_ST_FILL: vr_addr = st_elem[IB-1:0];
+      S_ST_W: m_axi_wvalid = 1'b1;
+      S_ST_B: m_axi_bready = 1'b1;
+      S_TMV: begin
+        m_axi_rready = !tm_recv_done;
+        vw_en = t2_v && t2_last;
+        vw_addr = t2_row[IB-1:0];
+        vw_data = dequant(acc_next, tp);
+      end
+      S_EW: begin
+        vr_addr = iss_idx[IB-1:0];
+        vw_en = s2_v && kind == K_OUT;
+        vw_addr = s2_idx[IB-1:0];
+        vw_data = ew_res;
+      end
+      S_DRAIN: begin
+        m_axi_rready = 1'b1;
+        m_axi_wvalid = (w_owed != 0);
+        m_axi_wstrb = '0;              // complete an interrupted burst without writing
+        m_axi_wlast = (w_owed == 9'd1);
+        m_axi_bready = 1'b1;
+      end
+      default: ;
+    endcase
+  end
+
+  // ---------------- telemetry
+  assign idle = (state == S_IDLE);
+  assign ev_tmv = (state == S_TMV);
+  assign ev_ew = (state == S_EW);
+  assign ev_ew_elem = (state == S_EW) && s2_v;
+  assign ev_weight_beat = (state == S_TMV) && r_fire;
+  assign ev_other_beat = (r_fire && state != S_TMV) || w_fire;
+  assign ev_nonzero = (state == S_TMV && t2_v) ? t2_nz : '0;
+  assign ev_stall = (m_axi_rready && !m_axi_rvalid && state != S_DRAIN && state != S_TMV) ||
+                    (state == S_TMV && !tm_recv_done && !m_axi_rvalid) ||
+                    (m_axi_awvalid && !m_axi_awready) || (m_axi_wvalid && !m_axi_wready) ||
+                    (m_axi_bready && !m_axi_bvalid && state != S_DRAIN);
+
+  logic [31:0] tok_cycles;
+  logic [8*LANES-1:0] act_pack_next;
+  logic [63:0] s2_sq;
+  always_comb begin
+    act_pack_next = act_pack;
+    act_pack_next[8*s2_idx[$clog2(LANES)-1:0] +: 8] = ew_q;
+    s2_sq = 64'($signed(s2_a) * $signed(s2_a));
+  end
+
+  // the halted engine keeps head and pc, so the error location is a view of them
+  assign error = (state == S_ERROR);
+  assign err_desc = head;
+  assign err_pc = pc;
+
+  logic bad_regs;
+  assign bad_regs = (i_dst >= 8'(NV)) || (i_a >= 8'(NV)) || (i_b >= 8'(NV)) || (i_c >= 8'(NV)) ||
+                    (i_d >= 8'(NV));
+  logic bad_len;
+  assign bad_len = (i_len == 0) || (32'(i_len) > 32'(DMAX));
+  logic [31:0] amax_eff;
+  assign amax_eff = (amax == 0) ? 32'd1 : amax;
+  /* verilator lint_off UNUSEDSIGNAL */  // at most BURST
+  logic [31:0] st_first_burst;
+  /* verilator lint_on UNUSEDSIGNAL */
+  assign st_first_burst = (st_beats_left > 32'(BURST)) ? 32'(BURST) : st_beats_left;
+  /* verilator lint_off UNUSEDSIGNAL */  // rounded away
+  logic [63:0] tp_full;
+  /* verilator lint_on UNUSEDSIGNAL */
+  assign tp_full = 64'(qm) * 64'(mq) + 64'd32768;
+  logic ew_drained;
+  assign ew_drained = !iss_on && !s1_v && !s2_v;
+
+  always_ff @(posedge clk) begin
+    rq_set <= 1'b0;
+    div_start <= 1'b0;
+    sq_start <= 1'b0;
+    aw_en <= 1'b0;
+    ev_desc_done <= 1'b0;
+    ev_token_done <= 1'b0;
+    ev_snapshot <= 1'b0;
+    if (rst || soft_rst) begin
+      state <= rst ? S_IDLE : S_DRAIN;
+      head <= '0;
+      comp_seq <= '0;
+      err_code <= '0;
+      pc <= '0;
+      arg <= '0;
+      ins <= '0;
+      kind <= K_OUT;
+      d_flags <= '0;
+      d_seq <= '0;
+      amax <= '0;
+      qm <= 32'd1;
+      qrecip <= '0;
+      mq <= '0;
+      tp <= '0;
+      rrec <= '0;
+      sumsq <= '0;
+      best <= '0;
+      argmax_idx <= '0;
+      argmax_val <= '0;
+      up_full <= 1'b0;
+      up_buf <= '0;
+      up_k <= '0;
+      up_cnt <= '0;
+      up_total <= '0;
+      st_addr <= '0;
+      st_beats_left <= '0;
+      st_elem <= '0;
+      st_burst_left <= '0;
+      st_k <= '0;
+      cap_v <= 1'b0;
+      cap_in <= 1'b0;
+      wbuf <= '0;
+      iss_idx <= '0;
+      iss_on <= 1'b0;
+      s1_v <= 1'b0;
+      s2_v <= 1'b0;
+      s1_idx <= '0;
+      s2_idx <= '0;
+      s2_a <= '0;
+      s2_b <= '0;
+      s2_c <= '0;
+      s2_d <= '0;
+      s2_rng0 <= '0;
+      s2_rng1 <= '0;
+      act_pack <= '0;
+      tm_chunk <= '0;
+      tm_row <= '0;
+      tm_recv_done <= 1'b0;
+      t1_v <= 1'b0;
+      t1_first <= 1'b0;
+      t1_last <= 1'b0;
+      t1_row <= '0;
+      t1_codes <= '0;
+      t2_v <= 1'b0;
+      t2_first <= 1'b0;
+      t2_last <= 1'b0;
+      t2_row <= '0;
+      t2_dot <= '0;
+      t2_nz <= '0;
+      acc <= '0;
+      tok_cycles <= '0;
+      ev_token_cycles <= '0;
+      rq_set_addr <= '0;
+      rq_set_beats <= '0;
+      div_num <= '0;
+      div_den <= '0;
+      sq_num <= '0;
+      aw_addr <= '0;
+      aw_data <= '0;
+    end else begin
+      tok_cycles <= tok_cycles + 1;
+      if (vw_en && (state == S_TMV || state == S_EW) && absval(vw_data) > amax) amax <= absval(vw_data);
+
+      if (((r_fire && m_axi_rresp != 2'b00) || (b_fire && m_axi_bresp != 2'b00)) &&
+          state != S_DRAIN && state != S_ERROR) begin
+        err_code <= 8'(mmfa_regs_pkg::ERR_BUS_ERROR);
+        state <= S_ERROR;
+      end else begin
+        case (state)
+          S_IDLE: begin
+            if (run_en && head != tail) begin
+              rq_set <= 1'b1;
+              rq_set_addr <= ring_base + {10'd0, head & ring_mask, 6'd0};
+              rq_set_beats <= 32'd1;
+              tok_cycles <= '0;
+              state <= S_DESC;
+            end
+          end
+
+          S_DESC: if (r_fire) begin
+            d_flags <= m_axi_rdata[15:8];
+            d_seq <= m_axi_rdata[31:16];
+            case (32'(m_axi_rdata[7:0]))
+              mmfa_regs_pkg::DESC_OP_NOP: state <= S_COMPLETE;
+              mmfa_regs_pkg::DESC_OP_SNAPSHOT: begin
+                ev_snapshot <= 1'b1;
+                state <= S_COMPLETE;
+              end
+              mmfa_regs_pkg::DESC_OP_LOAD_PROG: begin
+                if (m_axi_rdata[95:64] == 0 || m_axi_rdata[95:64] > 32'(PROG_DEPTH)) begin
+                  err_code <= 8'(mmfa_regs_pkg::ERR_BAD_PROG_SIZE);
+                  state <= S_ERROR;
+                end else begin
+                  rq_set <= 1'b1;
+                  rq_set_addr <= m_axi_rdata[63:32];
+                  rq_set_beats <= (m_axi_rdata[95:64] + 32'(IPB - 1)) / 32'(IPB);
+                  up_total <= {m_axi_rdata[93:64], 2'b00};
+                  up_cnt <= '0;
+                  up_full <= 1'b0;
+                  state <= S_LDPROG;
+                end
+              end
+              mmfa_regs_pkg::DESC_OP_RUN: begin
+                pc <= m_axi_rdata[47:32];
+                arg <= m_axi_rdata[127:96];
+                state <= S_FETCH;
+              end
+              default: begin
+                err_code <= 8'(mmfa_regs_pkg::ERR_BAD_DESC_OPCODE);
+                state <= S_ERROR;
+              end
+            endcase
+          end
+
+          S_LDPROG, S_LOADV: begin
+            if (!up_full && r_fire) begin
+              up_buf <= m_axi_rdata;
+              up_full <= 1'b1;
+              up_k <= '0;
+            end else if (up_full) begin
+              up_buf <= up_buf >> 32;
+              up_k <= up_k + 1;
+              up_cnt <= up_cnt + 1;
+              if (up_k == 16'(WPB - 1) || up_cnt == up_total - 1) up_full <= 1'b0;
+              if (up_cnt == up_total - 1) begin
+                if (state == S_LDPROG) state <= S_COMPLETE;
+                else begin
+                  pc <= pc + 1;
+                  state <= S_FETCH;
+                end
+              end
+            end
+          end
+
+          S_FETCH: begin
+            if (32'(pc) >= 32'(PROG_DEPTH)) begin
+              err_code <= 8'(mmfa_regs_pkg::ERR_PC_OVERFLOW);
+              state <= S_ERROR;
+            end else state <= S_LATCH;
+          end
+
+          S_LATCH: begin
+            ins <= p_q;
+            state <= S_DECODE;
+          end
+
+          S_DECODE: begin
+            if (32'(i_op) == mmfa_regs_pkg::OP_END) state <= S_COMPLETE;
+            else if (32'(i_op) == mmfa_regs_pkg::OP_SCALE) begin
+              mq <= i_imm;
+              pc <= pc + 1;
+              state <= S_FETCH;
+            end else if (32'(i_op) > mmfa_regs_pkg::OP_SILU) begin
+              err_code <= 8'(mmfa_regs_pkg::ERR_BAD_INSTR);
+              state <= S_ERROR;
+            end else if (bad_regs || bad_len ||
+                         (32'(i_op) == mmfa_regs_pkg::OP_TMV && (i_aux == 0 || 32'(i_aux) > 32'(DMAX / LANES)))) begin
+              err_code <= 8'(mmfa_regs_pkg::ERR_BAD_LENGTH);
+              state <= S_ERROR;
+            end else begin
+              // vector ops: the element-wise pipeline starts empty
+              iss_idx <= '0;
+              iss_on <= 1'b1;
+              s1_v <= 1'b0;
+              s2_v <= 1'b0;
+              amax <= '0;
+              case (32'(i_op))
+                mmfa_regs_pkg::OP_LOADV: begin
+                  iss_on <= 1'b0;
+                  amax <= amax;
+                  rq_set <= 1'b1;
+                  rq_set_addr <= i_addr;
+                  rq_set_beats <= (32'(i_len) + 32'(WPB - 1)) / 32'(WPB);
+                  up_total <= 32'(i_len);
+                  up_cnt <= '0;
+                  up_full <= 1'b0;
+                  state <= S_LOADV;
+                end
+                mmfa_regs_pkg::OP_STOREV: begin
+                  iss_on <= 1'b0;
+                  amax <= amax;
+                  st_addr <= i_addr;
+                  st_beats_left <= (32'(i_len) + 32'(WPB - 1)) / 32'(WPB);
+                  st_elem <= '0;
+                  state <= S_ST_AW;
+                end
+                mmfa_regs_pkg::OP_TMV: begin
+                  iss_on <= 1'b0;
+                  rq_set <= 1'b1;
+                  rq_set_addr <= i_addr;
+                  rq_set_beats <= 32'(i_len) * 32'(i_aux);
+                  tp <= tp_full[63:16];
+                  tm_chunk <= '0;
+                  tm_row <= '0;
+                  tm_recv_done <= 1'b0;
+                  t1_v <= 1'b0;
+                  t2_v <= 1'b0;
+                  state <= S_TMV;
+                end
+                mmfa_regs_pkg::OP_QUANT: begin
+                  iss_on <= 1'b0;
+                  amax <= amax;
+                  qm <= amax_eff;
+                  div_num <= 80'(127) << 32;
+                  div_den <= 80'(amax_eff);
+                  div_start <= 1'b1;
+                  state <= S_QDIV;
+                end
+                mmfa_regs_pkg::OP_RMS: begin
+                  kind <= K_SUMSQ;
+                  sumsq <= '0;
+                  state <= S_EW;
+                end
+                mmfa_regs_pkg::OP_ARGMAX: begin
+                  kind <= K_ARGMAX;
+                  amax <= amax;
+                  if (!i_flags[mmfa_regs_pkg::IFLAG_CONT_BIT]) begin
+                    best <= 32'h8000_0000;
+                    argmax_idx <= i_imm;
+                  end
+                  state <= S_EW;
+                end
+                default: begin
+                  kind <= K_OUT;
+                  state <= S_EW;
+                end
+              endcase
+            end
+          end
+
+          S_QDIV: if (div_done) begin
+            qrecip <= div_quo[38:0];
+            kind <= K_QUANT;
+            act_pack <= '0;
+            iss_idx <= '0;
+            iss_on <= 1'b1;
+            state <= S_EW;
+          end
+
+          S_RDIV1: if (div_done) begin
+            sq_num <= (div_quo + 80'(i_imm)) << 16;
+            sq_start <= 1'b1;
+            state <= S_RSQRT;
+          end
+
+          S_RSQRT: if (sq_done) begin
+            div_num <= 80'(1) << 48;
+            div_den <= (sq_root == 0) ? 80'd1 : 80'(sq_root);
+            div_start <= 1'b1;
+            state <= S_RDIV2;
+          end
+
+          S_RDIV2: if (div_done) begin
+            rrec <= div_quo[48:0];
+            kind <= K_OUT;
+            amax <= '0;
+            iss_idx <= '0;
+            iss_on <= 1'b1;
+            state <= S_EW;
+          end
+
+          S_EW: begin
+            if (iss_on) begin
+              s1_v <= 1'b1;
+              s1_idx <= iss_idx;
+              if (iss_idx == i_len - 1) iss_on <= 1'b0;
+              else iss_idx <= iss_idx + 1;
+            end else s1_v <= 1'b0;
+            s2_v <= s1_v;
+            s2_idx <= s1_idx;
+            s2_a <= op_a;
+            s2_b <= op_b;
+            s2_c <= op_c;
+            s2_d <= op_d;
+            s2_rng0 <= sig_range(sig0_src);
+            s2_rng1 <= sig_range(op_b);
+            if (s2_v) begin
+              case (kind)
+                K_SUMSQ: sumsq <= sumsq + 80'(s2_sq);
+                K_QUANT: begin
+                  if (s2_idx[$clog2(LANES)-1:0] == '1 || s2_idx == i_len - 1) begin
+                    aw_en <= 1'b1;
+                    aw_addr <= s2_idx[$clog2(LANES) +: AB];
+                    aw_data <= act_pack_next;
+                    act_pack <= '0;
+                  end else act_pack <= act_pack_next;
+                end
+                K_ARGMAX: if ($signed(s2_a) > $signed(best)) begin
+                  best <= s2_a;
+                  argmax_idx <= i_imm + 32'(s2_idx);
+                end
+                default: ;
+              endcase
+            end
+            if (ew_drained) begin
+              if (kind == K_SUMSQ) begin
+                div_num <= sumsq;
+                div_den <= 80'(i_len);
+                div_start <= 1'b1;
+                state <= S_RDIV1;
+              end else begin
+                if (kind == K_ARGMAX) argmax_val <= best;
+                pc <= pc + 1;
+                state <= S_FETCH;
+              end
+            end
+          end
+
+          S_TMV: begin
+            if (!tm_recv_done && r_fire) begin
+              t1_v <= 1'b1;
+              t1_codes <= m_axi_rdata;
+              t1_first <= (tm_chunk == 0);
+              t1_last <= (tm_chunk == i_aux - 1);
+              t1_row <= tm_row;
+              if (tm_chunk == i_aux - 1) begin
+                tm_chunk <= '0;
+                tm_row <= tm_row + 1;
+                if (tm_row == i_len - 1) tm_recv_done <= 1'b1;
+              end else tm_chunk <= tm_chunk + 1;
+            end else t1_v <= 1'b0;
+            t2_v <= t1_v;
+            t2_first <= t1_first;
+            t2_last <= t1_last;
+            t2_row <= t1_row;
+            t2_dot <= t1_dot;
+            t2_nz <= t1_nz;
+            if (t2_v) acc <= acc_next;
+            if (tm_recv_done && !t1_v && !t2_v) begin
+              pc <= pc + 1;
+              state <= S_FETCH;
+            end
+          end
+
+          S_ST_AW: if (aw_fire) begin
+            st_burst_left <= 9'(st_first_burst);
+            st_k <= '0;
+            cap_v <= 1'b0;
+            state <= S_ST_FILL;
+          end
+
+          S_ST_FILL: begin
+            if (cap_v) wbuf <= {cap_in ? op_a : 32'd0, wbuf[MW-1:32]};
+            if (st_k < 16'(WPB)) begin
+              cap_v <= 1'b1;
+              cap_in <= (st_elem < i_len);
+              st_elem <= st_elem + 1;
+              st_k <= st_k + 1;
+            end else begin
+              cap_v <= 1'b0;
+              if (cap_v) state <= S_ST_W;
+            end
+          end
+
+          S_ST_W: if (w_fire) begin
+            st_burst_left <= st_burst_left - 1;
+            st_beats_left <= st_beats_left - 1;
+            st_addr <= st_addr + BB;
+            if (st_burst_left == 9'd1) state <= S_ST_B;
+            else begin
+              st_k <= '0;
+              state <= S_ST_FILL;
+            end
+          end
+
+          S_ST_B: if (b_fire) begin
+            if (st_beats_left == 0) begin
+              pc <= pc + 1;
+              state <= S_FETCH;
+            end else state <= S_ST_AW;
+          end
+
+          S_COMPLETE: begin
+            head <= (head + 1) & ring_mask;
+            comp_seq <= d_seq;
+            ev_desc_done <= 1'b1;
+            if (d_flags[mmfa_regs_pkg::DESC_FLAG_TOKEN_BIT]) begin
+              ev_token_done <= 1'b1;
+              ev_token_cycles <= tok_cycles;
+            end
+            state <= S_IDLE;
+          end
+
+          S_DRAIN: if (rd_owed == 0 && w_owed == 0 && b_owed == 0 && rq_left == 0) state <= S_IDLE;
+
+          default: ;   // S_ERROR: halted until soft reset
+        endcase
+      end
+    end
+  end
+endmodule
