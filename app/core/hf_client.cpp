@@ -89,8 +89,9 @@ QNetworkRequest HubClient::request(const QUrl& url) const {
     // The token goes only to the configured hub, never to a third-party host.
     if (!token_.isEmpty() && url.host() == endpoint_.host() && url.port() == endpoint_.port())
         req.setRawHeader("Authorization", "Bearer " + token_.toUtf8());
-    // Redirects (the hub sends LFS files to its CDN) are followed, but never from https to http.
-    req.setAttribute(QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::NoLessSafeRedirectPolicy);
+    // API calls follow redirects only within the hub (renamed repositories); file downloads
+    // handle the hub's redirects to its CDN themselves (ModelDownload), without the token.
+    req.setAttribute(QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::SameOriginRedirectPolicy);
     return req;
 }
 

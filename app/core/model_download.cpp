@@ -322,7 +322,7 @@ void ModelDownload::startNextFile() {
     startRequest();
 }
 
-void ModelDownload::startRequest() {
+void ModelDownload::startRequest(const QUrl& url) {
     const QString part = partPath(fileIndex_);
     part_.close();
     part_.setFileName(part);
@@ -336,7 +336,12 @@ void ModelDownload::startRequest() {
     responseUsable_ = false;
     abortReason_ = AbortReason::None;
 
-    QNetworkRequest req = hub_->request(hub_->resolveUrl(manifest_.repoId, manifest_.revision, manifest_.files[fileIndex_].path));
+    // Retries start over at the hub: the CDN address it redirects to is signed and expires.
+    if (url.isEmpty()) redirects_ = 0;
+    QNetworkRequest req = hub_->request(
+        url.isEmpty() ? hub_->resolveUrl(manifest_.repoId, manifest_.revision, manifest_.files[fileIndex_].path) : url);
+    // Redirects are followed here, not by Qt, so that the token is never sent on to another host.
+    req.setAttribute(QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::ManualRedirectPolicy);
     if (offset_ > 0) req.setRawHeader("Range", "bytes=" + QByteArray::number(offset_) + '-');
     // Identity encoding: byte offsets must refer to the file itself, not to a compressed stream.
     req.setRawHeader("Accept-Encoding", "identity");
@@ -459,6 +464,7 @@ void ModelDownload::onReplyFinished() {
     case AbortReason::None: break;
     }
 
+    if (followRedirect(reply)) return;
     const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
     const qint64 expected = manifest_.files[fileIndex_].size;
     if (status == 416) {
@@ -480,6 +486,24 @@ void ModelDownload::onReplyFinished() {
                                                 .arg(bytesText(partBytes_), bytesText(expected), file)};
     }
     retryOrFail(e, madeProgress);
+}
+
+bool ModelDownload::followRedirect(QNetworkReply* reply) {
+    const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    if (status != 301 && status != 302 && status != 303 && status != 307 && status != 308) return false;
+    const QUrl target = reply->url().resolved(QUrl::fromEncoded(reply->rawHeader("Location")));
+    const bool loopback = target.host() == QLatin1String("127.0.0.1") || target.host() == QLatin1String("localhost");
+    if (!target.isValid() || target.scheme().isEmpty()) {
+        fail({NetError::Protocol, status, QStringLiteral("The hub redirected %1 to an invalid address.").arg(currentFile())});
+    } else if (reply->url().scheme() == QLatin1String("https") && target.scheme() != QLatin1String("https") && !loopback) {
+        fail({NetError::Tls, status, QStringLiteral("The hub redirected %1 from HTTPS to an unencrypted address (%2); refused.")
+                                         .arg(currentFile(), target.host())});
+    } else if (++redirects_ > 10) {
+        fail({NetError::Protocol, status, QStringLiteral("Too many redirects while downloading %1.").arg(currentFile())});
+    } else {
+        startRequest(target);
+    }
+    return true;
 }
 
 void ModelDownload::retryOrFail(const NetError& e, bool madeProgress) {

@@ -8,6 +8,7 @@
 #include <QPointer>
 #include <QString>
 #include <QTimer>
+#include <QUrl>
 #include <functional>
 
 #include "hf_client.h"
@@ -101,7 +102,8 @@ private:
     void fail(const NetError& e);
     void beginFiles();
     void startNextFile();
-    void startRequest();
+    void startRequest(const QUrl& url = {});   // empty: the file's resolve URL
+    bool followRedirect(QNetworkReply* reply);
     void onReadyRead();
     void onReplyFinished();
     bool checkResponseStart();
@@ -134,6 +136,7 @@ private:
     int retries_ = 0;
     int totalRetries_ = 0;
     int rangeIgnored_ = 0;
+    int redirects_ = 0;
     bool checksumRetried_ = false;
     quint64 verifyGeneration_ = 0;
     QTimer stallTimer_;

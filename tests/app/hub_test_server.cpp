@@ -238,7 +238,11 @@ void HubTestServer::serveFile(QTcpSocket* socket, const QString& repoId, const Q
         return sendSimple(socket, fault.status, R"({"error":"injected"})");
     }
     if (!viaCdn && redirectLfs_ && file.lfs)
-        return sendSimple(socket, 302, {}, {{"Location", url().toString().toUtf8() + "/cdn/" + repoId.toUtf8() + '/' + path.toUtf8()}});
+    {
+        QUrl cdn = url();
+        if (!cdnHost_.isEmpty()) cdn.setHost(cdnHost_);
+        return sendSimple(socket, 302, {}, {{"Location", cdn.toString().toUtf8() + "/cdn/" + repoId.toUtf8() + '/' + path.toUtf8()}});
+    }
 
     const qint64 size = file.content.size();
     qint64 start = 0;

@@ -55,6 +55,7 @@ public:
     void setGated(const QString& repoId, const QString& token);
     void setFault(const QString& repoId, const QString& path, const Fault& fault);
     void setRedirectLfs(bool on) { redirectLfs_ = on; }       // LFS files via 302 to /cdn/…
+    void setCdnHost(const QString& host) { cdnHost_ = host; } // e.g. "localhost": another host name, same server
     void setBytesPerSecond(qint64 rate) { rate_ = rate; }     // 0 = as fast as possible
 
     static QString sha256(const QByteArray& data);
@@ -97,5 +98,6 @@ private:
     QHash<QTcpSocket*, QByteArray> buffers_;
     QList<Transfer*> transfers_;
     bool redirectLfs_ = false;
+    QString cdnHost_;
     qint64 rate_ = 0;
 };

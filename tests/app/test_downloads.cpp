@@ -271,18 +271,24 @@ private slots:
             QVERIFY(d->error().message.contains(QStringLiteral("HF_TOKEN")));
         }
         f->hub.setToken(QStringLiteral("hf_secret"));
+        f->server.setCdnHost(QStringLiteral("localhost"));   // LFS files come from "another host"
         f->server.clearLog();
         auto d = download(*f);
         d->start();
         QVERIFY(waitDone(*d));
         QCOMPARE(d->state(), ModelDownload::State::Finished);
         expectComplete(*f);
-        // The token was sent to the hub.
-        bool sawToken = false;
+        // The token went to the hub, never to the host the LFS files were redirected to.
+        bool sawToken = false, sawCdn = false;
         for (const auto& r : f->server.requests()) {
             if (r.path.startsWith(QStringLiteral("/api/"))) sawToken |= r.authorization == "Bearer hf_secret";
+            if (r.path.startsWith(QStringLiteral("/cdn/"))) {
+                sawCdn = true;
+                QVERIFY2(r.authorization.isEmpty(), r.authorization.constData());
+            }
         }
         QVERIFY(sawToken);
+        QVERIFY(sawCdn);
     }
 
     void corruptedByteIsCaughtAndRefetchedOnce() {
