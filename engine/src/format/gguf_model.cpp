@@ -2,6 +2,7 @@
 // Model ↔ GGUF. The layout is documented in gguf_model.h.
 #include "format/gguf_model.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <fstream>
