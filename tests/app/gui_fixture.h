@@ -25,7 +25,7 @@ struct GuiFixture {
         QSettings().clear();
         installLanguage(QStringLiteral("en"));
         applyStudioStyle();
-        model = apptest::makeChatModel(dir.filePath("model"));
+        model = apptest::makeChatModel(dir.filePath("tiny-chat-model"));
         if (model.isEmpty() || !store.open(dir.filePath("chat.sqlite"))) return false;
         chat = new ChatController(&store);
         window = new MainWindow(chat);

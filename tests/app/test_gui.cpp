@@ -58,7 +58,7 @@ private slots:
         f_.window->loadModelFrom(f_.model);
         QTRY_COMPARE_WITH_TIMEOUT(f_.chat->modelState(), ChatController::ModelState::Ready, 20000);
         QVERIFY(!view()->modelNotice()->isVisible());
-        QVERIFY(f_.window->modelButton()->text().contains("model"));
+        QVERIFY(f_.window->modelButton()->text().contains("tiny-chat-model"));
         QVERIFY(f_.window->modelButton()->text().contains("cpu"));
         QCOMPARE(AppSettings::modelPath(), f_.model);   // remembered for the next start
     }
