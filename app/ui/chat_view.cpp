@@ -242,8 +242,8 @@ void ChatView::updateButtons() {
     stop_->setVisible(busy);
     send_->setVisible(!busy);
     for (auto* w : messageWidgets()) w->setActionsEnabled(!busy);
-    if (busy && controller_->generatingConversation() != shown_)
-        send_->setToolTip(tr("A reply is being written in another conversation"));
+    send_->setToolTip(busy && controller_->generatingConversation() != shown_
+                          ? tr("A reply is being written in another conversation") : tr("Send (Enter)"));
 }
 
 void ChatView::updateModelNotice() {
