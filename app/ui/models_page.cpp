@@ -128,8 +128,16 @@ ModelsPage::ModelsPage(ChatController* controller, QWidget* parent) : QWidget(pa
     current_ = new QLabel(this);
     current_->setWordWrap(true);
     current_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    // The engine reports no percentage while loading; a busy bar says it is working.
+    loading_ = new QProgressBar(this);
+    loading_->setObjectName("modelLoading");
+    loading_->setRange(0, 0);
+    loading_->setMaximumHeight(6);
+    loading_->setTextVisible(false);
+    loading_->hide();
     v->addWidget(title_);
     v->addWidget(current_);
+    v->addWidget(loading_);
 
     // Finding models: hub search, a repository id, or files already on this computer.
     auto* findRow = new QHBoxLayout;
@@ -352,9 +360,10 @@ void ModelsPage::updateCurrent() {
     const ModelInfo m = controller_->modelInfo();
     QString text = m.path.isEmpty() ? tr("No model is loaded.")
                                     : tr("Current model: %1 — %2 on %3").arg(m.name, m.backend, m.device);
-    if (controller_->modelState() == ChatController::ModelState::Loading)
-        text += QStringLiteral("\n") + tr("Loading %1 …").arg(QDir::toNativeSeparators(controller_->requestedModelPath()));
+    const bool loading = controller_->modelState() == ChatController::ModelState::Loading;
+    if (loading) text += QStringLiteral("\n") + tr("Loading %1 …").arg(QDir::toNativeSeparators(controller_->requestedModelPath()));
     current_->setText(text);
+    loading_->setVisible(loading);
 }
 
 QString ModelsPage::selectedId() const {

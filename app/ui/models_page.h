@@ -64,6 +64,7 @@ private:
 
     QLabel* title_;
     QLabel* current_;
+    QProgressBar* loading_;       // busy while the engine thread loads a model
     QLineEdit* searchEdit_;
     QPushButton* searchButton_;
     QLineEdit* repoEdit_;
