@@ -10,6 +10,8 @@
 #include <QStandardPaths>
 #include <QTranslator>
 
+#include "mmfree/model.h"
+
 namespace AppSettings {
 
 QString modelPath() { return QSettings().value("model/path").toString(); }
@@ -19,22 +21,11 @@ void setBackend(const QString& backend) { QSettings().setValue("model/backend", 
 QString language() { return QSettings().value("ui/language").toString(); }
 void setLanguage(const QString& code) { QSettings().setValue("ui/language", code); }
 
-static bool looksLikeModel(const QString& dir) { return QFileInfo::exists(QDir(dir).filePath("config.json")); }
-
 QString defaultModelPath() {
-    QStringList candidates;
-    if (const QString env = qEnvironmentVariable("MMFREE_DEFAULT_MODEL"); !env.isEmpty()) candidates << env;
-    const QString appDir = QCoreApplication::applicationDirPath();
-    candidates << appDir + "/../share/mmfree/models/default" << appDir + "/../resources/models/default";
-#ifdef MMFREE_SOURCE_DIR
-    candidates << QStringLiteral(MMFREE_SOURCE_DIR "/resources/models/default");
-    // Until the demo model has a fixed folder name, take the first model folder there.
-    const QDir models(QStringLiteral(MMFREE_SOURCE_DIR "/resources/models"));
-    for (const QString& sub : models.entryList(QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name)) candidates << models.filePath(sub);
-#endif
-    for (const QString& c : candidates)
-        if (looksLikeModel(c)) return QDir::cleanPath(QFileInfo(c).absoluteFilePath());
-    return {};
+    // One lookup for the CLI and the app: $MMFREE_MODEL, <exe>/../share/mmfree/models (installed
+    // under any prefix), then the source tree's resources/models (running from a build folder).
+    const auto packed = mmfree::default_model_path();
+    return packed.empty() ? QString() : QString::fromStdString(packed.string());
 }
 
 QString startupModelPath() {
