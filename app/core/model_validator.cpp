@@ -177,15 +177,17 @@ ValidationReport validateModel(const QString& path, bool fullLoad) {
         auto model = mmfree::load_model(path.toStdString());
         r.config = model->config;
         r.haveConfig = true;
-        if (info.isFile()) {
-            if (!model->tokenizer_path.empty()) {
-                // A packed file carries its tokenizer; a folder was checked above.
+        if (info.isFile() || !model->tokenizer_model.empty()) {
+            // A packed file carries its tokenizer inside; the engine's own check is the one that counts.
+            r.problems.erase(std::remove_if(r.problems.begin(), r.problems.end(),
+                                            [](const Problem& p) { return p.file == QLatin1String("tokenizer.model"); }),
+                             r.problems.end());
+            try {
+                mmfree::Tokenizer::for_model(*model);
                 r.canChat = true;
-                r.problems.erase(std::remove_if(r.problems.begin(), r.problems.end(),
-                                                [](const Problem& p) { return p.file == QLatin1String("tokenizer.model"); }),
-                                 r.problems.end());
-            } else if (info.isFile()) {
-                r.problems << Problem{info.fileName(), QStringLiteral("has no tokenizer: the model loads, but cannot chat"), false};
+            } catch (const std::exception& e) {
+                r.canChat = false;
+                r.problems << Problem{info.fileName(), QString::fromStdString(e.what()), false};
             }
         }
     } catch (const std::exception& e) {

@@ -145,6 +145,20 @@ private slots:
         QVERIFY(QFile::exists(demo + QStringLiteral("/model.safetensors")));
     }
 
+    void packedDemoModelCanChat() {
+        const QString gguf = QStringLiteral(MMFREE_TEST_DATA "/../../resources/models/mmfree-demo.gguf");
+        if (!QFileInfo::exists(gguf)) QSKIP("no embedded demo model in this checkout");
+        Fixture f(&nam_);
+        f.catalog.setDemoModelPath(gguf);
+        f.catalog.refresh();
+        // A packed file keeps its config inside: the full load runs on a worker thread.
+        QTRY_VERIFY_WITH_TIMEOUT(f.catalog.entry(QStringLiteral("demo"))->haveMemory, 20000);
+        const auto* e = f.catalog.entry(QStringLiteral("demo"));
+        QCOMPARE(e->state, ModelCatalog::State::Installed);
+        QVERIFY2(e->canChat, qPrintable(e->problem));   // its tokenizer is embedded
+        QCOMPARE(e->diskBytes, QFileInfo(gguf).size());
+    }
+
     void huggingFaceCacheIsUsedInPlaceAndDeletable() {
         Fixture f(&nam_);
         const QString hub = f.tmp.path() + QStringLiteral("/hf/hub");
