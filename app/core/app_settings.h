@@ -13,8 +13,7 @@ void setBackend(const QString& backend);
 QString language();                  // "" follows the system locale; else "en", "zh_CN", "ja", "ru"
 void setLanguage(const QString& code);
 
-// The model to open on first run: $MMFREE_DEFAULT_MODEL, then an installed default model,
-// then one in the source tree's resources/models/ (the embedded demo model lands there).
+// The model to open on first run: the embedded demo model (mmfree::default_model_path()).
 QString defaultModelPath();
 // The model the app should open: the one chosen last, else the default.
 QString startupModelPath();
