@@ -66,8 +66,8 @@
         <translation>停止文字列</translation>
     </message>
     <message>
-        <source>{text} and {system} are replaced by the message; \n is a new line. Base models continue the transcript, so the reply ends at the first stop string (separate several with " | ").</source>
-        <translation>{text} と {system} はメッセージに置き換えられます。\n は改行です。ベースモデルは対話記録の続きを書くため、返信は最初の停止文字列で終わります（複数ある場合は " | " で区切ります）。</translation>
+        <source>{text} and {system} are replaced by the message; \n is a new line. Base models continue the transcript, so the reply ends at the first stop string (separate several with &quot; | &quot;).</source>
+        <translation>{text} と {system} はメッセージに置き換えられます。\n は改行です。ベースモデルは対話記録の続きを書くため、返信は最初の停止文字列で終わります（複数ある場合は &quot; | &quot; で区切ります）。</translation>
     </message>
     <message>
         <source>Sampling</source>
@@ -157,8 +157,8 @@
         <translation>返信を停止（Esc）</translation>
     </message>
     <message>
-        <source>&lt;h2&gt;Start a conversation&lt;/h2&gt;&lt;p&gt;Type a message below. The model continues a plain transcript ("User: …\nAssistant:"); change the template and sampling in &lt;b&gt;Chat settings&lt;/b&gt;.&lt;/p&gt;</source>
-        <translation>&lt;h2&gt;会話を始めましょう&lt;/h2&gt;&lt;p&gt;下にメッセージを入力してください。モデルはプレーンな対話記録（"User: …\nAssistant:"）の続きを書きます。テンプレートとサンプリングは&lt;b&gt;チャット設定&lt;/b&gt;で変更できます。&lt;/p&gt;</translation>
+        <source>&lt;h2&gt;Start a conversation&lt;/h2&gt;&lt;p&gt;Type a message below. The model continues a plain transcript (&quot;User: …\nAssistant:&quot;); change the template and sampling in &lt;b&gt;Chat settings&lt;/b&gt;.&lt;/p&gt;</source>
+        <translation>&lt;h2&gt;会話を始めましょう&lt;/h2&gt;&lt;p&gt;下にメッセージを入力してください。モデルはプレーンな対話記録（&quot;User: …\nAssistant:&quot;）の続きを書きます。テンプレートとサンプリングは&lt;b&gt;チャット設定&lt;/b&gt;で変更できます。&lt;/p&gt;</translation>
     </message>
     <message>
         <source>New chat</source>
@@ -310,19 +310,19 @@ Choose another model folder (it needs config.json, model.safetensors and tokeniz
         <translation>会話データベースをバージョン %1 に更新できませんでした：%2</translation>
     </message>
     <message>
-        <source>This file is not an MMfree Studio conversation (missing "format": "mmfree-conversation").</source>
-        <translation>このファイルは MMfree Studio の会話ではありません（"format": "mmfree-conversation" がありません）。</translation>
+        <source>This file is not an MMfree Studio conversation (missing &quot;format&quot;: &quot;mmfree-conversation&quot;).</source>
+        <translation>このファイルは MMfree Studio の会話ではありません（&quot;format&quot;: &quot;mmfree-conversation&quot; がありません）。</translation>
     </message>
     <message>
         <source>This conversation was exported by a newer MMfree Studio (format version %1).</source>
         <translation>この会話は新しいバージョンの MMfree Studio でエクスポートされました（形式バージョン %1）。</translation>
     </message>
     <message>
-        <source>The conversation has no "messages" list.</source>
-        <translation>会話に "messages" の一覧がありません。</translation>
+        <source>The conversation has no &quot;messages&quot; list.</source>
+        <translation>会話に &quot;messages&quot; の一覧がありません。</translation>
     </message>
     <message>
-        <source>Message %1 has an unknown role "%2".</source>
+        <source>Message %1 has an unknown role &quot;%2&quot;.</source>
         <translation>メッセージ %1 の役割「%2」は不明です。</translation>
     </message>
     <message>
@@ -342,193 +342,193 @@ Choose another model folder (it needs config.json, model.safetensors and tokeniz
     </message>
     <message>
         <source>Show the last</source>
-        <translation type="unfinished" />
+        <translation>表示期間</translation>
     </message>
     <message>
         <source>1 minute</source>
-        <translation type="unfinished" />
+        <translation>直近 1 分</translation>
     </message>
     <message>
         <source>2 minutes</source>
-        <translation type="unfinished" />
+        <translation>直近 2 分</translation>
     </message>
     <message>
         <source>5 minutes</source>
-        <translation type="unfinished" />
+        <translation>直近 5 分</translation>
     </message>
     <message>
         <source>10 minutes</source>
-        <translation type="unfinished" />
+        <translation>直近 10 分</translation>
     </message>
     <message>
         <source>Resume</source>
-        <translation type="unfinished" />
+        <translation>再開</translation>
     </message>
     <message>
         <source>Pause</source>
-        <translation type="unfinished" />
+        <translation>一時停止</translation>
     </message>
     <message>
         <source>Export CSV…</source>
-        <translation type="unfinished" />
+        <translation>CSV をエクスポート…</translation>
     </message>
     <message>
         <source>Export PNG…</source>
-        <translation type="unfinished" />
+        <translation>PNG をエクスポート…</translation>
     </message>
     <message>
         <source>Tokens / s</source>
-        <translation type="unfinished" />
+        <translation>トークン/秒</translation>
     </message>
     <message>
         <source>Latency p50</source>
-        <translation type="unfinished" />
+        <translation>レイテンシ p50</translation>
     </message>
     <message>
         <source>First token</source>
-        <translation type="unfinished" />
+        <translation>最初のトークン</translation>
     </message>
     <message>
         <source>Memory</source>
-        <translation type="unfinished" />
+        <translation>メモリ</translation>
     </message>
     <message>
         <source>Power</source>
-        <translation type="unfinished" />
+        <translation>電力</translation>
     </message>
     <message>
         <source>Energy</source>
-        <translation type="unfinished" />
+        <translation>エネルギー</translation>
     </message>
     <message>
         <source>Throughput (tokens/s)</source>
-        <translation type="unfinished" />
+        <translation>スループット（トークン/秒）</translation>
     </message>
     <message>
         <source>Per-token latency (ms)</source>
-        <translation type="unfinished" />
+        <translation>トークンあたりのレイテンシ（ms）</translation>
     </message>
     <message>
         <source>Memory (MiB)</source>
-        <translation type="unfinished" />
+        <translation>メモリ（MiB）</translation>
     </message>
     <message>
         <source>Power (W)</source>
-        <translation type="unfinished" />
+        <translation>電力（W）</translation>
     </message>
     <message>
         <source>tokens/s</source>
-        <translation type="unfinished" />
+        <translation>トークン/秒</translation>
     </message>
     <message>
         <source>per token</source>
-        <translation type="unfinished" />
+        <translation>トークンあたり</translation>
     </message>
     <message>
         <source>p50</source>
-        <translation type="unfinished" />
+        <translation>p50</translation>
     </message>
     <message>
         <source>p95</source>
-        <translation type="unfinished" />
+        <translation>p95</translation>
     </message>
     <message>
         <source>process RSS</source>
-        <translation type="unfinished" />
+        <translation>プロセスの RSS</translation>
     </message>
     <message>
         <source>GPU memory used</source>
-        <translation type="unfinished" />
+        <translation>使用中の GPU メモリ</translation>
     </message>
     <message>
         <source>%1 (modeled)</source>
-        <translation type="unfinished" />
+        <translation>%1（推定）</translation>
     </message>
     <message>
         <source>%1: not available — %2</source>
-        <translation type="unfinished" />
+        <translation>%1：使用できません — %2</translation>
     </message>
     <message>
         <source>Power (W) — no sensor available</source>
-        <translation type="unfinished" />
+        <translation>電力（W）— 利用できるセンサーがありません</translation>
     </message>
     <message>
         <source>Generating</source>
-        <translation type="unfinished" />
+        <translation>生成中</translation>
     </message>
     <message>
         <source>Idle</source>
-        <translation type="unfinished" />
+        <translation>待機中</translation>
     </message>
     <message>
         <source> · backend %1</source>
-        <translation type="unfinished" />
+        <translation> · バックエンド %1</translation>
     </message>
     <message>
         <source>last reply: decode %1 · prefill %2</source>
-        <translation type="unfinished" />
+        <translation>直近の返信：デコード %1 · プレフィル %2</translation>
     </message>
     <message numerus="yes">
         <source>%n token(s)</source>
-        <translation type="unfinished">
-            <numerusform />
+        <translation>
+            <numerusform>%n トークン</numerusform>
         </translation>
     </message>
     <message>
         <source>p95 %1 ms · last %2 ms</source>
-        <translation type="unfinished" />
+        <translation>p95 %1 ms · 直近 %2 ms</translation>
     </message>
     <message>
         <source>last reply</source>
-        <translation type="unfinished" />
+        <translation>直近の返信</translation>
     </message>
     <message>
         <source>after the first reply</source>
-        <translation type="unfinished" />
+        <translation>最初の返信後に表示</translation>
     </message>
     <message>
         <source>peak %1</source>
-        <translation type="unfinished" />
+        <translation>ピーク %1</translation>
     </message>
     <message>
         <source> · GPU %1 / %2</source>
-        <translation type="unfinished" />
+        <translation> · GPU %1 / %2</translation>
     </message>
     <message>
         <source>modeled</source>
-        <translation type="unfinished" />
+        <translation>推定</translation>
     </message>
     <message>
         <source>measured</source>
-        <translation type="unfinished" />
+        <translation>実測</translation>
     </message>
     <message>
         <source>n/a</source>
-        <translation type="unfinished" />
+        <translation>なし</translation>
     </message>
     <message>
         <source>no power sensor available</source>
-        <translation type="unfinished" />
+        <translation>利用できる電力センサーがありません</translation>
     </message>
     <message>
         <source>%1 tokens per joule</source>
-        <translation type="unfinished" />
+        <translation>1 ジュールあたり %1 トークン</translation>
     </message>
     <message>
         <source>after a reply</source>
-        <translation type="unfinished" />
+        <translation>返信後に表示</translation>
     </message>
     <message>
         <source>needs a power sensor</source>
-        <translation type="unfinished" />
+        <translation>電力センサーが必要です</translation>
     </message>
     <message>
         <source>Export series as CSV</source>
-        <translation type="unfinished" />
+        <translation>データ系列を CSV としてエクスポート</translation>
     </message>
     <message>
         <source>CSV files (*.csv)</source>
-        <translation type="unfinished" />
+        <translation>CSV ファイル (*.csv)</translation>
     </message>
     <message>
         <source>Export failed</source>
@@ -540,15 +540,15 @@ Choose another model folder (it needs config.json, model.safetensors and tokeniz
     </message>
     <message>
         <source>Export view as PNG</source>
-        <translation type="unfinished" />
+        <translation>表示を PNG としてエクスポート</translation>
     </message>
     <message>
         <source>PNG images (*.png)</source>
-        <translation type="unfinished" />
+        <translation>PNG 画像 (*.png)</translation>
     </message>
     <message>
         <source>Could not write %1</source>
-        <translation type="unfinished" />
+        <translation>%1 に書き込めませんでした</translation>
     </message>
 </context>
 <context>
@@ -766,214 +766,217 @@ Backend: %2 — %3</source>
     <name>ModelCatalog</name>
     <message>
         <source>available</source>
-        <translation type="unfinished" />
+        <translation>ダウンロード可能</translation>
     </message>
     <message>
         <source>downloading</source>
-        <translation type="unfinished" />
+        <translation>ダウンロード中</translation>
     </message>
     <message>
         <source>paused</source>
-        <translation type="unfinished" />
+        <translation>一時停止中</translation>
     </message>
     <message>
         <source>installed</source>
-        <translation type="unfinished" />
+        <translation>インストール済み</translation>
     </message>
     <message>
         <source>broken</source>
-        <translation type="unfinished" />
+        <translation>破損</translation>
     </message>
     <message>
         <source>Demo model (built in)</source>
-        <translation type="unfinished" />
+        <translation>デモモデル（組み込み）</translation>
     </message>
     <message>
         <source>built in</source>
-        <translation type="unfinished" />
+        <translation>組み込み</translation>
     </message>
     <message>
         <source>imported from %1</source>
-        <translation type="unfinished" />
+        <translation>%1 からインポート</translation>
     </message>
     <message>
         <source>%1 no longer exists (moved or deleted?)</source>
-        <translation type="unfinished" />
+        <translation>%1 が見つかりません（移動または削除された可能性があります）</translation>
     </message>
     <message>
         <source>downloading to %1</source>
-        <translation type="unfinished" />
+        <translation>%1 にダウンロード中</translation>
     </message>
     <message>
         <source>downloaded to %1</source>
-        <translation type="unfinished" />
+        <translation>%1 にダウンロード済み</translation>
     </message>
     <message>
         <source>partly downloaded to %1</source>
-        <translation type="unfinished" />
+        <translation>%1 に一部ダウンロード済み</translation>
     </message>
     <message>
         <source>The download stopped at %1 of %2; resume to continue.</source>
-        <translation type="unfinished" />
+        <translation>ダウンロードは %1 / %2 で停止しました。「再開」で続きからダウンロードできます。</translation>
     </message>
     <message>
         <source>Hugging Face cache (%1), used in place</source>
-        <translation type="unfinished" />
+        <translation>Hugging Face キャッシュ（%1）をそのまま使用</translation>
     </message>
     <message>
         <source>%1 on disk</source>
-        <translation type="unfinished" />
+        <translation>ディスク使用量 %1</translation>
     </message>
     <message>
         <source>%1 download</source>
-        <translation type="unfinished" />
+        <translation>ダウンロードサイズ %1</translation>
     </message>
     <message>
         <source>≈ %1 download</source>
-        <translation type="unfinished" />
+        <translation>ダウンロードサイズ ≈ %1</translation>
     </message>
     <message>
         <source>size unknown</source>
-        <translation type="unfinished" />
+        <translation>サイズ不明</translation>
     </message>
     <message>
         <source>memory: not known yet</source>
-        <translation type="unfinished" />
+        <translation>メモリ：まだ不明</translation>
     </message>
     <message>
         <source>RAM %1 · GPU %2</source>
-        <translation type="unfinished" />
+        <translation>RAM %1 · GPU %2</translation>
     </message>
     <message>
-        <source>"%1" is not a repository id; use the form owner/name, e.g. ridger/MMfreeLM-370M</source>
-        <translation type="unfinished" />
+        <source>&quot;%1&quot; is not a repository id; use the form owner/name, e.g. ridger/MMfreeLM-370M</source>
+        <translation>「%1」はリポジトリ ID ではありません。owner/name の形式で指定してください（例：ridger/MMfreeLM-370M）</translation>
     </message>
     <message>
-        <source>This is a "%1" model, not a MatMul-free one; the engine cannot run it.</source>
-        <translation type="unfinished" />
+        <source>This is a &quot;%1&quot; model, not a MatMul-free one; the engine cannot run it.</source>
+        <translation>これは「%1」モデルで、MatMul-free モデルではないため、エンジンでは実行できません。</translation>
     </message>
     <message>
         <source>%1 is not in the library</source>
-        <translation type="unfinished" />
+        <translation>%1 はライブラリにありません</translation>
     </message>
     <message>
         <source>%1 is already on this computer</source>
-        <translation type="unfinished" />
+        <translation>%1 はすでにこのコンピューターにあります</translation>
     </message>
     <message>
         <source>%1 is already installed</source>
-        <translation type="unfinished" />
+        <translation>%1 はすでにインストールされています</translation>
     </message>
     <message>
         <source>The built-in demo model is part of the application and cannot be deleted.</source>
-        <translation type="unfinished" />
+        <translation>組み込みのデモモデルはアプリケーションの一部のため、削除できません。</translation>
     </message>
     <message>
         <source>Removed %1 from the library; its files in %2 were left in place.</source>
-        <translation type="unfinished" />
+        <translation>%1 をライブラリから削除しました。%2 にあるファイルはそのまま残っています。</translation>
     </message>
     <message>
         <source>Deleted %1 partly: %2 freed, %3 could not be removed from %4.</source>
-        <translation type="unfinished" />
+        <translation>%1 を一部削除しました：%2 を解放しましたが、%4 の %3 は削除できませんでした。</translation>
     </message>
     <message>
         <source>Deleted %1: %2 freed.</source>
-        <translation type="unfinished" />
+        <translation>%1 を削除しました：%2 を解放しました。</translation>
     </message>
     <message>
         <source>Deleted %1 from the Hugging Face cache: %2 freed.</source>
-        <translation type="unfinished" />
+        <translation>%1 を Hugging Face キャッシュから削除しました：%2 を解放しました。</translation>
     </message>
     <message>
         <source>Removed %1 from the library.</source>
-        <translation type="unfinished" />
+        <translation>%1 をライブラリから削除しました。</translation>
     </message>
 </context>
 <context>
     <name>ModelSwitchBar</name>
     <message>
         <source>This conversation ran on %1.</source>
-        <translation type="unfinished" />
+        <translation>この会話は %1 で行われました。</translation>
     </message>
     <message>
         <source>This conversation ran on %1; %2 is loaded now.</source>
-        <translation type="unfinished" />
+        <translation>この会話は %1 で行われました。現在は %2 が読み込まれています。</translation>
     </message>
     <message>
         <source>Switch to %1</source>
-        <translation type="unfinished" />
+        <translation>%1 に切り替え</translation>
     </message>
     <message>
         <source>Keep %1</source>
-        <translation type="unfinished" />
+        <translation>%1 のままにする</translation>
     </message>
     <message>
         <source>current</source>
-        <translation type="unfinished" />
+        <translation>現在のモデル</translation>
     </message>
 </context>
 <context>
     <name>ModelsPage</name>
     <message>
         <source>in use</source>
-        <translation type="unfinished" />
+        <translation>使用中</translation>
     </message>
     <message>
         <source>%1 is downloaded and verified. Choose “Use this model” to chat with it.</source>
-        <translation type="unfinished" />
+        <translation>%1 のダウンロードと検証が完了しました。「このモデルを使用」を選ぶとチャットできます。</translation>
     </message>
     <message>
         <source>%1 was downloaded but does not check out: %2</source>
-        <translation type="unfinished" />
+        <translation>%1 はダウンロードされましたが、検証に失敗しました：%2</translation>
     </message>
     <message>
         <source>Download of %1 stopped: %2</source>
-        <translation type="unfinished" />
+        <translation>%1 のダウンロードが停止しました：%2</translation>
     </message>
     <message>
         <source>%1 was not added; these files have problems:
 %2</source>
-        <translation type="unfinished" />
+        <translation>%1 は追加されませんでした。次のファイルに問題があります：
+%2</translation>
     </message>
     <message>
         <source>Added %1.</source>
-        <translation type="unfinished" />
+        <translation>%1 を追加しました。</translation>
     </message>
     <message>
         <source>Added %1, with notes:
 %2</source>
-        <translation type="unfinished" />
+        <translation>%1 を追加しました（注意事項あり）：
+%2</translation>
     </message>
     <message>
         <source>Search failed: %1</source>
-        <translation type="unfinished" />
+        <translation>検索に失敗しました：%1</translation>
     </message>
     <message>
         <source>No MatMul-free models matched.</source>
-        <translation type="unfinished" />
+        <translation>一致する MatMul-free モデルはありません。</translation>
     </message>
     <message numerus="yes">
         <source>%n model(s) on the hub — double-click one to add it:</source>
-        <translation type="unfinished">
-            <numerusform />
+        <translation>
+            <numerusform>Hub 上のモデル %n 件 — ダブルクリックで追加：</numerusform>
         </translation>
     </message>
     <message>
         <source>%1   ·   %2 downloads   ·   %3 likes</source>
-        <translation type="unfinished" />
+        <translation>%1   ·   %2 ダウンロード   ·   %3 いいね</translation>
     </message>
     <message>
         <source>Now chatting with %1.</source>
-        <translation type="unfinished" />
+        <translation>%1 とチャット中です。</translation>
     </message>
     <message>
         <source>Could not load %1: %2
 %3 is still running.</source>
-        <translation type="unfinished" />
+        <translation>%1 を読み込めませんでした：%2
+%3 は引き続き実行中です。</translation>
     </message>
     <message>
         <source>Could not load %1: %2</source>
-        <translation type="unfinished" />
+        <translation>%1 を読み込めませんでした：%2</translation>
     </message>
     <message>
         <source>Models</source>
@@ -981,47 +984,47 @@ Backend: %2 — %3</source>
     </message>
     <message>
         <source>Search the Hugging Face Hub for MatMul-free (hgrn_bit) models</source>
-        <translation type="unfinished" />
+        <translation>Hugging Face Hub で MatMul-free（hgrn_bit）モデルを検索</translation>
     </message>
     <message>
         <source>Search</source>
-        <translation type="unfinished" />
+        <translation>検索</translation>
     </message>
     <message>
         <source>owner/name, e.g. ridger/MMfreeLM-2.7B</source>
-        <translation type="unfinished" />
+        <translation>owner/name（例：ridger/MMfreeLM-2.7B）</translation>
     </message>
     <message>
         <source>Add</source>
-        <translation type="unfinished" />
+        <translation>追加</translation>
     </message>
     <message>
         <source>Import folder…</source>
-        <translation type="unfinished" />
+        <translation>フォルダーをインポート…</translation>
     </message>
     <message>
         <source>Import file…</source>
-        <translation type="unfinished" />
+        <translation>ファイルをインポート…</translation>
     </message>
     <message>
         <source>Download</source>
-        <translation type="unfinished" />
+        <translation>ダウンロード</translation>
     </message>
     <message>
         <source>Pause</source>
-        <translation type="unfinished" />
+        <translation>一時停止</translation>
     </message>
     <message>
         <source>Resume</source>
-        <translation type="unfinished" />
+        <translation>再開</translation>
     </message>
     <message>
         <source>Cancel download</source>
-        <translation type="unfinished" />
+        <translation>ダウンロードをキャンセル</translation>
     </message>
     <message>
         <source>Use this model</source>
-        <translation type="unfinished" />
+        <translation>このモデルを使用</translation>
     </message>
     <message>
         <source>Delete</source>
@@ -1033,79 +1036,79 @@ Backend: %2 — %3</source>
     </message>
     <message>
         <source>Current model: %1 — %2 on %3</source>
-        <translation type="unfinished" />
+        <translation>現在のモデル：%1 — %2（%3）</translation>
     </message>
     <message>
         <source>Loading %1 …</source>
-        <translation type="unfinished" />
+        <translation>%1 を読み込み中 …</translation>
     </message>
     <message>
         <source>Choose a model on the left.</source>
-        <translation type="unfinished" />
+        <translation>左側でモデルを選択してください。</translation>
     </message>
     <message>
         <source>This model has no usable tokenizer, so it cannot chat.</source>
-        <translation type="unfinished" />
+        <translation>このモデルには使用できるトークナイザーがないため、チャットできません。</translation>
     </message>
     <message>
         <source>This model is running now.</source>
-        <translation type="unfinished" />
+        <translation>このモデルは現在実行中です。</translation>
     </message>
     <message>
         <source>Switch to another model before deleting this one.</source>
-        <translation type="unfinished" />
+        <translation>このモデルを削除する前に、別のモデルに切り替えてください。</translation>
     </message>
     <message>
         <source>State: %1</source>
-        <translation type="unfinished" />
+        <translation>状態：%1</translation>
     </message>
     <message>
         <source>%1 parameters</source>
-        <translation type="unfinished" />
+        <translation>パラメーター数 %1</translation>
     </message>
     <message>
         <source>Memory on CPU: %1 · on GPU: %2</source>
-        <translation type="unfinished" />
+        <translation>メモリ使用量：CPU %1 · GPU %2</translation>
     </message>
     <message>
         <source>(ternary weights %1 at 2 bits each, embeddings %2 in fp32, state %3 per conversation)</source>
-        <translation type="unfinished" />
+        <translation>（三値の重み %1（各 2 ビット）、埋め込み %2（fp32）、会話ごとの状態 %3）</translation>
     </message>
     <message>
         <source>Searching the hub …</source>
-        <translation type="unfinished" />
+        <translation>Hub を検索中 …</translation>
     </message>
     <message>
         <source>Checking %1 …</source>
-        <translation type="unfinished" />
+        <translation>%1 を確認中 …</translation>
     </message>
     <message>
         <source>Import a model folder</source>
-        <translation type="unfinished" />
+        <translation>モデルのフォルダーをインポート</translation>
     </message>
     <message>
         <source>Import a packed model file</source>
-        <translation type="unfinished" />
+        <translation>パック済みモデルファイルをインポート</translation>
     </message>
     <message>
         <source>Packed models (*.gguf);;All files (*)</source>
-        <translation type="unfinished" />
+        <translation>パック済みモデル (*.gguf);;すべてのファイル (*)</translation>
     </message>
     <message>
         <source>%1 is running; switch to another model before deleting it.</source>
-        <translation type="unfinished" />
+        <translation>%1 は実行中です。削除する前に別のモデルに切り替えてください。</translation>
     </message>
     <message>
         <source>Delete %1 and free %2 of disk space?</source>
-        <translation type="unfinished" />
+        <translation>%1 を削除して %2 のディスク容量を解放しますか？</translation>
     </message>
     <message>
         <source>Remove %1 from the library? Its files stay where they are.</source>
-        <translation type="unfinished" />
+        <translation>%1 をライブラリから削除しますか？ファイルはそのまま残ります。</translation>
     </message>
     <message>
         <source>Delete model</source>
-        <translation type="unfinished" />
+        <translation>モデルを削除</translation>
     </message>
 </context>
 <context>

@@ -66,7 +66,7 @@
         <translation>Стоп-строки</translation>
     </message>
     <message>
-        <source>{text} and {system} are replaced by the message; \n is a new line. Base models continue the transcript, so the reply ends at the first stop string (separate several with " | ").</source>
+        <source>{text} and {system} are replaced by the message; \n is a new line. Base models continue the transcript, so the reply ends at the first stop string (separate several with &quot; | &quot;).</source>
         <translation>{text} и {system} заменяются сообщением; \n — перевод строки. Базовые модели продолжают стенограмму, поэтому ответ заканчивается на первой стоп-строке (несколько разделяйте « | »).</translation>
     </message>
     <message>
@@ -157,7 +157,7 @@
         <translation>Остановить ответ (Esc)</translation>
     </message>
     <message>
-        <source>&lt;h2&gt;Start a conversation&lt;/h2&gt;&lt;p&gt;Type a message below. The model continues a plain transcript ("User: …\nAssistant:"); change the template and sampling in &lt;b&gt;Chat settings&lt;/b&gt;.&lt;/p&gt;</source>
+        <source>&lt;h2&gt;Start a conversation&lt;/h2&gt;&lt;p&gt;Type a message below. The model continues a plain transcript (&quot;User: …\nAssistant:&quot;); change the template and sampling in &lt;b&gt;Chat settings&lt;/b&gt;.&lt;/p&gt;</source>
         <translation>&lt;h2&gt;Начните разговор&lt;/h2&gt;&lt;p&gt;Напишите сообщение ниже. Модель продолжает простую стенограмму («User: …\nAssistant:»); шаблон и сэмплирование меняются в &lt;b&gt;Настройках чата&lt;/b&gt;.&lt;/p&gt;</translation>
     </message>
     <message>
@@ -310,19 +310,19 @@ Choose another model folder (it needs config.json, model.safetensors and tokeniz
         <translation>Не удалось обновить базу разговоров до версии %1: %2</translation>
     </message>
     <message>
-        <source>This file is not an MMfree Studio conversation (missing "format": "mmfree-conversation").</source>
-        <translation>Этот файл — не разговор MMfree Studio (нет "format": "mmfree-conversation").</translation>
+        <source>This file is not an MMfree Studio conversation (missing &quot;format&quot;: &quot;mmfree-conversation&quot;).</source>
+        <translation>Этот файл — не разговор MMfree Studio (нет &quot;format&quot;: &quot;mmfree-conversation&quot;).</translation>
     </message>
     <message>
         <source>This conversation was exported by a newer MMfree Studio (format version %1).</source>
         <translation>Этот разговор экспортирован более новой версией MMfree Studio (версия формата %1).</translation>
     </message>
     <message>
-        <source>The conversation has no "messages" list.</source>
-        <translation>В разговоре нет списка "messages".</translation>
+        <source>The conversation has no &quot;messages&quot; list.</source>
+        <translation>В разговоре нет списка &quot;messages&quot;.</translation>
     </message>
     <message>
-        <source>Message %1 has an unknown role "%2".</source>
+        <source>Message %1 has an unknown role &quot;%2&quot;.</source>
         <translation>У сообщения %1 неизвестная роль «%2».</translation>
     </message>
     <message>
@@ -342,195 +342,195 @@ Choose another model folder (it needs config.json, model.safetensors and tokeniz
     </message>
     <message>
         <source>Show the last</source>
-        <translation type="unfinished" />
+        <translation>Период</translation>
     </message>
     <message>
         <source>1 minute</source>
-        <translation type="unfinished" />
+        <translation>1 минута</translation>
     </message>
     <message>
         <source>2 minutes</source>
-        <translation type="unfinished" />
+        <translation>2 минуты</translation>
     </message>
     <message>
         <source>5 minutes</source>
-        <translation type="unfinished" />
+        <translation>5 минут</translation>
     </message>
     <message>
         <source>10 minutes</source>
-        <translation type="unfinished" />
+        <translation>10 минут</translation>
     </message>
     <message>
         <source>Resume</source>
-        <translation type="unfinished" />
+        <translation>Продолжить</translation>
     </message>
     <message>
         <source>Pause</source>
-        <translation type="unfinished" />
+        <translation>Пауза</translation>
     </message>
     <message>
         <source>Export CSV…</source>
-        <translation type="unfinished" />
+        <translation>Экспорт в CSV…</translation>
     </message>
     <message>
         <source>Export PNG…</source>
-        <translation type="unfinished" />
+        <translation>Экспорт в PNG…</translation>
     </message>
     <message>
         <source>Tokens / s</source>
-        <translation type="unfinished" />
+        <translation>Токенов/с</translation>
     </message>
     <message>
         <source>Latency p50</source>
-        <translation type="unfinished" />
+        <translation>Задержка p50</translation>
     </message>
     <message>
         <source>First token</source>
-        <translation type="unfinished" />
+        <translation>Первый токен</translation>
     </message>
     <message>
         <source>Memory</source>
-        <translation type="unfinished" />
+        <translation>Память</translation>
     </message>
     <message>
         <source>Power</source>
-        <translation type="unfinished" />
+        <translation>Мощность</translation>
     </message>
     <message>
         <source>Energy</source>
-        <translation type="unfinished" />
+        <translation>Энергия</translation>
     </message>
     <message>
         <source>Throughput (tokens/s)</source>
-        <translation type="unfinished" />
+        <translation>Пропускная способность (токенов/с)</translation>
     </message>
     <message>
         <source>Per-token latency (ms)</source>
-        <translation type="unfinished" />
+        <translation>Задержка на токен (ms)</translation>
     </message>
     <message>
         <source>Memory (MiB)</source>
-        <translation type="unfinished" />
+        <translation>Память (MiB)</translation>
     </message>
     <message>
         <source>Power (W)</source>
-        <translation type="unfinished" />
+        <translation>Мощность (W)</translation>
     </message>
     <message>
         <source>tokens/s</source>
-        <translation type="unfinished" />
+        <translation>токенов/с</translation>
     </message>
     <message>
         <source>per token</source>
-        <translation type="unfinished" />
+        <translation>на токен</translation>
     </message>
     <message>
         <source>p50</source>
-        <translation type="unfinished" />
+        <translation>p50</translation>
     </message>
     <message>
         <source>p95</source>
-        <translation type="unfinished" />
+        <translation>p95</translation>
     </message>
     <message>
         <source>process RSS</source>
-        <translation type="unfinished" />
+        <translation>RSS процесса</translation>
     </message>
     <message>
         <source>GPU memory used</source>
-        <translation type="unfinished" />
+        <translation>занятая память GPU</translation>
     </message>
     <message>
         <source>%1 (modeled)</source>
-        <translation type="unfinished" />
+        <translation>%1 (оценка)</translation>
     </message>
     <message>
         <source>%1: not available — %2</source>
-        <translation type="unfinished" />
+        <translation>%1: недоступно — %2</translation>
     </message>
     <message>
         <source>Power (W) — no sensor available</source>
-        <translation type="unfinished" />
+        <translation>Мощность (W) — нет доступного датчика</translation>
     </message>
     <message>
         <source>Generating</source>
-        <translation type="unfinished" />
+        <translation>Генерация</translation>
     </message>
     <message>
         <source>Idle</source>
-        <translation type="unfinished" />
+        <translation>Ожидание</translation>
     </message>
     <message>
         <source> · backend %1</source>
-        <translation type="unfinished" />
+        <translation> · бэкенд %1</translation>
     </message>
     <message>
         <source>last reply: decode %1 · prefill %2</source>
-        <translation type="unfinished" />
+        <translation>последний ответ: декодирование %1 · предзаполнение %2</translation>
     </message>
     <message numerus="yes">
         <source>%n token(s)</source>
-        <translation type="unfinished">
-            <numerusform />
-            <numerusform />
-            <numerusform />
+        <translation>
+            <numerusform>%n токен</numerusform>
+            <numerusform>%n токена</numerusform>
+            <numerusform>%n токенов</numerusform>
         </translation>
     </message>
     <message>
         <source>p95 %1 ms · last %2 ms</source>
-        <translation type="unfinished" />
+        <translation>p95 %1 ms · последний %2 ms</translation>
     </message>
     <message>
         <source>last reply</source>
-        <translation type="unfinished" />
+        <translation>последний ответ</translation>
     </message>
     <message>
         <source>after the first reply</source>
-        <translation type="unfinished" />
+        <translation>после первого ответа</translation>
     </message>
     <message>
         <source>peak %1</source>
-        <translation type="unfinished" />
+        <translation>пик %1</translation>
     </message>
     <message>
         <source> · GPU %1 / %2</source>
-        <translation type="unfinished" />
+        <translation> · GPU %1 / %2</translation>
     </message>
     <message>
         <source>modeled</source>
-        <translation type="unfinished" />
+        <translation>оценка</translation>
     </message>
     <message>
         <source>measured</source>
-        <translation type="unfinished" />
+        <translation>измерено</translation>
     </message>
     <message>
         <source>n/a</source>
-        <translation type="unfinished" />
+        <translation>н/д</translation>
     </message>
     <message>
         <source>no power sensor available</source>
-        <translation type="unfinished" />
+        <translation>нет датчика мощности</translation>
     </message>
     <message>
         <source>%1 tokens per joule</source>
-        <translation type="unfinished" />
+        <translation>токенов на джоуль: %1</translation>
     </message>
     <message>
         <source>after a reply</source>
-        <translation type="unfinished" />
+        <translation>после ответа</translation>
     </message>
     <message>
         <source>needs a power sensor</source>
-        <translation type="unfinished" />
+        <translation>нужен датчик мощности</translation>
     </message>
     <message>
         <source>Export series as CSV</source>
-        <translation type="unfinished" />
+        <translation>Экспорт данных в CSV</translation>
     </message>
     <message>
         <source>CSV files (*.csv)</source>
-        <translation type="unfinished" />
+        <translation>Файлы CSV (*.csv)</translation>
     </message>
     <message>
         <source>Export failed</source>
@@ -542,15 +542,15 @@ Choose another model folder (it needs config.json, model.safetensors and tokeniz
     </message>
     <message>
         <source>Export view as PNG</source>
-        <translation type="unfinished" />
+        <translation>Экспорт вида в PNG</translation>
     </message>
     <message>
         <source>PNG images (*.png)</source>
-        <translation type="unfinished" />
+        <translation>Изображения PNG (*.png)</translation>
     </message>
     <message>
         <source>Could not write %1</source>
-        <translation type="unfinished" />
+        <translation>Не удалось записать %1</translation>
     </message>
 </context>
 <context>
@@ -768,216 +768,219 @@ Backend: %2 — %3</source>
     <name>ModelCatalog</name>
     <message>
         <source>available</source>
-        <translation type="unfinished" />
+        <translation>доступна для скачивания</translation>
     </message>
     <message>
         <source>downloading</source>
-        <translation type="unfinished" />
+        <translation>скачивается</translation>
     </message>
     <message>
         <source>paused</source>
-        <translation type="unfinished" />
+        <translation>приостановлена</translation>
     </message>
     <message>
         <source>installed</source>
-        <translation type="unfinished" />
+        <translation>установлена</translation>
     </message>
     <message>
         <source>broken</source>
-        <translation type="unfinished" />
+        <translation>повреждена</translation>
     </message>
     <message>
         <source>Demo model (built in)</source>
-        <translation type="unfinished" />
+        <translation>Демо-модель (встроенная)</translation>
     </message>
     <message>
         <source>built in</source>
-        <translation type="unfinished" />
+        <translation>встроенная</translation>
     </message>
     <message>
         <source>imported from %1</source>
-        <translation type="unfinished" />
+        <translation>импортирована из %1</translation>
     </message>
     <message>
         <source>%1 no longer exists (moved or deleted?)</source>
-        <translation type="unfinished" />
+        <translation>%1 больше нет (перемещено или удалено?)</translation>
     </message>
     <message>
         <source>downloading to %1</source>
-        <translation type="unfinished" />
+        <translation>скачивается в %1</translation>
     </message>
     <message>
         <source>downloaded to %1</source>
-        <translation type="unfinished" />
+        <translation>скачана в %1</translation>
     </message>
     <message>
         <source>partly downloaded to %1</source>
-        <translation type="unfinished" />
+        <translation>частично скачана в %1</translation>
     </message>
     <message>
         <source>The download stopped at %1 of %2; resume to continue.</source>
-        <translation type="unfinished" />
+        <translation>Скачивание остановилось на %1 из %2; нажмите «Возобновить», чтобы продолжить.</translation>
     </message>
     <message>
         <source>Hugging Face cache (%1), used in place</source>
-        <translation type="unfinished" />
+        <translation>кэш Hugging Face (%1), используется на месте</translation>
     </message>
     <message>
         <source>%1 on disk</source>
-        <translation type="unfinished" />
+        <translation>%1 на диске</translation>
     </message>
     <message>
         <source>%1 download</source>
-        <translation type="unfinished" />
+        <translation>%1 для скачивания</translation>
     </message>
     <message>
         <source>≈ %1 download</source>
-        <translation type="unfinished" />
+        <translation>≈ %1 для скачивания</translation>
     </message>
     <message>
         <source>size unknown</source>
-        <translation type="unfinished" />
+        <translation>размер неизвестен</translation>
     </message>
     <message>
         <source>memory: not known yet</source>
-        <translation type="unfinished" />
+        <translation>память: пока неизвестно</translation>
     </message>
     <message>
         <source>RAM %1 · GPU %2</source>
-        <translation type="unfinished" />
+        <translation>ОЗУ %1 · GPU %2</translation>
     </message>
     <message>
-        <source>"%1" is not a repository id; use the form owner/name, e.g. ridger/MMfreeLM-370M</source>
-        <translation type="unfinished" />
+        <source>&quot;%1&quot; is not a repository id; use the form owner/name, e.g. ridger/MMfreeLM-370M</source>
+        <translation>«%1» — не идентификатор репозитория; используйте вид владелец/имя, например ridger/MMfreeLM-370M</translation>
     </message>
     <message>
-        <source>This is a "%1" model, not a MatMul-free one; the engine cannot run it.</source>
-        <translation type="unfinished" />
+        <source>This is a &quot;%1&quot; model, not a MatMul-free one; the engine cannot run it.</source>
+        <translation>Это модель «%1», а не MatMul-free; движок не может её запустить.</translation>
     </message>
     <message>
         <source>%1 is not in the library</source>
-        <translation type="unfinished" />
+        <translation>%1 нет в библиотеке</translation>
     </message>
     <message>
         <source>%1 is already on this computer</source>
-        <translation type="unfinished" />
+        <translation>%1 уже есть на этом компьютере</translation>
     </message>
     <message>
         <source>%1 is already installed</source>
-        <translation type="unfinished" />
+        <translation>Модель %1 уже установлена</translation>
     </message>
     <message>
         <source>The built-in demo model is part of the application and cannot be deleted.</source>
-        <translation type="unfinished" />
+        <translation>Встроенная демо-модель — часть приложения, её нельзя удалить.</translation>
     </message>
     <message>
         <source>Removed %1 from the library; its files in %2 were left in place.</source>
-        <translation type="unfinished" />
+        <translation>Модель %1 убрана из библиотеки; её файлы в %2 оставлены на месте.</translation>
     </message>
     <message>
         <source>Deleted %1 partly: %2 freed, %3 could not be removed from %4.</source>
-        <translation type="unfinished" />
+        <translation>Модель %1 удалена частично: освобождено %2, %3 не удалось удалить из %4.</translation>
     </message>
     <message>
         <source>Deleted %1: %2 freed.</source>
-        <translation type="unfinished" />
+        <translation>Модель %1 удалена: освобождено %2.</translation>
     </message>
     <message>
         <source>Deleted %1 from the Hugging Face cache: %2 freed.</source>
-        <translation type="unfinished" />
+        <translation>Модель %1 удалена из кэша Hugging Face: освобождено %2.</translation>
     </message>
     <message>
         <source>Removed %1 from the library.</source>
-        <translation type="unfinished" />
+        <translation>Модель %1 убрана из библиотеки.</translation>
     </message>
 </context>
 <context>
     <name>ModelSwitchBar</name>
     <message>
         <source>This conversation ran on %1.</source>
-        <translation type="unfinished" />
+        <translation>Этот разговор шёл на модели %1.</translation>
     </message>
     <message>
         <source>This conversation ran on %1; %2 is loaded now.</source>
-        <translation type="unfinished" />
+        <translation>Этот разговор шёл на модели %1; сейчас загружена %2.</translation>
     </message>
     <message>
         <source>Switch to %1</source>
-        <translation type="unfinished" />
+        <translation>Переключиться на %1</translation>
     </message>
     <message>
         <source>Keep %1</source>
-        <translation type="unfinished" />
+        <translation>Оставить %1</translation>
     </message>
     <message>
         <source>current</source>
-        <translation type="unfinished" />
+        <translation>текущую</translation>
     </message>
 </context>
 <context>
     <name>ModelsPage</name>
     <message>
         <source>in use</source>
-        <translation type="unfinished" />
+        <translation>используется</translation>
     </message>
     <message>
         <source>%1 is downloaded and verified. Choose “Use this model” to chat with it.</source>
-        <translation type="unfinished" />
+        <translation>Модель %1 скачана и проверена. Нажмите «Использовать эту модель», чтобы общаться с ней.</translation>
     </message>
     <message>
         <source>%1 was downloaded but does not check out: %2</source>
-        <translation type="unfinished" />
+        <translation>Модель %1 скачана, но не прошла проверку: %2</translation>
     </message>
     <message>
         <source>Download of %1 stopped: %2</source>
-        <translation type="unfinished" />
+        <translation>Скачивание %1 остановлено: %2</translation>
     </message>
     <message>
         <source>%1 was not added; these files have problems:
 %2</source>
-        <translation type="unfinished" />
+        <translation>Не удалось добавить %1; проблемы с файлами:
+%2</translation>
     </message>
     <message>
         <source>Added %1.</source>
-        <translation type="unfinished" />
+        <translation>Добавлено: %1.</translation>
     </message>
     <message>
         <source>Added %1, with notes:
 %2</source>
-        <translation type="unfinished" />
+        <translation>Добавлено: %1, с замечаниями:
+%2</translation>
     </message>
     <message>
         <source>Search failed: %1</source>
-        <translation type="unfinished" />
+        <translation>Поиск не удался: %1</translation>
     </message>
     <message>
         <source>No MatMul-free models matched.</source>
-        <translation type="unfinished" />
+        <translation>Подходящих моделей MatMul-free не найдено.</translation>
     </message>
     <message numerus="yes">
         <source>%n model(s) on the hub — double-click one to add it:</source>
-        <translation type="unfinished">
-            <numerusform />
-            <numerusform />
-            <numerusform />
+        <translation>
+            <numerusform>%n модель на Hub — дважды щёлкните, чтобы добавить:</numerusform>
+            <numerusform>%n модели на Hub — дважды щёлкните, чтобы добавить:</numerusform>
+            <numerusform>%n моделей на Hub — дважды щёлкните, чтобы добавить:</numerusform>
         </translation>
     </message>
     <message>
         <source>%1   ·   %2 downloads   ·   %3 likes</source>
-        <translation type="unfinished" />
+        <translation>%1   ·   скачиваний: %2   ·   лайков: %3</translation>
     </message>
     <message>
         <source>Now chatting with %1.</source>
-        <translation type="unfinished" />
+        <translation>Теперь вы общаетесь с %1.</translation>
     </message>
     <message>
         <source>Could not load %1: %2
 %3 is still running.</source>
-        <translation type="unfinished" />
+        <translation>Не удалось загрузить %1: %2
+%3 продолжает работать.</translation>
     </message>
     <message>
         <source>Could not load %1: %2</source>
-        <translation type="unfinished" />
+        <translation>Не удалось загрузить %1: %2</translation>
     </message>
     <message>
         <source>Models</source>
@@ -985,47 +988,47 @@ Backend: %2 — %3</source>
     </message>
     <message>
         <source>Search the Hugging Face Hub for MatMul-free (hgrn_bit) models</source>
-        <translation type="unfinished" />
+        <translation>Поиск моделей MatMul-free (hgrn_bit) на Hugging Face Hub</translation>
     </message>
     <message>
         <source>Search</source>
-        <translation type="unfinished" />
+        <translation>Найти</translation>
     </message>
     <message>
         <source>owner/name, e.g. ridger/MMfreeLM-2.7B</source>
-        <translation type="unfinished" />
+        <translation>владелец/имя, например ridger/MMfreeLM-2.7B</translation>
     </message>
     <message>
         <source>Add</source>
-        <translation type="unfinished" />
+        <translation>Добавить</translation>
     </message>
     <message>
         <source>Import folder…</source>
-        <translation type="unfinished" />
+        <translation>Импорт папки…</translation>
     </message>
     <message>
         <source>Import file…</source>
-        <translation type="unfinished" />
+        <translation>Импорт файла…</translation>
     </message>
     <message>
         <source>Download</source>
-        <translation type="unfinished" />
+        <translation>Скачать</translation>
     </message>
     <message>
         <source>Pause</source>
-        <translation type="unfinished" />
+        <translation>Приостановить</translation>
     </message>
     <message>
         <source>Resume</source>
-        <translation type="unfinished" />
+        <translation>Возобновить</translation>
     </message>
     <message>
         <source>Cancel download</source>
-        <translation type="unfinished" />
+        <translation>Отменить скачивание</translation>
     </message>
     <message>
         <source>Use this model</source>
-        <translation type="unfinished" />
+        <translation>Использовать эту модель</translation>
     </message>
     <message>
         <source>Delete</source>
@@ -1037,79 +1040,79 @@ Backend: %2 — %3</source>
     </message>
     <message>
         <source>Current model: %1 — %2 on %3</source>
-        <translation type="unfinished" />
+        <translation>Текущая модель: %1 — %2 на %3</translation>
     </message>
     <message>
         <source>Loading %1 …</source>
-        <translation type="unfinished" />
+        <translation>Загрузка %1 …</translation>
     </message>
     <message>
         <source>Choose a model on the left.</source>
-        <translation type="unfinished" />
+        <translation>Выберите модель слева.</translation>
     </message>
     <message>
         <source>This model has no usable tokenizer, so it cannot chat.</source>
-        <translation type="unfinished" />
+        <translation>У этой модели нет пригодного токенизатора, поэтому общаться с ней нельзя.</translation>
     </message>
     <message>
         <source>This model is running now.</source>
-        <translation type="unfinished" />
+        <translation>Эта модель уже работает.</translation>
     </message>
     <message>
         <source>Switch to another model before deleting this one.</source>
-        <translation type="unfinished" />
+        <translation>Прежде чем удалить эту модель, переключитесь на другую.</translation>
     </message>
     <message>
         <source>State: %1</source>
-        <translation type="unfinished" />
+        <translation>Состояние: %1</translation>
     </message>
     <message>
         <source>%1 parameters</source>
-        <translation type="unfinished" />
+        <translation>Параметров: %1</translation>
     </message>
     <message>
         <source>Memory on CPU: %1 · on GPU: %2</source>
-        <translation type="unfinished" />
+        <translation>Память на CPU: %1 · на GPU: %2</translation>
     </message>
     <message>
         <source>(ternary weights %1 at 2 bits each, embeddings %2 in fp32, state %3 per conversation)</source>
-        <translation type="unfinished" />
+        <translation>(тернарные веса %1 по 2 бита, эмбеддинги %2 в fp32, состояние %3 на разговор)</translation>
     </message>
     <message>
         <source>Searching the hub …</source>
-        <translation type="unfinished" />
+        <translation>Поиск на Hub …</translation>
     </message>
     <message>
         <source>Checking %1 …</source>
-        <translation type="unfinished" />
+        <translation>Проверка %1 …</translation>
     </message>
     <message>
         <source>Import a model folder</source>
-        <translation type="unfinished" />
+        <translation>Импорт папки модели</translation>
     </message>
     <message>
         <source>Import a packed model file</source>
-        <translation type="unfinished" />
+        <translation>Импорт упакованного файла модели</translation>
     </message>
     <message>
         <source>Packed models (*.gguf);;All files (*)</source>
-        <translation type="unfinished" />
+        <translation>Упакованные модели (*.gguf);;Все файлы (*)</translation>
     </message>
     <message>
         <source>%1 is running; switch to another model before deleting it.</source>
-        <translation type="unfinished" />
+        <translation>Модель %1 работает; перед удалением переключитесь на другую.</translation>
     </message>
     <message>
         <source>Delete %1 and free %2 of disk space?</source>
-        <translation type="unfinished" />
+        <translation>Удалить %1 и освободить %2 на диске?</translation>
     </message>
     <message>
         <source>Remove %1 from the library? Its files stay where they are.</source>
-        <translation type="unfinished" />
+        <translation>Убрать модель %1 из библиотеки? Её файлы останутся на месте.</translation>
     </message>
     <message>
         <source>Delete model</source>
-        <translation type="unfinished" />
+        <translation>Удаление модели</translation>
     </message>
 </context>
 <context>

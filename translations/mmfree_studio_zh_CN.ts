@@ -66,8 +66,8 @@
         <translation>停止字符串</translation>
     </message>
     <message>
-        <source>{text} and {system} are replaced by the message; \n is a new line. Base models continue the transcript, so the reply ends at the first stop string (separate several with " | ").</source>
-        <translation>{text} 和 {system} 会被替换为消息内容；\n 表示换行。基础模型会续写对话记录，因此回复在第一个停止字符串处结束（多个之间用 " | " 分隔）。</translation>
+        <source>{text} and {system} are replaced by the message; \n is a new line. Base models continue the transcript, so the reply ends at the first stop string (separate several with &quot; | &quot;).</source>
+        <translation>{text} 和 {system} 会被替换为消息内容；\n 表示换行。基础模型会续写对话记录，因此回复在第一个停止字符串处结束（多个之间用 &quot; | &quot; 分隔）。</translation>
     </message>
     <message>
         <source>Sampling</source>
@@ -157,8 +157,8 @@
         <translation>停止回复（Esc）</translation>
     </message>
     <message>
-        <source>&lt;h2&gt;Start a conversation&lt;/h2&gt;&lt;p&gt;Type a message below. The model continues a plain transcript ("User: …\nAssistant:"); change the template and sampling in &lt;b&gt;Chat settings&lt;/b&gt;.&lt;/p&gt;</source>
-        <translation>&lt;h2&gt;开始对话&lt;/h2&gt;&lt;p&gt;在下方输入消息。模型会续写纯文本对话记录（"User: …\nAssistant:"）；可在&lt;b&gt;对话设置&lt;/b&gt;中修改模板和采样参数。&lt;/p&gt;</translation>
+        <source>&lt;h2&gt;Start a conversation&lt;/h2&gt;&lt;p&gt;Type a message below. The model continues a plain transcript (&quot;User: …\nAssistant:&quot;); change the template and sampling in &lt;b&gt;Chat settings&lt;/b&gt;.&lt;/p&gt;</source>
+        <translation>&lt;h2&gt;开始对话&lt;/h2&gt;&lt;p&gt;在下方输入消息。模型会续写纯文本对话记录（&quot;User: …\nAssistant:&quot;）；可在&lt;b&gt;对话设置&lt;/b&gt;中修改模板和采样参数。&lt;/p&gt;</translation>
     </message>
     <message>
         <source>New chat</source>
@@ -310,19 +310,19 @@ Choose another model folder (it needs config.json, model.safetensors and tokeniz
         <translation>将对话数据库升级到版本 %1 失败：%2</translation>
     </message>
     <message>
-        <source>This file is not an MMfree Studio conversation (missing "format": "mmfree-conversation").</source>
-        <translation>此文件不是 MMfree Studio 对话（缺少 "format": "mmfree-conversation"）。</translation>
+        <source>This file is not an MMfree Studio conversation (missing &quot;format&quot;: &quot;mmfree-conversation&quot;).</source>
+        <translation>此文件不是 MMfree Studio 对话（缺少 &quot;format&quot;: &quot;mmfree-conversation&quot;）。</translation>
     </message>
     <message>
         <source>This conversation was exported by a newer MMfree Studio (format version %1).</source>
         <translation>此对话由更新版本的 MMfree Studio 导出（格式版本 %1）。</translation>
     </message>
     <message>
-        <source>The conversation has no "messages" list.</source>
-        <translation>对话中没有 "messages" 列表。</translation>
+        <source>The conversation has no &quot;messages&quot; list.</source>
+        <translation>对话中没有 &quot;messages&quot; 列表。</translation>
     </message>
     <message>
-        <source>Message %1 has an unknown role "%2".</source>
+        <source>Message %1 has an unknown role &quot;%2&quot;.</source>
         <translation>第 %1 条消息的角色“%2”未知。</translation>
     </message>
     <message>
@@ -342,193 +342,193 @@ Choose another model folder (it needs config.json, model.safetensors and tokeniz
     </message>
     <message>
         <source>Show the last</source>
-        <translation type="unfinished" />
+        <translation>显示最近</translation>
     </message>
     <message>
         <source>1 minute</source>
-        <translation type="unfinished" />
+        <translation>1 分钟</translation>
     </message>
     <message>
         <source>2 minutes</source>
-        <translation type="unfinished" />
+        <translation>2 分钟</translation>
     </message>
     <message>
         <source>5 minutes</source>
-        <translation type="unfinished" />
+        <translation>5 分钟</translation>
     </message>
     <message>
         <source>10 minutes</source>
-        <translation type="unfinished" />
+        <translation>10 分钟</translation>
     </message>
     <message>
         <source>Resume</source>
-        <translation type="unfinished" />
+        <translation>继续</translation>
     </message>
     <message>
         <source>Pause</source>
-        <translation type="unfinished" />
+        <translation>暂停</translation>
     </message>
     <message>
         <source>Export CSV…</source>
-        <translation type="unfinished" />
+        <translation>导出 CSV…</translation>
     </message>
     <message>
         <source>Export PNG…</source>
-        <translation type="unfinished" />
+        <translation>导出 PNG…</translation>
     </message>
     <message>
         <source>Tokens / s</source>
-        <translation type="unfinished" />
+        <translation>词元/秒</translation>
     </message>
     <message>
         <source>Latency p50</source>
-        <translation type="unfinished" />
+        <translation>延迟 p50</translation>
     </message>
     <message>
         <source>First token</source>
-        <translation type="unfinished" />
+        <translation>首个词元</translation>
     </message>
     <message>
         <source>Memory</source>
-        <translation type="unfinished" />
+        <translation>内存</translation>
     </message>
     <message>
         <source>Power</source>
-        <translation type="unfinished" />
+        <translation>功率</translation>
     </message>
     <message>
         <source>Energy</source>
-        <translation type="unfinished" />
+        <translation>能耗</translation>
     </message>
     <message>
         <source>Throughput (tokens/s)</source>
-        <translation type="unfinished" />
+        <translation>吞吐量（词元/秒）</translation>
     </message>
     <message>
         <source>Per-token latency (ms)</source>
-        <translation type="unfinished" />
+        <translation>每词元延迟（ms）</translation>
     </message>
     <message>
         <source>Memory (MiB)</source>
-        <translation type="unfinished" />
+        <translation>内存（MiB）</translation>
     </message>
     <message>
         <source>Power (W)</source>
-        <translation type="unfinished" />
+        <translation>功率（W）</translation>
     </message>
     <message>
         <source>tokens/s</source>
-        <translation type="unfinished" />
+        <translation>词元/秒</translation>
     </message>
     <message>
         <source>per token</source>
-        <translation type="unfinished" />
+        <translation>每词元</translation>
     </message>
     <message>
         <source>p50</source>
-        <translation type="unfinished" />
+        <translation>p50</translation>
     </message>
     <message>
         <source>p95</source>
-        <translation type="unfinished" />
+        <translation>p95</translation>
     </message>
     <message>
         <source>process RSS</source>
-        <translation type="unfinished" />
+        <translation>进程 RSS</translation>
     </message>
     <message>
         <source>GPU memory used</source>
-        <translation type="unfinished" />
+        <translation>已用 GPU 显存</translation>
     </message>
     <message>
         <source>%1 (modeled)</source>
-        <translation type="unfinished" />
+        <translation>%1（估算）</translation>
     </message>
     <message>
         <source>%1: not available — %2</source>
-        <translation type="unfinished" />
+        <translation>%1：不可用 — %2</translation>
     </message>
     <message>
         <source>Power (W) — no sensor available</source>
-        <translation type="unfinished" />
+        <translation>功率（W）— 没有可用的传感器</translation>
     </message>
     <message>
         <source>Generating</source>
-        <translation type="unfinished" />
+        <translation>正在生成</translation>
     </message>
     <message>
         <source>Idle</source>
-        <translation type="unfinished" />
+        <translation>空闲</translation>
     </message>
     <message>
         <source> · backend %1</source>
-        <translation type="unfinished" />
+        <translation> · 后端 %1</translation>
     </message>
     <message>
         <source>last reply: decode %1 · prefill %2</source>
-        <translation type="unfinished" />
+        <translation>上次回复：解码 %1 · 预填充 %2</translation>
     </message>
     <message numerus="yes">
         <source>%n token(s)</source>
-        <translation type="unfinished">
-            <numerusform />
+        <translation>
+            <numerusform>%n 个词元</numerusform>
         </translation>
     </message>
     <message>
         <source>p95 %1 ms · last %2 ms</source>
-        <translation type="unfinished" />
+        <translation>p95 %1 ms · 最近 %2 ms</translation>
     </message>
     <message>
         <source>last reply</source>
-        <translation type="unfinished" />
+        <translation>上次回复</translation>
     </message>
     <message>
         <source>after the first reply</source>
-        <translation type="unfinished" />
+        <translation>首次回复后显示</translation>
     </message>
     <message>
         <source>peak %1</source>
-        <translation type="unfinished" />
+        <translation>峰值 %1</translation>
     </message>
     <message>
         <source> · GPU %1 / %2</source>
-        <translation type="unfinished" />
+        <translation> · GPU %1 / %2</translation>
     </message>
     <message>
         <source>modeled</source>
-        <translation type="unfinished" />
+        <translation>估算</translation>
     </message>
     <message>
         <source>measured</source>
-        <translation type="unfinished" />
+        <translation>实测</translation>
     </message>
     <message>
         <source>n/a</source>
-        <translation type="unfinished" />
+        <translation>无</translation>
     </message>
     <message>
         <source>no power sensor available</source>
-        <translation type="unfinished" />
+        <translation>没有可用的功率传感器</translation>
     </message>
     <message>
         <source>%1 tokens per joule</source>
-        <translation type="unfinished" />
+        <translation>每焦耳 %1 个词元</translation>
     </message>
     <message>
         <source>after a reply</source>
-        <translation type="unfinished" />
+        <translation>回复后显示</translation>
     </message>
     <message>
         <source>needs a power sensor</source>
-        <translation type="unfinished" />
+        <translation>需要功率传感器</translation>
     </message>
     <message>
         <source>Export series as CSV</source>
-        <translation type="unfinished" />
+        <translation>将数据序列导出为 CSV</translation>
     </message>
     <message>
         <source>CSV files (*.csv)</source>
-        <translation type="unfinished" />
+        <translation>CSV 文件 (*.csv)</translation>
     </message>
     <message>
         <source>Export failed</source>
@@ -540,15 +540,15 @@ Choose another model folder (it needs config.json, model.safetensors and tokeniz
     </message>
     <message>
         <source>Export view as PNG</source>
-        <translation type="unfinished" />
+        <translation>将视图导出为 PNG</translation>
     </message>
     <message>
         <source>PNG images (*.png)</source>
-        <translation type="unfinished" />
+        <translation>PNG 图像 (*.png)</translation>
     </message>
     <message>
         <source>Could not write %1</source>
-        <translation type="unfinished" />
+        <translation>无法写入 %1</translation>
     </message>
 </context>
 <context>
@@ -766,214 +766,217 @@ Backend: %2 — %3</source>
     <name>ModelCatalog</name>
     <message>
         <source>available</source>
-        <translation type="unfinished" />
+        <translation>可下载</translation>
     </message>
     <message>
         <source>downloading</source>
-        <translation type="unfinished" />
+        <translation>下载中</translation>
     </message>
     <message>
         <source>paused</source>
-        <translation type="unfinished" />
+        <translation>已暂停</translation>
     </message>
     <message>
         <source>installed</source>
-        <translation type="unfinished" />
+        <translation>已安装</translation>
     </message>
     <message>
         <source>broken</source>
-        <translation type="unfinished" />
+        <translation>已损坏</translation>
     </message>
     <message>
         <source>Demo model (built in)</source>
-        <translation type="unfinished" />
+        <translation>演示模型（内置）</translation>
     </message>
     <message>
         <source>built in</source>
-        <translation type="unfinished" />
+        <translation>内置</translation>
     </message>
     <message>
         <source>imported from %1</source>
-        <translation type="unfinished" />
+        <translation>从 %1 导入</translation>
     </message>
     <message>
         <source>%1 no longer exists (moved or deleted?)</source>
-        <translation type="unfinished" />
+        <translation>%1 已不存在（被移动或删除了？）</translation>
     </message>
     <message>
         <source>downloading to %1</source>
-        <translation type="unfinished" />
+        <translation>正在下载到 %1</translation>
     </message>
     <message>
         <source>downloaded to %1</source>
-        <translation type="unfinished" />
+        <translation>已下载到 %1</translation>
     </message>
     <message>
         <source>partly downloaded to %1</source>
-        <translation type="unfinished" />
+        <translation>已部分下载到 %1</translation>
     </message>
     <message>
         <source>The download stopped at %1 of %2; resume to continue.</source>
-        <translation type="unfinished" />
+        <translation>下载在 %1 / %2 处停止；点击“继续”可接着下载。</translation>
     </message>
     <message>
         <source>Hugging Face cache (%1), used in place</source>
-        <translation type="unfinished" />
+        <translation>Hugging Face 缓存（%1），直接使用</translation>
     </message>
     <message>
         <source>%1 on disk</source>
-        <translation type="unfinished" />
+        <translation>占用磁盘 %1</translation>
     </message>
     <message>
         <source>%1 download</source>
-        <translation type="unfinished" />
+        <translation>下载大小 %1</translation>
     </message>
     <message>
         <source>≈ %1 download</source>
-        <translation type="unfinished" />
+        <translation>下载大小 ≈ %1</translation>
     </message>
     <message>
         <source>size unknown</source>
-        <translation type="unfinished" />
+        <translation>大小未知</translation>
     </message>
     <message>
         <source>memory: not known yet</source>
-        <translation type="unfinished" />
+        <translation>内存：尚不清楚</translation>
     </message>
     <message>
         <source>RAM %1 · GPU %2</source>
-        <translation type="unfinished" />
+        <translation>内存 %1 · GPU %2</translation>
     </message>
     <message>
-        <source>"%1" is not a repository id; use the form owner/name, e.g. ridger/MMfreeLM-370M</source>
-        <translation type="unfinished" />
+        <source>&quot;%1&quot; is not a repository id; use the form owner/name, e.g. ridger/MMfreeLM-370M</source>
+        <translation>“%1”不是仓库 ID；请使用 owner/name 格式，例如 ridger/MMfreeLM-370M</translation>
     </message>
     <message>
-        <source>This is a "%1" model, not a MatMul-free one; the engine cannot run it.</source>
-        <translation type="unfinished" />
+        <source>This is a &quot;%1&quot; model, not a MatMul-free one; the engine cannot run it.</source>
+        <translation>这是“%1”模型，不是 MatMul-free 模型；引擎无法运行它。</translation>
     </message>
     <message>
         <source>%1 is not in the library</source>
-        <translation type="unfinished" />
+        <translation>%1 不在模型库中</translation>
     </message>
     <message>
         <source>%1 is already on this computer</source>
-        <translation type="unfinished" />
+        <translation>%1 已在这台电脑上</translation>
     </message>
     <message>
         <source>%1 is already installed</source>
-        <translation type="unfinished" />
+        <translation>%1 已安装</translation>
     </message>
     <message>
         <source>The built-in demo model is part of the application and cannot be deleted.</source>
-        <translation type="unfinished" />
+        <translation>内置演示模型是应用程序的一部分，无法删除。</translation>
     </message>
     <message>
         <source>Removed %1 from the library; its files in %2 were left in place.</source>
-        <translation type="unfinished" />
+        <translation>已从模型库中移除 %1；其在 %2 中的文件保持不变。</translation>
     </message>
     <message>
         <source>Deleted %1 partly: %2 freed, %3 could not be removed from %4.</source>
-        <translation type="unfinished" />
+        <translation>已部分删除 %1：释放了 %2，%4 中有 %3 无法删除。</translation>
     </message>
     <message>
         <source>Deleted %1: %2 freed.</source>
-        <translation type="unfinished" />
+        <translation>已删除 %1：释放了 %2。</translation>
     </message>
     <message>
         <source>Deleted %1 from the Hugging Face cache: %2 freed.</source>
-        <translation type="unfinished" />
+        <translation>已从 Hugging Face 缓存中删除 %1：释放了 %2。</translation>
     </message>
     <message>
         <source>Removed %1 from the library.</source>
-        <translation type="unfinished" />
+        <translation>已从模型库中移除 %1。</translation>
     </message>
 </context>
 <context>
     <name>ModelSwitchBar</name>
     <message>
         <source>This conversation ran on %1.</source>
-        <translation type="unfinished" />
+        <translation>此对话使用的是 %1。</translation>
     </message>
     <message>
         <source>This conversation ran on %1; %2 is loaded now.</source>
-        <translation type="unfinished" />
+        <translation>此对话使用的是 %1；当前已加载 %2。</translation>
     </message>
     <message>
         <source>Switch to %1</source>
-        <translation type="unfinished" />
+        <translation>切换到 %1</translation>
     </message>
     <message>
         <source>Keep %1</source>
-        <translation type="unfinished" />
+        <translation>保留 %1</translation>
     </message>
     <message>
         <source>current</source>
-        <translation type="unfinished" />
+        <translation>当前模型</translation>
     </message>
 </context>
 <context>
     <name>ModelsPage</name>
     <message>
         <source>in use</source>
-        <translation type="unfinished" />
+        <translation>使用中</translation>
     </message>
     <message>
         <source>%1 is downloaded and verified. Choose “Use this model” to chat with it.</source>
-        <translation type="unfinished" />
+        <translation>%1 已下载并通过校验。选择“使用此模型”即可与其对话。</translation>
     </message>
     <message>
         <source>%1 was downloaded but does not check out: %2</source>
-        <translation type="unfinished" />
+        <translation>%1 已下载，但未通过校验：%2</translation>
     </message>
     <message>
         <source>Download of %1 stopped: %2</source>
-        <translation type="unfinished" />
+        <translation>%1 的下载已停止：%2</translation>
     </message>
     <message>
         <source>%1 was not added; these files have problems:
 %2</source>
-        <translation type="unfinished" />
+        <translation>未添加 %1；以下文件有问题：
+%2</translation>
     </message>
     <message>
         <source>Added %1.</source>
-        <translation type="unfinished" />
+        <translation>已添加 %1。</translation>
     </message>
     <message>
         <source>Added %1, with notes:
 %2</source>
-        <translation type="unfinished" />
+        <translation>已添加 %1，附注：
+%2</translation>
     </message>
     <message>
         <source>Search failed: %1</source>
-        <translation type="unfinished" />
+        <translation>搜索失败：%1</translation>
     </message>
     <message>
         <source>No MatMul-free models matched.</source>
-        <translation type="unfinished" />
+        <translation>没有匹配的 MatMul-free 模型。</translation>
     </message>
     <message numerus="yes">
         <source>%n model(s) on the hub — double-click one to add it:</source>
-        <translation type="unfinished">
-            <numerusform />
+        <translation>
+            <numerusform>Hub 上有 %n 个模型 — 双击即可添加：</numerusform>
         </translation>
     </message>
     <message>
         <source>%1   ·   %2 downloads   ·   %3 likes</source>
-        <translation type="unfinished" />
+        <translation>%1   ·   下载 %2 次   ·   %3 个赞</translation>
     </message>
     <message>
         <source>Now chatting with %1.</source>
-        <translation type="unfinished" />
+        <translation>现在正与 %1 对话。</translation>
     </message>
     <message>
         <source>Could not load %1: %2
 %3 is still running.</source>
-        <translation type="unfinished" />
+        <translation>无法加载 %1：%2
+%3 仍在运行。</translation>
     </message>
     <message>
         <source>Could not load %1: %2</source>
-        <translation type="unfinished" />
+        <translation>无法加载 %1：%2</translation>
     </message>
     <message>
         <source>Models</source>
@@ -981,47 +984,47 @@ Backend: %2 — %3</source>
     </message>
     <message>
         <source>Search the Hugging Face Hub for MatMul-free (hgrn_bit) models</source>
-        <translation type="unfinished" />
+        <translation>在 Hugging Face Hub 上搜索 MatMul-free（hgrn_bit）模型</translation>
     </message>
     <message>
         <source>Search</source>
-        <translation type="unfinished" />
+        <translation>搜索</translation>
     </message>
     <message>
         <source>owner/name, e.g. ridger/MMfreeLM-2.7B</source>
-        <translation type="unfinished" />
+        <translation>owner/name，例如 ridger/MMfreeLM-2.7B</translation>
     </message>
     <message>
         <source>Add</source>
-        <translation type="unfinished" />
+        <translation>添加</translation>
     </message>
     <message>
         <source>Import folder…</source>
-        <translation type="unfinished" />
+        <translation>导入文件夹…</translation>
     </message>
     <message>
         <source>Import file…</source>
-        <translation type="unfinished" />
+        <translation>导入文件…</translation>
     </message>
     <message>
         <source>Download</source>
-        <translation type="unfinished" />
+        <translation>下载</translation>
     </message>
     <message>
         <source>Pause</source>
-        <translation type="unfinished" />
+        <translation>暂停</translation>
     </message>
     <message>
         <source>Resume</source>
-        <translation type="unfinished" />
+        <translation>继续</translation>
     </message>
     <message>
         <source>Cancel download</source>
-        <translation type="unfinished" />
+        <translation>取消下载</translation>
     </message>
     <message>
         <source>Use this model</source>
-        <translation type="unfinished" />
+        <translation>使用此模型</translation>
     </message>
     <message>
         <source>Delete</source>
@@ -1033,79 +1036,79 @@ Backend: %2 — %3</source>
     </message>
     <message>
         <source>Current model: %1 — %2 on %3</source>
-        <translation type="unfinished" />
+        <translation>当前模型：%1 — %2，运行于 %3</translation>
     </message>
     <message>
         <source>Loading %1 …</source>
-        <translation type="unfinished" />
+        <translation>正在加载 %1 …</translation>
     </message>
     <message>
         <source>Choose a model on the left.</source>
-        <translation type="unfinished" />
+        <translation>请在左侧选择一个模型。</translation>
     </message>
     <message>
         <source>This model has no usable tokenizer, so it cannot chat.</source>
-        <translation type="unfinished" />
+        <translation>此模型没有可用的分词器，因此无法对话。</translation>
     </message>
     <message>
         <source>This model is running now.</source>
-        <translation type="unfinished" />
+        <translation>此模型正在运行。</translation>
     </message>
     <message>
         <source>Switch to another model before deleting this one.</source>
-        <translation type="unfinished" />
+        <translation>删除此模型前，请先切换到其他模型。</translation>
     </message>
     <message>
         <source>State: %1</source>
-        <translation type="unfinished" />
+        <translation>状态：%1</translation>
     </message>
     <message>
         <source>%1 parameters</source>
-        <translation type="unfinished" />
+        <translation>%1 个参数</translation>
     </message>
     <message>
         <source>Memory on CPU: %1 · on GPU: %2</source>
-        <translation type="unfinished" />
+        <translation>内存占用：CPU %1 · GPU %2</translation>
     </message>
     <message>
         <source>(ternary weights %1 at 2 bits each, embeddings %2 in fp32, state %3 per conversation)</source>
-        <translation type="unfinished" />
+        <translation>（三值权重 %1，每个 2 位；嵌入 %2，fp32；每个对话的状态 %3）</translation>
     </message>
     <message>
         <source>Searching the hub …</source>
-        <translation type="unfinished" />
+        <translation>正在搜索 Hub …</translation>
     </message>
     <message>
         <source>Checking %1 …</source>
-        <translation type="unfinished" />
+        <translation>正在检查 %1 …</translation>
     </message>
     <message>
         <source>Import a model folder</source>
-        <translation type="unfinished" />
+        <translation>导入模型文件夹</translation>
     </message>
     <message>
         <source>Import a packed model file</source>
-        <translation type="unfinished" />
+        <translation>导入打包的模型文件</translation>
     </message>
     <message>
         <source>Packed models (*.gguf);;All files (*)</source>
-        <translation type="unfinished" />
+        <translation>打包的模型 (*.gguf);;所有文件 (*)</translation>
     </message>
     <message>
         <source>%1 is running; switch to another model before deleting it.</source>
-        <translation type="unfinished" />
+        <translation>%1 正在运行；删除前请先切换到其他模型。</translation>
     </message>
     <message>
         <source>Delete %1 and free %2 of disk space?</source>
-        <translation type="unfinished" />
+        <translation>删除 %1 并释放 %2 磁盘空间？</translation>
     </message>
     <message>
         <source>Remove %1 from the library? Its files stay where they are.</source>
-        <translation type="unfinished" />
+        <translation>从模型库中移除 %1？其文件将保留在原位置。</translation>
     </message>
     <message>
         <source>Delete model</source>
-        <translation type="unfinished" />
+        <translation>删除模型</translation>
     </message>
 </context>
 <context>
