@@ -264,11 +264,11 @@ Choose another model folder (it needs config.json, model.safetensors and tokeniz
     </message>
     <message>
         <source>Markdown (*.md)</source>
-        <translation>Markdown（*.md）</translation>
+        <translation>Markdown (*.md)</translation>
     </message>
     <message>
         <source>JSON (*.json)</source>
-        <translation>JSON（*.json）</translation>
+        <translation>JSON (*.json)</translation>
     </message>
     <message>
         <source>Export failed</source>
