@@ -117,6 +117,7 @@ int cmd_bench(const Args& a) {
         refresh_board();
         if (power) power->pause();
     }
+    const size_t peak_rss = peak_rss_bytes();  // before the bandwidth probe's 1 GiB buffer
     const double bandwidth = ex.measure_read_bandwidth_gb_s();
     const double tg_med = median(tg_rates);
     const size_t wbpt = model->weight_bytes_per_token();
@@ -137,7 +138,7 @@ int cmd_bench(const Args& a) {
     j["decode_gb_s"] = decode_gb_s;
     j["bandwidth_gb_s"] = bandwidth;
     j["decode_pct_of_bandwidth"] = bandwidth > 0 ? 100.0 * decode_gb_s / bandwidth : 0.0;
-    j["peak_rss_bytes"] = peak_rss_bytes();
+    j["peak_rss_bytes"] = peak_rss;
     j["device_memory_bytes"] = ex.device_memory_bytes();
     if (a.has("--profile")) {
         if (stage_count && stage_sum.valid) {
