@@ -193,10 +193,12 @@ qint64 ModelDownload::bytesDone() const {
 }
 
 double ModelDownload::bytesPerSecond() const {
-    if (state_ != State::Downloading || speedSamples_.size() < 2) return 0;
+    if (state_ != State::Downloading || speedSamples_.isEmpty()) return 0;
+    // From the oldest sample to now: samples are taken at most every 200 ms, and a rate from the
+    // last sample alone would read 0 until a second one exists.
     const auto& a = speedSamples_.first();
-    const auto& b = speedSamples_.last();
-    return b.first > a.first ? double(b.second - a.second) * 1000.0 / double(b.first - a.first) : 0.0;
+    const qint64 ms = clock_.elapsed() - a.first;
+    return ms > 0 ? double(bytesDone() - a.second) * 1000.0 / double(ms) : 0.0;
 }
 
 qint64 ModelDownload::secondsLeft() const {
