@@ -8,7 +8,7 @@ there is no timing analysis for Xilinx in this toolchain, so no Fmax is claimed 
 CAPS_CLK_HZ is a nominal target). Usage: synth.py [--config sim|board|all] [--out resources.md]
 """
 import argparse
-import json
+import re
 import os
 import subprocess
 import sys
@@ -27,21 +27,30 @@ CONFIGS = {
 
 def synth(name, params, family, timeout):
     with tempfile.TemporaryDirectory() as tmp:
-        stat = os.path.join(tmp, "stat.json")
+        stat = os.path.join(tmp, "stat.txt")
         chparam = " ".join(f"-set {k} {v}" for k, v in params.items())
         script = (f"read_verilog -sv {' '.join(SOURCES)}; chparam {chparam} mmfa_top; "
                   f"synth_xilinx -family {family} -top mmfa_top -noiopad; "
-                  f"tee -q -o {stat} stat -json; tee -q -o {tmp}/ltp.txt ltp -noff")
+                  f"tee -q -o {stat} stat; tee -q -o {tmp}/ltp.txt ltp -noff")
         t0 = time.time()
         subprocess.run(["yosys", "-q", "-p", script], cwd=RTL, check=True, timeout=timeout,
-                       stdout=subprocess.DEVNULL)
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # yosys 0.23's `stat -json` writes invalid JSON for this design: parse the text report
+        # (synth_xilinx flattens, so the last section is the whole design)
+        cells = {}
         with open(stat, encoding="utf-8") as f:
-            cells = json.load(f)["design"]["num_cells_by_type"]
+            for line in f:
+                if line.startswith("==="):
+                    cells = {}
+                m = re.match(r"^\s+([A-Za-z_$][\w$]*)\s+(\d+)\s*$", line)
+                if m:
+                    cells[m.group(1)] = int(m.group(2))
         depth = "?"
         with open(os.path.join(tmp, "ltp.txt"), encoding="utf-8") as f:
             for line in f:
-                if "Longest topological path" in line:
-                    depth = line.split("length=")[-1].strip().rstrip(")")
+                m = re.search(r"Longest topological path.*length=(\d+)", line)
+                if m:
+                    depth = m.group(1)
         return cells, depth, time.time() - t0
 
 
