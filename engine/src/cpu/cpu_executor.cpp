@@ -164,16 +164,8 @@ void CpuExecutor::forward_chunk(const int32_t* tokens, int T, float* logits, boo
         run_parallel(parallel, [&](int part, int parts) {
             auto [k0, k1] = split_range(D, part, parts, 16);
             for (int t = 0; t < T; ++t) {
-                const float* pi = &ai_[size_t(t) * D];
-                const float* pf = &af_[size_t(t) * D];
-                float* o = &ai_[size_t(t) * D];  // h_t overwrites i: no longer needed
-                for (int k = k0; k < k1; ++k) {
-                    float f = sigmoid(pf[k]);
-                    if (lb) f = lb[k] + (1.0f - lb[k]) * f;
-                    const float i = silu(pi[k]) * (1.0f - f);
-                    h[k] = f * h[k] + i;
-                    o[k] = h[k];
-                }
+                float* i_then_h = &ai_[size_t(t) * D + k0];  // h_t overwrites i: no longer needed
+                mlgru_step(i_then_h, &af_[size_t(t) * D + k0], lb ? lb + k0 : nullptr, h + k0, i_then_h, k1 - k0);
             }
         });
         // z = RMSNorm(ag; g_norm) · silu(h): the recurrence output gates the normalized g projection.
@@ -183,7 +175,7 @@ void CpuExecutor::forward_chunk(const int32_t* tokens, int T, float* logits, boo
                 float* z = &z_[size_t(t) * D];
                 const float* o = &ai_[size_t(t) * D];
                 rms_norm(&ag_[size_t(t) * D], lw.g_norm.data(), D, eps, z);
-                for (int k = 0; k < D; ++k) z[k] *= silu(o[k]);
+                mul_silu(z, o, D);
             }
         });
         stages_.mlgru_us += us_since(t0);
@@ -201,9 +193,7 @@ void CpuExecutor::forward_chunk(const int32_t* tokens, int T, float* logits, boo
             auto [k0, k1] = split_range(I, part, parts, 16);
             for (int t = 0; t < T; ++t) {
                 const float* gate = &y_[size_t(t) * 2 * I];
-                const float* up = gate + I;
-                float* m = &m_[size_t(t) * I];
-                for (int k = k0; k < k1; ++k) m[k] = silu(gate[k]) * up[k];
+                swiglu(gate + k0, gate + I + k0, &m_[size_t(t) * I + k0], k1 - k0);
             }
         });
         stages_.mlgru_us += us_since(t0);

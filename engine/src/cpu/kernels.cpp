@@ -24,13 +24,58 @@ void rms_norm(const float* x, const float* gamma, int n, float eps, float* out) 
     for (i = 0; i < n; ++i) out[i] = x[i] * r * gamma[i];
 }
 
+#if defined(__x86_64__)
+// quantize_row's loop, 32 values at a time: the same float operations, then int32 → int8 packing.
+// Returns how many values it wrote.
+__attribute__((target("avx2"))) static int quantize_avx2(const float* y, int n, float s, int8_t* q) {
+    const __m256 vs = _mm256_set1_ps(s), half = _mm256_set1_ps(0.5f), minus_half = _mm256_set1_ps(-0.5f);
+    const __m256i lo = _mm256_set1_epi32(-128), hi = _mm256_set1_epi32(127);
+    const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);   // undoes the per-lane packing
+    auto round8 = [&](const float* p) __attribute__((target("avx2"))) {
+        const __m256 x = _mm256_mul_ps(_mm256_loadu_ps(p), vs);
+        __m256i r = _mm256_cvttps_epi32(x);
+        const __m256 d = _mm256_sub_ps(x, _mm256_cvtepi32_ps(r));
+        // Comparison masks are −1 where true: r += (d ≥ ½) − (d ≤ −½).
+        r = _mm256_sub_epi32(r, _mm256_castps_si256(_mm256_cmp_ps(d, half, _CMP_GE_OQ)));
+        r = _mm256_add_epi32(r, _mm256_castps_si256(_mm256_cmp_ps(d, minus_half, _CMP_LE_OQ)));
+        return _mm256_min_epi32(_mm256_max_epi32(r, lo), hi);
+    };
+    int i = 0;
+    for (; i + 32 <= n; i += 32) {
+        const __m256i ab = _mm256_packs_epi32(round8(y + i), round8(y + i + 8));
+        const __m256i cd = _mm256_packs_epi32(round8(y + i + 16), round8(y + i + 24));
+        const __m256i bytes = _mm256_permutevar8x32_epi32(_mm256_packs_epi16(ab, cd), order);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + i), bytes);
+    }
+    return i;
+}
+
+// max |y[i]| over the first n/8·8 values (a NaN is skipped, as std::max skips it in the scalar loop).
+__attribute__((target("avx2"))) static float max_abs_avx2(const float* y, int n) {
+    const __m256 magnitude = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+    __m256 m = _mm256_setzero_ps();
+    for (int i = 0; i + 8 <= n; i += 8) m = _mm256_max_ps(_mm256_and_ps(_mm256_loadu_ps(y + i), magnitude), m);
+    alignas(32) float lanes[8];
+    _mm256_store_ps(lanes, m);
+    return *std::max_element(lanes, lanes + 8);
+}
+#else
+static int quantize_avx2(const float*, int, float, int8_t*) { return 0; }
+static float max_abs_avx2(const float*, int) { return 0; }
+#endif
+
 float quantize_row(const float* y, int n, int padded_n, int8_t* q) {
-    float mx = 0;
-    for (int i = 0; i < n; ++i) mx = std::max(mx, std::fabs(y[i]));
+#if defined(__x86_64__)
+    static const bool avx2 = cpu_has_avx2();
+#else
+    constexpr bool avx2 = false;
+#endif
+    float mx = avx2 ? max_abs_avx2(y, n) : 0.0f;
+    for (int i = avx2 ? n / 8 * 8 : 0; i < n; ++i) mx = std::max(mx, std::fabs(y[i]));
     const float s = 127.0f / std::max(mx, 1e-5f);
-    for (int i = 0; i < n; ++i) {
-        // Round half away from zero, exactly (|y·s| ≤ 127, so x − trunc(x) is exact in float);
-        // written without std::round so the loop vectorizes.
+    const int done = avx2 ? quantize_avx2(y, n, s, q) : 0;
+    for (int i = done; i < n; ++i) {
+        // Round half away from zero, exactly (|y·s| ≤ 127, so x − trunc(x) is exact in float).
         const float x = y[i] * s;
         int r = int(x);
         const float d = x - float(r);
@@ -86,18 +131,19 @@ static void matvec_codes_scalar(const TernaryMatrix& w, const int8_t* qp, int32_
 }
 
 #if defined(__x86_64__)
-__attribute__((target("avx2"))) static inline __m256i block_dot(const uint8_t* codes, const int8_t* qp, __m256i mask) {
+// One 32-byte code block (128 weights) against its permuted activations. One shift serves all four
+// bit positions: c0 = v & 3 and c2 = (v >> 4) & 3 go to `even`; 4·c1 = v & 12 and 4·c3 = (v >> 4) & 12
+// go to `odd`, whose sums are exact multiples of 4 and are divided by 4 once per row.
+// maddubs pair sums: even ≤ 2·2·127 = 508, odd ≤ 2·8·127 = 2032 (|q| ≤ 127): no saturation.
+__attribute__((target("avx2"))) static inline void block_dot(const uint8_t* codes, const int8_t* qp, __m256i& even, __m256i& odd) {
+    const __m256i low2 = _mm256_set1_epi8(3), high2 = _mm256_set1_epi8(12);
     const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes));
-    const __m256i c0 = _mm256_and_si256(v, mask);
-    const __m256i c1 = _mm256_and_si256(_mm256_srli_epi16(v, 2), mask);
-    const __m256i c2 = _mm256_and_si256(_mm256_srli_epi16(v, 4), mask);
-    const __m256i c3 = _mm256_and_si256(_mm256_srli_epi16(v, 6), mask);
-    // maddubs: unsigned codes (0..2) × signed q → int16 pair sums, at most 2·2·128 = 512: no saturation.
-    __m256i s = _mm256_maddubs_epi16(c0, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qp)));
-    s = _mm256_add_epi16(s, _mm256_maddubs_epi16(c1, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qp + 32))));
-    s = _mm256_add_epi16(s, _mm256_maddubs_epi16(c2, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qp + 64))));
-    s = _mm256_add_epi16(s, _mm256_maddubs_epi16(c3, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qp + 96))));
-    return s; // each int16 lane ≤ 4·512 = 2048
+    const __m256i t = _mm256_srli_epi16(v, 4);
+    const __m256i* q = reinterpret_cast<const __m256i*>(qp);
+    even = _mm256_add_epi16(even, _mm256_maddubs_epi16(_mm256_and_si256(v, low2), _mm256_loadu_si256(q)));
+    odd = _mm256_add_epi16(odd, _mm256_maddubs_epi16(_mm256_and_si256(v, high2), _mm256_loadu_si256(q + 1)));
+    even = _mm256_add_epi16(even, _mm256_maddubs_epi16(_mm256_and_si256(t, low2), _mm256_loadu_si256(q + 2)));
+    odd = _mm256_add_epi16(odd, _mm256_maddubs_epi16(_mm256_and_si256(t, high2), _mm256_loadu_si256(q + 3)));
 }
 
 __attribute__((target("avx2"))) static inline int32_t hsum32(__m256i v) {
@@ -110,33 +156,145 @@ __attribute__((target("avx2"))) static inline int32_t hsum32(__m256i v) {
 __attribute__((target("avx2"))) static void matvec_codes_avx2(const TernaryMatrix& w, const int8_t* qp, int32_t qsum,
                                                                int32_t* acc, int r0, int r1) {
     const int blocks = w.row_stride / 32;
-    const __m256i mask = _mm256_set1_epi8(3);
     const __m256i ones = _mm256_set1_epi16(1);
     int r = r0;
     // Two rows at a time share the activation loads.
     for (; r + 1 < r1; r += 2) {
         const uint8_t* a = &w.codes[size_t(r) * w.row_stride];
         const uint8_t* b = a + w.row_stride;
-        __m256i acc_a = _mm256_setzero_si256(), acc_b = _mm256_setzero_si256();
+        __m256i even_a = _mm256_setzero_si256(), odd_a = even_a, even_b = even_a, odd_b = even_a;
         for (int blk = 0; blk < blocks;) {
-            // int16 partial sums stay below 2048·8 = 16384 for 8 blocks: flush to int32 after that.
-            __m256i pa = _mm256_setzero_si256(), pb = _mm256_setzero_si256();
+            // int16 lanes grow by ≤ 2·2032 per block: flush to int32 every 8 blocks (≤ 32512).
+            __m256i ea = _mm256_setzero_si256(), oa = ea, eb = ea, ob = ea;
             const int end = std::min(blocks, blk + 8);
             for (; blk < end; ++blk) {
                 _mm_prefetch(reinterpret_cast<const char*>(a + blk * 32 + 512), _MM_HINT_T0);
                 _mm_prefetch(reinterpret_cast<const char*>(b + blk * 32 + 512), _MM_HINT_T0);
-                pa = _mm256_add_epi16(pa, block_dot(a + blk * 32, qp + blk * 128, mask));
-                pb = _mm256_add_epi16(pb, block_dot(b + blk * 32, qp + blk * 128, mask));
+                block_dot(a + blk * 32, qp + blk * 128, ea, oa);
+                block_dot(b + blk * 32, qp + blk * 128, eb, ob);
             }
-            acc_a = _mm256_add_epi32(acc_a, _mm256_madd_epi16(pa, ones));
-            acc_b = _mm256_add_epi32(acc_b, _mm256_madd_epi16(pb, ones));
+            even_a = _mm256_add_epi32(even_a, _mm256_madd_epi16(ea, ones));
+            odd_a = _mm256_add_epi32(odd_a, _mm256_madd_epi16(oa, ones));
+            even_b = _mm256_add_epi32(even_b, _mm256_madd_epi16(eb, ones));
+            odd_b = _mm256_add_epi32(odd_b, _mm256_madd_epi16(ob, ones));
         }
-        acc[r] = hsum32(acc_a) - qsum;
-        acc[r + 1] = hsum32(acc_b) - qsum;
+        acc[r] = hsum32(even_a) + hsum32(odd_a) / 4 - qsum;
+        acc[r + 1] = hsum32(even_b) + hsum32(odd_b) / 4 - qsum;
     }
     if (r < r1) matvec_codes_scalar(w, qp, qsum, acc, r, r1);
 }
 #endif
+
+// --- element-wise stages ---------------------------------------------------------------
+
+namespace {
+constexpr float kLog2e = 1.44269504f, kLn2Hi = 0.693359375f, kLn2Lo = -2.12194440e-4f;
+constexpr float kExpMin = -87.0f, kExpMax = 88.0f;
+constexpr float kC6 = 1.0f / 720, kC5 = 1.0f / 120, kC4 = 1.0f / 24, kC3 = 1.0f / 6, kC2 = 0.5f;
+} // namespace
+
+float exp_approx(float x) {
+    x = std::min(std::max(x, kExpMin), kExpMax);
+    const float n = std::nearbyint(x * kLog2e);
+    float r = x - n * kLn2Hi;
+    r = r - n * kLn2Lo;
+    float p = kC6;
+    p = p * r + kC5;
+    p = p * r + kC4;
+    p = p * r + kC3;
+    p = p * r + kC2;
+    p = p * r + 1.0f;
+    p = p * r + 1.0f;
+    const uint32_t bits = uint32_t(int32_t(n) + 127) << 23;
+    float two_n;
+    std::memcpy(&two_n, &bits, 4);
+    return p * two_n;
+}
+
+#if defined(__x86_64__)
+namespace {
+__attribute__((target("avx2"))) inline __m256 exp8(__m256 x) {
+    x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(kExpMin)), _mm256_set1_ps(kExpMax));
+    const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(kLog2e)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 r = _mm256_sub_ps(x, _mm256_mul_ps(n, _mm256_set1_ps(kLn2Hi)));
+    r = _mm256_sub_ps(r, _mm256_mul_ps(n, _mm256_set1_ps(kLn2Lo)));
+    __m256 p = _mm256_set1_ps(kC6);
+    for (float c : {kC5, kC4, kC3, kC2, 1.0f, 1.0f}) p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(c));
+    const __m256i bits = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+    return _mm256_mul_ps(p, _mm256_castsi256_ps(bits));
+}
+// 1 / (1 + e^−z) and z / (1 + e^−z), as sigmoid() and silu().
+__attribute__((target("avx2"))) inline __m256 sigmoid8(__m256 z) {
+    const __m256 one = _mm256_set1_ps(1.0f);
+    return _mm256_div_ps(one, _mm256_add_ps(one, exp8(_mm256_sub_ps(_mm256_setzero_ps(), z))));
+}
+__attribute__((target("avx2"))) inline __m256 silu8(__m256 z) {
+    const __m256 one = _mm256_set1_ps(1.0f);
+    return _mm256_div_ps(z, _mm256_add_ps(one, exp8(_mm256_sub_ps(_mm256_setzero_ps(), z))));
+}
+
+__attribute__((target("avx2"))) int mlgru_step_avx2(const float* i_pre, const float* f_pre, const float* lb, float* h, float* out, int n) {
+    const __m256 one = _mm256_set1_ps(1.0f);
+    int k = 0;
+    for (; k + 8 <= n; k += 8) {
+        __m256 f = sigmoid8(_mm256_loadu_ps(f_pre + k));
+        if (lb) {
+            const __m256 b = _mm256_loadu_ps(lb + k);
+            f = _mm256_add_ps(b, _mm256_mul_ps(_mm256_sub_ps(one, b), f));
+        }
+        const __m256 i = _mm256_mul_ps(silu8(_mm256_loadu_ps(i_pre + k)), _mm256_sub_ps(one, f));
+        const __m256 hn = _mm256_add_ps(_mm256_mul_ps(f, _mm256_loadu_ps(h + k)), i);
+        _mm256_storeu_ps(h + k, hn);
+        _mm256_storeu_ps(out + k, hn);
+    }
+    return k;
+}
+__attribute__((target("avx2"))) int mul_silu_avx2(float* z, const float* gate, int n) {
+    int k = 0;
+    for (; k + 8 <= n; k += 8) _mm256_storeu_ps(z + k, _mm256_mul_ps(_mm256_loadu_ps(z + k), silu8(_mm256_loadu_ps(gate + k))));
+    return k;
+}
+__attribute__((target("avx2"))) int swiglu_avx2(const float* gate, const float* up, float* out, int n) {
+    int k = 0;
+    for (; k + 8 <= n; k += 8) _mm256_storeu_ps(out + k, _mm256_mul_ps(silu8(_mm256_loadu_ps(gate + k)), _mm256_loadu_ps(up + k)));
+    return k;
+}
+} // namespace
+#endif
+
+// Each function: the SIMD loop covers what it can, the scalar loop the rest (or all of it).
+void mlgru_step(const float* i_pre, const float* f_pre, const float* lb, float* h, float* out, int n) {
+    int k = 0;
+#if defined(__x86_64__)
+    static const bool avx2 = cpu_has_avx2();
+    if (avx2) k = mlgru_step_avx2(i_pre, f_pre, lb, h, out, n);
+#endif
+    for (; k < n; ++k) {
+        float f = sigmoid(f_pre[k]);
+        if (lb) f = lb[k] + (1.0f - lb[k]) * f;
+        const float i = silu(i_pre[k]) * (1.0f - f);
+        h[k] = f * h[k] + i;
+        out[k] = h[k];
+    }
+}
+
+void mul_silu(float* z, const float* gate, int n) {
+    int k = 0;
+#if defined(__x86_64__)
+    static const bool avx2 = cpu_has_avx2();
+    if (avx2) k = mul_silu_avx2(z, gate, n);
+#endif
+    for (; k < n; ++k) z[k] *= silu(gate[k]);
+}
+
+void swiglu(const float* gate, const float* up, float* out, int n) {
+    int k = 0;
+#if defined(__x86_64__)
+    static const bool avx2 = cpu_has_avx2();
+    if (avx2) k = swiglu_avx2(gate, up, out, n);
+#endif
+    for (; k < n; ++k) out[k] = silu(gate[k]) * up[k];
+}
 
 void ternary_matvec_fast(const TernaryMatrix& w, const int8_t* qp, int32_t qsum, int32_t* acc, int r0, int r1) {
 #if defined(__x86_64__)

@@ -25,7 +25,19 @@ int32_t sum_q(const int8_t* q, int padded_n);
 void ternary_matvec_fast(const TernaryMatrix& w, const int8_t* qp, int32_t qsum, int32_t* acc, int row_begin, int row_end);
 bool cpu_has_avx2();
 
-inline float silu(float z) { return z / (1.0f + __builtin_expf(-z)); }
-inline float sigmoid(float z) { return 1.0f / (1.0f + __builtin_expf(-z)); }
+// e^x as 2^n · p(r), r = x − n·ln2, p a degree-6 Taylor polynomial (error < 1 ulp of float over
+// |r| ≤ ln2/2); x is clamped to [−87, 88] so 2^n stays a normal float. The AVX2 element-wise
+// loops run the same operations in the same order (this file is compiled without FMA
+// contraction), so the fast and reference executors stay identical bit for bit.
+float exp_approx(float x);
+inline float sigmoid(float z) { return 1.0f / (1.0f + exp_approx(-z)); }
+inline float silu(float z) { return z / (1.0f + exp_approx(-z)); }
+
+// The element-wise stages of one token (SIMD when available, same results as the scalar loop).
+// MLGRU: f = σ(f_pre), lifted to lb + (1 − lb)·f when lb is given; h = f·h + silu(i_pre)·(1 − f);
+// out = h (out may alias i_pre).
+void mlgru_step(const float* i_pre, const float* f_pre, const float* lb, float* h, float* out, int n);
+void mul_silu(float* z, const float* gate, int n);                     // z ·= silu(gate)
+void swiglu(const float* gate, const float* up, float* out, int n);    // out = silu(gate)·up
 
 } // namespace mmfree::cpu

@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: Apache-2.0
+// The CPU kernels' SIMD paths against their scalar specification (kernels.h), value by value.
+#include <QtTest>
+#include <cmath>
+#include <random>
+
+#include "cpu/kernels.h"
+
+using namespace mmfree;
+using namespace mmfree::cpu;
+
+namespace {
+
+TernaryMatrix random_matrix(int rows, int cols, std::mt19937& rng, int fixed_weight = 2) {
+    TernaryMatrix w;
+    w.rows = rows;
+    w.cols = cols;
+    w.row_stride = TernaryMatrix::stride_for(cols);
+    w.codes.assign(size_t(rows) * w.row_stride, 0x55);   // padding: code 1 (weight 0)
+    for (int r = 0; r < rows; ++r)
+        for (int k = 0; k < cols; ++k) {
+            const int code = fixed_weight == 2 ? int(rng() % 3) : fixed_weight + 1;
+            uint8_t& b = w.codes[size_t(r) * w.row_stride + k / 4];
+            b = uint8_t((b & ~(3 << (2 * (k % 4)))) | (code << (2 * (k % 4))));
+        }
+    return w;
+}
+
+} // namespace
+
+class TestCpuKernels : public QObject {
+    Q_OBJECT
+private slots:
+    // The fast kernel's accumulators equal the reference's, including the extremes that would
+    // overflow its int16 partial sums if the flush interval were wrong (all weights +1 or −1,
+    // all activations ±127) and shapes that are not multiples of the block.
+    void matvec_fast_equals_reference_data() {
+        QTest::addColumn<int>("rows");
+        QTest::addColumn<int>("cols");
+        QTest::addColumn<int>("weight");   // 2 = random
+        QTest::addColumn<int>("activation"); // 0 = random
+        QTest::newRow("odd shape") << 37 << 1000 << 2 << 0;
+        QTest::newRow("intermediate") << 16 << 2816 << 2 << 0;
+        QTest::newRow("tiny") << 3 << 5 << 2 << 0;
+        QTest::newRow("all +1 × 127") << 4 << 4096 << 1 << 127;
+        QTest::newRow("all −1 × 127") << 4 << 4096 << -1 << 127;
+        QTest::newRow("all +1 × −127") << 5 << 4096 << 1 << -127;
+    }
+    void matvec_fast_equals_reference() {
+        QFETCH(int, rows);
+        QFETCH(int, cols);
+        QFETCH(int, weight);
+        QFETCH(int, activation);
+        std::mt19937 rng(7);
+        const TernaryMatrix w = random_matrix(rows, cols, rng, weight);
+        const int padded = w.row_stride * 4;
+        std::vector<int8_t> q(static_cast<size_t>(padded), 0), qp(q.size());
+        for (int k = 0; k < cols; ++k) q[size_t(k)] = int8_t(activation ? activation : int(rng() % 255) - 127);
+        permute_for_simd(q.data(), padded, qp.data());
+        std::vector<int32_t> ref(static_cast<size_t>(rows)), fast(ref.size());
+        ternary_matvec_ref(w, q.data(), ref.data(), 0, rows);
+        ternary_matvec_fast(w, qp.data(), sum_q(q.data(), padded), fast.data(), 0, rows);
+        QCOMPARE(fast, ref);
+        if (activation) QCOMPARE(ref[0], weight * activation * cols);
+    }
+
+    // Round half away from zero, clamped; zero padding. max|y| = 127 makes the scale exactly 1, so
+    // the ±k.5 values below are exact halves.
+    void quantize_row_matches_spec() {
+        std::mt19937 rng(3);
+        std::uniform_real_distribution<float> u(-127.f, 127.f);
+        std::vector<float> y(1000);
+        for (auto& v : y) v = u(rng);
+        y[0] = 127.f;
+        for (int i = 1; i < 60; ++i) y[size_t(i)] = float(i % 2 ? 1 : -1) * (float(i) + 0.5f);
+        std::vector<int8_t> q(1024, 99);
+        const float s = quantize_row(y.data(), 1000, 1024, q.data());
+        QCOMPARE(s, 1.0f);
+        for (int i = 0; i < 1000; ++i) QCOMPARE(int(q[size_t(i)]), int(std::clamp(std::lround(y[size_t(i)] * s), -128L, 127L)));
+        for (int i = 1000; i < 1024; ++i) QCOMPARE(int(q[size_t(i)]), 0);
+        // Scale from the largest magnitude, wherever it sits (here in the scalar tail).
+        std::vector<float> z(37, 0.25f);
+        z[36] = -2.0f;
+        QCOMPARE(quantize_row(z.data(), 37, 128, q.data()), 127.0f / 2.0f);
+        QCOMPARE(int(q[36]), -127);
+    }
+
+    void exp_is_accurate() {
+        double worst = 0;
+        for (float x = -87.f; x <= 88.f; x += 0.0007f) {
+            const double e = std::exp(double(x));
+            worst = std::max(worst, std::fabs(double(exp_approx(x)) - e) / e);
+        }
+        QVERIFY2(worst < 3e-7, qPrintable(QString::number(worst)));
+        // Far outside the clamp: saturated, never inf or NaN.
+        QVERIFY(sigmoid(-1000.f) >= 0.f && sigmoid(-1000.f) < 1e-37f);
+        QCOMPARE(sigmoid(1000.f), 1.0f);
+        QVERIFY(silu(-1000.f) <= 0.f && silu(-1000.f) > -1e-30f);
+        QCOMPARE(silu(1000.f), 1000.f);
+    }
+
+    // SIMD element-wise loops give exactly the scalar formulas (n = 37: vector body and tail).
+    void elementwise_equals_scalar() {
+        std::mt19937 rng(5);
+        std::normal_distribution<float> nd(0.f, 4.f);
+        const int n = 37;
+        std::vector<float> i_pre(n), f_pre(n), lb(n), h(n), up(n), z(n);
+        for (int k = 0; k < n; ++k) {
+            i_pre[k] = nd(rng); f_pre[k] = nd(rng); h[k] = nd(rng); up[k] = nd(rng); z[k] = nd(rng);
+            lb[k] = std::fabs(nd(rng)) / 8;
+        }
+        for (const float* bound : {static_cast<const float*>(nullptr), static_cast<const float*>(lb.data())}) {
+            std::vector<float> hv = h, out(n);
+            mlgru_step(i_pre.data(), f_pre.data(), bound, hv.data(), out.data(), n);
+            for (int k = 0; k < n; ++k) {
+                float f = sigmoid(f_pre[k]);
+                if (bound) f = bound[k] + (1.0f - bound[k]) * f;
+                const float want = f * h[k] + silu(i_pre[k]) * (1.0f - f);
+                QCOMPARE(hv[k], want);
+                QCOMPARE(out[k], want);
+            }
+        }
+        std::vector<float> zv = z, m(n);
+        mul_silu(zv.data(), i_pre.data(), n);
+        swiglu(i_pre.data(), up.data(), m.data(), n);
+        for (int k = 0; k < n; ++k) {
+            QCOMPARE(zv[k], z[k] * silu(i_pre[k]));
+            QCOMPARE(m[k], silu(i_pre[k]) * up[k]);
+        }
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCpuKernels)
+#include "test_cpu_kernels.moc"
