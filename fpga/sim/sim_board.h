@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // SimBoard<VTop>: one template for every Verilated configuration of mmfa_top (they differ only
-// in the width of the card-memory data bus).
+// in the width of the card-memory data bus). The Verilated model lives on board_ (its own
+// thread): every call below is posted there and waited for.
 #pragma once
 #include <chrono>
 #include <cstring>
@@ -8,74 +9,93 @@
 #include <memory>
 #include <string>
 
+#include "board_thread.h"
 #include "card_memory.h"
 #include "sim_transport.h"
 #include "verilated.h"
 
 namespace mmfa {
 
-template <class VTop> class SimBoard final : public Transport {
+template <class VTop> class SimBoard final : public SimTransport {
 public:
-    SimBoard(const SimOptions& o, std::string label)
-        : opt_(o), label_(std::move(label)), mem_(o.card_bytes), ctx_(std::make_unique<VerilatedContext>()) {
-        top_ = std::make_unique<VTop>(ctx_.get(), "mmfa");
-        bb_ = sizeof(top_->m_axi_rdata);
-        top_->rst = 1;
-        for (int i = 0; i < 8; ++i) tick();
-        top_->rst = 0;
-        tick();
+    SimBoard(const SimOptions& o, std::string label) : opt_(o), label_(std::move(label)), mem_(o.card_bytes) {
+        on_board([&] {
+            ctx_ = std::make_unique<VerilatedContext>();
+            top_ = std::make_unique<VTop>(ctx_.get(), "mmfa");
+            bb_ = sizeof(top_->m_axi_rdata);
+            top_->rst = 1;
+            for (int i = 0; i < 8; ++i) tick();
+            top_->rst = 0;
+            tick();
+        });
     }
-    ~SimBoard() override { top_->final(); }
+    ~SimBoard() override {
+        on_board([&] {
+            top_->final();
+            top_.reset();
+            ctx_.reset();
+        });
+    }
 
     std::string name() const override { return "sim"; }
     std::string description() const override { return label_; }
     bool modeled() const override { return true; }
     uint64_t card_memory_bytes() const override { return mem_.size(); }
+    std::thread::id clock_thread() const override { return clock_thread_; }
 
     uint32_t read32(uint32_t off) override {
-        top_->s_axil_araddr = off & 0xfff;
-        top_->s_axil_arvalid = 1;
-        for (int i = 0; !lite_ar_; ++i) { tick(); guard(i); }
-        top_->s_axil_arvalid = 0;
-        top_->s_axil_rready = 1;
-        for (int i = 0; !lite_r_; ++i) { tick(); guard(i); }
-        top_->s_axil_rready = 0;
-        return lite_rdata_;
+        return on_board([&] {
+            top_->s_axil_araddr = off & 0xfff;
+            top_->s_axil_arvalid = 1;
+            for (int i = 0; !lite_ar_; ++i) { tick(); guard(i); }
+            top_->s_axil_arvalid = 0;
+            top_->s_axil_rready = 1;
+            for (int i = 0; !lite_r_; ++i) { tick(); guard(i); }
+            top_->s_axil_rready = 0;
+            return lite_rdata_;
+        });
     }
     void write32(uint32_t off, uint32_t v) override {
-        top_->s_axil_awaddr = off & 0xfff;
-        top_->s_axil_awvalid = 1;
-        top_->s_axil_wdata = v;
-        top_->s_axil_wvalid = 1;
-        for (int i = 0; !lite_aw_; ++i) { tick(); guard(i); }
-        top_->s_axil_awvalid = 0;
-        top_->s_axil_wvalid = 0;
-        top_->s_axil_bready = 1;
-        for (int i = 0; !lite_b_; ++i) { tick(); guard(i); }
-        top_->s_axil_bready = 0;
+        on_board([&] {
+            top_->s_axil_awaddr = off & 0xfff;
+            top_->s_axil_awvalid = 1;
+            top_->s_axil_wdata = v;
+            top_->s_axil_wvalid = 1;
+            for (int i = 0; !lite_aw_; ++i) { tick(); guard(i); }
+            top_->s_axil_awvalid = 0;
+            top_->s_axil_wvalid = 0;
+            top_->s_axil_bready = 1;
+            for (int i = 0; !lite_b_; ++i) { tick(); guard(i); }
+            top_->s_axil_bready = 0;
+        });
     }
-    // Backdoor copies into the memory model, charged to the modeled PCIe link.
+    // Backdoor copies into the memory model, charged to the modeled PCIe link. They go through
+    // the board thread too: the memory model is the board's state.
     void write_mem(uint64_t a, const void* p, size_t n) override {
-        check(a, n);
-        mem_.write(a, p, n);
-        io_s_ += double(n) / (opt_.pcie_gb_s * 1e9);
+        on_board([&] {
+            check(a, n);
+            mem_.write(a, p, n);
+            io_s_ += double(n) / (opt_.pcie_gb_s * 1e9);
+        });
     }
     void read_mem(uint64_t a, void* p, size_t n) override {
-        check(a, n);
-        mem_.read(a, p, n);
-        io_s_ += double(n) / (opt_.pcie_gb_s * 1e9);
+        on_board([&] {
+            check(a, n);
+            mem_.read(a, p, n);
+            io_s_ += double(n) / (opt_.pcie_gb_s * 1e9);
+        });
     }
     void advance(uint64_t cycles) override {
-        const auto t0 = std::chrono::steady_clock::now();
-        for (uint64_t i = 0; i < cycles; ++i) tick();
-        wall_s_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        timed_cycles_ += cycles;
+        on_board([&] {
+            const auto t0 = std::chrono::steady_clock::now();
+            for (uint64_t i = 0; i < cycles; ++i) tick();
+            wall_s_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+            timed_cycles_ += cycles;
+        });
     }
+    // Read after a call returned: board_ hands the values over under its lock.
     double io_seconds() const override { return io_s_; }
     double sim_cycles_per_second() const override { return wall_s_ > 0 ? double(timed_cycles_) / wall_s_ : 0; }
-
-    CardMemory& memory() { return mem_; }
-    uint64_t cycle() const { return cycle_; }
 
 private:
     struct ReadBurst {
@@ -85,6 +105,12 @@ private:
     };
     void check(uint64_t a, size_t n) const {
         if (!mem_.contains(a, n)) throw DriverError(DriverError::Invalid, "card address out of range");
+    }
+    template <class F> auto on_board(F&& f) {
+        return board_.run([&] {
+            clock_thread_ = std::this_thread::get_id();
+            return f();
+        });
     }
     static void guard(int i) {
         if (i > 10000) throw DriverError(DriverError::Timeout, "AXI-Lite access not answered (register bus hung)");
@@ -180,6 +206,8 @@ private:
     unsigned b_resp_ = 0;
     bool lite_ar_ = false, lite_r_ = false, lite_aw_ = false, lite_b_ = false;
     uint32_t lite_rdata_ = 0;
+    std::thread::id clock_thread_;
+    BoardThread board_;   // last member: its thread stops before the state above goes away
 };
 
 } // namespace mmfa

@@ -7,7 +7,7 @@
 
 namespace mmfa {
 
-std::unique_ptr<Transport> make_sim_transport(const SimOptions& o) {
+std::unique_ptr<SimTransport> make_sim_transport(const SimOptions& o) {
     if (o.config == "small") return std::make_unique<SimBoard<Vmmfa_small>>(o, "FPGA (simulated), MMFA 64 lanes");
     if (o.config == "board") return std::make_unique<SimBoard<Vmmfa_board>>(o, "FPGA (simulated), MMFA 256 lanes");
     throw DriverError(DriverError::Invalid, "unknown simulated configuration \"" + o.config + "\" (board or small)");

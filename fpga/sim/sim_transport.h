@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // The simulated board: the Verilated RTL, an AXI4-Lite bus master for register access and an
-// AXI4 card-memory slave with latency. Deterministic: the clock only advances inside calls, so
-// every test run takes the same cycles.
+// AXI4 card-memory slave with latency, on a thread of its own (board_thread.h). Deterministic:
+// the clock only advances inside calls, so every test run takes the same cycles.
 #pragma once
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "transport.h"
 
@@ -17,6 +18,12 @@ struct SimOptions {
     uint64_t card_bytes = uint64_t(1) << 32;
 };
 
-std::unique_ptr<Transport> make_sim_transport(const SimOptions& options);
+class SimTransport : public Transport {
+public:
+    // The thread that last ran the Verilated model: the board's own, never the caller's.
+    virtual std::thread::id clock_thread() const = 0;
+};
+
+std::unique_ptr<SimTransport> make_sim_transport(const SimOptions& options);
 
 } // namespace mmfa

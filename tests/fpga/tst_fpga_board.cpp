@@ -3,10 +3,12 @@
 //  - whole tokens of the golden models are bit-exact with the golden machine (logits and state),
 //  - the golden machine itself is within MODEL_SPEC tolerance of the float reference,
 //  - errors (bad descriptor / instruction / pc, bus error, timeout) are reported and a soft
-//    reset recovers, and the telemetry counters agree with the work done.
+//    reset recovers, and the telemetry counters agree with the work done,
+//  - the Verilated model runs on the board's own thread, never on the caller's.
 #include <QtTest>
 
 #include <cstring>
+#include <thread>
 
 #include "accel_driver.h"
 #include "golden.h"
@@ -151,6 +153,30 @@ private slots:
         QVERIFY(dec.size() == 23 * V);
         qInfo("%s: prefill rel L2 %.2e, decode rel L2 %.2e", qPrintable(name), mmfree::testkit::rel_l2(prefill, g.prefill_logits),
               mmfree::testkit::rel_l2(dec, g.decode_logits));
+    }
+
+    // The host (in the app: the engine worker) only waits: the clock runs on the board's thread,
+    // and an error raised there (here: a copy outside card memory) still reaches the caller.
+    void simulationRunsOnItsOwnThread() {
+        const GoldenCase g = mmfree::testkit::load_golden("tiny-a");
+        const auto desc = mmfree::plugin::describe(*g.model);
+        SimOptions o;
+        o.config = "small";
+        auto transport = make_sim_transport(o);
+        const SimTransport& sim = *transport;
+        AccelDriver d(std::move(transport));
+        d.probe();
+        d.load_model(desc.desc);
+        d.forward(embedding(g, 5), 1, nullptr, false);
+        QVERIFY(sim.clock_thread() != std::thread::id());
+        QVERIFY(sim.clock_thread() != std::this_thread::get_id());
+        try {
+            d.transport().read_mem(sim.card_memory_bytes() - 4, nullptr, 8);
+            QFAIL("no error for an out-of-range copy");
+        } catch (const DriverError& e) {
+            QCOMPARE(int(e.kind()), int(DriverError::Invalid));
+        }
+        QCOMPARE(d.transport().read32(REG_MAGIC), MAGIC_VALUE);
     }
 
     void errorsAndRecovery() {
