@@ -186,9 +186,13 @@ std::vector<DeviceInfo> plugin_devices() {
     d.driver = "MMFA plugin, Verilator";
     d.features = "256 ternary lanes, on-chip argmax, modeled power";
     const std::string path = plugin::find_plugin();
+    std::error_code ec;
     if (path.empty()) {
         d.usable = false;
         d.reason = "the FPGA plugin (libmmfree-fpga.so) is not installed";
+    } else if (!std::filesystem::exists(path, ec)) {   // $MMFREE_FPGA_PLUGIN names a file that is gone
+        d.usable = false;
+        d.reason = "the FPGA plugin " + path + " does not exist";
     } else {
         d.driver += " (" + path + ")";
     }
