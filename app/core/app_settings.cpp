@@ -84,3 +84,13 @@ QList<QPair<QString, QString>> availableLanguages() {
             {"ja", QStringLiteral("日本語")},
             {"ru", QStringLiteral("Русский")}};
 }
+
+QString backendDisplayName(const QString& backend) {
+    if (backend == QLatin1String("vulkan")) return QCoreApplication::translate("AppSettings", "Vulkan GPU");
+    if (backend == QLatin1String("cuda")) return QCoreApplication::translate("AppSettings", "CUDA GPU");
+    if (backend == QLatin1String("fpga-sim")) return QCoreApplication::translate("AppSettings", "FPGA (simulated board)");
+    // a real board: the plugin over XDMA ("fpga"), or any plugin named by path
+    if (backend == QLatin1String("fpga") || backend.startsWith(QLatin1String("plugin:")))
+        return QCoreApplication::translate("AppSettings", "FPGA board (plugin)");
+    return backend;
+}

@@ -21,15 +21,18 @@ PreferencesDialog::PreferencesDialog(QWidget* parent) : QDialog(parent) {
     form->addRow(tr("Language"), language_);
 
     backend_ = new QComboBox(this);
+    backend_->setObjectName("backendBox");
     backend_->addItem(tr("Automatic (GPU when one works, else CPU)"), "auto");
     backend_->addItem(tr("CPU"), "cpu");
-    // Offer each compiled-in GPU backend; unusable ones are listed disabled, with the reason.
+    // Offer each compiled-in GPU / FPGA backend by name, the id as the item's data; unusable
+    // ones are listed disabled, with the reason.
     QStringList seen;
     for (const auto& d : mmfree::list_devices()) {
         const QString b = QString::fromStdString(d.backend);
         if (b == "cpu" || seen.contains(b)) continue;
         seen << b;
-        backend_->addItem(d.usable ? b : tr("%1 (unavailable: %2)").arg(b, QString::fromStdString(d.reason)), b);
+        const QString name = backendDisplayName(b);
+        backend_->addItem(d.usable ? name : tr("%1 (unavailable: %2)").arg(name, QString::fromStdString(d.reason)), b);
         if (!d.usable) backend_->setItemData(backend_->count() - 1, false, Qt::UserRole - 1);
     }
     backend_->setCurrentIndex(std::max(0, backend_->findData(AppSettings::backend())));

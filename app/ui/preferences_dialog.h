@@ -12,6 +12,7 @@ public:
     QString language() const;
     QString backend() const;
     QComboBox* languageBox() const { return language_; }
+    QComboBox* backendBox() const { return backend_; }
 
 private:
     QComboBox* language_;
