@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // The CPU kernels' SIMD paths against their scalar specification (kernels.h), value by value.
 #include <QtTest>
+#include <array>
+#include <atomic>
 #include <cmath>
 #include <random>
 
 #include "cpu/kernels.h"
+#include "cpu/thread_pool.h"
 
 using namespace mmfree;
 using namespace mmfree::cpu;
@@ -127,6 +130,27 @@ private slots:
             QCOMPARE(zv[k], z[k] * silu(i_pre[k]));
             QCOMPARE(m[k], silu(i_pre[k]) * up[k]);
         }
+    }
+
+    // Loops on varying thread counts, back to back: every taking-part thread runs each loop
+    // exactly once, with the right count, and threads left out run nothing (a late waker must
+    // not pair one loop's count with the next loop).
+    void thread_pool_runs_each_part_once() {
+        ThreadPool pool(4);
+        QCOMPARE(pool.size(), 4);
+        std::array<std::atomic<int>, 4> calls{};
+        std::atomic<int> wrong_count{0};
+        int expected[4] = {};
+        for (int i = 0; i < 20000; ++i) {
+            const int threads = 1 + (i * 7) % 4;
+            pool.run([&](int part, int parts) {
+                if (parts != threads) ++wrong_count;
+                ++calls[size_t(part)];
+            }, threads);
+            for (int t = 0; t < threads; ++t) ++expected[t];
+        }
+        QCOMPARE(wrong_count.load(), 0);
+        for (int t = 0; t < 4; ++t) QCOMPARE(calls[size_t(t)].load(), expected[t]);
     }
 };
 

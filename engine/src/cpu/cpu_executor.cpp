@@ -2,6 +2,7 @@
 #include "cpu/cpu_executor.h"
 
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 
 #include "cpu/kernels.h"
@@ -18,6 +19,17 @@ constexpr int kRowBlock = 16;      // weight rows per inner loop: their codes st
 // Below this many elements an element-wise stage runs on the calling thread: waking the pool
 // costs more than the work (decode of one token), and far more when the machine is busy.
 constexpr size_t kParallelElements = 32768;
+// A matrix-vector product takes one thread per this many bytes of weights, up to all of them:
+// with many cores, a small matrix finishes sooner on a few threads than it takes to sync many.
+// MMFREE_CPU_BYTES_PER_THREAD overrides it (for tuning sweeps).
+size_t bytes_per_thread() {
+    static const size_t value = [] {
+        const char* env = std::getenv("MMFREE_CPU_BYTES_PER_THREAD");
+        const long long v = env ? std::atoll(env) : 0;
+        return v > 0 ? size_t(v) : size_t(64) << 10;
+    }();
+    return value;
+}
 
 } // namespace
 
@@ -85,6 +97,9 @@ void CpuExecutor::bitlinear(std::initializer_list<Projection> group, const float
     int total_rows = 0, max_rows = 0;
     for (int g = 0; g < G; ++g) { total_rows += proj[g].w->rows; max_rows = std::max(max_rows, proj[g].w->rows); }
     acc_.resize(size_t(pool_->size()) * max_rows);  // per thread, indexed by output row
+    size_t bytes = 0;
+    for (int g = 0; g < G; ++g) bytes += proj[g].w->packed_bytes();
+    const int threads = int(std::min<size_t>(size_t(pool_->size()), std::max<size_t>(1, bytes * size_t(rows) / bytes_per_thread())));
     pool_->run([&](int part, int parts) {
         int32_t* acc = &acc_[size_t(part) * max_rows];
         auto [r0, r1] = split_range(total_rows, part, parts, kRowBlock);
@@ -106,7 +121,7 @@ void CpuExecutor::bitlinear(std::initializer_list<Projection> group, const float
             }
             base += w.rows;
         }
-    });
+    }, threads);
     stages_.bitlinear_us += us_since(t1);
 }
 
