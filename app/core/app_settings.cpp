@@ -86,6 +86,8 @@ QList<QPair<QString, QString>> availableLanguages() {
 }
 
 QString backendDisplayName(const QString& backend) {
+    if (backend == QLatin1String("cpu")) return QCoreApplication::translate("AppSettings", "CPU");
+    if (backend == QLatin1String("cpu-reference")) return QCoreApplication::translate("AppSettings", "CPU (reference)");
     if (backend == QLatin1String("vulkan")) return QCoreApplication::translate("AppSettings", "Vulkan GPU");
     if (backend == QLatin1String("cuda")) return QCoreApplication::translate("AppSettings", "CUDA GPU");
     if (backend == QLatin1String("fpga-sim")) return QCoreApplication::translate("AppSettings", "FPGA (simulated board)");

@@ -247,7 +247,7 @@ void MainWindow::updateModelIndicator() {
     QString text;
     QString icon = ":/icons/status-ok.svg";
     switch (controller_->modelState()) {
-    case ChatController::ModelState::Ready: text = tr("%1 · %2").arg(m.name, m.backend); break;
+    case ChatController::ModelState::Ready: text = tr("%1 · %2").arg(m.name, backendDisplayName(m.backend)); break;
     case ChatController::ModelState::Loading: text = tr("Loading model…"); icon = ":/icons/status-busy.svg"; break;
     case ChatController::ModelState::Failed: text = tr("Model failed to load"); icon = ":/icons/status-error.svg"; break;
     case ChatController::ModelState::None: text = tr("No model"); icon = ":/icons/status-error.svg"; break;

@@ -125,7 +125,7 @@ private slots:
         QCOMPARE(info.backend, QStringLiteral("fpga-sim"));
         QVERIFY2(info.fallbackNote.isEmpty(), qPrintable(info.fallbackNote));
         QVERIFY2(info.device.startsWith("FPGA (simulated)"), qPrintable(info.device));
-        QVERIFY(f_.window->modelButton()->text().contains("fpga-sim"));
+        QVERIFY(f_.window->modelButton()->text().contains("FPGA (simulated board)"));
 
         int live = 0;
         const GenerationOutcome out = sendAndWait("Hello board", 6, &live);

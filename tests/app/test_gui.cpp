@@ -59,7 +59,7 @@ private slots:
         QTRY_COMPARE_WITH_TIMEOUT(f_.chat->modelState(), ChatController::ModelState::Ready, 20000);
         QVERIFY(!view()->modelNotice()->isVisible());
         QVERIFY(f_.window->modelButton()->text().contains("tiny-chat-model"));
-        QVERIFY(f_.window->modelButton()->text().contains("cpu"));
+        QVERIFY(f_.window->modelButton()->text().contains("CPU"));
         QCOMPARE(AppSettings::modelPath(), f_.model);   // remembered for the next start
     }
 
