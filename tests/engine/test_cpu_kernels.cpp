@@ -132,9 +132,9 @@ private slots:
         }
     }
 
-    // Loops on varying thread counts, back to back: every taking-part thread runs each loop
-    // exactly once, with the right count, and threads left out run nothing (a late waker must
-    // not pair one loop's count with the next loop).
+    // Loops of varying width, back to back: every part runs exactly once per loop with the
+    // right part count, whichever thread claims it (a late waker must not claim a part of a
+    // newer loop than the one it saw).
     void thread_pool_runs_each_part_once() {
         ThreadPool pool(4);
         QCOMPARE(pool.size(), 4);
@@ -142,15 +142,32 @@ private slots:
         std::atomic<int> wrong_count{0};
         int expected[4] = {};
         for (int i = 0; i < 20000; ++i) {
-            const int threads = 1 + (i * 7) % 4;
-            pool.run([&](int part, int parts) {
-                if (parts != threads) ++wrong_count;
+            const int parts = 1 + (i * 7) % 4;
+            pool.run([&](int part, int n) {
+                if (n != parts) ++wrong_count;
                 ++calls[size_t(part)];
-            }, threads);
-            for (int t = 0; t < threads; ++t) ++expected[t];
+            }, parts);
+            for (int t = 0; t < parts; ++t) ++expected[t];
         }
         QCOMPARE(wrong_count.load(), 0);
         for (int t = 0; t < 4; ++t) QCOMPARE(calls[size_t(t)].load(), expected[t]);
+    }
+
+    // Workers really take parts: part 0 waits for part 1 to start, which only another thread
+    // can do while the caller is inside part 0.
+    void thread_pool_runs_parts_concurrently() {
+        ThreadPool pool(2);
+        for (int i = 0; i < 100; ++i) {
+            std::atomic<bool> second_started{false};
+            std::atomic<bool> overlapped{false};
+            pool.run([&](int part, int) {
+                if (part == 1) { second_started = true; return; }
+                QDeadlineTimer deadline(5000);
+                while (!second_started && !deadline.hasExpired()) std::this_thread::yield();
+                overlapped = second_started.load();
+            }, 2);
+            QVERIFY(overlapped);
+        }
     }
 };
 

@@ -26,55 +26,67 @@ template <class Done> void spin_until(Done done, int pause_spins, int yield_spin
 
 constexpr int kPauseSpins = 4000;    // ~20–100 µs depending on the CPU's pause latency
 constexpr int kYieldSpins = 20000;
-constexpr int kMaxThreads = 0xffff;   // the thread count lives in generation_'s low 16 bits
-constexpr uint64_t kGenerationStep = uint64_t(1) << 16;
+constexpr int kMaxThreads = 0xffff;  // parts and the next part share 16-bit fields of work_
+
+uint64_t generation_of(uint64_t w) { return w >> 32; }
+int parts_of(uint64_t w) { return int((w >> 16) & 0xffff); }
+int next_of(uint64_t w) { return int(w & 0xffff); }
 
 } // namespace
 
 ThreadPool::ThreadPool(int threads) {
     threads = std::min(threads, kMaxThreads);
-    for (int i = 1; i < threads; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
+    for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { worker_loop(); });
 }
 
 ThreadPool::~ThreadPool() {
     {
         std::lock_guard lock(mutex_);
         stop_ = true;
-        generation_.fetch_add(kGenerationStep);
+        work_.store((generation_of(work_.load()) + 1) << 32);   // wakes spinners; no parts
     }
     wake_.notify_all();
     for (auto& t : workers_) t.join();
 }
 
 void ThreadPool::run(const std::function<void(int, int)>& fn, int threads) {
-    const int active = threads <= 0 ? size() : std::min(threads, size());
-    if (active == 1) return fn(0, 1);
+    const int parts = threads <= 0 ? size() : std::min(threads, size());
+    if (parts == 1) return fn(0, 1);
+    const uint64_t generation = generation_of(work_.load(std::memory_order_relaxed)) + 1;
     {
-        std::lock_guard lock(mutex_);
+        std::lock_guard lock(mutex_);   // pairs with a worker going to sleep
         job_ = &fn;
-        pending_.store(active - 1);
-        const uint64_t next = (generation_.load(std::memory_order_relaxed) & ~uint64_t(0xffff)) + kGenerationStep;
-        generation_.store(next | uint64_t(active), std::memory_order_release);
+        done_.store(0, std::memory_order_relaxed);
+        work_.store(generation << 32 | uint64_t(parts) << 16, std::memory_order_release);
     }
     wake_.notify_all();
-    fn(0, active);
-    spin_until([&] { return pending_.load(std::memory_order_acquire) == 0; }, kPauseSpins, -1);
+    run_parts(generation);
+    spin_until([&] { return done_.load(std::memory_order_acquire) == parts; }, kPauseSpins, -1);
 }
 
-void ThreadPool::worker_loop(int index) {
-    uint64_t seen = 0;
+void ThreadPool::run_parts(uint64_t generation) {
+    uint64_t w = work_.load(std::memory_order_acquire);
     for (;;) {
-        spin_until([&] { return generation_.load(std::memory_order_acquire) != seen; }, kPauseSpins, kYieldSpins);
-        if (generation_.load(std::memory_order_acquire) == seen) {
+        if (generation_of(w) != generation || next_of(w) >= parts_of(w)) return;
+        if (!work_.compare_exchange_weak(w, w + 1, std::memory_order_acq_rel, std::memory_order_acquire)) continue;
+        (*job_)(next_of(w), parts_of(w));
+        done_.fetch_add(1, std::memory_order_acq_rel);
+        w = work_.load(std::memory_order_acquire);
+    }
+}
+
+void ThreadPool::worker_loop() {
+    uint64_t seen = 0;
+    auto changed = [&] { return generation_of(work_.load(std::memory_order_acquire)) != seen; };
+    for (;;) {
+        spin_until(changed, kPauseSpins, kYieldSpins);
+        if (!changed()) {
             std::unique_lock lock(mutex_);
-            wake_.wait(lock, [&] { return generation_.load() != seen; });
+            wake_.wait(lock, changed);
         }
-        seen = generation_.load(std::memory_order_acquire);
         if (stop_) return;
-        const int active = int(seen & 0xffff);
-        if (index >= active) continue;   // not needed for this loop
-        (*job_)(index, active);
-        pending_.fetch_sub(1, std::memory_order_acq_rel);
+        seen = generation_of(work_.load(std::memory_order_acquire));
+        run_parts(seen);
     }
 }
 

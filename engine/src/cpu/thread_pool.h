@@ -9,30 +9,33 @@
 
 namespace mmfree::cpu {
 
-// A fixed set of workers that run one parallel loop at a time. Decode issues ~100 short loops per
-// token, so workers spin (CPU pause, then yielding) before sleeping: waking a sleeping thread costs
-// more than the loop.
+// A fixed set of workers that run one parallel loop at a time. A loop is split into parts that
+// any thread claims, the caller included: a worker that is slow to wake (a busy machine, a
+// sleeping core) never holds the loop up, the caller runs its parts instead. Decode issues ~100
+// short loops per token, so workers spin (CPU pause, then yielding) before they sleep.
 class ThreadPool {
 public:
     explicit ThreadPool(int threads);   // threads includes the caller
     ~ThreadPool();
     int size() const { return int(workers_.size()) + 1; }
 
-    // Calls fn(thread_index, thread_count) on the first `threads` threads (all when 0), the caller
-    // included as index 0; returns when all are done. Small loops use fewer threads: each one
-    // joining costs a wake-up and a wait.
+    // Calls fn(part, parts) once for each part in [0, parts), parts = `threads` (all when 0),
+    // on whichever threads claim them; returns when all parts are done. A part index is below
+    // size(), so per-part scratch sized by size() is safe. Small loops use fewer parts.
     void run(const std::function<void(int, int)>& fn, int threads = 0);
 
 private:
-    void worker_loop(int index);
+    void worker_loop();
+    // Claims and runs parts of job `generation` until none is left.
+    void run_parts(uint64_t generation);
 
     std::vector<std::thread> workers_;
     const std::function<void(int, int)>* job_ = nullptr;
-    // Job counter << 16 | number of threads taking part. One word, so a worker that wakes late
-    // never pairs one job's thread count with the next job; a taking-part worker holds the job
-    // open (pending_), so job_ is stable while it runs it.
-    std::atomic<uint64_t> generation_{0};
-    std::atomic<int> pending_{0};
+    // The current job in one word: generation << 32 | parts << 16 | next unclaimed part. A
+    // claim is a compare-and-swap on the whole word, so a thread that wakes late can never
+    // claim a part of a newer job than the one it saw; job_ is stable while any part is open.
+    std::atomic<uint64_t> work_{0};
+    std::atomic<int> done_{0};          // parts finished in the current job
     std::atomic<bool> stop_{false};
     std::mutex mutex_;
     std::condition_variable wake_;
