@@ -198,6 +198,54 @@ private slots:
         QVERIFY(ex->device_memory_bytes() > 0);
     }
 
+    // The fused decode times its dispatches for nothing extra (the results are read after the wait
+    // every token has anyway): BitLinear, holding the fused norm/quant and MLGRU, and lm_head.
+    void fused_decode_has_stage_times() {
+        if (!g_device.timestamp_bits) QSKIP("the compute queue has no timestamps");
+        auto model = make_synthetic_model(odd_config(), 7);
+        auto ex = make_executor(model, true);
+        const int32_t token = 5;
+        std::vector<float> logits(static_cast<size_t>(model->config.vocab_size));
+        ex->forward(&token, 1, logits.data(), false);
+        StageTimes st = ex->last_stage_times();
+        QVERIFY(st.valid && st.fused);
+        QVERIFY(st.bitlinear_us > 0 && st.lm_head_us > 0);
+        QCOMPARE(st.norm_quant_us, 0.0);
+        QCOMPARE(st.mlgru_us, 0.0);
+        ex->forward_argmax(token);
+        st = ex->last_stage_times();
+        QVERIFY(st.valid && st.fused && st.lm_head_us > 0);
+    }
+
+    // VK_EXT_memory_budget: where the device has it, the executor's weights show in the heap usage,
+    // within the budget; elsewhere the figure is reported unavailable, not guessed.
+    void memory_budget() {
+        auto ex = make_executor(make_synthetic_model(odd_config(), 7), true);
+        const DeviceMemoryBudget b = ex->device_memory_budget();
+        qInfo("%s: VK_EXT_memory_budget %s; used %llu bytes, budget %llu bytes", g_device.info.name.c_str(),
+              g_device.memory_budget ? "advertised" : "not advertised", (unsigned long long)b.used_bytes,
+              (unsigned long long)b.budget_bytes);
+        QCOMPARE(QString::fromStdString(g_device.info.features).contains("memory budget"), g_device.memory_budget);
+        if (!g_device.memory_budget) {
+            QVERIFY(!b.available);
+            QCOMPARE(b.used_bytes, uint64_t(0));
+            QCOMPARE(b.budget_bytes, uint64_t(0));
+            return;
+        }
+        QVERIFY(b.available);
+        QVERIFY(b.used_bytes > 0);
+        QVERIFY(b.budget_bytes >= b.used_bytes);
+        // A second executor's upload raises this process's usage by about its device-local bytes.
+        ModelConfig c = odd_config();
+        c.vocab_size = 32000;
+        c.hidden_size = 1024;
+        auto big = make_executor(make_synthetic_model(c, 8), true);
+        const DeviceMemoryBudget after = ex->device_memory_budget();
+        QVERIFY2(after.used_bytes >= b.used_bytes + big->device_memory_bytes() / 2,
+                 qPrintable(QString("used %1 -> %2 after %3 more bytes").arg(b.used_bytes).arg(after.used_bytes).arg(big->device_memory_bytes())));
+        QVERIFY(after.budget_bytes >= after.used_bytes);
+    }
+
     void state_round_trip_and_errors() {
         auto model = make_synthetic_model(odd_config(), 3);
         auto ex = make_executor(model, true);

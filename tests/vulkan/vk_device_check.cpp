@@ -111,6 +111,25 @@ int main() {
     } catch (const std::exception& e) {
         report("370M synthetic", e.what());
     }
+    // What the dashboard reads per token and per reply: the fused decode's stage times and the
+    // device memory budget (VK_EXT_memory_budget), the latter against the executor's own bytes.
+    try {
+        vk::VulkanExecutor ex(make_synthetic_model(release_config("370M")), instance, *dev, {});
+        ex.forward_argmax(1);
+        const StageTimes st = ex.last_stage_times();
+        std::printf("INFO fused decode stages: bitlinear %.1f us, lm_head %.1f us\n", st.bitlinear_us, st.lm_head_us);
+        report("fused decode stage times",
+               !dev->timestamp_bits || (st.valid && st.fused && st.bitlinear_us > 0 && st.lm_head_us > 0) ? "" : "not measured");
+        const DeviceMemoryBudget b = ex.device_memory_budget();
+        std::printf("INFO memory budget: extension %s, used %.1f MiB, budget %.1f MiB, executor's device bytes %.1f MiB\n",
+                    dev->memory_budget ? "advertised" : "absent", b.used_bytes / 1048576.0, b.budget_bytes / 1048576.0,
+                    ex.device_memory_bytes() / 1048576.0);
+        if (!dev->memory_budget) report("memory budget reported unavailable", b.available ? "available without the extension" : "");
+        else report("memory budget", b.available && b.used_bytes >= ex.device_memory_bytes() && b.budget_bytes >= b.used_bytes
+                                         ? "" : "usage below the executor's own allocations, or over the budget");
+    } catch (const std::exception& e) {
+        report("stage times and memory budget", e.what());
+    }
     std::printf("%s: %d failure(s)\n", failures ? "FAILED" : "ALL PASSED", failures);
     return failures ? 1 : 0;
 }

@@ -37,6 +37,8 @@ public:
 
     virtual StageTimes last_stage_times() const { return {}; }
     virtual size_t device_memory_bytes() const { return 0; }         // 0 for host memory
+    // Asks the driver now (not free: call it per generation, not per token).
+    virtual DeviceMemoryBudget device_memory_budget() const { return {}; }
 
     // Streaming-read bandwidth of the memory the weights live in (GB/s), measured now; the
     // roofline that `mmfree bench` compares decode against. The default measures host memory.

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
+#include <cstdint>
 #include <vector>
 
 namespace mmfree {
@@ -12,8 +13,19 @@ struct StageTimes {
     double mlgru_us = 0;       // recurrence, gates, gated norm, SwiGLU, residuals
     double lm_head_us = 0;     // final norm + lm_head (+ argmax)
     bool valid = false;
+    // The backend runs norm/quantization and the MLGRU inside its BitLinear kernels (Vulkan's fused
+    // decode): their time is part of bitlinear_us and the other two read 0.
+    bool fused = false;
 
     double total_us() const { return norm_quant_us + bitlinear_us + mlgru_us + lm_head_us; }
+};
+
+// Device-local memory as the driver accounts it (Vulkan: VK_EXT_memory_budget). `available` is
+// false where the backend or the device cannot tell.
+struct DeviceMemoryBudget {
+    bool available = false;
+    uint64_t used_bytes = 0;    // this process's usage of the device-local heaps
+    uint64_t budget_bytes = 0;  // how much it may use now before allocations fail or evict
 };
 
 // One generated token.

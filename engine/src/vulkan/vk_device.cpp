@@ -92,6 +92,9 @@ std::vector<Candidate> Instance::candidates() const {
             return std::strcmp(e.extensionName, VK_KHR_SHADER_INTEGER_DOT_PRODUCT_EXTENSION_NAME) == 0;
         });
         const bool dot_known = basic.apiVersion >= VK_API_VERSION_1_3 || dot_ext;
+        c.memory_budget = std::any_of(exts.begin(), exts.end(), [](auto& e) {
+            return std::strcmp(e.extensionName, VK_EXT_MEMORY_BUDGET_EXTENSION_NAME) == 0;
+        });
         if (dot_known) drv.pNext = &dotp;
         if (basic.apiVersion >= VK_API_VERSION_1_2) fn.vkGetPhysicalDeviceProperties2(c.handle, &props);
 
@@ -142,7 +145,7 @@ std::vector<Candidate> Instance::candidates() const {
                                                : "no int8 dot product") +
                      ", subgroup " + std::to_string(sub.subgroupSize) + ", " + std::to_string(c.max_shared / 1024) +
                      " KiB shared, max binding " + std::to_string(basic.limits.maxStorageBufferRange >> 20) + " MiB" +
-                     (c.timestamp_bits ? ", timestamps" : "");
+                     (c.timestamp_bits ? ", timestamps" : "") + (c.memory_budget ? ", memory budget" : "");
 
         const uint32_t need_ops = VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_ARITHMETIC_BIT;
         if (basic.apiVersion < VK_API_VERSION_1_2) d.reason = "needs Vulkan 1.2";
@@ -178,6 +181,7 @@ Device::Device(std::shared_ptr<Instance> instance, const Candidate& c) : instanc
     feats.pNext = &f12;
     std::vector<const char*> exts;
     if (c.integer_dot && c.api_version < VK_API_VERSION_1_3) exts.push_back(VK_KHR_SHADER_INTEGER_DOT_PRODUCT_EXTENSION_NAME);
+    if (c.memory_budget) exts.push_back(VK_EXT_MEMORY_BUDGET_EXTENSION_NAME);
 
     auto dci = make<VkDeviceCreateInfo>(VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO);
     dci.pNext = &feats;
@@ -288,6 +292,23 @@ void Device::destroy(Buffer& b) {
     if (b.memory) fn.vkFreeMemory(handle, b.memory, nullptr);
     if (b.device_local && b.memory) device_bytes_ -= std::min<size_t>(device_bytes_, size_t(b.allocated));
     b = Buffer{};
+}
+
+DeviceMemoryBudget Device::memory_budget() const {
+    DeviceMemoryBudget out;
+    if (!cand_.memory_budget) return out;
+    auto budget = make<VkPhysicalDeviceMemoryBudgetPropertiesEXT>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_BUDGET_PROPERTIES_EXT);
+    auto props = make<VkPhysicalDeviceMemoryProperties2>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_PROPERTIES_2);
+    props.pNext = &budget;
+    instance_->fn.vkGetPhysicalDeviceMemoryProperties2(cand_.handle, &props);
+    for (uint32_t h = 0; h < props.memoryProperties.memoryHeapCount; ++h)
+        if (props.memoryProperties.memoryHeaps[h].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT) {
+            out.used_bytes += budget.heapUsage[h];
+            out.budget_bytes += budget.heapBudget[h];
+        }
+    // A driver that enables the extension but leaves the budget at zero has not really answered.
+    out.available = out.budget_bytes > 0;
+    return out;
 }
 
 void Device::invalidate(const Buffer& b) {

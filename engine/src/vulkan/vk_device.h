@@ -35,6 +35,7 @@ struct Candidate {
     bool integer_dot = false;      // VK_KHR_shader_integer_dot_product (core 1.3) feature
     bool integer_dot_fast = false; // 4x8 packed signed dot is accelerated
     uint32_t timestamp_bits = 0;
+    bool memory_budget = false;    // VK_EXT_memory_budget: the driver reports heap usage and budget
     float timestamp_period_ns = 1;
     uint32_t max_shared = 0;
     uint32_t api_version = 0;
@@ -85,6 +86,8 @@ public:
 
     const Candidate& info() const { return cand_; }
     size_t device_bytes() const { return device_bytes_; }
+    // Usage and budget summed over the device-local heaps; unavailable without VK_EXT_memory_budget.
+    DeviceMemoryBudget memory_budget() const;
     bool lost() const { return lost_; }
     void ensure_usable() const;
 

@@ -348,7 +348,8 @@ void VulkanExecutor::record_decode(Recorded& r, bool argmax) {
     const auto& c = model_->config;
     const int H = c.hidden_size, D = c.state_dim(), I = c.intermediate_size, V = c.vocab_size, L = c.num_layers;
     const uint32_t eps = float_bits(c.rms_norm_eps);
-    Recorder rec(*this, r, false, 0);
+    Recorder rec(*this, r, dev_->info().timestamp_bits > 0, uint32_t(4 * L + 2));
+    r.fused = true;
     uint32_t rpw = 0, wgset = 0;
     for (int l = 0; l < L; ++l) {
         const LayerOffsets& w = lo_[size_t(l)];
@@ -541,6 +542,7 @@ void VulkanExecutor::run(Recorded& r) {
     double* slot[StageCount] = {&stages_.norm_quant_us, &stages_.bitlinear_us, &stages_.mlgru_us, &stages_.lm_head_us};
     for (size_t i = 0; i + 1 < n; ++i) *slot[r.stage_of[i]] += double((ts[i + 1] - ts[i]) & mask) * us_per_tick;
     stages_.valid = true;
+    stages_.fused = r.fused;
 }
 
 // ---- the Executor interface ---------------------------------------------------------------------

@@ -4,9 +4,10 @@
 // push constants, so there are no descriptor sets. Decode replays one command buffer recorded at
 // load: 4 dispatches per layer (the i/f/g, o, gate and down BitLinears, each computing its own
 // norm/quantization prologue and fusing the MLGRU step, SwiGLU and the residual adds) plus the
-// lm_head and an on-device argmax, one submit per token. Prefill runs in chunks with separate
-// quantize / GEMM / scan kernels; with profiling on, decode takes that unfused path too, so that
-// every stage has its own timestamps.
+// lm_head and an on-device argmax, one submit per token, with a timestamp after each dispatch (read
+// after the wait the token needs anyway, so StageTimes come free, as `fused`). Prefill runs in chunks
+// with separate quantize / GEMM / scan kernels; with profiling on, decode takes that unfused path
+// too, so that every stage has its own timestamps.
 #pragma once
 #include <map>
 #include <memory>
@@ -42,6 +43,7 @@ public:
     void load_state(const std::vector<float>& state) override;
     StageTimes last_stage_times() const override { return stages_; }
     size_t device_memory_bytes() const override { return dev_ ? dev_->device_bytes() : 0; }
+    DeviceMemoryBudget device_memory_budget() const override { return dev_ ? dev_->memory_budget() : DeviceMemoryBudget{}; }
     double measure_read_bandwidth_gb_s() override;
     std::vector<std::pair<std::string, double>> extra_metrics() const override;
 
@@ -66,6 +68,7 @@ private:
         VkCommandBuffer cb = VK_NULL_HANDLE;
         VkQueryPool queries = VK_NULL_HANDLE;
         std::vector<int> stage_of;   // stage of each timestamp interval
+        bool fused = false;          // the fused decode: its intervals cover several stages each
     };
     struct Recorder;
 

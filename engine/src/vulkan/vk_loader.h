@@ -9,7 +9,8 @@ namespace mmfree::vk {
 
 #define MMFREE_VK_INSTANCE_FUNCS(X)                                                                                    \
     X(vkDestroyInstance) X(vkEnumeratePhysicalDevices) X(vkGetPhysicalDeviceProperties) X(vkGetPhysicalDeviceProperties2) \
-    X(vkGetPhysicalDeviceFeatures2) X(vkGetPhysicalDeviceMemoryProperties) X(vkGetPhysicalDeviceQueueFamilyProperties)   \
+    X(vkGetPhysicalDeviceFeatures2) X(vkGetPhysicalDeviceMemoryProperties) X(vkGetPhysicalDeviceMemoryProperties2)       \
+    X(vkGetPhysicalDeviceQueueFamilyProperties)                                                                        \
     X(vkCreateDevice) X(vkGetDeviceProcAddr) X(vkEnumerateDeviceExtensionProperties)
 
 #define MMFREE_VK_DEVICE_FUNCS(X)                                                                                      \
