@@ -22,6 +22,8 @@ void EngineWorker::registerMetaTypes() {
     qRegisterMetaType<ModelInfo>();
     qRegisterMetaType<GenerationRequest>();
     qRegisterMetaType<GenerationOutcome>();
+    qRegisterMetaType<mmfree::StageTimes>();
+    qRegisterMetaType<mmfree::DeviceMemoryBudget>();
 }
 
 qsizetype EngineWorker::resumePoint(const QString& transcript, const QString& covered) {
@@ -84,6 +86,7 @@ void EngineWorker::loadModel(const QString& path, const QString& backend) {
         info_ = info;
         ready_ = true;
         emit modelLoaded(info_);
+        emit deviceMemory(info_.backend, session_->executor().device_memory_budget());
     } catch (const std::exception& e) {
         emit modelLoadFailed(path, QString::fromStdString(e.what()));
     }
@@ -149,6 +152,7 @@ void EngineWorker::generate(const GenerationRequest& request) {
         };
         cb.on_token_metrics = [&](const mmfree::TokenMetrics& m) {
             emit tokenMetrics(request.id, m.index, m.latency_ms);
+            if (m.index > 0 && m.stages.valid) emit stageTimes(info_.backend, m.stages);
             if (const int pace = pacingMs_.load(); pace > 0) QThread::msleep(pace);
             if (cancelledUpTo_.load() >= request.id) cancel = true;
         };
@@ -176,6 +180,7 @@ void EngineWorker::generate(const GenerationRequest& request) {
         out.coveredText = (resumed ? request.coveredText : QString()) + prompt + QString::fromStdString(fed);
         const auto bytes = session_->save_state();
         out.state = QByteArray(reinterpret_cast<const char*>(bytes.data()), qsizetype(bytes.size()));
+        emit deviceMemory(info_.backend, session_->executor().device_memory_budget());
         emit generationFinished(out);
     } catch (const std::exception& e) {
         session_->reset();

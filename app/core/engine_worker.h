@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "core/chat_settings.h"
+#include "mmfree/metrics.h"
 
 namespace mmfree {
 class Session;
@@ -58,6 +59,8 @@ struct GenerationOutcome {
 Q_DECLARE_METATYPE(ModelInfo)
 Q_DECLARE_METATYPE(GenerationRequest)
 Q_DECLARE_METATYPE(GenerationOutcome)
+Q_DECLARE_METATYPE(mmfree::StageTimes)
+Q_DECLARE_METATYPE(mmfree::DeviceMemoryBudget)
 
 // Runs the engine. Lives on its own QThread (see ChatController): its slots are invoked through
 // queued connections and may block for as long as a model load or a reply takes; the UI thread
@@ -97,6 +100,11 @@ signals:
     void textReceived(quint64 id, const QString& text);
     // Per generated token, for the status line and the dashboard.
     void tokenMetrics(quint64 id, int index, double latencyMs);
+    // Per decoded token whose forward pass the backend timed (not the first: that was the prefill).
+    // Both name the backend that measured, so a listener that missed modelLoaded labels them right.
+    void stageTimes(const QString& backend, const mmfree::StageTimes& stages);
+    // After a load and after every generation; `available` false when the backend cannot tell.
+    void deviceMemory(const QString& backend, const mmfree::DeviceMemoryBudget& budget);
     void generationFinished(const GenerationOutcome& outcome);
     void generationFailed(quint64 id, const QString& message);
 

@@ -53,6 +53,8 @@ void MetricsHub::attach(EngineWorker* worker) {
         emit generationStateChanged(false);
     });
     connect(worker, &EngineWorker::modelLoaded, this, &MetricsHub::onModelLoaded);
+    connect(worker, &EngineWorker::stageTimes, this, &MetricsHub::onStageTimes);
+    connect(worker, &EngineWorker::deviceMemory, this, &MetricsHub::onDeviceMemory);
 }
 
 double MetricsHub::now() const { return clock_.nsecsElapsed() / 1e9; }
@@ -60,6 +62,7 @@ double MetricsHub::now() const { return clock_.nsecsElapsed() / 1e9; }
 QStringList MetricsHub::seriesKeys() const {
     QStringList keys = {kTokensPerSecond, kLatency, kLatencyP50, kLatencyP95, kRss};
     if (nvml_ || series_.contains(kDeviceMemory)) keys << kDeviceMemory;
+    if (series_.contains(kDeviceBudget)) keys << kDeviceBudget;
     keys << powerKeys_;
     QStringList stages;
     for (auto it = series_.begin(); it != series_.end(); ++it)
@@ -149,6 +152,8 @@ void MetricsHub::onGenerationFinished(const GenerationOutcome& o) {
 
 void MetricsHub::onModelLoaded(const ModelInfo& info) {
     backend_ = info.backend;
+    current_.stages = {};   // the next backend measures its own way, or not at all
+    current_.budgetKnown = current_.budgetAvailable = false;
     // The probe that answers "what does this generation cost": the CPU package for CPU backends,
     // the GPU for GPU backends, the board for a plugin; otherwise whatever measures something.
     auto prefer = [this](const QString& prefix) -> QString {
@@ -164,13 +169,23 @@ void MetricsHub::onModelLoaded(const ModelInfo& info) {
     current_.powerProbe = pick;
 }
 
-void MetricsHub::onStageTimes(const mmfree::StageTimes& s) {
+void MetricsHub::onStageTimes(const QString& backend, const mmfree::StageTimes& s) {
     if (!s.valid) return;
+    backend_ = backend;
     const double t = now();
-    append("stage_norm_quant_us", t, s.norm_quant_us);
-    append("stage_bitlinear_us", t, s.bitlinear_us);
-    append("stage_mlgru_us", t, s.mlgru_us);
-    append("stage_lm_head_us", t, s.lm_head_us);
+    current_.stages = s;
+    if (!s.fused) append(kStageNormQuant, t, s.norm_quant_us);
+    append(kStageBitLinear, t, s.bitlinear_us);
+    if (!s.fused) append(kStageMlgru, t, s.mlgru_us);
+    append(kStageLmHead, t, s.lm_head_us);
+}
+
+void MetricsHub::onDeviceMemory(const QString& backend, const mmfree::DeviceMemoryBudget& b) {
+    backend_ = backend;
+    current_.budgetKnown = true;
+    current_.budgetAvailable = b.available;
+    current_.budgetUsedBytes = b.used_bytes;
+    current_.budgetBytes = b.budget_bytes;
 }
 
 void MetricsHub::sampleNow() {
@@ -197,7 +212,12 @@ void MetricsHub::sampleNow() {
         current_.peakRssBytes = m->peak_rss_bytes;
         append(kRss, t, m->rss_bytes / 1048576.0);
     }
-    if (nvml_) {
+    // The executor's budget reading is this process's own use: it takes the device memory series
+    // over from NVML's whole-GPU figure, which would mix two different quantities in one line.
+    if (current_.budgetAvailable) {
+        append(kDeviceMemory, t, current_.budgetUsedBytes / 1048576.0);
+        append(kDeviceBudget, t, current_.budgetBytes / 1048576.0);
+    } else if (nvml_) {
         const auto devices = nvml_->read();
         if (!devices.empty()) {
             current_.deviceUsedBytes = devices.front().used_bytes;

@@ -35,6 +35,13 @@ public:
     static constexpr const char* kLatencyP95 = "latency_p95_ms";
     static constexpr const char* kRss = "rss_mb";
     static constexpr const char* kDeviceMemory = "device_memory_mb";
+    static constexpr const char* kDeviceBudget = "device_budget_mb";
+    // Per decoded token, µs. A fused backend reports only BitLinear (which then includes norm/quant
+    // and the MLGRU) and lm_head: the other two are not recorded rather than recorded as zero.
+    static constexpr const char* kStageNormQuant = "stage_norm_quant_us";
+    static constexpr const char* kStageBitLinear = "stage_bitlinear_us";
+    static constexpr const char* kStageMlgru = "stage_mlgru_us";
+    static constexpr const char* kStageLmHead = "stage_lm_head_us";
     static constexpr const char* kPowerPrefix = "power_w:";
 
     struct ProbeInfo {
@@ -56,6 +63,11 @@ public:
         quint64 rssBytes = 0, peakRssBytes = 0;
         quint64 deviceUsedBytes = 0, deviceTotalBytes = 0;
         QString deviceName;            // the GPU the device memory belongs to
+        // The executor's own figures (VK_EXT_memory_budget): this process's use and its budget.
+        // budgetKnown: the backend answered; budgetAvailable: and it could tell.
+        bool budgetKnown = false, budgetAvailable = false;
+        quint64 budgetUsedBytes = 0, budgetBytes = 0;
+        mmfree::StageTimes stages;     // the last decoded token's; valid = false until one arrives
         double powerW = -1;            // primary probe; -1 = none
         QString powerProbe, powerSource;
         double joulesPerToken = -1, tokensPerJoule = -1;   // current / last generation; -1 = unknown
@@ -86,7 +98,7 @@ public:
     Current current() const { return current_; }
     QList<ProbeInfo> probes() const { return probes_; }
     QList<UnavailableInfo> unavailableProbes() const { return unavailable_; }
-    QString backend() const { return backend_; }
+    QString backend() const { return backend_; }   // from the last model load or measurement
 
     // Every series as CSV: "series,time_s,value" rows, values exact (round-trip precision).
     bool exportCsv(const QString& path, QString* error = nullptr) const;
@@ -100,8 +112,9 @@ public slots:
     void onTokenMetrics(quint64 id, int index, double latencyMs);
     void onGenerationFinished(const GenerationOutcome& outcome);
     void onModelLoaded(const ModelInfo& info);
-    // Per-stage times when a backend measures them (Vulkan timestamp queries).
-    void onStageTimes(const mmfree::StageTimes& stages);
+    // Per-stage times when a backend measures them (GPU timestamp queries, CPU timers).
+    void onStageTimes(const QString& backend, const mmfree::StageTimes& stages);
+    void onDeviceMemory(const QString& backend, const mmfree::DeviceMemoryBudget& budget);
     void sampleNow();   // memory + power; the timer calls it
 
 signals:

@@ -35,6 +35,7 @@ const char* kPageStyle = R"(
 #chartFrame { background: white; border: 1px solid #e3e6eb; border-radius: 10px; }
 #dashSubtitle { color: #6b7280; }
 #powerNote { color: #8a5a00; font-size: 11px; }
+#chartNote { color: #6b7280; font-size: 11px; }
 )";
 
 const QColor kBlue("#2f6fde"), kOrange("#d97706"), kGreen("#059669"), kViolet("#7c3aed"), kGrey("#9fb3d9"), kRed("#dc2626");
@@ -116,7 +117,7 @@ QChartView* DashboardPage::makeChart(const QString& name, QValueAxis** yAxis) {
     x->setGridLineColor(QColor("#eef0f3"));
     x->setLinePenColor(QColor("#d1d5db"));
     auto* y = new QValueAxis;
-    y->setLabelFormat("%.4g");
+    y->setLabelFormat("%.6g");   // stage times reach five digits of µs; %.4g would print 1.5e+04
     y->setTickCount(5);
     y->setLabelsFont(QFont(font().family(), 8));
     y->setGridLineColor(QColor("#eef0f3"));
@@ -204,24 +205,28 @@ void DashboardPage::build() {
     for (const Card& c : {throughput_, latency_, ttft_, memory_, power_, energy_}) cards->addWidget(c.value->parentWidget(), 1);
     v->addLayout(cards);
 
-    // The four graphs.
+    // The five graphs: three on top, memory and a wide power graph (its probe notes) below.
     auto* grid = new QGridLayout;
     grid->setSpacing(10);
     QValueAxis* y = nullptr;
-    const QStringList names = {"throughput", "latency", "memory", "power"};
+    const QStringList names = {"throughput", "latency", "stages", "memory", "power"};
     for (int i = 0; i < names.size(); ++i) {
         auto* frame = new QFrame(this);
         frame->setObjectName("chartFrame");
         auto* fl = new QVBoxLayout(frame);
         fl->setContentsMargins(6, 6, 6, 6);
         fl->addWidget(makeChart(names[i], &y));
-        if (names[i] == "power") {
-            powerNote_ = new QLabel(frame);
-            powerNote_->setObjectName("powerNote");
-            powerNote_->setWordWrap(true);
-            fl->addWidget(powerNote_);
-        }
-        grid->addWidget(frame, i / 2, i % 2);
+        auto note = [&](const char* objectName) {
+            auto* l = new QLabel(frame);
+            l->setObjectName(objectName);
+            l->setWordWrap(true);
+            fl->addWidget(l);
+            return l;
+        };
+        if (names[i] == "power") powerNote_ = note("powerNote");
+        if (names[i] == "stages") stagesNote_ = note("chartNote");
+        if (names[i] == "memory") memoryNote_ = note("chartNote");
+        grid->addWidget(frame, i / 3, i % 3, 1, names[i] == "power" ? 2 : 1);
     }
     v->addLayout(grid, 1);
 
@@ -229,8 +234,12 @@ void DashboardPage::build() {
     addSeries("latency", MetricsHub::kLatency, kGrey, 1.0);
     addSeries("latency", MetricsHub::kLatencyP50, kBlue, 2.2);
     addSeries("latency", MetricsHub::kLatencyP95, kOrange, 2.2, true);
+    addSeries("stages", MetricsHub::kStageNormQuant, kGreen, 1.6);
+    addSeries("stages", MetricsHub::kStageBitLinear, kBlue, 1.6);
+    addSeries("stages", MetricsHub::kStageMlgru, kViolet, 1.6);
+    addSeries("stages", MetricsHub::kStageLmHead, kOrange, 1.6);
     addSeries("memory", MetricsHub::kRss, kGreen, 2.2);
-    if (hub_->seriesKeys().contains(MetricsHub::kDeviceMemory)) addSeries("memory", MetricsHub::kDeviceMemory, kViolet, 2.2);
+    addDeviceMemorySeries();
     const QList<QColor> powerColors = {kRed, kViolet, kOrange, kBlue, kGreen};
     const auto probes = hub_->probes();
     for (int i = 0; i < probes.size(); ++i)
@@ -263,13 +272,7 @@ void DashboardPage::retranslate() {
     views_["latency"]->chart()->setTitle(tr("Per-token latency (ms)"));
     views_["memory"]->chart()->setTitle(tr("Memory (MiB)"));
     views_["power"]->chart()->setTitle(tr("Power (W)"));
-    const QHash<QString, QString> names = {
-        {MetricsHub::kTokensPerSecond, tr("tokens/s")}, {MetricsHub::kLatency, tr("per token")},
-        {MetricsHub::kLatencyP50, tr("p50")},           {MetricsHub::kLatencyP95, tr("p95")},
-        {MetricsHub::kRss, tr("process RSS")},          {MetricsHub::kDeviceMemory, tr("GPU memory used")}};
-    for (auto it = seriesByKey_.begin(); it != seriesByKey_.end(); ++it) {
-        if (names.contains(it.key())) it.value()->setName(names.value(it.key()));
-    }
+    updateSeriesNames();
     for (const auto& p : hub_->probes()) {
         if (auto* s = seriesByKey_.value(QString(MetricsHub::kPowerPrefix) + p.name))
             s->setName(p.source == "modeled" ? tr("%1 (modeled)").arg(p.device) : p.device);
@@ -281,6 +284,71 @@ void DashboardPage::retranslate() {
     powerNote_->setVisible(!notes.isEmpty());
     if (hub_->probes().isEmpty()) views_["power"]->chart()->setTitle(tr("Power (W) — no sensor available"));
     refresh();
+}
+
+void DashboardPage::addDeviceMemorySeries() {
+    // The executor's budget reading arrives with the first model load, after the page exists. The
+    // budget itself is a number in the note, not a line: a GPU's budget (tens of GiB) would flatten
+    // the lines that move.
+    if (hub_->seriesKeys().contains(MetricsHub::kDeviceMemory) && !seriesByKey_.contains(MetricsHub::kDeviceMemory))
+        addSeries("memory", MetricsHub::kDeviceMemory, kViolet, 2.2);
+}
+
+void DashboardPage::updateSeriesNames() {
+    const MetricsHub::Current c = hub_->current();
+    const QHash<QString, QString> names = {
+        {MetricsHub::kTokensPerSecond, tr("tokens/s")}, {MetricsHub::kLatency, tr("per token")},
+        {MetricsHub::kLatencyP50, tr("p50")},           {MetricsHub::kLatencyP95, tr("p95")},
+        {MetricsHub::kRss, tr("process RSS")},
+        // With a budget reading the line is this process's use, not NVML's whole-GPU figure.
+        {MetricsHub::kDeviceMemory, c.budgetAvailable ? tr("device memory used") : tr("GPU memory used")}};
+    for (auto it = seriesByKey_.begin(); it != seriesByKey_.end(); ++it)
+        if (names.contains(it.key())) it.value()->setName(names.value(it.key()));
+
+    // Stages: the note under the chart gives the last token's time per stage (the legend has no
+    // room for numbers); a fused backend has no separate norm/quant and MLGRU figures, so those
+    // lines leave the chart instead of reading 0.
+    const mmfree::StageTimes& st = c.stages;
+    struct Stage {
+        const char* key;
+        QString name;
+        double value;
+        bool shown;
+    };
+    const Stage stages[] = {
+        {MetricsHub::kStageNormQuant, tr("norm + quant"), st.norm_quant_us, !st.fused},
+        {MetricsHub::kStageBitLinear, st.fused ? tr("BitLinear (fused)") : tr("BitLinear"), st.bitlinear_us, true},
+        {MetricsHub::kStageMlgru, tr("MLGRU"), st.mlgru_us, !st.fused},
+        {MetricsHub::kStageLmHead, tr("lm_head"), st.lm_head_us, true}};
+    QChart* chart = views_["stages"]->chart();
+    QStringList now;
+    for (const Stage& stage : stages) {
+        QLineSeries* series = seriesByKey_.value(stage.key);
+        series->setName(stage.name);
+        series->setVisible(stage.shown);
+        for (QLegendMarker* m : chart->legend()->markers(series)) m->setVisible(stage.shown);
+        if (stage.shown) now << QStringLiteral("%1 %2 µs").arg(stage.name, QString::number(stage.value, 'f', stage.value >= 100 ? 0 : 1));
+    }
+    // Say what measured them: a GPU's own clock, or the CPU's around each kernel.
+    const QString backend = hub_->backend();
+    QString source;
+    if (backend == "vulkan" || backend == "cuda") source = tr("GPU timestamps");
+    else if (backend.startsWith("cpu")) source = tr("CPU timers");
+    else if (!backend.isEmpty()) source = tr("%1 backend").arg(backend);
+    chart->setTitle(source.isEmpty() ? tr("Time per stage per token (µs)") : tr("Time per stage per token (µs) — %1").arg(source));
+    QString stagesText = st.valid ? tr("Last token: %1").arg(now.join(QStringLiteral(" · ")))
+                                  : tr("Per-stage times appear while a reply streams, on backends that measure them.");
+    if (st.valid && st.fused)
+        stagesText += '\n' + tr("The fused decode kernels run norm, quantization and the MLGRU inside the BitLinear dispatches; "
+                                "their time is counted there.");
+    stagesNote_->setText(stagesText);
+
+    // Device memory: the executor's used / budget, or why there is none.
+    QString memory;
+    if (c.budgetAvailable) memory = tr("Device memory (VK_EXT_memory_budget): %1 used / %2 budget").arg(formatBytes(c.budgetUsedBytes), formatBytes(c.budgetBytes));
+    else if (c.budgetKnown && !backend.startsWith("cpu")) memory = tr("Device memory used / budget: not available on this device");
+    memoryNote_->setText(memory);
+    memoryNote_->setVisible(!memory.isEmpty());
 }
 
 void DashboardPage::changeEvent(QEvent* event) {
@@ -324,6 +392,8 @@ void DashboardPage::onHubUpdated() {
 void DashboardPage::refresh() {
     if (paused_ || !isVisible()) return;
     lastChartDraw_.start();
+    addDeviceMemorySeries();
+    updateSeriesNames();
     const double now = hub_->now();
     const double from = now - windowSeconds_;
     // Until the window has filled, show only the time there is data for (at least 30 s), so the
@@ -371,7 +441,8 @@ void DashboardPage::updateCards() {
     ttft_.detail->setText(c.ttftMs > 0 ? tr("last reply") : tr("after the first reply"));
     memory_.value->setText(c.rssBytes ? formatBytes(c.rssBytes) : "–");
     QString mem = c.peakRssBytes ? tr("peak %1").arg(formatBytes(c.peakRssBytes)) : QString();
-    if (c.deviceTotalBytes) mem += tr(" · GPU %1 / %2").arg(formatBytes(c.deviceUsedBytes), formatBytes(c.deviceTotalBytes));
+    if (c.budgetAvailable) mem += tr(" · device %1 / %2 budget").arg(formatBytes(c.budgetUsedBytes), formatBytes(c.budgetBytes));
+    else if (c.deviceTotalBytes) mem += tr(" · GPU %1 / %2").arg(formatBytes(c.deviceUsedBytes), formatBytes(c.deviceTotalBytes));
     memory_.detail->setText(mem);
     if (c.powerW >= 0) {
         power_.value->setText(QString::number(c.powerW, 'f', c.powerW >= 100 ? 0 : 1) + " W");

@@ -14,8 +14,8 @@ class QLineSeries;
 class QPushButton;
 class QValueAxis;
 
-// The live dashboard: tokens/s, per-token latency with p50/p95, memory and power over the last
-// minutes as Qt Charts graphs, the current values in large type, pause, and export of the series
+// The live dashboard: tokens/s, per-token latency with p50/p95, time per forward-pass stage, memory
+// (with the device's budget) and power over the last minutes as Qt Charts graphs, the current values in large type, pause, and export of the series
 // (CSV) and of the view (PNG). The data comes from a MetricsHub; the page only draws, at the
 // hub's sampling rate and only while visible, never per token.
 class DashboardPage : public QWidget {
@@ -38,7 +38,7 @@ public:
 
     // What the charts show now: points in the series drawn for a hub key (0 when not drawn).
     int plottedPoints(const QString& key) const;
-    QChart* chart(const QString& name) const;   // "throughput", "latency", "memory", "power"
+    QChart* chart(const QString& name) const;   // "throughput", "latency", "stages", "memory", "power"
 
 public slots:
     void refresh();   // redraw from the hub (no-op while paused or hidden)
@@ -59,6 +59,8 @@ private:
     QChartView* makeChart(const QString& name, QValueAxis** yAxis);
     QLineSeries* addSeries(const QString& chartName, const QString& key, const QColor& color, qreal width, bool dashed = false);
     void updateCards();
+    void updateSeriesNames();   // legends carry the current stage times, so they follow the data
+    void addDeviceMemorySeries();
     void onHubUpdated();
     void onExportCsv();
     void onExportPng();
@@ -78,6 +80,8 @@ private:
     QPushButton* png_ = nullptr;
     Card throughput_{}, latency_{}, ttft_{}, memory_{}, power_{}, energy_{};
     QLabel* powerNote_ = nullptr;
+    QLabel* stagesNote_ = nullptr;
+    QLabel* memoryNote_ = nullptr;
 
     QHash<QString, QChartView*> views_;         // by chart name
     QHash<QString, QValueAxis*> xAxes_, yAxes_;

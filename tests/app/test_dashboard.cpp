@@ -4,6 +4,7 @@
 // the sampling overhead (decode tok/s with the dashboard open vs closed, in the same run).
 #include <QtTest>
 
+#include <QLabel>
 #include <QtCharts/QChart>
 #include <QtCharts/QLineSeries>
 #include <algorithm>
@@ -143,7 +144,7 @@ private slots:
         hub.onGenerationStarted(1, false);
         for (int i = 0; i < 50; ++i) hub.onTokenMetrics(1, i, 1.0 / 3.0 + i * 0.123456789);
         hub.sampleNow();
-        hub.onStageTimes({1.5, 2.25, 3.125, 0.0625, true});
+        hub.onStageTimes(QStringLiteral("cpu"), {1.5, 2.25, 3.125, 0.0625, true});
         const QString path = dir_.filePath("series.csv");
         QString error;
         QVERIFY2(hub.exportCsv(path, &error), qPrintable(error));
@@ -207,10 +208,80 @@ private slots:
         // Every decode step reached the hub (token 0 is the TTFT).
         QCOMPARE(hub.series(MetricsHub::kLatency).size(), 419);
 
+        // Per-stage times (the CPU backend's timers) for every decode step, drawn and labelled.
+        const QStringList stageKeys = {MetricsHub::kStageNormQuant, MetricsHub::kStageBitLinear, MetricsHub::kStageMlgru,
+                                       MetricsHub::kStageLmHead};
+        for (const QString& key : stageKeys) QCOMPARE(hub.series(key).size(), 419);
+        QVERIFY(hub.current().stages.valid && !hub.current().stages.fused);
+        QVERIFY(hub.current().stages.bitlinear_us > 0);
+        page.refresh();
+        QVERIFY(page.plottedPoints(MetricsHub::kStageBitLinear) > 0);
+        QVERIFY2(page.chart("stages")->title().contains("CPU timers"), qPrintable(page.chart("stages")->title()));
+
         // CSV from the page, and the values in it are the ones the charts were drawn from.
         const QString csv = dir_.filePath("live.csv");
         QVERIFY(page.exportCsv(csv));
-        QCOMPARE(MetricsHub::readCsv(csv).value(MetricsHub::kLatency), hub.series(MetricsHub::kLatency));
+        const auto read = MetricsHub::readCsv(csv);
+        QCOMPARE(read.value(MetricsHub::kLatency), hub.series(MetricsHub::kLatency));
+        for (const QString& key : stageKeys) QCOMPARE(read.value(key), hub.series(key));
+    }
+
+    // The same on the Vulkan backend (lavapipe in CI): stage times from the fused decode's GPU
+    // timestamps, and the device memory budget with its used / budget figures, or "not available".
+    void vulkan_generation_reports_stages_and_budget() {
+        QThread thread;
+        auto* worker = new EngineWorker;
+        worker->moveToThread(&thread);
+        connect(&thread, &QThread::finished, worker, &QObject::deleteLater);
+        thread.start();
+        auto stop = qScopeGuard([&] {
+            thread.quit();
+            thread.wait();
+        });
+        MetricsHub hub(quietOptions(sysfs_.path()));
+        hub.attach(worker);
+        QSignalSpy loaded(worker, &EngineWorker::modelLoaded);
+        QMetaObject::invokeMethod(worker, "loadModel", Qt::QueuedConnection, Q_ARG(QString, modelPath_), Q_ARG(QString, QStringLiteral("vulkan")));
+        QVERIFY(loaded.wait(60000));
+        const ModelInfo info = loaded.first().first().value<ModelInfo>();
+        if (info.backend != "vulkan") QSKIP(qPrintable("no Vulkan device: " + info.fallbackNote));
+        QTRY_VERIFY(hub.current().budgetKnown);
+        DashboardPage page(&hub);
+        page.resize(1360, 900);
+        page.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&page));
+
+        QSignalSpy finished(worker, &EngineWorker::generationFinished);
+        generate(61, 60, worker);
+        QVERIFY(finished.wait(60000));
+        QTRY_COMPARE(hub.current().generating, false);
+        QCOMPARE(hub.series(MetricsHub::kStageBitLinear).size(), 59);
+        QCOMPARE(hub.series(MetricsHub::kStageLmHead).size(), 59);
+        // Fused kernels: no separate norm/quant or MLGRU figures rather than zeros.
+        QVERIFY(hub.series(MetricsHub::kStageNormQuant).isEmpty());
+        QVERIFY(hub.series(MetricsHub::kStageMlgru).isEmpty());
+        QVERIFY(hub.current().stages.fused && hub.current().stages.bitlinear_us > 0);
+        page.refresh();
+        QVERIFY(page.plottedPoints(MetricsHub::kStageBitLinear) > 0);
+        QVERIFY2(page.chart("stages")->title().contains("GPU timestamps"), qPrintable(page.chart("stages")->title()));
+
+        QStringList notes;
+        for (const QLabel* l : page.findChildren<QLabel*>("chartNote"))
+            if (l->isVisible()) notes << l->text();
+        const MetricsHub::Current c = hub.current();
+        qInfo("%s: device memory budget %s, used %llu bytes, budget %llu bytes", qPrintable(info.device),
+              c.budgetAvailable ? "available" : "not available", c.budgetUsedBytes, c.budgetBytes);
+        if (c.budgetAvailable) {
+            QVERIFY(c.budgetUsedBytes > 0 && c.budgetBytes >= c.budgetUsedBytes);
+            hub.sampleNow();
+            QCOMPARE(hub.series(MetricsHub::kDeviceBudget).last().y(), c.budgetBytes / 1048576.0);
+            page.refresh();
+            QVERIFY(page.plottedPoints(MetricsHub::kDeviceMemory) > 0);
+            QVERIFY2(notes.join('\n').contains("budget"), qPrintable(notes.join('\n')));
+        } else {
+            QVERIFY(hub.series(MetricsHub::kDeviceBudget).isEmpty());
+            QVERIFY2(notes.join('\n').contains("not available"), qPrintable(notes.join('\n')));
+        }
     }
 
     // A screenshot of the page while a reply streams, with a power sensor: a fake sysfs tree whose
@@ -344,7 +415,7 @@ private slots:
     }
 
 private:
-    void generate(quint64 id, int maxTokens) {
+    void generate(quint64 id, int maxTokens, EngineWorker* worker = nullptr) {
         GenerationRequest req;
         req.id = id;
         req.transcript = QStringLiteral("User: Tell me about ternary weights.\nAssistant:");
@@ -352,7 +423,7 @@ private:
         req.settings.stopAtEos = false;
         req.settings.stopStrings.clear();
         req.settings.seed = 3;
-        QMetaObject::invokeMethod(worker_, "generate", Qt::QueuedConnection, Q_ARG(GenerationRequest, req));
+        QMetaObject::invokeMethod(worker ? worker : worker_, "generate", Qt::QueuedConnection, Q_ARG(GenerationRequest, req));
     }
 
     // Runs one generation and returns its decode tok/s, or -1.
