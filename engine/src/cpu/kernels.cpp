@@ -168,8 +168,9 @@ __attribute__((target("avx2"))) static void matvec_codes_avx2(const TernaryMatri
             __m256i ea = _mm256_setzero_si256(), oa = ea, eb = ea, ob = ea;
             const int end = std::min(blocks, blk + 8);
             for (; blk < end; ++blk) {
-                _mm_prefetch(reinterpret_cast<const char*>(a + blk * 32 + 512), _MM_HINT_T0);
-                _mm_prefetch(reinterpret_cast<const char*>(b + blk * 32 + 512), _MM_HINT_T0);
+                // 1 KB ahead: 4 paired bench runs beat 512 B by 2–22 % (256 B and 2 KB no better).
+                _mm_prefetch(reinterpret_cast<const char*>(a + blk * 32 + 1024), _MM_HINT_T0);
+                _mm_prefetch(reinterpret_cast<const char*>(b + blk * 32 + 1024), _MM_HINT_T0);
                 block_dot(a + blk * 32, qp + blk * 128, ea, oa);
                 block_dot(b + blk * 32, qp + blk * 128, eb, ob);
             }
