@@ -36,20 +36,24 @@ int env_int(const char* name, int fallback) {
 
 } // namespace
 
-// Records one command buffer: dispatches separated by barriers, timestamps after each when profiling.
+// Records one command buffer: dispatches separated by barriers. Timestamps: after each dispatch
+// (profiling), or only where the stage changes (cheap enough to leave on: a handful per token).
 struct VulkanExecutor::Recorder {
+    enum class Timing { None, PerStage, PerDispatch };
     VulkanExecutor& ex;
     Recorded& r;
-    bool profile;
+    Timing timing;
     VkPipeline bound = VK_NULL_HANDLE;
     uint32_t next_query = 0;
+    int open_stage = -1;   // PerStage: the stage of the dispatches since the last timestamp
 
-    Recorder(VulkanExecutor& e, Recorded& rec, bool prof, uint32_t max_dispatches) : ex(e), r(rec), profile(prof) {
+    Recorder(VulkanExecutor& e, Recorded& rec, Timing t, uint32_t max_dispatches) : ex(e), r(rec), timing(t) {
         Device& d = *ex.dev_;
+        if (d.info().timestamp_bits == 0) timing = Timing::None;
         r.cb = d.allocate_command_buffer();
         auto bi = make<VkCommandBufferBeginInfo>(VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO);
         check(d.fn.vkBeginCommandBuffer(r.cb, &bi), "recording commands");
-        if (profile) {
+        if (timing != Timing::None) {
             auto qi = make<VkQueryPoolCreateInfo>(VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO);
             qi.queryType = VK_QUERY_TYPE_TIMESTAMP;
             qi.queryCount = max_dispatches + 1;
@@ -59,7 +63,13 @@ struct VulkanExecutor::Recorder {
         // Submissions are not ordered for memory by themselves: make the previous one's writes visible.
         barrier(VK_PIPELINE_STAGE_ALL_COMMANDS_BIT, VK_ACCESS_MEMORY_WRITE_BIT, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT,
                 VK_ACCESS_MEMORY_READ_BIT | VK_ACCESS_MEMORY_WRITE_BIT);
-        if (profile) d.fn.vkCmdWriteTimestamp(r.cb, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, r.queries, next_query++);
+        if (timing != Timing::None) timestamp();
+    }
+    void timestamp() { ex.dev_->fn.vkCmdWriteTimestamp(r.cb, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, r.queries, next_query++); }
+    // Closes the interval since the last timestamp as `stage`.
+    void close_interval(int stage) {
+        timestamp();
+        r.stage_of.push_back(stage);
     }
     void barrier(VkPipelineStageFlags src, VkAccessFlags src_access, VkPipelineStageFlags dst, VkAccessFlags dst_access) {
         auto mb = make<VkMemoryBarrier>(VK_STRUCTURE_TYPE_MEMORY_BARRIER);
@@ -69,18 +79,20 @@ struct VulkanExecutor::Recorder {
     }
     void dispatch(VkPipeline p, const Push& push, uint32_t gx, uint32_t gy, int stage) {
         Device& d = *ex.dev_;
+        if (timing == Timing::PerStage && open_stage != stage) {
+            if (open_stage >= 0) close_interval(open_stage);
+            open_stage = stage;
+        }
         if (p != bound) d.fn.vkCmdBindPipeline(r.cb, VK_PIPELINE_BIND_POINT_COMPUTE, p);
         bound = p;
         d.fn.vkCmdPushConstants(r.cb, d.layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof(Push), &push);
         d.fn.vkCmdDispatch(r.cb, gx, gy, 1);
         barrier(VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
                 VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT);
-        if (profile) {
-            d.fn.vkCmdWriteTimestamp(r.cb, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, r.queries, next_query++);
-            r.stage_of.push_back(stage);
-        }
+        if (timing == Timing::PerDispatch) close_interval(stage);
     }
     void finish() {
+        if (timing == Timing::PerStage && open_stage >= 0) close_interval(open_stage);
         barrier(VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
                 VK_PIPELINE_STAGE_HOST_BIT, VK_ACCESS_HOST_READ_BIT);
         check(ex.dev_->fn.vkEndCommandBuffer(r.cb), "recording commands");
@@ -280,14 +292,14 @@ void VulkanExecutor::allocate_activations() {
     readback_ = dev_->create_buffer(align_up(end, 256), MemoryKind::Readback);
 
     const size_t state_bytes = L * D * 4;
-    Recorder rs(*this, reset_, false, 0);
+    Recorder rs(*this, reset_, Recorder::Timing::None, 0);
     dev_->fn.vkCmdFillBuffer(reset_.cb, act_.handle, state_, state_bytes, 0);
     rs.finish();
-    Recorder sv(*this, save_, false, 0);
+    Recorder sv(*this, save_, Recorder::Timing::None, 0);
     VkBufferCopy out{state_, rb_state_, state_bytes};
     dev_->fn.vkCmdCopyBuffer(save_.cb, act_.handle, readback_.handle, 1, &out);
     sv.finish();
-    Recorder ld(*this, load_, false, 0);
+    Recorder ld(*this, load_, Recorder::Timing::None, 0);
     VkBufferCopy in{up_state_, state_, state_bytes};
     dev_->fn.vkCmdCopyBuffer(load_.cb, upload_.handle, act_.handle, 1, &in);
     ld.finish();
@@ -348,7 +360,7 @@ void VulkanExecutor::record_decode(Recorded& r, bool argmax) {
     const auto& c = model_->config;
     const int H = c.hidden_size, D = c.state_dim(), I = c.intermediate_size, V = c.vocab_size, L = c.num_layers;
     const uint32_t eps = float_bits(c.rms_norm_eps);
-    Recorder rec(*this, r, dev_->info().timestamp_bits > 0, uint32_t(4 * L + 2));
+    Recorder rec(*this, r, Recorder::Timing::PerStage, uint32_t(4 * L + 2));
     r.fused = true;
     uint32_t rpw = 0, wgset = 0;
     for (int l = 0; l < L; ++l) {
@@ -417,7 +429,7 @@ void VulkanExecutor::record_chunk(Recorded& r, int T, Logits logits, bool profil
     const auto& c = model_->config;
     const int H = c.hidden_size, D = c.state_dim(), I = c.intermediate_size, V = c.vocab_size, L = c.num_layers;
     const uint32_t eps = float_bits(c.rms_norm_eps);
-    Recorder rec(*this, r, profile, uint32_t(L * 9 + 4));
+    Recorder rec(*this, r, profile ? Recorder::Timing::PerDispatch : Recorder::Timing::None, uint32_t(L * 9 + 4));
     auto quantized = [&](Push& p) {
         p.p[P_Q] = aref(q_); p.p[P_QSCALE] = aref(qscale_); p.p[P_QSUM] = aref(qsum_);
     };
@@ -626,7 +638,7 @@ double VulkanExecutor::measure_read_bandwidth_gb_s() {
     try {
         // Pass 0 also covers the fill and warms the clocks; passes 1..reps are timed.
         constexpr int reps = 5;
-        Recorder rec(*this, r, dev_->info().timestamp_bits > 0, reps + 1);
+        Recorder rec(*this, r, Recorder::Timing::PerDispatch, reps + 1);
         dev_->fn.vkCmdFillBuffer(r.cb, b.handle, 0, bytes, 0x01020304u);
         rec.barrier(VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_READ_BIT);
         Push p = push();
@@ -698,7 +710,7 @@ std::vector<int32_t> VulkanExecutor::run_bitlinear_raw(const TernaryMatrix& w, c
         p.p[P_CODES] = ref(REGION_WEIGHTS, o_codes); p.p[P_WSCALE] = ref(REGION_WEIGHTS, o_scale);
         p.p[P_OUT] = ref(REGION_READBACK, o_out); p.p[P_N] = uint32_t(N); p.p[P_OUTSTRIDE] = uint32_t(N);
         p.p[P_FLAGS] = F_RAW | F_QOUT;
-        Recorder rec(*this, r, false, 0);
+        Recorder rec(*this, r, Recorder::Timing::None, 0);
         if (gemv) {
             uint32_t rpw = 0, wgset = 0;
             gemv_grid(N, 1, &rpw, &wgset);
