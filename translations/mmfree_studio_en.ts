@@ -7,6 +7,30 @@
         <source>System language</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <source>CPU</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>CPU (reference)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Vulkan GPU</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>CUDA GPU</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>FPGA (simulated board)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>FPGA board (plugin)</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>ChatController</name>
@@ -547,6 +571,74 @@ Choose another model folder (it needs config.json, model.safetensors and tokeniz
     </message>
     <message>
         <source>Could not write %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>device memory used</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>norm + quant</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>BitLinear (fused)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>BitLinear</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>MLGRU</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>lm_head</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>GPU timestamps</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>CPU timers</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 backend</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Time per stage per token (µs)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Time per stage per token (µs) — %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Last token: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Per-stage times appear while a reply streams, on backends that measure them.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The fused decode kernels run norm, quantization and the MLGRU inside the BitLinear dispatches; their time is counted there.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Device memory (VK_EXT_memory_budget): %1 used / %2 budget</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Device memory used / budget: not available on this device</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source> · device %1 / %2 budget</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

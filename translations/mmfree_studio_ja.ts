@@ -7,6 +7,30 @@
         <source>System language</source>
         <translation>システムの言語</translation>
     </message>
+    <message>
+        <source>CPU</source>
+        <translation>CPU</translation>
+    </message>
+    <message>
+        <source>CPU (reference)</source>
+        <translation>CPU（リファレンス実装）</translation>
+    </message>
+    <message>
+        <source>Vulkan GPU</source>
+        <translation>Vulkan GPU</translation>
+    </message>
+    <message>
+        <source>CUDA GPU</source>
+        <translation>CUDA GPU</translation>
+    </message>
+    <message>
+        <source>FPGA (simulated board)</source>
+        <translation>FPGA（シミュレーションボード）</translation>
+    </message>
+    <message>
+        <source>FPGA board (plugin)</source>
+        <translation>FPGA ボード（プラグイン）</translation>
+    </message>
 </context>
 <context>
     <name>ChatController</name>
@@ -66,8 +90,8 @@
         <translation>停止文字列</translation>
     </message>
     <message>
-        <source>{text} and {system} are replaced by the message; \n is a new line. Base models continue the transcript, so the reply ends at the first stop string (separate several with &quot; | &quot;).</source>
-        <translation>{text} と {system} はメッセージに置き換えられます。\n は改行です。ベースモデルは対話記録の続きを書くため、返信は最初の停止文字列で終わります（複数ある場合は &quot; | &quot; で区切ります）。</translation>
+        <source>{text} and {system} are replaced by the message; \n is a new line. Base models continue the transcript, so the reply ends at the first stop string (separate several with " | ").</source>
+        <translation>{text} と {system} はメッセージに置き換えられます。\n は改行です。ベースモデルは対話記録の続きを書くため、返信は最初の停止文字列で終わります（複数ある場合は " | " で区切ります）。</translation>
     </message>
     <message>
         <source>Sampling</source>
@@ -157,8 +181,8 @@
         <translation>返信を停止（Esc）</translation>
     </message>
     <message>
-        <source>&lt;h2&gt;Start a conversation&lt;/h2&gt;&lt;p&gt;Type a message below. The model continues a plain transcript (&quot;User: …\nAssistant:&quot;); change the template and sampling in &lt;b&gt;Chat settings&lt;/b&gt;.&lt;/p&gt;</source>
-        <translation>&lt;h2&gt;会話を始めましょう&lt;/h2&gt;&lt;p&gt;下にメッセージを入力してください。モデルはプレーンな対話記録（&quot;User: …\nAssistant:&quot;）の続きを書きます。テンプレートとサンプリングは&lt;b&gt;チャット設定&lt;/b&gt;で変更できます。&lt;/p&gt;</translation>
+        <source>&lt;h2&gt;Start a conversation&lt;/h2&gt;&lt;p&gt;Type a message below. The model continues a plain transcript ("User: …\nAssistant:"); change the template and sampling in &lt;b&gt;Chat settings&lt;/b&gt;.&lt;/p&gt;</source>
+        <translation>&lt;h2&gt;会話を始めましょう&lt;/h2&gt;&lt;p&gt;下にメッセージを入力してください。モデルはプレーンな対話記録（"User: …\nAssistant:"）の続きを書きます。テンプレートとサンプリングは&lt;b&gt;チャット設定&lt;/b&gt;で変更できます。&lt;/p&gt;</translation>
     </message>
     <message>
         <source>New chat</source>
@@ -310,19 +334,19 @@ Choose another model folder (it needs config.json, model.safetensors and tokeniz
         <translation>会話データベースをバージョン %1 に更新できませんでした：%2</translation>
     </message>
     <message>
-        <source>This file is not an MMfree Studio conversation (missing &quot;format&quot;: &quot;mmfree-conversation&quot;).</source>
-        <translation>このファイルは MMfree Studio の会話ではありません（&quot;format&quot;: &quot;mmfree-conversation&quot; がありません）。</translation>
+        <source>This file is not an MMfree Studio conversation (missing "format": "mmfree-conversation").</source>
+        <translation>このファイルは MMfree Studio の会話ではありません（"format": "mmfree-conversation" がありません）。</translation>
     </message>
     <message>
         <source>This conversation was exported by a newer MMfree Studio (format version %1).</source>
         <translation>この会話は新しいバージョンの MMfree Studio でエクスポートされました（形式バージョン %1）。</translation>
     </message>
     <message>
-        <source>The conversation has no &quot;messages&quot; list.</source>
-        <translation>会話に &quot;messages&quot; の一覧がありません。</translation>
+        <source>The conversation has no "messages" list.</source>
+        <translation>会話に "messages" の一覧がありません。</translation>
     </message>
     <message>
-        <source>Message %1 has an unknown role &quot;%2&quot;.</source>
+        <source>Message %1 has an unknown role "%2".</source>
         <translation>メッセージ %1 の役割「%2」は不明です。</translation>
     </message>
     <message>
@@ -549,6 +573,74 @@ Choose another model folder (it needs config.json, model.safetensors and tokeniz
     <message>
         <source>Could not write %1</source>
         <translation>%1 に書き込めませんでした</translation>
+    </message>
+    <message>
+        <source>device memory used</source>
+        <translation>デバイスメモリ使用量</translation>
+    </message>
+    <message>
+        <source>norm + quant</source>
+        <translation>正規化 + 量子化</translation>
+    </message>
+    <message>
+        <source>BitLinear (fused)</source>
+        <translation>BitLinear（融合）</translation>
+    </message>
+    <message>
+        <source>BitLinear</source>
+        <translation>BitLinear</translation>
+    </message>
+    <message>
+        <source>MLGRU</source>
+        <translation>MLGRU</translation>
+    </message>
+    <message>
+        <source>lm_head</source>
+        <translation>lm_head</translation>
+    </message>
+    <message>
+        <source>GPU timestamps</source>
+        <translation>GPU タイムスタンプ</translation>
+    </message>
+    <message>
+        <source>CPU timers</source>
+        <translation>CPU タイマー</translation>
+    </message>
+    <message>
+        <source>%1 backend</source>
+        <translation>%1 バックエンド</translation>
+    </message>
+    <message>
+        <source>Time per stage per token (µs)</source>
+        <translation>トークンあたりの段階別時間（µs）</translation>
+    </message>
+    <message>
+        <source>Time per stage per token (µs) — %1</source>
+        <translation>トークンあたりの段階別時間（µs）— %1</translation>
+    </message>
+    <message>
+        <source>Last token: %1</source>
+        <translation>直近のトークン: %1</translation>
+    </message>
+    <message>
+        <source>Per-stage times appear while a reply streams, on backends that measure them.</source>
+        <translation>応答の生成中、計測に対応したバックエンドでは段階別の時間がここに表示されます。</translation>
+    </message>
+    <message>
+        <source>The fused decode kernels run norm, quantization and the MLGRU inside the BitLinear dispatches; their time is counted there.</source>
+        <translation>融合デコードカーネルは正規化・量子化・MLGRU を BitLinear のディスパッチ内で実行するため、その時間は BitLinear に含まれます。</translation>
+    </message>
+    <message>
+        <source>Device memory (VK_EXT_memory_budget): %1 used / %2 budget</source>
+        <translation>デバイスメモリ（VK_EXT_memory_budget）: 使用 %1 / 予算 %2</translation>
+    </message>
+    <message>
+        <source>Device memory used / budget: not available on this device</source>
+        <translation>デバイスメモリ使用量 / 予算: このデバイスでは利用できません</translation>
+    </message>
+    <message>
+        <source> · device %1 / %2 budget</source>
+        <translation> · デバイス %1 / 予算 %2</translation>
     </message>
 </context>
 <context>
@@ -845,11 +937,11 @@ Backend: %2 — %3</source>
         <translation>RAM %1 · GPU %2</translation>
     </message>
     <message>
-        <source>&quot;%1&quot; is not a repository id; use the form owner/name, e.g. ridger/MMfreeLM-370M</source>
+        <source>"%1" is not a repository id; use the form owner/name, e.g. ridger/MMfreeLM-370M</source>
         <translation>「%1」はリポジトリ ID ではありません。owner/name の形式で指定してください（例：ridger/MMfreeLM-370M）</translation>
     </message>
     <message>
-        <source>This is a &quot;%1&quot; model, not a MatMul-free one; the engine cannot run it.</source>
+        <source>This is a "%1" model, not a MatMul-free one; the engine cannot run it.</source>
         <translation>これは「%1」モデルで、MatMul-free モデルではないため、エンジンでは実行できません。</translation>
     </message>
     <message>

@@ -7,6 +7,30 @@
         <source>System language</source>
         <translation>Язык системы</translation>
     </message>
+    <message>
+        <source>CPU</source>
+        <translation>ЦП</translation>
+    </message>
+    <message>
+        <source>CPU (reference)</source>
+        <translation>ЦП (эталонная реализация)</translation>
+    </message>
+    <message>
+        <source>Vulkan GPU</source>
+        <translation>GPU (Vulkan)</translation>
+    </message>
+    <message>
+        <source>CUDA GPU</source>
+        <translation>GPU (CUDA)</translation>
+    </message>
+    <message>
+        <source>FPGA (simulated board)</source>
+        <translation>FPGA (симулируемая плата)</translation>
+    </message>
+    <message>
+        <source>FPGA board (plugin)</source>
+        <translation>Плата FPGA (плагин)</translation>
+    </message>
 </context>
 <context>
     <name>ChatController</name>
@@ -66,7 +90,7 @@
         <translation>Стоп-строки</translation>
     </message>
     <message>
-        <source>{text} and {system} are replaced by the message; \n is a new line. Base models continue the transcript, so the reply ends at the first stop string (separate several with &quot; | &quot;).</source>
+        <source>{text} and {system} are replaced by the message; \n is a new line. Base models continue the transcript, so the reply ends at the first stop string (separate several with " | ").</source>
         <translation>{text} и {system} заменяются сообщением; \n — перевод строки. Базовые модели продолжают стенограмму, поэтому ответ заканчивается на первой стоп-строке (несколько разделяйте « | »).</translation>
     </message>
     <message>
@@ -157,7 +181,7 @@
         <translation>Остановить ответ (Esc)</translation>
     </message>
     <message>
-        <source>&lt;h2&gt;Start a conversation&lt;/h2&gt;&lt;p&gt;Type a message below. The model continues a plain transcript (&quot;User: …\nAssistant:&quot;); change the template and sampling in &lt;b&gt;Chat settings&lt;/b&gt;.&lt;/p&gt;</source>
+        <source>&lt;h2&gt;Start a conversation&lt;/h2&gt;&lt;p&gt;Type a message below. The model continues a plain transcript ("User: …\nAssistant:"); change the template and sampling in &lt;b&gt;Chat settings&lt;/b&gt;.&lt;/p&gt;</source>
         <translation>&lt;h2&gt;Начните разговор&lt;/h2&gt;&lt;p&gt;Напишите сообщение ниже. Модель продолжает простую стенограмму («User: …\nAssistant:»); шаблон и сэмплирование меняются в &lt;b&gt;Настройках чата&lt;/b&gt;.&lt;/p&gt;</translation>
     </message>
     <message>
@@ -310,19 +334,19 @@ Choose another model folder (it needs config.json, model.safetensors and tokeniz
         <translation>Не удалось обновить базу разговоров до версии %1: %2</translation>
     </message>
     <message>
-        <source>This file is not an MMfree Studio conversation (missing &quot;format&quot;: &quot;mmfree-conversation&quot;).</source>
-        <translation>Этот файл — не разговор MMfree Studio (нет &quot;format&quot;: &quot;mmfree-conversation&quot;).</translation>
+        <source>This file is not an MMfree Studio conversation (missing "format": "mmfree-conversation").</source>
+        <translation>Этот файл — не разговор MMfree Studio (нет "format": "mmfree-conversation").</translation>
     </message>
     <message>
         <source>This conversation was exported by a newer MMfree Studio (format version %1).</source>
         <translation>Этот разговор экспортирован более новой версией MMfree Studio (версия формата %1).</translation>
     </message>
     <message>
-        <source>The conversation has no &quot;messages&quot; list.</source>
-        <translation>В разговоре нет списка &quot;messages&quot;.</translation>
+        <source>The conversation has no "messages" list.</source>
+        <translation>В разговоре нет списка "messages".</translation>
     </message>
     <message>
-        <source>Message %1 has an unknown role &quot;%2&quot;.</source>
+        <source>Message %1 has an unknown role "%2".</source>
         <translation>У сообщения %1 неизвестная роль «%2».</translation>
     </message>
     <message>
@@ -551,6 +575,74 @@ Choose another model folder (it needs config.json, model.safetensors and tokeniz
     <message>
         <source>Could not write %1</source>
         <translation>Не удалось записать %1</translation>
+    </message>
+    <message>
+        <source>device memory used</source>
+        <translation>занятая память устройства</translation>
+    </message>
+    <message>
+        <source>norm + quant</source>
+        <translation>нормализация + квантование</translation>
+    </message>
+    <message>
+        <source>BitLinear (fused)</source>
+        <translation>BitLinear (слитно)</translation>
+    </message>
+    <message>
+        <source>BitLinear</source>
+        <translation>BitLinear</translation>
+    </message>
+    <message>
+        <source>MLGRU</source>
+        <translation>MLGRU</translation>
+    </message>
+    <message>
+        <source>lm_head</source>
+        <translation>lm_head</translation>
+    </message>
+    <message>
+        <source>GPU timestamps</source>
+        <translation>метки времени GPU</translation>
+    </message>
+    <message>
+        <source>CPU timers</source>
+        <translation>таймеры ЦП</translation>
+    </message>
+    <message>
+        <source>%1 backend</source>
+        <translation>бэкенд %1</translation>
+    </message>
+    <message>
+        <source>Time per stage per token (µs)</source>
+        <translation>Время этапов на токен (мкс)</translation>
+    </message>
+    <message>
+        <source>Time per stage per token (µs) — %1</source>
+        <translation>Время этапов на токен (мкс) — %1</translation>
+    </message>
+    <message>
+        <source>Last token: %1</source>
+        <translation>Последний токен: %1</translation>
+    </message>
+    <message>
+        <source>Per-stage times appear while a reply streams, on backends that measure them.</source>
+        <translation>Время этапов появляется во время ответа на бэкендах, которые его измеряют.</translation>
+    </message>
+    <message>
+        <source>The fused decode kernels run norm, quantization and the MLGRU inside the BitLinear dispatches; their time is counted there.</source>
+        <translation>Слитые ядра декодирования выполняют нормализацию, квантование и MLGRU внутри вызовов BitLinear; их время учтено там.</translation>
+    </message>
+    <message>
+        <source>Device memory (VK_EXT_memory_budget): %1 used / %2 budget</source>
+        <translation>Память устройства (VK_EXT_memory_budget): занято %1 / бюджет %2</translation>
+    </message>
+    <message>
+        <source>Device memory used / budget: not available on this device</source>
+        <translation>Занятая память устройства / бюджет: недоступно на этом устройстве</translation>
+    </message>
+    <message>
+        <source> · device %1 / %2 budget</source>
+        <translation> · устройство %1 / бюджет %2</translation>
     </message>
 </context>
 <context>
@@ -847,11 +939,11 @@ Backend: %2 — %3</source>
         <translation>ОЗУ %1 · GPU %2</translation>
     </message>
     <message>
-        <source>&quot;%1&quot; is not a repository id; use the form owner/name, e.g. ridger/MMfreeLM-370M</source>
+        <source>"%1" is not a repository id; use the form owner/name, e.g. ridger/MMfreeLM-370M</source>
         <translation>«%1» — не идентификатор репозитория; используйте вид владелец/имя, например ridger/MMfreeLM-370M</translation>
     </message>
     <message>
-        <source>This is a &quot;%1&quot; model, not a MatMul-free one; the engine cannot run it.</source>
+        <source>This is a "%1" model, not a MatMul-free one; the engine cannot run it.</source>
         <translation>Это модель «%1», а не MatMul-free; движок не может её запустить.</translation>
     </message>
     <message>
@@ -1131,7 +1223,7 @@ Backend: %2 — %3</source>
     </message>
     <message>
         <source>CPU</source>
-        <translation>CPU</translation>
+        <translation>ЦП</translation>
     </message>
     <message>
         <source>%1 (unavailable: %2)</source>
