@@ -7,6 +7,8 @@ build=${1:-build-cuda}
 stage=$(mktemp -d)
 mkdir -p "$stage/bin" "$stage/lib" .cudacarry
 bins=("$build/engine/mmfree" "$build/tests/cuda/test_cuda" "$build/tests/cuda/cuda_sweep")
+# The Vulkan suite too, when the build has it (run it on the GPU machine with the loader .debs).
+[ -x "$build/tests/vulkan/test_vulkan" ] && bins+=("$build/tests/vulkan/test_vulkan")
 cp "${bins[@]}" "$stage/bin/"
 # Optionally a Vulkan-enabled CLI (VK_MMFREE=path) to bench both backends in one run.
 if [ -n "${VK_MMFREE:-}" ]; then cp "$VK_MMFREE" "$stage/bin/mmfree-vk"; bins+=("$VK_MMFREE"); fi
