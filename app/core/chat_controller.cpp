@@ -204,11 +204,11 @@ void ChatController::onText(quint64 id, const QString& text) {
     emit replyText(activeConversation_, activeMessage_, displayText());
 }
 
-void ChatController::onTokenMetrics(quint64 id, int index, double) {
-    if (id != activeRequest_) return;
+void ChatController::onTokenMetrics(quint64 id, const QString&, const QVector<TokenSample>& samples) {
+    if (id != activeRequest_ || samples.isEmpty()) return;
     const double elapsed = requestClock_.nsecsElapsed() / 1e6;
-    if (index == 0) liveTtftMs_ = elapsed;
-    liveTokens_ = index + 1;
+    if (samples.first().index == 0) liveTtftMs_ = elapsed;   // the first token comes on its own
+    liveTokens_ = samples.last().index + 1;
     const double decodeMs = elapsed - liveTtftMs_;
     emit liveMetrics(liveTtftMs_, liveTokens_ > 1 && decodeMs > 0 ? (liveTokens_ - 1) * 1000.0 / decodeMs : 0.0, liveTokens_);
 }

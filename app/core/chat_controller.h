@@ -76,7 +76,7 @@ private:
     void flush();
     void onStarted(quint64 id, bool resumed);
     void onText(quint64 id, const QString& text);
-    void onTokenMetrics(quint64 id, int index, double latencyMs);
+    void onTokenMetrics(quint64 id, const QString& backend, const QVector<TokenSample>& samples);
     void onFinished(const GenerationOutcome& outcome);
     void onFailed(quint64 id, const QString& message);
     void endReply();

@@ -3,8 +3,10 @@
 
 #include <QCryptographicHash>
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFileInfo>
 #include <QThread>
+#include <chrono>
 #include <random>
 
 #include "mmfree/backend.h"
@@ -23,6 +25,7 @@ void EngineWorker::registerMetaTypes() {
     qRegisterMetaType<GenerationRequest>();
     qRegisterMetaType<GenerationOutcome>();
     qRegisterMetaType<mmfree::StageTimes>();
+    qRegisterMetaType<QVector<TokenSample>>();
     qRegisterMetaType<mmfree::DeviceMemoryBudget>();
 }
 
@@ -150,14 +153,29 @@ void EngineWorker::generate(const GenerationRequest& request) {
         cb.on_text = [&](std::string_view text) {
             emit textReceived(request.id, QString::fromUtf8(text.data(), qsizetype(text.size())));
         };
+        QVector<TokenSample> batch;
+        QElapsedTimer sinceBatch;
+        sinceBatch.start();
+        auto sendBatch = [&] {
+            if (batch.isEmpty()) return;
+            emit tokenMetrics(request.id, info_.backend, batch);
+            batch.clear();
+            sinceBatch.restart();
+        };
         cb.on_token_metrics = [&](const mmfree::TokenMetrics& m) {
-            emit tokenMetrics(request.id, m.index, m.latency_ms);
-            if (m.index > 0 && m.stages.valid) emit stageTimes(info_.backend, m.stages);
+            TokenSample t;
+            t.index = m.index;
+            t.latencyMs = m.latency_ms;
+            t.producedNs = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+            if (m.index > 0) t.stages = m.stages;   // token 0's pass was the prefill's
+            batch.append(t);
+            if (m.index == 0 || sinceBatch.elapsed() >= kMetricsBatchMs) sendBatch();
             if (const int pace = pacingMs_.load(); pace > 0) QThread::msleep(pace);
             if (cancelledUpTo_.load() >= request.id) cancel = true;
         };
         const std::string promptUtf8 = prompt.toStdString();
         const auto result = mmfree::generate(*session_, *tokenizer_, promptUtf8, options, cb);
+        sendBatch();   // before generationFinished, so listeners have every token when it arrives
 
         out.text = QString::fromStdString(result.text);
         switch (result.reason) {

@@ -5,6 +5,7 @@
 #include <QSaveFile>
 #include <QTextStream>
 #include <algorithm>
+#include <chrono>
 
 #include "core/engine_worker.h"
 #include "mmfree/telemetry.h"
@@ -53,7 +54,6 @@ void MetricsHub::attach(EngineWorker* worker) {
         emit generationStateChanged(false);
     });
     connect(worker, &EngineWorker::modelLoaded, this, &MetricsHub::onModelLoaded);
-    connect(worker, &EngineWorker::stageTimes, this, &MetricsHub::onStageTimes);
     connect(worker, &EngineWorker::deviceMemory, this, &MetricsHub::onDeviceMemory);
 }
 
@@ -117,21 +117,26 @@ void MetricsHub::onGenerationStarted(quint64 id, bool) {
     emit generationStateChanged(true);
 }
 
-void MetricsHub::onTokenMetrics(quint64 id, int index, double latencyMs) {
-    // The per-token path: a few appends, no allocation beyond the series' growth, no I/O.
+void MetricsHub::onTokenMetrics(quint64 id, const QString& backend, const QVector<TokenSample>& samples) {
+    // A few appends per token, no allocation beyond the series' growth, no I/O.
     Q_UNUSED(id);
-    current_.tokens = index + 1;
-    // Token 0's time is only its sampling right after the prefill (TTFT covers it); counting it
-    // would put a near-zero dip at the start of every reply in the latency graph and percentiles.
-    if (index == 0) return;
-    const double t = now();
-    append(kLatency, t, latencyMs);
-    current_.latencyMs = latencyMs;
-    ++windowTokens_;
-    windowLatencyMs_ += latencyMs;
-    if (recentLatency_.size() < kRecent) recentLatency_.append(latencyMs);
-    else recentLatency_[recentNext_] = latencyMs;
-    recentNext_ = (recentNext_ + 1) % kRecent;
+    const qint64 nowNs = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+    const double hubNow = now();
+    for (const TokenSample& s : samples) {
+        current_.tokens = s.index + 1;
+        // Token 0's time is only its sampling right after the prefill (TTFT covers it); counting
+        // it would put a near-zero dip at the start of every reply in the graph and percentiles.
+        if (s.index == 0) continue;
+        const double t = hubNow - double(nowNs - s.producedNs) / 1e9;   // when it was produced
+        append(kLatency, t, s.latencyMs);
+        current_.latencyMs = s.latencyMs;
+        ++windowTokens_;
+        windowLatencyMs_ += s.latencyMs;
+        if (recentLatency_.size() < kRecent) recentLatency_.append(s.latencyMs);
+        else recentLatency_[recentNext_] = s.latencyMs;
+        recentNext_ = (recentNext_ + 1) % kRecent;
+        if (s.stages.valid) appendStages(backend, t, s.stages);
+    }
 }
 
 void MetricsHub::onGenerationFinished(const GenerationOutcome& o) {
@@ -169,10 +174,8 @@ void MetricsHub::onModelLoaded(const ModelInfo& info) {
     current_.powerProbe = pick;
 }
 
-void MetricsHub::onStageTimes(const QString& backend, const mmfree::StageTimes& s) {
-    if (!s.valid) return;
+void MetricsHub::appendStages(const QString& backend, double t, const mmfree::StageTimes& s) {
     backend_ = backend;
-    const double t = now();
     current_.stages = s;
     if (!s.fused) append(kStageNormQuant, t, s.norm_quant_us);
     append(kStageBitLinear, t, s.bitlinear_us);

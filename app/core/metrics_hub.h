@@ -9,6 +9,7 @@
 #include <QVector>
 #include <memory>
 
+#include "core/engine_worker.h"
 #include "mmfree/metrics.h"
 
 class EngineWorker;
@@ -109,11 +110,9 @@ public:
 public slots:
     // The worker's signals; public so tests (and other sources) can feed the hub directly.
     void onGenerationStarted(quint64 id, bool resumedState);
-    void onTokenMetrics(quint64 id, int index, double latencyMs);
+    void onTokenMetrics(quint64 id, const QString& backend, const QVector<TokenSample>& samples);
     void onGenerationFinished(const GenerationOutcome& outcome);
     void onModelLoaded(const ModelInfo& info);
-    // Per-stage times when a backend measures them (GPU timestamp queries, CPU timers).
-    void onStageTimes(const QString& backend, const mmfree::StageTimes& stages);
     void onDeviceMemory(const QString& backend, const mmfree::DeviceMemoryBudget& budget);
     void sampleNow();   // memory + power; the timer calls it
 
@@ -123,6 +122,7 @@ signals:
 
 private:
     void append(const QString& key, double t, double v);
+    void appendStages(const QString& backend, double t, const mmfree::StageTimes& stages);
     void trim(double now);
     void discoverProbes();
     double primaryEnergy() const;

@@ -3,6 +3,7 @@
 // charts receiving points during a real generation, a screenshot of the page mid-generation, and
 // the sampling overhead (decode tok/s with the dashboard open vs closed, in the same run).
 #include <QtTest>
+#include <chrono>
 
 #include <QLabel>
 #include <QtCharts/QChart>
@@ -39,6 +40,15 @@ double median(QVector<double> v) {
     return v.isEmpty() ? 0 : (v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]));
 }
 
+// One token's sample as the worker produces it (now, on the steady clock).
+TokenSample token(int index, double latencyMs) {
+    TokenSample t;
+    t.index = index;
+    t.latencyMs = latencyMs;
+    t.producedNs = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+    return t;
+}
+
 } // namespace
 
 class TestDashboard : public QObject {
@@ -70,7 +80,7 @@ private slots:
     void hub_math_on_known_series() {
         MetricsHub hub(quietOptions(sysfs_.path()));
         hub.onGenerationStarted(1, false);
-        for (int i = 0; i < 20; ++i) hub.onTokenMetrics(1, i, i == 19 ? 200.0 : 20.0);   // one stall
+        for (int i = 0; i < 20; ++i) hub.onTokenMetrics(1, "cpu", {token(i, i == 19 ? 200.0 : 20.0)});   // one stall
         hub.sampleNow();
         const auto c = hub.current();
         QVERIFY(c.generating);
@@ -122,7 +132,7 @@ private slots:
         hub.onModelLoaded(info);
         hub.onGenerationStarted(7, false);
         QTest::qWait(120);
-        for (int i = 0; i < 10; ++i) hub.onTokenMetrics(7, i, 10.0);
+        for (int i = 0; i < 10; ++i) hub.onTokenMetrics(7, "vulkan", {token(i, 10.0)});
         hub.sampleNow();
         QCOMPARE(hub.current().powerW, 42.5);
         QCOMPARE(hub.current().powerProbe, QStringLiteral("hwmon:card0"));
@@ -142,9 +152,11 @@ private slots:
     void csv_export_round_trips() {
         MetricsHub hub(quietOptions(sysfs_.path()));
         hub.onGenerationStarted(1, false);
-        for (int i = 0; i < 50; ++i) hub.onTokenMetrics(1, i, 1.0 / 3.0 + i * 0.123456789);
+        QVector<TokenSample> batch;   // one batch, as the worker sends them
+        for (int i = 0; i < 50; ++i) batch.append(token(i, 1.0 / 3.0 + i * 0.123456789));
+        batch.last().stages = {1.5, 2.25, 3.125, 0.0625, true};
+        hub.onTokenMetrics(1, "cpu", batch);
         hub.sampleNow();
-        hub.onStageTimes(QStringLiteral("cpu"), {1.5, 2.25, 3.125, 0.0625, true});
         const QString path = dir_.filePath("series.csv");
         QString error;
         QVERIFY2(hub.exportCsv(path, &error), qPrintable(error));

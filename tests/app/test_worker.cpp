@@ -124,7 +124,13 @@ private slots:
         for (const auto& args : text) streamed += args[1].toString();
         QCOMPARE(streamed, out.text);
         QVERIFY(!out.text.isEmpty());
-        QCOMPARE(metrics.size(), out.generatedTokens);
+        // Every token once, in order, in batches (the first token alone, before any text).
+        QVERIFY(metrics.size() >= 2 && metrics.size() <= out.generatedTokens);
+        QCOMPARE(metrics[0][2].value<QVector<TokenSample>>().size(), 1);
+        int next = 0;
+        for (const auto& args : metrics)
+            for (const TokenSample& s : args[2].value<QVector<TokenSample>>()) QCOMPARE(s.index, next++);
+        QCOMPARE(next, out.generatedTokens);
         QVERIFY(out.ttftMs > 0);
         QVERIFY(!out.state.isEmpty());
         QVERIFY(out.coveredText.startsWith(r.transcript));
