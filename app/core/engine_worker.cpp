@@ -6,7 +6,6 @@
 #include <QElapsedTimer>
 #include <QFileInfo>
 #include <QThread>
-#include <chrono>
 #include <random>
 
 #include "mmfree/backend.h"
@@ -166,7 +165,7 @@ void EngineWorker::generate(const GenerationRequest& request) {
             TokenSample t;
             t.index = m.index;
             t.latencyMs = m.latency_ms;
-            t.producedNs = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+            t.producedNs = steadyClockNs();
             if (m.index > 0) t.stages = m.stages;   // token 0's pass was the prefill's
             batch.append(t);
             if (m.index == 0 || sinceBatch.elapsed() >= kMetricsBatchMs) sendBatch();

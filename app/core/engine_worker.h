@@ -6,6 +6,7 @@
 #include <QString>
 #include <QVector>
 #include <atomic>
+#include <chrono>
 #include <memory>
 
 #include "core/chat_settings.h"
@@ -57,11 +58,16 @@ struct GenerationOutcome {
     QString modelKey;
 };
 
+// Nanoseconds on std::chrono::steady_clock: one clock for every thread.
+inline qint64 steadyClockNs() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
 // One generated token's figures, for the status line and the dashboard.
 struct TokenSample {
     int index = 0;               // 0 = the first generated token
     double latencyMs = 0;
-    qint64 producedNs = 0;       // steady clock (std::chrono::steady_clock) when it was produced
+    qint64 producedNs = 0;       // steadyClockNs() when it was produced
     mmfree::StageTimes stages;   // valid when the backend timed this token's forward pass
 };
 

@@ -5,7 +5,6 @@
 #include <QSaveFile>
 #include <QTextStream>
 #include <algorithm>
-#include <chrono>
 
 #include "core/engine_worker.h"
 #include "mmfree/telemetry.h"
@@ -120,7 +119,7 @@ void MetricsHub::onGenerationStarted(quint64 id, bool) {
 void MetricsHub::onTokenMetrics(quint64 id, const QString& backend, const QVector<TokenSample>& samples) {
     // A few appends per token, no allocation beyond the series' growth, no I/O.
     Q_UNUSED(id);
-    const qint64 nowNs = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+    const qint64 nowNs = steadyClockNs();
     const double hubNow = now();
     for (const TokenSample& s : samples) {
         current_.tokens = s.index + 1;

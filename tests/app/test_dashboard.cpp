@@ -3,7 +3,6 @@
 // charts receiving points during a real generation, a screenshot of the page mid-generation, and
 // the sampling overhead (decode tok/s with the dashboard open vs closed, in the same run).
 #include <QtTest>
-#include <chrono>
 
 #include <QLabel>
 #include <QtCharts/QChart>
@@ -45,7 +44,7 @@ TokenSample token(int index, double latencyMs) {
     TokenSample t;
     t.index = index;
     t.latencyMs = latencyMs;
-    t.producedNs = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+    t.producedNs = steadyClockNs();
     return t;
 }
 
