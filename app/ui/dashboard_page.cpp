@@ -20,6 +20,7 @@
 #include <QtCharts/QValueAxis>
 #include <algorithm>
 
+#include "core/app_settings.h"
 #include "core/chat_controller.h"
 #include "core/metrics_hub.h"
 
@@ -334,7 +335,7 @@ void DashboardPage::updateSeriesNames() {
     QString source;
     if (backend == "vulkan" || backend == "cuda") source = tr("GPU timestamps");
     else if (backend.startsWith("cpu")) source = tr("CPU timers");
-    else if (!backend.isEmpty()) source = tr("%1 backend").arg(backend);
+    else if (!backend.isEmpty()) source = tr("%1 backend").arg(backendDisplayName(backend));
     chart->setTitle(source.isEmpty() ? tr("Time per stage per token (µs)") : tr("Time per stage per token (µs) — %1").arg(source));
     QString stagesText = st.valid ? tr("Last token: %1").arg(now.join(QStringLiteral(" · ")))
                                   : tr("Per-stage times appear while a reply streams, on backends that measure them.");
@@ -427,7 +428,7 @@ void DashboardPage::refresh() {
 void DashboardPage::updateCards() {
     const MetricsHub::Current c = hub_->current();
     QString sub = c.generating ? tr("Generating") : tr("Idle");
-    if (!hub_->backend().isEmpty()) sub += tr(" · backend %1").arg(hub_->backend());
+    if (!hub_->backend().isEmpty()) sub += tr(" · backend %1").arg(backendDisplayName(hub_->backend()));
     subtitle_->setText(sub);
 
     throughput_.value->setText(c.tokensPerSecond > 0 ? QString::number(c.tokensPerSecond, 'f', c.tokensPerSecond >= 100 ? 0 : 1) : "–");
