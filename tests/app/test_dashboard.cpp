@@ -297,7 +297,8 @@ private slots:
 
     // A screenshot of the page while a reply streams, with a power sensor: a fake sysfs tree whose
     // hwmon is named "fake-gpu" (so the picture cannot pass for a real GPU), its watts following
-    // the generation. Written next to the test binary: build/tests/app/dashboard-screenshot.png.
+    // the generation. Written next to the test binary: build/tests/app/dashboard-screenshot.png
+    // (offscreen) and dashboard-screenshot-xcb.png (test_app_dashboard_xvfb, a real X server).
     void screenshot_during_generation() {
         QTemporaryDir sys;
         const QString hw = sys.filePath("class/drm/card0/device/hwmon/hwmon0");
@@ -347,7 +348,10 @@ private slots:
         QVERIFY(hub.current().generating);
         QVERIFY(page.plottedPoints(QStringLiteral("power_w:hwmon:card0")) > 10);
         page.refresh();
-        const QString png = QCoreApplication::applicationDirPath() + "/dashboard-screenshot.png";
+        // dashboard-screenshot.png offscreen, dashboard-screenshot-xcb.png under Xvfb.
+        const QString platform = QGuiApplication::platformName();
+        const QString png = QCoreApplication::applicationDirPath() + "/dashboard-screenshot" +
+                            (platform == "offscreen" ? QString() : "-" + platform) + ".png";
         QVERIFY(page.exportPng(png));
         const QImage shot(png);
         QCOMPARE(shot.size(), page.size() * page.devicePixelRatio());
