@@ -24,7 +24,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>FPGA (simulated board)</source>
+        <source>FPGA (simulated)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>

@@ -24,8 +24,8 @@
         <translation>CUDA GPU</translation>
     </message>
     <message>
-        <source>FPGA (simulated board)</source>
-        <translation>FPGA（シミュレーションボード）</translation>
+        <source>FPGA (simulated)</source>
+        <translation>FPGA（シミュレーション）</translation>
     </message>
     <message>
         <source>FPGA board (plugin)</source>
@@ -90,8 +90,8 @@
         <translation>停止文字列</translation>
     </message>
     <message>
-        <source>{text} and {system} are replaced by the message; \n is a new line. Base models continue the transcript, so the reply ends at the first stop string (separate several with " | ").</source>
-        <translation>{text} と {system} はメッセージに置き換えられます。\n は改行です。ベースモデルは対話記録の続きを書くため、返信は最初の停止文字列で終わります（複数ある場合は " | " で区切ります）。</translation>
+        <source>{text} and {system} are replaced by the message; \n is a new line. Base models continue the transcript, so the reply ends at the first stop string (separate several with &quot; | &quot;).</source>
+        <translation>{text} と {system} はメッセージに置き換えられます。\n は改行です。ベースモデルは対話記録の続きを書くため、返信は最初の停止文字列で終わります（複数ある場合は &quot; | &quot; で区切ります）。</translation>
     </message>
     <message>
         <source>Sampling</source>
@@ -181,8 +181,8 @@
         <translation>返信を停止（Esc）</translation>
     </message>
     <message>
-        <source>&lt;h2&gt;Start a conversation&lt;/h2&gt;&lt;p&gt;Type a message below. The model continues a plain transcript ("User: …\nAssistant:"); change the template and sampling in &lt;b&gt;Chat settings&lt;/b&gt;.&lt;/p&gt;</source>
-        <translation>&lt;h2&gt;会話を始めましょう&lt;/h2&gt;&lt;p&gt;下にメッセージを入力してください。モデルはプレーンな対話記録（"User: …\nAssistant:"）の続きを書きます。テンプレートとサンプリングは&lt;b&gt;チャット設定&lt;/b&gt;で変更できます。&lt;/p&gt;</translation>
+        <source>&lt;h2&gt;Start a conversation&lt;/h2&gt;&lt;p&gt;Type a message below. The model continues a plain transcript (&quot;User: …\nAssistant:&quot;); change the template and sampling in &lt;b&gt;Chat settings&lt;/b&gt;.&lt;/p&gt;</source>
+        <translation>&lt;h2&gt;会話を始めましょう&lt;/h2&gt;&lt;p&gt;下にメッセージを入力してください。モデルはプレーンな対話記録（&quot;User: …\nAssistant:&quot;）の続きを書きます。テンプレートとサンプリングは&lt;b&gt;チャット設定&lt;/b&gt;で変更できます。&lt;/p&gt;</translation>
     </message>
     <message>
         <source>New chat</source>
@@ -334,19 +334,19 @@ Choose another model folder (it needs config.json, model.safetensors and tokeniz
         <translation>会話データベースをバージョン %1 に更新できませんでした：%2</translation>
     </message>
     <message>
-        <source>This file is not an MMfree Studio conversation (missing "format": "mmfree-conversation").</source>
-        <translation>このファイルは MMfree Studio の会話ではありません（"format": "mmfree-conversation" がありません）。</translation>
+        <source>This file is not an MMfree Studio conversation (missing &quot;format&quot;: &quot;mmfree-conversation&quot;).</source>
+        <translation>このファイルは MMfree Studio の会話ではありません（&quot;format&quot;: &quot;mmfree-conversation&quot; がありません）。</translation>
     </message>
     <message>
         <source>This conversation was exported by a newer MMfree Studio (format version %1).</source>
         <translation>この会話は新しいバージョンの MMfree Studio でエクスポートされました（形式バージョン %1）。</translation>
     </message>
     <message>
-        <source>The conversation has no "messages" list.</source>
-        <translation>会話に "messages" の一覧がありません。</translation>
+        <source>The conversation has no &quot;messages&quot; list.</source>
+        <translation>会話に &quot;messages&quot; の一覧がありません。</translation>
     </message>
     <message>
-        <source>Message %1 has an unknown role "%2".</source>
+        <source>Message %1 has an unknown role &quot;%2&quot;.</source>
         <translation>メッセージ %1 の役割「%2」は不明です。</translation>
     </message>
     <message>
@@ -937,11 +937,11 @@ Backend: %2 — %3</source>
         <translation>RAM %1 · GPU %2</translation>
     </message>
     <message>
-        <source>"%1" is not a repository id; use the form owner/name, e.g. ridger/MMfreeLM-370M</source>
+        <source>&quot;%1&quot; is not a repository id; use the form owner/name, e.g. ridger/MMfreeLM-370M</source>
         <translation>「%1」はリポジトリ ID ではありません。owner/name の形式で指定してください（例：ridger/MMfreeLM-370M）</translation>
     </message>
     <message>
-        <source>This is a "%1" model, not a MatMul-free one; the engine cannot run it.</source>
+        <source>This is a &quot;%1&quot; model, not a MatMul-free one; the engine cannot run it.</source>
         <translation>これは「%1」モデルで、MatMul-free モデルではないため、エンジンでは実行できません。</translation>
     </message>
     <message>

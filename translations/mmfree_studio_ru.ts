@@ -24,8 +24,8 @@
         <translation>GPU (CUDA)</translation>
     </message>
     <message>
-        <source>FPGA (simulated board)</source>
-        <translation>FPGA (симулируемая плата)</translation>
+        <source>FPGA (simulated)</source>
+        <translation>FPGA (симуляция)</translation>
     </message>
     <message>
         <source>FPGA board (plugin)</source>
@@ -90,7 +90,7 @@
         <translation>Стоп-строки</translation>
     </message>
     <message>
-        <source>{text} and {system} are replaced by the message; \n is a new line. Base models continue the transcript, so the reply ends at the first stop string (separate several with " | ").</source>
+        <source>{text} and {system} are replaced by the message; \n is a new line. Base models continue the transcript, so the reply ends at the first stop string (separate several with &quot; | &quot;).</source>
         <translation>{text} и {system} заменяются сообщением; \n — перевод строки. Базовые модели продолжают стенограмму, поэтому ответ заканчивается на первой стоп-строке (несколько разделяйте « | »).</translation>
     </message>
     <message>
@@ -181,7 +181,7 @@
         <translation>Остановить ответ (Esc)</translation>
     </message>
     <message>
-        <source>&lt;h2&gt;Start a conversation&lt;/h2&gt;&lt;p&gt;Type a message below. The model continues a plain transcript ("User: …\nAssistant:"); change the template and sampling in &lt;b&gt;Chat settings&lt;/b&gt;.&lt;/p&gt;</source>
+        <source>&lt;h2&gt;Start a conversation&lt;/h2&gt;&lt;p&gt;Type a message below. The model continues a plain transcript (&quot;User: …\nAssistant:&quot;); change the template and sampling in &lt;b&gt;Chat settings&lt;/b&gt;.&lt;/p&gt;</source>
         <translation>&lt;h2&gt;Начните разговор&lt;/h2&gt;&lt;p&gt;Напишите сообщение ниже. Модель продолжает простую стенограмму («User: …\nAssistant:»); шаблон и сэмплирование меняются в &lt;b&gt;Настройках чата&lt;/b&gt;.&lt;/p&gt;</translation>
     </message>
     <message>
@@ -334,19 +334,19 @@ Choose another model folder (it needs config.json, model.safetensors and tokeniz
         <translation>Не удалось обновить базу разговоров до версии %1: %2</translation>
     </message>
     <message>
-        <source>This file is not an MMfree Studio conversation (missing "format": "mmfree-conversation").</source>
-        <translation>Этот файл — не разговор MMfree Studio (нет "format": "mmfree-conversation").</translation>
+        <source>This file is not an MMfree Studio conversation (missing &quot;format&quot;: &quot;mmfree-conversation&quot;).</source>
+        <translation>Этот файл — не разговор MMfree Studio (нет &quot;format&quot;: &quot;mmfree-conversation&quot;).</translation>
     </message>
     <message>
         <source>This conversation was exported by a newer MMfree Studio (format version %1).</source>
         <translation>Этот разговор экспортирован более новой версией MMfree Studio (версия формата %1).</translation>
     </message>
     <message>
-        <source>The conversation has no "messages" list.</source>
-        <translation>В разговоре нет списка "messages".</translation>
+        <source>The conversation has no &quot;messages&quot; list.</source>
+        <translation>В разговоре нет списка &quot;messages&quot;.</translation>
     </message>
     <message>
-        <source>Message %1 has an unknown role "%2".</source>
+        <source>Message %1 has an unknown role &quot;%2&quot;.</source>
         <translation>У сообщения %1 неизвестная роль «%2».</translation>
     </message>
     <message>
@@ -939,11 +939,11 @@ Backend: %2 — %3</source>
         <translation>ОЗУ %1 · GPU %2</translation>
     </message>
     <message>
-        <source>"%1" is not a repository id; use the form owner/name, e.g. ridger/MMfreeLM-370M</source>
+        <source>&quot;%1&quot; is not a repository id; use the form owner/name, e.g. ridger/MMfreeLM-370M</source>
         <translation>«%1» — не идентификатор репозитория; используйте вид владелец/имя, например ridger/MMfreeLM-370M</translation>
     </message>
     <message>
-        <source>This is a "%1" model, not a MatMul-free one; the engine cannot run it.</source>
+        <source>This is a &quot;%1&quot; model, not a MatMul-free one; the engine cannot run it.</source>
         <translation>Это модель «%1», а не MatMul-free; движок не может её запустить.</translation>
     </message>
     <message>

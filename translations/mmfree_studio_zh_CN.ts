@@ -24,8 +24,8 @@
         <translation>CUDA GPU</translation>
     </message>
     <message>
-        <source>FPGA (simulated board)</source>
-        <translation>FPGA（模拟板卡）</translation>
+        <source>FPGA (simulated)</source>
+        <translation>FPGA（模拟）</translation>
     </message>
     <message>
         <source>FPGA board (plugin)</source>
@@ -90,8 +90,8 @@
         <translation>停止字符串</translation>
     </message>
     <message>
-        <source>{text} and {system} are replaced by the message; \n is a new line. Base models continue the transcript, so the reply ends at the first stop string (separate several with " | ").</source>
-        <translation>{text} 和 {system} 会被替换为消息内容；\n 表示换行。基础模型会续写对话记录，因此回复在第一个停止字符串处结束（多个之间用 " | " 分隔）。</translation>
+        <source>{text} and {system} are replaced by the message; \n is a new line. Base models continue the transcript, so the reply ends at the first stop string (separate several with &quot; | &quot;).</source>
+        <translation>{text} 和 {system} 会被替换为消息内容；\n 表示换行。基础模型会续写对话记录，因此回复在第一个停止字符串处结束（多个之间用 &quot; | &quot; 分隔）。</translation>
     </message>
     <message>
         <source>Sampling</source>
@@ -181,8 +181,8 @@
         <translation>停止回复（Esc）</translation>
     </message>
     <message>
-        <source>&lt;h2&gt;Start a conversation&lt;/h2&gt;&lt;p&gt;Type a message below. The model continues a plain transcript ("User: …\nAssistant:"); change the template and sampling in &lt;b&gt;Chat settings&lt;/b&gt;.&lt;/p&gt;</source>
-        <translation>&lt;h2&gt;开始对话&lt;/h2&gt;&lt;p&gt;在下方输入消息。模型会续写纯文本对话记录（"User: …\nAssistant:"）；可在&lt;b&gt;对话设置&lt;/b&gt;中修改模板和采样参数。&lt;/p&gt;</translation>
+        <source>&lt;h2&gt;Start a conversation&lt;/h2&gt;&lt;p&gt;Type a message below. The model continues a plain transcript (&quot;User: …\nAssistant:&quot;); change the template and sampling in &lt;b&gt;Chat settings&lt;/b&gt;.&lt;/p&gt;</source>
+        <translation>&lt;h2&gt;开始对话&lt;/h2&gt;&lt;p&gt;在下方输入消息。模型会续写纯文本对话记录（&quot;User: …\nAssistant:&quot;）；可在&lt;b&gt;对话设置&lt;/b&gt;中修改模板和采样参数。&lt;/p&gt;</translation>
     </message>
     <message>
         <source>New chat</source>
@@ -334,19 +334,19 @@ Choose another model folder (it needs config.json, model.safetensors and tokeniz
         <translation>将对话数据库升级到版本 %1 失败：%2</translation>
     </message>
     <message>
-        <source>This file is not an MMfree Studio conversation (missing "format": "mmfree-conversation").</source>
-        <translation>此文件不是 MMfree Studio 对话（缺少 "format": "mmfree-conversation"）。</translation>
+        <source>This file is not an MMfree Studio conversation (missing &quot;format&quot;: &quot;mmfree-conversation&quot;).</source>
+        <translation>此文件不是 MMfree Studio 对话（缺少 &quot;format&quot;: &quot;mmfree-conversation&quot;）。</translation>
     </message>
     <message>
         <source>This conversation was exported by a newer MMfree Studio (format version %1).</source>
         <translation>此对话由更新版本的 MMfree Studio 导出（格式版本 %1）。</translation>
     </message>
     <message>
-        <source>The conversation has no "messages" list.</source>
-        <translation>对话中没有 "messages" 列表。</translation>
+        <source>The conversation has no &quot;messages&quot; list.</source>
+        <translation>对话中没有 &quot;messages&quot; 列表。</translation>
     </message>
     <message>
-        <source>Message %1 has an unknown role "%2".</source>
+        <source>Message %1 has an unknown role &quot;%2&quot;.</source>
         <translation>第 %1 条消息的角色“%2”未知。</translation>
     </message>
     <message>
@@ -937,11 +937,11 @@ Backend: %2 — %3</source>
         <translation>内存 %1 · GPU %2</translation>
     </message>
     <message>
-        <source>"%1" is not a repository id; use the form owner/name, e.g. ridger/MMfreeLM-370M</source>
+        <source>&quot;%1&quot; is not a repository id; use the form owner/name, e.g. ridger/MMfreeLM-370M</source>
         <translation>“%1”不是仓库 ID；请使用 owner/name 格式，例如 ridger/MMfreeLM-370M</translation>
     </message>
     <message>
-        <source>This is a "%1" model, not a MatMul-free one; the engine cannot run it.</source>
+        <source>This is a &quot;%1&quot; model, not a MatMul-free one; the engine cannot run it.</source>
         <translation>这是“%1”模型，不是 MatMul-free 模型；引擎无法运行它。</translation>
     </message>
     <message>

@@ -90,7 +90,7 @@ QString backendDisplayName(const QString& backend) {
     if (backend == QLatin1String("cpu-reference")) return QCoreApplication::translate("AppSettings", "CPU (reference)");
     if (backend == QLatin1String("vulkan")) return QCoreApplication::translate("AppSettings", "Vulkan GPU");
     if (backend == QLatin1String("cuda")) return QCoreApplication::translate("AppSettings", "CUDA GPU");
-    if (backend == QLatin1String("fpga-sim")) return QCoreApplication::translate("AppSettings", "FPGA (simulated board)");
+    if (backend == QLatin1String("fpga-sim")) return QCoreApplication::translate("AppSettings", "FPGA (simulated)");
     // a real board: the plugin over XDMA ("fpga"), or any plugin named by path
     if (backend == QLatin1String("fpga") || backend.startsWith(QLatin1String("plugin:")))
         return QCoreApplication::translate("AppSettings", "FPGA board (plugin)");

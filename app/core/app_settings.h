@@ -29,6 +29,6 @@ QString databasePath();
 QString installLanguage(const QString& code);
 // The UI languages offered in settings: code → the language's own name.
 QList<QPair<QString, QString>> availableLanguages();
-// What a person reads for a backend id ("fpga-sim" → "FPGA (simulated board)"); the id itself
+// What a person reads for a backend id ("fpga-sim" → "FPGA (simulated)"); the id itself
 // for one it does not know.
 QString backendDisplayName(const QString& backend);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// The simulated FPGA board from the app's side: a person picks "FPGA (simulated board)" in
+// The simulated FPGA board from the app's side: a person picks "FPGA (simulated)" in
 // Preferences, the model reloads on it and a chat reply streams from the Verilated RTL, with the
 // worker reporting the FPGA backend (no silent CPU fallback). Without a loadable plugin the same
 // choice falls back to the CPU and the model indicator says why.
@@ -99,7 +99,7 @@ private slots:
     void cleanupTestCase() { f_.tearDown(); }
 
     void backendsHaveNames() {
-        QCOMPARE(backendDisplayName("fpga-sim"), QStringLiteral("FPGA (simulated board)"));
+        QCOMPARE(backendDisplayName("fpga-sim"), QStringLiteral("FPGA (simulated)"));
         QCOMPARE(backendDisplayName("fpga"), QStringLiteral("FPGA board (plugin)"));
         QCOMPARE(backendDisplayName("plugin:/opt/mmfa/libmmfree-fpga.so"), QStringLiteral("FPGA board (plugin)"));
         QCOMPARE(backendDisplayName("vulkan"), QStringLiteral("Vulkan GPU"));
@@ -127,7 +127,7 @@ private slots:
     void chatRunsOnTheSimulatedBoard() {
         QVERIFY(f_.chat->modelInfo().backend.startsWith("cpu"));
         const BackendItem shown = chooseInPreferences("fpga-sim");
-        QCOMPARE(shown.text, QStringLiteral("FPGA (simulated board)"));
+        QCOMPARE(shown.text, QStringLiteral("FPGA (simulated)"));
         QVERIFY(shown.enabled);
         QCOMPARE(AppSettings::backend(), QStringLiteral("fpga-sim"));
         QVERIFY(waitReady());
@@ -135,7 +135,7 @@ private slots:
         QCOMPARE(info.backend, QStringLiteral("fpga-sim"));
         QVERIFY2(info.fallbackNote.isEmpty(), qPrintable(info.fallbackNote));
         QVERIFY2(info.device.startsWith("FPGA (simulated)"), qPrintable(info.device));
-        QVERIFY(f_.window->modelButton()->text().contains("FPGA (simulated board)"));
+        QVERIFY(f_.window->modelButton()->text().contains("FPGA (simulated)"));
 
         int live = 0;
         const GenerationOutcome out = sendAndWait("Hello board", 6, &live);
@@ -168,7 +168,7 @@ private slots:
         if (!present) {
             PreferencesDialog dialog;
             const BackendItem item = backendItem(dialog, "fpga-sim");
-            QVERIFY2(item.text.startsWith("FPGA (simulated board) (unavailable: ") && item.text.contains("does not exist"),
+            QVERIFY2(item.text.startsWith("FPGA (simulated) (unavailable: ") && item.text.contains("does not exist"),
                      qPrintable(item.text));
             QVERIFY(!item.enabled);
         }
