@@ -1214,10 +1214,6 @@ Backend: %2 — %3</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>CPU</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
         <source>%1 (unavailable: %2)</source>
         <translation type="unfinished"></translation>
     </message>

@@ -1218,10 +1218,6 @@ Backend: %2 — %3</source>
         <translation>自動（使える GPU があれば GPU、なければ CPU）</translation>
     </message>
     <message>
-        <source>CPU</source>
-        <translation>CPU</translation>
-    </message>
-    <message>
         <source>%1 (unavailable: %2)</source>
         <translation>%1（使用不可：%2）</translation>
     </message>

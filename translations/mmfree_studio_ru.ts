@@ -1222,10 +1222,6 @@ Backend: %2 — %3</source>
         <translation>Автоматически (GPU, если работает, иначе CPU)</translation>
     </message>
     <message>
-        <source>CPU</source>
-        <translation>ЦП</translation>
-    </message>
-    <message>
         <source>%1 (unavailable: %2)</source>
         <translation>%1 (недоступно: %2)</translation>
     </message>

@@ -1218,10 +1218,6 @@ Backend: %2 — %3</source>
         <translation>自动（有可用 GPU 时使用 GPU，否则使用 CPU）</translation>
     </message>
     <message>
-        <source>CPU</source>
-        <translation>CPU</translation>
-    </message>
-    <message>
         <source>%1 (unavailable: %2)</source>
         <translation>%1（不可用：%2）</translation>
     </message>

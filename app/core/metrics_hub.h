@@ -12,9 +12,6 @@
 #include "core/engine_worker.h"
 #include "mmfree/metrics.h"
 
-class EngineWorker;
-struct GenerationOutcome;
-struct ModelInfo;
 namespace mmfree::telemetry {
 class PowerSampler;
 class NvmlMemory;

@@ -23,7 +23,7 @@ PreferencesDialog::PreferencesDialog(QWidget* parent) : QDialog(parent) {
     backend_ = new QComboBox(this);
     backend_->setObjectName("backendBox");
     backend_->addItem(tr("Automatic (GPU when one works, else CPU)"), "auto");
-    backend_->addItem(tr("CPU"), "cpu");
+    backend_->addItem(backendDisplayName("cpu"), "cpu");
     // Offer each compiled-in GPU / FPGA backend by name, the id as the item's data; unusable
     // ones are listed disabled, with the reason.
     QStringList seen;
