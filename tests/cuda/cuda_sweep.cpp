@@ -21,8 +21,9 @@ int main(int argc, char** argv) {
     std::vector<std::string> sizes;
     for (int i = 1; i < argc; ++i) sizes.push_back(argv[i]);
     if (sizes.empty()) sizes = {"370M", "1.3B", "2.7B"};
-    const char* variants_env = std::getenv("SWEEP");  // "prefetch:blocks,prefetch:blocks,…"; blocks 0 = default
-    const std::string variants = variants_env ? variants_env : "0:0,1:0,2:0,0:66";
+    // "prefetch:blocks[:stage_kb],…"; blocks 0 = default, stage_kb absent = default
+    const char* variants_env = std::getenv("SWEEP");
+    const std::string variants = variants_env ? variants_env : "0:0,0:132,0:0:0";
     for (const auto& size : sizes) {
         auto t0 = Clock::now();
         auto model = make_synthetic_model(release_config(size));
@@ -36,10 +37,13 @@ int main(int argc, char** argv) {
             if (end == std::string::npos) end = variants.size();
             const std::string v = variants.substr(pos, end - pos);
             pos = end + 1;
-            const auto colon = v.find(':');
+            const auto colon = v.find(':'), colon2 = colon == std::string::npos ? colon : v.find(':', colon + 1);
             setenv("MMFREE_CUDA_PREFETCH", v.substr(0, colon).c_str(), 1);
-            if (colon != std::string::npos && v.substr(colon + 1) != "0") setenv("MMFREE_CUDA_BLOCKS", v.substr(colon + 1).c_str(), 1);
+            const std::string blocks = colon == std::string::npos ? "0" : v.substr(colon + 1, colon2 - colon - 1);
+            if (blocks != "0") setenv("MMFREE_CUDA_BLOCKS", blocks.c_str(), 1);
             else unsetenv("MMFREE_CUDA_BLOCKS");
+            if (colon2 != std::string::npos) setenv("MMFREE_CUDA_STAGE_KB", v.substr(colon2 + 1).c_str(), 1);
+            else unsetenv("MMFREE_CUDA_STAGE_KB");
             BackendOptions o;
             o.backend = "cuda";
             o.allow_fallback = false;
@@ -64,15 +68,28 @@ int main(int argc, char** argv) {
                 double extra_blocks = 0;
                 for (auto& [k, val] : ex->extra_metrics())
                     if (k == "cuda_decode_blocks") extra_blocks = val;
-                std::printf("%-5s prefetch %s blocks %3.0f  decode %8.0f tok/s (%.1f us/tok)  pp512 %8.0f tok/s\n", size.c_str(),
-                            v.substr(0, colon).c_str(), extra_blocks, tg[1], 1e6 / tg[1], pp[1]);
+                std::printf("%-5s %-10s blocks %3.0f  decode %8.0f tok/s (%.1f us/tok)  pp512 %8.0f tok/s\n", size.c_str(), v.c_str(),
+                            extra_blocks, tg[1], 1e6 / tg[1], pp[1]);
+                std::fflush(stdout);
+                // Where a layer phase's time goes (per-block timeline of the profiling path).
+                ex.reset();
+                o.profile = true;
+                auto pex = create_executor(model, o);
+                for (int i = 0; i < 64; ++i) tok = pex->forward_argmax(tok);
+                std::printf("%-5s %-10s phase ns:", size.c_str(), v.c_str());
+                for (auto& [k, val] : pex->extra_metrics())
+                    if (k.rfind("cuda_decode_phase_", 0) == 0 || k == "cuda_decode_lm_head_ns" || k == "cuda_decode_ns_per_cycle" ||
+                        k == "cuda_decode_token_us")
+                        std::printf(" %s %.1f", k.substr(k.rfind("cuda_decode_phase_", 0) == 0 ? 18 : 12).c_str(), val);
+                std::printf("\n");
             } catch (const std::exception& e) {
                 std::printf("%-5s %s: %s\n", size.c_str(), v.c_str(), e.what());
             }
             std::fflush(stdout);
         }
-        // Stage split of one decode step and of prefill, from the profiling path.
+        // Stage split of prefill, from the profiling path.
         unsetenv("MMFREE_CUDA_BLOCKS");
+        unsetenv("MMFREE_CUDA_STAGE_KB");
         setenv("MMFREE_CUDA_PREFETCH", "0", 1);
         BackendOptions o;
         o.backend = "cuda";
@@ -80,15 +97,7 @@ int main(int argc, char** argv) {
         o.profile = true;
         auto ex = create_executor(model, o);
         std::vector<float> logits(static_cast<size_t>(V));
-        int32_t tok = 5;
-        StageTimes sum;
-        for (int i = 0; i < 64; ++i) {
-            tok = ex->forward_argmax(tok);
-            const StageTimes s = ex->last_stage_times();
-            if (i >= 8) { sum.norm_quant_us += s.norm_quant_us; sum.bitlinear_us += s.bitlinear_us; sum.mlgru_us += s.mlgru_us; sum.lm_head_us += s.lm_head_us; }
-        }
-        std::printf("%-5s decode stages us/tok: norm_quant %.1f bitlinear+wait %.1f lm_head %.1f (events total %.1f)\n", size.c_str(),
-                    sum.norm_quant_us / 56, sum.bitlinear_us / 56, sum.lm_head_us / 56, sum.total_us() / 56);
+        ex->forward(prompt.data(), prompt.size(), logits.data(), false);
         ex->reset_state();
         ex->forward(prompt.data(), prompt.size(), logits.data(), false);
         const StageTimes p = ex->last_stage_times();

@@ -12,6 +12,8 @@ bins=("$build/engine/mmfree" "$build/tests/cuda/test_cuda" "$build/tests/cuda/cu
 cp "${bins[@]}" "$stage/bin/"
 # Optionally a Vulkan-enabled CLI (VK_MMFREE=path) to bench both backends in one run.
 if [ -n "${VK_MMFREE:-}" ]; then cp "$VK_MMFREE" "$stage/bin/mmfree-vk"; bins+=("$VK_MMFREE"); fi
+# Optionally an earlier CLI (BASE_MMFREE=path) to bench before and after in the same run.
+if [ -n "${BASE_MMFREE:-}" ]; then cp "$BASE_MMFREE" "$stage/bin/mmfree-base"; bins+=("$BASE_MMFREE"); fi
 for b in "${bins[@]}"; do
   ldd "$b" | awk '/=> \//{print $3}'
 done | sort -u | grep -Ev '/(libc|libm|libdl|libpthread|librt|ld-linux-x86-64)\.so' | while read -r lib; do

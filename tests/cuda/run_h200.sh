@@ -18,11 +18,14 @@ echo "== test_cuda"
 timeout 240 $B/bin/test_cuda > "$OUT/test_cuda.log" 2>&1; echo "test_cuda exit $?" | tee -a "$OUT/test_cuda.log"
 grep -E "^(PASS|FAIL|SKIP|XFAIL|QWARN|Totals)|Loc:" "$OUT/test_cuda.log" | grep -v "^PASS" | head -40
 grep Totals "$OUT/test_cuda.log"
-echo "== mmfree bench --backend cuda"
-for m in 370M 1.3B 2.7B; do
-  timeout 150 $B/bin/mmfree bench --synthetic $m --backend cuda > "$OUT/bench_cuda_$m.json" 2> "$OUT/bench_cuda_$m.err"
-  echo "$m exit $? $(tr -d '\n ' < "$OUT/bench_cuda_$m.json" | grep -o '"pp512_tok_s":[0-9.]*\|"tg128_tok_s":[0-9.]*\|"bandwidth_gb_s":[0-9.]*\|"decode_pct_of_bandwidth":[0-9.]*' | tr '\n' ' ')"
-  cat "$OUT/bench_cuda_$m.err"
+echo "== mmfree bench --backend cuda (base: the CLI from BASE_MMFREE, when bundled)"
+for cli in mmfree mmfree-base; do
+  [ -x $B/bin/$cli ] || continue
+  for m in 370M 1.3B 2.7B; do
+    timeout 150 $B/bin/$cli bench --synthetic $m --backend cuda > "$OUT/bench_${cli}_$m.json" 2> "$OUT/bench_${cli}_$m.err"
+    echo "$cli $m exit $? $(tr -d '\n ' < "$OUT/bench_${cli}_$m.json" | grep -o '"pp512_tok_s":[0-9.]*\|"tg128_tok_s":[0-9.]*\|"device_memory_bytes":[0-9.]*\|"bandwidth_gb_s":[0-9.]*' | tr '\n' ' ')"
+    cat "$OUT/bench_${cli}_$m.err"
+  done
 done
 if [ -x $B/bin/mmfree-vk ]; then
   echo "== mmfree bench --backend vulkan"

@@ -4,6 +4,8 @@
 // needs one reports QSKIP with the reason.
 #include <QtTest>
 
+#include <algorithm>
+#include <cmath>
 #include <random>
 
 #include "cpu/kernels.h"
@@ -123,6 +125,110 @@ private slots:
                 if (got[size_t(t) * rows + n] != ref[size_t(n)])
                     QFAIL(qPrintable(QString("token %1 row %2: got %3, want %4").arg(t).arg(n).arg(got[size_t(t) * rows + n]).arg(ref[size_t(n)])));
         }
+    }
+
+    // Prefill MLGRU: the chunked parallel scan against a sequential double-precision loop, for
+    // step counts that leave chunks partial or empty, with and without lower bounds, and gates
+    // near 1 (long memory) so that the carries between chunks matter.
+    void prefill_scan_matches_sequential_data() {
+        QTest::addColumn<int>("T");
+        QTest::addColumn<int>("D");
+        QTest::addColumn<bool>("lower_bound");
+        QTest::addColumn<float>("gate_bias");
+        QTest::newRow("T1") << 1 << 37 << false << 0.f;
+        QTest::newRow("T5-lb") << 5 << 70 << true << 0.f;
+        QTest::newRow("T70-lb") << 70 << 320 << true << 0.f;
+        QTest::newRow("T300") << 300 << 1000 << false << 0.f;
+        QTest::newRow("T512-lb-long") << 512 << 2560 << true << 4.f;
+        QTest::newRow("T512-long") << 512 << 1024 << false << 6.f;
+    }
+    void prefill_scan_matches_sequential() {
+        QFETCH(int, T);
+        QFETCH(int, D);
+        QFETCH(bool, lower_bound);
+        QFETCH(float, gate_bias);
+        std::mt19937 rng(uint32_t(T * 1009 + D));
+        std::normal_distribution<float> normal(0.f, 2.f);
+        std::uniform_real_distribution<float> unit(0.f, 0.9f);
+        std::vector<float> ai(size_t(T) * D), af(size_t(T) * D), lb, h(static_cast<size_t>(D));
+        for (auto& v : ai) v = normal(rng);
+        for (auto& v : af) v = normal(rng) + gate_bias;
+        for (auto& v : h) v = normal(rng);
+        if (lower_bound) {
+            lb.resize(static_cast<size_t>(D));
+            for (auto& v : lb) v = unit(rng);
+        }
+        std::vector<double> ref_h(h.begin(), h.end());
+        std::vector<float> got_h = h;
+        const std::vector<float> sh = cuda_testing::mlgru_scan(ai, af, lb, got_h, T, D);
+        double worst = 0;
+        auto silu = [](double z) { return z / (1.0 + std::exp(-z)); };
+        for (int t = 0; t < T; ++t)
+            for (int c = 0; c < D; ++c) {
+                const size_t i = size_t(t) * D + c;
+                double f = 1.0 / (1.0 + std::exp(-double(af[i])));
+                if (lower_bound) f = lb[size_t(c)] + (1.0 - lb[size_t(c)]) * f;
+                ref_h[size_t(c)] = f * ref_h[size_t(c)] + silu(ai[i]) * (1.0 - f);
+                const double want = silu(ref_h[size_t(c)]);
+                if (!std::isfinite(sh[i])) QFAIL(qPrintable(QString("t %1 c %2 not written").arg(t).arg(c)));
+                worst = std::max(worst, std::fabs(sh[i] - want) / std::max(1.0, std::fabs(want)));
+            }
+        for (int c = 0; c < D; ++c)
+            worst = std::max(worst, std::fabs(got_h[size_t(c)] - ref_h[size_t(c)]) / std::max(1.0, std::fabs(ref_h[size_t(c)])));
+        QVERIFY2(worst < 2e-5, qPrintable(QString("worst relative error %1").arg(worst)));
+    }
+
+    // Prefill norm + quantization against the CPU reference (RMSNorm, RMSNorm, quantize_row).
+    // The kernel derives the second norm and the maximum from one reduction, so a value may land
+    // on the other side of a rounding boundary: |Δq| ≤ 1, rarely; Σq must match its own q.
+    void prefill_norm_quant_matches_cpu_data() {
+        QTest::addColumn<int>("rows");
+        QTest::addColumn<int>("K");
+        QTest::addColumn<int>("nq");
+        QTest::newRow("3x320x3") << 3 << 320 << 3;
+        QTest::newRow("7x1000x1") << 7 << 1000 << 1;
+        QTest::newRow("64x2560x3") << 64 << 2560 << 3;
+        QTest::newRow("5x6912x1") << 5 << 6912 << 1;
+    }
+    void prefill_norm_quant_matches_cpu() {
+        QFETCH(int, rows);
+        QFETCH(int, K);
+        QFETCH(int, nq);
+        std::mt19937 rng(uint32_t(rows * 31 + K + nq));
+        std::normal_distribution<float> normal(0.f, 1.f);
+        std::uniform_real_distribution<float> gamma(0.5f, 1.5f);
+        std::vector<float> x(size_t(rows) * K), g0(static_cast<size_t>(K));
+        for (auto& v : x) v = normal(rng);
+        for (int k = 0; k < K; ++k) x[size_t(K) + k] *= 1000.f;          // a large row
+        std::fill(x.end() - K, x.end(), 0.f);                           // and a zero row (scale floor)
+        for (auto& v : g0) v = gamma(rng);
+        std::vector<std::vector<float>> g1(static_cast<size_t>(nq), std::vector<float>(static_cast<size_t>(K)));
+        for (auto& g : g1)
+            for (auto& v : g) v = gamma(rng);
+        const cuda_testing::NormQuant got = cuda_testing::prefill_norm_quant(x, rows, K, g0, g1);
+        std::vector<float> u(static_cast<size_t>(K)), n(static_cast<size_t>(K));
+        std::vector<int8_t> q(static_cast<size_t>(got.Kp));
+        int flips = 0;
+        for (int j = 0; j < nq; ++j)
+            for (int t = 0; t < rows; ++t) {
+                cpu::rms_norm(&x[size_t(t) * K], g0.data(), K, 1e-6f, u.data());
+                cpu::rms_norm(u.data(), g1[size_t(j)].data(), K, 1e-6f, n.data());
+                const float s = cpu::quantize_row(n.data(), K, got.Kp, q.data());
+                const float gs = got.s[j][size_t(t)];
+                QVERIFY2(std::fabs(gs - s) <= 1e-5f * s, qPrintable(QString("q%1 row %2 scale %3, want %4").arg(j).arg(t).arg(gs).arg(s)));
+                int32_t sum = 0;
+                for (int k = 0; k < got.Kp; ++k) {
+                    const int gq = got.q[j][size_t(t) * got.Kp + k];
+                    sum += gq;
+                    if (gq != q[size_t(k)]) {
+                        ++flips;
+                        if (k >= K || std::abs(gq - q[size_t(k)]) > 1)
+                            QFAIL(qPrintable(QString("q%1 row %2 k %3: got %4, want %5").arg(j).arg(t).arg(k).arg(gq).arg(q[size_t(k)])));
+                    }
+                }
+                QCOMPARE(got.qsum[j][size_t(t)], sum);
+            }
+        QVERIFY2(flips <= std::max(2, nq * rows * K / 500), qPrintable(QString("%1 values off by one").arg(flips)));
     }
 
     // The golden protocol: prefill logits, 24 greedy tokens through the recurrent path, decode

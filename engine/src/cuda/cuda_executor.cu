@@ -80,6 +80,13 @@ struct DeviceBuffer {
     template <class T> T* as() const { return static_cast<T*>(ptr); }
 };
 
+// Sums over profiled tokens (CudaExecutor::profile_decode): ns per layer phase, except lm_head
+// (ns) and total (µs per token).
+struct DecodeSplit {
+    double norm = 0, quant = 0, dot = 0, arrive = 0, wait = 0, release = 0, skew = 0, lm_head = 0, ns_per_cycle = 0, total = 0;
+    int tokens = 0;
+};
+
 // Where each layer's fp32 vectors sit in the one vector buffer.
 struct LayerOffsets {
     size_t norms[6], attn, gnorm, mlp, lb;
@@ -109,6 +116,7 @@ struct CudaExecutor::Impl {
     int blocks = 0;
     size_t smem = 0;
     unsigned long long barriers = 0;  // grid barriers run so far (the device counter is barriers × blocks)
+    DecodeSplit split;
 
     // Prefill scratch, allocated on first use.
     bool prefill_ready = false;
@@ -242,7 +250,6 @@ CudaExecutor::CudaExecutor(std::shared_ptr<const Model> model, const BackendOpti
     d.m.allocate(sizeof(float) * size_t(I), &device_bytes_);
     d.logits.allocate(sizeof(float) * size_t(V), &device_bytes_);
     d.counters.allocate(sizeof(unsigned long long) * 4, &device_bytes_);
-    d.prof.allocate(sizeof(unsigned long long) * 4, &device_bytes_);
     MMFREE_CK(cudaMemset(d.counters.ptr, 0, d.counters.bytes));
     MMFREE_CK(cudaHostAlloc(reinterpret_cast<void**>(&d.emb_row), sizeof(float) * size_t(H), cudaHostAllocDefault));
     d.result_mapped = d.props.canMapHostMemory != 0;
@@ -278,7 +285,8 @@ CudaExecutor::CudaExecutor(std::shared_ptr<const Model> model, const BackendOpti
     if (H % 4 || I % 4 || std::max({H, D, I}) > 16 * kDecodeThreads)
         throw Error(ErrorCode::UnsupportedModel, "the CUDA decode kernel needs H and I multiples of 4 and at most " +
                                                      std::to_string(16 * kDecodeThreads));
-    const size_t fixed = decode_smem_fixed_bytes(a.kp_max);
+    a.gn_floats = (std::max({4 * H, 2 * D, I}) + 3) & ~3;
+    const size_t fixed = decode_smem_fixed_bytes(a.kp_max, a.gn_floats);
     const size_t limit = size_t(d.props.sharedMemPerBlockOptin);
     if (fixed + 4096 > limit) throw Error(ErrorCode::DeviceError, "not enough shared memory per block for the decode kernel");
     a.wb_bytes = int(std::min<size_t>(limit - fixed, size_t(env_int("MMFREE_CUDA_STAGE_KB", 1 << 20)) * 1024) & ~size_t(15));
@@ -290,6 +298,7 @@ CudaExecutor::CudaExecutor(std::shared_ptr<const Model> model, const BackendOpti
     // and 33 for 370M (1262 vs 1148 tok/s) and 2.7B (694 vs 653). MMFREE_CUDA_BLOCKS tunes it.
     const int default_blocks = std::max(1, d.props.multiProcessorCount / 2);
     d.blocks = std::clamp(env_int("MMFREE_CUDA_BLOCKS", default_blocks), 1, d.props.multiProcessorCount * per_sm);
+    if (profile_) d.prof.allocate(sizeof(unsigned long long) * size_t(d.blocks) * decode_phase_count(L) * kDecodeStamps, &device_bytes_);
 
     reset_state();
 }
@@ -327,7 +336,6 @@ int32_t CudaExecutor::decode(int32_t token, float* logits) {
     MMFREE_CK(cudaMemcpyAsync(d.x_in.ptr, d.emb_row, sizeof(float) * size_t(H), cudaMemcpyHostToDevice, d.stream));
     DecodeArgs a = d.args;
     if (profile_) {
-        MMFREE_CK(cudaMemsetAsync(d.prof.ptr, 0, d.prof.bytes, d.stream));
         a.prof = d.prof.as<unsigned long long>();
         MMFREE_CK(cudaEventRecord(d.ev_start, d.stream));
     }
@@ -342,22 +350,50 @@ int32_t CudaExecutor::decode(int32_t token, float* logits) {
     if (profile_) {
         float ms = 0;
         MMFREE_CK(cudaEventElapsedTime(&ms, d.ev_start, d.ev_stop));
-        unsigned long long p[4];
-        MMFREE_CK(cudaMemcpy(p, d.prof.ptr, sizeof p, cudaMemcpyDeviceToHost));
-        // The kernel's time from events, split by what block 0 saw: its quantization, its
-        // projections (+ fused MLGRU / SwiGLU / residual epilogues) and its barrier waits, which
-        // are other blocks still projecting; then lm_head.
-        const double total = double(p[0] + p[1] + p[2] + p[3]);
-        const double us = ms * 1000.0;
-        stages_ = {};
-        if (total > 0) {
-            stages_.norm_quant_us = us * double(p[0]) / total;
-            stages_.bitlinear_us = us * double(p[1] + p[2]) / total;
-            stages_.lm_head_us = us * double(p[3]) / total;
-        }
-        stages_.valid = true;
+        profile_decode(ms * 1000.0);
     }
     return result;
+}
+
+// Splits one profiled token from the per-block timeline (kDecodeStamps): per layer phase, the
+// mean over blocks of the norm reduction, the quantization (incl. waiting for staged weights),
+// the projection, the arrival + staging, the barrier wait; across blocks, the spread of their
+// finishing times and the delay from the last one finishing to the first one released.
+void CudaExecutor::profile_decode(double total_us) {
+    Impl& d = *impl_;
+    const int phases = decode_phase_count(model_->config.num_layers), layer_phases = phases - 1, B = d.blocks;
+    std::vector<unsigned long long> tl(size_t(B) * phases * kDecodeStamps);
+    MMFREE_CK(cudaMemcpy(tl.data(), d.prof.ptr, tl.size() * sizeof(unsigned long long), cudaMemcpyDeviceToHost));
+    auto at = [&](int b, int p, int i) { return double(tl[(size_t(b) * phases + p) * kDecodeStamps + i]); };
+    const double ns_per_cycle = (at(0, phases - 1, 6) - at(0, 0, 5)) / (at(0, phases - 1, 3) - at(0, 0, 0));
+    double sum[5] = {0, 0, 0, 0, 0}, release = 0, skew = 0, lm = 0;
+    for (int p = 0; p < layer_phases; ++p) {
+        double last = 0, first_end = 1e300, first_next = 1e300;
+        for (int b = 0; b < B; ++b) {
+            for (int i = 0; i < 4; ++i) sum[i] += at(b, p, i + 1) - at(b, p, i);
+            sum[4] += at(b, p + 1, 0) - at(b, p, 4);
+            last = std::max(last, at(b, p, 6));
+            first_end = std::min(first_end, at(b, p, 6));
+            first_next = std::min(first_next, at(b, p + 1, 5));
+        }
+        release += first_next - last;
+        skew += last - first_end;
+    }
+    for (int b = 0; b < B; ++b) lm += at(b, phases - 1, 3) - at(b, phases - 1, 0);
+    DecodeSplit& s = d.split;
+    const double per = ns_per_cycle / (double(B) * layer_phases);
+    s.norm += sum[0] * per; s.quant += sum[1] * per; s.dot += sum[2] * per; s.arrive += sum[3] * per; s.wait += sum[4] * per;
+    s.release += release / layer_phases;
+    s.skew += skew / layer_phases;
+    s.lm_head += lm * ns_per_cycle / B;
+    s.ns_per_cycle += ns_per_cycle;
+    s.total += total_us;
+    ++s.tokens;
+    stages_ = {};
+    stages_.norm_quant_us = (sum[0] + sum[1]) * per * layer_phases / 1000.0;
+    stages_.lm_head_us = lm * ns_per_cycle / B / 1000.0;
+    stages_.bitlinear_us = std::max(0.0, total_us - stages_.norm_quant_us - stages_.lm_head_us);
+    stages_.valid = true;
 }
 
 void CudaExecutor::prefill_chunk(const int32_t* tokens, int T, float* logits, bool all_positions) {
@@ -550,10 +586,25 @@ double CudaExecutor::measure_read_bandwidth_gb_s() {
 }
 
 std::vector<std::pair<std::string, double>> CudaExecutor::extra_metrics() const {
-    return {{"cuda_decode_blocks", double(impl_->blocks)},
-            {"cuda_decode_grid_barriers_per_token", double(4 * model_->config.num_layers)},
-            {"cuda_l2_prefetch_distance_phases", double(impl_->args.prefetch_distance)},
-            {"cuda_weight_stage_bytes_per_block", double(impl_->args.wb_bytes)}};
+    std::vector<std::pair<std::string, double>> m = {
+        {"cuda_decode_blocks", double(impl_->blocks)},
+        {"cuda_decode_grid_barriers_per_token", double(4 * model_->config.num_layers)},
+        {"cuda_l2_prefetch_distance_phases", double(impl_->args.prefetch_distance)},
+        {"cuda_weight_stage_bytes_per_block", double(impl_->args.wb_bytes)}};
+    if (const DecodeSplit& s = impl_->split; s.tokens > 0) {
+        const double n = s.tokens;
+        m.insert(m.end(), {{"cuda_decode_phase_norm_ns", s.norm / n},
+                           {"cuda_decode_phase_quant_ns", s.quant / n},
+                           {"cuda_decode_phase_dot_ns", s.dot / n},
+                           {"cuda_decode_phase_arrive_ns", s.arrive / n},
+                           {"cuda_decode_phase_wait_ns", s.wait / n},
+                           {"cuda_decode_phase_skew_ns", s.skew / n},
+                           {"cuda_decode_phase_release_ns", s.release / n},
+                           {"cuda_decode_lm_head_ns", s.lm_head / n},
+                           {"cuda_decode_token_us", s.total / n},
+                           {"cuda_decode_ns_per_cycle", s.ns_per_cycle / n}});
+    }
+    return m;
 }
 
 std::vector<DeviceInfo> list_cuda_devices() {

@@ -38,6 +38,7 @@ private:
     struct Impl;
     int32_t decode(int32_t token, float* logits);
     void prefill_chunk(const int32_t* tokens, int count, float* logits, bool all_positions);
+    void profile_decode(double total_us);
 
     std::shared_ptr<const Model> model_;
     std::unique_ptr<Impl> impl_;

@@ -20,4 +20,21 @@ std::vector<int32_t> decode_matvec(const TernaryMatrix& w, const std::vector<int
 // tensor-core GEMM.
 std::vector<int32_t> prefill_gemm(const TernaryMatrix& w, const std::vector<int8_t>& q, int rows);
 
+// The prefill MLGRU scan over T steps of D channels: ai, af [T, D], lb [D] or empty; h [D] is
+// the incoming state and comes back updated; returns silu(h_t) [T, D].
+std::vector<float> mlgru_scan(const std::vector<float>& ai, const std::vector<float>& af, const std::vector<float>& lb,
+                              std::vector<float>& h, int T, int D);
+
+// The prefill norm + quantization of `rows` rows x [rows, K] (Plain input): RMSNorm with g0,
+// then one vector per g1[j]. q[j] [rows, Kp] in natural order (Kp = K padded to 128), with the
+// row scales s[j] and the Σq the kernel reports.
+struct NormQuant {
+    int Kp = 0;
+    std::vector<int8_t> q[3];
+    std::vector<float> s[3];
+    std::vector<int32_t> qsum[3];
+};
+NormQuant prefill_norm_quant(const std::vector<float>& x, int rows, int K, const std::vector<float>& g0,
+                             const std::vector<std::vector<float>>& g1);
+
 } // namespace mmfree::cuda_testing

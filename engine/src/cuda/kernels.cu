@@ -27,6 +27,16 @@ __device__ __forceinline__ unsigned long long global_ns() {
     return t;
 }
 
+// Per block and phase when profiling: SM clocks after the barrier, the norm reduction, the
+// quantization (+ staged weights), the projection, the arrival (+ staging issued); globaltimer
+// after the barrier and after the projection (cross-block order).
+__device__ __forceinline__ void stamp(unsigned long long* tl, int i) {
+    if (tl && threadIdx.x == 0) tl[i] = clock64();
+}
+__device__ __forceinline__ void stamp_ns(unsigned long long* tl, int i) {
+    if (tl && threadIdx.x == 0) tl[i] = global_ns();
+}
+
 // Orders (value, index) so that a larger value wins and, on equal values, the smaller index
 // (the CPU's argmax keeps the first maximum).
 __device__ __forceinline__ unsigned long long argmax_key(float v, int index) {
@@ -84,56 +94,10 @@ __device__ __forceinline__ void block_sum_int(int (&v)[N], int* red) {
 }
 
 // ---- BitLinear input: (pre-norm) → norm → int8 -------------------------------------------
-// One pass gathers Σx², Σ(x·γ0·e)² and max|x·γ0·e·γ1[j]|; the second norm's sum and the
-// quantization maximum follow from them by scaling (RMSNorm output = input · r, r > 0), so one
-// block reduction replaces three sequential ones on decode's critical path. Elements are then
-// computed in the CPU reference's order: u = ((x·r0)·γ0)·e, n = (u·r1)·γ1, q = round(n·s).
 struct NormPlan {
     float r0, r1;
     float s[3];
 };
-
-template <int NQ>
-__device__ NormPlan plan_norm(NqInput mode, const float* __restrict__ x, const float* __restrict__ up, const float* __restrict__ e,
-                              const float* __restrict__ g0, const float* const (&g1)[3], int K, float eps, float* __restrict__ xs,
-                              float* __restrict__ es, float* red) {
-    float sums[2] = {0.f, 0.f};
-    float mx[NQ];
-#pragma unroll
-    for (int j = 0; j < NQ; ++j) mx[j] = 0.f;
-#pragma unroll 4
-    for (int k = threadIdx.x; k < K; k += blockDim.x) {
-        float v = __ldcg(x + k);
-        if (mode == NqInput::SwiGLU) v = silu_f(v) * __ldcg(up + k);
-        xs[k] = v;
-        float w = v;
-        if (g0) {
-            float ev = 1.f;
-            if (mode == NqInput::Gated) { ev = __ldcg(e + k); es[k] = ev; }
-            w = v * g0[k] * ev;
-            sums[1] += w * w;
-        }
-        sums[0] += v * v;
-#pragma unroll
-        for (int j = 0; j < NQ; ++j) mx[j] = fmaxf(mx[j], fabsf(w * g1[j][k]));
-    }
-    block_reduce(sums, mx, red);
-    NormPlan p;
-    const float fk = float(K);
-    float maxscale;
-    if (g0) {
-        p.r0 = 1.0f / sqrtf(sums[0] / fk + eps);
-        p.r1 = 1.0f / sqrtf(p.r0 * p.r0 * sums[1] / fk + eps);
-        maxscale = p.r0 * p.r1;
-    } else {
-        p.r0 = 1.f;
-        p.r1 = 1.0f / sqrtf(sums[0] / fk + eps);
-        maxscale = p.r1;
-    }
-#pragma unroll
-    for (int j = 0; j < 3; ++j) p.s[j] = j < NQ ? 127.0f / fmaxf(mx[j] * maxscale, 1e-5f) : 1.f;
-    return p;
-}
 
 // Where activation k goes for the decode dot (dp4a): per 16 weights a 4×4 transpose, and the
 // four 16-byte words of each 64-weight chunk rotated by (chunk/2) so that the 8 lanes of a row
@@ -150,37 +114,8 @@ __device__ __forceinline__ int mma_pos(int k) {
     return (k & ~127) + kk * 32 + h * 16 + tig * 4 + j;
 }
 
-// Quantizes xs into NQ int8 vectors at positions pos(k) (padding K..Kp with 0) and returns Σq.
-template <int NQ, bool MMA>
-__device__ void quantize_rows(const NormPlan& p, NqInput mode, const float* xs, const float* es, const float* g0,
-                              const float* const (&g1)[3], int K, int Kp, int8_t* const (&q)[3], int (&qsum)[NQ], int* red) {
-#pragma unroll
-    for (int j = 0; j < NQ; ++j) qsum[j] = 0;
-    for (int k = threadIdx.x; k < Kp; k += blockDim.x) {
-        const int pos = MMA ? mma_pos(k) : decode_pos(k);
-        if (k < K) {
-            float u = xs[k];
-            if (g0) {
-                u = (u * p.r0) * g0[k];
-                if (mode == NqInput::Gated) u = u * es[k];
-            }
-#pragma unroll
-            for (int j = 0; j < NQ; ++j) {
-                const int v = quant_i8(((u * p.r1) * g1[j][k]) * p.s[j]);
-                q[j][pos] = int8_t(v);
-                qsum[j] += v;
-            }
-        } else {
-#pragma unroll
-            for (int j = 0; j < NQ; ++j) q[j][pos] = 0;
-        }
-    }
-    block_sum_int(qsum, red);
-}
-
-// ---- decode --------------------------------------------------------------------------------
-__device__ __forceinline__ uint32_t word_of(const uint4& v, int t) { return t == 0 ? v.x : t == 1 ? v.y : t == 2 ? v.z : v.w; }
 __device__ __forceinline__ float comp(const float4& v, int c) { return c == 0 ? v.x : c == 1 ? v.y : c == 2 ? v.z : v.w; }
+__device__ __forceinline__ float4 ld4(const float* p) { return *reinterpret_cast<const float4*>(p); }
 
 __device__ __forceinline__ void cp_async16(void* dst, const void* src) {
     const uint32_t d = static_cast<uint32_t>(__cvta_generic_to_shared(dst));
@@ -188,6 +123,124 @@ __device__ __forceinline__ void cp_async16(void* dst, const void* src) {
 }
 __device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;" ::: "memory"); }
 template <int N> __device__ __forceinline__ void cp_async_wait() { asm volatile("cp.async.wait_group %0;" ::"n"(N) : "memory"); }
+
+// One input row → NQ int8 vectors in shared memory, by the whole block (decode and prefill).
+// Each thread keeps its PER float4 of the input in registers, all loads in flight at once. One
+// block reduction gathers Σx², Σ(x·γ0·e)² and max|x·γ0·e·γ1[j]|: the second norm's sum and the
+// quantization maxima follow by scaling (RMSNorm output = input · r, r > 0), so one reduction
+// replaces three sequential ones. Elements are then computed in the CPU reference's order:
+// u = ((x·r0)·γ0)·e, n = (u·r1)·γ1, q = round(n·s), stored at decode_pos(k) or mma_pos(k) with
+// K..Kp zero-filled. x2 is `up` (SwiGLU: x·silu → silu(x)·up) or e (Gated). The γ vectors are
+// read twice: decode stages them in shared memory, prefill finds them in L1.
+template <int NQ, int PER, bool MMA>
+__device__ NormPlan norm_quant(NqInput mode, const float* __restrict__ x, const float* __restrict__ x2, const float* g0,
+                               const float* const (&g1)[3], int K, int Kp, float eps, int8_t* const (&q)[3], int (&qsum)[NQ],
+                               float* red, int* ired, unsigned long long* tl, float* x_seed = nullptr, int seed_lo = 0,
+                               int seed_hi = 0) {
+    const int tid = threadIdx.x, nt = blockDim.x;
+    // Decode: the staged γ (the older of the two cp.async groups; each thread copied exactly the
+    // float4 it reads here) must have landed; the weights may still stream.
+    cp_async_wait<1>();
+    float4 xv[PER], ev[PER];
+#pragma unroll
+    for (int i = 0; i < PER; ++i) {
+        const int k4 = tid + i * nt;
+        xv[i] = make_float4(0.f, 0.f, 0.f, 0.f);
+        ev[i] = make_float4(1.f, 1.f, 1.f, 1.f);
+        if (4 * k4 < K) {
+            xv[i] = __ldcg(reinterpret_cast<const float4*>(x) + k4);
+            if (mode != NqInput::Plain) ev[i] = __ldcg(reinterpret_cast<const float4*>(x2) + k4);
+        }
+    }
+    if (mode == NqInput::SwiGLU) {
+#pragma unroll
+        for (int i = 0; i < PER; ++i) {
+            xv[i] = make_float4(silu_f(xv[i].x) * ev[i].x, silu_f(xv[i].y) * ev[i].y, silu_f(xv[i].z) * ev[i].z,
+                                silu_f(xv[i].w) * ev[i].w);
+            ev[i] = make_float4(1.f, 1.f, 1.f, 1.f);
+        }
+    }
+    float sums[2] = {0.f, 0.f};
+    float mx[NQ];
+#pragma unroll
+    for (int j = 0; j < NQ; ++j) mx[j] = 0.f;
+#pragma unroll
+    for (int i = 0; i < PER; ++i) {
+        const int k4 = tid + i * nt;
+        if (4 * k4 >= K) continue;
+        const float4 a0 = g0 ? ld4(g0 + 4 * k4) : make_float4(1.f, 1.f, 1.f, 1.f);
+        float4 a1[NQ];
+#pragma unroll
+        for (int j = 0; j < NQ; ++j) a1[j] = ld4(g1[j] + 4 * k4);
+#pragma unroll
+        for (int c = 0; c < 4; ++c) {
+            const float v = comp(xv[i], c);
+            sums[0] += v * v;
+            float w = v;
+            if (g0) {
+                w = v * comp(a0, c) * comp(ev[i], c);
+                sums[1] += w * w;
+            }
+#pragma unroll
+            for (int j = 0; j < NQ; ++j) mx[j] = fmaxf(mx[j], fabsf(w * comp(a1[j], c)));
+        }
+    }
+    block_reduce(sums, mx, red);
+    stamp(tl, 1);
+    NormPlan p;
+    const float fk = float(K);
+    float maxscale;
+    if (g0) {
+        p.r0 = 1.0f / sqrtf(sums[0] / fk + eps);
+        p.r1 = 1.0f / sqrtf(p.r0 * p.r0 * sums[1] / fk + eps);
+        maxscale = p.r0 * p.r1;
+    } else {
+        p.r0 = 1.f;
+        p.r1 = 1.0f / sqrtf(sums[0] / fk + eps);
+        maxscale = p.r1;
+    }
+#pragma unroll
+    for (int j = 0; j < 3; ++j) p.s[j] = j < NQ ? 127.0f / fmaxf(mx[j] * maxscale, 1e-5f) : 1.f;
+
+#pragma unroll
+    for (int j = 0; j < NQ; ++j) qsum[j] = 0;
+#pragma unroll
+    for (int i = 0; i < PER; ++i) {
+        const int k4 = tid + i * nt;
+        if (4 * k4 >= K) continue;
+        const float4 a0 = g0 ? ld4(g0 + 4 * k4) : make_float4(1.f, 1.f, 1.f, 1.f);
+        float4 a1[NQ];
+#pragma unroll
+        for (int j = 0; j < NQ; ++j) a1[j] = ld4(g1[j] + 4 * k4);
+#pragma unroll
+        for (int c = 0; c < 4; ++c) {
+            const int k = 4 * k4 + c;
+            if (x_seed && k >= seed_lo && k < seed_hi) x_seed[k] = comp(xv[i], c);
+            float u = comp(xv[i], c);
+            if (g0) {
+                u = (u * p.r0) * comp(a0, c);
+                if (mode == NqInput::Gated) u = u * comp(ev[i], c);
+            }
+            const int pos = MMA ? mma_pos(k) : decode_pos(k);
+#pragma unroll
+            for (int j = 0; j < NQ; ++j) {
+                const int v = quant_i8(((u * p.r1) * comp(a1[j], c)) * p.s[j]);
+                q[j][pos] = int8_t(v);
+                qsum[j] += v;
+            }
+        }
+    }
+    for (int k = K + tid; k < Kp; k += nt)
+#pragma unroll
+        for (int j = 0; j < NQ; ++j) q[j][MMA ? mma_pos(k) : decode_pos(k)] = 0;
+    cp_async_wait<0>();  // decode: this phase's staged rows and γ, published by the sync below
+    block_sum_int(qsum, ired);  // also publishes q
+    stamp(tl, 2);
+    return p;
+}
+
+// ---- decode --------------------------------------------------------------------------------
+__device__ __forceinline__ uint32_t word_of(const uint4& v, int t) { return t == 0 ? v.x : t == 1 ? v.y : t == 2 ? v.z : v.w; }
 
 // Σ c·q for NR rows by one team of `lpr` lanes (8, 16 or 32): lane `lt` takes 16-byte chunks
 // lt, lt + lpr, …  Rows are generic pointers: staged in shared memory, or global when the
@@ -287,11 +340,33 @@ __device__ PhaseRows phase_rows(const DecodeArgs& a, int p) {
     return r;
 }
 
-// Starts copying the phase's rows into shared memory (as many as fit); completes at the
-// cp.async wait inside decode_norm_quant. Issued before the grid barrier, so the weights
-// stream from HBM while the grid waits.
-__device__ void stage_weights(const PhaseRows& pr, uint8_t* wb, int wb_bytes) {
-    const int cap = wb_bytes / pr.row_bytes;
+// The RMSNorm weights a phase reads (γ0 if any, then each γ1), K floats each.
+struct PhaseNorms {
+    const float* v[4];
+    int n, K;
+};
+
+__device__ PhaseNorms phase_norms(const DecodeArgs& a, int p) {
+    if (p == 4 * a.L) return {{a.final_norm, a.lm_head.norm}, 2, a.H};
+    const DevLayer& ly = a.layers[p >> 2];
+    switch (p & 3) {
+    case 0: return {{ly.attn_norm, ly.i.norm, ly.f.norm, ly.g.norm}, 4, a.H};
+    case 1: return {{ly.g_norm, ly.o.norm}, 2, a.D};
+    case 2: return {{ly.mlp_norm, ly.gate.norm}, 2, a.H};
+    default: return {{ly.down.norm}, 1, a.I};
+    }
+}
+
+// Starts copying the phase's γ vectors and weight rows (as many as fit) into shared memory, as
+// two cp.async groups that norm_quant waits for in turn. Issued right after this block's arrival at
+// the grid barrier, so HBM streams while the grid synchronizes and normalizes.
+__device__ void stage_phase(const DecodeArgs& a, int p, const PhaseRows& pr, uint8_t* wb, float* gn) {
+    const PhaseNorms pn = phase_norms(a, p);
+    // Float4 c of each γ by thread c mod kDecodeThreads: the one that reads it in norm_quant.
+    for (int v = 0; v < pn.n; ++v)
+        for (int c = threadIdx.x; c < pn.K / 4; c += kDecodeThreads) cp_async16(gn + v * pn.K + 4 * c, pn.v[v] + 4 * c);
+    cp_async_commit();
+    const int cap = a.wb_bytes / pr.row_bytes;
     int base = 0;
     for (int s = 0; s < pr.nseg && base < cap; ++s) {
         const int n = min(pr.seg_rows[s], cap - base);
@@ -326,127 +401,30 @@ __device__ void prefetch_phase_l2(const DecodeArgs& a, int p) {
     }
 }
 
-// Grid-wide barrier. The counter only grows; the host passes its value at launch, so the
-// arrival is a fire-and-forget release add and only the wait is a round trip.
-__device__ __forceinline__ void grid_barrier(unsigned long long* counter, unsigned long long target) {
-    __syncthreads();
-    if (threadIdx.x == 0) {
-        asm volatile("red.release.gpu.global.add.u64 [%0], 1;" ::"l"(counter) : "memory");
+// Grid-wide barrier, split so that a block stages its next weights between arriving and
+// waiting. The counter only grows; the host passes its value at launch. The arrival is one
+// fire-and-forget release add after the block's writes (a __syncthreads orders them before it);
+// staging after it keeps the release fence from waiting on those copies.
+__device__ __forceinline__ void grid_arrive(unsigned long long* counter) {
+    if (threadIdx.x == 0) asm volatile("red.release.gpu.global.add.u64 [%0], 1;" ::"l"(counter) : "memory");
+}
+__device__ __forceinline__ void grid_wait(const unsigned long long* counter, unsigned long long target) {
+    if (threadIdx.x == 0)
         while (ld_acquire(counter) < target) {
         }
-    }
     __syncthreads();
-}
-
-__device__ __forceinline__ float4 ldg4(const float* p) { return __ldg(reinterpret_cast<const float4*>(p)); }
-
-// BitLinear input on decode: each thread keeps its (up to 4) float4 of the input in registers,
-// all loads issued at once; one block reduction gives the norm plan (see plan_norm); q lands
-// in shared memory in the dp4a order. Optionally seeds x[seed_lo, seed_hi) with the input.
-template <int NQ, int PER>
-__device__ NormPlan decode_norm_quant(NqInput mode, const float* __restrict__ x, const float* __restrict__ e,
-                                      const float* __restrict__ g0, const float* const (&g1)[3], int K, int Kp,
-                                      int8_t* const (&q)[3], int (&qsum)[NQ], float* red, int* ired, float* x_seed, int seed_lo,
-                                      int seed_hi) {
-    const int tid = threadIdx.x;
-    float4 xv[PER], ev[PER];
-#pragma unroll
-    for (int i = 0; i < PER; ++i) {
-        const int k4 = tid + i * kDecodeThreads;
-        xv[i] = make_float4(0.f, 0.f, 0.f, 0.f);
-        ev[i] = make_float4(1.f, 1.f, 1.f, 1.f);
-        if (4 * k4 < K) {
-            xv[i] = __ldcg(reinterpret_cast<const float4*>(x) + k4);
-            if (mode == NqInput::Gated) ev[i] = __ldcg(reinterpret_cast<const float4*>(e) + k4);
-        }
-    }
-    float sums[2] = {0.f, 0.f};
-    float mx[NQ];
-#pragma unroll
-    for (int j = 0; j < NQ; ++j) mx[j] = 0.f;
-#pragma unroll
-    for (int i = 0; i < PER; ++i) {
-        const int k4 = tid + i * kDecodeThreads;
-        if (4 * k4 >= K) continue;
-        const float4 a0 = g0 ? ldg4(g0 + 4 * k4) : make_float4(1.f, 1.f, 1.f, 1.f);
-        float4 a1[NQ];
-#pragma unroll
-        for (int j = 0; j < NQ; ++j) a1[j] = ldg4(g1[j] + 4 * k4);
-#pragma unroll
-        for (int c = 0; c < 4; ++c) {
-            const float v = comp(xv[i], c);
-            sums[0] += v * v;
-            float w = v;
-            if (g0) {
-                w = v * comp(a0, c) * comp(ev[i], c);
-                sums[1] += w * w;
-            }
-#pragma unroll
-            for (int j = 0; j < NQ; ++j) mx[j] = fmaxf(mx[j], fabsf(w * comp(a1[j], c)));
-        }
-    }
-    block_reduce(sums, mx, red);
-    NormPlan p;
-    const float fk = float(K);
-    float maxscale;
-    if (g0) {
-        p.r0 = 1.0f / sqrtf(sums[0] / fk + 1e-6f);
-        p.r1 = 1.0f / sqrtf(p.r0 * p.r0 * sums[1] / fk + 1e-6f);
-        maxscale = p.r0 * p.r1;
-    } else {
-        p.r0 = 1.f;
-        p.r1 = 1.0f / sqrtf(sums[0] / fk + 1e-6f);
-        maxscale = p.r1;
-    }
-#pragma unroll
-    for (int j = 0; j < 3; ++j) p.s[j] = j < NQ ? 127.0f / fmaxf(mx[j] * maxscale, 1e-5f) : 1.f;
-
-#pragma unroll
-    for (int j = 0; j < NQ; ++j) qsum[j] = 0;
-#pragma unroll
-    for (int i = 0; i < PER; ++i) {
-        const int k4 = tid + i * kDecodeThreads;
-        if (4 * k4 >= K) continue;
-        const float4 a0 = g0 ? ldg4(g0 + 4 * k4) : make_float4(1.f, 1.f, 1.f, 1.f);
-        float4 a1[NQ];
-#pragma unroll
-        for (int j = 0; j < NQ; ++j) a1[j] = ldg4(g1[j] + 4 * k4);
-#pragma unroll
-        for (int c = 0; c < 4; ++c) {
-            const int k = 4 * k4 + c;
-            if (x_seed && k >= seed_lo && k < seed_hi) x_seed[k] = comp(xv[i], c);
-            float u = comp(xv[i], c);
-            if (g0) {
-                u = (u * p.r0) * comp(a0, c);
-                if (mode == NqInput::Gated) u = u * comp(ev[i], c);
-            }
-            const int pos = decode_pos(k);
-#pragma unroll
-            for (int j = 0; j < NQ; ++j) {
-                const int v = quant_i8(((u * p.r1) * comp(a1[j], c)) * p.s[j]);
-                q[j][pos] = int8_t(v);
-                qsum[j] += v;
-            }
-        }
-    }
-    for (int k = K + tid; k < Kp; k += kDecodeThreads)
-#pragma unroll
-        for (int j = 0; j < NQ; ++j) q[j][decode_pos(k)] = 0;
-    cp_async_wait<0>();  // this phase's staged weights: published by the barrier below
-    block_sum_int(qsum, ired);
-    return p;
 }
 
 template <int NQ>
 __device__ NormPlan decode_inputs(NqInput mode, const float* x, const float* e, const float* g0, const float* const (&g1)[3],
-                                  int K, int8_t* const (&q)[3], int (&qsum)[NQ], float* red, int* ired, float* x_seed = nullptr,
-                                  int seed_lo = 0, int seed_hi = 0) {
+                                  int K, int8_t* const (&q)[3], int (&qsum)[NQ], float* red, int* ired, unsigned long long* tl,
+                                  float* x_seed = nullptr, int seed_lo = 0, int seed_hi = 0) {
     const int Kp = (K + 127) & ~127;
     if (K <= 4 * kDecodeThreads)
-        return decode_norm_quant<NQ, 1>(mode, x, e, g0, g1, K, Kp, q, qsum, red, ired, x_seed, seed_lo, seed_hi);
+        return norm_quant<NQ, 1, false>(mode, x, e, g0, g1, K, Kp, 1e-6f, q, qsum, red, ired, tl, x_seed, seed_lo, seed_hi);
     if (K <= 8 * kDecodeThreads)
-        return decode_norm_quant<NQ, 2>(mode, x, e, g0, g1, K, Kp, q, qsum, red, ired, x_seed, seed_lo, seed_hi);
-    return decode_norm_quant<NQ, 4>(mode, x, e, g0, g1, K, Kp, q, qsum, red, ired, x_seed, seed_lo, seed_hi);
+        return norm_quant<NQ, 2, false>(mode, x, e, g0, g1, K, Kp, 1e-6f, q, qsum, red, ired, tl, x_seed, seed_lo, seed_hi);
+    return norm_quant<NQ, 4, false>(mode, x, e, g0, g1, K, Kp, 1e-6f, q, qsum, red, ired, tl, x_seed, seed_lo, seed_hi);
 }
 
 struct DecodeSmem {
@@ -454,10 +432,11 @@ struct DecodeSmem {
     float* red;
     int* ired;
     unsigned long long* kred;
-    uint8_t* wb;
+    float* gn;    // the phase's γ vectors (phase_norms), staged
+    uint8_t* wb;  // the phase's weight rows, staged
 };
 
-__device__ void decode_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, const PhaseRows& pr, unsigned long long* t_quant) {
+__device__ void decode_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, const PhaseRows& pr, unsigned long long* tl) {
     const int lane = threadIdx.x & 31;
     const int L = a.L;
     const int chunks = pr.row_bytes / 16;
@@ -466,10 +445,9 @@ __device__ void decode_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, c
     auto row = [&](int rr) { return row_ptr(pr, sm.wb, a.wb_bytes, rr); };
 
     if (p == 4 * L) {  // final norm + lm_head + argmax
-        const float* const g1[3] = {a.lm_head.norm, nullptr, nullptr};
+        const float* const g1[3] = {sm.gn + a.H, nullptr, nullptr};
         int qs[1];
-        const NormPlan pl = decode_inputs<1>(NqInput::Plain, a.x, nullptr, a.final_norm, g1, a.H, sm.q, qs, sm.red, sm.ired);
-        if (t_quant) *t_quant = global_ns();
+        const NormPlan pl = decode_inputs<1>(NqInput::Plain, a.x, nullptr, sm.gn, g1, a.H, sm.q, qs, sm.red, sm.ired, tl);
         const float f = a.lm_head.scale / pl.s[0];
         unsigned long long best = 0;
         for (int base = 0; base < pr.units; base += teams) {
@@ -516,9 +494,11 @@ __device__ void decode_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, c
 
     const int l = p >> 2;
     const DevLayer& ly = a.layers[l];
+    // The epilogues' own loads (state, lower bound, residual) are issued before each dot so
+    // that their latency hides behind it.
     switch (p & 3) {
     case 0: {  // attn_norm → i/f/g projections → MLGRU step (fused per channel)
-        const float* const g1[3] = {ly.i.norm, ly.f.norm, ly.g.norm};
+        const float* const g1[3] = {sm.gn + a.H, sm.gn + 2 * a.H, sm.gn + 3 * a.H};
         int qs[3];
         NormPlan pl;
         if (l == 0) {
@@ -526,36 +506,37 @@ __device__ void decode_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, c
             // owns in phase 1 (o_proj) from the copy it holds in registers.
             int v0, v1;
             block_range((a.H + 1) / 2, v0, v1);
-            pl = decode_inputs<3>(NqInput::Plain, a.x_in, nullptr, ly.attn_norm, g1, a.H, sm.q, qs, sm.red, sm.ired, a.x, 2 * v0,
+            pl = decode_inputs<3>(NqInput::Plain, a.x_in, nullptr, sm.gn, g1, a.H, sm.q, qs, sm.red, sm.ired, tl, a.x, 2 * v0,
                                   min(2 * v1, a.H));
             if (blockIdx.x == 0 && threadIdx.x == 0) *a.argmax_key = 0;
         } else {
-            pl = decode_inputs<3>(NqInput::Plain, a.x, nullptr, ly.attn_norm, g1, a.H, sm.q, qs, sm.red, sm.ired);
+            pl = decode_inputs<3>(NqInput::Plain, a.x, nullptr, sm.gn, g1, a.H, sm.q, qs, sm.red, sm.ired, tl);
         }
-        if (t_quant) *t_quant = global_ns();
         const float fi = ly.i.scale / pl.s[0], ff = ly.f.scale / pl.s[1], fg = ly.g.scale / pl.s[2];
         const int R = pr.units;
         for (int base = 0; base < R; base += teams) {
             const int u = base + team;
             const bool valid = u < R;
             const int uu = valid ? u : 0;
+            const int c = pr.first + uu;
+            float* h = a.state + size_t(l) * a.D + c;
+            float hold = 0.f, lb = 0.f;
+            if (valid && lt == 0) {
+                hold = __ldcg(h);
+                if (ly.lower_bound) lb = __ldg(ly.lower_bound + c);
+            }
             const uint8_t* const rows[3] = {row(uu), row(R + uu), row(2 * R + uu)};
             const int8_t* const qq[3] = {sm.q[0], sm.q[1], sm.q[2]};
             int acc[3] = {0, 0, 0};
             dot_team<3, false>(rows, qq, valid ? chunks : 0, lt, lpr, acc);
             if (valid && lt == 0) {
-                const int c = pr.first + u;
                 const float ai = float(acc[0] - qs[0]) * fi;
                 const float af = float(acc[1] - qs[1]) * ff;
                 const float ag = float(acc[2] - qs[2]) * fg;
                 float fgate = sigmoid_f(af);
-                if (ly.lower_bound) {
-                    const float lb = ly.lower_bound[c];
-                    fgate = lb + (1.0f - lb) * fgate;
-                }
+                if (ly.lower_bound) fgate = lb + (1.0f - lb) * fgate;
                 const float in = silu_f(ai) * (1.0f - fgate);
-                float* h = a.state + size_t(l) * a.D + c;
-                const float hn = fgate * *h + in;
+                const float hn = fgate * hold + in;
                 *h = hn;
                 a.ag[c] = ag;
                 a.sh[c] = silu_f(hn);
@@ -564,10 +545,9 @@ __device__ void decode_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, c
         break;
     }
     case 2: {  // mlp_norm → gate_proj (gate and up rows of a channel together) → SwiGLU
-        const float* const g1[3] = {ly.gate.norm, nullptr, nullptr};
+        const float* const g1[3] = {sm.gn + a.H, nullptr, nullptr};
         int qs[1];
-        const NormPlan pl = decode_inputs<1>(NqInput::Plain, a.x, nullptr, ly.mlp_norm, g1, a.H, sm.q, qs, sm.red, sm.ired);
-        if (t_quant) *t_quant = global_ns();
+        const NormPlan pl = decode_inputs<1>(NqInput::Plain, a.x, nullptr, sm.gn, g1, a.H, sm.q, qs, sm.red, sm.ired, tl);
         const float f = ly.gate.scale / pl.s[0];
         const int R = pr.units;
         for (int base = 0; base < R; base += teams) {
@@ -588,24 +568,33 @@ __device__ void decode_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, c
     default: {  // 1: z = RMSNorm(ag; g_norm)·silu(h) → o_proj; 3: down_proj. Both add to x.
         const bool is_o = (p & 3) == 1;
         const DevMatrix& w = is_o ? ly.o : ly.down;
-        const float* const g1[3] = {w.norm, nullptr, nullptr};
         int qs[1];
-        const NormPlan pl = is_o ? decode_inputs<1>(NqInput::Gated, a.ag, a.sh, ly.g_norm, g1, a.D, sm.q, qs, sm.red, sm.ired)
-                                 : decode_inputs<1>(NqInput::Plain, a.m, nullptr, nullptr, g1, a.I, sm.q, qs, sm.red, sm.ired);
-        if (t_quant) *t_quant = global_ns();
+        NormPlan pl;
+        if (is_o) {
+            const float* const g1[3] = {sm.gn + a.D, nullptr, nullptr};
+            pl = decode_inputs<1>(NqInput::Gated, a.ag, a.sh, sm.gn, g1, a.D, sm.q, qs, sm.red, sm.ired, tl);
+        } else {
+            const float* const g1[3] = {sm.gn, nullptr, nullptr};
+            pl = decode_inputs<1>(NqInput::Plain, a.m, nullptr, nullptr, g1, a.I, sm.q, qs, sm.red, sm.ired, tl);
+        }
         const float f = w.scale / pl.s[0];
         for (int base = 0; base < pr.units; base += teams) {
             const int u = base + team;
             const bool valid = u < pr.units;
             const int rr0 = 2 * u, rr1 = 2 * u + 1 < pr.total_rows ? 2 * u + 1 : 2 * u;
+            const int n0 = pr.first + rr0, n1 = pr.first + rr1;
+            float x0 = 0.f, x1 = 0.f;
+            if (valid && lt == 0) {
+                x0 = __ldcg(a.x + n0);
+                x1 = __ldcg(a.x + n1);
+            }
             const uint8_t* const rows[2] = {row(valid ? rr0 : 0), row(valid ? rr1 : 0)};
             const int8_t* const qq[2] = {sm.q[0], sm.q[0]};
             int acc[2] = {0, 0};
             dot_team<2, true>(rows, qq, valid ? chunks : 0, lt, lpr, acc);
             if (valid && lt == 0) {
-                const int n0 = pr.first + rr0, n1 = pr.first + rr1;
-                a.x[n0] = __ldcg(a.x + n0) + float(acc[0] - qs[0]) * f;
-                if (rr1 != rr0) a.x[n1] = __ldcg(a.x + n1) + float(acc[1] - qs[0]) * f;
+                a.x[n0] = x0 + float(acc[0] - qs[0]) * f;
+                if (rr1 != rr0) a.x[n1] = x1 + float(acc[1] - qs[0]) * f;
             }
         }
         break;
@@ -613,116 +602,145 @@ __device__ void decode_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, c
     }
 }
 
-__device__ DecodeSmem carve_decode_smem(unsigned char* base, int kp_max) {
+__device__ DecodeSmem carve_decode_smem(unsigned char* base, int kp_max, int gn_floats) {
     DecodeSmem sm;
     for (int j = 0; j < 3; ++j) sm.q[j] = reinterpret_cast<int8_t*>(base) + j * kp_max;
     sm.red = reinterpret_cast<float*>(base + 3 * kp_max);
     sm.ired = reinterpret_cast<int*>(sm.red + 32 * 8);
     sm.kred = reinterpret_cast<unsigned long long*>(sm.ired + 32 * 4);
-    sm.wb = reinterpret_cast<uint8_t*>(sm.kred + 32);
+    sm.gn = reinterpret_cast<float*>(sm.kred + 32);
+    sm.wb = reinterpret_cast<uint8_t*>(sm.gn + gn_floats);
     return sm;
 }
 
 // One token: phases 0..4L−1 are the four stages of each layer, phase 4L is lm_head. A grid-wide
 // barrier separates phases (each needs the whole previous vector); every block recomputes the
-// norm statistics of its input itself instead of waiting for another barrier. Before each
-// barrier a block starts copying its rows of the NEXT phase into shared memory, so HBM streams
-// while the grid synchronizes and normalizes.
+// norm statistics of its input itself instead of waiting for another barrier. Between arriving
+// and waiting a block starts copying its rows and γ of the NEXT phase into shared memory, so
+// HBM streams while the grid synchronizes and normalizes.
 __global__ void __launch_bounds__(kDecodeThreads, 1) decode_kernel(DecodeArgs a) {
     extern __shared__ __align__(16) unsigned char smem_raw[];
-    const DecodeSmem sm = carve_decode_smem(smem_raw, a.kp_max);
+    const DecodeSmem sm = carve_decode_smem(smem_raw, a.kp_max, a.gn_floats);
     const int phases = 4 * a.L + 1;
-    const bool prof = a.prof && blockIdx.x == 0 && threadIdx.x == 0;
+    unsigned long long* const tl_block = a.prof ? a.prof + size_t(blockIdx.x) * phases * kDecodeStamps : nullptr;
     PhaseRows pr = phase_rows(a, a.phase_begin);
-    stage_weights(pr, sm.wb, a.wb_bytes);
-    unsigned long long target = a.barrier_base, t_prev_end = 0;
+    stage_phase(a, a.phase_begin, pr, sm.wb, sm.gn);
+    unsigned long long target = a.barrier_base;
     for (int p = a.phase_begin; p < a.phase_end; ++p) {
+        unsigned long long* const tl = tl_block ? tl_block + size_t(p) * kDecodeStamps : nullptr;
         if (p != a.phase_begin) {
             target += gridDim.x;
-            grid_barrier(a.barrier, target);
+            grid_wait(a.barrier, target);
         }
-        const unsigned long long t0 = prof ? global_ns() : 0;
-        if (prof && t_prev_end) a.prof[2] += t0 - t_prev_end;   // waiting for the slowest block
+        stamp(tl, 0);
+        stamp_ns(tl, 5);
         if (a.prefetch_distance > 0) prefetch_phase_l2(a, (p + a.prefetch_distance) % phases);
-        unsigned long long tq = 0;
-        decode_phase(a, sm, p, pr, prof ? &tq : nullptr);
-        __syncthreads();  // the stage buffer and q are free again
+        decode_phase(a, sm, p, pr, tl);
+        __syncthreads();  // this phase's writes are done; the stage buffers and q are free again
+        stamp(tl, 3);
+        stamp_ns(tl, 6);
         if (p + 1 < a.phase_end) {
+            grid_arrive(a.barrier);
             pr = phase_rows(a, p + 1);
-            stage_weights(pr, sm.wb, a.wb_bytes);
+            stage_phase(a, p + 1, pr, sm.wb, sm.gn);
         }
-        if (prof) {
-            const unsigned long long t2 = global_ns();
-            if (p == 4 * a.L) {
-                a.prof[3] += t2 - t0;
-            } else {
-                a.prof[0] += tq - t0;
-                a.prof[1] += t2 - tq;
-            }
-            t_prev_end = t2;
-        }
+        stamp(tl, 4);
     }
 }
 
 // ---- prefill ------------------------------------------------------------------------------
-template <int NQ>
-__device__ void nq_row(const NqArgs& a, float* xs, float* es, float* red, int* ired) {
-    const int t = blockIdx.x, row = a.row0 + t;
-    const float* x = a.x + size_t(row) * a.x_stride;
-    const float* up = a.mode == NqInput::SwiGLU ? x + a.K : nullptr;
-    const float* e = a.e ? a.e + size_t(row) * a.e_stride : nullptr;
-    const float* const g1[3] = {a.g1[0], a.g1[1], a.g1[2]};
-    const NormPlan p = plan_norm<NQ>(a.mode, x, up, e, a.g0, g1, a.K, a.eps, xs, es, red);
-    int8_t* const q[3] = {a.q[0] + size_t(t) * a.q_stride, NQ > 1 ? a.q[1] + size_t(t) * a.q_stride : nullptr,
-                          NQ > 2 ? a.q[2] + size_t(t) * a.q_stride : nullptr};
-    int qs[NQ];
-    quantize_rows<NQ, true>(p, a.mode, xs, es, a.g0, g1, a.K, a.Kp, q, qs, ired);
-    if (threadIdx.x == 0)
-#pragma unroll
-        for (int j = 0; j < NQ; ++j) { a.s[j][t] = p.s[j]; a.qsum[j][t] = qs[j]; }
-}
-
 constexpr int kNqThreads = 256;
 
-__global__ void __launch_bounds__(kNqThreads) nq_kernel(NqArgs a) {
-    extern __shared__ __align__(16) unsigned char smem_raw[];
-    float* xs = reinterpret_cast<float*>(smem_raw);
-    float* es = xs + a.K;
-    float* red = es + a.K;
-    int* ired = reinterpret_cast<int*>(red + 32 * 8);
-    if (a.nq == 3) nq_row<3>(a, xs, es, red, ired);
-    else nq_row<1>(a, xs, es, red, ired);
+// One token row per block: q is built in shared memory, then copied out in 16-byte stores.
+template <int NQ, int PER>
+__device__ void nq_row(const NqArgs& a, int8_t* const (&qs)[3], float* red, int* ired) {
+    const int t = blockIdx.x, row = a.row0 + t;
+    const float* x = a.x + size_t(row) * a.x_stride;
+    const float* x2 = a.mode == NqInput::SwiGLU ? x + a.K : a.mode == NqInput::Gated ? a.e + size_t(row) * a.e_stride : nullptr;
+    const float* const g1[3] = {a.g1[0], a.g1[1], a.g1[2]};
+    int qsum[NQ];
+    const NormPlan p = norm_quant<NQ, PER, true>(a.mode, x, x2, a.g0, g1, a.K, a.Kp, a.eps, qs, qsum, red, ired, nullptr);
+#pragma unroll
+    for (int j = 0; j < NQ; ++j) {
+        int4* dst = reinterpret_cast<int4*>(a.q[j] + size_t(t) * a.q_stride);
+        const int4* src = reinterpret_cast<const int4*>(qs[j]);
+        for (int c = threadIdx.x; c < a.Kp / 16; c += kNqThreads) dst[c] = src[c];
+    }
+    if (threadIdx.x == 0)
+#pragma unroll
+        for (int j = 0; j < NQ; ++j) { a.s[j][t] = p.s[j]; a.qsum[j][t] = qsum[j]; }
 }
 
-// The recurrence is sequential in t but only h = f·h + i is on the chain: the loads of a batch
-// of time steps are issued together (restrict: the sh stores cannot alias them) so the chain
-// waits on arithmetic, not on one memory round trip per step.
-__global__ void scan_kernel(const float* __restrict__ ai, const float* __restrict__ af, const float* __restrict__ lbp,
-                            float* __restrict__ hp, float* __restrict__ sh, int T, int D) {
-    const int c = blockIdx.x * blockDim.x + threadIdx.x;
-    if (c >= D) return;
-    constexpr int kBatch = 16;
-    float h = hp[c];
-    const float lb = lbp ? lbp[c] : 0.f;
-    for (int t0 = 0; t0 < T; t0 += kBatch) {
-        float vi[kBatch], vf[kBatch];
+// One kernel per shape so that each gets the registers it needs (PER float4 of input per thread).
+template <int NQ, int PER>
+__global__ void __launch_bounds__(kNqThreads) nq_kernel(NqArgs a) {
+    extern __shared__ __align__(16) unsigned char smem_raw[];
+    int8_t* const qs[3] = {reinterpret_cast<int8_t*>(smem_raw), reinterpret_cast<int8_t*>(smem_raw) + a.Kp,
+                           reinterpret_cast<int8_t*>(smem_raw) + 2 * a.Kp};
+    float* red = reinterpret_cast<float*>(smem_raw + size_t(NQ) * a.Kp);
+    nq_row<NQ, PER>(a, qs, red, reinterpret_cast<int*>(red + 32 * 8));
+}
+
+// MLGRU over T steps: h_t = f_t·h_{t−1} + i_t is linear in h, so it is scanned in chunks. A block
+// owns 32 channels (one per lane, coalesced rows) and kScanChunks warps, warp w the steps
+// [w·len, (w+1)·len). Each warp runs its chunk from h = 0, keeping f_t and i_t in registers and
+// the chunk's gate product; one warp then walks the chunks' (Πf, h) pairs to give every chunk its
+// incoming state; each warp re-runs its chunk from that state and writes silu(h_t). Only the
+// incoming states are rounded differently from the sequential order.
+constexpr int kScanChunks = 16, kScanMaxLen = 32;  // T ≤ 512
+
+__global__ void __launch_bounds__(32 * kScanChunks) scan_kernel(const float* __restrict__ ai, const float* __restrict__ af,
+                                                               const float* __restrict__ lbp, float* __restrict__ hp,
+                                                               float* __restrict__ sh, int T, int D) {
+    __shared__ float prod[kScanChunks][32], part[kScanChunks][32];
+    const int lane = threadIdx.x & 31, w = threadIdx.x >> 5;
+    const int c = blockIdx.x * 32 + lane;
+    const bool active = c < D;
+    const int len = (T + kScanChunks - 1) / kScanChunks, t0 = w * len;
+    const float lb = lbp && active ? lbp[c] : 0.f;
+    float f[kScanMaxLen], in[kScanMaxLen];
 #pragma unroll
-        for (int u = 0; u < kBatch; ++u) {
-            const size_t i = size_t(t0 + u) * D + c;
-            vi[u] = t0 + u < T ? __ldg(ai + i) : 0.f;
-            vf[u] = t0 + u < T ? __ldg(af + i) : 0.f;
+    for (int u = 0; u < kScanMaxLen; ++u) {
+        const bool on = active && u < len && t0 + u < T;
+        f[u] = on ? __ldg(af + size_t(t0 + u) * D + c) : 0.f;
+        in[u] = on ? __ldg(ai + size_t(t0 + u) * D + c) : 0.f;
+    }
+    float A = 1.f, B = 0.f;
+#pragma unroll
+    for (int u = 0; u < kScanMaxLen; ++u) {
+        if (active && u < len && t0 + u < T) {
+            float fg = sigmoid_f(f[u]);
+            if (lbp) fg = lb + (1.0f - lb) * fg;
+            in[u] = silu_f(in[u]) * (1.0f - fg);
+            f[u] = fg;
+        } else {  // the identity step
+            f[u] = 1.f;
+            in[u] = 0.f;
         }
+        B = f[u] * B + in[u];
+        A *= f[u];
+    }
+    prod[w][lane] = A;
+    part[w][lane] = B;
+    __syncthreads();
+    if (w == 0) {
+        float h = active ? hp[c] : 0.f;
+        for (int k = 0; k < kScanChunks; ++k) {
+            const float next = prod[k][lane] * h + part[k][lane];
+            part[k][lane] = h;  // now the chunk's incoming state
+            h = next;
+        }
+    }
+    __syncthreads();
+    float h = part[w][lane];
 #pragma unroll
-        for (int u = 0; u < kBatch; ++u) {
-            if (t0 + u >= T) break;
-            float f = sigmoid_f(vf[u]);
-            if (lbp) f = lb + (1.0f - lb) * f;
-            const float in = silu_f(vi[u]) * (1.0f - f);
-            h = f * h + in;
+    for (int u = 0; u < kScanMaxLen; ++u) {
+        if (active && u < len && t0 + u < T) {
+            h = f[u] * h + in[u];
             sh[size_t(t0 + u) * D + c] = silu_f(h);
         }
     }
-    hp[c] = h;
+    if (active && t0 < T && T <= t0 + len) hp[c] = h;
 }
 
 // int8 tensor-core GEMM: out[t, n] = (Σ_k Q[t,k]·c[n,k] − Σ_k Q[t,k]) · scale / s[t].
@@ -901,8 +919,9 @@ __global__ void test_permute_mma_kernel(const int8_t* qn, int Kp, int8_t* qm, in
 
 int decode_phase_count(int layers) { return 4 * layers + 1; }
 
-size_t decode_smem_fixed_bytes(int kp_max) {
-    return size_t(3) * kp_max + 32 * 8 * sizeof(float) + 32 * 4 * sizeof(int) + 32 * sizeof(unsigned long long);
+size_t decode_smem_fixed_bytes(int kp_max, int gn_floats) {
+    return size_t(3) * kp_max + 32 * 8 * sizeof(float) + 32 * 4 * sizeof(int) + 32 * sizeof(unsigned long long) +
+           size_t(gn_floats) * sizeof(float);
 }
 
 cudaError_t decode_max_blocks_per_sm(size_t smem, int* blocks) {
@@ -920,15 +939,22 @@ cudaError_t launch_decode(const DecodeArgs& args, int blocks, size_t smem, cudaS
 
 const void* decode_kernel_symbol() { return reinterpret_cast<const void*>(decode_kernel); }
 
+template <int NQ>
+void launch_nq_shape(const NqArgs& args, int rows, size_t smem, cudaStream_t stream) {
+    const int per = (args.K + 4 * kNqThreads - 1) / (4 * kNqThreads);
+    if (per <= 1) nq_kernel<NQ, 1><<<rows, kNqThreads, smem, stream>>>(args);
+    else if (per <= 2) nq_kernel<NQ, 2><<<rows, kNqThreads, smem, stream>>>(args);
+    else if (per <= 3) nq_kernel<NQ, 3><<<rows, kNqThreads, smem, stream>>>(args);
+    else if (per <= 4) nq_kernel<NQ, 4><<<rows, kNqThreads, smem, stream>>>(args);
+    else if (per <= 6) nq_kernel<NQ, 6><<<rows, kNqThreads, smem, stream>>>(args);
+    else nq_kernel<NQ, 8><<<rows, kNqThreads, smem, stream>>>(args);
+}
+
 cudaError_t launch_nq(const NqArgs& args, int rows, cudaStream_t stream) {
-    const size_t smem = size_t(2) * args.K * sizeof(float) + 32 * 8 * sizeof(float) + 32 * 4 * sizeof(int);
-    static thread_local size_t raised = 0;
-    if (smem > 48 * 1024 && smem > raised) {
-        if (cudaError_t e = cudaFuncSetAttribute(nq_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)); e != cudaSuccess)
-            return e;
-        raised = smem;
-    }
-    nq_kernel<<<rows, kNqThreads, smem, stream>>>(args);
+    if (args.K > 32 * kNqThreads) return cudaErrorInvalidValue;  // PER ≤ 8
+    const size_t smem = size_t(args.nq) * args.Kp + 32 * 8 * sizeof(float) + 32 * 4 * sizeof(int);
+    if (args.nq == 3) launch_nq_shape<3>(args, rows, smem, stream);
+    else launch_nq_shape<1>(args, rows, smem, stream);
     return cudaGetLastError();
 }
 
@@ -941,7 +967,8 @@ cudaError_t launch_gemm(const GemmBatch& batch, cudaStream_t stream) {
 }
 
 cudaError_t launch_scan(const ScanArgs& args, cudaStream_t stream) {
-    scan_kernel<<<(args.D + 63) / 64, 64, 0, stream>>>(args.ai, args.af, args.lb, args.h, args.sh, args.T, args.D);
+    if (args.T > kScanChunks * kScanMaxLen) return cudaErrorInvalidValue;
+    scan_kernel<<<(args.D + 31) / 32, 32 * kScanChunks, 0, stream>>>(args.ai, args.af, args.lb, args.h, args.sh, args.T, args.D);
     return cudaGetLastError();
 }
 

@@ -56,12 +56,18 @@ struct DecodeArgs {
     int phase_begin = 0, phase_end = 0;   // phases [begin, end) of 4L+1 run in this launch
     int prefetch_distance = 0;            // phases ahead also prefetched into L2 (0 = off)
     int wb_bytes = 0;                     // shared memory for the next phase's weight rows
+    int gn_floats = 0;                    // shared memory for a phase's γ vectors: max(4H, 2D, I)
     unsigned long long barrier_base = 0;  // barrier counter value at launch (host keeps count)
-    unsigned long long* prof = nullptr;   // [4] ns by block 0 when profiling, else null
+    unsigned long long* prof = nullptr;   // [blocks][4L+1][kDecodeStamps] when profiling, else null
 };
 
+// Profiling timeline per block and phase: [0..4] SM clock after the barrier wait, the norm
+// reduction, the quantization (staged weights landed), the projection, the arrival + staging;
+// [5], [6] globaltimer ns after the barrier wait and after the projection.
+constexpr int kDecodeStamps = 8;
+
 // Shared memory of the decode kernel besides its weight buffer (wb_bytes is added on top).
-size_t decode_smem_fixed_bytes(int kp_max);
+size_t decode_smem_fixed_bytes(int kp_max, int gn_floats);
 cudaError_t decode_max_blocks_per_sm(size_t smem, int* blocks);
 cudaError_t launch_decode(const DecodeArgs& args, int blocks, size_t smem, cudaStream_t stream);
 int decode_phase_count(int layers);

@@ -85,4 +85,66 @@ std::vector<int32_t> prefill_gemm(const TernaryMatrix& w, const std::vector<int8
     return result;
 }
 
+std::vector<float> mlgru_scan(const std::vector<float>& ai, const std::vector<float>& af, const std::vector<float>& lb,
+                              std::vector<float>& h, int T, int D) {
+    Scratch s;
+    auto put = [&](const std::vector<float>& v) {
+        float* p = s.alloc<float>(v.size());
+        check(cudaMemcpy(p, v.data(), v.size() * sizeof(float), cudaMemcpyHostToDevice), "upload");
+        return p;
+    };
+    cuda::ScanArgs a;
+    a.T = T; a.D = D; a.ai = put(ai); a.af = put(af); a.lb = lb.empty() ? nullptr : put(lb); a.h = put(h);
+    a.sh = s.alloc<float>(size_t(T) * D);
+    check(cudaMemset(a.sh, 0xff, sizeof(float) * size_t(T) * D), "poison");  // NaN where nothing is written
+    check(cuda::launch_scan(a, nullptr), "scan launch");
+    check(cudaDeviceSynchronize(), "scan");
+    std::vector<float> sh(size_t(T) * D);
+    check(cudaMemcpy(sh.data(), a.sh, sh.size() * sizeof(float), cudaMemcpyDeviceToHost), "download");
+    check(cudaMemcpy(h.data(), a.h, h.size() * sizeof(float), cudaMemcpyDeviceToHost), "download");
+    return sh;
+}
+
+NormQuant prefill_norm_quant(const std::vector<float>& x, int rows, int K, const std::vector<float>& g0,
+                             const std::vector<std::vector<float>>& g1) {
+    Scratch s;
+    auto put = [&](const std::vector<float>& v) {
+        float* p = s.alloc<float>(v.size());
+        check(cudaMemcpy(p, v.data(), v.size() * sizeof(float), cudaMemcpyHostToDevice), "upload");
+        return p;
+    };
+    NormQuant r;
+    r.Kp = (K + 127) / 128 * 128;
+    cuda::NqArgs a;
+    a.K = K; a.Kp = r.Kp; a.nq = int(g1.size()); a.mode = cuda::NqInput::Plain;
+    a.x = put(x); a.x_stride = K; a.g0 = g0.empty() ? nullptr : put(g0);
+    a.q_stride = r.Kp;
+    for (int j = 0; j < a.nq; ++j) {
+        a.g1[j] = put(g1[size_t(j)]);
+        a.q[j] = s.alloc<int8_t>(size_t(rows) * r.Kp);
+        check(cudaMemset(a.q[j], 0x55, size_t(rows) * r.Kp), "poison");
+        a.s[j] = s.alloc<float>(size_t(rows));
+        a.qsum[j] = s.alloc<int>(size_t(rows));
+    }
+    check(cuda::launch_nq(a, rows, nullptr), "norm+quant launch");
+    check(cudaDeviceSynchronize(), "norm+quant");
+    // Back to natural order: logical column kk·32 + h·16 + tig·4 + j of a 128-block holds weight
+    // 16·(2·tig + h) + 4·j + kk (kernels.h, the mma path).
+    for (int j = 0; j < a.nq; ++j) {
+        std::vector<int8_t> m(size_t(rows) * r.Kp);
+        check(cudaMemcpy(m.data(), a.q[j], m.size(), cudaMemcpyDeviceToHost), "download");
+        r.q[j].resize(m.size());
+        for (int t = 0; t < rows; ++t)
+            for (int k = 0; k < r.Kp; ++k) {
+                const int p = k & 127, word = p >> 4, tig = word >> 1, h = word & 1, jj = (p >> 2) & 3, kk = p & 3;
+                r.q[j][size_t(t) * r.Kp + k] = m[size_t(t) * r.Kp + (k & ~127) + kk * 32 + h * 16 + tig * 4 + jj];
+            }
+        r.s[j].resize(size_t(rows));
+        r.qsum[j].resize(size_t(rows));
+        check(cudaMemcpy(r.s[j].data(), a.s[j], sizeof(float) * size_t(rows), cudaMemcpyDeviceToHost), "download");
+        check(cudaMemcpy(r.qsum[j].data(), a.qsum[j], sizeof(int) * size_t(rows), cudaMemcpyDeviceToHost), "download");
+    }
+    return r;
+}
+
 } // namespace mmfree::cuda_testing
