@@ -88,6 +88,40 @@ private slots:
         QCOMPARE(int(q[36]), -127);
     }
 
+    // The fused input stage gives the bytes, scale and Σq of rms_norm → quantize_row →
+    // permute_for_simd → sum_q: widths with and without a SIMD tail and padding, and an all-zero
+    // row (scale from the 1e-5 floor).
+    void norm_quantize_permuted_equals_chain_data() {
+        QTest::addColumn<int>("n");
+        QTest::newRow("hidden") << 1024;
+        QTest::newRow("intermediate") << 2816;
+        QTest::newRow("odd") << 1001;
+        QTest::newRow("tiny") << 5;
+        QTest::newRow("zeros") << 0;   // n = 300, every value zero
+    }
+    void norm_quantize_permuted_equals_chain() {
+        QFETCH(int, n);
+        const bool zeros = n == 0;
+        if (zeros) n = 300;
+        std::mt19937 rng(11);
+        std::normal_distribution<float> nd(0.f, 3.f);
+        std::vector<float> x(static_cast<size_t>(n)), gamma(x.size());
+        for (int i = 0; i < n; ++i) {
+            x[size_t(i)] = zeros ? 0.f : nd(rng);
+            gamma[size_t(i)] = 1.f + nd(rng) / 10;
+        }
+        const int padded = TernaryMatrix::stride_for(n) * 4;
+        std::vector<float> normed(x.size()), scratch(static_cast<size_t>(n + padded));
+        std::vector<int8_t> q(static_cast<size_t>(padded)), want(q.size()), got(q.size(), 99);
+        rms_norm(x.data(), gamma.data(), n, 1e-6f, normed.data());
+        const float s = quantize_row(normed.data(), n, padded, q.data());
+        permute_for_simd(q.data(), padded, want.data());
+        int32_t qsum = -1;
+        QCOMPARE(norm_quantize_permuted(x.data(), gamma.data(), n, 1e-6f, padded, scratch.data(), got.data(), &qsum), s);
+        QCOMPARE(got, want);
+        QCOMPARE(qsum, sum_q(q.data(), padded));
+    }
+
     void exp_is_accurate() {
         double worst = 0;
         for (float x = -87.f; x <= 88.f; x += 0.0007f) {

@@ -75,19 +75,17 @@ void CpuExecutor::bitlinear(std::initializer_list<Projection> group, const float
     qsum_.resize(jobs);
     normed_.resize(size_t(pool_->size()) * (K + Kp));
     run_parallel(size_t(jobs) * K >= kParallelElements, [&](int part, int parts) {
-        float* normed = &normed_[size_t(part) * (K + Kp)];
-        int8_t* plain = reinterpret_cast<int8_t*>(normed + K);
+        float* scratch = &normed_[size_t(part) * (K + Kp)];
         auto [j0, j1] = split_range(jobs, part, parts);
         for (int j = j0; j < j1; ++j) {
             const TernaryMatrix& w = *proj[j / rows].w;
-            rms_norm(x + size_t(j % rows) * K, w.norm.data(), K, 1e-6f, normed);
+            const float* in = x + size_t(j % rows) * K;
             int8_t* q = &q_[size_t(j) * Kp];
             if (reference_) {
-                qscale_[j] = quantize_row(normed, K, Kp, q);
+                rms_norm(in, w.norm.data(), K, 1e-6f, scratch);
+                qscale_[j] = quantize_row(scratch, K, Kp, q);
             } else {
-                qscale_[j] = quantize_row(normed, K, Kp, plain);
-                permute_for_simd(plain, Kp, q);
-                qsum_[j] = sum_q(plain, Kp);
+                qscale_[j] = norm_quantize_permuted(in, w.norm.data(), K, 1e-6f, Kp, scratch, q, &qsum_[j]);
             }
         }
     });

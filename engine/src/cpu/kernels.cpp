@@ -11,7 +11,8 @@
 
 namespace mmfree::cpu {
 
-void rms_norm(const float* x, const float* gamma, int n, float eps, float* out) {
+// 1 / sqrt(mean(x²) + eps), shared by rms_norm and norm_quantize_permuted so both scale alike.
+static float rms_inverse(const float* x, int n, float eps) {
     // Eight float partial sums: vectorizes, and stays as accurate as a double loop for these sizes.
     float part[8] = {};
     int i = 0;
@@ -20,33 +21,47 @@ void rms_norm(const float* x, const float* gamma, int n, float eps, float* out) 
     double ss = 0;
     for (; i < n; ++i) ss += double(x[i]) * x[i];
     for (float p : part) ss += p;
-    const float r = 1.0f / std::sqrt(float(ss / n) + eps);
-    for (i = 0; i < n; ++i) out[i] = x[i] * r * gamma[i];
+    return 1.0f / std::sqrt(float(ss / n) + eps);
+}
+
+void rms_norm(const float* x, const float* gamma, int n, float eps, float* out) {
+    const float r = rms_inverse(x, n, eps);
+    for (int i = 0; i < n; ++i) out[i] = x[i] * r * gamma[i];
 }
 
 #if defined(__x86_64__)
 // quantize_row's loop, 32 values at a time: the same float operations, then int32 → int8 packing.
 // Returns how many values it wrote.
-__attribute__((target("avx2"))) static int quantize_avx2(const float* y, int n, float s, int8_t* q) {
-    const __m256 vs = _mm256_set1_ps(s), half = _mm256_set1_ps(0.5f), minus_half = _mm256_set1_ps(-0.5f);
-    const __m256i lo = _mm256_set1_epi32(-128), hi = _mm256_set1_epi32(127);
+__attribute__((target("avx2"))) static inline int32_t hsum_epi32(__m256i v) {
+    __m128i x = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    x = _mm_add_epi32(x, _mm_shuffle_epi32(x, 0x4e));
+    x = _mm_add_epi32(x, _mm_shuffle_epi32(x, 0xb1));
+    return _mm_cvtsi128_si32(x);
+}
+
+// round_half_away(y·s) of 8 values, clamped to int8's range (as int32 lanes).
+__attribute__((target("avx2"))) static inline __m256i round8(const float* p, __m256 vs) {
+    const __m256 x = _mm256_mul_ps(_mm256_loadu_ps(p), vs);
+    __m256i r = _mm256_cvttps_epi32(x);
+    const __m256 d = _mm256_sub_ps(x, _mm256_cvtepi32_ps(r));
+    // Comparison masks are −1 where true: r += (d ≥ ½) − (d ≤ −½).
+    r = _mm256_sub_epi32(r, _mm256_castps_si256(_mm256_cmp_ps(d, _mm256_set1_ps(0.5f), _CMP_GE_OQ)));
+    r = _mm256_add_epi32(r, _mm256_castps_si256(_mm256_cmp_ps(d, _mm256_set1_ps(-0.5f), _CMP_LE_OQ)));
+    return _mm256_min_epi32(_mm256_max_epi32(r, _mm256_set1_epi32(-128)), _mm256_set1_epi32(127));
+}
+
+// 32 quantized values y[0..32) as bytes, in order.
+__attribute__((target("avx2"))) static inline __m256i quantize32(const float* y, __m256 vs) {
     const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);   // undoes the per-lane packing
-    auto round8 = [&](const float* p) __attribute__((target("avx2"))) {
-        const __m256 x = _mm256_mul_ps(_mm256_loadu_ps(p), vs);
-        __m256i r = _mm256_cvttps_epi32(x);
-        const __m256 d = _mm256_sub_ps(x, _mm256_cvtepi32_ps(r));
-        // Comparison masks are −1 where true: r += (d ≥ ½) − (d ≤ −½).
-        r = _mm256_sub_epi32(r, _mm256_castps_si256(_mm256_cmp_ps(d, half, _CMP_GE_OQ)));
-        r = _mm256_add_epi32(r, _mm256_castps_si256(_mm256_cmp_ps(d, minus_half, _CMP_LE_OQ)));
-        return _mm256_min_epi32(_mm256_max_epi32(r, lo), hi);
-    };
+    const __m256i ab = _mm256_packs_epi32(round8(y, vs), round8(y + 8, vs));
+    const __m256i cd = _mm256_packs_epi32(round8(y + 16, vs), round8(y + 24, vs));
+    return _mm256_permutevar8x32_epi32(_mm256_packs_epi16(ab, cd), order);
+}
+
+__attribute__((target("avx2"))) static int quantize_avx2(const float* y, int n, float s, int8_t* q) {
+    const __m256 vs = _mm256_set1_ps(s);
     int i = 0;
-    for (; i + 32 <= n; i += 32) {
-        const __m256i ab = _mm256_packs_epi32(round8(y + i), round8(y + i + 8));
-        const __m256i cd = _mm256_packs_epi32(round8(y + i + 16), round8(y + i + 24));
-        const __m256i bytes = _mm256_permutevar8x32_epi32(_mm256_packs_epi16(ab, cd), order);
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + i), bytes);
-    }
+    for (; i + 32 <= n; i += 32) _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + i), quantize32(y + i, vs));
     return i;
 }
 
@@ -109,6 +124,77 @@ int32_t sum_q(const int8_t* q, int padded_n) {
     return s;
 }
 
+#if defined(__x86_64__)
+// normed[0..padded_n) = x·r·γ (zero beyond n) and the max |normed| that quantize_row would find.
+__attribute__((target("avx2"))) static float scale_and_max_avx2(const float* x, const float* gamma, int n, int padded_n,
+                                                                 float r, float* normed) {
+    const __m256 magnitude = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff)), vr = _mm256_set1_ps(r);
+    __m256 m = _mm256_setzero_ps();
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256 v = _mm256_mul_ps(_mm256_mul_ps(_mm256_loadu_ps(x + i), vr), _mm256_loadu_ps(gamma + i));
+        _mm256_storeu_ps(normed + i, v);
+        m = _mm256_max_ps(_mm256_and_ps(v, magnitude), m);
+    }
+    alignas(32) float lanes[8];
+    _mm256_store_ps(lanes, m);
+    float mx = *std::max_element(lanes, lanes + 8);
+    for (; i < n; ++i) {
+        normed[i] = x[i] * r * gamma[i];
+        mx = std::max(mx, std::fabs(normed[i]));
+    }
+    std::fill(normed + n, normed + padded_n, 0.0f);
+    return mx;
+}
+
+// Quantizes 128-value blocks straight into permute_for_simd's layout and returns Σq. In a block,
+// pshufb groups each 16-byte lane by position mod 4, vpermd gathers each group's 8 bytes into one
+// qword, and a 4×4 qword transpose puts group s of all four vectors into output vector s.
+__attribute__((target("avx2"))) static int32_t quantize_permuted_avx2(const float* normed, int padded_n, float s, int8_t* qp) {
+    const __m256 vs = _mm256_set1_ps(s);
+    const __m256i by_position = _mm256_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15,
+                                                 0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    const __m256i lanes_to_qwords = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+    const __m256i ones = _mm256_set1_epi8(1), ones16 = _mm256_set1_epi16(1);
+    __m256i sum = _mm256_setzero_si256();
+    for (int b = 0; b < padded_n; b += 128) {
+        __m256i p[4];
+        for (int t = 0; t < 4; ++t) {
+            const __m256i q = quantize32(normed + b + 32 * t, vs);
+            sum = _mm256_add_epi32(sum, _mm256_madd_epi16(_mm256_maddubs_epi16(ones, q), ones16));
+            p[t] = _mm256_permutevar8x32_epi32(_mm256_shuffle_epi8(q, by_position), lanes_to_qwords);
+        }
+        const __m256i lo01 = _mm256_unpacklo_epi64(p[0], p[1]), hi01 = _mm256_unpackhi_epi64(p[0], p[1]);
+        const __m256i lo23 = _mm256_unpacklo_epi64(p[2], p[3]), hi23 = _mm256_unpackhi_epi64(p[2], p[3]);
+        __m256i* out = reinterpret_cast<__m256i*>(qp + b);
+        _mm256_storeu_si256(out + 0, _mm256_permute2x128_si256(lo01, lo23, 0x20));
+        _mm256_storeu_si256(out + 1, _mm256_permute2x128_si256(hi01, hi23, 0x20));
+        _mm256_storeu_si256(out + 2, _mm256_permute2x128_si256(lo01, lo23, 0x31));
+        _mm256_storeu_si256(out + 3, _mm256_permute2x128_si256(hi01, hi23, 0x31));
+    }
+    return hsum_epi32(sum);
+}
+#endif
+
+float norm_quantize_permuted(const float* x, const float* gamma, int n, float eps, int padded_n, float* scratch,
+                             int8_t* qp, int32_t* qsum) {
+#if defined(__x86_64__)
+    static const bool avx2 = cpu_has_avx2();
+    if (avx2) {
+        const float mx = scale_and_max_avx2(x, gamma, n, padded_n, rms_inverse(x, n, eps), scratch);
+        const float s = 127.0f / std::max(mx, 1e-5f);
+        *qsum = quantize_permuted_avx2(scratch, padded_n, s, qp);
+        return s;
+    }
+#endif
+    rms_norm(x, gamma, n, eps, scratch);
+    int8_t* plain = reinterpret_cast<int8_t*>(scratch + n);   // scratch holds n + padded_n floats
+    const float s = quantize_row(scratch, n, padded_n, plain);
+    permute_for_simd(plain, padded_n, qp);
+    *qsum = sum_q(plain, padded_n);
+    return s;
+}
+
 bool cpu_has_avx2() {
 #if defined(__x86_64__)
     return __builtin_cpu_supports("avx2");
@@ -146,13 +232,6 @@ __attribute__((target("avx2"))) static inline void block_dot(const uint8_t* code
     odd = _mm256_add_epi16(odd, _mm256_maddubs_epi16(_mm256_and_si256(t, high2), _mm256_loadu_si256(q + 3)));
 }
 
-__attribute__((target("avx2"))) static inline int32_t hsum32(__m256i v) {
-    __m128i x = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-    x = _mm_add_epi32(x, _mm_shuffle_epi32(x, 0x4e));
-    x = _mm_add_epi32(x, _mm_shuffle_epi32(x, 0xb1));
-    return _mm_cvtsi128_si32(x);
-}
-
 __attribute__((target("avx2"))) static void matvec_codes_avx2(const TernaryMatrix& w, const int8_t* qp, int32_t qsum,
                                                                int32_t* acc, int r0, int r1) {
     const int blocks = w.row_stride / 32;
@@ -179,8 +258,8 @@ __attribute__((target("avx2"))) static void matvec_codes_avx2(const TernaryMatri
             even_b = _mm256_add_epi32(even_b, _mm256_madd_epi16(eb, ones));
             odd_b = _mm256_add_epi32(odd_b, _mm256_madd_epi16(ob, ones));
         }
-        acc[r] = hsum32(even_a) + hsum32(odd_a) / 4 - qsum;
-        acc[r + 1] = hsum32(even_b) + hsum32(odd_b) / 4 - qsum;
+        acc[r] = hsum_epi32(even_a) + hsum_epi32(odd_a) / 4 - qsum;
+        acc[r + 1] = hsum_epi32(even_b) + hsum_epi32(odd_b) / 4 - qsum;
     }
     if (r < r1) matvec_codes_scalar(w, qp, qsum, acc, r, r1);
 }

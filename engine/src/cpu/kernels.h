@@ -25,6 +25,12 @@ int32_t sum_q(const int8_t* q, int padded_n);
 void ternary_matvec_fast(const TernaryMatrix& w, const int8_t* qp, int32_t qsum, int32_t* acc, int row_begin, int row_end);
 bool cpu_has_avx2();
 
+// The fast path's BitLinear input in one step: rms_norm(x; γ, eps) → quantize_row →
+// permute_for_simd, with Σq in *qsum; the same bytes and scale as those calls, bit for bit.
+// scratch holds n + padded_n floats. Returns the scale s.
+float norm_quantize_permuted(const float* x, const float* gamma, int n, float eps, int padded_n, float* scratch,
+                             int8_t* qp, int32_t* qsum);
+
 // e^x as 2^n · p(r), r = x − n·ln2, p a degree-6 Taylor polynomial (error < 1 ulp of float over
 // |r| ≤ ln2/2); x is clamped to [−87, 88] so 2^n stays a normal float. The AVX2 element-wise
 // loops run the same operations in the same order (this file is compiled without FMA
