@@ -124,6 +124,36 @@ __device__ __forceinline__ void cp_async16(void* dst, const void* src) {
 __device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;" ::: "memory"); }
 template <int N> __device__ __forceinline__ void cp_async_wait() { asm volatile("cp.async.wait_group %0;" ::"n"(N) : "memory"); }
 
+// Bulk copies (the copy engine), completing on an mbarrier: one thread stages a whole phase.
+__device__ __forceinline__ uint32_t smem_u32(const void* p) { return static_cast<uint32_t>(__cvta_generic_to_shared(p)); }
+__device__ __forceinline__ void mbar_init(unsigned long long* mb) {
+    asm volatile("mbarrier.init.shared::cta.b64 [%0], 1;" ::"r"(smem_u32(mb)) : "memory");
+}
+__device__ __forceinline__ void mbar_expect_tx(unsigned long long* mb, uint32_t bytes) {
+    asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;" ::"r"(smem_u32(mb)), "r"(bytes) : "memory");
+}
+__device__ __forceinline__ void bulk_copy(void* dst, const void* src, uint32_t bytes, unsigned long long* mb) {
+    asm volatile("cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];" ::"r"(smem_u32(dst)),
+                 "l"(src), "r"(bytes), "r"(smem_u32(mb))
+                 : "memory");
+}
+__device__ __forceinline__ void mbar_wait(unsigned long long* mb, uint32_t parity) {
+    uint32_t done = 0;
+    while (!done)
+        asm volatile("{\n .reg .pred p;\n mbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\n selp.u32 %0, 1, 0, p;\n}"
+                     : "=r"(done)
+                     : "r"(smem_u32(mb)), "r"(parity)
+                     : "memory");
+}
+
+// Decode: the mbarriers of the phase's staged γ and weight rows, and the parity of this phase's
+// use of them. Prefill: none.
+struct StageWait {
+    unsigned long long* g = nullptr;
+    unsigned long long* w = nullptr;
+    uint32_t parity = 0;
+};
+
 // One input row → NQ int8 vectors in shared memory, by the whole block (decode and prefill).
 // Each thread keeps its PER float4 of the input in registers, all loads in flight at once. One
 // block reduction gathers Σx², Σ(x·γ0·e)² and max|x·γ0·e·γ1[j]|: the second norm's sum and the
@@ -131,16 +161,14 @@ template <int N> __device__ __forceinline__ void cp_async_wait() { asm volatile(
 // replaces three sequential ones. Elements are then computed in the CPU reference's order:
 // u = ((x·r0)·γ0)·e, n = (u·r1)·γ1, q = round(n·s), stored at decode_pos(k) or mma_pos(k) with
 // K..Kp zero-filled. x2 is `up` (SwiGLU: x·silu → silu(x)·up) or e (Gated). The γ vectors are
-// read twice: decode stages them in shared memory, prefill finds them in L1.
+// read twice: decode stages them in shared memory (waiting on `sw`), prefill finds them in L1.
 template <int NQ, int PER, bool MMA>
 __device__ NormPlan norm_quant(NqInput mode, const float* __restrict__ x, const float* __restrict__ x2, const float* g0,
                                const float* const (&g1)[3], int K, int Kp, float eps, int8_t* const (&q)[3], int (&qsum)[NQ],
-                               float* red, int* ired, unsigned long long* tl, float* x_seed = nullptr, int seed_lo = 0,
-                               int seed_hi = 0) {
+                               float* red, int* ired, StageWait sw, unsigned long long* tl, float* x_seed = nullptr,
+                               int seed_lo = 0, int seed_hi = 0) {
     const int tid = threadIdx.x, nt = blockDim.x;
-    // Decode: the staged γ (the older of the two cp.async groups; each thread copied exactly the
-    // float4 it reads here) must have landed; the weights may still stream.
-    cp_async_wait<1>();
+    if (sw.g) mbar_wait(sw.g, sw.parity);  // decode: the staged γ; the weights may still stream
     float4 xv[PER], ev[PER];
 #pragma unroll
     for (int i = 0; i < PER; ++i) {
@@ -233,7 +261,7 @@ __device__ NormPlan norm_quant(NqInput mode, const float* __restrict__ x, const 
     for (int k = K + tid; k < Kp; k += nt)
 #pragma unroll
         for (int j = 0; j < NQ; ++j) q[j][MMA ? mma_pos(k) : decode_pos(k)] = 0;
-    cp_async_wait<0>();  // decode: this phase's staged rows and γ, published by the sync below
+    if (sw.w) mbar_wait(sw.w, sw.parity);  // decode: the staged weight rows
     block_sum_int(qsum, ired);  // also publishes q
     stamp(tl, 2);
     return p;
@@ -357,26 +385,27 @@ __device__ PhaseNorms phase_norms(const DecodeArgs& a, int p) {
     }
 }
 
-// Starts copying the phase's γ vectors and weight rows (as many as fit) into shared memory, as
-// two cp.async groups that norm_quant waits for in turn. Issued right after this block's arrival at
-// the grid barrier, so HBM streams while the grid synchronizes and normalizes.
-__device__ void stage_phase(const DecodeArgs& a, int p, const PhaseRows& pr, uint8_t* wb, float* gn) {
+// Thread 0 starts the copy engine on the phase's γ vectors and weight rows (as many as fit),
+// completing on mb[0] and mb[1], which norm_quant waits for in turn. Issued right after this
+// block's arrival at the grid barrier, so HBM streams while the grid synchronizes; a handful of
+// bulk copies instead of ~10 cp.async per thread, whose issue stalled the barrier thread.
+__device__ void stage_phase(const DecodeArgs& a, int p, const PhaseRows& pr, uint8_t* wb, float* gn, unsigned long long* mb) {
+    if (threadIdx.x != 0) return;
+    asm volatile("fence.proxy.async.shared::cta;" ::: "memory");  // the last phase's reads before these writes
     const PhaseNorms pn = phase_norms(a, p);
-    // Float4 c of each γ by thread c mod kDecodeThreads: the one that reads it in norm_quant.
-    for (int v = 0; v < pn.n; ++v)
-        for (int c = threadIdx.x; c < pn.K / 4; c += kDecodeThreads) cp_async16(gn + v * pn.K + 4 * c, pn.v[v] + 4 * c);
-    cp_async_commit();
+    const uint32_t gbytes = uint32_t(pn.K) * sizeof(float);
+    mbar_expect_tx(&mb[0], uint32_t(pn.n) * gbytes);
+    for (int v = 0; v < pn.n; ++v) bulk_copy(gn + v * pn.K, pn.v[v], gbytes, &mb[0]);
     const int cap = a.wb_bytes / pr.row_bytes;
+    int rows = 0;
+    for (int s = 0; s < pr.nseg; ++s) rows += min(pr.seg_rows[s], max(cap - rows, 0));
+    mbar_expect_tx(&mb[1], uint32_t(rows) * uint32_t(pr.row_bytes));
     int base = 0;
     for (int s = 0; s < pr.nseg && base < cap; ++s) {
         const int n = min(pr.seg_rows[s], cap - base);
-        const int chunks = n * (pr.row_bytes / 16);
-        const uint8_t* src = pr.seg[s];
-        uint8_t* dst = wb + size_t(base) * pr.row_bytes;
-        for (int c = threadIdx.x; c < chunks; c += kDecodeThreads) cp_async16(dst + 16 * c, src + 16 * c);
+        if (n > 0) bulk_copy(wb + size_t(base) * pr.row_bytes, pr.seg[s], uint32_t(n) * uint32_t(pr.row_bytes), &mb[1]);
         base += pr.seg_rows[s];
     }
-    cp_async_commit();
 }
 
 __device__ __forceinline__ const uint8_t* row_ptr(const PhaseRows& pr, const uint8_t* wb, int wb_bytes, int rr) {
@@ -417,14 +446,14 @@ __device__ __forceinline__ void grid_wait(const unsigned long long* counter, uns
 
 template <int NQ>
 __device__ NormPlan decode_inputs(NqInput mode, const float* x, const float* e, const float* g0, const float* const (&g1)[3],
-                                  int K, int8_t* const (&q)[3], int (&qsum)[NQ], float* red, int* ired, unsigned long long* tl,
-                                  float* x_seed = nullptr, int seed_lo = 0, int seed_hi = 0) {
+                                  int K, int8_t* const (&q)[3], int (&qsum)[NQ], float* red, int* ired, StageWait sw,
+                                  unsigned long long* tl, float* x_seed = nullptr, int seed_lo = 0, int seed_hi = 0) {
     const int Kp = (K + 127) & ~127;
     if (K <= 4 * kDecodeThreads)
-        return norm_quant<NQ, 1, false>(mode, x, e, g0, g1, K, Kp, 1e-6f, q, qsum, red, ired, tl, x_seed, seed_lo, seed_hi);
+        return norm_quant<NQ, 1, false>(mode, x, e, g0, g1, K, Kp, 1e-6f, q, qsum, red, ired, sw, tl, x_seed, seed_lo, seed_hi);
     if (K <= 8 * kDecodeThreads)
-        return norm_quant<NQ, 2, false>(mode, x, e, g0, g1, K, Kp, 1e-6f, q, qsum, red, ired, tl, x_seed, seed_lo, seed_hi);
-    return norm_quant<NQ, 4, false>(mode, x, e, g0, g1, K, Kp, 1e-6f, q, qsum, red, ired, tl, x_seed, seed_lo, seed_hi);
+        return norm_quant<NQ, 2, false>(mode, x, e, g0, g1, K, Kp, 1e-6f, q, qsum, red, ired, sw, tl, x_seed, seed_lo, seed_hi);
+    return norm_quant<NQ, 4, false>(mode, x, e, g0, g1, K, Kp, 1e-6f, q, qsum, red, ired, sw, tl, x_seed, seed_lo, seed_hi);
 }
 
 struct DecodeSmem {
@@ -432,11 +461,13 @@ struct DecodeSmem {
     float* red;
     int* ired;
     unsigned long long* kred;
+    unsigned long long* mb;  // [2] mbarriers: γ staged, weight rows staged
     float* gn;    // the phase's γ vectors (phase_norms), staged
     uint8_t* wb;  // the phase's weight rows, staged
 };
 
-__device__ void decode_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, const PhaseRows& pr, unsigned long long* tl) {
+__device__ void decode_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, const PhaseRows& pr, StageWait sw,
+                             unsigned long long* tl) {
     const int lane = threadIdx.x & 31;
     const int L = a.L;
     const int chunks = pr.row_bytes / 16;
@@ -447,7 +478,7 @@ __device__ void decode_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, c
     if (p == 4 * L) {  // final norm + lm_head + argmax
         const float* const g1[3] = {sm.gn + a.H, nullptr, nullptr};
         int qs[1];
-        const NormPlan pl = decode_inputs<1>(NqInput::Plain, a.x, nullptr, sm.gn, g1, a.H, sm.q, qs, sm.red, sm.ired, tl);
+        const NormPlan pl = decode_inputs<1>(NqInput::Plain, a.x, nullptr, sm.gn, g1, a.H, sm.q, qs, sm.red, sm.ired, sw, tl);
         const float f = a.lm_head.scale / pl.s[0];
         unsigned long long best = 0;
         for (int base = 0; base < pr.units; base += teams) {
@@ -506,11 +537,11 @@ __device__ void decode_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, c
             // owns in phase 1 (o_proj) from the copy it holds in registers.
             int v0, v1;
             block_range((a.H + 1) / 2, v0, v1);
-            pl = decode_inputs<3>(NqInput::Plain, a.x_in, nullptr, sm.gn, g1, a.H, sm.q, qs, sm.red, sm.ired, tl, a.x, 2 * v0,
+            pl = decode_inputs<3>(NqInput::Plain, a.x_in, nullptr, sm.gn, g1, a.H, sm.q, qs, sm.red, sm.ired, sw, tl, a.x, 2 * v0,
                                   min(2 * v1, a.H));
             if (blockIdx.x == 0 && threadIdx.x == 0) *a.argmax_key = 0;
         } else {
-            pl = decode_inputs<3>(NqInput::Plain, a.x, nullptr, sm.gn, g1, a.H, sm.q, qs, sm.red, sm.ired, tl);
+            pl = decode_inputs<3>(NqInput::Plain, a.x, nullptr, sm.gn, g1, a.H, sm.q, qs, sm.red, sm.ired, sw, tl);
         }
         const float fi = ly.i.scale / pl.s[0], ff = ly.f.scale / pl.s[1], fg = ly.g.scale / pl.s[2];
         const int R = pr.units;
@@ -547,7 +578,7 @@ __device__ void decode_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, c
     case 2: {  // mlp_norm → gate_proj (gate and up rows of a channel together) → SwiGLU
         const float* const g1[3] = {sm.gn + a.H, nullptr, nullptr};
         int qs[1];
-        const NormPlan pl = decode_inputs<1>(NqInput::Plain, a.x, nullptr, sm.gn, g1, a.H, sm.q, qs, sm.red, sm.ired, tl);
+        const NormPlan pl = decode_inputs<1>(NqInput::Plain, a.x, nullptr, sm.gn, g1, a.H, sm.q, qs, sm.red, sm.ired, sw, tl);
         const float f = ly.gate.scale / pl.s[0];
         const int R = pr.units;
         for (int base = 0; base < R; base += teams) {
@@ -572,10 +603,10 @@ __device__ void decode_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, c
         NormPlan pl;
         if (is_o) {
             const float* const g1[3] = {sm.gn + a.D, nullptr, nullptr};
-            pl = decode_inputs<1>(NqInput::Gated, a.ag, a.sh, sm.gn, g1, a.D, sm.q, qs, sm.red, sm.ired, tl);
+            pl = decode_inputs<1>(NqInput::Gated, a.ag, a.sh, sm.gn, g1, a.D, sm.q, qs, sm.red, sm.ired, sw, tl);
         } else {
             const float* const g1[3] = {sm.gn, nullptr, nullptr};
-            pl = decode_inputs<1>(NqInput::Plain, a.m, nullptr, nullptr, g1, a.I, sm.q, qs, sm.red, sm.ired, tl);
+            pl = decode_inputs<1>(NqInput::Plain, a.m, nullptr, nullptr, g1, a.I, sm.q, qs, sm.red, sm.ired, sw, tl);
         }
         const float f = w.scale / pl.s[0];
         for (int base = 0; base < pr.units; base += teams) {
@@ -608,7 +639,8 @@ __device__ DecodeSmem carve_decode_smem(unsigned char* base, int kp_max, int gn_
     sm.red = reinterpret_cast<float*>(base + 3 * kp_max);
     sm.ired = reinterpret_cast<int*>(sm.red + 32 * 8);
     sm.kred = reinterpret_cast<unsigned long long*>(sm.ired + 32 * 4);
-    sm.gn = reinterpret_cast<float*>(sm.kred + 32);
+    sm.mb = sm.kred + 32;
+    sm.gn = reinterpret_cast<float*>(sm.mb + 2);
     sm.wb = reinterpret_cast<uint8_t*>(sm.gn + gn_floats);
     return sm;
 }
@@ -623,8 +655,14 @@ __global__ void __launch_bounds__(kDecodeThreads, 1) decode_kernel(DecodeArgs a)
     const DecodeSmem sm = carve_decode_smem(smem_raw, a.kp_max, a.gn_floats);
     const int phases = 4 * a.L + 1;
     unsigned long long* const tl_block = a.prof ? a.prof + size_t(blockIdx.x) * phases * kDecodeStamps : nullptr;
+    if (threadIdx.x == 0) {
+        mbar_init(&sm.mb[0]);
+        mbar_init(&sm.mb[1]);
+        asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
+    }
+    __syncthreads();
     PhaseRows pr = phase_rows(a, a.phase_begin);
-    stage_phase(a, a.phase_begin, pr, sm.wb, sm.gn);
+    stage_phase(a, a.phase_begin, pr, sm.wb, sm.gn, sm.mb);
     unsigned long long target = a.barrier_base;
     for (int p = a.phase_begin; p < a.phase_end; ++p) {
         unsigned long long* const tl = tl_block ? tl_block + size_t(p) * kDecodeStamps : nullptr;
@@ -635,14 +673,15 @@ __global__ void __launch_bounds__(kDecodeThreads, 1) decode_kernel(DecodeArgs a)
         stamp(tl, 0);
         stamp_ns(tl, 5);
         if (a.prefetch_distance > 0) prefetch_phase_l2(a, (p + a.prefetch_distance) % phases);
-        decode_phase(a, sm, p, pr, tl);
+        decode_phase(a, sm, p, pr, StageWait{&sm.mb[0], &sm.mb[1], uint32_t(p - a.phase_begin) & 1u}, tl);
         __syncthreads();  // this phase's writes are done; the stage buffers and q are free again
         stamp(tl, 3);
         stamp_ns(tl, 6);
         if (p + 1 < a.phase_end) {
             grid_arrive(a.barrier);
+            stamp(tl, 7);
             pr = phase_rows(a, p + 1);
-            stage_phase(a, p + 1, pr, sm.wb, sm.gn);
+            stage_phase(a, p + 1, pr, sm.wb, sm.gn, sm.mb);
         }
         stamp(tl, 4);
     }
@@ -659,7 +698,7 @@ __device__ void nq_row(const NqArgs& a, int8_t* const (&qs)[3], float* red, int*
     const float* x2 = a.mode == NqInput::SwiGLU ? x + a.K : a.mode == NqInput::Gated ? a.e + size_t(row) * a.e_stride : nullptr;
     const float* const g1[3] = {a.g1[0], a.g1[1], a.g1[2]};
     int qsum[NQ];
-    const NormPlan p = norm_quant<NQ, PER, true>(a.mode, x, x2, a.g0, g1, a.K, a.Kp, a.eps, qs, qsum, red, ired, nullptr);
+    const NormPlan p = norm_quant<NQ, PER, true>(a.mode, x, x2, a.g0, g1, a.K, a.Kp, a.eps, qs, qsum, red, ired, StageWait{}, nullptr);
 #pragma unroll
     for (int j = 0; j < NQ; ++j) {
         int4* dst = reinterpret_cast<int4*>(a.q[j] + size_t(t) * a.q_stride);
@@ -920,7 +959,7 @@ __global__ void test_permute_mma_kernel(const int8_t* qn, int Kp, int8_t* qm, in
 int decode_phase_count(int layers) { return 4 * layers + 1; }
 
 size_t decode_smem_fixed_bytes(int kp_max, int gn_floats) {
-    return size_t(3) * kp_max + 32 * 8 * sizeof(float) + 32 * 4 * sizeof(int) + 32 * sizeof(unsigned long long) +
+    return size_t(3) * kp_max + 32 * 8 * sizeof(float) + 32 * 4 * sizeof(int) + (32 + 2) * sizeof(unsigned long long) +
            size_t(gn_floats) * sizeof(float);
 }
 

@@ -63,7 +63,8 @@ struct DecodeArgs {
 
 // Profiling timeline per block and phase: [0..4] SM clock after the barrier wait, the norm
 // reduction, the quantization (staged weights landed), the projection, the arrival + staging;
-// [5], [6] globaltimer ns after the barrier wait and after the projection.
+// [5], [6] globaltimer ns after the barrier wait and after the projection; [7] SM clock after
+// the arrival's release (its fence).
 constexpr int kDecodeStamps = 8;
 
 // Shared memory of the decode kernel besides its weight buffer (wb_bytes is added on top).
