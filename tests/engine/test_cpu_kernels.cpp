@@ -4,10 +4,13 @@
 #include <array>
 #include <atomic>
 #include <cmath>
+#include <fstream>
 #include <random>
+#include <sstream>
 
 #include "cpu/kernels.h"
 #include "cpu/thread_pool.h"
+#include "mmfree/huge_pages.h"
 
 using namespace mmfree;
 using namespace mmfree::cpu;
@@ -120,6 +123,43 @@ private slots:
         QCOMPARE(norm_quantize_permuted(x.data(), gamma.data(), n, 1e-6f, padded, scratch.data(), got.data(), &qsum), s);
         QCOMPARE(got, want);
         QCOMPARE(qsum, sum_q(q.data(), padded));
+    }
+
+    // Streamed buffers: cache-line aligned, disjoint, intact while others come and go; a large one
+    // is 2 MB-aligned; with huge-page regions every one lies in a mapping advised for huge pages
+    // ("hg" in /proc/self/smaps).
+    void streamed_bytes_are_disjoint_and_advised() {
+        std::mt19937 rng(13);
+        std::vector<StreamedBytes> buffers;
+        for (int round = 0; round < 3; ++round) {
+            for (int i = 0; i < 40; ++i) {
+                const size_t n = size_t(1) << (rng() % 21);   // 1 B .. 1 MB
+                buffers.emplace_back(n, uint8_t(buffers.size()));
+            }
+            buffers.emplace_back(size_t(40) << 20, uint8_t(buffers.size()));   // its own region
+            QCOMPARE(reinterpret_cast<uintptr_t>(buffers.back().data()) % (uintptr_t(2) << 20), uintptr_t(0));
+            for (size_t i = 0; i < buffers.size(); ++i) {
+                QCOMPARE(reinterpret_cast<uintptr_t>(buffers[i].data()) % 64, uintptr_t(0));
+                QVERIFY(std::all_of(buffers[i].begin(), buffers[i].end(), [&](uint8_t b) { return b == uint8_t(i); }));
+            }
+            std::shuffle(buffers.begin(), buffers.end(), rng);
+            buffers.resize(buffers.size() / 2);
+            for (size_t i = 0; i < buffers.size(); ++i) std::fill(buffers[i].begin(), buffers[i].end(), uint8_t(i));
+        }
+        if (!kHugePageRegions) return;
+        // smaps lists each mapping as "begin-end perms ..." followed by fields, VmFlags last.
+        const auto at = reinterpret_cast<uintptr_t>(buffers.front().data());
+        std::ifstream smaps("/proc/self/smaps");
+        std::string line;
+        bool inside = false, advised = false;
+        while (std::getline(smaps, line)) {
+            unsigned long long b = 0, e = 0;
+            char dash = 0;
+            std::istringstream head(line);
+            if (head >> std::hex >> b >> dash >> e && dash == '-') inside = at >= b && at < e;
+            else if (inside && line.rfind("VmFlags:", 0) == 0) advised = line.find(" hg") != std::string::npos;
+        }
+        QVERIFY2(advised, "the buffer's mapping was not advised for huge pages");
     }
 
     void exp_is_accurate() {

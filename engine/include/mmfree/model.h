@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "mmfree/huge_pages.h"
+
 namespace mmfree {
 
 // The fields of config.json that the math depends on (see MODEL_SPEC.md).
@@ -41,7 +43,7 @@ struct TernaryMatrix {
     int row_stride = 0;      // bytes per row
     float scale = 0.f;       // m = max(mean|W|, 1e-5)
     std::vector<float> norm; // the BitLinear's own RMSNorm weight γ [K]
-    std::vector<uint8_t> codes;
+    StreamedBytes codes;     // read in full every token: kept in huge pages where the system allows
 
     static int stride_for(int cols) { return 32 * ((cols + 127) / 128); }
     int weight(int n, int k) const { return ((codes[size_t(n) * row_stride + k / 4] >> (2 * (k % 4))) & 3) - 1; }

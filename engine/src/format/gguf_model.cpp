@@ -100,7 +100,7 @@ void add_tokenizer(GgufWriter& w, const std::string& proto, const fs::path& from
 // copy: a 2.7B model copies ~1 GB out of the mapping, and taking one page fault per 4 KB costs
 // more than the copy itself. (Transparent huge pages were slower here: zeroing 2 MB pages on
 // fault cost 3× the system time on this VM.)
-template <class T> void reserve_populated(std::vector<T>& v, size_t n) {
+template <class T, class A> void reserve_populated(std::vector<T, A>& v, size_t n) {
     v.clear();
     v.reserve(n);
     const uintptr_t page = uintptr_t(::sysconf(_SC_PAGESIZE));

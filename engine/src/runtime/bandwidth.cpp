@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Host-memory streaming-read bandwidth: every thread sums its slice of a buffer far larger than
-// the caches; the best of several passes is the roofline.
+// the caches; the best of several passes is the roofline. The buffer is the kind of memory the
+// weights live in (mmfree/huge_pages.h).
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -8,13 +9,14 @@
 #include <vector>
 
 #include "mmfree/backend.h"
+#include "mmfree/huge_pages.h"
 
 namespace mmfree {
 
 double Executor::measure_read_bandwidth_gb_s() {
     const size_t bytes = size_t(1) << 30;
     const size_t words = bytes / sizeof(uint64_t);
-    std::vector<uint64_t> buffer(words, 1);
+    std::vector<uint64_t, HugePageAllocator<uint64_t>> buffer(words, 1);
     const int threads = std::max(1u, std::thread::hardware_concurrency());
     double best = 0;
     for (int pass = 0; pass < 5; ++pass) {
