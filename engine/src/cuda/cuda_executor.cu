@@ -286,7 +286,7 @@ CudaExecutor::CudaExecutor(std::shared_ptr<const Model> model, const BackendOpti
         throw Error(ErrorCode::UnsupportedModel, "the CUDA decode kernel needs H and I multiples of 4 and at most " +
                                                      std::to_string(16 * kDecodeThreads));
     a.gn_floats = (std::max({4 * H, 2 * D, I}) + 3) & ~3;
-    const size_t fixed = decode_smem_fixed_bytes(a.kp_max, a.gn_floats);
+    const size_t fixed = decode_smem_fixed_bytes(a.kp_max, a.gn_floats, L);
     const size_t limit = size_t(d.props.sharedMemPerBlockOptin);
     if (fixed + 4096 > limit) throw Error(ErrorCode::DeviceError, "not enough shared memory per block for the decode kernel");
     a.wb_bytes = int(std::min<size_t>(limit - fixed, size_t(env_int("MMFREE_CUDA_STAGE_KB", 1 << 20)) * 1024) & ~size_t(15));
@@ -294,9 +294,10 @@ CudaExecutor::CudaExecutor(std::shared_ptr<const Model> model, const BackendOpti
     int per_sm = 0;
     MMFREE_CK(decode_max_blocks_per_sm(d.smem, &per_sm));
     if (per_sm < 1) throw Error(ErrorCode::DeviceError, "the decode kernel does not fit on " + std::string(d.props.name));
-    // Half the SMs: every block adds to every grid barrier, and on the H200 66 blocks beat 132, 44
-    // and 33 for 370M (1262 vs 1148 tok/s) and 2.7B (694 vs 653). MMFREE_CUDA_BLOCKS tunes it.
-    const int default_blocks = std::max(1, d.props.multiProcessorCount / 2);
+    // One block per SM: with the staging off the barrier thread the projections' share of a
+    // phase dominates, and on the H200 132 blocks beat 66 and 100 (2.7B 1094 vs 985 and 1024
+    // tok/s; 370M 1974 vs 1942). MMFREE_CUDA_BLOCKS tunes it.
+    const int default_blocks = d.props.multiProcessorCount;
     d.blocks = std::clamp(env_int("MMFREE_CUDA_BLOCKS", default_blocks), 1, d.props.multiProcessorCount * per_sm);
     if (profile_) d.prof.allocate(sizeof(unsigned long long) * size_t(d.blocks) * decode_phase_count(L) * kDecodeStamps, &device_bytes_);
 

@@ -68,7 +68,7 @@ struct DecodeArgs {
 constexpr int kDecodeStamps = 8;
 
 // Shared memory of the decode kernel besides its weight buffer (wb_bytes is added on top).
-size_t decode_smem_fixed_bytes(int kp_max, int gn_floats);
+size_t decode_smem_fixed_bytes(int kp_max, int gn_floats, int layers);
 cudaError_t decode_max_blocks_per_sm(size_t smem, int* blocks);
 cudaError_t launch_decode(const DecodeArgs& args, int blocks, size_t smem, cudaStream_t stream);
 int decode_phase_count(int layers);
