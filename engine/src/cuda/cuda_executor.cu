@@ -83,7 +83,8 @@ struct DeviceBuffer {
 // Sums over profiled tokens (CudaExecutor::profile_decode): ns per layer phase, except lm_head
 // (ns) and total (µs per token).
 struct DecodeSplit {
-    double norm = 0, quant = 0, dot = 0, arrive = 0, fence = 0, wait = 0, release = 0, skew = 0, lm_head = 0, ns_per_cycle = 0, total = 0;
+    double norm = 0, input = 0, reduce = 0, quant = 0, dot = 0, arrive = 0, fence = 0, wait = 0, release = 0, skew = 0, lm_head = 0,
+           ns_per_cycle = 0, total = 0;
     int tokens = 0;
 };
 
@@ -368,13 +369,15 @@ void CudaExecutor::profile_decode(double total_us) {
     MMFREE_CK(cudaMemcpy(tl.data(), d.prof.ptr, tl.size() * sizeof(unsigned long long), cudaMemcpyDeviceToHost));
     auto at = [&](int b, int p, int i) { return double(tl[(size_t(b) * phases + p) * kDecodeStamps + i]); };
     const double ns_per_cycle = (at(0, phases - 1, 6) - at(0, 0, 5)) / (at(0, phases - 1, 3) - at(0, 0, 0));
-    double sum[5] = {0, 0, 0, 0, 0}, fence = 0, release = 0, skew = 0, lm = 0;
+    double sum[5] = {0, 0, 0, 0, 0}, fence = 0, input = 0, reduce = 0, release = 0, skew = 0, lm = 0;
     for (int p = 0; p < layer_phases; ++p) {
         double last = 0, first_end = 1e300, first_next = 1e300;
         for (int b = 0; b < B; ++b) {
             for (int i = 0; i < 4; ++i) sum[i] += at(b, p, i + 1) - at(b, p, i);
             sum[4] += at(b, p + 1, 0) - at(b, p, 4);
             fence += at(b, p, 7) - at(b, p, 3);
+            input += at(b, p, 8) - at(b, p, 0);
+            reduce += at(b, p, 9) - at(b, p, 8);
             last = std::max(last, at(b, p, 6));
             first_end = std::min(first_end, at(b, p, 6));
             first_next = std::min(first_next, at(b, p + 1, 5));
@@ -387,6 +390,8 @@ void CudaExecutor::profile_decode(double total_us) {
     const double per = ns_per_cycle / (double(B) * layer_phases);
     s.norm += sum[0] * per; s.quant += sum[1] * per; s.dot += sum[2] * per; s.arrive += sum[3] * per; s.wait += sum[4] * per;
     s.fence += fence * per;
+    s.input += input * per;
+    s.reduce += reduce * per;
     s.release += release / layer_phases;
     s.skew += skew / layer_phases;
     s.lm_head += lm * ns_per_cycle / B;
@@ -598,6 +603,8 @@ std::vector<std::pair<std::string, double>> CudaExecutor::extra_metrics() const 
     if (const DecodeSplit& s = impl_->split; s.tokens > 0) {
         const double n = s.tokens;
         m.insert(m.end(), {{"cuda_decode_phase_norm_ns", s.norm / n},
+                           {"cuda_decode_phase_norm_first_pass_ns", s.input / n},
+                           {"cuda_decode_phase_norm_reduce_ns", s.reduce / n},
                            {"cuda_decode_phase_quant_ns", s.quant / n},
                            {"cuda_decode_phase_dot_ns", s.dot / n},
                            {"cuda_decode_phase_arrive_ns", s.arrive / n},

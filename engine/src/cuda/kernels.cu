@@ -67,6 +67,7 @@ __device__ __forceinline__ void block_reduce(float (&s)[NS], float (&m)[NM], flo
     for (int i = 0; i < NS; ++i) s[i] = 0.f;
 #pragma unroll
     for (int i = 0; i < NM; ++i) m[i] = 0.f;
+#pragma unroll 4
     for (int w = 0; w < warps; ++w) {
 #pragma unroll
         for (int i = 0; i < NS; ++i) s[i] += red[w * (NS + NM) + i];
@@ -88,6 +89,7 @@ __device__ __forceinline__ void block_sum_int(int (&v)[N], int* red) {
     __syncthreads();
 #pragma unroll
     for (int i = 0; i < N; ++i) v[i] = 0;
+#pragma unroll 4
     for (int w = 0; w < warps; ++w)
 #pragma unroll
         for (int i = 0; i < N; ++i) v[i] += red[w * N + i];
@@ -146,12 +148,13 @@ __device__ __forceinline__ void mbar_wait(unsigned long long* mb, uint32_t parit
                      : "memory");
 }
 
-// Decode: the mbarriers of the phase's staged γ and weight rows, and the parity of this phase's
-// use of them. Prefill: none.
+// Decode: the mbarriers of the phase's staged γ and weight rows, the parity of this phase's use
+// of them, and where the γ come from. Prefill: none.
 struct StageWait {
     unsigned long long* g = nullptr;
     unsigned long long* w = nullptr;
     uint32_t parity = 0;
+    const float* const* gsrc = nullptr;  // the γ in global memory (γ0 if any, then each γ1)
 };
 
 // One input row → NQ int8 vectors in shared memory, by the whole block (decode and prefill).
@@ -168,7 +171,13 @@ __device__ NormPlan norm_quant(NqInput mode, const float* __restrict__ x, const 
                                float* red, int* ired, StageWait sw, unsigned long long* tl, float* x_seed = nullptr,
                                int seed_lo = 0, int seed_hi = 0) {
     const int tid = threadIdx.x, nt = blockDim.x;
-    if (sw.g) mbar_wait(sw.g, sw.parity);  // decode: the staged γ; the weights may still stream
+    // The first pass reads the γ from global memory (L2), in flight with the input; decode's
+    // staged copies are waited for only before the second pass.
+    const float* f0 = g0;
+    const float* f1[NQ];
+#pragma unroll
+    for (int j = 0; j < NQ; ++j) f1[j] = sw.gsrc ? sw.gsrc[j + (g0 ? 1 : 0)] : g1[j];
+    if (g0 && sw.gsrc) f0 = sw.gsrc[0];
     float4 xv[PER], ev[PER];
 #pragma unroll
     for (int i = 0; i < PER; ++i) {
@@ -196,10 +205,10 @@ __device__ NormPlan norm_quant(NqInput mode, const float* __restrict__ x, const 
     for (int i = 0; i < PER; ++i) {
         const int k4 = tid + i * nt;
         if (4 * k4 >= K) continue;
-        const float4 a0 = g0 ? ld4(g0 + 4 * k4) : make_float4(1.f, 1.f, 1.f, 1.f);
+        const float4 a0 = f0 ? ld4(f0 + 4 * k4) : make_float4(1.f, 1.f, 1.f, 1.f);
         float4 a1[NQ];
 #pragma unroll
-        for (int j = 0; j < NQ; ++j) a1[j] = ld4(g1[j] + 4 * k4);
+        for (int j = 0; j < NQ; ++j) a1[j] = ld4(f1[j] + 4 * k4);
 #pragma unroll
         for (int c = 0; c < 4; ++c) {
             const float v = comp(xv[i], c);
@@ -213,7 +222,10 @@ __device__ NormPlan norm_quant(NqInput mode, const float* __restrict__ x, const 
             for (int j = 0; j < NQ; ++j) mx[j] = fmaxf(mx[j], fabsf(w * comp(a1[j], c)));
         }
     }
+    stamp(tl, 8);
     block_reduce(sums, mx, red);
+    stamp(tl, 9);
+    if (sw.g) mbar_wait(sw.g, sw.parity);  // decode: the staged γ; the weights may still stream
     stamp(tl, 1);
     NormPlan p;
     const float fk = float(K);
@@ -240,6 +252,8 @@ __device__ NormPlan norm_quant(NqInput mode, const float* __restrict__ x, const 
         float4 a1[NQ];
 #pragma unroll
         for (int j = 0; j < NQ; ++j) a1[j] = ld4(g1[j] + 4 * k4);
+        // The four elements of a float4 land 4 (dp4a order) or 32 (mma order) bytes apart.
+        const int pos0 = MMA ? mma_pos(4 * k4) : decode_pos(4 * k4);
 #pragma unroll
         for (int c = 0; c < 4; ++c) {
             const int k = 4 * k4 + c;
@@ -249,7 +263,7 @@ __device__ NormPlan norm_quant(NqInput mode, const float* __restrict__ x, const 
                 u = (u * p.r0) * comp(a0, c);
                 if (mode == NqInput::Gated) u = u * comp(ev[i], c);
             }
-            const int pos = MMA ? mma_pos(k) : decode_pos(k);
+            const int pos = pos0 + c * (MMA ? 32 : 4);
 #pragma unroll
             for (int j = 0; j < NQ; ++j) {
                 const int v = quant_i8(((u * p.r1) * comp(a1[j], c)) * p.s[j]);
@@ -695,7 +709,8 @@ __global__ void __launch_bounds__(kDecodeThreads, 1) decode_kernel(DecodeArgs a)
         stamp(tl, 0);
         stamp_ns(tl, 5);
         if (a.prefetch_distance > 0) prefetch_phase_l2(a, (p + a.prefetch_distance) % phases);
-        decode_phase(a, sm, p, sm.desc[p].rows, StageWait{&sm.mb[0], &sm.mb[1], uint32_t(p - a.phase_begin) & 1u}, tl);
+        decode_phase(a, sm, p, sm.desc[p].rows,
+                     StageWait{&sm.mb[0], &sm.mb[1], uint32_t(p - a.phase_begin) & 1u, sm.desc[p].norms.v}, tl);
         __syncthreads();  // this phase's writes are done; the stage buffers and q are free again
         stamp(tl, 3);
         stamp_ns(tl, 6);

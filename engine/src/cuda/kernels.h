@@ -64,8 +64,9 @@ struct DecodeArgs {
 // Profiling timeline per block and phase: [0..4] SM clock after the barrier wait, the norm
 // reduction, the quantization (staged weights landed), the projection, the arrival + staging;
 // [5], [6] globaltimer ns after the barrier wait and after the projection; [7] SM clock after
-// the arrival's release (its fence).
-constexpr int kDecodeStamps = 8;
+// the arrival's release (its fence); [8], [9] SM clock after the first pass over the input (its
+// loads landed) and after the norm reduction ([1] is after the staged γ landed too).
+constexpr int kDecodeStamps = 10;
 
 // Shared memory of the decode kernel besides its weight buffer (wb_bytes is added on top).
 size_t decode_smem_fixed_bytes(int kp_max, int gn_floats, int layers);
