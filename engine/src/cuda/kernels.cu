@@ -164,7 +164,8 @@ struct StageWait {
 // replaces three sequential ones. Elements are then computed in the CPU reference's order:
 // u = ((x·r0)·γ0)·e, n = (u·r1)·γ1, q = round(n·s), stored at decode_pos(k) or mma_pos(k) with
 // K..Kp zero-filled. x2 is `up` (SwiGLU: x·silu → silu(x)·up) or e (Gated). The γ vectors are
-// read twice: decode stages them in shared memory (waiting on `sw`), prefill finds them in L1.
+// read twice: prefill finds them in L1; decode reads them from L2 first and from the copies it
+// staged in shared memory (waiting on `sw`) second.
 template <int NQ, int PER, bool MMA>
 __device__ NormPlan norm_quant(NqInput mode, const float* __restrict__ x, const float* __restrict__ x2, const float* g0,
                                const float* const (&g1)[3], int K, int Kp, float eps, int8_t* const (&q)[3], int (&qsum)[NQ],
