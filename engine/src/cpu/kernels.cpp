@@ -30,8 +30,6 @@ void rms_norm(const float* x, const float* gamma, int n, float eps, float* out) 
 }
 
 #if defined(__x86_64__)
-// quantize_row's loop, 32 values at a time: the same float operations, then int32 → int8 packing.
-// Returns how many values it wrote.
 __attribute__((target("avx2"))) static inline int32_t hsum_epi32(__m256i v) {
     __m128i x = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
     x = _mm_add_epi32(x, _mm_shuffle_epi32(x, 0x4e));
@@ -58,6 +56,8 @@ __attribute__((target("avx2"))) static inline __m256i quantize32(const float* y,
     return _mm256_permutevar8x32_epi32(_mm256_packs_epi16(ab, cd), order);
 }
 
+// quantize_row's loop, 32 values at a time: the same float operations, then int32 → int8 packing.
+// Returns how many values it wrote.
 __attribute__((target("avx2"))) static int quantize_avx2(const float* y, int n, float s, int8_t* q) {
     const __m256 vs = _mm256_set1_ps(s);
     int i = 0;
