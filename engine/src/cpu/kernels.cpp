@@ -29,7 +29,17 @@ void rms_norm(const float* x, const float* gamma, int n, float eps, float* out) 
     for (int i = 0; i < n; ++i) out[i] = x[i] * r * gamma[i];
 }
 
+// The per-row int8 scale of MODEL_SPEC.md from the row's largest magnitude.
+static float int8_scale(float max_abs) { return 127.0f / std::max(max_abs, 1e-5f); }
+
 #if defined(__x86_64__)
+// Largest of the eight lanes.
+__attribute__((target("avx2"))) static inline float hmax_ps(__m256 m) {
+    alignas(32) float lanes[8];
+    _mm256_store_ps(lanes, m);
+    return *std::max_element(lanes, lanes + 8);
+}
+
 __attribute__((target("avx2"))) static inline int32_t hsum_epi32(__m256i v) {
     __m128i x = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
     x = _mm_add_epi32(x, _mm_shuffle_epi32(x, 0x4e));
@@ -70,9 +80,7 @@ __attribute__((target("avx2"))) static float max_abs_avx2(const float* y, int n)
     const __m256 magnitude = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
     __m256 m = _mm256_setzero_ps();
     for (int i = 0; i + 8 <= n; i += 8) m = _mm256_max_ps(_mm256_and_ps(_mm256_loadu_ps(y + i), magnitude), m);
-    alignas(32) float lanes[8];
-    _mm256_store_ps(lanes, m);
-    return *std::max_element(lanes, lanes + 8);
+    return hmax_ps(m);
 }
 #else
 static int quantize_avx2(const float*, int, float, int8_t*) { return 0; }
@@ -87,7 +95,7 @@ float quantize_row(const float* y, int n, int padded_n, int8_t* q) {
 #endif
     float mx = avx2 ? max_abs_avx2(y, n) : 0.0f;
     for (int i = avx2 ? n / 8 * 8 : 0; i < n; ++i) mx = std::max(mx, std::fabs(y[i]));
-    const float s = 127.0f / std::max(mx, 1e-5f);
+    const float s = int8_scale(mx);
     const int done = avx2 ? quantize_avx2(y, n, s, q) : 0;
     for (int i = done; i < n; ++i) {
         // Round half away from zero, exactly (|y·s| ≤ 127, so x − trunc(x) is exact in float).
@@ -136,9 +144,7 @@ __attribute__((target("avx2"))) static float scale_and_max_avx2(const float* x, 
         _mm256_storeu_ps(normed + i, v);
         m = _mm256_max_ps(_mm256_and_ps(v, magnitude), m);
     }
-    alignas(32) float lanes[8];
-    _mm256_store_ps(lanes, m);
-    float mx = *std::max_element(lanes, lanes + 8);
+    float mx = hmax_ps(m);
     for (; i < n; ++i) {
         normed[i] = x[i] * r * gamma[i];
         mx = std::max(mx, std::fabs(normed[i]));
@@ -182,7 +188,7 @@ float norm_quantize_permuted(const float* x, const float* gamma, int n, float ep
     static const bool avx2 = cpu_has_avx2();
     if (avx2) {
         const float mx = scale_and_max_avx2(x, gamma, n, padded_n, rms_inverse(x, n, eps), scratch);
-        const float s = 127.0f / std::max(mx, 1e-5f);
+        const float s = int8_scale(mx);
         *qsum = quantize_permuted_avx2(scratch, padded_n, s, qp);
         return s;
     }
