@@ -334,7 +334,7 @@ VkPipeline VulkanExecutor::bitlinear_pipeline(bool gemv, uint32_t mode, int K, i
     const uint32_t kw = q_words(K);
     const uint32_t per = mode == MODE_QIN ? 1 : ceil_div(kw, kWG);
     if (!gemv) return pipeline("prep", {kWG, mode, per, uint32_t(nsets)});
-    const size_t shared = size_t(nsets) * kw * 4 + 128 * 16 + 128 * 8 + 64;
+    const size_t shared = size_t(nsets) * kw * 4 + 2 * 128 * 16 + 128 * 8 + 64;  // q, the prologue reductions, argmax
     if (shared > dev_->info().max_shared)
         throw Error(ErrorCode::DeviceError, "Vulkan: this model needs " + std::to_string(shared / 1024) +
                                                 " KiB of shared memory per workgroup; the device has " +
