@@ -53,6 +53,7 @@ __device__ __forceinline__ unsigned long long argmax_key(float v, int index) {
 template <int NS, int NM>
 __device__ __forceinline__ void block_reduce(float (&s)[NS], float (&m)[NM], float* red) {
     constexpr int N = NS + NM;
+    static_assert(33 * N <= 32 * 8, "red holds 32·8 floats: a slot per warp and the total");
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
 #pragma unroll
     for (int off = 16; off; off >>= 1) {
