@@ -69,8 +69,9 @@ private slots:
                 g_ready = true;
             }
         if (!g_ready) QSKIP("no usable Vulkan device");
-        qInfo("Vulkan device: %s (%s), integer dot product: %s", g_device.info.name.c_str(), g_device.info.driver.c_str(),
-              g_device.integer_dot ? "yes" : "no");
+        // With int8 cooperative matrices the "dot" rows below run the prefill GEMM on them (gemm_cm).
+        qInfo("Vulkan device: %s (%s), integer dot product: %s, int8 cooperative matrix: %s", g_device.info.name.c_str(),
+              g_device.info.driver.c_str(), g_device.integer_dot ? "yes" : "no", g_device.int8_matrix ? "yes" : "no");
     }
 
     // Destroy the instance before exit: from a global destructor, vkDestroyInstance runs after the

@@ -99,11 +99,30 @@ std::vector<Candidate> Instance::candidates() const {
         if (basic.apiVersion >= VK_API_VERSION_1_2) fn.vkGetPhysicalDeviceProperties2(c.handle, &props);
 
         auto dotf = make<VkPhysicalDeviceShaderIntegerDotProductFeatures>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_FEATURES);
+        auto cmf = make<VkPhysicalDeviceCooperativeMatrixFeaturesNV>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_NV);
         auto f12 = make<VkPhysicalDeviceVulkan12Features>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES);
         auto feats = make<VkPhysicalDeviceFeatures2>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2);
+        const bool cm_ext = std::any_of(exts.begin(), exts.end(), [](auto& e) {
+            return std::strcmp(e.extensionName, VK_NV_COOPERATIVE_MATRIX_EXTENSION_NAME) == 0;
+        });
         feats.pNext = &f12;
         if (dot_known) f12.pNext = &dotf;
+        if (cm_ext) {
+            cmf.pNext = f12.pNext;
+            f12.pNext = &cmf;
+        }
         if (basic.apiVersion >= VK_API_VERSION_1_2) fn.vkGetPhysicalDeviceFeatures2(c.handle, &feats);
+        if (cm_ext && cmf.cooperativeMatrix && f12.vulkanMemoryModel && f12.shaderInt8 && fn.vkGetPhysicalDeviceCooperativeMatrixPropertiesNV) {
+            uint32_t n = 0;
+            fn.vkGetPhysicalDeviceCooperativeMatrixPropertiesNV(c.handle, &n, nullptr);
+            std::vector<VkCooperativeMatrixPropertiesNV> shapes(n, make<VkCooperativeMatrixPropertiesNV>(VK_STRUCTURE_TYPE_COOPERATIVE_MATRIX_PROPERTIES_NV));
+            if (n) fn.vkGetPhysicalDeviceCooperativeMatrixPropertiesNV(c.handle, &n, shapes.data());
+            c.int8_matrix = std::any_of(shapes.begin(), shapes.end(), [](const VkCooperativeMatrixPropertiesNV& p) {
+                return p.MSize == 16 && p.NSize == 8 && p.KSize == 32 && p.AType == VK_COMPONENT_TYPE_SINT8_NV &&
+                       p.BType == VK_COMPONENT_TYPE_SINT8_NV && p.CType == VK_COMPONENT_TYPE_SINT32_NV &&
+                       p.DType == VK_COMPONENT_TYPE_SINT32_NV && p.scope == VK_SCOPE_SUBGROUP_NV;
+            });
+        }
 
         uint32_t nq = 0;
         fn.vkGetPhysicalDeviceQueueFamilyProperties(c.handle, &nq, nullptr);
@@ -145,7 +164,8 @@ std::vector<Candidate> Instance::candidates() const {
                                                : "no int8 dot product") +
                      ", subgroup " + std::to_string(sub.subgroupSize) + ", " + std::to_string(c.max_shared / 1024) +
                      " KiB shared, max binding " + std::to_string(basic.limits.maxStorageBufferRange >> 20) + " MiB" +
-                     (c.timestamp_bits ? ", timestamps" : "") + (c.memory_budget ? ", memory budget" : "");
+                     (c.timestamp_bits ? ", timestamps" : "") + (c.memory_budget ? ", memory budget" : "") +
+                     (c.int8_matrix ? ", int8 cooperative matrix" : "");
 
         const uint32_t need_ops = VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_ARITHMETIC_BIT;
         if (basic.apiVersion < VK_API_VERSION_1_2) d.reason = "needs Vulkan 1.2";
@@ -176,12 +196,21 @@ Device::Device(std::shared_ptr<Instance> instance, const Candidate& c) : instanc
     auto f12 = make<VkPhysicalDeviceVulkan12Features>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES);
     f12.bufferDeviceAddress = VK_TRUE;
     if (c.integer_dot) f12.pNext = &dotf;
+    auto cmf = make<VkPhysicalDeviceCooperativeMatrixFeaturesNV>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_NV);
+    if (c.int8_matrix) {
+        cmf.cooperativeMatrix = VK_TRUE;
+        cmf.pNext = f12.pNext;
+        f12.pNext = &cmf;
+        f12.vulkanMemoryModel = VK_TRUE;
+        f12.shaderInt8 = VK_TRUE;
+    }
     auto feats = make<VkPhysicalDeviceFeatures2>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2);
     feats.features.shaderInt64 = VK_TRUE;
     feats.pNext = &f12;
     std::vector<const char*> exts;
     if (c.integer_dot && c.api_version < VK_API_VERSION_1_3) exts.push_back(VK_KHR_SHADER_INTEGER_DOT_PRODUCT_EXTENSION_NAME);
     if (c.memory_budget) exts.push_back(VK_EXT_MEMORY_BUDGET_EXTENSION_NAME);
+    if (c.int8_matrix) exts.push_back(VK_NV_COOPERATIVE_MATRIX_EXTENSION_NAME);
 
     auto dci = make<VkDeviceCreateInfo>(VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO);
     dci.pNext = &feats;

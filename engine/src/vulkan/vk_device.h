@@ -39,6 +39,9 @@ struct Candidate {
     float timestamp_period_ns = 1;
     uint32_t max_shared = 0;
     uint32_t api_version = 0;
+    // VK_NV_cooperative_matrix with int8 × int8 → int32 16×8×32 per subgroup (the tensor cores),
+    // and the features its shaders need (Vulkan memory model, int8 arithmetic).
+    bool int8_matrix = false;
 };
 
 class Instance {

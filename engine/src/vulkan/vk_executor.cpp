@@ -147,6 +147,7 @@ std::string VulkanExecutor::device_name() const {
 std::vector<std::pair<std::string, double>> VulkanExecutor::extra_metrics() const {
     const double L = model_->config.num_layers;
     return {{"vulkan_decode_dispatches_per_token", 4 * L + 2}, {"vulkan_integer_dot", dot_ ? 1.0 : 0.0},
+            {"vulkan_int8_cooperative_matrix", dot_ && dev_->info().int8_matrix ? 1.0 : 0.0},
             {"vulkan_prefill_chunk_tokens", double(C_)}};
 }
 
@@ -342,6 +343,10 @@ VkPipeline VulkanExecutor::bitlinear_pipeline(bool gemv, uint32_t mode, int K, i
     return pipeline("gemv", {kWG, mode, per, uint32_t(nsets), kRows, kw / 4, std::max<uint32_t>(1, dev_->info().subgroup_size)});
 }
 
+// The prefill GEMM: on the tensor cores where the device offers int8 cooperative matrices (not
+// under force_portable, which keeps the plain integer path for comparisons), else gemm.comp.
+const char* VulkanExecutor::gemm_kernel() const { return dot_ && dev_->info().int8_matrix ? "gemm_cm" : "gemm"; }
+
 // Rows per workgroup: enough workgroups to fill a large GPU, few enough that the per-workgroup
 // prologue stays cheap. MMFREE_VULKAN_GEMV_WGS overrides the target (tuning).
 void VulkanExecutor::gemv_grid(int N, int nsets, uint32_t* rpw, uint32_t* wgset) const {
@@ -448,7 +453,7 @@ void VulkanExecutor::record_chunk(Recorded& r, int T, Logits logits, bool profil
         } else {
             const uint32_t tiles = ceil_div(size_t(N), GEMM_BM);
             p.p[P_WGSET] = tiles;
-            rec.dispatch(pipeline("gemm", {}), p, uint32_t(nsets) * tiles, ceil_div(size_t(T), GEMM_BN), stage);
+            rec.dispatch(pipeline(gemm_kernel(), {}), p, uint32_t(nsets) * tiles, ceil_div(size_t(T), GEMM_BN), stage);
         }
     };
     for (int l = 0; l < L; ++l) {
@@ -719,7 +724,7 @@ std::vector<int32_t> VulkanExecutor::run_bitlinear_raw(const TernaryMatrix& w, c
         } else {
             rec.dispatch(bitlinear_pipeline(false, MODE_RAW, K, 1), p, uint32_t(rows), 1, 0);
             p.p[P_WGSET] = ceil_div(size_t(N), GEMM_BM);
-            rec.dispatch(pipeline("gemm", {}), p, p.p[P_WGSET], ceil_div(size_t(rows), GEMM_BN), 0);
+            rec.dispatch(pipeline(gemm_kernel(), {}), p, p.p[P_WGSET], ceil_div(size_t(rows), GEMM_BN), 0);
         }
         rec.finish();
         dev_->submit_and_wait(r.cb);

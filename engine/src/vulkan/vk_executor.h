@@ -81,6 +81,7 @@ private:
     uint32_t wref(size_t byte_offset) const;
     uint32_t aref(size_t byte_offset) const;
     void gemv_grid(int N, int nsets, uint32_t* rpw, uint32_t* wgset) const;
+    const char* gemm_kernel() const;
 
     void record_decode(Recorded& r, bool argmax);
     void record_chunk(Recorded& r, int T, Logits logits, bool profile);

@@ -10,7 +10,7 @@ namespace mmfree::vk {
 #define MMFREE_VK_INSTANCE_FUNCS(X)                                                                                    \
     X(vkDestroyInstance) X(vkEnumeratePhysicalDevices) X(vkGetPhysicalDeviceProperties) X(vkGetPhysicalDeviceProperties2) \
     X(vkGetPhysicalDeviceFeatures2) X(vkGetPhysicalDeviceMemoryProperties) X(vkGetPhysicalDeviceMemoryProperties2)       \
-    X(vkGetPhysicalDeviceQueueFamilyProperties)                                                                        \
+    X(vkGetPhysicalDeviceQueueFamilyProperties) X(vkGetPhysicalDeviceCooperativeMatrixPropertiesNV)                    \
     X(vkCreateDevice) X(vkGetDeviceProcAddr) X(vkEnumerateDeviceExtensionProperties)
 
 #define MMFREE_VK_DEVICE_FUNCS(X)                                                                                      \

@@ -16,6 +16,9 @@ const uint32_t gemm_dot[] =
 const uint32_t gemm_portable[] =
 #include "gemm_portable.inc"
     ;
+const uint32_t gemm_cm_portable[] =
+#include "gemm_cm_portable.inc"
+    ;
 const uint32_t prep_portable[] =
 #include "prep_portable.inc"
     ;
@@ -34,6 +37,7 @@ template <size_t N> Spirv of(const uint32_t (&a)[N]) { return {a, sizeof a}; }
 Spirv shader_spirv(const std::string& name, bool dot) {
     if (name == "gemv") return dot ? of(gemv_dot) : of(gemv_portable);
     if (name == "gemm") return dot ? of(gemm_dot) : of(gemm_portable);
+    if (name == "gemm_cm") return of(gemm_cm_portable);
     if (name == "prep") return of(prep_portable);
     if (name == "scan") return of(scan_portable);
     if (name == "argmax") return of(argmax_portable);
