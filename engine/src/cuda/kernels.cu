@@ -46,6 +46,32 @@ __device__ __forceinline__ unsigned long long argmax_key(float v, int index) {
 }
 
 // ---- block-wide reductions: every thread gets the same result (fixed summation order) -------
+// Butterfly over one warp: every lane ends with the same sums and maxima, bit for bit.
+template <int NS, int NM>
+__device__ __forceinline__ void warp_reduce(float (&s)[NS], float (&m)[NM]) {
+#pragma unroll
+    for (int off = 16; off; off >>= 1) {
+#pragma unroll
+        for (int i = 0; i < NS; ++i) s[i] += __shfl_xor_sync(0xffffffffu, s[i], off);
+#pragma unroll
+        for (int i = 0; i < NM; ++i) m[i] = fmaxf(m[i], __shfl_xor_sync(0xffffffffu, m[i], off));
+    }
+}
+template <int NS, int NM>
+__device__ __forceinline__ void store_slot(float* slot, const float (&s)[NS], const float (&m)[NM]) {
+#pragma unroll
+    for (int i = 0; i < NS; ++i) slot[i] = s[i];
+#pragma unroll
+    for (int i = 0; i < NM; ++i) slot[NS + i] = m[i];
+}
+template <int NS, int NM>
+__device__ __forceinline__ void load_slot(const float* slot, float (&s)[NS], float (&m)[NM]) {
+#pragma unroll
+    for (int i = 0; i < NS; ++i) s[i] = slot[i];
+#pragma unroll
+    for (int i = 0; i < NM; ++i) m[i] = slot[NS + i];
+}
+
 // Each warp reduces by butterfly; warp 0 then reduces the warp totals the same way and leaves the
 // result for everyone. (Every thread summing the 16 warp totals itself cost 16·(NS + NM) shared
 // loads per thread, ~1,300 load wavefronts per block: ~0.65 µs of a decode phase.) A butterfly
@@ -55,44 +81,23 @@ __device__ __forceinline__ void block_reduce(float (&s)[NS], float (&m)[NM], flo
     constexpr int N = NS + NM;
     static_assert(33 * N <= 32 * 8, "red holds 32·8 floats: a slot per warp and the total");
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
+    warp_reduce(s, m);
+    if (lane == 0) store_slot(red + warp * N, s, m);
+    __syncthreads();
+    if (warp == 0) {
+        if (lane < warps) {
+            load_slot(red + lane * N, s, m);
+        } else {  // the maxima are of absolute values: 0 is their identity, like 0 for the sums
 #pragma unroll
-    for (int off = 16; off; off >>= 1) {
+            for (int i = 0; i < NS; ++i) s[i] = 0.f;
 #pragma unroll
-        for (int i = 0; i < NS; ++i) s[i] += __shfl_xor_sync(0xffffffffu, s[i], off);
-#pragma unroll
-        for (int i = 0; i < NM; ++i) m[i] = fmaxf(m[i], __shfl_xor_sync(0xffffffffu, m[i], off));
-    }
-    if (lane == 0) {
-#pragma unroll
-        for (int i = 0; i < NS; ++i) red[warp * N + i] = s[i];
-#pragma unroll
-        for (int i = 0; i < NM; ++i) red[warp * N + NS + i] = m[i];
+            for (int i = 0; i < NM; ++i) m[i] = 0.f;
+        }
+        warp_reduce(s, m);
+        if (lane == 0) store_slot(red + 32 * N, s, m);
     }
     __syncthreads();
-    if (warp == 0) {  // the maxima are of absolute values: 0 is their identity, like 0 for the sums
-#pragma unroll
-        for (int i = 0; i < NS; ++i) s[i] = lane < warps ? red[lane * N + i] : 0.f;
-#pragma unroll
-        for (int i = 0; i < NM; ++i) m[i] = lane < warps ? red[lane * N + NS + i] : 0.f;
-#pragma unroll
-        for (int off = 16; off; off >>= 1) {
-#pragma unroll
-            for (int i = 0; i < NS; ++i) s[i] += __shfl_xor_sync(0xffffffffu, s[i], off);
-#pragma unroll
-            for (int i = 0; i < NM; ++i) m[i] = fmaxf(m[i], __shfl_xor_sync(0xffffffffu, m[i], off));
-        }
-        if (lane == 0) {
-#pragma unroll
-            for (int i = 0; i < NS; ++i) red[32 * N + i] = s[i];
-#pragma unroll
-            for (int i = 0; i < NM; ++i) red[32 * N + NS + i] = m[i];
-        }
-    }
-    __syncthreads();
-#pragma unroll
-    for (int i = 0; i < NS; ++i) s[i] = red[32 * N + i];
-#pragma unroll
-    for (int i = 0; i < NM; ++i) m[i] = red[32 * N + NS + i];
+    load_slot(red + 32 * N, s, m);
 }
 
 template <int N>
