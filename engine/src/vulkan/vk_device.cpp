@@ -88,13 +88,11 @@ std::vector<Candidate> Instance::candidates() const {
         fn.vkEnumerateDeviceExtensionProperties(c.handle, nullptr, &next, nullptr);
         std::vector<VkExtensionProperties> exts(next);
         if (next) fn.vkEnumerateDeviceExtensionProperties(c.handle, nullptr, &next, exts.data());
-        const bool dot_ext = std::any_of(exts.begin(), exts.end(), [](auto& e) {
-            return std::strcmp(e.extensionName, VK_KHR_SHADER_INTEGER_DOT_PRODUCT_EXTENSION_NAME) == 0;
-        });
-        const bool dot_known = basic.apiVersion >= VK_API_VERSION_1_3 || dot_ext;
-        c.memory_budget = std::any_of(exts.begin(), exts.end(), [](auto& e) {
-            return std::strcmp(e.extensionName, VK_EXT_MEMORY_BUDGET_EXTENSION_NAME) == 0;
-        });
+        auto has_ext = [&](const char* name) {
+            return std::any_of(exts.begin(), exts.end(), [&](auto& e) { return std::strcmp(e.extensionName, name) == 0; });
+        };
+        const bool dot_known = basic.apiVersion >= VK_API_VERSION_1_3 || has_ext(VK_KHR_SHADER_INTEGER_DOT_PRODUCT_EXTENSION_NAME);
+        c.memory_budget = has_ext(VK_EXT_MEMORY_BUDGET_EXTENSION_NAME);
         if (dot_known) drv.pNext = &dotp;
         if (basic.apiVersion >= VK_API_VERSION_1_2) fn.vkGetPhysicalDeviceProperties2(c.handle, &props);
 
@@ -102,9 +100,7 @@ std::vector<Candidate> Instance::candidates() const {
         auto cmf = make<VkPhysicalDeviceCooperativeMatrixFeaturesNV>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_NV);
         auto f12 = make<VkPhysicalDeviceVulkan12Features>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES);
         auto feats = make<VkPhysicalDeviceFeatures2>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2);
-        const bool cm_ext = std::any_of(exts.begin(), exts.end(), [](auto& e) {
-            return std::strcmp(e.extensionName, VK_NV_COOPERATIVE_MATRIX_EXTENSION_NAME) == 0;
-        });
+        const bool cm_ext = has_ext(VK_NV_COOPERATIVE_MATRIX_EXTENSION_NAME);
         feats.pNext = &f12;
         if (dot_known) f12.pNext = &dotf;
         if (cm_ext) {

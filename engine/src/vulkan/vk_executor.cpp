@@ -322,7 +322,7 @@ VulkanExecutor::Push VulkanExecutor::push() const {
 
 VkPipeline VulkanExecutor::pipeline(const std::string& name, const std::vector<uint32_t>& spec) {
     std::string key = name;
-    for (uint32_t v : spec) key += ":" + std::to_string(v);
+    for (uint32_t v : spec) key.append(":").append(std::to_string(v));  // (not ":" + to_string: GCC 12 warns falsely)
     auto it = pipelines_.find(key);
     if (it != pipelines_.end()) return it->second;
     const Spirv code = shader_spirv(name, dot_);
