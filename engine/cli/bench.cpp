@@ -90,13 +90,22 @@ int cmd_bench(const Args& a) {
     }
 
     std::vector<double> pp_rates, tg_rates;
-    StageTimes stage_sum;
-    int stage_count = 0;
+    StageTimes stage_sum, prefill_sum;   // --profile: decode per token, prefill per prompt
+    int stage_count = 0, prefill_count = 0;
+    auto add_stages = [](StageTimes& sum, const StageTimes& s) {
+        sum.norm_quant_us += s.norm_quant_us; sum.bitlinear_us += s.bitlinear_us;
+        sum.mlgru_us += s.mlgru_us; sum.lm_head_us += s.lm_head_us;
+        sum.valid = s.valid;
+    };
     for (int r = 0; r < reps; ++r) {
         session.reset();
         auto t0 = Clock::now();
         session.prefill(prompt);
         pp_rates.push_back(pp / seconds_since(t0));
+        if (a.has("--profile") && ex.last_stage_times().valid) {
+            add_stages(prefill_sum, ex.last_stage_times());
+            ++prefill_count;
+        }
 
         session.reset();
         int32_t tok = prompt[0];
@@ -106,10 +115,7 @@ int cmd_bench(const Args& a) {
         for (int i = 0; i < tg; ++i) {
             tok = ex.forward_argmax(tok);
             if (a.has("--profile")) {
-                const StageTimes s = ex.last_stage_times();
-                stage_sum.norm_quant_us += s.norm_quant_us; stage_sum.bitlinear_us += s.bitlinear_us;
-                stage_sum.mlgru_us += s.mlgru_us; stage_sum.lm_head_us += s.lm_head_us;
-                stage_sum.valid = s.valid;
+                add_stages(stage_sum, ex.last_stage_times());
                 ++stage_count;
             }
         }
@@ -149,6 +155,12 @@ int cmd_bench(const Args& a) {
         } else {
             j["stages_us_per_token"] = "not measured by this backend";
         }
+        // The whole prompt's device time per stage (profiling adds a timestamp per dispatch).
+        if (prefill_count)
+            j["prefill_stages_ms"] = {{"norm_quant", prefill_sum.norm_quant_us / prefill_count / 1e3},
+                                      {"bitlinear", prefill_sum.bitlinear_us / prefill_count / 1e3},
+                                      {"mlgru", prefill_sum.mlgru_us / prefill_count / 1e3},
+                                      {"lm_head", prefill_sum.lm_head_us / prefill_count / 1e3}};
     }
     if (power) {
         // One entry per probe: figures over the generation runs (tg × reps tokens), or why not.
