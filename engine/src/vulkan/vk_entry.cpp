@@ -74,6 +74,7 @@ std::unique_ptr<Executor> create_vulkan(std::shared_ptr<const Model> model, cons
     vo.profile = options.profile;
     vo.force_portable = std::getenv("MMFREE_VULKAN_PORTABLE") != nullptr;
     if (const char* c = std::getenv("MMFREE_VULKAN_CHUNK")) vo.chunk = std::max(2, std::atoi(c));
+    if (const char* r = std::getenv("MMFREE_VULKAN_GEMM_ROWS")) vo.gemm_rows = std::atoi(r);
     try {
         return std::make_unique<vk::VulkanExecutor>(std::move(model), instance, *chosen, vo);
     } catch (const Error& e) {

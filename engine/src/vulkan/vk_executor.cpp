@@ -345,7 +345,21 @@ VkPipeline VulkanExecutor::bitlinear_pipeline(bool gemv, uint32_t mode, int K, i
 
 // The prefill GEMM: on the tensor cores where the device offers int8 cooperative matrices (not
 // under force_portable, which keeps the plain integer path for comparisons), else gemm.comp.
-const char* VulkanExecutor::gemm_kernel() const { return dot_ && dev_->info().int8_matrix ? "gemm_cm" : "gemm"; }
+// gemm_cm's tiles are 128 rows × 64 tokens, or 64 rows where 128-row tiles would give fewer
+// workgroups than a large GPU has SMs (370M's o and down; H200, pp512: 64 rows everywhere costs
+// 2.7B 11 %, 128 rows everywhere costs 370M 5 %). VulkanOptions::gemm_rows forces one (tests, tuning).
+void VulkanExecutor::record_gemm(Recorder& rec, Push& p, int N, int nsets, int T, int stage) {
+    const uint32_t token_tiles = ceil_div(size_t(T), GEMM_BN);
+    if (dot_ && dev_->info().int8_matrix) {
+        uint32_t rows = size_t(nsets) * ceil_div(size_t(N), 128) * token_tiles >= 128 ? 128 : 64;
+        if (opt_.gemm_rows == 64 || opt_.gemm_rows == 128) rows = uint32_t(opt_.gemm_rows);
+        p.p[P_WGSET] = ceil_div(size_t(N), rows);
+        rec.dispatch(pipeline("gemm_cm", {rows}), p, uint32_t(nsets) * p.p[P_WGSET], token_tiles, stage);
+    } else {
+        p.p[P_WGSET] = ceil_div(size_t(N), GEMM_BM);
+        rec.dispatch(pipeline("gemm", {}), p, uint32_t(nsets) * p.p[P_WGSET], token_tiles, stage);
+    }
+}
 
 // Rows per workgroup: enough workgroups to fill a large GPU, few enough that the per-workgroup
 // prologue stays cheap. MMFREE_VULKAN_GEMV_WGS overrides the target (tuning).
@@ -451,9 +465,7 @@ void VulkanExecutor::record_chunk(Recorded& r, int T, Logits logits, bool profil
             p.p[P_RPW] = rpw; p.p[P_WGSET] = wgset;
             rec.dispatch(bitlinear_pipeline(true, MODE_QIN, K, nsets), p, uint32_t(nsets) * wgset, 1, stage);
         } else {
-            const uint32_t tiles = ceil_div(size_t(N), GEMM_BM);
-            p.p[P_WGSET] = tiles;
-            rec.dispatch(pipeline(gemm_kernel(), {}), p, uint32_t(nsets) * tiles, ceil_div(size_t(T), GEMM_BN), stage);
+            record_gemm(rec, p, N, nsets, T, stage);
         }
     };
     for (int l = 0; l < L; ++l) {
@@ -723,8 +735,7 @@ std::vector<int32_t> VulkanExecutor::run_bitlinear_raw(const TernaryMatrix& w, c
             rec.dispatch(bitlinear_pipeline(true, MODE_RAW, K, 1), p, wgset, 1, 0);
         } else {
             rec.dispatch(bitlinear_pipeline(false, MODE_RAW, K, 1), p, uint32_t(rows), 1, 0);
-            p.p[P_WGSET] = ceil_div(size_t(N), GEMM_BM);
-            rec.dispatch(pipeline(gemm_kernel(), {}), p, p.p[P_WGSET], ceil_div(size_t(rows), GEMM_BN), 0);
+            record_gemm(rec, p, N, 1, rows, 0);
         }
         rec.finish();
         dev_->submit_and_wait(r.cb);

@@ -23,7 +23,8 @@ struct VulkanOptions {
     std::string device;            // index or name substring; empty = best
     bool profile = false;
     bool force_portable = false;   // ignore the integer-dot-product feature (tests, comparisons)
-    int chunk = 256;               // prefill tokens per submit
+    int chunk = 512;               // prefill tokens per submit (H200, 2.7B pp512: 256 → 512 is +28 %)
+    int gemm_rows = 0;             // tensor-core GEMM tile rows: 64 or 128; 0 = chosen per matrix
 };
 
 class VulkanExecutor : public Executor {
@@ -81,7 +82,7 @@ private:
     uint32_t wref(size_t byte_offset) const;
     uint32_t aref(size_t byte_offset) const;
     void gemv_grid(int N, int nsets, uint32_t* rpw, uint32_t* wgset) const;
-    const char* gemm_kernel() const;
+    void record_gemm(Recorder& rec, Push& p, int N, int nsets, int T, int stage);
 
     void record_decode(Recorded& r, bool argmax);
     void record_chunk(Recorded& r, int T, Logits logits, bool profile);
@@ -94,7 +95,7 @@ private:
     std::unique_ptr<Device> dev_;
     VulkanOptions opt_;
     bool dot_ = false;
-    int C_ = 256;  // prefill chunk
+    int C_ = 512;  // prefill chunk
     StageTimes stages_;
 
     Buffer weights_, act_, upload_, readback_;
