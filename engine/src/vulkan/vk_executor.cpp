@@ -13,7 +13,6 @@ namespace mmfree::vk {
 namespace {
 
 constexpr uint32_t kWG = 256;       // threads per workgroup of the prologue kernels
-constexpr uint32_t kRows = 4;       // weight rows per subgroup pass in gemv: loads in flight per lane
 constexpr size_t kStaging = 64u << 20;
 
 size_t align_up(size_t v, size_t a) { return (v + a - 1) / a * a; }
@@ -257,8 +256,7 @@ void VulkanExecutor::allocate_activations() {
     const size_t H = size_t(c.hidden_size), D = size_t(c.state_dim()), I = size_t(c.intermediate_size), V = size_t(c.vocab_size),
                  L = size_t(c.num_layers), C = size_t(C_);
     const size_t kw = std::max({q_words(c.hidden_size), q_words(c.state_dim()), q_words(c.intermediate_size)});
-    uint32_t rpw = 0, head_wgs = 0;
-    gemv_grid(c.vocab_size, 1, &rpw, &head_wgs);
+    const uint32_t head_wgs = gemv_grid(c.vocab_size, 1).wgs_per_set;
     size_t end = 0;
     auto take = [&](size_t bytes) {
         end = align_up(end, 256);
@@ -331,16 +329,26 @@ VkPipeline VulkanExecutor::pipeline(const std::string& name, const std::vector<u
     return p;
 }
 
-VkPipeline VulkanExecutor::bitlinear_pipeline(bool gemv, uint32_t mode, int K, int nsets) {
+VkPipeline VulkanExecutor::prep_pipeline(uint32_t mode, int K, int nsets) {
+    return pipeline("prep", {kWG, mode, ceil_div(q_words(K), kWG), uint32_t(nsets)});
+}
+
+VkPipeline VulkanExecutor::gemv_pipeline(uint32_t mode, int K, int nsets, const GemvGrid& g) {
     const uint32_t kw = q_words(K);
     const uint32_t per = mode == MODE_QIN ? 1 : ceil_div(kw, kWG);
-    if (!gemv) return pipeline("prep", {kWG, mode, per, uint32_t(nsets)});
     const size_t shared = size_t(nsets) * kw * 4 + 2 * 128 * 16 + 128 * 8 + 64;  // q, the prologue reductions, argmax
     if (shared > dev_->info().max_shared)
         throw Error(ErrorCode::DeviceError, "Vulkan: this model needs " + std::to_string(shared / 1024) +
                                                 " KiB of shared memory per workgroup; the device has " +
                                                 std::to_string(dev_->info().max_shared / 1024) + " KiB");
-    return pipeline("gemv", {kWG, mode, per, uint32_t(nsets), kRows, kw / 4, std::max<uint32_t>(1, dev_->info().subgroup_size)});
+    return pipeline("gemv", {kWG, mode, per, uint32_t(nsets), g.rows_per_pass, kw / 4, std::max<uint32_t>(1, dev_->info().subgroup_size)});
+}
+
+// One decode BitLinear (gemv.comp) over N rows per set: grid, row slots and dispatch.
+void VulkanExecutor::record_gemv(Recorder& rec, Push& p, uint32_t mode, int K, int N, int nsets, int stage) {
+    const GemvGrid g = gemv_grid(N, nsets);
+    p.p[P_RPW] = g.rows_per_wg; p.p[P_WGSET] = g.wgs_per_set;
+    rec.dispatch(gemv_pipeline(mode, K, nsets, g), p, uint32_t(nsets) * g.wgs_per_set, 1, stage);
 }
 
 // The prefill GEMM: on the tensor cores where the device offers int8 cooperative matrices (not
@@ -362,15 +370,21 @@ void VulkanExecutor::record_gemm(Recorder& rec, Push& p, int N, int nsets, int T
 }
 
 // Rows per workgroup: enough workgroups to fill a large GPU, few enough that the per-workgroup
-// prologue stays cheap. MMFREE_VULKAN_GEMV_WGS overrides the target (tuning).
-void VulkanExecutor::gemv_grid(int N, int nsets, uint32_t* rpw, uint32_t* wgset) const {
-    const uint32_t sg = std::max<uint32_t>(1, dev_->info().subgroup_size);
-    const uint32_t per_pass = std::max<uint32_t>(1, kWG / sg) * kRows;
-    const int target = std::max(1, env_int("MMFREE_VULKAN_GEMV_WGS", dev_->info().rank == 1 ? 16 : 264) / nsets);
-    uint32_t r = ceil_div(size_t(N), size_t(target));
-    r = ceil_div(r, per_pass) * per_pass;
-    *rpw = r;
-    *wgset = ceil_div(size_t(N), r);
+// prologue stays cheap. A subgroup pass takes 4 rows at once (loads in flight per lane), or 2 or
+// 1 where 4-row passes would leave fewer than half the target workgroups (o and down: N = H).
+// MMFREE_VULKAN_GEMV_WGS overrides the target (tuning).
+VulkanExecutor::GemvGrid VulkanExecutor::gemv_grid(int N, int nsets) const {
+    const uint32_t subgroups = std::max<uint32_t>(1, kWG / std::max<uint32_t>(1, dev_->info().subgroup_size));
+    const uint32_t target = uint32_t(std::max(1, env_int("MMFREE_VULKAN_GEMV_WGS", dev_->info().rank == 1 ? 16 : 264) / nsets));
+    GemvGrid g{};
+    for (uint32_t rows : {4u, 2u, 1u}) {
+        const uint32_t per_pass = subgroups * rows;
+        g.rows_per_pass = rows;
+        g.rows_per_wg = ceil_div(ceil_div(size_t(N), target), per_pass) * per_pass;
+        g.wgs_per_set = ceil_div(size_t(N), g.rows_per_wg);
+        if (2 * g.wgs_per_set >= target) break;
+    }
+    return g;
 }
 
 // ---- command buffers ----------------------------------------------------------------------------
@@ -381,7 +395,6 @@ void VulkanExecutor::record_decode(Recorded& r, bool argmax) {
     const uint32_t eps = float_bits(c.rms_norm_eps);
     Recorder rec(*this, r, Recorder::Timing::PerStage, uint32_t(4 * L + 2));
     r.fused = true;
-    uint32_t rpw = 0, wgset = 0;
     for (int l = 0; l < L; ++l) {
         const LayerOffsets& w = lo_[size_t(l)];
         const size_t x_in = x_ + size_t((l + 1) & 1) * H * 4, x_out = x_ + size_t(l & 1) * H * 4;
@@ -394,9 +407,7 @@ void VulkanExecutor::record_decode(Recorded& r, bool argmax) {
         p.p[P_TOK] = ref(REGION_UPLOAD, up_tokens_); p.p[P_FLAGS] = l == 0 ? F_FIRST : 0;
         p.p[P_EMB] = wref(emb_); p.p[P_EPS] = eps;
         p.p[P_CODES] = wref(w.ifg_codes); p.p[P_WSCALE] = wref(w.ifg_scale); p.p[P_OUT] = aref(ifg_); p.p[P_N] = uint32_t(D);
-        gemv_grid(D, 3, &rpw, &wgset);
-        p.p[P_RPW] = rpw; p.p[P_WGSET] = wgset;
-        rec.dispatch(bitlinear_pipeline(true, MODE_IFG, H, 3), p, 3 * wgset, 1, BitLinear);
+        record_gemv(rec, p, MODE_IFG, H, D, 3, BitLinear);
 
         p = push();
         p.p[P_K] = uint32_t(D); p.p[P_KW] = q_words(D); p.p[P_T] = 1;
@@ -404,9 +415,7 @@ void VulkanExecutor::record_decode(Recorded& r, bool argmax) {
         p.p[P_XOUT] = aref(hnew_); p.p[P_NORM] = wref(w.g_norm); p.p[P_GAMMA] = wref(w.o_gamma);
         p.p[P_TOK] = lb ? wref(w.lb) : 0; p.p[P_FLAGS] = lb ? F_LB : 0; p.p[P_EPS] = eps;
         p.p[P_CODES] = wref(w.o_codes); p.p[P_WSCALE] = wref(w.o_scale); p.p[P_OUT] = aref(a_); p.p[P_N] = uint32_t(H);
-        gemv_grid(H, 1, &rpw, &wgset);
-        p.p[P_RPW] = rpw; p.p[P_WGSET] = wgset;
-        rec.dispatch(bitlinear_pipeline(true, MODE_OSCAN, D, 1), p, wgset, 1, BitLinear);
+        record_gemv(rec, p, MODE_OSCAN, D, H, 1, BitLinear);
 
         p = push();
         p.p[P_K] = uint32_t(H); p.p[P_KW] = q_words(H); p.p[P_T] = 1;
@@ -414,17 +423,13 @@ void VulkanExecutor::record_decode(Recorded& r, bool argmax) {
         p.p[P_FLAGS] = F_COPY_H; p.p[P_IN2] = aref(hnew_); p.p[P_XOUT] = aref(state_ + size_t(l) * D * 4); p.p[P_EMB] = uint32_t(D);
         p.p[P_EPS] = eps;
         p.p[P_CODES] = wref(w.gate_codes); p.p[P_WSCALE] = wref(w.gate_scale); p.p[P_OUT] = aref(y_); p.p[P_N] = uint32_t(2 * I);
-        gemv_grid(2 * I, 1, &rpw, &wgset);
-        p.p[P_RPW] = rpw; p.p[P_WGSET] = wgset;
-        rec.dispatch(bitlinear_pipeline(true, MODE_GATE, H, 1), p, wgset, 1, BitLinear);
+        record_gemv(rec, p, MODE_GATE, H, 2 * I, 1, BitLinear);
 
         p = push();
         p.p[P_K] = uint32_t(I); p.p[P_KW] = q_words(I); p.p[P_T] = 1;
         p.p[P_IN0] = aref(y_); p.p[P_STRIDE_IN] = uint32_t(2 * I); p.p[P_GAMMA] = wref(w.down_gamma); p.p[P_EPS] = eps;
         p.p[P_CODES] = wref(w.down_codes); p.p[P_WSCALE] = wref(w.down_scale); p.p[P_OUT] = aref(d_); p.p[P_N] = uint32_t(H);
-        gemv_grid(H, 1, &rpw, &wgset);
-        p.p[P_RPW] = rpw; p.p[P_WGSET] = wgset;
-        rec.dispatch(bitlinear_pipeline(true, MODE_DOWN, I, 1), p, wgset, 1, BitLinear);
+        record_gemv(rec, p, MODE_DOWN, I, H, 1, BitLinear);
     }
     Push p = push();
     p.p[P_K] = uint32_t(H); p.p[P_KW] = q_words(H); p.p[P_T] = 1;
@@ -433,12 +438,10 @@ void VulkanExecutor::record_decode(Recorded& r, bool argmax) {
     p.p[P_FLAGS] = F_ARGMAX; p.p[P_TOK] = aref(partials_);
     p.p[P_CODES] = wref(head_codes_); p.p[P_WSCALE] = wref(head_scale_);
     p.p[P_OUT] = argmax ? aref(logits_) : ref(REGION_READBACK, rb_logits_); p.p[P_N] = uint32_t(V);
-    gemv_grid(V, 1, &rpw, &wgset);
-    p.p[P_RPW] = rpw; p.p[P_WGSET] = wgset;
-    rec.dispatch(bitlinear_pipeline(true, MODE_HEAD, H, 1), p, wgset, 1, LmHead);
+    record_gemv(rec, p, MODE_HEAD, H, V, 1, LmHead);
     if (argmax) {
         Push a = push();
-        a.p[P_IN0] = aref(partials_); a.p[P_N] = wgset; a.p[P_OUT] = ref(REGION_READBACK, rb_token_);
+        a.p[P_IN0] = aref(partials_); a.p[P_N] = p.p[P_WGSET]; a.p[P_OUT] = ref(REGION_READBACK, rb_token_);
         rec.dispatch(pipeline("argmax", {}), a, 1, 1, LmHead);
     }
     rec.finish();
@@ -460,10 +463,7 @@ void VulkanExecutor::record_chunk(Recorded& r, int T, Logits logits, bool profil
         p.p[P_CODES] = wref(codes); p.p[P_WSCALE] = wref(scale); p.p[P_OUT] = out; p.p[P_N] = uint32_t(N);
         p.p[P_OUTSTRIDE] = uint32_t(out_stride);
         if (T == 1) {
-            uint32_t rpw = 0, wgset = 0;
-            gemv_grid(N, nsets, &rpw, &wgset);
-            p.p[P_RPW] = rpw; p.p[P_WGSET] = wgset;
-            rec.dispatch(bitlinear_pipeline(true, MODE_QIN, K, nsets), p, uint32_t(nsets) * wgset, 1, stage);
+            record_gemv(rec, p, MODE_QIN, K, N, nsets, stage);
         } else {
             record_gemm(rec, p, N, nsets, T, stage);
         }
@@ -478,7 +478,7 @@ void VulkanExecutor::record_chunk(Recorded& r, int T, Logits logits, bool profil
         p.p[P_IN0] = aref(x_); p.p[P_IN1] = aref(a_); p.p[P_IN2] = aref(d_); p.p[P_XOUT] = aref(x_);
         p.p[P_NORM] = wref(w.attn_norm); p.p[P_GAMMA] = wref(w.ifg_gamma);
         p.p[P_TOK] = ref(REGION_UPLOAD, up_tokens_); p.p[P_FLAGS] = l == 0 ? F_FIRST : 0; p.p[P_EMB] = wref(emb_); p.p[P_EPS] = eps;
-        rec.dispatch(bitlinear_pipeline(false, MODE_IFG, H, 3), p, uint32_t(T), 1, NormQuant);
+        rec.dispatch(prep_pipeline(MODE_IFG, H, 3), p, uint32_t(T), 1, NormQuant);
         bitlinear(w.ifg_codes, w.ifg_scale, H, D, 3, aref(ifg_), 3 * D, BitLinear);
 
         p = push();
@@ -491,21 +491,21 @@ void VulkanExecutor::record_chunk(Recorded& r, int T, Logits logits, bool profil
         p.p[P_K] = uint32_t(D); p.p[P_KW] = q_words(D); p.p[P_T] = uint32_t(T);
         p.p[P_IN0] = aref(ifg_ + size_t(2) * D * 4); p.p[P_STRIDE_IN] = uint32_t(3 * D); p.p[P_IN2] = aref(hseq_);
         p.p[P_NORM] = wref(w.g_norm); p.p[P_GAMMA] = wref(w.o_gamma); p.p[P_EPS] = eps;
-        rec.dispatch(bitlinear_pipeline(false, MODE_O, D, 1), p, uint32_t(T), 1, NormQuant);
+        rec.dispatch(prep_pipeline(MODE_O, D, 1), p, uint32_t(T), 1, NormQuant);
         bitlinear(w.o_codes, w.o_scale, D, H, 1, aref(a_), H, BitLinear);
 
         p = push();
         quantized(p);
         p.p[P_K] = uint32_t(H); p.p[P_KW] = q_words(H); p.p[P_T] = uint32_t(T);
         p.p[P_IN0] = aref(x_); p.p[P_IN1] = aref(a_); p.p[P_NORM] = wref(w.mlp_norm); p.p[P_GAMMA] = wref(w.gate_gamma); p.p[P_EPS] = eps;
-        rec.dispatch(bitlinear_pipeline(false, MODE_GATE, H, 1), p, uint32_t(T), 1, NormQuant);
+        rec.dispatch(prep_pipeline(MODE_GATE, H, 1), p, uint32_t(T), 1, NormQuant);
         bitlinear(w.gate_codes, w.gate_scale, H, 2 * I, 1, aref(y_), 2 * I, BitLinear);
 
         p = push();
         quantized(p);
         p.p[P_K] = uint32_t(I); p.p[P_KW] = q_words(I); p.p[P_T] = uint32_t(T);
         p.p[P_IN0] = aref(y_); p.p[P_STRIDE_IN] = uint32_t(2 * I); p.p[P_GAMMA] = wref(w.down_gamma); p.p[P_EPS] = eps;
-        rec.dispatch(bitlinear_pipeline(false, MODE_DOWN, I, 1), p, uint32_t(T), 1, NormQuant);
+        rec.dispatch(prep_pipeline(MODE_DOWN, I, 1), p, uint32_t(T), 1, NormQuant);
         bitlinear(w.down_codes, w.down_scale, I, H, 1, aref(d_), H, BitLinear);
     }
     if (logits == Logits::All) {
@@ -514,7 +514,7 @@ void VulkanExecutor::record_chunk(Recorded& r, int T, Logits logits, bool profil
         p.p[P_K] = uint32_t(H); p.p[P_KW] = q_words(H); p.p[P_T] = uint32_t(T);
         p.p[P_IN0] = aref(x_); p.p[P_IN1] = aref(a_); p.p[P_IN2] = aref(d_);
         p.p[P_NORM] = wref(final_norm_); p.p[P_GAMMA] = wref(head_gamma_); p.p[P_EPS] = eps;
-        rec.dispatch(bitlinear_pipeline(false, MODE_HEAD, H, 1), p, uint32_t(T), 1, LmHead);
+        rec.dispatch(prep_pipeline(MODE_HEAD, H, 1), p, uint32_t(T), 1, LmHead);
         bitlinear(head_codes_, head_scale_, H, V, 1, ref(REGION_READBACK, rb_logits_), V, LmHead);
     } else if (logits == Logits::Last) {
         const size_t row = size_t(T - 1) * H * 4;
@@ -525,10 +525,7 @@ void VulkanExecutor::record_chunk(Recorded& r, int T, Logits logits, bool profil
         p.p[P_FLAGS] = F_ARGMAX; p.p[P_TOK] = aref(partials_);
         p.p[P_CODES] = wref(head_codes_); p.p[P_WSCALE] = wref(head_scale_);
         p.p[P_OUT] = ref(REGION_READBACK, rb_logits_); p.p[P_N] = uint32_t(V);
-        uint32_t rpw = 0, wgset = 0;
-        gemv_grid(V, 1, &rpw, &wgset);
-        p.p[P_RPW] = rpw; p.p[P_WGSET] = wgset;
-        rec.dispatch(bitlinear_pipeline(true, MODE_HEAD, H, 1), p, wgset, 1, LmHead);
+        record_gemv(rec, p, MODE_HEAD, H, V, 1, LmHead);
     }
     rec.finish();
 }
@@ -729,12 +726,9 @@ std::vector<int32_t> VulkanExecutor::run_bitlinear_raw(const TernaryMatrix& w, c
         p.p[P_FLAGS] = F_RAW | F_QOUT;
         Recorder rec(*this, r, Recorder::Timing::None, 0);
         if (gemv) {
-            uint32_t rpw = 0, wgset = 0;
-            gemv_grid(N, 1, &rpw, &wgset);
-            p.p[P_RPW] = rpw; p.p[P_WGSET] = wgset;
-            rec.dispatch(bitlinear_pipeline(true, MODE_RAW, K, 1), p, wgset, 1, 0);
+            record_gemv(rec, p, MODE_RAW, K, N, 1, 0);
         } else {
-            rec.dispatch(bitlinear_pipeline(false, MODE_RAW, K, 1), p, uint32_t(rows), 1, 0);
+            rec.dispatch(prep_pipeline(MODE_RAW, K, 1), p, uint32_t(rows), 1, 0);
             record_gemm(rec, p, N, 1, rows, 0);
         }
         rec.finish();

@@ -77,11 +77,16 @@ private:
     void upload_weights();
     void allocate_activations();
     VkPipeline pipeline(const std::string& name, const std::vector<uint32_t>& spec);
-    VkPipeline bitlinear_pipeline(bool gemv, uint32_t mode, int K, int nsets);
+    struct GemvGrid {
+        uint32_t rows_per_wg, wgs_per_set, rows_per_pass;
+    };
+    VkPipeline prep_pipeline(uint32_t mode, int K, int nsets);
+    VkPipeline gemv_pipeline(uint32_t mode, int K, int nsets, const GemvGrid& g);
     Push push() const;
     uint32_t wref(size_t byte_offset) const;
     uint32_t aref(size_t byte_offset) const;
-    void gemv_grid(int N, int nsets, uint32_t* rpw, uint32_t* wgset) const;
+    GemvGrid gemv_grid(int N, int nsets) const;
+    void record_gemv(Recorder& rec, Push& p, uint32_t mode, int K, int N, int nsets, int stage);
     void record_gemm(Recorder& rec, Push& p, int N, int nsets, int T, int stage);
 
     void record_decode(Recorded& r, bool argmax);
