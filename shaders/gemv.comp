@@ -10,9 +10,9 @@
 const bool PREP = false;
 #include "prologue.glsl"
 
-layout(constant_id = 4) const uint ROWS = 4;
-layout(constant_id = 5) const uint QV4 = 4;   // uvec4 of q per set: KW/4
-layout(constant_id = 6) const uint SGS = 32;  // the device's subgroup size, so the row loop unrolls
+layout(constant_id = 5) const uint ROWS = 4;
+layout(constant_id = 6) const uint QV4 = 4;   // uvec4 of q per set: KW/4
+layout(constant_id = 7) const uint SGS = 32;  // the device's subgroup size, so the row loop unrolls
 const uint CW4 = QV4 / 4;                     // uvec4 of codes per row
 const uint UT = (CW4 + SGS - 1) / SGS;        // code chunks per lane and row
 

@@ -2,14 +2,18 @@
 // The input side of a BitLinear, computed by one workgroup for one row t: build the input vector
 // v from the previous kernels' outputs (MODE), apply the layer's RMSNorm, then the BitLinear's own
 // RMSNorm (eps 1e-6) and per-row int8 quantization (s = 127/max|ŷ|, round half away from zero) for
-// each of NSETS weight sets that share the input. Thread `tid` owns q words p = tid + j·WG; word
-// p = 4w+s packs the activations of elements 16w+s+4b (b = 0..3), the order dot_word expects.
+// each of NSETS weight sets that share the input. Thread `tid` loads the 4 contiguous elements
+// 4p..4p+3 for p = tid + j·WG (one 16-byte load per vector where VEC4: K a multiple of 4) and
+// emits q word p, which packs elements 16w+s+4b (b = 0..3; p = 4w+s), the order dot_word expects:
+// the four lanes of a group of 4 exchange their bytes by subgroup shuffles.
 // The includer defines PREP and, after the include, emit_q(set, p, word) and emit_scale(set, s, Σq).
+#extension GL_KHR_shader_subgroup_shuffle : require
 
 layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const uint MODE = 0;
 layout(constant_id = 2) const uint PER = 1;    // q words per thread: PER·WG ≥ KW
 layout(constant_id = 3) const uint NSETS = 1;
+layout(constant_id = 4) const bool VEC4 = false;  // K % 4 == 0: every vector read is 16-byte aligned
 
 const uint WG = gl_WorkGroupSize.x;
 void emit_q(uint s, uint p, uint word);
@@ -35,6 +39,18 @@ void wg_reduce(inout vec4 sums, inout vec4 maxima) {
         maxima = max(maxima, red_max[i]);
     }
 }
+
+layout(buffer_reference, std430, buffer_reference_align = 16) buffer F32x4 { vec4 v[]; };
+
+// Elements base+e0 .. base+e0+3 of the vector at `slot`: one aligned load where VEC4 (e0 is
+// then clamped by the caller), else four loads clamped to the row's K elements.
+vec4 load4(uint slot, uint base, uint e0, uint K) {
+    if (VEC4) return F32x4(addr_of(pc.p[slot])).v[(base + e0) / 4];
+    F32 f = f32_at(slot);
+    return vec4(f.v[base + min(e0, K - 1)], f.v[base + min(e0 + 1, K - 1)], f.v[base + min(e0 + 2, K - 1)], f.v[base + min(e0 + 3, K - 1)]);
+}
+vec4 silu4(vec4 z) { return z / (1.0 + exp(-z)); }
+vec4 sigmoid4(vec4 z) { return 1.0 / (1.0 + exp(-z)); }
 
 float round_half_away(float x) {
     const float t = trunc(x);  // x − t is exact, so the tie test is too
@@ -65,46 +81,45 @@ void prologue(uint t) {
     if (tid < 4) s_qacc[tid] = 0;  // ordered before the Σq atomics by wg_reduce's barrier
     [[unroll]] for (uint j = 0; j < PER; ++j) {
         const uint p = tid + j * WG;
-        const uint e0 = 16 * (p >> 2) + (p & 3);
+        const uint e0 = VEC4 ? 4 * min(p, K / 4 - 1) : 4 * p;
+        vec4 v = vec4(0), h = vec4(0);
+        if (MODE == MODE_IFG) {
+            v = first ? load4(P_EMB, tok * K, e0, K) : load4(P_IN0, t * K, e0, K) + load4(P_IN1, t * K, e0, K) + load4(P_IN2, t * K, e0, K);
+        } else if (MODE == MODE_OSCAN) {
+            // The recurrence for one token: ai = in1[e], af = in1[K+e], h_old = in2[e].
+            const vec4 lb = lb_on ? load4(P_TOK, 0, e0, K) : vec4(0);
+            const vec4 f = lb + (1.0 - lb) * sigmoid4(load4(P_IN1, K, e0, K));
+            h = f * load4(P_IN2, 0, e0, K) + silu4(load4(P_IN1, 0, e0, K)) * (1.0 - f);
+            v = load4(P_IN0, 0, e0, K);
+        } else if (MODE == MODE_O) {
+            v = load4(P_IN0, t * S, e0, K);
+            h = load4(P_IN2, t * K, e0, K);
+        } else if (MODE == MODE_GATE) {
+            v = load4(P_IN0, t * K, e0, K) + load4(P_IN1, t * K, e0, K);
+        } else if (MODE == MODE_DOWN) {
+            v = silu4(load4(P_IN0, t * S, e0, K)) * load4(P_IN0, t * S + K, e0, K);
+        } else if (MODE == MODE_HEAD) {
+            v = load4(P_IN0, t * K, e0, K) + load4(P_IN1, t * K, e0, K) + load4(P_IN2, t * K, e0, K);
+        } else {
+            v = load4(P_IN0, t * K, e0, K);
+        }
+        const vec4 n = MODE != MODE_DOWN && MODE != MODE_RAW ? load4(P_NORM, 0, e0, K) : vec4(1);
+        vec4 g[NSETS];
+        [[unroll]] for (uint s = 0; s < NSETS; ++s) g[s] = load4(P_GAMMA, s * K, e0, K);
         [[unroll]] for (uint b = 0; b < 4; ++b) {
-            const uint e = e0 + 4 * b;
-            const bool valid = p < KW && e < K;
-            const uint ec = min(e, K - 1);
-            float v = 0, h = 0;
-            if (MODE == MODE_IFG) {
-                v = first ? f32_at(P_EMB).v[tok * K + ec] : in0.v[t * K + ec] + in1.v[t * K + ec] + in2.v[t * K + ec];
-            } else if (MODE == MODE_OSCAN) {
-                // The recurrence for one token: ai = in1[e], af = in1[K+e], h_old = in2[e].
-                const float lb = lb_on ? aux.v[ec] : 0.0;
-                const float f = lb + (1.0 - lb) * sigmoid(in1.v[K + ec]);
-                h = f * in2.v[ec] + silu(in1.v[ec]) * (1.0 - f);
-                v = in0.v[ec];
-            } else if (MODE == MODE_O) {
-                v = in0.v[t * S + ec];
-                h = in2.v[t * K + ec];
-            } else if (MODE == MODE_GATE) {
-                v = in0.v[t * K + ec] + in1.v[t * K + ec];
-            } else if (MODE == MODE_DOWN) {
-                v = silu(in0.v[t * S + ec]) * in0.v[t * S + K + ec];
-            } else if (MODE == MODE_HEAD) {
-                v = in0.v[t * K + ec] + in1.v[t * K + ec] + in2.v[t * K + ec];
-            } else {
-                v = in0.v[t * K + ec];
-            }
-            if (MODE != MODE_DOWN && MODE != MODE_RAW) pn[4 * j + b] = norm.v[ec];
-            [[unroll]] for (uint s = 0; s < NSETS; ++s) pg[s][4 * j + b] = gamma.v[s * K + ec];
-            v = valid ? v : 0.0;
-            pv[4 * j + b] = v;
-            ph[4 * j + b] = valid ? h : 0.0;
+            const bool valid = p < KW && 4 * p + b < K;
+            pv[4 * j + b] = valid ? v[b] : 0.0;
+            ph[4 * j + b] = valid ? h[b] : 0.0;
+            pn[4 * j + b] = n[b];
+            [[unroll]] for (uint s = 0; s < NSETS; ++s) pg[s][4 * j + b] = g[s][b];
         }
     }
     // Stores after every load: a store between loads would order them.
     if (owner && (MODE == MODE_IFG || MODE == MODE_OSCAN)) {
         [[unroll]] for (uint j = 0; j < PER; ++j) {
             const uint p = tid + j * WG;
-            const uint e0 = 16 * (p >> 2) + (p & 3);
             [[unroll]] for (uint b = 0; b < 4; ++b) {
-                const uint e = e0 + 4 * b;
+                const uint e = 4 * p + b;
                 if (p < KW && e < K) xout.v[t * K + e] = MODE == MODE_IFG ? pv[4 * j + b] : ph[4 * j + b];
             }
         }
@@ -139,15 +154,20 @@ void prologue(uint t) {
         scale[s] = 127.0 / max(rr * mx[s], 1e-5);
         step[s] = rr * scale[s];
     }
+    // Lane offset o of a group of 4 holds elements 4(4w+o)+b; word 4w+o takes byte o of each
+    // lane's packed quad: q of element 16w+o+4c at byte c.
+    const uint group = gl_SubgroupInvocationID & ~3u, o = gl_SubgroupInvocationID & 3u;
     [[unroll]] for (uint s = 0; s < NSETS; ++s) {
         [[unroll]] for (uint j = 0; j < PER; ++j) {
             const uint p = tid + j * WG;
-            uint word = 0;
+            uint quad = 0;
             [[unroll]] for (uint b = 0; b < 4; ++b) {
                 const int q = int(clamp(round_half_away(pv[4 * j + b] * pg[s][4 * j + b] * step[s]), -128.0, 127.0));
                 qsum[s] += q;
-                word |= uint(q & 0xff) << (8 * b);
+                quad |= uint(q & 0xff) << (8 * b);
             }
+            uint word = 0;
+            [[unroll]] for (uint c = 0; c < 4; ++c) word |= ((subgroupShuffle(quad, group + c) >> (8 * o)) & 0xffu) << (8 * c);
             if (p < KW) emit_q(s, p, word);
         }
     }

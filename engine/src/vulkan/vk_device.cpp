@@ -163,13 +163,13 @@ std::vector<Candidate> Instance::candidates() const {
                      (c.timestamp_bits ? ", timestamps" : "") + (c.memory_budget ? ", memory budget" : "") +
                      (c.int8_matrix ? ", int8 cooperative matrix" : "");
 
-        const uint32_t need_ops = VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_ARITHMETIC_BIT;
+        const uint32_t need_ops = VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_ARITHMETIC_BIT | VK_SUBGROUP_FEATURE_SHUFFLE_BIT;
         if (basic.apiVersion < VK_API_VERSION_1_2) d.reason = "needs Vulkan 1.2";
         else if (family < 0) d.reason = "no compute queue";
         else if (!f12.bufferDeviceAddress) d.reason = "no buffer device address support";
         else if (!feats.features.shaderInt64) d.reason = "no 64-bit integers in shaders";
         else if ((sub.supportedOperations & need_ops) != need_ops || !(sub.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT))
-            d.reason = "no subgroup arithmetic in compute shaders";
+            d.reason = "no subgroup arithmetic and shuffles in compute shaders";
         else if (sub.subgroupSize < 4 || sub.subgroupSize > 128) d.reason = "unsupported subgroup size " + std::to_string(sub.subgroupSize);
         else if (basic.limits.maxPushConstantsSize < 128) d.reason = "push constants smaller than 128 bytes";
         d.usable = d.reason.empty();

@@ -330,7 +330,7 @@ VkPipeline VulkanExecutor::pipeline(const std::string& name, const std::vector<u
 }
 
 VkPipeline VulkanExecutor::prep_pipeline(uint32_t mode, int K, int nsets) {
-    return pipeline("prep", {kWG, mode, ceil_div(q_words(K), kWG), uint32_t(nsets)});
+    return pipeline("prep", {kWG, mode, ceil_div(q_words(K), kWG), uint32_t(nsets), K % 4 == 0});
 }
 
 VkPipeline VulkanExecutor::gemv_pipeline(uint32_t mode, int K, int nsets, const GemvGrid& g) {
@@ -341,7 +341,8 @@ VkPipeline VulkanExecutor::gemv_pipeline(uint32_t mode, int K, int nsets, const 
         throw Error(ErrorCode::DeviceError, "Vulkan: this model needs " + std::to_string(shared / 1024) +
                                                 " KiB of shared memory per workgroup; the device has " +
                                                 std::to_string(dev_->info().max_shared / 1024) + " KiB");
-    return pipeline("gemv", {kWG, mode, per, uint32_t(nsets), g.rows_per_pass, kw / 4, std::max<uint32_t>(1, dev_->info().subgroup_size)});
+    return pipeline("gemv", {kWG, mode, per, uint32_t(nsets), K % 4 == 0, g.rows_per_pass, kw / 4,
+                             std::max<uint32_t>(1, dev_->info().subgroup_size)});
 }
 
 // One decode BitLinear (gemv.comp) over N rows per set: grid, row slots and dispatch.
