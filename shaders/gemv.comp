@@ -15,15 +15,19 @@ layout(constant_id = 6) const uint QV4 = 4;   // uvec4 of q per set: KW/4
 layout(constant_id = 7) const uint SGS = 32;  // the device's subgroup size, so the row loop unrolls
 const uint CW4 = QV4 / 4;                     // uvec4 of codes per row
 const uint UT = (CW4 + SGS - 1) / SGS;        // code chunks per lane and row
+// q in shared memory: lane u reads chunk u's 4 uvec4, 64 bytes apart across lanes, so every
+// second chunk is shifted by one uvec4 (index w + w/8) to spread 8 lanes over all 32 banks.
+const uint QV4P = QV4 + QV4 / 8 + 1;          // padded uvec4 per set
+uint q_slot(uint w) { return w + (w >> 3); }
 
-shared uvec4 sq[NSETS * QV4];
+shared uvec4 sq[NSETS * QV4P];
 shared float s_scale[4];
 shared int s_qsum[4];
 shared float s_best[128];
 shared uint s_best_i[128];
 
 void emit_q(uint s, uint p, uint word) {
-    sq[s * QV4 + (p >> 2)][p & 3] = word;
+    sq[s * QV4P + q_slot(p >> 2)][p & 3] = word;
     if ((pc.p[P_FLAGS] & F_QOUT) != 0 && gl_WorkGroupID.x == 0) u32_at(P_Q).v[s * pc.p[P_KW] + p] = word;
 }
 void emit_scale(uint s, float scale, int qsum) {
@@ -64,7 +68,7 @@ void main() {
     if (MODE == MODE_QIN) {
         U32 qin = u32_at(P_Q);
         for (uint s = 0; s < NSETS; ++s)
-            for (uint p = gl_LocalInvocationID.x; p < pc.p[P_KW]; p += WG) sq[s * QV4 + (p >> 2)][p & 3] = qin.v[s * pc.p[P_KW] + p];
+            for (uint p = gl_LocalInvocationID.x; p < pc.p[P_KW]; p += WG) sq[s * QV4P + q_slot(p >> 2)][p & 3] = qin.v[s * pc.p[P_KW] + p];
         if (gl_LocalInvocationID.x < NSETS) {
             s_scale[gl_LocalInvocationID.x] = f32_at(P_QSCALE).v[gl_LocalInvocationID.x];
             s_qsum[gl_LocalInvocationID.x] = i32_at(P_QSUM).v[gl_LocalInvocationID.x];
@@ -77,7 +81,7 @@ void main() {
     F32 outp = f32_at(P_OUT);
     const float f = f32_at(P_WSCALE).v[set] / s_scale[set];
     const int qsum = s_qsum[set];
-    const uint qb = set * QV4;
+    const uint qb = set * QV4P;
     float best = -1.0 / 0.0;
     uint best_i = 0xffffffffu;
 
@@ -87,14 +91,16 @@ void main() {
         [[unroll]] for (uint j = 0; j < UT; ++j) {
             const uint u = lane + j * SG;
             if (u < CW4) {
-                const uvec4 q0 = sq[qb + 4 * u], q1 = sq[qb + 4 * u + 1], q2 = sq[qb + 4 * u + 2], q3 = sq[qb + 4 * u + 3];
+                const uint qu = qb + q_slot(4 * u);
+                const uvec4 q0 = sq[qu], q1 = sq[qu + 1], q2 = sq[qu + 2], q3 = sq[qu + 3];
                 [[unroll]] for (uint i = 0; i < ROWS; ++i)
                     acc[i] += dot_word(c[i][j].x, q0) + dot_word(c[i][j].y, q1) + dot_word(c[i][j].z, q2) + dot_word(c[i][j].w, q3);
             }
         }
         // Only when the device's subgroup is smaller than SGS (never on the devices we know).
         for (uint u = lane + UT * SG; u < CW4; u += SG) {
-            const uvec4 q0 = sq[qb + 4 * u], q1 = sq[qb + 4 * u + 1], q2 = sq[qb + 4 * u + 2], q3 = sq[qb + 4 * u + 3];
+            const uint qu = qb + q_slot(4 * u);
+            const uvec4 q0 = sq[qu], q1 = sq[qu + 1], q2 = sq[qu + 2], q3 = sq[qu + 3];
             for (uint i = 0; i < ROWS; ++i) {
                 const uvec4 cc = codes.v[min(r0 + i, r_end - 1) * CW4 + u];
                 acc[i] += dot_word(cc.x, q0) + dot_word(cc.y, q1) + dot_word(cc.z, q2) + dot_word(cc.w, q3);

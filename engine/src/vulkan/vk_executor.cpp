@@ -336,7 +336,7 @@ VkPipeline VulkanExecutor::prep_pipeline(uint32_t mode, int K, int nsets) {
 VkPipeline VulkanExecutor::gemv_pipeline(uint32_t mode, int K, int nsets, const GemvGrid& g) {
     const uint32_t kw = q_words(K);
     const uint32_t per = mode == MODE_QIN ? 1 : ceil_div(kw, kWG);
-    const size_t shared = size_t(nsets) * kw * 4 + 2 * 128 * 16 + 128 * 8 + 64;  // q, the prologue reductions, argmax
+    const size_t shared = size_t(nsets) * (kw / 4 + kw / 32 + 1) * 16 + 2 * 128 * 16 + 128 * 8 + 64;  // q (padded), the prologue reductions, argmax
     if (shared > dev_->info().max_shared)
         throw Error(ErrorCode::DeviceError, "Vulkan: this model needs " + std::to_string(shared / 1024) +
                                                 " KiB of shared memory per workgroup; the device has " +
