@@ -71,8 +71,7 @@ void prologue(uint t) {
     const uint S = pc.p[P_STRIDE_IN];
     const bool owner = PREP || gl_WorkGroupID.x == 0;
     const float eps = uintBitsToFloat(pc.p[P_EPS]);
-    F32 in0 = f32_at(P_IN0), in1 = f32_at(P_IN1), in2 = f32_at(P_IN2), xout = f32_at(P_XOUT), norm = f32_at(P_NORM);
-    F32 gamma = f32_at(P_GAMMA), aux = f32_at(P_TOK);
+    F32 xout = f32_at(P_XOUT);
     const bool first = MODE == MODE_IFG && (flags & F_FIRST) != 0;
     const bool lb_on = (flags & F_LB) != 0;
     const uint tok = first ? u32_at(P_TOK).v[t] : 0;
