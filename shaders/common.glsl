@@ -50,3 +50,5 @@ int dot_word(uint c, uvec4 q) {
 
 float silu(float z) { return z / (1.0 + exp(-z)); }
 float sigmoid(float z) { return 1.0 / (1.0 + exp(-z)); }
+vec4 silu(vec4 z) { return z / (1.0 + exp(-z)); }
+vec4 sigmoid(vec4 z) { return 1.0 / (1.0 + exp(-z)); }

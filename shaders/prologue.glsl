@@ -49,8 +49,6 @@ vec4 load4(uint slot, uint base, uint e0, uint K) {
     F32 f = f32_at(slot);
     return vec4(f.v[base + min(e0, K - 1)], f.v[base + min(e0 + 1, K - 1)], f.v[base + min(e0 + 2, K - 1)], f.v[base + min(e0 + 3, K - 1)]);
 }
-vec4 silu4(vec4 z) { return z / (1.0 + exp(-z)); }
-vec4 sigmoid4(vec4 z) { return 1.0 / (1.0 + exp(-z)); }
 
 float round_half_away(float x) {
     const float t = trunc(x);  // x − t is exact, so the tie test is too
@@ -87,8 +85,8 @@ void prologue(uint t) {
         } else if (MODE == MODE_OSCAN) {
             // The recurrence for one token: ai = in1[e], af = in1[K+e], h_old = in2[e].
             const vec4 lb = lb_on ? load4(P_TOK, 0, e0, K) : vec4(0);
-            const vec4 f = lb + (1.0 - lb) * sigmoid4(load4(P_IN1, K, e0, K));
-            h = f * load4(P_IN2, 0, e0, K) + silu4(load4(P_IN1, 0, e0, K)) * (1.0 - f);
+            const vec4 f = lb + (1.0 - lb) * sigmoid(load4(P_IN1, K, e0, K));
+            h = f * load4(P_IN2, 0, e0, K) + silu(load4(P_IN1, 0, e0, K)) * (1.0 - f);
             v = load4(P_IN0, 0, e0, K);
         } else if (MODE == MODE_O) {
             v = load4(P_IN0, t * S, e0, K);
@@ -96,7 +94,7 @@ void prologue(uint t) {
         } else if (MODE == MODE_GATE) {
             v = load4(P_IN0, t * K, e0, K) + load4(P_IN1, t * K, e0, K);
         } else if (MODE == MODE_DOWN) {
-            v = silu4(load4(P_IN0, t * S, e0, K)) * load4(P_IN0, t * S + K, e0, K);
+            v = silu(load4(P_IN0, t * S, e0, K)) * load4(P_IN0, t * S + K, e0, K);
         } else if (MODE == MODE_HEAD) {
             v = load4(P_IN0, t * K, e0, K) + load4(P_IN1, t * K, e0, K) + load4(P_IN2, t * K, e0, K);
         } else {
