@@ -333,6 +333,16 @@ private slots:
         }
         QVERIFY(ex->device_memory_bytes() >= g.model->packed_weight_bytes());
     }
+
+    // The synchronization-floor probe checks its chain's result on the host itself (a stale
+    // read across the grid barrier would throw).
+    void step_floor_is_measured_and_checked() {
+        auto ex = make_cuda(load_golden("tiny-c-bf16").model);
+        for (int floats : {1000, 37, 13824}) {
+            const double us = ex->measure_step_floor_us(floats);
+            QVERIFY2(us > 0 && us < 1e4, qPrintable(QString::number(us)));
+        }
+    }
 };
 
 QTEST_GUILESS_MAIN(TestCuda)

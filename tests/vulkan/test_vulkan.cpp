@@ -312,6 +312,16 @@ private slots:
         auto ex = make_executor(make_synthetic_model(odd_config(), 9), true);
         QVERIFY(ex->measure_read_bandwidth_gb_s() > 0.01);
     }
+
+    // The synchronization-floor probe checks its chain's result on the host itself (a stale
+    // read between dispatches would throw); odd lengths are rounded up to whole float4s.
+    void step_floor_is_measured_and_checked() {
+        auto ex = make_executor(make_synthetic_model(odd_config(), 9), true);
+        for (int floats : {1000, 37}) {
+            const double us = ex->measure_step_floor_us(floats);
+            QVERIFY2(us > 0 && us < 1e5, qPrintable(QString::number(us)));
+        }
+    }
 };
 
 QTEST_GUILESS_MAIN(TestVulkan)

@@ -44,6 +44,13 @@ public:
     // roofline that `mmfree bench` compares decode against. The default measures host memory.
     virtual double measure_read_bandwidth_gb_s();
 
+    // The synchronization floor under decode (µs): one step of a chain of dependent grid-wide
+    // steps in which every workgroup reads the whole `floats`-long vector the previous step
+    // wrote, sums it and writes its slice of the next (runtime/step_chain.h) — how one decode
+    // BitLinear hands its output to the next, without weights or arithmetic. The result is
+    // checked on the host. 0 where the backend has no such hand-over (the CPU).
+    virtual double measure_step_floor_us(int floats) { (void)floats; return 0.0; }
+
     // Backend-specific figures for `mmfree bench` and the dashboard, e.g.
     // {"fpga_cycles_per_token", …}, {"modeled_tok_s", …}. Names carry their unit.
     virtual std::vector<std::pair<std::string, double>> extra_metrics() const { return {}; }

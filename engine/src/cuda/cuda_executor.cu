@@ -10,6 +10,7 @@
 #include "cuda/kernels.h"
 #include "mmfree/error.h"
 #include "runtime/backends.h"
+#include "runtime/step_chain.h"
 
 namespace mmfree::cuda {
 namespace {
@@ -592,6 +593,45 @@ double CudaExecutor::measure_read_bandwidth_gb_s() {
     cudaFree(buf);
     cudaFree(sink);
     return best;
+}
+
+double CudaExecutor::measure_step_floor_us(int floats) {
+    Impl& d = *impl_;
+    const int n = std::max(4, (floats + 3) / 4 * 4), steps = 128;
+    float* buf = nullptr;
+    unsigned long long* counter = nullptr;
+    double best_ms = 0;
+    std::vector<float> result(size_t(n), 0.0f);
+    try {
+        MMFREE_CK(cudaMalloc(reinterpret_cast<void**>(&buf), size_t(2) * n * sizeof(float)));
+        MMFREE_CK(cudaMalloc(reinterpret_cast<void**>(&counter), sizeof(unsigned long long)));
+        // The difference between a launch of `steps` steps and one of none is the steps alone.
+        auto time_ms = [&](int k) {
+            MMFREE_CK(cudaMemsetAsync(counter, 0, sizeof(unsigned long long), d.stream));
+            MMFREE_CK(cudaEventRecord(d.ev_start, d.stream));
+            MMFREE_CK(launch_step_chain(buf, n, k, counter, d.blocks, d.stream));
+            MMFREE_CK(cudaEventRecord(d.ev_stop, d.stream));
+            MMFREE_CK(cudaEventSynchronize(d.ev_stop));
+            float ms = 0;
+            MMFREE_CK(cudaEventElapsedTime(&ms, d.ev_start, d.ev_stop));
+            return double(ms);
+        };
+        time_ms(steps);  // warm-up
+        for (int rep = 0; rep < 3; ++rep) {
+            const double ms = time_ms(steps) - time_ms(0);
+            if (ms > 0 && (best_ms == 0 || ms < best_ms)) best_ms = ms;
+        }
+        time_ms(steps);
+        MMFREE_CK(cudaMemcpy(result.data(), buf + size_t(steps & 1) * n, size_t(n) * sizeof(float), cudaMemcpyDeviceToHost));
+    } catch (...) {
+        cudaFree(buf);
+        cudaFree(counter);
+        throw;
+    }
+    cudaFree(buf);
+    cudaFree(counter);
+    check_step_chain(result, steps + 1, "CUDA");
+    return best_ms * 1e3 / steps;
 }
 
 std::vector<std::pair<std::string, double>> CudaExecutor::extra_metrics() const {

@@ -30,6 +30,7 @@ public:
     StageTimes last_stage_times() const override { return stages_; }
     size_t device_memory_bytes() const override { return device_bytes_; }
     double measure_read_bandwidth_gb_s() override;
+    double measure_step_floor_us(int floats) override;
     std::vector<std::pair<std::string, double>> extra_metrics() const override;
 
     static constexpr int kPrefillChunk = 512;

@@ -119,6 +119,11 @@ cudaError_t launch_scan(const ScanArgs& args, cudaStream_t stream);
 
 // ---- misc -------------------------------------------------------------------------------------
 cudaError_t launch_read_bandwidth(const void* buffer, size_t bytes, unsigned* sink, int blocks, cudaStream_t stream);
+// The synchronization-floor probe (runtime/step_chain.h): dispatch 0 writes the chain's first
+// step into buf[0..n), then `steps` steps alternate between buf[0..n) and buf[n..2n), one grid
+// barrier (the decode kernel's) between steps; a cooperative launch of `blocks` blocks.
+// `counter` starts at zero.
+cudaError_t launch_step_chain(float* buf, int n, int steps, unsigned long long* counter, int blocks, cudaStream_t stream);
 const void* decode_kernel_symbol();  // for cudaFuncGetAttributes (is there code for this device?)
 
 // Test hooks: the raw int32 accumulators of both integer paths, for q given in natural order.

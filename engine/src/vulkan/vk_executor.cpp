@@ -8,6 +8,7 @@
 
 #include "layout.h"
 #include "mmfree/error.h"
+#include "runtime/step_chain.h"
 
 namespace mmfree::vk {
 namespace {
@@ -370,13 +371,17 @@ void VulkanExecutor::record_gemm(Recorder& rec, Push& p, int N, int nsets, int T
     }
 }
 
+uint32_t VulkanExecutor::gemv_target_wgs() const {
+    return uint32_t(std::max(1, env_int("MMFREE_VULKAN_GEMV_WGS", dev_->info().rank == 1 ? 16 : 264)));
+}
+
 // Rows per workgroup: enough workgroups to fill a large GPU, few enough that the per-workgroup
 // prologue stays cheap. A subgroup pass takes 4 rows at once (loads in flight per lane), or 2 or
 // 1 where 4-row passes would leave fewer than half the target workgroups (o and down: N = H).
 // MMFREE_VULKAN_GEMV_WGS overrides the target (tuning).
 VulkanExecutor::GemvGrid VulkanExecutor::gemv_grid(int N, int nsets) const {
     const uint32_t subgroups = std::max<uint32_t>(1, kWG / std::max<uint32_t>(1, dev_->info().subgroup_size));
-    const uint32_t target = uint32_t(std::max(1, env_int("MMFREE_VULKAN_GEMV_WGS", dev_->info().rank == 1 ? 16 : 264) / nsets));
+    const uint32_t target = std::max<uint32_t>(1, gemv_target_wgs() / uint32_t(nsets));
     GemvGrid g{};
     for (uint32_t rows : {4u, 2u, 1u}) {
         const uint32_t per_pass = subgroups * rows;
@@ -684,6 +689,66 @@ double VulkanExecutor::measure_read_bandwidth_gb_s() {
     free_recorded(r);
     dev_->destroy(b);
     return best_s > 0 ? double(bytes) / best_s / 1e9 : 0.0;
+}
+
+double VulkanExecutor::measure_step_floor_us(int floats) {
+    dev_->ensure_usable();
+    const uint32_t n = uint32_t(std::max(4, (floats + 3) / 4 * 4));
+    const int steps = dev_->info().rank == 1 ? 8 : 128;  // lavapipe: ~100 µs per dispatch
+    Buffer vecs = dev_->create_buffer(size_t(2) * n * 4, MemoryKind::Device);
+    Buffer back;
+    Recorded r;
+    double best_s = 0;
+    try {
+        back = dev_->create_buffer(size_t(n) * 4, MemoryKind::Readback);
+        // Dispatch 0 writes the initial step into vector 0; step k reads vector (k−1) mod 2 and
+        // writes k mod 2, as many workgroups as a decode BitLinear. Timestamps: after dispatch 0
+        // and after the last step; the read-back copy is outside them.
+        Recorder rec(*this, r, Recorder::Timing::PerStage, 2);
+        Push p = push();
+        p.base[REGION_WEIGHTS] = vecs.address;
+        p.p[P_N] = n;
+        const uint32_t wgs = gemv_target_wgs();
+        for (int k = 0; k <= steps; ++k) {
+            p.p[P_FLAGS] = k == 0 ? F_FIRST : 0;
+            p.p[P_IN0] = ref(REGION_WEIGHTS, size_t((k + 1) & 1) * n * 4);
+            p.p[P_OUT] = ref(REGION_WEIGHTS, size_t(k & 1) * n * 4);
+            rec.dispatch(pipeline("chain", {}), p, wgs, 1, k == 0 ? 0 : 1);
+        }
+        if (r.queries) {
+            rec.close_interval(1);
+            rec.open_stage = -1;
+        }
+        rec.barrier(VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT,
+                    VK_ACCESS_TRANSFER_READ_BIT);
+        const VkBufferCopy region{size_t(steps & 1) * n * 4, 0, size_t(n) * 4};
+        dev_->fn.vkCmdCopyBuffer(r.cb, vecs.handle, back.handle, 1, &region);
+        rec.finish();
+        for (int rep = 0; rep < 3; ++rep) {
+            const auto t0 = std::chrono::steady_clock::now();
+            dev_->submit_and_wait(r.cb);
+            double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+            std::vector<uint64_t> ts(3);
+            if (r.queries && dev_->fn.vkGetQueryPoolResults(dev_->handle, r.queries, 0, 3, ts.size() * 8, ts.data(), 8,
+                                                            VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT) == VK_SUCCESS &&
+                ts[2] > ts[1])
+                s = double(ts[2] - ts[1]) * dev_->info().timestamp_period_ns * 1e-9;
+            if (best_s == 0 || s < best_s) best_s = s;
+        }
+        dev_->invalidate(back);
+        std::vector<float> result(n);
+        std::memcpy(result.data(), back.mapped, size_t(n) * 4);
+        check_step_chain(result, steps + 1, "Vulkan");
+    } catch (...) {
+        free_recorded(r);
+        dev_->destroy(vecs);
+        dev_->destroy(back);
+        throw;
+    }
+    free_recorded(r);
+    dev_->destroy(vecs);
+    dev_->destroy(back);
+    return best_s * 1e6 / steps;
 }
 
 // ---- kernel test hook ---------------------------------------------------------------------------

@@ -46,6 +46,7 @@ public:
     size_t device_memory_bytes() const override { return dev_ ? dev_->device_bytes() : 0; }
     DeviceMemoryBudget device_memory_budget() const override { return dev_ ? dev_->memory_budget() : DeviceMemoryBudget{}; }
     double measure_read_bandwidth_gb_s() override;
+    double measure_step_floor_us(int floats) override;
     std::vector<std::pair<std::string, double>> extra_metrics() const override;
 
     bool uses_integer_dot() const { return dot_; }
@@ -85,6 +86,7 @@ private:
     Push push() const;
     uint32_t wref(size_t byte_offset) const;
     uint32_t aref(size_t byte_offset) const;
+    uint32_t gemv_target_wgs() const;  // decode workgroups per BitLinear dispatch (all sets)
     GemvGrid gemv_grid(int N, int nsets) const;
     void record_gemv(Recorder& rec, Push& p, uint32_t mode, int K, int N, int nsets, int stage);
     void record_gemm(Recorder& rec, Push& p, int N, int nsets, int T, int stage);

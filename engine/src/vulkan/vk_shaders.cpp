@@ -31,6 +31,9 @@ const uint32_t argmax_portable[] =
 const uint32_t bandwidth_portable[] =
 #include "bandwidth_portable.inc"
     ;
+const uint32_t chain_portable[] =
+#include "chain_portable.inc"
+    ;
 template <size_t N> Spirv of(const uint32_t (&a)[N]) { return {a, sizeof a}; }
 } // namespace
 
@@ -42,6 +45,7 @@ Spirv shader_spirv(const std::string& name, bool dot) {
     if (name == "scan") return of(scan_portable);
     if (name == "argmax") return of(argmax_portable);
     if (name == "bandwidth") return of(bandwidth_portable);
+    if (name == "chain") return of(chain_portable);
     return {};
 }
 

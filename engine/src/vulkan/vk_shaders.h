@@ -12,7 +12,7 @@ struct Spirv {
     size_t bytes = 0;
 };
 
-// name: gemv, gemm, prep, scan, argmax, bandwidth; dot: the OpSDot variant (gemv and gemm only).
+// name: gemv, gemm, prep, scan, argmax, bandwidth, chain; dot: the OpSDot variant (gemv and gemm only).
 Spirv shader_spirv(const std::string& name, bool dot);
 
 } // namespace mmfree::vk
