@@ -25,12 +25,13 @@ vk::Candidate g_device;
 bool g_ready = false;
 
 std::unique_ptr<vk::VulkanExecutor> make_executor(std::shared_ptr<const Model> model, bool portable, int chunk = 256,
-                                                  bool profile = false, int gemm_rows = 0) {
+                                                  bool profile = false, int gemm_rows = 0, int gemv_wgs = 0) {
     vk::VulkanOptions o;
     o.force_portable = portable;
     o.chunk = chunk;
     o.profile = profile;
     o.gemm_rows = gemm_rows;
+    o.gemv_wgs = gemv_wgs;
     return std::make_unique<vk::VulkanExecutor>(std::move(model), g_instance, g_device, o);
 }
 
@@ -206,6 +207,23 @@ private slots:
         ex->load_state(s);
         QCOMPARE(ex->forward_argmax(tokens[0]), argmax(row.data(), size_t(V)));
         QVERIFY(ex->device_memory_bytes() > 0);
+    }
+
+    // Decode on the smallest grid (one workgroup per dispatch and set) with a state wider than a
+    // workgroup: the rows, the prologue's vectors and the recurrent state's copy must all be
+    // covered by loops, not by the grid.
+    void decode_on_one_workgroup_matches_cpu() {
+        ModelConfig c = odd_config();
+        c.hidden_size = 300;
+        auto model = make_synthetic_model(c, 11);
+        cpu::CpuExecutor ref(model, true, 1);
+        auto ex = make_executor(model, false, 4, false, 0, /*gemv_wgs=*/1);
+        const int V = c.vocab_size;
+        const std::vector<int32_t> tokens = {1, 17, 300, 5, 42, 99};
+        std::vector<float> want(tokens.size() * V), got(tokens.size() * V);
+        ref.forward(tokens.data(), tokens.size(), want.data(), true);
+        for (size_t i = 0; i < tokens.size(); ++i) ex->forward(&tokens[i], 1, &got[i * V], false);
+        QVERIFY2(rel_l2(got, want) < 2e-2, qPrintable(QString("decode rel L2 %1").arg(rel_l2(got, want))));
     }
 
     // The fused decode times its dispatches for nothing extra (the results are read after the wait

@@ -372,6 +372,7 @@ void VulkanExecutor::record_gemm(Recorder& rec, Push& p, int N, int nsets, int T
 }
 
 uint32_t VulkanExecutor::gemv_target_wgs() const {
+    if (opt_.gemv_wgs > 0) return uint32_t(opt_.gemv_wgs);
     return uint32_t(std::max(1, env_int("MMFREE_VULKAN_GEMV_WGS", dev_->info().rank == 1 ? 16 : 264)));
 }
 

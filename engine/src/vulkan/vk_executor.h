@@ -25,6 +25,7 @@ struct VulkanOptions {
     bool force_portable = false;   // ignore the integer-dot-product feature (tests, comparisons)
     int chunk = 512;               // prefill tokens per submit (H200, 2.7B pp512: 256 → 512 is +28 %)
     int gemm_rows = 0;             // tensor-core GEMM tile rows: 64 or 128; 0 = chosen per matrix
+    int gemv_wgs = 0;              // decode workgroups per dispatch; 0 = MMFREE_VULKAN_GEMV_WGS or the device default
 };
 
 class VulkanExecutor : public Executor {
