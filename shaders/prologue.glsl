@@ -50,10 +50,23 @@ vec4 load4(uint slot, uint base, uint e0, uint K) {
     return vec4(f.v[base + min(e0, K - 1)], f.v[base + min(e0 + 1, K - 1)], f.v[base + min(e0 + 2, K - 1)], f.v[base + min(e0 + 3, K - 1)]);
 }
 
-float round_half_away(float x) {
-    const float t = trunc(x);  // x − t is exact, so the tie test is too
-    return abs(x - t) >= 0.5 ? t + sign(x) : t;
+// clamp(round_half_away(x), −128, 127) in full-rate float arithmetic: adding and subtracting
+// 1.5·2^23 rounds |x| ≤ 2^22 to the nearest integer, ties to even; a tie that went down is moved
+// up, which makes ties go away from zero (a − r is exact). Identical to the trunc-based form for
+// every such float (checked exhaustively on the host); trunc and float→int conversions issue at a
+// sixteenth of the rate of an add, and every workgroup quantizes its whole input.
+// `precise` does not survive glslc's loop unrolling, and an optimizer may fold (a + M) − M to a:
+// the subtraction uses a copy of M it cannot see through (bit 31 of the flags is never set).
+const float ROUND_MAGIC = 12582912.0;  // 1.5·2^23
+float round_magic_opaque() { return uintBitsToFloat(floatBitsToUint(ROUND_MAGIC) + (pc.p[P_FLAGS] >> 31)); }
+float quantize(float x, float magic_opaque) {
+    const float a = abs(x);
+    float r = (a + ROUND_MAGIC) - magic_opaque;
+    r += a - r == 0.5 ? 1.0 : 0.0;
+    return clamp(x < 0.0 ? -r : r, -128.0, 127.0);
 }
+// The int8 two's-complement byte of a quantized value: the low byte of (q + 1.5·2^23)'s bits.
+uint q_byte(float q) { return floatBitsToUint(q + ROUND_MAGIC) & 0xffu; }
 
 float pv[4 * PER];   // v, then w (see step 2)
 float ph[4 * PER];   // O modes: silu(h)
@@ -144,7 +157,7 @@ void prologue(uint t) {
     const float rr = r * r2;
 
     // 3. Quantize and pack.
-    ivec4 qsum = ivec4(0);
+    vec4 qsum = vec4(0);  // integers far below 2^24: exact in float
     vec4 scale = vec4(1);
     vec4 step = vec4(1);  // ŷ·γ·s = w·γ·(r·r2·s)
     [[unroll]] for (uint s = 0; s < NSETS; ++s) {
@@ -154,14 +167,15 @@ void prologue(uint t) {
     // Lane offset o of a group of 4 holds elements 4(4w+o)+b; word 4w+o takes byte o of each
     // lane's packed quad: q of element 16w+o+4c at byte c.
     const uint group = gl_SubgroupInvocationID & ~3u, o = gl_SubgroupInvocationID & 3u;
+    const float magic = round_magic_opaque();
     [[unroll]] for (uint s = 0; s < NSETS; ++s) {
         [[unroll]] for (uint j = 0; j < PER; ++j) {
             const uint p = tid + j * WG;
             uint quad = 0;
             [[unroll]] for (uint b = 0; b < 4; ++b) {
-                const int q = int(clamp(round_half_away(pv[4 * j + b] * pg[s][4 * j + b] * step[s]), -128.0, 127.0));
+                const float q = quantize(pv[4 * j + b] * pg[s][4 * j + b] * step[s], magic);
                 qsum[s] += q;
-                quad |= uint(q & 0xff) << (8 * b);
+                quad |= q_byte(q) << (8 * b);
             }
             uint word = 0;
             [[unroll]] for (uint c = 0; c < 4; ++c) word |= ((subgroupShuffle(quad, group + c) >> (8 * o)) & 0xffu) << (8 * c);
@@ -170,7 +184,7 @@ void prologue(uint t) {
     }
     // Σq: integer adds in any order give the same sum.
     [[unroll]] for (uint s = 0; s < NSETS; ++s) {
-        const int part = subgroupAdd(qsum[s]);
+        const int part = subgroupAdd(int(qsum[s]));
         if (subgroupElect()) atomicAdd(s_qacc[s], part);
     }
     barrier();
