@@ -4,6 +4,9 @@
 // saves a dispatch and a barrier per BitLinear), keeps the int8 activations in shared memory,
 // then streams its block of weight rows: each subgroup takes ROWS rows at once, lanes stride over
 // 64-weight chunks (one uvec4 of codes), accumulate in int32 and reduce with subgroupAdd.
+// GROUP > 1: the workgroups split N channels, and a channel's rows of every group member are
+// taken together (row g·N + c of the codes) so that one lane finishes the channel: GROUP 3 is
+// i/f/g with the MLGRU step (h updated in place, ag written), GROUP 2 gate/up with SwiGLU.
 #version 460
 #include "common.glsl"
 
@@ -13,6 +16,8 @@ const bool PREP = false;
 layout(constant_id = 5) const uint ROWS = 4;
 layout(constant_id = 6) const uint QV4 = 4;   // uvec4 of q per set: KW/4
 layout(constant_id = 7) const uint SGS = 32;  // the device's subgroup size, so the row loop unrolls
+layout(constant_id = 8) const uint GROUP = 1;
+const uint RG = ROWS * GROUP;                 // rows in flight per subgroup pass
 const uint CW4 = QV4 / 4;                     // uvec4 of codes per row
 const uint UT = (CW4 + SGS - 1) / SGS;        // code chunks per lane and row
 // q in shared memory: lane u reads chunk u's 4 uvec4, 64 bytes apart across lanes, so every
@@ -39,14 +44,18 @@ void emit_scale(uint s, float scale, int qsum) {
     }
 }
 
-uvec4 c[ROWS][UT];
+uvec4 c[RG][UT];
+
+// Row k of a pass is row i = k mod ROWS of group member g = k / ROWS; its q set and weight
+// scale: member g's where the members have their own (i/f/g), else the workgroup's set.
+uint set_of(uint k, uint set) { return NSETS > 1 && GROUP > 1 ? k / ROWS : set; }
 
 // Issues a pass's weight loads (rows clamped, results ignored past the end): all independent.
-void load_codes(U32x4 codes, uint row0, uint r_end) {
+void load_codes(U32x4 codes, uint row0, uint r_end, uint N) {
     const uint lane = gl_SubgroupInvocationID;
-    [[unroll]] for (uint i = 0; i < ROWS; ++i) {
-        const uint r = min(row0 + i, r_end - 1);
-        [[unroll]] for (uint j = 0; j < UT; ++j) c[i][j] = codes.v[r * CW4 + min(lane + j * gl_SubgroupSize, CW4 - 1)];
+    [[unroll]] for (uint k = 0; k < RG; ++k) {
+        const uint r = min(row0 + k % ROWS, r_end - 1) + (k / ROWS) * N;
+        [[unroll]] for (uint j = 0; j < UT; ++j) c[k][j] = codes.v[r * CW4 + min(lane + j * gl_SubgroupSize, CW4 - 1)];
     }
 }
 
@@ -62,9 +71,7 @@ void main() {
 
     // The first pass's weights do not depend on the activations: start streaming them now and
     // let the prologue run in their shadow.
-    if (r0 < r_end) load_codes(codes, r0, r_end);
-    if ((flags & F_COPY_H) != 0 && gl_WorkGroupID.x == 0)
-        for (uint e = gl_LocalInvocationID.x; e < pc.p[P_EMB]; e += WG) f32_at(P_XOUT).v[e] = f32_at(P_IN2).v[e];
+    if (r0 < r_end) load_codes(codes, r0, r_end, N);
     if (MODE == MODE_QIN) {
         U32 qin = u32_at(P_Q);
         for (uint s = 0; s < NSETS; ++s)
@@ -79,41 +86,67 @@ void main() {
     barrier();
 
     F32 outp = f32_at(P_OUT);
-    const float f = f32_at(P_WSCALE).v[set] / s_scale[set];
-    const int qsum = s_qsum[set];
-    const uint qb = set * QV4P;
+    float f[GROUP];
+    [[unroll]] for (uint g = 0; g < GROUP; ++g) f[g] = f32_at(P_WSCALE).v[set_of(g * ROWS, set)] / s_scale[set_of(g * ROWS, set)];
+    F32 state = f32_at(P_STATE), lbound = f32_at(P_LB);
+    const bool lb_on = (flags & F_LB) != 0;
     float best = -1.0 / 0.0;
     uint best_i = 0xffffffffu;
 
     for (; r0 < r_end; r0 += step) {
-        int acc[ROWS];
-        [[unroll]] for (uint i = 0; i < ROWS; ++i) acc[i] = 0;
+        // The recurrence's own loads, issued before the dot products so that they hide behind them.
+        float h_old[ROWS], lb[ROWS];
+        if (GROUP == 3)
+            [[unroll]] for (uint i = 0; i < ROWS; ++i) {
+                const uint ch = min(r0 + i, r_end - 1);
+                h_old[i] = state.v[ch];
+                lb[i] = lb_on ? lbound.v[ch] : 0.0;
+            }
+        int acc[RG];
+        [[unroll]] for (uint k = 0; k < RG; ++k) acc[k] = 0;
         [[unroll]] for (uint j = 0; j < UT; ++j) {
             const uint u = lane + j * SG;
             if (u < CW4) {
-                const uint qu = qb + q_slot(4 * u);
-                const uvec4 q0 = sq[qu], q1 = sq[qu + 1], q2 = sq[qu + 2], q3 = sq[qu + 3];
-                [[unroll]] for (uint i = 0; i < ROWS; ++i)
-                    acc[i] += dot_word(c[i][j].x, q0) + dot_word(c[i][j].y, q1) + dot_word(c[i][j].z, q2) + dot_word(c[i][j].w, q3);
+                [[unroll]] for (uint g = 0; g < GROUP; ++g) {
+                    const uint qu = set_of(g * ROWS, set) * QV4P + q_slot(4 * u);
+                    const uvec4 q0 = sq[qu], q1 = sq[qu + 1], q2 = sq[qu + 2], q3 = sq[qu + 3];
+                    [[unroll]] for (uint i = 0; i < ROWS; ++i) {
+                        const uint k = g * ROWS + i;
+                        acc[k] += dot_word(c[k][j].x, q0) + dot_word(c[k][j].y, q1) + dot_word(c[k][j].z, q2) + dot_word(c[k][j].w, q3);
+                    }
+                }
             }
         }
         // Only when the device's subgroup is smaller than SGS (never on the devices we know).
         for (uint u = lane + UT * SG; u < CW4; u += SG) {
-            const uint qu = qb + q_slot(4 * u);
-            const uvec4 q0 = sq[qu], q1 = sq[qu + 1], q2 = sq[qu + 2], q3 = sq[qu + 3];
-            for (uint i = 0; i < ROWS; ++i) {
-                const uvec4 cc = codes.v[min(r0 + i, r_end - 1) * CW4 + u];
-                acc[i] += dot_word(cc.x, q0) + dot_word(cc.y, q1) + dot_word(cc.z, q2) + dot_word(cc.w, q3);
+            for (uint k = 0; k < RG; ++k) {
+                const uint qu = set_of(k, set) * QV4P + q_slot(4 * u);
+                const uvec4 cc = codes.v[(min(r0 + k % ROWS, r_end - 1) + (k / ROWS) * N) * CW4 + u];
+                acc[k] += dot_word(cc.x, sq[qu]) + dot_word(cc.y, sq[qu + 1]) + dot_word(cc.z, sq[qu + 2]) + dot_word(cc.w, sq[qu + 3]);
             }
         }
-        if (r0 + step < r_end) load_codes(codes, r0 + step, r_end);  // next pass, in flight during the reduction
+        if (r0 + step < r_end) load_codes(codes, r0 + step, r_end, N);  // next pass, in flight during the reduction
+        float y[RG];
+        int a[RG];
+        [[unroll]] for (uint k = 0; k < RG; ++k) {
+            a[k] = subgroupAdd(acc[k]) - s_qsum[set_of(k, set)];
+            y[k] = float(a[k]) * f[k / ROWS];
+        }
         [[unroll]] for (uint i = 0; i < ROWS; ++i) {
-            const int a = subgroupAdd(acc[i]) - qsum;
             const uint r = r0 + i;
-            if (r < r_end) {
-                const float y = float(a) * f;
-                if (lane == 0) outp.v[set * N + r] = (flags & F_RAW) != 0 ? intBitsToFloat(a) : y;
-                if (y > best) { best = y; best_i = set * N + r; }  // rows ascend: the first maximum wins
+            if (r >= r_end) continue;
+            if (GROUP == 3) {
+                // The MLGRU step for channel r: the same expressions as the CPU reference.
+                if (lane == 0) {
+                    const float fg = lb[i] + (1.0 - lb[i]) * sigmoid(y[ROWS + i]);
+                    state.v[r] = fg * h_old[i] + silu(y[i]) * (1.0 - fg);
+                    outp.v[2 * N + r] = y[2 * ROWS + i];
+                }
+            } else if (GROUP == 2) {
+                if (lane == 0) outp.v[r] = silu(y[i]) * y[ROWS + i];  // SwiGLU
+            } else {
+                if (lane == 0) outp.v[set * N + r] = (flags & F_RAW) != 0 ? intBitsToFloat(a[i]) : y[i];
+                if (y[i] > best) { best = y[i]; best_i = set * N + r; }  // rows ascend: the first maximum wins
             }
         }
     }

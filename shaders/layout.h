@@ -23,9 +23,9 @@
 #define P_XOUT 6       // residual / recurrence output written by the owner
 #define P_NORM 7       // the layer's RMSNorm weight
 #define P_GAMMA 8      // BitLinear norm weights [nsets][K]
-#define P_TOK 9        // IFG: token ids; O modes: lower bounds; HEAD gemv: argmax partials
+#define P_TOK 9        // IFG: token ids; HEAD gemv: argmax partials
 #define P_FLAGS 10
-#define P_EMB 11       // IFG: embeddings; GATE gemv: element count of the h copy
+#define P_EMB 11       // IFG: embeddings
 #define P_EPS 12       // the layer norm's eps (float bits)
 #define P_STRIDE_IN 13 // row stride of IN0/IN1 in floats (O, DOWN)
 #define P_Q 14         // q words [nsets][T][KW]
@@ -39,21 +39,22 @@
 #define P_RPW 21       // gemv: rows per workgroup
 #define P_WGSET 22     // workgroups (gemm: row tiles) per set
 #define P_OUTSTRIDE 23
+// Decode i/f/g with the MLGRU step (gemv GROUP 3), in slots that path leaves free.
+#define P_STATE P_QSCALE  // h[l]: read, then updated in place
+#define P_LB P_QSUM       // the layer's lower bounds (F_LB)
 
 #define F_FIRST 1u      // IFG: layer 0 reads the embedding row
-#define F_LB 2u         // O modes: apply the lower bound
+#define F_LB 2u         // gemv GROUP 3: apply the lower bound
 #define F_RAW 4u        // write the int32 accumulator bits instead of the scaled output (tests)
 #define F_ARGMAX 8u     // HEAD gemv: write per-workgroup argmax partials to P_TOK
-#define F_COPY_H 16u    // GATE gemv: workgroup 0 copies P_IN2 → P_XOUT (P_EMB floats)
 #define F_QOUT 32u      // gemv: workgroup 0 also stores its q/scale/Σq (tests)
 
 #define MODE_IFG 0u     // v = E[tok] or x+a+d; u = RMSNorm(v); three BitLinears (i, f, g)
-#define MODE_OSCAN 1u   // one token: recurrence step fused; v = RMSNorm(ag)·silu(h)
-#define MODE_O 2u       // v = RMSNorm(ag)·silu(hseq) (prefill; the scan ran before)
+#define MODE_O 2u       // v = RMSNorm(ag)·silu(h) (prefill: after the scan; decode: after i/f/g's MLGRU step)
 #define MODE_GATE 3u    // v = x+a; u = RMSNorm(v)
-#define MODE_DOWN 4u    // v = silu(gate)·up
+#define MODE_DOWN 4u    // v = silu(gate)·up (prefill; decode's gate/up dispatch writes it, read as RAW)
 #define MODE_HEAD 5u    // v = x+a+d; u = RMSNorm(v; final norm)
-#define MODE_RAW 6u     // v = input row as is (kernel tests)
+#define MODE_RAW 6u     // v = input row as is (kernel tests; decode: down_proj on the SwiGLU output)
 #define MODE_QIN 7u     // gemv only: q, s and Σq come from memory (a prep kernel wrote them)
 
 #define GEMM_BM 64

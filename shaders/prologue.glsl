@@ -69,7 +69,7 @@ float quantize(float x, float magic_opaque) {
 uint q_byte(float q) { return floatBitsToUint(q + ROUND_MAGIC) & 0xffu; }
 
 float pv[4 * PER];   // v, then w (see step 2)
-float ph[4 * PER];   // O modes: silu(h)
+float ph[4 * PER];   // MODE_O: h
 float pn[4 * PER];   // the layer norm's weight
 float pg[NSETS][4 * PER];  // the BitLinear norm weights
 
@@ -84,7 +84,6 @@ void prologue(uint t) {
     const float eps = uintBitsToFloat(pc.p[P_EPS]);
     F32 xout = f32_at(P_XOUT);
     const bool first = MODE == MODE_IFG && (flags & F_FIRST) != 0;
-    const bool lb_on = (flags & F_LB) != 0;
     const uint tok = first ? u32_at(P_TOK).v[t] : 0;
 
     // 1. Loads, and the input vector v.
@@ -95,12 +94,6 @@ void prologue(uint t) {
         vec4 v = vec4(0), h = vec4(0);
         if (MODE == MODE_IFG) {
             v = first ? load4(P_EMB, tok * K, e0, K) : load4(P_IN0, t * K, e0, K) + load4(P_IN1, t * K, e0, K) + load4(P_IN2, t * K, e0, K);
-        } else if (MODE == MODE_OSCAN) {
-            // The recurrence for one token: ai = in1[e], af = in1[K+e], h_old = in2[e].
-            const vec4 lb = lb_on ? load4(P_TOK, 0, e0, K) : vec4(0);
-            const vec4 f = lb + (1.0 - lb) * sigmoid(load4(P_IN1, K, e0, K));
-            h = f * load4(P_IN2, 0, e0, K) + silu(load4(P_IN1, 0, e0, K)) * (1.0 - f);
-            v = load4(P_IN0, 0, e0, K);
         } else if (MODE == MODE_O) {
             v = load4(P_IN0, t * S, e0, K);
             h = load4(P_IN2, t * K, e0, K);
@@ -125,18 +118,18 @@ void prologue(uint t) {
         }
     }
     // Stores after every load: a store between loads would order them.
-    if (owner && (MODE == MODE_IFG || MODE == MODE_OSCAN)) {
+    if (owner && MODE == MODE_IFG) {
         [[unroll]] for (uint j = 0; j < PER; ++j) {
             const uint p = tid + j * WG;
             [[unroll]] for (uint b = 0; b < 4; ++b) {
                 const uint e = 4 * p + b;
-                if (p < KW && e < K) xout.v[t * K + e] = MODE == MODE_IFG ? pv[4 * j + b] : ph[4 * j + b];
+                if (p < KW && e < K) xout.v[t * K + e] = pv[4 * j + b];
             }
         }
     }
 
     // 2. Both RMSNorms and the quantization maxima from one reduction. With w = v·n (n: the layer
-    // norm's weight, times silu(h) in the O modes; 1 without a layer norm), u = r·w and ŷ = r2·u,
+    // norm's weight, times silu(h) in MODE_O; 1 without a layer norm), u = r·w and ŷ = r2·u,
     // Σu² = r²·Σw² and max|ŷ·γ| = r·r2·max|w·γ|: the positive scalars factor out of the sums
     // and maxima (rounding may differ from the step-by-step chain by an ulp, which moves a q by one
     // step rarely; MODEL_SPEC's tolerance covers it and the kernel tests count such flips).
@@ -145,7 +138,7 @@ void prologue(uint t) {
     [[unroll]] for (uint i = 0; i < 4 * PER; ++i) {
         float w = pv[i];
         if (layer_norm) w *= pn[i];
-        if (MODE == MODE_OSCAN || MODE == MODE_O) w *= silu(ph[i]);
+        if (MODE == MODE_O) w *= silu(ph[i]);
         sums.x += pv[i] * pv[i];
         sums.y += w * w;
         pv[i] = w;  // padding stays 0: pv was 0 there

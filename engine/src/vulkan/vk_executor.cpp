@@ -257,7 +257,7 @@ void VulkanExecutor::allocate_activations() {
     const size_t H = size_t(c.hidden_size), D = size_t(c.state_dim()), I = size_t(c.intermediate_size), V = size_t(c.vocab_size),
                  L = size_t(c.num_layers), C = size_t(C_);
     const size_t kw = std::max({q_words(c.hidden_size), q_words(c.state_dim()), q_words(c.intermediate_size)});
-    const uint32_t head_wgs = gemv_grid(c.vocab_size, 1).wgs_per_set;
+    const uint32_t head_wgs = gemv_grid(c.vocab_size, 1, 1).wgs_per_set;
     size_t end = 0;
     auto take = [&](size_t bytes) {
         end = align_up(end, 256);
@@ -270,7 +270,6 @@ void VulkanExecutor::allocate_activations() {
     d_ = take(C * H * 4);
     ifg_ = take(C * 3 * D * 4);
     hseq_ = take(C * D * 4);
-    hnew_ = take(D * 4);
     y_ = take(C * 2 * I * 4);
     q_ = take(3 * C * kw * 4);
     qscale_ = take(3 * C * 4);
@@ -334,7 +333,7 @@ VkPipeline VulkanExecutor::prep_pipeline(uint32_t mode, int K, int nsets) {
     return pipeline("prep", {kWG, mode, ceil_div(q_words(K), kWG), uint32_t(nsets), K % 4 == 0});
 }
 
-VkPipeline VulkanExecutor::gemv_pipeline(uint32_t mode, int K, int nsets, const GemvGrid& g) {
+VkPipeline VulkanExecutor::gemv_pipeline(uint32_t mode, int K, int nsets, const GemvGrid& g, uint32_t group) {
     const uint32_t kw = q_words(K);
     const uint32_t per = mode == MODE_QIN ? 1 : ceil_div(kw, kWG);
     const size_t shared = size_t(nsets) * (kw / 4 + kw / 32 + 1) * 16 + 2 * 128 * 16 + 128 * 8 + 64;  // q (padded), the prologue reductions, argmax
@@ -343,14 +342,16 @@ VkPipeline VulkanExecutor::gemv_pipeline(uint32_t mode, int K, int nsets, const 
                                                 " KiB of shared memory per workgroup; the device has " +
                                                 std::to_string(dev_->info().max_shared / 1024) + " KiB");
     return pipeline("gemv", {kWG, mode, per, uint32_t(nsets), K % 4 == 0, g.rows_per_pass, kw / 4,
-                             std::max<uint32_t>(1, dev_->info().subgroup_size)});
+                             std::max<uint32_t>(1, dev_->info().subgroup_size), group});
 }
 
-// One decode BitLinear (gemv.comp) over N rows per set: grid, row slots and dispatch.
-void VulkanExecutor::record_gemv(Recorder& rec, Push& p, uint32_t mode, int K, int N, int nsets, int stage) {
-    const GemvGrid g = gemv_grid(N, nsets);
+// One decode BitLinear (gemv.comp) over N rows per set: grid, row slots and dispatch. group > 1:
+// N channels whose `group` rows (one per set or half) one lane finishes together (gemv.comp).
+void VulkanExecutor::record_gemv(Recorder& rec, Push& p, uint32_t mode, int K, int N, int nsets, int stage, uint32_t group) {
+    const uint32_t wg_sets = group > 1 ? 1 : uint32_t(nsets);
+    const GemvGrid g = gemv_grid(N, wg_sets, group);
     p.p[P_RPW] = g.rows_per_wg; p.p[P_WGSET] = g.wgs_per_set;
-    rec.dispatch(gemv_pipeline(mode, K, nsets, g), p, uint32_t(nsets) * g.wgs_per_set, 1, stage);
+    rec.dispatch(gemv_pipeline(mode, K, nsets, g, group), p, wg_sets * g.wgs_per_set, 1, stage);
 }
 
 // The prefill GEMM: on the tensor cores where the device offers int8 cooperative matrices (not
@@ -378,13 +379,16 @@ uint32_t VulkanExecutor::gemv_target_wgs() const {
 
 // Rows per workgroup: enough workgroups to fill a large GPU, few enough that the per-workgroup
 // prologue stays cheap. A subgroup pass takes 4 rows at once (loads in flight per lane), or 2 or
-// 1 where 4-row passes would leave fewer than half the target workgroups (o and down: N = H).
+// 1 where 4-row passes would leave fewer than half the target workgroups (o and down: N = H);
+// grouped rows count whole: at most 4 in flight (i/f/g: one channel per pass, gate/up: two;
+// two i/f/g channels per pass measured 2-8 % slower on the H200).
 // MMFREE_VULKAN_GEMV_WGS overrides the target (tuning).
-VulkanExecutor::GemvGrid VulkanExecutor::gemv_grid(int N, int nsets) const {
+VulkanExecutor::GemvGrid VulkanExecutor::gemv_grid(int N, uint32_t wg_sets, uint32_t group) const {
     const uint32_t subgroups = std::max<uint32_t>(1, kWG / std::max<uint32_t>(1, dev_->info().subgroup_size));
-    const uint32_t target = std::max<uint32_t>(1, gemv_target_wgs() / uint32_t(nsets));
+    const uint32_t target = std::max<uint32_t>(1, gemv_target_wgs() / wg_sets);
     GemvGrid g{};
     for (uint32_t rows : {4u, 2u, 1u}) {
+        if (rows > 1 && rows * group > 4) continue;
         const uint32_t per_pass = subgroups * rows;
         g.rows_per_pass = rows;
         g.rows_per_wg = ceil_div(ceil_div(size_t(N), target), per_pass) * per_pass;
@@ -407,36 +411,38 @@ void VulkanExecutor::record_decode(Recorded& r, bool argmax) {
         const size_t x_in = x_ + size_t((l + 1) & 1) * H * 4, x_out = x_ + size_t(l & 1) * H * 4;
         const bool lb = c.use_lower_bound && l > 0 && !model_->lower_bound.empty();
 
+        // i/f/g and the MLGRU step: h[l] updated in place, ag written after ai and af's slots.
         Push p = push();
         p.p[P_K] = uint32_t(H); p.p[P_KW] = q_words(H); p.p[P_T] = 1;
         p.p[P_IN0] = aref(x_in); p.p[P_IN1] = aref(a_); p.p[P_IN2] = aref(d_); p.p[P_XOUT] = aref(x_out);
         p.p[P_NORM] = wref(w.attn_norm); p.p[P_GAMMA] = wref(w.ifg_gamma);
-        p.p[P_TOK] = ref(REGION_UPLOAD, up_tokens_); p.p[P_FLAGS] = l == 0 ? F_FIRST : 0;
+        p.p[P_TOK] = ref(REGION_UPLOAD, up_tokens_); p.p[P_FLAGS] = (l == 0 ? F_FIRST : 0) | (lb ? F_LB : 0);
         p.p[P_EMB] = wref(emb_); p.p[P_EPS] = eps;
+        p.p[P_STATE] = aref(state_ + size_t(l) * D * 4); p.p[P_LB] = lb ? wref(w.lb) : 0;
         p.p[P_CODES] = wref(w.ifg_codes); p.p[P_WSCALE] = wref(w.ifg_scale); p.p[P_OUT] = aref(ifg_); p.p[P_N] = uint32_t(D);
-        record_gemv(rec, p, MODE_IFG, H, D, 3, BitLinear);
+        record_gemv(rec, p, MODE_IFG, H, D, 3, BitLinear, 3);
 
+        // z = RMSNorm(ag)·silu(h) → o_proj.
         p = push();
         p.p[P_K] = uint32_t(D); p.p[P_KW] = q_words(D); p.p[P_T] = 1;
-        p.p[P_IN0] = aref(ifg_ + size_t(2) * D * 4); p.p[P_IN1] = aref(ifg_); p.p[P_IN2] = aref(state_ + size_t(l) * D * 4);
-        p.p[P_XOUT] = aref(hnew_); p.p[P_NORM] = wref(w.g_norm); p.p[P_GAMMA] = wref(w.o_gamma);
-        p.p[P_TOK] = lb ? wref(w.lb) : 0; p.p[P_FLAGS] = lb ? F_LB : 0; p.p[P_EPS] = eps;
+        p.p[P_IN0] = aref(ifg_ + size_t(2) * D * 4); p.p[P_STRIDE_IN] = uint32_t(D); p.p[P_IN2] = aref(state_ + size_t(l) * D * 4);
+        p.p[P_NORM] = wref(w.g_norm); p.p[P_GAMMA] = wref(w.o_gamma); p.p[P_EPS] = eps;
         p.p[P_CODES] = wref(w.o_codes); p.p[P_WSCALE] = wref(w.o_scale); p.p[P_OUT] = aref(a_); p.p[P_N] = uint32_t(H);
-        record_gemv(rec, p, MODE_OSCAN, D, H, 1, BitLinear);
+        record_gemv(rec, p, MODE_O, D, H, 1, BitLinear);
 
+        // gate/up rows of a channel together, SwiGLU: silu(gate)·up into y_[0, I).
         p = push();
         p.p[P_K] = uint32_t(H); p.p[P_KW] = q_words(H); p.p[P_T] = 1;
         p.p[P_IN0] = aref(x_out); p.p[P_IN1] = aref(a_); p.p[P_NORM] = wref(w.mlp_norm); p.p[P_GAMMA] = wref(w.gate_gamma);
-        p.p[P_FLAGS] = F_COPY_H; p.p[P_IN2] = aref(hnew_); p.p[P_XOUT] = aref(state_ + size_t(l) * D * 4); p.p[P_EMB] = uint32_t(D);
         p.p[P_EPS] = eps;
-        p.p[P_CODES] = wref(w.gate_codes); p.p[P_WSCALE] = wref(w.gate_scale); p.p[P_OUT] = aref(y_); p.p[P_N] = uint32_t(2 * I);
-        record_gemv(rec, p, MODE_GATE, H, 2 * I, 1, BitLinear);
+        p.p[P_CODES] = wref(w.gate_codes); p.p[P_WSCALE] = wref(w.gate_scale); p.p[P_OUT] = aref(y_); p.p[P_N] = uint32_t(I);
+        record_gemv(rec, p, MODE_GATE, H, I, 1, BitLinear, 2);
 
         p = push();
         p.p[P_K] = uint32_t(I); p.p[P_KW] = q_words(I); p.p[P_T] = 1;
-        p.p[P_IN0] = aref(y_); p.p[P_STRIDE_IN] = uint32_t(2 * I); p.p[P_GAMMA] = wref(w.down_gamma); p.p[P_EPS] = eps;
+        p.p[P_IN0] = aref(y_); p.p[P_GAMMA] = wref(w.down_gamma); p.p[P_EPS] = eps;
         p.p[P_CODES] = wref(w.down_codes); p.p[P_WSCALE] = wref(w.down_scale); p.p[P_OUT] = aref(d_); p.p[P_N] = uint32_t(H);
-        record_gemv(rec, p, MODE_DOWN, I, H, 1, BitLinear);
+        record_gemv(rec, p, MODE_RAW, I, H, 1, BitLinear);
     }
     Push p = push();
     p.p[P_K] = uint32_t(H); p.p[P_KW] = q_words(H); p.p[P_T] = 1;

@@ -83,13 +83,13 @@ private:
         uint32_t rows_per_wg, wgs_per_set, rows_per_pass;
     };
     VkPipeline prep_pipeline(uint32_t mode, int K, int nsets);
-    VkPipeline gemv_pipeline(uint32_t mode, int K, int nsets, const GemvGrid& g);
+    VkPipeline gemv_pipeline(uint32_t mode, int K, int nsets, const GemvGrid& g, uint32_t group);
     Push push() const;
     uint32_t wref(size_t byte_offset) const;
     uint32_t aref(size_t byte_offset) const;
     uint32_t gemv_target_wgs() const;  // decode workgroups per BitLinear dispatch (all sets)
-    GemvGrid gemv_grid(int N, int nsets) const;
-    void record_gemv(Recorder& rec, Push& p, uint32_t mode, int K, int N, int nsets, int stage);
+    GemvGrid gemv_grid(int N, uint32_t wg_sets, uint32_t group) const;
+    void record_gemv(Recorder& rec, Push& p, uint32_t mode, int K, int N, int nsets, int stage, uint32_t group = 1);
     void record_gemm(Recorder& rec, Push& p, int N, int nsets, int T, int stage);
 
     void record_decode(Recorded& r, bool argmax);
@@ -117,7 +117,7 @@ private:
     std::vector<LayerOffsets> lo_;
     size_t emb_ = 0, final_norm_ = 0, head_codes_ = 0, head_gamma_ = 0, head_scale_ = 0;
     // Activation arena offsets (bytes).
-    size_t x_ = 0, a_ = 0, d_ = 0, ifg_ = 0, hseq_ = 0, hnew_ = 0, y_ = 0, q_ = 0, qscale_ = 0, qsum_ = 0, state_ = 0,
+    size_t x_ = 0, a_ = 0, d_ = 0, ifg_ = 0, hseq_ = 0, y_ = 0, q_ = 0, qscale_ = 0, qsum_ = 0, state_ = 0,
            partials_ = 0, logits_ = 0, scratch_ = 0;
     // Upload / read-back offsets (bytes).
     size_t up_tokens_ = 0, up_state_ = 0, rb_logits_ = 0, rb_token_ = 0, rb_state_ = 0;
