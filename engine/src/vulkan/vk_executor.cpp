@@ -29,6 +29,12 @@ uint32_t ref(uint32_t region, size_t byte_offset) {
         throw Error(ErrorCode::DeviceError, "Vulkan: a buffer region exceeds 4 GiB, more than this backend addresses");
     return (region << 30) | uint32_t(byte_offset / 4);
 }
+// Runs `f` when the scope ends, by return or by exception: releases a probe's scratch objects.
+template <class F> struct OnExit {
+    F f;
+    ~OnExit() { f(); }
+};
+
 int env_int(const char* name, int fallback) {
     const char* v = std::getenv(name);
     return v && *v ? std::atoi(v) : fallback;
@@ -662,39 +668,35 @@ double VulkanExecutor::measure_read_bandwidth_gb_s() {
     }
     Recorded r;
     double best_s = 0;
-    try {
-        // Pass 0 also covers the fill and warms the clocks; passes 1..reps are timed.
-        constexpr int reps = 5;
-        Recorder rec(*this, r, Recorder::Timing::PerDispatch, reps + 1);
-        dev_->fn.vkCmdFillBuffer(r.cb, b.handle, 0, bytes, 0x01020304u);
-        rec.barrier(VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_READ_BIT);
-        Push p = push();
-        p.base[REGION_WEIGHTS] = b.address;  // the probe buffer stands in for the weight arena
-        p.p[P_IN0] = ref(REGION_WEIGHTS, 0);
-        p.p[P_N] = uint32_t(bytes / 16);
-        p.p[P_OUT] = aref(scratch_);
-        for (int i = 0; i <= reps; ++i) rec.dispatch(pipeline("bandwidth", {}), p, cpu ? 64 : 4096, 1, 0);
-        rec.finish();
-        const auto t0 = std::chrono::steady_clock::now();
-        dev_->submit_and_wait(r.cb);
-        const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        if (r.queries) {
-            std::vector<uint64_t> ts(reps + 2);
-            if (dev_->fn.vkGetQueryPoolResults(dev_->handle, r.queries, 0, reps + 2, ts.size() * 8, ts.data(), 8,
-                                               VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT) == VK_SUCCESS)
-                for (int i = 1; i <= reps; ++i) {
-                    const double s = double(ts[size_t(i) + 1] - ts[size_t(i)]) * dev_->info().timestamp_period_ns * 1e-9;
-                    if (s > 0 && (best_s == 0 || s < best_s)) best_s = s;
-                }
-        }
-        if (best_s == 0) best_s = wall / (reps + 1);
-    } catch (...) {
+    const OnExit release{[&] {
         free_recorded(r);
         dev_->destroy(b);
-        throw;
+    }};
+    // Pass 0 also covers the fill and warms the clocks; passes 1..reps are timed.
+    constexpr int reps = 5;
+    Recorder rec(*this, r, Recorder::Timing::PerDispatch, reps + 1);
+    dev_->fn.vkCmdFillBuffer(r.cb, b.handle, 0, bytes, 0x01020304u);
+    rec.barrier(VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_READ_BIT);
+    Push p = push();
+    p.base[REGION_WEIGHTS] = b.address;  // the probe buffer stands in for the weight arena
+    p.p[P_IN0] = ref(REGION_WEIGHTS, 0);
+    p.p[P_N] = uint32_t(bytes / 16);
+    p.p[P_OUT] = aref(scratch_);
+    for (int i = 0; i <= reps; ++i) rec.dispatch(pipeline("bandwidth", {}), p, cpu ? 64 : 4096, 1, 0);
+    rec.finish();
+    const auto t0 = std::chrono::steady_clock::now();
+    dev_->submit_and_wait(r.cb);
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (r.queries) {
+        std::vector<uint64_t> ts(reps + 2);
+        if (dev_->fn.vkGetQueryPoolResults(dev_->handle, r.queries, 0, reps + 2, ts.size() * 8, ts.data(), 8,
+                                           VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT) == VK_SUCCESS)
+            for (int i = 1; i <= reps; ++i) {
+                const double s = double(ts[size_t(i) + 1] - ts[size_t(i)]) * dev_->info().timestamp_period_ns * 1e-9;
+                if (s > 0 && (best_s == 0 || s < best_s)) best_s = s;
+            }
     }
-    free_recorded(r);
-    dev_->destroy(b);
+    if (best_s == 0) best_s = wall / (reps + 1);
     return best_s > 0 ? double(bytes) / best_s / 1e9 : 0.0;
 }
 
@@ -706,55 +708,50 @@ double VulkanExecutor::measure_step_floor_us(int floats) {
     Buffer back;
     Recorded r;
     double best_s = 0;
-    try {
-        back = dev_->create_buffer(size_t(n) * 4, MemoryKind::Readback);
-        // Dispatch 0 writes the initial step into vector 0; step k reads vector (k−1) mod 2 and
-        // writes k mod 2, as many workgroups as a decode BitLinear. Timestamps: after dispatch 0
-        // and after the last step; the read-back copy is outside them.
-        Recorder rec(*this, r, Recorder::Timing::PerStage, 2);
-        Push p = push();
-        p.base[REGION_WEIGHTS] = vecs.address;
-        p.p[P_N] = n;
-        const uint32_t wgs = gemv_target_wgs();
-        for (int k = 0; k <= steps; ++k) {
-            p.p[P_FLAGS] = k == 0 ? F_FIRST : 0;
-            p.p[P_IN0] = ref(REGION_WEIGHTS, size_t((k + 1) & 1) * n * 4);
-            p.p[P_OUT] = ref(REGION_WEIGHTS, size_t(k & 1) * n * 4);
-            rec.dispatch(pipeline("chain", {}), p, wgs, 1, k == 0 ? 0 : 1);
-        }
-        if (r.queries) {
-            rec.close_interval(1);
-            rec.open_stage = -1;
-        }
-        rec.barrier(VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT,
-                    VK_ACCESS_TRANSFER_READ_BIT);
-        const VkBufferCopy region{size_t(steps & 1) * n * 4, 0, size_t(n) * 4};
-        dev_->fn.vkCmdCopyBuffer(r.cb, vecs.handle, back.handle, 1, &region);
-        rec.finish();
-        for (int rep = 0; rep < 3; ++rep) {
-            const auto t0 = std::chrono::steady_clock::now();
-            dev_->submit_and_wait(r.cb);
-            double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-            std::vector<uint64_t> ts(3);
-            if (r.queries && dev_->fn.vkGetQueryPoolResults(dev_->handle, r.queries, 0, 3, ts.size() * 8, ts.data(), 8,
-                                                            VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT) == VK_SUCCESS &&
-                ts[2] > ts[1])
-                s = double(ts[2] - ts[1]) * dev_->info().timestamp_period_ns * 1e-9;
-            if (best_s == 0 || s < best_s) best_s = s;
-        }
-        dev_->invalidate(back);
-        std::vector<float> result(n);
-        std::memcpy(result.data(), back.mapped, size_t(n) * 4);
-        check_step_chain(result, steps + 1, "Vulkan");
-    } catch (...) {
+    const OnExit release{[&] {
         free_recorded(r);
         dev_->destroy(vecs);
         dev_->destroy(back);
-        throw;
+    }};
+    back = dev_->create_buffer(size_t(n) * 4, MemoryKind::Readback);
+    // Dispatch 0 writes the initial step into vector 0; step k reads vector (k−1) mod 2 and
+    // writes k mod 2, as many workgroups as a decode BitLinear. Timestamps: after dispatch 0
+    // and after the last step; the read-back copy is outside them.
+    Recorder rec(*this, r, Recorder::Timing::PerStage, 2);
+    Push p = push();
+    p.base[REGION_WEIGHTS] = vecs.address;
+    p.p[P_N] = n;
+    const uint32_t wgs = gemv_target_wgs();
+    for (int k = 0; k <= steps; ++k) {
+        p.p[P_FLAGS] = k == 0 ? F_FIRST : 0;
+        p.p[P_IN0] = ref(REGION_WEIGHTS, size_t((k + 1) & 1) * n * 4);
+        p.p[P_OUT] = ref(REGION_WEIGHTS, size_t(k & 1) * n * 4);
+        rec.dispatch(pipeline("chain", {}), p, wgs, 1, k == 0 ? 0 : 1);
     }
-    free_recorded(r);
-    dev_->destroy(vecs);
-    dev_->destroy(back);
+    if (r.queries) {
+        rec.close_interval(1);
+        rec.open_stage = -1;
+    }
+    rec.barrier(VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT,
+                VK_ACCESS_TRANSFER_READ_BIT);
+    const VkBufferCopy region{size_t(steps & 1) * n * 4, 0, size_t(n) * 4};
+    dev_->fn.vkCmdCopyBuffer(r.cb, vecs.handle, back.handle, 1, &region);
+    rec.finish();
+    for (int rep = 0; rep < 3; ++rep) {
+        const auto t0 = std::chrono::steady_clock::now();
+        dev_->submit_and_wait(r.cb);
+        double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        std::vector<uint64_t> ts(3);
+        if (r.queries && dev_->fn.vkGetQueryPoolResults(dev_->handle, r.queries, 0, 3, ts.size() * 8, ts.data(), 8,
+                                                        VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT) == VK_SUCCESS &&
+            ts[2] > ts[1])
+            s = double(ts[2] - ts[1]) * dev_->info().timestamp_period_ns * 1e-9;
+        if (best_s == 0 || s < best_s) best_s = s;
+    }
+    dev_->invalidate(back);
+    std::vector<float> result(n);
+    std::memcpy(result.data(), back.mapped, size_t(n) * 4);
+    check_step_chain(result, steps + 1, "Vulkan");
     return best_s * 1e6 / steps;
 }
 
@@ -780,58 +777,53 @@ std::vector<int32_t> VulkanExecutor::run_bitlinear_raw(const TernaryMatrix& w, c
     Buffer out = dev_->create_buffer(align_up(end, 256), MemoryKind::Readback);
     Recorded r;
     std::vector<int32_t> acc(size_t(rows) * N);
-    try {
-        char* base = static_cast<char*>(in.mapped);
-        std::memcpy(base + o_codes, w.codes.data(), w.codes.size());
-        std::memcpy(base + o_gamma, w.norm.data(), size_t(K) * 4);
-        const float one = 1.0f;
-        std::memcpy(base + o_scale, &one, 4);
-        std::memcpy(base + o_x, x.data(), x.size() * 4);
-
-        Push p = push();
-        p.base[REGION_WEIGHTS] = in.address;
-        p.base[REGION_READBACK] = out.address;
-        p.p[P_K] = uint32_t(K); p.p[P_KW] = kw; p.p[P_T] = uint32_t(rows);
-        p.p[P_IN0] = ref(REGION_WEIGHTS, o_x); p.p[P_GAMMA] = ref(REGION_WEIGHTS, o_gamma);
-        p.p[P_Q] = ref(REGION_READBACK, o_q); p.p[P_QSCALE] = ref(REGION_READBACK, o_s); p.p[P_QSUM] = ref(REGION_READBACK, o_sum);
-        p.p[P_CODES] = ref(REGION_WEIGHTS, o_codes); p.p[P_WSCALE] = ref(REGION_WEIGHTS, o_scale);
-        p.p[P_OUT] = ref(REGION_READBACK, o_out); p.p[P_N] = uint32_t(N); p.p[P_OUTSTRIDE] = uint32_t(N);
-        p.p[P_FLAGS] = F_RAW | F_QOUT;
-        Recorder rec(*this, r, Recorder::Timing::None, 0);
-        if (gemv) {
-            record_gemv(rec, p, MODE_RAW, K, N, 1, 0);
-        } else {
-            rec.dispatch(prep_pipeline(MODE_RAW, K, 1), p, uint32_t(rows), 1, 0);
-            record_gemm(rec, p, N, 1, rows, 0);
-        }
-        rec.finish();
-        dev_->submit_and_wait(r.cb);
-        dev_->invalidate(out);
-        const char* ob = static_cast<const char*>(out.mapped);
-        std::memcpy(acc.data(), ob + o_out, acc.size() * 4);
-        if (q) {
-            q->assign(size_t(rows) * K, 0);
-            const uint32_t* words = reinterpret_cast<const uint32_t*>(ob + o_q);
-            for (int t = 0; t < rows; ++t)
-                for (uint32_t pw = 0; pw < kw; ++pw)
-                    for (uint32_t b = 0; b < 4; ++b) {
-                        const uint32_t e = 16 * (pw >> 2) + (pw & 3) + 4 * b;
-                        if (e < uint32_t(K)) (*q)[size_t(t) * K + e] = int8_t((words[size_t(t) * kw + pw] >> (8 * b)) & 0xff);
-                    }
-        }
-        if (scales) {
-            scales->resize(size_t(rows));
-            std::memcpy(scales->data(), ob + o_s, size_t(rows) * 4);
-        }
-    } catch (...) {
+    const OnExit release{[&] {
         free_recorded(r);
         dev_->destroy(in);
         dev_->destroy(out);
-        throw;
+    }};
+    char* base = static_cast<char*>(in.mapped);
+    std::memcpy(base + o_codes, w.codes.data(), w.codes.size());
+    std::memcpy(base + o_gamma, w.norm.data(), size_t(K) * 4);
+    const float one = 1.0f;
+    std::memcpy(base + o_scale, &one, 4);
+    std::memcpy(base + o_x, x.data(), x.size() * 4);
+
+    Push p = push();
+    p.base[REGION_WEIGHTS] = in.address;
+    p.base[REGION_READBACK] = out.address;
+    p.p[P_K] = uint32_t(K); p.p[P_KW] = kw; p.p[P_T] = uint32_t(rows);
+    p.p[P_IN0] = ref(REGION_WEIGHTS, o_x); p.p[P_GAMMA] = ref(REGION_WEIGHTS, o_gamma);
+    p.p[P_Q] = ref(REGION_READBACK, o_q); p.p[P_QSCALE] = ref(REGION_READBACK, o_s); p.p[P_QSUM] = ref(REGION_READBACK, o_sum);
+    p.p[P_CODES] = ref(REGION_WEIGHTS, o_codes); p.p[P_WSCALE] = ref(REGION_WEIGHTS, o_scale);
+    p.p[P_OUT] = ref(REGION_READBACK, o_out); p.p[P_N] = uint32_t(N); p.p[P_OUTSTRIDE] = uint32_t(N);
+    p.p[P_FLAGS] = F_RAW | F_QOUT;
+    Recorder rec(*this, r, Recorder::Timing::None, 0);
+    if (gemv) {
+        record_gemv(rec, p, MODE_RAW, K, N, 1, 0);
+    } else {
+        rec.dispatch(prep_pipeline(MODE_RAW, K, 1), p, uint32_t(rows), 1, 0);
+        record_gemm(rec, p, N, 1, rows, 0);
     }
-    free_recorded(r);
-    dev_->destroy(in);
-    dev_->destroy(out);
+    rec.finish();
+    dev_->submit_and_wait(r.cb);
+    dev_->invalidate(out);
+    const char* ob = static_cast<const char*>(out.mapped);
+    std::memcpy(acc.data(), ob + o_out, acc.size() * 4);
+    if (q) {
+        q->assign(size_t(rows) * K, 0);
+        const uint32_t* words = reinterpret_cast<const uint32_t*>(ob + o_q);
+        for (int t = 0; t < rows; ++t)
+            for (uint32_t pw = 0; pw < kw; ++pw)
+                for (uint32_t b = 0; b < 4; ++b) {
+                    const uint32_t e = 16 * (pw >> 2) + (pw & 3) + 4 * b;
+                    if (e < uint32_t(K)) (*q)[size_t(t) * K + e] = int8_t((words[size_t(t) * kw + pw] >> (8 * b)) & 0xff);
+                }
+    }
+    if (scales) {
+        scales->resize(size_t(rows));
+        std::memcpy(scales->data(), ob + o_s, size_t(rows) * 4);
+    }
     return acc;
 }
 
