@@ -25,13 +25,12 @@ vk::Candidate g_device;
 bool g_ready = false;
 
 std::unique_ptr<vk::VulkanExecutor> make_executor(std::shared_ptr<const Model> model, bool portable, int chunk = 256,
-                                                  bool profile = false, int gemm_rows = 0, int gemv_wgs = 0) {
+                                                  bool profile = false, int gemm_rows = 0) {
     vk::VulkanOptions o;
     o.force_portable = portable;
     o.chunk = chunk;
     o.profile = profile;
     o.gemm_rows = gemm_rows;
-    o.gemv_wgs = gemv_wgs;
     return std::make_unique<vk::VulkanExecutor>(std::move(model), g_instance, g_device, o);
 }
 
@@ -209,15 +208,27 @@ private slots:
         QVERIFY(ex->device_memory_bytes() > 0);
     }
 
-    // Decode on the smallest grid (one workgroup per dispatch and set) with a state wider than a
-    // workgroup: the rows, the prologue's vectors and the recurrent state's copy must all be
-    // covered by loops, not by the grid.
-    void decode_on_one_workgroup_matches_cpu() {
+    // Decode grids other than the default: the smallest (one workgroup per dispatch and set)
+    // with a state wider than a workgroup, where loops rather than the grid must cover the rows
+    // and the prologue's vectors; and 512-thread workgroups for every input length.
+    void decode_grids_match_cpu_data() {
+        QTest::addColumn<int>("gemv_wgs");
+        QTest::addColumn<int>("wide_k");
+        QTest::newRow("one workgroup") << 1 << 0;
+        QTest::newRow("512 threads") << 0 << 1;
+    }
+    void decode_grids_match_cpu() {
+        QFETCH(int, gemv_wgs);
+        QFETCH(int, wide_k);
         ModelConfig c = odd_config();
         c.hidden_size = 300;
         auto model = make_synthetic_model(c, 11);
         cpu::CpuExecutor ref(model, true, 1);
-        auto ex = make_executor(model, false, 4, false, 0, /*gemv_wgs=*/1);
+        vk::VulkanOptions o;
+        o.chunk = 4;
+        o.gemv_wgs = gemv_wgs;
+        o.gemv_wide_k = wide_k;
+        auto ex = std::make_unique<vk::VulkanExecutor>(model, g_instance, g_device, o);
         const int V = c.vocab_size;
         const std::vector<int32_t> tokens = {1, 17, 300, 5, 42, 99};
         std::vector<float> want(tokens.size() * V), got(tokens.size() * V);

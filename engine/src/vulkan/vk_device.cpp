@@ -145,6 +145,7 @@ std::vector<Candidate> Instance::candidates() const {
         c.timestamp_bits = family < 0 ? 0 : qs[size_t(family)].timestampValidBits;
         c.timestamp_period_ns = basic.limits.timestampPeriod;
         c.max_shared = basic.limits.maxComputeSharedMemorySize;
+        c.max_invocations = basic.limits.maxComputeWorkGroupInvocations;
         c.rank = type_rank(basic.deviceType);
 
         DeviceInfo& d = c.info;

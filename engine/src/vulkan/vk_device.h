@@ -38,6 +38,7 @@ struct Candidate {
     bool memory_budget = false;    // VK_EXT_memory_budget: the driver reports heap usage and budget
     float timestamp_period_ns = 1;
     uint32_t max_shared = 0;
+    uint32_t max_invocations = 0;  // threads per workgroup
     uint32_t api_version = 0;
     // VK_NV_cooperative_matrix with int8 × int8 → int32 16×8×32 per subgroup (the tensor cores),
     // and the features its shaders need (Vulkan memory model, int8 arithmetic).

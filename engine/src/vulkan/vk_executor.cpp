@@ -263,7 +263,7 @@ void VulkanExecutor::allocate_activations() {
     const size_t H = size_t(c.hidden_size), D = size_t(c.state_dim()), I = size_t(c.intermediate_size), V = size_t(c.vocab_size),
                  L = size_t(c.num_layers), C = size_t(C_);
     const size_t kw = std::max({q_words(c.hidden_size), q_words(c.state_dim()), q_words(c.intermediate_size)});
-    const uint32_t head_wgs = gemv_grid(c.vocab_size, 1, 1).wgs_per_set;
+    const uint32_t head_wgs = gemv_grid(c.vocab_size, 1, 1, gemv_threads(c.hidden_size)).wgs_per_set;
     size_t end = 0;
     auto take = [&](size_t bytes) {
         end = align_up(end, 256);
@@ -340,14 +340,14 @@ VkPipeline VulkanExecutor::prep_pipeline(uint32_t mode, int K, int nsets) {
 }
 
 VkPipeline VulkanExecutor::gemv_pipeline(uint32_t mode, int K, int nsets, const GemvGrid& g, uint32_t group) {
-    const uint32_t kw = q_words(K);
-    const uint32_t per = mode == MODE_QIN ? 1 : ceil_div(kw, kWG);
+    const uint32_t kw = q_words(K), threads = gemv_threads(K);
+    const uint32_t per = mode == MODE_QIN ? 1 : ceil_div(kw, threads);
     const size_t shared = size_t(nsets) * (kw / 4 + kw / 32 + 1) * 16 + 2 * 128 * 16 + 128 * 8 + 64;  // q (padded), the prologue reductions, argmax
     if (shared > dev_->info().max_shared)
         throw Error(ErrorCode::DeviceError, "Vulkan: this model needs " + std::to_string(shared / 1024) +
                                                 " KiB of shared memory per workgroup; the device has " +
                                                 std::to_string(dev_->info().max_shared / 1024) + " KiB");
-    return pipeline("gemv", {kWG, mode, per, uint32_t(nsets), K % 4 == 0, g.rows_per_pass, kw / 4,
+    return pipeline("gemv", {threads, mode, per, uint32_t(nsets), K % 4 == 0, g.rows_per_pass, kw / 4,
                              std::max<uint32_t>(1, dev_->info().subgroup_size), group});
 }
 
@@ -355,7 +355,7 @@ VkPipeline VulkanExecutor::gemv_pipeline(uint32_t mode, int K, int nsets, const 
 // N channels whose `group` rows (one per set or half) one lane finishes together (gemv.comp).
 void VulkanExecutor::record_gemv(Recorder& rec, Push& p, uint32_t mode, int K, int N, int nsets, int stage, uint32_t group) {
     const uint32_t wg_sets = group > 1 ? 1 : uint32_t(nsets);
-    const GemvGrid g = gemv_grid(N, wg_sets, group);
+    const GemvGrid g = gemv_grid(N, wg_sets, group, gemv_threads(K));
     p.p[P_RPW] = g.rows_per_wg; p.p[P_WGSET] = g.wgs_per_set;
     rec.dispatch(gemv_pipeline(mode, K, nsets, g, group), p, wg_sets * g.wgs_per_set, 1, stage);
 }
@@ -383,15 +383,25 @@ uint32_t VulkanExecutor::gemv_target_wgs() const {
     return uint32_t(std::max(1, env_int("MMFREE_VULKAN_GEMV_WGS", dev_->info().rank == 1 ? 16 : 264)));
 }
 
+// Decode workgroups of 512 threads (half as many) where the input is long: every workgroup
+// normalizes and quantizes the whole input, and with one wide workgroup per SM instead of two
+// that work is done once per SM. H200, same run, two rounds, tg128, from K ≥ 2048 against
+// never: 1.3B 1,124 / 1,024 → 1,357 / 1,253, 2.7B 700 / 651 → 701 / 692, 370M (down_proj only)
+// within noise; for every K, 370M lost 7 %. MMFREE_VULKAN_GEMV_WIDE_K overrides the length.
+uint32_t VulkanExecutor::gemv_threads(int K) const {
+    const int wide_k = opt_.gemv_wide_k > 0 ? opt_.gemv_wide_k : env_int("MMFREE_VULKAN_GEMV_WIDE_K", 2048);
+    return K >= wide_k && dev_->info().max_invocations >= 2 * kWG ? 2 * kWG : kWG;
+}
+
 // Rows per workgroup: enough workgroups to fill a large GPU, few enough that the per-workgroup
 // prologue stays cheap. A subgroup pass takes 4 rows at once (loads in flight per lane), or 2 or
 // 1 where 4-row passes would leave fewer than half the target workgroups (o and down: N = H);
 // grouped rows count whole: at most 4 in flight (i/f/g: one channel per pass, gate/up: two;
 // two i/f/g channels per pass measured 2-8 % slower on the H200).
 // MMFREE_VULKAN_GEMV_WGS overrides the target (tuning).
-VulkanExecutor::GemvGrid VulkanExecutor::gemv_grid(int N, uint32_t wg_sets, uint32_t group) const {
-    const uint32_t subgroups = std::max<uint32_t>(1, kWG / std::max<uint32_t>(1, dev_->info().subgroup_size));
-    const uint32_t target = std::max<uint32_t>(1, gemv_target_wgs() / wg_sets);
+VulkanExecutor::GemvGrid VulkanExecutor::gemv_grid(int N, uint32_t wg_sets, uint32_t group, uint32_t threads) const {
+    const uint32_t subgroups = std::max<uint32_t>(1, threads / std::max<uint32_t>(1, dev_->info().subgroup_size));
+    const uint32_t target = std::max<uint32_t>(1, gemv_target_wgs() * kWG / threads / wg_sets);
     GemvGrid g{};
     for (uint32_t rows : {4u, 2u, 1u}) {
         if (rows > 1 && rows * group > 4) continue;

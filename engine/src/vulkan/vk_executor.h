@@ -26,6 +26,7 @@ struct VulkanOptions {
     int chunk = 512;               // prefill tokens per submit (H200, 2.7B pp512: 256 → 512 is +28 %)
     int gemm_rows = 0;             // tensor-core GEMM tile rows: 64 or 128; 0 = chosen per matrix
     int gemv_wgs = 0;              // decode workgroups per dispatch; 0 = MMFREE_VULKAN_GEMV_WGS or the device default
+    int gemv_wide_k = 0;           // decode inputs this long or longer get 512-thread workgroups; 0 = the default
 };
 
 class VulkanExecutor : public Executor {
@@ -87,8 +88,9 @@ private:
     Push push() const;
     uint32_t wref(size_t byte_offset) const;
     uint32_t aref(size_t byte_offset) const;
-    uint32_t gemv_target_wgs() const;  // decode workgroups per BitLinear dispatch (all sets)
-    GemvGrid gemv_grid(int N, uint32_t wg_sets, uint32_t group) const;
+    uint32_t gemv_target_wgs() const;  // decode workgroups per BitLinear dispatch (all sets), 256 threads each
+    uint32_t gemv_threads(int K) const;
+    GemvGrid gemv_grid(int N, uint32_t wg_sets, uint32_t group, uint32_t threads) const;
     void record_gemv(Recorder& rec, Push& p, uint32_t mode, int K, int N, int nsets, int stage, uint32_t group = 1);
     void record_gemm(Recorder& rec, Push& p, int N, int nsets, int T, int stage);
 
