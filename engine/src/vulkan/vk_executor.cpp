@@ -13,7 +13,7 @@
 namespace mmfree::vk {
 namespace {
 
-constexpr uint32_t kWG = 256;       // threads per workgroup of the prologue kernels
+constexpr uint32_t kWG = 256;       // threads per workgroup of the prologue kernels (decode: twice that for long inputs)
 constexpr size_t kStaging = 64u << 20;
 
 size_t align_up(size_t v, size_t a) { return (v + a - 1) / a * a; }
