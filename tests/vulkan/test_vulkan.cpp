@@ -210,18 +210,27 @@ private slots:
 
     // Decode grids other than the default: the smallest (one workgroup per dispatch and set)
     // with a state wider than a workgroup, where loops rather than the grid must cover the rows
-    // and the prologue's vectors; and 512-thread workgroups for every input length.
+    // and the prologue's vectors; wide workgroups for every input length (512 threads); and
+    // inputs long enough for wide workgroups of other widths (K = 2600: 672 threads, I = 4500:
+    // 576 threads in two steps where the device allows 1,024).
     void decode_grids_match_cpu_data() {
         QTest::addColumn<int>("gemv_wgs");
         QTest::addColumn<int>("wide_k");
-        QTest::newRow("one workgroup") << 1 << 0;
-        QTest::newRow("512 threads") << 0 << 1;
+        QTest::addColumn<int>("hidden");
+        QTest::addColumn<int>("intermediate");
+        QTest::newRow("one workgroup") << 1 << 0 << 300 << 333;
+        QTest::newRow("512 threads") << 0 << 1 << 300 << 333;
+        QTest::newRow("sized to the input") << 0 << 0 << 2600 << 4500;
     }
     void decode_grids_match_cpu() {
         QFETCH(int, gemv_wgs);
         QFETCH(int, wide_k);
+        QFETCH(int, hidden);
+        QFETCH(int, intermediate);
         ModelConfig c = odd_config();
-        c.hidden_size = 300;
+        c.hidden_size = hidden;
+        c.intermediate_size = intermediate;
+        c.num_layers = hidden > 1000 ? 1 : c.num_layers;
         auto model = make_synthetic_model(c, 11);
         cpu::CpuExecutor ref(model, true, 1);
         vk::VulkanOptions o;

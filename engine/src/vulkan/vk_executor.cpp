@@ -13,7 +13,7 @@
 namespace mmfree::vk {
 namespace {
 
-constexpr uint32_t kWG = 256;       // threads per workgroup of the prologue kernels (decode: twice that for long inputs)
+constexpr uint32_t kWG = 256;       // threads per workgroup of the prologue kernels (decode: wider for long inputs)
 constexpr size_t kStaging = 64u << 20;
 
 size_t align_up(size_t v, size_t a) { return (v + a - 1) / a * a; }
@@ -383,14 +383,21 @@ uint32_t VulkanExecutor::gemv_target_wgs() const {
     return uint32_t(std::max(1, env_int("MMFREE_VULKAN_GEMV_WGS", dev_->info().rank == 1 ? 16 : 264)));
 }
 
-// Decode workgroups of 512 threads (half as many) where the input is long: every workgroup
-// normalizes and quantizes the whole input, and with one wide workgroup per SM instead of two
-// that work is done once per SM. H200, same run, two rounds, tg128, from K ≥ 2048 against
-// never: 1.3B 1,124 / 1,024 → 1,357 / 1,253, 2.7B 700 / 651 → 701 / 692, 370M (down_proj only)
-// within noise; for every K, 370M lost 7 %. MMFREE_VULKAN_GEMV_WIDE_K overrides the length.
+// Decode workgroups for long inputs: one per SM (half the target count) and as wide as the input
+// needs (q words per thread as few as the device's width allows: 640 threads for K = 2560, 864
+// for 6912; at least 512). Every workgroup normalizes and quantizes the whole input, so one
+// wide workgroup per SM does that once per SM instead of twice, in fewer steps per thread.
+// H200, same run, two rounds, tg128: 512 threads from K ≥ 2048 against never: 1.3B 1,124 /
+// 1,024 → 1,357 / 1,253, 2.7B 700 / 651 → 701 / 692, 370M within noise (512 for every K cost
+// 370M 7 %); sized to the input with the rows spread evenly (gemv_grid) against 512: 2.7B 757 /
+// 792 → 862 / 856, 1.3B 1,292 / 1,309 → 1,300 / 1,313, 370M 1,631 / 1,624 → 1,545 / 1,611.
+// MMFREE_VULKAN_GEMV_WIDE_K overrides the length.
 uint32_t VulkanExecutor::gemv_threads(int K) const {
     const int wide_k = opt_.gemv_wide_k > 0 ? opt_.gemv_wide_k : env_int("MMFREE_VULKAN_GEMV_WIDE_K", 2048);
-    return K >= wide_k && dev_->info().max_invocations >= 2 * kWG ? 2 * kWG : kWG;
+    const uint32_t widest = std::min<uint32_t>(1024, dev_->info().max_invocations);
+    if (K < wide_k || widest < 2 * kWG) return kWG;
+    const uint32_t kw = q_words(K), steps = ceil_div(kw, widest);
+    return std::clamp(ceil_div(ceil_div(kw, steps), 32) * 32, 2 * kWG, widest);
 }
 
 // Rows per workgroup: enough workgroups to fill a large GPU, few enough that the per-workgroup
@@ -401,8 +408,21 @@ uint32_t VulkanExecutor::gemv_threads(int K) const {
 // MMFREE_VULKAN_GEMV_WGS overrides the target (tuning).
 VulkanExecutor::GemvGrid VulkanExecutor::gemv_grid(int N, uint32_t wg_sets, uint32_t group, uint32_t threads) const {
     const uint32_t subgroups = std::max<uint32_t>(1, threads / std::max<uint32_t>(1, dev_->info().subgroup_size));
-    const uint32_t target = std::max<uint32_t>(1, gemv_target_wgs() * kWG / threads / wg_sets);
+    const uint32_t target = std::max<uint32_t>(1, (threads > kWG ? gemv_target_wgs() / 2 : gemv_target_wgs()) / wg_sets);
     GemvGrid g{};
+    if (threads > kWG) {
+        // Wide workgroups, one per SM: the rows split evenly, spread over the subgroups first.
+        // Rounding them up to whole passes left SMs idle (370M's down_proj: 47 workgroups).
+        g.rows_per_wg = ceil_div(size_t(N), target);
+        g.rows_per_pass = 4 / group;
+        for (uint32_t rows : {1u, 2u})
+            if (rows < g.rows_per_pass && subgroups * rows >= g.rows_per_wg) {
+                g.rows_per_pass = rows;
+                break;
+            }
+        g.wgs_per_set = ceil_div(size_t(N), g.rows_per_wg);
+        return g;
+    }
     for (uint32_t rows : {4u, 2u, 1u}) {
         if (rows > 1 && rows * group > 4) continue;
         const uint32_t per_pass = subgroups * rows;

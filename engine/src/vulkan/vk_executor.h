@@ -26,7 +26,7 @@ struct VulkanOptions {
     int chunk = 512;               // prefill tokens per submit (H200, 2.7B pp512: 256 → 512 is +28 %)
     int gemm_rows = 0;             // tensor-core GEMM tile rows: 64 or 128; 0 = chosen per matrix
     int gemv_wgs = 0;              // decode workgroups per dispatch; 0 = MMFREE_VULKAN_GEMV_WGS or the device default
-    int gemv_wide_k = 0;           // decode inputs this long or longer get 512-thread workgroups; 0 = the default
+    int gemv_wide_k = 0;           // decode inputs this long or longer get wide workgroups, one per SM; 0 = the default
 };
 
 class VulkanExecutor : public Executor {
