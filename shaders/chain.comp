@@ -7,7 +7,6 @@
 #include "common.glsl"
 
 layout(local_size_x = 256) in;
-layout(buffer_reference, std430, buffer_reference_align = 16) buffer F32x4 { vec4 v[]; };
 shared float s_part[64];
 
 float initial(uint i) { return float(i % 7u); }

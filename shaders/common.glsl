@@ -19,6 +19,7 @@ layout(buffer_reference, std430, buffer_reference_align = 4) buffer U32 { uint v
 layout(buffer_reference, std430, buffer_reference_align = 4) buffer I32 { int v[]; };
 layout(buffer_reference, std430, buffer_reference_align = 8) buffer U32x2 { uvec2 v[]; };
 layout(buffer_reference, std430, buffer_reference_align = 16) buffer U32x4 { uvec4 v[]; };
+layout(buffer_reference, std430, buffer_reference_align = 16) buffer F32x4 { vec4 v[]; };
 
 uint64_t addr_of(uint ref) { return pc.base[ref >> 30] + uint64_t(ref & 0x3fffffffu) * 4ul; }
 F32 f32_at(uint slot) { return F32(addr_of(pc.p[slot])); }

@@ -40,8 +40,6 @@ void wg_reduce(inout vec4 sums, inout vec4 maxima) {
     }
 }
 
-layout(buffer_reference, std430, buffer_reference_align = 16) buffer F32x4 { vec4 v[]; };
-
 // Elements base+e0 .. base+e0+3 of the vector at `slot`: one aligned load where VEC4 (e0 is
 // then clamped by the caller), else four loads clamped to the row's K elements.
 vec4 load4(uint slot, uint base, uint e0, uint K) {
