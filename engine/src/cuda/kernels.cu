@@ -163,6 +163,16 @@ __device__ __forceinline__ void bulk_copy(void* dst, const void* src, uint32_t b
                  "l"(src), "r"(bytes), "r"(smem_u32(mb))
                  : "memory");
 }
+// The same, marked evict-first in L2 (createpolicy): decode's weight rows are read once per token
+// and should not push out the activations and norm weights that every block reads right after.
+__device__ __forceinline__ void bulk_copy_evict_first(void* dst, const void* src, uint32_t bytes, unsigned long long* mb) {
+    asm volatile(
+        "{\n .reg .b64 policy;\n createpolicy.fractional.L2::evict_first.b64 policy, 1.0;\n"
+        " cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes.L2::cache_hint [%0], [%1], %2, [%3], policy;\n}" ::"r"(
+            smem_u32(dst)),
+        "l"(src), "r"(bytes), "r"(smem_u32(mb))
+        : "memory");
+}
 __device__ __forceinline__ void mbar_wait(unsigned long long* mb, uint32_t parity) {
     uint32_t done = 0;
     while (!done)
@@ -470,7 +480,7 @@ __device__ void stage_phase(const DecodeArgs& a, const PhaseDesc& d, uint8_t* wb
     int base = 0;
     for (int s = 0; s < pr.nseg && base < cap; ++s) {
         const int n = min(pr.seg_rows[s], cap - base);
-        if (n > 0) bulk_copy(wb + size_t(base) * pr.row_bytes, pr.seg[s], uint32_t(n) * uint32_t(pr.row_bytes), &mb[1]);
+        if (n > 0) bulk_copy_evict_first(wb + size_t(base) * pr.row_bytes, pr.seg[s], uint32_t(n) * uint32_t(pr.row_bytes), &mb[1]);
         base += pr.seg_rows[s];
     }
 }
