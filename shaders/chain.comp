@@ -2,11 +2,12 @@
 // One step of the synchronization-floor probe (engine/src/runtime/step_chain.h): every workgroup
 // reads the whole vector IN0 (P_N floats, a multiple of 4) that the previous dispatch wrote, sums
 // it, and writes its slice of OUT = in/2 + mean(in)/2 + 1. F_FIRST: the input is the chain's
-// initial vector, computed rather than read.
+// initial vector, computed rather than read. The workgroup size is the decode's for this length.
 #version 460
 #include "common.glsl"
 
-layout(local_size_x = 256) in;
+layout(local_size_x_id = 0) in;
+const uint WG = gl_WorkGroupSize.x;
 shared float s_part[64];
 
 float initial(uint i) { return float(i % 7u); }
@@ -18,11 +19,11 @@ void main() {
     vec4 acc = vec4(0);
     uint i = tid;
     if (first) {
-        for (; i < n; i += 256) acc.x += initial(i);
+        for (; i < n; i += WG) acc.x += initial(i);
     } else {
         // Four independent loads per round, like the decode prologue's loads.
-        for (; i + 768 < n4; i += 1024) acc += src.v[i] + src.v[i + 256] + src.v[i + 512] + src.v[i + 768];
-        for (; i < n4; i += 256) acc += src.v[i];
+        for (; i + 3 * WG < n4; i += 4 * WG) acc += src.v[i] + src.v[i + WG] + src.v[i + 2 * WG] + src.v[i + 3 * WG];
+        for (; i < n4; i += WG) acc += src.v[i];
     }
     const float s = subgroupAdd(acc.x + acc.y + acc.z + acc.w);
     if (subgroupElect()) s_part[gl_SubgroupID] = s;
@@ -34,5 +35,5 @@ void main() {
     const uint per = (n + gl_NumWorkGroups.x - 1) / gl_NumWorkGroups.x;
     const uint b = gl_WorkGroupID.x * per, e = min(n, b + per);
     F32 in1 = f32_at(P_IN0), dst = f32_at(P_OUT);
-    for (uint j = b + tid; j < e; j += 256) dst.v[j] = 0.5 * (first ? initial(j) : in1.v[j]) + 0.5 * mean + 1.0;
+    for (uint j = b + tid; j < e; j += WG) dst.v[j] = 0.5 * (first ? initial(j) : in1.v[j]) + 0.5 * mean + 1.0;
 }

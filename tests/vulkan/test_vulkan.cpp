@@ -352,10 +352,11 @@ private slots:
     }
 
     // The synchronization-floor probe checks its chain's result on the host itself (a stale
-    // read between dispatches would throw); odd lengths are rounded up to whole float4s.
+    // read between dispatches would throw); odd lengths are rounded up to whole float4s, and
+    // 3000 floats take the decode's wide workgroups.
     void step_floor_is_measured_and_checked() {
         auto ex = make_executor(make_synthetic_model(odd_config(), 9), true);
-        for (int floats : {1000, 37}) {
+        for (int floats : {1000, 37, 3000}) {
             const double us = ex->measure_step_floor_us(floats);
             QVERIFY2(us > 0 && us < 1e5, qPrintable(QString::number(us)));
         }

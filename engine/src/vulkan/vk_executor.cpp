@@ -378,9 +378,10 @@ void VulkanExecutor::record_gemm(Recorder& rec, Push& p, int N, int nsets, int T
     }
 }
 
-uint32_t VulkanExecutor::gemv_target_wgs() const {
-    if (opt_.gemv_wgs > 0) return uint32_t(opt_.gemv_wgs);
-    return uint32_t(std::max(1, env_int("MMFREE_VULKAN_GEMV_WGS", dev_->info().rank == 1 ? 16 : 264)));
+uint32_t VulkanExecutor::gemv_target_wgs(uint32_t threads) const {
+    const uint32_t narrow = opt_.gemv_wgs > 0 ? uint32_t(opt_.gemv_wgs)
+                                              : uint32_t(std::max(1, env_int("MMFREE_VULKAN_GEMV_WGS", dev_->info().rank == 1 ? 16 : 264)));
+    return threads > kWG ? std::max<uint32_t>(1, narrow / 2) : narrow;  // wide workgroups: one per SM
 }
 
 // Decode workgroups for long inputs: one per SM (half the target count) and as wide as the input
@@ -408,7 +409,7 @@ uint32_t VulkanExecutor::gemv_threads(int K) const {
 // MMFREE_VULKAN_GEMV_WGS overrides the target (tuning).
 VulkanExecutor::GemvGrid VulkanExecutor::gemv_grid(int N, uint32_t wg_sets, uint32_t group, uint32_t threads) const {
     const uint32_t subgroups = std::max<uint32_t>(1, threads / std::max<uint32_t>(1, dev_->info().subgroup_size));
-    const uint32_t target = std::max<uint32_t>(1, (threads > kWG ? gemv_target_wgs() / 2 : gemv_target_wgs()) / wg_sets);
+    const uint32_t target = std::max<uint32_t>(1, gemv_target_wgs(threads) / wg_sets);
     GemvGrid g{};
     if (threads > kWG) {
         // Wide workgroups, one per SM: the rows split evenly, spread over the subgroups first.
@@ -745,18 +746,19 @@ double VulkanExecutor::measure_step_floor_us(int floats) {
     }};
     back = dev_->create_buffer(size_t(n) * 4, MemoryKind::Readback);
     // Dispatch 0 writes the initial step into vector 0; step k reads vector (k−1) mod 2 and
-    // writes k mod 2, as many workgroups as a decode BitLinear. Timestamps: after dispatch 0
-    // and after the last step; the read-back copy is outside them.
+    // writes k mod 2, as many and as wide workgroups as a decode BitLinear on an input of this
+    // length. Timestamps: after dispatch 0 and after the last step; the read-back copy is outside them.
     Recorder rec(*this, r, Recorder::Timing::PerStage, 2);
     Push p = push();
     p.base[REGION_WEIGHTS] = vecs.address;
     p.p[P_N] = n;
-    const uint32_t wgs = gemv_target_wgs();
+    const uint32_t threads = gemv_threads(int(n));
+    const uint32_t wgs = gemv_target_wgs(threads);
     for (int k = 0; k <= steps; ++k) {
         p.p[P_FLAGS] = k == 0 ? F_FIRST : 0;
         p.p[P_IN0] = ref(REGION_WEIGHTS, size_t((k + 1) & 1) * n * 4);
         p.p[P_OUT] = ref(REGION_WEIGHTS, size_t(k & 1) * n * 4);
-        rec.dispatch(pipeline("chain", {}), p, wgs, 1, k == 0 ? 0 : 1);
+        rec.dispatch(pipeline("chain", {threads}), p, wgs, 1, k == 0 ? 0 : 1);
     }
     if (r.queries) {
         rec.close_interval(1);

@@ -88,7 +88,7 @@ private:
     Push push() const;
     uint32_t wref(size_t byte_offset) const;
     uint32_t aref(size_t byte_offset) const;
-    uint32_t gemv_target_wgs() const;  // decode workgroups per BitLinear dispatch (all sets), 256 threads each
+    uint32_t gemv_target_wgs(uint32_t threads) const;  // decode workgroups per BitLinear dispatch (all sets) this wide
     uint32_t gemv_threads(int K) const;
     GemvGrid gemv_grid(int N, uint32_t wg_sets, uint32_t group, uint32_t threads) const;
     void record_gemv(Recorder& rec, Push& p, uint32_t mode, int K, int N, int nsets, int stage, uint32_t group = 1);
