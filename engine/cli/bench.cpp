@@ -126,10 +126,10 @@ int cmd_bench(const Args& a) {
     const size_t peak_rss = peak_rss_bytes();  // before the bandwidth probe's 1 GiB buffer
     const double bandwidth = ex.measure_read_bandwidth_gb_s();
     // The synchronization floor for the hand-overs a token needs: the H-long inputs (i/f/g, o,
-    // gate/up, lm_head) and down_proj's gate and up (2I floats).
+    // gate/up, lm_head) and down_proj's (I floats: gate/up hands over silu(gate)·up).
     const auto& cfg = model->config;
     const double floor_h = ex.measure_step_floor_us(cfg.hidden_size);
-    const double floor_2i = floor_h > 0 ? ex.measure_step_floor_us(2 * cfg.intermediate_size) : 0.0;
+    const double floor_i = floor_h > 0 ? ex.measure_step_floor_us(cfg.intermediate_size) : 0.0;
     const double tg_med = median(tg_rates);
     const size_t wbpt = model->weight_bytes_per_token();
     const double decode_gb_s = double(wbpt) * tg_med / 1e9;
@@ -150,10 +150,10 @@ int cmd_bench(const Args& a) {
     j["bandwidth_gb_s"] = bandwidth;
     j["decode_pct_of_bandwidth"] = bandwidth > 0 ? 100.0 * decode_gb_s / bandwidth : 0.0;
     if (floor_h > 0) {
-        j["step_floor_us"] = {{std::to_string(cfg.hidden_size), floor_h}, {std::to_string(2 * cfg.intermediate_size), floor_2i}};
+        j["step_floor_us"] = {{std::to_string(cfg.hidden_size), floor_h}, {std::to_string(cfg.intermediate_size), floor_i}};
         // 4 hand-overs per layer and one to lm_head, nothing else: the decode speed no kernel
         // that keeps one grid-wide step per BitLinear can exceed on this device.
-        const double floor_token_us = cfg.num_layers * (3 * floor_h + floor_2i) + floor_h;
+        const double floor_token_us = cfg.num_layers * (3 * floor_h + floor_i) + floor_h;
         j["step_floor_decode_ceiling_tok_s"] = 1e6 / floor_token_us;
     }
     j["peak_rss_bytes"] = peak_rss;
