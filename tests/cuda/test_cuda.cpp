@@ -27,6 +27,21 @@ std::unique_ptr<Executor> make_cuda(std::shared_ptr<const Model> model) {
     return create_executor(std::move(model), o);
 }
 
+// A CUDA executor whose decode blocks are `threads` wide (MMFREE_CUDA_THREADS, read when it is
+// created): the small test models would otherwise only ever run the 256-thread width.
+std::unique_ptr<Executor> make_cuda(std::shared_ptr<const Model> model, int threads) {
+    qputenv("MMFREE_CUDA_THREADS", QByteArray::number(threads));
+    auto ex = make_cuda(std::move(model));
+    qunsetenv("MMFREE_CUDA_THREADS");
+    return ex;
+}
+
+int decode_threads_of(const Executor& ex) {
+    for (const auto& [key, value] : ex.extra_metrics())
+        if (key == "cuda_decode_threads") return int(value);
+    return 0;
+}
+
 TernaryMatrix random_matrix(int rows, int cols, std::mt19937& rng) {
     std::normal_distribution<float> normal(0.f, 1.f);
     std::vector<float> w(size_t(rows) * cols);
@@ -235,12 +250,17 @@ private slots:
     // logits, teacher-forced logits after restoring the post-prompt state.
     void golden_data() {
         QTest::addColumn<QString>("name");
-        for (const auto& n : golden_case_names()) QTest::newRow(n.c_str()) << QString::fromStdString(n);
+        QTest::addColumn<int>("threads");
+        for (const auto& n : golden_case_names())
+            for (int threads : {256, 512})
+                QTest::newRow((n + " " + std::to_string(threads)).c_str()) << QString::fromStdString(n) << threads;
     }
     void golden() {
         QFETCH(QString, name);
+        QFETCH(int, threads);
         const GoldenCase g = load_golden(name.toStdString());
-        auto ex = make_cuda(g.model);
+        auto ex = make_cuda(g.model, threads);
+        QCOMPARE(decode_threads_of(*ex), threads);
         QCOMPARE(QString::fromStdString(ex->backend_name()), QString("cuda"));
         const std::string err = check_executor(*ex, g);
         QVERIFY2(err.empty(), err.c_str());
@@ -265,15 +285,22 @@ private slots:
     }
 
     // A synthetic model with shapes the golden cases lack (H = 320, I = 864: partial tiles and
-    // row groups) against the CPU reference, prefill and decode.
+    // row groups) against the CPU reference, prefill and decode, at both decode widths.
+    void synthetic_matches_cpu_reference_data() {
+        QTest::addColumn<int>("threads");
+        QTest::newRow("256") << 256;
+        QTest::newRow("512") << 512;
+    }
     void synthetic_matches_cpu_reference() {
+        QFETCH(int, threads);
         ModelConfig c;
         c.vocab_size = 1000; c.hidden_size = 320; c.num_layers = 3; c.intermediate_size = 864;
         auto model = make_synthetic_model(c, 7);
         BackendOptions ro;
         ro.backend = "cpu-reference";
         auto ref = create_executor(model, ro);
-        auto ex = make_cuda(model);
+        auto ex = make_cuda(model, threads);
+        QCOMPARE(decode_threads_of(*ex), threads);
         std::vector<int32_t> prompt(70);
         for (size_t i = 0; i < prompt.size(); ++i) prompt[i] = int32_t((i * 37 + 5) % 1000);
         std::vector<float> a(prompt.size() * 1000), b(prompt.size() * 1000);

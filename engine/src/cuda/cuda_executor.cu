@@ -115,7 +115,7 @@ struct CudaExecutor::Impl {
     bool result_mapped = false;
     float* emb_row = nullptr;     // pinned staging for one embedding row
     DecodeArgs args;
-    int blocks = 0;
+    int blocks = 0, threads = kDecodeMaxThreads;  // decode grid and block width (decode_threads)
     size_t smem = 0;
     unsigned long long barriers = 0;  // grid barriers run so far (the device counter is barriers × blocks)
     DecodeSplit split;
@@ -284,9 +284,11 @@ CudaExecutor::CudaExecutor(std::shared_ptr<const Model> model, const BackendOpti
 
     // Shared memory: q vectors + scratch, and the rest (up to the opt-in limit) stages the next
     // phase's weight rows. Rows that do not fit are read from global memory.
-    if (H % 4 || I % 4 || std::max({H, D, I}) > 16 * kDecodeThreads)
+    if (H % 4 || I % 4 || std::max({H, D, I}) > 16 * kDecodeMaxThreads)
         throw Error(ErrorCode::UnsupportedModel, "the CUDA decode kernel needs H and I multiples of 4 and at most " +
-                                                     std::to_string(16 * kDecodeThreads));
+                                                     std::to_string(16 * kDecodeMaxThreads));
+    d.threads = decode_threads(H, a.k_max);
+    if (const int t = env_int("MMFREE_CUDA_THREADS", 0); t == 256 || t == 512) d.threads = a.k_max > 16 * t ? kDecodeMaxThreads : t;
     a.gn_floats = (std::max({4 * H, 2 * D, I}) + 3) & ~3;
     const size_t fixed = decode_smem_fixed_bytes(a.kp_max, a.gn_floats, L);
     const size_t limit = size_t(d.props.sharedMemPerBlockOptin);
@@ -294,7 +296,7 @@ CudaExecutor::CudaExecutor(std::shared_ptr<const Model> model, const BackendOpti
     a.wb_bytes = int(std::min<size_t>(limit - fixed, size_t(env_int("MMFREE_CUDA_STAGE_KB", 1 << 20)) * 1024) & ~size_t(15));
     d.smem = fixed + size_t(a.wb_bytes);
     int per_sm = 0;
-    MMFREE_CK(decode_max_blocks_per_sm(d.smem, &per_sm));
+    MMFREE_CK(decode_max_blocks_per_sm(d.smem, d.threads, &per_sm));
     if (per_sm < 1) throw Error(ErrorCode::DeviceError, "the decode kernel does not fit on " + std::string(d.props.name));
     // One block per SM: with the staging off the barrier thread the projections' share of a
     // phase dominates, and on the H200 132 blocks beat 66 and 100 (2.7B 1094 vs 985 and 1024
@@ -343,7 +345,7 @@ int32_t CudaExecutor::decode(int32_t token, float* logits) {
         MMFREE_CK(cudaEventRecord(d.ev_start, d.stream));
     }
     a.barrier_base = d.barriers * (unsigned long long)d.blocks;
-    MMFREE_CK(launch_decode(a, d.blocks, d.smem, d.stream));
+    MMFREE_CK(launch_decode(a, d.blocks, d.threads, d.smem, d.stream));
     d.barriers += (unsigned long long)(a.phase_end - a.phase_begin - 1);
     if (profile_) MMFREE_CK(cudaEventRecord(d.ev_stop, d.stream));
     if (!d.result_mapped) MMFREE_CK(cudaMemcpyAsync(d.result_host, d.result_dev, sizeof(int), cudaMemcpyDeviceToHost, d.stream));
@@ -609,7 +611,7 @@ double CudaExecutor::measure_step_floor_us(int floats) {
         auto time_ms = [&](int k) {
             MMFREE_CK(cudaMemsetAsync(counter, 0, sizeof(unsigned long long), d.stream));
             MMFREE_CK(cudaEventRecord(d.ev_start, d.stream));
-            MMFREE_CK(launch_step_chain(buf, n, k, counter, d.blocks, d.stream));
+            MMFREE_CK(launch_step_chain(buf, n, k, counter, d.blocks, d.threads, d.stream));
             MMFREE_CK(cudaEventRecord(d.ev_stop, d.stream));
             MMFREE_CK(cudaEventSynchronize(d.ev_stop));
             float ms = 0;
@@ -637,6 +639,7 @@ double CudaExecutor::measure_step_floor_us(int floats) {
 std::vector<std::pair<std::string, double>> CudaExecutor::extra_metrics() const {
     std::vector<std::pair<std::string, double>> m = {
         {"cuda_decode_blocks", double(impl_->blocks)},
+        {"cuda_decode_threads", double(impl_->threads)},
         {"cuda_decode_grid_barriers_per_token", double(4 * model_->config.num_layers)},
         {"cuda_l2_prefetch_distance_phases", double(impl_->args.prefetch_distance)},
         {"cuda_weight_stage_bytes_per_block", double(impl_->args.wb_bytes)}};

@@ -362,12 +362,13 @@ __device__ __forceinline__ void dot_team(const uint8_t* const (&row)[NR], const 
         for (int r = 0; r < NR; ++r) acc[r] += __shfl_xor_sync(0xffffffffu, acc[r], off);
 }
 
-// Lanes per row: few rows → whole warps per row, many rows → 8 lanes per row.
+// Lanes per row: few rows → whole warps per row, many rows → 8 lanes per row (NT threads).
+template <int NT>
 __device__ __forceinline__ int pick_lanes_per_row(int units, int chunks) {
     int best = 8;
     long long best_cost = 1ll << 62;
     for (int lpr = 8; lpr <= 32; lpr <<= 1) {
-        const int teams = kDecodeThreads / lpr;
+        const int teams = NT / lpr;
         const long long cost = (long long)((units + teams - 1) / teams) * ((chunks + lpr - 1) / lpr);
         if (cost < best_cost) { best_cost = cost; best = lpr; }
     }
@@ -500,7 +501,7 @@ __device__ void prefetch_phase_l2(const DecodeArgs& a, int p) {
     constexpr size_t piece = 16384;
     for (int s = 0; s < pr.nseg; ++s) {
         const size_t bytes = size_t(pr.seg_rows[s]) * pr.row_bytes;
-        for (size_t off = size_t(threadIdx.x) * piece; off < bytes; off += size_t(kDecodeThreads) * piece) {
+        for (size_t off = size_t(threadIdx.x) * piece; off < bytes; off += size_t(blockDim.x) * piece) {
             const uint32_t n = uint32_t(bytes - off < piece ? bytes - off : piece);
             asm volatile("cp.async.bulk.prefetch.L2.global [%0], %1;" ::"l"(pr.seg[s] + off), "r"(n) : "memory");
         }
@@ -521,14 +522,14 @@ __device__ __forceinline__ void grid_wait(const unsigned long long* counter, uns
     __syncthreads();
 }
 
-template <int NQ>
+template <int NQ, int NT>
 __device__ NormPlan decode_inputs(NqInput mode, const float* x, const float* e, const float* g0, const float* const (&g1)[3],
                                   int K, int8_t* const (&q)[3], int (&qsum)[NQ], float* red, int* ired, StageWait sw,
                                   unsigned long long* tl, float* x_seed = nullptr, int seed_lo = 0, int seed_hi = 0) {
     const int Kp = (K + 127) & ~127;
-    if (K <= 4 * kDecodeThreads)
+    if (K <= 4 * NT)
         return norm_quant<NQ, 1, false>(mode, x, e, g0, g1, K, Kp, 1e-6f, q, qsum, red, ired, sw, tl, x_seed, seed_lo, seed_hi);
-    if (K <= 8 * kDecodeThreads)
+    if (K <= 8 * NT)
         return norm_quant<NQ, 2, false>(mode, x, e, g0, g1, K, Kp, 1e-6f, q, qsum, red, ired, sw, tl, x_seed, seed_lo, seed_hi);
     return norm_quant<NQ, 4, false>(mode, x, e, g0, g1, K, Kp, 1e-6f, q, qsum, red, ired, sw, tl, x_seed, seed_lo, seed_hi);
 }
@@ -545,19 +546,20 @@ struct DecodeSmem {
     uint8_t* wb;  // the phase's weight rows, staged
 };
 
+template <int NT>
 __device__ void decode_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, const PhaseRows& pr, StageWait sw,
                              unsigned long long* tl) {
     const int lane = threadIdx.x & 31;
     const int L = a.L;
     const int chunks = pr.row_bytes / 16;
-    const int lpr = pick_lanes_per_row(pr.units, chunks);
-    const int teams = kDecodeThreads / lpr, team = threadIdx.x / lpr, lt = threadIdx.x % lpr;
+    const int lpr = pick_lanes_per_row<NT>(pr.units, chunks);
+    const int teams = NT / lpr, team = threadIdx.x / lpr, lt = threadIdx.x % lpr;
     auto row = [&](int rr) { return row_ptr(pr, sm.wb, a.wb_bytes, rr); };
 
     if (p == 4 * L) {  // final norm + lm_head + argmax
         const float* const g1[3] = {sm.gn + a.H, nullptr, nullptr};
         int qs[1];
-        const NormPlan pl = decode_inputs<1>(NqInput::Plain, a.x, nullptr, sm.gn, g1, a.H, sm.q, qs, sm.red, sm.ired, sw, tl);
+        const NormPlan pl = decode_inputs<1, NT>(NqInput::Plain, a.x, nullptr, sm.gn, g1, a.H, sm.q, qs, sm.red, sm.ired, sw, tl);
         const float f = a.lm_head.scale / pl.s[0];
         unsigned long long best = 0;
         for (int base = 0; base < pr.units; base += teams) {
@@ -590,7 +592,7 @@ __device__ void decode_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, c
         if (lane == 0) sm.kred[threadIdx.x >> 5] = best;
         __syncthreads();
         if (threadIdx.x == 0) {
-            for (int w = 1; w < kDecodeThreads / 32; ++w) best = sm.kred[w] > best ? sm.kred[w] : best;
+            for (int w = 1; w < NT / 32; ++w) best = sm.kred[w] > best ? sm.kred[w] : best;
             atomicMax(a.argmax_key, best);
             __threadfence();
             const unsigned long long old = atomicAdd(a.done, 1ull);
@@ -616,11 +618,11 @@ __device__ void decode_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, c
             // owns in phase 1 (o_proj) from the copy it holds in registers.
             int v0, v1;
             block_range((a.H + 1) / 2, v0, v1);
-            pl = decode_inputs<3>(NqInput::Plain, a.x_in, nullptr, sm.gn, g1, a.H, sm.q, qs, sm.red, sm.ired, sw, tl, a.x, 2 * v0,
+            pl = decode_inputs<3, NT>(NqInput::Plain, a.x_in, nullptr, sm.gn, g1, a.H, sm.q, qs, sm.red, sm.ired, sw, tl, a.x, 2 * v0,
                                   min(2 * v1, a.H));
             if (blockIdx.x == 0 && threadIdx.x == 0) *a.argmax_key = 0;
         } else {
-            pl = decode_inputs<3>(NqInput::Plain, a.x, nullptr, sm.gn, g1, a.H, sm.q, qs, sm.red, sm.ired, sw, tl);
+            pl = decode_inputs<3, NT>(NqInput::Plain, a.x, nullptr, sm.gn, g1, a.H, sm.q, qs, sm.red, sm.ired, sw, tl);
         }
         const float fi = ly.i.scale / pl.s[0], ff = ly.f.scale / pl.s[1], fg = ly.g.scale / pl.s[2];
         const int R = pr.units;
@@ -657,7 +659,7 @@ __device__ void decode_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, c
     case 2: {  // mlp_norm → gate_proj (gate and up rows of a channel together) → SwiGLU
         const float* const g1[3] = {sm.gn + a.H, nullptr, nullptr};
         int qs[1];
-        const NormPlan pl = decode_inputs<1>(NqInput::Plain, a.x, nullptr, sm.gn, g1, a.H, sm.q, qs, sm.red, sm.ired, sw, tl);
+        const NormPlan pl = decode_inputs<1, NT>(NqInput::Plain, a.x, nullptr, sm.gn, g1, a.H, sm.q, qs, sm.red, sm.ired, sw, tl);
         const float f = ly.gate.scale / pl.s[0];
         const int R = pr.units;
         for (int base = 0; base < R; base += teams) {
@@ -682,10 +684,10 @@ __device__ void decode_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, c
         NormPlan pl;
         if (is_o) {
             const float* const g1[3] = {sm.gn + a.D, nullptr, nullptr};
-            pl = decode_inputs<1>(NqInput::Gated, a.ag, a.sh, sm.gn, g1, a.D, sm.q, qs, sm.red, sm.ired, sw, tl);
+            pl = decode_inputs<1, NT>(NqInput::Gated, a.ag, a.sh, sm.gn, g1, a.D, sm.q, qs, sm.red, sm.ired, sw, tl);
         } else {
             const float* const g1[3] = {sm.gn, nullptr, nullptr};
-            pl = decode_inputs<1>(NqInput::Plain, a.m, nullptr, nullptr, g1, a.I, sm.q, qs, sm.red, sm.ired, sw, tl);
+            pl = decode_inputs<1, NT>(NqInput::Plain, a.m, nullptr, nullptr, g1, a.I, sm.q, qs, sm.red, sm.ired, sw, tl);
         }
         const float f = w.scale / pl.s[0];
         for (int base = 0; base < pr.units; base += teams) {
@@ -731,12 +733,13 @@ __device__ DecodeSmem carve_decode_smem(unsigned char* base, int kp_max, int gn_
 // norm statistics of its input itself instead of waiting for another barrier. Between arriving
 // and waiting a block starts the copy engine on its rows and γ of the NEXT phase, so HBM streams
 // while the grid synchronizes and normalizes.
-__global__ void __launch_bounds__(kDecodeThreads, 1) decode_kernel(DecodeArgs a) {
+template <int NT>
+__global__ void __launch_bounds__(NT, 1) decode_kernel(DecodeArgs a) {
     extern __shared__ __align__(16) unsigned char smem_raw[];
     const int phases = 4 * a.L + 1;
     const DecodeSmem sm = carve_decode_smem(smem_raw, a.kp_max, a.gn_floats, phases);
     unsigned long long* const tl_block = a.prof ? a.prof + size_t(blockIdx.x) * phases * kDecodeStamps : nullptr;
-    for (int p = threadIdx.x; p < phases; p += kDecodeThreads) sm.desc[p] = {phase_rows(a, p), phase_norms(a, p)};
+    for (int p = threadIdx.x; p < phases; p += NT) sm.desc[p] = {phase_rows(a, p), phase_norms(a, p)};
     if (threadIdx.x == kStageThread) {
         mbar_init(&sm.mb[0]);
         mbar_init(&sm.mb[1]);
@@ -755,7 +758,7 @@ __global__ void __launch_bounds__(kDecodeThreads, 1) decode_kernel(DecodeArgs a)
         stamp(tl, 0);
         stamp_ns(tl, 5);
         if (a.prefetch_distance > 0) prefetch_phase_l2(a, (p + a.prefetch_distance) % phases);
-        decode_phase(a, sm, p, sm.desc[p].rows,
+        decode_phase<NT>(a, sm, p, sm.desc[p].rows,
                      StageWait{&sm.mb[0], &sm.mb[1], uint32_t(p - a.phase_begin) & 1u, sm.desc[p].norms.v}, tl);
         __syncthreads();  // this phase's writes are done; the stage buffers and q are free again
         stamp(tl, 3);
@@ -997,8 +1000,9 @@ __global__ void read_bandwidth_kernel(const uint4* p, size_t n, unsigned* sink) 
     if (x == 0x9e3779b9u) *sink = x;  // keeps the loads; practically never true
 }
 
-__global__ void __launch_bounds__(kDecodeThreads, 1) step_chain_kernel(float* buf, int n, int steps, unsigned long long* counter) {
-    __shared__ float part[kDecodeThreads / 32];
+template <int NT>
+__global__ void __launch_bounds__(NT, 1) step_chain_kernel(float* buf, int n, int steps, unsigned long long* counter) {
+    __shared__ float part[NT / 32];
     const int tid = threadIdx.x, n4 = n / 4;
     const int per = (n + gridDim.x - 1) / gridDim.x, b = blockIdx.x * per, e = min(n, b + per);
     unsigned long long target = 0;
@@ -1007,17 +1011,17 @@ __global__ void __launch_bounds__(kDecodeThreads, 1) step_chain_kernel(float* bu
         float* out = buf + size_t(k & 1) * n;
         float s = 0;
         if (k == 0) {
-            for (int i = tid; i < n; i += kDecodeThreads) s += float(i % 7);
+            for (int i = tid; i < n; i += NT) s += float(i % 7);
         } else {
             // L2 reads (another block wrote them), four in flight per round like the decode loads.
             const float4* in4 = reinterpret_cast<const float4*>(in);
             int i = tid;
-            for (; i + 3 * kDecodeThreads < n4; i += 4 * kDecodeThreads) {
-                const float4 v0 = __ldcg(in4 + i), v1 = __ldcg(in4 + i + kDecodeThreads), v2 = __ldcg(in4 + i + 2 * kDecodeThreads),
-                             v3 = __ldcg(in4 + i + 3 * kDecodeThreads);
+            for (; i + 3 * NT < n4; i += 4 * NT) {
+                const float4 v0 = __ldcg(in4 + i), v1 = __ldcg(in4 + i + NT), v2 = __ldcg(in4 + i + 2 * NT),
+                             v3 = __ldcg(in4 + i + 3 * NT);
                 s += (v0.x + v0.y + v0.z + v0.w) + (v1.x + v1.y + v1.z + v1.w) + (v2.x + v2.y + v2.z + v2.w) + (v3.x + v3.y + v3.z + v3.w);
             }
-            for (; i < n4; i += kDecodeThreads) {
+            for (; i < n4; i += NT) {
                 const float4 v = __ldcg(in4 + i);
                 s += v.x + v.y + v.z + v.w;
             }
@@ -1026,9 +1030,9 @@ __global__ void __launch_bounds__(kDecodeThreads, 1) step_chain_kernel(float* bu
         if (tid % 32 == 0) part[tid / 32] = s;
         __syncthreads();
         float total = 0;
-        for (int w = 0; w < kDecodeThreads / 32; ++w) total += part[w];
+        for (int w = 0; w < NT / 32; ++w) total += part[w];
         const float mean = total / float(n);
-        for (int j = b + tid; j < e; j += kDecodeThreads) out[j] = 0.5f * (k == 0 ? float(j % 7) : __ldcg(in + j)) + 0.5f * mean + 1.0f;
+        for (int j = b + tid; j < e; j += NT) out[j] = 0.5f * (k == 0 ? float(j % 7) : __ldcg(in + j)) + 0.5f * mean + 1.0f;
         __syncthreads();  // this step's writes are done and part[] is free again
         if (k < steps) {
             target += gridDim.x;
@@ -1038,7 +1042,7 @@ __global__ void __launch_bounds__(kDecodeThreads, 1) step_chain_kernel(float* bu
     }
 }
 
-__global__ void __launch_bounds__(kDecodeThreads) test_matvec_kernel(DevMatrix w, const int8_t* qn, int* acc) {
+__global__ void __launch_bounds__(kDecodeMaxThreads) test_matvec_kernel(DevMatrix w, const int8_t* qn, int* acc) {
     extern __shared__ __align__(16) unsigned char smem_raw[];
     int8_t* q = reinterpret_cast<int8_t*>(smem_raw);
     const int Kp = w.stride * 4;
@@ -1047,7 +1051,7 @@ __global__ void __launch_bounds__(kDecodeThreads) test_matvec_kernel(DevMatrix w
     for (int k = threadIdx.x; k < w.cols; k += blockDim.x) qsum[0] += qn[k];
     block_sum_int(qsum, reinterpret_cast<int*>(q + Kp));  // also orders the q writes
     // Every team width the decode kernel may pick: blocks use 8, 16 and 32 lanes per row.
-    const int lpr = 8 << (blockIdx.x % 3), teams = kDecodeThreads / lpr, team = threadIdx.x / lpr, lt = threadIdx.x % lpr;
+    const int lpr = 8 << (blockIdx.x % 3), teams = kDecodeMaxThreads / lpr, team = threadIdx.x / lpr, lt = threadIdx.x % lpr;
     int u0, u1;
     block_range((w.rows + 1) / 2, u0, u1);
     for (int base = u0; base < u1; base += teams) {
@@ -1087,27 +1091,39 @@ size_t decode_smem_fixed_bytes(int kp_max, int gn_floats, int layers) {
            desc_bytes(decode_phase_count(layers)) + size_t(gn_floats) * sizeof(float);
 }
 
-cudaError_t decode_max_blocks_per_sm(size_t smem, int* blocks) {
-    cudaError_t e = cudaFuncSetAttribute(decode_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem));
-    if (e != cudaSuccess) return e;
-    return cudaOccupancyMaxActiveBlocksPerMultiprocessor(blocks, decode_kernel, kDecodeThreads, smem);
+// The decode kernels by block width (decode_threads): the width is a compile-time constant, which
+// measured 2-5 % faster than blockDim.x in the loops and divisions.
+const void* decode_kernel_for(int threads) {
+    return threads == 256 ? reinterpret_cast<const void*>(decode_kernel<256>) : reinterpret_cast<const void*>(decode_kernel<512>);
 }
 
-cudaError_t launch_decode(const DecodeArgs& args, int blocks, size_t smem, cudaStream_t stream) {
+cudaError_t decode_max_blocks_per_sm(size_t smem, int threads, int* blocks) {
+    cudaError_t e = cudaFuncSetAttribute(decode_kernel_for(threads), cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem));
+    if (e != cudaSuccess) return e;
+    return cudaOccupancyMaxActiveBlocksPerMultiprocessor(blocks, decode_kernel_for(threads), threads, smem);
+}
+
+// 256 threads where H ≤ 1,024 and no input exceeds 16 elements per thread. H200, same run, two
+// rounds, tg128, 256 against 512 threads: 370M +5 % (2,388 / 2,384 → 2,509 / 2,504); 256 for
+// all sizes cost 1.3B 1 % and 2.7B 5 % in an earlier run. MMFREE_CUDA_THREADS overrides it (256 or 512).
+int decode_threads(int H, int k_max) { return H <= 4 * 256 && k_max <= 16 * 256 ? 256 : 512; }
+
+cudaError_t launch_decode(const DecodeArgs& args, int blocks, int threads, size_t smem, cudaStream_t stream) {
     DecodeArgs a = args;
     void* params[] = {&a};
-    return cudaLaunchCooperativeKernel(reinterpret_cast<const void*>(decode_kernel), dim3(blocks), dim3(kDecodeThreads), params, smem,
-                                       stream);
+    return cudaLaunchCooperativeKernel(decode_kernel_for(threads), dim3(blocks), dim3(threads), params, smem, stream);
 }
 
-cudaError_t launch_step_chain(float* buf, int n, int steps, unsigned long long* counter, int blocks, cudaStream_t stream) {
+cudaError_t launch_step_chain(float* buf, int n, int steps, unsigned long long* counter, int blocks, int threads,
+                              cudaStream_t stream) {
     if (n % 4 != 0) return cudaErrorInvalidValue;
     void* params[] = {&buf, &n, &steps, &counter};
-    return cudaLaunchCooperativeKernel(reinterpret_cast<const void*>(step_chain_kernel), dim3(blocks), dim3(kDecodeThreads), params, 0,
-                                       stream);
+    const void* kernel = threads == 256 ? reinterpret_cast<const void*>(step_chain_kernel<256>)
+                                        : reinterpret_cast<const void*>(step_chain_kernel<512>);
+    return cudaLaunchCooperativeKernel(kernel, dim3(blocks), dim3(threads), params, 0, stream);
 }
 
-const void* decode_kernel_symbol() { return reinterpret_cast<const void*>(decode_kernel); }
+const void* decode_kernel_symbol() { return decode_kernel_for(kDecodeMaxThreads); }
 
 template <int NQ>
 void launch_nq_shape(const NqArgs& args, int rows, size_t smem, cudaStream_t stream) {
@@ -1153,7 +1169,7 @@ cudaError_t test_decode_matvec(const DevMatrix& w, const int8_t* q_natural, int*
         if (cudaError_t e = cudaFuncSetAttribute(test_matvec_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem));
             e != cudaSuccess)
             return e;
-    test_matvec_kernel<<<8, kDecodeThreads, smem, stream>>>(w, q_natural, acc);
+    test_matvec_kernel<<<8, kDecodeMaxThreads, smem, stream>>>(w, q_natural, acc);
     return cudaGetLastError();
 }
 

@@ -34,7 +34,11 @@ struct DevLayer {
 };
 
 // ---- decode: one persistent cooperative kernel per token --------------------------------------
-constexpr int kDecodeThreads = 512;
+// Threads per decode block: 512, or 256 where every H-long input is one float4 per thread
+// (decode_threads). Fewer threads make the block's reductions and barriers cheaper; more keep
+// more loads in flight for long inputs.
+constexpr int kDecodeMaxThreads = 512;
+int decode_threads(int H, int k_max);
 
 struct DecodeArgs {
     int L = 0, H = 0, D = 0, I = 0, V = 0;
@@ -70,8 +74,8 @@ constexpr int kDecodeStamps = 10;
 
 // Shared memory of the decode kernel besides its weight buffer (wb_bytes is added on top).
 size_t decode_smem_fixed_bytes(int kp_max, int gn_floats, int layers);
-cudaError_t decode_max_blocks_per_sm(size_t smem, int* blocks);
-cudaError_t launch_decode(const DecodeArgs& args, int blocks, size_t smem, cudaStream_t stream);
+cudaError_t decode_max_blocks_per_sm(size_t smem, int threads, int* blocks);
+cudaError_t launch_decode(const DecodeArgs& args, int blocks, int threads, size_t smem, cudaStream_t stream);
 int decode_phase_count(int layers);
 
 // ---- prefill: layer by layer over a chunk of tokens ------------------------------------------
@@ -123,7 +127,8 @@ cudaError_t launch_read_bandwidth(const void* buffer, size_t bytes, unsigned* si
 // step into buf[0..n), then `steps` steps alternate between buf[0..n) and buf[n..2n), one grid
 // barrier (the decode kernel's) between steps; a cooperative launch of `blocks` blocks.
 // `counter` starts at zero.
-cudaError_t launch_step_chain(float* buf, int n, int steps, unsigned long long* counter, int blocks, cudaStream_t stream);
+cudaError_t launch_step_chain(float* buf, int n, int steps, unsigned long long* counter, int blocks, int threads,
+                              cudaStream_t stream);
 const void* decode_kernel_symbol();  // for cudaFuncGetAttributes (is there code for this device?)
 
 // Test hooks: the raw int32 accumulators of both integer paths, for q given in natural order.
