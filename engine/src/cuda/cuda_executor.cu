@@ -569,69 +569,54 @@ double CudaExecutor::measure_read_bandwidth_gb_s() {
     // Far larger than L2 (tens of MB), small enough to leave room for everything else.
     const size_t bytes = std::min<size_t>(size_t(4) << 30, free_b / 4) & ~size_t(4095);
     if (bytes < (size_t(64) << 20)) return 0;
-    void* buf = nullptr;
-    unsigned* sink = nullptr;
-    MMFREE_CK(cudaMalloc(&buf, bytes));
+    size_t probe_bytes = 0;  // scratch of the probe, not the model's: kept out of device_memory_bytes
+    DeviceBuffer buf, sink;
+    buf.allocate(bytes, &probe_bytes);
+    sink.allocate(sizeof(unsigned), &probe_bytes);
+    MMFREE_CK(cudaMemsetAsync(buf.ptr, 0x5a, bytes, d.stream));  // not zeros: see METHOD.md
+    const int blocks = d.props.multiProcessorCount * 4;
+    MMFREE_CK(launch_read_bandwidth(buf.ptr, bytes, sink.as<unsigned>(), blocks, d.stream));
     double best = 0;
-    try {
-        MMFREE_CK(cudaMalloc(reinterpret_cast<void**>(&sink), sizeof(unsigned)));
-        MMFREE_CK(cudaMemsetAsync(buf, 0x5a, bytes, d.stream));  // not zeros: see METHOD.md
-        const int blocks = d.props.multiProcessorCount * 4;
-        MMFREE_CK(launch_read_bandwidth(buf, bytes, sink, blocks, d.stream));
-        for (int i = 0; i < 5; ++i) {
-            MMFREE_CK(cudaEventRecord(d.ev_start, d.stream));
-            MMFREE_CK(launch_read_bandwidth(buf, bytes, sink, blocks, d.stream));
-            MMFREE_CK(cudaEventRecord(d.ev_stop, d.stream));
-            MMFREE_CK(cudaEventSynchronize(d.ev_stop));
-            float ms = 0;
-            MMFREE_CK(cudaEventElapsedTime(&ms, d.ev_start, d.ev_stop));
-            if (ms > 0) best = std::max(best, double(bytes) / (ms * 1e-3) / 1e9);
-        }
-    } catch (...) {
-        cudaFree(buf);
-        if (sink) cudaFree(sink);
-        throw;
+    for (int i = 0; i < 5; ++i) {
+        MMFREE_CK(cudaEventRecord(d.ev_start, d.stream));
+        MMFREE_CK(launch_read_bandwidth(buf.ptr, bytes, sink.as<unsigned>(), blocks, d.stream));
+        MMFREE_CK(cudaEventRecord(d.ev_stop, d.stream));
+        MMFREE_CK(cudaEventSynchronize(d.ev_stop));
+        float ms = 0;
+        MMFREE_CK(cudaEventElapsedTime(&ms, d.ev_start, d.ev_stop));
+        if (ms > 0) best = std::max(best, double(bytes) / (ms * 1e-3) / 1e9);
     }
-    cudaFree(buf);
-    cudaFree(sink);
     return best;
 }
 
 double CudaExecutor::measure_step_floor_us(int floats) {
     Impl& d = *impl_;
     const int n = std::max(4, (floats + 3) / 4 * 4), steps = 128;
-    float* buf = nullptr;
-    unsigned long long* counter = nullptr;
+    size_t probe_bytes = 0;  // as above
+    DeviceBuffer vecs, counter;
+    vecs.allocate(size_t(2) * n * sizeof(float), &probe_bytes);
+    counter.allocate(sizeof(unsigned long long), &probe_bytes);
+    float* const buf = vecs.as<float>();
+    // The difference between a launch of `steps` steps and one of none is the steps alone.
+    auto time_ms = [&](int k) {
+        MMFREE_CK(cudaMemsetAsync(counter.ptr, 0, sizeof(unsigned long long), d.stream));
+        MMFREE_CK(cudaEventRecord(d.ev_start, d.stream));
+        MMFREE_CK(launch_step_chain(buf, n, k, counter.as<unsigned long long>(), d.blocks, d.threads, d.stream));
+        MMFREE_CK(cudaEventRecord(d.ev_stop, d.stream));
+        MMFREE_CK(cudaEventSynchronize(d.ev_stop));
+        float ms = 0;
+        MMFREE_CK(cudaEventElapsedTime(&ms, d.ev_start, d.ev_stop));
+        return double(ms);
+    };
+    time_ms(steps);  // warm-up
     double best_ms = 0;
-    std::vector<float> result(size_t(n), 0.0f);
-    try {
-        MMFREE_CK(cudaMalloc(reinterpret_cast<void**>(&buf), size_t(2) * n * sizeof(float)));
-        MMFREE_CK(cudaMalloc(reinterpret_cast<void**>(&counter), sizeof(unsigned long long)));
-        // The difference between a launch of `steps` steps and one of none is the steps alone.
-        auto time_ms = [&](int k) {
-            MMFREE_CK(cudaMemsetAsync(counter, 0, sizeof(unsigned long long), d.stream));
-            MMFREE_CK(cudaEventRecord(d.ev_start, d.stream));
-            MMFREE_CK(launch_step_chain(buf, n, k, counter, d.blocks, d.threads, d.stream));
-            MMFREE_CK(cudaEventRecord(d.ev_stop, d.stream));
-            MMFREE_CK(cudaEventSynchronize(d.ev_stop));
-            float ms = 0;
-            MMFREE_CK(cudaEventElapsedTime(&ms, d.ev_start, d.ev_stop));
-            return double(ms);
-        };
-        time_ms(steps);  // warm-up
-        for (int rep = 0; rep < 3; ++rep) {
-            const double ms = time_ms(steps) - time_ms(0);
-            if (ms > 0 && (best_ms == 0 || ms < best_ms)) best_ms = ms;
-        }
-        time_ms(steps);
-        MMFREE_CK(cudaMemcpy(result.data(), buf + size_t(steps & 1) * n, size_t(n) * sizeof(float), cudaMemcpyDeviceToHost));
-    } catch (...) {
-        cudaFree(buf);
-        cudaFree(counter);
-        throw;
+    for (int rep = 0; rep < 3; ++rep) {
+        const double ms = time_ms(steps) - time_ms(0);
+        if (ms > 0 && (best_ms == 0 || ms < best_ms)) best_ms = ms;
     }
-    cudaFree(buf);
-    cudaFree(counter);
+    time_ms(steps);
+    std::vector<float> result(size_t(n), 0.0f);
+    MMFREE_CK(cudaMemcpy(result.data(), buf + size_t(steps & 1) * n, size_t(n) * sizeof(float), cudaMemcpyDeviceToHost));
     check_step_chain(result, steps + 1, "CUDA");
     return best_ms * 1e3 / steps;
 }
