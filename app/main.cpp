@@ -3,12 +3,65 @@
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QMessageBox>
+#include <QTemporaryDir>
+#include <QTimer>
+#include <cstdio>
 
 #include "core/app_settings.h"
 #include "core/chat_controller.h"
 #include "core/conversation_store.h"
 #include "ui/main_window.h"
 #include "ui/style.h"
+
+// --self-test: the README's first command, checked end to end. Loads the model, sends one message
+// through the normal chat path (controller → engine thread → store), waits for the reply and
+// prints one line. Exit 0 only when the reply finished with at least one token.
+static int runSelfTest(QApplication& app, ChatController& controller, const QString& path, const QString& backend) {
+    auto fail = [](const QString& why) {
+        std::fprintf(stderr, "self-test: FAILED: %s\n", qPrintable(why));
+        return 1;
+    };
+    if (path.isEmpty()) return fail(QStringLiteral("no model: pass --model PATH or build with the embedded default model"));
+    QTimer::singleShot(180000, &app, [&app] {
+        std::fprintf(stderr, "self-test: FAILED: no reply within 180 s\n");
+        app.exit(1);
+    });
+    QObject::connect(&controller, &ChatController::modelLoadFailed, &app, [&app](const QString& p, const QString& message) {
+        std::fprintf(stderr, "self-test: FAILED: loading %s: %s\n", qPrintable(p), qPrintable(message));
+        app.exit(1);
+    });
+    QObject::connect(&controller, &ChatController::replyFailed, &app, [&app](qint64, qint64, const QString& message) {
+        std::fprintf(stderr, "self-test: FAILED: generation: %s\n", qPrintable(message));
+        app.exit(1);
+    });
+    QObject::connect(&controller, &ChatController::replyFinished, &app,
+                     [&app, &controller](qint64, qint64, const GenerationOutcome& outcome) {
+                         if (outcome.generatedTokens < 1) {
+                             std::fprintf(stderr, "self-test: FAILED: the reply has no tokens (%s)\n", qPrintable(outcome.stopReason));
+                             app.exit(1);
+                             return;
+                         }
+                         const ModelInfo info = controller.modelInfo();
+                         std::printf("self-test: ok: model %s on %s (%s), %d tokens at %.1f tok/s, first after %.0f ms: \"%s\"\n",
+                                     qPrintable(info.name), qPrintable(info.backend), qPrintable(info.device), outcome.generatedTokens,
+                                     outcome.decodeTokS, outcome.ttftMs, qPrintable(outcome.text.simplified().left(60)));
+                         std::fflush(stdout);
+                         app.exit(0);
+                     });
+    QObject::connect(&controller, &ChatController::modelStateChanged, &app, [&controller] {
+        if (controller.modelState() != ChatController::ModelState::Ready || controller.isGenerating()) return;
+        const qint64 id = controller.newConversation();
+        ChatSettings settings = controller.settings(id);
+        settings.maxTokens = 8;
+        settings.seed = 1;
+        settings.stopAtEos = false;
+        settings.stopStrings.clear();
+        controller.setSettings(id, settings);
+        controller.send(QStringLiteral("Once upon a time"));
+    });
+    controller.loadModel(path, backend);
+    return app.exec();
+}
 
 int main(int argc, char** argv) {
     QApplication app(argc, argv);
@@ -25,9 +78,14 @@ int main(int argc, char** argv) {
     QCommandLineOption backend(QStringLiteral("backend"), QStringLiteral("auto, cpu, vulkan, cuda, …"), QStringLiteral("name"));
     QCommandLineOption dataDir(QStringLiteral("data-dir"), QStringLiteral("Keep conversations in this folder."), QStringLiteral("path"));
     QCommandLineOption language(QStringLiteral("language"), QStringLiteral("UI language: en, zh_CN, ja, ru."), QStringLiteral("code"));
-    cli.addOptions({model, backend, dataDir, language});
+    QCommandLineOption selfTest(QStringLiteral("self-test"),
+                                QStringLiteral("Load the model, generate a few tokens through the chat, print a summary and exit."));
+    cli.addOptions({model, backend, dataDir, language, selfTest});
     cli.process(app);
 
+    // The self-test keeps its conversation in a throw-away folder: it never touches the user's data.
+    QTemporaryDir selfTestDir;
+    if (cli.isSet(selfTest) && !cli.isSet(dataDir)) qputenv("MMFREE_DATA_DIR", selfTestDir.path().toLocal8Bit());
     if (cli.isSet(dataDir)) qputenv("MMFREE_DATA_DIR", cli.value(dataDir).toLocal8Bit());
     installLanguage(cli.isSet(language) ? cli.value(language) : AppSettings::language());
     applyStudioStyle();
@@ -43,6 +101,12 @@ int main(int argc, char** argv) {
     MainWindow window(&controller);
     const auto conversations = store.conversations();
     if (!conversations.isEmpty()) controller.openConversation(conversations.first().id);
+
+    if (cli.isSet(selfTest)) {
+        window.show();
+        const QString path = cli.isSet(model) ? cli.value(model) : AppSettings::defaultModelPath();
+        return runSelfTest(app, controller, path, cli.isSet(backend) ? cli.value(backend) : QStringLiteral("auto"));
+    }
 
     if (cli.isSet(backend)) AppSettings::setBackend(cli.value(backend));
     const QString path = cli.isSet(model) ? cli.value(model) : AppSettings::startupModelPath();
