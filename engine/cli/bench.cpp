@@ -75,12 +75,12 @@ int cmd_bench(const Args& a) {
     std::vector<std::pair<std::string, double>> board_snapshot;   // extra_metrics(), read between runs
     auto refresh_board = [&] {
         if (!power) return;
-        auto m = ex.extra_metrics();   // on this thread: the executor is not shared with the sampler
+        auto m = ex.diagnostics().extra_metrics();   // on this thread: the executor is not shared with the sampler
         std::lock_guard lock(board_mutex);
         board_snapshot = std::move(m);
     };
     if (a.has("--power")) {
-        board_snapshot = ex.extra_metrics();
+        board_snapshot = ex.diagnostics().extra_metrics();
         telemetry::ProbeOptions po;
         po.backend_name = ex.backend_name();
         po.board_metrics = [&] { std::lock_guard lock(board_mutex); return board_snapshot; };
@@ -124,12 +124,12 @@ int cmd_bench(const Args& a) {
         if (power) power->pause();
     }
     const size_t peak_rss = peak_rss_bytes();  // before the bandwidth probe's 1 GiB buffer
-    const double bandwidth = ex.measure_read_bandwidth_gb_s();
+    const double bandwidth = ex.diagnostics().measure_read_bandwidth_gb_s();
     // The synchronization floor for the hand-overs a token needs: the H-long inputs (i/f/g, o,
     // gate/up, lm_head) and down_proj's (I floats: gate/up hands over silu(gate)·up).
     const auto& cfg = model->config;
-    const double floor_h = ex.measure_step_floor_us(cfg.hidden_size);
-    const double floor_i = floor_h > 0 ? ex.measure_step_floor_us(cfg.intermediate_size) : 0.0;
+    const double floor_h = ex.diagnostics().measure_step_floor_us(cfg.hidden_size);
+    const double floor_i = floor_h > 0 ? ex.diagnostics().measure_step_floor_us(cfg.intermediate_size) : 0.0;
     const double tg_med = median(tg_rates);
     const size_t wbpt = model->weight_bytes_per_token();
     const double decode_gb_s = double(wbpt) * tg_med / 1e9;
@@ -199,7 +199,7 @@ int cmd_bench(const Args& a) {
             list.push_back({{"probe", u.name}, {"power_source", "not available"}, {"reason", u.reason}});
         j["power"] = list;
     }
-    for (const auto& [k, v] : ex.extra_metrics()) j[k] = v;
+    for (const auto& [k, v] : ex.diagnostics().extra_metrics()) j[k] = v;
     std::printf("%s\n", j.dump(2).c_str());
     return 0;
 }

@@ -66,7 +66,7 @@ int main(int argc, char** argv) {
                 std::sort(tg.begin(), tg.end());
                 std::sort(pp.begin(), pp.end());
                 double extra_blocks = 0;
-                for (auto& [k, val] : ex->extra_metrics())
+                for (auto& [k, val] : ex->diagnostics().extra_metrics())
                     if (k == "cuda_decode_blocks") extra_blocks = val;
                 std::printf("%-5s %-10s blocks %3.0f  decode %8.0f tok/s (%.1f us/tok)  pp512 %8.0f tok/s\n", size.c_str(), v.c_str(),
                             extra_blocks, tg[1], 1e6 / tg[1], pp[1]);
@@ -77,7 +77,7 @@ int main(int argc, char** argv) {
                 auto pex = create_executor(model, o);
                 for (int i = 0; i < 64; ++i) tok = pex->forward_argmax(tok);
                 std::printf("%-5s %-10s phase ns:", size.c_str(), v.c_str());
-                for (auto& [k, val] : pex->extra_metrics())
+                for (auto& [k, val] : pex->diagnostics().extra_metrics())
                     if (k.rfind("cuda_decode_phase_", 0) == 0 || k == "cuda_decode_lm_head_ns" || k == "cuda_decode_ns_per_cycle" ||
                         k == "cuda_decode_token_us")
                         std::printf(" %s %.1f", k.substr(k.rfind("cuda_decode_phase_", 0) == 0 ? 18 : 12).c_str(), val);
@@ -103,7 +103,7 @@ int main(int argc, char** argv) {
         const StageTimes p = ex->last_stage_times();
         std::printf("%-5s prefill-512 stages ms: norm_quant %.2f gemm %.2f scan %.2f lm_head %.2f total %.2f\n", size.c_str(),
                     p.norm_quant_us / 1e3, p.bitlinear_us / 1e3, p.mlgru_us / 1e3, p.lm_head_us / 1e3, p.total_us() / 1e3);
-        std::printf("%-5s read bandwidth %.0f GB/s\n", size.c_str(), ex->measure_read_bandwidth_gb_s());
+        std::printf("%-5s read bandwidth %.0f GB/s\n", size.c_str(), ex->diagnostics().measure_read_bandwidth_gb_s());
         std::fflush(stdout);
     }
     return 0;

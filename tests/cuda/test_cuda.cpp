@@ -37,7 +37,7 @@ std::unique_ptr<Executor> make_cuda(std::shared_ptr<const Model> model, int thre
 }
 
 int decode_threads_of(const Executor& ex) {
-    for (const auto& [key, value] : ex.extra_metrics())
+    for (const auto& [key, value] : ex.diagnostics().extra_metrics())
         if (key == "cuda_decode_threads") return int(value);
     return 0;
 }
@@ -366,7 +366,7 @@ private slots:
     void step_floor_is_measured_and_checked() {
         auto ex = make_cuda(load_golden("tiny-c-bf16").model);
         for (int floats : {1000, 37, 13824}) {
-            const double us = ex->measure_step_floor_us(floats);
+            const double us = ex->diagnostics().measure_step_floor_us(floats);
             QVERIFY2(us > 0 && us < 1e4, qPrintable(QString::number(us)));
         }
     }

@@ -52,7 +52,7 @@ private slots:
             QCOMPARE(tok, g.greedy_tokens[size_t(i)]);
         }
         std::map<std::string, double> m;
-        for (const auto& [k, v] : ex->extra_metrics()) m[k] = v;
+        for (const auto& [k, v] : ex->diagnostics().extra_metrics()) m[k] = v;
         QCOMPARE(m["fpga_lanes"], 256.0);
         QVERIFY(m["fpga_cycles_per_token"] > 0);
         QVERIFY(m["fpga_modeled_tok_s"] > 0);

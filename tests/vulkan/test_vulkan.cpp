@@ -348,7 +348,7 @@ private slots:
 
     void bandwidth_is_measured() {
         auto ex = make_executor(make_synthetic_model(odd_config(), 9), true);
-        QVERIFY(ex->measure_read_bandwidth_gb_s() > 0.01);
+        QVERIFY(ex->diagnostics().measure_read_bandwidth_gb_s() > 0.01);
     }
 
     // The synchronization-floor probe checks its chain's result on the host itself (a stale
@@ -357,7 +357,7 @@ private slots:
     void step_floor_is_measured_and_checked() {
         auto ex = make_executor(make_synthetic_model(odd_config(), 9), true);
         for (int floats : {1000, 37, 3000}) {
-            const double us = ex->measure_step_floor_us(floats);
+            const double us = ex->diagnostics().measure_step_floor_us(floats);
             QVERIFY2(us > 0 && us < 1e5, qPrintable(QString::number(us)));
         }
     }

@@ -12,33 +12,11 @@
 
 namespace mmfree {
 
-// One backend's view of a loaded model: weights prepared once (packed, device-resident), plus the
-// recurrent state h[l] of ONE sequence (L×D floats). Every backend implements the same math
-// (MODEL_SPEC.md); the CPU reference is the readable specification.
-class Executor {
+// Measurements a backend can make of itself for `mmfree bench` and the dashboard: probes of the
+// device, not part of running a model. Every executor has one (Executor::diagnostics()).
+class Diagnostics {
 public:
-    virtual ~Executor() = default;
-
-    virtual std::string backend_name() const = 0;  // "cpu", "cpu-reference", "vulkan", "cuda", "fpga-sim", …
-    virtual std::string device_name() const = 0;   // a person-readable device description
-    virtual const Model& model() const = 0;
-
-    // Feeds `count` tokens in order, advancing the state. Writes logits for every position
-    // (count × V floats) when all_positions, otherwise only for the last token (V floats).
-    virtual void forward(const int32_t* tokens, size_t count, float* logits, bool all_positions) = 0;
-
-    // Feeds one token and returns the argmax of its logits. GPU backends override this to
-    // reduce on the device and skip the V-float read-back.
-    virtual int32_t forward_argmax(int32_t token);
-
-    virtual void reset_state() = 0;                                  // h[l] = 0
-    virtual std::vector<float> save_state() const = 0;               // L×D floats
-    virtual void load_state(const std::vector<float>& state) = 0;    // throws on a size mismatch
-
-    virtual StageTimes last_stage_times() const { return {}; }
-    virtual size_t device_memory_bytes() const { return 0; }         // 0 for host memory
-    // Asks the driver now (not free: call it per generation, not per token).
-    virtual DeviceMemoryBudget device_memory_budget() const { return {}; }
+    virtual ~Diagnostics() = default;
 
     // Streaming-read bandwidth of the memory the weights live in (GB/s), measured now; the
     // roofline that `mmfree bench` compares decode against. The default measures host memory.
@@ -51,9 +29,65 @@ public:
     // checked on the host. 0 where the backend has no such hand-over (the CPU).
     virtual double measure_step_floor_us(int floats) { (void)floats; return 0.0; }
 
-    // Backend-specific figures for `mmfree bench` and the dashboard, e.g.
-    // {"fpga_cycles_per_token", …}, {"modeled_tok_s", …}. Names carry their unit.
+    // Backend-specific figures, e.g. {"fpga_cycles_per_token", …}, {"modeled_tok_s", …}. Names
+    // carry their unit.
     virtual std::vector<std::pair<std::string, double>> extra_metrics() const { return {}; }
+};
+
+// One backend's view of a loaded model: weights prepared once (packed, device-resident), plus
+// the recurrent states of up to slot_count() sequences ("slots", L×D floats each: a sequence's
+// whole context). Every backend implements the same math (MODEL_SPEC.md); the CPU reference is
+// the readable specification.
+//
+// Many sequences share one pass over the weights: decode() advances any set of slots by one
+// token each, and prefill() feeds one slot's prompt in pieces as short as the caller likes, so a
+// scheduler can interleave a long prompt with running streams (continuous batching). A result
+// never depends on which other slots share the step.
+class Executor {
+public:
+    virtual ~Executor() = default;
+
+    virtual std::string backend_name() const = 0;  // "cpu", "cpu-reference", "vulkan", "cuda", "fpga-sim", …
+    virtual std::string device_name() const = 0;   // a person-readable device description
+    virtual const Model& model() const = 0;
+
+    // The number of sequence states, fixed at creation (BackendOptions::slot_count); all start at zero.
+    virtual int slot_count() const = 0;
+
+    // Feeds `count` tokens of the sequence in `slot`, in order, advancing its state. Writes logits
+    // for every position (count × V floats) when all_positions, otherwise only for the last token
+    // (V floats); `logits` may be null when none are needed.
+    virtual void prefill(int slot, const int32_t* tokens, size_t count, float* logits, bool all_positions) = 0;
+
+    // Advances n distinct slots by one token each: slot_ids[b] is fed tokens[b]. Row b of `logits`
+    // (n × V floats) and argmax[b] belong to slot_ids[b]; either output may be null (GPU backends
+    // then skip the read-back). n = 1 is the single-stream decode; n = 0 does nothing.
+    virtual void decode(const int32_t* slot_ids, const int32_t* tokens, size_t n, float* logits, int32_t* argmax) = 0;
+
+    virtual void reset_slot(int slot) = 0;                                    // h[l] = 0
+    virtual std::vector<float> save_slot(int slot) const = 0;                 // L×D floats
+    virtual void load_slot(int slot, const std::vector<float>& state) = 0;    // throws on a size mismatch
+
+    // The single-sequence calls: slot 0, through the calls above (one token goes through decode).
+    void forward(const int32_t* tokens, size_t count, float* logits, bool all_positions);
+    int32_t forward_argmax(int32_t token);
+    void reset_state() { reset_slot(0); }
+    std::vector<float> save_state() const { return save_slot(0); }
+    void load_state(const std::vector<float>& state) { load_slot(0, state); }
+
+    // Stage times of the last prefill or decode call (a whole batch step for decode).
+    virtual StageTimes last_stage_times() const { return {}; }
+    virtual size_t device_memory_bytes() const { return 0; }         // 0 for host memory
+    // Asks the driver now (not free: call it per generation, not per token).
+    virtual DeviceMemoryBudget device_memory_budget() const { return {}; }
+
+    virtual Diagnostics& diagnostics();   // the default measures host memory and nothing else
+
+protected:
+    // For implementations: throws Error(InvalidArgument) unless 0 <= slot < slot_count().
+    void check_slot(int slot) const;
+    // For implementations: throws unless slot_ids[0..n) are valid and distinct.
+    void check_slots(const int32_t* slot_ids, size_t n) const;
 };
 
 struct BackendOptions {
@@ -62,6 +96,7 @@ struct BackendOptions {
     int threads = 0;               // CPU threads; 0 = all cores
     bool profile = false;          // collect StageTimes (GPU timestamp queries)
     bool allow_fallback = true;    // if the chosen GPU fails, continue on the CPU
+    int slot_count = 1;            // sequence states the executor holds (see Executor::slot_count)
 };
 
 // A device a person could choose. Backends that are compiled in but unusable are listed with

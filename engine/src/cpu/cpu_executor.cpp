@@ -7,6 +7,7 @@
 
 #include "cpu/kernels.h"
 #include "mmfree/error.h"
+#include "mmfree/sampler.h"
 
 namespace mmfree::cpu {
 namespace {
@@ -34,11 +35,13 @@ size_t bytes_per_thread() {
 
 } // namespace
 
-CpuExecutor::CpuExecutor(std::shared_ptr<const Model> model, bool reference, int threads)
-    : model_(std::move(model)), reference_(reference) {
+CpuExecutor::CpuExecutor(std::shared_ptr<const Model> model, bool reference, int threads, int num_slots)
+    : model_(std::move(model)), reference_(reference), slots_(num_slots),
+      state_size_(size_t(model_->config.num_layers) * model_->config.state_dim()) {
+    if (num_slots < 1) throw Error(ErrorCode::InvalidArgument, "an executor needs at least one sequence slot");
     if (threads <= 0) threads = int(std::thread::hardware_concurrency());
     pool_ = std::make_unique<ThreadPool>(reference_ ? 1 : std::max(1, threads));
-    reset_state();
+    states_.assign(size_t(slots_) * state_size_, 0.f);
 }
 
 std::string CpuExecutor::device_name() const {
@@ -47,15 +50,23 @@ std::string CpuExecutor::device_name() const {
     return s;
 }
 
-void CpuExecutor::reset_state() {
-    state_.assign(size_t(model_->config.num_layers) * model_->config.state_dim(), 0.f);
+void CpuExecutor::reset_slot(int slot) {
+    check_slot(slot);
+    std::fill_n(slot_state(slot), state_size_, 0.f);
 }
 
-void CpuExecutor::load_state(const std::vector<float>& state) {
-    if (state.size() != state_.size())
+std::vector<float> CpuExecutor::save_slot(int slot) const {
+    check_slot(slot);
+    const float* s = &states_[size_t(slot) * state_size_];
+    return std::vector<float>(s, s + state_size_);
+}
+
+void CpuExecutor::load_slot(int slot, const std::vector<float>& state) {
+    check_slot(slot);
+    if (state.size() != state_size_)
         throw Error(ErrorCode::InvalidArgument, "state has " + std::to_string(state.size()) + " values; this model needs " +
-                                                    std::to_string(state_.size()));
-    state_ = state;
+                                                    std::to_string(state_size_));
+    std::copy(state.begin(), state.end(), slot_state(slot));
 }
 
 void CpuExecutor::run_parallel(bool worth_it, const std::function<void(int, int)>& fn) {
@@ -124,25 +135,46 @@ void CpuExecutor::bitlinear(std::initializer_list<Projection> group, const float
     stages_.bitlinear_us += us_since(t1);
 }
 
-void CpuExecutor::forward(const int32_t* tokens, size_t count, float* logits, bool all_positions) {
+void CpuExecutor::prefill(int slot, const int32_t* tokens, size_t count, float* logits, bool all_positions) {
+    check_slot(slot);
     const auto& c = model_->config;
     stages_ = {};
     const size_t hidden_total = count;
     if (hidden_capture_) hidden_capture_->assign(size_t(c.num_layers + 1) * count * c.hidden_size, 0.f);
+    row_state_.assign(kPrefillChunk, slot_state(slot));   // every row on one state: scanned in order
     for (size_t pos = 0; pos < count; pos += kPrefillChunk) {
         const int n = int(std::min<size_t>(kPrefillChunk, count - pos));
         const bool last_chunk = pos + n == count;
-        float* out = all_positions ? logits + pos * c.vocab_size : (last_chunk ? logits : nullptr);
-        forward_chunk(tokens + pos, n, out, all_positions, pos, hidden_total);
+        float* out = !logits ? nullptr : all_positions ? logits + pos * c.vocab_size : (last_chunk ? logits : nullptr);
+        forward_rows(tokens + pos, n, row_state_.data(), out, all_positions, pos, hidden_total);
     }
     hidden_capture_ = nullptr;
     stages_.valid = true;
 }
 
-// One chunk of tokens through every layer: MODEL_SPEC.md "One token", row by row, with the
-// recurrence scanned sequentially over the chunk.
-void CpuExecutor::forward_chunk(const int32_t* tokens, int T, float* logits, bool all_positions, size_t hidden_offset,
-                                size_t hidden_total) {
+void CpuExecutor::decode(const int32_t* slot_ids, const int32_t* tokens, size_t n, float* logits, int32_t* argmax_out) {
+    check_slots(slot_ids, n);
+    const size_t V = size_t(model_->config.vocab_size);
+    stages_ = {};
+    if (!logits && argmax_out) {
+        batch_logits_.resize(std::min<size_t>(n, kPrefillChunk) * V);
+    }
+    for (size_t b = 0; b < n; b += kPrefillChunk) {
+        const int rows = int(std::min<size_t>(kPrefillChunk, n - b));
+        row_state_.resize(size_t(rows));
+        for (int r = 0; r < rows; ++r) row_state_[size_t(r)] = slot_state(slot_ids[b + size_t(r)]);
+        float* out = logits ? logits + b * V : (argmax_out ? batch_logits_.data() : nullptr);
+        forward_rows(tokens + b, rows, row_state_.data(), out, true, 0, 0);
+        if (argmax_out)
+            for (int r = 0; r < rows; ++r) argmax_out[b + size_t(r)] = argmax(out + size_t(r) * V, V);
+    }
+    stages_.valid = true;
+}
+
+// Rows through every layer: MODEL_SPEC.md "One token", row by row; the recurrence of each row
+// reads and writes its own state, in row order.
+void CpuExecutor::forward_rows(const int32_t* tokens, int T, float* const* row_state, float* logits, bool all_positions,
+                               size_t hidden_offset, size_t hidden_total) {
     const auto& c = model_->config;
     const int H = c.hidden_size, D = c.state_dim(), I = c.intermediate_size, L = c.num_layers;
     const float eps = c.rms_norm_eps;
@@ -152,7 +184,7 @@ void CpuExecutor::forward_chunk(const int32_t* tokens, int T, float* logits, boo
     grow(y_, size_t(T) * 2 * I); grow(m_, size_t(T) * I); grow(d_, size_t(T) * H);
 
     auto capture = [&](int index, const float* rows) {
-        if (!hidden_capture_) return;
+        if (!hidden_capture_ || hidden_total == 0) return;
         for (int t = 0; t < T; ++t)
             std::memcpy(&(*hidden_capture_)[((size_t(index) * hidden_total) + hidden_offset + t) * H], rows + size_t(t) * H,
                         sizeof(float) * H);
@@ -171,7 +203,6 @@ void CpuExecutor::forward_chunk(const int32_t* tokens, int T, float* logits, boo
         bitlinear({{&lw.i_proj, ai_.data()}, {&lw.f_proj, af_.data()}, {&lw.g_proj, ag_.data()}}, u_.data(), T);
 
         t0 = Clock::now();
-        float* h = &state_[size_t(l) * D];
         const float* lb = (c.use_lower_bound && l > 0) ? &model_->lower_bound[size_t(l) * H] : nullptr;
         // The recurrence is sequential in t but independent per channel: split channels.
         const bool parallel = size_t(T) * D >= kParallelElements;
@@ -179,6 +210,7 @@ void CpuExecutor::forward_chunk(const int32_t* tokens, int T, float* logits, boo
             auto [k0, k1] = split_range(D, part, parts, 16);
             for (int t = 0; t < T; ++t) {
                 float* i_then_h = &ai_[size_t(t) * D + k0];  // h_t overwrites i: no longer needed
+                float* h = row_state[t] + size_t(l) * D;
                 mlgru_step(i_then_h, &af_[size_t(t) * D + k0], lb ? lb + k0 : nullptr, h + k0, i_then_h, k1 - k0);
             }
         });

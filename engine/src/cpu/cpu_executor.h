@@ -12,19 +12,23 @@ namespace mmfree::cpu {
 
 // The whole forward pass on the CPU. In reference mode it uses the scalar kernels on one thread:
 // the readable specification every other backend is tested against. The fast mode runs the same
-// code with SIMD kernels, all cores, and prefill batched over tokens.
+// code with SIMD kernels, all cores, and prefill batched over tokens. A decode step of many
+// slots is the same pass as a prompt chunk, each row with its own state: the ternary GEMV of one
+// sequence becomes a small GEMM over the batch, and the weights stream once per chunk of rows.
 class CpuExecutor : public Executor {
 public:
-    CpuExecutor(std::shared_ptr<const Model> model, bool reference, int threads = 0);
+    CpuExecutor(std::shared_ptr<const Model> model, bool reference, int threads = 0, int num_slots = 1);
 
     std::string backend_name() const override { return reference_ ? "cpu-reference" : "cpu"; }
     std::string device_name() const override;
     const Model& model() const override { return *model_; }
 
-    void forward(const int32_t* tokens, size_t count, float* logits, bool all_positions) override;
-    void reset_state() override;
-    std::vector<float> save_state() const override { return state_; }
-    void load_state(const std::vector<float>& state) override;
+    int slot_count() const override { return slots_; }
+    void prefill(int slot, const int32_t* tokens, size_t count, float* logits, bool all_positions) override;
+    void decode(const int32_t* slot_ids, const int32_t* tokens, size_t n, float* logits, int32_t* argmax) override;
+    void reset_slot(int slot) override;
+    std::vector<float> save_slot(int slot) const override;
+    void load_slot(int slot, const std::vector<float>& state) override;
     StageTimes last_stage_times() const override { return stages_; }
 
     // For golden tests: during the next forward (one call, whole prompt), record the hidden
@@ -40,12 +44,21 @@ private:
     };
     void bitlinear(std::initializer_list<Projection> group, const float* x, int rows);
     void run_parallel(bool worth_it, const std::function<void(int, int)>& fn);
-    void forward_chunk(const int32_t* tokens, int count, float* logits, bool all_positions, size_t hidden_offset, size_t hidden_total);
+    // Rows of `tokens` through every layer; row t reads and advances the state at row_state[t]
+    // (L×D floats). Rows sharing one state form a prompt, scanned in order; rows with distinct
+    // states are a decode batch. logits: one row per token when all_positions, else the last.
+    void forward_rows(const int32_t* tokens, int count, float* const* row_state, float* logits, bool all_positions,
+                      size_t hidden_offset, size_t hidden_total);
+    float* slot_state(int slot) { return &states_[size_t(slot) * state_size_]; }
 
     std::shared_ptr<const Model> model_;
     bool reference_;
     std::unique_ptr<ThreadPool> pool_;
-    std::vector<float> state_;            // [L, D]
+    int slots_;
+    size_t state_size_;                   // L×D
+    std::vector<float> states_;           // [slots, L, D]
+    std::vector<float*> row_state_;       // per row of the current pass
+    std::vector<float> batch_logits_;     // decode with argmax only
     StageTimes stages_;
     std::vector<float>* hidden_capture_ = nullptr;
 

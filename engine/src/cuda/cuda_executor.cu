@@ -310,13 +310,15 @@ CudaExecutor::CudaExecutor(std::shared_ptr<const Model> model, const BackendOpti
 
 CudaExecutor::~CudaExecutor() = default;
 
-void CudaExecutor::reset_state() {
+void CudaExecutor::reset_slot(int slot) {
+    check_slot(slot);
     Impl& d = *impl_;
     MMFREE_CK(cudaMemsetAsync(d.state.ptr, 0, d.state.bytes, d.stream));
     MMFREE_CK(cudaStreamSynchronize(d.stream));
 }
 
-std::vector<float> CudaExecutor::save_state() const {
+std::vector<float> CudaExecutor::save_slot(int slot) const {
+    check_slot(slot);
     const Impl& d = *impl_;
     std::vector<float> s(d.state.bytes / sizeof(float));
     MMFREE_CK(cudaMemcpyAsync(s.data(), d.state.ptr, d.state.bytes, cudaMemcpyDeviceToHost, d.stream));
@@ -324,7 +326,8 @@ std::vector<float> CudaExecutor::save_state() const {
     return s;
 }
 
-void CudaExecutor::load_state(const std::vector<float>& s) {
+void CudaExecutor::load_slot(int slot, const std::vector<float>& s) {
+    check_slot(slot);
     Impl& d = *impl_;
     if (s.size() * sizeof(float) != d.state.bytes)
         throw Error(ErrorCode::InvalidArgument, "state has " + std::to_string(s.size()) + " values; this model needs " +
@@ -333,7 +336,7 @@ void CudaExecutor::load_state(const std::vector<float>& s) {
     MMFREE_CK(cudaStreamSynchronize(d.stream));
 }
 
-int32_t CudaExecutor::decode(int32_t token, float* logits) {
+int32_t CudaExecutor::decode_one(int32_t token, float* logits) {
     Impl& d = *impl_;
     const ModelConfig& c = model_->config;
     const int H = c.hidden_size, V = c.vocab_size;
@@ -541,12 +544,13 @@ void CudaExecutor::prefill_chunk(const int32_t* tokens, int T, float* logits, bo
     }
 }
 
-void CudaExecutor::forward(const int32_t* tokens, size_t count, float* logits, bool all_positions) {
+void CudaExecutor::prefill(int slot, const int32_t* tokens, size_t count, float* logits, bool all_positions) {
+    check_slot(slot);
     stages_ = {};
     if (count == 0) return;
     const int V = model_->config.vocab_size;
     if (count == 1) {
-        decode(tokens[0], logits);
+        decode_one(tokens[0], logits);
         return;
     }
     for (size_t pos = 0; pos < count; pos += kPrefillChunk) {
@@ -557,9 +561,12 @@ void CudaExecutor::forward(const int32_t* tokens, size_t count, float* logits, b
     }
 }
 
-int32_t CudaExecutor::forward_argmax(int32_t token) {
+void CudaExecutor::decode(const int32_t* slot_ids, const int32_t* tokens, size_t n, float* logits, int32_t* argmax_out) {
+    check_slots(slot_ids, n);
     stages_ = {};
-    return decode(token, nullptr);
+    if (n == 0) return;
+    const int32_t best = decode_one(tokens[0], logits);
+    if (argmax_out) argmax_out[0] = best;
 }
 
 double CudaExecutor::measure_read_bandwidth_gb_s() {

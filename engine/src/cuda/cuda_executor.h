@@ -13,7 +13,7 @@ namespace mmfree::cuda {
 // by layer over up to kPrefillChunk tokens with int8 tensor-core GEMMs. Device memory holds the
 // packed ternary codes, the fp32 norm vectors, the state and activation scratch; the embedding
 // table stays in host memory and only the rows in use are copied over.
-class CudaExecutor final : public Executor {
+class CudaExecutor final : public Executor, public Diagnostics {
 public:
     CudaExecutor(std::shared_ptr<const Model> model, const BackendOptions& options);
     ~CudaExecutor() override;
@@ -22,11 +22,13 @@ public:
     std::string device_name() const override { return device_name_; }
     const Model& model() const override { return *model_; }
 
-    void forward(const int32_t* tokens, size_t count, float* logits, bool all_positions) override;
-    int32_t forward_argmax(int32_t token) override;
-    void reset_state() override;
-    std::vector<float> save_state() const override;
-    void load_state(const std::vector<float>& state) override;
+    int slot_count() const override { return 1; }
+    void prefill(int slot, const int32_t* tokens, size_t count, float* logits, bool all_positions) override;
+    void decode(const int32_t* slot_ids, const int32_t* tokens, size_t n, float* logits, int32_t* argmax) override;
+    void reset_slot(int slot) override;
+    std::vector<float> save_slot(int slot) const override;
+    void load_slot(int slot, const std::vector<float>& state) override;
+    Diagnostics& diagnostics() override { return *this; }
     StageTimes last_stage_times() const override { return stages_; }
     size_t device_memory_bytes() const override { return device_bytes_; }
     double measure_read_bandwidth_gb_s() override;
@@ -37,7 +39,7 @@ public:
 
 private:
     struct Impl;
-    int32_t decode(int32_t token, float* logits);
+    int32_t decode_one(int32_t token, float* logits);
     void prefill_chunk(const int32_t* tokens, int count, float* logits, bool all_positions);
     void profile_decode(double total_us);
 

@@ -65,8 +65,10 @@ std::string find_plugin() {
     return {};
 }
 
-PluginExecutor::PluginExecutor(std::shared_ptr<const Model> model, const std::string& library, const std::string& spec)
+PluginExecutor::PluginExecutor(std::shared_ptr<const Model> model, const std::string& library, const std::string& spec, int num_slots)
     : model_(std::move(model)) {
+    if (num_slots < 1) throw Error(ErrorCode::InvalidArgument, "an executor needs at least one sequence slot");
+    slots_.assign(size_t(num_slots), std::vector<float>(state_floats(), 0.f));
     const std::string path = library.empty() ? find_plugin() : library;
     if (path.empty())
         throw Error(ErrorCode::DeviceError, "the FPGA plugin (libmmfree-fpga.so) is not installed; set MMFREE_FPGA_PLUGIN "
@@ -105,33 +107,57 @@ void PluginExecutor::embed(const int32_t* tokens, size_t count) {
     }
 }
 
-void PluginExecutor::forward(const int32_t* tokens, size_t count, float* logits, bool all_positions) {
+void PluginExecutor::make_resident(int slot) {
+    if (slot == resident_) return;
+    check(api_->get_state(dev_, slots_[size_t(resident_)].data(), state_floats(), err_, sizeof err_), "save_state");
+    check(api_->set_state(dev_, slots_[size_t(slot)].data(), state_floats(), err_, sizeof err_), "load_state");
+    resident_ = slot;
+}
+
+void PluginExecutor::prefill(int slot, const int32_t* tokens, size_t count, float* logits, bool all_positions) {
+    check_slot(slot);
     if (count == 0) return;
     embed(tokens, count);
+    make_resident(slot);
     check(api_->forward(dev_, rows_.data(), count, logits, all_positions, nullptr, err_, sizeof err_), "forward");
 }
 
-int32_t PluginExecutor::forward_argmax(int32_t token) {
-    embed(&token, 1);
-    int32_t a = 0;
-    // on-chip argmax: no logits read-back
-    check(api_->forward(dev_, rows_.data(), 1, nullptr, 0, &a, err_, sizeof err_), "forward");
-    return a;
+void PluginExecutor::decode(const int32_t* slot_ids, const int32_t* tokens, size_t n, float* logits, int32_t* argmax_out) {
+    check_slots(slot_ids, n);
+    const size_t V = size_t(model_->config.vocab_size);
+    for (size_t b = 0; b < n; ++b) {
+        embed(&tokens[b], 1);
+        make_resident(slot_ids[b]);
+        int32_t best = 0;
+        // on-chip argmax: no logits read-back when only the argmax is wanted
+        check(api_->forward(dev_, rows_.data(), 1, logits ? logits + b * V : nullptr, 0, argmax_out ? &best : nullptr, err_,
+                            sizeof err_),
+              "forward");
+        if (argmax_out) argmax_out[b] = best;
+    }
 }
 
-void PluginExecutor::reset_state() { check(api_->reset_state(dev_, err_, sizeof err_), "reset_state"); }
+void PluginExecutor::reset_slot(int slot) {
+    check_slot(slot);
+    if (slot == resident_) check(api_->reset_state(dev_, err_, sizeof err_), "reset_state");
+    else std::fill(slots_[size_t(slot)].begin(), slots_[size_t(slot)].end(), 0.f);
+}
 
-std::vector<float> PluginExecutor::save_state() const {
-    std::vector<float> s(size_t(model_->config.num_layers) * size_t(model_->config.state_dim()));
+std::vector<float> PluginExecutor::save_slot(int slot) const {
+    check_slot(slot);
+    if (slot != resident_) return slots_[size_t(slot)];
+    std::vector<float> s(state_floats());
     check(api_->get_state(dev_, s.data(), s.size(), err_, sizeof err_), "save_state");
     return s;
 }
 
-void PluginExecutor::load_state(const std::vector<float>& state) {
-    if (state.size() != size_t(model_->config.num_layers) * size_t(model_->config.state_dim()))
+void PluginExecutor::load_slot(int slot, const std::vector<float>& state) {
+    check_slot(slot);
+    if (state.size() != state_floats())
         throw Error(ErrorCode::InvalidArgument, "state has " + std::to_string(state.size()) + " floats; the model needs " +
-                                                    std::to_string(model_->config.num_layers * model_->config.state_dim()));
-    check(api_->set_state(dev_, state.data(), state.size(), err_, sizeof err_), "load_state");
+                                                    std::to_string(state_floats()));
+    if (slot != resident_) slots_[size_t(slot)] = state;
+    else check(api_->set_state(dev_, state.data(), state.size(), err_, sizeof err_), "load_state");
 }
 
 mmfa_metrics PluginExecutor::accelerator_metrics() const {
@@ -175,7 +201,7 @@ std::unique_ptr<Executor> create_plugin(std::shared_ptr<const Model> model, cons
         }
     }
     if (!options.device.empty() && options.device != "0") spec = options.device;
-    return std::make_unique<plugin::PluginExecutor>(std::move(model), library, spec);
+    return std::make_unique<plugin::PluginExecutor>(std::move(model), library, spec, options.slot_count);
 }
 
 std::vector<DeviceInfo> plugin_devices() {

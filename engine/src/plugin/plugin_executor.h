@@ -16,20 +16,24 @@ namespace mmfree::plugin {
 
 class PluginLibrary;
 
-class PluginExecutor final : public Executor {
+// The board holds one sequence's state; slots beyond it live on the host and are swapped in when
+// their turn comes (a decode step runs its slots one after another: correct, not faster).
+class PluginExecutor final : public Executor, public Diagnostics {
 public:
     // library: path of the .so (empty = search, see find_plugin); spec: "sim", "xdma:/dev/xdma0", …
-    PluginExecutor(std::shared_ptr<const Model> model, const std::string& library, const std::string& spec);
+    PluginExecutor(std::shared_ptr<const Model> model, const std::string& library, const std::string& spec, int num_slots = 1);
     ~PluginExecutor() override;
 
     std::string backend_name() const override { return backend_; }
     std::string device_name() const override { return device_; }
     const Model& model() const override { return *model_; }
-    void forward(const int32_t* tokens, size_t count, float* logits, bool all_positions) override;
-    int32_t forward_argmax(int32_t token) override;
-    void reset_state() override;
-    std::vector<float> save_state() const override;
-    void load_state(const std::vector<float>& state) override;
+    int slot_count() const override { return int(slots_.size()); }
+    void prefill(int slot, const int32_t* tokens, size_t count, float* logits, bool all_positions) override;
+    void decode(const int32_t* slot_ids, const int32_t* tokens, size_t n, float* logits, int32_t* argmax) override;
+    void reset_slot(int slot) override;
+    std::vector<float> save_slot(int slot) const override;
+    void load_slot(int slot, const std::vector<float>& state) override;
+    Diagnostics& diagnostics() override { return *this; }
     size_t device_memory_bytes() const override { return device_bytes_; }
     // Board counters turned into modeled numbers (cycles/token, tok/s, J/token), for bench.
     std::vector<std::pair<std::string, double>> extra_metrics() const override;
@@ -43,6 +47,8 @@ public:
 private:
     void check(int rc, const char* what) const;
     void embed(const int32_t* tokens, size_t count);
+    void make_resident(int slot);   // the board's state becomes `slot`'s; the previous one saved on the host
+    size_t state_floats() const { return size_t(model_->config.num_layers) * size_t(model_->config.state_dim()); }
 
     std::shared_ptr<const Model> model_;
     std::shared_ptr<PluginLibrary> lib_;
@@ -52,6 +58,9 @@ private:
     std::string backend_, device_;
     size_t device_bytes_ = 0;
     std::vector<float> rows_;
+    // Host copies of the slots' states; the resident slot's copy is stale (the board has it).
+    mutable std::vector<std::vector<float>> slots_;
+    int resident_ = 0;
     mutable char err_[512] = {};
 };
 

@@ -13,7 +13,7 @@
 
 namespace mmfree {
 
-double Executor::measure_read_bandwidth_gb_s() {
+double Diagnostics::measure_read_bandwidth_gb_s() {
     const size_t bytes = size_t(1) << 30;
     const size_t words = bytes / sizeof(uint64_t);
     std::vector<uint64_t, HugePageAllocator<uint64_t>> buffer(words, 1);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Board power of a plugin executor (the FPGA card), read from Executor::extra_metrics(). The
+// Board power of a plugin executor (the FPGA card), read from Diagnostics::extra_metrics(). The
 // source code follows the accelerator's POWER_SOURCE register, so a simulator's activity model is
 // always labelled "modeled" and never mistaken for a sensor.
 #include <map>

@@ -8,6 +8,7 @@
 
 #include "layout.h"
 #include "mmfree/error.h"
+#include "mmfree/sampler.h"
 #include "runtime/step_chain.h"
 
 namespace mmfree::vk {
@@ -623,7 +624,8 @@ void VulkanExecutor::run(Recorded& r) {
 
 // ---- the Executor interface ---------------------------------------------------------------------
 
-void VulkanExecutor::forward(const int32_t* tokens, size_t count, float* logits, bool all_positions) {
+void VulkanExecutor::prefill(int slot, const int32_t* tokens, size_t count, float* logits, bool all_positions) {
+    check_slot(slot);
     dev_->ensure_usable();
     const int V = model_->config.vocab_size;
     for (size_t i = 0; i < count; ++i)
@@ -651,23 +653,38 @@ void VulkanExecutor::forward(const int32_t* tokens, size_t count, float* logits,
     }
 }
 
-int32_t VulkanExecutor::forward_argmax(int32_t token) {
-    if (opt_.profile) return Executor::forward_argmax(token);  // the profiled path reads logits back anyway
+void VulkanExecutor::decode(const int32_t* slot_ids, const int32_t* tokens, size_t n, float* logits, int32_t* argmax_out) {
+    check_slots(slot_ids, n);
+    if (n == 0) return;
+    const int V = model_->config.vocab_size;
+    if (logits || !argmax_out || opt_.profile) {   // the profiled path reads logits back anyway
+        std::vector<float> row;
+        float* out = logits;
+        if (!out) {
+            row.resize(size_t(V));
+            out = row.data();
+        }
+        prefill(slot_ids[0], tokens, 1, out, false);
+        if (argmax_out) argmax_out[0] = argmax(out, size_t(V));
+        return;
+    }
     dev_->ensure_usable();
-    if (token < 0 || token >= model_->config.vocab_size)
-        throw Error(ErrorCode::InvalidArgument, "token id " + std::to_string(token) + " is outside the vocabulary");
+    if (tokens[0] < 0 || tokens[0] >= V)
+        throw Error(ErrorCode::InvalidArgument, "token id " + std::to_string(tokens[0]) + " is outside the vocabulary");
     stages_ = {};
-    *reinterpret_cast<int32_t*>(static_cast<char*>(upload_.mapped) + up_tokens_) = token;
+    *reinterpret_cast<int32_t*>(static_cast<char*>(upload_.mapped) + up_tokens_) = tokens[0];
     run(decode_argmax_);
     dev_->invalidate(readback_);
-    int32_t out = 0;
-    std::memcpy(&out, static_cast<const char*>(readback_.mapped) + rb_token_, 4);
-    return out;
+    std::memcpy(argmax_out, static_cast<const char*>(readback_.mapped) + rb_token_, 4);
 }
 
-void VulkanExecutor::reset_state() { run(reset_); }
+void VulkanExecutor::reset_slot(int slot) {
+    check_slot(slot);
+    run(reset_);
+}
 
-std::vector<float> VulkanExecutor::save_state() const {
+std::vector<float> VulkanExecutor::save_slot(int slot) const {
+    check_slot(slot);
     const auto& c = model_->config;
     std::vector<float> out(size_t(c.num_layers) * c.state_dim());
     auto* self = const_cast<VulkanExecutor*>(this);  // the state is logically const; the copy is device work
@@ -677,7 +694,8 @@ std::vector<float> VulkanExecutor::save_state() const {
     return out;
 }
 
-void VulkanExecutor::load_state(const std::vector<float>& state) {
+void VulkanExecutor::load_slot(int slot, const std::vector<float>& state) {
+    check_slot(slot);
     const auto& c = model_->config;
     const size_t n = size_t(c.num_layers) * c.state_dim();
     if (state.size() != n)

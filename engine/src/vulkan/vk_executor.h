@@ -29,7 +29,7 @@ struct VulkanOptions {
     int gemv_wide_k = 0;           // decode inputs this long or longer get wide workgroups, one per SM; 0 = the default
 };
 
-class VulkanExecutor : public Executor {
+class VulkanExecutor : public Executor, public Diagnostics {
 public:
     VulkanExecutor(std::shared_ptr<const Model> model, std::shared_ptr<Instance> instance, const Candidate& device,
                    const VulkanOptions& options);
@@ -39,11 +39,13 @@ public:
     std::string device_name() const override;
     const Model& model() const override { return *model_; }
 
-    void forward(const int32_t* tokens, size_t count, float* logits, bool all_positions) override;
-    int32_t forward_argmax(int32_t token) override;
-    void reset_state() override;
-    std::vector<float> save_state() const override;
-    void load_state(const std::vector<float>& state) override;
+    int slot_count() const override { return 1; }
+    void prefill(int slot, const int32_t* tokens, size_t count, float* logits, bool all_positions) override;
+    void decode(const int32_t* slot_ids, const int32_t* tokens, size_t n, float* logits, int32_t* argmax) override;
+    void reset_slot(int slot) override;
+    std::vector<float> save_slot(int slot) const override;
+    void load_slot(int slot, const std::vector<float>& state) override;
+    Diagnostics& diagnostics() override { return *this; }
     StageTimes last_stage_times() const override { return stages_; }
     size_t device_memory_bytes() const override { return dev_ ? dev_->device_bytes() : 0; }
     DeviceMemoryBudget device_memory_budget() const override { return dev_ ? dev_->memory_budget() : DeviceMemoryBudget{}; }
