@@ -32,12 +32,25 @@ size_t peak_rss_bytes() {
     return size_t(ru.ru_maxrss) * 1024;
 }
 
+// "1,8,64,256" → {1, 8, 64, 256}; each at least 1.
+std::vector<int> parse_batch_sizes(const std::string& csv) {
+    std::vector<int> out;
+    for (int32_t v : parse_ids(csv)) {
+        if (v < 1 || v > 4096) throw Error(ErrorCode::InvalidArgument, "--batch takes sizes from 1 to 4096, e.g. --batch 1,8,64,256");
+        out.push_back(int(v));
+    }
+    if (out.empty()) throw Error(ErrorCode::InvalidArgument, "--batch needs at least one size, e.g. --batch 1,8,64,256");
+    return out;
+}
+
 } // namespace
 
 int cmd_bench(const Args& a) {
-    a.allow_only({"-m", "--model", "--synthetic", "--backend", "--device", "--threads", "--profile", "--power", "--pp", "--tg", "--reps"});
+    a.allow_only({"-m", "--model", "--synthetic", "--backend", "--device", "--threads", "--profile", "--power", "--pp", "--tg", "--reps",
+                  "--batch"});
     const int pp = a.get_int("--pp", 512), tg = a.get_int("--tg", 128), reps = a.get_int("--reps", 3);
     if (pp < 1 || tg < 2 || reps < 1) throw Error(ErrorCode::InvalidArgument, "--pp ≥ 1, --tg ≥ 2 and --reps ≥ 1");
+    const std::vector<int> batches = a.has("--batch") ? parse_batch_sizes(a.get("--batch")) : std::vector<int>{};
 
     const auto t_load = Clock::now();
     std::shared_ptr<const Model> model;
@@ -54,7 +67,9 @@ int cmd_bench(const Args& a) {
     const double load_s = seconds_since(t_load);
 
     std::string note;
-    auto exec = create_executor(model, backend_from(a), &note);
+    BackendOptions backend = backend_from(a);
+    for (int b : batches) backend.slot_count = std::max(backend.slot_count, b);
+    auto exec = create_executor(model, backend, &note);
     if (!note.empty()) std::fprintf(stderr, "mmfree: %s\n", note.c_str());
     Session session(std::move(exec));
     Executor& ex = session.executor();
@@ -123,6 +138,59 @@ int cmd_bench(const Args& a) {
         refresh_board();
         if (power) power->pause();
     }
+    // --batch: B sequences advancing together, one token each per step (the continuous-batching
+    // decode), tg steps per rep; greedy, argmax only (no logits read-back), as tg above.
+    nlohmann::json batch_results = nlohmann::json::array();
+    for (int B : batches) {
+        std::vector<int32_t> slot_ids(static_cast<size_t>(B)), tokens(static_cast<size_t>(B)), next(static_cast<size_t>(B));
+        for (int b = 0; b < B; ++b) {
+            slot_ids[size_t(b)] = b;
+            tokens[size_t(b)] = prompt[size_t(b) % prompt.size()];
+        }
+        std::unique_ptr<telemetry::PowerSampler> batch_power;
+        if (a.has("--power")) {
+            telemetry::ProbeOptions po;
+            po.backend_name = ex.backend_name();
+            po.board_metrics = [&] { std::lock_guard lock(board_mutex); return board_snapshot; };
+            batch_power = std::make_unique<telemetry::PowerSampler>(telemetry::find_power_probes(po).available, 20);
+        }
+        for (int b = 0; b < B; ++b) ex.reset_slot(b);
+        ex.decode(slot_ids.data(), tokens.data(), size_t(B), nullptr, next.data());   // warm-up: pipelines for this B
+        std::vector<double> rates;
+        for (int r = 0; r < reps; ++r) {
+            for (int b = 0; b < B; ++b) ex.reset_slot(b);
+            refresh_board();
+            if (batch_power) batch_power->resume();
+            const auto t0 = Clock::now();
+            for (int i = 0; i < tg; ++i) {
+                ex.decode(slot_ids.data(), tokens.data(), size_t(B), nullptr, next.data());
+                tokens.swap(next);
+            }
+            rates.push_back(double(B) * tg / seconds_since(t0));
+            refresh_board();
+            if (batch_power) batch_power->pause();
+        }
+        const double aggregate = median(rates);
+        nlohmann::json entry{{"batch", B},
+                             {"aggregate_tok_s", aggregate},
+                             {"per_stream_tok_s", aggregate / B},
+                             {"aggregate_tok_s_all", rates},
+                             {"device_memory_bytes", ex.device_memory_bytes()}};
+        if (batch_power) {
+            // The first probe that measured: J/token over the batch runs' tokens.
+            nlohmann::json jpt = "not available";
+            for (const auto& f : batch_power->figures())
+                if (f.counted_s > 0 && f.samples >= 2)
+                    if (const auto v = telemetry::joules_per_token(f.energy_j, double(B) * tg * reps)) {
+                        jpt = *v;
+                        entry["power_probe"] = f.name;
+                        break;
+                    }
+            entry["j_per_token"] = jpt;
+        }
+        batch_results.push_back(entry);
+    }
+
     const size_t peak_rss = peak_rss_bytes();  // before the bandwidth probe's 1 GiB buffer
     const double bandwidth = ex.diagnostics().measure_read_bandwidth_gb_s();
     // The synchronization floor for the hand-overs a token needs: the H-long inputs (i/f/g, o,
@@ -156,6 +224,7 @@ int cmd_bench(const Args& a) {
         const double floor_token_us = cfg.num_layers * (3 * floor_h + floor_i) + floor_h;
         j["step_floor_decode_ceiling_tok_s"] = 1e6 / floor_token_us;
     }
+    if (!batches.empty()) j["batches"] = batch_results;
     j["peak_rss_bytes"] = peak_rss;
     j["device_memory_bytes"] = ex.device_memory_bytes();
     if (a.has("--profile")) {

@@ -15,7 +15,7 @@ commands:
   run       -m MODEL -p TEXT [-n N] [--temp T] [--top-k K] [--top-p P] [--min-p P]
             [--repeat-penalty R] [--seed S] [--stop STR]... [--backend B]   stream a continuation
   logits    -m MODEL --ids 1,2,3 [--decode N] [--backend B] -o FILE         logits as safetensors
-  bench     (-m MODEL | --synthetic 370M|1.3B|2.7B) [--backend B] [--profile]  speed, JSON
+  bench     (-m MODEL | --synthetic 370M|1.3B|2.7B) [--backend B] [--profile] [--batch 1,8,64]  speed, JSON
   info      -m MODEL | --devices                                            model or device facts
   tokenize  (-m MODEL | --tokenizer FILE) TEXT                              token ids
   convert   (-m MODEL | --synthetic 370M|1.3B|2.7B) -o OUT.gguf [--embeddings auto|f32|bf16|f16]
