@@ -15,6 +15,7 @@ enum class ErrorCode {
     TokenizerMissing,  // a text command on a folder without tokenizer.model
     DeviceError,       // GPU / FPGA failure: device lost, allocation failed, timeout
     Cancelled,         // generation stopped on request
+    Busy,              // every queue place is taken (the server answers 429): try again shortly
     Internal,
 };
 

@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: Apache-2.0
+// The continuously batched scheduler: requests → the executor's slots → one decode step for every
+// running sequence at a time, prompt prefill in chunks between steps, per-request sampling, and a
+// prefix-state cache. One engine thread owns the executor; every client (the CLI's `batch`, the
+// HTTP server, the app's chats) talks to it through this thread-safe interface. No Qt.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "mmfree/backend.h"
+#include "mmfree/generate.h"
+#include "mmfree/sampler.h"
+#include "mmfree/tokenizer.h"
+
+namespace mmfree {
+
+struct SchedulerOptions {
+    int max_queue = 256;                          // waiting requests beyond this: submit() throws Error(Busy)
+    int prefill_chunk = 256;                      // prompt tokens fed per step between decode steps
+    size_t prefix_cache_bytes = size_t(256) << 20; // LRU budget of saved states (0 = no cache)
+};
+
+// One token as it reaches a client.
+struct TokenEvent {
+    int32_t id = 0;
+    std::string text;             // complete UTF-8 that became visible with this token (may be empty;
+                                  // text held back for a possible stop string comes later)
+    float logprob = 0;            // log-probability of the chosen token (after temperature/penalties: as sampled)
+    std::vector<std::pair<int32_t, float>> top_logprobs;   // when Request::top_logprobs > 0
+};
+
+struct FinishEvent {
+    StopReason reason = StopReason::MaxTokens;
+    std::string error;            // non-empty when the request failed (reason then Cancelled)
+    std::string text;             // the whole continuation, stop string excluded
+    std::vector<int32_t> tokens;  // generated ids (EOS excluded)
+    int prompt_tokens = 0;        // the whole prompt
+    int cached_tokens = 0;        // of those, resumed from the prefix cache instead of prefilled
+    double ttft_ms = 0;           // submit → first token
+    double decode_tok_s = 0;
+};
+
+struct Request {
+    std::vector<int32_t> prompt;  // token ids, BOS included when the model wants it (non-empty)
+    GenerateOptions options;      // sampling (seed included), max_tokens, stop strings, stop_at_eos
+    int top_logprobs = 0;         // 0 = none
+    // Called on the scheduler's thread, in order; must not block (queue the work elsewhere).
+    std::function<void(const TokenEvent&)> on_token;
+    std::function<void(const FinishEvent&)> on_finish;   // exactly once per accepted request
+};
+
+struct SchedulerStats {
+    int queued = 0, running = 0, slots = 0;
+    uint64_t requests_total = 0, prompt_tokens_total = 0, generated_tokens_total = 0;
+    uint64_t prefix_cache_hits = 0, prefix_cache_misses = 0, prefix_cache_tokens_saved = 0;
+    size_t prefix_cache_bytes = 0, prefix_cache_entries = 0;
+    double decode_steps = 0;
+};
+
+class Scheduler {
+public:
+    Scheduler(std::unique_ptr<Executor> executor, std::shared_ptr<const Tokenizer> tokenizer, SchedulerOptions options = {});
+    ~Scheduler();   // cancels everything (on_finish with Cancelled) and joins the engine thread
+
+    using RequestId = uint64_t;
+    // Queues a request; throws Error(InvalidArgument) for a bad one, Error(Busy) when the queue is full.
+    RequestId submit(Request request);
+    // Stops a queued or running request within one step; on_finish follows with Cancelled. Unknown ids are ignored.
+    void cancel(RequestId id);
+
+    SchedulerStats stats() const;
+    const Model& model() const;
+    const Tokenizer& tokenizer() const;
+    std::string backend_name() const;
+    std::string device_name() const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+} // namespace mmfree
