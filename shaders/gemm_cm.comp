@@ -106,6 +106,6 @@ void main() {
         const uint r = row0 + e % TILE_ROWS, t = tok0 + e / TILE_ROWS;
         if (r >= N || t >= T) continue;
         const int a = int(s_mem[e / 4][e % 4]);
-        f32_at(P_OUT).v[t * ostride + set * N + r] = (flags & F_RAW) != 0 ? intBitsToFloat(a) : float(a) * wscale / f32_at(P_QSCALE).v[set * T + t];
+        f32_at(P_OUT).v[t * ostride + set * N + r] = (flags & F_RAW) != 0 ? intBitsToFloat(a) : float(a) * (wscale / f32_at(P_QSCALE).v[set * T + t]);
     }
 }

@@ -88,7 +88,9 @@ void main() {
     F32 outp = f32_at(P_OUT);
     float f[GROUP];
     [[unroll]] for (uint g = 0; g < GROUP; ++g) f[g] = f32_at(P_WSCALE).v[set_of(g * ROWS, set)] / s_scale[set_of(g * ROWS, set)];
-    F32 state = f32_at(P_STATE), lbound = f32_at(P_LB);
+    // i/f/g: the state of the sequence in slot P_SLOTS[0].
+    F32 state = F32(addr_of(pc.p[P_STATE]) + (GROUP == 3 ? uint64_t(u32_at(P_SLOTS).v[0]) * pc.p[P_SSTRIDE] * 4ul : 0ul));
+    F32 lbound = f32_at(P_LB);
     const bool lb_on = (flags & F_LB) != 0;
     float best = -1.0 / 0.0;
     uint best_i = 0xffffffffu;
