@@ -25,13 +25,14 @@ vk::Candidate g_device;
 bool g_ready = false;
 
 std::unique_ptr<vk::VulkanExecutor> make_executor(std::shared_ptr<const Model> model, bool portable, int chunk = 256,
-                                                  bool profile = false, int gemm_rows = 0, int slot_count = 1) {
+                                                  bool profile = false, int gemm_rows = 0, int slot_count = 1, int gemv_batch = 0) {
     vk::VulkanOptions o;
     o.force_portable = portable;
     o.chunk = chunk;
     o.profile = profile;
     o.gemm_rows = gemm_rows;
     o.slot_count = slot_count;
+    o.gemv_batch = gemv_batch;
     return std::make_unique<vk::VulkanExecutor>(std::move(model), g_instance, g_device, o);
 }
 
@@ -139,6 +140,11 @@ private slots:
             QTest::newRow((std::string("gemv 301x128") + p).c_str()) << 301 << 128 << 1 << true << portable << 0;
             QTest::newRow((std::string("gemv 40x1000") + p).c_str()) << 40 << 1000 << 1 << true << portable << 0;
             QTest::newRow((std::string("gemv 33x2560") + p).c_str()) << 33 << 2560 << 1 << true << portable << 0;  // several q words per thread
+            // The decode kernel over columns (prep + gemv, 8 columns per block): partial blocks, several blocks.
+            QTest::newRow((std::string("gemv 77x200 t5") + p).c_str()) << 77 << 200 << 5 << true << portable << 0;
+            QTest::newRow((std::string("gemv 301x128 t8") + p).c_str()) << 301 << 128 << 8 << true << portable << 0;
+            QTest::newRow((std::string("gemv 40x1000 t13") + p).c_str()) << 40 << 1000 << 13 << true << portable << 0;
+            QTest::newRow((std::string("gemv 33x2560 t2") + p).c_str()) << 33 << 2560 << 2 << true << portable << 0;
             QTest::newRow((std::string("gemm 20x6912 t3") + p).c_str()) << 20 << 6912 << 3 << false << portable << 0;
             QTest::newRow((std::string("gemm 77x200 t5") + p).c_str()) << 77 << 200 << 5 << false << portable << 0;
             QTest::newRow((std::string("gemm 130x333 t70") + p).c_str()) << 130 << 333 << 70 << false << portable << 0;
@@ -339,11 +345,15 @@ private slots:
     // between asking for logits and for the on-device argmax only.
     void batched_decode_matches_alone_data() {
         QTest::addColumn<bool>("portable");
-        QTest::newRow("dot") << false;
-        QTest::newRow("portable") << true;
+        QTest::addColumn<int>("gemv_batch");  // 1: every batched step through the GEMM
+        QTest::newRow("dot") << false << 0;
+        QTest::newRow("portable") << true << 0;
+        QTest::newRow("dot gemm") << false << 1;
+        QTest::newRow("portable gemm") << true << 1;
     }
     void batched_decode_matches_alone() {
         QFETCH(bool, portable);
+        QFETCH(int, gemv_batch);
         if (!portable && !g_device.integer_dot) QSKIP("device has no integer dot product");
         auto model = make_synthetic_model(odd_config(), 21);
         const size_t V = size_t(model->config.vocab_size);
@@ -352,7 +362,7 @@ private slots:
                                        {5, {1, 5, 5, 42, 99, 0, 250, 3, 8}, 0, 8, {}, {}},
                                        {2, {1, 2, 3, 4, 5, 6}, 2, 8, {}, {}},
                                        {0, {1, 100}, 4, 8, {}, {}}};  // slot 0 again, after stream 1 left
-        auto ex = make_executor(model, portable, 4, false, 0, 6);
+        auto ex = make_executor(model, portable, 4, false, 0, 6, gemv_batch);
         QCOMPARE(ex->slot_count(), 6);
         std::vector<float> row(V);
         for (int step = 0; step < 8; ++step) {
@@ -403,19 +413,27 @@ private slots:
     // scales and recurrence are computed the same way wherever the row sits).
     void batch_rows_are_bit_exact_data() {
         QTest::addColumn<bool>("portable");
-        QTest::newRow("dot") << false;
-        QTest::newRow("portable") << true;
+        QTest::addColumn<int>("gemv_batch");  // 1: every batched step through the GEMM
+        QTest::newRow("dot") << false << 0;
+        QTest::newRow("portable") << true << 0;
+        QTest::newRow("dot gemm") << false << 1;
+        QTest::newRow("portable gemm") << true << 1;
     }
     void batch_rows_are_bit_exact() {
         QFETCH(bool, portable);
+        QFETCH(int, gemv_batch);
         if (!portable && !g_device.integer_dot) QSKIP("device has no integer dot product");
         auto model = make_synthetic_model(odd_config(), 5);
         const size_t V = size_t(model->config.vocab_size);
         const std::vector<int32_t> prompt = {1, 9, 8, 7, 6}, forced = {3, 200, 17, 17, 0, 299};
-        auto ex = make_executor(model, portable, 4, false, 0, 8);
-        // Run A: the stream alone in a batch of 2 (slot 3); run B: in a batch of 7 (slot 6, row 4).
-        std::vector<std::vector<float>> got(2);
-        for (int run = 0; run < 2; ++run) {
+        // Run A: the stream in a batch of 2 (slot 3); run B: in a batch of 7 (slot 6, row 4); run C:
+        // as B with the other product kernel (gemv over columns / GEMM): the same integers and the
+        // same float expression, so the same bits.
+        auto ex = make_executor(model, portable, 4, false, 0, 8, gemv_batch);
+        auto other_path = make_executor(model, portable, 4, false, 0, 8, gemv_batch == 1 ? 0 : 1);
+        std::vector<std::vector<float>> got(3);
+        for (int run = 0; run < 3; ++run) {
+            if (run == 2) ex.swap(other_path);
             const std::vector<int32_t> ids = run == 0 ? std::vector<int32_t>{3, 1} : std::vector<int32_t>{0, 1, 2, 3, 6, 5, 7};
             const int mine = run == 0 ? 3 : 6;
             for (int32_t slot : ids) {
@@ -434,6 +452,7 @@ private slots:
             }
         }
         QVERIFY(got[0] == got[1]);
+        QVERIFY(got[1] == got[2]);
     }
 
     // The golden protocol with the sequences sharing batched steps: in one executor, slot 2 decodes
@@ -442,18 +461,20 @@ private slots:
     void golden_in_a_batch_data() {
         QTest::addColumn<QString>("name");
         QTest::addColumn<bool>("portable");
+        QTest::addColumn<int>("gemv_batch");
         for (const auto& n : golden_case_names()) {
-            QTest::newRow((n + " dot").c_str()) << QString::fromStdString(n) << false;
-            QTest::newRow((n + " portable").c_str()) << QString::fromStdString(n) << true;
+            QTest::newRow((n + " dot").c_str()) << QString::fromStdString(n) << false << 0;
+            QTest::newRow((n + " portable gemm").c_str()) << QString::fromStdString(n) << true << 1;
         }
     }
     void golden_in_a_batch() {
         QFETCH(QString, name);
         QFETCH(bool, portable);
+        QFETCH(int, gemv_batch);
         if (!portable && !g_device.integer_dot) QSKIP("device has no integer dot product");
         const GoldenCase g = load_golden(name.toStdString());
         const size_t V = size_t(g.V);
-        auto ex = make_executor(g.model, portable, 5, false, 0, 3);
+        auto ex = make_executor(g.model, portable, 5, false, 0, 3, gemv_batch);
         std::vector<float> prefill(size_t(g.T) * V);
         ex->prefill(2, g.prompt.data(), g.prompt.size(), nullptr, false);
         ex->prefill(0, g.prompt.data(), g.prompt.size(), prefill.data(), true);

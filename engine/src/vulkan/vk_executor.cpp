@@ -117,6 +117,7 @@ VulkanExecutor::VulkanExecutor(std::shared_ptr<const Model> model, std::shared_p
             throw Error(ErrorCode::InvalidArgument, "slot count " + std::to_string(opt_.slot_count) + " is outside 1..65536");
         slots_ = opt_.slot_count;
         step_rows_ = std::min(C_, 256);
+        gemv_batch_ = opt_.gemv_batch > 0 ? opt_.gemv_batch : env_int("MMFREE_VULKAN_GEMV_BATCH", 16);
         upload_weights();
         allocate_activations();
         record_decode(decode_logits_, false);
@@ -348,7 +349,7 @@ VkPipeline VulkanExecutor::prep_pipeline(uint32_t mode, int K, int nsets) {
     return pipeline("prep", {kWG, mode, ceil_div(q_words(K), kWG), uint32_t(nsets), K % 4 == 0});
 }
 
-VkPipeline VulkanExecutor::gemv_pipeline(uint32_t mode, int K, int nsets, const GemvGrid& g, uint32_t group) {
+VkPipeline VulkanExecutor::gemv_pipeline(uint32_t mode, int K, int nsets, const GemvGrid& g, uint32_t group, uint32_t cols) {
     const uint32_t kw = q_words(K), threads = gemv_threads(K);
     const uint32_t per = mode == MODE_QIN ? 1 : ceil_div(kw, threads);
     const size_t shared = size_t(nsets) * (kw / 4 + kw / 32 + 1) * 16 + 2 * 128 * 16 + 128 * 8 + 64;  // q (padded), the prologue reductions, argmax
@@ -357,16 +358,29 @@ VkPipeline VulkanExecutor::gemv_pipeline(uint32_t mode, int K, int nsets, const 
                                                 " KiB of shared memory per workgroup; the device has " +
                                                 std::to_string(dev_->info().max_shared / 1024) + " KiB");
     return pipeline("gemv", {threads, mode, per, uint32_t(nsets), K % 4 == 0, g.rows_per_pass, kw / 4,
-                             std::max<uint32_t>(1, dev_->info().subgroup_size), group});
+                             std::max<uint32_t>(1, dev_->info().subgroup_size), group, cols});
 }
 
 // One decode BitLinear (gemv.comp) over N rows per set: grid, row slots and dispatch. group > 1:
 // N channels whose `group` rows (one per set or half) one lane finishes together (gemv.comp).
-void VulkanExecutor::record_gemv(Recorder& rec, Push& p, uint32_t mode, int K, int N, int nsets, int stage, uint32_t group) {
+// T > 1 (MODE_QIN): T columns, COLS = 8 at a time (fewer when T is smaller).
+void VulkanExecutor::record_gemv(Recorder& rec, Push& p, uint32_t mode, int K, int N, int nsets, int stage, uint32_t group, int T) {
     const uint32_t wg_sets = group > 1 ? 1 : uint32_t(nsets);
     const GemvGrid g = gemv_grid(N, wg_sets, group, gemv_threads(K));
     p.p[P_RPW] = g.rows_per_wg; p.p[P_WGSET] = g.wgs_per_set;
-    rec.dispatch(gemv_pipeline(mode, K, nsets, g, group), p, wg_sets * g.wgs_per_set, 1, stage);
+    const uint32_t cols = uint32_t(std::clamp(T, 1, 8));
+    rec.dispatch(gemv_pipeline(mode, K, nsets, g, group, cols), p, wg_sets * g.wgs_per_set, 1, stage);
+}
+
+// A chunk of a few rows leaves most of a GEMM tile empty and gives the GPU few workgroups (2.7B's
+// o_proj: 40 at 64 rows per tile), each walking the whole input: the decode kernel over columns
+// reads the same weights once with every SM streaming.
+void VulkanExecutor::record_product(Recorder& rec, Push& p, int K, int N, int nsets, int T, int stage) {
+    if (T <= gemv_batch_) {
+        record_gemv(rec, p, MODE_QIN, K, N, nsets, stage, 1, T);
+    } else {
+        record_gemm(rec, p, N, nsets, T, stage);
+    }
 }
 
 // The prefill GEMM: on the tensor cores where the device offers int8 cooperative matrices (not
@@ -524,11 +538,7 @@ void VulkanExecutor::record_chunk(Recorded& r, int T, Logits logits, bool step, 
         p.p[P_K] = uint32_t(K); p.p[P_KW] = q_words(K); p.p[P_T] = uint32_t(T);
         p.p[P_CODES] = wref(codes); p.p[P_WSCALE] = wref(scale); p.p[P_OUT] = out; p.p[P_N] = uint32_t(N);
         p.p[P_OUTSTRIDE] = uint32_t(out_stride);
-        if (T == 1) {
-            record_gemv(rec, p, MODE_QIN, K, N, nsets, stage);
-        } else {
-            record_gemm(rec, p, N, nsets, T, stage);
-        }
+        record_product(rec, p, K, N, nsets, T, stage);
     };
     for (int l = 0; l < L; ++l) {
         const LayerOffsets& w = lo_[size_t(l)];
@@ -859,7 +869,6 @@ std::vector<int32_t> VulkanExecutor::run_bitlinear_raw(const TernaryMatrix& w, c
                                                        std::vector<int8_t>* q, std::vector<float>* scales) {
     const int K = w.cols, N = w.rows;
     const uint32_t kw = q_words(K);
-    if (gemv && rows != 1) throw Error(ErrorCode::InvalidArgument, "the decode kernel takes one row");
     size_t end = 0;
     auto take = [&](size_t bytes) {
         end = align_up(end, 256);
@@ -897,11 +906,15 @@ std::vector<int32_t> VulkanExecutor::run_bitlinear_raw(const TernaryMatrix& w, c
     p.p[P_OUT] = ref(REGION_READBACK, o_out); p.p[P_N] = uint32_t(N); p.p[P_OUTSTRIDE] = uint32_t(N);
     p.p[P_FLAGS] = F_RAW | F_QOUT;
     Recorder rec(*this, r, Recorder::Timing::None, 0);
-    if (gemv) {
+    if (gemv && rows == 1) {
         record_gemv(rec, p, MODE_RAW, K, N, 1, 0);
     } else {
         rec.dispatch(prep_pipeline(MODE_RAW, K, 1), p, uint32_t(rows), 1, 0);
-        record_gemm(rec, p, N, 1, rows, 0);
+        if (gemv) {
+            record_gemv(rec, p, MODE_QIN, K, N, 1, 0, 1, rows);
+        } else {
+            record_gemm(rec, p, N, 1, rows, 0);
+        }
     }
     rec.finish();
     dev_->submit_and_wait(r.cb);

@@ -34,6 +34,7 @@ struct VulkanOptions {
     int gemv_wgs = 0;              // decode workgroups per dispatch; 0 = MMFREE_VULKAN_GEMV_WGS or the device default
     int gemv_wide_k = 0;           // decode inputs this long or longer get wide workgroups, one per SM; 0 = the default
     int slot_count = 1;            // sequence states on the device (Executor::slot_count)
+    int gemv_batch = 0;            // chunks of up to this many rows take the decode kernel over columns, not the GEMM; 0 = the default
 };
 
 class VulkanExecutor : public Executor, public Diagnostics {
@@ -63,8 +64,8 @@ public:
     bool uses_integer_dot() const { return dot_; }
 
     // Kernel test hook: one BitLinear (its RMSNorm, quantization and the ternary product) on `rows`
-    // input rows of w.cols floats, through the decode kernel (gemv, rows must be 1) or the prefill
-    // kernels (prep + gemm). Returns the raw int32 accumulators [rows][w.rows] and the int8
+    // input rows of w.cols floats, through the decode kernel (gemv: its fused prologue for one row,
+    // prep + gemv over columns for several) or the prefill kernels (prep + gemm). Returns the raw int32 accumulators [rows][w.rows] and the int8
     // activations [rows][w.cols] and scales the device used.
     std::vector<int32_t> run_bitlinear_raw(const TernaryMatrix& w, const std::vector<float>& x, int rows, bool gemv,
                                            std::vector<int8_t>* q, std::vector<float>* scales);
@@ -95,14 +96,16 @@ private:
         uint32_t rows_per_wg, wgs_per_set, rows_per_pass;
     };
     VkPipeline prep_pipeline(uint32_t mode, int K, int nsets);
-    VkPipeline gemv_pipeline(uint32_t mode, int K, int nsets, const GemvGrid& g, uint32_t group);
+    VkPipeline gemv_pipeline(uint32_t mode, int K, int nsets, const GemvGrid& g, uint32_t group, uint32_t cols);
     Push push() const;
     uint32_t wref(size_t byte_offset) const;
     uint32_t aref(size_t byte_offset) const;
     uint32_t gemv_target_wgs(uint32_t threads) const;  // decode workgroups per BitLinear dispatch (all sets) this wide
     uint32_t gemv_threads(int K) const;
     GemvGrid gemv_grid(int N, uint32_t wg_sets, uint32_t group, uint32_t threads) const;
-    void record_gemv(Recorder& rec, Push& p, uint32_t mode, int K, int N, int nsets, int stage, uint32_t group = 1);
+    void record_gemv(Recorder& rec, Push& p, uint32_t mode, int K, int N, int nsets, int stage, uint32_t group = 1, int T = 1);
+    // The ternary product of T rows a prep kernel quantized: gemv over columns (small T) or the GEMM.
+    void record_product(Recorder& rec, Push& p, int K, int N, int nsets, int T, int stage);
     void record_gemm(Recorder& rec, Push& p, int N, int nsets, int T, int stage);
 
     void record_decode(Recorded& r, bool argmax);
@@ -125,6 +128,7 @@ private:
     int C_ = 512;  // prefill chunk
     int slots_ = 1;
     int step_rows_ = 256;  // batched decode rows per pass (the device-side logits are sized for it)
+    int gemv_batch_ = 16;  // see VulkanOptions::gemv_batch
     StageTimes stages_;
 
     Buffer weights_, act_, upload_, readback_;
