@@ -34,7 +34,7 @@ struct VulkanOptions {
     int gemv_wgs = 0;              // decode workgroups per dispatch; 0 = MMFREE_VULKAN_GEMV_WGS or the device default
     int gemv_wide_k = 0;           // decode inputs this long or longer get wide workgroups, one per SM; 0 = the default
     int slot_count = 1;            // sequence states on the device (Executor::slot_count)
-    int gemv_batch = 0;            // chunks of up to this many rows take the decode kernel over columns, not the GEMM; 0 = the default
+    int gemv_batch = 0;            // chunks of up to this many rows take the decode kernel over columns, not the GEMM; 0 = MMFREE_VULKAN_GEMV_BATCH or 8
 };
 
 class VulkanExecutor : public Executor, public Diagnostics {
@@ -128,7 +128,7 @@ private:
     int C_ = 512;  // prefill chunk
     int slots_ = 1;
     int step_rows_ = 256;  // batched decode rows per pass (the device-side logits are sized for it)
-    int gemv_batch_ = 16;  // see VulkanOptions::gemv_batch
+    int gemv_batch_ = 8;   // see VulkanOptions::gemv_batch
     StageTimes stages_;
 
     Buffer weights_, act_, upload_, readback_;
