@@ -693,9 +693,9 @@ void VulkanExecutor::prefill(int slot, const int32_t* tokens, size_t count, floa
 }
 
 // One sequence: the fused decode (one dispatch per BitLinear). Several: rows of a chunk through
-// the prefill kernels (one GEMM per BitLinear reads every weight once for the whole batch), with
-// the scan in step mode so that each row advances its own slot's state. The profiled path always
-// takes the chunk kernels, which have a timestamp per stage.
+// the prefill kernels (one product per BitLinear, record_product, reads every weight once for the
+// whole batch), with the scan in step mode so that each row advances its own slot's state. The
+// profiled path always takes the chunk kernels, which have a timestamp per stage.
 void VulkanExecutor::decode(const int32_t* slot_ids, const int32_t* tokens, size_t n, float* logits, int32_t* argmax_out) {
     check_slots(slot_ids, n);
     if (n == 0) return;
