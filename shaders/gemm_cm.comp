@@ -102,6 +102,8 @@ void main() {
 
     const uint flags = pc.p[P_FLAGS], ostride = pc.p[P_OUTSTRIDE];
     const float wscale = f32_at(P_WSCALE).v[set];
+    // Σ · (m / s), the expression of gemm.comp and gemv.comp: a row's output is the same bits
+    // whichever kernel and batch computed it.
     for (uint e = tid; e < TILE_ROWS * TOKENS; e += 256) {
         const uint r = row0 + e % TILE_ROWS, t = tok0 + e / TILE_ROWS;
         if (r >= N || t >= T) continue;
