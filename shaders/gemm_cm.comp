@@ -102,10 +102,12 @@ void main() {
 
     const uint flags = pc.p[P_FLAGS], ostride = pc.p[P_OUTSTRIDE];
     const float wscale = f32_at(P_WSCALE).v[set];
+    // Σ · (m / s), the expression of gemm.comp and gemv.comp: a row's output is the same bits
+    // whichever kernel and batch computed it.
     for (uint e = tid; e < TILE_ROWS * TOKENS; e += 256) {
         const uint r = row0 + e % TILE_ROWS, t = tok0 + e / TILE_ROWS;
         if (r >= N || t >= T) continue;
         const int a = int(s_mem[e / 4][e % 4]);
-        f32_at(P_OUT).v[t * ostride + set * N + r] = (flags & F_RAW) != 0 ? intBitsToFloat(a) : float(a) * wscale / f32_at(P_QSCALE).v[set * T + t];
+        f32_at(P_OUT).v[t * ostride + set * N + r] = (flags & F_RAW) != 0 ? intBitsToFloat(a) : float(a) * (wscale / f32_at(P_QSCALE).v[set * T + t]);
     }
 }

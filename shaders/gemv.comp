@@ -7,6 +7,10 @@
 // GROUP > 1: the workgroups split N channels, and a channel's rows of every group member are
 // taken together (row g·N + c of the codes) so that one lane finishes the channel: GROUP 3 is
 // i/f/g with the MLGRU step (h updated in place, ag written), GROUP 2 gate/up with SwiGLU.
+// COLS > 1 (MODE_QIN, GROUP 1): P_T columns — a batched decode step's tokens of different
+// sequences, or a short prefill chunk — whose int8 activations a prep kernel wrote; each pass's
+// weights are loaded into registers once and multiplied with COLS columns at a time (q from
+// memory: COLS × NSETS sets do not fit in shared memory), so the batch reads every weight once.
 #version 460
 #include "common.glsl"
 
@@ -17,6 +21,7 @@ layout(constant_id = 5) const uint ROWS = 4;
 layout(constant_id = 6) const uint QV4 = 4;   // uvec4 of q per set: KW/4
 layout(constant_id = 7) const uint SGS = 32;  // the device's subgroup size, so the row loop unrolls
 layout(constant_id = 8) const uint GROUP = 1;
+layout(constant_id = 9) const uint COLS = 1;
 const uint RG = ROWS * GROUP;                 // rows in flight per subgroup pass
 const uint CW4 = QV4 / 4;                     // uvec4 of codes per row
 const uint UT = (CW4 + SGS - 1) / SGS;        // code chunks per lane and row
@@ -59,7 +64,68 @@ void load_codes(U32x4 codes, uint row0, uint r_end, uint N) {
     }
 }
 
+// COLS > 1: outputs [t][P_OUTSTRIDE], column set·N + row; y = (Σq·w − Σq)·(m / s), as gemm.comp.
+void columns() {
+    const uint N = pc.p[P_N], RPW = pc.p[P_RPW], wgset = pc.p[P_WGSET], T = pc.p[P_T], KW = pc.p[P_KW];
+    const uint set = gl_WorkGroupID.x / wgset, blk = gl_WorkGroupID.x % wgset;
+    const uint r_begin = blk * RPW, r_end = min(N, r_begin + RPW);
+    const uint lane = gl_SubgroupInvocationID, SG = gl_SubgroupSize;
+    const uint step = gl_NumSubgroups * ROWS;
+    U32x4 codes = U32x4(addr_of(pc.p[P_CODES]) + uint64_t(set * N) * CW4 * 16ul);
+    U32x4 q = U32x4(addr_of(pc.p[P_Q]));
+    F32 qscale = f32_at(P_QSCALE), outp = f32_at(P_OUT);
+    I32 qsum = i32_at(P_QSUM);
+    const float wscale = f32_at(P_WSCALE).v[set];
+    const uint ostride = pc.p[P_OUTSTRIDE];
+    const bool raw = (pc.p[P_FLAGS] & F_RAW) != 0;
+    uint r0 = r_begin + gl_SubgroupID * ROWS;
+    if (r0 < r_end) load_codes(codes, r0, r_end, N);
+    for (; r0 < r_end; r0 += step) {
+        for (uint t0 = 0; t0 < T; t0 += COLS) {
+            int acc[ROWS][COLS];
+            [[unroll]] for (uint i = 0; i < ROWS; ++i)
+                [[unroll]] for (uint k = 0; k < COLS; ++k) acc[i][k] = 0;
+            [[unroll]] for (uint j = 0; j < UT; ++j) {
+                const uint u = lane + j * SG;
+                if (u < CW4) {
+                    [[unroll]] for (uint k = 0; k < COLS; ++k) {
+                        const uint qb = ((set * T + min(t0 + k, T - 1)) * KW) / 4 + 4 * u;
+                        const uvec4 q0 = q.v[qb], q1 = q.v[qb + 1], q2 = q.v[qb + 2], q3 = q.v[qb + 3];
+                        [[unroll]] for (uint i = 0; i < ROWS; ++i)
+                            acc[i][k] += dot_word(c[i][j].x, q0) + dot_word(c[i][j].y, q1) + dot_word(c[i][j].z, q2) + dot_word(c[i][j].w, q3);
+                    }
+                }
+            }
+            // Only when the device's subgroup is smaller than SGS (never on the devices we know).
+            for (uint u = lane + UT * SG; u < CW4; u += SG)
+                for (uint k = 0; k < COLS; ++k) {
+                    const uint qb = ((set * T + min(t0 + k, T - 1)) * KW) / 4 + 4 * u;
+                    for (uint i = 0; i < ROWS; ++i) {
+                        const uvec4 cc = codes.v[min(r0 + i, r_end - 1) * CW4 + u];
+                        acc[i][k] += dot_word(cc.x, q.v[qb]) + dot_word(cc.y, q.v[qb + 1]) + dot_word(cc.z, q.v[qb + 2]) + dot_word(cc.w, q.v[qb + 3]);
+                    }
+                }
+            // The last column block: the next pass's weights go in flight during the reductions.
+            if (t0 + COLS >= T && r0 + step < r_end) load_codes(codes, r0 + step, r_end, N);
+            [[unroll]] for (uint k = 0; k < COLS; ++k) {
+                const uint t = t0 + k;
+                [[unroll]] for (uint i = 0; i < ROWS; ++i) {
+                    const int a = subgroupAdd(acc[i][k]);
+                    if (lane == 0 && t < T && r0 + i < r_end) {
+                        const int v = a - qsum.v[set * T + t];
+                        outp.v[t * ostride + set * N + r0 + i] = raw ? intBitsToFloat(v) : float(v) * (wscale / qscale.v[set * T + t]);
+                    }
+                }
+            }
+        }
+    }
+}
+
 void main() {
+    if (COLS > 1) {
+        columns();
+        return;
+    }
     const uint flags = pc.p[P_FLAGS];
     const uint N = pc.p[P_N], RPW = pc.p[P_RPW], wgset = pc.p[P_WGSET];
     const uint set = gl_WorkGroupID.x / wgset, blk = gl_WorkGroupID.x % wgset;
@@ -88,7 +154,9 @@ void main() {
     F32 outp = f32_at(P_OUT);
     float f[GROUP];
     [[unroll]] for (uint g = 0; g < GROUP; ++g) f[g] = f32_at(P_WSCALE).v[set_of(g * ROWS, set)] / s_scale[set_of(g * ROWS, set)];
-    F32 state = f32_at(P_STATE), lbound = f32_at(P_LB);
+    // i/f/g: the state of the sequence in slot P_SLOTS[0].
+    F32 state = F32(addr_of(pc.p[P_STATE]) + (GROUP == 3 ? uint64_t(u32_at(P_SLOTS).v[0]) * pc.p[P_SSTRIDE] * 4ul : 0ul));
+    F32 lbound = f32_at(P_LB);
     const bool lb_on = (flags & F_LB) != 0;
     float best = -1.0 / 0.0;
     uint best_i = 0xffffffffu;

@@ -42,12 +42,19 @@
 // Decode i/f/g with the MLGRU step (gemv GROUP 3), in slots that path leaves free.
 #define P_STATE P_QSCALE  // h[l]: read, then updated in place
 #define P_LB P_QSUM       // the layer's lower bounds (F_LB)
+// Sequence slots (decode gemv, scan): states live at [slot][layer][D]; a kernel's state ref points
+// at slot 0's layer, row t's sequence is slot P_SLOTS[t], P_SSTRIDE floats further per slot.
+#define P_SLOTS P_Q
+#define P_SSTRIDE P_OUTSTRIDE
 
 #define F_FIRST 1u      // IFG: layer 0 reads the embedding row
 #define F_LB 2u         // gemv GROUP 3: apply the lower bound
 #define F_RAW 4u        // write the int32 accumulator bits instead of the scaled output (tests)
 #define F_ARGMAX 8u     // HEAD gemv: write per-workgroup argmax partials to P_TOK
+#define F_SLOTS 16u     // prologue MODE_O: h of row t is the state of slot P_SLOTS[t] (decode), not row t of IN2
 #define F_QOUT 32u      // gemv: workgroup 0 also stores its q/scale/Σq (tests)
+#define F_STEP 64u      // scan: every row is another sequence, one step each (batched decode)
+#define F_ROWS 128u     // argmax: one workgroup per row of P_N logits, not lm_head partials
 
 #define MODE_IFG 0u     // v = E[tok] or x+a+d; u = RMSNorm(v); three BitLinears (i, f, g)
 #define MODE_O 2u       // v = RMSNorm(ag)·silu(h) (prefill: after the scan; decode: after i/f/g's MLGRU step)

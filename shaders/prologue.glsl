@@ -83,6 +83,8 @@ void prologue(uint t) {
     F32 xout = f32_at(P_XOUT);
     const bool first = MODE == MODE_IFG && (flags & F_FIRST) != 0;
     const uint tok = first ? u32_at(P_TOK).v[t] : 0;
+    // MODE_O reads h from the sequence's state (decode: F_SLOTS) or from row t of the scan's output.
+    const uint h_row = MODE == MODE_O && (flags & F_SLOTS) != 0 ? u32_at(P_SLOTS).v[t] * pc.p[P_SSTRIDE] : t * K;
 
     // 1. Loads, and the input vector v.
     if (tid < 4) s_qacc[tid] = 0;  // ordered before the Σq atomics by wg_reduce's barrier
@@ -94,7 +96,7 @@ void prologue(uint t) {
             v = first ? load4(P_EMB, tok * K, e0, K) : load4(P_IN0, t * K, e0, K) + load4(P_IN1, t * K, e0, K) + load4(P_IN2, t * K, e0, K);
         } else if (MODE == MODE_O) {
             v = load4(P_IN0, t * S, e0, K);
-            h = load4(P_IN2, t * K, e0, K);
+            h = load4(P_IN2, h_row, e0, K);
         } else if (MODE == MODE_GATE) {
             v = load4(P_IN0, t * K, e0, K) + load4(P_IN1, t * K, e0, K);
         } else if (MODE == MODE_DOWN) {

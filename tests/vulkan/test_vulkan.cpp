@@ -25,13 +25,51 @@ vk::Candidate g_device;
 bool g_ready = false;
 
 std::unique_ptr<vk::VulkanExecutor> make_executor(std::shared_ptr<const Model> model, bool portable, int chunk = 256,
-                                                  bool profile = false, int gemm_rows = 0) {
+                                                  bool profile = false, int gemm_rows = 0, int slot_count = 1, int gemv_batch = 0) {
     vk::VulkanOptions o;
     o.force_portable = portable;
     o.chunk = chunk;
     o.profile = profile;
     o.gemm_rows = gemm_rows;
+    o.slot_count = slot_count;
+    o.gemv_batch = gemv_batch;
     return std::make_unique<vk::VulkanExecutor>(std::move(model), g_instance, g_device, o);
+}
+
+// Runs `call` and reports whether it threw Error(InvalidArgument) with a message naming `word`.
+template <class F> bool refused(F&& call, const std::string& word) {
+    try {
+        call();
+    } catch (const Error& e) {
+        return e.code() == ErrorCode::InvalidArgument && std::string(e.what()).find(word) != std::string::npos;
+    }
+    return false;
+}
+
+// One sequence of a continuous-batching run: its slot, prompt, the step it joins (its prompt is
+// prefilled just before) and the step it leaves at; what it produced.
+struct Stream {
+    int slot;
+    std::vector<int32_t> prompt;
+    int join, leave;
+    std::vector<int32_t> tokens;   // greedy: the first from the prefill logits
+    std::vector<float> logits;     // every decode step's row, in order
+};
+
+// The same stream alone, on a fresh single-slot executor: prefill, then one fused decode per token.
+Stream run_alone(const std::shared_ptr<const Model>& model, bool portable, const Stream& s) {
+    auto ex = make_executor(model, portable, 4);
+    const size_t V = size_t(model->config.vocab_size);
+    Stream out{s.slot, s.prompt, s.join, s.leave, {}, {}};
+    std::vector<float> row(V);
+    ex->forward(s.prompt.data(), s.prompt.size(), row.data(), false);
+    out.tokens = {argmax(row.data(), V)};
+    for (int step = s.join; step < s.leave; ++step) {
+        ex->forward(&out.tokens.back(), 1, row.data(), false);
+        out.logits.insert(out.logits.end(), row.begin(), row.end());
+        out.tokens.push_back(argmax(row.data(), V));
+    }
+    return out;
 }
 
 ModelConfig odd_config() {
@@ -102,6 +140,11 @@ private slots:
             QTest::newRow((std::string("gemv 301x128") + p).c_str()) << 301 << 128 << 1 << true << portable << 0;
             QTest::newRow((std::string("gemv 40x1000") + p).c_str()) << 40 << 1000 << 1 << true << portable << 0;
             QTest::newRow((std::string("gemv 33x2560") + p).c_str()) << 33 << 2560 << 1 << true << portable << 0;  // several q words per thread
+            // The decode kernel over columns (prep + gemv, 8 columns per block): partial blocks, several blocks.
+            QTest::newRow((std::string("gemv 77x200 t5") + p).c_str()) << 77 << 200 << 5 << true << portable << 0;
+            QTest::newRow((std::string("gemv 301x128 t8") + p).c_str()) << 301 << 128 << 8 << true << portable << 0;
+            QTest::newRow((std::string("gemv 40x1000 t13") + p).c_str()) << 40 << 1000 << 13 << true << portable << 0;
+            QTest::newRow((std::string("gemv 33x2560 t2") + p).c_str()) << 33 << 2560 << 2 << true << portable << 0;
             QTest::newRow((std::string("gemm 20x6912 t3") + p).c_str()) << 20 << 6912 << 3 << false << portable << 0;
             QTest::newRow((std::string("gemm 77x200 t5") + p).c_str()) << 77 << 200 << 5 << false << portable << 0;
             QTest::newRow((std::string("gemm 130x333 t70") + p).c_str()) << 130 << 333 << 70 << false << portable << 0;
@@ -294,6 +337,226 @@ private slots:
         QVERIFY(after.budget_bytes >= after.used_bytes);
     }
 
+    // Continuous batching: five greedy streams of different prompt lengths on scattered slots join
+    // and leave between steps (a left slot is reset and reused by a later stream), prompts are
+    // prefilled in chunks between decode steps, and a step of five rows takes two passes (chunk 4).
+    // Each stream's tokens equal its tokens alone and its logits are within MODEL_SPEC's tolerance
+    // of them (alone: the fused single-stream decode; batched: the GEMM path). Steps alternate
+    // between asking for logits and for the on-device argmax only.
+    void batched_decode_matches_alone_data() {
+        QTest::addColumn<bool>("portable");
+        QTest::addColumn<int>("gemv_batch");  // 1: every batched step through the GEMM
+        QTest::newRow("dot") << false << 0;
+        QTest::newRow("portable") << true << 0;
+        QTest::newRow("dot gemm") << false << 1;
+        QTest::newRow("portable gemm") << true << 1;
+    }
+    void batched_decode_matches_alone() {
+        QFETCH(bool, portable);
+        QFETCH(int, gemv_batch);
+        if (!portable && !g_device.integer_dot) QSKIP("device has no integer dot product");
+        auto model = make_synthetic_model(odd_config(), 21);
+        const size_t V = size_t(model->config.vocab_size);
+        std::vector<Stream> streams = {{4, {1}, 0, 7, {}, {}},
+                                       {0, {1, 17, 300}, 0, 3, {}, {}},
+                                       {5, {1, 5, 5, 42, 99, 0, 250, 3, 8}, 0, 8, {}, {}},
+                                       {2, {1, 2, 3, 4, 5, 6}, 2, 8, {}, {}},
+                                       {0, {1, 100}, 4, 8, {}, {}}};  // slot 0 again, after stream 1 left
+        auto ex = make_executor(model, portable, 4, false, 0, 6, gemv_batch);
+        QCOMPARE(ex->slot_count(), 6);
+        std::vector<float> row(V);
+        for (int step = 0; step < 8; ++step) {
+            std::vector<int32_t> ids, toks;
+            std::vector<Stream*> active;
+            for (auto& s : streams) {
+                if (step == s.join) {
+                    ex->reset_slot(s.slot);
+                    ex->prefill(s.slot, s.prompt.data(), s.prompt.size(), row.data(), false);
+                    s.tokens = {argmax(row.data(), V)};
+                }
+                if (step >= s.join && step < s.leave) {
+                    ids.push_back(s.slot);
+                    toks.push_back(s.tokens.back());
+                    active.push_back(&s);
+                }
+            }
+            std::vector<int32_t> next(ids.size(), -1);
+            std::vector<float> logits(ids.size() * V);
+            const bool with_logits = step % 2 == 0;
+            ex->decode(ids.data(), toks.data(), ids.size(), with_logits ? logits.data() : nullptr, next.data());
+            for (size_t b = 0; b < active.size(); ++b) {
+                if (with_logits) {
+                    QCOMPARE(next[b], argmax(&logits[b * V], V));
+                    active[b]->logits.insert(active[b]->logits.end(), logits.begin() + long(b * V), logits.begin() + long((b + 1) * V));
+                }
+                active[b]->tokens.push_back(next[b]);
+            }
+        }
+        for (const auto& s : streams) {
+            const Stream alone = run_alone(model, portable, s);
+            QVERIFY2(s.tokens == alone.tokens, qPrintable(QString("slot %1: greedy tokens differ from the stream alone").arg(s.slot)));
+            // Logits were kept on the even steps: compare those rows.
+            std::vector<float> want;
+            for (int step = s.join; step < s.leave; ++step)
+                if (step % 2 == 0) {
+                    const size_t i = size_t(step - s.join);
+                    want.insert(want.end(), alone.logits.begin() + long(i * V), alone.logits.begin() + long((i + 1) * V));
+                }
+            QCOMPARE(s.logits.size(), want.size());
+            const std::string err = check_tolerance(s.logits, want, int(V), "slot " + std::to_string(s.slot) + " batched vs alone");
+            QVERIFY2(err.empty(), err.c_str());
+        }
+    }
+
+    // A row's result does not depend on its neighbours: the same teacher-forced stream in batches of
+    // different sizes and positions gives bit-identical logits (every row's integer accumulators,
+    // scales and recurrence are computed the same way wherever the row sits).
+    void batch_rows_are_bit_exact_data() {
+        QTest::addColumn<bool>("portable");
+        QTest::addColumn<int>("gemv_batch");  // 1: every batched step through the GEMM
+        QTest::newRow("dot") << false << 0;
+        QTest::newRow("portable") << true << 0;
+        QTest::newRow("dot gemm") << false << 1;
+        QTest::newRow("portable gemm") << true << 1;
+    }
+    void batch_rows_are_bit_exact() {
+        QFETCH(bool, portable);
+        QFETCH(int, gemv_batch);
+        if (!portable && !g_device.integer_dot) QSKIP("device has no integer dot product");
+        auto model = make_synthetic_model(odd_config(), 5);
+        const size_t V = size_t(model->config.vocab_size);
+        const std::vector<int32_t> prompt = {1, 9, 8, 7, 6}, forced = {3, 200, 17, 17, 0, 299};
+        // Run A: the stream in a batch of 2 (slot 3); run B: in a batch of 7 (slot 6, row 4); run C:
+        // as B with the other product kernel (gemv over columns / GEMM): the same integers and the
+        // same float expression, so the same bits.
+        auto ex = make_executor(model, portable, 4, false, 0, 8, gemv_batch);
+        auto other_path = make_executor(model, portable, 4, false, 0, 8, gemv_batch == 1 ? 0 : 1);
+        std::vector<std::vector<float>> got(3);
+        for (int run = 0; run < 3; ++run) {
+            if (run == 2) ex.swap(other_path);
+            const std::vector<int32_t> ids = run == 0 ? std::vector<int32_t>{3, 1} : std::vector<int32_t>{0, 1, 2, 3, 6, 5, 7};
+            const int mine = run == 0 ? 3 : 6;
+            for (int32_t slot : ids) {
+                ex->reset_slot(slot);
+                const std::vector<int32_t> other = {1, int32_t(10 + slot), int32_t(20 + slot)};
+                if (slot == mine) ex->prefill(slot, prompt.data(), prompt.size(), nullptr, false);
+                else ex->prefill(slot, other.data(), other.size(), nullptr, false);
+            }
+            std::vector<float> logits(ids.size() * V);
+            for (int32_t t : forced) {
+                std::vector<int32_t> toks(ids.size(), int32_t(t / 2));
+                const size_t row = size_t(std::find(ids.begin(), ids.end(), mine) - ids.begin());
+                toks[row] = t;
+                ex->decode(ids.data(), toks.data(), ids.size(), logits.data(), nullptr);
+                got[size_t(run)].insert(got[size_t(run)].end(), logits.begin() + long(row * V), logits.begin() + long((row + 1) * V));
+            }
+        }
+        QVERIFY(got[0] == got[1]);
+        QVERIFY(got[1] == got[2]);
+    }
+
+    // The golden protocol with the sequences sharing batched steps: in one executor, slot 2 decodes
+    // greedily, slot 0 is teacher-forced with the golden tokens and slot 1 runs another prompt;
+    // greedy tokens must equal the golden ones and every logit row meet MODEL_SPEC's tolerance.
+    void golden_in_a_batch_data() {
+        QTest::addColumn<QString>("name");
+        QTest::addColumn<bool>("portable");
+        QTest::addColumn<int>("gemv_batch");
+        for (const auto& n : golden_case_names()) {
+            QTest::newRow((n + " dot").c_str()) << QString::fromStdString(n) << false << 0;
+            QTest::newRow((n + " portable gemm").c_str()) << QString::fromStdString(n) << true << 1;
+        }
+    }
+    void golden_in_a_batch() {
+        QFETCH(QString, name);
+        QFETCH(bool, portable);
+        QFETCH(int, gemv_batch);
+        if (!portable && !g_device.integer_dot) QSKIP("device has no integer dot product");
+        const GoldenCase g = load_golden(name.toStdString());
+        const size_t V = size_t(g.V);
+        auto ex = make_executor(g.model, portable, 5, false, 0, 3, gemv_batch);
+        std::vector<float> prefill(size_t(g.T) * V);
+        ex->prefill(2, g.prompt.data(), g.prompt.size(), nullptr, false);
+        ex->prefill(0, g.prompt.data(), g.prompt.size(), prefill.data(), true);
+        const std::string perr = check_tolerance(prefill, g.prefill_logits, g.V, g.name + " prefill in slot 0");
+        QVERIFY2(perr.empty(), perr.c_str());
+        std::vector<int32_t> other(g.prompt.rbegin(), g.prompt.rend());
+        ex->prefill(1, other.data(), other.size(), nullptr, false);
+
+        std::vector<int32_t> greedy = {argmax(&prefill[size_t(g.T - 1) * V], V)};
+        std::vector<float> forced(prefill), decode;
+        const int32_t ids[3] = {0, 1, 2};
+        std::vector<float> logits(3 * V);
+        for (size_t i = 0; i < g.greedy_tokens.size(); ++i) {
+            const int32_t toks[3] = {g.greedy_tokens[i], other[i % other.size()], greedy.back()};
+            ex->decode(ids, toks, 3, logits.data(), nullptr);
+            forced.insert(forced.end(), logits.begin(), logits.begin() + long(V));
+            if (greedy.size() < g.greedy_tokens.size()) {
+                decode.insert(decode.end(), logits.begin() + long(2 * V), logits.end());
+                greedy.push_back(argmax(&logits[2 * V], V));
+            }
+        }
+        QVERIFY2(greedy == g.greedy_tokens, qPrintable(QString("%1: greedy tokens in a batch differ").arg(name)));
+        std::string err = check_tolerance(decode, g.decode_logits, g.V, g.name + " batched decode_logits");
+        QVERIFY2(err.empty(), err.c_str());
+        err = check_tolerance(forced, g.full_logits, g.V, g.name + " batched teacher-forced full_logits");
+        QVERIFY2(err.empty(), err.c_str());
+    }
+
+    // Reset, save and load address one slot: the others keep their states bit for bit, and a slot
+    // loaded with another's state continues exactly as that one does.
+    void slots_are_independent() {
+        auto model = make_synthetic_model(odd_config(), 9);
+        const size_t V = size_t(model->config.vocab_size);
+        auto ex = make_executor(model, true, 4, false, 0, 3);
+        const std::vector<int32_t> p0 = {1, 2, 3}, p1 = {1, 50, 60, 70, 80}, p2 = {1, 299};
+        ex->prefill(0, p0.data(), p0.size(), nullptr, false);
+        ex->prefill(1, p1.data(), p1.size(), nullptr, false);
+        ex->prefill(2, p2.data(), p2.size(), nullptr, false);
+        const auto s0 = ex->save_slot(0), s1 = ex->save_slot(1), s2 = ex->save_slot(2);
+        QVERIFY(s0 != s1 && s1 != s2 && s0 != s2);
+        ex->reset_slot(1);
+        const auto zero = ex->save_slot(1);
+        QVERIFY(std::all_of(zero.begin(), zero.end(), [](float v) { return v == 0.f; }));
+        QVERIFY(ex->save_slot(0) == s0 && ex->save_slot(2) == s2);
+        ex->load_slot(1, s2);
+        QVERIFY(ex->save_slot(1) == s2 && ex->save_slot(0) == s0);
+        // Slots 1 and 2 now hold the same state: the same token gives the same row, bit for bit.
+        const int32_t ids[2] = {2, 1}, toks[2] = {7, 7};
+        std::vector<float> logits(2 * V);
+        ex->decode(ids, toks, 2, logits.data(), nullptr);
+        QVERIFY(std::equal(logits.begin(), logits.begin() + long(V), logits.begin() + long(V)));
+        QVERIFY(ex->save_slot(0) == s0);  // not in the step: untouched
+        QVERIFY(ex->save_slot(1) == ex->save_slot(2));
+        // Prefill of one slot leaves the others alone.
+        ex->prefill(0, p1.data(), p1.size(), nullptr, false);
+        QVERIFY(ex->save_slot(1) == ex->save_slot(2));
+    }
+
+    // Slot ids outside 0..slot_count−1, repeated ids in one step, bad tokens in a batch and a bad
+    // slot count are refused with InvalidArgument, before any state changes.
+    void invalid_slots_are_refused() {
+        auto model = make_synthetic_model(odd_config(), 3);
+        auto ex = make_executor(model, true, 4, false, 0, 2);
+        const std::vector<int32_t> p = {1, 2};
+        ex->prefill(1, p.data(), p.size(), nullptr, false);
+        const auto before = ex->save_slot(1);
+        int32_t out[2];
+        const int32_t toks[2] = {5, 6};
+        const int32_t bad_high[2] = {1, 2}, bad_neg[1] = {-1}, dup[2] = {1, 1};
+        QVERIFY(refused([&] { ex->decode(bad_high, toks, 2, nullptr, out); }, "slot"));
+        QVERIFY(refused([&] { ex->decode(bad_neg, toks, 1, nullptr, out); }, "slot"));
+        QVERIFY(refused([&] { ex->decode(dup, toks, 2, nullptr, out); }, "slot"));
+        const int32_t ok[2] = {0, 1}, bad_tok[2] = {5, int32_t(model->config.vocab_size)};
+        QVERIFY(refused([&] { ex->decode(ok, bad_tok, 2, nullptr, out); }, "vocabulary"));
+        QVERIFY(refused([&] { ex->prefill(2, p.data(), p.size(), nullptr, false); }, "slot"));
+        QVERIFY(refused([&] { ex->reset_slot(-1); }, "slot"));
+        QVERIFY(refused([&] { (void)ex->save_slot(2); }, "slot"));
+        QVERIFY(refused([&] { ex->load_slot(5, before); }, "slot"));
+        QVERIFY(ex->save_slot(1) == before);
+        QVERIFY(refused([&] { make_executor(model, true, 4, false, 0, 0); }, "slot count"));
+    }
+
     void state_round_trip_and_errors() {
         auto model = make_synthetic_model(odd_config(), 3);
         auto ex = make_executor(model, true);
@@ -307,7 +570,8 @@ private slots:
         ex->forward(&tokens[0], 1, b.data(), false);
         QVERIFY(a == b);
         ex->reset_state();
-        QVERIFY(std::all_of(ex->save_state().begin(), ex->save_state().end(), [](float v) { return v == 0.f; }) || true);
+        const auto zero = ex->save_state();
+        QVERIFY(std::all_of(zero.begin(), zero.end(), [](float v) { return v == 0.f; }));
         bool threw = false;
         try {
             ex->load_state(std::vector<float>(3));

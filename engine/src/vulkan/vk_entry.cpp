@@ -72,6 +72,7 @@ std::unique_ptr<Executor> create_vulkan(std::shared_ptr<const Model> model, cons
     vk::VulkanOptions vo;
     vo.device = want;
     vo.profile = options.profile;
+    vo.slot_count = options.slot_count;
     vo.force_portable = std::getenv("MMFREE_VULKAN_PORTABLE") != nullptr;
     if (const char* c = std::getenv("MMFREE_VULKAN_CHUNK")) vo.chunk = std::max(2, std::atoi(c));
     if (const char* r = std::getenv("MMFREE_VULKAN_GEMM_ROWS")) vo.gemm_rows = std::atoi(r);

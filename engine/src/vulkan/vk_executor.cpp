@@ -113,11 +113,17 @@ VulkanExecutor::VulkanExecutor(std::shared_ptr<const Model> model, std::shared_p
         dev_ = std::make_unique<Device>(instance_, device);
         dot_ = device.integer_dot && !opt_.force_portable;
         C_ = std::max(2, opt_.chunk);
+        if (opt_.slot_count < 1 || opt_.slot_count > 65536)
+            throw Error(ErrorCode::InvalidArgument, "slot count " + std::to_string(opt_.slot_count) + " is outside 1..65536");
+        slots_ = opt_.slot_count;
+        step_rows_ = std::min(C_, 256);
+        gemv_batch_ = opt_.gemv_batch > 0 ? opt_.gemv_batch : env_int("MMFREE_VULKAN_GEMV_BATCH", 8);
         upload_weights();
         allocate_activations();
         record_decode(decode_logits_, false);
         record_decode(decode_argmax_, true);
-        reset_state();
+        const size_t all_states = slot_offset(slots_) - state_;
+        run_once([&](VkCommandBuffer cb) { dev_->fn.vkCmdFillBuffer(cb, act_.handle, state_, all_states, 0); });
     } catch (...) {
         cleanup();
         throw;
@@ -136,7 +142,7 @@ void VulkanExecutor::free_recorded(Recorded& r) {
 void VulkanExecutor::cleanup() {
     if (!dev_) return;
     dev_->fn.vkDeviceWaitIdle(dev_->handle);
-    for (Recorded* r : {&decode_logits_, &decode_argmax_, &save_, &load_, &reset_}) free_recorded(*r);
+    for (Recorded* r : {&decode_logits_, &decode_argmax_}) free_recorded(*r);
     for (auto& [k, r] : chunks_) free_recorded(r);
     chunks_.clear();
     for (auto& [k, p] : pipelines_) dev_->destroy(p);
@@ -155,7 +161,8 @@ std::vector<std::pair<std::string, double>> VulkanExecutor::extra_metrics() cons
     const double L = model_->config.num_layers;
     return {{"vulkan_decode_dispatches_per_token", 4 * L + 2}, {"vulkan_integer_dot", dot_ ? 1.0 : 0.0},
             {"vulkan_int8_cooperative_matrix", dot_ && dev_->info().int8_matrix ? 1.0 : 0.0},
-            {"vulkan_prefill_chunk_tokens", double(C_)}};
+            {"vulkan_prefill_chunk_tokens", double(C_)}, {"vulkan_slots", double(slots_)},
+            {"vulkan_batched_decode_rows_per_pass", double(step_rows_)}, {"vulkan_gemv_batch_rows", double(gemv_batch_)}};
 }
 
 // ---- memory -------------------------------------------------------------------------------------
@@ -281,34 +288,36 @@ void VulkanExecutor::allocate_activations() {
     q_ = take(3 * C * kw * 4);
     qscale_ = take(3 * C * 4);
     qsum_ = take(3 * C * 4);
-    state_ = take(L * D * 4);
+    state_ = take(size_t(slots_) * L * D * 4);  // [slot][layer][D]
     partials_ = take(size_t(head_wgs) * 8);
-    logits_ = take(V * 4);
+    logits_ = take(size_t(step_rows_) * V * 4);
     scratch_ = take(256);
     act_ = dev_->create_buffer(align_up(end, 256), MemoryKind::Device);
 
     end = 0;
     up_tokens_ = take(C * 4);
+    up_slots_ = take(C * 4);
     up_state_ = take(L * D * 4);
     upload_ = dev_->create_buffer(align_up(end, 256), MemoryKind::Upload);
     end = 0;
     rb_logits_ = take(C * V * 4);
-    rb_token_ = take(4);
+    rb_token_ = take(size_t(step_rows_) * 4);
     rb_state_ = take(L * D * 4);
     readback_ = dev_->create_buffer(align_up(end, 256), MemoryKind::Readback);
+}
 
-    const size_t state_bytes = L * D * 4;
-    Recorder rs(*this, reset_, Recorder::Timing::None, 0);
-    dev_->fn.vkCmdFillBuffer(reset_.cb, act_.handle, state_, state_bytes, 0);
-    rs.finish();
-    Recorder sv(*this, save_, Recorder::Timing::None, 0);
-    VkBufferCopy out{state_, rb_state_, state_bytes};
-    dev_->fn.vkCmdCopyBuffer(save_.cb, act_.handle, readback_.handle, 1, &out);
-    sv.finish();
-    Recorder ld(*this, load_, Recorder::Timing::None, 0);
-    VkBufferCopy in{up_state_, state_, state_bytes};
-    dev_->fn.vkCmdCopyBuffer(load_.cb, upload_.handle, act_.handle, 1, &in);
-    ld.finish();
+size_t VulkanExecutor::slot_offset(int slot) const {
+    const auto& c = model_->config;
+    return state_ + size_t(slot) * size_t(c.num_layers) * size_t(c.state_dim()) * 4;
+}
+
+template <class F> void VulkanExecutor::run_once(F&& body) {
+    Recorded r;
+    const OnExit release{[&] { free_recorded(r); }};
+    Recorder rec(*this, r, Recorder::Timing::None, 0);
+    body(r.cb);
+    rec.finish();
+    dev_->submit_and_wait(r.cb);
 }
 
 uint32_t VulkanExecutor::wref(size_t off) const { return ref(REGION_WEIGHTS, off); }
@@ -340,7 +349,7 @@ VkPipeline VulkanExecutor::prep_pipeline(uint32_t mode, int K, int nsets) {
     return pipeline("prep", {kWG, mode, ceil_div(q_words(K), kWG), uint32_t(nsets), K % 4 == 0});
 }
 
-VkPipeline VulkanExecutor::gemv_pipeline(uint32_t mode, int K, int nsets, const GemvGrid& g, uint32_t group) {
+VkPipeline VulkanExecutor::gemv_pipeline(uint32_t mode, int K, int nsets, const GemvGrid& g, uint32_t group, uint32_t cols) {
     const uint32_t kw = q_words(K), threads = gemv_threads(K);
     const uint32_t per = mode == MODE_QIN ? 1 : ceil_div(kw, threads);
     const size_t shared = size_t(nsets) * (kw / 4 + kw / 32 + 1) * 16 + 2 * 128 * 16 + 128 * 8 + 64;  // q (padded), the prologue reductions, argmax
@@ -349,16 +358,32 @@ VkPipeline VulkanExecutor::gemv_pipeline(uint32_t mode, int K, int nsets, const 
                                                 " KiB of shared memory per workgroup; the device has " +
                                                 std::to_string(dev_->info().max_shared / 1024) + " KiB");
     return pipeline("gemv", {threads, mode, per, uint32_t(nsets), K % 4 == 0, g.rows_per_pass, kw / 4,
-                             std::max<uint32_t>(1, dev_->info().subgroup_size), group});
+                             std::max<uint32_t>(1, dev_->info().subgroup_size), group, cols});
 }
 
 // One decode BitLinear (gemv.comp) over N rows per set: grid, row slots and dispatch. group > 1:
 // N channels whose `group` rows (one per set or half) one lane finishes together (gemv.comp).
-void VulkanExecutor::record_gemv(Recorder& rec, Push& p, uint32_t mode, int K, int N, int nsets, int stage, uint32_t group) {
+// T > 1 (MODE_QIN): T columns, COLS = 8 at a time (fewer when T is smaller).
+void VulkanExecutor::record_gemv(Recorder& rec, Push& p, uint32_t mode, int K, int N, int nsets, int stage, uint32_t group, int T) {
     const uint32_t wg_sets = group > 1 ? 1 : uint32_t(nsets);
     const GemvGrid g = gemv_grid(N, wg_sets, group, gemv_threads(K));
     p.p[P_RPW] = g.rows_per_wg; p.p[P_WGSET] = g.wgs_per_set;
-    rec.dispatch(gemv_pipeline(mode, K, nsets, g, group), p, wg_sets * g.wgs_per_set, 1, stage);
+    const uint32_t cols = uint32_t(std::clamp(T, 1, 8));
+    rec.dispatch(gemv_pipeline(mode, K, nsets, g, group, cols), p, wg_sets * g.wgs_per_set, 1, stage);
+}
+
+// A chunk of a few rows leaves most of a GEMM tile empty and gives the GPU few workgroups (2.7B's
+// o_proj: 40 at 64 rows per tile), each walking the whole input: the decode kernel over columns
+// reads the same weights once with every SM streaming. H200, batched decode tok/s, gemv / GEMM:
+// B = 8: 370M 5,644 / 3,998, 1.3B 3,796 / 2,373, 2.7B 1,672 / 1,486; at B = 16 the gemv (two
+// column blocks: 7,976 / 4,956 / 2,244) no longer beats the GEMM at B = 32 (15,182 / 9,154 /
+// 5,779): its q reads from L1 grow with the columns. Hence up to 8 rows by default.
+void VulkanExecutor::record_product(Recorder& rec, Push& p, int K, int N, int nsets, int T, int stage) {
+    if (T <= gemv_batch_) {
+        record_gemv(rec, p, MODE_QIN, K, N, nsets, stage, 1, T);
+    } else {
+        record_gemm(rec, p, N, nsets, T, stage);
+    }
 }
 
 // The prefill GEMM: on the tensor cores where the device offers int8 cooperative matrices (not
@@ -442,6 +467,7 @@ void VulkanExecutor::record_decode(Recorded& r, bool argmax) {
     const auto& c = model_->config;
     const int H = c.hidden_size, D = c.state_dim(), I = c.intermediate_size, V = c.vocab_size, L = c.num_layers;
     const uint32_t eps = float_bits(c.rms_norm_eps);
+    const uint32_t slots = ref(REGION_UPLOAD, up_slots_), slot_stride = uint32_t(L * D);
     Recorder rec(*this, r, Recorder::Timing::PerStage, uint32_t(4 * L + 2));
     r.fused = true;
     for (int l = 0; l < L; ++l) {
@@ -457,6 +483,7 @@ void VulkanExecutor::record_decode(Recorded& r, bool argmax) {
         p.p[P_TOK] = ref(REGION_UPLOAD, up_tokens_); p.p[P_FLAGS] = (l == 0 ? F_FIRST : 0) | (lb ? F_LB : 0);
         p.p[P_EMB] = wref(emb_); p.p[P_EPS] = eps;
         p.p[P_STATE] = aref(state_ + size_t(l) * D * 4); p.p[P_LB] = lb ? wref(w.lb) : 0;
+        p.p[P_SLOTS] = slots; p.p[P_SSTRIDE] = slot_stride;
         p.p[P_CODES] = wref(w.ifg_codes); p.p[P_WSCALE] = wref(w.ifg_scale); p.p[P_OUT] = aref(ifg_); p.p[P_N] = uint32_t(D);
         record_gemv(rec, p, MODE_IFG, H, D, 3, BitLinear, 3);
 
@@ -464,6 +491,7 @@ void VulkanExecutor::record_decode(Recorded& r, bool argmax) {
         p = push();
         p.p[P_K] = uint32_t(D); p.p[P_KW] = q_words(D); p.p[P_T] = 1;
         p.p[P_IN0] = aref(ifg_ + size_t(2) * D * 4); p.p[P_STRIDE_IN] = uint32_t(D); p.p[P_IN2] = aref(state_ + size_t(l) * D * 4);
+        p.p[P_FLAGS] = F_SLOTS; p.p[P_SLOTS] = slots; p.p[P_SSTRIDE] = slot_stride;
         p.p[P_NORM] = wref(w.g_norm); p.p[P_GAMMA] = wref(w.o_gamma); p.p[P_EPS] = eps;
         p.p[P_CODES] = wref(w.o_codes); p.p[P_WSCALE] = wref(w.o_scale); p.p[P_OUT] = aref(a_); p.p[P_N] = uint32_t(H);
         record_gemv(rec, p, MODE_O, D, H, 1, BitLinear);
@@ -498,11 +526,11 @@ void VulkanExecutor::record_decode(Recorded& r, bool argmax) {
     rec.finish();
 }
 
-void VulkanExecutor::record_chunk(Recorded& r, int T, Logits logits, bool profile) {
+void VulkanExecutor::record_chunk(Recorded& r, int T, Logits logits, bool step, bool profile) {
     const auto& c = model_->config;
     const int H = c.hidden_size, D = c.state_dim(), I = c.intermediate_size, V = c.vocab_size, L = c.num_layers;
     const uint32_t eps = float_bits(c.rms_norm_eps);
-    Recorder rec(*this, r, profile ? Recorder::Timing::PerDispatch : Recorder::Timing::None, uint32_t(L * 9 + 4));
+    Recorder rec(*this, r, profile ? Recorder::Timing::PerDispatch : Recorder::Timing::None, uint32_t(L * 9 + 5));
     auto quantized = [&](Push& p) {
         p.p[P_Q] = aref(q_); p.p[P_QSCALE] = aref(qscale_); p.p[P_QSUM] = aref(qsum_);
     };
@@ -513,11 +541,7 @@ void VulkanExecutor::record_chunk(Recorded& r, int T, Logits logits, bool profil
         p.p[P_K] = uint32_t(K); p.p[P_KW] = q_words(K); p.p[P_T] = uint32_t(T);
         p.p[P_CODES] = wref(codes); p.p[P_WSCALE] = wref(scale); p.p[P_OUT] = out; p.p[P_N] = uint32_t(N);
         p.p[P_OUTSTRIDE] = uint32_t(out_stride);
-        if (T == 1) {
-            record_gemv(rec, p, MODE_QIN, K, N, nsets, stage);
-        } else {
-            record_gemm(rec, p, N, nsets, T, stage);
-        }
+        record_product(rec, p, K, N, nsets, T, stage);
     };
     for (int l = 0; l < L; ++l) {
         const LayerOffsets& w = lo_[size_t(l)];
@@ -532,10 +556,12 @@ void VulkanExecutor::record_chunk(Recorded& r, int T, Logits logits, bool profil
         rec.dispatch(prep_pipeline(MODE_IFG, H, 3), p, uint32_t(T), 1, NormQuant);
         bitlinear(w.ifg_codes, w.ifg_scale, H, D, 3, aref(ifg_), 3 * D, BitLinear);
 
+        // The MLGRU: over the chunk in order (prefill), or one step per row on its slot's state (decode).
         p = push();
         p.p[P_K] = uint32_t(D); p.p[P_T] = uint32_t(T); p.p[P_IN1] = aref(ifg_); p.p[P_IN2] = aref(state_ + size_t(l) * D * 4);
-        p.p[P_XOUT] = aref(hseq_); p.p[P_TOK] = lb ? wref(w.lb) : 0; p.p[P_FLAGS] = lb ? F_LB : 0;
-        rec.dispatch(pipeline("scan", {}), p, ceil_div(size_t(D), 256), 1, Mlgru);
+        p.p[P_SLOTS] = ref(REGION_UPLOAD, up_slots_); p.p[P_SSTRIDE] = uint32_t(L * D);
+        p.p[P_XOUT] = aref(hseq_); p.p[P_TOK] = lb ? wref(w.lb) : 0; p.p[P_FLAGS] = (lb ? F_LB : 0) | (step ? F_STEP : 0);
+        rec.dispatch(pipeline("scan", {}), p, ceil_div(size_t(D), 256), step ? uint32_t(T) : 1, Mlgru);
 
         p = push();
         quantized(p);
@@ -559,14 +585,20 @@ void VulkanExecutor::record_chunk(Recorded& r, int T, Logits logits, bool profil
         rec.dispatch(prep_pipeline(MODE_DOWN, I, 1), p, uint32_t(T), 1, NormQuant);
         bitlinear(w.down_codes, w.down_scale, I, H, 1, aref(d_), H, BitLinear);
     }
-    if (logits == Logits::All) {
+    if (logits == Logits::All || logits == Logits::Argmax) {
         Push p = push();
         quantized(p);
         p.p[P_K] = uint32_t(H); p.p[P_KW] = q_words(H); p.p[P_T] = uint32_t(T);
         p.p[P_IN0] = aref(x_); p.p[P_IN1] = aref(a_); p.p[P_IN2] = aref(d_);
         p.p[P_NORM] = wref(final_norm_); p.p[P_GAMMA] = wref(head_gamma_); p.p[P_EPS] = eps;
         rec.dispatch(prep_pipeline(MODE_HEAD, H, 1), p, uint32_t(T), 1, LmHead);
-        bitlinear(head_codes_, head_scale_, H, V, 1, ref(REGION_READBACK, rb_logits_), V, LmHead);
+        const bool keep = logits == Logits::Argmax;  // greedy only: the logits never leave the device
+        bitlinear(head_codes_, head_scale_, H, V, 1, keep ? aref(logits_) : ref(REGION_READBACK, rb_logits_), V, LmHead);
+        if (keep) {
+            Push a = push();
+            a.p[P_IN0] = aref(logits_); a.p[P_N] = uint32_t(V); a.p[P_FLAGS] = F_ROWS; a.p[P_OUT] = ref(REGION_READBACK, rb_token_);
+            rec.dispatch(pipeline("argmax", {}), a, 1, uint32_t(T), LmHead);
+        }
     } else if (logits == Logits::Last) {
         const size_t row = size_t(T - 1) * H * 4;
         Push p = push();
@@ -581,14 +613,15 @@ void VulkanExecutor::record_chunk(Recorded& r, int T, Logits logits, bool profil
     rec.finish();
 }
 
-VulkanExecutor::Recorded& VulkanExecutor::chunk_commands(int T, Logits logits) {
-    const auto key = std::make_pair(T, int(logits));
+VulkanExecutor::Recorded& VulkanExecutor::chunk_commands(int T, Logits logits, bool step) {
+    const auto key = std::make_tuple(T, int(logits), step);
     auto it = chunks_.find(key);
     if (it != chunks_.end()) return it->second;
-    // Prompts of many lengths would each leave a command buffer behind: keep a handful.
-    if (chunks_.size() >= 8) {
+    // Prompts of many lengths and batches of many sizes would each leave a command buffer behind:
+    // keep a few (recording one takes well under a millisecond).
+    if (chunks_.size() >= 16) {
         for (auto i = chunks_.begin(); i != chunks_.end(); ++i)
-            if (i->first.first != C_) {
+            if (std::get<0>(i->first) != C_) {
                 free_recorded(i->second);
                 chunks_.erase(i);
                 break;
@@ -596,7 +629,7 @@ VulkanExecutor::Recorded& VulkanExecutor::chunk_commands(int T, Logits logits) {
     }
     Recorded& r = chunks_[key];
     try {
-        record_chunk(r, T, logits, opt_.profile);
+        record_chunk(r, T, logits, step, opt_.profile);
     } catch (...) {
         free_recorded(r);
         chunks_.erase(key);
@@ -624,18 +657,24 @@ void VulkanExecutor::run(Recorded& r) {
 
 // ---- the Executor interface ---------------------------------------------------------------------
 
-void VulkanExecutor::prefill(int slot, const int32_t* tokens, size_t count, float* logits, bool all_positions) {
-    check_slot(slot);
-    dev_->ensure_usable();
+int VulkanExecutor::check_tokens(const int32_t* tokens, size_t count) const {
     const int V = model_->config.vocab_size;
     for (size_t i = 0; i < count; ++i)
         if (tokens[i] < 0 || tokens[i] >= V)
             throw Error(ErrorCode::InvalidArgument, "token id " + std::to_string(tokens[i]) + " is outside the vocabulary");
+    return V;
+}
+
+void VulkanExecutor::prefill(int slot, const int32_t* tokens, size_t count, float* logits, bool all_positions) {
+    check_slot(slot);
+    dev_->ensure_usable();
+    const int V = check_tokens(tokens, count);
     stages_ = {};
-    int32_t* up = reinterpret_cast<int32_t*>(static_cast<char*>(upload_.mapped) + up_tokens_);
+    char* up = static_cast<char*>(upload_.mapped);
     const float* rb = reinterpret_cast<const float*>(static_cast<const char*>(readback_.mapped) + rb_logits_);
+    std::memcpy(up + up_slots_, &slot, 4);
     if (count == 1 && !opt_.profile) {
-        up[0] = tokens[0];
+        std::memcpy(up + up_tokens_, tokens, 4);
         run(decode_logits_);
         dev_->invalidate(readback_);
         if (logits) std::memcpy(logits, rb, size_t(V) * 4);
@@ -645,63 +684,85 @@ void VulkanExecutor::prefill(int slot, const int32_t* tokens, size_t count, floa
         const int n = int(std::min(size_t(C_), count - pos));
         const bool last = pos + size_t(n) == count;
         const Logits mode = !logits ? Logits::None : all_positions ? Logits::All : last ? Logits::Last : Logits::None;
-        std::memcpy(up, tokens + pos, size_t(n) * 4);
-        run(chunk_commands(n, mode));
+        std::memcpy(up + up_tokens_, tokens + pos, size_t(n) * 4);
+        run(chunk_commands(n, mode, false));
         dev_->invalidate(readback_);
         if (mode == Logits::All) std::memcpy(logits + pos * size_t(V), rb, size_t(n) * V * 4);
         if (mode == Logits::Last) std::memcpy(logits, rb, size_t(V) * 4);
     }
 }
 
+// One sequence: the fused decode (one dispatch per BitLinear). Several: rows of a chunk through
+// the prefill kernels (one product per BitLinear, record_product, reads every weight once for the
+// whole batch), with the scan in step mode so that each row advances its own slot's state. The
+// profiled path always takes the chunk kernels, which have a timestamp per stage.
 void VulkanExecutor::decode(const int32_t* slot_ids, const int32_t* tokens, size_t n, float* logits, int32_t* argmax_out) {
     check_slots(slot_ids, n);
     if (n == 0) return;
-    const int V = model_->config.vocab_size;
-    if (logits || !argmax_out || opt_.profile) {   // the profiled path reads logits back anyway
-        std::vector<float> row;
-        float* out = logits;
-        if (!out) {
-            row.resize(size_t(V));
-            out = row.data();
+    dev_->ensure_usable();
+    const int V = check_tokens(tokens, n);
+    stages_ = {};
+    char* up = static_cast<char*>(upload_.mapped);
+    const char* rb = static_cast<const char*>(readback_.mapped);
+    if (n == 1 && !opt_.profile) {
+        std::memcpy(up + up_slots_, slot_ids, 4);
+        std::memcpy(up + up_tokens_, tokens, 4);
+        run(logits ? decode_logits_ : decode_argmax_);
+        dev_->invalidate(readback_);
+        if (logits) {
+            std::memcpy(logits, rb + rb_logits_, size_t(V) * 4);
+            if (argmax_out) argmax_out[0] = argmax(logits, size_t(V));
+        } else if (argmax_out) {
+            std::memcpy(argmax_out, rb + rb_token_, 4);
         }
-        prefill(slot_ids[0], tokens, 1, out, false);
-        if (argmax_out) argmax_out[0] = argmax(out, size_t(V));
         return;
     }
-    dev_->ensure_usable();
-    if (tokens[0] < 0 || tokens[0] >= V)
-        throw Error(ErrorCode::InvalidArgument, "token id " + std::to_string(tokens[0]) + " is outside the vocabulary");
-    stages_ = {};
-    *reinterpret_cast<int32_t*>(static_cast<char*>(upload_.mapped) + up_tokens_) = tokens[0];
-    run(decode_argmax_);
-    dev_->invalidate(readback_);
-    std::memcpy(argmax_out, static_cast<const char*>(readback_.mapped) + rb_token_, 4);
+    for (size_t pos = 0; pos < n; pos += size_t(step_rows_)) {
+        const size_t rows = std::min(size_t(step_rows_), n - pos);
+        std::memcpy(up + up_slots_, slot_ids + pos, rows * 4);
+        std::memcpy(up + up_tokens_, tokens + pos, rows * 4);
+        run(chunk_commands(int(rows), logits ? Logits::All : Logits::Argmax, true));  // stage times add up over passes
+        dev_->invalidate(readback_);
+        if (logits) {
+            float* out = logits + pos * size_t(V);
+            std::memcpy(out, rb + rb_logits_, rows * size_t(V) * 4);
+            if (argmax_out)
+                for (size_t b = 0; b < rows; ++b) argmax_out[pos + b] = argmax(out + b * size_t(V), size_t(V));
+        } else if (argmax_out) {
+            std::memcpy(argmax_out + pos, rb + rb_token_, rows * 4);
+        }
+    }
 }
 
 void VulkanExecutor::reset_slot(int slot) {
     check_slot(slot);
-    run(reset_);
+    dev_->ensure_usable();
+    run_once([&](VkCommandBuffer cb) { dev_->fn.vkCmdFillBuffer(cb, act_.handle, slot_offset(slot), slot_offset(1) - state_, 0); });
 }
 
 std::vector<float> VulkanExecutor::save_slot(int slot) const {
     check_slot(slot);
-    const auto& c = model_->config;
-    std::vector<float> out(size_t(c.num_layers) * c.state_dim());
+    dev_->ensure_usable();
+    const size_t bytes = slot_offset(1) - state_;
+    std::vector<float> out(bytes / 4);
     auto* self = const_cast<VulkanExecutor*>(this);  // the state is logically const; the copy is device work
-    self->run(self->save_);
+    const VkBufferCopy region{slot_offset(slot), rb_state_, bytes};
+    self->run_once([&](VkCommandBuffer cb) { dev_->fn.vkCmdCopyBuffer(cb, act_.handle, readback_.handle, 1, &region); });
     dev_->invalidate(readback_);
-    std::memcpy(out.data(), static_cast<const char*>(readback_.mapped) + rb_state_, out.size() * 4);
+    std::memcpy(out.data(), static_cast<const char*>(readback_.mapped) + rb_state_, bytes);
     return out;
 }
 
 void VulkanExecutor::load_slot(int slot, const std::vector<float>& state) {
     check_slot(slot);
-    const auto& c = model_->config;
-    const size_t n = size_t(c.num_layers) * c.state_dim();
-    if (state.size() != n)
-        throw Error(ErrorCode::InvalidArgument, "state has " + std::to_string(state.size()) + " values; this model needs " + std::to_string(n));
-    std::memcpy(static_cast<char*>(upload_.mapped) + up_state_, state.data(), n * 4);
-    run(load_);
+    dev_->ensure_usable();
+    const size_t bytes = slot_offset(1) - state_;
+    if (state.size() != bytes / 4)
+        throw Error(ErrorCode::InvalidArgument,
+                    "state has " + std::to_string(state.size()) + " values; this model needs " + std::to_string(bytes / 4));
+    std::memcpy(static_cast<char*>(upload_.mapped) + up_state_, state.data(), bytes);
+    const VkBufferCopy region{up_state_, slot_offset(slot), bytes};
+    run_once([&](VkCommandBuffer cb) { dev_->fn.vkCmdCopyBuffer(cb, upload_.handle, act_.handle, 1, &region); });
 }
 
 double VulkanExecutor::measure_read_bandwidth_gb_s() {
@@ -811,7 +872,6 @@ std::vector<int32_t> VulkanExecutor::run_bitlinear_raw(const TernaryMatrix& w, c
                                                        std::vector<int8_t>* q, std::vector<float>* scales) {
     const int K = w.cols, N = w.rows;
     const uint32_t kw = q_words(K);
-    if (gemv && rows != 1) throw Error(ErrorCode::InvalidArgument, "the decode kernel takes one row");
     size_t end = 0;
     auto take = [&](size_t bytes) {
         end = align_up(end, 256);
@@ -849,11 +909,15 @@ std::vector<int32_t> VulkanExecutor::run_bitlinear_raw(const TernaryMatrix& w, c
     p.p[P_OUT] = ref(REGION_READBACK, o_out); p.p[P_N] = uint32_t(N); p.p[P_OUTSTRIDE] = uint32_t(N);
     p.p[P_FLAGS] = F_RAW | F_QOUT;
     Recorder rec(*this, r, Recorder::Timing::None, 0);
-    if (gemv) {
+    if (gemv && rows == 1) {
         record_gemv(rec, p, MODE_RAW, K, N, 1, 0);
     } else {
         rec.dispatch(prep_pipeline(MODE_RAW, K, 1), p, uint32_t(rows), 1, 0);
-        record_gemm(rec, p, N, 1, rows, 0);
+        if (gemv) {
+            record_gemv(rec, p, MODE_QIN, K, N, 1, 0, 1, rows);
+        } else {
+            record_gemm(rec, p, N, 1, rows, 0);
+        }
     }
     rec.finish();
     dev_->submit_and_wait(r.cb);

@@ -8,10 +8,16 @@
 // after the wait the token needs anyway, so StageTimes come free, as `fused`). Prefill runs in chunks
 // with separate quantize / GEMM / scan kernels; with profiling on, decode takes that unfused path
 // too, so that every stage has its own timestamps.
+// Sequence slots: the states of slot_count sequences live on the device as [slot][layer][D]; the
+// recorded command buffers find "their" sequence through slot ids in the upload buffer, so one
+// recording serves every slot. A decode step of one sequence is the fused path above; a step of
+// B > 1 sequences is a chunk of B rows through the prefill kernels (each weight read once for
+// the batch), with the scan in step mode: row b advances the state of slot_ids[b].
 #pragma once
 #include <map>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "mmfree/backend.h"
@@ -27,6 +33,8 @@ struct VulkanOptions {
     int gemm_rows = 0;             // tensor-core GEMM tile rows: 64 or 128; 0 = chosen per matrix
     int gemv_wgs = 0;              // decode workgroups per dispatch; 0 = MMFREE_VULKAN_GEMV_WGS or the device default
     int gemv_wide_k = 0;           // decode inputs this long or longer get wide workgroups, one per SM; 0 = the default
+    int slot_count = 1;            // sequence states on the device (Executor::slot_count)
+    int gemv_batch = 0;            // chunks of up to this many rows take the decode kernel over columns, not the GEMM; 0 = MMFREE_VULKAN_GEMV_BATCH or 8
 };
 
 class VulkanExecutor : public Executor, public Diagnostics {
@@ -39,7 +47,7 @@ public:
     std::string device_name() const override;
     const Model& model() const override { return *model_; }
 
-    int slot_count() const override { return 1; }
+    int slot_count() const override { return slots_; }
     void prefill(int slot, const int32_t* tokens, size_t count, float* logits, bool all_positions) override;
     void decode(const int32_t* slot_ids, const int32_t* tokens, size_t n, float* logits, int32_t* argmax) override;
     void reset_slot(int slot) override;
@@ -56,8 +64,8 @@ public:
     bool uses_integer_dot() const { return dot_; }
 
     // Kernel test hook: one BitLinear (its RMSNorm, quantization and the ternary product) on `rows`
-    // input rows of w.cols floats, through the decode kernel (gemv, rows must be 1) or the prefill
-    // kernels (prep + gemm). Returns the raw int32 accumulators [rows][w.rows] and the int8
+    // input rows of w.cols floats, through the decode kernel (gemv: its fused prologue for one row,
+    // prep + gemv over columns for several) or the prefill kernels (prep + gemm). Returns the raw int32 accumulators [rows][w.rows] and the int8
     // activations [rows][w.cols] and scales the device used.
     std::vector<int32_t> run_bitlinear_raw(const TernaryMatrix& w, const std::vector<float>& x, int rows, bool gemv,
                                            std::vector<int8_t>* q, std::vector<float>* scales);
@@ -69,7 +77,9 @@ public:
 
 private:
     enum Stage { NormQuant, BitLinear, Mlgru, LmHead, StageCount };
-    enum class Logits { None, Last, All };
+    // What a chunk leaves for the host: nothing, the last row's logits, every row's, or every
+    // row's greedy token (batched decode: the logits stay on the device).
+    enum class Logits { None, Last, All, Argmax };
     struct Recorded {
         VkCommandBuffer cb = VK_NULL_HANDLE;
         VkQueryPool queries = VK_NULL_HANDLE;
@@ -86,20 +96,28 @@ private:
         uint32_t rows_per_wg, wgs_per_set, rows_per_pass;
     };
     VkPipeline prep_pipeline(uint32_t mode, int K, int nsets);
-    VkPipeline gemv_pipeline(uint32_t mode, int K, int nsets, const GemvGrid& g, uint32_t group);
+    VkPipeline gemv_pipeline(uint32_t mode, int K, int nsets, const GemvGrid& g, uint32_t group, uint32_t cols);
     Push push() const;
     uint32_t wref(size_t byte_offset) const;
     uint32_t aref(size_t byte_offset) const;
     uint32_t gemv_target_wgs(uint32_t threads) const;  // decode workgroups per BitLinear dispatch (all sets) this wide
     uint32_t gemv_threads(int K) const;
     GemvGrid gemv_grid(int N, uint32_t wg_sets, uint32_t group, uint32_t threads) const;
-    void record_gemv(Recorder& rec, Push& p, uint32_t mode, int K, int N, int nsets, int stage, uint32_t group = 1);
+    void record_gemv(Recorder& rec, Push& p, uint32_t mode, int K, int N, int nsets, int stage, uint32_t group = 1, int T = 1);
+    // The ternary product of T rows a prep kernel quantized: gemv over columns (small T) or the GEMM.
+    void record_product(Recorder& rec, Push& p, int K, int N, int nsets, int T, int stage);
     void record_gemm(Recorder& rec, Push& p, int N, int nsets, int T, int stage);
 
     void record_decode(Recorded& r, bool argmax);
-    void record_chunk(Recorded& r, int T, Logits logits, bool profile);
-    Recorded& chunk_commands(int T, Logits logits);
+    // A chunk of T rows through the prep / GEMM / scan kernels: T tokens of one sequence (prefill),
+    // or with `step` one token each of T sequences (batched decode).
+    void record_chunk(Recorded& r, int T, Logits logits, bool step, bool profile);
+    Recorded& chunk_commands(int T, Logits logits, bool step);
     void run(Recorded& r);
+    // Records `body` into a one-off command buffer, runs it and frees it (slot copies).
+    template <class F> void run_once(F&& body);
+    int check_tokens(const int32_t* tokens, size_t count) const;
+    size_t slot_offset(int slot) const;  // byte offset of the slot's state in the activation arena
     void free_recorded(Recorded& r);
 
     std::shared_ptr<const Model> model_;
@@ -108,6 +126,9 @@ private:
     VulkanOptions opt_;
     bool dot_ = false;
     int C_ = 512;  // prefill chunk
+    int slots_ = 1;
+    int step_rows_ = 256;  // batched decode rows per pass (the device-side logits are sized for it)
+    int gemv_batch_ = 8;   // see VulkanOptions::gemv_batch
     StageTimes stages_;
 
     Buffer weights_, act_, upload_, readback_;
@@ -124,10 +145,10 @@ private:
     size_t x_ = 0, a_ = 0, d_ = 0, ifg_ = 0, hseq_ = 0, y_ = 0, q_ = 0, qscale_ = 0, qsum_ = 0, state_ = 0,
            partials_ = 0, logits_ = 0, scratch_ = 0;
     // Upload / read-back offsets (bytes).
-    size_t up_tokens_ = 0, up_state_ = 0, rb_logits_ = 0, rb_token_ = 0, rb_state_ = 0;
+    size_t up_tokens_ = 0, up_slots_ = 0, up_state_ = 0, rb_logits_ = 0, rb_token_ = 0, rb_state_ = 0;
 
-    Recorded decode_logits_, decode_argmax_, save_, load_, reset_;
-    std::map<std::pair<int, int>, Recorded> chunks_;
+    Recorded decode_logits_, decode_argmax_;
+    std::map<std::tuple<int, int, bool>, Recorded> chunks_;  // (rows, Logits, step)
 };
 
 } // namespace mmfree::vk
