@@ -250,6 +250,8 @@ GenerationPlan parse_generation(const json& body, Endpoint endpoint, const Model
         std::erase_if(plan.options.stop_strings, [](const std::string& x) { return x.empty(); });
     }
 
+    // An extension (as llama-server's): keep generating past EOS, for benchmarks and tests.
+    plan.options.stop_at_eos = !f.boolean("ignore_eos").value_or(false);
     plan.stream = f.boolean("stream").value_or(false);
     if (const json* so = f.find("stream_options")) {
         if (!so->is_object()) throw wrong_type("stream_options", "an object", *so);
