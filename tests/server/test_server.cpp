@@ -111,56 +111,56 @@ private Q_SLOTS:
         QTest::addColumn<int>("status");
         QTest::addColumn<QString>("param");
         const QString chat = "/v1/chat/completions", comp = "/v1/completions";
-        const QString msgs = R"("messages":[{"role":"user","content":"Hi"}])";
+        const QString msgs = "\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]";
         auto row = [&](const char* name, const QString& path, const QString& body, int status, const QString& param) {
             QTest::newRow(name) << path << body << status << param;
         };
         row("not json", chat, "{\"messages\": [", 400, "");
         row("not an object", chat, "[1,2]", 400, "");
         row("messages missing", chat, "{}", 400, "messages");
-        row("messages empty", chat, R"({"messages":[]})", 400, "messages");
-        row("messages not array", chat, R"({"messages":"Hi"})", 400, "messages");
-        row("role unknown", chat, R"({"messages":[{"role":"robot","content":"x"}]})", 400, "messages[0].role");
-        row("role missing", chat, R"({"messages":[{"content":"x"}]})", 400, "messages[0].role");
-        row("content number", chat, R"({"messages":[{"role":"user","content":5}]})", 400, "messages[0].content");
-        row("content image", chat, R"({"messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"x"}}]}]})", 400, "messages[0].content[0]");
-        row("temperature type", chat, "{" + msgs + R"(,"temperature":"hot"})", 400, "temperature");
-        row("temperature range", chat, "{" + msgs + R"(,"temperature":2.5})", 400, "temperature");
-        row("top_p zero", chat, "{" + msgs + R"(,"top_p":0})", 400, "top_p");
-        row("top_k negative", chat, "{" + msgs + R"(,"top_k":-1})", 400, "top_k");
-        row("min_p range", chat, "{" + msgs + R"(,"min_p":1.5})", 400, "min_p");
-        row("frequency_penalty", chat, "{" + msgs + R"(,"frequency_penalty":3})", 400, "frequency_penalty");
-        row("presence_penalty", chat, "{" + msgs + R"(,"presence_penalty":"x"})", 400, "presence_penalty");
-        row("repetition_penalty", chat, "{" + msgs + R"(,"repetition_penalty":0})", 400, "repetition_penalty");
-        row("max_tokens zero", chat, "{" + msgs + R"(,"max_tokens":0})", 400, "max_tokens");
-        row("max_tokens huge", chat, "{" + msgs + R"(,"max_tokens":100000})", 400, "max_tokens");
-        row("max_tokens fraction", chat, "{" + msgs + R"(,"max_tokens":1.5})", 400, "max_tokens");
-        row("max_completion_tokens", chat, "{" + msgs + R"(,"max_completion_tokens":-3})", 400, "max_completion_tokens");
-        row("n zero", chat, "{" + msgs + R"(,"n":0})", 400, "n");
-        row("n too many", chat, "{" + msgs + R"(,"n":50})", 400, "n");
-        row("stop type", chat, "{" + msgs + R"(,"stop":3})", 400, "stop");
-        row("stop five", chat, "{" + msgs + R"(,"stop":["a","b","c","d","e"]})", 400, "stop");
-        row("stop list type", chat, "{" + msgs + R"(,"stop":["a",1]})", 400, "stop");
-        row("seed type", chat, "{" + msgs + R"(,"seed":"x"})", 400, "seed");
-        row("stream type", chat, "{" + msgs + R"(,"stream":"yes"})", 400, "stream");
-        row("stream_options alone", chat, "{" + msgs + R"(,"stream_options":{"include_usage":true}})", 400, "stream_options");
-        row("top_logprobs alone", chat, "{" + msgs + R"(,"top_logprobs":2})", 400, "top_logprobs");
-        row("top_logprobs range", chat, "{" + msgs + R"(,"logprobs":true,"top_logprobs":21})", 400, "top_logprobs");
-        row("logprobs type", chat, "{" + msgs + R"(,"logprobs":3})", 400, "logprobs");
-        row("user type", chat, "{" + msgs + R"(,"user":7})", 400, "user");
-        row("model unknown", chat, "{" + msgs + R"(,"model":"gpt-4o"})", 404, "model");
-        row("model type", chat, "{" + msgs + R"(,"model":1})", 400, "model");
+        row("messages empty", chat, "{\"messages\":[]}", 400, "messages");
+        row("messages not array", chat, "{\"messages\":\"Hi\"}", 400, "messages");
+        row("role unknown", chat, "{\"messages\":[{\"role\":\"robot\",\"content\":\"x\"}]}", 400, "messages[0].role");
+        row("role missing", chat, "{\"messages\":[{\"content\":\"x\"}]}", 400, "messages[0].role");
+        row("content number", chat, "{\"messages\":[{\"role\":\"user\",\"content\":5}]}", 400, "messages[0].content");
+        row("content image", chat, "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\",\"image_url\":{\"url\":\"x\"}}]}]}", 400, "messages[0].content[0]");
+        row("temperature type", chat, "{" + msgs + ",\"temperature\":\"hot\"}", 400, "temperature");
+        row("temperature range", chat, "{" + msgs + ",\"temperature\":2.5}", 400, "temperature");
+        row("top_p zero", chat, "{" + msgs + ",\"top_p\":0}", 400, "top_p");
+        row("top_k negative", chat, "{" + msgs + ",\"top_k\":-1}", 400, "top_k");
+        row("min_p range", chat, "{" + msgs + ",\"min_p\":1.5}", 400, "min_p");
+        row("frequency_penalty", chat, "{" + msgs + ",\"frequency_penalty\":3}", 400, "frequency_penalty");
+        row("presence_penalty", chat, "{" + msgs + ",\"presence_penalty\":\"x\"}", 400, "presence_penalty");
+        row("repetition_penalty", chat, "{" + msgs + ",\"repetition_penalty\":0}", 400, "repetition_penalty");
+        row("max_tokens zero", chat, "{" + msgs + ",\"max_tokens\":0}", 400, "max_tokens");
+        row("max_tokens huge", chat, "{" + msgs + ",\"max_tokens\":100000}", 400, "max_tokens");
+        row("max_tokens fraction", chat, "{" + msgs + ",\"max_tokens\":1.5}", 400, "max_tokens");
+        row("max_completion_tokens", chat, "{" + msgs + ",\"max_completion_tokens\":-3}", 400, "max_completion_tokens");
+        row("n zero", chat, "{" + msgs + ",\"n\":0}", 400, "n");
+        row("n too many", chat, "{" + msgs + ",\"n\":50}", 400, "n");
+        row("stop type", chat, "{" + msgs + ",\"stop\":3}", 400, "stop");
+        row("stop five", chat, "{" + msgs + ",\"stop\":[\"a\",\"b\",\"c\",\"d\",\"e\"]}", 400, "stop");
+        row("stop list type", chat, "{" + msgs + ",\"stop\":[\"a\",1]}", 400, "stop");
+        row("seed type", chat, "{" + msgs + ",\"seed\":\"x\"}", 400, "seed");
+        row("stream type", chat, "{" + msgs + ",\"stream\":\"yes\"}", 400, "stream");
+        row("stream_options alone", chat, "{" + msgs + ",\"stream_options\":{\"include_usage\":true}}", 400, "stream_options");
+        row("top_logprobs alone", chat, "{" + msgs + ",\"top_logprobs\":2}", 400, "top_logprobs");
+        row("top_logprobs range", chat, "{" + msgs + ",\"logprobs\":true,\"top_logprobs\":21}", 400, "top_logprobs");
+        row("logprobs type", chat, "{" + msgs + ",\"logprobs\":3}", 400, "logprobs");
+        row("user type", chat, "{" + msgs + ",\"user\":7}", 400, "user");
+        row("model unknown", chat, "{" + msgs + ",\"model\":\"gpt-4o\"}", 404, "model");
+        row("model type", chat, "{" + msgs + ",\"model\":1}", 400, "model");
         row("prompt missing", comp, "{}", 400, "prompt");
-        row("prompt object", comp, R"({"prompt":{}})", 400, "prompt");
-        row("prompt bad id", comp, R"({"prompt":[1,-5]})", 400, "prompt");
-        row("prompt id too big", comp, R"({"prompt":[1,99999999]})", 400, "prompt");
-        row("prompt mixed", comp, R"({"prompt":["a",[1,2]]})", 400, "prompt");
-        row("prompts times n", comp, R"({"prompt":["a","b","c"],"n":2})", 400, "prompt");
-        row("logprobs range", comp, R"({"prompt":"a","logprobs":30})", 400, "logprobs");
+        row("prompt object", comp, "{\"prompt\":{}}", 400, "prompt");
+        row("prompt bad id", comp, "{\"prompt\":[1,-5]}", 400, "prompt");
+        row("prompt id too big", comp, "{\"prompt\":[1,99999999]}", 400, "prompt");
+        row("prompt mixed", comp, "{\"prompt\":[\"a\",[1,2]]}", 400, "prompt");
+        row("prompts times n", comp, "{\"prompt\":[\"a\",\"b\",\"c\"],\"n\":2}", 400, "prompt");
+        row("logprobs range", comp, "{\"prompt\":\"a\",\"logprobs\":30}", 400, "logprobs");
         row("prompt too long", comp, "{\"prompt\":\"" + QString("word ").repeated(400) + "\"}", 400, "prompt");
-        row("tokenize no content", "/tokenize", R"({"text":"a"})", 400, "content");
-        row("detokenize bad id", "/detokenize", R"({"tokens":[1,"x"]})", 400, "tokens");
-        row("detokenize out of range", "/detokenize", R"({"tokens":[99999999]})", 400, "tokens");
+        row("tokenize no content", "/tokenize", "{\"text\":\"a\"}", 400, "content");
+        row("detokenize bad id", "/detokenize", "{\"tokens\":[1,\"x\"]}", 400, "tokens");
+        row("detokenize out of range", "/detokenize", "{\"tokens\":[99999999]}", 400, "tokens");
     }
 
     void validation() {
@@ -189,7 +189,7 @@ private Q_SLOTS:
     }
 
     void body_too_large() {
-        const std::string big = R"({"prompt":")" + std::string(100 << 10, 'a') + "\"}";
+        const std::string big = "{\"prompt\":\"" + std::string(100 << 10, 'a') + "\"}";
         auto r = client().send("POST", "/v1/completions", big);
         QCOMPARE(r.status, 413);
         QCOMPARE(r.json_body()["error"]["code"], "request_too_large");
@@ -451,7 +451,7 @@ private Q_SLOTS:
 
         ServerOptions o = loopback_options();
         o.cors_origins = {"http://app.example"};
-        o.api_key = "k";
+        o.api_key = "sk-cors-key";
         ApiServer s(o, sched_);
         s.start();
         auto ok = preflight(s.port(), "http://app.example");
@@ -465,7 +465,7 @@ private Q_SLOTS:
         auto unauthorized = browser.get("/v1/models");
         QCOMPARE(unauthorized.status, 401);   // the browser may read why
         QCOMPARE(unauthorized.headers.find("Access-Control-Allow-Origin")->second, std::string("http://app.example"));
-        browser.api_key = "k";
+        browser.api_key = o.api_key;
         QCOMPARE(browser.get("/v1/models").headers.find("Access-Control-Allow-Origin")->second, std::string("http://app.example"));
     }
 
@@ -524,14 +524,14 @@ private Q_SLOTS:
         const QString path = dir.path() + "/template.json";
         QFile f(path);
         QVERIFY(f.open(QIODevice::WriteOnly));
-        f.write(R"({"user_format": "### Q: {text}\n", "assistant_format": "### A: {text}\n", "stop_strings": ["###"]})");
+        f.write("{\"user_format\": \"### Q: {text}\\n\", \"assistant_format\": \"### A: {text}\\n\", \"stop_strings\": [\"###\"]}");
         f.close();
         auto t = ChatTemplate::load(path.toStdString());
         QCOMPARE(t.build_prompt({{"system", "Be brief."}, {"user", "Hi"}, {"assistant", "Hello"}, {"user", "Bye"}}),
                  std::string("Be brief.\n\n### Q: Hi\n### A: Hello\n### Q: Bye\n### A:"));
         QCOMPARE(t.stop_strings, std::vector<std::string>{"###"});
         f.open(QIODevice::WriteOnly | QIODevice::Truncate);
-        f.write(R"({"user_format": "no placeholder"})");
+        f.write("{\"user_format\": \"no placeholder\"}");
         f.close();
         QVERIFY_THROWS_EXCEPTION(Error, ChatTemplate::load(path.toStdString()));
         QVERIFY_THROWS_EXCEPTION(Error, ChatTemplate::load((dir.path() + "/missing.json").toStdString()));

@@ -257,6 +257,7 @@ struct ApiServer::Impl {
                     r.options = p.options;
                     r.options.sampling.seed = base_seed + uint64_t(j);
                     apply_penalties(r, p);
+                    r.logprobs = p.logprobs >= 0;
                     r.top_logprobs = std::max(0, p.logprobs);
                     // The callbacks hold the job: it lives until the last choice has finished.
                     r.on_token = [job, choice](const TokenEvent& t) {
@@ -295,7 +296,8 @@ struct ApiServer::Impl {
     }
 
     static void apply_penalties(Request& r, const GenerationPlan& p) {
-        (void)r; (void)p;  // PENALTIES-PENDING
+        r.options.sampling.frequency_penalty = p.frequency_penalty;
+        r.options.sampling.presence_penalty = p.presence_penalty;
     }
 
     void retire(Job* job) {
@@ -459,8 +461,7 @@ struct ApiServer::Impl {
             record_finish(c.finish);
             if (!c.finish.error.empty() || c.finish.reason == StopReason::Cancelled) continue;
             // Text the scheduler held back for a possible stop string that never came.
-            if (c.finish.text.size() > c.text.size() && c.finish.text.compare(0, c.text.size(), c.text) == 0)
-                delta_chunk(e.choice, c.finish.text.substr(c.text.size()), {}, nullptr);
+            if (!c.finish.tail_text.empty()) delta_chunk(e.choice, c.finish.tail_text, {}, nullptr);
             delta_chunk(e.choice, "", {}, finish_reason(c.finish.reason));
         }
         events.clear();
@@ -545,7 +546,7 @@ struct ApiServer::Impl {
     json model_object(const Scheduler& s) const {
         return {{"id", model_id(s)}, {"object", "model"}, {"created", 0}, {"owned_by", "mmfree"},
                 {"meta", {{"backend", s.backend_name()}, {"device", s.device_name()}, {"vocab_size", s.model().config.vocab_size},
-                          {"slots", s.stats().slots}}}};
+                          {"slots", s.stats().slot_count}}}};
     }
 
     std::string metrics_text() {
@@ -562,7 +563,7 @@ struct ApiServer::Impl {
             gauge("mmfree_generated_tokens_total", "counter", "Tokens generated", double(s.generated_tokens_total));
             gauge("mmfree_queue_depth", "gauge", "Requests waiting for a slot", s.queued);
             gauge("mmfree_busy_slots", "gauge", "Slots running a request", s.running);
-            gauge("mmfree_slots", "gauge", "Sequence slots of the executor", s.slots);
+            gauge("mmfree_slots", "gauge", "Sequence slots of the executor", s.slot_count);
             gauge("mmfree_decode_steps_total", "counter", "Batched decode steps", s.decode_steps);
             gauge("mmfree_prefix_cache_hits_total", "counter", "Requests resumed from a cached prefix state", double(s.prefix_cache_hits));
             gauge("mmfree_prefix_cache_misses_total", "counter", "Requests without a cached prefix", double(s.prefix_cache_misses));
