@@ -53,6 +53,7 @@ inline mmfree::ServerOptions loopback_options() {
 
 struct Reply {
     int status = 0;   // 0: no response (connection failed)
+    httplib::Error error = httplib::Error::Success;
     std::string body;
     httplib::Headers headers;
     json json_body() const { return json::parse(body, nullptr, false); }
@@ -85,7 +86,10 @@ public:
             };
         httplib::Response res;
         httplib::Error err = httplib::Error::Success;
-        if (!cli.send(req, res, err) && res.status <= 0) return reply;
+        if (!cli.send(req, res, err) && res.status <= 0) {
+            reply.error = err;
+            return reply;
+        }
         reply.status = res.status;
         if (!on_data) reply.body = res.body;
         reply.headers = res.headers;

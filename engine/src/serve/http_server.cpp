@@ -3,6 +3,7 @@
 #include "serve/http_server.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <array>
 #include <atomic>
@@ -112,11 +113,19 @@ struct ChoiceState {
     bool done = false;
 };
 
+// cpp-httplib listens with a backlog of 5 (compiled into Debian's library): a burst of clients
+// connecting at once overflows it and some connections fail. Listening again on the bound socket
+// widens the queue.
+class HttpServer : public httplib::Server {
+public:
+    void widen_backlog(int backlog) { ::listen(svr_sock_, backlog); }
+};
+
 } // namespace
 
 struct ApiServer::Impl {
     ServerOptions opt;
-    httplib::Server http;
+    HttpServer http;
     std::thread listener;
     std::atomic<bool> started{false}, stopping{false};
     int bound_port = 0;
@@ -696,6 +705,7 @@ void ApiServer::start() {
                                                     " (in use, or not an address of this machine): choose another --port or --host");
         d.bound_port = o.port;
     }
+    d.http.widen_backlog(std::max(1024, o.max_connections));
     d.started = true;
     d.listener = std::thread([&d] { d.http.listen_after_bind(); });
 }
