@@ -44,5 +44,6 @@ int cmd_tokenize(const Args& a);
 int cmd_bench(const Args& a);
 int cmd_convert(const Args& a);
 int cmd_perplexity(const Args& a);
+int cmd_serve(const Args& a);
 
 } // namespace mmfree::cli

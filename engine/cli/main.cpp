@@ -21,6 +21,8 @@ commands:
   convert   (-m MODEL | --synthetic 370M|1.3B|2.7B) -o OUT.gguf [--embeddings auto|f32|bf16|f16]
                                                                             pack a model into one GGUF file
   perplexity [-m MODEL] FILE... [--ctx N] [--backend B]                     held-out perplexity, JSON
+  serve     [-m MODEL] [--backend B] [--host 127.0.0.1] [--port 8080] [--parallel N] [--api-key K]
+            [--cors-origin O]... [--chat-template FILE]      OpenAI-compatible HTTP API (README)
 
 MODEL is a packed .gguf file, a folder holding one, or a Hugging Face folder (config.json,
 model.safetensors, tokenizer.model). Without -m: $MMFREE_MODEL, else the embedded default model.
@@ -50,6 +52,7 @@ int main(int argc, char** argv) {
         if (cmd == "tokenize") return cli::cmd_tokenize(args);
         if (cmd == "convert") return cli::cmd_convert(args);
         if (cmd == "perplexity") return cli::cmd_perplexity(args);
+        if (cmd == "serve") return cli::cmd_serve(args);
         std::fprintf(stderr, "mmfree: unknown command \"%s\"\n\n%s", cmd.c_str(), kUsage);
         return 2;
     } catch (const Error& e) {

@@ -28,7 +28,9 @@ struct TokenEvent {
     int32_t id = 0;
     std::string text;             // complete UTF-8 that became visible with this token (may be empty;
                                   // text held back for a possible stop string comes later)
-    float logprob = 0;            // log-probability of the chosen token (after temperature/penalties: as sampled)
+    float logprob = 0;            // when Request::logprobs: log-probability of the chosen token in the distribution it
+                                  // was drawn from (penalties and temperature applied; temperature 0 counts as 1),
+                                  // over the whole vocabulary, before top-k/top-p/min-p
     std::vector<std::pair<int32_t, float>> top_logprobs;   // when Request::top_logprobs > 0
 };
 
@@ -36,6 +38,8 @@ struct FinishEvent {
     StopReason reason = StopReason::MaxTokens;
     std::string error;            // non-empty when the request failed (reason then Cancelled)
     std::string text;             // the whole continuation, stop string excluded
+    std::string tail_text;        // the end of `text` that no TokenEvent carried (held back for a possible
+                                  // stop string, or an incomplete UTF-8 tail): a stream appends it last
     std::vector<int32_t> tokens;  // generated ids (EOS excluded)
     int prompt_tokens = 0;        // the whole prompt
     int cached_tokens = 0;        // of those, resumed from the prefix cache instead of prefilled
@@ -46,14 +50,15 @@ struct FinishEvent {
 struct Request {
     std::vector<int32_t> prompt;  // token ids, BOS included when the model wants it (non-empty)
     GenerateOptions options;      // sampling (seed included), max_tokens, stop strings, stop_at_eos
-    int top_logprobs = 0;         // 0 = none
+    bool logprobs = false;        // fill TokenEvent::logprob (the logits are then read back every step)
+    int top_logprobs = 0;         // 0 = none, at most 20; implies logprobs
     // Called on the scheduler's thread, in order; must not block (queue the work elsewhere).
     std::function<void(const TokenEvent&)> on_token;
     std::function<void(const FinishEvent&)> on_finish;   // exactly once per accepted request
 };
 
 struct SchedulerStats {
-    int queued = 0, running = 0, slots = 0;
+    int queued = 0, running = 0, slot_count = 0;   // not "slots": Qt defines that as a macro
     uint64_t requests_total = 0, prompt_tokens_total = 0, generated_tokens_total = 0;
     uint64_t prefix_cache_hits = 0, prefix_cache_misses = 0, prefix_cache_tokens_saved = 0;
     size_t prefix_cache_bytes = 0, prefix_cache_entries = 0;
@@ -62,6 +67,8 @@ struct SchedulerStats {
 
 class Scheduler {
 public:
+    // tokenizer may be null for id-level work: TokenEvent/FinishEvent text stays empty and stop
+    // strings are refused.
     Scheduler(std::unique_ptr<Executor> executor, std::shared_ptr<const Tokenizer> tokenizer, SchedulerOptions options = {});
     ~Scheduler();   // cancels everything (on_finish with Cancelled) and joins the engine thread
 
@@ -73,7 +80,8 @@ public:
 
     SchedulerStats stats() const;
     const Model& model() const;
-    const Tokenizer& tokenizer() const;
+    const Tokenizer& tokenizer() const;   // throws Error(TokenizerMissing) when there is none
+    bool has_tokenizer() const;
     std::string backend_name() const;
     std::string device_name() const;
 

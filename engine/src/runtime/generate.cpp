@@ -4,22 +4,13 @@
 #include <chrono>
 
 #include "mmfree/error.h"
+#include "runtime/stop_strings.h"
 
 namespace mmfree {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 double ms_between(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double, std::milli>(b - a).count(); }
-
-// Length of the longest suffix of `text` that is a proper prefix of some stop string: that much
-// must be held back, because the next token may complete the stop string.
-size_t held_suffix(const std::string& text, const std::vector<std::string>& stops) {
-    size_t hold = 0;
-    for (const auto& s : stops)
-        for (size_t n = std::min(s.size() - 1, text.size()); n > hold; --n)
-            if (text.compare(text.size() - n, n, s, 0, n) == 0) { hold = n; break; }
-    return hold;
-}
 
 } // namespace
 
@@ -40,12 +31,9 @@ GenerateResult generate(Session& session, const Tokenizer& tokenizer, const std:
     result.metrics.prefill_ms = ms_between(t_start, t_prefilled);
     result.metrics.prefill_tok_s = history.size() / std::max(1e-9, result.metrics.prefill_ms / 1000.0);
 
-    std::vector<std::string> stops;
-    for (const auto& s : options.stop_strings)
-        if (!s.empty()) stops.push_back(s);
+    StopStringFilter stops(options.stop_strings);
     Sampler sampler(options.sampling);
     StreamingDecoder decoder(tokenizer);
-    std::string pending;  // decoded text not yet handed to on_text (may be the start of a stop string)
     auto emit = [&](std::string_view text) {
         if (text.empty()) return;
         result.text += text;
@@ -61,16 +49,8 @@ GenerateResult generate(Session& session, const Tokenizer& tokenizer, const std:
         if (options.stop_at_eos && tok == model.config.eos_token_id) { result.reason = StopReason::Eos; break; }
         history.push_back(tok);
         result.tokens.push_back(tok);
-        pending += decoder.push(tok);
-
-        bool stopped = false;
-        for (const auto& s : stops) {
-            const size_t at = pending.find(s);
-            if (at != std::string::npos) { pending.resize(at); stopped = true; }
-        }
-        const size_t hold = stopped ? 0 : held_suffix(pending, stops);
-        emit(std::string_view(pending).substr(0, pending.size() - hold));
-        pending.erase(0, pending.size() - hold);
+        emit(stops.push(decoder.push(tok)));
+        const bool stopped = stops.stopped();
 
         const auto now = Clock::now();
         if (i == 0) { t_first = now; result.metrics.ttft_ms = ms_between(t_start, now); }
@@ -85,7 +65,7 @@ GenerateResult generate(Session& session, const Tokenizer& tokenizer, const std:
         session.step(tok);  // the state always covers everything emitted
         if (stopped) { result.reason = StopReason::StopString; break; }
     }
-    if (result.reason != StopReason::StopString) emit(pending + decoder.flush());
+    if (result.reason != StopReason::StopString) emit(stops.flush() + decoder.flush());
 
     result.metrics.generated_tokens = int(result.tokens.size());
     if (result.tokens.size() > 1) {

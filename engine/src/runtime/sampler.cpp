@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
-#include <unordered_set>
+#include <unordered_map>
 
 namespace mmfree {
 
@@ -17,52 +17,101 @@ int32_t argmax(const float* v, size_t n) {
 
 Sampler::Sampler(const SamplingParams& params) : params_(params), rng_(params.seed) {}
 
-int32_t Sampler::sample(const std::vector<float>& logits, const std::vector<int32_t>& history) {
-    const int V = int(logits.size());
-    // Repetition penalty (as in CTRL / llama.cpp): divide positive logits, multiply negative ones.
-    std::vector<float> l = logits;
-    if (params_.repetition_penalty != 1.0f && params_.repeat_last_n != 0) {
-        const size_t n = params_.repeat_last_n < 0 ? history.size() : std::min(history.size(), size_t(params_.repeat_last_n));
-        std::unordered_set<int32_t> seen(history.end() - std::ptrdiff_t(n), history.end());
-        for (int32_t t : seen)
-            if (t >= 0 && t < V) l[t] = l[t] > 0 ? l[t] / params_.repetition_penalty : l[t] * params_.repetition_penalty;
-    }
-    if (params_.temperature <= 0.0f) return argmax(l.data(), l.size());
+bool Sampler::is_plain_argmax() const {
+    const bool penalties = params_.repeat_last_n != 0 &&
+        (params_.repetition_penalty != 1.0f || params_.frequency_penalty != 0.0f || params_.presence_penalty != 0.0f);
+    return params_.temperature <= 0.0f && !penalties;
+}
 
-    candidates_.clear();
-    for (int i = 0; i < V; ++i) candidates_.push_back({l[i] / params_.temperature, i});
-    // Sort descending by logit; ties by id so the order (and the sample) is reproducible.
-    auto by_logit = [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); };
-    size_t keep = candidates_.size();
-    if (params_.top_k > 0 && size_t(params_.top_k) < keep) {
-        keep = size_t(params_.top_k);
-        std::partial_sort(candidates_.begin(), candidates_.begin() + std::ptrdiff_t(keep), candidates_.end(), by_logit);
-    } else {
-        std::sort(candidates_.begin(), candidates_.end(), by_logit);
+void Sampler::apply_penalties(const std::vector<int32_t>& history) {
+    if (params_.repeat_last_n == 0) return;
+    const bool repetition = params_.repetition_penalty != 1.0f;
+    const bool openai = params_.frequency_penalty != 0.0f || params_.presence_penalty != 0.0f;
+    if (!repetition && !openai) return;
+    const size_t n = params_.repeat_last_n < 0 ? history.size() : std::min(history.size(), size_t(params_.repeat_last_n));
+    std::unordered_map<int32_t, int> counts;
+    for (auto it = history.end() - std::ptrdiff_t(n); it != history.end(); ++it) ++counts[*it];
+    const int32_t V = int32_t(adjusted_.size());
+    for (auto [t, count] : counts) {
+        if (t < 0 || t >= V) continue;
+        float& l = adjusted_[size_t(t)];
+        // Repetition penalty (as in CTRL / llama.cpp): divide positive logits, multiply negative ones.
+        if (repetition) l = l > 0 ? l / params_.repetition_penalty : l * params_.repetition_penalty;
+        if (openai) l -= float(count) * params_.frequency_penalty + params_.presence_penalty;
     }
-    candidates_.resize(keep);
-    // Softmax over the survivors.
-    const float mx = candidates_[0].first;
-    double sum = 0;
-    for (auto& c : candidates_) sum += c.first = std::exp(c.first - mx);
-    for (auto& c : candidates_) c.first = float(c.first / sum);
+}
+
+// candidates_[0..head) hold probabilities in descending order. Returns how many of them survive
+// min-p and top-p, or 0 when that depends on candidates beyond the head (complete: there are none).
+size_t Sampler::surviving_head(size_t head, bool complete) const {
+    bool decided = complete;
+    size_t n = head;
     // min-p: drop tokens less likely than min_p × the most likely one.
     if (params_.min_p > 0.0f) {
         const float cut = params_.min_p * candidates_[0].first;
-        size_t n = 1;
-        while (n < candidates_.size() && candidates_[n].first >= cut) ++n;
-        candidates_.resize(n);
+        n = 1;
+        while (n < head && candidates_[n].first >= cut) ++n;
+        if (n < head) decided = true;
     }
     // top-p: the smallest prefix whose mass reaches top_p.
     if (params_.top_p < 1.0f) {
         double mass = 0;
-        size_t n = 0;
-        while (n < candidates_.size()) {
-            mass += candidates_[n++].first;
-            if (mass >= params_.top_p) break;
+        size_t k = 0;
+        while (k < n) {
+            mass += candidates_[k++].first;
+            if (mass >= params_.top_p) { decided = true; break; }
         }
-        candidates_.resize(std::max<size_t>(n, 1));
+        n = std::max<size_t>(k, 1);
     }
+    return decided ? n : 0;
+}
+
+// The distribution: penalties, temperature, top-k, softmax over the top-k survivors (the whole
+// vocabulary without top-k), min-p, top-p, then one draw walking the survivors from the most
+// likely down. Only the head of the ranking is ever sorted: with top-k by selection, without it
+// by growing a selected head until min-p or top-p has decided where the survivors end, so a
+// chat's temperature/top-p sampling over 32k tokens costs a pass, not a sort.
+int32_t Sampler::sample(const float* logits, size_t count, const std::vector<int32_t>& history) {
+    const size_t V = count;
+    adjusted_.assign(logits, logits + count);
+    apply_penalties(history);
+    if (params_.temperature <= 0.0f) return argmax(adjusted_.data(), V);
+
+    candidates_.resize(V);
+    for (size_t i = 0; i < V; ++i) candidates_[i] = {adjusted_[i] / params_.temperature, int32_t(i)};
+    // Descending by logit; ties by id so the order (and the sample) is reproducible.
+    auto by_logit = [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); };
+    const auto first = candidates_.begin();
+    size_t keep;
+    if (params_.top_k > 0 && size_t(params_.top_k) < V) {
+        keep = size_t(params_.top_k);
+        std::nth_element(first, first + std::ptrdiff_t(keep), candidates_.end(), by_logit);
+        std::sort(first, first + std::ptrdiff_t(keep), by_logit);
+        candidates_.resize(keep);
+        // Softmax over the survivors, summed in rank order.
+        const float mx = candidates_[0].first;
+        double sum = 0;
+        for (auto& c : candidates_) sum += c.first = std::exp(c.first - mx);
+        for (auto& c : candidates_) c.first = float(c.first / sum);
+        keep = surviving_head(keep, true);
+    } else {
+        // Softmax over the whole vocabulary: the normalizer needs every weight, in id order.
+        float mx = candidates_[0].first;
+        for (const auto& c : candidates_) mx = std::max(mx, c.first);
+        weights_.resize(V);
+        double sum = 0;
+        for (size_t i = 0; i < V; ++i) sum += weights_[i] = std::exp(candidates_[i].first - mx);
+        size_t head = 0;
+        keep = 0;
+        for (size_t next = std::min<size_t>(V, 64); keep == 0; next = std::min(V, next * 8)) {
+            if (next < V) std::nth_element(first + std::ptrdiff_t(head), first + std::ptrdiff_t(next), candidates_.end(), by_logit);
+            std::sort(first + std::ptrdiff_t(head), first + std::ptrdiff_t(next), by_logit);
+            for (size_t i = head; i < next; ++i) candidates_[i].first = float(weights_[size_t(candidates_[i].second)] / sum);
+            head = next;
+            keep = surviving_head(head, head == V);
+        }
+    }
+    candidates_.resize(keep);
     double total = 0;
     for (auto& c : candidates_) total += c.first;
     std::uniform_real_distribution<double> uni(0.0, total);

@@ -1,0 +1,404 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "mmfree/scheduler.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_set>
+
+#include "mmfree/error.h"
+#include "runtime/stop_strings.h"
+#include "serve/prefix_cache.h"
+
+namespace mmfree {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double ms_between(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double, std::milli>(b - a).count(); }
+
+constexpr int kMaxTopLogprobs = 20;
+
+void validate(const Request& r, int vocab, bool has_tokenizer) {
+    auto bad = [](const std::string& what) { throw Error(ErrorCode::InvalidArgument, what); };
+    if (r.prompt.empty()) bad("the prompt is empty: give at least one token");
+    for (size_t i = 0; i < r.prompt.size(); ++i)
+        if (r.prompt[i] < 0 || r.prompt[i] >= vocab)
+            bad("prompt token " + std::to_string(r.prompt[i]) + " at position " + std::to_string(i) + " is outside the vocabulary (0.." +
+                std::to_string(vocab - 1) + ")");
+    const auto& o = r.options;
+    if (o.max_tokens < 0) bad("max_tokens must not be negative");
+    const auto& p = o.sampling;
+    if (!(p.temperature >= 0) || !(p.top_p > 0 && p.top_p <= 1) || !(p.min_p >= 0 && p.min_p <= 1) || !(p.repetition_penalty > 0) ||
+        p.top_k < 0 || !std::isfinite(p.frequency_penalty) || !std::isfinite(p.presence_penalty))
+        bad("sampling parameters out of range: temperature ≥ 0, 0 < top_p ≤ 1, 0 ≤ min_p ≤ 1, repetition_penalty > 0, top_k ≥ 0, finite penalties");
+    if (r.top_logprobs < 0 || r.top_logprobs > kMaxTopLogprobs) bad("top_logprobs must be between 0 and " + std::to_string(kMaxTopLogprobs));
+    if (!has_tokenizer)
+        for (const auto& s : o.stop_strings)
+            if (!s.empty()) bad("stop strings need the model's tokenizer, and this scheduler has none");
+}
+
+} // namespace
+
+struct Scheduler::Impl {
+    // One request from submit() to on_finish.
+    struct Job {
+        Job(Request r, const Tokenizer* tokenizer)
+            : req(std::move(r)), history(req.prompt), prompt_size(req.prompt.size()), sampler(req.options.sampling),
+              stops(req.options.stop_strings) {
+            if (tokenizer) decoder.emplace(*tokenizer);
+        }
+        // Until then, prompt chunks are fed by prefill; the prompt's last token goes through decode
+        // with the running streams, which gives its logits.
+        bool prefilling() const { return fed + 1 < prompt_size; }
+        bool needs_logits() const { return req.logprobs || req.top_logprobs > 0 || !sampler.is_plain_argmax(); }
+
+        RequestId id = 0;
+        Request req;
+        Clock::time_point submitted = Clock::now(), first_token{};
+        int slot = -1;
+        std::vector<int32_t> history;   // the prompt, then every generated token
+        size_t prompt_size;
+        size_t fed = 0;                 // tokens of history the slot's state covers
+        bool cancelled = false;
+        Sampler sampler;
+        std::optional<StreamingDecoder> decoder;
+        StopStringFilter stops;
+        FinishEvent fin;
+    };
+
+    Impl(std::unique_ptr<Executor> e, std::shared_ptr<const Tokenizer> t, SchedulerOptions o)
+        : exec(std::move(e)), tokenizer(std::move(t)), opt(o), vocab(exec->model().config.vocab_size), cache(o.prefix_cache_bytes) {
+        if (opt.prefill_chunk < 1) throw Error(ErrorCode::InvalidArgument, "prefill_chunk must be at least 1");
+        if (opt.max_queue < 0) throw Error(ErrorCode::InvalidArgument, "max_queue must not be negative");
+        slot_jobs.resize(size_t(exec->slot_count()));
+        stats.slot_count = exec->slot_count();
+        thread = std::thread([this] { run(); });
+    }
+
+    void run();
+    void start(std::unique_ptr<Job> job);
+    void prefill_one();
+    void decode_running();
+    void on_sampled(Job& job, int32_t token);
+    void finish(std::unique_ptr<Job> job, StopReason reason, const std::string& error = {});
+    void finish_slot(int slot, StopReason reason, const std::string& error = {}) { finish(std::move(slot_jobs[size_t(slot)]), reason, error); }
+    int running_count() const {
+        return int(std::count_if(slot_jobs.begin(), slot_jobs.end(), [](const auto& j) { return j != nullptr; }));
+    }
+    void publish_counts() {   // under mu
+        stats.queued = int(queue.size());
+        stats.running = running_count() + admitting;
+        stats.prefix_cache_bytes = cache.bytes();
+        stats.prefix_cache_entries = cache.entries();
+    }
+
+    std::unique_ptr<Executor> exec;
+    std::shared_ptr<const Tokenizer> tokenizer;
+    SchedulerOptions opt;
+    int vocab;
+
+    // Shared with the callers' threads, under mu.
+    mutable std::mutex mu;
+    std::condition_variable wake;
+    std::deque<std::unique_ptr<Job>> queue;
+    std::unordered_set<RequestId> cancel_requests;
+    bool stopping = false;
+    int admitting = 0;   // taken from the queue, not yet in a slot
+    RequestId next_id = 1;
+    SchedulerStats stats;
+
+    // The engine thread's own.
+    std::vector<std::unique_ptr<Job>> slot_jobs;   // by slot; null = free
+    PrefixCache cache;
+    std::vector<int32_t> step_slots, step_tokens, step_argmax;
+    std::vector<float> step_logits;
+    std::thread thread;
+};
+
+void Scheduler::Impl::run() {
+    for (;;) {
+        std::vector<std::unique_ptr<Job>> dropped, admitted;
+        {
+            std::unique_lock lock(mu);
+            wake.wait(lock, [&] {
+                const bool free_slot = running_count() < int(slot_jobs.size());
+                return stopping || !cancel_requests.empty() || running_count() > 0 || (free_slot && !queue.empty());
+            });
+            if (stopping) break;
+            for (RequestId id : cancel_requests) {
+                auto q = std::find_if(queue.begin(), queue.end(), [&](const auto& j) { return j->id == id; });
+                if (q != queue.end()) {
+                    dropped.push_back(std::move(*q));
+                    queue.erase(q);
+                }
+                for (auto& j : slot_jobs)
+                    if (j && j->id == id) j->cancelled = true;
+            }
+            cancel_requests.clear();
+            for (int free = int(slot_jobs.size()) - running_count(); free > 0 && !queue.empty(); --free) {
+                admitted.push_back(std::move(queue.front()));
+                queue.pop_front();
+            }
+            // The queue shrinks and the running count grows in one step, so submit() sees a
+            // consistent number of waiting requests.
+            admitting = int(admitted.size());
+            publish_counts();
+        }
+        for (auto& j : dropped) finish(std::move(j), StopReason::Cancelled);
+        for (auto& j : admitted) {
+            start(std::move(j));
+            std::lock_guard lock(mu);
+            --admitting;
+        }
+        for (size_t s = 0; s < slot_jobs.size(); ++s)
+            if (slot_jobs[s] && slot_jobs[s]->cancelled) finish_slot(int(s), StopReason::Cancelled);
+        prefill_one();
+        decode_running();
+        std::lock_guard lock(mu);
+        publish_counts();
+    }
+    // Shutting down: everything still waiting or running ends as cancelled.
+    std::deque<std::unique_ptr<Job>> waiting;
+    {
+        std::lock_guard lock(mu);
+        waiting.swap(queue);
+    }
+    for (size_t s = 0; s < slot_jobs.size(); ++s)
+        if (slot_jobs[s]) finish_slot(int(s), StopReason::Cancelled);
+    for (auto& j : waiting) finish(std::move(j), StopReason::Cancelled);
+}
+
+void Scheduler::Impl::start(std::unique_ptr<Job> job) {
+    int slot = 0;
+    while (slot_jobs[size_t(slot)]) ++slot;
+    job->slot = slot;
+    job->fin.prompt_tokens = int(job->prompt_size);
+    try {
+        const PrefixCache::Hit hit = opt.prefix_cache_bytes ? cache.longest_proper_prefix(job->history) : PrefixCache::Hit{};
+        if (hit.length) exec->load_slot(slot, *hit.state);
+        else exec->reset_slot(slot);
+        job->fed = hit.length;
+        job->fin.cached_tokens = int(hit.length);
+        std::lock_guard lock(mu);
+        if (opt.prefix_cache_bytes) {
+            ++(hit.length ? stats.prefix_cache_hits : stats.prefix_cache_misses);
+            stats.prefix_cache_tokens_saved += hit.length;
+        }
+    } catch (const std::exception& e) {
+        finish(std::move(job), StopReason::Cancelled, e.what());
+        return;
+    }
+    if (job->req.options.max_tokens == 0) {
+        finish(std::move(job), StopReason::MaxTokens);
+        return;
+    }
+    slot_jobs[size_t(slot)] = std::move(job);
+}
+
+// One prompt chunk of the earliest request still prefilling: a long prompt delays the running
+// streams by at most one chunk per step.
+void Scheduler::Impl::prefill_one() {
+    Job* next = nullptr;
+    for (auto& j : slot_jobs)
+        if (j && j->prefilling() && (!next || j->id < next->id)) next = j.get();
+    if (!next) return;
+    const size_t n = std::min(size_t(opt.prefill_chunk), next->prompt_size - 1 - next->fed);
+    try {
+        exec->prefill(next->slot, &next->history[next->fed], n, nullptr, false);
+        next->fed += n;
+        // The cache keeps the state after all but the prompt's last token, keyed by those tokens: a
+        // resume re-feeds at least one token, which gives the logits the first sample needs. That
+        // costs one token of work per hit and stores L×D floats per entry, where keeping the logits
+        // row as well would add V floats (more than the state itself for the released models).
+        if (!next->prefilling() && opt.prefix_cache_bytes && next->fed > size_t(next->fin.cached_tokens))
+            cache.insert(std::vector<int32_t>(next->history.begin(), next->history.begin() + std::ptrdiff_t(next->fed)),
+                         exec->save_slot(next->slot));
+    } catch (const std::exception& e) {
+        finish_slot(next->slot, StopReason::Cancelled, e.what());
+    }
+}
+
+// One decode over every sequence past its prompt chunks, then one sample each.
+void Scheduler::Impl::decode_running() {
+    step_slots.clear();
+    step_tokens.clear();
+    bool need_logits = false;
+    for (auto& j : slot_jobs)
+        if (j && !j->prefilling()) {
+            step_slots.push_back(j->slot);
+            step_tokens.push_back(j->history[j->fed]);
+            need_logits = need_logits || j->needs_logits();
+        }
+    const size_t n = step_slots.size();
+    if (n == 0) return;
+    step_argmax.resize(n);
+    if (need_logits) step_logits.resize(n * size_t(vocab));
+    try {
+        // Without a sampler that needs the logits the backend's argmax (the first maximum, as
+        // mmfree::argmax) is the whole answer, and a GPU skips the read-back.
+        exec->decode(step_slots.data(), step_tokens.data(), n, need_logits ? step_logits.data() : nullptr, step_argmax.data());
+    } catch (const std::exception& e) {
+        const std::string why = e.what();
+        for (int32_t s : step_slots) finish_slot(s, StopReason::Cancelled, why);
+        return;
+    }
+    {
+        std::lock_guard lock(mu);
+        stats.decode_steps += 1;
+    }
+    for (size_t b = 0; b < n; ++b) {
+        Job& j = *slot_jobs[size_t(step_slots[b])];
+        ++j.fed;
+        const int32_t token = need_logits ? j.sampler.sample(&step_logits[b * size_t(vocab)], size_t(vocab), j.history) : step_argmax[b];
+        on_sampled(j, token);
+    }
+}
+
+void Scheduler::Impl::on_sampled(Job& job, int32_t token) {
+    const auto now = Clock::now();
+    if (job.fin.tokens.empty()) {
+        job.first_token = now;
+        job.fin.ttft_ms = ms_between(job.submitted, now);
+    }
+    const int slot = job.slot;
+    if (job.req.options.stop_at_eos && token == exec->model().config.eos_token_id) {
+        finish_slot(slot, StopReason::Eos);
+        return;
+    }
+    job.history.push_back(token);
+    job.fin.tokens.push_back(token);
+    TokenEvent ev;
+    ev.id = token;
+    if (job.decoder) {
+        ev.text = job.stops.push(job.decoder->push(token));
+        job.fin.text += ev.text;
+    }
+    if (job.req.logprobs || job.req.top_logprobs > 0) {
+        // log-softmax of what the sampler drew from (temperature 0 counts as 1)
+        const std::vector<float>& l = job.sampler.adjusted_logits();
+        const float t = job.req.options.sampling.temperature > 0 ? job.req.options.sampling.temperature : 1.0f;
+        float mx = l[0] / t;
+        for (float x : l) mx = std::max(mx, x / t);
+        double sum = 0;
+        for (float x : l) sum += std::exp(double(x / t - mx));
+        const double log_z = double(mx) + std::log(sum);
+        ev.logprob = float(double(l[size_t(token)] / t) - log_z);
+        if (job.req.top_logprobs > 0) {
+            std::vector<int32_t> ids(l.size());
+            for (size_t i = 0; i < ids.size(); ++i) ids[i] = int32_t(i);
+            const size_t k = std::min(ids.size(), size_t(job.req.top_logprobs));
+            auto higher = [&](int32_t a, int32_t b) { return l[size_t(a)] > l[size_t(b)] || (l[size_t(a)] == l[size_t(b)] && a < b); };
+            std::partial_sort(ids.begin(), ids.begin() + std::ptrdiff_t(k), ids.end(), higher);
+            for (size_t i = 0; i < k; ++i) ev.top_logprobs.push_back({ids[i], float(double(l[size_t(ids[i])] / t) - log_z)});
+        }
+    }
+    if (job.req.on_token) {
+        try {
+            job.req.on_token(ev);
+        } catch (const std::exception& e) {
+            finish_slot(slot, StopReason::Cancelled, std::string("the token callback failed: ") + e.what());
+            return;
+        }
+    }
+    if (job.stops.stopped()) finish_slot(slot, StopReason::StopString);
+    else if (int(job.fin.tokens.size()) >= job.req.options.max_tokens) finish_slot(slot, StopReason::MaxTokens);
+}
+
+void Scheduler::Impl::finish(std::unique_ptr<Job> job, StopReason reason, const std::string& error) {
+    FinishEvent& fin = job->fin;
+    if (reason != StopReason::StopString && job->decoder) {
+        fin.tail_text = job->stops.flush() + job->decoder->flush();
+        fin.text += fin.tail_text;
+    }
+    fin.reason = reason;
+    fin.error = error;
+    if (fin.tokens.size() > 1)
+        fin.decode_tok_s = double(fin.tokens.size() - 1) / std::max(1e-9, ms_between(job->first_token, Clock::now()) / 1000.0);
+    // What the slot ended with (prompt + the generated tokens fed back) is the likeliest prefix of
+    // a follow-up request: a chat resending its history plus a new message.
+    if (job->slot >= 0 && error.empty() && opt.prefix_cache_bytes && job->fed >= job->prompt_size) {
+        try {
+            cache.insert(std::vector<int32_t>(job->history.begin(), job->history.begin() + std::ptrdiff_t(job->fed)), exec->save_slot(job->slot));
+        } catch (const std::exception&) {
+            // a state that cannot be read back is simply not cached
+        }
+    }
+    {
+        std::lock_guard lock(mu);
+        stats.prompt_tokens_total += job->prompt_size;
+        stats.generated_tokens_total += fin.tokens.size();
+        publish_counts();   // before on_finish: a client that saw its request end sees it gone from the counts
+    }
+    if (job->req.on_finish) {
+        try {
+            job->req.on_finish(fin);
+        } catch (const std::exception&) {
+            // the client's own failure; the scheduler carries on
+        }
+    }
+}
+
+Scheduler::Scheduler(std::unique_ptr<Executor> executor, std::shared_ptr<const Tokenizer> tokenizer, SchedulerOptions options) {
+    if (!executor) throw Error(ErrorCode::InvalidArgument, "the scheduler needs an executor");
+    impl_ = std::make_unique<Impl>(std::move(executor), std::move(tokenizer), options);
+}
+
+Scheduler::~Scheduler() {
+    {
+        std::lock_guard lock(impl_->mu);
+        impl_->stopping = true;
+    }
+    impl_->wake.notify_all();
+    impl_->thread.join();
+}
+
+Scheduler::RequestId Scheduler::submit(Request request) {
+    validate(request, impl_->vocab, impl_->tokenizer != nullptr);
+    auto job = std::make_unique<Impl::Job>(std::move(request), impl_->tokenizer.get());
+    RequestId id;
+    {
+        std::lock_guard lock(impl_->mu);
+        if (impl_->stopping) throw Error(ErrorCode::Cancelled, "the scheduler is shutting down");
+        // Requests about to take a free slot are not waiting.
+        const int free_slots = impl_->stats.slot_count - impl_->stats.running;
+        if (int(impl_->queue.size()) >= impl_->opt.max_queue + std::max(0, free_slots))
+            throw Error(ErrorCode::Busy, "every queue place is taken (" + std::to_string(impl_->queue.size()) + " requests waiting): try again shortly");
+        id = job->id = impl_->next_id++;
+        ++impl_->stats.requests_total;
+        impl_->queue.push_back(std::move(job));
+        impl_->stats.queued = int(impl_->queue.size());
+    }
+    impl_->wake.notify_all();
+    return id;
+}
+
+void Scheduler::cancel(RequestId id) {
+    {
+        std::lock_guard lock(impl_->mu);
+        impl_->cancel_requests.insert(id);
+    }
+    impl_->wake.notify_all();
+}
+
+SchedulerStats Scheduler::stats() const {
+    std::lock_guard lock(impl_->mu);
+    return impl_->stats;
+}
+
+const Model& Scheduler::model() const { return impl_->exec->model(); }
+
+const Tokenizer& Scheduler::tokenizer() const {
+    if (!impl_->tokenizer) throw Error(ErrorCode::TokenizerMissing, "this scheduler runs without a tokenizer (token ids only)");
+    return *impl_->tokenizer;
+}
+
+bool Scheduler::has_tokenizer() const { return impl_->tokenizer != nullptr; }
+std::string Scheduler::backend_name() const { return impl_->exec->backend_name(); }
+std::string Scheduler::device_name() const { return impl_->exec->device_name(); }
+
+} // namespace mmfree
