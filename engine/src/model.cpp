@@ -91,7 +91,9 @@ std::shared_ptr<const Model> make_synthetic_model(const ModelConfig& config, uin
     auto m = std::make_shared<Model>();
     m->config = config;
     m->source = "synthetic";
-    m->fingerprint = "synthetic-" + std::to_string(seed);
+    // No files to hash: the shape and the seed determine every weight.
+    m->fingerprint = "synthetic-" + std::to_string(config.vocab_size) + "x" + std::to_string(config.hidden_size) + "x" +
+                     std::to_string(config.num_layers) + "x" + std::to_string(config.intermediate_size) + "-seed" + std::to_string(seed);
     const int V = config.vocab_size, H = config.hidden_size, D = config.state_dim(), I = config.intermediate_size;
     std::mt19937_64 rng(seed);
     std::normal_distribution<float> normal(0.f, 1.f);
