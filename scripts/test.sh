@@ -17,3 +17,9 @@ cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMMFREE_SAN
   -DMMFREE_APP=OFF -DMMFREE_FPGA=OFF -DMMFREE_VULKAN=OFF -DMMFREE_CUDA=OFF
 ninja -C build-asan -j"$JOBS"
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j"$JOBS" -L engine --timeout 900)
+
+# ---- Fuzzing (issue 20) ---------------------------------------------------------------------
+# libFuzzer targets for every model-file parser (safetensors header, shard index, config.json,
+# GGUF, tokenizer), built with clang -fsanitize=fuzzer,address,undefined in build-fuzz/, 60 s
+# each from the seed corpora in tests/fuzz/corpus/. Any finding fails the run.
+bash tests/fuzz/run.sh 60 build-fuzz

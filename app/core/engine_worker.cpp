@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "core/engine_worker.h"
 
-#include <QCryptographicHash>
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFileInfo>
@@ -77,11 +76,9 @@ void EngineWorker::loadModel(const QString& path, const QString& backend) {
         info.vocabSize = c.vocab_size;
         info.layers = c.num_layers;
         info.hidden = c.hidden_size;
-        // Path + shape + size of the weights file: cheap, and a changed checkpoint invalidates states.
-        QFileInfo weights(QDir(info.path).filePath("model.safetensors"));
-        const QString keySource = QStringLiteral("%1|%2x%3x%4|%5|%6").arg(info.path).arg(c.vocab_size).arg(c.hidden_size)
-                                      .arg(c.num_layers).arg(weights.size()).arg(weights.lastModified().toMSecsSinceEpoch());
-        info.key = QString::fromLatin1(QCryptographicHash::hash(keySource.toUtf8(), QCryptographicHash::Sha1).toHex());
+        // The engine's fingerprint of every byte of the weights: a state saved with other weights
+        // (retrained, re-downloaded, another shard set) never matches, whatever the path or dates say.
+        info.key = QString::fromStdString(model->fingerprint);
         ready_ = false;
         session_ = std::make_unique<mmfree::Session>(std::move(executor));
         tokenizer_ = std::move(tokenizer);

@@ -20,7 +20,7 @@ class Tokenizer;
 struct ModelInfo {
     QString path;
     QString name;            // folder name
-    QString key;             // identifies the weights a saved state belongs to
+    QString key;             // the weights' fingerprint: identifies what a saved state belongs to
     QString backend;         // "cpu", "vulkan", …
     QString device;
     QString fallbackNote;    // why a requested GPU backend was replaced by the CPU

@@ -219,6 +219,7 @@ int cmd_info(const Args& a) {
                 human_bytes(fp).c_str());
     std::printf("read per token:     %s\n", human_bytes(model->weight_bytes_per_token()).c_str());
     std::printf("recurrent state:    %s (the whole context)\n", human_bytes(size_t(c.num_layers) * c.state_dim() * 4).c_str());
+    std::printf("fingerprint: %s\n", model->fingerprint.c_str());
     std::printf("tokenizer:          %s\n", !model->tokenizer_path.empty() ? model->tokenizer_path.string().c_str()
                                            : !model->tokenizer_model.empty() ? "embedded in the model file"
                                                                              : "none (id-level commands only)");

@@ -5,12 +5,12 @@
 #include <random>
 
 #include "format/gguf_model.h"
+#include "format/loaders.h"
+#include "format/mapped_file.h"
 #include "mmfree/error.h"
 
 namespace mmfree {
 namespace fs = std::filesystem;
-
-std::shared_ptr<const Model> load_hf_folder(const fs::path& folder);
 
 template <class F> static void for_each_bitlinear(const Model& m, F&& f) {
     for (auto& l : m.layers)
@@ -38,36 +38,62 @@ size_t Model::weight_bytes_per_token() const {
     return n + (final_norm.size() + lower_bound.size()) * sizeof(float);
 }
 
-std::shared_ptr<const Model> load_model(const fs::path& path) {
+namespace {
+
+std::shared_ptr<const Model> load_any(const fs::path& path) {
+    if (!path_exists(path)) throw Error(ErrorCode::FileNotFound, "model path " + printable_path(path) + " does not exist");
     std::error_code ec;
-    if (!fs::exists(path, ec))
-        throw Error(ErrorCode::FileNotFound, "model path " + path.string() + " does not exist");
     if (fs::is_directory(path, ec)) {
         // A folder without config.json may hold one packed model (e.g. an installed models folder).
-        if (!fs::exists(path / "config.json", ec)) {
-            std::vector<fs::path> packed;
-            for (const auto& e : fs::directory_iterator(path, ec))
-                if (e.is_regular_file(ec) && e.path().extension() == ".gguf") packed.push_back(e.path());
-            std::sort(packed.begin(), packed.end());
+        if (!path_exists(path / "config.json")) {
+            const auto packed = packed_models_in(path);
             if (packed.size() == 1) return load_gguf_model(packed[0]);
             if (packed.size() > 1) {
                 std::string names;
-                for (auto& p : packed) names += (names.empty() ? "" : ", ") + p.filename().string();
-                throw Error(ErrorCode::InvalidArgument, path.string() + " holds " + std::to_string(packed.size()) +
-                                                            " packed models (" + names + "); give the one you want");
+                for (auto& p : packed) names += (names.empty() ? "" : ", ") + printable(p.filename().string(), 60);
+                throw Error(ErrorCode::InvalidArgument, printable_path(path) + " holds " + std::to_string(packed.size()) + " packed models (" +
+                                                            printable(names, 200) + "); give the one you want");
             }
         }
         return load_hf_folder(path);
     }
     if (path.extension() == ".gguf" || is_gguf_file(path)) return load_gguf_model(path);
-    throw Error(ErrorCode::UnsupportedModel, path.string() +
+    throw Error(ErrorCode::UnsupportedModel, printable_path(path) +
                                                  " is neither a GGUF file nor a model folder; give a .gguf file or a folder with config.json + model.safetensors");
+}
+
+} // namespace
+
+std::vector<fs::path> packed_models_in(const fs::path& folder) {
+    std::error_code ec;
+    std::vector<fs::path> packed;
+    for (const auto& e : fs::directory_iterator(folder, ec))
+        if (e.path().extension() == ".gguf" && e.is_regular_file(ec)) packed.push_back(e.path());
+    std::sort(packed.begin(), packed.end());
+    return packed;
+}
+
+std::shared_ptr<const Model> load_model(const fs::path& path) {
+    // Library and OS failures below are turned into sentences here, so no caller ever shows
+    // "std::bad_alloc" or "filesystem error: …" to a person.
+    try {
+        return load_any(path);
+    } catch (const Error&) {
+        throw;
+    } catch (const std::bad_alloc&) {
+        throw Error(ErrorCode::CorruptFile, "not enough memory to load " + printable_path(path) + "; the model is larger than this machine can hold, or damaged");
+    } catch (const fs::filesystem_error& e) {
+        throw Error(ErrorCode::FileNotFound, "cannot read " + printable_path(path) + ": " + e.code().message());
+    }
 }
 
 std::shared_ptr<const Model> make_synthetic_model(const ModelConfig& config, uint64_t seed) {
     auto m = std::make_shared<Model>();
     m->config = config;
     m->source = "synthetic";
+    // No files to hash: the shape and the seed determine every weight.
+    m->fingerprint = "synthetic-" + std::to_string(config.vocab_size) + "x" + std::to_string(config.hidden_size) + "x" +
+                     std::to_string(config.num_layers) + "x" + std::to_string(config.intermediate_size) + "-seed" + std::to_string(seed);
     const int V = config.vocab_size, H = config.hidden_size, D = config.state_dim(), I = config.intermediate_size;
     std::mt19937_64 rng(seed);
     std::normal_distribution<float> normal(0.f, 1.f);

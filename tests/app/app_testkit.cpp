@@ -10,7 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "format/gguf_model.h"
 #include "format/safetensors.h"
+#include "mmfree/model.h"
 
 namespace apptest {
 
@@ -65,6 +67,33 @@ QString makeChatModel(const QString& dir, unsigned seed) {
     QFile::remove(tok);
     if (!QFile::copy(QStringLiteral(MMFREE_TEST_DATA "/mistral-v1.tokenizer.model"), tok)) return {};
     return dir;
+}
+
+bool shardChatModel(const QString& dir) {
+    const std::string single = QDir(dir).filePath("model.safetensors").toStdString();
+    {
+        const mmfree::TensorSet ts = mmfree::TensorSet::open_file(single);
+        const std::vector<std::string> names = ts.names();
+        std::vector<mmfree::TensorToWrite> shard[2];
+        QJsonObject map;
+        for (size_t i = 0; i < names.size(); ++i) {
+            const mmfree::TensorView* t = ts.find(names[i]);
+            const int s = i < names.size() / 2 ? 0 : 1;
+            shard[s].push_back({names[i], t->dtype, t->shape, t->data});
+            map[QString::fromStdString(names[i])] = QStringLiteral("model-0000%1-of-00002.safetensors").arg(s + 1);
+        }
+        for (int s = 0; s < 2; ++s)
+            mmfree::write_safetensors(QDir(dir).filePath(QStringLiteral("model-0000%1-of-00002.safetensors").arg(s + 1)).toStdString(), shard[s]);
+        QFile index(QDir(dir).filePath("model.safetensors.index.json"));
+        if (!index.open(QIODevice::WriteOnly)) return false;
+        index.write(QJsonDocument(QJsonObject{{"weight_map", map}}).toJson());
+    }
+    return QFile::remove(QString::fromStdString(single));
+}
+
+QString packChatModel(const QString& folder, const QString& file) {
+    mmfree::write_gguf_model(*mmfree::load_model(folder.toStdString()), file.toStdString());
+    return file;
 }
 
 QString goldenModelWithoutTokenizer() { return QStringLiteral(MMFREE_TEST_DATA "/tiny-b"); }

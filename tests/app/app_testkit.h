@@ -12,6 +12,13 @@ namespace apptest {
 // Returns the folder, or an empty string after a failed QTest check.
 QString makeChatModel(const QString& dir, unsigned seed = 7);
 
+// Splits the model.safetensors of a makeChatModel folder into two shards plus
+// model.safetensors.index.json (the single file is removed). Returns false after a failed check.
+bool shardChatModel(const QString& dir);
+
+// Packs a model folder into a GGUF file at `file` with the engine's converter; returns `file`.
+QString packChatModel(const QString& folder, const QString& file);
+
 // The tokenizer-less golden model (loading it for chat must fail with a clear message).
 QString goldenModelWithoutTokenizer();
 

@@ -216,7 +216,10 @@ private slots:
         QVERIFY(!r.canChat);
         QCOMPARE(r.problems.size(), 1);
         QCOMPARE(r.problems[0].file, QStringLiteral("tokenizer.model"));
-        QVERIFY(r.problems[0].message.contains(QStringLiteral("vocab_size 1000")));
+        QCOMPARE(r.problems[0].code, mmfree::ErrorCode::UnsupportedModel);
+        QVERIFY(!r.problems[0].fatal);
+        QVERIFY2(r.problems[0].message.contains(QStringLiteral("vocab_size is 1000")), qPrintable(r.summary()));
+        QVERIFY(!r.fingerprint.isEmpty());   // fully loaded
 
         const QString truncated = tmp.path() + QStringLiteral("/truncated");
         makeModelFolder(truncated);
@@ -225,6 +228,7 @@ private slots:
         r = validateModel(truncated);
         QVERIFY(!r.ok());
         QCOMPARE(r.problems[0].file, QStringLiteral("model.safetensors"));
+        QCOMPARE(r.problems[0].code, mmfree::ErrorCode::CorruptFile);
         QVERIFY2(r.problems[0].message.contains(QStringLiteral("truncated")), qPrintable(r.summary()));
 
         const QString noConfig = tmp.path() + QStringLiteral("/noconfig");
@@ -233,6 +237,7 @@ private slots:
         r = validateModel(noConfig);
         QVERIFY(!r.ok());
         QCOMPARE(r.problems[0].file, QStringLiteral("config.json"));
+        QCOMPARE(r.problems[0].code, mmfree::ErrorCode::FileNotFound);
         QVERIFY(r.problems[0].message.contains(QStringLiteral("missing")));
 
         const QString badConfig = tmp.path() + QStringLiteral("/badconfig");
@@ -241,6 +246,8 @@ private slots:
         r = validateModel(badConfig);
         QVERIFY(!r.ok());
         QCOMPARE(r.problems[0].file, QStringLiteral("config.json"));
+        QCOMPARE(r.problems[0].code, mmfree::ErrorCode::CorruptFile);
+        QVERIFY2(!r.summary().contains(QStringLiteral("json.exception")), qPrintable(r.summary()));
 
         const QString sharded = tmp.path() + QStringLiteral("/sharded");
         makeModelFolder(sharded);
@@ -251,7 +258,10 @@ private slots:
         QVERIFY(!r.ok());
         QCOMPARE(r.problems.size(), 2);   // the missing shard + no tokenizer (not fatal)
         QCOMPARE(r.problems[0].file, QStringLiteral("model-00002-of-00002.safetensors"));
+        QCOMPARE(r.problems[0].code, mmfree::ErrorCode::FileNotFound);
         QVERIFY(r.problems[0].message.contains(QStringLiteral("listed in model.safetensors.index.json")));
+        QCOMPARE(r.problems[1].code, mmfree::ErrorCode::TokenizerMissing);
+        QVERIFY(!r.problems[1].fatal);
 
         // Passes the cheap checks but not the engine: the shapes do not match the config.
         const QString wrongShape = tmp.path() + QStringLiteral("/wrongshape");
@@ -262,10 +272,24 @@ private slots:
         r = validateModel(wrongShape);
         QVERIFY(!r.ok());
         QVERIFY2(r.summary().contains(QStringLiteral("model.")), qPrintable(r.summary()));
+        QCOMPARE(r.problems.last().file, QStringLiteral("model.safetensors"));   // the full load's verdict
+        QCOMPARE(r.problems.last().code, mmfree::ErrorCode::CorruptFile);
+        QVERIFY(validateModel(wrongShape, false).ok());   // the header checks alone pass
+
+        // A device where config.json should be: refused by type, never read.
+        const QString device = tmp.path() + QStringLiteral("/device");
+        makeModelFolder(device);
+        QFile::remove(device + QStringLiteral("/config.json"));
+        QVERIFY(QFile::link(QStringLiteral("/dev/zero"), device + QStringLiteral("/config.json")));
+        r = validateModel(device);
+        QVERIFY(!r.ok());
+        QCOMPARE(r.problems[0].file, QStringLiteral("config.json"));
+        QCOMPARE(r.problems[0].code, mmfree::ErrorCode::FileNotFound);
 
         r = validateModel(tmp.path() + QStringLiteral("/nothing-here"));
         QVERIFY(!r.ok());
         QVERIFY(r.problems[0].message.contains(QStringLiteral("does not exist")));
+        QCOMPARE(r.problems[0].code, mmfree::ErrorCode::FileNotFound);
     }
 
     void importAddsValidModelsOnly() {

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // EngineWorker on its own thread: loading (and failing to load), streaming, cancel, state resume.
+#include <QDateTime>
 #include <QDir>
+#include <QDirIterator>
 #include <QFile>
 #include <QSignalSpy>
 #include <QTemporaryDir>
@@ -268,6 +270,85 @@ private slots:
         r.settings.maxTokens = 3;
         generate(r);
         QTRY_VERIFY_WITH_TIMEOUT(finished.size() >= 1, 10000);
+    }
+    // Weights retrained in place (same shape, same path, every file the same size and date) must
+    // not resume a conversation from a state the old weights made: the key is the weights'
+    // fingerprint, so the worker replays the transcript instead. Folder, sharded and GGUF.
+    void retrainedWeightsDoNotResumeOldStates_data() {
+        QTest::addColumn<QString>("layout");
+        QTest::newRow("folder") << "folder";
+        QTest::newRow("sharded") << "sharded";
+        QTest::newRow("gguf") << "gguf";
+    }
+    void retrainedWeightsDoNotResumeOldStates() {
+        QFETCH(QString, layout);
+        const QString base = dir_.filePath("retrained-" + layout);
+        auto build = [&](unsigned seed) -> QString {
+            const QString folder = base + "/folder";
+            QDir(folder).removeRecursively();
+            if (apptest::makeChatModel(folder, seed).isEmpty()) return {};
+            if (layout == "sharded" && !apptest::shardChatModel(folder)) return {};
+            if (layout == "gguf") return apptest::packChatModel(folder, base + "/model.gguf");
+            return folder;
+        };
+        auto filesOf = [](const QString& path) {
+            QMap<QString, QPair<qint64, QDateTime>> files;   // size and date of every file
+            const QFileInfo fi(path);
+            if (fi.isFile()) files[path] = {fi.size(), fi.lastModified()};
+            for (QDirIterator it(path, QDir::Files); it.hasNext();) {
+                const QFileInfo f(it.next());
+                files[f.filePath()] = {f.size(), f.lastModified()};
+            }
+            return files;
+        };
+        const QString path = build(7);
+        QVERIFY(!path.isEmpty());
+        const auto before = filesOf(path);
+
+        QSignalSpy loaded(worker_, &EngineWorker::modelLoaded);
+        QSignalSpy finished(worker_, &EngineWorker::generationFinished);
+        load(path);
+        QTRY_VERIFY_WITH_TIMEOUT(loaded.size() >= 1, 20000);
+        const QString oldKey = loaded[0][0].value<ModelInfo>().key;
+        GenerationRequest first;
+        first.id = 1000 + quint64(layout.size());
+        first.transcript = "User: Tell me about ternary weights\nAssistant:";
+        first.settings.maxTokens = 8;
+        first.settings.stopAtEos = false;
+        first.settings.seed = 5;
+        generate(first);
+        QTRY_VERIFY_WITH_TIMEOUT(finished.size() >= 1, 20000);
+        const auto a = finished[0][0].value<GenerationOutcome>();
+        QCOMPARE(a.modelKey, oldKey);
+
+        // Retrained: every weight changes; then the sizes and dates are made identical again.
+        QCOMPARE(build(8), path);
+        for (auto it = before.begin(); it != before.end(); ++it) {
+            QFile f(it.key());
+            QVERIFY(f.open(QIODevice::ReadWrite));
+            QVERIFY(f.setFileTime(it.value().second, QFileDevice::FileModificationTime));
+        }
+        QCOMPARE(filesOf(path), before);
+
+        load(path);
+        QTRY_VERIFY_WITH_TIMEOUT(loaded.size() >= 2, 20000);
+        const QString newKey = loaded[1][0].value<ModelInfo>().key;
+        QVERIFY2(newKey != oldKey, qPrintable(newKey));
+
+        GenerationRequest next;
+        next.id = first.id + 100;
+        next.transcript = a.coveredText + "\nUser: and then?\nAssistant:";
+        next.settings = first.settings;
+        next.state = a.state;
+        next.coveredText = a.coveredText;
+        next.stateModelKey = a.modelKey;
+        generate(next);
+        QTRY_VERIFY_WITH_TIMEOUT(finished.size() >= 2, 20000);
+        const auto b = finished[1][0].value<GenerationOutcome>();
+        QVERIFY(!b.resumedState);   // the transcript was replayed
+        QVERIFY(b.promptTokens > 12);
+        QCOMPARE(b.modelKey, newKey);
+        QVERIFY(b.coveredText.startsWith(next.transcript));
     }
 };
 

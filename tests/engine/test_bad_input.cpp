@@ -6,10 +6,17 @@
 #include <QProcess>
 #include <QTemporaryDir>
 
+#include <atomic>
+#include <chrono>
+#include <fcntl.h>
 #include <filesystem>
+#include <sys/stat.h>
+#include <thread>
+#include <unistd.h>
 
 #include "mmfree/error.h"
 #include "mmfree/generate.h"
+#include "mmfree/inspect.h"
 #include "mmfree/model.h"
 #include "mmfree/session.h"
 #include "mmfree/tokenizer.h"
@@ -76,6 +83,58 @@ Error load_error(const QString& path) {
     return Error(ErrorCode::Internal, "loaded without error");
 }
 
+// A refusal a person can read: one line, no library internals, no raw bytes, bounded length.
+void check_message(const QString& m) {
+    QVERIFY2(!m.contains('\n'), qPrintable(m));
+    QVERIFY2(m.size() < 600, qPrintable(QString("%1 chars: %2").arg(m.size()).arg(m.left(200))));
+    for (const char* internal : {"json.exception", "sentencepiece_processor", ".cc(", "basic_filebuf", "filesystem error",
+                                 "bad_alloc", "unexpected error", "what()"})
+        QVERIFY2(!m.contains(internal), qPrintable(m));
+    for (QChar c : m) QVERIFY2(c.unicode() >= 0x20, qPrintable("control character in: " + m));
+}
+
+// Runs `body`; if it is still running after a few seconds it is blocked on a FIFO: the watchdog
+// then opens every FIFO for writing (so the reader wakes up) and the test fails instead of hanging.
+bool finishes_without_blocking(const QStringList& fifos, const std::function<void()>& body) {
+    std::atomic<bool> done{false}, rescued{false};
+    std::thread watchdog([&] {
+        for (int i = 0; i < 500 && !done; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        if (done) return;
+        rescued = true;
+        while (!done)
+            for (const QString& f : fifos) {
+                const int fd = ::open(f.toLocal8Bit().constData(), O_WRONLY | O_NONBLOCK);
+                if (fd >= 0) ::close(fd);
+            }
+    });
+    body();
+    done = true;
+    watchdog.join();
+    return !rescued;
+}
+
+// The error of `body`, as load_error does for loading.
+Error error_of(const std::function<void()>& body) {
+    try {
+        body();
+    } catch (const Error& e) {
+        return e;
+    } catch (const std::exception& e) {
+        return Error(ErrorCode::Internal, std::string("not an mmfree::Error: ") + e.what());
+    }
+    return Error(ErrorCode::Internal, "no error");
+}
+
+// Offset of the value of a scalar GGUF metadata entry (after its u64 key length, key, u32 type).
+qsizetype gguf_value_at(const QByteArray& file, const QByteArray& key) {
+    const quint64 n = quint64(key.size());
+    const qsizetype at = file.indexOf(QByteArray(reinterpret_cast<const char*>(&n), 8) + key);
+    if (at < 0) qFatal("key %s not in the file", key.constData());
+    return at + 8 + key.size() + 4;
+}
+
+const QString kDemo = MMFREE_TEST_DATA "/../../resources/models/mmfree-demo.gguf";
+
 } // namespace
 
 #define EXPECT_LOAD_ERROR(path, expected_code, fragment)                                                   \
@@ -119,7 +178,7 @@ private slots:
         QByteArray f = read_all(st());
         f[9] = '#';
         write_all(st(), f);
-        EXPECT_LOAD_ERROR(model_, ErrorCode::CorruptFile, "invalid header");
+        EXPECT_LOAD_ERROR(model_, ErrorCode::CorruptFile, "damaged header");
     }
     void offsets_outside_file() {
         auto s = split(read_all(st()));
@@ -184,6 +243,9 @@ private slots:
         QTest::newRow("short conv") << "use_short_conv" << QJsonValue(true) << "use_short_conv";
         QTest::newRow("other architecture") << "model_type" << QJsonValue("llama") << "hgrn_bit";
         QTest::newRow("zero eps") << "rms_norm_eps" << QJsonValue(0) << "rms_norm_eps";
+        QTest::newRow("bos -1") << "bos_token_id" << QJsonValue(-1) << "bos_token_id";
+        QTest::newRow("eos -1") << "eos_token_id" << QJsonValue(-1) << "eos_token_id";
+        QTest::newRow("huge model_type") << "model_type" << QJsonValue(QString(100000, 'x')) << "hgrn_bit";
     }
     void bad_config() {
         QFETCH(QString, field);
@@ -195,10 +257,198 @@ private slots:
         const Error e = load_error(model_);
         QVERIFY2(e.code() == ErrorCode::CorruptFile || e.code() == ErrorCode::UnsupportedModel, e.what());
         QVERIFY2(QString(e.what()).contains(fragment), e.what());
+        check_message(e.what());
     }
     void config_not_json() {
         write_all(model_ + "/config.json", "{ not json");
         EXPECT_LOAD_ERROR(model_, ErrorCode::CorruptFile, "config.json");
+        check_message(load_error(model_).what());   // no "[json.exception.parse_error.101] …"
+    }
+
+    // --- hostile files (issue 20, part 3) ---------------------------------------------------
+
+    void device_file_as_config() {
+        QFile::remove(model_ + "/config.json");
+        QVERIFY(QFile::link("/dev/zero", model_ + "/config.json"));
+        const Error e = load_error(model_);   // used to read /dev/zero until memory ran out
+        QVERIFY2(e.code() == ErrorCode::FileNotFound, e.what());
+        QVERIFY2(QString(e.what()).contains("config.json") && QString(e.what()).contains("device"), e.what());
+        check_message(e.what());
+        const ModelInspection in = inspect_model(model_.toStdString());
+        QVERIFY(!in.usable());
+        QCOMPARE(in.files.front().file, std::string("config.json"));
+        QCOMPARE(in.files.front().code, ErrorCode::FileNotFound);
+    }
+    void device_file_as_tokenizer() {
+        QVERIFY(QFile::link("/dev/zero", model_ + "/tokenizer.model"));
+        const Error e = error_of([&] { Tokenizer::load((model_ + "/tokenizer.model").toStdString()); });
+        QVERIFY2(e.code() == ErrorCode::FileNotFound && QString(e.what()).contains("device"), e.what());
+        check_message(e.what());
+        const Error viaModel = error_of([&] { Tokenizer::for_model(*load_model(model_.toStdString())); });
+        QVERIFY2(QString(viaModel.what()).contains("tokenizer.model"), viaModel.what());
+        const ModelInspection in = inspect_model(model_.toStdString());
+        QVERIFY(in.usable());   // the weights are fine; only chat is impossible
+        QVERIFY(!in.can_chat());
+    }
+    void oversized_small_files() {
+        // A regular file far beyond any real config is refused by size, before it is read.
+        QFile f(model_ + "/config.json");
+        QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        QVERIFY(f.resize(qint64(64) << 20));
+        f.close();
+        const Error e = load_error(model_);
+        QVERIFY2(e.code() == ErrorCode::CorruptFile && QString(e.what()).contains("config.json"), e.what());
+        check_message(e.what());
+    }
+    void fifos_never_block_data() {
+        QTest::addColumn<QString>("file");
+        QTest::newRow("model.safetensors") << "model.safetensors";
+        QTest::newRow("config.json") << "config.json";
+        QTest::newRow("tokenizer.model") << "tokenizer.model";
+        QTest::newRow("tokenizer_config.json") << "tokenizer_config.json";
+        QTest::newRow("index") << "model.safetensors.index.json";
+        QTest::newRow("x.gguf") << "x.gguf";
+    }
+    void fifos_never_block() {
+        QFETCH(QString, file);
+        QString target = model_;
+        if (file == "model.safetensors.index.json") QFile::remove(st());
+        if (file == "x.gguf") target = dir_.path() + "/x.gguf";
+        const QString fifo = file == "x.gguf" ? target : model_ + "/" + file;
+        QFile::remove(fifo);
+        QVERIFY(::mkfifo(fifo.toLocal8Bit().constData(), 0600) == 0);
+        QString loadMessage, inspectMessage;
+        const bool unblocked = finishes_without_blocking({fifo}, [&] {
+            loadMessage = error_of([&] {
+                auto m = load_model(target.toStdString());
+                Tokenizer::for_model(*m);
+            }).what();
+            const ModelInspection in = inspect_model(target.toStdString());
+            for (const FileCheck& c : in.files)
+                if (!c.ok) inspectMessage += QString::fromStdString(c.message);
+        });
+        QVERIFY2(unblocked, "a FIFO blocked the load");
+        QVERIFY2(loadMessage.contains("FIFO"), qPrintable(loadMessage));
+        QVERIFY2(inspectMessage.contains("FIFO"), qPrintable(inspectMessage));
+        check_message(loadMessage);
+    }
+    void directory_and_long_names() {
+        QFile::remove(model_ + "/config.json");
+        QDir().mkpath(model_ + "/config.json");
+        Error e = load_error(model_);   // was "unexpected error: basic_filebuf::underflow … Is a directory"
+        QVERIFY2(QString(e.what()).contains("directory"), e.what());
+        check_message(e.what());
+        const QString longName = dir_.path() + "/" + QString(5000, 'n');   // was "filesystem error: … File name too long"
+        e = load_error(longName);
+        QVERIFY2(e.code() == ErrorCode::FileNotFound, e.what());
+        check_message(e.what());
+        const ModelInspection in = inspect_model(longName.toStdString());
+        QVERIFY(!in.usable());
+        check_message(QString::fromStdString(in.files.front().message));
+    }
+    void tokenizer_messages_in_words() {
+        write_all(model_ + "/tokenizer.model", "this is not a protobuf \x01\x02\xff");
+        const Error e = error_of([&] { Tokenizer::load((model_ + "/tokenizer.model").toStdString()); });
+        QCOMPARE(e.code(), ErrorCode::CorruptFile);
+        QVERIFY2(QString(e.what()).contains("not a SentencePiece model"), e.what());
+        check_message(e.what());   // no "sentencepiece_processor.cc(1101)"
+    }
+    void tokenizer_with_fewer_pieces_than_vocab() {
+        Model m;
+        m.source = "a-model";
+        m.config.vocab_size = 32064;   // the tokenizer has 32000: ids 32000… could never be turned into text
+        m.tokenizer_path = MMFREE_TEST_DATA "/mistral-v1.tokenizer.model";
+        Error e = error_of([&] { Tokenizer::for_model(m); });
+        QVERIFY2(e.code() == ErrorCode::UnsupportedModel && QString(e.what()).contains("32000 pieces"), e.what());
+        m.config.vocab_size = 31999;   // more pieces than ids: refused as before
+        e = error_of([&] { Tokenizer::for_model(m); });
+        QCOMPARE(e.code(), ErrorCode::UnsupportedModel);
+        m.config.vocab_size = 32000;
+        QCOMPARE(Tokenizer::for_model(m)->vocab_size(), 32000);
+    }
+    void duplicate_tensor_names() {
+        const auto s = split(read_all(st()));
+        QByteArray header = QJsonDocument(s.header).toJson(QJsonDocument::Compact);
+        // The same name again, pointing at another tensor's bytes: which one is meant?
+        const QByteArray dup = ",\"model.norm.weight\":" + QJsonDocument(s.header["lm_head.norm.weight"].toObject()).toJson(QJsonDocument::Compact);
+        header.insert(header.size() - 1, dup);
+        const quint64 n = quint64(header.size());
+        write_all(st(), QByteArray(reinterpret_cast<const char*>(&n), 8) + header + s.data);
+        EXPECT_LOAD_ERROR(model_, ErrorCode::CorruptFile, "twice");
+        check_message(load_error(model_).what());
+    }
+    void gguf_unknown_token_out_of_range() {
+        QByteArray f = read_all(kDemo);
+        const quint32 huge = 8000;   // the demo vocabulary has 8000 ids: 0 … 7999
+        f.replace(gguf_value_at(f, "tokenizer.ggml.unknown_token_id"), 4, QByteArray(reinterpret_cast<const char*>(&huge), 4));
+        write_all(dir_.path() + "/unk.gguf", f);
+        const Error e = load_error(dir_.path() + "/unk.gguf");
+        QVERIFY2(e.code() == ErrorCode::CorruptFile && QString(e.what()).contains("unknown_token_id"), e.what());
+        check_message(e.what());
+    }
+    void gguf_nan_token_score() {
+        QByteArray f = read_all(kDemo);
+        // scores: u32 element type, u64 count, then the floats; poison token 5's score.
+        const qsizetype first = gguf_value_at(f, "tokenizer.ggml.scores") + 4 + 8;
+        const float nan = std::numeric_limits<float>::quiet_NaN();
+        f.replace(first + 5 * 4, 4, QByteArray(reinterpret_cast<const char*>(&nan), 4));
+        write_all(dir_.path() + "/nan.gguf", f);
+        const Error e = load_error(dir_.path() + "/nan.gguf");
+        QVERIFY2(e.code() == ErrorCode::CorruptFile && QString(e.what()).contains("scores") && QString(e.what()).contains("token 5"), e.what());
+        check_message(e.what());
+    }
+    void gguf_binary_key_and_huge_value() {
+        QByteArray f = read_all(kDemo);
+        // A key of raw bytes (same length) with an unknown value type: the message names the key.
+        const QByteArray key = "hgrn_bit.ternary_layout";
+        const qsizetype at = f.indexOf(key);
+        QVERIFY(at > 0);
+        f.replace(at, 8, QByteArray("\x01\x02\x1b[31m\xff", 8));
+        const quint32 unknown_type = 99;
+        f.replace(at + key.size(), 4, QByteArray(reinterpret_cast<const char*>(&unknown_type), 4));
+        write_all(dir_.path() + "/binary-key.gguf", f);
+        Error e = load_error(dir_.path() + "/binary-key.gguf");
+        QCOMPARE(e.code(), ErrorCode::CorruptFile);
+        QVERIFY2(QString(e.what()).contains("\\x1B[31m"), e.what());
+        check_message(e.what());
+
+        QByteArray g = read_all(kDemo);
+        const QByteArray arch = "general.architecture";
+        const qsizetype len_at = gguf_value_at(g, arch);   // u64 length, then "hgrn_bit"
+        const QByteArray big(8 + 64 * 1563, 'q');   // the header grows by whole 64-byte alignment units
+        const quint64 n = quint64(big.size());
+        g.replace(len_at, 8 + 8, QByteArray(reinterpret_cast<const char*>(&n), 8) + big);
+        write_all(dir_.path() + "/huge-value.gguf", g);
+        e = load_error(dir_.path() + "/huge-value.gguf");
+        QVERIFY2(e.code() == ErrorCode::UnsupportedModel, e.what());
+        check_message(e.what());
+    }
+    void inspect_reports_file_by_file() {
+        ModelInspection in = inspect_model(model_.toStdString());
+        QVERIFY(in.usable());
+        QVERIFY(in.loaded);
+        QVERIFY(in.have_config);
+        QCOMPARE(in.config.vocab_size, 512);
+        QCOMPARE(in.fingerprint, load_model(model_.toStdString())->fingerprint);
+        QVERIFY(!in.tokenizer_found);
+        QVERIFY(!in.can_chat());
+        // A broken shape passes the header checks and is caught by the full load, on the weights file.
+        auto s = split(read_all(st()));
+        s.header.remove("model.norm.weight");
+        write_all(st(), join(s.header, s.data));
+        in = inspect_model(model_.toStdString(), false);
+        QVERIFY(in.usable());
+        in = inspect_model(model_.toStdString());
+        QVERIFY(!in.usable());
+        const FileCheck& bad = in.files.back();
+        QCOMPARE(bad.file, std::string("model.safetensors"));
+        QCOMPARE(bad.code, ErrorCode::CorruptFile);
+        QVERIFY2(QString::fromStdString(bad.message).contains("model.norm.weight"), bad.message.c_str());
+        // The packed demo model: header, config and embedded tokenizer without a full load.
+        in = inspect_model(kDemo.toStdString(), false);
+        QVERIFY(in.usable());
+        QCOMPARE(in.config.vocab_size, 8000);
+        QVERIFY(in.tokenizer_matches);
     }
     void missing_paths() {
         EXPECT_LOAD_ERROR(dir_.path() + "/nope", ErrorCode::FileNotFound, "does not exist");

@@ -12,6 +12,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstring>
+#include <deque>
 #include <filesystem>
 #include <functional>
 #include <random>
@@ -19,6 +20,7 @@
 #include "cpu/cpu_executor.h"
 #include "format/gguf.h"
 #include "format/gguf_model.h"
+#include "format/safetensors.h"
 #include "golden.h"
 #include "mmfree/error.h"
 #include "mmfree/tokenizer.h"
@@ -105,6 +107,42 @@ std::shared_ptr<Model> model_with_tokenizer() {
     auto m = std::make_shared<Model>(*make_synthetic_model(c, 7));
     m->tokenizer_path = kData + "/mistral-v1.tokenizer.model";
     return m;
+}
+
+// tiny-a's tensors written into `dir`, every value v → v·scale + shift (scale 1, shift 0: the
+// same bytes), as one model.safetensors or as two shards with an index. Sizes never change.
+void write_tiny_a(const fs::path& dir, float scale, float shift, bool sharded) {
+    fs::create_directories(dir);
+    fs::copy_file(kData + "/tiny-a/config.json", dir / "config.json", fs::copy_options::overwrite_existing);
+    const TensorSet ts = TensorSet::open_file(kData + "/tiny-a/model.safetensors");
+    std::deque<std::vector<float>> storage;
+    std::vector<TensorToWrite> all;
+    for (const std::string& name : ts.names()) {
+        const TensorView* t = ts.find(name);
+        auto& v = storage.emplace_back(t->to_f32());
+        for (float& x : v) x = x * scale + shift;
+        all.push_back({name, DType::F32, t->shape, v.data()});
+    }
+    if (!sharded) {
+        write_safetensors(dir / "model.safetensors", all);
+        return;
+    }
+    const size_t half = all.size() / 2;
+    const std::vector<TensorToWrite> a(all.begin(), all.begin() + long(half)), b(all.begin() + long(half), all.end());
+    write_safetensors(dir / "model-00001-of-00002.safetensors", a);
+    write_safetensors(dir / "model-00002-of-00002.safetensors", b);
+    QJsonObject map;
+    for (auto& t : a) map[QString::fromStdString(t.name)] = "model-00001-of-00002.safetensors";
+    for (auto& t : b) map[QString::fromStdString(t.name)] = "model-00002-of-00002.safetensors";
+    write_bytes(dir / "model.safetensors.index.json", QJsonDocument(QJsonObject{{"weight_map", map}}).toJson().toStdString());
+}
+
+// Every weight file of a model, with its modification time, so a test can put the dates back.
+std::vector<std::pair<fs::path, fs::file_time_type>> dates_of(const fs::path& model) {
+    std::vector<std::pair<fs::path, fs::file_time_type>> d;
+    if (fs::is_regular_file(model)) return {{model, fs::last_write_time(model)}};
+    for (const auto& e : fs::directory_iterator(model)) d.push_back({e.path(), fs::last_write_time(e.path())});
+    return d;
 }
 
 } // namespace
@@ -439,6 +477,50 @@ private slots:
         // convert refuses to overwrite its input
         QCOMPARE(run({"convert", "-m", QString::fromStdString(out.string()), "-o", QString::fromStdString(out.string())}, nullptr), 2);
         QVERIFY2(err.contains("would overwrite"), qPrintable(err));
+    }
+
+    // A retrained model of the same shape at the same path, with the same file sizes and dates,
+    // must never be mistaken for the old one: the fingerprint covers every byte (folder, shards, GGUF).
+    void fingerprint_follows_the_weights_data() {
+        QTest::addColumn<QString>("layout");
+        QTest::newRow("folder") << "folder";
+        QTest::newRow("sharded") << "sharded";
+        QTest::newRow("gguf") << "gguf";
+    }
+    void fingerprint_follows_the_weights() {
+        QFETCH(QString, layout);
+        const fs::path folder = dir() / ("fp-" + layout.toStdString());
+        const bool sharded = layout == "sharded", packed = layout == "gguf";
+        const fs::path model = packed ? dir() / "fp.gguf" : folder;
+        auto write = [&](float scale, float shift) {
+            write_tiny_a(folder, scale, shift, sharded);
+            if (packed) write_gguf_model(*load_model(folder), model);
+        };
+        write(1.f, 0.f);
+        const std::string original = load_model(model)->fingerprint;
+        QCOMPARE(original.size(), size_t(32));
+        QCOMPARE(load_model(model)->fingerprint, original);   // deterministic
+        const auto dates = dates_of(model);
+        std::vector<uintmax_t> sizes;
+        for (auto& [p, t] : dates) sizes.push_back(fs::file_size(p));
+
+        write(1.25f, 0.001f);   // every weight changed
+        for (auto& [p, t] : dates) fs::last_write_time(p, t);
+        for (size_t i = 0; i < dates.size(); ++i) QCOMPARE(fs::file_size(dates[i].first), sizes[i]);
+        QVERIFY(dates_of(model) == dates);
+        const std::string retrained = load_model(model)->fingerprint;
+        QVERIFY2(retrained != original, retrained.c_str());
+
+        write(1.f, 0.f);   // the original weights again: the original identity
+        QCOMPARE(load_model(model)->fingerprint, original);
+        // One changed byte of one tensor is enough.
+        if (!packed) {
+            const fs::path f = sharded ? folder / "model-00002-of-00002.safetensors" : folder / "model.safetensors";
+            std::string bytes = read_bytes(f);
+            bytes[bytes.size() - 3] ^= 1;
+            write_bytes(f, bytes);
+            QVERIFY(load_model(model)->fingerprint != original);
+        }
     }
 
     // $MMFREE_MODEL wins; otherwise the embedded model of the source tree (when committed).

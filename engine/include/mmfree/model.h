@@ -77,6 +77,10 @@ struct Model {
     bool add_bos = true;
     bool add_eos = false;
 
+    // Identifies the exact weights (32 hex digits): a hash of every byte of every file the model
+    // was computed from (see format/fingerprint.h for the guarantee). Saved states are keyed on it.
+    std::string fingerprint;
+
     size_t packed_weight_bytes() const;    // ternary codes of every BitLinear
     size_t parameter_count() const;        // as in the checkpoint (latent weights counted once)
     // Bytes one decode step streams: all ternary codes + scales + the embedding row.

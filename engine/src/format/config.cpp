@@ -3,6 +3,8 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "format/json_words.h"
+
 #include "mmfree/error.h"
 #include "mmfree/model.h"
 
@@ -19,7 +21,7 @@ int get_int(const json& j, const char* key, int fallback, bool required, int lo,
         return fallback;
     }
     const json& v = j[key];
-    if (!v.is_number_integer()) throw bad(std::string("\"") + key + "\" must be an integer, found " + v.dump());
+    if (!v.is_number_integer()) throw bad(std::string("\"") + key + "\" must be an integer, found " + json_value_words(v));
     const int64_t x = v.get<int64_t>();
     if (x < lo || x > hi)
         throw bad(std::string("\"") + key + "\" = " + std::to_string(x) + " is out of range [" + std::to_string(lo) + ", " +
@@ -40,11 +42,11 @@ ModelConfig parse_config_json(const std::string& text) {
     try {
         j = json::parse(text);
     } catch (const json::exception& e) {
-        throw bad(std::string("not valid JSON: ") + e.what());
+        throw bad("the file " + json_error_words(e));
     }
     if (!j.is_object()) throw bad("not a JSON object");
     if (j.contains("model_type") && j["model_type"] != "hgrn_bit")
-        throw Error(ErrorCode::UnsupportedModel, "config.json: model_type is " + j["model_type"].dump() +
+        throw Error(ErrorCode::UnsupportedModel, "config.json: model_type is " + json_value_words(j["model_type"]) +
                                                      "; MMfree Studio runs MatMul-free models (model_type \"hgrn_bit\")");
     if (get_bool(j, "use_short_conv", false))
         throw Error(ErrorCode::UnsupportedModel,
@@ -59,8 +61,9 @@ ModelConfig parse_config_json(const std::string& text) {
     c.expand_ratio = get_int(j, "expand_ratio", 1, false, 1, 16);
     c.hidden_ratio = get_int(j, "hidden_ratio", 4, false, 1, 64);
     c.num_heads = get_int(j, "num_heads", 1, false, 1, 1 << 16);
-    c.bos_token_id = get_int(j, "bos_token_id", 1, false, -1, 1 << 20);
-    c.eos_token_id = get_int(j, "eos_token_id", 2, false, -1, 1 << 20);
+    // Token ids are 0 or more; a model without a BOS token says null (the default 1 applies then).
+    c.bos_token_id = get_int(j, "bos_token_id", 1, false, 0, 1 << 20);
+    c.eos_token_id = get_int(j, "eos_token_id", 2, false, 0, 1 << 20);
     c.use_lower_bound = get_bool(j, "use_lower_bound", true);
     if (j.contains("intermediate_size") && !j["intermediate_size"].is_null()) {
         c.intermediate_size = get_int(j, "intermediate_size", 0, true, 1, 1 << 18);

@@ -154,7 +154,7 @@ uint64_t GgufTensorInfo::elements() const {
 }
 
 GgufFile::GgufFile(const std::filesystem::path& path) : file_(path) {
-    const std::string name = path.string();
+    const std::string name = printable_path(path);
     Cursor c(file_.data(), file_.size(), name);
     if (file_.size() < 4 || std::memcmp(file_.data(), "GGUF", 4) != 0)
         throw Error(ErrorCode::CorruptFile, name + " is not a GGUF file (it does not start with \"GGUF\")");
@@ -175,10 +175,11 @@ GgufFile::GgufFile(const std::filesystem::path& path) : file_(path) {
     for (uint64_t k = 0; k < n_kv; ++k) {
         const std::string key = c.string("metadata key " + std::to_string(k));
         if (key.empty()) c.fail("metadata key " + std::to_string(k) + " is empty");
-        const GgufType t = checked_type(c, c.get<uint32_t>("the type of metadata " + key), "metadata " + key);
+        const std::string shown = printable(key, 60);   // keys of a damaged file may be binary
+        const GgufType t = checked_type(c, c.get<uint32_t>("the type of metadata " + shown), "metadata " + shown);
         GgufValue v;
-        read_value(c, v, t, "metadata " + key, 0);
-        if (!kv_.emplace(key, std::move(v)).second) c.fail("metadata key " + key + " appears twice");
+        read_value(c, v, t, "metadata " + shown, 0);
+        if (!kv_.emplace(key, std::move(v)).second) c.fail("metadata key " + shown + " appears twice");
     }
     if (const GgufValue* a = find("general.alignment")) {
         if (a->type != GgufType::U32) c.fail(std::string("general.alignment must be uint32, found ") + value_type_name(a->type));
@@ -191,7 +192,7 @@ GgufFile::GgufFile(const std::filesystem::path& path) : file_(path) {
         GgufTensorInfo t;
         t.name = c.string("the name of tensor " + std::to_string(k));
         if (t.name.empty()) c.fail("tensor " + std::to_string(k) + " has an empty name");
-        const std::string what = "tensor " + t.name;
+        const std::string what = "tensor " + printable(t.name, 60);
         const uint32_t n_dims = c.get<uint32_t>("the rank of " + what);
         if (n_dims < 1 || n_dims > kMaxDims) c.fail(what + " has " + std::to_string(n_dims) + " dimensions (1 to 4 allowed)");
         uint64_t elems = 1;
@@ -205,14 +206,14 @@ GgufFile::GgufFile(const std::filesystem::path& path) : file_(path) {
         t.type = GgmlType(type);
         const size_t es = ggml_type_size(t.type);
         if (es == 0)
-            throw Error(ErrorCode::UnsupportedModel, name + ": tensor " + t.name + " has ggml type " + std::to_string(type) +
+            throw Error(ErrorCode::UnsupportedModel, name + ": " + what + " has ggml type " + std::to_string(type) +
                                                          ", which MMfree Studio does not read (it reads F32, F16, BF16, I8, I16, I32); convert the model with `mmfree convert`");
         t.nbytes = size_t(elems * es);
         t.offset = c.get<uint64_t>("the data offset of " + what);
         if (t.offset % alignment_ != 0)
             c.fail(what + " starts at data offset " + std::to_string(t.offset) + ", not a multiple of the alignment " + std::to_string(alignment_));
         auto [it, fresh] = tensors_.emplace(t.name, std::move(t));
-        if (!fresh) c.fail("tensor " + it->first + " appears twice");
+        if (!fresh) c.fail(what + " appears twice");
         order.push_back(&it->second);
     }
 
@@ -223,9 +224,9 @@ GgufFile::GgufFile(const std::filesystem::path& path) : file_(path) {
     const GgufTensorInfo* previous = nullptr;
     for (GgufTensorInfo* t : order) {
         if (t->offset < end_of_previous)
-            throw Error(ErrorCode::CorruptFile, name + ": tensors " + previous->name + " and " + t->name + " overlap; the file is damaged");
+            throw Error(ErrorCode::CorruptFile, name + ": tensors " + printable(previous->name, 60) + " and " + printable(t->name, 60) + " overlap; the file is damaged");
         if (t->offset > data_size || t->nbytes > data_size - t->offset)
-            throw Error(ErrorCode::CorruptFile, name + " is truncated: tensor " + t->name + " needs bytes up to " +
+            throw Error(ErrorCode::CorruptFile, name + " is truncated: tensor " + printable(t->name, 60) + " needs bytes up to " +
                                                     human_bytes(data_start + t->offset + t->nbytes) + " (" +
                                                     std::to_string(data_start + t->offset + t->nbytes) + "), the file has " +
                                                     human_bytes(file_.size()) + " (" + std::to_string(file_.size()) +

@@ -5,15 +5,15 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <fstream>
 #include <sentencepiece_processor.h>
-#include <sstream>
 #include <sys/mman.h>
 #include <thread>
 #include <unistd.h>
 
 #include "format/gguf.h"
+#include "format/fingerprint.h"
 #include "format/half.h"
+#include "format/loaders.h"
 #include "mmfree/error.h"
 
 namespace mmfree {
@@ -46,14 +46,6 @@ template <class LW, class F> void for_each_layer_norm(LW& lw, const std::string&
     f(p + "mlp_norm.weight", lw.mlp_norm);
 }
 
-std::string read_file_bytes(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    if (!in) throw Error(ErrorCode::FileNotFound, "cannot read " + p.string());
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
 bool all_exact_bf16(const std::vector<float>& v) {
     for (float x : v) {
         uint32_t b;
@@ -75,7 +67,7 @@ bool all_exact_f16(const std::vector<float>& v) {
 void add_tokenizer(GgufWriter& w, const std::string& proto, const fs::path& from) {
     sentencepiece::SentencePieceProcessor sp;
     const auto st = sp.LoadFromSerializedProto(proto);
-    if (!st.ok()) throw Error(ErrorCode::CorruptFile, "cannot read tokenizer " + from.string() + ": " + st.ToString());
+    if (!st.ok()) throw Error(ErrorCode::CorruptFile, printable_path(from) + " is not a SentencePiece tokenizer model");
     const int n = sp.GetPieceSize();
     std::vector<std::string> tokens(n);
     std::vector<float> scores(n);
@@ -148,7 +140,7 @@ void to_f32(GgmlType type, const uint8_t* src, float* dst, size_t n) {
 
 class Reader {
 public:
-    explicit Reader(const GgufFile& f) : f_(f), name_(f.path().string()) {}
+    explicit Reader(const GgufFile& f) : f_(f), name_(printable_path(f.path())) {}
 
     [[noreturn]] void corrupt(const std::string& what) const { throw Error(ErrorCode::CorruptFile, name_ + ": " + what); }
 
@@ -220,6 +212,35 @@ public:
         floats(prefix + ".norm.weight", {uint64_t(cols)}, m.norm);
     }
 
+    // The llama-style vocabulary arrays, when present, must describe this vocabulary: GGUF tools
+    // and the sampler trust them.
+    void check_vocabulary(int vocab_size) const {
+        const GgufValue* tokens = f_.find("tokenizer.ggml.tokens");
+        uint64_t n = uint64_t(vocab_size);
+        if (tokens) {
+            if (tokens->type != GgufType::ARRAY || tokens->elem_type != GgufType::STRING)
+                corrupt("tokenizer.ggml.tokens must be an array of strings");
+            if (tokens->count != uint64_t(vocab_size))
+                corrupt("tokenizer.ggml.tokens lists " + std::to_string(tokens->count) + " tokens but the vocabulary has " +
+                        std::to_string(vocab_size));
+            n = tokens->count;
+        }
+        if (const GgufValue* scores = f_.find("tokenizer.ggml.scores")) {
+            if (scores->type != GgufType::ARRAY || scores->elem_type != GgufType::F32 || scores->count != n)
+                corrupt("tokenizer.ggml.scores must be " + std::to_string(n) + " float32 values, one per token");
+            for (uint64_t i = 0; i < scores->count; ++i) {
+                float v;
+                std::memcpy(&v, scores->array_data + 4 * i, 4);
+                if (!std::isfinite(v)) corrupt("tokenizer.ggml.scores has a non-finite score for token " + std::to_string(i) + "; the file is damaged");
+            }
+        }
+        if (const GgufValue* types = f_.find("tokenizer.ggml.token_type")) {
+            if (types->type != GgufType::ARRAY || types->elem_type != GgufType::I32 || types->count != n)
+                corrupt("tokenizer.ggml.token_type must be " + std::to_string(n) + " int32 values, one per token");
+        }
+        if (f_.find("tokenizer.ggml.unknown_token_id")) u32("tokenizer.ggml.unknown_token_id", 0, vocab_size - 1);
+    }
+
 private:
     // Codes are 0..2 (3 is not a weight), and the row padding is code 1 (weight 0): the kernels
     // run over whole padded rows, so anything else would silently change the results.
@@ -255,9 +276,15 @@ private:
 } // namespace
 
 bool is_gguf_file(const fs::path& file) {
-    std::ifstream in(file, std::ios::binary);
-    char magic[4] = {};
-    return in.read(magic, 4) && std::memcmp(magic, "GGUF", 4) == 0;
+    try {
+        const int fd = open_regular_file(file);   // never blocks on a FIFO
+        char magic[4] = {};
+        const bool yes = ::read(fd, magic, 4) == 4 && std::memcmp(magic, "GGUF", 4) == 0;
+        ::close(fd);
+        return yes;
+    } catch (const Error&) {
+        return false;
+    }
 }
 
 void write_gguf_model(const Model& m, const fs::path& out, const GgufWriteOptions& o) {
@@ -287,7 +314,7 @@ void write_gguf_model(const Model& m, const fs::path& out, const GgufWriteOption
     w.add_bool("tokenizer.ggml.add_bos_token", m.add_bos);
     w.add_bool("tokenizer.ggml.add_eos_token", m.add_eos);
     if (!m.tokenizer_model.empty()) add_tokenizer(w, m.tokenizer_model, m.source);
-    else if (!m.tokenizer_path.empty()) add_tokenizer(w, read_file_bytes(m.tokenizer_path), m.tokenizer_path);
+    else if (!m.tokenizer_path.empty()) add_tokenizer(w, read_tokenizer_file(m.tokenizer_path), m.tokenizer_path);
 
     const uint64_t V = uint64_t(c.vocab_size), H = uint64_t(c.hidden_size), L = uint64_t(c.num_layers);
     // Embeddings: the requested type, or under `auto` the smallest exact one.
@@ -325,25 +352,20 @@ void write_gguf_model(const Model& m, const fs::path& out, const GgufWriteOption
     w.write(out);
 }
 
-std::shared_ptr<const Model> load_gguf_model(const fs::path& file) {
-    GgufFile f(file);
-    // Start reading the rest of the file from disk while the header is being checked.
-    if (f.file_size()) ::madvise(const_cast<uint8_t*>(f.file_data()), f.file_size(), MADV_WILLNEED);
+ModelConfig read_gguf_config(const GgufFile& f) {
     Reader r(f);
+    const std::string file = printable_path(f.path());
     const GgufValue* arch = f.find("general.architecture");
     if (!arch || arch->type != GgufType::STRING)
         r.corrupt("general.architecture is missing; every GGUF model names its architecture");
     if (arch->str != kArch)
-        throw Error(ErrorCode::UnsupportedModel, file.string() + " is a \"" + arch->str +
+        throw Error(ErrorCode::UnsupportedModel, file + " is a \"" + printable(arch->str, 40) +
                                                      "\" model; MMfree Studio runs MatMul-free models (architecture \"hgrn_bit\")");
     const std::string& layout = r.need("hgrn_bit.ternary_layout", GgufType::STRING).str;
     if (layout != kTernaryLayout)
-        throw Error(ErrorCode::UnsupportedModel, file.string() + " packs its ternary weights as \"" + layout + "\"; this version reads \"" +
+        throw Error(ErrorCode::UnsupportedModel, file + " packs its ternary weights as \"" + printable(layout, 40) + "\"; this version reads \"" +
                                                      kTernaryLayout + "\" (convert the model again with this version)");
-
-    auto m = std::make_shared<Model>();
-    m->source = file;
-    ModelConfig& c = m->config;
+    ModelConfig c;
     c.num_layers = r.u32("hgrn_bit.block_count", 1, 1024);
     c.hidden_size = r.u32("hgrn_bit.embedding_length", 1, 1 << 16);
     c.intermediate_size = r.u32("hgrn_bit.feed_forward_length", 1, 1 << 18);
@@ -355,9 +377,21 @@ std::shared_ptr<const Model> load_gguf_model(const fs::path& file) {
     if (!(eps > 0 && eps < 1)) r.corrupt("hgrn_bit.attention.layer_norm_rms_epsilon = " + std::to_string(eps) + " must be in (0, 1)");
     c.rms_norm_eps = float(eps);
     c.use_lower_bound = r.boolean_or("hgrn_bit.use_lower_bound", true);
-    if (const GgufValue* d = f.find("hgrn_bit.source_dtype"); d && d->type == GgufType::STRING) c.torch_dtype = d->str;
+    if (const GgufValue* d = f.find("hgrn_bit.source_dtype"); d && d->type == GgufType::STRING) c.torch_dtype = printable(d->str, 20);
     c.bos_token_id = r.u32_or("tokenizer.ggml.bos_token_id", -1, 0, c.vocab_size - 1);
     c.eos_token_id = r.u32_or("tokenizer.ggml.eos_token_id", -1, 0, c.vocab_size - 1);
+    r.check_vocabulary(c.vocab_size);
+    return c;
+}
+
+std::shared_ptr<const Model> load_gguf_model(const fs::path& file) {
+    GgufFile f(file);
+    // Start reading the rest of the file from disk while the header is being checked.
+    if (f.file_size()) ::madvise(const_cast<uint8_t*>(f.file_data()), f.file_size(), MADV_WILLNEED);
+    auto m = std::make_shared<Model>();
+    m->source = file;
+    const ModelConfig& c = m->config = read_gguf_config(f);
+    Reader r(f);
     m->add_bos = r.boolean_or("tokenizer.ggml.add_bos_token", true);
     m->add_eos = r.boolean_or("tokenizer.ggml.add_eos_token", false);
     if (const GgufValue* t = f.find("tokenizer.sentencepiece.model")) {
@@ -408,6 +442,10 @@ std::shared_ptr<const Model> load_gguf_model(const fs::path& file) {
     for (auto& t : threads) t.join();
     for (auto& e : errors)
         if (e) std::rethrow_exception(e);
+    // The whole file: weights, metadata and the embedded tokenizer.
+    WeightFingerprint fp;
+    fp.add(f.file_data(), f.file_size());
+    m->fingerprint = fp.hex();
     return m;
 }
 

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // Hugging Face folder → Model: read config, map safetensors, quantize every BitLinear once.
 #include <cmath>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
+#include "format/fingerprint.h"
+#include "format/json_words.h"
+#include "format/loaders.h"
 #include "format/safetensors.h"
 #include "mmfree/error.h"
 #include "mmfree/model.h"
@@ -14,13 +15,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string read_text(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    if (!in) throw Error(ErrorCode::FileNotFound, "cannot read " + p.string());
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
+// Real configs are a few KB; tokenizer_config.json may list many added tokens.
+constexpr size_t kMaxConfigBytes = size_t(4) << 20;
+constexpr size_t kMaxTokenizerConfigBytes = size_t(32) << 20;
 
 void check_finite(const std::vector<float>& v, const std::string& name) {
     for (size_t i = 0; i < v.size(); ++i)
@@ -62,19 +59,22 @@ std::vector<float> lower_bounds_from_raw(const std::vector<float>& raw, int L, i
 }
 
 void read_tokenizer_files(Model& m, const fs::path& folder) {
-    if (fs::exists(folder / "tokenizer.model")) m.tokenizer_path = folder / "tokenizer.model";
+    if (path_exists(folder / "tokenizer.model")) m.tokenizer_path = folder / "tokenizer.model";
     const fs::path tc = folder / "tokenizer_config.json";
-    if (!fs::exists(tc)) return;
+    if (!path_exists(tc)) return;
     try {
-        auto j = nlohmann::json::parse(read_text(tc));
+        auto j = nlohmann::json::parse(read_small_file(tc, kMaxTokenizerConfigBytes));
+        if (!j.is_object()) throw Error(ErrorCode::CorruptFile, printable_path(tc) + " is not a JSON object");
         if (j.contains("add_bos_token") && j["add_bos_token"].is_boolean()) m.add_bos = j["add_bos_token"].get<bool>();
         if (j.contains("add_eos_token") && j["add_eos_token"].is_boolean()) m.add_eos = j["add_eos_token"].get<bool>();
     } catch (const nlohmann::json::exception& e) {
-        throw Error(ErrorCode::CorruptFile, tc.string() + " is not valid JSON: " + e.what());
+        throw Error(ErrorCode::CorruptFile, printable_path(tc) + " " + json_error_words(e));
     }
 }
 
 } // namespace
+
+std::string read_config_text(const fs::path& path) { return read_small_file(path, kMaxConfigBytes); }
 
 TernaryMatrix quantize_ternary(const float* w, int rows, int cols) {
     TernaryMatrix t;
@@ -102,10 +102,11 @@ TernaryMatrix quantize_ternary(const float* w, int rows, int cols) {
 
 std::shared_ptr<const Model> load_hf_folder(const fs::path& folder) {
     const fs::path cfg_path = folder / "config.json";
-    if (!fs::exists(cfg_path)) throw Error(ErrorCode::FileNotFound, "no config.json in " + folder.string() + " (is this a model folder?)");
+    if (!path_exists(cfg_path)) throw Error(ErrorCode::FileNotFound, "no config.json in " + printable_path(folder) + " (is this a model folder?)");
     auto m = std::make_shared<Model>();
     m->source = folder;
-    m->config = parse_config_json(read_text(cfg_path));
+    const std::string config_text = read_config_text(cfg_path);
+    m->config = parse_config_json(config_text);
     const ModelConfig& c = m->config;
     const int V = c.vocab_size, H = c.hidden_size, D = c.state_dim(), I = c.intermediate_size, L = c.num_layers;
 
@@ -134,6 +135,11 @@ std::shared_ptr<const Model> load_hf_folder(const fs::path& folder) {
     m->final_norm = vec(ts, "model.norm.weight", H);
     m->lm_head = bitlinear(ts, "lm_head", V, H);
     read_tokenizer_files(*m, folder);
+    // Everything the logits depend on: config.json and every byte of the weight files.
+    WeightFingerprint fp;
+    fp.add(config_text);
+    ts.add_to(fp);
+    m->fingerprint = fp.hex();
     return m;
 }
 

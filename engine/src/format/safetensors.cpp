@@ -4,9 +4,11 @@
 #include <algorithm>
 #include <cstring>
 #include <fstream>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "format/half.h"
+#include "format/json_words.h"
 #include "mmfree/error.h"
 
 namespace mmfree {
@@ -62,7 +64,7 @@ void TensorView::to_f32(float* out) const {
         for (int64_t i = 0; i < n; ++i) { uint16_t h; std::memcpy(&h, data + 2 * i, 2); out[i] = bf16_to_f32(h); }
         return;
     default:
-        throw Error(ErrorCode::CorruptFile, "tensor " + name + " in " + file.filename().string() + " has dtype " +
+        throw Error(ErrorCode::CorruptFile, "tensor " + printable(name) + " in " + printable(file.filename().string(), 100) + " has dtype " +
                                                 dtype_name(dtype) + "; weights must be F32, F16 or BF16");
     }
 }
@@ -74,9 +76,9 @@ std::vector<float> TensorView::to_f32() const {
 }
 
 SafetensorsFile::SafetensorsFile(const fs::path& path) : file_(path) {
-    const std::string fname = path.filename().string();
+    const std::string fname = printable(path.filename().string(), 100);
     auto corrupt = [&](const std::string& what) {
-        return Error(ErrorCode::CorruptFile, fname + " (" + path.parent_path().string() + ") " + what);
+        return Error(ErrorCode::CorruptFile, fname + " (" + printable_path(path.parent_path()) + ") " + what);
     };
     if (file_.size() < 8)
         throw corrupt("is truncated: " + std::to_string(file_.size()) + " bytes, too short for a safetensors header");
@@ -85,48 +87,63 @@ SafetensorsFile::SafetensorsFile(const fs::path& path) : file_(path) {
     if (header_len > file_.size() - 8)
         throw corrupt("is truncated or not a safetensors file: header length " + std::to_string(header_len) +
                       " is larger than the file (" + std::to_string(file_.size()) + " bytes)");
+    // The format caps the header at 100 MB; a larger claim is damage, not a model.
+    if (header_len > kMaxHeaderBytes)
+        throw corrupt("is not a safetensors file: its header length " + std::to_string(header_len) + " is over the format's 100 MB limit");
     const char* hdr = reinterpret_cast<const char*>(file_.data() + 8);
     json j;
+    // Duplicate tensor names are legal JSON but ambiguous weights (the last would silently win).
+    std::string duplicate;
+    std::set<std::string> seen;
+    const json::parser_callback_t note_duplicates = [&](int depth, json::parse_event_t event, json& parsed) {
+        if (depth == 1 && event == json::parse_event_t::key && parsed.is_string() && duplicate.empty() &&
+            !seen.insert(parsed.get<std::string>()).second)
+            duplicate = parsed.get<std::string>();
+        return true;
+    };
     try {
-        j = json::parse(hdr, hdr + header_len);
+        j = json::parse(hdr, hdr + header_len, note_duplicates);
     } catch (const json::exception& e) {
-        throw corrupt(std::string("has an invalid header (JSON): ") + e.what());
+        throw corrupt("has a damaged header: it " + json_error_words(e));
     }
-    if (!j.is_object()) throw corrupt("has an invalid header: not a JSON object");
+    if (!j.is_object()) throw corrupt("has a damaged header: not a JSON object");
+    if (!duplicate.empty()) throw corrupt("lists tensor " + printable(duplicate) + " twice; the header is damaged");
 
     const uint64_t data_start = 8 + header_len;
     const uint64_t data_size = file_.size() - data_start;
     std::vector<std::pair<uint64_t, uint64_t>> ranges;
-    uint64_t max_end = 0;
     for (auto it = j.begin(); it != j.end(); ++it) {
         if (it.key() == "__metadata__") continue;
         const auto& e = it.value();
         TensorView t;
         t.name = it.key();
         t.file = path;
+        const std::string tname = "tensor " + printable(t.name);
+        if (!e.is_object()) throw corrupt("has a damaged entry for " + tname + ": not a JSON object");
         try {
             const std::string dt = e.at("dtype").get<std::string>();
-            if (!parse_dtype(dt, t.dtype)) throw corrupt("tensor " + t.name + " has unknown dtype \"" + dt + "\"");
+            if (!parse_dtype(dt, t.dtype)) throw corrupt(tname + " has unknown dtype \"" + printable(dt, 20) + "\"");
             t.shape = e.at("shape").get<std::vector<int64_t>>();
             auto offs = e.at("data_offsets").get<std::vector<uint64_t>>();
-            if (offs.size() != 2 || offs[0] > offs[1]) throw corrupt("tensor " + t.name + " has invalid data_offsets");
+            if (offs.size() != 2 || offs[0] > offs[1]) throw corrupt(tname + " has invalid data_offsets");
+            if (t.shape.size() > 8) throw corrupt(tname + " has " + std::to_string(t.shape.size()) + " dimensions; at most 8 are plausible");
+            uint64_t expect = dtype_size(t.dtype);
             for (auto d : t.shape)
-                if (d < 0 || d > (int64_t(1) << 40)) throw corrupt("tensor " + t.name + " has an invalid shape");
-            uint64_t expect = uint64_t(t.elements()) * dtype_size(t.dtype);
+                if (d < 0 || d > (int64_t(1) << 40) || __builtin_mul_overflow(expect, uint64_t(d), &expect))
+                    throw corrupt(tname + " has an invalid shape");
             if (offs[1] - offs[0] != expect)
-                throw corrupt("tensor " + t.name + ": data_offsets span " + std::to_string(offs[1] - offs[0]) +
+                throw corrupt(tname + ": data_offsets span " + std::to_string(offs[1] - offs[0]) +
                               " bytes but shape and dtype need " + std::to_string(expect));
             if (offs[1] > data_size) {
-                throw corrupt("is truncated: tensor " + t.name + " ends at byte " + std::to_string(data_start + offs[1]) +
+                throw corrupt("is truncated: " + tname + " ends at byte " + std::to_string(data_start + offs[1]) +
                               " but the file has " + std::to_string(file_.size()) + " bytes (" + human_bytes(data_start + offs[1]) +
                               " expected, " + human_bytes(file_.size()) + " present)");
             }
             t.data = file_.data() + data_start + offs[0];
             t.nbytes = offs[1] - offs[0];
             ranges.push_back({offs[0], offs[1]});
-            max_end = std::max<uint64_t>(max_end, offs[1]);
         } catch (const json::exception& ex) {
-            throw corrupt("has an invalid entry for tensor " + t.name + ": " + ex.what());
+            throw corrupt("has a damaged entry for " + tname + ": it " + json_error_words(ex));
         }
         tensors_.emplace(t.name, std::move(t));
     }
@@ -139,43 +156,48 @@ TensorSet TensorSet::open_file(const fs::path& file) {
     TensorSet set;
     set.files_.push_back(std::make_shared<SafetensorsFile>(file));
     for (auto& [name, t] : set.files_.back()->tensors()) set.index_[name] = &t;
+    set.description_ = printable(file.filename().string(), 100) + " (" + printable_path(file.parent_path()) + ")";
     return set;
 }
 
 TensorSet TensorSet::open_folder(const fs::path& folder) {
     const fs::path single = folder / "model.safetensors";
     const fs::path index = folder / "model.safetensors.index.json";
-    if (fs::exists(single)) return open_file(single);
-    if (!fs::exists(index))
-        throw Error(ErrorCode::FileNotFound, "no model.safetensors or model.safetensors.index.json in " + folder.string());
-    std::ifstream in(index);
+    if (path_exists(single)) return open_file(single);
+    if (!path_exists(index))
+        throw Error(ErrorCode::FileNotFound, "no model.safetensors or model.safetensors.index.json in " + printable_path(folder));
+    const std::string iname = "model.safetensors.index.json (" + printable_path(folder) + ")";
+    TensorSet set;
+    set.index_bytes_ = read_small_file(index, kMaxIndexBytes);
     json j;
     try {
-        j = json::parse(in);
+        j = json::parse(set.index_bytes_);
     } catch (const json::exception& e) {
-        throw Error(ErrorCode::CorruptFile, index.string() + " is not valid JSON: " + e.what());
+        throw Error(ErrorCode::CorruptFile, iname + " " + json_error_words(e));
     }
-    if (!j.contains("weight_map") || !j["weight_map"].is_object())
-        throw Error(ErrorCode::CorruptFile, index.string() + " has no \"weight_map\" object");
-    TensorSet set;
+    if (!j.is_object() || !j.contains("weight_map") || !j["weight_map"].is_object())
+        throw Error(ErrorCode::CorruptFile, iname + " has no \"weight_map\" object");
+    if (j["weight_map"].empty()) throw Error(ErrorCode::CorruptFile, iname + " lists no tensors in its weight_map");
     std::map<std::string, std::shared_ptr<SafetensorsFile>> shards;
     for (auto it = j["weight_map"].begin(); it != j["weight_map"].end(); ++it) {
-        if (!it.value().is_string()) throw Error(ErrorCode::CorruptFile, index.string() + ": weight_map values must be file names");
+        if (!it.value().is_string()) throw Error(ErrorCode::CorruptFile, iname + ": weight_map values must be file names");
         const std::string shard = it.value().get<std::string>();
-        if (shard.find('/') != std::string::npos || shard.find("..") != std::string::npos)
-            throw Error(ErrorCode::CorruptFile, index.string() + " names a shard outside the folder: " + shard);
+        if (shard.empty() || shard.find('/') != std::string::npos || shard.find("..") != std::string::npos || shard.find('\0') != std::string::npos)
+            throw Error(ErrorCode::CorruptFile, iname + " names a shard that is not a file in the folder: \"" + printable(shard, 60) + "\"");
         auto& f = shards[shard];
         if (!f) {
-            if (!fs::exists(folder / shard))
-                throw Error(ErrorCode::FileNotFound, "shard " + shard + " listed in " + index.filename().string() + " is missing from " + folder.string());
+            if (!path_exists(folder / shard))
+                throw Error(ErrorCode::FileNotFound, "shard " + printable(shard, 100) + " listed in model.safetensors.index.json is missing from " + printable_path(folder));
             f = std::make_shared<SafetensorsFile>(folder / shard);
-            set.files_.push_back(f);
         }
         auto t = f->tensors().find(it.key());
         if (t == f->tensors().end())
-            throw Error(ErrorCode::CorruptFile, "tensor " + it.key() + " is listed in the index but missing from " + shard);
+            throw Error(ErrorCode::CorruptFile, "tensor " + printable(it.key()) + " is listed in model.safetensors.index.json but missing from " + printable(shard, 100));
         set.index_[it.key()] = &t->second;
     }
+    // Shards in name order: a fixed order for the fingerprint, whatever order the index lists them in.
+    for (auto& [name, f] : shards) set.files_.push_back(f);
+    set.description_ = "the shards of model.safetensors.index.json in " + printable_path(folder);
     return set;
 }
 
@@ -186,15 +208,21 @@ const TensorView* TensorSet::find(const std::string& name) const {
 
 static std::string shape_str(const std::vector<int64_t>& s) {
     std::string r = "[";
-    for (size_t i = 0; i < s.size(); ++i) r += (i ? "," : "") + std::to_string(s[i]);
+    for (size_t i = 0; i < s.size() && i < 8; ++i) r += (i ? "," : "") + std::to_string(s[i]);
     return r + "]";
+}
+
+void TensorSet::add_to(WeightFingerprint& fp) const {
+    if (!index_bytes_.empty()) fp.add(index_bytes_);
+    for (const auto& f : files_) fp.add(f->data(), f->size());
 }
 
 const TensorView& TensorSet::require(const std::string& name, std::vector<int64_t> shape) const {
     const TensorView* t = find(name);
-    if (!t) throw Error(ErrorCode::CorruptFile, "the checkpoint has no tensor " + name + " (expected shape " + shape_str(shape) + ")");
+    if (!t) throw Error(ErrorCode::CorruptFile, description_ + " has no tensor " + name + " (expected shape " + shape_str(shape) + ")");
     if (t->shape != shape)
-        throw Error(ErrorCode::CorruptFile, "tensor " + name + " has shape " + shape_str(t->shape) + " but the config needs " + shape_str(shape));
+        throw Error(ErrorCode::CorruptFile, "tensor " + name + " in " + description_ + " has shape " + shape_str(t->shape) +
+                                                " but config.json needs " + shape_str(shape));
     return *t;
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "format/fingerprint.h"
 #include "format/mapped_file.h"
 
 namespace mmfree {
@@ -35,6 +36,9 @@ class SafetensorsFile {
 public:
     explicit SafetensorsFile(const std::filesystem::path& path);
     const std::map<std::string, TensorView>& tensors() const { return tensors_; }
+    const uint8_t* data() const { return file_.data(); }
+    size_t size() const { return file_.size(); }
+    static constexpr uint64_t kMaxHeaderBytes = uint64_t(100) << 20;
 
 private:
     MappedFile file_;
@@ -52,10 +56,15 @@ public:
     // The tensor with exactly this shape; throws Error(CorruptFile) naming it when missing or wrong.
     const TensorView& require(const std::string& name, std::vector<int64_t> shape) const;
     std::vector<std::string> names() const;
+    // Every byte of the checkpoint (the index, then each file in name order) into `fp`.
+    void add_to(WeightFingerprint& fp) const;
+    static constexpr size_t kMaxIndexBytes = size_t(64) << 20;
 
 private:
     std::vector<std::shared_ptr<SafetensorsFile>> files_;
     std::map<std::string, const TensorView*> index_;
+    std::string index_bytes_;    // model.safetensors.index.json as read (sharded checkpoints)
+    std::string description_;    // where the tensors come from, for messages
 };
 
 // Writes a safetensors file (used by `mmfree logits` and by tests).

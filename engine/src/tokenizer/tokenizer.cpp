@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "mmfree/tokenizer.h"
 
+#include <cstdio>
 #include <sentencepiece_processor.h>
 
+#include "format/loaders.h"
+#include "format/mapped_file.h"
 #include "mmfree/error.h"
 #include "mmfree/model.h"
 
@@ -15,41 +18,58 @@ struct Tokenizer::Impl {
 Tokenizer::Tokenizer() : impl_(std::make_unique<Impl>()) {}
 Tokenizer::~Tokenizer() = default;
 
+// Real SentencePiece models are well under a few MB (a 256k-piece vocabulary is ~5 MB).
+constexpr size_t kMaxTokenizerBytes = size_t(64) << 20;
+
+std::string read_tokenizer_file(const std::filesystem::path& path) {
+    if (!path_exists(path)) throw Error(ErrorCode::TokenizerMissing, "tokenizer file " + printable_path(path) + " does not exist");
+    return read_small_file(path, kMaxTokenizerBytes);
+}
+
 std::unique_ptr<Tokenizer> Tokenizer::load(const std::filesystem::path& path) {
-    std::unique_ptr<Tokenizer> t(new Tokenizer());
-    if (!std::filesystem::exists(path)) throw Error(ErrorCode::TokenizerMissing, "tokenizer file " + path.string() + " does not exist");
-    const auto status = t->impl_->sp.Load(path.string());
-    if (!status.ok())
-        throw Error(ErrorCode::CorruptFile, "cannot load tokenizer " + path.string() + ": " + status.ToString());
-    return t;
+    // Read here, with type and size checks, rather than by SentencePiece (which reads any file,
+    // /dev/zero included, until memory runs out).
+    const std::string bytes = read_tokenizer_file(path);
+    return load_from_bytes(bytes, printable_path(path));
 }
 
 std::unique_ptr<Tokenizer> Tokenizer::load_from_bytes(std::string_view serialized, const std::string& origin) {
     std::unique_ptr<Tokenizer> t(new Tokenizer());
-    const auto status = t->impl_->sp.LoadFromSerializedProto(serialized);
-    if (!status.ok()) throw Error(ErrorCode::CorruptFile, "cannot load the tokenizer of " + origin + ": " + status.ToString());
+    // SentencePiece's own status text names its source lines ("sentencepiece_processor.cc(1101)"):
+    // say what is wrong instead.
+    if (serialized.empty()) throw Error(ErrorCode::CorruptFile, "the tokenizer " + origin + " is empty");
+    if (!t->impl_->sp.LoadFromSerializedProto(serialized).ok())
+        throw Error(ErrorCode::CorruptFile, "the tokenizer " + origin + " is not a SentencePiece model (damaged, or another kind of tokenizer)");
+    if (t->vocab_size() <= 0) throw Error(ErrorCode::CorruptFile, "the tokenizer " + origin + " has no pieces");
     return t;
 }
+
+namespace {
+// Every id the model can produce must be a piece the tokenizer can turn into text, and every piece
+// an id the model knows: the counts must be equal.
+void check_matches(const Tokenizer& t, const Model& model, const std::string& origin) {
+    if (t.vocab_size() == model.config.vocab_size) return;
+    throw Error(ErrorCode::UnsupportedModel, "the tokenizer " + origin + " has " + std::to_string(t.vocab_size()) +
+                                                 " pieces but the model's vocab_size is " + std::to_string(model.config.vocab_size) +
+                                                 ": they do not belong together");
+}
+} // namespace
 
 std::unique_ptr<Tokenizer> Tokenizer::for_model(const Model& model) {
     // A packed model carries its tokenizer inside the file.
     if (model.tokenizer_path.empty() && !model.tokenizer_model.empty()) {
-        auto t = load_from_bytes(model.tokenizer_model, model.source.string());
-        if (t->vocab_size() > model.config.vocab_size)
-            throw Error(ErrorCode::UnsupportedModel, "the tokenizer embedded in " + model.source.string() + " has " + std::to_string(t->vocab_size()) +
-                                                         " pieces but the model's vocab_size is " + std::to_string(model.config.vocab_size));
+        const std::string origin = "embedded in " + printable_path(model.source);
+        auto t = load_from_bytes(model.tokenizer_model, origin);
+        check_matches(*t, model, origin);
         return t;
     }
     if (model.tokenizer_path.empty())
         throw Error(ErrorCode::TokenizerMissing,
-                    "the model at " + model.source.string() +
+                    "the model at " + printable_path(model.source) +
                         " has no tokenizer.model, so it cannot read or write text; put the model's tokenizer.model beside "
                         "config.json (id-level commands such as `logits` and `bench` work without it)");
     auto t = load(model.tokenizer_path);
-    if (t->vocab_size() > model.config.vocab_size)
-        throw Error(ErrorCode::UnsupportedModel, "tokenizer " + model.tokenizer_path.string() + " has " + std::to_string(t->vocab_size()) +
-                                                     " pieces but the model's vocab_size is " + std::to_string(model.config.vocab_size) +
-                                                     ": they do not belong together");
+    check_matches(*t, model, printable_path(model.tokenizer_path));
     return t;
 }
 
@@ -81,7 +101,11 @@ std::string Tokenizer::token_bytes(int32_t id) const {
     if (is_control(id)) return {};
     if (impl_->sp.IsUnknown(id)) return " \xE2\x81\x87 ";  // " ⁇ ", as SentencePiece renders <unk>
     const std::string piece = impl_->sp.IdToPiece(id);
-    if (impl_->sp.IsByte(id)) return std::string(1, char(std::stoi(piece.substr(3, 2), nullptr, 16)));  // "<0xAB>"
+    if (impl_->sp.IsByte(id)) {   // "<0xAB>"; a damaged tokenizer may hold anything there
+        unsigned value = 0;
+        if (piece.size() == 6 && std::sscanf(piece.c_str(), "<0x%2X>", &value) == 1) return std::string(1, char(value));
+        return piece;
+    }
     std::string out;
     for (size_t i = 0; i < piece.size(); ++i) {
         if (piece.compare(i, 3, "\xE2\x96\x81") == 0) { out += ' '; i += 2; }  // ▁ marks a space
