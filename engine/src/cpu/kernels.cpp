@@ -351,6 +351,24 @@ template <int NT> __attribute__((target("avx2"))) void micro_avx2(const uint8_t*
 }
 
 // vpdpbusd adds four u8 × s8 products into each int32 lane without saturating: one instruction.
+// In inline assembly because GCC 12 copies the accumulator around each dpbusd intrinsic (a dozen
+// register moves per step); here the accumulators stay put. "x": VEX encodes only ymm0–15.
+__attribute__((target("avxvnni,avx2"))) inline __m256i dpbusd(__m256i acc, __m256i u, __m256i q) {
+    asm("%{vex%} vpdpbusd %2, %1, %0" : "+x"(acc) : "x"(u), "xm"(q));
+    return acc;
+}
+__attribute__((target("avx512vnni,avx512bw,avx512f"))) inline __m512i dpbusd(__m512i acc, __m512i u, __m512i q) {
+    asm("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(u), "vm"(q));
+    return acc;
+}
+__attribute__((target("avx512f"))) inline int32_t hsum512_epi32(__m512i v) {
+    alignas(64) int32_t lanes[16];
+    _mm512_store_si512(lanes, v);
+    int32_t s = 0;
+    for (int32_t x : lanes) s += x;
+    return s;
+}
+
 template <int NT> __attribute__((target("avxvnni,avx2"))) void micro_avxvnni(const uint8_t* u, int kp, const int8_t* const* q, int32_t* sums) {
     __m256i acc[kGemmRows][NT];
     for (auto& row : acc) for (auto& a : row) a = _mm256_setzero_si256();
@@ -359,7 +377,7 @@ template <int NT> __attribute__((target("avxvnni,avx2"))) void micro_avxvnni(con
         for (int i = 0; i < kGemmRows; ++i) c[i] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(u + size_t(i) * kp + k));
         for (int t = 0; t < NT; ++t) {
             const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q[t] + k));
-            for (int i = 0; i < kGemmRows; ++i) acc[i][t] = _mm256_dpbusd_avx_epi32(acc[i][t], c[i], x);
+            for (int i = 0; i < kGemmRows; ++i) acc[i][t] = dpbusd(acc[i][t], c[i], x);
         }
     }
     for (int i = 0; i < kGemmRows; ++i)
@@ -376,11 +394,11 @@ template <int NT> __attribute__((target("avx512vnni,avx512bw,avx512f"))) void mi
         for (int i = 0; i < kGemmRows; ++i) c[i] = _mm512_loadu_si512(u + size_t(i) * kp + k);
         for (int t = 0; t < NT; ++t) {
             const __m512i x = _mm512_loadu_si512(q[t] + k);
-            for (int i = 0; i < kGemmRows; ++i) acc[i][t] = _mm512_dpbusd_epi32(acc[i][t], c[i], x);
+            for (int i = 0; i < kGemmRows; ++i) acc[i][t] = dpbusd(acc[i][t], c[i], x);
         }
     }
     for (int i = 0; i < kGemmRows; ++i)
-        for (int t = 0; t < NT; ++t) sums[i * NT + t] = _mm512_reduce_add_epi32(acc[i][t]);
+        for (int t = 0; t < NT; ++t) sums[i * NT + t] = hsum512_epi32(acc[i][t]);
 }
 #endif
 
