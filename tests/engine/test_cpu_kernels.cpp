@@ -11,6 +11,7 @@
 #include "cpu/kernels.h"
 #include "cpu/thread_pool.h"
 #include "mmfree/huge_pages.h"
+#include "golden.h"
 
 using namespace mmfree;
 using namespace mmfree::cpu;
@@ -30,6 +31,36 @@ TernaryMatrix random_matrix(int rows, int cols, std::mt19937& rng, int fixed_wei
             b = uint8_t((b & ~(3 << (2 * (k % 4)))) | (code << (2 * (k % 4))));
         }
     return w;
+}
+
+// Every instruction set of the batched kernel against ternary_matvec_ref, token by token: random
+// int8 rows (−128..127, or all `activation`), row ranges that start and end off the 4-row tile.
+// Returns an empty string or the first mismatch.
+std::string check_gemm(const TernaryMatrix& w, int tokens, std::mt19937& rng, int activation = 0) {
+    const int padded = w.row_stride * 4;
+    std::vector<int8_t> q(size_t(tokens) * padded, 0), qp(q.size());
+    std::vector<int32_t> qsum(static_cast<size_t>(tokens));
+    for (int t = 0; t < tokens; ++t) {
+        int8_t* row = &q[size_t(t) * padded];
+        for (int k = 0; k < w.cols; ++k) row[k] = int8_t(activation ? activation : int(rng() % 256) - 128);
+        permute_for_simd(row, padded, &qp[size_t(t) * padded]);
+        qsum[size_t(t)] = sum_q(row, padded);
+    }
+    std::vector<int32_t> want(size_t(tokens) * w.rows);
+    for (int t = 0; t < tokens; ++t) ternary_matvec_ref(w, &q[size_t(t) * padded], &want[size_t(t) * w.rows], 0, w.rows);
+    const int begin = w.rows > 2 ? 1 : 0, end = w.rows > 3 ? w.rows - 1 : w.rows;
+    for (GemmIsa isa : supported_gemm_isas()) {
+        const size_t stride = size_t(end - begin) + 3;   // wider than the range: the kernel must honour it
+        std::vector<int32_t> got(size_t(tokens) * stride, -7);
+        ternary_gemm_fast(w, qp.data(), size_t(padded), qsum.data(), tokens, got.data(), stride, begin, end, isa);
+        for (int t = 0; t < tokens; ++t)
+            for (int r = begin; r < end; ++r)
+                if (got[size_t(t) * stride + size_t(r - begin)] != want[size_t(t) * w.rows + r])
+                    return std::string(gemm_isa_name(isa)) + ": token " + std::to_string(t) + " row " + std::to_string(r) + " got " +
+                           std::to_string(got[size_t(t) * stride + size_t(r - begin)]) + " want " +
+                           std::to_string(want[size_t(t) * w.rows + r]);
+    }
+    return {};
 }
 
 } // namespace
@@ -68,6 +99,57 @@ private slots:
         ternary_matvec_fast(w, qp.data(), sum_q(q.data(), padded), fast.data(), 0, rows);
         QCOMPARE(fast, ref);
         if (activation) QCOMPARE(ref[0], weight * activation * cols);
+    }
+
+    // The batched kernel on every instruction set this machine has: odd shapes, token counts
+    // that leave every micro-kernel width's tail, and the int16-overflow extremes of the AVX2 path.
+    void gemm_equals_reference_data() {
+        QTest::addColumn<int>("rows");
+        QTest::addColumn<int>("cols");
+        QTest::addColumn<int>("weight");
+        QTest::addColumn<int>("activation");
+        QTest::addColumn<int>("tokens");
+        QTest::newRow("odd shape, 7 tokens") << 37 << 1000 << 2 << 0 << 7;
+        QTest::newRow("odd shape, 2 tokens") << 19 << 333 << 2 << 0 << 2;
+        QTest::newRow("intermediate, 16 tokens") << 21 << 2816 << 2 << 0 << 16;
+        QTest::newRow("tiny, 5 tokens") << 3 << 5 << 2 << 0 << 5;
+        QTest::newRow("one row, 3 tokens") << 1 << 129 << 2 << 0 << 3;
+        QTest::newRow("odd, 64 tokens") << 9 << 777 << 2 << 0 << 64;
+        QTest::newRow("all +1 × −128") << 6 << 8191 << 1 << -128 << 4;
+        QTest::newRow("all −1 × −128") << 5 << 8191 << -1 << -128 << 3;
+        QTest::newRow("all +1 × 127") << 4 << 4096 << 1 << 127 << 2;
+    }
+    void gemm_equals_reference() {
+        QFETCH(int, rows);
+        QFETCH(int, cols);
+        QFETCH(int, weight);
+        QFETCH(int, activation);
+        QFETCH(int, tokens);
+        std::mt19937 rng(17);
+        const TernaryMatrix w = random_matrix(rows, cols, rng, weight);
+        const std::string err = check_gemm(w, tokens, rng, activation);
+        QVERIFY2(err.empty(), err.c_str());
+    }
+
+    // ...and on every BitLinear of every golden model.
+    void gemm_equals_reference_on_golden_models() {
+        std::mt19937 rng(23);
+        for (const auto& name : testkit::golden_case_names()) {
+            const auto golden = testkit::load_golden(name);
+            std::vector<const TernaryMatrix*> matrices{&golden.model->lm_head};
+            for (const auto& l : golden.model->layers)
+                for (const TernaryMatrix* m : {&l.i_proj, &l.f_proj, &l.g_proj, &l.o_proj, &l.gate_proj, &l.down_proj}) matrices.push_back(m);
+            for (const TernaryMatrix* m : matrices) {
+                const std::string err = check_gemm(*m, 5, rng);
+                QVERIFY2(err.empty(), (name + ": " + err).c_str());
+            }
+        }
+        QVERIFY(!supported_gemm_isas().empty());
+        qInfo("batched kernel instruction sets tested: %s", [] {
+            std::string s;
+            for (GemmIsa isa : supported_gemm_isas()) s += std::string(s.empty() ? "" : ", ") + gemm_isa_name(isa);
+            return s;
+        }().c_str());
     }
 
     // Round half away from zero, clamped; zero padding. max|y| = 127 makes the scale exactly 1, so

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "cpu/cpu_executor.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -33,6 +34,23 @@ size_t bytes_per_thread() {
     return value;
 }
 
+// The batched kernel's instruction set: the widest the CPU has. MMFREE_CPU_GEMM names another
+// (scalar, avx2, avxvnni, avx512vnni), or "rowwise" to run batches through the one-row kernel
+// (the path before the GEMM), for measurements side by side in one binary.
+std::optional<GemmIsa> gemm_isa_from_environment() {
+    const char* env = std::getenv("MMFREE_CPU_GEMM");
+    if (!env || !*env) return best_gemm_isa();
+    if (std::string(env) == "rowwise") return std::nullopt;
+    const auto isa = parse_gemm_isa(env);
+    const auto supported = supported_gemm_isas();
+    if (!isa || std::find(supported.begin(), supported.end(), *isa) == supported.end()) {
+        std::string names = "rowwise";
+        for (GemmIsa s : supported) names += std::string(", ") + gemm_isa_name(s);
+        throw Error(ErrorCode::InvalidArgument, "MMFREE_CPU_GEMM=" + std::string(env) + " is not available here; use one of: " + names);
+    }
+    return isa;
+}
+
 } // namespace
 
 CpuExecutor::CpuExecutor(std::shared_ptr<const Model> model, bool reference, int threads, int num_slots)
@@ -41,12 +59,16 @@ CpuExecutor::CpuExecutor(std::shared_ptr<const Model> model, bool reference, int
     if (num_slots < 1) throw Error(ErrorCode::InvalidArgument, "an executor needs at least one sequence slot");
     if (threads <= 0) threads = int(std::thread::hardware_concurrency());
     pool_ = std::make_unique<ThreadPool>(reference_ ? 1 : std::max(1, threads));
+    if (!reference_) gemm_isa_ = gemm_isa_from_environment();
     states_.assign(size_t(slots_) * state_size_, 0.f);
 }
 
 std::string CpuExecutor::device_name() const {
     std::string s = "CPU, " + std::to_string(pool_->size()) + " thread" + (pool_->size() > 1 ? "s" : "");
-    if (!reference_) s += cpu_has_avx2() ? ", AVX2" : ", scalar";
+    if (!reference_) {
+        s += cpu_has_avx2() ? ", AVX2" : ", scalar";
+        s += std::string(", batches: ") + (gemm_isa_ ? gemm_isa_name(*gemm_isa_) : "rowwise");
+    }
     return s;
 }
 
@@ -106,12 +128,16 @@ void CpuExecutor::bitlinear(std::initializer_list<Projection> group, const float
     // Output rows of the whole group, split evenly across threads in blocks of kRowBlock.
     int total_rows = 0, max_rows = 0;
     for (int g = 0; g < G; ++g) { total_rows += proj[g].w->rows; max_rows = std::max(max_rows, proj[g].w->rows); }
-    acc_.resize(size_t(pool_->size()) * max_rows);  // per thread, indexed by output row
+    // Per thread: one row's accumulators by output row (one-row kernels), then the GEMM's block
+    // [row][output row − rb].
+    const size_t acc_per_thread = size_t(max_rows) + size_t(rows) * kRowBlock;
+    acc_.resize(size_t(pool_->size()) * acc_per_thread);
     size_t bytes = 0;
     for (int g = 0; g < G; ++g) bytes += proj[g].w->packed_bytes();
     const int threads = int(std::min<size_t>(size_t(pool_->size()), std::max<size_t>(1, bytes * size_t(rows) / bytes_per_thread())));
     pool_->run([&](int part, int parts) {
-        int32_t* acc = &acc_[size_t(part) * max_rows];
+        int32_t* by_row = &acc_[size_t(part) * acc_per_thread];
+        int32_t* block = by_row + max_rows;
         auto [r0, r1] = split_range(total_rows, part, parts, kRowBlock);
         int base = 0;
         for (int g = 0; g < G; ++g) {
@@ -119,14 +145,21 @@ void CpuExecutor::bitlinear(std::initializer_list<Projection> group, const float
             const int b = std::max(r0 - base, 0), e = std::min(r1 - base, w.rows);
             for (int rb = b; rb < e; rb += kRowBlock) {
                 const int re = std::min(e, rb + kRowBlock);
+                const int j0 = g * rows;
+                // Two or more rows: one GEMM unpacks each weight row once for all of them.
+                const bool gemm = !reference_ && rows > 1 && gemm_isa_;
+                if (gemm) ternary_gemm_fast(w, &q_[size_t(j0) * Kp], size_t(Kp), &qsum_[j0], rows, block, kRowBlock, rb, re, *gemm_isa_);
                 for (int t = 0; t < rows; ++t) {
-                    const int j = g * rows + t;
-                    int32_t* a = acc;
-                    if (reference_) ternary_matvec_ref(w, &q_[size_t(j) * Kp], a, rb, re);
-                    else ternary_matvec_fast(w, &q_[size_t(j) * Kp], qsum_[j], a, rb, re);
+                    const int j = j0 + t;
+                    const int32_t* a = block + size_t(t) * kRowBlock;   // a[r − rb]
+                    if (!gemm) {
+                        if (reference_) ternary_matvec_ref(w, &q_[size_t(j) * Kp], by_row, rb, re);
+                        else ternary_matvec_fast(w, &q_[size_t(j) * Kp], qsum_[j], by_row, rb, re);
+                        a = by_row + rb;
+                    }
                     float* out = proj[g].y + size_t(t) * w.rows;
                     const float f = w.scale / qscale_[j];
-                    for (int r = rb; r < re; ++r) out[r] = float(a[r]) * f;
+                    for (int r = rb; r < re; ++r) out[r] = float(a[r - rb]) * f;
                 }
             }
             base += w.rows;

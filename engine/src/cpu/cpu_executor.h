@@ -3,8 +3,10 @@
 #include <functional>
 #include <initializer_list>
 #include <memory>
+#include <optional>
 #include <vector>
 
+#include "cpu/kernels.h"
 #include "cpu/thread_pool.h"
 #include "mmfree/backend.h"
 
@@ -53,6 +55,7 @@ private:
 
     std::shared_ptr<const Model> model_;
     bool reference_;
+    std::optional<GemmIsa> gemm_isa_;     // batched kernel of the fast mode; none: one row at a time
     std::unique_ptr<ThreadPool> pool_;
     int slots_;
     size_t state_size_;                   // L×D

@@ -271,6 +271,265 @@ __attribute__((target("avx2"))) static void matvec_codes_avx2(const TernaryMatri
 }
 #endif
 
+// --- batched kernel (GEMM over tokens) ---------------------------------------------------
+//
+// A tile of kGemmRows weight rows is unpacked once into codes c ∈ {0, 1, 2} (one byte each, in
+// permute_for_simd's order), then a micro-kernel dots the tile with a few tokens at a time,
+// reading the unpacked bytes from L1 instead of re-extracting bits per token. As in the one-row
+// kernel, acc = Σ c·q − Σ q (c = w + 1: unsigned, as the u8 × s8 dot products want).
+
+namespace {
+
+constexpr int kGemmRows = 4;         // weight rows per tile: 4 row vectors + accumulators fit the registers
+constexpr int kMaxGemmTokens = 4;    // widest micro-kernel (AVX-512: 4 rows × 4 tokens = 16 accumulators)
+
+// Where a micro-kernel writes: token t's accumulator of tile row i goes to out[t·stride + i]
+// (Σ c·q − qsum[t]), for the first `rows` rows of the tile (the others are zero padding).
+struct TileOut {
+    int32_t* out;
+    size_t stride;
+    const int32_t* qsum;
+    int rows;
+};
+using MicroKernel = void (*)(const uint8_t* u, int kp, const int8_t* const* q, const TileOut& o);
+
+// Rows [r, r + kGemmRows) of w into u (kGemmRows × kp bytes); rows at or past row_end become zeros.
+void unpack_tile_scalar(const TernaryMatrix& w, int r, int row_end, uint8_t* u) {
+    const int kp = w.row_stride * 4;
+    for (int i = 0; i < kGemmRows; ++i, u += kp) {
+        if (r + i >= row_end) { std::memset(u, 0, size_t(kp)); continue; }
+        const uint8_t* row = &w.codes[size_t(r + i) * w.row_stride];
+        for (int b = 0; b < w.row_stride / 32; ++b)
+            for (int s = 0; s < 4; ++s)
+                for (int j = 0; j < 32; ++j) u[b * 128 + s * 32 + j] = uint8_t((row[b * 32 + j] >> (2 * s)) & 3);
+    }
+}
+
+template <int NT> void micro_scalar(const uint8_t* u, int kp, const int8_t* const* q, const TileOut& o) {
+    for (int i = 0; i < o.rows; ++i)
+        for (int t = 0; t < NT; ++t) {
+            int32_t a = 0;
+            for (int k = 0; k < kp; ++k) a += int32_t(u[size_t(i) * kp + k]) * q[t][k];
+            o.out[size_t(t) * o.stride + size_t(i)] = a - o.qsum[t];
+        }
+}
+
+#if defined(__x86_64__)
+// Also fetches the next tile's codes into the cache: the micro-kernels between two unpacks take
+// long enough for them to arrive, and the weights stream from memory once per step.
+__attribute__((target("avx2"))) void unpack_tile_avx2(const TernaryMatrix& w, int r, int row_end, uint8_t* u) {
+    const int kp = w.row_stride * 4;
+    const __m256i low2 = _mm256_set1_epi8(3);
+    for (int i = 0; i < kGemmRows; ++i, u += kp) {
+        if (r + i + kGemmRows < row_end) {
+            const char* next = reinterpret_cast<const char*>(&w.codes[size_t(r + i + kGemmRows) * w.row_stride]);
+            for (int b = 0; b < w.row_stride; b += 64) _mm_prefetch(next + b, _MM_HINT_T0);
+        }
+        if (r + i >= row_end) { std::memset(u, 0, size_t(kp)); continue; }
+        const uint8_t* row = &w.codes[size_t(r + i) * w.row_stride];
+        for (int b = 0; b < w.row_stride / 32; ++b) {
+            const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + b * 32));
+            __m256i* out = reinterpret_cast<__m256i*>(u + b * 128);
+            _mm256_storeu_si256(out + 0, _mm256_and_si256(v, low2));
+            _mm256_storeu_si256(out + 1, _mm256_and_si256(_mm256_srli_epi16(v, 2), low2));
+            _mm256_storeu_si256(out + 2, _mm256_and_si256(_mm256_srli_epi16(v, 4), low2));
+            _mm256_storeu_si256(out + 3, _mm256_and_si256(_mm256_srli_epi16(v, 6), low2));
+        }
+    }
+}
+
+template <int NT> __attribute__((target("avx2"))) inline void write_tile(const __m256i (&acc)[kGemmRows][NT], const TileOut& o) {
+    for (int i = 0; i < o.rows; ++i)
+        for (int t = 0; t < NT; ++t) o.out[size_t(t) * o.stride + size_t(i)] = hsum_epi32(acc[i][t]) - o.qsum[t];
+}
+
+// maddubs pair sums are ≤ 2·2·128 = 512 in magnitude, so int16 lanes take 32 steps (≤ 16384)
+// before they are widened to int32.
+template <int NT> __attribute__((target("avx2"))) void micro_avx2(const uint8_t* u, int kp, const int8_t* const* q, const TileOut& o) {
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256i acc[kGemmRows][NT];
+    for (auto& row : acc) for (auto& a : row) a = _mm256_setzero_si256();
+    for (int k0 = 0; k0 < kp; k0 += 32 * 32) {
+        __m256i part[kGemmRows][NT];
+        for (auto& row : part) for (auto& a : row) a = _mm256_setzero_si256();
+        const int k1 = std::min(kp, k0 + 32 * 32);
+        for (int k = k0; k < k1; k += 32) {
+            __m256i c[kGemmRows];
+            for (int i = 0; i < kGemmRows; ++i) c[i] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(u + size_t(i) * kp + k));
+            for (int t = 0; t < NT; ++t) {
+                const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q[t] + k));
+                for (int i = 0; i < kGemmRows; ++i) part[i][t] = _mm256_add_epi16(part[i][t], _mm256_maddubs_epi16(c[i], x));
+            }
+        }
+        for (int i = 0; i < kGemmRows; ++i)
+            for (int t = 0; t < NT; ++t) acc[i][t] = _mm256_add_epi32(acc[i][t], _mm256_madd_epi16(part[i][t], ones));
+    }
+    write_tile<NT>(acc, o);
+}
+
+// vpdpbusd adds four u8 × s8 products into each int32 lane without saturating: one instruction.
+// In inline assembly because GCC 12 copies the accumulator around each dpbusd intrinsic (a dozen
+// register moves per step); here the accumulators stay put. "x": VEX encodes only ymm0–15.
+__attribute__((target("avxvnni,avx2"))) inline __m256i dpbusd(__m256i acc, __m256i u, __m256i q) {
+    asm("%{vex%} vpdpbusd %2, %1, %0" : "+x"(acc) : "x"(u), "xm"(q));
+    return acc;
+}
+
+template <int NT> __attribute__((target("avxvnni,avx2"))) void micro_avxvnni(const uint8_t* u, int kp, const int8_t* const* q, const TileOut& o) {
+    __m256i acc[kGemmRows][NT];
+    for (auto& row : acc) for (auto& a : row) a = _mm256_setzero_si256();
+    for (int k = 0; k < kp; k += 32) {
+        __m256i c[kGemmRows];
+        for (int i = 0; i < kGemmRows; ++i) c[i] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(u + size_t(i) * kp + k));
+        for (int t = 0; t < NT; ++t) {
+            const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q[t] + k));
+            for (int i = 0; i < kGemmRows; ++i) acc[i][t] = dpbusd(acc[i][t], c[i], x);
+        }
+    }
+    write_tile<NT>(acc, o);
+}
+
+// GCC 12's AVX-512 headers trip -W(maybe-)uninitialized on their own "undefined vector" idiom
+// when inlined (GCC bug 105593); the pragmas cover only these functions.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+__attribute__((target("avx512vnni,avx512bw,avx512f"))) inline __m512i dpbusd(__m512i acc, __m512i u, __m512i q) {
+    asm("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(u), "vm"(q));
+    return acc;
+}
+
+__attribute__((target("avx512f"))) inline int32_t hsum512_epi32(__m512i v) {
+    return hsum_epi32(_mm256_add_epi32(_mm512_castsi512_si256(v), _mm512_extracti64x4_epi64(v, 1)));
+}
+
+// Lane j of the result = the sum of v[j]'s 16 lanes, for 16 vectors at once (~40 instructions
+// instead of a horizontal sum each: as many as the dot products themselves for a 1024-long row).
+// Within each 128-bit lane, unpack-and-add pairs then quads: u[g] holds, per 128-bit lane,
+// partial sums of v[4g..4g+3]; two 128-bit-lane shuffles then add the four lanes of each u[g].
+__attribute__((target("avx512f"))) inline __m512i sum_each_of_16(const __m512i* v) {
+    __m512i u[4];
+    for (int g = 0; g < 4; ++g) {
+        const __m512i* w = v + 4 * g;
+        const __m512i ab = _mm512_add_epi32(_mm512_unpacklo_epi32(w[0], w[1]), _mm512_unpackhi_epi32(w[0], w[1]));
+        const __m512i cd = _mm512_add_epi32(_mm512_unpacklo_epi32(w[2], w[3]), _mm512_unpackhi_epi32(w[2], w[3]));
+        u[g] = _mm512_add_epi32(_mm512_unpacklo_epi64(ab, cd), _mm512_unpackhi_epi64(ab, cd));
+    }
+    const __m512i s01 = _mm512_add_epi32(_mm512_shuffle_i32x4(u[0], u[1], 0x88), _mm512_shuffle_i32x4(u[0], u[1], 0xdd));
+    const __m512i s23 = _mm512_add_epi32(_mm512_shuffle_i32x4(u[2], u[3], 0x88), _mm512_shuffle_i32x4(u[2], u[3], 0xdd));
+    return _mm512_add_epi32(_mm512_shuffle_i32x4(s01, s23, 0x88), _mm512_shuffle_i32x4(s01, s23, 0xdd));
+}
+
+// kp is a multiple of 128, so 64-byte steps cover it exactly. Accumulators token-major, so a
+// full 4×4 tile reduces to one vector whose 128-bit lane t is token t's four rows.
+template <int NT> __attribute__((target("avx512vnni,avx512bw,avx512f"))) void micro_avx512(const uint8_t* u, int kp, const int8_t* const* q,
+                                                                                            const TileOut& o) {
+    __m512i acc[NT][kGemmRows];
+    for (auto& row : acc) for (auto& a : row) a = _mm512_setzero_si512();
+    for (int k = 0; k < kp; k += 64) {
+        __m512i c[kGemmRows];
+        for (int i = 0; i < kGemmRows; ++i) c[i] = _mm512_loadu_si512(u + size_t(i) * kp + k);
+        for (int t = 0; t < NT; ++t) {
+            const __m512i x = _mm512_loadu_si512(q[t] + k);
+            for (int i = 0; i < kGemmRows; ++i) acc[t][i] = dpbusd(acc[t][i], c[i], x);
+        }
+    }
+    if constexpr (NT == 4 && kGemmRows == 4) {
+        if (o.rows == 4) {
+            const __m512i spread = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
+            const __m512i qs = _mm512_permutexvar_epi32(spread, _mm512_castsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(o.qsum))));
+            const __m512i v = _mm512_sub_epi32(sum_each_of_16(&acc[0][0]), qs);
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(o.out), _mm512_extracti32x4_epi32(v, 0));
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(o.out + o.stride), _mm512_extracti32x4_epi32(v, 1));
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(o.out + 2 * o.stride), _mm512_extracti32x4_epi32(v, 2));
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(o.out + 3 * o.stride), _mm512_extracti32x4_epi32(v, 3));
+            return;
+        }
+    }
+    for (int i = 0; i < o.rows; ++i)
+        for (int t = 0; t < NT; ++t) o.out[size_t(t) * o.stride + size_t(i)] = hsum512_epi32(acc[t][i]) - o.qsum[t];
+}
+#pragma GCC diagnostic pop
+#endif
+
+// One instruction set's kernels: micro[n] handles n tokens (1 ≤ n ≤ width).
+struct GemmKernels {
+    void (*unpack)(const TernaryMatrix&, int, int, uint8_t*);
+    int width;
+    MicroKernel micro[kMaxGemmTokens + 1];
+};
+
+const GemmKernels& kernels_for(GemmIsa isa) {
+    static const GemmKernels scalar{unpack_tile_scalar, 2, {nullptr, micro_scalar<1>, micro_scalar<2>}};
+#if defined(__x86_64__)
+    static const GemmKernels avx2{unpack_tile_avx2, 2, {nullptr, micro_avx2<1>, micro_avx2<2>}};
+    static const GemmKernels avxvnni{unpack_tile_avx2, 2, {nullptr, micro_avxvnni<1>, micro_avxvnni<2>}};
+    static const GemmKernels avx512{unpack_tile_avx2, 4, {nullptr, micro_avx512<1>, micro_avx512<2>, micro_avx512<3>, micro_avx512<4>}};
+    switch (isa) {
+    case GemmIsa::Avx2: return avx2;
+    case GemmIsa::AvxVnni: return avxvnni;
+    case GemmIsa::Avx512Vnni: return avx512;
+    case GemmIsa::Scalar: break;
+    }
+#else
+    (void)isa;
+#endif
+    return scalar;
+}
+
+} // namespace
+
+const char* gemm_isa_name(GemmIsa isa) {
+    switch (isa) {
+    case GemmIsa::Scalar: return "scalar";
+    case GemmIsa::Avx2: return "avx2";
+    case GemmIsa::AvxVnni: return "avxvnni";
+    case GemmIsa::Avx512Vnni: return "avx512vnni";
+    }
+    return "scalar";
+}
+
+std::optional<GemmIsa> parse_gemm_isa(const std::string& name) {
+    for (GemmIsa isa : {GemmIsa::Scalar, GemmIsa::Avx2, GemmIsa::AvxVnni, GemmIsa::Avx512Vnni})
+        if (name == gemm_isa_name(isa)) return isa;
+    return std::nullopt;
+}
+
+std::vector<GemmIsa> supported_gemm_isas() {
+    std::vector<GemmIsa> isas{GemmIsa::Scalar};
+#if defined(__x86_64__)
+    // __builtin_cpu_supports also checks that the OS saves the wider registers (XCR0).
+    if (__builtin_cpu_supports("avx2")) isas.push_back(GemmIsa::Avx2);
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("avxvnni")) isas.push_back(GemmIsa::AvxVnni);
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vnni"))
+        isas.push_back(GemmIsa::Avx512Vnni);
+#endif
+    return isas;
+}
+
+GemmIsa best_gemm_isa() {
+    static const GemmIsa best = supported_gemm_isas().back();
+    return best;
+}
+
+void ternary_gemm_fast(const TernaryMatrix& w, const int8_t* qp, size_t q_stride, const int32_t* qsum, int tokens,
+                       int32_t* acc, size_t acc_stride, int row_begin, int row_end, GemmIsa isa) {
+    const GemmKernels& k = kernels_for(isa);
+    const int kp = w.row_stride * 4;
+    thread_local std::vector<uint8_t> tile;   // kGemmRows unpacked rows: L1-resident across the tokens
+    tile.resize(size_t(kGemmRows) * kp);
+    const int8_t* q[kMaxGemmTokens];
+    for (int r = row_begin; r < row_end; r += kGemmRows) {
+        k.unpack(w, r, row_end, tile.data());
+        const int rows = std::min(kGemmRows, row_end - r);
+        for (int t0 = 0; t0 < tokens; t0 += k.width) {
+            const int nt = std::min(k.width, tokens - t0);
+            for (int t = 0; t < nt; ++t) q[t] = qp + size_t(t0 + t) * q_stride;
+            k.micro[nt](tile.data(), kp, q, TileOut{acc + size_t(t0) * acc_stride + size_t(r - row_begin), acc_stride, qsum + t0, rows});
+        }
+    }
+}
+
 // --- element-wise stages ---------------------------------------------------------------
 
 namespace {

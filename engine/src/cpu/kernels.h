@@ -2,7 +2,11 @@
 // BitLinear building blocks on the CPU. The scalar functions are the readable specification
 // (MODEL_SPEC.md); other backends test their integer accumulators against ternary_matvec_ref.
 #pragma once
+#include <cstddef>
 #include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "mmfree/model.h"
 
@@ -24,6 +28,21 @@ void permute_for_simd(const int8_t* q, int padded_n, int8_t* qp);
 int32_t sum_q(const int8_t* q, int padded_n);
 void ternary_matvec_fast(const TernaryMatrix& w, const int8_t* qp, int32_t qsum, int32_t* acc, int row_begin, int row_end);
 bool cpu_has_avx2();
+
+// The instruction sets of the batched kernel below, narrowest first.
+enum class GemmIsa { Scalar, Avx2, AvxVnni, Avx512Vnni };
+const char* gemm_isa_name(GemmIsa isa);                     // "scalar", "avx2", "avxvnni", "avx512vnni"
+std::optional<GemmIsa> parse_gemm_isa(const std::string& name);
+std::vector<GemmIsa> supported_gemm_isas();                 // what this CPU (and OS) runs, Scalar first
+GemmIsa best_gemm_isa();                                    // the widest of those
+
+// ternary_matvec_fast for many rows of activations at once (a prompt chunk or a decode batch):
+// token t's permuted activations start at qp + t·q_stride, its Σq is qsum[t], and
+// acc[t·acc_stride + (r − row_begin)] receives its accumulator of weight row r. Each weight row's
+// codes are unpacked to bytes once and dotted with every token's activations; same int32 results
+// as ternary_matvec_ref, bit for bit, on every instruction set.
+void ternary_gemm_fast(const TernaryMatrix& w, const int8_t* qp, size_t q_stride, const int32_t* qsum, int tokens,
+                       int32_t* acc, size_t acc_stride, int row_begin, int row_end, GemmIsa isa);
 
 // The fast path's BitLinear input in one step: rms_norm(x; γ, eps) → quantize_row →
 // permute_for_simd, with Σq in *qsum; the same bytes and scale as those calls, bit for bit.

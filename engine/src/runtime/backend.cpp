@@ -3,6 +3,7 @@
 #include "mmfree/backend.h"
 
 #include <fstream>
+#include <string_view>
 #include <thread>
 
 #include "cpu/cpu_executor.h"
@@ -61,8 +62,10 @@ static std::string cpu_model_name() {
     return "CPU";
 }
 
-std::vector<DeviceInfo> list_devices() {
-    std::vector<DeviceInfo> devices;
+namespace backends {
+namespace {
+
+std::vector<DeviceInfo> cpu_devices() {
     DeviceInfo cpu;
     cpu.backend = "cpu";
     cpu.name = cpu_model_name();
@@ -70,44 +73,127 @@ std::vector<DeviceInfo> list_devices() {
     cpu.driver = "built-in";
     cpu.features = std::to_string(std::thread::hardware_concurrency()) + " threads" +
                    (cpu::cpu_has_avx2() ? ", AVX2" : ", no AVX2 (scalar kernels)");
-    devices.push_back(cpu);
-    for (auto& list : {backends::vulkan_devices(), backends::cuda_devices(), backends::plugin_devices()})
+    return {cpu};
+}
+
+std::unique_ptr<Executor> create_cpu(std::shared_ptr<const Model> model, const BackendOptions& options, bool) {
+    return std::make_unique<cpu::CpuExecutor>(std::move(model), false, options.threads, options.slot_count);
+}
+
+// An absent backend's device entry: listed, not usable, with the reason.
+template <const char* Backend, const char* Name, const char* Reason> std::vector<DeviceInfo> absent_device() {
+    return {DeviceInfo{Backend, 0, Name, "", "", 0, "", false, Reason}};
+}
+[[maybe_unused]] constexpr char kVulkan[] = "vulkan", kVulkanName[] = "Vulkan", kCuda[] = "cuda", kCudaName[] = "CUDA";
+[[maybe_unused]] constexpr char kNoVulkan[] = "this build has no Vulkan backend (MMFREE_VULKAN=OFF)";
+[[maybe_unused]] constexpr char kNoCuda[] = "this build has no CUDA backend (CUDA Toolkit not found at build time)";
+[[maybe_unused]] constexpr char kNoPlugin[] = "this build has no plugin support";
+std::vector<DeviceInfo> no_devices() { return {}; }
+
+} // namespace
+
+const std::vector<Backend>& registered_backends() {
+    static const std::vector<Backend> table = {
+        {"cpu", "all cores, SIMD kernels", create_cpu, nullptr, cpu_devices},
+        {"cpu-reference", "the readable scalar specification, one thread",
+         [](std::shared_ptr<const Model> model, const BackendOptions& options, bool) -> std::unique_ptr<Executor> {
+             return std::make_unique<cpu::CpuExecutor>(std::move(model), true, 1, options.slot_count);
+         },
+         nullptr, no_devices},   // the cpu entry lists the processor
+#ifdef MMFREE_HAVE_VULKAN
+        {"vulkan", "GPU compute through Vulkan", create_vulkan, nullptr, vulkan_devices},
+#else
+        {"vulkan", "GPU compute through Vulkan", nullptr, kNoVulkan, absent_device<kVulkan, kVulkanName, kNoVulkan>},
+#endif
+#ifdef MMFREE_HAVE_CUDA
+        {"cuda", "NVIDIA GPUs through CUDA",
+         [](std::shared_ptr<const Model> model, const BackendOptions& options, bool) { return create_cuda(std::move(model), options); },
+         nullptr, cuda_devices},
+#else
+        {"cuda", "NVIDIA GPUs through CUDA", nullptr, kNoCuda, absent_device<kCuda, kCudaName, kNoCuda>},
+#endif
+#ifdef MMFREE_HAVE_PLUGIN
+        {"fpga-sim", "the FPGA accelerator, simulated (MMFA plugin)",
+         [](std::shared_ptr<const Model> model, const BackendOptions& options, bool) { return create_plugin(std::move(model), options); },
+         nullptr, plugin_devices},
+        {"plugin:", "an accelerator plugin library: plugin:PATH[#DEVICE]",
+         [](std::shared_ptr<const Model> model, const BackendOptions& options, bool) { return create_plugin(std::move(model), options); },
+         nullptr, no_devices},   // the fpga-sim entry lists the plugin
+#else
+        {"fpga-sim", "the FPGA accelerator, simulated (MMFA plugin)", nullptr, kNoPlugin, no_devices},
+        {"plugin:", "an accelerator plugin library: plugin:PATH[#DEVICE]", nullptr, kNoPlugin, no_devices},
+#endif
+    };
+    return table;
+}
+
+std::string backend_choices() {
+    std::string s = "auto";
+    for (const Backend& b : registered_backends()) {
+        const std::string name = b.name;
+        s += ", " + (name.back() == ':' ? name + "PATH" : name);
+        if (!b.create) s += " (not in this build)";
+    }
+    return s;
+}
+
+} // namespace backends
+
+namespace {
+
+const backends::Backend* find_backend(const std::string& name) {
+    for (const auto& b : backends::registered_backends()) {
+        const std::string_view n = b.name;
+        if (n.back() == ':' ? name.rfind(n, 0) == 0 : name == n) return &b;
+    }
+    return nullptr;
+}
+
+} // namespace
+
+std::vector<DeviceInfo> list_devices() {
+    std::vector<DeviceInfo> devices;
+    for (const auto& b : backends::registered_backends()) {
+        auto list = b.devices();
         devices.insert(devices.end(), list.begin(), list.end());
+    }
     return devices;
 }
 
 std::unique_ptr<Executor> create_executor(std::shared_ptr<const Model> model, const BackendOptions& options,
                                           std::string* fallback_note) {
-    const std::string& b = options.backend;
-    if (b == "cpu") return std::make_unique<cpu::CpuExecutor>(model, false, options.threads, options.slot_count);
-    if (b == "cpu-reference") return std::make_unique<cpu::CpuExecutor>(model, true, 1, options.slot_count);
+    const std::string& name = options.backend;
+    const backends::Backend* cpu = find_backend("cpu");
+    if (name == "auto") {
+        // Vulkan when a device works; quietly the CPU otherwise (auto promises nothing more).
+        const backends::Backend* vulkan = find_backend("vulkan");
+        try {
+            if (vulkan->create)
+                if (auto e = vulkan->create(model, options, /*quiet=*/true)) return e;
+        } catch (const Error& e) {
+            if (e.code() != ErrorCode::DeviceError) throw;
+            if (!options.allow_fallback) throw;
+            if (fallback_note) *fallback_note = std::string(e.what()) + "; running on the CPU instead";
+        }
+        return cpu->create(model, options, false);
+    }
+    const backends::Backend* chosen = find_backend(name);
+    if (!chosen)
+        throw Error(ErrorCode::InvalidArgument, "unknown backend \"" + name + "\"; choose " + backends::backend_choices());
 
     auto fallback = [&](const std::string& why) -> std::unique_ptr<Executor> {
         if (!options.allow_fallback) throw Error(ErrorCode::DeviceError, why);
         if (fallback_note) *fallback_note = why + "; running on the CPU instead";
-        return std::make_unique<cpu::CpuExecutor>(model, false, options.threads, options.slot_count);
+        return cpu->create(model, options, false);
     };
+    if (!chosen->create) return fallback("backend " + name + " is not available: " + chosen->absent_reason);
     try {
-        if (b == "auto") {
-            // Vulkan when a device works; quietly the CPU otherwise (auto promises nothing more).
-            if (auto e = backends::create_vulkan(model, options, /*quiet=*/true)) return e;
-            return std::make_unique<cpu::CpuExecutor>(model, false, options.threads, options.slot_count);
-        }
-        if (b == "vulkan") {
-            if (auto e = backends::create_vulkan(model, options, false)) return e;
-            return fallback("this build has no Vulkan backend");
-        }
-        if (b == "cuda") {
-            if (auto e = backends::create_cuda(model, options)) return e;
-            return fallback("this build has no CUDA backend");
-        }
-        if (b == "fpga-sim" || b.rfind("plugin:", 0) == 0) return backends::create_plugin(model, options);
+        if (auto e = chosen->create(model, options, false)) return e;
+        return fallback("backend " + name + " found no usable device");
     } catch (const Error& e) {
         if (e.code() != ErrorCode::DeviceError) throw;
         return fallback(e.what());
     }
-    throw Error(ErrorCode::InvalidArgument,
-                "unknown backend \"" + b + "\"; choose auto, cpu, cpu-reference, vulkan, cuda or fpga-sim");
 }
 
 } // namespace mmfree
