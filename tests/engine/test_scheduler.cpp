@@ -4,6 +4,9 @@
 // and the prefix-state cache.
 #include <QProcess>
 #include <QTemporaryDir>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QtTest>
 
 #include <condition_variable>
@@ -16,6 +19,8 @@
 #include "golden.h"
 #include "mmfree/error.h"
 #include "mmfree/generate.h"
+#include "mmfree/model.h"
+#include "mmfree/session.h"
 #include "mmfree/scheduler.h"
 #include "serve/prefix_cache.h"
 
@@ -415,6 +420,79 @@ private slots:
         QVERIFY(st.prefix_cache_entries <= 2);
         QVERIFY(st.prefix_cache_bytes <= so.prefix_cache_bytes);
         QVERIFY(st.prefix_cache_entries >= 1);
+    }
+    // `mmfree batch` end to end: ids lines of mixed lengths, more lines than --parallel, output
+    // in input order with each line's single-sequence greedy tokens; text lines on the demo model
+    // as generate() continues them; a malformed line named by its number.
+    void batch_cli() {
+        const GoldenCase g = load_golden("tiny-b");
+        QTemporaryDir dir;
+        std::mt19937 rng(21);
+        std::vector<std::vector<int32_t>> prompts;
+        {
+            std::ofstream f((dir.path() + "/ids.jsonl").toStdString());
+            for (int i = 0; i < 7; ++i) {
+                prompts.push_back(random_prompt(rng, g.V, 1 + (i * 11) % 29));
+                QJsonArray ids;
+                for (int32_t t : prompts.back()) ids.append(t);
+                f << QJsonDocument(QJsonObject{{"ids", ids}}).toJson(QJsonDocument::Compact).toStdString() << "\n";
+            }
+        }
+        auto run_cli = [&](const QStringList& args, QString* err) {
+            QProcess p;
+            p.start(MMFREE_CLI, args);
+            if (!p.waitForFinished(120000)) return -1;
+            *err = QString::fromUtf8(p.readAllStandardError());
+            return p.exitCode();
+        };
+        auto read_lines = [](const QString& path) {
+            QFile f(path);
+            std::vector<QJsonObject> lines;
+            if (!f.open(QIODevice::ReadOnly)) return lines;
+            for (const QByteArray& l : f.readAll().split('\n'))
+                if (!l.isEmpty()) lines.push_back(QJsonDocument::fromJson(l).object());
+            return lines;
+        };
+        auto ids_of = [](const QJsonObject& o) {
+            std::vector<int32_t> v;
+            for (const auto& x : o["ids"].toArray()) v.push_back(x.toInt());
+            return v;
+        };
+        QString err;
+        QCOMPARE(run_cli({"batch", "-m", QString::fromStdString(g.dir), "--prompts", dir.path() + "/ids.jsonl", "-n", "10", "--greedy",
+                          "--ignore-eos", "--parallel", "3", "--backend", "cpu", "-o", dir.path() + "/ids.out.jsonl"}, &err), 0);
+        const auto lines = read_lines(dir.path() + "/ids.out.jsonl");
+        QCOMPARE(lines.size(), prompts.size());
+        auto single = cpu_executor(g.model, 1);
+        for (size_t i = 0; i < prompts.size(); ++i) QCOMPARE(ids_of(lines[i]), greedy_alone(*single, prompts[i], 10));
+
+        const QString demo = QString(MMFREE_TEST_DATA) + "/../../resources/models/mmfree-demo.gguf";
+        const std::vector<std::string> texts = {"The capital of France is", "Hello, my name is", "Once upon a time, in a land far"};
+        {
+            std::ofstream f((dir.path() + "/text.jsonl").toStdString());
+            for (const auto& t : texts) f << QJsonDocument(QJsonObject{{"prompt", QString::fromStdString(t)}}).toJson(QJsonDocument::Compact).toStdString() << "\n";
+        }
+        QCOMPARE(run_cli({"batch", "-m", demo, "--prompts", dir.path() + "/text.jsonl", "-n", "12", "--greedy", "--backend", "cpu", "-o",
+                          dir.path() + "/text.out.jsonl"}, &err), 0);
+        const auto text_lines = read_lines(dir.path() + "/text.out.jsonl");
+        QCOMPARE(text_lines.size(), texts.size());
+        auto model = load_model(demo.toStdString());
+        auto tok = Tokenizer::for_model(*model);
+        for (size_t i = 0; i < texts.size(); ++i) {
+            Session session(cpu_executor(model, 1));
+            GenerateOptions o = greedy(12);
+            o.stop_at_eos = true;
+            const GenerateResult r = generate(session, *tok, texts[i], o);
+            QCOMPARE(ids_of(text_lines[i]), r.tokens);
+            QCOMPARE(text_lines[i]["text"].toString().toStdString(), r.text);
+        }
+
+        {
+            std::ofstream f((dir.path() + "/bad.jsonl").toStdString());
+            f << "{\"ids\":[1,2]}\n\n{\"ids\":[1,\"two\"]}\n";
+        }
+        QCOMPARE(run_cli({"batch", "-m", QString::fromStdString(g.dir), "--prompts", dir.path() + "/bad.jsonl", "-o", dir.path() + "/bad.out"}, &err), 2);
+        QVERIFY2(err.contains("bad.jsonl:3:") && err.count('\n') <= 2, qPrintable(err));
     }
 };
 
