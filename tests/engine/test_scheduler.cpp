@@ -421,6 +421,39 @@ private slots:
         QVERIFY(st.prefix_cache_bytes <= so.prefix_cache_bytes);
         QVERIFY(st.prefix_cache_entries >= 1);
     }
+    // Log-probabilities of a greedy stream: the chosen token leads its top list, and the values
+    // are the log-softmax of the single-sequence logits.
+    void logprobs() {
+        const GoldenCase g = load_golden("tiny-b");
+        Collector c;
+        {
+            Scheduler s(cpu_executor(g.model, 2), nullptr);
+            Request r = c.request(g.prompt, greedy(5), 0);
+            r.top_logprobs = 3;
+            s.submit(std::move(r));
+            s.submit(c.request(g.prompt, greedy(5), 1));   // a companion without log-probabilities
+            QVERIFY(c.wait_finished(2));
+        }
+        const auto events = c.streamed(0);
+        QCOMPARE(events.size(), size_t(5));
+        QCOMPARE(c.finished(1).tokens, c.finished(0).tokens);
+        auto single = cpu_executor(g.model, 1);
+        std::vector<float> logits(static_cast<size_t>(g.V));
+        single->forward(g.prompt.data(), g.prompt.size(), logits.data(), false);
+        for (const auto& e : events) {
+            QCOMPARE(e.top_logprobs.size(), size_t(3));
+            QCOMPARE(e.top_logprobs[0].first, e.id);
+            QCOMPARE(e.top_logprobs[0].second, e.logprob);
+            QVERIFY(e.top_logprobs[0].second >= e.top_logprobs[1].second && e.top_logprobs[1].second >= e.top_logprobs[2].second);
+            double z = 0;
+            const float mx = *std::max_element(logits.begin(), logits.end());
+            for (float x : logits) z += std::exp(double(x - mx));
+            QVERIFY(std::abs(e.logprob - (logits[size_t(e.id)] - mx - std::log(z))) < 1e-4);
+            single->forward(&e.id, 1, logits.data(), false);
+        }
+        for (const auto& e : c.streamed(1)) QVERIFY(e.top_logprobs.empty());
+    }
+
     // `mmfree batch` end to end: ids lines of mixed lengths, more lines than --parallel, output
     // in input order with each line's single-sequence greedy tokens; text lines on the demo model
     // as generate() continues them; a malformed line named by its number.
