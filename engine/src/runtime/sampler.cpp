@@ -2,6 +2,8 @@
 #include "mmfree/sampler.h"
 
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <cmath>
 #include <cstddef>
 #include <unordered_map>
@@ -100,14 +102,28 @@ int32_t Sampler::sample(const float* logits, size_t count, const std::vector<int
         // Rounding is monotone, so the largest scaled logit is the scaled largest logit.
         const float mx = adjusted_[size_t(argmax(adjusted_.data(), V))] / temperature;
         weights_.resize(V);
+        // The mass per binary exponent of the weight, to place the head's bound below.
+        std::array<double, 256> mass_by_exponent{};
         double sum = 0;
-        for (size_t i = 0; i < V; ++i) sum += weights_[i] = std::exp(adjusted_[i] / temperature - mx);
+        for (size_t i = 0; i < V; ++i) {
+            const float w = weights_[i] = std::exp(adjusted_[i] / temperature - mx);
+            sum += w;
+            mass_by_exponent[std::bit_cast<uint32_t>(w) >> 23] += w;   // w ≥ 0: the top bits are the exponent
+        }
         // The head: every token of weight ≥ tau, a prefix of the ranking (weights rise with the
-        // logit). Tokens below tau hold less than half of top-p's remainder together, so top-p ends
-        // inside the head; without top-p the head reaches below min-p's cut where there is such a token.
-        double tau = 0;
-        if (params_.top_p < 1.0f) tau = 0.5 * (1.0 - double(params_.top_p)) / double(V) * sum;
-        else if (params_.min_p > 0.0f) tau = 0.5 * double(params_.min_p);
+        // logit). Top-p: tau is the highest power of two under which lies at most half of top-p's
+        // remainder, so top-p ends inside the head. Min-p alone: half its cut, so the head reaches
+        // below the cut where any token does.
+        float tau = 0;
+        if (params_.top_p < 1.0f) {
+            const double spare = 0.5 * (1.0 - double(params_.top_p)) * sum;
+            double below = 0;
+            uint32_t e = 0;
+            while (e < 255 && below + mass_by_exponent[e] <= spare) below += mass_by_exponent[e++];
+            tau = std::bit_cast<float>(e << 23);
+        } else if (params_.min_p > 0.0f) {
+            tau = 0.5f * params_.min_p;
+        }
         candidates_.clear();
         for (size_t i = 0; i < V; ++i)
             if (weights_[i] >= tau) candidates_.push_back({adjusted_[i] / temperature, int32_t(i)});
