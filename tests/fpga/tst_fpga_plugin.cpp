@@ -8,6 +8,7 @@
 #include "golden.h"
 #include "mmfree/backend.h"
 #include "mmfree/error.h"
+#include "mmfree/sampler.h"
 #include "plugin/plugin_executor.h"
 
 using namespace mmfree;
@@ -61,6 +62,59 @@ private slots:
         qInfo("%s on the 256-lane board at %.0f MHz: %.0f cycles/token, modeled %.0f tok/s, %.3g J/token, sim %.2f Mcycles/s",
               qPrintable(name), m["fpga_clock_hz"] / 1e6, m["fpga_cycles_per_token"], m["fpga_modeled_tok_s"],
               m["fpga_modeled_j_per_token"], m["fpga_sim_cycles_per_s"] / 1e6);
+    }
+
+    // Two sequences interleaved in decode batches (the plugin runs slots one after another,
+    // swapping the state on the host): the golden prompt in slot 1 and its reverse in slot 0,
+    // which joins three steps later with its prompt prefilled two tokens per step between decode
+    // steps. Each gets the greedy tokens it gets alone: the golden ones, and those of a
+    // one-slot run of the reversed prompt.
+    void interleavedSlotsEqualAlone_data() {
+        QTest::addColumn<QString>("name");
+        QTest::newRow("tiny-a") << "tiny-a";
+        QTest::newRow("tiny-b") << "tiny-b";
+    }
+    void interleavedSlotsEqualAlone() {
+        QFETCH(QString, name);
+        const testkit::GoldenCase g = testkit::load_golden(name.toStdString());
+        const size_t V = size_t(g.V), steps = g.greedy_tokens.size();
+        const std::vector<int32_t> other(g.prompt.rbegin(), g.prompt.rend());
+        BackendOptions o;
+        o.backend = "fpga-sim";
+        o.allow_fallback = false;
+
+        // The reversed prompt alone.
+        auto alone = create_executor(g.model, o);
+        std::vector<float> row(V);
+        alone->prefill(0, other.data(), other.size(), row.data(), false);
+        std::vector<int32_t> other_alone = {argmax(row.data(), V)};
+        while (other_alone.size() < steps) other_alone.push_back(alone->forward_argmax(other_alone.back()));
+
+        o.slot_count = 2;
+        auto ex = create_executor(g.model, o);
+        QCOMPARE(ex->slot_count(), 2);
+        ex->prefill(1, g.prompt.data(), g.prompt.size(), row.data(), false);
+        std::vector<int32_t> golden = {argmax(row.data(), V)}, other_batched;
+        size_t prefilled = 0;
+        for (int step = 0; golden.size() < steps || other_batched.size() < steps; ++step) {
+            std::vector<int32_t> ids, feed;
+            if (golden.size() < steps) { ids.push_back(1); feed.push_back(golden.back()); }
+            if (step >= 3 && prefilled < other.size()) {
+                const size_t n = std::min<size_t>(2, other.size() - prefilled);
+                ex->prefill(0, &other[prefilled], n, row.data(), false);
+                prefilled += n;
+                if (prefilled == other.size()) other_batched.push_back(argmax(row.data(), V));
+            } else if (!other_batched.empty() && other_batched.size() < steps) {
+                ids.insert(ids.begin(), 0);   // slot 0 first: the order of a step is the caller's
+                feed.insert(feed.begin(), other_batched.back());
+            }
+            if (ids.empty()) continue;
+            std::vector<int32_t> next(ids.size(), -1);
+            ex->decode(ids.data(), feed.data(), ids.size(), nullptr, next.data());
+            for (size_t b = 0; b < ids.size(); ++b) (ids[b] == 1 ? golden : other_batched).push_back(next[b]);
+        }
+        QCOMPARE(golden, g.greedy_tokens);
+        QCOMPARE(other_batched, other_alone);
     }
 
     void timeoutIsDeviceErrorAndResetRecovers() {
