@@ -38,6 +38,7 @@ std::vector<int32_t> parse_ids(const std::string& csv);
 std::filesystem::path model_path(const Args& a);   // -m, else default_model_path(); throws when none
 
 int cmd_run(const Args& a);
+int cmd_batch(const Args& a);
 int cmd_logits(const Args& a);
 int cmd_info(const Args& a);
 int cmd_tokenize(const Args& a);

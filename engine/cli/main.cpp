@@ -14,6 +14,10 @@ usage: mmfree <command> [options]
 commands:
   run       -m MODEL -p TEXT [-n N] [--temp T] [--top-k K] [--top-p P] [--min-p P]
             [--repeat-penalty R] [--seed S] [--stop STR]... [--backend B]   stream a continuation
+  batch     -m MODEL --prompts FILE.jsonl -o OUT.jsonl [-n N] [--parallel P] [--greedy | --temp T ...
+            --seed S (line i uses S+i) --frequency-penalty F --presence-penalty P] [--stop STR]...
+            [--ignore-eos] [--backend B]     every line ({"ids":[...]} or {"prompt":"..."}) as one
+                                             continuously batched job; OUT: {"ids","text"} per line
   logits    -m MODEL --ids 1,2,3 [--decode N] [--backend B] -o FILE         logits as safetensors
   bench     (-m MODEL | --synthetic 370M|1.3B|2.7B) [--backend B] [--profile] [--batch 1,8,64]  speed, JSON
   info      -m MODEL | --devices                                            model or device facts
@@ -43,9 +47,10 @@ int main(int argc, char** argv) {
     }
     const std::string cmd = argv[1];
     try {
-        const std::set<std::string> flags = {"--devices", "--profile", "--power", "--no-bos", "--json", "-v"};
+        const std::set<std::string> flags = {"--devices", "--profile", "--power", "--no-bos", "--json", "-v", "--greedy", "--ignore-eos"};
         cli::Args args(argc, argv, 2, flags);
         if (cmd == "run") return cli::cmd_run(args);
+        if (cmd == "batch") return cli::cmd_batch(args);
         if (cmd == "logits") return cli::cmd_logits(args);
         if (cmd == "bench") return cli::cmd_bench(args);
         if (cmd == "info") return cli::cmd_info(args);

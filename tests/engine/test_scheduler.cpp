@@ -4,6 +4,9 @@
 // and the prefix-state cache.
 #include <QProcess>
 #include <QTemporaryDir>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QtTest>
 
 #include <condition_variable>
@@ -16,6 +19,8 @@
 #include "golden.h"
 #include "mmfree/error.h"
 #include "mmfree/generate.h"
+#include "mmfree/model.h"
+#include "mmfree/session.h"
 #include "mmfree/scheduler.h"
 #include "serve/prefix_cache.h"
 
@@ -415,6 +420,112 @@ private slots:
         QVERIFY(st.prefix_cache_entries <= 2);
         QVERIFY(st.prefix_cache_bytes <= so.prefix_cache_bytes);
         QVERIFY(st.prefix_cache_entries >= 1);
+    }
+    // Log-probabilities of a greedy stream: the chosen token leads its top list, and the values
+    // are the log-softmax of the single-sequence logits.
+    void logprobs() {
+        const GoldenCase g = load_golden("tiny-b");
+        Collector c;
+        {
+            Scheduler s(cpu_executor(g.model, 2), nullptr);
+            Request r = c.request(g.prompt, greedy(5), 0);
+            r.top_logprobs = 3;
+            s.submit(std::move(r));
+            s.submit(c.request(g.prompt, greedy(5), 1));   // a companion without log-probabilities
+            QVERIFY(c.wait_finished(2));
+        }
+        const auto events = c.streamed(0);
+        QCOMPARE(events.size(), size_t(5));
+        QCOMPARE(c.finished(1).tokens, c.finished(0).tokens);
+        auto single = cpu_executor(g.model, 1);
+        std::vector<float> logits(static_cast<size_t>(g.V));
+        single->forward(g.prompt.data(), g.prompt.size(), logits.data(), false);
+        for (const auto& e : events) {
+            QCOMPARE(e.top_logprobs.size(), size_t(3));
+            QCOMPARE(e.top_logprobs[0].first, e.id);
+            QCOMPARE(e.top_logprobs[0].second, e.logprob);
+            QVERIFY(e.top_logprobs[0].second >= e.top_logprobs[1].second && e.top_logprobs[1].second >= e.top_logprobs[2].second);
+            double z = 0;
+            const float mx = *std::max_element(logits.begin(), logits.end());
+            for (float x : logits) z += std::exp(double(x - mx));
+            QVERIFY(std::abs(e.logprob - (logits[size_t(e.id)] - mx - std::log(z))) < 1e-4);
+            single->forward(&e.id, 1, logits.data(), false);
+        }
+        for (const auto& e : c.streamed(1)) QVERIFY(e.top_logprobs.empty());
+    }
+
+    // `mmfree batch` end to end: ids lines of mixed lengths, more lines than --parallel, output
+    // in input order with each line's single-sequence greedy tokens; text lines on the demo model
+    // as generate() continues them; a malformed line named by its number.
+    void batch_cli() {
+        const GoldenCase g = load_golden("tiny-b");
+        QTemporaryDir dir;
+        std::mt19937 rng(21);
+        std::vector<std::vector<int32_t>> prompts;
+        {
+            std::ofstream f((dir.path() + "/ids.jsonl").toStdString());
+            for (int i = 0; i < 7; ++i) {
+                prompts.push_back(random_prompt(rng, g.V, 1 + (i * 11) % 29));
+                QJsonArray ids;
+                for (int32_t t : prompts.back()) ids.append(t);
+                f << QJsonDocument(QJsonObject{{"ids", ids}}).toJson(QJsonDocument::Compact).toStdString() << "\n";
+            }
+        }
+        auto run_cli = [&](const QStringList& args, QString* err) {
+            QProcess p;
+            p.start(MMFREE_CLI, args);
+            if (!p.waitForFinished(120000)) return -1;
+            *err = QString::fromUtf8(p.readAllStandardError());
+            return p.exitCode();
+        };
+        auto read_lines = [](const QString& path) {
+            QFile f(path);
+            std::vector<QJsonObject> lines;
+            if (!f.open(QIODevice::ReadOnly)) return lines;
+            for (const QByteArray& l : f.readAll().split('\n'))
+                if (!l.isEmpty()) lines.push_back(QJsonDocument::fromJson(l).object());
+            return lines;
+        };
+        auto ids_of = [](const QJsonObject& o) {
+            std::vector<int32_t> v;
+            for (const auto& x : o["ids"].toArray()) v.push_back(x.toInt());
+            return v;
+        };
+        QString err;
+        QCOMPARE(run_cli({"batch", "-m", QString::fromStdString(g.dir), "--prompts", dir.path() + "/ids.jsonl", "-n", "10", "--greedy",
+                          "--ignore-eos", "--parallel", "3", "--backend", "cpu", "-o", dir.path() + "/ids.out.jsonl"}, &err), 0);
+        const auto lines = read_lines(dir.path() + "/ids.out.jsonl");
+        QCOMPARE(lines.size(), prompts.size());
+        auto single = cpu_executor(g.model, 1);
+        for (size_t i = 0; i < prompts.size(); ++i) QCOMPARE(ids_of(lines[i]), greedy_alone(*single, prompts[i], 10));
+
+        const QString demo = QString(MMFREE_TEST_DATA) + "/../../resources/models/mmfree-demo.gguf";
+        const std::vector<std::string> texts = {"The capital of France is", "Hello, my name is", "Once upon a time, in a land far"};
+        {
+            std::ofstream f((dir.path() + "/text.jsonl").toStdString());
+            for (const auto& t : texts) f << QJsonDocument(QJsonObject{{"prompt", QString::fromStdString(t)}}).toJson(QJsonDocument::Compact).toStdString() << "\n";
+        }
+        QCOMPARE(run_cli({"batch", "-m", demo, "--prompts", dir.path() + "/text.jsonl", "-n", "12", "--greedy", "--backend", "cpu", "-o",
+                          dir.path() + "/text.out.jsonl"}, &err), 0);
+        const auto text_lines = read_lines(dir.path() + "/text.out.jsonl");
+        QCOMPARE(text_lines.size(), texts.size());
+        auto model = load_model(demo.toStdString());
+        auto tok = Tokenizer::for_model(*model);
+        for (size_t i = 0; i < texts.size(); ++i) {
+            Session session(cpu_executor(model, 1));
+            GenerateOptions o = greedy(12);
+            o.stop_at_eos = true;
+            const GenerateResult r = generate(session, *tok, texts[i], o);
+            QCOMPARE(ids_of(text_lines[i]), r.tokens);
+            QCOMPARE(text_lines[i]["text"].toString().toStdString(), r.text);
+        }
+
+        {
+            std::ofstream f((dir.path() + "/bad.jsonl").toStdString());
+            f << "{\"ids\":[1,2]}\n\n{\"ids\":[1,\"two\"]}\n";
+        }
+        QCOMPARE(run_cli({"batch", "-m", QString::fromStdString(g.dir), "--prompts", dir.path() + "/bad.jsonl", "-o", dir.path() + "/bad.out"}, &err), 2);
+        QVERIFY2(err.contains("bad.jsonl:3:") && err.count('\n') <= 2, qPrintable(err));
     }
 };
 

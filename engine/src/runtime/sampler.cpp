@@ -2,6 +2,8 @@
 #include "mmfree/sampler.h"
 
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <cmath>
 #include <cstddef>
 #include <unordered_map>
@@ -69,24 +71,25 @@ size_t Sampler::surviving_head(size_t head, bool complete) const {
 // The distribution: penalties, temperature, top-k, softmax over the top-k survivors (the whole
 // vocabulary without top-k), min-p, top-p, then one draw walking the survivors from the most
 // likely down. Only the head of the ranking is ever sorted: with top-k by selection, without it
-// by growing a selected head until min-p or top-p has decided where the survivors end, so a
-// chat's temperature/top-p sampling over 32k tokens costs a pass, not a sort.
+// the tokens above a weight bound that top-p (or min-p) must cut inside, so a chat's
+// temperature/top-p sampling over 32k tokens costs a few passes, not a sort. The one difference
+// to sorting everything: the softmax normalizer is summed in id order rather than rank order
+// (a change in the last bits of a double, test_sampler draws identically).
 int32_t Sampler::sample(const float* logits, size_t count, const std::vector<int32_t>& history) {
     const size_t V = count;
     adjusted_.assign(logits, logits + count);
     apply_penalties(history);
     if (params_.temperature <= 0.0f) return argmax(adjusted_.data(), V);
 
-    candidates_.resize(V);
-    for (size_t i = 0; i < V; ++i) candidates_[i] = {adjusted_[i] / params_.temperature, int32_t(i)};
     // Descending by logit; ties by id so the order (and the sample) is reproducible.
     auto by_logit = [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); };
-    const auto first = candidates_.begin();
+    const float temperature = params_.temperature;
     size_t keep;
     if (params_.top_k > 0 && size_t(params_.top_k) < V) {
+        candidates_.resize(V);
+        for (size_t i = 0; i < V; ++i) candidates_[i] = {adjusted_[i] / temperature, int32_t(i)};
         keep = size_t(params_.top_k);
-        std::nth_element(first, first + std::ptrdiff_t(keep), candidates_.end(), by_logit);
-        std::sort(first, first + std::ptrdiff_t(keep), by_logit);
+        std::partial_sort(candidates_.begin(), candidates_.begin() + std::ptrdiff_t(keep), candidates_.end(), by_logit);
         candidates_.resize(keep);
         // Softmax over the survivors, summed in rank order.
         const float mx = candidates_[0].first;
@@ -95,20 +98,51 @@ int32_t Sampler::sample(const float* logits, size_t count, const std::vector<int
         for (auto& c : candidates_) c.first = float(c.first / sum);
         keep = surviving_head(keep, true);
     } else {
-        // Softmax over the whole vocabulary: the normalizer needs every weight, in id order.
-        float mx = candidates_[0].first;
-        for (const auto& c : candidates_) mx = std::max(mx, c.first);
+        // Softmax over the whole vocabulary: the normalizer needs every weight (summed in id order).
+        // Rounding is monotone, so the largest scaled logit is the scaled largest logit.
+        const float mx = adjusted_[size_t(argmax(adjusted_.data(), V))] / temperature;
         weights_.resize(V);
+        // The mass per binary exponent of the weight, to place the head's bound below.
+        std::array<double, 256> mass_by_exponent{};
         double sum = 0;
-        for (size_t i = 0; i < V; ++i) sum += weights_[i] = std::exp(candidates_[i].first - mx);
-        size_t head = 0;
-        keep = 0;
-        for (size_t next = std::min<size_t>(V, 64); keep == 0; next = std::min(V, next * 8)) {
-            if (next < V) std::nth_element(first + std::ptrdiff_t(head), first + std::ptrdiff_t(next), candidates_.end(), by_logit);
-            std::sort(first + std::ptrdiff_t(head), first + std::ptrdiff_t(next), by_logit);
-            for (size_t i = head; i < next; ++i) candidates_[i].first = float(weights_[size_t(candidates_[i].second)] / sum);
-            head = next;
-            keep = surviving_head(head, head == V);
+        for (size_t i = 0; i < V; ++i) {
+            const float w = weights_[i] = std::exp(adjusted_[i] / temperature - mx);
+            sum += w;
+            mass_by_exponent[std::bit_cast<uint32_t>(w) >> 23] += w;   // w ≥ 0: the top bits are the exponent
+        }
+        // The head: every token of weight ≥ tau, a prefix of the ranking (weights rise with the
+        // logit). Top-p: tau is the highest power of two under which lies at most half of top-p's
+        // remainder, so top-p ends inside the head. Min-p alone: half its cut, so the head reaches
+        // below the cut where any token does.
+        float tau = 0;
+        if (params_.top_p < 1.0f) {
+            const double spare = 0.5 * (1.0 - double(params_.top_p)) * sum;
+            double below = 0;
+            uint32_t e = 0;
+            while (e < 255 && below + mass_by_exponent[e] <= spare) below += mass_by_exponent[e++];
+            tau = std::bit_cast<float>(e << 23);
+        } else if (params_.min_p > 0.0f) {
+            tau = 0.5f * params_.min_p;
+        }
+        candidates_.clear();
+        for (size_t i = 0; i < V; ++i)
+            if (weights_[i] >= tau) candidates_.push_back({adjusted_[i] / temperature, int32_t(i)});
+        size_t head = candidates_.size();
+        std::sort(candidates_.begin(), candidates_.end(), by_logit);
+        for (size_t i = 0; i < head; ++i) candidates_[i].first = float(weights_[size_t(candidates_[i].second)] / sum);
+        keep = surviving_head(head, head == V);
+        if (keep == 0) {
+            // Undecided within the head (rounding at the bound): rank the rest in growing steps.
+            for (size_t i = 0; i < V; ++i)
+                if (weights_[i] < tau) candidates_.push_back({adjusted_[i] / temperature, int32_t(i)});
+            const auto first = candidates_.begin();
+            for (size_t next = std::min(V, head * 2 + 64); keep == 0; next = std::min(V, next * 4)) {
+                if (next < V) std::nth_element(first + std::ptrdiff_t(head), first + std::ptrdiff_t(next), candidates_.end(), by_logit);
+                std::sort(first + std::ptrdiff_t(head), first + std::ptrdiff_t(next), by_logit);
+                for (size_t i = head; i < next; ++i) candidates_[i].first = float(weights_[size_t(candidates_[i].second)] / sum);
+                head = next;
+                keep = surviving_head(head, head == V);
+            }
         }
     }
     candidates_.resize(keep);

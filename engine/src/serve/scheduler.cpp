@@ -10,7 +10,9 @@
 #include <optional>
 #include <thread>
 #include <unordered_set>
+#include <utility>
 
+#include "cpu/thread_pool.h"
 #include "mmfree/error.h"
 #include "runtime/stop_strings.h"
 #include "serve/prefix_cache.h"
@@ -65,6 +67,8 @@ struct Scheduler::Impl {
         size_t prompt_size;
         size_t fed = 0;                 // tokens of history the slot's state covers
         bool cancelled = false;
+        int32_t sampled = 0;            // this step's token, drawn in the parallel phase
+        TokenEvent event;               // this step's log-probabilities (when asked for)
         Sampler sampler;
         std::optional<StreamingDecoder> decoder;
         StopStringFilter stops;
@@ -76,6 +80,8 @@ struct Scheduler::Impl {
         if (opt.prefill_chunk < 1) throw Error(ErrorCode::InvalidArgument, "prefill_chunk must be at least 1");
         if (opt.max_queue < 0) throw Error(ErrorCode::InvalidArgument, "max_queue must not be negative");
         slot_jobs.resize(size_t(exec->slot_count()));
+        const int threads = opt.sampling_threads > 0 ? opt.sampling_threads : int(std::thread::hardware_concurrency());
+        sampling_pool = std::make_unique<cpu::ThreadPool>(std::clamp(std::min(threads, exec->slot_count()), 1, 64));
         stats.slot_count = exec->slot_count();
         thread = std::thread([this] { run(); });
     }
@@ -84,6 +90,7 @@ struct Scheduler::Impl {
     void start(std::unique_ptr<Job> job);
     void prefill_one();
     void decode_running();
+    void draw(Job& job, const float* logits);
     void on_sampled(Job& job, int32_t token);
     void finish(std::unique_ptr<Job> job, StopReason reason, const std::string& error = {});
     void finish_slot(int slot, StopReason reason, const std::string& error = {}) { finish(std::move(slot_jobs[size_t(slot)]), reason, error); }
@@ -117,6 +124,7 @@ struct Scheduler::Impl {
     PrefixCache cache;
     std::vector<int32_t> step_slots, step_tokens, step_argmax;
     std::vector<float> step_logits;
+    std::unique_ptr<cpu::ThreadPool> sampling_pool;   // rows of a step sample in parallel
     std::thread thread;
 };
 
@@ -251,11 +259,42 @@ void Scheduler::Impl::decode_running() {
         std::lock_guard lock(mu);
         stats.decode_steps += 1;
     }
+    if (need_logits) {
+        // Sampling a chat's full vocabulary costs a pass over V per row: with hundreds of streams
+        // that is spread over the cores. Callbacks stay on this thread, in order.
+        sampling_pool->run([&](int part, int parts) {
+            const auto [begin, end] = cpu::split_range(int(n), part, parts);
+            for (int b = begin; b < end; ++b) draw(*slot_jobs[size_t(step_slots[size_t(b)])], &step_logits[size_t(b) * size_t(vocab)]);
+        }, int(std::min<size_t>(n, size_t(sampling_pool->size()))));
+    }
     for (size_t b = 0; b < n; ++b) {
         Job& j = *slot_jobs[size_t(step_slots[b])];
         ++j.fed;
-        const int32_t token = need_logits ? j.sampler.sample(&step_logits[b * size_t(vocab)], size_t(vocab), j.history) : step_argmax[b];
-        on_sampled(j, token);
+        on_sampled(j, need_logits ? j.sampled : step_argmax[b]);
+    }
+}
+
+// The token, and its log-probabilities when asked for: log-softmax of what the sampler drew from
+// (temperature 0 counts as 1). Runs on a sampling thread; touches only the job.
+void Scheduler::Impl::draw(Job& job, const float* logits) {
+    job.sampled = job.sampler.sample(logits, size_t(vocab), job.history);
+    job.event = {};
+    if (!job.req.logprobs && job.req.top_logprobs == 0) return;
+    const std::vector<float>& l = job.sampler.adjusted_logits();
+    const float t = job.req.options.sampling.temperature > 0 ? job.req.options.sampling.temperature : 1.0f;
+    float mx = l[0] / t;
+    for (float x : l) mx = std::max(mx, x / t);
+    double sum = 0;
+    for (float x : l) sum += std::exp(double(x / t - mx));
+    const double log_z = double(mx) + std::log(sum);
+    job.event.logprob = float(double(l[size_t(job.sampled)] / t) - log_z);
+    if (job.req.top_logprobs > 0) {
+        std::vector<int32_t> ids(l.size());
+        for (size_t i = 0; i < ids.size(); ++i) ids[i] = int32_t(i);
+        const size_t k = std::min(ids.size(), size_t(job.req.top_logprobs));
+        auto higher = [&](int32_t a, int32_t b) { return l[size_t(a)] > l[size_t(b)] || (l[size_t(a)] == l[size_t(b)] && a < b); };
+        std::partial_sort(ids.begin(), ids.begin() + std::ptrdiff_t(k), ids.end(), higher);
+        for (size_t i = 0; i < k; ++i) job.event.top_logprobs.push_back({ids[i], float(double(l[size_t(ids[i])] / t) - log_z)});
     }
 }
 
@@ -272,30 +311,11 @@ void Scheduler::Impl::on_sampled(Job& job, int32_t token) {
     }
     job.history.push_back(token);
     job.fin.tokens.push_back(token);
-    TokenEvent ev;
+    TokenEvent ev = std::exchange(job.event, {});   // the log-probabilities, when asked for
     ev.id = token;
     if (job.decoder) {
         ev.text = job.stops.push(job.decoder->push(token));
         job.fin.text += ev.text;
-    }
-    if (job.req.logprobs || job.req.top_logprobs > 0) {
-        // log-softmax of what the sampler drew from (temperature 0 counts as 1)
-        const std::vector<float>& l = job.sampler.adjusted_logits();
-        const float t = job.req.options.sampling.temperature > 0 ? job.req.options.sampling.temperature : 1.0f;
-        float mx = l[0] / t;
-        for (float x : l) mx = std::max(mx, x / t);
-        double sum = 0;
-        for (float x : l) sum += std::exp(double(x / t - mx));
-        const double log_z = double(mx) + std::log(sum);
-        ev.logprob = float(double(l[size_t(token)] / t) - log_z);
-        if (job.req.top_logprobs > 0) {
-            std::vector<int32_t> ids(l.size());
-            for (size_t i = 0; i < ids.size(); ++i) ids[i] = int32_t(i);
-            const size_t k = std::min(ids.size(), size_t(job.req.top_logprobs));
-            auto higher = [&](int32_t a, int32_t b) { return l[size_t(a)] > l[size_t(b)] || (l[size_t(a)] == l[size_t(b)] && a < b); };
-            std::partial_sort(ids.begin(), ids.begin() + std::ptrdiff_t(k), ids.end(), higher);
-            for (size_t i = 0; i < k; ++i) ev.top_logprobs.push_back({ids[i], float(double(l[size_t(ids[i])] / t) - log_z)});
-        }
     }
     if (job.req.on_token) {
         try {
