@@ -559,7 +559,7 @@ private Q_SLOTS:
         std::atomic<int> ok{0}, busy{0}, other{0};
         for (int i = 0; i < 6; ++i)
             clients.emplace_back([&] {
-                auto r = c.post("/v1/completions", {{"prompt", "Once"}, {"max_tokens", 40}, {"ignore_eos", true}});
+                auto r = c.post("/v1/completions", {{"prompt", "Once"}, {"max_tokens", 200}, {"ignore_eos", true}});
                 if (r.status == 200) ++ok;
                 else if (r.status == 429 && r.json_body()["error"]["code"] == "server_busy") ++busy;
                 else ++other;
