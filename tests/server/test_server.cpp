@@ -488,6 +488,20 @@ private Q_SLOTS:
         QVERIFY(!is_loopback_host("0.0.0.0") && !is_loopback_host("192.168.1.2") && !is_loopback_host("::"));
     }
 
+    void port_in_use_is_an_error() {
+        ServerOptions o = loopback_options();
+        o.port = port_;
+        ApiServer second(o, sched_);
+        try {
+            second.start();
+            QFAIL("a second server started on a port in use");
+        } catch (const Error& e) {
+            QCOMPARE(e.code(), ErrorCode::DeviceError);
+            QVERIFY(std::string(e.what()).find(std::to_string(port_)) != std::string::npos);
+        }
+        QCOMPARE(client().get("/health").status, 200);
+    }
+
     void cors() {
         auto preflight = [](int port, const std::string& origin) {
             Client c(port);

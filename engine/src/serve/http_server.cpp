@@ -694,6 +694,12 @@ void ApiServer::start() {
     d.http.set_keep_alive_timeout(o.keep_alive_timeout_s);
     d.http.set_keep_alive_max_count(1000);
     d.http.set_tcp_nodelay(true);   // each SSE chunk leaves at once
+    // cpp-httplib's default also sets SO_REUSEPORT, which lets a second server share a port in use
+    // without an error; only SO_REUSEADDR (a restart may bind while old connections linger).
+    d.http.set_socket_options([](socket_t sock) {
+        int yes = 1;
+        ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    });
     d.routes();
     const std::string host = o.host == "localhost" ? "127.0.0.1" : o.host;
     if (o.port == 0) {
