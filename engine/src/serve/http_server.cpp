@@ -5,7 +5,6 @@
 #include <httplib.h>
 #include <sys/socket.h>
 
-#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -256,7 +255,6 @@ struct ApiServer::Impl {
         const auto& p = job->plan;
         const uint64_t base_seed = p.seeded ? p.options.sampling.seed : std::random_device{}() * 0x9E3779B97F4A7C15ull + std::random_device{}();
         job->unfinished = int(p.prompts.size()) * p.n;
-        std::weak_ptr<Job> weak = job;
         int choice = 0;
         try {
             for (const auto& prompt : p.prompts) {
@@ -506,7 +504,8 @@ struct ApiServer::Impl {
                 std::deque<Job::Event> events;
                 {
                     std::unique_lock lock(job->mutex);
-                    job->changed.wait_for(lock, kHeartbeat, [&] { return !job->events.empty(); });
+                    // The opening chunk leaves at once; after it, wait for the scheduler.
+                    if (out.empty()) job->changed.wait_for(lock, kHeartbeat, [&] { return !job->events.empty(); });
                     events.swap(job->events);
                 }
                 const bool done = render(*job, *choices, events, out);
