@@ -473,6 +473,7 @@ private slots:
     }
     void missing_paths() {
         EXPECT_LOAD_ERROR(dir_.path() + "/nope", ErrorCode::FileNotFound, "does not exist");
+        EXPECT_LOAD_ERROR(dir_.path() + "/Modèles/nope", ErrorCode::FileNotFound, "Modèles/nope");   // UTF-8 names stay readable
         QFile::remove(model_ + "/config.json");
         EXPECT_LOAD_ERROR(model_, ErrorCode::FileNotFound, "config.json");
     }
