@@ -377,6 +377,27 @@ private slots:
         EXPECT_LOAD_ERROR(model_, ErrorCode::CorruptFile, "twice");
         check_message(load_error(model_).what());
     }
+    // Found by fuzz_safetensors: a float where an integer belongs (converting 2.2e40 was undefined behaviour).
+    void float_in_shape() {
+        auto s = split(read_all(st()));
+        QJsonObject t = s.header["model.norm.weight"].toObject();
+        t["shape"] = QJsonArray{2.2e40};
+        s.header["model.norm.weight"] = t;
+        write_all(st(), join(s.header, s.data));
+        EXPECT_LOAD_ERROR(model_, ErrorCode::CorruptFile, "not a list of integers");
+        t["shape"] = QJsonArray{64};
+        t["data_offsets"] = QJsonArray{-4, 252};
+        s.header["model.norm.weight"] = t;
+        write_all(st(), join(s.header, s.data));
+        EXPECT_LOAD_ERROR(model_, ErrorCode::CorruptFile, "data_offsets");
+    }
+    // Found by fuzz_tokenizer: SentencePiece ends the process on an empty piece; refused before.
+    void tokenizer_with_an_empty_piece() {
+        const QString seed = MMFREE_TEST_DATA "/../fuzz/corpus/tokenizer/regression-empty-piece.model";
+        const Error e = error_of([&] { Tokenizer::load(seed.toStdString()); });
+        QVERIFY2(e.code() == ErrorCode::CorruptFile && QString(e.what()).contains("not a SentencePiece model"), e.what());
+        check_message(e.what());
+    }
     void gguf_unknown_token_out_of_range() {
         QByteArray f = read_all(kDemo);
         const quint32 huge = 8000;   // the demo vocabulary has 8000 ids: 0 … 7999
@@ -452,6 +473,7 @@ private slots:
     }
     void missing_paths() {
         EXPECT_LOAD_ERROR(dir_.path() + "/nope", ErrorCode::FileNotFound, "does not exist");
+        EXPECT_LOAD_ERROR(dir_.path() + "/Modèles/nope", ErrorCode::FileNotFound, "Modèles/nope");   // UTF-8 names stay readable
         QFile::remove(model_ + "/config.json");
         EXPECT_LOAD_ERROR(model_, ErrorCode::FileNotFound, "config.json");
     }
@@ -499,6 +521,18 @@ private slots:
         blob.resize(blob.size() - 3);
         QVERIFY_THROWS_EXCEPTION(Error, s.restore_state(blob));
         QVERIFY_THROWS_EXCEPTION(Error, s.restore_state({1, 2, 3}));
+    }
+
+    // `mmfree info` shows the weights' identity, the key saved states are stored under.
+    void cli_info_prints_fingerprint() {
+        QProcess p;
+        p.start(MMFREE_CLI, {"info", "-m", kGolden});
+        QVERIFY(p.waitForFinished(60000));
+        QCOMPARE(p.exitCode(), 0);
+        const QString out = QString::fromUtf8(p.readAllStandardOutput());
+        const std::string fp = load_model(kGolden.toStdString())->fingerprint;
+        QCOMPARE(fp.size(), size_t(32));
+        QVERIFY2(out.contains(QString::fromStdString("\nfingerprint: " + fp + "\n")), qPrintable(out));
     }
 
     // The CLI turns each error into a message and a non-zero exit, never a crash.

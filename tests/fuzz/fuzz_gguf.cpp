@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// A packed GGUF model: header validation, the hgrn_bit metadata, the full load, the embedded
-// tokenizer, and inspect_model on the same file.
+// A packed GGUF model: header validation, the hgrn_bit metadata, the full load and the embedded
+// tokenizer. (inspect_model runs in fuzz_index; here it would halve the executions per second.)
 #include "fuzz_common.h"
-#include "mmfree/inspect.h"
 #include "mmfree/model.h"
 #include "mmfree/tokenizer.h"
 
@@ -15,8 +14,5 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         const auto tok = mmfree::Tokenizer::for_model(*model);
         (void)tok->decode(tok->encode("fuzz 123", true));
     });
-    const mmfree::ModelInspection in = mmfree::inspect_model(file, false);
-    for (const auto& f : in.files)
-        if (!f.ok && f.message.find('\n') != std::string::npos) std::abort();
     return 0;
 }

@@ -268,6 +268,58 @@ private Q_SLOTS:
         QCOMPARE(whole.json_body()["object"], "chat.completion");
     }
 
+    // Concurrent greedy streams over HTTP give exactly the tokens `mmfree batch --greedy` gives.
+    void streams_match_mmfree_batch() {
+        const std::vector<std::string> prompts = {"Once upon a time", "The little dragon said", "In the morning, the king"};
+        QTemporaryDir dir;
+        {
+            QFile f(dir.path() + "/prompts.jsonl");
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            for (const auto& p : prompts) f.write((json{{"prompt", p}}.dump() + "\n").c_str());
+        }
+        QProcess batch;
+        batch.start(MMFREE_CLI, {"batch", "-m", MMFREE_DEMO_MODEL, "--backend", "cpu", "--prompts", dir.path() + "/prompts.jsonl", "--greedy",
+                                 "-n", "16", "--ignore-eos", "-o", dir.path() + "/out.jsonl"});
+        QVERIFY(batch.waitForFinished(120000));
+        QVERIFY2(batch.exitCode() == 0, batch.readAllStandardError().constData());
+        QFile out(dir.path() + "/out.jsonl");
+        QVERIFY(out.open(QIODevice::ReadOnly));
+        std::vector<json> expected;
+        for (const auto& line : out.readAll().split('\n'))
+            if (!line.trimmed().isEmpty()) expected.push_back(json::parse(line.toStdString()));
+        QCOMPARE(expected.size(), prompts.size());
+
+        // As JSON carries them: a lone byte of a split character becomes U+FFFD.
+        auto as_json_text = [](const std::string& bytes) { return json::parse(json(bytes).dump(-1, ' ', false, json::error_handler_t::replace)).get<std::string>(); };
+        std::vector<std::string> streamed_text(prompts.size());
+        std::vector<std::vector<std::string>> streamed_tokens(prompts.size());
+        std::vector<std::thread> clients;
+        for (size_t i = 0; i < prompts.size(); ++i)
+            clients.emplace_back([&, i] {
+                auto r = client().send("POST", "/v1/completions",
+                                       json{{"prompt", prompts[i]}, {"max_tokens", 16}, {"temperature", 0}, {"ignore_eos", true}, {"stream", true},
+                                            {"logprobs", 0}}.dump(),
+                                       [](const char*, size_t) { return true; });
+                for (const auto& e : sse_events(r.body)) {
+                    if (e == "[DONE]") continue;
+                    const auto c = json::parse(e);
+                    for (const auto& ch : c["choices"]) {
+                        streamed_text[i] += ch["text"].get<std::string>();
+                        if (ch["logprobs"].is_object())
+                            for (const auto& t : ch["logprobs"]["tokens"]) streamed_tokens[i].push_back(t.get<std::string>());
+                    }
+                }
+            });
+        for (auto& t : clients) t.join();
+        for (size_t i = 0; i < prompts.size(); ++i) {
+            const auto ids = expected[i]["ids"].get<std::vector<int32_t>>();
+            QCOMPARE(int(ids.size()), 16);
+            QCOMPARE(int(streamed_tokens[i].size()), 16);
+            for (size_t k = 0; k < ids.size(); ++k) QCOMPARE(streamed_tokens[i][k], as_json_text(Demo::get().tokenizer->token_bytes(ids[k])));
+            QCOMPARE(streamed_text[i], expected[i]["text"].get<std::string>());
+        }
+    }
+
     void stop_strings_cut_the_text() {
         const std::string prompt = "Once upon a time";
         const auto ref = reference_greedy(encode(prompt), 24);
@@ -436,6 +488,20 @@ private Q_SLOTS:
         QVERIFY(!is_loopback_host("0.0.0.0") && !is_loopback_host("192.168.1.2") && !is_loopback_host("::"));
     }
 
+    void port_in_use_is_an_error() {
+        ServerOptions o = loopback_options();
+        o.port = port_;
+        ApiServer second(o, sched_);
+        try {
+            second.start();
+            QFAIL("a second server started on a port in use");
+        } catch (const Error& e) {
+            QCOMPARE(e.code(), ErrorCode::DeviceError);
+            QVERIFY(std::string(e.what()).find(std::to_string(port_)) != std::string::npos);
+        }
+        QCOMPARE(client().get("/health").status, 200);
+    }
+
     void cors() {
         auto preflight = [](int port, const std::string& origin) {
             Client c(port);
@@ -507,7 +573,7 @@ private Q_SLOTS:
         std::atomic<int> ok{0}, busy{0}, other{0};
         for (int i = 0; i < 6; ++i)
             clients.emplace_back([&] {
-                auto r = c.post("/v1/completions", {{"prompt", "Once"}, {"max_tokens", 40}, {"ignore_eos", true}});
+                auto r = c.post("/v1/completions", {{"prompt", "Once"}, {"max_tokens", 200}, {"ignore_eos", true}});
                 if (r.status == 200) ++ok;
                 else if (r.status == 429 && r.json_body()["error"]["code"] == "server_busy") ++busy;
                 else ++other;

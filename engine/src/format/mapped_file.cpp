@@ -91,17 +91,34 @@ bool path_exists(const std::filesystem::path& path) {
     return ::lstat(path.c_str(), &st) == 0 && (!S_ISLNK(st.st_mode) || ::stat(path.c_str(), &st) == 0);
 }
 
+// Length of the valid UTF-8 character at the start of `s` (2-4 bytes, no C1 controls), or 0.
+static size_t utf8_char(std::string_view s) {
+    const unsigned char c = static_cast<unsigned char>(s[0]);
+    const size_t n = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+    if (n == 0 || s.size() < n) return 0;
+    for (size_t k = 1; k < n; ++k)
+        if ((static_cast<unsigned char>(s[k]) & 0xC0) != 0x80) return 0;
+    if (c == 0xC2 && static_cast<unsigned char>(s[1]) < 0xA0) return 0;   // U+0080…U+009F: controls
+    return n;
+}
+
 std::string printable(std::string_view value, size_t max_chars) {
     std::string out;
-    size_t i = 0;
-    for (; i < value.size() && out.size() < max_chars; ++i) {
+    size_t i = 0, shown = 0;
+    while (i < value.size() && shown < max_chars) {
         const unsigned char c = static_cast<unsigned char>(value[i]);
+        ++shown;
         if (c >= 0x20 && c < 0x7f) {
             out += char(c);
+            ++i;
+        } else if (const size_t n = c >= 0x80 ? utf8_char(value.substr(i)) : 0) {
+            out.append(value.substr(i, n));   // "Modèles" stays readable
+            i += n;
         } else {
             char buf[8];
             std::snprintf(buf, sizeof buf, "\\x%02X", c);
             out += buf;
+            ++i;
         }
     }
     if (i < value.size()) out += "\xE2\x80\xA6";   // "…"

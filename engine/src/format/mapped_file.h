@@ -40,7 +40,7 @@ std::string read_small_file(const std::filesystem::path& path, size_t max_bytes)
 // Whether `path` is an existing entry of any type; never throws (an over-long name is "absent").
 bool path_exists(const std::filesystem::path& path);
 
-// A value from a file made fit for a one-line message: control and non-ASCII bytes become \xNN,
+// A value from a file made fit for a one-line message: control bytes and invalid UTF-8 become \xNN,
 // and anything past max_chars is cut with "…" (headers may hold 100 KB strings or raw binary).
 std::string printable(std::string_view value, size_t max_chars = 80);
 // A path for a message: printable, and shortened in the middle when very long.

@@ -2,6 +2,7 @@
 #include "format/safetensors.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <set>
@@ -45,6 +46,18 @@ static bool parse_dtype(const std::string& s, DType& out) {
     for (auto& [name, t] : known)
         if (s == name) { out = t; return true; }
     return false;
+}
+
+// The integers of a JSON array. nlohmann's get<> would also take floats and convert them, which
+// is undefined behaviour when they are out of range (a header saying 2.2e40): integers only.
+static bool integer_array(const json& v, std::vector<int64_t>& out, bool non_negative) {
+    if (!v.is_array()) return false;
+    for (const json& x : v) {
+        if (!x.is_number_integer()) return false;
+        if (x.is_number_unsigned() ? x.get<uint64_t>() > uint64_t(INT64_MAX) : non_negative) return false;
+        out.push_back(x.get<int64_t>());
+    }
+    return true;
 }
 
 int64_t TensorView::elements() const {
@@ -123,9 +136,11 @@ SafetensorsFile::SafetensorsFile(const fs::path& path) : file_(path) {
         try {
             const std::string dt = e.at("dtype").get<std::string>();
             if (!parse_dtype(dt, t.dtype)) throw corrupt(tname + " has unknown dtype \"" + printable(dt, 20) + "\"");
-            t.shape = e.at("shape").get<std::vector<int64_t>>();
-            auto offs = e.at("data_offsets").get<std::vector<uint64_t>>();
-            if (offs.size() != 2 || offs[0] > offs[1]) throw corrupt(tname + " has invalid data_offsets");
+            if (!integer_array(e.at("shape"), t.shape, false)) throw corrupt(tname + " has a shape that is not a list of integers");
+            std::vector<int64_t> signed_offs;
+            if (!integer_array(e.at("data_offsets"), signed_offs, true) || signed_offs.size() != 2 || signed_offs[0] > signed_offs[1])
+                throw corrupt(tname + " has invalid data_offsets");
+            const uint64_t offs[2] = {uint64_t(signed_offs[0]), uint64_t(signed_offs[1])};
             if (t.shape.size() > 8) throw corrupt(tname + " has " + std::to_string(t.shape.size()) + " dimensions; at most 8 are plausible");
             uint64_t expect = dtype_size(t.dtype);
             for (auto d : t.shape)

@@ -5,7 +5,6 @@
 #include <httplib.h>
 #include <sys/socket.h>
 
-#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -256,7 +255,6 @@ struct ApiServer::Impl {
         const auto& p = job->plan;
         const uint64_t base_seed = p.seeded ? p.options.sampling.seed : std::random_device{}() * 0x9E3779B97F4A7C15ull + std::random_device{}();
         job->unfinished = int(p.prompts.size()) * p.n;
-        std::weak_ptr<Job> weak = job;
         int choice = 0;
         try {
             for (const auto& prompt : p.prompts) {
@@ -506,7 +504,8 @@ struct ApiServer::Impl {
                 std::deque<Job::Event> events;
                 {
                     std::unique_lock lock(job->mutex);
-                    job->changed.wait_for(lock, kHeartbeat, [&] { return !job->events.empty(); });
+                    // The opening chunk leaves at once; after it, wait for the scheduler.
+                    if (out.empty()) job->changed.wait_for(lock, kHeartbeat, [&] { return !job->events.empty(); });
                     events.swap(job->events);
                 }
                 const bool done = render(*job, *choices, events, out);
@@ -694,6 +693,12 @@ void ApiServer::start() {
     d.http.set_keep_alive_timeout(o.keep_alive_timeout_s);
     d.http.set_keep_alive_max_count(1000);
     d.http.set_tcp_nodelay(true);   // each SSE chunk leaves at once
+    // cpp-httplib's default also sets SO_REUSEPORT, which lets a second server share a port in use
+    // without an error; only SO_REUSEADDR (a restart may bind while old connections linger).
+    d.http.set_socket_options([](socket_t sock) {
+        int yes = 1;
+        ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    });
     d.routes();
     const std::string host = o.host == "localhost" ? "127.0.0.1" : o.host;
     if (o.port == 0) {

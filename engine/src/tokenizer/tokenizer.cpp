@@ -33,11 +33,66 @@ std::unique_ptr<Tokenizer> Tokenizer::load(const std::filesystem::path& path) {
     return load_from_bytes(bytes, printable_path(path));
 }
 
+namespace {
+
+bool read_varint(std::string_view b, size_t& i, uint64_t& v) {
+    v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+        if (i >= b.size()) return false;
+        const uint8_t c = uint8_t(b[i++]);
+        v |= uint64_t(c & 0x7f) << shift;
+        if (!(c & 0x80)) return true;
+    }
+    return false;
+}
+
+// Walks one protobuf message; calls on_bytes(field, bytes) for every length-delimited field.
+// False when the wire format is broken.
+template <class F> bool walk_message(std::string_view b, F&& on_bytes) {
+    size_t i = 0;
+    while (i < b.size()) {
+        uint64_t key, n;
+        if (!read_varint(b, i, key)) return false;
+        switch (key & 7) {
+        case 0: if (!read_varint(b, i, n)) return false; break;
+        case 1: if (b.size() - i < 8) return false; i += 8; break;
+        case 5: if (b.size() - i < 4) return false; i += 4; break;
+        case 2:
+            if (!read_varint(b, i, n) || n > b.size() - i) return false;
+            if (!on_bytes(key >> 3, b.substr(i, size_t(n)))) return false;
+            i += size_t(n);
+            break;
+        default: return false;   // groups and unknown wire types: not in a ModelProto
+        }
+    }
+    return true;
+}
+
+// Every piece of a ModelProto (field 1, its own field 1: the piece text) must be non-empty and
+// free of NUL bytes. SentencePiece builds a trie from the pieces and, for such a piece, throws
+// from code that cannot pass the exception on: the process ends. So this is checked first.
+bool pieces_are_loadable(std::string_view proto) {
+    return walk_message(proto, [](uint64_t field, std::string_view bytes) {
+        if (field != 1) return true;
+        bool has_text = false;
+        const bool ok = walk_message(bytes, [&](uint64_t f, std::string_view text) {
+            if (f != 1) return true;
+            has_text = !text.empty() && text.find('\0') == std::string_view::npos;
+            return has_text;
+        });
+        return ok && has_text;
+    });
+}
+
+} // namespace
+
 std::unique_ptr<Tokenizer> Tokenizer::load_from_bytes(std::string_view serialized, const std::string& origin) {
     std::unique_ptr<Tokenizer> t(new Tokenizer());
     // SentencePiece's own status text names its source lines ("sentencepiece_processor.cc(1101)"):
     // say what is wrong instead.
     if (serialized.empty()) throw Error(ErrorCode::CorruptFile, "the tokenizer " + origin + " is empty");
+    if (!pieces_are_loadable(serialized))
+        throw Error(ErrorCode::CorruptFile, "the tokenizer " + origin + " is not a SentencePiece model (damaged: a piece is empty or unreadable)");
     if (!t->impl_->sp.LoadFromSerializedProto(serialized).ok())
         throw Error(ErrorCode::CorruptFile, "the tokenizer " + origin + " is not a SentencePiece model (damaged, or another kind of tokenizer)");
     if (t->vocab_size() <= 0) throw Error(ErrorCode::CorruptFile, "the tokenizer " + origin + " has no pieces");

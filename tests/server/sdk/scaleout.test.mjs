@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import net from 'node:net';
 import { startServer, metric, metrics } from './harness.mjs';
 
-const NGINX = process.env.NGINX ?? '/usr/sbin/nginx';
+const NGINX = process.env.MMFREE_NGINX ?? '/usr/sbin/nginx';
 let instances = [];
 let nginx;
 let dir;
@@ -80,8 +80,9 @@ after(async () => {
     nginx.kill('SIGQUIT');
     await exited;
   }
-  for (const s of instances) assert.equal(await s.stop(), 0);
+  const codes = await Promise.all(instances.map((s) => s.stop()));
   if (dir) rmSync(dir, { recursive: true, force: true });
+  assert.deepEqual(codes, [0, 0]);
 });
 
 async function requestsPerInstance() {

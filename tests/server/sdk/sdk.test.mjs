@@ -16,8 +16,8 @@ before(async () => {
 });
 
 after(async () => {
-  assert.equal(await server.stop(), 0);
-  assert.equal(await keyed.stop(), 0);
+  // Both stop whatever happens; then each must have exited cleanly.
+  assert.deepEqual(await Promise.all([server.stop(), keyed.stop()]), [0, 0]);
 });
 
 test('models.list names the served model', async () => {
@@ -59,7 +59,9 @@ test('chat streamed equals chat not streamed (greedy), usage in the last chunk',
   assert.ok(chunks > 2);
   assert.equal(text, whole.choices[0].message.content);
   assert.equal(finish, whole.choices[0].finish_reason);
-  assert.deepEqual(usage, whole.usage);
+  // The streamed request resumes from the prefix the first one cached; the counts are the same.
+  assert.equal(usage.completion_tokens, whole.usage.completion_tokens);
+  assert.equal(usage.prompt_tokens, whole.usage.prompt_tokens);
 });
 
 test('completion, streamed and not', async () => {
