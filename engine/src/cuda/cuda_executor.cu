@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 
 #include <cuda_runtime.h>
 
@@ -120,16 +121,33 @@ struct CudaExecutor::Impl {
     unsigned long long barriers = 0;  // grid barriers run so far (the device counter is barriers × blocks)
     DecodeSplit split;
 
-    // Prefill scratch, allocated on first use.
-    bool prefill_ready = false;
-    DeviceBuffer px, pai, paf, pag, psh, py, pq, ps, pqs, plog;
+    // Slots: slot s's h[l] at state + s·slot_floats + l·D.
+    size_t slot_floats = 0;
+    float* slot_state(int slot) const { return state.as<float>() + size_t(slot) * slot_floats; }
+
+    // Row-pass scratch (prefill chunks, batched decode), allocated on first use.
+    bool rows_ready = false;
+    DeviceBuffer px, pai, paf, pag, psh, py, pq, ps, pqs, plog, row_slot, row_best;
     size_t plog_rows = 0;
-    float* emb_stage = nullptr;   // pinned [kPrefillChunk, H]
+    float* emb_stage = nullptr;     // pinned [kPrefillChunk, H]
+    int* row_slot_host = nullptr;   // pinned [kPrefillChunk]
+    int* row_best_host = nullptr;   // pinned [kPrefillChunk]
     int kp_max = 0;
 
+    // Batched decode steps as CUDA graphs, by (rows, outputs: 0 none, 1 logits, 2 logits + argmax).
+    // Their kernels hold the scratch pointers: rebuilt when a buffer moves (drop_graphs).
+    std::map<std::pair<int, int>, cudaGraphExec_t> graphs;
+    void drop_graphs() {
+        for (auto& [key, exec] : graphs) cudaGraphExecDestroy(exec);
+        graphs.clear();
+    }
+
     ~Impl() {
+        drop_graphs();
         if (emb_row) cudaFreeHost(emb_row);
         if (emb_stage) cudaFreeHost(emb_stage);
+        if (row_slot_host) cudaFreeHost(row_slot_host);
+        if (row_best_host) cudaFreeHost(row_best_host);
         if (result_host) cudaFreeHost(result_host);
         if (ev_start) cudaEventDestroy(ev_start);
         if (ev_stop) cudaEventDestroy(ev_stop);
@@ -138,8 +156,9 @@ struct CudaExecutor::Impl {
 };
 
 CudaExecutor::CudaExecutor(std::shared_ptr<const Model> model, const BackendOptions& options)
-    : model_(std::move(model)), impl_(std::make_unique<Impl>()), profile_(options.profile) {
+    : model_(std::move(model)), impl_(std::make_unique<Impl>()), slot_count_(options.slot_count), profile_(options.profile) {
     Impl& d = *impl_;
+    if (slot_count_ < 1) throw Error(ErrorCode::InvalidArgument, "an executor needs at least one sequence slot (slot_count >= 1)");
     const ModelConfig& c = model_->config;
     const int L = c.num_layers, H = c.hidden_size, D = c.state_dim(), I = c.intermediate_size, V = c.vocab_size;
     if (D != H) throw Error(ErrorCode::UnsupportedModel, "the CUDA backend needs expand_ratio 1 (D = H)");
@@ -246,7 +265,9 @@ CudaExecutor::CudaExecutor(std::shared_ptr<const Model> model, const BackendOpti
     // ---- decode ----
     d.x_in.allocate(sizeof(float) * size_t(H), &device_bytes_);
     d.x.allocate(sizeof(float) * size_t(H), &device_bytes_);
-    d.state.allocate(sizeof(float) * size_t(L) * D, &device_bytes_);
+    d.slot_floats = size_t(L) * D;
+    d.state.allocate(sizeof(float) * d.slot_floats * size_t(slot_count_), &device_bytes_);
+    MMFREE_CK(cudaMemset(d.state.ptr, 0, d.state.bytes));
     d.ag.allocate(sizeof(float) * size_t(D), &device_bytes_);
     d.sh.allocate(sizeof(float) * size_t(D), &device_bytes_);
     d.m.allocate(sizeof(float) * size_t(I), &device_bytes_);
@@ -304,8 +325,6 @@ CudaExecutor::CudaExecutor(std::shared_ptr<const Model> model, const BackendOpti
     const int default_blocks = d.props.multiProcessorCount;
     d.blocks = std::clamp(env_int("MMFREE_CUDA_BLOCKS", default_blocks), 1, d.props.multiProcessorCount * per_sm);
     if (profile_) d.prof.allocate(sizeof(unsigned long long) * size_t(d.blocks) * decode_phase_count(L) * kDecodeStamps, &device_bytes_);
-
-    reset_state();
 }
 
 CudaExecutor::~CudaExecutor() = default;
@@ -313,15 +332,15 @@ CudaExecutor::~CudaExecutor() = default;
 void CudaExecutor::reset_slot(int slot) {
     check_slot(slot);
     Impl& d = *impl_;
-    MMFREE_CK(cudaMemsetAsync(d.state.ptr, 0, d.state.bytes, d.stream));
+    MMFREE_CK(cudaMemsetAsync(d.slot_state(slot), 0, sizeof(float) * d.slot_floats, d.stream));
     MMFREE_CK(cudaStreamSynchronize(d.stream));
 }
 
 std::vector<float> CudaExecutor::save_slot(int slot) const {
     check_slot(slot);
     const Impl& d = *impl_;
-    std::vector<float> s(d.state.bytes / sizeof(float));
-    MMFREE_CK(cudaMemcpyAsync(s.data(), d.state.ptr, d.state.bytes, cudaMemcpyDeviceToHost, d.stream));
+    std::vector<float> s(d.slot_floats);
+    MMFREE_CK(cudaMemcpyAsync(s.data(), d.slot_state(slot), sizeof(float) * d.slot_floats, cudaMemcpyDeviceToHost, d.stream));
     MMFREE_CK(cudaStreamSynchronize(d.stream));
     return s;
 }
@@ -329,20 +348,29 @@ std::vector<float> CudaExecutor::save_slot(int slot) const {
 void CudaExecutor::load_slot(int slot, const std::vector<float>& s) {
     check_slot(slot);
     Impl& d = *impl_;
-    if (s.size() * sizeof(float) != d.state.bytes)
+    if (s.size() != d.slot_floats)
         throw Error(ErrorCode::InvalidArgument, "state has " + std::to_string(s.size()) + " values; this model needs " +
-                                                    std::to_string(d.state.bytes / sizeof(float)));
-    MMFREE_CK(cudaMemcpyAsync(d.state.ptr, s.data(), d.state.bytes, cudaMemcpyHostToDevice, d.stream));
+                                                    std::to_string(d.slot_floats));
+    MMFREE_CK(cudaMemcpyAsync(d.slot_state(slot), s.data(), sizeof(float) * d.slot_floats, cudaMemcpyHostToDevice, d.stream));
     MMFREE_CK(cudaStreamSynchronize(d.stream));
 }
 
-int32_t CudaExecutor::decode_one(int32_t token, float* logits) {
+void CudaExecutor::check_tokens(const int32_t* tokens, size_t n) const {
+    const int V = model_->config.vocab_size;
+    for (size_t i = 0; i < n; ++i)
+        if (tokens[i] < 0 || tokens[i] >= V)
+            throw Error(ErrorCode::InvalidArgument, "token id " + std::to_string(tokens[i]) + " is outside the vocabulary (0.." +
+                                                        std::to_string(V - 1) + ")");
+}
+
+int32_t CudaExecutor::decode_one(int slot, int32_t token, float* logits) {
     Impl& d = *impl_;
     const ModelConfig& c = model_->config;
     const int H = c.hidden_size, V = c.vocab_size;
     std::memcpy(d.emb_row, &model_->embeddings[size_t(token) * H], sizeof(float) * size_t(H));
     MMFREE_CK(cudaMemcpyAsync(d.x_in.ptr, d.emb_row, sizeof(float) * size_t(H), cudaMemcpyHostToDevice, d.stream));
     DecodeArgs a = d.args;
+    a.state = d.slot_state(slot);
     if (profile_) {
         a.prof = d.prof.as<unsigned long long>();
         MMFREE_CK(cudaEventRecord(d.ev_start, d.stream));
@@ -411,12 +439,17 @@ void CudaExecutor::profile_decode(double total_us) {
     stages_.valid = true;
 }
 
-void CudaExecutor::prefill_chunk(const int32_t* tokens, int T, float* logits, bool all_positions) {
+struct CudaExecutor::StageEvents {
+    std::vector<std::pair<int, std::pair<cudaEvent_t, cudaEvent_t>>> list;
+};
+
+// Scratch for a pass of up to kPrefillChunk rows, and room for `head_rows` rows of logits.
+void CudaExecutor::prepare_rows(int head_rows) {
     Impl& d = *impl_;
     const ModelConfig& c = model_->config;
-    const int L = c.num_layers, H = c.hidden_size, D = c.state_dim(), I = c.intermediate_size, V = c.vocab_size;
+    const int H = c.hidden_size, D = c.state_dim(), I = c.intermediate_size, V = c.vocab_size;
     const int Tm = kPrefillChunk, Tpad = (Tm + kGemmRowAlign - 1) / kGemmRowAlign * kGemmRowAlign;
-    if (!d.prefill_ready) {
+    if (!d.rows_ready) {
         d.px.allocate(sizeof(float) * size_t(Tm) * H, &device_bytes_);
         d.pai.allocate(sizeof(float) * size_t(Tm) * D, &device_bytes_);
         d.paf.allocate(sizeof(float) * size_t(Tm) * D, &device_bytes_);
@@ -426,36 +459,45 @@ void CudaExecutor::prefill_chunk(const int32_t* tokens, int T, float* logits, bo
         d.pq.allocate(size_t(3) * Tpad * d.kp_max, &device_bytes_);
         d.ps.allocate(sizeof(float) * 3 * size_t(Tpad), &device_bytes_);
         d.pqs.allocate(sizeof(int) * 3 * size_t(Tpad), &device_bytes_);
+        d.row_slot.allocate(sizeof(int) * size_t(Tm), &device_bytes_);
+        d.row_best.allocate(sizeof(int) * size_t(Tm), &device_bytes_);
         MMFREE_CK(cudaMemset(d.pq.ptr, 0, d.pq.bytes));
         MMFREE_CK(cudaHostAlloc(reinterpret_cast<void**>(&d.emb_stage), sizeof(float) * size_t(Tm) * H, cudaHostAllocDefault));
-        d.prefill_ready = true;
+        MMFREE_CK(cudaHostAlloc(reinterpret_cast<void**>(&d.row_slot_host), sizeof(int) * size_t(Tm), cudaHostAllocDefault));
+        MMFREE_CK(cudaHostAlloc(reinterpret_cast<void**>(&d.row_best_host), sizeof(int) * size_t(Tm), cudaHostAllocDefault));
+        d.rows_ready = true;
     }
-    const int out_rows = logits ? (all_positions ? T : 1) : 0;
-    if (out_rows && size_t(out_rows) > d.plog_rows) {
-        d.plog.allocate(sizeof(float) * size_t(out_rows) * V, &device_bytes_);
-        d.plog_rows = size_t(out_rows);
+    if (head_rows && size_t(head_rows) > d.plog_rows) {
+        d.drop_graphs();  // they write the old logits buffer
+        d.plog.allocate(sizeof(float) * size_t(head_rows) * V, &device_bytes_);
+        d.plog_rows = size_t(head_rows);
     }
+}
 
-    // Profiling: events around each kernel, summed per stage after the chunk.
-    std::vector<std::pair<int, std::pair<cudaEvent_t, cudaEvent_t>>> timed;
+// Enqueues one pass of T rows whose embeddings are in px: every layer, then (head_rows > 0) the
+// final norm and lm_head for rows head_row0.. into plog, and (argmax) each of those rows' argmax
+// into row_best. The MLGRU: scan_slot ≥ 0 scans the rows in order on that slot's state (a
+// prompt's chunk); scan_slot < 0 steps each row on the state of its slot in row_slot (a decode
+// batch). With `timed`, events around each kernel (not while capturing a graph).
+void CudaExecutor::enqueue_rows(int T, int scan_slot, int head_row0, int head_rows, bool argmax, StageEvents* timed) {
+    Impl& d = *impl_;
+    const ModelConfig& c = model_->config;
+    const int L = c.num_layers, H = c.hidden_size, D = c.state_dim(), I = c.intermediate_size, V = c.vocab_size;
+    const int Tpad = (kPrefillChunk + kGemmRowAlign - 1) / kGemmRowAlign * kGemmRowAlign;
     auto run = [&](int stage, auto&& launch) {
         cudaEvent_t e0 = nullptr, e1 = nullptr;
-        if (profile_) {
+        if (timed) {
             MMFREE_CK(cudaEventCreate(&e0));
             MMFREE_CK(cudaEventCreate(&e1));
             MMFREE_CK(cudaEventRecord(e0, d.stream));
         }
         MMFREE_CK(launch());
-        if (profile_) {
+        if (timed) {
             MMFREE_CK(cudaEventRecord(e1, d.stream));
-            timed.push_back({stage, {e0, e1}});
+            timed->list.push_back({stage, {e0, e1}});
         }
     };
     enum { kNorm = 0, kBit = 1, kGru = 2, kHead = 3 };
-
-    for (int t = 0; t < T; ++t)
-        std::memcpy(d.emb_stage + size_t(t) * H, &model_->embeddings[size_t(tokens[t]) * H], sizeof(float) * size_t(H));
-    MMFREE_CK(cudaMemcpyAsync(d.px.ptr, d.emb_stage, sizeof(float) * size_t(T) * H, cudaMemcpyHostToDevice, d.stream));
 
     int8_t* q[3];
     float* s[3];
@@ -493,10 +535,18 @@ void CudaExecutor::prefill_chunk(const int32_t* tokens, int T, float* logits, bo
         g0.p[1] = problem(ly.f, 1, d.paf.as<float>(), D, GemmOut::Store);
         g0.p[2] = problem(ly.g, 2, d.pag.as<float>(), D, GemmOut::Store);
         run(kBit, [&] { return launch_gemm(g0, d.stream); });
-        ScanArgs sa;
-        sa.T = T; sa.D = D; sa.ai = d.pai.as<float>(); sa.af = d.paf.as<float>(); sa.lb = ly.lower_bound;
-        sa.h = d.state.as<float>() + size_t(l) * D; sa.sh = d.psh.as<float>();
-        run(kGru, [&] { return launch_scan(sa, d.stream); });
+        if (scan_slot >= 0) {
+            ScanArgs sa;
+            sa.T = T; sa.D = D; sa.ai = d.pai.as<float>(); sa.af = d.paf.as<float>(); sa.lb = ly.lower_bound;
+            sa.h = d.slot_state(scan_slot) + size_t(l) * D; sa.sh = d.psh.as<float>();
+            run(kGru, [&] { return launch_scan(sa, d.stream); });
+        } else {
+            StepArgs st;
+            st.T = T; st.D = D; st.ai = d.pai.as<float>(); st.af = d.paf.as<float>(); st.lb = ly.lower_bound;
+            st.state = d.state.as<float>() + size_t(l) * D; st.row_slot = d.row_slot.as<int>(); st.slot_stride = d.slot_floats;
+            st.sh = d.psh.as<float>();
+            run(kGru, [&] { return launch_mlgru_step(st, d.stream); });
+        }
 
         NqArgs a1 = nq_args(D, NqInput::Gated, d.pag.as<float>(), D, ly.g_norm, {ly.o.norm});
         a1.e = d.psh.as<float>(); a1.e_stride = D;
@@ -520,53 +570,130 @@ void CudaExecutor::prefill_chunk(const int32_t* tokens, int T, float* logits, bo
         g3.p[0] = problem(ly.down, 0, X, H, GemmOut::Add);
         run(kBit, [&] { return launch_gemm(g3, d.stream); });
     }
-    if (out_rows) {
+    if (head_rows) {
         NqArgs a4 = nq_args(H, NqInput::Plain, X, H, d.final_norm, {d.lm_head.norm});
-        a4.row0 = all_positions ? 0 : T - 1;
-        run(kHead, [&] { return launch_nq(a4, out_rows, d.stream); });
+        a4.row0 = head_row0;
+        run(kHead, [&] { return launch_nq(a4, head_rows, d.stream); });
         GemmBatch g4;
-        g4.M = out_rows; g4.k_blocks = padded128(H) / 128;
+        g4.M = head_rows; g4.k_blocks = padded128(H) / 128;
         g4.p[0] = problem(d.lm_head, 0, d.plog.as<float>(), V, GemmOut::Store);
         run(kHead, [&] { return launch_gemm(g4, d.stream); });
-        MMFREE_CK(cudaMemcpyAsync(logits, d.plog.ptr, sizeof(float) * size_t(out_rows) * V, cudaMemcpyDeviceToHost, d.stream));
+        if (argmax) run(kHead, [&] { return launch_row_argmax(d.plog.as<float>(), head_rows, V, d.row_best.as<int>(), d.stream); });
     }
+}
+
+// After the stream is synchronized: the timed kernels' device time per stage.
+void CudaExecutor::add_stage_times(StageEvents& timed) {
+    for (auto& [stage, ev] : timed.list) {
+        float ms = 0;
+        MMFREE_CK(cudaEventElapsedTime(&ms, ev.first, ev.second));
+        double* dst[4] = {&stages_.norm_quant_us, &stages_.bitlinear_us, &stages_.mlgru_us, &stages_.lm_head_us};
+        *dst[stage] += ms * 1000.0;
+        cudaEventDestroy(ev.first);
+        cudaEventDestroy(ev.second);
+    }
+    timed.list.clear();
+    stages_.valid = true;
+}
+
+void CudaExecutor::prefill_chunk(int slot, const int32_t* tokens, int T, float* logits, bool all_positions) {
+    Impl& d = *impl_;
+    const int H = model_->config.hidden_size, V = model_->config.vocab_size;
+    const int out_rows = logits ? (all_positions ? T : 1) : 0;
+    prepare_rows(out_rows);
+    for (int t = 0; t < T; ++t)
+        std::memcpy(d.emb_stage + size_t(t) * H, &model_->embeddings[size_t(tokens[t]) * H], sizeof(float) * size_t(H));
+    MMFREE_CK(cudaMemcpyAsync(d.px.ptr, d.emb_stage, sizeof(float) * size_t(T) * H, cudaMemcpyHostToDevice, d.stream));
+    StageEvents timed;
+    enqueue_rows(T, slot, all_positions ? 0 : T - 1, out_rows, false, profile_ ? &timed : nullptr);
+    if (out_rows) MMFREE_CK(cudaMemcpyAsync(logits, d.plog.ptr, sizeof(float) * size_t(out_rows) * V, cudaMemcpyDeviceToHost, d.stream));
     MMFREE_CK(cudaStreamSynchronize(d.stream));
-    if (profile_) {
-        for (auto& [stage, ev] : timed) {
-            float ms = 0;
-            MMFREE_CK(cudaEventElapsedTime(&ms, ev.first, ev.second));
-            double* dst[4] = {&stages_.norm_quant_us, &stages_.bitlinear_us, &stages_.mlgru_us, &stages_.lm_head_us};
-            *dst[stage] += ms * 1000.0;
-            cudaEventDestroy(ev.first);
-            cudaEventDestroy(ev.second);
-        }
-        stages_.valid = true;
+    if (profile_) add_stage_times(timed);
+}
+
+// One decode step of n (2..kPrefillChunk) slots as one pass of n rows: every weight is read once
+// for the whole batch. Replayed from a CUDA graph per (n, outputs): a pass is ~11 kernels per
+// layer, and launching them one by one costs more than small batches' work.
+void CudaExecutor::decode_rows(const int32_t* slot_ids, const int32_t* tokens, int n, float* logits, int32_t* argmax_out) {
+    Impl& d = *impl_;
+    const int H = model_->config.hidden_size, V = model_->config.vocab_size;
+    const int outputs = argmax_out ? 2 : logits ? 1 : 0;
+    const int head_rows = outputs ? n : 0;
+    prepare_rows(head_rows);
+    for (int r = 0; r < n; ++r) {
+        std::memcpy(d.emb_stage + size_t(r) * H, &model_->embeddings[size_t(tokens[r]) * H], sizeof(float) * size_t(H));
+        d.row_slot_host[r] = slot_ids[r];
     }
+    MMFREE_CK(cudaMemcpyAsync(d.px.ptr, d.emb_stage, sizeof(float) * size_t(n) * H, cudaMemcpyHostToDevice, d.stream));
+    MMFREE_CK(cudaMemcpyAsync(d.row_slot.ptr, d.row_slot_host, sizeof(int) * size_t(n), cudaMemcpyHostToDevice, d.stream));
+    StageEvents timed;
+    if (profile_) {
+        enqueue_rows(n, -1, 0, head_rows, outputs == 2, &timed);
+    } else {
+        auto it = d.graphs.find({n, outputs});
+        if (it == d.graphs.end()) {
+            if (d.graphs.size() >= 64) d.drop_graphs();  // many batch sizes seen: keep the cache bounded
+            cudaGraph_t graph = nullptr;
+            MMFREE_CK(cudaStreamBeginCapture(d.stream, cudaStreamCaptureModeThreadLocal));
+            try {
+                enqueue_rows(n, -1, 0, head_rows, outputs == 2, nullptr);
+            } catch (...) {
+                cudaStreamEndCapture(d.stream, &graph);
+                if (graph) cudaGraphDestroy(graph);
+                throw;
+            }
+            MMFREE_CK(cudaStreamEndCapture(d.stream, &graph));
+            cudaGraphExec_t exec = nullptr;
+            const cudaError_t e = cudaGraphInstantiate(&exec, graph, 0);
+            cudaGraphDestroy(graph);
+            check(e, "cudaGraphInstantiate");
+            it = d.graphs.emplace(std::make_pair(n, outputs), exec).first;
+        }
+        MMFREE_CK(cudaGraphLaunch(it->second, d.stream));
+    }
+    if (argmax_out)
+        MMFREE_CK(cudaMemcpyAsync(d.row_best_host, d.row_best.ptr, sizeof(int) * size_t(n), cudaMemcpyDeviceToHost, d.stream));
+    if (logits) MMFREE_CK(cudaMemcpyAsync(logits, d.plog.ptr, sizeof(float) * size_t(n) * V, cudaMemcpyDeviceToHost, d.stream));
+    MMFREE_CK(cudaStreamSynchronize(d.stream));
+    if (argmax_out) std::copy(d.row_best_host, d.row_best_host + n, argmax_out);
+    if (profile_) add_stage_times(timed);
 }
 
 void CudaExecutor::prefill(int slot, const int32_t* tokens, size_t count, float* logits, bool all_positions) {
     check_slot(slot);
+    check_tokens(tokens, count);
     stages_ = {};
     if (count == 0) return;
     const int V = model_->config.vocab_size;
     if (count == 1) {
-        decode_one(tokens[0], logits);
+        decode_one(slot, tokens[0], logits);
         return;
     }
     for (size_t pos = 0; pos < count; pos += kPrefillChunk) {
         const int n = int(std::min<size_t>(kPrefillChunk, count - pos));
         const bool last = pos + size_t(n) == count;
         float* out = !logits ? nullptr : all_positions ? logits + pos * size_t(V) : (last ? logits : nullptr);
-        prefill_chunk(tokens + pos, n, out, all_positions);
+        prefill_chunk(slot, tokens + pos, n, out, all_positions);
     }
 }
 
+// One slot: the persistent kernel (one launch per token). Several: row passes of up to
+// kPrefillChunk slots each.
 void CudaExecutor::decode(const int32_t* slot_ids, const int32_t* tokens, size_t n, float* logits, int32_t* argmax_out) {
     check_slots(slot_ids, n);
+    check_tokens(tokens, n);
     stages_ = {};
     if (n == 0) return;
-    const int32_t best = decode_one(tokens[0], logits);
-    if (argmax_out) argmax_out[0] = best;
+    if (n == 1) {
+        const int32_t best = decode_one(slot_ids[0], tokens[0], logits);
+        if (argmax_out) argmax_out[0] = best;
+        return;
+    }
+    const size_t V = size_t(model_->config.vocab_size);
+    for (size_t b = 0; b < n; b += kPrefillChunk) {
+        const int rows = int(std::min<size_t>(kPrefillChunk, n - b));
+        decode_rows(slot_ids + b, tokens + b, rows, logits ? logits + b * V : nullptr, argmax_out ? argmax_out + b : nullptr);
+    }
 }
 
 double CudaExecutor::measure_read_bandwidth_gb_s() {
@@ -630,6 +757,7 @@ double CudaExecutor::measure_step_floor_us(int floats) {
 
 std::vector<std::pair<std::string, double>> CudaExecutor::extra_metrics() const {
     std::vector<std::pair<std::string, double>> m = {
+        {"cuda_slots", double(slot_count_)},
         {"cuda_decode_blocks", double(impl_->blocks)},
         {"cuda_decode_threads", double(impl_->threads)},
         {"cuda_decode_grid_barriers_per_token", double(4 * model_->config.num_layers)},

@@ -868,6 +868,46 @@ __global__ void __launch_bounds__(32 * kScanChunks) scan_kernel(const float* __r
     if (active && t0 < T && T <= t0 + len) hp[c] = h;
 }
 
+// Batched decode's MLGRU: one thread per (row, channel), each row on its own slot's state.
+__global__ void __launch_bounds__(256) mlgru_step_kernel(StepArgs a) {
+    const int c = blockIdx.x * blockDim.x + threadIdx.x, t = blockIdx.y;
+    if (c >= a.D) return;
+    float* h = a.state + size_t(a.row_slot[t]) * a.slot_stride + c;
+    const size_t at = size_t(t) * a.D + c;
+    float fgate = sigmoid_f(a.af[at]);
+    if (a.lb) {
+        const float lb = a.lb[c];
+        fgate = lb + (1.0f - lb) * fgate;
+    }
+    const float in = silu_f(a.ai[at]) * (1.0f - fgate);
+    const float hn = fgate * *h + in;
+    *h = hn;
+    a.sh[at] = silu_f(hn);
+}
+
+// One block per row: the largest (value, first index) key (argmax_key) of V logits.
+constexpr int kArgmaxThreads = 256;
+__global__ void __launch_bounds__(kArgmaxThreads) row_argmax_kernel(const float* __restrict__ logits, int V, int* out) {
+    __shared__ unsigned long long warp_best[kArgmaxThreads / 32];
+    const float* row = logits + size_t(blockIdx.x) * V;
+    unsigned long long best = 0;
+    for (int n = threadIdx.x; n < V; n += kArgmaxThreads) {
+        const unsigned long long k = argmax_key(row[n], n);
+        best = k > best ? k : best;
+    }
+#pragma unroll
+    for (int off = 16; off; off >>= 1) {
+        const unsigned long long o = __shfl_xor_sync(0xffffffffu, best, off);
+        best = o > best ? o : best;
+    }
+    if ((threadIdx.x & 31) == 0) warp_best[threadIdx.x >> 5] = best;
+    __syncthreads();
+    if (threadIdx.x == 0) {
+        for (int w = 1; w < kArgmaxThreads / 32; ++w) best = warp_best[w] > best ? warp_best[w] : best;
+        out[blockIdx.x] = int(0xffffffffu - uint32_t(best & 0xffffffffu));
+    }
+}
+
 // int8 tensor-core GEMM: out[t, n] = (Σ_k Q[t,k]·c[n,k] − Σ_k Q[t,k]) · scale / s[t].
 // Block: 4 warps, tile 64 tokens × 128 weight rows, K in blocks of 128 (32 code bytes per row);
 // A (activations) and B (codes) stream through a 4-stage cp.async ring in shared memory.
@@ -1155,6 +1195,18 @@ cudaError_t launch_gemm(const GemmBatch& batch, cudaStream_t stream) {
 cudaError_t launch_scan(const ScanArgs& args, cudaStream_t stream) {
     if (args.T > kScanChunks * kScanMaxLen) return cudaErrorInvalidValue;
     scan_kernel<<<(args.D + 31) / 32, 32 * kScanChunks, 0, stream>>>(args.ai, args.af, args.lb, args.h, args.sh, args.T, args.D);
+    return cudaGetLastError();
+}
+
+cudaError_t launch_mlgru_step(const StepArgs& args, cudaStream_t stream) {
+    if (args.T <= 0) return cudaSuccess;
+    mlgru_step_kernel<<<dim3((args.D + 255) / 256, args.T), 256, 0, stream>>>(args);
+    return cudaGetLastError();
+}
+
+cudaError_t launch_row_argmax(const float* logits, int rows, int V, int* out, cudaStream_t stream) {
+    if (rows <= 0) return cudaSuccess;
+    row_argmax_kernel<<<rows, kArgmaxThreads, 0, stream>>>(logits, V, out);
     return cudaGetLastError();
 }
 

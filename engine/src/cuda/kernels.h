@@ -121,6 +121,22 @@ struct ScanArgs {
 };
 cudaError_t launch_scan(const ScanArgs& args, cudaStream_t stream);
 
+// ---- batched decode: rows of different sequences through the prefill kernels -----------------
+// One MLGRU step per row, each row on its own slot's state: h = state + row_slot[t]·slot_stride
+// (+ the layer's offset, already in `state`). The same arithmetic as the decode kernel's epilogue.
+struct StepArgs {
+    int T = 0, D = 0;
+    const float* ai = nullptr; const float* af = nullptr;  // [T, D]
+    const float* lb = nullptr;                              // [D] or null
+    float* state = nullptr;                                 // slot 0's h of this layer
+    const int* row_slot = nullptr;                          // [T], device
+    size_t slot_stride = 0;                                 // floats between two slots' states (L·D)
+    float* sh = nullptr;                                    // [T, D] silu(h)
+};
+cudaError_t launch_mlgru_step(const StepArgs& args, cudaStream_t stream);
+// argmax of each of `rows` rows of V logits (first maximum wins, like the CPU's argmax).
+cudaError_t launch_row_argmax(const float* logits, int rows, int V, int* out, cudaStream_t stream);
+
 // ---- misc -------------------------------------------------------------------------------------
 cudaError_t launch_read_bandwidth(const void* buffer, size_t bytes, unsigned* sink, int blocks, cudaStream_t stream);
 // The synchronization-floor probe (runtime/step_chain.h): dispatch 0 writes the chain's first
