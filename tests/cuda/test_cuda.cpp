@@ -236,6 +236,7 @@ private slots:
         QTest::addColumn<int>("cols");
         QTest::addColumn<int>("tokens");
         QTest::newRow("130x256x5") << 130 << 256 << 5;
+        QTest::newRow("1000x2560x8") << 1000 << 2560 << 8;
         QTest::newRow("257x1000x70") << 257 << 1000 << 70;
         QTest::newRow("64x6912x64") << 64 << 6912 << 64;
         QTest::newRow("520x2560x130") << 520 << 2560 << 130;
@@ -248,15 +249,21 @@ private slots:
         const TernaryMatrix w = random_matrix(rows, cols, rng);
         std::vector<int8_t> q = random_q(size_t(tokens) * cols, rng);
         for (int k = 0; k < cols; ++k) q[k] = -128;  // the extreme row too
-        const std::vector<int32_t> got = cuda_testing::prefill_gemm(w, q, tokens);
-        std::vector<int8_t> padded(size_t(w.row_stride) * 4, 0);
-        std::vector<int32_t> ref(static_cast<size_t>(rows));
-        for (int t = 0; t < tokens; ++t) {
-            std::copy(q.begin() + size_t(t) * cols, q.begin() + size_t(t + 1) * cols, padded.begin());
-            cpu::ternary_matvec_ref(w, padded.data(), ref.data(), 0, rows);
-            for (int n = 0; n < rows; ++n)
-                if (got[size_t(t) * rows + n] != ref[size_t(n)])
-                    QFAIL(qPrintable(QString("token %1 row %2: got %3, want %4").arg(t).arg(n).arg(got[size_t(t) * rows + n]).arg(ref[size_t(n)])));
+        // Split-K (decode batches of up to 64 rows) too: 2 parts, and one per K block.
+        std::vector<int> splits = {1};
+        if (tokens <= 64) splits.insert(splits.end(), {2, (cols + 127) / 128});
+        for (int split : splits) {
+            const std::vector<int32_t> got = cuda_testing::prefill_gemm(w, q, tokens, split);
+            std::vector<int8_t> padded(size_t(w.row_stride) * 4, 0);
+            std::vector<int32_t> ref(static_cast<size_t>(rows));
+            for (int t = 0; t < tokens; ++t) {
+                std::copy(q.begin() + size_t(t) * cols, q.begin() + size_t(t + 1) * cols, padded.begin());
+                cpu::ternary_matvec_ref(w, padded.data(), ref.data(), 0, rows);
+                for (int n = 0; n < rows; ++n)
+                    if (got[size_t(t) * rows + n] != ref[size_t(n)])
+                        QFAIL(qPrintable(QString("split %1 token %2 row %3: got %4, want %5")
+                                             .arg(split).arg(t).arg(n).arg(got[size_t(t) * rows + n]).arg(ref[size_t(n)])));
+            }
         }
     }
 

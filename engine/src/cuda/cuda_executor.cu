@@ -127,7 +127,8 @@ struct CudaExecutor::Impl {
 
     // Row-pass scratch (prefill chunks, batched decode), allocated on first use.
     bool rows_ready = false;
-    DeviceBuffer px, pai, paf, pag, psh, py, pq, ps, pqs, plog, row_slot, row_best;
+    DeviceBuffer px, pai, paf, pag, psh, py, pq, ps, pqs, plog, row_slot, row_best, partial, tile_count;
+    int split_target = 0;  // GEMM blocks that a pass of few rows aims for (split-K), MMFREE_CUDA_SPLIT_TARGET
     size_t plog_rows = 0;
     float* emb_stage = nullptr;     // pinned [kPrefillChunk, H]
     int* row_slot_host = nullptr;   // pinned [kPrefillChunk]
@@ -324,6 +325,7 @@ CudaExecutor::CudaExecutor(std::shared_ptr<const Model> model, const BackendOpti
     // tok/s; 370M 1974 vs 1942). MMFREE_CUDA_BLOCKS tunes it.
     const int default_blocks = d.props.multiProcessorCount;
     d.blocks = std::clamp(env_int("MMFREE_CUDA_BLOCKS", default_blocks), 1, d.props.multiProcessorCount * per_sm);
+    d.split_target = std::max(1, env_int("MMFREE_CUDA_SPLIT_TARGET", 2 * d.props.multiProcessorCount));
     if (profile_) d.prof.allocate(sizeof(unsigned long long) * size_t(d.blocks) * decode_phase_count(L) * kDecodeStamps, &device_bytes_);
 }
 
@@ -461,6 +463,11 @@ void CudaExecutor::prepare_rows(int head_rows) {
         d.pqs.allocate(sizeof(int) * 3 * size_t(Tpad), &device_bytes_);
         d.row_slot.allocate(sizeof(int) * size_t(Tm), &device_bytes_);
         d.row_best.allocate(sizeof(int) * size_t(Tm), &device_bytes_);
+        const int widest = std::max({3 * D, 2 * I, H, V});  // a GEMM batch's problems side by side
+        d.partial.allocate(sizeof(int) * size_t(kGemmRowAlign) * widest, &device_bytes_);
+        d.tile_count.allocate(sizeof(unsigned) * 3 * size_t((widest + kGemmTileN - 1) / kGemmTileN), &device_bytes_);
+        MMFREE_CK(cudaMemset(d.partial.ptr, 0, d.partial.bytes));
+        MMFREE_CK(cudaMemset(d.tile_count.ptr, 0, d.tile_count.bytes));
         MMFREE_CK(cudaMemset(d.pq.ptr, 0, d.pq.bytes));
         MMFREE_CK(cudaHostAlloc(reinterpret_cast<void**>(&d.emb_stage), sizeof(float) * size_t(Tm) * H, cudaHostAllocDefault));
         MMFREE_CK(cudaHostAlloc(reinterpret_cast<void**>(&d.row_slot_host), sizeof(int) * size_t(Tm), cudaHostAllocDefault));
@@ -524,6 +531,22 @@ void CudaExecutor::enqueue_rows(int T, int scan_slot, int head_row0, int head_ro
         p.out = out; p.out_stride = out_stride; p.mode = mode;
         return p;
     };
+    // A pass of few rows has few GEMM tiles: split K until about split_target blocks run, each
+    // with at least two K blocks.
+    auto split_k = [&](GemmBatch& g) {
+        if (g.M > kGemmRowAlign) return;
+        int max_n = 0;
+        for (int j = 0; j < g.count; ++j) max_n = std::max(max_n, g.p[j].N);
+        const int tiles = (max_n + kGemmTileN - 1) / kGemmTileN * g.count;
+        g.k_split = std::clamp((d.split_target + tiles - 1) / tiles, 1, std::max(1, g.k_blocks / 2));
+        if (g.k_split == 1) return;
+        for (int j = 0; j < g.count; ++j) g.partial[j] = d.partial.as<int>() + size_t(j) * kGemmRowAlign * max_n;
+        g.tile_count = d.tile_count.as<unsigned>();
+    };
+    auto gemm = [&](GemmBatch& g) {
+        split_k(g);
+        return launch_gemm(g, d.stream);
+    };
     float* X = d.px.as<float>();
     for (int l = 0; l < L; ++l) {
         const DevLayer& ly = d.layers[size_t(l)];
@@ -534,7 +557,7 @@ void CudaExecutor::enqueue_rows(int T, int scan_slot, int head_row0, int head_ro
         g0.p[0] = problem(ly.i, 0, d.pai.as<float>(), D, GemmOut::Store);
         g0.p[1] = problem(ly.f, 1, d.paf.as<float>(), D, GemmOut::Store);
         g0.p[2] = problem(ly.g, 2, d.pag.as<float>(), D, GemmOut::Store);
-        run(kBit, [&] { return launch_gemm(g0, d.stream); });
+        run(kBit, [&] { return gemm(g0); });
         if (scan_slot >= 0) {
             ScanArgs sa;
             sa.T = T; sa.D = D; sa.ai = d.pai.as<float>(); sa.af = d.paf.as<float>(); sa.lb = ly.lower_bound;
@@ -554,21 +577,21 @@ void CudaExecutor::enqueue_rows(int T, int scan_slot, int head_row0, int head_ro
         GemmBatch g1;
         g1.M = T; g1.k_blocks = padded128(D) / 128;
         g1.p[0] = problem(ly.o, 0, X, H, GemmOut::Add);
-        run(kBit, [&] { return launch_gemm(g1, d.stream); });
+        run(kBit, [&] { return gemm(g1); });
 
         const NqArgs a2 = nq_args(H, NqInput::Plain, X, H, ly.mlp_norm, {ly.gate.norm});
         run(kNorm, [&] { return launch_nq(a2, T, d.stream); });
         GemmBatch g2;
         g2.M = T; g2.k_blocks = padded128(H) / 128;
         g2.p[0] = problem(ly.gate, 0, d.py.as<float>(), 2 * I, GemmOut::Store);
-        run(kBit, [&] { return launch_gemm(g2, d.stream); });
+        run(kBit, [&] { return gemm(g2); });
 
         const NqArgs a3 = nq_args(I, NqInput::SwiGLU, d.py.as<float>(), 2 * I, nullptr, {ly.down.norm});
         run(kNorm, [&] { return launch_nq(a3, T, d.stream); });  // SwiGLU rides along
         GemmBatch g3;
         g3.M = T; g3.k_blocks = padded128(I) / 128;
         g3.p[0] = problem(ly.down, 0, X, H, GemmOut::Add);
-        run(kBit, [&] { return launch_gemm(g3, d.stream); });
+        run(kBit, [&] { return gemm(g3); });
     }
     if (head_rows) {
         NqArgs a4 = nq_args(H, NqInput::Plain, X, H, d.final_norm, {d.lm_head.norm});
@@ -577,7 +600,7 @@ void CudaExecutor::enqueue_rows(int T, int scan_slot, int head_row0, int head_ro
         GemmBatch g4;
         g4.M = head_rows; g4.k_blocks = padded128(H) / 128;
         g4.p[0] = problem(d.lm_head, 0, d.plog.as<float>(), V, GemmOut::Store);
-        run(kHead, [&] { return launch_gemm(g4, d.stream); });
+        run(kHead, [&] { return gemm(g4); });
         if (argmax) run(kHead, [&] { return launch_row_argmax(d.plog.as<float>(), head_rows, V, d.row_best.as<int>(), d.stream); });
     }
 }

@@ -911,7 +911,7 @@ __global__ void __launch_bounds__(kArgmaxThreads) row_argmax_kernel(const float*
 // int8 tensor-core GEMM: out[t, n] = (Σ_k Q[t,k]·c[n,k] − Σ_k Q[t,k]) · scale / s[t].
 // Block: 4 warps, tile 64 tokens × 128 weight rows, K in blocks of 128 (32 code bytes per row);
 // A (activations) and B (codes) stream through a 4-stage cp.async ring in shared memory.
-constexpr int kBM = 64, kBN = 128, kStages = 4;
+constexpr int kBM = kGemmRowAlign, kBN = kGemmTileN, kStages = 4;
 struct __align__(16) GemmSmem {
     int8_t a[kStages][kBM * 128];
     uint8_t b[kStages][kBN * 32];
@@ -932,19 +932,23 @@ __device__ __forceinline__ void mma_s8(int (&c)[4], const uint32_t (&a)[4], uint
 }
 
 __global__ void __launch_bounds__(128) gemm_kernel(GemmBatch batch) {
-    const GemmProblem& P = batch.p[blockIdx.z];
+    const int split = batch.k_split, prob = blockIdx.z / split, part = blockIdx.z % split;
+    const GemmProblem& P = batch.p[prob];
     const int n_block = blockIdx.x * kBN;
     if (n_block >= P.N) return;
     const int m0 = blockIdx.y * kBM;
     __shared__ GemmSmem sm;
     const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31, g = lane >> 2, tig = lane & 3;
-    const int nkb = batch.k_blocks;
+    // This block's K blocks: [kb_first, kb_first + nkb).
+    const int kb_first = batch.k_blocks * part / split, nkb = batch.k_blocks * (part + 1) / split - kb_first;
 
     auto load_stage = [&](int stage, int kb) {
 #pragma unroll
         for (int i = 0; i < 4; ++i) {
             const int c = tid + i * 128, r = c >> 3, ch = c & 7;
-            cp_async16(sm.a[stage] + r * 128 + ((ch ^ (r & 7)) << 4), P.q + size_t(m0 + r) * P.q_stride + kb * 128 + ch * 16);
+            // Rows past M only feed output rows that are never written: not loaded.
+            if (m0 + r < batch.M)
+                cp_async16(sm.a[stage] + r * 128 + ((ch ^ (r & 7)) << 4), P.q + size_t(m0 + r) * P.q_stride + kb * 128 + ch * 16);
         }
 #pragma unroll
         for (int i = 0; i < 2; ++i) {
@@ -964,14 +968,14 @@ __global__ void __launch_bounds__(128) gemm_kernel(GemmBatch batch) {
 
 #pragma unroll
     for (int s = 0; s < kStages - 1; ++s) {
-        if (s < nkb) load_stage(s, s);
+        if (s < nkb) load_stage(s, kb_first + s);
         cp_async_commit();
     }
     for (int kb = 0; kb < nkb; ++kb) {
         cp_async_wait<kStages - 2>();
         __syncthreads();
         const int next = kb + kStages - 1;
-        if (next < nkb) load_stage(next % kStages, next);
+        if (next < nkb) load_stage(next % kStages, kb_first + next);
         cp_async_commit();
 
         const int st = kb % kStages;
@@ -1001,27 +1005,64 @@ __global__ void __launch_bounds__(128) gemm_kernel(GemmBatch batch) {
     }
     cp_async_wait<0>();
 
+    auto emit = [&](int row, int col, int v, float fs) {
+        float* o = P.out + size_t(row) * P.out_stride + col;
+        if (P.mode == GemmOut::Store) *o = float(v) * fs;
+        else if (P.mode == GemmOut::Add) *o = *o + float(v) * fs;
+        else *reinterpret_cast<int*>(o) = v;
+    };
+    if (split == 1) {
+#pragma unroll
+        for (int mi = 0; mi < 4; ++mi)
+#pragma unroll
+            for (int half = 0; half < 2; ++half) {
+                const int row = m0 + mi * 16 + g + half * 8;
+                if (row >= batch.M) continue;
+                const int qs = P.qsum[row];
+                const float fs = P.scale / P.s[row];
+#pragma unroll
+                for (int f = 0; f < 4; ++f)
+#pragma unroll
+                    for (int e = 0; e < 2; ++e) {
+                        const int col = n_block + warp * 32 + f * 8 + tig * 2 + e;
+                        if (col < P.N) emit(row, col, acc[mi][f][half * 2 + e] - qs, fs);
+                    }
+            }
+        return;
+    }
+    // Split-K: add to the tile's partial sums; the last of its `split` blocks finishes it.
+    int* const partial = batch.partial[prob];
 #pragma unroll
     for (int mi = 0; mi < 4; ++mi)
 #pragma unroll
         for (int half = 0; half < 2; ++half) {
             const int row = m0 + mi * 16 + g + half * 8;
             if (row >= batch.M) continue;
-            const int qs = P.qsum[row];
-            const float fs = P.scale / P.s[row];
 #pragma unroll
             for (int f = 0; f < 4; ++f)
 #pragma unroll
                 for (int e = 0; e < 2; ++e) {
                     const int col = n_block + warp * 32 + f * 8 + tig * 2 + e;
-                    if (col >= P.N) continue;
-                    const int v = acc[mi][f][half * 2 + e] - qs;
-                    float* o = P.out + size_t(row) * P.out_stride + col;
-                    if (P.mode == GemmOut::Store) *o = float(v) * fs;
-                    else if (P.mode == GemmOut::Add) *o = *o + float(v) * fs;
-                    else *reinterpret_cast<int*>(o) = v;
+                    if (col < P.N) atomicAdd(partial + size_t(row) * P.N + col, acc[mi][f][half * 2 + e]);
                 }
         }
+    __threadfence();
+    __syncthreads();
+    unsigned* const count = batch.tile_count + size_t(prob) * gridDim.x + blockIdx.x;
+    int& finishing = *reinterpret_cast<int*>(sm.b[0]);  // the stages are no longer read (barrier above)
+    if (tid == 0) finishing = atomicAdd(count, 1u) == unsigned(split - 1);
+    __syncthreads();
+    if (!finishing) return;
+    __threadfence();
+    const int rows = min(kBM, batch.M - m0), cols = min(kBN, P.N - n_block);
+    for (int i = tid; i < rows * cols; i += 128) {
+        const int row = m0 + i / cols, col = n_block + i % cols;
+        int* const sum = partial + size_t(row) * P.N + col;
+        const int v = __ldcg(sum);
+        *sum = 0;
+        emit(row, col, v - P.qsum[row], P.scale / P.s[row]);
+    }
+    if (tid == 0) *count = 0;
 }
 
 // ---- misc ---------------------------------------------------------------------------------
@@ -1187,7 +1228,8 @@ cudaError_t launch_nq(const NqArgs& args, int rows, cudaStream_t stream) {
 cudaError_t launch_gemm(const GemmBatch& batch, cudaStream_t stream) {
     int max_n = 0;
     for (int i = 0; i < batch.count; ++i) max_n = batch.p[i].N > max_n ? batch.p[i].N : max_n;
-    const dim3 grid((max_n + kBN - 1) / kBN, (batch.M + kBM - 1) / kBM, batch.count);
+    if (batch.k_split > 1 && (batch.M > kBM || !batch.tile_count || batch.k_split > batch.k_blocks)) return cudaErrorInvalidValue;
+    const dim3 grid((max_n + kBN - 1) / kBN, (batch.M + kBM - 1) / kBM, batch.count * batch.k_split);
     gemm_kernel<<<grid, 128, 0, stream>>>(batch);
     return cudaGetLastError();
 }

@@ -105,12 +105,21 @@ struct GemmProblem {
     const float* s = nullptr; const int* qsum = nullptr;
     float* out = nullptr; int out_stride = 0; GemmOut mode = GemmOut::Store;
 };
+// Split-K (k_split > 1, M ≤ kGemmRowAlign: one row tile): few tiles (a decode batch of a few
+// rows) would leave most SMs idle, so each tile's K blocks are shared by k_split blocks. They add
+// their int32 sums into partial[j] (M × N per problem, zero between uses) and the last block of a
+// tile to finish (tile_count[j·n_tiles + tile]) applies the epilogue, zeroes its partial sums and
+// its counter. Integer sums: the result is bit-identical to k_split = 1.
 struct GemmBatch {
     GemmProblem p[3];
     int count = 1, M = 0, k_blocks = 0;  // every problem shares M and K (same input rows)
+    int k_split = 1;
+    int* partial[3] = {nullptr, nullptr, nullptr};
+    unsigned* tile_count = nullptr;
 };
 cudaError_t launch_gemm(const GemmBatch& batch, cudaStream_t stream);
 constexpr int kGemmRowAlign = 64;  // q buffers hold M rounded up to this many rows
+constexpr int kGemmTileN = 128;    // weight rows per GEMM tile
 
 struct ScanArgs {
     int T = 0, D = 0;
