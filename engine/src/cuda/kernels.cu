@@ -911,9 +911,12 @@ __global__ void __launch_bounds__(kArgmaxThreads) row_argmax_kernel(const float*
 // int8 tensor-core GEMM: out[t, n] = (Σ_k Q[t,k]·c[n,k] − Σ_k Q[t,k]) · scale / s[t].
 // Block: 4 warps, tile 64 tokens × 128 weight rows, K in blocks of 128 (32 code bytes per row);
 // A (activations) and B (codes) stream through a 4-stage cp.async ring in shared memory.
-constexpr int kBM = kGemmRowAlign, kBN = kGemmTileN, kStages = 4;
+// MI row groups of 16 per tile: 4 (64 rows), or 1 where a pass has at most 16 rows (a small
+// decode batch), so that padding rows cost no tensor-core or shared-memory work.
+constexpr int kBN = kGemmTileN, kStages = 4;
+template <int BM>
 struct __align__(16) GemmSmem {
-    int8_t a[kStages][kBM * 128];
+    int8_t a[kStages][BM * 128];
     uint8_t b[kStages][kBN * 32];
 };
 
@@ -931,20 +934,22 @@ __device__ __forceinline__ void mma_s8(int (&c)[4], const uint32_t (&a)[4], uint
                  : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
 }
 
+template <int MI>
 __global__ void __launch_bounds__(128) gemm_kernel(GemmBatch batch) {
+    constexpr int kBM = 16 * MI;
     const int split = batch.k_split, prob = blockIdx.z / split, part = blockIdx.z % split;
     const GemmProblem& P = batch.p[prob];
     const int n_block = blockIdx.x * kBN;
     if (n_block >= P.N) return;
     const int m0 = blockIdx.y * kBM;
-    __shared__ GemmSmem sm;
+    __shared__ GemmSmem<kBM> sm;
     const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31, g = lane >> 2, tig = lane & 3;
     // This block's K blocks: [kb_first, kb_first + nkb).
     const int kb_first = batch.k_blocks * part / split, nkb = batch.k_blocks * (part + 1) / split - kb_first;
 
     auto load_stage = [&](int stage, int kb) {
 #pragma unroll
-        for (int i = 0; i < 4; ++i) {
+        for (int i = 0; i < MI; ++i) {
             const int c = tid + i * 128, r = c >> 3, ch = c & 7;
             // Rows past M only feed output rows that are never written: not loaded.
             if (m0 + r < batch.M)
@@ -958,9 +963,9 @@ __global__ void __launch_bounds__(128) gemm_kernel(GemmBatch batch) {
         }
     };
 
-    int acc[4][4][4];
+    int acc[MI][4][4];
 #pragma unroll
-    for (int mi = 0; mi < 4; ++mi)
+    for (int mi = 0; mi < MI; ++mi)
 #pragma unroll
         for (int f = 0; f < 4; ++f)
 #pragma unroll
@@ -988,9 +993,9 @@ __global__ void __launch_bounds__(128) gemm_kernel(GemmBatch batch) {
         }
 #pragma unroll
         for (int kk = 0; kk < 4; ++kk) {
-            uint32_t af[4][4];
+            uint32_t af[MI][4];
 #pragma unroll
-            for (int mi = 0; mi < 4; ++mi) {
+            for (int mi = 0; mi < MI; ++mi) {
                 const int r = mi * 16 + (lane & 7) + ((lane >> 3) & 1) * 8;
                 const int ch = kk * 2 + (lane >> 4);
                 ldmatrix_x4(af[mi], sm.a[st] + r * 128 + ((ch ^ (r & 7)) << 4));
@@ -999,7 +1004,7 @@ __global__ void __launch_bounds__(128) gemm_kernel(GemmBatch batch) {
             for (int f = 0; f < 4; ++f) {
                 const uint32_t b0 = (bw[f][0] >> (2 * kk)) & kCodeMask, b1 = (bw[f][1] >> (2 * kk)) & kCodeMask;
 #pragma unroll
-                for (int mi = 0; mi < 4; ++mi) mma_s8(acc[mi][f], af[mi], b0, b1);
+                for (int mi = 0; mi < MI; ++mi) mma_s8(acc[mi][f], af[mi], b0, b1);
             }
         }
     }
@@ -1013,7 +1018,7 @@ __global__ void __launch_bounds__(128) gemm_kernel(GemmBatch batch) {
     };
     if (split == 1) {
 #pragma unroll
-        for (int mi = 0; mi < 4; ++mi)
+        for (int mi = 0; mi < MI; ++mi)
 #pragma unroll
             for (int half = 0; half < 2; ++half) {
                 const int row = m0 + mi * 16 + g + half * 8;
@@ -1033,7 +1038,7 @@ __global__ void __launch_bounds__(128) gemm_kernel(GemmBatch batch) {
     // Split-K: add to the tile's partial sums; the last of its `split` blocks finishes it.
     int* const partial = batch.partial[prob];
 #pragma unroll
-    for (int mi = 0; mi < 4; ++mi)
+    for (int mi = 0; mi < MI; ++mi)
 #pragma unroll
         for (int half = 0; half < 2; ++half) {
             const int row = m0 + mi * 16 + g + half * 8;
@@ -1228,9 +1233,12 @@ cudaError_t launch_nq(const NqArgs& args, int rows, cudaStream_t stream) {
 cudaError_t launch_gemm(const GemmBatch& batch, cudaStream_t stream) {
     int max_n = 0;
     for (int i = 0; i < batch.count; ++i) max_n = batch.p[i].N > max_n ? batch.p[i].N : max_n;
-    if (batch.k_split > 1 && (batch.M > kBM || !batch.tile_count || batch.k_split > batch.k_blocks)) return cudaErrorInvalidValue;
-    const dim3 grid((max_n + kBN - 1) / kBN, (batch.M + kBM - 1) / kBM, batch.count * batch.k_split);
-    gemm_kernel<<<grid, 128, 0, stream>>>(batch);
+    if (batch.k_split > 1 && (batch.M > kGemmRowAlign || !batch.tile_count || batch.k_split > batch.k_blocks)) return cudaErrorInvalidValue;
+    const bool small = batch.M <= kGemmSmallRows;
+    const int bm = small ? kGemmSmallRows : kGemmRowAlign;
+    const dim3 grid((max_n + kBN - 1) / kBN, (batch.M + bm - 1) / bm, batch.count * batch.k_split);
+    if (small) gemm_kernel<1><<<grid, 128, 0, stream>>>(batch);
+    else gemm_kernel<4><<<grid, 128, 0, stream>>>(batch);
     return cudaGetLastError();
 }
 

@@ -120,6 +120,7 @@ struct GemmBatch {
 cudaError_t launch_gemm(const GemmBatch& batch, cudaStream_t stream);
 constexpr int kGemmRowAlign = 64;  // q buffers hold M rounded up to this many rows
 constexpr int kGemmTileN = 128;    // weight rows per GEMM tile
+constexpr int kGemmSmallRows = 16; // passes of at most this many rows use 16-row tiles
 
 struct ScanArgs {
     int T = 0, D = 0;
