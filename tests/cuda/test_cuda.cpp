@@ -505,6 +505,72 @@ private slots:
         QVERIFY2(err.empty(), err.c_str());
     }
 
+    // Steps of up to 8 slots run the persistent kernel with a column per slot (padded to 2, 4 or
+    // 8 columns; streams leave at different steps, so the batch shrinks through those sizes).
+    // Each stream equals its run alone at both block widths, on a golden model and on a synthetic
+    // one whose inputs take 2 and 4 float4 per thread; MMFREE_CUDA_PERSISTENT_MAX=1 runs the same
+    // batch as row passes. The largest logit difference to the runs alone is reported (the column
+    // arithmetic is the single column's, so it should be 0).
+    void small_batch_matches_alone_data() {
+        QTest::addColumn<QString>("model");
+        QTest::addColumn<int>("batch");
+        QTest::addColumn<int>("threads");
+        QTest::addColumn<int>("persistent_max");
+        for (const char* m : {"tiny-b", "synthetic"})
+            for (int b : {2, 3, 5, 8})
+                for (int t : {256, 512})
+                    QTest::newRow(qPrintable(QString("%1 B=%2 %3 threads").arg(m).arg(b).arg(t))) << QString(m) << b << t << 8;
+        QTest::newRow("tiny-b B=5 row passes") << QString("tiny-b") << 5 << 256 << 1;
+        QTest::newRow("synthetic B=8 row passes") << QString("synthetic") << 8 << 512 << 1;
+    }
+    void small_batch_matches_alone() {
+        QFETCH(QString, model);
+        QFETCH(int, batch);
+        QFETCH(int, threads);
+        QFETCH(int, persistent_max);
+        std::shared_ptr<const Model> m;
+        int first = 1;
+        if (model == "tiny-b") {
+            const GoldenCase g = load_golden("tiny-b");
+            m = g.model;
+            first = g.prompt[0];
+        } else {
+            ModelConfig c;
+            c.vocab_size = 1000; c.hidden_size = 640; c.num_layers = 3; c.intermediate_size = 2304;
+            m = make_synthetic_model(c, 5);
+        }
+        const int V = m->config.vocab_size;
+        std::vector<Stream> streams;
+        for (int k = 0; k < batch; ++k) {
+            std::vector<int32_t> prompt = {first};
+            for (int i = 1; i < 1 + 5 * k; ++i) prompt.push_back(int32_t((i * 37 + k * 101 + 5) % V));
+            streams.push_back({prompt, 0, 6 + k % 3, k % 2 ? 3 : 1 << 30});
+        }
+        qputenv("MMFREE_CUDA_THREADS", QByteArray::number(threads));
+        qputenv("MMFREE_CUDA_PERSISTENT_MAX", QByteArray::number(persistent_max));
+        std::vector<StreamResult> alone, batched;
+        int max_batch = 0;
+        try {
+            alone = run_alone(m, streams);
+            batched = run_batched(m, streams, batch, &max_batch);
+        } catch (...) {
+            qunsetenv("MMFREE_CUDA_THREADS");
+            qunsetenv("MMFREE_CUDA_PERSISTENT_MAX");
+            throw;
+        }
+        qunsetenv("MMFREE_CUDA_THREADS");
+        qunsetenv("MMFREE_CUDA_PERSISTENT_MAX");
+        QCOMPARE(max_batch, batch);
+        float worst = 0.f;
+        for (size_t k = 0; k < streams.size(); ++k)
+            for (size_t i = 0; i < std::min(batched[k].logits.size(), alone[k].logits.size()); ++i)
+                worst = std::max(worst, std::fabs(batched[k].logits[i] - alone[k].logits[i]));
+        qInfo("%s B=%d, %d threads, persistent max %d: largest |logit difference| to the runs alone %g", qPrintable(model), batch,
+              threads, persistent_max, double(worst));
+        const std::string err = compare_streams(batched, alone, V);
+        QVERIFY2(err.empty(), err.c_str());
+    }
+
     // Every golden case among other sequences: its greedy tokens and decode logits against the
     // reference, the others against their runs alone.
     void golden_in_batch_data() {

@@ -114,14 +114,18 @@ struct CudaExecutor::Impl {
     int* result_host = nullptr;   // pinned; device-mapped when the device can map host memory
     int* result_dev = nullptr;
     bool result_mapped = false;
-    float* emb_row = nullptr;     // pinned staging for one embedding row
+    float* emb_row = nullptr;     // pinned staging for the columns' embedding rows [kDecodeMaxCols][H]
     DecodeArgs args;
     int blocks = 0, threads = kDecodeMaxThreads;  // decode grid and block width (decode_threads)
-    size_t smem = 0;
+    // By column count 1, 2, 4, 8 (index log2): shared memory and its weight-stage share.
+    size_t smem[4] = {0, 0, 0, 0};
+    int wb_bytes[4] = {0, 0, 0, 0};
+    int max_cols = 1;  // decode steps of up to this many slots run the persistent kernel (MMFREE_CUDA_PERSISTENT_MAX)
     unsigned long long barriers = 0;  // grid barriers run so far (the device counter is barriers × blocks)
     DecodeSplit split;
 
-    // Slots: slot s's h[l] at state + s·slot_floats + l·D.
+    // Slots: slot s's h[l] at state + s·slot_floats + l·D. One more state than slots: the
+    // columns that pad a launch to its compiled column count step it.
     size_t slot_floats = 0;
     float* slot_state(int slot) const { return state.as<float>() + size_t(slot) * slot_floats; }
 
@@ -263,28 +267,30 @@ CudaExecutor::CudaExecutor(std::shared_ptr<const Model> model, const BackendOpti
     d.layers_dev.allocate(sizeof(DevLayer) * size_t(L), &device_bytes_);
     MMFREE_CK(cudaMemcpy(d.layers_dev.ptr, d.layers.data(), sizeof(DevLayer) * size_t(L), cudaMemcpyHostToDevice));
 
-    // ---- decode ----
-    d.x_in.allocate(sizeof(float) * size_t(H), &device_bytes_);
-    d.x.allocate(sizeof(float) * size_t(H), &device_bytes_);
+    // ---- decode: every per-token buffer holds kDecodeMaxCols columns ----
+    const size_t C = kDecodeMaxCols;
+    d.x_in.allocate(sizeof(float) * C * size_t(H), &device_bytes_);
+    d.x.allocate(sizeof(float) * C * size_t(H), &device_bytes_);
     d.slot_floats = size_t(L) * D;
-    d.state.allocate(sizeof(float) * d.slot_floats * size_t(slot_count_), &device_bytes_);
+    d.state.allocate(sizeof(float) * d.slot_floats * size_t(slot_count_ + 1), &device_bytes_);
     MMFREE_CK(cudaMemset(d.state.ptr, 0, d.state.bytes));
-    d.ag.allocate(sizeof(float) * size_t(D), &device_bytes_);
-    d.sh.allocate(sizeof(float) * size_t(D), &device_bytes_);
-    d.m.allocate(sizeof(float) * size_t(I), &device_bytes_);
-    d.logits.allocate(sizeof(float) * size_t(V), &device_bytes_);
-    d.counters.allocate(sizeof(unsigned long long) * 4, &device_bytes_);
+    d.ag.allocate(sizeof(float) * C * size_t(D), &device_bytes_);
+    d.sh.allocate(sizeof(float) * C * size_t(D), &device_bytes_);
+    d.m.allocate(sizeof(float) * C * size_t(I), &device_bytes_);
+    d.logits.allocate(sizeof(float) * C * size_t(V), &device_bytes_);
+    // argmax keys [C], barrier, done, then room for C results when host memory cannot be mapped
+    d.counters.allocate(sizeof(unsigned long long) * (C + 2 + C / 2), &device_bytes_);
     MMFREE_CK(cudaMemset(d.counters.ptr, 0, d.counters.bytes));
-    MMFREE_CK(cudaHostAlloc(reinterpret_cast<void**>(&d.emb_row), sizeof(float) * size_t(H), cudaHostAllocDefault));
+    MMFREE_CK(cudaHostAlloc(reinterpret_cast<void**>(&d.emb_row), sizeof(float) * C * size_t(H), cudaHostAllocDefault));
     d.result_mapped = d.props.canMapHostMemory != 0;
-    MMFREE_CK(cudaHostAlloc(reinterpret_cast<void**>(&d.result_host), sizeof(int) * 4, d.result_mapped ? cudaHostAllocMapped : 0));
+    MMFREE_CK(cudaHostAlloc(reinterpret_cast<void**>(&d.result_host), sizeof(int) * C, d.result_mapped ? cudaHostAllocMapped : 0));
     if (d.result_mapped) {
         if (cudaHostGetDevicePointer(reinterpret_cast<void**>(&d.result_dev), d.result_host, 0) != cudaSuccess) {
             cudaGetLastError();
             d.result_mapped = false;
         }
     }
-    if (!d.result_mapped) d.result_dev = reinterpret_cast<int*>(d.counters.as<unsigned long long>() + 3);
+    if (!d.result_mapped) d.result_dev = reinterpret_cast<int*>(d.counters.as<unsigned long long>() + C + 2);
 
     d.kp_max = padded128(std::max({H, D, I}));
     DecodeArgs& a = d.args;
@@ -295,10 +301,11 @@ CudaExecutor::CudaExecutor(std::shared_ptr<const Model> model, const BackendOpti
     a.lm_head = d.lm_head;
     a.final_norm = d.final_norm;
     a.x_in = d.x_in.as<float>();
-    a.x = d.x.as<float>(); a.state = d.state.as<float>(); a.ag = d.ag.as<float>(); a.sh = d.sh.as<float>();
+    a.x = d.x.as<float>(); a.ag = d.ag.as<float>(); a.sh = d.sh.as<float>();
     a.m = d.m.as<float>(); a.logits = d.logits.as<float>();
     auto* ctr = d.counters.as<unsigned long long>();
-    a.argmax_key = ctr; a.barrier = ctr + 1; a.done = ctr + 2;
+    a.argmax_key = ctr; a.barrier = ctr + C; a.done = ctr + C + 1;
+    a.q_col = std::max({3 * padded128(H), padded128(D), padded128(I)});
     a.result = d.result_dev;
     a.phase_begin = 0;
     a.phase_end = decode_phase_count(L);
@@ -312,14 +319,31 @@ CudaExecutor::CudaExecutor(std::shared_ptr<const Model> model, const BackendOpti
     d.threads = decode_threads(H, a.k_max);
     if (const int t = env_int("MMFREE_CUDA_THREADS", 0); t == 256 || t == 512) d.threads = a.k_max > 16 * t ? kDecodeMaxThreads : t;
     a.gn_floats = (std::max({4 * H, 2 * D, I}) + 3) & ~3;
-    const size_t fixed = decode_smem_fixed_bytes(a.kp_max, a.gn_floats, L);
     const size_t limit = size_t(d.props.sharedMemPerBlockOptin);
-    if (fixed + 4096 > limit) throw Error(ErrorCode::DeviceError, "not enough shared memory per block for the decode kernel");
-    a.wb_bytes = int(std::min<size_t>(limit - fixed, size_t(env_int("MMFREE_CUDA_STAGE_KB", 1 << 20)) * 1024) & ~size_t(15));
-    d.smem = fixed + size_t(a.wb_bytes);
+    const size_t stage_cap = size_t(env_int("MMFREE_CUDA_STAGE_KB", 1 << 20)) * 1024;
     int per_sm = 0;
-    MMFREE_CK(decode_max_blocks_per_sm(d.smem, d.threads, &per_sm));
-    if (per_sm < 1) throw Error(ErrorCode::DeviceError, "the decode kernel does not fit on " + std::string(d.props.name));
+    // Every column count whose activations leave room to stage weights; the single column must fit.
+    for (int k = 0, cols = 1; cols <= kDecodeMaxCols; ++k, cols *= 2) {
+        const size_t fixed = decode_smem_fixed_bytes(a.q_col, a.gn_floats, L, cols);
+        if (fixed + 4096 > limit) {
+            if (cols == 1) throw Error(ErrorCode::DeviceError, "not enough shared memory per block for the decode kernel");
+            break;
+        }
+        d.wb_bytes[k] = int(std::min(limit - fixed, stage_cap) & ~size_t(15));
+        d.smem[k] = fixed + size_t(d.wb_bytes[k]);
+        int fits = 0;
+        MMFREE_CK(decode_max_blocks_per_sm(d.smem[k], d.threads, cols, &fits));
+        if (fits < 1) {
+            if (cols == 1) throw Error(ErrorCode::DeviceError, "the decode kernel does not fit on " + std::string(d.props.name));
+            break;
+        }
+        per_sm = cols == 1 ? fits : std::min(per_sm, fits);
+        d.max_cols = cols;
+    }
+    // Up to 8 slots per step in the persistent kernel by default; MMFREE_CUDA_PERSISTENT_MAX moves
+    // the crossover to the row passes (1: only single-slot steps).
+    d.max_cols = std::clamp(env_int("MMFREE_CUDA_PERSISTENT_MAX", kDecodeMaxCols), 1, d.max_cols);
+    a.wb_bytes = d.wb_bytes[0];
     // One block per SM: with the staging off the barrier thread the projections' share of a
     // phase dominates, and on the H200 132 blocks beat 66 and 100 (2.7B 1094 vs 985 and 1024
     // tok/s; 370M 1974 vs 1942). MMFREE_CUDA_BLOCKS tunes it.
@@ -365,32 +389,39 @@ void CudaExecutor::check_tokens(const int32_t* tokens, size_t n) const {
                                                         std::to_string(V - 1) + ")");
 }
 
-int32_t CudaExecutor::decode_one(int slot, int32_t token, float* logits) {
+// One step of n ≤ max_cols slots: one launch of the persistent kernel with n columns (padded
+// to its compiled column count by columns that repeat the first token on the spare state).
+void CudaExecutor::decode_cols(const int32_t* slot_ids, const int32_t* tokens, int n, float* logits, int32_t* argmax_out) {
     Impl& d = *impl_;
     const ModelConfig& c = model_->config;
     const int H = c.hidden_size, V = c.vocab_size;
-    std::memcpy(d.emb_row, &model_->embeddings[size_t(token) * H], sizeof(float) * size_t(H));
-    MMFREE_CK(cudaMemcpyAsync(d.x_in.ptr, d.emb_row, sizeof(float) * size_t(H), cudaMemcpyHostToDevice, d.stream));
+    const int cols = decode_cols_for(n), k = cols == 1 ? 0 : cols == 2 ? 1 : cols == 4 ? 2 : 3;
     DecodeArgs a = d.args;
-    a.state = d.slot_state(slot);
+    for (int col = 0; col < cols; ++col) {
+        const bool real = col < n;
+        std::memcpy(d.emb_row + size_t(col) * H, &model_->embeddings[size_t(tokens[real ? col : 0]) * H], sizeof(float) * size_t(H));
+        a.col_state[col] = d.slot_state(real ? slot_ids[col] : slot_count_);
+    }
+    MMFREE_CK(cudaMemcpyAsync(d.x_in.ptr, d.emb_row, sizeof(float) * size_t(cols) * H, cudaMemcpyHostToDevice, d.stream));
+    a.wb_bytes = d.wb_bytes[k];
     if (profile_) {
         a.prof = d.prof.as<unsigned long long>();
         MMFREE_CK(cudaEventRecord(d.ev_start, d.stream));
     }
     a.barrier_base = d.barriers * (unsigned long long)d.blocks;
-    MMFREE_CK(launch_decode(a, d.blocks, d.threads, d.smem, d.stream));
+    MMFREE_CK(launch_decode(a, d.blocks, d.threads, cols, d.smem[k], d.stream));
     d.barriers += (unsigned long long)(a.phase_end - a.phase_begin - 1);
     if (profile_) MMFREE_CK(cudaEventRecord(d.ev_stop, d.stream));
-    if (!d.result_mapped) MMFREE_CK(cudaMemcpyAsync(d.result_host, d.result_dev, sizeof(int), cudaMemcpyDeviceToHost, d.stream));
-    if (logits) MMFREE_CK(cudaMemcpyAsync(logits, d.logits.ptr, sizeof(float) * size_t(V), cudaMemcpyDeviceToHost, d.stream));
+    if (!d.result_mapped) MMFREE_CK(cudaMemcpyAsync(d.result_host, d.result_dev, sizeof(int) * size_t(n), cudaMemcpyDeviceToHost, d.stream));
+    if (logits) MMFREE_CK(cudaMemcpyAsync(logits, d.logits.ptr, sizeof(float) * size_t(n) * V, cudaMemcpyDeviceToHost, d.stream));
     MMFREE_CK(cudaStreamSynchronize(d.stream));
-    const int32_t result = *static_cast<volatile int*>(d.result_host);
+    if (argmax_out)
+        for (int col = 0; col < n; ++col) argmax_out[col] = static_cast<volatile int*>(d.result_host)[col];
     if (profile_) {
         float ms = 0;
         MMFREE_CK(cudaEventElapsedTime(&ms, d.ev_start, d.ev_stop));
         profile_decode(ms * 1000.0);
     }
-    return result;
 }
 
 // Splits one profiled token from the per-block timeline (kDecodeStamps): per layer phase, the
@@ -691,7 +722,8 @@ void CudaExecutor::prefill(int slot, const int32_t* tokens, size_t count, float*
     if (count == 0) return;
     const int V = model_->config.vocab_size;
     if (count == 1) {
-        decode_one(slot, tokens[0], logits);
+        const int32_t id = slot;
+        decode_cols(&id, tokens, 1, logits, nullptr);
         return;
     }
     for (size_t pos = 0; pos < count; pos += kPrefillChunk) {
@@ -702,16 +734,15 @@ void CudaExecutor::prefill(int slot, const int32_t* tokens, size_t count, float*
     }
 }
 
-// One slot: the persistent kernel (one launch per token). Several: row passes of up to
-// kPrefillChunk slots each.
+// Up to max_cols slots: the persistent kernel, one launch per step with a column per slot. More:
+// row passes of up to kPrefillChunk slots each.
 void CudaExecutor::decode(const int32_t* slot_ids, const int32_t* tokens, size_t n, float* logits, int32_t* argmax_out) {
     check_slots(slot_ids, n);
     check_tokens(tokens, n);
     stages_ = {};
     if (n == 0) return;
-    if (n == 1) {
-        const int32_t best = decode_one(slot_ids[0], tokens[0], logits);
-        if (argmax_out) argmax_out[0] = best;
+    if (n <= size_t(impl_->max_cols)) {
+        decode_cols(slot_ids, tokens, int(n), logits, argmax_out);
         return;
     }
     const size_t V = size_t(model_->config.vocab_size);
@@ -785,6 +816,7 @@ std::vector<std::pair<std::string, double>> CudaExecutor::extra_metrics() const 
         {"cuda_slots", double(slot_count_)},
         {"cuda_decode_blocks", double(impl_->blocks)},
         {"cuda_decode_threads", double(impl_->threads)},
+        {"cuda_decode_max_persistent_columns", double(impl_->max_cols)},
         {"cuda_decode_grid_barriers_per_token", double(4 * model_->config.num_layers)},
         {"cuda_l2_prefetch_distance_phases", double(impl_->args.prefetch_distance)},
         {"cuda_weight_stage_bytes_per_block", double(impl_->args.wb_bytes)}};

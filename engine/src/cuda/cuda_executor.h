@@ -8,8 +8,9 @@
 
 namespace mmfree::cuda {
 
-// The forward pass on an NVIDIA GPU. One sequence's token is one persistent cooperative kernel
-// (all layers, lm_head and the argmax, grid-wide barriers between the 4L+1 phases). Rows of
+// The forward pass on an NVIDIA GPU. A decode step of up to 8 sequences is one persistent
+// cooperative kernel (all layers, lm_head and the argmax, grid-wide barriers between the 4L+1
+// phases; a column per sequence, weights read once for all). Rows of
 // tokens run layer by layer with int8 tensor-core GEMMs, up to kPrefillChunk rows per pass: a
 // prompt's chunk (one slot, the MLGRU as a parallel scan) or a decode step of several slots (each
 // row's MLGRU step on its own slot's state; the pass is replayed as a CUDA graph per batch size).
@@ -42,7 +43,7 @@ public:
 
 private:
     struct Impl;
-    int32_t decode_one(int slot, int32_t token, float* logits);
+    void decode_cols(const int32_t* slot_ids, const int32_t* tokens, int n, float* logits, int32_t* argmax);
     void prefill_chunk(int slot, const int32_t* tokens, int count, float* logits, bool all_positions);
     void decode_rows(const int32_t* slot_ids, const int32_t* tokens, int n, float* logits, int32_t* argmax);
     struct StageEvents;
