@@ -5,6 +5,8 @@
 # Logs go to $OUT (or ./out). Usage: tests/cuda/run_h200.sh [sweep sizes…]
 # CARRY: the folder holding bundle.tar.xz (default .cudacarry); BENCH_ARGS: extra `mmfree bench`
 # arguments, e.g. "--batch 1,8,64,256 --power" (each model's "batches" are then summarized).
+# CROSSOVER: model sizes whose small batches (2, 4, 8, 16) are benched twice, persistent kernel
+# (MMFREE_CUDA_PERSISTENT_MAX=8) against row passes (=1), to place the crossover between them.
 set -u
 OUT=${OUT:-$PWD/out}
 mkdir -p "$OUT"
@@ -32,6 +34,19 @@ for b in json.load(open(sys.argv[1])).get("batches", []):
     print("  B=%d aggregate %.0f per-stream %.1f tok/s, memory %.0f MB, J/token %s" % (b["batch"], b["aggregate_tok_s"],
           b["per_stream_tok_s"], b["device_memory_bytes"] / 1e6, b.get("j_per_token", "-")))' "$OUT/bench_${cli}_$m.json" 2>/dev/null
     cat "$OUT/bench_${cli}_$m.err"
+  done
+done
+summarize() {
+  python3 -c 'import json,sys
+for b in json.load(open(sys.argv[1])).get("batches", []):
+    print("  B=%d aggregate %.0f per-stream %.1f tok/s" % (b["batch"], b["aggregate_tok_s"], b["per_stream_tok_s"]))' "$1" 2>/dev/null
+}
+for m in ${CROSSOVER:-}; do
+  for pm in 8 1; do
+    MMFREE_CUDA_PERSISTENT_MAX=$pm timeout 90 $B/bin/mmfree bench --synthetic $m --backend cuda --pp 16 --tg 64 --reps 2 \
+      --batch 2,4,8,16 > "$OUT/crossover_${m}_$pm.json" 2> "$OUT/crossover_${m}_$pm.err"
+    echo "crossover $m MMFREE_CUDA_PERSISTENT_MAX=$pm exit $?"
+    summarize "$OUT/crossover_${m}_$pm.json"
   done
 done
 if [ -x $B/bin/mmfree-vk ]; then

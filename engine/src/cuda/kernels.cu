@@ -400,6 +400,11 @@ __device__ void norm_quant_cols(NqInput mode, const float* __restrict__ x, int x
         for (int j = 0; j < 3; ++j) p.s[j] = j < NQ ? 127.0f / fmaxf(mx[c * NQ + j] * maxscale, 1e-5f) : 1.f;
 #pragma unroll
         for (int j = 0; j < NQ; ++j) qsum[c][j] = 0;
+        // The scales also go to shared memory (red's first slots, no longer read), where the
+        // projections' epilogues take them instead of holding NC·NQ of them in registers.
+        if (tid == 0)
+#pragma unroll
+            for (int j = 0; j < NQ; ++j) red[c * NQ + j] = p.s[j];
     }
 #pragma unroll
     for (int i = 0; i < PER; ++i) {
@@ -469,7 +474,8 @@ __device__ __forceinline__ uint32_t word_of(const uint4& v, int t) { return t ==
 template <int NR, int NC, bool SHARED>
 __device__ __forceinline__ void dot_team(const uint8_t* const (&row)[NR], const int8_t* const (&q)[NR], int q_cs, int chunks, int lt,
                                          int lpr, int (&acc)[NR][NC]) {
-#pragma unroll 2
+    constexpr int kUnroll = NR * NC >= 16 ? 1 : 2;  // many columns: registers go to the accumulators
+#pragma unroll (kUnroll)
     for (int j = lt; j < chunks; j += lpr) {
         uint4 w[NR];
 #pragma unroll
@@ -705,6 +711,20 @@ struct DecodeSmem {
     uint8_t* wb;  // the phase's weight rows, staged
 };
 
+// A column's Σq and dequantization factor scale / s for an epilogue: registers for one column;
+// for several, norm_quant_cols left them in shared memory (ired, red), read there when used
+// (volatile: not hoisted into registers that the dot products need).
+template <int NC, int NQ>
+__device__ __forceinline__ int col_qsum(const int (&qs)[NC][NQ], const DecodeSmem& sm, int c, int j) {
+    if constexpr (NC == 1) return qs[0][j];
+    else return static_cast<const volatile int*>(sm.ired)[c * NQ + j];
+}
+template <int NC>
+__device__ __forceinline__ float col_factor(float scale, const NormPlan (&pl)[NC], const DecodeSmem& sm, int nq, int c, int j) {
+    if constexpr (NC == 1) return scale / pl[0].s[j];
+    else return scale / static_cast<const volatile float*>(sm.red)[c * nq + j];
+}
+
 template <int NT, int NC>
 __device__ void decode_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, const PhaseRows& pr, StageWait sw,
                              unsigned long long* tl) {
@@ -720,13 +740,9 @@ __device__ void decode_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, c
         const float* const g1[3] = {sm.gn + a.H, nullptr, nullptr};
         int qs[NC][1];
         decode_inputs<1, NT, NC>(NqInput::Plain, a.x, a.H, nullptr, sm.gn, g1, a.H, sm.q, qc, pl, qs, sm.red, sm.ired, sw, tl);
-        float f[NC];
         unsigned long long best[NC];
 #pragma unroll
-        for (int c = 0; c < NC; ++c) {
-            f[c] = a.lm_head.scale / pl[c].s[0];
-            best[c] = 0;
-        }
+        for (int c = 0; c < NC; ++c) best[c] = 0;
         for (int base = 0; base < pr.units; base += teams) {
             const int u = base + team;
             const bool valid = u < pr.units;
@@ -739,12 +755,14 @@ __device__ void decode_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, c
                 const int n0 = pr.first + rr0, n1 = pr.first + rr1;
 #pragma unroll
                 for (int c = 0; c < NC; ++c) {
-                    const float v0 = float(acc[0][c] - qs[c][0]) * f[c];
+                    const int qsum = col_qsum(qs, sm, c, 0);
+                    const float f = col_factor(a.lm_head.scale, pl, sm, 1, c, 0);
+                    const float v0 = float(acc[0][c] - qsum) * f;
                     a.logits[size_t(c) * a.V + n0] = v0;
                     const unsigned long long k0 = argmax_key(v0, n0);
                     best[c] = k0 > best[c] ? k0 : best[c];
                     if (rr1 != rr0) {
-                        const float v1 = float(acc[1][c] - qs[c][0]) * f[c];
+                        const float v1 = float(acc[1][c] - qsum) * f;
                         a.logits[size_t(c) * a.V + n1] = v1;
                         const unsigned long long k1 = argmax_key(v1, n1);
                         best[c] = k1 > best[c] ? k1 : best[c];
@@ -802,13 +820,6 @@ __device__ void decode_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, c
         } else {
             decode_inputs<3, NT, NC>(NqInput::Plain, a.x, a.H, nullptr, sm.gn, g1, a.H, sm.q, qc, pl, qs, sm.red, sm.ired, sw, tl);
         }
-        float fi[NC], ff[NC], fg[NC];
-#pragma unroll
-        for (int c = 0; c < NC; ++c) {
-            fi[c] = ly.i.scale / pl[c].s[0];
-            ff[c] = ly.f.scale / pl[c].s[1];
-            fg[c] = ly.g.scale / pl[c].s[2];
-        }
         const int R = pr.units;
         for (int base = 0; base < R; base += teams) {
             const int u = base + team;
@@ -829,9 +840,9 @@ __device__ void decode_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, c
             if (valid && lt == 0) {
 #pragma unroll
                 for (int c = 0; c < NC; ++c) {
-                    const float ai = float(acc[0][c] - qs[c][0]) * fi[c];
-                    const float af = float(acc[1][c] - qs[c][1]) * ff[c];
-                    const float ag = float(acc[2][c] - qs[c][2]) * fg[c];
+                    const float ai = float(acc[0][c] - col_qsum(qs, sm, c, 0)) * col_factor(ly.i.scale, pl, sm, 3, c, 0);
+                    const float af = float(acc[1][c] - col_qsum(qs, sm, c, 1)) * col_factor(ly.f.scale, pl, sm, 3, c, 1);
+                    const float ag = float(acc[2][c] - col_qsum(qs, sm, c, 2)) * col_factor(ly.g.scale, pl, sm, 3, c, 2);
                     float fgate = sigmoid_f(af);
                     if (ly.lower_bound) fgate = lb + (1.0f - lb) * fgate;
                     const float in = silu_f(ai) * (1.0f - fgate);
@@ -848,9 +859,6 @@ __device__ void decode_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, c
         const float* const g1[3] = {sm.gn + a.H, nullptr, nullptr};
         int qs[NC][1];
         decode_inputs<1, NT, NC>(NqInput::Plain, a.x, a.H, nullptr, sm.gn, g1, a.H, sm.q, qc, pl, qs, sm.red, sm.ired, sw, tl);
-        float f[NC];
-#pragma unroll
-        for (int c = 0; c < NC; ++c) f[c] = ly.gate.scale / pl[c].s[0];
         const int R = pr.units;
         for (int base = 0; base < R; base += teams) {
             const int u = base + team;
@@ -863,7 +871,9 @@ __device__ void decode_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, c
             if (valid && lt == 0) {
 #pragma unroll
                 for (int c = 0; c < NC; ++c) {
-                    const float gate = float(acc[0][c] - qs[c][0]) * f[c], up = float(acc[1][c] - qs[c][0]) * f[c];
+                    const int qsum = col_qsum(qs, sm, c, 0);
+                    const float f = col_factor(ly.gate.scale, pl, sm, 1, c, 0);
+                    const float gate = float(acc[0][c] - qsum) * f, up = float(acc[1][c] - qsum) * f;
                     a.m[size_t(c) * a.I + pr.first + u] = silu_f(gate) * up;
                 }
             }
@@ -881,9 +891,6 @@ __device__ void decode_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, c
             const float* const g1[3] = {sm.gn, nullptr, nullptr};
             decode_inputs<1, NT, NC>(NqInput::Plain, a.m, a.I, nullptr, nullptr, g1, a.I, sm.q, qc, pl, qs, sm.red, sm.ired, sw, tl);
         }
-        float f[NC];
-#pragma unroll
-        for (int c = 0; c < NC; ++c) f[c] = w.scale / pl[c].s[0];
         for (int base = 0; base < pr.units; base += teams) {
             const int u = base + team;
             const bool valid = u < pr.units;
@@ -903,8 +910,10 @@ __device__ void decode_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, c
             if (valid && lt == 0)
 #pragma unroll
                 for (int c = 0; c < NC; ++c) {
-                    a.x[size_t(c) * a.H + n0] = x0[c] + float(acc[0][c] - qs[c][0]) * f[c];
-                    if (rr1 != rr0) a.x[size_t(c) * a.H + n1] = x1[c] + float(acc[1][c] - qs[c][0]) * f[c];
+                    const int qsum = col_qsum(qs, sm, c, 0);
+                    const float f = col_factor(w.scale, pl, sm, 1, c, 0);
+                    a.x[size_t(c) * a.H + n0] = x0[c] + float(acc[0][c] - qsum) * f;
+                    if (rr1 != rr0) a.x[size_t(c) * a.H + n1] = x1[c] + float(acc[1][c] - qsum) * f;
                 }
         }
         break;
