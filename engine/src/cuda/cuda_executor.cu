@@ -340,9 +340,12 @@ CudaExecutor::CudaExecutor(std::shared_ptr<const Model> model, const BackendOpti
         per_sm = cols == 1 ? fits : std::min(per_sm, fits);
         d.max_cols = cols;
     }
-    // Up to 8 slots per step in the persistent kernel by default; MMFREE_CUDA_PERSISTENT_MAX moves
-    // the crossover to the row passes (1: only single-slot steps).
-    d.max_cols = std::clamp(env_int("MMFREE_CUDA_PERSISTENT_MAX", kDecodeMaxCols), 1, d.max_cols);
+    // Steps of up to 2 slots run the persistent kernel, more the row passes: every block
+    // normalizes and quantizes every column's whole input, so a phase costs ~6 µs more per column
+    // (H200, same run, aggregate tok/s, column kernel vs row pass: 370M B = 2 2,542 vs 2,239,
+    // B = 4 3,353 vs 4,002, B = 8 4,112 vs 6,569; 2.7B 1,207 vs 1,171, 1,631 vs 2,117, 1,951 vs
+    // 3,491). MMFREE_CUDA_PERSISTENT_MAX (1..8) moves the crossover.
+    d.max_cols = std::clamp(env_int("MMFREE_CUDA_PERSISTENT_MAX", 2), 1, d.max_cols);
     a.wb_bytes = d.wb_bytes[0];
     // One block per SM: with the staging off the barrier thread the projections' share of a
     // phase dominates, and on the H200 132 blocks beat 66 and 100 (2.7B 1094 vs 985 and 1024
@@ -734,8 +737,8 @@ void CudaExecutor::prefill(int slot, const int32_t* tokens, size_t count, float*
     }
 }
 
-// Up to max_cols slots: the persistent kernel, one launch per step with a column per slot. More:
-// row passes of up to kPrefillChunk slots each.
+// Up to max_cols slots (default 2): the persistent kernel, one launch per step with a column per
+// slot. More: row passes of up to kPrefillChunk slots each.
 void CudaExecutor::decode(const int32_t* slot_ids, const int32_t* tokens, size_t n, float* logits, int32_t* argmax_out) {
     check_slots(slot_ids, n);
     check_tokens(tokens, n);
