@@ -296,7 +296,6 @@ CudaExecutor::CudaExecutor(std::shared_ptr<const Model> model, const BackendOpti
     DecodeArgs& a = d.args;
     a.L = L; a.H = H; a.D = D; a.I = I; a.V = V;
     a.k_max = std::max({H, D, I});
-    a.kp_max = d.kp_max;
     a.layers = d.layers_dev.as<DevLayer>();
     a.lm_head = d.lm_head;
     a.final_norm = d.final_norm;

@@ -50,7 +50,7 @@ int decode_cols_for(int n);
 
 struct DecodeArgs {
     int L = 0, H = 0, D = 0, I = 0, V = 0;
-    int k_max = 0, kp_max = 0;            // max(H, D, I) and the same padded to 128
+    int k_max = 0;                        // max(H, D, I)
     const DevLayer* layers = nullptr;     // [L], device
     DevMatrix lm_head;
     const float* final_norm = nullptr;
