@@ -9,6 +9,14 @@ mkdir -p "$stage/bin" "$stage/lib" .cudacarry
 bins=("$build/engine/mmfree" "$build/tests/cuda/test_cuda" "$build/tests/cuda/cuda_sweep")
 # The Vulkan suite too, when the build has it (run it on the GPU machine with the loader .debs).
 [ -x "$build/tests/vulkan/test_vulkan" ] && bins+=("$build/tests/vulkan/test_vulkan")
+# A binary older than the engine library would run stale code (`ninja mmfree` builds only the
+# library; the CLI's target is mmfree-cli).
+for b in "${bins[@]}"; do
+  if [ "$build/engine/libmmfree.a" -nt "$b" ]; then
+    echo "$b is older than $build/engine/libmmfree.a: ninja -C $build mmfree-cli test_cuda cuda_sweep" >&2
+    exit 1
+  fi
+done
 cp "${bins[@]}" "$stage/bin/"
 # Optionally a Vulkan-enabled CLI (VK_MMFREE=path) to bench both backends in one run.
 if [ -n "${VK_MMFREE:-}" ]; then cp "$VK_MMFREE" "$stage/bin/mmfree-vk"; bins+=("$VK_MMFREE"); fi

@@ -3,11 +3,16 @@
 # Runs on the GPU machine from the repository root with the bundle from make_bundle.sh:
 # the CUDA suite, `mmfree bench` for the three release shapes, and the tuning sweep.
 # Logs go to $OUT (or ./out). Usage: tests/cuda/run_h200.sh [sweep sizes…]
+# CARRY: the folder holding bundle.tar.xz (default .cudacarry); BENCH_ARGS: extra `mmfree bench`
+# arguments, e.g. "--batch 1,8,64,256 --power" (each model's "batches" are then summarized).
+# CROSSOVER: model sizes whose small batches (2, 4, 8, 16) are benched twice, persistent kernel
+# (MMFREE_CUDA_PERSISTENT_MAX=8) against row passes (=1), to place the crossover between them.
 set -u
 OUT=${OUT:-$PWD/out}
 mkdir -p "$OUT"
 B=/tmp/mmfree-bundle
-mkdir -p $B && tar xJf .cudacarry/bundle.tar.xz -C $B || exit 1
+CARRY=${CARRY:-.cudacarry}
+mkdir -p $B && tar xJf $CARRY/bundle.tar.xz -C $B || exit 1
 export LD_LIBRARY_PATH=$B/lib
 # The test binaries know the data folder by the path they were built in (BUILT_IN, /work/main here).
 root=${BUILT_IN:-/work/main}
@@ -22,14 +27,31 @@ echo "== mmfree bench --backend cuda (base: the CLI from BASE_MMFREE, when bundl
 for cli in mmfree mmfree-base; do
   [ -x $B/bin/$cli ] || continue
   for m in 370M 1.3B 2.7B; do
-    timeout 150 $B/bin/$cli bench --synthetic $m --backend cuda > "$OUT/bench_${cli}_$m.json" 2> "$OUT/bench_${cli}_$m.err"
+    timeout 150 $B/bin/$cli bench --synthetic $m --backend cuda ${BENCH_ARGS:-} > "$OUT/bench_${cli}_$m.json" 2> "$OUT/bench_${cli}_$m.err"
     echo "$cli $m exit $? $(tr -d '\n ' < "$OUT/bench_${cli}_$m.json" | grep -o '"pp512_tok_s":[0-9.]*\|"tg128_tok_s":[0-9.]*\|"device_memory_bytes":[0-9.]*\|"bandwidth_gb_s":[0-9.]*' | tr '\n' ' ')"
+    python3 -c 'import json,sys
+for b in json.load(open(sys.argv[1])).get("batches", []):
+    print("  B=%d aggregate %.0f per-stream %.1f tok/s, memory %.0f MB, J/token %s" % (b["batch"], b["aggregate_tok_s"],
+          b["per_stream_tok_s"], b["device_memory_bytes"] / 1e6, b.get("j_per_token", "-")))' "$OUT/bench_${cli}_$m.json" 2>/dev/null
     cat "$OUT/bench_${cli}_$m.err"
+  done
+done
+summarize() {
+  python3 -c 'import json,sys
+for b in json.load(open(sys.argv[1])).get("batches", []):
+    print("  B=%d aggregate %.0f per-stream %.1f tok/s" % (b["batch"], b["aggregate_tok_s"], b["per_stream_tok_s"]))' "$1" 2>/dev/null
+}
+for m in ${CROSSOVER:-}; do
+  for pm in 8 1; do
+    MMFREE_CUDA_PERSISTENT_MAX=$pm timeout 90 $B/bin/mmfree bench --synthetic $m --backend cuda --pp 16 --tg 64 --reps 2 \
+      --batch 2,4,8,16 > "$OUT/crossover_${m}_$pm.json" 2> "$OUT/crossover_${m}_$pm.err"
+    echo "crossover $m MMFREE_CUDA_PERSISTENT_MAX=$pm exit $?"
+    summarize "$OUT/crossover_${m}_$pm.json"
   done
 done
 if [ -x $B/bin/mmfree-vk ]; then
   echo "== mmfree bench --backend vulkan"
-  mkdir -p /tmp/gl && for f in .cudacarry/gl/*.deb; do dpkg -x "$f" /tmp/gl; done
+  mkdir -p /tmp/gl && for f in $CARRY/gl/*.deb; do dpkg -x "$f" /tmp/gl; done
   export LD_LIBRARY_PATH=$B/lib:/tmp/gl/usr/lib/x86_64-linux-gnu
   icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
   [ -f $icd ] && export VK_DRIVER_FILES=$icd

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <random>
+#include <stdexcept>
 
 #include "cpu/kernels.h"
 #include "cuda/cuda_testing.h"
@@ -36,10 +37,127 @@ std::unique_ptr<Executor> make_cuda(std::shared_ptr<const Model> model, int thre
     return ex;
 }
 
-int decode_threads_of(const Executor& ex) {
+int decode_threads_of(Executor& ex) {
     for (const auto& [key, value] : ex.diagnostics().extra_metrics())
         if (key == "cuda_decode_threads") return int(value);
     return 0;
+}
+
+std::unique_ptr<Executor> make_cuda_slots(std::shared_ptr<const Model> model, int slot_count) {
+    BackendOptions o;
+    o.backend = "cuda";
+    o.allow_fallback = false;
+    o.slot_count = slot_count;
+    return create_executor(std::move(model), o);
+}
+
+// One sequence of a continuous-batching run: it joins before decode step `join` (its prompt
+// prefilled in pieces of `piece` tokens), then generates `steps` greedy tokens and leaves.
+struct Stream {
+    std::vector<int32_t> prompt;
+    int join = 0, steps = 1, piece = 1 << 30;
+};
+struct StreamResult {
+    std::vector<int32_t> tokens;   // greedy: the prompt's argmax, then one per decode step
+    std::vector<float> logits;     // the decode steps' rows, (steps - 1) x V
+};
+
+int32_t prefill_pieces(Executor& ex, int slot, const Stream& s, int V) {
+    std::vector<float> last(static_cast<size_t>(V));
+    for (size_t pos = 0; pos < s.prompt.size(); pos += size_t(s.piece)) {
+        const size_t n = std::min(size_t(s.piece), s.prompt.size() - pos);
+        const bool final_piece = pos + n == s.prompt.size();
+        ex.prefill(slot, s.prompt.data() + pos, n, final_piece ? last.data() : nullptr, false);
+    }
+    return argmax(last.data(), last.size());
+}
+
+// Each stream alone on a one-slot executor, one token per decode call.
+std::vector<StreamResult> run_alone(std::shared_ptr<const Model> model, const std::vector<Stream>& streams) {
+    const int V = model->config.vocab_size;
+    auto ex = make_cuda_slots(model, 1);
+    std::vector<StreamResult> out(streams.size());
+    std::vector<float> row(static_cast<size_t>(V));
+    for (size_t k = 0; k < streams.size(); ++k) {
+        ex->reset_slot(0);
+        StreamResult& r = out[k];
+        r.tokens.push_back(prefill_pieces(*ex, 0, streams[k], V));
+        const int32_t slot = 0;
+        while (int(r.tokens.size()) < streams[k].steps) {
+            int32_t best = -1;
+            ex->decode(&slot, &r.tokens.back(), 1, row.data(), &best);
+            r.logits.insert(r.logits.end(), row.begin(), row.end());
+            r.tokens.push_back(best);
+        }
+    }
+    return out;
+}
+
+// All streams on one executor of `slot_count` slots: each step decodes every active stream
+// together (slot ids in reverse order of joining), streams join and leave between steps, a left
+// stream's slot is reset and reused. Checks that the device argmax equals the logits' argmax.
+std::vector<StreamResult> run_batched(std::shared_ptr<const Model> model, const std::vector<Stream>& streams, int slot_count,
+                                      int* max_batch) {
+    const int V = model->config.vocab_size;
+    auto ex = make_cuda_slots(model, slot_count);
+    std::vector<StreamResult> out(streams.size());
+    std::vector<int> slot_of(streams.size(), -1), free_slots;
+    for (int s = slot_count - 1; s >= 0; --s) free_slots.push_back(s);
+    std::vector<bool> joined(streams.size(), false), done(streams.size(), false);
+    *max_batch = 0;
+    for (int step = 0; std::find(done.begin(), done.end(), false) != done.end(); ++step) {
+        for (size_t k = 0; k < streams.size(); ++k) {
+            if (joined[k] || streams[k].join > step || free_slots.empty()) continue;
+            slot_of[k] = free_slots.back();
+            free_slots.pop_back();
+            ex->reset_slot(slot_of[k]);
+            out[k].tokens.push_back(prefill_pieces(*ex, slot_of[k], streams[k], V));
+            joined[k] = true;
+        }
+        std::vector<size_t> active;
+        for (size_t k = streams.size(); k-- > 0;) {
+            if (!joined[k] || done[k]) continue;
+            if (int(out[k].tokens.size()) >= streams[k].steps) {
+                done[k] = true;
+                free_slots.push_back(slot_of[k]);
+                continue;
+            }
+            active.push_back(k);
+        }
+        if (active.empty()) continue;
+        std::vector<int32_t> ids, toks, best(active.size(), -1);
+        for (size_t k : active) {
+            ids.push_back(slot_of[k]);
+            toks.push_back(out[k].tokens.back());
+        }
+        std::vector<float> logits(active.size() * size_t(V));
+        ex->decode(ids.data(), toks.data(), active.size(), logits.data(), best.data());
+        *max_batch = std::max(*max_batch, int(active.size()));
+        for (size_t b = 0; b < active.size(); ++b) {
+            const float* row = &logits[b * size_t(V)];
+            if (best[b] != argmax(row, size_t(V))) throw std::runtime_error("device argmax differs from the logits' argmax");
+            StreamResult& r = out[active[b]];
+            r.logits.insert(r.logits.end(), row, row + V);
+            r.tokens.push_back(best[b]);
+        }
+    }
+    return out;
+}
+
+// A prompt of the golden prompt's BOS and pseudo-random ids.
+std::vector<int32_t> test_prompt(const GoldenCase& g, int length, int seed) {
+    std::vector<int32_t> p = {g.prompt[0]};
+    for (int i = 1; i < length; ++i) p.push_back(int32_t((i * 37 + seed * 101 + 5) % g.V));
+    return p;
+}
+
+std::string compare_streams(const std::vector<StreamResult>& got, const std::vector<StreamResult>& alone, int V) {
+    for (size_t k = 0; k < got.size(); ++k) {
+        if (got[k].tokens != alone[k].tokens) return "stream " + std::to_string(k) + ": greedy tokens differ from its run alone";
+        if (got[k].logits.empty()) continue;
+        if (auto err = check_tolerance(got[k].logits, alone[k].logits, V, "stream " + std::to_string(k)); !err.empty()) return err;
+    }
+    return {};
 }
 
 TernaryMatrix random_matrix(int rows, int cols, std::mt19937& rng) {
@@ -118,6 +236,7 @@ private slots:
         QTest::addColumn<int>("cols");
         QTest::addColumn<int>("tokens");
         QTest::newRow("130x256x5") << 130 << 256 << 5;
+        QTest::newRow("1000x2560x8") << 1000 << 2560 << 8;
         QTest::newRow("257x1000x70") << 257 << 1000 << 70;
         QTest::newRow("64x6912x64") << 64 << 6912 << 64;
         QTest::newRow("520x2560x130") << 520 << 2560 << 130;
@@ -130,15 +249,21 @@ private slots:
         const TernaryMatrix w = random_matrix(rows, cols, rng);
         std::vector<int8_t> q = random_q(size_t(tokens) * cols, rng);
         for (int k = 0; k < cols; ++k) q[k] = -128;  // the extreme row too
-        const std::vector<int32_t> got = cuda_testing::prefill_gemm(w, q, tokens);
-        std::vector<int8_t> padded(size_t(w.row_stride) * 4, 0);
-        std::vector<int32_t> ref(static_cast<size_t>(rows));
-        for (int t = 0; t < tokens; ++t) {
-            std::copy(q.begin() + size_t(t) * cols, q.begin() + size_t(t + 1) * cols, padded.begin());
-            cpu::ternary_matvec_ref(w, padded.data(), ref.data(), 0, rows);
-            for (int n = 0; n < rows; ++n)
-                if (got[size_t(t) * rows + n] != ref[size_t(n)])
-                    QFAIL(qPrintable(QString("token %1 row %2: got %3, want %4").arg(t).arg(n).arg(got[size_t(t) * rows + n]).arg(ref[size_t(n)])));
+        // Split-K (decode batches of up to 64 rows) too: 2 parts, and one per K block.
+        std::vector<int> splits = {1};
+        if (tokens <= 64) splits.insert(splits.end(), {2, (cols + 127) / 128});
+        for (int split : splits) {
+            const std::vector<int32_t> got = cuda_testing::prefill_gemm(w, q, tokens, split);
+            std::vector<int8_t> padded(size_t(w.row_stride) * 4, 0);
+            std::vector<int32_t> ref(static_cast<size_t>(rows));
+            for (int t = 0; t < tokens; ++t) {
+                std::copy(q.begin() + size_t(t) * cols, q.begin() + size_t(t + 1) * cols, padded.begin());
+                cpu::ternary_matvec_ref(w, padded.data(), ref.data(), 0, rows);
+                for (int n = 0; n < rows; ++n)
+                    if (got[size_t(t) * rows + n] != ref[size_t(n)])
+                        QFAIL(qPrintable(QString("split %1 token %2 row %3: got %4, want %5")
+                                             .arg(split).arg(t).arg(n).arg(got[size_t(t) * rows + n]).arg(ref[size_t(n)])));
+            }
         }
     }
 
@@ -359,6 +484,205 @@ private slots:
             QCOMPARE(ex->forward_argmax(t), want);
         }
         QVERIFY(ex->device_memory_bytes() >= g.model->packed_weight_bytes());
+    }
+
+    // Continuous batching: mixed prompt lengths (1 to 70 tokens, some prefilled in pieces between
+    // decode steps), streams joining and leaving mid-run, more streams than slots (slots reset and
+    // reused). Each stream equals its run alone: greedy tokens identical, logits within tolerance.
+    void batch_matches_alone() {
+        const GoldenCase g = load_golden("tiny-b");
+        const int lengths[] = {1, 2, 9, 33, 70, 4, 17, 5};
+        const int joins[] = {0, 0, 1, 3, 3, 6, 8, 9};
+        const int steps[] = {12, 5, 10, 8, 12, 3, 6, 9};
+        const int pieces[] = {1, 2, 4, 33, 16, 1 << 30, 5, 2};
+        std::vector<Stream> streams;
+        for (int k = 0; k < 8; ++k) streams.push_back({test_prompt(g, lengths[k], k), joins[k], steps[k], pieces[k]});
+        const auto alone = run_alone(g.model, streams);
+        int max_batch = 0;
+        const auto batched = run_batched(g.model, streams, 5, &max_batch);
+        QCOMPARE(max_batch, 5);
+        const std::string err = compare_streams(batched, alone, g.V);
+        QVERIFY2(err.empty(), err.c_str());
+    }
+
+    // Steps of up to 8 slots run the persistent kernel with a column per slot (padded to 2, 4 or
+    // 8 columns; streams leave at different steps, so the batch shrinks through those sizes).
+    // Each stream equals its run alone at both block widths, on a golden model and on a synthetic
+    // one whose inputs take 2 and 4 float4 per thread; MMFREE_CUDA_PERSISTENT_MAX=1 runs the same
+    // batch as row passes. The largest logit difference to the runs alone is reported (the column
+    // arithmetic is the single column's, so it should be 0).
+    void small_batch_matches_alone_data() {
+        QTest::addColumn<QString>("model");
+        QTest::addColumn<int>("batch");
+        QTest::addColumn<int>("threads");
+        QTest::addColumn<int>("persistent_max");
+        for (const char* m : {"tiny-b", "synthetic"})
+            for (int b : {2, 3, 5, 8})
+                for (int t : {256, 512})
+                    QTest::newRow(qPrintable(QString("%1 B=%2 %3 threads").arg(m).arg(b).arg(t))) << QString(m) << b << t << 8;
+        QTest::newRow("tiny-b B=5 row passes") << QString("tiny-b") << 5 << 256 << 1;
+        QTest::newRow("synthetic B=8 row passes") << QString("synthetic") << 8 << 512 << 1;
+    }
+    void small_batch_matches_alone() {
+        QFETCH(QString, model);
+        QFETCH(int, batch);
+        QFETCH(int, threads);
+        QFETCH(int, persistent_max);
+        std::shared_ptr<const Model> m;
+        int first = 1;
+        if (model == "tiny-b") {
+            const GoldenCase g = load_golden("tiny-b");
+            m = g.model;
+            first = g.prompt[0];
+        } else {
+            ModelConfig c;
+            c.vocab_size = 1000; c.hidden_size = 640; c.num_layers = 3; c.intermediate_size = 2304;
+            m = make_synthetic_model(c, 5);
+        }
+        const int V = m->config.vocab_size;
+        std::vector<Stream> streams;
+        for (int k = 0; k < batch; ++k) {
+            std::vector<int32_t> prompt = {first};
+            for (int i = 1; i < 1 + 5 * k; ++i) prompt.push_back(int32_t((i * 37 + k * 101 + 5) % V));
+            streams.push_back({prompt, 0, 6 + k % 3, k % 2 ? 3 : 1 << 30});
+        }
+        qputenv("MMFREE_CUDA_THREADS", QByteArray::number(threads));
+        qputenv("MMFREE_CUDA_PERSISTENT_MAX", QByteArray::number(persistent_max));
+        std::vector<StreamResult> alone, batched;
+        int max_batch = 0;
+        try {
+            alone = run_alone(m, streams);
+            batched = run_batched(m, streams, batch, &max_batch);
+        } catch (...) {
+            qunsetenv("MMFREE_CUDA_THREADS");
+            qunsetenv("MMFREE_CUDA_PERSISTENT_MAX");
+            throw;
+        }
+        qunsetenv("MMFREE_CUDA_THREADS");
+        qunsetenv("MMFREE_CUDA_PERSISTENT_MAX");
+        QCOMPARE(max_batch, batch);
+        float worst = 0.f;
+        for (size_t k = 0; k < streams.size(); ++k)
+            for (size_t i = 0; i < std::min(batched[k].logits.size(), alone[k].logits.size()); ++i)
+                worst = std::max(worst, std::fabs(batched[k].logits[i] - alone[k].logits[i]));
+        qInfo("%s B=%d, %d threads, persistent max %d: largest |logit difference| to the runs alone %g", qPrintable(model), batch,
+              threads, persistent_max, double(worst));
+        const std::string err = compare_streams(batched, alone, V);
+        QVERIFY2(err.empty(), err.c_str());
+    }
+
+    // Every golden case among other sequences: its greedy tokens and decode logits against the
+    // reference, the others against their runs alone.
+    void golden_in_batch_data() {
+        QTest::addColumn<QString>("name");
+        for (const auto& n : golden_case_names()) QTest::newRow(n.c_str()) << QString::fromStdString(n);
+    }
+    void golden_in_batch() {
+        QFETCH(QString, name);
+        const GoldenCase g = load_golden(name.toStdString());
+        std::vector<Stream> streams = {{test_prompt(g, 3, 1), 0, 24, 1 << 30},
+                                       {g.prompt, 0, 24, 3},
+                                       {test_prompt(g, 40, 2), 2, 10, 7},
+                                       {test_prompt(g, 1, 3), 5, 24, 1}};
+        int max_batch = 0;
+        const auto batched = run_batched(g.model, streams, 4, &max_batch);
+        QCOMPARE(max_batch, 4);
+        QCOMPARE(batched[1].tokens, g.greedy_tokens);
+        std::string err = check_tolerance(batched[1].logits, g.decode_logits, g.V, g.name + " decode_logits in a batch");
+        QVERIFY2(err.empty(), err.c_str());
+        err = compare_streams(batched, run_alone(g.model, streams), g.V);
+        QVERIFY2(err.empty(), err.c_str());
+    }
+
+    // More slots than one row pass holds (512): one step runs two passes; every row equals the
+    // same slot stepped alone, and the states written back are each slot's own.
+    void batch_larger_than_one_pass() {
+        ModelConfig c;
+        c.vocab_size = 1000; c.hidden_size = 320; c.num_layers = 3; c.intermediate_size = 864;
+        auto model = make_synthetic_model(c, 11);
+        const int n = 520, V = 1000;
+        auto ex = make_cuda_slots(model, n);
+        QCOMPARE(ex->slot_count(), n);
+        std::vector<int32_t> ids(n), toks(n), best(n);
+        for (int b = 0; b < n; ++b) {
+            ids[size_t(b)] = n - 1 - b;
+            toks[size_t(b)] = int32_t((b * 37 + 1) % V);
+        }
+        // Step 1: argmax only; step 2: logits and argmax, fixed tokens (a flipped argmax between the
+        // two paths must not change what is compared).
+        std::vector<float> logits(size_t(n) * V);
+        ex->decode(ids.data(), toks.data(), size_t(n), nullptr, best.data());
+        for (int b = 0; b < n; ++b) toks[size_t(b)] = int32_t((b * 53 + 2) % V);
+        ex->decode(ids.data(), toks.data(), size_t(n), logits.data(), best.data());
+        auto one = make_cuda_slots(model, 1);
+        std::vector<float> row(V);
+        std::vector<float> got, want;
+        for (int b : {0, 1, 255, 511, 512, 519}) {
+            QCOMPARE(best[size_t(b)], argmax(&logits[size_t(b) * V], size_t(V)));
+            one->reset_state();
+            one->forward_argmax(int32_t((b * 37 + 1) % V));
+            const int32_t second = int32_t((b * 53 + 2) % V);
+            one->forward(&second, 1, row.data(), false);
+            got.insert(got.end(), logits.begin() + ptrdiff_t(b) * V, logits.begin() + ptrdiff_t(b + 1) * V);
+            want.insert(want.end(), row.begin(), row.end());
+            const std::vector<float> s_batch = ex->save_slot(ids[size_t(b)]), s_alone = one->save_state();
+            QVERIFY2(rel_l2(s_batch, s_alone) < 1e-2, qPrintable(QString("row %1 state rel L2 %2").arg(b).arg(rel_l2(s_batch, s_alone))));
+        }
+        QVERIFY2(rel_l2(got, want) < 2e-2, qPrintable(QString("rel L2 %1").arg(rel_l2(got, want))));
+    }
+
+    // Reset, save and load touch one slot only; a slot loaded with another's state continues
+    // exactly like it (the same row of the same pass: bit-identical).
+    void slots_are_independent() {
+        const GoldenCase g = load_golden("tiny-a");
+        auto ex = make_cuda_slots(g.model, 3);
+        const size_t state_floats = size_t(g.model->config.num_layers) * g.model->config.state_dim();
+        ex->prefill(0, g.prompt.data(), g.prompt.size(), nullptr, false);
+        ex->prefill(1, g.prompt.data(), 5, nullptr, false);
+        const std::vector<float> s0 = ex->save_slot(0), s1 = ex->save_slot(1);
+        QCOMPARE(s0.size(), state_floats);
+        QVERIFY(s0 != s1);
+        for (float v : ex->save_slot(2)) QCOMPARE(v, 0.f);
+        ex->reset_slot(0);
+        for (float v : ex->save_slot(0)) QCOMPARE(v, 0.f);
+        QVERIFY(ex->save_slot(1) == s1);
+        ex->load_slot(2, s1);
+        ex->load_slot(0, s0);
+        QVERIFY(ex->save_slot(0) == s0);
+        QVERIFY(ex->save_slot(1) == s1);
+        QVERIFY_THROWS_EXCEPTION(Error, ex->load_slot(1, std::vector<float>(state_floats + 1)));
+        const int32_t ids[] = {2, 0, 1}, toks[] = {7, 7, 7};
+        std::vector<float> logits(size_t(3) * g.V);
+        ex->decode(ids, toks, 3, logits.data(), nullptr);
+        QVERIFY(std::equal(logits.begin(), logits.begin() + g.V, logits.begin() + ptrdiff_t(2) * g.V));
+        QVERIFY(ex->save_slot(2) == ex->save_slot(1));
+    }
+
+    // Bad slot ids and tokens are refused with an error, and the executor keeps working.
+    void invalid_slots_refused() {
+        const GoldenCase g = load_golden("tiny-a");
+        auto ex = make_cuda_slots(g.model, 4);
+        const int32_t tok[] = {5, 6, 7};
+        const int32_t out_of_range[] = {0, 4}, negative[] = {-1, 0}, twice[] = {1, 2, 1};
+        int32_t best[3];
+        QVERIFY_THROWS_EXCEPTION(Error, ex->decode(out_of_range, tok, 2, nullptr, best));
+        QVERIFY_THROWS_EXCEPTION(Error, ex->decode(negative, tok, 2, nullptr, best));
+        QVERIFY_THROWS_EXCEPTION(Error, ex->decode(twice, tok, 3, nullptr, best));
+        QVERIFY_THROWS_EXCEPTION(Error, ex->prefill(4, tok, 3, nullptr, false));
+        QVERIFY_THROWS_EXCEPTION(Error, ex->reset_slot(-1));
+        QVERIFY_THROWS_EXCEPTION(Error, ex->save_slot(4));
+        QVERIFY_THROWS_EXCEPTION(Error, ex->load_slot(9, ex->save_slot(0)));
+        const int32_t bad_token[] = {5, int32_t(g.V)};
+        const int32_t fine[] = {0, 1};
+        QVERIFY_THROWS_EXCEPTION(Error, ex->decode(fine, bad_token, 2, nullptr, best));
+        QVERIFY_THROWS_EXCEPTION(Error, ex->prefill(0, bad_token, 2, nullptr, false));
+        BackendOptions o;
+        o.backend = "cuda";
+        o.allow_fallback = false;
+        o.slot_count = 0;
+        QVERIFY_THROWS_EXCEPTION(Error, create_executor(g.model, o));
+        ex->decode(fine, tok, 2, nullptr, best);
+        QVERIFY(best[0] >= 0 && best[0] < g.V && best[1] >= 0 && best[1] < g.V);
     }
 
     // The synchronization-floor probe checks its chain's result on the host itself (a stale

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 
 #include <cuda_runtime.h>
 
@@ -113,23 +114,45 @@ struct CudaExecutor::Impl {
     int* result_host = nullptr;   // pinned; device-mapped when the device can map host memory
     int* result_dev = nullptr;
     bool result_mapped = false;
-    float* emb_row = nullptr;     // pinned staging for one embedding row
+    float* emb_row = nullptr;     // pinned staging for the columns' embedding rows [kDecodeMaxCols][H]
     DecodeArgs args;
     int blocks = 0, threads = kDecodeMaxThreads;  // decode grid and block width (decode_threads)
-    size_t smem = 0;
+    // By column count 1, 2, 4, 8 (index log2): shared memory and its weight-stage share.
+    size_t smem[4] = {0, 0, 0, 0};
+    int wb_bytes[4] = {0, 0, 0, 0};
+    int max_cols = 1;  // decode steps of up to this many slots run the persistent kernel (MMFREE_CUDA_PERSISTENT_MAX)
     unsigned long long barriers = 0;  // grid barriers run so far (the device counter is barriers × blocks)
     DecodeSplit split;
 
-    // Prefill scratch, allocated on first use.
-    bool prefill_ready = false;
-    DeviceBuffer px, pai, paf, pag, psh, py, pq, ps, pqs, plog;
+    // Slots: slot s's h[l] at state + s·slot_floats + l·D. One more state than slots: the
+    // columns that pad a launch to its compiled column count step it.
+    size_t slot_floats = 0;
+    float* slot_state(int slot) const { return state.as<float>() + size_t(slot) * slot_floats; }
+
+    // Row-pass scratch (prefill chunks, batched decode), allocated on first use.
+    bool rows_ready = false;
+    DeviceBuffer px, pai, paf, pag, psh, py, pq, ps, pqs, plog, row_slot, row_best, partial, tile_count;
+    int split_target = 0;  // GEMM blocks that a pass of few rows aims for (split-K), MMFREE_CUDA_SPLIT_TARGET
     size_t plog_rows = 0;
-    float* emb_stage = nullptr;   // pinned [kPrefillChunk, H]
+    float* emb_stage = nullptr;     // pinned [kPrefillChunk, H]
+    int* row_slot_host = nullptr;   // pinned [kPrefillChunk]
+    int* row_best_host = nullptr;   // pinned [kPrefillChunk]
     int kp_max = 0;
 
+    // Batched decode steps as CUDA graphs, by (rows, outputs: 0 none, 1 logits, 2 logits + argmax).
+    // Their kernels hold the scratch pointers: rebuilt when a buffer moves (drop_graphs).
+    std::map<std::pair<int, int>, cudaGraphExec_t> graphs;
+    void drop_graphs() {
+        for (auto& [key, exec] : graphs) cudaGraphExecDestroy(exec);
+        graphs.clear();
+    }
+
     ~Impl() {
+        drop_graphs();
         if (emb_row) cudaFreeHost(emb_row);
         if (emb_stage) cudaFreeHost(emb_stage);
+        if (row_slot_host) cudaFreeHost(row_slot_host);
+        if (row_best_host) cudaFreeHost(row_best_host);
         if (result_host) cudaFreeHost(result_host);
         if (ev_start) cudaEventDestroy(ev_start);
         if (ev_stop) cudaEventDestroy(ev_stop);
@@ -138,8 +161,9 @@ struct CudaExecutor::Impl {
 };
 
 CudaExecutor::CudaExecutor(std::shared_ptr<const Model> model, const BackendOptions& options)
-    : model_(std::move(model)), impl_(std::make_unique<Impl>()), profile_(options.profile) {
+    : model_(std::move(model)), impl_(std::make_unique<Impl>()), slot_count_(options.slot_count), profile_(options.profile) {
     Impl& d = *impl_;
+    if (slot_count_ < 1) throw Error(ErrorCode::InvalidArgument, "an executor needs at least one sequence slot (slot_count >= 1)");
     const ModelConfig& c = model_->config;
     const int L = c.num_layers, H = c.hidden_size, D = c.state_dim(), I = c.intermediate_size, V = c.vocab_size;
     if (D != H) throw Error(ErrorCode::UnsupportedModel, "the CUDA backend needs expand_ratio 1 (D = H)");
@@ -243,40 +267,44 @@ CudaExecutor::CudaExecutor(std::shared_ptr<const Model> model, const BackendOpti
     d.layers_dev.allocate(sizeof(DevLayer) * size_t(L), &device_bytes_);
     MMFREE_CK(cudaMemcpy(d.layers_dev.ptr, d.layers.data(), sizeof(DevLayer) * size_t(L), cudaMemcpyHostToDevice));
 
-    // ---- decode ----
-    d.x_in.allocate(sizeof(float) * size_t(H), &device_bytes_);
-    d.x.allocate(sizeof(float) * size_t(H), &device_bytes_);
-    d.state.allocate(sizeof(float) * size_t(L) * D, &device_bytes_);
-    d.ag.allocate(sizeof(float) * size_t(D), &device_bytes_);
-    d.sh.allocate(sizeof(float) * size_t(D), &device_bytes_);
-    d.m.allocate(sizeof(float) * size_t(I), &device_bytes_);
-    d.logits.allocate(sizeof(float) * size_t(V), &device_bytes_);
-    d.counters.allocate(sizeof(unsigned long long) * 4, &device_bytes_);
+    // ---- decode: every per-token buffer holds kDecodeMaxCols columns ----
+    const size_t C = kDecodeMaxCols;
+    d.x_in.allocate(sizeof(float) * C * size_t(H), &device_bytes_);
+    d.x.allocate(sizeof(float) * C * size_t(H), &device_bytes_);
+    d.slot_floats = size_t(L) * D;
+    d.state.allocate(sizeof(float) * d.slot_floats * size_t(slot_count_ + 1), &device_bytes_);
+    MMFREE_CK(cudaMemset(d.state.ptr, 0, d.state.bytes));
+    d.ag.allocate(sizeof(float) * C * size_t(D), &device_bytes_);
+    d.sh.allocate(sizeof(float) * C * size_t(D), &device_bytes_);
+    d.m.allocate(sizeof(float) * C * size_t(I), &device_bytes_);
+    d.logits.allocate(sizeof(float) * C * size_t(V), &device_bytes_);
+    // argmax keys [C], barrier, done, then room for C results when host memory cannot be mapped
+    d.counters.allocate(sizeof(unsigned long long) * (C + 2 + C / 2), &device_bytes_);
     MMFREE_CK(cudaMemset(d.counters.ptr, 0, d.counters.bytes));
-    MMFREE_CK(cudaHostAlloc(reinterpret_cast<void**>(&d.emb_row), sizeof(float) * size_t(H), cudaHostAllocDefault));
+    MMFREE_CK(cudaHostAlloc(reinterpret_cast<void**>(&d.emb_row), sizeof(float) * C * size_t(H), cudaHostAllocDefault));
     d.result_mapped = d.props.canMapHostMemory != 0;
-    MMFREE_CK(cudaHostAlloc(reinterpret_cast<void**>(&d.result_host), sizeof(int) * 4, d.result_mapped ? cudaHostAllocMapped : 0));
+    MMFREE_CK(cudaHostAlloc(reinterpret_cast<void**>(&d.result_host), sizeof(int) * C, d.result_mapped ? cudaHostAllocMapped : 0));
     if (d.result_mapped) {
         if (cudaHostGetDevicePointer(reinterpret_cast<void**>(&d.result_dev), d.result_host, 0) != cudaSuccess) {
             cudaGetLastError();
             d.result_mapped = false;
         }
     }
-    if (!d.result_mapped) d.result_dev = reinterpret_cast<int*>(d.counters.as<unsigned long long>() + 3);
+    if (!d.result_mapped) d.result_dev = reinterpret_cast<int*>(d.counters.as<unsigned long long>() + C + 2);
 
     d.kp_max = padded128(std::max({H, D, I}));
     DecodeArgs& a = d.args;
     a.L = L; a.H = H; a.D = D; a.I = I; a.V = V;
     a.k_max = std::max({H, D, I});
-    a.kp_max = d.kp_max;
     a.layers = d.layers_dev.as<DevLayer>();
     a.lm_head = d.lm_head;
     a.final_norm = d.final_norm;
     a.x_in = d.x_in.as<float>();
-    a.x = d.x.as<float>(); a.state = d.state.as<float>(); a.ag = d.ag.as<float>(); a.sh = d.sh.as<float>();
+    a.x = d.x.as<float>(); a.ag = d.ag.as<float>(); a.sh = d.sh.as<float>();
     a.m = d.m.as<float>(); a.logits = d.logits.as<float>();
     auto* ctr = d.counters.as<unsigned long long>();
-    a.argmax_key = ctr; a.barrier = ctr + 1; a.done = ctr + 2;
+    a.argmax_key = ctr; a.barrier = ctr + C; a.done = ctr + C + 1;
+    a.q_col = std::max({3 * padded128(H), padded128(D), padded128(I)});
     a.result = d.result_dev;
     a.phase_begin = 0;
     a.phase_end = decode_phase_count(L);
@@ -290,22 +318,41 @@ CudaExecutor::CudaExecutor(std::shared_ptr<const Model> model, const BackendOpti
     d.threads = decode_threads(H, a.k_max);
     if (const int t = env_int("MMFREE_CUDA_THREADS", 0); t == 256 || t == 512) d.threads = a.k_max > 16 * t ? kDecodeMaxThreads : t;
     a.gn_floats = (std::max({4 * H, 2 * D, I}) + 3) & ~3;
-    const size_t fixed = decode_smem_fixed_bytes(a.kp_max, a.gn_floats, L);
     const size_t limit = size_t(d.props.sharedMemPerBlockOptin);
-    if (fixed + 4096 > limit) throw Error(ErrorCode::DeviceError, "not enough shared memory per block for the decode kernel");
-    a.wb_bytes = int(std::min<size_t>(limit - fixed, size_t(env_int("MMFREE_CUDA_STAGE_KB", 1 << 20)) * 1024) & ~size_t(15));
-    d.smem = fixed + size_t(a.wb_bytes);
+    const size_t stage_cap = size_t(env_int("MMFREE_CUDA_STAGE_KB", 1 << 20)) * 1024;
     int per_sm = 0;
-    MMFREE_CK(decode_max_blocks_per_sm(d.smem, d.threads, &per_sm));
-    if (per_sm < 1) throw Error(ErrorCode::DeviceError, "the decode kernel does not fit on " + std::string(d.props.name));
+    // Every column count whose activations leave room to stage weights; the single column must fit.
+    for (int k = 0, cols = 1; cols <= kDecodeMaxCols; ++k, cols *= 2) {
+        const size_t fixed = decode_smem_fixed_bytes(a.q_col, a.gn_floats, L, cols);
+        if (fixed + 4096 > limit) {
+            if (cols == 1) throw Error(ErrorCode::DeviceError, "not enough shared memory per block for the decode kernel");
+            break;
+        }
+        d.wb_bytes[k] = int(std::min(limit - fixed, stage_cap) & ~size_t(15));
+        d.smem[k] = fixed + size_t(d.wb_bytes[k]);
+        int fits = 0;
+        MMFREE_CK(decode_max_blocks_per_sm(d.smem[k], d.threads, cols, &fits));
+        if (fits < 1) {
+            if (cols == 1) throw Error(ErrorCode::DeviceError, "the decode kernel does not fit on " + std::string(d.props.name));
+            break;
+        }
+        per_sm = cols == 1 ? fits : std::min(per_sm, fits);
+        d.max_cols = cols;
+    }
+    // Steps of up to 2 slots run the persistent kernel, more the row passes: every block
+    // normalizes and quantizes every column's whole input, so a phase costs ~6 µs more per column
+    // (H200, same run, aggregate tok/s, column kernel vs row pass: 370M B = 2 2,542 vs 2,239,
+    // B = 4 3,353 vs 4,002, B = 8 4,112 vs 6,569; 2.7B 1,207 vs 1,171, 1,631 vs 2,117, 1,951 vs
+    // 3,491). MMFREE_CUDA_PERSISTENT_MAX (1..8) moves the crossover.
+    d.max_cols = std::clamp(env_int("MMFREE_CUDA_PERSISTENT_MAX", 2), 1, d.max_cols);
+    a.wb_bytes = d.wb_bytes[0];
     // One block per SM: with the staging off the barrier thread the projections' share of a
     // phase dominates, and on the H200 132 blocks beat 66 and 100 (2.7B 1094 vs 985 and 1024
     // tok/s; 370M 1974 vs 1942). MMFREE_CUDA_BLOCKS tunes it.
     const int default_blocks = d.props.multiProcessorCount;
     d.blocks = std::clamp(env_int("MMFREE_CUDA_BLOCKS", default_blocks), 1, d.props.multiProcessorCount * per_sm);
+    d.split_target = std::max(1, env_int("MMFREE_CUDA_SPLIT_TARGET", 2 * d.props.multiProcessorCount));
     if (profile_) d.prof.allocate(sizeof(unsigned long long) * size_t(d.blocks) * decode_phase_count(L) * kDecodeStamps, &device_bytes_);
-
-    reset_state();
 }
 
 CudaExecutor::~CudaExecutor() = default;
@@ -313,15 +360,15 @@ CudaExecutor::~CudaExecutor() = default;
 void CudaExecutor::reset_slot(int slot) {
     check_slot(slot);
     Impl& d = *impl_;
-    MMFREE_CK(cudaMemsetAsync(d.state.ptr, 0, d.state.bytes, d.stream));
+    MMFREE_CK(cudaMemsetAsync(d.slot_state(slot), 0, sizeof(float) * d.slot_floats, d.stream));
     MMFREE_CK(cudaStreamSynchronize(d.stream));
 }
 
 std::vector<float> CudaExecutor::save_slot(int slot) const {
     check_slot(slot);
     const Impl& d = *impl_;
-    std::vector<float> s(d.state.bytes / sizeof(float));
-    MMFREE_CK(cudaMemcpyAsync(s.data(), d.state.ptr, d.state.bytes, cudaMemcpyDeviceToHost, d.stream));
+    std::vector<float> s(d.slot_floats);
+    MMFREE_CK(cudaMemcpyAsync(s.data(), d.slot_state(slot), sizeof(float) * d.slot_floats, cudaMemcpyDeviceToHost, d.stream));
     MMFREE_CK(cudaStreamSynchronize(d.stream));
     return s;
 }
@@ -329,38 +376,54 @@ std::vector<float> CudaExecutor::save_slot(int slot) const {
 void CudaExecutor::load_slot(int slot, const std::vector<float>& s) {
     check_slot(slot);
     Impl& d = *impl_;
-    if (s.size() * sizeof(float) != d.state.bytes)
+    if (s.size() != d.slot_floats)
         throw Error(ErrorCode::InvalidArgument, "state has " + std::to_string(s.size()) + " values; this model needs " +
-                                                    std::to_string(d.state.bytes / sizeof(float)));
-    MMFREE_CK(cudaMemcpyAsync(d.state.ptr, s.data(), d.state.bytes, cudaMemcpyHostToDevice, d.stream));
+                                                    std::to_string(d.slot_floats));
+    MMFREE_CK(cudaMemcpyAsync(d.slot_state(slot), s.data(), sizeof(float) * d.slot_floats, cudaMemcpyHostToDevice, d.stream));
     MMFREE_CK(cudaStreamSynchronize(d.stream));
 }
 
-int32_t CudaExecutor::decode_one(int32_t token, float* logits) {
+void CudaExecutor::check_tokens(const int32_t* tokens, size_t n) const {
+    const int V = model_->config.vocab_size;
+    for (size_t i = 0; i < n; ++i)
+        if (tokens[i] < 0 || tokens[i] >= V)
+            throw Error(ErrorCode::InvalidArgument, "token id " + std::to_string(tokens[i]) + " is outside the vocabulary (0.." +
+                                                        std::to_string(V - 1) + ")");
+}
+
+// One step of n ≤ max_cols slots: one launch of the persistent kernel with n columns (padded
+// to its compiled column count by columns that repeat the first token on the spare state).
+void CudaExecutor::decode_cols(const int32_t* slot_ids, const int32_t* tokens, int n, float* logits, int32_t* argmax_out) {
     Impl& d = *impl_;
     const ModelConfig& c = model_->config;
     const int H = c.hidden_size, V = c.vocab_size;
-    std::memcpy(d.emb_row, &model_->embeddings[size_t(token) * H], sizeof(float) * size_t(H));
-    MMFREE_CK(cudaMemcpyAsync(d.x_in.ptr, d.emb_row, sizeof(float) * size_t(H), cudaMemcpyHostToDevice, d.stream));
+    const int cols = decode_cols_for(n), k = cols == 1 ? 0 : cols == 2 ? 1 : cols == 4 ? 2 : 3;
     DecodeArgs a = d.args;
+    for (int col = 0; col < cols; ++col) {
+        const bool real = col < n;
+        std::memcpy(d.emb_row + size_t(col) * H, &model_->embeddings[size_t(tokens[real ? col : 0]) * H], sizeof(float) * size_t(H));
+        a.col_state[col] = d.slot_state(real ? slot_ids[col] : slot_count_);
+    }
+    MMFREE_CK(cudaMemcpyAsync(d.x_in.ptr, d.emb_row, sizeof(float) * size_t(cols) * H, cudaMemcpyHostToDevice, d.stream));
+    a.wb_bytes = d.wb_bytes[k];
     if (profile_) {
         a.prof = d.prof.as<unsigned long long>();
         MMFREE_CK(cudaEventRecord(d.ev_start, d.stream));
     }
     a.barrier_base = d.barriers * (unsigned long long)d.blocks;
-    MMFREE_CK(launch_decode(a, d.blocks, d.threads, d.smem, d.stream));
+    MMFREE_CK(launch_decode(a, d.blocks, d.threads, cols, d.smem[k], d.stream));
     d.barriers += (unsigned long long)(a.phase_end - a.phase_begin - 1);
     if (profile_) MMFREE_CK(cudaEventRecord(d.ev_stop, d.stream));
-    if (!d.result_mapped) MMFREE_CK(cudaMemcpyAsync(d.result_host, d.result_dev, sizeof(int), cudaMemcpyDeviceToHost, d.stream));
-    if (logits) MMFREE_CK(cudaMemcpyAsync(logits, d.logits.ptr, sizeof(float) * size_t(V), cudaMemcpyDeviceToHost, d.stream));
+    if (!d.result_mapped) MMFREE_CK(cudaMemcpyAsync(d.result_host, d.result_dev, sizeof(int) * size_t(n), cudaMemcpyDeviceToHost, d.stream));
+    if (logits) MMFREE_CK(cudaMemcpyAsync(logits, d.logits.ptr, sizeof(float) * size_t(n) * V, cudaMemcpyDeviceToHost, d.stream));
     MMFREE_CK(cudaStreamSynchronize(d.stream));
-    const int32_t result = *static_cast<volatile int*>(d.result_host);
+    if (argmax_out)
+        for (int col = 0; col < n; ++col) argmax_out[col] = static_cast<volatile int*>(d.result_host)[col];
     if (profile_) {
         float ms = 0;
         MMFREE_CK(cudaEventElapsedTime(&ms, d.ev_start, d.ev_stop));
         profile_decode(ms * 1000.0);
     }
-    return result;
 }
 
 // Splits one profiled token from the per-block timeline (kDecodeStamps): per layer phase, the
@@ -411,12 +474,17 @@ void CudaExecutor::profile_decode(double total_us) {
     stages_.valid = true;
 }
 
-void CudaExecutor::prefill_chunk(const int32_t* tokens, int T, float* logits, bool all_positions) {
+struct CudaExecutor::StageEvents {
+    std::vector<std::pair<int, std::pair<cudaEvent_t, cudaEvent_t>>> list;
+};
+
+// Scratch for a pass of up to kPrefillChunk rows, and room for `head_rows` rows of logits.
+void CudaExecutor::prepare_rows(int head_rows) {
     Impl& d = *impl_;
     const ModelConfig& c = model_->config;
-    const int L = c.num_layers, H = c.hidden_size, D = c.state_dim(), I = c.intermediate_size, V = c.vocab_size;
+    const int H = c.hidden_size, D = c.state_dim(), I = c.intermediate_size, V = c.vocab_size;
     const int Tm = kPrefillChunk, Tpad = (Tm + kGemmRowAlign - 1) / kGemmRowAlign * kGemmRowAlign;
-    if (!d.prefill_ready) {
+    if (!d.rows_ready) {
         d.px.allocate(sizeof(float) * size_t(Tm) * H, &device_bytes_);
         d.pai.allocate(sizeof(float) * size_t(Tm) * D, &device_bytes_);
         d.paf.allocate(sizeof(float) * size_t(Tm) * D, &device_bytes_);
@@ -426,36 +494,50 @@ void CudaExecutor::prefill_chunk(const int32_t* tokens, int T, float* logits, bo
         d.pq.allocate(size_t(3) * Tpad * d.kp_max, &device_bytes_);
         d.ps.allocate(sizeof(float) * 3 * size_t(Tpad), &device_bytes_);
         d.pqs.allocate(sizeof(int) * 3 * size_t(Tpad), &device_bytes_);
+        d.row_slot.allocate(sizeof(int) * size_t(Tm), &device_bytes_);
+        d.row_best.allocate(sizeof(int) * size_t(Tm), &device_bytes_);
+        const int widest = std::max({3 * D, 2 * I, H, V});  // a GEMM batch's problems side by side
+        d.partial.allocate(sizeof(int) * size_t(kGemmRowAlign) * widest, &device_bytes_);
+        d.tile_count.allocate(sizeof(unsigned) * 3 * size_t((widest + kGemmTileN - 1) / kGemmTileN), &device_bytes_);
+        MMFREE_CK(cudaMemset(d.partial.ptr, 0, d.partial.bytes));
+        MMFREE_CK(cudaMemset(d.tile_count.ptr, 0, d.tile_count.bytes));
         MMFREE_CK(cudaMemset(d.pq.ptr, 0, d.pq.bytes));
         MMFREE_CK(cudaHostAlloc(reinterpret_cast<void**>(&d.emb_stage), sizeof(float) * size_t(Tm) * H, cudaHostAllocDefault));
-        d.prefill_ready = true;
+        MMFREE_CK(cudaHostAlloc(reinterpret_cast<void**>(&d.row_slot_host), sizeof(int) * size_t(Tm), cudaHostAllocDefault));
+        MMFREE_CK(cudaHostAlloc(reinterpret_cast<void**>(&d.row_best_host), sizeof(int) * size_t(Tm), cudaHostAllocDefault));
+        d.rows_ready = true;
     }
-    const int out_rows = logits ? (all_positions ? T : 1) : 0;
-    if (out_rows && size_t(out_rows) > d.plog_rows) {
-        d.plog.allocate(sizeof(float) * size_t(out_rows) * V, &device_bytes_);
-        d.plog_rows = size_t(out_rows);
+    if (head_rows && size_t(head_rows) > d.plog_rows) {
+        d.drop_graphs();  // they write the old logits buffer
+        d.plog.allocate(sizeof(float) * size_t(head_rows) * V, &device_bytes_);
+        d.plog_rows = size_t(head_rows);
     }
+}
 
-    // Profiling: events around each kernel, summed per stage after the chunk.
-    std::vector<std::pair<int, std::pair<cudaEvent_t, cudaEvent_t>>> timed;
+// Enqueues one pass of T rows whose embeddings are in px: every layer, then (head_rows > 0) the
+// final norm and lm_head for rows head_row0.. into plog, and (argmax) each of those rows' argmax
+// into row_best. The MLGRU: scan_slot ≥ 0 scans the rows in order on that slot's state (a
+// prompt's chunk); scan_slot < 0 steps each row on the state of its slot in row_slot (a decode
+// batch). With `timed`, events around each kernel (not while capturing a graph).
+void CudaExecutor::enqueue_rows(int T, int scan_slot, int head_row0, int head_rows, bool argmax, StageEvents* timed) {
+    Impl& d = *impl_;
+    const ModelConfig& c = model_->config;
+    const int L = c.num_layers, H = c.hidden_size, D = c.state_dim(), I = c.intermediate_size, V = c.vocab_size;
+    const int Tpad = (kPrefillChunk + kGemmRowAlign - 1) / kGemmRowAlign * kGemmRowAlign;
     auto run = [&](int stage, auto&& launch) {
         cudaEvent_t e0 = nullptr, e1 = nullptr;
-        if (profile_) {
+        if (timed) {
             MMFREE_CK(cudaEventCreate(&e0));
             MMFREE_CK(cudaEventCreate(&e1));
             MMFREE_CK(cudaEventRecord(e0, d.stream));
         }
         MMFREE_CK(launch());
-        if (profile_) {
+        if (timed) {
             MMFREE_CK(cudaEventRecord(e1, d.stream));
-            timed.push_back({stage, {e0, e1}});
+            timed->list.push_back({stage, {e0, e1}});
         }
     };
     enum { kNorm = 0, kBit = 1, kGru = 2, kHead = 3 };
-
-    for (int t = 0; t < T; ++t)
-        std::memcpy(d.emb_stage + size_t(t) * H, &model_->embeddings[size_t(tokens[t]) * H], sizeof(float) * size_t(H));
-    MMFREE_CK(cudaMemcpyAsync(d.px.ptr, d.emb_stage, sizeof(float) * size_t(T) * H, cudaMemcpyHostToDevice, d.stream));
 
     int8_t* q[3];
     float* s[3];
@@ -482,6 +564,24 @@ void CudaExecutor::prefill_chunk(const int32_t* tokens, int T, float* logits, bo
         p.out = out; p.out_stride = out_stride; p.mode = mode;
         return p;
     };
+    // A pass of few rows has few GEMM tiles: split K until about split_target blocks run, each
+    // with at least two K blocks. Only for 16-row tiles: at 64 rows the partial sums' atomics
+    // cost more than the idle SMs (H200, 2.7B, B = 64: 15,808 tok/s unsplit, 11,221 at a target
+    // of 66 blocks, 8,309 at 264; B = 8: 3,280 vs 2,721 unsplit with 64-row tiles).
+    auto split_k = [&](GemmBatch& g) {
+        if (g.M > kGemmSmallRows) return;
+        int max_n = 0;
+        for (int j = 0; j < g.count; ++j) max_n = std::max(max_n, g.p[j].N);
+        const int tiles = (max_n + kGemmTileN - 1) / kGemmTileN * g.count;
+        g.k_split = std::clamp((d.split_target + tiles - 1) / tiles, 1, std::max(1, g.k_blocks / 2));
+        if (g.k_split == 1) return;
+        for (int j = 0; j < g.count; ++j) g.partial[j] = d.partial.as<int>() + size_t(j) * kGemmRowAlign * max_n;
+        g.tile_count = d.tile_count.as<unsigned>();
+    };
+    auto gemm = [&](GemmBatch& g) {
+        split_k(g);
+        return launch_gemm(g, d.stream);
+    };
     float* X = d.px.as<float>();
     for (int l = 0; l < L; ++l) {
         const DevLayer& ly = d.layers[size_t(l)];
@@ -492,11 +592,19 @@ void CudaExecutor::prefill_chunk(const int32_t* tokens, int T, float* logits, bo
         g0.p[0] = problem(ly.i, 0, d.pai.as<float>(), D, GemmOut::Store);
         g0.p[1] = problem(ly.f, 1, d.paf.as<float>(), D, GemmOut::Store);
         g0.p[2] = problem(ly.g, 2, d.pag.as<float>(), D, GemmOut::Store);
-        run(kBit, [&] { return launch_gemm(g0, d.stream); });
-        ScanArgs sa;
-        sa.T = T; sa.D = D; sa.ai = d.pai.as<float>(); sa.af = d.paf.as<float>(); sa.lb = ly.lower_bound;
-        sa.h = d.state.as<float>() + size_t(l) * D; sa.sh = d.psh.as<float>();
-        run(kGru, [&] { return launch_scan(sa, d.stream); });
+        run(kBit, [&] { return gemm(g0); });
+        if (scan_slot >= 0) {
+            ScanArgs sa;
+            sa.T = T; sa.D = D; sa.ai = d.pai.as<float>(); sa.af = d.paf.as<float>(); sa.lb = ly.lower_bound;
+            sa.h = d.slot_state(scan_slot) + size_t(l) * D; sa.sh = d.psh.as<float>();
+            run(kGru, [&] { return launch_scan(sa, d.stream); });
+        } else {
+            StepArgs st;
+            st.T = T; st.D = D; st.ai = d.pai.as<float>(); st.af = d.paf.as<float>(); st.lb = ly.lower_bound;
+            st.state = d.state.as<float>() + size_t(l) * D; st.row_slot = d.row_slot.as<int>(); st.slot_stride = d.slot_floats;
+            st.sh = d.psh.as<float>();
+            run(kGru, [&] { return launch_mlgru_step(st, d.stream); });
+        }
 
         NqArgs a1 = nq_args(D, NqInput::Gated, d.pag.as<float>(), D, ly.g_norm, {ly.o.norm});
         a1.e = d.psh.as<float>(); a1.e_stride = D;
@@ -504,69 +612,146 @@ void CudaExecutor::prefill_chunk(const int32_t* tokens, int T, float* logits, bo
         GemmBatch g1;
         g1.M = T; g1.k_blocks = padded128(D) / 128;
         g1.p[0] = problem(ly.o, 0, X, H, GemmOut::Add);
-        run(kBit, [&] { return launch_gemm(g1, d.stream); });
+        run(kBit, [&] { return gemm(g1); });
 
         const NqArgs a2 = nq_args(H, NqInput::Plain, X, H, ly.mlp_norm, {ly.gate.norm});
         run(kNorm, [&] { return launch_nq(a2, T, d.stream); });
         GemmBatch g2;
         g2.M = T; g2.k_blocks = padded128(H) / 128;
         g2.p[0] = problem(ly.gate, 0, d.py.as<float>(), 2 * I, GemmOut::Store);
-        run(kBit, [&] { return launch_gemm(g2, d.stream); });
+        run(kBit, [&] { return gemm(g2); });
 
         const NqArgs a3 = nq_args(I, NqInput::SwiGLU, d.py.as<float>(), 2 * I, nullptr, {ly.down.norm});
         run(kNorm, [&] { return launch_nq(a3, T, d.stream); });  // SwiGLU rides along
         GemmBatch g3;
         g3.M = T; g3.k_blocks = padded128(I) / 128;
         g3.p[0] = problem(ly.down, 0, X, H, GemmOut::Add);
-        run(kBit, [&] { return launch_gemm(g3, d.stream); });
+        run(kBit, [&] { return gemm(g3); });
     }
-    if (out_rows) {
+    if (head_rows) {
         NqArgs a4 = nq_args(H, NqInput::Plain, X, H, d.final_norm, {d.lm_head.norm});
-        a4.row0 = all_positions ? 0 : T - 1;
-        run(kHead, [&] { return launch_nq(a4, out_rows, d.stream); });
+        a4.row0 = head_row0;
+        run(kHead, [&] { return launch_nq(a4, head_rows, d.stream); });
         GemmBatch g4;
-        g4.M = out_rows; g4.k_blocks = padded128(H) / 128;
+        g4.M = head_rows; g4.k_blocks = padded128(H) / 128;
         g4.p[0] = problem(d.lm_head, 0, d.plog.as<float>(), V, GemmOut::Store);
-        run(kHead, [&] { return launch_gemm(g4, d.stream); });
-        MMFREE_CK(cudaMemcpyAsync(logits, d.plog.ptr, sizeof(float) * size_t(out_rows) * V, cudaMemcpyDeviceToHost, d.stream));
+        run(kHead, [&] { return gemm(g4); });
+        if (argmax) run(kHead, [&] { return launch_row_argmax(d.plog.as<float>(), head_rows, V, d.row_best.as<int>(), d.stream); });
     }
+}
+
+// After the stream is synchronized: the timed kernels' device time per stage.
+void CudaExecutor::add_stage_times(StageEvents& timed) {
+    for (auto& [stage, ev] : timed.list) {
+        float ms = 0;
+        MMFREE_CK(cudaEventElapsedTime(&ms, ev.first, ev.second));
+        double* dst[4] = {&stages_.norm_quant_us, &stages_.bitlinear_us, &stages_.mlgru_us, &stages_.lm_head_us};
+        *dst[stage] += ms * 1000.0;
+        cudaEventDestroy(ev.first);
+        cudaEventDestroy(ev.second);
+    }
+    timed.list.clear();
+    stages_.valid = true;
+}
+
+void CudaExecutor::prefill_chunk(int slot, const int32_t* tokens, int T, float* logits, bool all_positions) {
+    Impl& d = *impl_;
+    const int H = model_->config.hidden_size, V = model_->config.vocab_size;
+    const int out_rows = logits ? (all_positions ? T : 1) : 0;
+    prepare_rows(out_rows);
+    for (int t = 0; t < T; ++t)
+        std::memcpy(d.emb_stage + size_t(t) * H, &model_->embeddings[size_t(tokens[t]) * H], sizeof(float) * size_t(H));
+    MMFREE_CK(cudaMemcpyAsync(d.px.ptr, d.emb_stage, sizeof(float) * size_t(T) * H, cudaMemcpyHostToDevice, d.stream));
+    StageEvents timed;
+    enqueue_rows(T, slot, all_positions ? 0 : T - 1, out_rows, false, profile_ ? &timed : nullptr);
+    if (out_rows) MMFREE_CK(cudaMemcpyAsync(logits, d.plog.ptr, sizeof(float) * size_t(out_rows) * V, cudaMemcpyDeviceToHost, d.stream));
     MMFREE_CK(cudaStreamSynchronize(d.stream));
-    if (profile_) {
-        for (auto& [stage, ev] : timed) {
-            float ms = 0;
-            MMFREE_CK(cudaEventElapsedTime(&ms, ev.first, ev.second));
-            double* dst[4] = {&stages_.norm_quant_us, &stages_.bitlinear_us, &stages_.mlgru_us, &stages_.lm_head_us};
-            *dst[stage] += ms * 1000.0;
-            cudaEventDestroy(ev.first);
-            cudaEventDestroy(ev.second);
-        }
-        stages_.valid = true;
+    if (profile_) add_stage_times(timed);
+}
+
+// One decode step of n (2..kPrefillChunk) slots as one pass of n rows: every weight is read once
+// for the whole batch. Replayed from a CUDA graph per (n, outputs): a pass is ~11 kernels per
+// layer, and launching them one by one costs more than small batches' work.
+void CudaExecutor::decode_rows(const int32_t* slot_ids, const int32_t* tokens, int n, float* logits, int32_t* argmax_out) {
+    Impl& d = *impl_;
+    const int H = model_->config.hidden_size, V = model_->config.vocab_size;
+    const int outputs = argmax_out ? 2 : logits ? 1 : 0;
+    const int head_rows = outputs ? n : 0;
+    prepare_rows(head_rows);
+    for (int r = 0; r < n; ++r) {
+        std::memcpy(d.emb_stage + size_t(r) * H, &model_->embeddings[size_t(tokens[r]) * H], sizeof(float) * size_t(H));
+        d.row_slot_host[r] = slot_ids[r];
     }
+    MMFREE_CK(cudaMemcpyAsync(d.px.ptr, d.emb_stage, sizeof(float) * size_t(n) * H, cudaMemcpyHostToDevice, d.stream));
+    MMFREE_CK(cudaMemcpyAsync(d.row_slot.ptr, d.row_slot_host, sizeof(int) * size_t(n), cudaMemcpyHostToDevice, d.stream));
+    StageEvents timed;
+    if (profile_) {
+        enqueue_rows(n, -1, 0, head_rows, outputs == 2, &timed);
+    } else {
+        auto it = d.graphs.find({n, outputs});
+        if (it == d.graphs.end()) {
+            if (d.graphs.size() >= 64) d.drop_graphs();  // many batch sizes seen: keep the cache bounded
+            cudaGraph_t graph = nullptr;
+            MMFREE_CK(cudaStreamBeginCapture(d.stream, cudaStreamCaptureModeThreadLocal));
+            try {
+                enqueue_rows(n, -1, 0, head_rows, outputs == 2, nullptr);
+            } catch (...) {
+                cudaStreamEndCapture(d.stream, &graph);
+                if (graph) cudaGraphDestroy(graph);
+                throw;
+            }
+            MMFREE_CK(cudaStreamEndCapture(d.stream, &graph));
+            cudaGraphExec_t exec = nullptr;
+            const cudaError_t e = cudaGraphInstantiate(&exec, graph, 0);
+            cudaGraphDestroy(graph);
+            check(e, "cudaGraphInstantiate");
+            it = d.graphs.emplace(std::make_pair(n, outputs), exec).first;
+        }
+        MMFREE_CK(cudaGraphLaunch(it->second, d.stream));
+    }
+    if (argmax_out)
+        MMFREE_CK(cudaMemcpyAsync(d.row_best_host, d.row_best.ptr, sizeof(int) * size_t(n), cudaMemcpyDeviceToHost, d.stream));
+    if (logits) MMFREE_CK(cudaMemcpyAsync(logits, d.plog.ptr, sizeof(float) * size_t(n) * V, cudaMemcpyDeviceToHost, d.stream));
+    MMFREE_CK(cudaStreamSynchronize(d.stream));
+    if (argmax_out) std::copy(d.row_best_host, d.row_best_host + n, argmax_out);
+    if (profile_) add_stage_times(timed);
 }
 
 void CudaExecutor::prefill(int slot, const int32_t* tokens, size_t count, float* logits, bool all_positions) {
     check_slot(slot);
+    check_tokens(tokens, count);
     stages_ = {};
     if (count == 0) return;
     const int V = model_->config.vocab_size;
     if (count == 1) {
-        decode_one(tokens[0], logits);
+        const int32_t id = slot;
+        decode_cols(&id, tokens, 1, logits, nullptr);
         return;
     }
     for (size_t pos = 0; pos < count; pos += kPrefillChunk) {
         const int n = int(std::min<size_t>(kPrefillChunk, count - pos));
         const bool last = pos + size_t(n) == count;
         float* out = !logits ? nullptr : all_positions ? logits + pos * size_t(V) : (last ? logits : nullptr);
-        prefill_chunk(tokens + pos, n, out, all_positions);
+        prefill_chunk(slot, tokens + pos, n, out, all_positions);
     }
 }
 
+// Up to max_cols slots (default 2): the persistent kernel, one launch per step with a column per
+// slot. More: row passes of up to kPrefillChunk slots each.
 void CudaExecutor::decode(const int32_t* slot_ids, const int32_t* tokens, size_t n, float* logits, int32_t* argmax_out) {
     check_slots(slot_ids, n);
+    check_tokens(tokens, n);
     stages_ = {};
     if (n == 0) return;
-    const int32_t best = decode_one(tokens[0], logits);
-    if (argmax_out) argmax_out[0] = best;
+    if (n <= size_t(impl_->max_cols)) {
+        decode_cols(slot_ids, tokens, int(n), logits, argmax_out);
+        return;
+    }
+    const size_t V = size_t(model_->config.vocab_size);
+    for (size_t b = 0; b < n; b += kPrefillChunk) {
+        const int rows = int(std::min<size_t>(kPrefillChunk, n - b));
+        decode_rows(slot_ids + b, tokens + b, rows, logits ? logits + b * V : nullptr, argmax_out ? argmax_out + b : nullptr);
+    }
 }
 
 double CudaExecutor::measure_read_bandwidth_gb_s() {
@@ -630,8 +815,10 @@ double CudaExecutor::measure_step_floor_us(int floats) {
 
 std::vector<std::pair<std::string, double>> CudaExecutor::extra_metrics() const {
     std::vector<std::pair<std::string, double>> m = {
+        {"cuda_slots", double(slot_count_)},
         {"cuda_decode_blocks", double(impl_->blocks)},
         {"cuda_decode_threads", double(impl_->threads)},
+        {"cuda_decode_max_persistent_columns", double(impl_->max_cols)},
         {"cuda_decode_grid_barriers_per_token", double(4 * model_->config.num_layers)},
         {"cuda_l2_prefetch_distance_phases", double(impl_->args.prefetch_distance)},
         {"cuda_weight_stage_bytes_per_block", double(impl_->args.wb_bytes)}};

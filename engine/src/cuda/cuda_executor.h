@@ -8,11 +8,15 @@
 
 namespace mmfree::cuda {
 
-// The forward pass on an NVIDIA GPU. Decode is one persistent cooperative kernel per token (all
-// layers, lm_head and the argmax, grid-wide barriers between the 4L+1 phases); prefill runs layer
-// by layer over up to kPrefillChunk tokens with int8 tensor-core GEMMs. Device memory holds the
-// packed ternary codes, the fp32 norm vectors, the state and activation scratch; the embedding
-// table stays in host memory and only the rows in use are copied over.
+// The forward pass on an NVIDIA GPU. A decode step of one or two sequences (up to 8 with
+// MMFREE_CUDA_PERSISTENT_MAX) is one persistent cooperative kernel (all layers, lm_head and the
+// argmax, grid-wide barriers between the 4L+1 phases; a column per sequence, weights read once). Rows of
+// tokens run layer by layer with int8 tensor-core GEMMs, up to kPrefillChunk rows per pass: a
+// prompt's chunk (one slot, the MLGRU as a parallel scan) or a decode step of several slots (each
+// row's MLGRU step on its own slot's state; the pass is replayed as a CUDA graph per batch size).
+// Device memory holds the packed ternary codes, the fp32 norm vectors, slot_count() states and
+// activation scratch; the embedding table stays in host memory and only the rows in use are
+// copied over.
 class CudaExecutor final : public Executor, public Diagnostics {
 public:
     CudaExecutor(std::shared_ptr<const Model> model, const BackendOptions& options);
@@ -22,7 +26,7 @@ public:
     std::string device_name() const override { return device_name_; }
     const Model& model() const override { return *model_; }
 
-    int slot_count() const override { return 1; }
+    int slot_count() const override { return slot_count_; }
     void prefill(int slot, const int32_t* tokens, size_t count, float* logits, bool all_positions) override;
     void decode(const int32_t* slot_ids, const int32_t* tokens, size_t n, float* logits, int32_t* argmax) override;
     void reset_slot(int slot) override;
@@ -39,13 +43,20 @@ public:
 
 private:
     struct Impl;
-    int32_t decode_one(int32_t token, float* logits);
-    void prefill_chunk(const int32_t* tokens, int count, float* logits, bool all_positions);
+    void decode_cols(const int32_t* slot_ids, const int32_t* tokens, int n, float* logits, int32_t* argmax);
+    void prefill_chunk(int slot, const int32_t* tokens, int count, float* logits, bool all_positions);
+    void decode_rows(const int32_t* slot_ids, const int32_t* tokens, int n, float* logits, int32_t* argmax);
+    struct StageEvents;
+    void enqueue_rows(int T, int scan_slot, int head_row0, int head_rows, bool argmax, StageEvents* timed);
+    void prepare_rows(int head_rows);
+    void add_stage_times(StageEvents& timed);
+    void check_tokens(const int32_t* tokens, size_t n) const;
     void profile_decode(double total_us);
 
     std::shared_ptr<const Model> model_;
     std::unique_ptr<Impl> impl_;
     std::string device_name_;
+    int slot_count_ = 1;
     size_t device_bytes_ = 0;
     StageTimes stages_;
     bool profile_ = false;

@@ -17,8 +17,8 @@ std::string unavailable_reason();
 std::vector<int32_t> decode_matvec(const TernaryMatrix& w, const std::vector<int8_t>& q);
 
 // acc[t·N + n] for `rows` activation rows (rows × w.cols values) through the prefill int8
-// tensor-core GEMM.
-std::vector<int32_t> prefill_gemm(const TernaryMatrix& w, const std::vector<int8_t>& q, int rows);
+// tensor-core GEMM; k_split > 1 (rows ≤ 64) shares each tile's K among that many blocks.
+std::vector<int32_t> prefill_gemm(const TernaryMatrix& w, const std::vector<int8_t>& q, int rows, int k_split = 1);
 
 // The prefill MLGRU scan over T steps of D channels: ai, af [T, D], lb [D] or empty; h [D] is
 // the incoming state and comes back updated; returns silu(h_t) [T, D].

@@ -40,23 +40,33 @@ struct DevLayer {
 constexpr int kDecodeMaxThreads = 512;
 int decode_threads(int H, int k_max);
 
+// Columns: the decode kernel advances up to kDecodeMaxCols sequences by one token each in one
+// launch (a compile-time column count of 1, 2, 4 or 8; decode_cols_for picks the smallest that
+// holds n). Every block reads its weight rows once for all columns; each column has its own
+// input, norm statistics, int8 activations, slot state, logits and argmax, computed exactly as
+// in a launch of that column alone.
+constexpr int kDecodeMaxCols = 8;
+int decode_cols_for(int n);
+
 struct DecodeArgs {
     int L = 0, H = 0, D = 0, I = 0, V = 0;
-    int k_max = 0, kp_max = 0;            // max(H, D, I) and the same padded to 128
+    int k_max = 0;                        // max(H, D, I)
     const DevLayer* layers = nullptr;     // [L], device
     DevMatrix lm_head;
     const float* final_norm = nullptr;
-    const float* x_in = nullptr;          // the token's embedding row [H]
-    float* x = nullptr;                   // residual stream [H]
-    float* state = nullptr;               // h [L, D]
-    float* ag = nullptr;                  // g projection [D]
-    float* sh = nullptr;                  // silu(h) [D]
-    float* m = nullptr;                   // silu(gate)·up [I]
-    float* logits = nullptr;              // [V]
-    unsigned long long* argmax_key = nullptr;
+    // Per column c (buffers hold kDecodeMaxCols columns side by side):
+    const float* x_in = nullptr;          // the token's embedding row [c][H]
+    float* x = nullptr;                   // residual stream [c][H]
+    float* col_state[kDecodeMaxCols] = {};  // column c's slot state h [L, D]
+    float* ag = nullptr;                  // g projection [c][D]
+    float* sh = nullptr;                  // silu(h) [c][D]
+    float* m = nullptr;                   // silu(gate)·up [c][I]
+    float* logits = nullptr;              // [c][V]
+    unsigned long long* argmax_key = nullptr;  // [c]
     unsigned long long* barrier = nullptr;  // monotonic: never reset, never wraps (64 bit)
     unsigned long long* done = nullptr;     // blocks finished, monotonic
-    int* result = nullptr;                // argmax, written by the last block (host-mapped)
+    int* result = nullptr;                // argmax [c], written by the last block (host-mapped)
+    int q_col = 0;                        // bytes of int8 activations per column: max(3·H, D, I) padded
     int phase_begin = 0, phase_end = 0;   // phases [begin, end) of 4L+1 run in this launch
     int prefetch_distance = 0;            // phases ahead also prefetched into L2 (0 = off)
     int wb_bytes = 0;                     // shared memory for the next phase's weight rows
@@ -72,10 +82,11 @@ struct DecodeArgs {
 // loads landed) and after the norm reduction ([1] is after the staged γ landed too).
 constexpr int kDecodeStamps = 10;
 
-// Shared memory of the decode kernel besides its weight buffer (wb_bytes is added on top).
-size_t decode_smem_fixed_bytes(int kp_max, int gn_floats, int layers);
-cudaError_t decode_max_blocks_per_sm(size_t smem, int threads, int* blocks);
-cudaError_t launch_decode(const DecodeArgs& args, int blocks, int threads, size_t smem, cudaStream_t stream);
+// Shared memory of the decode kernel of `cols` columns besides its weight buffer (wb_bytes is
+// added on top).
+size_t decode_smem_fixed_bytes(int q_col, int gn_floats, int layers, int cols);
+cudaError_t decode_max_blocks_per_sm(size_t smem, int threads, int cols, int* blocks);
+cudaError_t launch_decode(const DecodeArgs& args, int blocks, int threads, int cols, size_t smem, cudaStream_t stream);
 int decode_phase_count(int layers);
 
 // ---- prefill: layer by layer over a chunk of tokens ------------------------------------------
@@ -105,12 +116,22 @@ struct GemmProblem {
     const float* s = nullptr; const int* qsum = nullptr;
     float* out = nullptr; int out_stride = 0; GemmOut mode = GemmOut::Store;
 };
+// Split-K (k_split > 1, M ≤ kGemmRowAlign: one row tile): few tiles (a decode batch of a few
+// rows) would leave most SMs idle, so each tile's K blocks are shared by k_split blocks. They add
+// their int32 sums into partial[j] (M × N per problem, zero between uses) and the last block of a
+// tile to finish (tile_count[j·n_tiles + tile]) applies the epilogue, zeroes its partial sums and
+// its counter. Integer sums: the result is bit-identical to k_split = 1.
 struct GemmBatch {
     GemmProblem p[3];
     int count = 1, M = 0, k_blocks = 0;  // every problem shares M and K (same input rows)
+    int k_split = 1;
+    int* partial[3] = {nullptr, nullptr, nullptr};
+    unsigned* tile_count = nullptr;
 };
 cudaError_t launch_gemm(const GemmBatch& batch, cudaStream_t stream);
 constexpr int kGemmRowAlign = 64;  // q buffers hold M rounded up to this many rows
+constexpr int kGemmTileN = 128;    // weight rows per GEMM tile
+constexpr int kGemmSmallRows = 16; // passes of at most this many rows use 16-row tiles
 
 struct ScanArgs {
     int T = 0, D = 0;
@@ -120,6 +141,22 @@ struct ScanArgs {
     float* sh = nullptr;                                    // [T, D] silu(h_t)
 };
 cudaError_t launch_scan(const ScanArgs& args, cudaStream_t stream);
+
+// ---- batched decode: rows of different sequences through the prefill kernels -----------------
+// One MLGRU step per row, each row on its own slot's state: h = state + row_slot[t]·slot_stride
+// (+ the layer's offset, already in `state`). The same arithmetic as the decode kernel's epilogue.
+struct StepArgs {
+    int T = 0, D = 0;
+    const float* ai = nullptr; const float* af = nullptr;  // [T, D]
+    const float* lb = nullptr;                              // [D] or null
+    float* state = nullptr;                                 // slot 0's h of this layer
+    const int* row_slot = nullptr;                          // [T], device
+    size_t slot_stride = 0;                                 // floats between two slots' states (L·D)
+    float* sh = nullptr;                                    // [T, D] silu(h)
+};
+cudaError_t launch_mlgru_step(const StepArgs& args, cudaStream_t stream);
+// argmax of each of `rows` rows of V logits (first maximum wins, like the CPU's argmax).
+cudaError_t launch_row_argmax(const float* logits, int rows, int V, int* out, cudaStream_t stream);
 
 // ---- misc -------------------------------------------------------------------------------------
 cudaError_t launch_read_bandwidth(const void* buffer, size_t bytes, unsigned* sink, int blocks, cudaStream_t stream);

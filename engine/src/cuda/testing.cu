@@ -56,7 +56,7 @@ std::vector<int32_t> decode_matvec(const TernaryMatrix& w, const std::vector<int
     return out;
 }
 
-std::vector<int32_t> prefill_gemm(const TernaryMatrix& w, const std::vector<int8_t>& q, int rows) {
+std::vector<int32_t> prefill_gemm(const TernaryMatrix& w, const std::vector<int8_t>& q, int rows, int k_split) {
     Scratch s;
     const cuda::DevMatrix m = upload(s, w);
     const int Kp = w.row_stride * 4;
@@ -74,6 +74,13 @@ std::vector<int32_t> prefill_gemm(const TernaryMatrix& w, const std::vector<int8
     check(cuda::test_permute_mma(qn, Mpad, Kp, qm, qsum, nullptr), "permute launch");
     cuda::GemmBatch b;
     b.count = 1; b.M = rows; b.k_blocks = Kp / 128;
+    if (k_split > 1) {
+        b.k_split = k_split;
+        b.partial[0] = s.alloc<int>(size_t(rows) * w.rows);
+        b.tile_count = s.alloc<unsigned>(size_t(w.rows + cuda::kGemmTileN - 1) / cuda::kGemmTileN);
+        check(cudaMemset(b.partial[0], 0, sizeof(int) * size_t(rows) * w.rows), "memset");
+        check(cudaMemset(b.tile_count, 0, sizeof(unsigned) * size_t(w.rows + cuda::kGemmTileN - 1) / cuda::kGemmTileN), "memset");
+    }
     cuda::GemmProblem& p = b.p[0];
     p.codes = m.codes; p.N = w.rows; p.stride = w.row_stride; p.scale = 1.f;
     p.q = qm; p.q_stride = Kp; p.s = scale; p.qsum = qsum;
