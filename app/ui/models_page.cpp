@@ -5,6 +5,7 @@
 #include <QDir>
 #include <QEvent>
 #include <QFileDialog>
+#include <QFileInfo>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
@@ -115,11 +116,9 @@ QString compactCount(qint64 n) {
 
 } // namespace
 
-ModelsPage::ModelsPage(ChatController* controller, QWidget* parent) : QWidget(parent), controller_(controller) {
+ModelsPage::ModelsPage(ChatController* controller, ModelCatalog* catalog, QWidget* parent)
+    : QWidget(parent), controller_(controller), catalog_(catalog) {
     setObjectName("modelsPage");
-    network_ = new QNetworkAccessManager(this);
-    hub_ = new HubClient(network_, this);
-    catalog_ = new ModelCatalog(hub_, this);
 
     auto* v = new QVBoxLayout(this);
     v->setContentsMargins(24, 18, 24, 18);
@@ -249,7 +248,10 @@ ModelsPage::ModelsPage(ChatController* controller, QWidget* parent) : QWidget(pa
         if (!catalog_->startDownload(selectedId(), &error)) showNotice(error, true);
     });
     connect(pauseButton_, &QPushButton::clicked, this, [this] { catalog_->pauseDownload(selectedId()); });
-    connect(resumeButton_, &QPushButton::clicked, this, [this] { catalog_->resumeDownload(selectedId()); });
+    connect(resumeButton_, &QPushButton::clicked, this, [this] {
+        showNotice({});   // the "stopped" line belongs to the run that stopped
+        catalog_->resumeDownload(selectedId());
+    });
     connect(cancelButton_, &QPushButton::clicked, this, [this] { catalog_->cancelDownload(selectedId()); });
     connect(useButton_, &QPushButton::clicked, this, &ModelsPage::useSelected);
     connect(deleteButton_, &QPushButton::clicked, this, &ModelsPage::deleteSelected);
@@ -312,10 +314,8 @@ ModelsPage::ModelsPage(ChatController* controller, QWidget* parent) : QWidget(pa
 
     connect(controller_, &ChatController::modelStateChanged, this, [this] {
         updateCurrent();
-        // The new model is running: only now does it become the one to open next time.
         if (!pendingUse_.isEmpty() && controller_->modelState() == ChatController::ModelState::Ready &&
             QDir::cleanPath(controller_->modelInfo().path) == QDir::cleanPath(pendingUse_)) {
-            AppSettings::setModelPath(pendingUse_);
             showNotice(tr("Now chatting with %1.").arg(controller_->modelInfo().name));
             pendingUse_.clear();
         }
@@ -390,7 +390,9 @@ void ModelsPage::updateActions() {
     using S = ModelCatalog::State;
     const bool hubModel = e->source == ModelCatalog::Source::Release || e->source == ModelCatalog::Source::Hub ||
                           e->source == ModelCatalog::Source::Cache;
-    const bool inUse = !e->path.isEmpty() && QDir::cleanPath(e->path) == QDir::cleanPath(controller_->modelInfo().path);
+    // Compared as files, not strings: a cache snapshot or a relative path names the same model.
+    const bool inUse = !e->path.isEmpty() && controller_->modelState() == ChatController::ModelState::Ready &&
+                       QFileInfo(e->path).canonicalFilePath() == QFileInfo(controller_->modelInfo().path).canonicalFilePath();
     const bool loading = controller_->modelState() == ChatController::ModelState::Loading;
     downloadButton_->setVisible(hubModel && e->state == S::Available);
     pauseButton_->setVisible(e->state == S::Downloading);
@@ -407,7 +409,7 @@ void ModelsPage::updateActions() {
 
     detailTitle_->setText(e->source == ModelCatalog::Source::Imported || e->source == ModelCatalog::Source::Demo ? e->name : e->id);
     QStringList lines;
-    lines << tr("State: %1").arg(ModelCatalog::stateName(e->state));
+    lines << tr("State: %1").arg(ModelCatalog::stateText(*e));
     if (!e->location.isEmpty()) lines << e->location;
     lines << idx.data(ModelCatalog::SizeTextRole).toString();
     if (e->haveMemory) {
@@ -471,8 +473,8 @@ void ModelsPage::useSelected() {
     if (!e || e->state != ModelCatalog::State::Installed || e->path.isEmpty()) return;
     pendingUse_ = e->path;
     showNotice(tr("Loading %1 …").arg(e->name));
-    // The worker swaps models only once the new one is fully loaded.
-    controller_->loadModel(e->path, AppSettings::backend());
+    // The engine swaps models only once the new one is fully loaded.
+    emit useModelRequested(e->path);
 }
 
 void ModelsPage::deleteSelected() {

@@ -3,13 +3,11 @@
 #include <QWidget>
 
 class ChatController;
-class HubClient;
 class ModelCatalog;
 class QLabel;
 class QLineEdit;
 class QListView;
 class QListWidget;
-class QNetworkAccessManager;
 class QProgressBar;
 class QPushButton;
 class QTimer;
@@ -22,7 +20,8 @@ class QTimer;
 class ModelsPage : public QWidget {
     Q_OBJECT
 public:
-    explicit ModelsPage(ChatController* controller, QWidget* parent = nullptr);
+    // The catalogue belongs to StudioApp; the page shows it and forwards what the person asks for.
+    ModelsPage(ChatController* controller, ModelCatalog* catalog, QWidget* parent = nullptr);
     ~ModelsPage() override;
 
     ModelCatalog* catalog() const { return catalog_; }
@@ -42,6 +41,7 @@ public slots:
 
 signals:
     void chooseModelRequested();
+    void useModelRequested(const QString& path);
 
 protected:
     void changeEvent(QEvent* event) override;
@@ -55,8 +55,6 @@ private:
     void chooseImport(bool folder);
 
     ChatController* controller_;
-    QNetworkAccessManager* network_;
-    HubClient* hub_;
     ModelCatalog* catalog_;
     QString pendingUse_;          // path asked for with "Use this model", until it loads or fails
     QString previousModelName_;

@@ -139,7 +139,7 @@ private slots:
 
         int live = 0;
         const GenerationOutcome out = sendAndWait("Hello board", 6, &live);
-        QCOMPARE(out.stopReason, QStringLiteral("length"));
+        QCOMPARE(out.stopReason, mmfree::StopReason::MaxTokens);
         QCOMPARE(out.generatedTokens, 6);
         QCOMPARE(live, 6);
         QVERIFY(out.promptTokens > 1);

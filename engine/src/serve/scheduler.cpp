@@ -116,6 +116,7 @@ struct Scheduler::Impl {
     std::vector<std::unique_ptr<Job>> slot_jobs;   // by slot; null = free
     PrefixCache cache;
     std::vector<int32_t> step_slots, step_tokens, step_argmax;
+    StageTimes step_stages;   // of the last decode step, for its tokens' events
     std::vector<float> step_logits;
     std::thread thread;
 };
@@ -251,6 +252,7 @@ void Scheduler::Impl::decode_running() {
         std::lock_guard lock(mu);
         stats.decode_steps += 1;
     }
+    step_stages = exec->last_stage_times();
     for (size_t b = 0; b < n; ++b) {
         Job& j = *slot_jobs[size_t(step_slots[b])];
         ++j.fed;
@@ -274,6 +276,7 @@ void Scheduler::Impl::on_sampled(Job& job, int32_t token) {
     job.fin.tokens.push_back(token);
     TokenEvent ev;
     ev.id = token;
+    ev.stages = job.fin.tokens.size() > 1 ? step_stages : StageTimes{};   // the first token's pass was the prefill's
     if (job.decoder) {
         ev.text = job.stops.push(job.decoder->push(token));
         job.fin.text += ev.text;

@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "core/engine_service.h"
+
+#include <QDir>
+#include <QFileInfo>
+#include <QMutexLocker>
+
+#include "mmfree/backend.h"
+#include "mmfree/error.h"
+#include "mmfree/model.h"
+#include "mmfree/scheduler.h"
+#include "mmfree/tokenizer.h"
+
+// The scheduler calls back on its own thread and may outlive this object (the API server shares
+// it): callbacks reach the service only through this guard, which the destructor clears.
+struct ServiceGuard {
+    QMutex mutex;
+    EngineService* service = nullptr;
+    template <typename F>
+    void post(F&& f) {
+        QMutexLocker lock(&mutex);
+        if (service) QMetaObject::invokeMethod(service, std::forward<F>(f), Qt::QueuedConnection);
+    }
+};
+
+struct EngineService::Stream {
+    quint64 id = 0;
+    mmfree::Scheduler::RequestId schedulerId = 0;
+    std::shared_ptr<mmfree::Scheduler> scheduler;   // the one it runs on (a model switch keeps it alive)
+    QString backend;
+    // Scheduler thread only:
+    qint64 submittedNs = 0, lastNs = 0, lastBatchNs = 0;
+    int index = 0;
+    QVector<TokenSample> batch;
+};
+
+QString stopReasonName(mmfree::StopReason reason) {
+    switch (reason) {
+    case mmfree::StopReason::Eos: return QStringLiteral("eos");
+    case mmfree::StopReason::StopString: return QStringLiteral("stop");
+    case mmfree::StopReason::MaxTokens: return QStringLiteral("length");
+    case mmfree::StopReason::Cancelled: return QStringLiteral("cancelled");
+    }
+    return {};
+}
+
+EngineService::EngineService(QObject* parent) : QObject(parent) {
+    registerMetaTypes();
+    guard_ = std::make_shared<ServiceGuard>();
+    guard_->service = this;
+}
+
+EngineService::~EngineService() {
+    {
+        QMutexLocker lock(&guard_->mutex);
+        guard_->service = nullptr;
+    }
+    for (QThread* t : std::as_const(loaders_)) t->wait();
+    for (const auto& s : std::as_const(streams_)) s->scheduler->cancel(s->schedulerId);
+    streams_.clear();
+    scheduler_.reset();
+}
+
+void EngineService::registerMetaTypes() {
+    qRegisterMetaType<ModelInfo>();
+    qRegisterMetaType<GenerationRequest>();
+    qRegisterMetaType<GenerationOutcome>();
+    qRegisterMetaType<mmfree::StageTimes>();
+    qRegisterMetaType<QVector<TokenSample>>();
+    qRegisterMetaType<mmfree::DeviceMemoryBudget>();
+}
+
+void EngineService::loadModel(const QString& path, const QString& backend) {
+    requestedPath_ = path;
+    state_ = ModelState::Loading;
+    const quint64 ticket = ++loadTicket_;
+    emit modelLoading(path);
+    emit modelStateChanged();
+    auto guard = guard_;
+    const int slotCount = slotCount_;
+    QThread* loader = QThread::create([guard, path, backend, slotCount, ticket] {
+        try {
+            const std::filesystem::path fsPath = QDir::cleanPath(QFileInfo(path).absoluteFilePath()).toStdString();
+            auto model = mmfree::load_model(fsPath);
+            std::shared_ptr<const mmfree::Tokenizer> tokenizer = mmfree::Tokenizer::for_model(*model);
+            mmfree::BackendOptions options;
+            options.backend = backend.isEmpty() ? std::string("auto") : backend.toStdString();
+            options.slot_count = slotCount;
+            std::string note;
+            auto executor = mmfree::create_executor(model, options, &note);
+            ModelInfo info;
+            info.path = QString::fromStdString(fsPath.string());
+            info.name = QFileInfo(info.path).fileName();
+            info.backend = QString::fromStdString(executor->backend_name());
+            info.device = QString::fromStdString(executor->device_name());
+            info.fallbackNote = QString::fromStdString(note);
+            info.parameters = qint64(model->parameter_count());
+            info.vocabSize = model->config.vocab_size;
+            info.layers = model->config.num_layers;
+            info.hidden = model->config.hidden_size;
+            info.slotCount = slotCount;
+            info.key = QString::fromStdString(model->fingerprint);
+            const mmfree::DeviceMemoryBudget budget = executor->device_memory_budget();
+            auto scheduler = std::make_shared<mmfree::Scheduler>(std::move(executor), tokenizer);
+            guard->post([guard, scheduler, info, budget, ticket]() mutable {
+                EngineService* self = guard->service;
+                if (!self || ticket != self->loadTicket_) return;   // a later load won
+                self->scheduler_ = std::move(scheduler);
+                self->info_ = info;
+                self->error_.clear();
+                self->state_ = ModelState::Ready;
+                emit self->modelLoaded(info);
+                emit self->deviceMemory(info.backend, budget);
+                emit self->modelStateChanged();
+            });
+        } catch (const std::exception& e) {
+            const QString message = QString::fromStdString(e.what());
+            const auto* error = dynamic_cast<const mmfree::Error*>(&e);
+            const mmfree::ErrorCode code = error ? error->code() : mmfree::ErrorCode::Internal;
+            guard->post([guard, path, message, code, ticket] {
+                EngineService* self = guard->service;
+                if (!self || ticket != self->loadTicket_) return;
+                self->error_ = message;
+                self->errorCode_ = code;
+                self->state_ = self->scheduler_ ? ModelState::Ready : ModelState::Failed;   // the previous model stays
+                emit self->modelLoadFailed(path, message);
+                emit self->modelStateChanged();
+            });
+        }
+    });
+    loader->setObjectName(QStringLiteral("mmfree-load"));
+    loaders_ << loader;
+    connect(loader, &QThread::finished, this, [this, loader] {
+        loaders_.removeOne(loader);
+        loader->deleteLater();
+    });
+    loader->start();
+}
+
+void EngineService::unloadModel() {
+    ++loadTicket_;
+    for (const auto& s : std::as_const(streams_)) s->scheduler->cancel(s->schedulerId);
+    scheduler_.reset();
+    info_ = {};
+    state_ = ModelState::None;
+    emit modelStateChanged();
+}
+
+void EngineService::generate(const GenerationRequest& request) {
+    if (!scheduler_) {
+        emit generationFailed(request.id, tr("No model is loaded."));
+        return;
+    }
+    auto stream = std::make_shared<Stream>();
+    stream->id = request.id;
+    stream->scheduler = scheduler_;
+    stream->backend = info_.backend;
+    const quint64 id = request.id;
+    const QString modelKey = info_.key;
+    const qint64 conversation = request.conversationId;
+    auto guard = guard_;
+    auto pacing = pacingMs_;
+
+    mmfree::Request r;
+    try {
+        r.prompt = scheduler_->tokenizer().encode(request.transcript.toStdString(), scheduler_->model().add_bos);
+    } catch (const std::exception& e) {
+        emit generationFailed(id, QString::fromStdString(e.what()));
+        return;
+    }
+    r.options = generationOptions(request.settings);
+    r.on_token = [guard, stream, pacing, id](const mmfree::TokenEvent& e) {
+        const qint64 now = steadyClockNs();
+        TokenSample t;
+        t.index = stream->index++;
+        t.latencyMs = double(now - (stream->lastNs ? stream->lastNs : stream->submittedNs)) / 1e6;
+        t.producedNs = now;
+        t.stages = e.stages;
+        stream->lastNs = now;
+        stream->batch.append(t);
+        if (t.index == 0 || now - stream->lastBatchNs >= qint64(kMetricsBatchMs) * 1000000) {
+            guard->post([guard, id, backend = stream->backend, samples = stream->batch] {
+                if (guard->service) emit guard->service->tokenMetrics(id, backend, samples);
+            });
+            stream->batch.clear();
+            stream->lastBatchNs = now;
+        }
+        if (!e.text.empty())
+            guard->post([guard, id, text = QString::fromStdString(e.text)] {
+                if (guard->service) emit guard->service->textReceived(id, text);
+            });
+        if (const int pace = pacing->load(); pace > 0) QThread::msleep(pace);
+    };
+    r.on_finish = [guard, stream, id, conversation, modelKey](const mmfree::FinishEvent& f) {
+        GenerationOutcome out;
+        out.id = id;
+        out.conversationId = conversation;
+        out.text = QString::fromStdString(f.text);
+        out.stopReason = f.reason;
+        out.ttftMs = f.ttft_ms;
+        out.decodeTokS = f.decode_tok_s;
+        out.promptTokens = f.prompt_tokens;
+        out.cachedTokens = f.cached_tokens;
+        out.generatedTokens = int(f.tokens.size());
+        out.modelKey = modelKey;
+        guard->post([guard, id, out, samples = stream->batch, backend = stream->backend, tail = QString::fromStdString(f.tail_text),
+                     error = QString::fromStdString(f.error)] {
+            EngineService* self = guard->service;
+            if (!self) return;
+            // Listeners get every token and the held-back tail before the end of the reply.
+            if (!samples.isEmpty()) emit self->tokenMetrics(id, backend, samples);
+            if (!tail.isEmpty()) emit self->textReceived(id, tail);
+            self->finishStream(id);
+            if (error.isEmpty()) emit self->generationFinished(out);
+            else emit self->generationFailed(id, error);
+        });
+    };
+    emit generationStarted(id, false);
+    stream->submittedNs = steadyClockNs();
+    streams_.insert(id, stream);
+    try {
+        stream->schedulerId = scheduler_->submit(std::move(r));
+    } catch (const std::exception& e) {
+        streams_.remove(id);
+        emit generationFailed(id, QString::fromStdString(e.what()));
+        return;
+    }
+    emit activeStreamsChanged(activeStreams());
+}
+
+void EngineService::cancel(quint64 requestId) {
+    if (const auto s = streams_.value(requestId)) s->scheduler->cancel(s->schedulerId);
+}
+
+void EngineService::finishStream(quint64 id) {
+    if (streams_.remove(id)) emit activeStreamsChanged(activeStreams());
+}
