@@ -26,7 +26,9 @@ struct ServiceGuard {
 struct EngineService::Stream {
     quint64 id = 0;
     mmfree::Scheduler::RequestId schedulerId = 0;
-    std::shared_ptr<mmfree::Scheduler> scheduler;   // the one it runs on (a model switch keeps it alive)
+    // The one it runs on. Weak: the request's callbacks hold this stream, and a scheduler must
+    // never be owned by its own requests (it would be destroyed, and joined, on its own thread).
+    std::weak_ptr<mmfree::Scheduler> scheduler;
     QString backend;
     // Scheduler thread only:
     qint64 submittedNs = 0, lastNs = 0, lastBatchNs = 0;
@@ -56,7 +58,8 @@ EngineService::~EngineService() {
         guard_->service = nullptr;
     }
     for (QThread* t : std::as_const(loaders_)) t->wait();
-    for (const auto& s : std::as_const(streams_)) s->scheduler->cancel(s->schedulerId);
+    for (const auto& s : std::as_const(streams_))
+        if (const auto sched = s->scheduler.lock()) sched->cancel(s->schedulerId);
     streams_.clear();
     scheduler_.reset();
 }
@@ -129,6 +132,7 @@ void EngineService::loadModel(const QString& path, const QString& backend) {
         }
     });
     loader->setObjectName(QStringLiteral("mmfree-load"));
+    loader->setParent(this);   // deleted with the service at the latest (after the wait in the destructor)
     loaders_ << loader;
     connect(loader, &QThread::finished, this, [this, loader] {
         loaders_.removeOne(loader);
@@ -139,7 +143,8 @@ void EngineService::loadModel(const QString& path, const QString& backend) {
 
 void EngineService::unloadModel() {
     ++loadTicket_;
-    for (const auto& s : std::as_const(streams_)) s->scheduler->cancel(s->schedulerId);
+    for (const auto& s : std::as_const(streams_))
+        if (const auto sched = s->scheduler.lock()) sched->cancel(s->schedulerId);
     scheduler_.reset();
     info_ = {};
     state_ = ModelState::None;
@@ -229,7 +234,8 @@ void EngineService::generate(const GenerationRequest& request) {
 }
 
 void EngineService::cancel(quint64 requestId) {
-    if (const auto s = streams_.value(requestId)) s->scheduler->cancel(s->schedulerId);
+    if (const auto s = streams_.value(requestId))
+        if (const auto sched = s->scheduler.lock()) sched->cancel(s->schedulerId);
 }
 
 void EngineService::finishStream(quint64 id) {

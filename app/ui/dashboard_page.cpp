@@ -300,7 +300,7 @@ void DashboardPage::updateSeriesNames() {
         {MetricsHub::kTokensPerSecond, tr("tokens/s")}, {MetricsHub::kLatency, tr("per token")},
         {MetricsHub::kLatencyP50, tr("p50")},           {MetricsHub::kLatencyP95, tr("p95")},
         {MetricsHub::kRss, tr("process RSS")},
-        {MetricsHub::kActiveStreams, tr("streams")},    {MetricsHub::kApiRequestsPerSecond, tr("API requests/s")},
+        {MetricsHub::kActiveStreams, tr("chat streams")},    {MetricsHub::kApiRequestsPerSecond, tr("API requests/s")},
         {MetricsHub::kApiActive, tr("API in flight")},
         // With a budget reading the line is this process's use, not NVML's whole-GPU figure.
         {MetricsHub::kDeviceMemory, c.budgetAvailable ? tr("device memory used") : tr("GPU memory used")}};

@@ -149,9 +149,18 @@ private slots:
         auto post = [&](int maxTokens) {
             QNetworkRequest req(QUrl(f_.app->apiAddress() + "/v1/completions"));
             req.setHeader(QNetworkRequest::ContentTypeHeader, "application/json");
+            // The key made for "all interfaces" stays in force on loopback too.
+            req.setRawHeader("Authorization", "Bearer " + AppSettings::apiServer().apiKey.toUtf8());
             const QJsonObject body{{"prompt", "Once upon a time"}, {"max_tokens", maxTokens}, {"temperature", 0}};
             return net.post(req, QJsonDocument(body).toJson());
         };
+        {   // without the key: refused
+            QNetworkRequest req(QUrl(f_.app->apiAddress() + "/v1/models"));
+            QNetworkReply* refused = net.get(req);
+            QTRY_VERIFY_WITH_TIMEOUT(refused->isFinished(), 10000);
+            QCOMPARE(refused->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), 401);
+            refused->deleteLater();
+        }
         QNetworkReply* reply = post(12);
         QTRY_VERIFY_WITH_TIMEOUT(reply->isFinished(), 30000);
         QCOMPARE(reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), 200);
