@@ -729,6 +729,10 @@ The model is not there any more. Choose a model folder (config.json, model.safet
         <source>No model is loaded.</source>
         <translation>モデルが読み込まれていません。</translation>
     </message>
+    <message>
+        <source>cannot write %1</source>
+        <translation>%1 を書き込めません</translation>
+    </message>
 </context>
 <context>
     <name>MainWindow</name>
@@ -903,6 +907,14 @@ Backend: %2 — %3</source>
     <message>
         <source>The API server could not start: %1</source>
         <translation>API サーバーを起動できませんでした：%1</translation>
+    </message>
+    <message>
+        <source>Packing %1 for instant switching…</source>
+        <translation>%1 を即時切り替え用にパック中…</translation>
+    </message>
+    <message>
+        <source>Could not pack %1: %2</source>
+        <translation>%1 をパックできませんでした：%2</translation>
     </message>
 </context>
 <context>
@@ -1307,6 +1319,22 @@ Backend: %2 — %3</source>
     <message>
         <source>Delete model</source>
         <translation>モデルを削除</translation>
+    </message>
+    <message>
+        <source>Removed the packed copy of %1 (%2 freed); the next use packs it again.</source>
+        <translation>%1 のパックを削除しました（%2 解放）。次の使用時に再びパックします。</translation>
+    </message>
+    <message>
+        <source>Remove packed copy</source>
+        <translation>パックを削除</translation>
+    </message>
+    <message>
+        <source>Packed copy for instant switching: %1</source>
+        <translation>即時切り替え用のパック：%1</translation>
+    </message>
+    <message>
+        <source>Not packed yet: the first use packs it, later switches load the pack.</source>
+        <translation>まだパックされていません。最初の使用時にパックし、以後の切り替えはパックを読み込みます。</translation>
     </message>
 </context>
 <context>

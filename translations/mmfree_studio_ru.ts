@@ -735,6 +735,10 @@ The model is not there any more. Choose a model folder (config.json, model.safet
         <source>No model is loaded.</source>
         <translation>Модель не загружена.</translation>
     </message>
+    <message>
+        <source>cannot write %1</source>
+        <translation>не удаётся записать %1</translation>
+    </message>
 </context>
 <context>
     <name>MainWindow</name>
@@ -911,6 +915,14 @@ Backend: %2 — %3</source>
     <message>
         <source>The API server could not start: %1</source>
         <translation>Не удалось запустить API-сервер: %1</translation>
+    </message>
+    <message>
+        <source>Packing %1 for instant switching…</source>
+        <translation>Упаковка %1 для мгновенного переключения…</translation>
+    </message>
+    <message>
+        <source>Could not pack %1: %2</source>
+        <translation>Не удалось упаковать %1: %2</translation>
     </message>
 </context>
 <context>
@@ -1317,6 +1329,22 @@ Backend: %2 — %3</source>
     <message>
         <source>Delete model</source>
         <translation>Удаление модели</translation>
+    </message>
+    <message>
+        <source>Removed the packed copy of %1 (%2 freed); the next use packs it again.</source>
+        <translation>Упакованная копия %1 удалена (освобождено %2); при следующем использовании она будет создана снова.</translation>
+    </message>
+    <message>
+        <source>Remove packed copy</source>
+        <translation>Удалить упакованную копию</translation>
+    </message>
+    <message>
+        <source>Packed copy for instant switching: %1</source>
+        <translation>Упакованная копия для мгновенного переключения: %1</translation>
+    </message>
+    <message>
+        <source>Not packed yet: the first use packs it, later switches load the pack.</source>
+        <translation>Ещё не упакована: первое использование упакует её, дальше переключение загружает упаковку.</translation>
     </message>
 </context>
 <context>

@@ -729,6 +729,10 @@ The model is not there any more. Choose a model folder (config.json, model.safet
         <source>No model is loaded.</source>
         <translation>未加载模型。</translation>
     </message>
+    <message>
+        <source>cannot write %1</source>
+        <translation>无法写入 %1</translation>
+    </message>
 </context>
 <context>
     <name>MainWindow</name>
@@ -903,6 +907,14 @@ Backend: %2 — %3</source>
     <message>
         <source>The API server could not start: %1</source>
         <translation>API 服务器无法启动：%1</translation>
+    </message>
+    <message>
+        <source>Packing %1 for instant switching…</source>
+        <translation>正在打包 %1，以便即时切换…</translation>
+    </message>
+    <message>
+        <source>Could not pack %1: %2</source>
+        <translation>无法打包 %1：%2</translation>
     </message>
 </context>
 <context>
@@ -1307,6 +1319,22 @@ Backend: %2 — %3</source>
     <message>
         <source>Delete model</source>
         <translation>删除模型</translation>
+    </message>
+    <message>
+        <source>Removed the packed copy of %1 (%2 freed); the next use packs it again.</source>
+        <translation>已删除 %1 的打包副本（释放 %2）；下次使用时会重新打包。</translation>
+    </message>
+    <message>
+        <source>Remove packed copy</source>
+        <translation>删除打包副本</translation>
+    </message>
+    <message>
+        <source>Packed copy for instant switching: %1</source>
+        <translation>用于即时切换的打包副本：%1</translation>
+    </message>
+    <message>
+        <source>Not packed yet: the first use packs it, later switches load the pack.</source>
+        <translation>尚未打包：首次使用时打包，之后切换将直接加载打包文件。</translation>
     </message>
 </context>
 <context>

@@ -2,9 +2,13 @@
 #include "core/engine_service.h"
 
 #include <QDir>
+#include <QFile>
 #include <QFileInfo>
 #include <QMutexLocker>
 
+#include "core/model_pack.h"
+#include "format/gguf_model.h"
+#include "format/loaders.h"
 #include "mmfree/backend.h"
 #include "mmfree/error.h"
 #include "mmfree/model.h"
@@ -84,7 +88,22 @@ void EngineService::loadModel(const QString& path, const QString& backend) {
     QThread* loader = QThread::create([guard, path, backend, slotCount, ticket] {
         try {
             const std::filesystem::path fsPath = QDir::cleanPath(QFileInfo(path).absoluteFilePath()).toStdString();
-            auto model = mmfree::load_model(fsPath);
+            const QString folder = QString::fromStdString(fsPath.string());
+            // A folder checks its pack against the fingerprint of its files (hashing only: far
+            // cheaper than converting them) and loads the pack when it matches.
+            const bool packable = ModelPack::isPackable(folder);
+            const QString fingerprint = packable ? QString::fromStdString(mmfree::hf_folder_fingerprint(fsPath)) : QString();
+            const QString pack = packable ? ModelPack::packFile(folder, fingerprint) : QString();
+            std::shared_ptr<const mmfree::Model> model;
+            if (packable && QFileInfo::exists(pack)) {
+                try {
+                    model = mmfree::load_model(pack.toStdString());
+                } catch (const std::exception&) {
+                    QFile::remove(pack);   // damaged: rebuilt below from the original files
+                }
+            }
+            const bool fromPack = model != nullptr;
+            if (!model) model = mmfree::load_model(fsPath);
             std::shared_ptr<const mmfree::Tokenizer> tokenizer = mmfree::Tokenizer::for_model(*model);
             mmfree::BackendOptions options;
             options.backend = backend.isEmpty() ? std::string("auto") : backend.toStdString();
@@ -102,7 +121,8 @@ void EngineService::loadModel(const QString& path, const QString& backend) {
             info.layers = model->config.num_layers;
             info.hidden = model->config.hidden_size;
             info.slotCount = slotCount;
-            info.key = QString::fromStdString(model->fingerprint);
+            info.key = packable ? fingerprint : QString::fromStdString(model->fingerprint);   // the original files' identity
+            info.packed = fromPack;
             const mmfree::DeviceMemoryBudget budget = executor->device_memory_budget();
             auto scheduler = std::make_shared<mmfree::Scheduler>(std::move(executor), tokenizer);
             guard->post([guard, scheduler, info, budget, ticket]() mutable {
@@ -116,6 +136,30 @@ void EngineService::loadModel(const QString& path, const QString& backend) {
                 emit self->deviceMemory(info.backend, budget);
                 emit self->modelStateChanged();
             });
+            if (packable && !fromPack) {
+                // The model already runs; the pack is written from the converted weights in memory.
+                guard->post([guard, folder] {
+                    if (guard->service) emit guard->service->packingStarted(folder);
+                });
+                const QString part = pack + QStringLiteral(".part");
+                QString error;
+                // One packer at a time: two quick loads of the same folder must not write it twice.
+                static QMutex packing;
+                QMutexLocker packLock(&packing);
+                if (!QFileInfo::exists(pack)) try {   // (another load may have packed it meanwhile)
+                    ModelPack::remove(folder);   // packs of earlier weights
+                    QDir().mkpath(ModelPack::packDirectory(folder));
+                    mmfree::write_gguf_model(*model, part.toStdString());
+                    if (!QFile::rename(part, pack)) error = tr("cannot write %1").arg(QDir::toNativeSeparators(pack));
+                } catch (const std::exception& e) {
+                    error = QString::fromStdString(e.what());
+                }
+                if (!error.isEmpty()) ModelPack::remove(folder);
+                const qint64 bytes = ModelPack::diskBytes(folder);
+                guard->post([guard, folder, bytes, error] {
+                    if (guard->service) emit guard->service->packingFinished(folder, bytes, error);
+                });
+            }
         } catch (const std::exception& e) {
             const QString message = QString::fromStdString(e.what());
             const auto* error = dynamic_cast<const mmfree::Error*>(&e);

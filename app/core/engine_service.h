@@ -34,6 +34,7 @@ struct ModelInfo {
     int vocabSize = 0;
     int layers = 0;
     int hidden = 0;
+    bool packed = false;     // loaded from its packed copy (ModelPack), not the original files
     int slotCount = 0;       // replies (chats and API requests) that can stream at once
 };
 
@@ -118,7 +119,8 @@ public:
 
 public slots:
     // Loads on a background thread; the current model keeps serving until the new one is
-    // complete, and stays when the load fails.
+    // complete, and stays when the load fails. A folder whose packed copy matches its weight
+    // fingerprint loads from the pack.
     void loadModel(const QString& path, const QString& backend);
     void unloadModel();
     // Submits one reply; its events arrive as the signals below. Fails at once (generationFailed)
@@ -140,6 +142,10 @@ signals:
     void generationFinished(const GenerationOutcome& outcome);
     void generationFailed(quint64 id, const QString& message);
     void activeStreamsChanged(int streams);
+    // A folder model loaded from its original files is packed once, in the background, right
+    // after it is running (ModelPack): later loads take the pack.
+    void packingStarted(const QString& folder);
+    void packingFinished(const QString& folder, qint64 bytes, const QString& error);
 
 private:
     struct Stream;

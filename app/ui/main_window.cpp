@@ -7,6 +7,7 @@
 #include <QCloseEvent>
 #include <QEvent>
 #include <QFileDialog>
+#include <QFileInfo>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QMenu>
@@ -99,6 +100,19 @@ MainWindow::MainWindow(StudioApp* app, QWidget* parent) : QMainWindow(parent), a
     api_->setObjectName("apiIndicator");
     api_->setTextInteractionFlags(Qt::TextSelectableByMouse);
     statusBar()->addPermanentWidget(api_);
+    // While a model folder is packed for instant switching (in the background, after it loaded).
+    pack_ = new QLabel(this);
+    pack_->setObjectName("packIndicator");
+    pack_->hide();
+    statusBar()->addPermanentWidget(pack_);
+    connect(app_->engine(), &EngineService::packingStarted, this, [this](const QString& folder) {
+        pack_->setText(tr("Packing %1 for instant switching…").arg(QFileInfo(folder).fileName()));
+        pack_->show();
+    });
+    connect(app_->engine(), &EngineService::packingFinished, this, [this](const QString& folder, qint64, const QString& error) {
+        pack_->setVisible(!error.isEmpty());
+        if (!error.isEmpty()) pack_->setText(tr("Could not pack %1: %2").arg(QFileInfo(folder).fileName(), error));
+    });
     statusBar()->addPermanentWidget(modelButton_);
     apiTimer_ = new QTimer(this);
     apiTimer_->setInterval(1000);

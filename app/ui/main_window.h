@@ -38,6 +38,7 @@ public:
     QToolButton* modelButton() const { return modelButton_; }
     QLabel* metricsLabel() const { return metrics_; }
     QLabel* apiLabel() const { return api_; }
+    QLabel* packLabel() const { return pack_; }
 
 public slots:
     void chooseModelFolder();
@@ -59,6 +60,7 @@ private:
     StudioApp* app_;
     ChatController* controller_;
     QLabel* api_;
+    QLabel* pack_;
     QTimer* apiTimer_;
     QStackedWidget* stack_;
     QVBoxLayout* rail_;

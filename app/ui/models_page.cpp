@@ -23,6 +23,7 @@
 #include <functional>
 
 #include "core/app_settings.h"
+#include "core/model_pack.h"
 #include "core/chat_controller.h"
 #include "core/hf_client.h"
 #include "core/model_catalog.h"
@@ -214,6 +215,7 @@ ModelsPage::ModelsPage(ChatController* controller, ModelCatalog* catalog, QWidge
     useButton_ = makeButton("useButton");
     deleteButton_ = makeButton("deleteButton");
     deleteButton_->setIcon(QIcon(QStringLiteral(":/icons/delete.svg")));
+    removePackButton_ = makeButton("removePackButton");
     buttons->addStretch();
     dv->addWidget(detailTitle_);
     dv->addWidget(detail_);
@@ -255,6 +257,14 @@ ModelsPage::ModelsPage(ChatController* controller, ModelCatalog* catalog, QWidge
     connect(cancelButton_, &QPushButton::clicked, this, [this] { catalog_->cancelDownload(selectedId()); });
     connect(useButton_, &QPushButton::clicked, this, &ModelsPage::useSelected);
     connect(deleteButton_, &QPushButton::clicked, this, &ModelsPage::deleteSelected);
+    connect(removePackButton_, &QPushButton::clicked, this, [this] {
+        const auto* e = catalog_->entry(selectedId());
+        if (!e || e->path.isEmpty()) return;
+        const qint64 bytes = ModelPack::diskBytes(e->path);
+        const QString name = e->name;
+        if (ModelPack::remove(e->path)) showNotice(tr("Removed the packed copy of %1 (%2 freed); the next use packs it again.").arg(name, formatBytes(bytes)));
+        updateActions();
+    });
 
     connect(list_->selectionModel(), &QItemSelectionModel::currentChanged, this, [this] {
         // Ask the hub for exact sizes only when someone looks at a model not on disk yet.
@@ -269,6 +279,8 @@ ModelsPage::ModelsPage(ChatController* controller, ModelCatalog* catalog, QWidge
         if (row >= a.row() && row <= b.row()) updateActions();
     });
     connect(catalog_, &QAbstractItemModel::modelReset, this, &ModelsPage::updateActions);
+    // A new packed copy shows in the details (its size is read from disk there).
+    connect(controller_->engine(), &EngineService::packingFinished, this, &ModelsPage::updateActions);
     connect(catalog_, &ModelCatalog::notice, this, [this](const QString& t) { showNotice(t); });
     connect(catalog_, &ModelCatalog::downloadFinished, this, [this](const QString& id) {
         const auto* e = catalog_->entry(id);
@@ -352,6 +364,7 @@ void ModelsPage::retranslate() {
     cancelButton_->setText(tr("Cancel download"));
     useButton_->setText(tr("Use this model"));
     deleteButton_->setText(tr("Delete"));
+    removePackButton_->setText(tr("Remove packed copy"));
     updateCurrent();
     updateActions();
 }
@@ -379,7 +392,8 @@ void ModelsPage::selectModel(const QString& id) {
 void ModelsPage::updateActions() {
     const QModelIndex idx = list_->currentIndex();
     const auto* e = idx.isValid() ? catalog_->entry(idx.data(ModelCatalog::IdRole).toString()) : nullptr;
-    for (QPushButton* b : {downloadButton_, pauseButton_, resumeButton_, cancelButton_, useButton_, deleteButton_}) b->setVisible(false);
+    for (QPushButton* b : {downloadButton_, pauseButton_, resumeButton_, cancelButton_, useButton_, deleteButton_, removePackButton_})
+        b->setVisible(false);
     if (!e) {
         detailTitle_->setText(tr("Choose a model on the left."));
         detail_->clear();
@@ -420,6 +434,12 @@ void ModelsPage::updateActions() {
                      .arg(formatBytes(m.packedWeights), formatBytes(m.embeddings), formatBytes(m.state));
     }
     if (e->state == S::Installed && !e->problem.isEmpty()) lines << e->problem;
+    // The packed copy that makes switching to a folder model instant (built after its first load).
+    const qint64 packBytes = e->path.isEmpty() ? 0 : ModelPack::diskBytes(e->path);
+    if (packBytes > 0) lines << tr("Packed copy for instant switching: %1").arg(formatBytes(packBytes));
+    else if (e->state == S::Installed && ModelPack::isPackable(e->path))
+        lines << tr("Not packed yet: the first use packs it, later switches load the pack.");
+    removePackButton_->setVisible(packBytes > 0);
     detail_->setText(lines.join(u'\n'));
     const double p = idx.data(ModelCatalog::ProgressRole).toDouble();
     progress_->setVisible(p >= 0);

@@ -31,6 +31,7 @@ public:
     QLabel* noticeLabel() const { return notice_; }
     QProgressBar* progressBar() const { return progress_; }
     QLabel* statusLabel() const { return status_; }
+    QPushButton* removePackButton() const { return removePackButton_; }
 
 public slots:
     void addRepo(const QString& repoId);
@@ -82,5 +83,6 @@ private:
     QPushButton* cancelButton_;
     QPushButton* useButton_;
     QPushButton* deleteButton_;
+    QPushButton* removePackButton_;
     QLabel* notice_;
 };

@@ -13,6 +13,7 @@
 
 #include "app_testkit.h"
 #include "core/engine_service.h"
+#include "core/model_pack.h"
 
 class EngineServiceTest : public QObject {
     Q_OBJECT
@@ -240,6 +241,70 @@ private slots:
         generate(r);
         QTRY_VERIFY_WITH_TIMEOUT(finished.size() >= 1, 10000);
     }
+    // A folder is packed once after its first load; later loads take the pack (same tokens),
+    // retrained weights (same sizes and dates) get a new pack, and the pack can be removed.
+    void packsOnceAndLoadsThePackAfterwards() {
+        const QString folder = dir_.filePath("packable");
+        QVERIFY(!apptest::makeChatModel(folder, 21).isEmpty());
+        EngineService engine;
+        QSignalSpy loaded(&engine, &EngineService::modelLoaded);
+        QSignalSpy packed(&engine, &EngineService::packingFinished);
+        QSignalSpy finished(&engine, &EngineService::generationFinished);
+        GenerationRequest r;
+        r.transcript = "User: pack me\nAssistant:";
+        r.settings.maxTokens = 10;
+        r.settings.stopAtEos = false;
+        r.settings.stopStrings.clear();
+        r.settings.seed = 2;
+        auto loadAndReply = [&](quint64 id) {
+            const qsizetype n = loaded.size();
+            engine.loadModel(folder, "cpu");
+            if (!QTest::qWaitFor([&] { return loaded.size() > n; }, 30000)) return GenerationOutcome{};
+            r.id = id;
+            const qsizetype f = finished.size();
+            engine.generate(r);
+            QTest::qWaitFor([&] { return finished.size() > f; }, 20000);
+            return finished.last()[0].value<GenerationOutcome>();
+        };
+        QVERIFY(ModelPack::existingPack(folder).isEmpty());
+        const GenerationOutcome a = loadAndReply(1);
+        QVERIFY(!loaded.last()[0].value<ModelInfo>().packed);
+        QTRY_VERIFY_WITH_TIMEOUT(packed.size() >= 1, 30000);
+        QVERIFY2(packed[0][2].toString().isEmpty(), qPrintable(packed[0][2].toString()));
+        const QString key = loaded.last()[0].value<ModelInfo>().key;
+        QCOMPARE(ModelPack::existingPack(folder), ModelPack::packFile(folder, key));
+        QVERIFY(ModelPack::diskBytes(folder) > 0);
+        QCOMPARE(packed[0][1].toLongLong(), ModelPack::diskBytes(folder));
+
+        const GenerationOutcome b = loadAndReply(2);
+        const ModelInfo fromPack = loaded.last()[0].value<ModelInfo>();
+        QVERIFY(fromPack.packed);
+        QCOMPARE(fromPack.key, key);            // the original files' identity, wherever the weights came from
+        QCOMPARE(fromPack.path, QDir::cleanPath(QFileInfo(folder).absoluteFilePath()));
+        QCOMPARE(b.text, a.text);               // the pack holds exactly the converted weights
+        QCOMPARE(packed.size(), 1);             // nothing packed again
+
+        // Retrained in place with the same sizes and dates: another fingerprint, the old pack is not used.
+        const QFileInfo weights(QDir(folder).filePath("model.safetensors"));
+        const QDateTime date = weights.lastModified();
+        QVERIFY(!apptest::makeChatModel(folder, 22).isEmpty());
+        {
+            QFile f(weights.filePath());
+            QVERIFY(f.open(QIODevice::ReadWrite));
+            QVERIFY(f.setFileTime(date, QFileDevice::FileModificationTime));
+        }
+        loadAndReply(3);
+        const ModelInfo retrained = loaded.last()[0].value<ModelInfo>();
+        QVERIFY(!retrained.packed);
+        QVERIFY(retrained.key != key);
+        QTRY_VERIFY_WITH_TIMEOUT(packed.size() >= 2, 30000);
+        QCOMPARE(ModelPack::existingPack(folder), ModelPack::packFile(folder, retrained.key));   // the old one is gone
+
+        QVERIFY(ModelPack::remove(folder));
+        QCOMPARE(ModelPack::diskBytes(folder), qint64(0));
+        QVERIFY(ModelPack::existingPack(folder).isEmpty());
+    }
+
     // Weights retrained in place (same shape, same path, every file the same size and date) must
     // not resume a conversation from a state the old weights made: the key is the weights'
     // fingerprint and each model has its own scheduler (and prefix cache), so the transcript is
