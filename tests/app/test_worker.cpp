@@ -14,6 +14,7 @@
 #include "app_testkit.h"
 #include "core/engine_service.h"
 #include "core/model_pack.h"
+#include "mmfree/model.h"
 
 class EngineServiceTest : public QObject {
     Q_OBJECT
@@ -272,6 +273,8 @@ private slots:
         QTRY_VERIFY_WITH_TIMEOUT(packed.size() >= 1, 30000);
         QVERIFY2(packed[0][2].toString().isEmpty(), qPrintable(packed[0][2].toString()));
         const QString key = loaded.last()[0].value<ModelInfo>().key;
+        // The files' fingerprint, taken without converting, is exactly the loaded model's.
+        QCOMPARE(key, QString::fromStdString(mmfree::load_model(folder.toStdString())->fingerprint));
         QCOMPARE(ModelPack::existingPack(folder), ModelPack::packFile(folder, key));
         QVERIFY(ModelPack::diskBytes(folder) > 0);
         QCOMPARE(packed[0][1].toLongLong(), ModelPack::diskBytes(folder));
