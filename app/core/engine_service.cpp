@@ -77,6 +77,59 @@ void EngineService::registerMetaTypes() {
     qRegisterMetaType<mmfree::DeviceMemoryBudget>();
 }
 
+// Writes `folder`'s pack from its converted weights, replacing packs of earlier weights; reports
+// on the service's thread. Runs on a loader thread.
+static void writePack(const std::shared_ptr<ServiceGuard>& guard, const QString& folder, const QString& pack, const mmfree::Model& model) {
+    guard->post([guard, folder] {
+        if (guard->service) emit guard->service->packingStarted(folder);
+    });
+    const QString part = pack + QStringLiteral(".part");
+    QString error;
+    // One packer at a time: two quick loads of the same folder must not write it twice.
+    static QMutex packing;
+    QMutexLocker packLock(&packing);
+    if (!QFileInfo::exists(pack)) try {   // (another load may have packed it meanwhile)
+        ModelPack::remove(folder);   // packs of earlier weights
+        QDir().mkpath(ModelPack::packDirectory(folder));
+        mmfree::write_gguf_model(model, part.toStdString());
+        if (!QFile::rename(part, pack)) error = EngineService::tr("cannot write %1").arg(QDir::toNativeSeparators(pack));
+    } catch (const std::exception& e) {
+        error = QString::fromStdString(e.what());
+    }
+    if (!error.isEmpty()) ModelPack::remove(folder);
+    const qint64 bytes = ModelPack::diskBytes(folder);
+    guard->post([guard, folder, bytes, error] {
+        if (guard->service) emit guard->service->packingFinished(folder, bytes, error);
+    });
+}
+
+void EngineService::pack(const QString& path) {
+    const QString folder = QDir::cleanPath(QFileInfo(path).absoluteFilePath());
+    if (!ModelPack::isPackable(folder)) return;
+    auto guard = guard_;
+    QThread* packer = QThread::create([guard, folder] {
+        try {
+            const QString pack = ModelPack::packFile(folder, QString::fromStdString(mmfree::hf_folder_fingerprint(folder.toStdString())));
+            if (QFileInfo::exists(pack)) return;
+            const auto model = mmfree::load_model(folder.toStdString());
+            writePack(guard, folder, pack, *model);
+        } catch (const std::exception& e) {
+            const QString error = QString::fromStdString(e.what());
+            guard->post([guard, folder, error] {
+                if (guard->service) emit guard->service->packingFinished(folder, 0, error);
+            });
+        }
+    });
+    packer->setObjectName(QStringLiteral("mmfree-pack"));
+    packer->setParent(this);
+    loaders_ << packer;
+    connect(packer, &QThread::finished, this, [this, packer] {
+        loaders_.removeOne(packer);
+        packer->deleteLater();
+    });
+    packer->start();
+}
+
 void EngineService::loadModel(const QString& path, const QString& backend) {
     requestedPath_ = path;
     state_ = ModelState::Loading;
@@ -136,30 +189,8 @@ void EngineService::loadModel(const QString& path, const QString& backend) {
                 emit self->deviceMemory(info.backend, budget);
                 emit self->modelStateChanged();
             });
-            if (packable && !fromPack) {
-                // The model already runs; the pack is written from the converted weights in memory.
-                guard->post([guard, folder] {
-                    if (guard->service) emit guard->service->packingStarted(folder);
-                });
-                const QString part = pack + QStringLiteral(".part");
-                QString error;
-                // One packer at a time: two quick loads of the same folder must not write it twice.
-                static QMutex packing;
-                QMutexLocker packLock(&packing);
-                if (!QFileInfo::exists(pack)) try {   // (another load may have packed it meanwhile)
-                    ModelPack::remove(folder);   // packs of earlier weights
-                    QDir().mkpath(ModelPack::packDirectory(folder));
-                    mmfree::write_gguf_model(*model, part.toStdString());
-                    if (!QFile::rename(part, pack)) error = tr("cannot write %1").arg(QDir::toNativeSeparators(pack));
-                } catch (const std::exception& e) {
-                    error = QString::fromStdString(e.what());
-                }
-                if (!error.isEmpty()) ModelPack::remove(folder);
-                const qint64 bytes = ModelPack::diskBytes(folder);
-                guard->post([guard, folder, bytes, error] {
-                    if (guard->service) emit guard->service->packingFinished(folder, bytes, error);
-                });
-            }
+            // The model already runs; the pack is written from the converted weights in memory.
+            if (packable && !fromPack) writePack(guard, folder, pack, *model);
         } catch (const std::exception& e) {
             const QString message = QString::fromStdString(e.what());
             const auto* error = dynamic_cast<const mmfree::Error*>(&e);

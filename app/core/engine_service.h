@@ -123,6 +123,9 @@ public slots:
     // fingerprint loads from the pack.
     void loadModel(const QString& path, const QString& backend);
     void unloadModel();
+    // Packs a folder model in the background (a downloaded or imported one, before its first
+    // use); nothing to do when its pack is current. Reports through packingStarted/Finished.
+    void pack(const QString& path);
     // Submits one reply; its events arrive as the signals below. Fails at once (generationFailed)
     // without a model or when the scheduler's queue is full.
     void generate(const GenerationRequest& request);

@@ -119,8 +119,8 @@ private:
     QString downloadDirFor(const QString& repoId) const;
     void updateFromDisk(Entry& e);
     void applyValidation(Entry& e, const ValidationReport& r);
-    void applyConfig(Entry& e, const QString& dir);
-    QSet<QString> detailsInFlight_;   // repos whose hub details are being fetched   // memory needs from a config.json already on disk
+    void applyConfig(Entry& e, const QString& dir);   // memory needs from a config.json already on disk
+    QSet<QString> detailsInFlight_;   // repos whose hub details are being fetched
     void loadDetailsAsync(const QString& id);
     void attachDownload(Entry& e, ModelDownload* d);
     void rowChanged(const QString& id);

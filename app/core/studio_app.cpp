@@ -41,6 +41,13 @@ StudioApp::StudioApp(QObject* parent)
             AppSettings::setModelPath(pendingModel_);
         pendingModel_.clear();
     });
+    // Downloaded and imported folders are packed once, in the background, before their first use.
+    connect(catalog_, &ModelCatalog::downloadFinished, engine_, [this](const QString& id) {
+        if (const auto* e = catalog_->entry(id); e && !e->path.isEmpty()) engine_->pack(e->path);
+    });
+    connect(catalog_, &ModelCatalog::importFinished, engine_, [this](const QString& id, const ValidationReport& report) {
+        if (const auto* e = catalog_->entry(id); e && report.ok() && !e->path.isEmpty()) engine_->pack(e->path);
+    });
 }
 
 StudioApp::~StudioApp() {

@@ -308,6 +308,26 @@ private slots:
         QVERIFY(ModelPack::existingPack(folder).isEmpty());
     }
 
+    // A downloaded or imported folder is packed before its first use; the first load takes the pack.
+    void packsInTheBackgroundBeforeTheFirstUse() {
+        const QString folder = dir_.filePath("downloaded");
+        QVERIFY(!apptest::makeChatModel(folder, 23).isEmpty());
+        EngineService engine;
+        QSignalSpy packed(&engine, &EngineService::packingFinished);
+        engine.pack(folder);
+        QTRY_VERIFY_WITH_TIMEOUT(packed.size() >= 1, 30000);
+        QVERIFY2(packed[0][2].toString().isEmpty(), qPrintable(packed[0][2].toString()));
+        QVERIFY(packed[0][1].toLongLong() > 0);
+        QSignalSpy loaded(&engine, &EngineService::modelLoaded);
+        engine.loadModel(folder, "cpu");
+        QTRY_VERIFY_WITH_TIMEOUT(loaded.size() >= 1, 30000);
+        QVERIFY(loaded[0][0].value<ModelInfo>().packed);
+        engine.pack(folder);   // current already: nothing is written
+        QTest::qWait(300);
+        QCOMPARE(packed.size(), 1);
+        engine.pack(dir_.filePath("no-such-folder"));   // not a model folder: ignored
+    }
+
     // Weights retrained in place (same shape, same path, every file the same size and date) must
     // not resume a conversation from a state the old weights made: the key is the weights'
     // fingerprint and each model has its own scheduler (and prefix cache), so the transcript is
