@@ -264,11 +264,12 @@ private slots:
             r.id = id;
             const qsizetype f = finished.size();
             engine.generate(r);
-            QTest::qWaitFor([&] { return finished.size() > f; }, 20000);
-            return finished.last()[0].value<GenerationOutcome>();
+            if (!QTest::qWaitFor([&] { return finished.size() > f; }, 20000)) return GenerationOutcome{};
+            return finished.last()[0].value<GenerationOutcome>();   // id 0 when a wait ran out
         };
         QVERIFY(ModelPack::existingPack(folder).isEmpty());
         const GenerationOutcome a = loadAndReply(1);
+        QCOMPARE(a.id, quint64(1));
         QVERIFY(!loaded.last()[0].value<ModelInfo>().packed);
         QTRY_VERIFY_WITH_TIMEOUT(packed.size() >= 1, 30000);
         QVERIFY2(packed[0][2].toString().isEmpty(), qPrintable(packed[0][2].toString()));
@@ -280,6 +281,7 @@ private slots:
         QCOMPARE(packed[0][1].toLongLong(), ModelPack::diskBytes(folder));
 
         const GenerationOutcome b = loadAndReply(2);
+        QCOMPARE(b.id, quint64(2));
         const ModelInfo fromPack = loaded.last()[0].value<ModelInfo>();
         QVERIFY(fromPack.packed);
         QCOMPARE(fromPack.key, key);            // the original files' identity, wherever the weights came from
@@ -296,7 +298,7 @@ private slots:
             QVERIFY(f.open(QIODevice::ReadWrite));
             QVERIFY(f.setFileTime(date, QFileDevice::FileModificationTime));
         }
-        loadAndReply(3);
+        QCOMPARE(loadAndReply(3).id, quint64(3));
         const ModelInfo retrained = loaded.last()[0].value<ModelInfo>();
         QVERIFY(!retrained.packed);
         QVERIFY(retrained.key != key);
