@@ -10,13 +10,16 @@
 #include "core/app_settings.h"
 #include "core/chat_controller.h"
 #include "core/conversation_store.h"
+#include "core/engine_service.h"
+#include "core/studio_app.h"
 #include "ui/main_window.h"
 #include "ui/style.h"
 
 // --self-test: the README's first command, checked end to end. Loads the model, sends one message
 // through the normal chat path (controller → engine thread → store), waits for the reply and
 // prints one line. Exit 0 only when the reply finished with at least one token.
-static int runSelfTest(QApplication& app, ChatController& controller, const QString& path, const QString& backend) {
+static int runSelfTest(QApplication& app, StudioApp& studio, const QString& path, const QString& backend) {
+    ChatController& controller = *studio.chat();
     auto fail = [](const QString& why) {
         std::fprintf(stderr, "self-test: FAILED: %s\n", qPrintable(why));
         return 1;
@@ -37,7 +40,7 @@ static int runSelfTest(QApplication& app, ChatController& controller, const QStr
     QObject::connect(&controller, &ChatController::replyFinished, &app,
                      [&app, &controller](qint64, qint64, const GenerationOutcome& outcome) {
                          if (outcome.generatedTokens < 1) {
-                             std::fprintf(stderr, "self-test: FAILED: the reply has no tokens (%s)\n", qPrintable(outcome.stopReason));
+                             std::fprintf(stderr, "self-test: FAILED: the reply has no tokens (%s)\n", qPrintable(stopReasonName(outcome.stopReason)));
                              app.exit(1);
                              return;
                          }
@@ -59,7 +62,7 @@ static int runSelfTest(QApplication& app, ChatController& controller, const QStr
         controller.setSettings(id, settings);
         controller.send(QStringLiteral("Once upon a time"));
     });
-    controller.loadModel(path, backend);
+    studio.engine()->loadModel(path, backend);   // not useModel: the self-test never changes the user's choice
     return app.exec();
 }
 
@@ -90,28 +93,30 @@ int main(int argc, char** argv) {
     installLanguage(cli.isSet(language) ? cli.value(language) : AppSettings::language());
     applyStudioStyle();
 
-    ConversationStore store;
-    if (!store.open(AppSettings::databasePath())) {
-        QMessageBox::critical(nullptr, QObject::tr("MMfree Studio"), store.lastError());
+    // The application object owns every service; the window only shows them.
+    StudioApp studio;
+    if (!studio.openStore(AppSettings::databasePath())) {
+        QMessageBox::critical(nullptr, QObject::tr("MMfree Studio"), studio.lastError());
         return 1;
     }
-    store.purgeDeleted();   // deletions of the last session can no longer be undone
+    studio.store()->purgeDeleted();   // deletions of the last session can no longer be undone
 
-    ChatController controller(&store);
-    MainWindow window(&controller);
-    const auto conversations = store.conversations();
-    if (!conversations.isEmpty()) controller.openConversation(conversations.first().id);
+    MainWindow window(&studio);
+    const auto conversations = studio.store()->conversations();
+    if (!conversations.isEmpty()) studio.chat()->openConversation(conversations.first().id);
 
     if (cli.isSet(selfTest)) {
         window.show();
         const QString path = cli.isSet(model) ? cli.value(model) : AppSettings::defaultModelPath();
-        return runSelfTest(app, controller, path, cli.isSet(backend) ? cli.value(backend) : QStringLiteral("auto"));
+        return runSelfTest(app, studio, path, cli.isSet(backend) ? cli.value(backend) : QStringLiteral("auto"));
     }
 
     if (cli.isSet(backend)) AppSettings::setBackend(cli.value(backend));
     const QString path = cli.isSet(model) ? cli.value(model) : AppSettings::startupModelPath();
     if (cli.isSet(model)) AppSettings::setModelPath(path);
-    if (!path.isEmpty()) controller.loadModel(path, AppSettings::backend());
+    studio.useModel(path);
+    if (const auto api = AppSettings::apiServer(); api.enabled && !studio.applyApiServer(api))
+        std::fprintf(stderr, "mmfree-studio: the local API server did not start: %s\n", qPrintable(studio.apiError()));
 
     window.show();
     return app.exec();

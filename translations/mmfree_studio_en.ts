@@ -38,6 +38,10 @@
         <source>New chat</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <source>New text</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>ChatSettingsDialog</name>
@@ -189,10 +193,6 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>A reply is being written in another conversation</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
         <source>The other model could not be loaded; still using %1</source>
         <translation type="unfinished"></translation>
     </message>
@@ -216,6 +216,58 @@ Choose another model folder (it needs config.json, model.safetensors and tokeniz
     </message>
     <message>
         <source>Choose a folder with a MatMul-free model (config.json, model.safetensors and tokenizer.model), or download one on the Models page.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Write the opening (or more text) — Enter lets the model continue</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Continue</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Once upon a time, in a village at the edge of a great forest,</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The little robot woke up and saw that the sun</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Lily found a small red box under her bed. When she opened it,</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Every night, the old cat sat by the window and</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&lt;h2&gt;Start a story&lt;/h2&gt;&lt;p&gt;The built-in model is a small storyteller: write the opening of a story and it continues it. Try one of these:&lt;/p&gt;</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&lt;h2&gt;Write an opening&lt;/h2&gt;&lt;p&gt;Base models continue text: write the beginning below and the model continues it in place, with this conversation&apos;s sampling settings.&lt;/p&gt;</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Send a first message: settings belong to a conversation</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1
+
+This model has no usable tokenizer (tokenizer.model), so it cannot chat. Add the tokenizer to its folder, or choose another model.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1
+
+The model is not there any more. Choose a model folder (config.json, model.safetensors and tokenizer.model) or download one.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Chat settings belong to a conversation: send a first message, then change them.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -475,19 +527,11 @@ Choose another model folder (it needs config.json, model.safetensors and tokeniz
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Generating</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
         <source>Idle</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <source> · backend %1</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>last reply: decode %1 · prefill %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message numerus="yes">
@@ -641,11 +685,49 @@ Choose another model folder (it needs config.json, model.safetensors and tokeniz
         <source> · device %1 / %2 budget</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <source>Streams and API traffic</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>chat streams</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>API requests/s</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>API in flight</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>Generating: %n stream(s)</source>
+        <translation>
+            <numerusform>Generating: %n stream</numerusform>
+            <numerusform>Generating: %n streams</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>all %n streams · per stream: see latency</source>
+        <translation>
+            <numerusform>all %n streams · per stream: see latency</numerusform>
+            <numerusform>all %n streams · per stream: see latency</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>last reply: %1 tokens/s</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
-    <name>EngineWorker</name>
+    <name>EngineService</name>
     <message>
         <source>No model is loaded.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>cannot write %1</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -802,6 +884,33 @@ Backend: %2 — %3</source>
     </message>
     <message>
         <source>Choose a model folder</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>New &amp;text (completion)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>API %1 · %n request(s)</source>
+        <translation>
+            <numerusform>API %1 · %n request</numerusform>
+            <numerusform>API %1 · %n requests</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Local API server</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The API server could not start: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Packing %1 for instant switching…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Could not pack %1: %2</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -976,6 +1085,14 @@ Backend: %2 — %3</source>
     </message>
     <message>
         <source>Removed %1 from the library.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>failed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>waiting to retry</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -1198,6 +1315,22 @@ Backend: %2 — %3</source>
         <source>Delete model</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <source>Removed the packed copy of %1 (%2 freed); the next use packs it again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Remove packed copy</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Packed copy for instant switching: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Not packed yet: the first use packs it, later switches load the pack.</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>PreferencesDialog</name>
@@ -1219,6 +1352,66 @@ Backend: %2 — %3</source>
     </message>
     <message>
         <source>Compute backend</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Local API server (OpenAI-compatible)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Port</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>This computer only (127.0.0.1)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>All network interfaces (other computers; needs the API key)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Listen on</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>none (loopback only)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>New key</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Copy</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>API key</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>One origin per line, e.g. http://localhost:3000 (empty: no browser access)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Allowed CORS origins</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Serves the loaded model at http://%1:%2/v1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Off</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Running now at %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Last start failed: %1</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

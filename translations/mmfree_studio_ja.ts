@@ -38,6 +38,10 @@
         <source>New chat</source>
         <translation>新しいチャット</translation>
     </message>
+    <message>
+        <source>New text</source>
+        <translation>新しいテキスト</translation>
+    </message>
 </context>
 <context>
     <name>ChatSettingsDialog</name>
@@ -90,8 +94,8 @@
         <translation>停止文字列</translation>
     </message>
     <message>
-        <source>{text} and {system} are replaced by the message; \n is a new line. Base models continue the transcript, so the reply ends at the first stop string (separate several with &quot; | &quot;).</source>
-        <translation>{text} と {system} はメッセージに置き換えられます。\n は改行です。ベースモデルは対話記録の続きを書くため、返信は最初の停止文字列で終わります（複数ある場合は &quot; | &quot; で区切ります）。</translation>
+        <source>{text} and {system} are replaced by the message; \n is a new line. Base models continue the transcript, so the reply ends at the first stop string (separate several with " | ").</source>
+        <translation>{text} と {system} はメッセージに置き換えられます。\n は改行です。ベースモデルは対話記録の続きを書くため、返信は最初の停止文字列で終わります（複数ある場合は " | " で区切ります）。</translation>
     </message>
     <message>
         <source>Sampling</source>
@@ -181,16 +185,12 @@
         <translation>返信を停止（Esc）</translation>
     </message>
     <message>
-        <source>&lt;h2&gt;Start a conversation&lt;/h2&gt;&lt;p&gt;Type a message below. The model continues a plain transcript (&quot;User: …\nAssistant:&quot;); change the template and sampling in &lt;b&gt;Chat settings&lt;/b&gt;.&lt;/p&gt;</source>
-        <translation>&lt;h2&gt;会話を始めましょう&lt;/h2&gt;&lt;p&gt;下にメッセージを入力してください。モデルはプレーンな対話記録（&quot;User: …\nAssistant:&quot;）の続きを書きます。テンプレートとサンプリングは&lt;b&gt;チャット設定&lt;/b&gt;で変更できます。&lt;/p&gt;</translation>
+        <source>&lt;h2&gt;Start a conversation&lt;/h2&gt;&lt;p&gt;Type a message below. The model continues a plain transcript ("User: …\nAssistant:"); change the template and sampling in &lt;b&gt;Chat settings&lt;/b&gt;.&lt;/p&gt;</source>
+        <translation>&lt;h2&gt;会話を始めましょう&lt;/h2&gt;&lt;p&gt;下にメッセージを入力してください。モデルはプレーンな対話記録（"User: …\nAssistant:"）の続きを書きます。テンプレートとサンプリングは&lt;b&gt;チャット設定&lt;/b&gt;で変更できます。&lt;/p&gt;</translation>
     </message>
     <message>
         <source>New chat</source>
         <translation>新しいチャット</translation>
-    </message>
-    <message>
-        <source>A reply is being written in another conversation</source>
-        <translation>別の会話で返信を生成中です</translation>
     </message>
     <message>
         <source>The other model could not be loaded; still using %1</source>
@@ -219,6 +219,62 @@ Choose another model folder (it needs config.json, model.safetensors and tokeniz
     <message>
         <source>Choose a folder with a MatMul-free model (config.json, model.safetensors and tokenizer.model), or download one on the Models page.</source>
         <translation>MatMul-free モデルのフォルダー（config.json、model.safetensors、tokenizer.model）を選ぶか、「モデル」ページでダウンロードしてください。</translation>
+    </message>
+    <message>
+        <source>Write the opening (or more text) — Enter lets the model continue</source>
+        <translation>書き出し（または続きの文）を入力 — Enter でモデルが続けます</translation>
+    </message>
+    <message>
+        <source>Continue</source>
+        <translation>続ける</translation>
+    </message>
+    <message>
+        <source>Once upon a time, in a village at the edge of a great forest,</source>
+        <translation>むかしむかし、大きな森のはずれの村に、</translation>
+    </message>
+    <message>
+        <source>The little robot woke up and saw that the sun</source>
+        <translation>小さなロボットが目を覚ますと、太陽が</translation>
+    </message>
+    <message>
+        <source>Lily found a small red box under her bed. When she opened it,</source>
+        <translation>リリーはベッドの下で小さな赤い箱を見つけました。開けてみると、</translation>
+    </message>
+    <message>
+        <source>Every night, the old cat sat by the window and</source>
+        <translation>毎晩、年老いた猫は窓辺に座って</translation>
+    </message>
+    <message>
+        <source>&lt;h2&gt;Start a story&lt;/h2&gt;&lt;p&gt;The built-in model is a small storyteller: write the opening of a story and it continues it. Try one of these:&lt;/p&gt;</source>
+        <translation>&lt;h2&gt;物語を始めましょう&lt;/h2&gt;&lt;p&gt;内蔵モデルは小さな語り手です。物語の書き出しを書くと続きを書きます。例えば：&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>&lt;h2&gt;Write an opening&lt;/h2&gt;&lt;p&gt;Base models continue text: write the beginning below and the model continues it in place, with this conversation's sampling settings.&lt;/p&gt;</source>
+        <translation>&lt;h2&gt;書き出しを書く&lt;/h2&gt;&lt;p&gt;ベースモデルは文章の続きを書きます。下に書き出しを入力すると、この会話のサンプリング設定でその場に続きを書きます。&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>Send a first message: settings belong to a conversation</source>
+        <translation>最初のメッセージを送ってください：設定は会話ごとです</translation>
+    </message>
+    <message>
+        <source>%1
+
+This model has no usable tokenizer (tokenizer.model), so it cannot chat. Add the tokenizer to its folder, or choose another model.</source>
+        <translation>%1
+
+このモデルには使えるトークナイザー（tokenizer.model）がないため会話できません。フォルダーに追加するか、別のモデルを選んでください。</translation>
+    </message>
+    <message>
+        <source>%1
+
+The model is not there any more. Choose a model folder (config.json, model.safetensors and tokenizer.model) or download one.</source>
+        <translation>%1
+
+モデルが見つかりません。モデルのフォルダー（config.json、model.safetensors、tokenizer.model）を選ぶか、ダウンロードしてください。</translation>
+    </message>
+    <message>
+        <source>Chat settings belong to a conversation: send a first message, then change them.</source>
+        <translation>チャット設定は会話ごとです。最初のメッセージを送ってから変更してください。</translation>
     </message>
 </context>
 <context>
@@ -334,19 +390,19 @@ Choose another model folder (it needs config.json, model.safetensors and tokeniz
         <translation>会話データベースをバージョン %1 に更新できませんでした：%2</translation>
     </message>
     <message>
-        <source>This file is not an MMfree Studio conversation (missing &quot;format&quot;: &quot;mmfree-conversation&quot;).</source>
-        <translation>このファイルは MMfree Studio の会話ではありません（&quot;format&quot;: &quot;mmfree-conversation&quot; がありません）。</translation>
+        <source>This file is not an MMfree Studio conversation (missing "format": "mmfree-conversation").</source>
+        <translation>このファイルは MMfree Studio の会話ではありません（"format": "mmfree-conversation" がありません）。</translation>
     </message>
     <message>
         <source>This conversation was exported by a newer MMfree Studio (format version %1).</source>
         <translation>この会話は新しいバージョンの MMfree Studio でエクスポートされました（形式バージョン %1）。</translation>
     </message>
     <message>
-        <source>The conversation has no &quot;messages&quot; list.</source>
-        <translation>会話に &quot;messages&quot; の一覧がありません。</translation>
+        <source>The conversation has no "messages" list.</source>
+        <translation>会話に "messages" の一覧がありません。</translation>
     </message>
     <message>
-        <source>Message %1 has an unknown role &quot;%2&quot;.</source>
+        <source>Message %1 has an unknown role "%2".</source>
         <translation>メッセージ %1 の役割「%2」は不明です。</translation>
     </message>
     <message>
@@ -477,20 +533,12 @@ Choose another model folder (it needs config.json, model.safetensors and tokeniz
         <translation>電力（W）— 利用できるセンサーがありません</translation>
     </message>
     <message>
-        <source>Generating</source>
-        <translation>生成中</translation>
-    </message>
-    <message>
         <source>Idle</source>
         <translation>待機中</translation>
     </message>
     <message>
         <source> · backend %1</source>
         <translation> · バックエンド %1</translation>
-    </message>
-    <message>
-        <source>last reply: decode %1 · prefill %2</source>
-        <translation>直近の返信：デコード %1 · プレフィル %2</translation>
     </message>
     <message numerus="yes">
         <source>%n token(s)</source>
@@ -642,12 +690,48 @@ Choose another model folder (it needs config.json, model.safetensors and tokeniz
         <source> · device %1 / %2 budget</source>
         <translation> · デバイス %1 / 予算 %2</translation>
     </message>
+    <message>
+        <source>Streams and API traffic</source>
+        <translation>ストリームと API トラフィック</translation>
+    </message>
+    <message>
+        <source>chat streams</source>
+        <translation>チャットのストリーム</translation>
+    </message>
+    <message>
+        <source>API requests/s</source>
+        <translation>API リクエスト/秒</translation>
+    </message>
+    <message>
+        <source>API in flight</source>
+        <translation>処理中の API</translation>
+    </message>
+    <message numerus="yes">
+        <source>Generating: %n stream(s)</source>
+        <translation>
+            <numerusform>生成中：%n ストリーム</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>all %n streams · per stream: see latency</source>
+        <translation>
+            <numerusform>全 %n ストリーム · 各ストリーム：レイテンシー参照</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>last reply: %1 tokens/s</source>
+        <translation>前回の返答：%1 トークン/秒</translation>
+    </message>
 </context>
 <context>
-    <name>EngineWorker</name>
+    <name>EngineService</name>
     <message>
         <source>No model is loaded.</source>
         <translation>モデルが読み込まれていません。</translation>
+    </message>
+    <message>
+        <source>cannot write %1</source>
+        <translation>%1 を書き込めません</translation>
     </message>
 </context>
 <context>
@@ -806,6 +890,32 @@ Backend: %2 — %3</source>
         <source>Choose a model folder</source>
         <translation>モデルのフォルダーを選択</translation>
     </message>
+    <message>
+        <source>New &amp;text (completion)</source>
+        <translation>新しいテキスト（続き書き）(&amp;T)</translation>
+    </message>
+    <message numerus="yes">
+        <source>API %1 · %n request(s)</source>
+        <translation>
+            <numerusform>API %1 · %n 件のリクエスト</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Local API server</source>
+        <translation>ローカル API サーバー</translation>
+    </message>
+    <message>
+        <source>The API server could not start: %1</source>
+        <translation>API サーバーを起動できませんでした：%1</translation>
+    </message>
+    <message>
+        <source>Packing %1 for instant switching…</source>
+        <translation>%1 を即時切り替え用にパック中…</translation>
+    </message>
+    <message>
+        <source>Could not pack %1: %2</source>
+        <translation>%1 をパックできませんでした：%2</translation>
+    </message>
 </context>
 <context>
     <name>MessageWidget</name>
@@ -937,11 +1047,11 @@ Backend: %2 — %3</source>
         <translation>RAM %1 · GPU %2</translation>
     </message>
     <message>
-        <source>&quot;%1&quot; is not a repository id; use the form owner/name, e.g. ridger/MMfreeLM-370M</source>
+        <source>"%1" is not a repository id; use the form owner/name, e.g. ridger/MMfreeLM-370M</source>
         <translation>「%1」はリポジトリ ID ではありません。owner/name の形式で指定してください（例：ridger/MMfreeLM-370M）</translation>
     </message>
     <message>
-        <source>This is a &quot;%1&quot; model, not a MatMul-free one; the engine cannot run it.</source>
+        <source>This is a "%1" model, not a MatMul-free one; the engine cannot run it.</source>
         <translation>これは「%1」モデルで、MatMul-free モデルではないため、エンジンでは実行できません。</translation>
     </message>
     <message>
@@ -979,6 +1089,14 @@ Backend: %2 — %3</source>
     <message>
         <source>Removed %1 from the library.</source>
         <translation>%1 をライブラリから削除しました。</translation>
+    </message>
+    <message>
+        <source>failed</source>
+        <translation>失敗</translation>
+    </message>
+    <message>
+        <source>waiting to retry</source>
+        <translation>再試行待ち</translation>
     </message>
 </context>
 <context>
@@ -1202,6 +1320,22 @@ Backend: %2 — %3</source>
         <source>Delete model</source>
         <translation>モデルを削除</translation>
     </message>
+    <message>
+        <source>Removed the packed copy of %1 (%2 freed); the next use packs it again.</source>
+        <translation>%1 のパックを削除しました（%2 解放）。次の使用時に再びパックします。</translation>
+    </message>
+    <message>
+        <source>Remove packed copy</source>
+        <translation>パックを削除</translation>
+    </message>
+    <message>
+        <source>Packed copy for instant switching: %1</source>
+        <translation>即時切り替え用のパック：%1</translation>
+    </message>
+    <message>
+        <source>Not packed yet: the first use packs it, later switches load the pack.</source>
+        <translation>まだパックされていません。最初の使用時にパックし、以後の切り替えはパックを読み込みます。</translation>
+    </message>
 </context>
 <context>
     <name>PreferencesDialog</name>
@@ -1224,6 +1358,66 @@ Backend: %2 — %3</source>
     <message>
         <source>Compute backend</source>
         <translation>計算バックエンド</translation>
+    </message>
+    <message>
+        <source>Local API server (OpenAI-compatible)</source>
+        <translation>ローカル API サーバー（OpenAI 互換）</translation>
+    </message>
+    <message>
+        <source>Port</source>
+        <translation>ポート</translation>
+    </message>
+    <message>
+        <source>This computer only (127.0.0.1)</source>
+        <translation>このコンピューターのみ (127.0.0.1)</translation>
+    </message>
+    <message>
+        <source>All network interfaces (other computers; needs the API key)</source>
+        <translation>すべてのネットワーク（他のコンピューター。API キーが必要）</translation>
+    </message>
+    <message>
+        <source>Listen on</source>
+        <translation>待ち受け</translation>
+    </message>
+    <message>
+        <source>none (loopback only)</source>
+        <translation>なし（ループバックのみ）</translation>
+    </message>
+    <message>
+        <source>New key</source>
+        <translation>新しいキー</translation>
+    </message>
+    <message>
+        <source>Copy</source>
+        <translation>コピー</translation>
+    </message>
+    <message>
+        <source>API key</source>
+        <translation>API キー</translation>
+    </message>
+    <message>
+        <source>One origin per line, e.g. http://localhost:3000 (empty: no browser access)</source>
+        <translation>1 行に 1 つのオリジン（例 http://localhost:3000、空ならブラウザーからは不可）</translation>
+    </message>
+    <message>
+        <source>Allowed CORS origins</source>
+        <translation>許可する CORS オリジン</translation>
+    </message>
+    <message>
+        <source>Serves the loaded model at http://%1:%2/v1</source>
+        <translation>読み込んだモデルを http://%1:%2/v1 で提供します</translation>
+    </message>
+    <message>
+        <source>Off</source>
+        <translation>オフ</translation>
+    </message>
+    <message>
+        <source>Running now at %1</source>
+        <translation>実行中：%1</translation>
+    </message>
+    <message>
+        <source>Last start failed: %1</source>
+        <translation>前回の起動に失敗：%1</translation>
     </message>
 </context>
 <context>

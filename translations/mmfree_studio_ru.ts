@@ -38,6 +38,10 @@
         <source>New chat</source>
         <translation>Новый чат</translation>
     </message>
+    <message>
+        <source>New text</source>
+        <translation>Новый текст</translation>
+    </message>
 </context>
 <context>
     <name>ChatSettingsDialog</name>
@@ -90,7 +94,7 @@
         <translation>Стоп-строки</translation>
     </message>
     <message>
-        <source>{text} and {system} are replaced by the message; \n is a new line. Base models continue the transcript, so the reply ends at the first stop string (separate several with &quot; | &quot;).</source>
+        <source>{text} and {system} are replaced by the message; \n is a new line. Base models continue the transcript, so the reply ends at the first stop string (separate several with " | ").</source>
         <translation>{text} и {system} заменяются сообщением; \n — перевод строки. Базовые модели продолжают стенограмму, поэтому ответ заканчивается на первой стоп-строке (несколько разделяйте « | »).</translation>
     </message>
     <message>
@@ -181,16 +185,12 @@
         <translation>Остановить ответ (Esc)</translation>
     </message>
     <message>
-        <source>&lt;h2&gt;Start a conversation&lt;/h2&gt;&lt;p&gt;Type a message below. The model continues a plain transcript (&quot;User: …\nAssistant:&quot;); change the template and sampling in &lt;b&gt;Chat settings&lt;/b&gt;.&lt;/p&gt;</source>
+        <source>&lt;h2&gt;Start a conversation&lt;/h2&gt;&lt;p&gt;Type a message below. The model continues a plain transcript ("User: …\nAssistant:"); change the template and sampling in &lt;b&gt;Chat settings&lt;/b&gt;.&lt;/p&gt;</source>
         <translation>&lt;h2&gt;Начните разговор&lt;/h2&gt;&lt;p&gt;Напишите сообщение ниже. Модель продолжает простую стенограмму («User: …\nAssistant:»); шаблон и сэмплирование меняются в &lt;b&gt;Настройках чата&lt;/b&gt;.&lt;/p&gt;</translation>
     </message>
     <message>
         <source>New chat</source>
         <translation>Новый чат</translation>
-    </message>
-    <message>
-        <source>A reply is being written in another conversation</source>
-        <translation>Ответ пишется в другом разговоре</translation>
     </message>
     <message>
         <source>The other model could not be loaded; still using %1</source>
@@ -219,6 +219,62 @@ Choose another model folder (it needs config.json, model.safetensors and tokeniz
     <message>
         <source>Choose a folder with a MatMul-free model (config.json, model.safetensors and tokenizer.model), or download one on the Models page.</source>
         <translation>Выберите папку с моделью MatMul-free (config.json, model.safetensors и tokenizer.model) или скачайте модель на странице «Модели».</translation>
+    </message>
+    <message>
+        <source>Write the opening (or more text) — Enter lets the model continue</source>
+        <translation>Напишите начало (или ещё текст) — Enter: модель продолжит</translation>
+    </message>
+    <message>
+        <source>Continue</source>
+        <translation>Продолжить</translation>
+    </message>
+    <message>
+        <source>Once upon a time, in a village at the edge of a great forest,</source>
+        <translation>Давным-давно, в деревне на краю большого леса,</translation>
+    </message>
+    <message>
+        <source>The little robot woke up and saw that the sun</source>
+        <translation>Маленький робот проснулся и увидел, что солнце</translation>
+    </message>
+    <message>
+        <source>Lily found a small red box under her bed. When she opened it,</source>
+        <translation>Лили нашла под кроватью маленькую красную коробку. Когда она открыла её,</translation>
+    </message>
+    <message>
+        <source>Every night, the old cat sat by the window and</source>
+        <translation>Каждый вечер старый кот садился у окна и</translation>
+    </message>
+    <message>
+        <source>&lt;h2&gt;Start a story&lt;/h2&gt;&lt;p&gt;The built-in model is a small storyteller: write the opening of a story and it continues it. Try one of these:&lt;/p&gt;</source>
+        <translation>&lt;h2&gt;Начните историю&lt;/h2&gt;&lt;p&gt;Встроенная модель — маленький рассказчик: напишите начало истории, и она продолжит. Попробуйте:&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>&lt;h2&gt;Write an opening&lt;/h2&gt;&lt;p&gt;Base models continue text: write the beginning below and the model continues it in place, with this conversation's sampling settings.&lt;/p&gt;</source>
+        <translation>&lt;h2&gt;Напишите начало&lt;/h2&gt;&lt;p&gt;Базовые модели продолжают текст: напишите начало ниже, и модель продолжит его на месте с настройками выборки этого разговора.&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>Send a first message: settings belong to a conversation</source>
+        <translation>Сначала отправьте сообщение: настройки относятся к разговору</translation>
+    </message>
+    <message>
+        <source>%1
+
+This model has no usable tokenizer (tokenizer.model), so it cannot chat. Add the tokenizer to its folder, or choose another model.</source>
+        <translation>%1
+
+У этой модели нет пригодного токенизатора (tokenizer.model), поэтому общаться с ней нельзя. Добавьте его в папку или выберите другую модель.</translation>
+    </message>
+    <message>
+        <source>%1
+
+The model is not there any more. Choose a model folder (config.json, model.safetensors and tokenizer.model) or download one.</source>
+        <translation>%1
+
+Модели больше нет на месте. Выберите папку модели (config.json, model.safetensors и tokenizer.model) или скачайте модель.</translation>
+    </message>
+    <message>
+        <source>Chat settings belong to a conversation: send a first message, then change them.</source>
+        <translation>Настройки чата относятся к разговору: отправьте первое сообщение, затем измените их.</translation>
     </message>
 </context>
 <context>
@@ -334,19 +390,19 @@ Choose another model folder (it needs config.json, model.safetensors and tokeniz
         <translation>Не удалось обновить базу разговоров до версии %1: %2</translation>
     </message>
     <message>
-        <source>This file is not an MMfree Studio conversation (missing &quot;format&quot;: &quot;mmfree-conversation&quot;).</source>
-        <translation>Этот файл — не разговор MMfree Studio (нет &quot;format&quot;: &quot;mmfree-conversation&quot;).</translation>
+        <source>This file is not an MMfree Studio conversation (missing "format": "mmfree-conversation").</source>
+        <translation>Этот файл — не разговор MMfree Studio (нет "format": "mmfree-conversation").</translation>
     </message>
     <message>
         <source>This conversation was exported by a newer MMfree Studio (format version %1).</source>
         <translation>Этот разговор экспортирован более новой версией MMfree Studio (версия формата %1).</translation>
     </message>
     <message>
-        <source>The conversation has no &quot;messages&quot; list.</source>
-        <translation>В разговоре нет списка &quot;messages&quot;.</translation>
+        <source>The conversation has no "messages" list.</source>
+        <translation>В разговоре нет списка "messages".</translation>
     </message>
     <message>
-        <source>Message %1 has an unknown role &quot;%2&quot;.</source>
+        <source>Message %1 has an unknown role "%2".</source>
         <translation>У сообщения %1 неизвестная роль «%2».</translation>
     </message>
     <message>
@@ -477,20 +533,12 @@ Choose another model folder (it needs config.json, model.safetensors and tokeniz
         <translation>Мощность (W) — нет доступного датчика</translation>
     </message>
     <message>
-        <source>Generating</source>
-        <translation>Генерация</translation>
-    </message>
-    <message>
         <source>Idle</source>
         <translation>Ожидание</translation>
     </message>
     <message>
         <source> · backend %1</source>
         <translation> · бэкенд %1</translation>
-    </message>
-    <message>
-        <source>last reply: decode %1 · prefill %2</source>
-        <translation>последний ответ: декодирование %1 · предзаполнение %2</translation>
     </message>
     <message numerus="yes">
         <source>%n token(s)</source>
@@ -644,12 +692,52 @@ Choose another model folder (it needs config.json, model.safetensors and tokeniz
         <source> · device %1 / %2 budget</source>
         <translation> · устройство %1 / бюджет %2</translation>
     </message>
+    <message>
+        <source>Streams and API traffic</source>
+        <translation>Потоки и трафик API</translation>
+    </message>
+    <message>
+        <source>chat streams</source>
+        <translation>потоки чатов</translation>
+    </message>
+    <message>
+        <source>API requests/s</source>
+        <translation>запросов API/с</translation>
+    </message>
+    <message>
+        <source>API in flight</source>
+        <translation>API в работе</translation>
+    </message>
+    <message numerus="yes">
+        <source>Generating: %n stream(s)</source>
+        <translation>
+            <numerusform>Генерация: потоков %n</numerusform>
+            <numerusform>Генерация: потоков %n</numerusform>
+            <numerusform>Генерация: потоков %n</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>all %n streams · per stream: see latency</source>
+        <translation>
+            <numerusform>все потоки (%n) · на поток: см. задержку</numerusform>
+            <numerusform>все потоки (%n) · на поток: см. задержку</numerusform>
+            <numerusform>все потоки (%n) · на поток: см. задержку</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>last reply: %1 tokens/s</source>
+        <translation>последний ответ: %1 токенов/с</translation>
+    </message>
 </context>
 <context>
-    <name>EngineWorker</name>
+    <name>EngineService</name>
     <message>
         <source>No model is loaded.</source>
         <translation>Модель не загружена.</translation>
+    </message>
+    <message>
+        <source>cannot write %1</source>
+        <translation>не удаётся записать %1</translation>
     </message>
 </context>
 <context>
@@ -808,6 +896,34 @@ Backend: %2 — %3</source>
         <source>Choose a model folder</source>
         <translation>Выберите папку модели</translation>
     </message>
+    <message>
+        <source>New &amp;text (completion)</source>
+        <translation>Новый &amp;текст (продолжение)</translation>
+    </message>
+    <message numerus="yes">
+        <source>API %1 · %n request(s)</source>
+        <translation>
+            <numerusform>API %1 · запросов: %n</numerusform>
+            <numerusform>API %1 · запросов: %n</numerusform>
+            <numerusform>API %1 · запросов: %n</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Local API server</source>
+        <translation>Локальный API-сервер</translation>
+    </message>
+    <message>
+        <source>The API server could not start: %1</source>
+        <translation>Не удалось запустить API-сервер: %1</translation>
+    </message>
+    <message>
+        <source>Packing %1 for instant switching…</source>
+        <translation>Упаковка %1 для мгновенного переключения…</translation>
+    </message>
+    <message>
+        <source>Could not pack %1: %2</source>
+        <translation>Не удалось упаковать %1: %2</translation>
+    </message>
 </context>
 <context>
     <name>MessageWidget</name>
@@ -939,11 +1055,11 @@ Backend: %2 — %3</source>
         <translation>ОЗУ %1 · GPU %2</translation>
     </message>
     <message>
-        <source>&quot;%1&quot; is not a repository id; use the form owner/name, e.g. ridger/MMfreeLM-370M</source>
+        <source>"%1" is not a repository id; use the form owner/name, e.g. ridger/MMfreeLM-370M</source>
         <translation>«%1» — не идентификатор репозитория; используйте вид владелец/имя, например ridger/MMfreeLM-370M</translation>
     </message>
     <message>
-        <source>This is a &quot;%1&quot; model, not a MatMul-free one; the engine cannot run it.</source>
+        <source>This is a "%1" model, not a MatMul-free one; the engine cannot run it.</source>
         <translation>Это модель «%1», а не MatMul-free; движок не может её запустить.</translation>
     </message>
     <message>
@@ -981,6 +1097,14 @@ Backend: %2 — %3</source>
     <message>
         <source>Removed %1 from the library.</source>
         <translation>Модель %1 убрана из библиотеки.</translation>
+    </message>
+    <message>
+        <source>failed</source>
+        <translation>ошибка</translation>
+    </message>
+    <message>
+        <source>waiting to retry</source>
+        <translation>ожидает повтора</translation>
     </message>
 </context>
 <context>
@@ -1206,6 +1330,22 @@ Backend: %2 — %3</source>
         <source>Delete model</source>
         <translation>Удаление модели</translation>
     </message>
+    <message>
+        <source>Removed the packed copy of %1 (%2 freed); the next use packs it again.</source>
+        <translation>Упакованная копия %1 удалена (освобождено %2); при следующем использовании она будет создана снова.</translation>
+    </message>
+    <message>
+        <source>Remove packed copy</source>
+        <translation>Удалить упакованную копию</translation>
+    </message>
+    <message>
+        <source>Packed copy for instant switching: %1</source>
+        <translation>Упакованная копия для мгновенного переключения: %1</translation>
+    </message>
+    <message>
+        <source>Not packed yet: the first use packs it, later switches load the pack.</source>
+        <translation>Ещё не упакована: первое использование упакует её, дальше переключение загружает упаковку.</translation>
+    </message>
 </context>
 <context>
     <name>PreferencesDialog</name>
@@ -1228,6 +1368,66 @@ Backend: %2 — %3</source>
     <message>
         <source>Compute backend</source>
         <translation>Вычислительный бэкенд</translation>
+    </message>
+    <message>
+        <source>Local API server (OpenAI-compatible)</source>
+        <translation>Локальный API-сервер (совместим с OpenAI)</translation>
+    </message>
+    <message>
+        <source>Port</source>
+        <translation>Порт</translation>
+    </message>
+    <message>
+        <source>This computer only (127.0.0.1)</source>
+        <translation>Только этот компьютер (127.0.0.1)</translation>
+    </message>
+    <message>
+        <source>All network interfaces (other computers; needs the API key)</source>
+        <translation>Все сетевые интерфейсы (другие компьютеры; нужен API-ключ)</translation>
+    </message>
+    <message>
+        <source>Listen on</source>
+        <translation>Слушать</translation>
+    </message>
+    <message>
+        <source>none (loopback only)</source>
+        <translation>нет (только локально)</translation>
+    </message>
+    <message>
+        <source>New key</source>
+        <translation>Новый ключ</translation>
+    </message>
+    <message>
+        <source>Copy</source>
+        <translation>Копировать</translation>
+    </message>
+    <message>
+        <source>API key</source>
+        <translation>API-ключ</translation>
+    </message>
+    <message>
+        <source>One origin per line, e.g. http://localhost:3000 (empty: no browser access)</source>
+        <translation>Один источник в строке, например http://localhost:3000 (пусто — без доступа из браузера)</translation>
+    </message>
+    <message>
+        <source>Allowed CORS origins</source>
+        <translation>Разрешённые источники CORS</translation>
+    </message>
+    <message>
+        <source>Serves the loaded model at http://%1:%2/v1</source>
+        <translation>Отдаёт загруженную модель по адресу http://%1:%2/v1</translation>
+    </message>
+    <message>
+        <source>Off</source>
+        <translation>Выключен</translation>
+    </message>
+    <message>
+        <source>Running now at %1</source>
+        <translation>Работает: %1</translation>
+    </message>
+    <message>
+        <source>Last start failed: %1</source>
+        <translation>Последний запуск не удался: %1</translation>
     </message>
 </context>
 <context>

@@ -38,6 +38,10 @@
         <source>New chat</source>
         <translation>新对话</translation>
     </message>
+    <message>
+        <source>New text</source>
+        <translation>新文本</translation>
+    </message>
 </context>
 <context>
     <name>ChatSettingsDialog</name>
@@ -90,8 +94,8 @@
         <translation>停止字符串</translation>
     </message>
     <message>
-        <source>{text} and {system} are replaced by the message; \n is a new line. Base models continue the transcript, so the reply ends at the first stop string (separate several with &quot; | &quot;).</source>
-        <translation>{text} 和 {system} 会被替换为消息内容；\n 表示换行。基础模型会续写对话记录，因此回复在第一个停止字符串处结束（多个之间用 &quot; | &quot; 分隔）。</translation>
+        <source>{text} and {system} are replaced by the message; \n is a new line. Base models continue the transcript, so the reply ends at the first stop string (separate several with " | ").</source>
+        <translation>{text} 和 {system} 会被替换为消息内容；\n 表示换行。基础模型会续写对话记录，因此回复在第一个停止字符串处结束（多个之间用 " | " 分隔）。</translation>
     </message>
     <message>
         <source>Sampling</source>
@@ -181,16 +185,12 @@
         <translation>停止回复（Esc）</translation>
     </message>
     <message>
-        <source>&lt;h2&gt;Start a conversation&lt;/h2&gt;&lt;p&gt;Type a message below. The model continues a plain transcript (&quot;User: …\nAssistant:&quot;); change the template and sampling in &lt;b&gt;Chat settings&lt;/b&gt;.&lt;/p&gt;</source>
-        <translation>&lt;h2&gt;开始对话&lt;/h2&gt;&lt;p&gt;在下方输入消息。模型会续写纯文本对话记录（&quot;User: …\nAssistant:&quot;）；可在&lt;b&gt;对话设置&lt;/b&gt;中修改模板和采样参数。&lt;/p&gt;</translation>
+        <source>&lt;h2&gt;Start a conversation&lt;/h2&gt;&lt;p&gt;Type a message below. The model continues a plain transcript ("User: …\nAssistant:"); change the template and sampling in &lt;b&gt;Chat settings&lt;/b&gt;.&lt;/p&gt;</source>
+        <translation>&lt;h2&gt;开始对话&lt;/h2&gt;&lt;p&gt;在下方输入消息。模型会续写纯文本对话记录（"User: …\nAssistant:"）；可在&lt;b&gt;对话设置&lt;/b&gt;中修改模板和采样参数。&lt;/p&gt;</translation>
     </message>
     <message>
         <source>New chat</source>
         <translation>新对话</translation>
-    </message>
-    <message>
-        <source>A reply is being written in another conversation</source>
-        <translation>另一个对话正在生成回复</translation>
     </message>
     <message>
         <source>The other model could not be loaded; still using %1</source>
@@ -219,6 +219,62 @@ Choose another model folder (it needs config.json, model.safetensors and tokeniz
     <message>
         <source>Choose a folder with a MatMul-free model (config.json, model.safetensors and tokenizer.model), or download one on the Models page.</source>
         <translation>选择包含 MatMul-free 模型的文件夹（config.json、model.safetensors 和 tokenizer.model），或在“模型”页面下载一个。</translation>
+    </message>
+    <message>
+        <source>Write the opening (or more text) — Enter lets the model continue</source>
+        <translation>写下开头（或更多文字）— 按 Enter 让模型续写</translation>
+    </message>
+    <message>
+        <source>Continue</source>
+        <translation>续写</translation>
+    </message>
+    <message>
+        <source>Once upon a time, in a village at the edge of a great forest,</source>
+        <translation>很久很久以前，在一片大森林边上的小村庄里，</translation>
+    </message>
+    <message>
+        <source>The little robot woke up and saw that the sun</source>
+        <translation>小机器人醒来，看见太阳</translation>
+    </message>
+    <message>
+        <source>Lily found a small red box under her bed. When she opened it,</source>
+        <translation>莉莉在床底下发现了一个红色的小盒子。她打开它时，</translation>
+    </message>
+    <message>
+        <source>Every night, the old cat sat by the window and</source>
+        <translation>每天晚上，老猫都坐在窗边，</translation>
+    </message>
+    <message>
+        <source>&lt;h2&gt;Start a story&lt;/h2&gt;&lt;p&gt;The built-in model is a small storyteller: write the opening of a story and it continues it. Try one of these:&lt;/p&gt;</source>
+        <translation>&lt;h2&gt;开始一个故事&lt;/h2&gt;&lt;p&gt;内置模型是一个小小的讲故事者：写下故事的开头，它会接着写下去。试试这些：&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>&lt;h2&gt;Write an opening&lt;/h2&gt;&lt;p&gt;Base models continue text: write the beginning below and the model continues it in place, with this conversation's sampling settings.&lt;/p&gt;</source>
+        <translation>&lt;h2&gt;写一个开头&lt;/h2&gt;&lt;p&gt;基础模型会续写文本：在下方写下开头，模型会按本对话的采样设置原地续写。&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>Send a first message: settings belong to a conversation</source>
+        <translation>请先发送一条消息：设置属于某个对话</translation>
+    </message>
+    <message>
+        <source>%1
+
+This model has no usable tokenizer (tokenizer.model), so it cannot chat. Add the tokenizer to its folder, or choose another model.</source>
+        <translation>%1
+
+此模型没有可用的分词器（tokenizer.model），无法对话。请把分词器放进其文件夹，或选择其他模型。</translation>
+    </message>
+    <message>
+        <source>%1
+
+The model is not there any more. Choose a model folder (config.json, model.safetensors and tokenizer.model) or download one.</source>
+        <translation>%1
+
+模型已不在原处。请选择模型文件夹（config.json、model.safetensors 和 tokenizer.model）或下载一个。</translation>
+    </message>
+    <message>
+        <source>Chat settings belong to a conversation: send a first message, then change them.</source>
+        <translation>对话设置属于某个对话：请先发送一条消息，再修改设置。</translation>
     </message>
 </context>
 <context>
@@ -334,19 +390,19 @@ Choose another model folder (it needs config.json, model.safetensors and tokeniz
         <translation>将对话数据库升级到版本 %1 失败：%2</translation>
     </message>
     <message>
-        <source>This file is not an MMfree Studio conversation (missing &quot;format&quot;: &quot;mmfree-conversation&quot;).</source>
-        <translation>此文件不是 MMfree Studio 对话（缺少 &quot;format&quot;: &quot;mmfree-conversation&quot;）。</translation>
+        <source>This file is not an MMfree Studio conversation (missing "format": "mmfree-conversation").</source>
+        <translation>此文件不是 MMfree Studio 对话（缺少 "format": "mmfree-conversation"）。</translation>
     </message>
     <message>
         <source>This conversation was exported by a newer MMfree Studio (format version %1).</source>
         <translation>此对话由更新版本的 MMfree Studio 导出（格式版本 %1）。</translation>
     </message>
     <message>
-        <source>The conversation has no &quot;messages&quot; list.</source>
-        <translation>对话中没有 &quot;messages&quot; 列表。</translation>
+        <source>The conversation has no "messages" list.</source>
+        <translation>对话中没有 "messages" 列表。</translation>
     </message>
     <message>
-        <source>Message %1 has an unknown role &quot;%2&quot;.</source>
+        <source>Message %1 has an unknown role "%2".</source>
         <translation>第 %1 条消息的角色“%2”未知。</translation>
     </message>
     <message>
@@ -477,20 +533,12 @@ Choose another model folder (it needs config.json, model.safetensors and tokeniz
         <translation>功率（W）— 没有可用的传感器</translation>
     </message>
     <message>
-        <source>Generating</source>
-        <translation>正在生成</translation>
-    </message>
-    <message>
         <source>Idle</source>
         <translation>空闲</translation>
     </message>
     <message>
         <source> · backend %1</source>
         <translation> · 后端 %1</translation>
-    </message>
-    <message>
-        <source>last reply: decode %1 · prefill %2</source>
-        <translation>上次回复：解码 %1 · 预填充 %2</translation>
     </message>
     <message numerus="yes">
         <source>%n token(s)</source>
@@ -642,12 +690,48 @@ Choose another model folder (it needs config.json, model.safetensors and tokeniz
         <source> · device %1 / %2 budget</source>
         <translation> · 设备 %1 / 预算 %2</translation>
     </message>
+    <message>
+        <source>Streams and API traffic</source>
+        <translation>流与 API 流量</translation>
+    </message>
+    <message>
+        <source>chat streams</source>
+        <translation>对话流</translation>
+    </message>
+    <message>
+        <source>API requests/s</source>
+        <translation>API 请求/秒</translation>
+    </message>
+    <message>
+        <source>API in flight</source>
+        <translation>进行中的 API 请求</translation>
+    </message>
+    <message numerus="yes">
+        <source>Generating: %n stream(s)</source>
+        <translation>
+            <numerusform>生成中：%n 个流</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>all %n streams · per stream: see latency</source>
+        <translation>
+            <numerusform>全部 %n 个流 · 单流：见延迟</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>last reply: %1 tokens/s</source>
+        <translation>上次回复：%1 词元/秒</translation>
+    </message>
 </context>
 <context>
-    <name>EngineWorker</name>
+    <name>EngineService</name>
     <message>
         <source>No model is loaded.</source>
-        <translation>尚未加载模型。</translation>
+        <translation>未加载模型。</translation>
+    </message>
+    <message>
+        <source>cannot write %1</source>
+        <translation>无法写入 %1</translation>
     </message>
 </context>
 <context>
@@ -806,6 +890,32 @@ Backend: %2 — %3</source>
         <source>Choose a model folder</source>
         <translation>选择模型文件夹</translation>
     </message>
+    <message>
+        <source>New &amp;text (completion)</source>
+        <translation>新建文本（续写）(&amp;T)</translation>
+    </message>
+    <message numerus="yes">
+        <source>API %1 · %n request(s)</source>
+        <translation>
+            <numerusform>API %1 · %n 个请求</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Local API server</source>
+        <translation>本地 API 服务器</translation>
+    </message>
+    <message>
+        <source>The API server could not start: %1</source>
+        <translation>API 服务器无法启动：%1</translation>
+    </message>
+    <message>
+        <source>Packing %1 for instant switching…</source>
+        <translation>正在打包 %1，以便即时切换…</translation>
+    </message>
+    <message>
+        <source>Could not pack %1: %2</source>
+        <translation>无法打包 %1：%2</translation>
+    </message>
 </context>
 <context>
     <name>MessageWidget</name>
@@ -937,11 +1047,11 @@ Backend: %2 — %3</source>
         <translation>内存 %1 · GPU %2</translation>
     </message>
     <message>
-        <source>&quot;%1&quot; is not a repository id; use the form owner/name, e.g. ridger/MMfreeLM-370M</source>
+        <source>"%1" is not a repository id; use the form owner/name, e.g. ridger/MMfreeLM-370M</source>
         <translation>“%1”不是仓库 ID；请使用 owner/name 格式，例如 ridger/MMfreeLM-370M</translation>
     </message>
     <message>
-        <source>This is a &quot;%1&quot; model, not a MatMul-free one; the engine cannot run it.</source>
+        <source>This is a "%1" model, not a MatMul-free one; the engine cannot run it.</source>
         <translation>这是“%1”模型，不是 MatMul-free 模型；引擎无法运行它。</translation>
     </message>
     <message>
@@ -979,6 +1089,14 @@ Backend: %2 — %3</source>
     <message>
         <source>Removed %1 from the library.</source>
         <translation>已从模型库中移除 %1。</translation>
+    </message>
+    <message>
+        <source>failed</source>
+        <translation>失败</translation>
+    </message>
+    <message>
+        <source>waiting to retry</source>
+        <translation>等待重试</translation>
     </message>
 </context>
 <context>
@@ -1124,7 +1242,7 @@ Backend: %2 — %3</source>
     </message>
     <message>
         <source>No model is loaded.</source>
-        <translation>尚未加载模型。</translation>
+        <translation>未加载模型。</translation>
     </message>
     <message>
         <source>Current model: %1 — %2 on %3</source>
@@ -1202,6 +1320,22 @@ Backend: %2 — %3</source>
         <source>Delete model</source>
         <translation>删除模型</translation>
     </message>
+    <message>
+        <source>Removed the packed copy of %1 (%2 freed); the next use packs it again.</source>
+        <translation>已删除 %1 的打包副本（释放 %2）；下次使用时会重新打包。</translation>
+    </message>
+    <message>
+        <source>Remove packed copy</source>
+        <translation>删除打包副本</translation>
+    </message>
+    <message>
+        <source>Packed copy for instant switching: %1</source>
+        <translation>用于即时切换的打包副本：%1</translation>
+    </message>
+    <message>
+        <source>Not packed yet: the first use packs it, later switches load the pack.</source>
+        <translation>尚未打包：首次使用时打包，之后切换将直接加载打包文件。</translation>
+    </message>
 </context>
 <context>
     <name>PreferencesDialog</name>
@@ -1224,6 +1358,66 @@ Backend: %2 — %3</source>
     <message>
         <source>Compute backend</source>
         <translation>计算后端</translation>
+    </message>
+    <message>
+        <source>Local API server (OpenAI-compatible)</source>
+        <translation>本地 API 服务器（兼容 OpenAI）</translation>
+    </message>
+    <message>
+        <source>Port</source>
+        <translation>端口</translation>
+    </message>
+    <message>
+        <source>This computer only (127.0.0.1)</source>
+        <translation>仅本机 (127.0.0.1)</translation>
+    </message>
+    <message>
+        <source>All network interfaces (other computers; needs the API key)</source>
+        <translation>所有网络接口（其他计算机；需要 API 密钥）</translation>
+    </message>
+    <message>
+        <source>Listen on</source>
+        <translation>监听</translation>
+    </message>
+    <message>
+        <source>none (loopback only)</source>
+        <translation>无（仅本机）</translation>
+    </message>
+    <message>
+        <source>New key</source>
+        <translation>新密钥</translation>
+    </message>
+    <message>
+        <source>Copy</source>
+        <translation>复制</translation>
+    </message>
+    <message>
+        <source>API key</source>
+        <translation>API 密钥</translation>
+    </message>
+    <message>
+        <source>One origin per line, e.g. http://localhost:3000 (empty: no browser access)</source>
+        <translation>每行一个来源，例如 http://localhost:3000（留空：不允许浏览器访问）</translation>
+    </message>
+    <message>
+        <source>Allowed CORS origins</source>
+        <translation>允许的 CORS 来源</translation>
+    </message>
+    <message>
+        <source>Serves the loaded model at http://%1:%2/v1</source>
+        <translation>在 http://%1:%2/v1 提供已加载的模型</translation>
+    </message>
+    <message>
+        <source>Off</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <source>Running now at %1</source>
+        <translation>正在运行：%1</translation>
+    </message>
+    <message>
+        <source>Last start failed: %1</source>
+        <translation>上次启动失败：%1</translation>
     </message>
 </context>
 <context>

@@ -6,6 +6,7 @@
 #include <QFileInfo>
 #include <QLibraryInfo>
 #include <QLocale>
+#include <QRandomGenerator>
 #include <QSettings>
 #include <QStandardPaths>
 #include <QTranslator>
@@ -20,6 +21,32 @@ QString backend() { return QSettings().value("model/backend", "auto").toString()
 void setBackend(const QString& backend) { QSettings().setValue("model/backend", backend); }
 QString language() { return QSettings().value("ui/language").toString(); }
 void setLanguage(const QString& code) { QSettings().setValue("ui/language", code); }
+
+ApiServerSettings apiServer() {
+    QSettings q;
+    ApiServerSettings s;
+    s.enabled = q.value("api/enabled", s.enabled).toBool();
+    s.port = q.value("api/port", s.port).toInt();
+    s.allInterfaces = q.value("api/allInterfaces", s.allInterfaces).toBool();
+    s.apiKey = q.value("api/key").toString();
+    s.corsOrigins = q.value("api/corsOrigins").toStringList();
+    return s;
+}
+
+void setApiServer(const ApiServerSettings& s) {
+    QSettings q;
+    q.setValue("api/enabled", s.enabled);
+    q.setValue("api/port", s.port);
+    q.setValue("api/allInterfaces", s.allInterfaces);
+    q.setValue("api/key", s.apiKey);
+    q.setValue("api/corsOrigins", s.corsOrigins);
+}
+
+QString generateApiKey() {
+    QByteArray bytes(20, Qt::Uninitialized);
+    QRandomGenerator::system()->fillRange(reinterpret_cast<quint32*>(bytes.data()), bytes.size() / 4);
+    return QStringLiteral("mmf-") + QString::fromLatin1(bytes.toHex());
+}
 
 QString defaultModelPath() {
     // One lookup for the CLI and the app: $MMFREE_MODEL, <exe>/../share/mmfree/models (installed

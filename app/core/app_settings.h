@@ -13,6 +13,20 @@ void setBackend(const QString& backend);
 QString language();                  // "" follows the system locale; else "en", "zh_CN", "ja", "ru"
 void setLanguage(const QString& code);
 
+// The local OpenAI-compatible API server (Preferences → Local API server).
+struct ApiServerSettings {
+    bool enabled = false;
+    int port = 8080;
+    bool allInterfaces = false;      // else loopback only; all interfaces require the key
+    QString apiKey;                  // generated on first use of all interfaces
+    QStringList corsOrigins;         // empty: CORS off
+    bool operator==(const ApiServerSettings&) const = default;
+};
+ApiServerSettings apiServer();
+void setApiServer(const ApiServerSettings& settings);
+// A new random key ("mmf-" and 40 hex digits) from the system's cryptographic generator.
+QString generateApiKey();
+
 // The model to open on first run: the embedded demo model (mmfree::default_model_path()).
 QString defaultModelPath();
 // The model the app should open: the one chosen last, else the default.

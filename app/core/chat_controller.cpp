@@ -1,54 +1,25 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "core/chat_controller.h"
 
-#include <limits>
-
-ChatController::ChatController(ConversationStore* store, QObject* parent)
-    : QObject(parent), store_(store), worker_(new EngineWorker) {
-    EngineWorker::registerMetaTypes();
-    thread_.setObjectName(QStringLiteral("mmfree-engine"));
-    worker_->moveToThread(&thread_);
-    connect(&thread_, &QThread::finished, worker_, &QObject::deleteLater);
-    connect(worker_, &EngineWorker::modelLoaded, this, [this](const ModelInfo& info) {
-        modelInfo_ = info;
-        modelError_.clear();
-        modelState_ = ModelState::Ready;
-        emit modelStateChanged();
-    });
-    connect(worker_, &EngineWorker::modelLoadFailed, this, [this](const QString& path, const QString& message) {
-        modelError_ = message;
-        // The worker keeps a previously loaded model running after a failed switch.
-        modelState_ = worker_->hasModel() ? ModelState::Ready : ModelState::Failed;
-        emit modelLoadFailed(path, message);
-        emit modelStateChanged();
-    });
-    connect(worker_, &EngineWorker::generationStarted, this, &ChatController::onStarted);
-    connect(worker_, &EngineWorker::textReceived, this, &ChatController::onText);
-    connect(worker_, &EngineWorker::tokenMetrics, this, &ChatController::onTokenMetrics);
-    connect(worker_, &EngineWorker::generationFinished, this, &ChatController::onFinished);
-    connect(worker_, &EngineWorker::generationFailed, this, &ChatController::onFailed);
-    thread_.start();
-
+ChatController::ChatController(ConversationStore* store, EngineService* engine, QObject* parent)
+    : QObject(parent), store_(store), engine_(engine) {
+    connect(engine_, &EngineService::modelStateChanged, this, &ChatController::modelStateChanged);
+    connect(engine_, &EngineService::modelLoadFailed, this, &ChatController::modelLoadFailed);
+    connect(engine_, &EngineService::textReceived, this, &ChatController::onText);
+    connect(engine_, &EngineService::tokenMetrics, this, &ChatController::onTokenMetrics);
+    connect(engine_, &EngineService::generationFinished, this, &ChatController::onFinished);
+    connect(engine_, &EngineService::generationFailed, this, &ChatController::onFailed);
     // Streamed text reaches the database at most this late: what a crash can lose.
     flushTimer_.setInterval(500);
     connect(&flushTimer_, &QTimer::timeout, this, &ChatController::flush);
 }
 
 ChatController::~ChatController() {
-    worker_->cancel(std::numeric_limits<quint64>::max());
-    thread_.quit();
-    thread_.wait();
+    for (const Reply& r : std::as_const(replies_)) engine_->cancel(r.request);
     flush();
 }
 
 QString ChatController::defaultTitle() { return tr("New chat"); }
-
-void ChatController::loadModel(const QString& path, const QString& backend) {
-    requestedModelPath_ = path;
-    modelState_ = ModelState::Loading;
-    emit modelStateChanged();
-    QMetaObject::invokeMethod(worker_, "loadModel", Qt::QueuedConnection, Q_ARG(QString, path), Q_ARG(QString, backend));
-}
 
 void ChatController::openConversation(qint64 id) {
     if (id != 0 && !store_->conversation(id)) return;
@@ -56,19 +27,25 @@ void ChatController::openConversation(qint64 id) {
     emit currentConversationChanged(id);
 }
 
-qint64 ChatController::newConversation() {
-    // Reuse an untouched empty chat instead of piling up "New chat" entries.
-    if (current_ && store_->messages(current_).isEmpty() && store_->conversation(current_)) {
+qint64 ChatController::newConversation(bool completion) {
+    // Reuse an untouched empty chat of the same kind instead of piling up "New chat" entries.
+    if (current_ && store_->messages(current_).isEmpty() && store_->conversation(current_) && isCompletion(current_) == completion) {
         emit currentConversationChanged(current_);
         return current_;
     }
-    const qint64 id = store_->createConversation(defaultTitle());
-    if (id) openConversation(id);
+    const qint64 id = store_->createConversation(completion ? tr("New text") : defaultTitle());
+    if (!id) return 0;
+    if (completion) {
+        ChatSettings s = settings(id);
+        s.completion = true;
+        store_->setConversationSettings(id, s);
+    }
+    openConversation(id);
     return id;
 }
 
 bool ChatController::deleteConversation(qint64 id) {
-    if (activeConversation_ == id) stop();
+    stop(id);
     if (!store_->deleteConversation(id)) return false;
     lastDeleted_ = id;
     if (current_ == id) {
@@ -88,34 +65,48 @@ bool ChatController::undoDelete() {
 
 QList<ChatMessage> ChatController::messages(qint64 conversationId) const {
     QList<ChatMessage> list = store_->messages(conversationId);
-    if (conversationId == activeConversation_)
+    if (const auto it = replies_.constFind(conversationId); it != replies_.cend())
         for (auto& m : list)
-            if (m.id == activeMessage_) { m.content = displayText(); m.complete = false; }
+            if (m.id == it->message) { m.content = displayText(*it); m.complete = false; }
     return list;
+}
+
+QString ChatController::completionText(qint64 conversationId) const {
+    QString text;
+    for (const ChatMessage& m : messages(conversationId)) text += m.content;
+    return text;
+}
+
+qint64 ChatController::generatingMessage(qint64 conversationId) const {
+    const auto it = replies_.constFind(conversationId);
+    return it == replies_.cend() ? 0 : it->message;
 }
 
 ChatSettings ChatController::settings(qint64 conversationId) const { return store_->conversationSettings(conversationId); }
 
-void ChatController::setSettings(qint64 conversationId, const ChatSettings& s) {
-    const ChatSettings old = settings(conversationId);
-    store_->setConversationSettings(conversationId, s);
-    // A new template or system text changes the transcript; the saved state no longer matches it.
-    if (old.systemText != s.systemText || old.systemFormat != s.systemFormat || old.userFormat != s.userFormat ||
-        old.assistantFormat != s.assistantFormat)
-        store_->clearEngineState(conversationId);
+void ChatController::setSettings(qint64 conversationId, const ChatSettings& s) { store_->setConversationSettings(conversationId, s); }
+
+bool ChatController::canSend(qint64 conversationId) const {
+    return modelState() == ModelState::Ready && !isGenerating(conversationId);
 }
 
-bool ChatController::canSend() const { return !isGenerating() && modelState_ == ModelState::Ready; }
-
 bool ChatController::send(const QString& text) {
-    const QString message = text.trimmed();
-    if (message.isEmpty() || !canSend()) return false;
     if (!current_ && !newConversation()) return false;
+    if (!canSend(current_)) return false;
     const auto conv = store_->conversation(current_);
     if (!conv) return false;
-    if (!store_->addMessage(current_, QStringLiteral("user"), message)) return false;
-    if (conv->title == defaultTitle() || conv->title.isEmpty()) {
-        QString title = message.simplified();
+    const bool completion = isCompletion(current_);
+    const QString message = completion ? text : text.trimmed();
+    if (completion) {
+        // The person's text joins the document as written (spaces and newlines kept); without
+        // new text the model just continues.
+        if (!message.isEmpty() && !store_->addMessage(current_, QStringLiteral("user"), message)) return false;
+        if (store_->messages(current_).isEmpty()) return false;
+    } else {
+        if (message.isEmpty() || !store_->addMessage(current_, QStringLiteral("user"), message)) return false;
+    }
+    if (conv->title == defaultTitle() || conv->title == tr("New text") || conv->title.isEmpty()) {
+        QString title = (completion ? completionText(current_) : message).simplified();
         if (title.size() > 48) title = title.left(47) + QStringLiteral("…");
         store_->renameConversation(current_, title);
     }
@@ -149,107 +140,109 @@ bool ChatController::editAndResend(qint64 messageId, const QString& text) {
 bool ChatController::startReply(qint64 conversationId) {
     const QList<ChatMessage> history = store_->messages(conversationId);
     const ChatSettings s = settings(conversationId);
-    const qint64 messageId = store_->addMessage(conversationId, QStringLiteral("assistant"), QString(), false);
-    if (!messageId) return false;
-
     GenerationRequest r;
     r.id = nextRequest_++;
     r.conversationId = conversationId;
-    r.transcript = s.buildPrompt(history);
-    r.settings = s;
-    if (const auto saved = store_->engineState(conversationId)) {
-        r.state = saved->blob;
-        r.coveredText = saved->coveredText;
-        r.stateModelKey = saved->modelKey;
+    if (s.completion) {
+        for (const ChatMessage& m : history) r.transcript += m.content;
+        r.settings = s;
+        r.settings.stopStrings.clear();   // a story has no turns to stop at
+    } else {
+        r.transcript = s.buildPrompt(history);
+        r.settings = s;
     }
-    activeRequest_ = r.id;
-    activeConversation_ = conversationId;
-    activeMessage_ = messageId;
-    liveText_.clear();
-    dirty_ = false;
-    liveTtftMs_ = 0;
-    liveTokens_ = 0;
-    requestClock_.start();
-    flushTimer_.start();
-    QMetaObject::invokeMethod(worker_, "generate", Qt::QueuedConnection, Q_ARG(GenerationRequest, r));
+    const qint64 messageId = store_->addMessage(conversationId, QStringLiteral("assistant"), QString(), false);
+    if (!messageId) return false;
+
+    Reply reply;
+    reply.request = r.id;
+    reply.message = messageId;
+    reply.completion = s.completion;
+    reply.clock.start();
+    replies_.insert(conversationId, reply);
+    if (!flushTimer_.isActive()) flushTimer_.start();
     emit messagesChanged(conversationId);
     emit replyStarted(conversationId, messageId);
-    emit busyChanged(true);
-    return true;
+    emit busyChanged(conversationId, true);
+    engine_->generate(r);   // may fail at once (no model, queue full): onFailed ends the reply
+    return replies_.contains(conversationId);
 }
 
-void ChatController::stop() {
-    if (activeRequest_) worker_->cancel(activeRequest_);
+void ChatController::stop(qint64 conversationId) {
+    if (const auto it = replies_.constFind(conversationId); it != replies_.cend()) engine_->cancel(it->request);
 }
 
-QString ChatController::displayText() const {
+QString ChatController::displayText(const Reply& reply) {
+    if (reply.completion) return reply.text;
     // The model writes the space after "Assistant:" itself; the message starts after it.
     qsizetype i = 0;
-    while (i < liveText_.size() && liveText_[i].isSpace()) ++i;
-    return liveText_.mid(i);
+    while (i < reply.text.size() && reply.text[i].isSpace()) ++i;
+    return reply.text.mid(i);
 }
 
 void ChatController::flush() {
-    if (!dirty_ || !activeMessage_) return;
-    store_->updateMessage(activeMessage_, displayText(), false);
-    dirty_ = false;
+    for (Reply& r : replies_) {
+        if (!r.dirty) continue;
+        store_->updateMessage(r.message, displayText(r), false);
+        r.dirty = false;
+    }
+    if (replies_.isEmpty()) flushTimer_.stop();
 }
 
-void ChatController::onStarted(quint64, bool) {}
+qint64 ChatController::conversationOf(quint64 request) const {
+    for (auto it = replies_.cbegin(); it != replies_.cend(); ++it)
+        if (it->request == request) return it.key();
+    return 0;
+}
 
 void ChatController::onText(quint64 id, const QString& text) {
-    if (id != activeRequest_) return;
-    liveText_ += text;
-    dirty_ = true;
-    emit replyText(activeConversation_, activeMessage_, displayText());
+    const qint64 conv = conversationOf(id);
+    if (!conv) return;
+    Reply& r = replies_[conv];
+    r.text += text;
+    r.dirty = true;
+    emit replyText(conv, r.message, displayText(r));
 }
 
 void ChatController::onTokenMetrics(quint64 id, const QString&, const QVector<TokenSample>& samples) {
-    if (id != activeRequest_ || samples.isEmpty()) return;
-    const double elapsed = requestClock_.nsecsElapsed() / 1e6;
-    if (samples.first().index == 0) liveTtftMs_ = elapsed;   // the first token comes on its own
-    liveTokens_ = samples.last().index + 1;
-    const double decodeMs = elapsed - liveTtftMs_;
-    emit liveMetrics(liveTtftMs_, liveTokens_ > 1 && decodeMs > 0 ? (liveTokens_ - 1) * 1000.0 / decodeMs : 0.0, liveTokens_);
+    const qint64 conv = conversationOf(id);
+    if (!conv || samples.isEmpty()) return;
+    Reply& r = replies_[conv];
+    const double elapsed = r.clock.nsecsElapsed() / 1e6;
+    if (samples.first().index == 0) r.ttftMs = elapsed;   // the first token comes on its own
+    r.tokens = samples.last().index + 1;
+    const double decodeMs = elapsed - r.ttftMs;
+    emit liveMetrics(conv, r.ttftMs, r.tokens > 1 && decodeMs > 0 ? (r.tokens - 1) * 1000.0 / decodeMs : 0.0, r.tokens);
 }
 
 void ChatController::onFinished(const GenerationOutcome& outcome) {
-    if (outcome.id != activeRequest_) return;
-    const qint64 conv = activeConversation_;
-    const qint64 msg = activeMessage_;
-    const QString text = displayText();
-    if (text.isEmpty() && outcome.stopReason == "cancelled") {
-        store_->removeMessagesFrom(conv, msg);   // stopped before a word: leave no empty bubble
-    } else {
-        store_->updateMessage(msg, text, true);
-    }
-    if (!outcome.state.isEmpty())
-        store_->saveEngineState(conv, SavedEngineState{msg, outcome.modelKey, outcome.coveredText, outcome.state});
-    store_->setConversationModel(conv, modelInfo_.path);
-    endReply();
-    emit replyFinished(conv, msg, outcome);
-    if (text.isEmpty() && outcome.stopReason == "cancelled") emit messagesChanged(conv);
+    const qint64 conv = conversationOf(outcome.id);
+    if (!conv) return;
+    const Reply r = replies_.value(conv);
+    const QString text = displayText(r);
+    const bool nothing = text.isEmpty() && outcome.stopReason == mmfree::StopReason::Cancelled;
+    if (nothing) store_->removeMessagesFrom(conv, r.message);   // stopped before a word: leave no empty bubble
+    else store_->updateMessage(r.message, text, true);
+    store_->setConversationModel(conv, modelInfo().path);
+    endReply(conv);
+    emit replyFinished(conv, r.message, outcome);
+    if (nothing) emit messagesChanged(conv);
 }
 
 void ChatController::onFailed(quint64 id, const QString& message) {
-    if (id != activeRequest_) return;
-    const qint64 conv = activeConversation_;
-    const qint64 msg = activeMessage_;
-    const QString text = displayText();
-    if (text.isEmpty()) store_->removeMessagesFrom(conv, msg);
-    else store_->updateMessage(msg, text, true);
-    store_->clearEngineState(conv);
-    endReply();
-    emit replyFailed(conv, msg, message);
+    const qint64 conv = conversationOf(id);
+    if (!conv) return;
+    const Reply r = replies_.value(conv);
+    const QString text = displayText(r);
+    if (text.isEmpty()) store_->removeMessagesFrom(conv, r.message);
+    else store_->updateMessage(r.message, text, true);
+    endReply(conv);
+    emit replyFailed(conv, r.message, message);
     emit messagesChanged(conv);
 }
 
-void ChatController::endReply() {
-    flushTimer_.stop();
-    dirty_ = false;
-    activeRequest_ = 0;
-    activeConversation_ = 0;
-    activeMessage_ = 0;
-    liveText_.clear();
-    emit busyChanged(false);
+void ChatController::endReply(qint64 conversationId) {
+    replies_.remove(conversationId);
+    if (replies_.isEmpty()) flushTimer_.stop();
+    emit busyChanged(conversationId, false);
 }

@@ -2,56 +2,64 @@
 #pragma once
 #include <QElapsedTimer>
 #include <QObject>
-#include <QPointer>
-#include <QThread>
+#include <QHash>
 #include <QTimer>
 
 #include "core/chat_settings.h"
 #include "core/conversation_store.h"
-#include "core/engine_worker.h"
+#include "core/engine_service.h"
 
-// The chat's logic without widgets: owns the engine thread, turns sends / stops / regenerates /
-// edits into worker requests, streams replies into the store (batched, so a crash loses at most
-// one flush interval) and keeps each conversation's engine state so it resumes without re-prefill.
+// The chat's logic without widgets: turns sends / stops / regenerates / edits into engine
+// requests, one per conversation, so replies stream in several conversations at once; streams
+// each reply into the store (batched, so a crash loses at most one flush interval). A resent
+// history is not prefilled again: the scheduler's prefix cache resumes from the state of its
+// longest cached token prefix (in memory; after a restart the transcript is replayed).
 class ChatController : public QObject {
     Q_OBJECT
 public:
-    enum class ModelState { None, Loading, Ready, Failed };
-    Q_ENUM(ModelState)
+    using ModelState = EngineService::ModelState;
 
-    explicit ChatController(ConversationStore* store, QObject* parent = nullptr);
+    ChatController(ConversationStore* store, EngineService* engine, QObject* parent = nullptr);
     ~ChatController() override;
 
     ConversationStore* store() const { return store_; }
-    // Lives on the engine thread: connect to its signals (the dashboard does), call only cancel().
-    EngineWorker* worker() const { return worker_; }
+    EngineService* engine() const { return engine_; }
 
-    void loadModel(const QString& path, const QString& backend = QStringLiteral("auto"));
-    ModelState modelState() const { return modelState_; }
-    ModelInfo modelInfo() const { return modelInfo_; }
-    QString requestedModelPath() const { return requestedModelPath_; }
-    QString modelError() const { return modelError_; }     // the last load failure, for the UI
+    ModelState modelState() const { return engine_->modelState(); }
+    ModelInfo modelInfo() const { return engine_->modelInfo(); }
+    QString requestedModelPath() const { return engine_->requestedModelPath(); }
+    QString modelError() const { return engine_->modelError(); }     // the last load failure, for the UI
+    mmfree::ErrorCode modelErrorCode() const { return engine_->modelErrorCode(); }
 
     qint64 currentConversation() const { return current_; }
     void openConversation(qint64 id);
-    qint64 newConversation();
+    qint64 newConversation(bool completion = false);
     bool deleteConversation(qint64 id);
     bool undoDelete();
     qint64 lastDeleted() const { return lastDeleted_; }
-    // Stored messages, with the live text of a reply that is still streaming.
+    // Stored messages, with the live text of replies that are still streaming.
     QList<ChatMessage> messages(qint64 conversationId) const;
     ChatSettings settings(qint64 conversationId) const;
     void setSettings(qint64 conversationId, const ChatSettings& settings);
+    bool isCompletion(qint64 conversationId) const { return settings(conversationId).completion; }
+    // The whole text of a completion conversation: the opening and every continuation, in place.
+    QString completionText(qint64 conversationId) const;
 
-    bool canSend() const;
+    // The current conversation can take a message: a model is ready and it has no reply streaming.
+    bool canSend() const { return canSend(current_); }
+    bool canSend(qint64 conversationId) const;
+    // Chat: adds the message and starts the reply. Completion: `text` (may be empty) is appended
+    // to the document as written and the model continues it.
     bool send(const QString& text);
-    void stop();
+    void stop() { stop(current_); }
+    void stop(qint64 conversationId);
     bool regenerate();
     bool editAndResend(qint64 messageId, const QString& text);
 
-    bool isGenerating() const { return activeRequest_ != 0; }
-    qint64 generatingConversation() const { return activeConversation_; }
-    qint64 generatingMessage() const { return activeMessage_; }
+    bool isGenerating() const { return !replies_.isEmpty(); }     // in any conversation
+    bool isGenerating(qint64 conversationId) const { return replies_.contains(conversationId); }
+    QList<qint64> generatingConversations() const { return replies_.keys(); }
+    qint64 generatingMessage(qint64 conversationId) const;
 
     void setFlushIntervalMs(int ms) { flushTimer_.setInterval(ms); }
     int flushIntervalMs() const { return flushTimer_.interval(); }
@@ -67,40 +75,36 @@ signals:
     void replyText(qint64 conversationId, qint64 messageId, const QString& text);   // the whole reply so far
     void replyFinished(qint64 conversationId, qint64 messageId, const GenerationOutcome& outcome);
     void replyFailed(qint64 conversationId, qint64 messageId, const QString& message);
-    void busyChanged(bool busy);
+    void busyChanged(qint64 conversationId, bool busy);
     // Live while streaming: time to first token, tokens/s so far, tokens so far.
-    void liveMetrics(double ttftMs, double tokensPerSecond, int tokens);
+    void liveMetrics(qint64 conversationId, double ttftMs, double tokensPerSecond, int tokens);
 
 private:
+    struct Reply {
+        quint64 request = 0;
+        qint64 message = 0;
+        bool completion = false;   // keeps the model's leading space: the text continues in place
+        QString text;
+        bool dirty = false;
+        QElapsedTimer clock;
+        double ttftMs = 0;
+        int tokens = 0;
+    };
     bool startReply(qint64 conversationId);
     void flush();
-    void onStarted(quint64 id, bool resumed);
+    qint64 conversationOf(quint64 request) const;
     void onText(quint64 id, const QString& text);
     void onTokenMetrics(quint64 id, const QString& backend, const QVector<TokenSample>& samples);
     void onFinished(const GenerationOutcome& outcome);
     void onFailed(quint64 id, const QString& message);
-    void endReply();
-    QString displayText() const;
+    void endReply(qint64 conversationId);
+    static QString displayText(const Reply& reply);
 
     ConversationStore* store_;
-    QThread thread_;
-    EngineWorker* worker_;
-    ModelState modelState_ = ModelState::None;
-    ModelInfo modelInfo_;
-    QString requestedModelPath_;
-    QString modelError_;
-
+    EngineService* engine_;
     qint64 current_ = 0;
     qint64 lastDeleted_ = 0;
-
     quint64 nextRequest_ = 1;
-    quint64 activeRequest_ = 0;
-    qint64 activeConversation_ = 0;
-    qint64 activeMessage_ = 0;
-    QString liveText_;
-    bool dirty_ = false;
+    QHash<qint64, Reply> replies_;   // by conversation
     QTimer flushTimer_;
-    QElapsedTimer requestClock_;
-    double liveTtftMs_ = 0;
-    int liveTokens_ = 0;
 };

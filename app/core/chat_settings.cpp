@@ -2,6 +2,7 @@
 #include "core/chat_settings.h"
 
 #include <QJsonArray>
+#include <random>
 
 QJsonObject ChatSettings::toJson() const {
     QJsonObject o;
@@ -18,6 +19,7 @@ QJsonObject ChatSettings::toJson() const {
     o["max_tokens"] = maxTokens;
     o["seed"] = double(seed);
     o["stop_at_eos"] = stopAtEos;
+    if (completion) o["completion"] = true;
     return o;
 }
 
@@ -39,6 +41,7 @@ ChatSettings ChatSettings::fromJson(const QJsonObject& o) {
     s.maxTokens = o.value("max_tokens").toInt(s.maxTokens);
     s.seed = qint64(o.value("seed").toDouble(double(s.seed)));
     s.stopAtEos = o.value("stop_at_eos").toBool(s.stopAtEos);
+    s.completion = o.value("completion").toBool(s.completion);
     return s;
 }
 
@@ -88,4 +91,20 @@ QString unescapeControl(const QString& text) {
         out += text[i];
     }
     return out;
+}
+
+mmfree::GenerateOptions generationOptions(const ChatSettings& s) {
+    mmfree::GenerateOptions options;
+    options.max_tokens = s.maxTokens;
+    options.stop_at_eos = s.stopAtEos;
+    for (const auto& stop : s.stopStrings)
+        if (!stop.isEmpty()) options.stop_strings.push_back(stop.toStdString());
+    auto& sp = options.sampling;
+    sp.temperature = float(s.temperature);
+    sp.top_k = s.topK;
+    sp.top_p = float(s.topP);
+    sp.min_p = float(s.minP);
+    sp.repetition_penalty = float(s.repetitionPenalty);
+    sp.seed = s.seed >= 0 ? uint64_t(s.seed) : std::random_device{}();
+    return options;
 }

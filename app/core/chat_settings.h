@@ -5,6 +5,8 @@
 #include <QString>
 #include <QStringList>
 
+#include "mmfree/generate.h"
+
 // One stored message as the chat uses it (role: "system", "user" or "assistant").
 struct ChatMessage {
     qint64 id = 0;
@@ -29,6 +31,8 @@ struct ChatSettings {
     int maxTokens = 512;
     qint64 seed = -1;          // -1: a new random seed for every reply
     bool stopAtEos = true;     // not shown in the UI; tests turn it off to get long replies
+    // Text completion: no turns, the model continues the conversation's text in place (base models).
+    bool completion = false;
 
     QJsonObject toJson() const;
     static ChatSettings fromJson(const QJsonObject& json);   // missing keys keep their defaults
@@ -45,3 +49,7 @@ struct ChatSettings {
 // "\n" ↔ newline, "\t" ↔ tab and "\\" ↔ backslash, for editing formats in one-line fields.
 QString escapeControl(const QString& text);
 QString unescapeControl(const QString& text);
+
+// The engine's options for one reply with these settings: sampling, max tokens, stop strings
+// (empty ones dropped), EOS; a negative seed draws a fresh random one.
+mmfree::GenerateOptions generationOptions(const ChatSettings& settings);

@@ -6,7 +6,7 @@
 #include <QTextStream>
 #include <algorithm>
 
-#include "core/engine_worker.h"
+#include "core/engine_service.h"
 #include "mmfree/telemetry.h"
 
 namespace telemetry = mmfree::telemetry;
@@ -43,23 +43,27 @@ void MetricsHub::discoverProbes() {
     if (!nvml_->available()) nvml_.reset();
 }
 
-void MetricsHub::attach(EngineWorker* worker) {
-    connect(worker, &EngineWorker::generationStarted, this, &MetricsHub::onGenerationStarted);
-    connect(worker, &EngineWorker::tokenMetrics, this, &MetricsHub::onTokenMetrics);
-    connect(worker, &EngineWorker::generationFinished, this, &MetricsHub::onGenerationFinished);
-    connect(worker, &EngineWorker::generationFailed, this, [this](quint64 id, const QString&) {
-        if (id != activeId_) return;
-        current_.generating = false;
-        emit generationStateChanged(false);
+void MetricsHub::attach(EngineService* engine) {
+    connect(engine, &EngineService::generationStarted, this, &MetricsHub::onGenerationStarted);
+    connect(engine, &EngineService::tokenMetrics, this, &MetricsHub::onTokenMetrics);
+    connect(engine, &EngineService::generationFinished, this, &MetricsHub::onGenerationFinished);
+    connect(engine, &EngineService::generationFailed, this, [this](quint64 id, const QString&) {
+        if (!active_.remove(id)) return;
+        current_.activeStreams = int(active_.size());
+        if (active_.isEmpty()) {
+            current_.generating = false;
+            emit generationStateChanged(false);
+        }
     });
-    connect(worker, &EngineWorker::modelLoaded, this, &MetricsHub::onModelLoaded);
-    connect(worker, &EngineWorker::deviceMemory, this, &MetricsHub::onDeviceMemory);
+    connect(engine, &EngineService::modelLoaded, this, &MetricsHub::onModelLoaded);
+    connect(engine, &EngineService::deviceMemory, this, &MetricsHub::onDeviceMemory);
 }
 
 double MetricsHub::now() const { return clock_.nsecsElapsed() / 1e9; }
 
 QStringList MetricsHub::seriesKeys() const {
-    QStringList keys = {kTokensPerSecond, kLatency, kLatencyP50, kLatencyP95, kRss};
+    QStringList keys = {kTokensPerSecond, kLatency, kLatencyP50, kLatencyP95, kActiveStreams, kRss};
+    if (series_.contains(kApiRequestsPerSecond)) keys << kApiRequestsPerSecond << kApiActive;
     if (nvml_ || series_.contains(kDeviceMemory)) keys << kDeviceMemory;
     if (series_.contains(kDeviceBudget)) keys << kDeviceBudget;
     keys << powerKeys_;
@@ -108,7 +112,8 @@ double MetricsHub::primaryEnergy() const {
 }
 
 void MetricsHub::onGenerationStarted(quint64 id, bool) {
-    activeId_ = id;
+    active_.insert(id);
+    current_.activeStreams = int(active_.size());
     current_.generating = true;
     current_.tokens = 0;
     current_.joulesPerToken = current_.tokensPerJoule = -1;
@@ -139,9 +144,10 @@ void MetricsHub::onTokenMetrics(quint64 id, const QString& backend, const QVecto
 }
 
 void MetricsHub::onGenerationFinished(const GenerationOutcome& o) {
-    current_.generating = false;
+    active_.remove(o.id);
+    current_.activeStreams = int(active_.size());
+    current_.generating = !active_.isEmpty();
     current_.ttftMs = o.ttftMs;
-    current_.prefillTokS = o.prefillTokS;
     current_.decodeTokS = o.decodeTokS;
     current_.tokens = o.generatedTokens;
     sampleNow();   // close the window now, so the last tokens land in the throughput series
@@ -192,10 +198,14 @@ void MetricsHub::onDeviceMemory(const QString& backend, const mmfree::DeviceMemo
 
 void MetricsHub::sampleNow() {
     const double t = now();
-    // Throughput from the engine's own per-token times, so a busy UI thread delivering the
-    // queued signals late does not make the engine look slower than it is.
+    const double window = t - lastSampleAt_;
+    lastSampleAt_ = t;
+    // One stream: throughput from the engine's own per-token times, so a busy UI thread
+    // delivering the queued signals late does not make the engine look slower than it is.
+    // Several: every stream's tokens over the window's wall time (their latencies overlap).
     if (windowTokens_ > 0 && windowLatencyMs_ > 0) {
-        current_.tokensPerSecond = windowTokens_ / (windowLatencyMs_ / 1000.0);
+        const double perStream = windowTokens_ / (windowLatencyMs_ / 1000.0);
+        current_.tokensPerSecond = active_.size() > 1 && window > 0 ? std::max(perStream, windowTokens_ / window) : perStream;
         append(kTokensPerSecond, t, current_.tokensPerSecond);
         std::vector<double> recent(recentLatency_.begin(), recentLatency_.end());
         current_.p50Ms = telemetry::percentile(recent, 50);
@@ -208,6 +218,17 @@ void MetricsHub::sampleNow() {
     }
     windowTokens_ = 0;
     windowLatencyMs_ = 0;
+    append(kActiveStreams, t, current_.activeStreams);
+    if (apiSource_) {
+        const ApiFigures api = apiSource_();
+        current_.apiActive = api.active;
+        current_.apiRequestsPerSecond = apiSeen_ && window > 0 && api.requests >= lastApiRequests_
+                                            ? double(api.requests - lastApiRequests_) / window : 0.0;
+        lastApiRequests_ = api.requests;
+        apiSeen_ = true;
+        append(kApiRequestsPerSecond, t, current_.apiRequestsPerSecond);
+        append(kApiActive, t, api.active);
+    }
 
     if (const auto m = telemetry::read_process_memory(options_.procRoot.toStdString())) {
         current_.rssBytes = m->rss_bytes;

@@ -9,7 +9,10 @@
 #include <QVector>
 #include <memory>
 
-#include "core/engine_worker.h"
+#include <QSet>
+#include <functional>
+
+#include "core/engine_service.h"
 #include "mmfree/metrics.h"
 
 namespace mmfree::telemetry {
@@ -41,6 +44,17 @@ public:
     static constexpr const char* kStageMlgru = "stage_mlgru_us";
     static constexpr const char* kStageLmHead = "stage_lm_head_us";
     static constexpr const char* kPowerPrefix = "power_w:";
+    // Parallel streams: replies (chats and API requests) running at once, and the local API
+    // server's traffic as its own series.
+    static constexpr const char* kActiveStreams = "active_streams";
+    static constexpr const char* kApiRequestsPerSecond = "api_requests_per_s";
+    static constexpr const char* kApiActive = "api_active_requests";
+
+    // What the local API server reports at each sample (StudioApp provides it while it runs).
+    struct ApiFigures {
+        quint64 requests = 0;   // generation requests accepted so far
+        int active = 0;         // not yet answered
+    };
 
     struct ProbeInfo {
         QString name, device, source;   // source: "measured" or "modeled"
@@ -52,11 +66,14 @@ public:
     // The latest figures, for the large numbers above the charts.
     struct Current {
         bool generating = false;
-        double tokensPerSecond = 0;    // last sampling window
+        int activeStreams = 0;         // replies streaming now (each chat reply and API request one)
+        double tokensPerSecond = 0;    // last sampling window, every stream together
+        int apiActive = 0;             // API requests not yet answered
+        double apiRequestsPerSecond = 0;
         double latencyMs = 0;          // last token
         double p50Ms = 0, p95Ms = 0;   // over the recent tokens
         double ttftMs = 0;             // last finished generation (the engine's own figure)
-        double prefillTokS = 0, decodeTokS = 0;
+        double decodeTokS = 0;
         int tokens = 0;                // in the current / last generation
         quint64 rssBytes = 0, peakRssBytes = 0;
         quint64 deviceUsedBytes = 0, deviceTotalBytes = 0;
@@ -85,8 +102,10 @@ public:
     MetricsHub(const Options& options, QObject* parent = nullptr);
     ~MetricsHub() override;
 
-    // Connects to the worker's signals (queued: the worker lives on the engine thread).
-    void attach(EngineWorker* worker);
+    // Connects to the engine's signals (they arrive queued from the scheduler's thread).
+    void attach(EngineService* engine);
+    // Polled at every sample; none (the default) while the API server is off.
+    void setApiSource(std::function<ApiFigures()> source) { apiSource_ = std::move(source); }
 
     double now() const;                              // seconds since the hub started
     double historySeconds() const { return options_.historySeconds; }
@@ -142,6 +161,10 @@ private:
     QVector<double> recentLatency_;   // ring of the last kRecent tokens
     int recentNext_ = 0;
     static constexpr int kRecent = 64;
-    quint64 activeId_ = 0;
+    QSet<quint64> active_;            // generations running
+    double lastSampleAt_ = 0;
+    std::function<ApiFigures()> apiSource_;
+    quint64 lastApiRequests_ = 0;
+    bool apiSeen_ = false;
     double energyAtStart_ = -1;
 };

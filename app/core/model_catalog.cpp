@@ -66,6 +66,12 @@ QString ModelCatalog::stateName(State s) {
     return {};
 }
 
+QString ModelCatalog::stateText(const Entry& e) {
+    if (e.failed) return tr("failed");
+    if (e.waiting) return tr("waiting to retry");
+    return stateName(e.state);
+}
+
 // ---------------------------------------------------------------- persistence
 
 void ModelCatalog::loadSettings() {
@@ -195,7 +201,11 @@ void ModelCatalog::updateFromDisk(Entry& e) {
         e.download->state() != ModelDownload::State::Cancelled) {
         const auto s = e.download->state();
         e.state = s == ModelDownload::State::Paused || s == ModelDownload::State::Failed ? State::Paused : State::Downloading;
-        e.problem = s == ModelDownload::State::Failed ? e.download->error().message : QString();
+        e.failed = s == ModelDownload::State::Failed;
+        e.waiting = s == ModelDownload::State::Waiting;
+        e.problem = e.failed ? e.download->error().message : QString();
+        // The config arrives first: the memory needs are known before the weights are.
+        if (!e.haveMemory) applyConfig(e, dir);
         e.location = tr("downloading to %1").arg(QDir::toNativeSeparators(dir));
         if (e.download->bytesTotal() > 0) {
             e.downloadBytes = e.download->bytesTotal();
@@ -213,6 +223,8 @@ void ModelCatalog::updateFromDisk(Entry& e) {
             qint64 done = 0, total = 0;
             ModelDownload::progressOnDisk(dir, &done, &total);
             e.state = State::Paused;
+            e.failed = e.waiting = false;
+            if (!e.haveMemory) applyConfig(e, dir);
             e.diskBytes = modelDiskBytes(dir);
             e.downloadBytes = total;
             e.downloadExact = true;
@@ -231,7 +243,16 @@ void ModelCatalog::updateFromDisk(Entry& e) {
     e.diskBytes = -1;
 }
 
+void ModelCatalog::applyConfig(Entry& e, const QString& dir) {
+    if (!QFileInfo::exists(QDir(dir).filePath(QStringLiteral("config.json")))) return;
+    const ValidationReport r = validateModel(dir, false);   // headers only: the weights may still be missing
+    if (!r.haveConfig) return;
+    e.memory = MemoryEstimate::fromConfig(r.config);
+    e.haveMemory = true;
+}
+
 void ModelCatalog::applyValidation(Entry& e, const ValidationReport& r) {
+    e.failed = e.waiting = false;
     e.diskBytes = r.diskBytes;
     if (r.haveConfig) {
         e.memory = MemoryEstimate::fromConfig(r.config);
@@ -292,7 +313,7 @@ QVariant ModelCatalog::data(const QModelIndex& index, int role) const {
     case Qt::ToolTipRole: return e.source == Source::Imported || e.source == Source::Demo ? e.path : e.id;
     case IdRole: return e.id;
     case StateRole: return int(e.state);
-    case StateTextRole: return stateName(e.state);
+    case StateTextRole: return stateText(e);
     case SourceRole: return int(e.source);
     case PathRole: return e.path;
     case LocationRole: return e.location;
@@ -375,6 +396,9 @@ bool ModelCatalog::addRepo(const QString& repoIdIn, QString* error) {
 }
 
 void ModelCatalog::fetchDetails(const QString& repoId) {
+    // Adding a repo selects it, and selecting asks again: one request of each kind is enough.
+    if (detailsInFlight_.contains(repoId)) return;
+    detailsInFlight_.insert(repoId);
     hub_->fetchModelInfo(repoId, QStringLiteral("main"), this, [this, repoId](const HubModelInfo& info, const NetError& e) {
         Entry* entry = find(repoId);
         if (!e.ok()) {
@@ -400,6 +424,7 @@ void ModelCatalog::fetchDetails(const QString& repoId) {
     });
     hub_->fetchFile(repoId, QStringLiteral("main"), QStringLiteral("config.json"), this,
                     [this, repoId](const QByteArray& bytes, const NetError& e) {
+                        detailsInFlight_.remove(repoId);   // the info sets downloadExact, which keeps the page from asking again
                         if (!e.ok()) return;
                         try {
                             hubConfigs_.insert(repoId, mmfree::parse_config_json(bytes.toStdString()));

@@ -4,6 +4,7 @@
 #include <QHash>
 #include <QList>
 #include <QPointer>
+#include <QSet>
 #include <QString>
 
 #include "hf_client.h"
@@ -36,6 +37,8 @@ public:
         MemoryEstimate memory;
         bool canChat = false;
         QString problem;            // why Broken, or why the last download stopped
+        bool failed = false;        // the download gave up (checksum, retries used up): not merely paused
+        bool waiting = false;       // the download waits to retry after a network error
         QString cacheRepoDir;       // Hugging Face cache entry to delete
         QPointer<ModelDownload> download;
     };
@@ -84,6 +87,8 @@ public:
     QString idForPath(const QString& path) const;   // the entry that loads from `path`, if any
 
     static QString stateName(State s);
+    // The state in words for one entry: "failed" and "waiting to retry" are downloads' own.
+    static QString stateText(const Entry& e);
 
     // Adds a repository by id (and asks the hub for its size and config).
     bool addRepo(const QString& repoId, QString* error = nullptr);
@@ -114,6 +119,8 @@ private:
     QString downloadDirFor(const QString& repoId) const;
     void updateFromDisk(Entry& e);
     void applyValidation(Entry& e, const ValidationReport& r);
+    void applyConfig(Entry& e, const QString& dir);   // memory needs from a config.json already on disk
+    QSet<QString> detailsInFlight_;   // repos whose hub details are being fetched
     void loadDetailsAsync(const QString& id);
     void attachDownload(Entry& e, ModelDownload* d);
     void rowChanged(const QString& id);

@@ -2,14 +2,17 @@
 #include "ui/chat_view.h"
 
 #include <QEvent>
+#include <QFileInfo>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QPushButton>
 #include <QScrollArea>
 #include <QScrollBar>
+#include <QTextBrowser>
 #include <QToolButton>
 #include <QVBoxLayout>
 
+#include "core/app_settings.h"
 #include "ui/chat_settings_dialog.h"
 #include "ui/message_widget.h"
 #include "ui/prompt_edit.h"
@@ -83,7 +86,16 @@ ChatView::ChatView(ChatController* controller, QWidget* parent) : QWidget(parent
     empty_->setObjectName("emptyChat");
     empty_->setAlignment(Qt::AlignCenter);
     empty_->setWordWrap(true);
+    empty_->setTextInteractionFlags(Qt::LinksAccessibleByMouse);
+    connect(empty_, &QLabel::linkActivated, this, &ChatView::startSuggestion);
     listLayout_->addWidget(empty_);
+    // A completion conversation is one text that the model continues in place.
+    document_ = new QTextBrowser(list_);
+    document_->setObjectName("completionDocument");
+    document_->setFrameShape(QFrame::NoFrame);
+    document_->setMinimumHeight(320);
+    document_->hide();
+    listLayout_->addWidget(document_, 1);
     listLayout_->addStretch();
     scroll_->setWidget(list_);
     v->addWidget(scroll_, 1);
@@ -111,7 +123,7 @@ ChatView::ChatView(ChatController* controller, QWidget* parent) : QWidget(parent
 
     connect(prompt_, &PromptEdit::submitted, this, &ChatView::submit);
     connect(send_, &QPushButton::clicked, this, &ChatView::submit);
-    connect(stop_, &QPushButton::clicked, controller_, &ChatController::stop);
+    connect(stop_, &QPushButton::clicked, this, [this] { controller_->stop(shown_); });
     connect(settings_, &QToolButton::clicked, this, &ChatView::openSettings);
 
     renderTimer_.setSingleShot(true);
@@ -125,6 +137,12 @@ ChatView::ChatView(ChatController* controller, QWidget* parent) : QWidget(parent
     connect(controller_->store(), &ConversationStore::conversationsChanged, this, &ChatView::updateTitle);
     connect(controller_, &ChatController::replyText, this, [this](qint64 conv, qint64 msg, const QString& text) {
         if (conv != shown_) return;
+        if (document_->isVisible()) {
+            pendingMessage_ = msg;
+            pendingText_ = controller_->completionText(conv);
+            if (!renderTimer_.isActive()) renderTimer_.start();
+            return;
+        }
         pendingMessage_ = msg;
         pendingText_ = text;
         if (!renderTimer_.isActive()) renderTimer_.start();
@@ -135,11 +153,14 @@ ChatView::ChatView(ChatController* controller, QWidget* parent) : QWidget(parent
         if (conv == shown_) rebuild();
         updateButtons();
     });
-    connect(controller_, &ChatController::replyFailed, this, [this](qint64, qint64, const QString& message) {
+    connect(controller_, &ChatController::replyFailed, this, [this](qint64 conv, qint64, const QString& message) {
+        if (conv != shown_) return;
         error_->setText(tr("The reply failed: %1").arg(message));
         error_->show();
     });
-    connect(controller_, &ChatController::replyStarted, this, [this] { error_->hide(); });
+    connect(controller_, &ChatController::replyStarted, this, [this](qint64 conv) {
+        if (conv == shown_) error_->hide();
+    });
     connect(controller_, &ChatController::busyChanged, this, &ChatView::updateButtons);
     connect(controller_, &ChatController::modelStateChanged, this, [this] {
         updateModelNotice();
@@ -156,16 +177,57 @@ void ChatView::retranslate() {
     chooseModel_->setText(tr("Choose a model folder…"));
     retryModel_->setText(tr("Try again"));
     openModels_->setText(tr("Download a model…"));
-    prompt_->setPlaceholderText(tr("Write a message — Enter sends, Shift+Enter starts a new line"));
-    send_->setText(tr("Send"));
+    const bool completion = shown_ && controller_->isCompletion(shown_);
+    prompt_->setPlaceholderText(completion ? tr("Write the opening (or more text) — Enter lets the model continue")
+                                           : tr("Write a message — Enter sends, Shift+Enter starts a new line"));
+    send_->setText(completion ? tr("Continue") : tr("Send"));
     send_->setToolTip(tr("Send (Enter)"));
     stop_->setText(tr("Stop"));
     stop_->setToolTip(tr("Stop the reply (Esc)"));
-    empty_->setText(tr("<h2>Start a conversation</h2><p>Type a message below. The model continues a plain "
-                       "transcript (\"User: …\\nAssistant:\"); change the template and sampling in "
-                       "<b>Chat settings</b>.</p>"));
+    empty_->setText(emptyText());
     updateTitle();
     updateModelNotice();
+}
+
+QStringList ChatView::storyOpenings() {
+    return {tr("Once upon a time, in a village at the edge of a great forest,"),
+            tr("The little robot woke up and saw that the sun"),
+            tr("Lily found a small red box under her bed. When she opened it,"),
+            tr("Every night, the old cat sat by the window and")};
+}
+
+bool ChatView::showsBuiltInModel() const {
+    const QString builtIn = AppSettings::defaultModelPath();
+    return !builtIn.isEmpty() && controller_->modelState() == ChatController::ModelState::Ready &&
+           QFileInfo(controller_->modelInfo().path) == QFileInfo(builtIn);
+}
+
+QString ChatView::emptyText() const {
+    // The built-in model is a small storyteller (a base model): it continues stories, it does not
+    // answer questions, so its empty screen offers story openings to continue.
+    if (showsBuiltInModel()) {
+        QString links;
+        const QStringList openings = storyOpenings();
+        for (int i = 0; i < openings.size(); ++i)
+            links += QStringLiteral("<p><a href=\"story:%1\">%2</a></p>").arg(i).arg(openings[i].toHtmlEscaped() + QStringLiteral(" …"));
+        return tr("<h2>Start a story</h2><p>The built-in model is a small storyteller: write the opening of a story "
+                  "and it continues it. Try one of these:</p>") + links;
+    }
+    if (shown_ && controller_->isCompletion(shown_))
+        return tr("<h2>Write an opening</h2><p>Base models continue text: write the beginning below and the model "
+                  "continues it in place, with this conversation's sampling settings.</p>");
+    return tr("<h2>Start a conversation</h2><p>Type a message below. The model continues a plain "
+              "transcript (\"User: …\\nAssistant:\"); change the template and sampling in "
+              "<b>Chat settings</b>.</p>");
+}
+
+void ChatView::startSuggestion(const QString& link) {
+    const int index = link.section(u':', 1).toInt();
+    const QStringList openings = storyOpenings();
+    if (!link.startsWith(QStringLiteral("story:")) || index < 0 || index >= openings.size()) return;
+    if (!controller_->canSend(shown_)) return;
+    controller_->newConversation(true);
+    if (controller_->send(openings[index])) stickToBottom_ = true;
 }
 
 void ChatView::changeEvent(QEvent* event) {
@@ -190,13 +252,16 @@ void ChatView::showConversation(qint64 id) {
     renderTimer_.stop();
     pendingMessage_ = 0;
     rebuild();
-    updateTitle();
+    retranslate();
     updateButtons();
 }
 
 void ChatView::updateTitle() {
     const auto c = shown_ ? controller_->store()->conversation(shown_) : std::nullopt;
     title_->setText(c ? c->title : tr("New chat"));
+    // Settings belong to a conversation: without one there is nothing to apply them to yet.
+    settings_->setToolTip(c ? tr("Template, system text and sampling for this conversation")
+                            : tr("Send a first message: settings belong to a conversation"));
     settings_->setEnabled(c.has_value());
 }
 
@@ -210,13 +275,21 @@ void ChatView::rebuild() {
     }
     widgets_.clear();
     const QList<ChatMessage> msgs = shown_ ? controller_->messages(shown_) : QList<ChatMessage>{};
-    const bool busy = controller_->isGenerating();
+    const bool busy = controller_->isGenerating(shown_);
+    const bool completion = shown_ && controller_->isCompletion(shown_);
+    document_->setVisible(completion && !msgs.isEmpty());
+    empty_->setText(emptyText());
+    empty_->setVisible(msgs.isEmpty());
+    if (completion) {
+        document_->setPlainText(controller_->completionText(shown_));
+        return;
+    }
     qint64 lastAssistant = 0;
     if (!msgs.isEmpty() && msgs.last().role == "assistant") lastAssistant = msgs.last().id;
     int at = 1;   // after the empty-state label
     for (const ChatMessage& m : msgs) {
         auto* w = new MessageWidget(m, list_);
-        const bool streaming = busy && controller_->generatingMessage() == m.id;
+        const bool streaming = busy && controller_->generatingMessage(shown_) == m.id;
         w->setStreaming(streaming);
         if (streaming) w->setInterrupted(false);
         w->setCanRegenerate(m.id == lastAssistant && !streaming);
@@ -228,25 +301,29 @@ void ChatView::rebuild() {
         listLayout_->insertWidget(at++, w);
         widgets_ << w;
     }
-    empty_->setVisible(msgs.isEmpty());
 }
 
 void ChatView::applyPendingText() {
     if (!pendingMessage_) return;
+    if (document_->isVisible()) {
+        document_->setPlainText(pendingText_);
+        document_->verticalScrollBar()->setValue(document_->verticalScrollBar()->maximum());
+        return;
+    }
     if (auto* w = widgetFor(pendingMessage_)) w->setText(pendingText_);
 }
 
 void ChatView::updateButtons() {
-    const bool busy = controller_->isGenerating();
-    send_->setEnabled(controller_->canSend());
+    // Only the conversation on screen matters: others may be streaming their own replies.
+    const bool busy = controller_->isGenerating(shown_);
+    send_->setEnabled(controller_->canSend(shown_));
     stop_->setVisible(busy);
     send_->setVisible(!busy);
     for (auto* w : messageWidgets()) w->setActionsEnabled(!busy);
-    send_->setToolTip(busy && controller_->generatingConversation() != shown_
-                          ? tr("A reply is being written in another conversation") : tr("Send (Enter)"));
 }
 
 void ChatView::updateModelNotice() {
+    empty_->setText(emptyText());
     const auto state = controller_->modelState();
     const QString path = controller_->requestedModelPath();
     switch (state) {
@@ -268,8 +345,20 @@ void ChatView::updateModelNotice() {
     case ChatController::ModelState::Failed:
         notice_->show();
         noticeTitle_->setText(tr("The model could not be loaded"));
-        noticeText_->setText(tr("%1\n\nChoose another model folder (it needs config.json, model.safetensors and "
-                                "tokenizer.model), or fix the files and try again.").arg(controller_->modelError()));
+        // What to do next depends on what went wrong (the engine's ErrorCode, never its wording).
+        switch (controller_->modelErrorCode()) {
+        case mmfree::ErrorCode::TokenizerMissing:
+            noticeText_->setText(tr("%1\n\nThis model has no usable tokenizer (tokenizer.model), so it cannot chat. Add "
+                                    "the tokenizer to its folder, or choose another model.").arg(controller_->modelError()));
+            break;
+        case mmfree::ErrorCode::FileNotFound:
+            noticeText_->setText(tr("%1\n\nThe model is not there any more. Choose a model folder (config.json, "
+                                    "model.safetensors and tokenizer.model) or download one.").arg(controller_->modelError()));
+            break;
+        default:
+            noticeText_->setText(tr("%1\n\nChoose another model folder (it needs config.json, model.safetensors and "
+                                    "tokenizer.model), or fix the files and try again.").arg(controller_->modelError()));
+        }
         retryModel_->show();
         openModels_->show();
         break;
@@ -287,7 +376,9 @@ void ChatView::updateModelNotice() {
 
 void ChatView::submit() {
     const QString text = prompt_->toPlainText();
-    if (text.trimmed().isEmpty() || !controller_->canSend()) return;
+    const bool completion = shown_ && controller_->isCompletion(shown_);
+    // A completion may continue without new text; a chat needs a message.
+    if ((text.trimmed().isEmpty() && !(completion && !controller_->messages(shown_).isEmpty())) || !controller_->canSend(shown_)) return;
     if (!shown_ || controller_->currentConversation() != shown_) controller_->newConversation();
     if (controller_->send(text)) {
         prompt_->clear();
@@ -296,7 +387,11 @@ void ChatView::submit() {
 }
 
 void ChatView::openSettings() {
-    if (!shown_) return;
+    if (!shown_) {
+        error_->setText(tr("Chat settings belong to a conversation: send a first message, then change them."));
+        error_->show();
+        return;
+    }
     ChatSettingsDialog dialog(controller_->settings(shown_), this);
     if (dialog.exec() == QDialog::Accepted) controller_->setSettings(shown_, dialog.settings());
 }

@@ -9,6 +9,7 @@
 class QLabel;
 class QPushButton;
 class QScrollArea;
+class QTextBrowser;
 class QToolButton;
 class QVBoxLayout;
 class MessageWidget;
@@ -30,9 +31,14 @@ public:
     QLabel* errorBanner() const { return error_; }
     QList<MessageWidget*> messageWidgets() const;
     qint64 shownConversation() const { return shown_; }
+    QTextBrowser* completionDocument() const { return document_; }
+    QLabel* emptyLabel() const { return empty_; }
+    // The story openings the built-in model's empty screen offers (it is a storyteller, not a chat model).
+    static QStringList storyOpenings();
 
 public slots:
     void showConversation(qint64 id);
+    void startSuggestion(const QString& link);   // "story:N": a new text with opening N, continued
     void submit();
     void openSettings();
 
@@ -52,6 +58,8 @@ private:
     void applyPendingText();
     void retranslate();
     MessageWidget* widgetFor(qint64 messageId) const;
+    bool showsBuiltInModel() const;
+    QString emptyText() const;
 
     ChatController* controller_;
     qint64 shown_ = 0;
@@ -68,6 +76,7 @@ private:
     QWidget* list_;
     QVBoxLayout* listLayout_;
     QLabel* empty_;
+    QTextBrowser* document_;
     PromptEdit* prompt_;
     QPushButton* send_;
     QPushButton* stop_;

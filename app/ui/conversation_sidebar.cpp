@@ -107,6 +107,7 @@ ConversationSidebar::ConversationSidebar(ChatController* controller, QWidget* pa
     connect(controller_, &ChatController::currentConversationChanged, this, later);
     // A finished reply moves its conversation to the top.
     connect(controller_, &ChatController::replyFinished, this, later);
+    connect(controller_, &ChatController::busyChanged, this, later);
     retranslate();
     reload();
 }
@@ -134,6 +135,8 @@ void ConversationSidebar::reload() {
         item->setData(Qt::UserRole, c.id);
         item->setToolTip(c.title + '\n' + QLocale().toString(c.updated, QLocale::ShortFormat));
         item->setFlags(item->flags() | Qt::ItemIsEditable);
+        // Replies stream in several conversations at once: each one writing shows it.
+        if (controller_->isGenerating(c.id)) item->setIcon(QIcon(QStringLiteral(":/icons/status-busy.svg")));
         if (c.id == current) list_->setCurrentItem(item);
     }
     reloading_ = false;

@@ -70,12 +70,6 @@ QList<QPointF> decimate(const QVector<QPointF>& in, double now, int budget) {
 
 } // namespace
 
-DashboardPage::DashboardPage(ChatController* controller, QWidget* parent)
-    : QWidget(parent), hub_(new MetricsHub(this)) {
-    hub_->attach(controller->worker());
-    build();
-}
-
 DashboardPage::DashboardPage(MetricsHub* hub, QWidget* parent) : QWidget(parent), hub_(hub) { build(); }
 
 DashboardPage::Card DashboardPage::makeCard(QWidget* parent, const QString& objectName) {
@@ -210,7 +204,7 @@ void DashboardPage::build() {
     auto* grid = new QGridLayout;
     grid->setSpacing(10);
     QValueAxis* y = nullptr;
-    const QStringList names = {"throughput", "latency", "stages", "memory", "power"};
+    const QStringList names = {"throughput", "latency", "stages", "memory", "power", "traffic"};
     for (int i = 0; i < names.size(); ++i) {
         auto* frame = new QFrame(this);
         frame->setObjectName("chartFrame");
@@ -227,7 +221,7 @@ void DashboardPage::build() {
         if (names[i] == "power") powerNote_ = note("powerNote");
         if (names[i] == "stages") stagesNote_ = note("chartNote");
         if (names[i] == "memory") memoryNote_ = note("chartNote");
-        grid->addWidget(frame, i / 3, i % 3, 1, names[i] == "power" ? 2 : 1);
+        grid->addWidget(frame, i / 3, i % 3);
     }
     v->addLayout(grid, 1);
 
@@ -240,6 +234,10 @@ void DashboardPage::build() {
     addSeries("stages", MetricsHub::kStageMlgru, kViolet, 1.6);
     addSeries("stages", MetricsHub::kStageLmHead, kOrange, 1.6);
     addSeries("memory", MetricsHub::kRss, kGreen, 2.2);
+    // Parallel streams and the local API server's traffic, apart from the chats' throughput.
+    addSeries("traffic", MetricsHub::kActiveStreams, kBlue, 2.2);
+    addSeries("traffic", MetricsHub::kApiRequestsPerSecond, kOrange, 2.2);
+    addSeries("traffic", MetricsHub::kApiActive, kViolet, 1.6, true);
     addDeviceMemorySeries();
     const QList<QColor> powerColors = {kRed, kViolet, kOrange, kBlue, kGreen};
     const auto probes = hub_->probes();
@@ -273,6 +271,7 @@ void DashboardPage::retranslate() {
     views_["latency"]->chart()->setTitle(tr("Per-token latency (ms)"));
     views_["memory"]->chart()->setTitle(tr("Memory (MiB)"));
     views_["power"]->chart()->setTitle(tr("Power (W)"));
+    views_["traffic"]->chart()->setTitle(tr("Streams and API traffic"));
     updateSeriesNames();
     for (const auto& p : hub_->probes()) {
         if (auto* s = seriesByKey_.value(QString(MetricsHub::kPowerPrefix) + p.name))
@@ -301,6 +300,8 @@ void DashboardPage::updateSeriesNames() {
         {MetricsHub::kTokensPerSecond, tr("tokens/s")}, {MetricsHub::kLatency, tr("per token")},
         {MetricsHub::kLatencyP50, tr("p50")},           {MetricsHub::kLatencyP95, tr("p95")},
         {MetricsHub::kRss, tr("process RSS")},
+        {MetricsHub::kActiveStreams, tr("chat streams")},    {MetricsHub::kApiRequestsPerSecond, tr("API requests/s")},
+        {MetricsHub::kApiActive, tr("API in flight")},
         // With a budget reading the line is this process's use, not NVML's whole-GPU figure.
         {MetricsHub::kDeviceMemory, c.budgetAvailable ? tr("device memory used") : tr("GPU memory used")}};
     for (auto it = seriesByKey_.begin(); it != seriesByKey_.end(); ++it)
@@ -427,14 +428,15 @@ void DashboardPage::refresh() {
 
 void DashboardPage::updateCards() {
     const MetricsHub::Current c = hub_->current();
-    QString sub = c.generating ? tr("Generating") : tr("Idle");
+    QString sub = c.generating ? tr("Generating: %n stream(s)", nullptr, c.activeStreams) : tr("Idle");
     if (!hub_->backend().isEmpty()) sub += tr(" · backend %1").arg(backendDisplayName(hub_->backend()));
     subtitle_->setText(sub);
 
     throughput_.value->setText(c.tokensPerSecond > 0 ? QString::number(c.tokensPerSecond, 'f', c.tokensPerSecond >= 100 ? 0 : 1) : "–");
-    throughput_.detail->setText(c.decodeTokS > 0 ? tr("last reply: decode %1 · prefill %2")
-                                                       .arg(QString::number(c.decodeTokS, 'f', 1), QString::number(c.prefillTokS, 'f', 0))
-                                                 : tr("%n token(s)", nullptr, c.tokens));
+    // Every stream together above; one reply's own rate beside it.
+    throughput_.detail->setText(c.activeStreams > 1 ? tr("all %n streams · per stream: see latency", nullptr, c.activeStreams)
+                                : c.decodeTokS > 0 ? tr("last reply: %1 tokens/s").arg(QString::number(c.decodeTokS, 'f', 1))
+                                                   : tr("%n token(s)", nullptr, c.tokens));
     latency_.value->setText(c.p50Ms > 0 ? QString::number(c.p50Ms, 'f', c.p50Ms >= 10 ? 1 : 2) + " ms" : "–");
     latency_.detail->setText(c.p95Ms > 0 ? tr("p95 %1 ms · last %2 ms").arg(QString::number(c.p95Ms, 'f', 1), QString::number(c.latencyMs, 'f', 1))
                                          : QString());

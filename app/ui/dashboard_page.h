@@ -21,9 +21,7 @@ class QValueAxis;
 class DashboardPage : public QWidget {
     Q_OBJECT
 public:
-    // The app's page: owns a hub attached to the controller's engine worker.
-    explicit DashboardPage(ChatController* controller, QWidget* parent = nullptr);
-    // Tests and embedders: draws an existing hub.
+    // Draws the application's hub (StudioApp owns it).
     explicit DashboardPage(MetricsHub* hub, QWidget* parent = nullptr);
 
     MetricsHub* hub() const { return hub_; }
@@ -38,7 +36,7 @@ public:
 
     // What the charts show now: points in the series drawn for a hub key (0 when not drawn).
     int plottedPoints(const QString& key) const;
-    QChart* chart(const QString& name) const;   // "throughput", "latency", "stages", "memory", "power"
+    QChart* chart(const QString& name) const;   // "throughput", "latency", "stages", "memory", "power", "traffic"
 
 public slots:
     void refresh();   // redraw from the hub (no-op while paused or hidden)

@@ -7,6 +7,7 @@
 #include <QCloseEvent>
 #include <QEvent>
 #include <QFileDialog>
+#include <QFileInfo>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QMenu>
@@ -17,6 +18,7 @@
 #include <QSplitter>
 #include <QStackedWidget>
 #include <QStatusBar>
+#include <QTimer>
 #include <QToolButton>
 #include <QVBoxLayout>
 
@@ -34,7 +36,7 @@ namespace {
 const char* const kTextProperty = "mmfreeSourceText";
 }
 
-MainWindow::MainWindow(ChatController* controller, QWidget* parent) : QMainWindow(parent), controller_(controller) {
+MainWindow::MainWindow(StudioApp* app, QWidget* parent) : QMainWindow(parent), app_(app), controller_(app->chat()) {
     setObjectName("mainWindow");
     setWindowIcon(QIcon(":/icons/mmfree-studio.svg"));
     auto* central = new QWidget(this);
@@ -64,7 +66,9 @@ MainWindow::MainWindow(ChatController* controller, QWidget* parent) : QMainWindo
     auto* chatLayout = new QVBoxLayout(chatColumn);
     chatLayout->setContentsMargins(0, 0, 0, 0);
     chatLayout->setSpacing(0);
-    chatLayout->addWidget(new ModelSwitchBar(controller_, chatColumn));
+    auto* switchBar = new ModelSwitchBar(controller_, chatColumn);
+    connect(switchBar, &ModelSwitchBar::useModelRequested, this, &MainWindow::loadModelFrom);
+    chatLayout->addWidget(switchBar);
     chat_ = new ChatView(controller_, chatColumn);
     chatLayout->addWidget(chat_, 1);
     split->addWidget(sidebar_);
@@ -74,9 +78,10 @@ MainWindow::MainWindow(ChatController* controller, QWidget* parent) : QMainWindo
     addPage(split, QIcon(":/icons/chat.svg"), QT_TRANSLATE_NOOP("MainWindow", "Chat"));
 
     // Models and Dashboard belong to their own work items; the wiring here stays this small.
-    models_ = new ModelsPage(controller_, stack_);
+    models_ = new ModelsPage(controller_, app_->catalog(), stack_);
+    connect(models_, &ModelsPage::useModelRequested, this, &MainWindow::loadModelFrom);
     addPage(models_, QIcon(":/icons/models.svg"), QT_TRANSLATE_NOOP("MainWindow", "Models"));
-    dashboard_ = new DashboardPage(controller_, stack_);
+    dashboard_ = new DashboardPage(app_->metrics(), stack_);
     addPage(dashboard_, QIcon(":/icons/dashboard.svg"), QT_TRANSLATE_NOOP("MainWindow", "Dashboard"));
     connect(models_, &ModelsPage::chooseModelRequested, this, &MainWindow::chooseModelFolder);
 
@@ -90,20 +95,41 @@ MainWindow::MainWindow(ChatController* controller, QWidget* parent) : QMainWindo
     modelButton_->setAutoRaise(true);
     modelMenu_ = new QMenu(modelButton_);
     modelButton_->setMenu(modelMenu_);
+    // The local API server's address and request count, while it runs.
+    api_ = new QLabel(this);
+    api_->setObjectName("apiIndicator");
+    api_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    statusBar()->addPermanentWidget(api_);
+    // While a model folder is packed for instant switching (in the background, after it loaded).
+    pack_ = new QLabel(this);
+    pack_->setObjectName("packIndicator");
+    pack_->hide();
+    statusBar()->addPermanentWidget(pack_);
+    connect(app_->engine(), &EngineService::packingStarted, this, [this](const QString& folder) {
+        pack_->setText(tr("Packing %1 for instant switching…").arg(QFileInfo(folder).fileName()));
+        pack_->show();
+    });
+    connect(app_->engine(), &EngineService::packingFinished, this, [this](const QString& folder, qint64, const QString& error) {
+        pack_->setVisible(!error.isEmpty());
+        if (!error.isEmpty()) pack_->setText(tr("Could not pack %1: %2").arg(QFileInfo(folder).fileName(), error));
+    });
     statusBar()->addPermanentWidget(modelButton_);
+    apiTimer_ = new QTimer(this);
+    apiTimer_->setInterval(1000);
+    connect(apiTimer_, &QTimer::timeout, this, &MainWindow::updateApiIndicator);
+    connect(app_, &StudioApp::apiServerChanged, this, &MainWindow::updateApiIndicator);
 
     createMenus();
     connect(chat_, &ChatView::chooseModelRequested, this, &MainWindow::chooseModelFolder);
     connect(chat_, &ChatView::openModelsRequested, this, [this] { showPage(ModelsPageIndex); });
-    connect(chat_, &ChatView::retryModelRequested, this, [this] {
-        controller_->loadModel(controller_->requestedModelPath(), AppSettings::backend());
-    });
+    connect(chat_, &ChatView::retryModelRequested, app_, &StudioApp::reloadModel);
     connect(controller_, &ChatController::modelStateChanged, this, &MainWindow::updateModelIndicator);
-    connect(controller_, &ChatController::liveMetrics, this, [this](double ttft, double tokS, int tokens) {
-        setMetricsText(ttft, tokS, tokens, true);
+    // The status line follows the conversation on screen (several may be streaming).
+    connect(controller_, &ChatController::liveMetrics, this, [this](qint64 conv, double ttft, double tokS, int tokens) {
+        if (conv == controller_->currentConversation()) setMetricsText(ttft, tokS, tokens, true);
     });
-    connect(controller_, &ChatController::replyFinished, this, [this](qint64, qint64, const GenerationOutcome& o) {
-        setMetricsText(o.ttftMs, o.decodeTokS, o.generatedTokens, false);
+    connect(controller_, &ChatController::replyFinished, this, [this](qint64 conv, qint64, const GenerationOutcome& o) {
+        if (conv == controller_->currentConversation()) setMetricsText(o.ttftMs, o.decodeTokS, o.generatedTokens, false);
     });
 
     QSettings settings;
@@ -150,6 +176,11 @@ void MainWindow::createMenus() {
     };
     fileMenu_ = menuBar()->addMenu(QString());
     action(fileMenu_, "new", QT_TRANSLATE_NOOP("MainWindow", "&New chat"), QKeySequence::New, [this] { newChat(); });
+    action(fileMenu_, "newText", QT_TRANSLATE_NOOP("MainWindow", "New &text (completion)"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_N), [this] {
+        showPage(ChatPage);
+        controller_->newConversation(true);
+        chat_->promptEdit()->setFocus();
+    });
     action(fileMenu_, "import", QT_TRANSLATE_NOOP("MainWindow", "&Import conversation…"), {}, [this] { sidebar_->importConversation(); });
     action(fileMenu_, "exportMd", QT_TRANSLATE_NOOP("MainWindow", "Export as &Markdown…"), {}, [this] {
         sidebar_->exportConversation(controller_->currentConversation(), "md");
@@ -195,9 +226,7 @@ void MainWindow::createMenus() {
     });
 
     action(modelMenu_, "chooseModel2", QT_TRANSLATE_NOOP("MainWindow", "Open model folder…"), {}, [this] { chooseModelFolder(); });
-    action(modelMenu_, "reloadModel", QT_TRANSLATE_NOOP("MainWindow", "Reload model"), {}, [this] {
-        if (!controller_->requestedModelPath().isEmpty()) controller_->loadModel(controller_->requestedModelPath(), AppSettings::backend());
-    });
+    action(modelMenu_, "reloadModel", QT_TRANSLATE_NOOP("MainWindow", "Reload model"), {}, [this] { app_->reloadModel(); });
     action(modelMenu_, "manageModels", QT_TRANSLATE_NOOP("MainWindow", "Manage models"), {}, [this] { showPage(ModelsPageIndex); });
 }
 
@@ -210,6 +239,7 @@ void MainWindow::retranslate() {
     for (QAction* a : std::as_const(actions_)) a->setText(tr(a->property(kTextProperty).toByteArray().constData()));
     for (const auto& [button, title] : std::as_const(railButtons_)) button->setText(tr(title));
     updateModelIndicator();
+    updateApiIndicator();
     if (lastTtft_ >= 0) setMetricsText(lastTtft_, lastTokS, lastTokens_, lastLive_);
     else metrics_->setText(tr("Ready"));
 }
@@ -266,20 +296,29 @@ void MainWindow::chooseModelFolder() {
     if (!dir.isEmpty()) loadModelFrom(dir);
 }
 
-void MainWindow::loadModelFrom(const QString& path) {
-    AppSettings::setModelPath(path);
-    controller_->loadModel(path, AppSettings::backend());
+void MainWindow::loadModelFrom(const QString& path) { app_->useModel(path); }
+
+void MainWindow::updateApiIndicator() {
+    const bool on = app_->apiRunning();
+    api_->setVisible(on);
+    if (on) api_->setText(tr("API %1 · %n request(s)", nullptr, int(app_->apiRequests())).arg(app_->apiAddress()));
+    if (on && !apiTimer_->isActive()) apiTimer_->start();
+    if (!on) apiTimer_->stop();
 }
 
 void MainWindow::openPreferences() {
-    PreferencesDialog dialog(this);
+    PreferencesDialog dialog(app_, this);
     if (dialog.exec() != QDialog::Accepted) return;
+    if (dialog.apiServer() != AppSettings::apiServer() || dialog.apiServer().enabled != app_->apiRunning()) {
+        if (!app_->applyApiServer(dialog.apiServer()))
+            QMessageBox::warning(this, tr("Local API server"), tr("The API server could not start: %1").arg(app_->apiError()));
+    }
     if (dialog.language() != AppSettings::language()) {
         AppSettings::setLanguage(dialog.language());
         installLanguage(dialog.language());
     }
     if (dialog.backend() != AppSettings::backend()) {
         AppSettings::setBackend(dialog.backend());
-        if (!controller_->requestedModelPath().isEmpty()) controller_->loadModel(controller_->requestedModelPath(), dialog.backend());
+        app_->reloadModel();
     }
 }

@@ -3,8 +3,10 @@
 #include <QMainWindow>
 
 #include "core/chat_controller.h"
+#include "core/studio_app.h"
 
 class QButtonGroup;
+class QTimer;
 class QLabel;
 class QMenu;
 class QStackedWidget;
@@ -20,7 +22,8 @@ class ModelsPage;
 class MainWindow : public QMainWindow {
     Q_OBJECT
 public:
-    explicit MainWindow(ChatController* controller, QWidget* parent = nullptr);
+    explicit MainWindow(StudioApp* app, QWidget* parent = nullptr);
+    StudioApp* app() const { return app_; }
 
     enum Page { ChatPage = 0, ModelsPageIndex = 1, DashboardPageIndex = 2 };
     // Adds a page to the rail; `title` is translated (use QT_TRANSLATE_NOOP("MainWindow", …)).
@@ -34,10 +37,12 @@ public:
     DashboardPage* dashboardPage() const { return dashboard_; }
     QToolButton* modelButton() const { return modelButton_; }
     QLabel* metricsLabel() const { return metrics_; }
+    QLabel* apiLabel() const { return api_; }
+    QLabel* packLabel() const { return pack_; }
 
 public slots:
     void chooseModelFolder();
-    void loadModelFrom(const QString& path);   // remembers it and loads it on the worker
+    void loadModelFrom(const QString& path);   // StudioApp::useModel
     void openPreferences();
     void newChat();
 
@@ -49,9 +54,14 @@ private:
     void createMenus();
     void retranslate();
     void updateModelIndicator();
+    void updateApiIndicator();
     void setMetricsText(double ttftMs, double tokS, int tokens, bool live);
 
+    StudioApp* app_;
     ChatController* controller_;
+    QLabel* api_;
+    QLabel* pack_;
+    QTimer* apiTimer_;
     QStackedWidget* stack_;
     QVBoxLayout* rail_;
     QButtonGroup* railGroup_;

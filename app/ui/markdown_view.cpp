@@ -162,6 +162,25 @@ QList<MarkdownView::Segment> MarkdownView::split(const QString& markdown) {
     return out;
 }
 
+QString MarkdownView::keepLineBreaks(const QString& prose) {
+    // Markdown joins consecutive lines into one paragraph, but for the models a single newline is
+    // a paragraph break. Every line that is followed by more text ends in a hard break (two
+    // spaces), except around tables, whose rows must stay as they are; lists, headings and
+    // quotes start their own blocks anyway, where a trailing hard break is ignored.
+    const QStringList lines = prose.split('\n');
+    QString out;
+    for (qsizetype i = 0; i < lines.size(); ++i) {
+        const QString& line = lines[i];
+        out += line;
+        if (i + 1 == lines.size()) break;
+        const QString next = lines[i + 1].trimmed();
+        const bool table = line.trimmed().startsWith('|') || next.startsWith('|');
+        if (!line.trimmed().isEmpty() && !next.isEmpty() && !table && !line.endsWith(QStringLiteral("  "))) out += QStringLiteral("  ");
+        out += '\n';
+    }
+    return out;
+}
+
 void MarkdownView::setMarkdown(const QString& markdown) {
     if (markdown == markdown_) return;
     markdown_ = markdown;
@@ -180,7 +199,7 @@ void MarkdownView::setMarkdown(const QString& markdown) {
             widgets_ << w;
         }
         if (s.code) static_cast<CodeBlockView*>(widgets_[i])->setCode(s.language, s.text);
-        else static_cast<AutoHeightBrowser*>(widgets_[i])->setMarkdownText(s.text);
+        else static_cast<AutoHeightBrowser*>(widgets_[i])->setMarkdownText(keepLineBreaks(s.text));
     }
 }
 

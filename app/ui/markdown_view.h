@@ -66,6 +66,8 @@ public:
         QString text;
     };
     static QList<Segment> split(const QString& markdown);
+    // Prose with every single newline turned into a Markdown hard break (tables excepted).
+    static QString keepLineBreaks(const QString& prose);
 
 private:
     QVBoxLayout* layout_;

@@ -33,8 +33,7 @@ ModelSwitchBar::ModelSwitchBar(ChatController* controller, QWidget* parent) : QF
 
     connect(switch_, &QPushButton::clicked, this, [this] {
         if (offered_.isEmpty()) return;
-        pending_ = offered_;
-        controller_->loadModel(offered_, AppSettings::backend());
+        emit useModelRequested(offered_);
         reconsider();
     });
     connect(keep_, &QPushButton::clicked, this, [this] {
@@ -43,14 +42,7 @@ ModelSwitchBar::ModelSwitchBar(ChatController* controller, QWidget* parent) : QF
     });
     connect(controller_, &ChatController::currentConversationChanged, this, &ModelSwitchBar::reconsider);
     connect(controller_, &ChatController::busyChanged, this, &ModelSwitchBar::reconsider);
-    connect(controller_, &ChatController::modelStateChanged, this, [this] {
-        // Remember the switched-to model for the next start only once it actually runs.
-        if (!pending_.isEmpty() && controller_->modelState() == ChatController::ModelState::Ready &&
-            samePath(controller_->modelInfo().path) == samePath(pending_))
-            AppSettings::setModelPath(pending_);
-        if (controller_->modelState() != ChatController::ModelState::Loading) pending_.clear();
-        reconsider();
-    });
+    connect(controller_, &ChatController::modelStateChanged, this, &ModelSwitchBar::reconsider);
     retranslate();
 }
 
@@ -64,7 +56,7 @@ void ModelSwitchBar::reconsider() {
                        !dismissed_.contains(id);
     offered_ = offer ? wanted : QString();
     retranslate();
-    switch_->setEnabled(!loading && !controller_->isGenerating());
+    switch_->setEnabled(!loading && !controller_->isGenerating());   // a switch would stop every reply
     setVisible(offer);
 }
 

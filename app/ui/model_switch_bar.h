@@ -20,6 +20,9 @@ public:
     QPushButton* keepButton() const { return keep_; }
     QString offeredPath() const { return offered_; }
 
+signals:
+    void useModelRequested(const QString& path);   // the main window switches (StudioApp::useModel)
+
 protected:
     void changeEvent(QEvent* event) override;
 
@@ -32,6 +35,5 @@ private:
     QPushButton* switch_;
     QPushButton* keep_;
     QString offered_;            // the model this bar offers to switch to
-    QString pending_;            // asked for, until it loads or fails
     QSet<qint64> dismissed_;     // conversations where the person chose to keep the current model
 };

@@ -5,6 +5,7 @@
 #include <QDir>
 #include <QEvent>
 #include <QFileDialog>
+#include <QFileInfo>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
@@ -22,6 +23,7 @@
 #include <functional>
 
 #include "core/app_settings.h"
+#include "core/model_pack.h"
 #include "core/chat_controller.h"
 #include "core/hf_client.h"
 #include "core/model_catalog.h"
@@ -115,11 +117,9 @@ QString compactCount(qint64 n) {
 
 } // namespace
 
-ModelsPage::ModelsPage(ChatController* controller, QWidget* parent) : QWidget(parent), controller_(controller) {
+ModelsPage::ModelsPage(ChatController* controller, ModelCatalog* catalog, QWidget* parent)
+    : QWidget(parent), controller_(controller), catalog_(catalog) {
     setObjectName("modelsPage");
-    network_ = new QNetworkAccessManager(this);
-    hub_ = new HubClient(network_, this);
-    catalog_ = new ModelCatalog(hub_, this);
 
     auto* v = new QVBoxLayout(this);
     v->setContentsMargins(24, 18, 24, 18);
@@ -215,6 +215,7 @@ ModelsPage::ModelsPage(ChatController* controller, QWidget* parent) : QWidget(pa
     useButton_ = makeButton("useButton");
     deleteButton_ = makeButton("deleteButton");
     deleteButton_->setIcon(QIcon(QStringLiteral(":/icons/delete.svg")));
+    removePackButton_ = makeButton("removePackButton");
     buttons->addStretch();
     dv->addWidget(detailTitle_);
     dv->addWidget(detail_);
@@ -249,10 +250,21 @@ ModelsPage::ModelsPage(ChatController* controller, QWidget* parent) : QWidget(pa
         if (!catalog_->startDownload(selectedId(), &error)) showNotice(error, true);
     });
     connect(pauseButton_, &QPushButton::clicked, this, [this] { catalog_->pauseDownload(selectedId()); });
-    connect(resumeButton_, &QPushButton::clicked, this, [this] { catalog_->resumeDownload(selectedId()); });
+    connect(resumeButton_, &QPushButton::clicked, this, [this] {
+        showNotice({});   // the "stopped" line belongs to the run that stopped
+        catalog_->resumeDownload(selectedId());
+    });
     connect(cancelButton_, &QPushButton::clicked, this, [this] { catalog_->cancelDownload(selectedId()); });
     connect(useButton_, &QPushButton::clicked, this, &ModelsPage::useSelected);
     connect(deleteButton_, &QPushButton::clicked, this, &ModelsPage::deleteSelected);
+    connect(removePackButton_, &QPushButton::clicked, this, [this] {
+        const auto* e = catalog_->entry(selectedId());
+        if (!e || e->path.isEmpty()) return;
+        const qint64 bytes = ModelPack::diskBytes(e->path);
+        const QString name = e->name;
+        if (ModelPack::remove(e->path)) showNotice(tr("Removed the packed copy of %1 (%2 freed); the next use packs it again.").arg(name, formatBytes(bytes)));
+        updateActions();
+    });
 
     connect(list_->selectionModel(), &QItemSelectionModel::currentChanged, this, [this] {
         // Ask the hub for exact sizes only when someone looks at a model not on disk yet.
@@ -267,6 +279,8 @@ ModelsPage::ModelsPage(ChatController* controller, QWidget* parent) : QWidget(pa
         if (row >= a.row() && row <= b.row()) updateActions();
     });
     connect(catalog_, &QAbstractItemModel::modelReset, this, &ModelsPage::updateActions);
+    // A new packed copy shows in the details (its size is read from disk there).
+    connect(controller_->engine(), &EngineService::packingFinished, this, &ModelsPage::updateActions);
     connect(catalog_, &ModelCatalog::notice, this, [this](const QString& t) { showNotice(t); });
     connect(catalog_, &ModelCatalog::downloadFinished, this, [this](const QString& id) {
         const auto* e = catalog_->entry(id);
@@ -312,10 +326,8 @@ ModelsPage::ModelsPage(ChatController* controller, QWidget* parent) : QWidget(pa
 
     connect(controller_, &ChatController::modelStateChanged, this, [this] {
         updateCurrent();
-        // The new model is running: only now does it become the one to open next time.
         if (!pendingUse_.isEmpty() && controller_->modelState() == ChatController::ModelState::Ready &&
             QDir::cleanPath(controller_->modelInfo().path) == QDir::cleanPath(pendingUse_)) {
-            AppSettings::setModelPath(pendingUse_);
             showNotice(tr("Now chatting with %1.").arg(controller_->modelInfo().name));
             pendingUse_.clear();
         }
@@ -352,6 +364,7 @@ void ModelsPage::retranslate() {
     cancelButton_->setText(tr("Cancel download"));
     useButton_->setText(tr("Use this model"));
     deleteButton_->setText(tr("Delete"));
+    removePackButton_->setText(tr("Remove packed copy"));
     updateCurrent();
     updateActions();
 }
@@ -379,7 +392,8 @@ void ModelsPage::selectModel(const QString& id) {
 void ModelsPage::updateActions() {
     const QModelIndex idx = list_->currentIndex();
     const auto* e = idx.isValid() ? catalog_->entry(idx.data(ModelCatalog::IdRole).toString()) : nullptr;
-    for (QPushButton* b : {downloadButton_, pauseButton_, resumeButton_, cancelButton_, useButton_, deleteButton_}) b->setVisible(false);
+    for (QPushButton* b : {downloadButton_, pauseButton_, resumeButton_, cancelButton_, useButton_, deleteButton_, removePackButton_})
+        b->setVisible(false);
     if (!e) {
         detailTitle_->setText(tr("Choose a model on the left."));
         detail_->clear();
@@ -390,7 +404,9 @@ void ModelsPage::updateActions() {
     using S = ModelCatalog::State;
     const bool hubModel = e->source == ModelCatalog::Source::Release || e->source == ModelCatalog::Source::Hub ||
                           e->source == ModelCatalog::Source::Cache;
-    const bool inUse = !e->path.isEmpty() && QDir::cleanPath(e->path) == QDir::cleanPath(controller_->modelInfo().path);
+    // Compared as files, not strings: a cache snapshot or a relative path names the same model.
+    const bool inUse = !e->path.isEmpty() && controller_->modelState() == ChatController::ModelState::Ready &&
+                       QFileInfo(e->path).canonicalFilePath() == QFileInfo(controller_->modelInfo().path).canonicalFilePath();
     const bool loading = controller_->modelState() == ChatController::ModelState::Loading;
     downloadButton_->setVisible(hubModel && e->state == S::Available);
     pauseButton_->setVisible(e->state == S::Downloading);
@@ -407,7 +423,7 @@ void ModelsPage::updateActions() {
 
     detailTitle_->setText(e->source == ModelCatalog::Source::Imported || e->source == ModelCatalog::Source::Demo ? e->name : e->id);
     QStringList lines;
-    lines << tr("State: %1").arg(ModelCatalog::stateName(e->state));
+    lines << tr("State: %1").arg(ModelCatalog::stateText(*e));
     if (!e->location.isEmpty()) lines << e->location;
     lines << idx.data(ModelCatalog::SizeTextRole).toString();
     if (e->haveMemory) {
@@ -418,6 +434,12 @@ void ModelsPage::updateActions() {
                      .arg(formatBytes(m.packedWeights), formatBytes(m.embeddings), formatBytes(m.state));
     }
     if (e->state == S::Installed && !e->problem.isEmpty()) lines << e->problem;
+    // The packed copy that makes switching to a folder model instant (built after its first load).
+    const qint64 packBytes = e->path.isEmpty() ? 0 : ModelPack::diskBytes(e->path);
+    if (packBytes > 0) lines << tr("Packed copy for instant switching: %1").arg(formatBytes(packBytes));
+    else if (e->state == S::Installed && ModelPack::isPackable(e->path))
+        lines << tr("Not packed yet: the first use packs it, later switches load the pack.");
+    removePackButton_->setVisible(packBytes > 0);
     detail_->setText(lines.join(u'\n'));
     const double p = idx.data(ModelCatalog::ProgressRole).toDouble();
     progress_->setVisible(p >= 0);
@@ -471,8 +493,8 @@ void ModelsPage::useSelected() {
     if (!e || e->state != ModelCatalog::State::Installed || e->path.isEmpty()) return;
     pendingUse_ = e->path;
     showNotice(tr("Loading %1 …").arg(e->name));
-    // The worker swaps models only once the new one is fully loaded.
-    controller_->loadModel(e->path, AppSettings::backend());
+    // The engine swaps models only once the new one is fully loaded.
+    emit useModelRequested(e->path);
 }
 
 void ModelsPage::deleteSelected() {

@@ -3,13 +3,11 @@
 #include <QWidget>
 
 class ChatController;
-class HubClient;
 class ModelCatalog;
 class QLabel;
 class QLineEdit;
 class QListView;
 class QListWidget;
-class QNetworkAccessManager;
 class QProgressBar;
 class QPushButton;
 class QTimer;
@@ -22,7 +20,8 @@ class QTimer;
 class ModelsPage : public QWidget {
     Q_OBJECT
 public:
-    explicit ModelsPage(ChatController* controller, QWidget* parent = nullptr);
+    // The catalogue belongs to StudioApp; the page shows it and forwards what the person asks for.
+    ModelsPage(ChatController* controller, ModelCatalog* catalog, QWidget* parent = nullptr);
     ~ModelsPage() override;
 
     ModelCatalog* catalog() const { return catalog_; }
@@ -32,6 +31,7 @@ public:
     QLabel* noticeLabel() const { return notice_; }
     QProgressBar* progressBar() const { return progress_; }
     QLabel* statusLabel() const { return status_; }
+    QPushButton* removePackButton() const { return removePackButton_; }
 
 public slots:
     void addRepo(const QString& repoId);
@@ -42,6 +42,7 @@ public slots:
 
 signals:
     void chooseModelRequested();
+    void useModelRequested(const QString& path);
 
 protected:
     void changeEvent(QEvent* event) override;
@@ -55,8 +56,6 @@ private:
     void chooseImport(bool folder);
 
     ChatController* controller_;
-    QNetworkAccessManager* network_;
-    HubClient* hub_;
     ModelCatalog* catalog_;
     QString pendingUse_;          // path asked for with "Use this model", until it loads or fails
     QString previousModelName_;
@@ -84,5 +83,6 @@ private:
     QPushButton* cancelButton_;
     QPushButton* useButton_;
     QPushButton* deleteButton_;
+    QPushButton* removePackButton_;
     QLabel* notice_;
 };

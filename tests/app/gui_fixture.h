@@ -9,15 +9,20 @@
 #include "app_testkit.h"
 #include "core/app_settings.h"
 #include "core/chat_controller.h"
+#include "core/conversation_store.h"
+#include "core/engine_service.h"
+#include "core/studio_app.h"
 #include "ui/main_window.h"
 #include "ui/style.h"
 
-// A main window on a fresh database, settings isolated from the user's (QStandardPaths test mode).
+// The application object and its main window on a fresh database, settings isolated from the user's (QStandardPaths test mode).
 struct GuiFixture {
     QTemporaryDir dir;
     QString model;
-    ConversationStore store;
+    StudioApp* app = nullptr;
+    ConversationStore* store = nullptr;
     ChatController* chat = nullptr;
+    EngineService* engine = nullptr;
     MainWindow* window = nullptr;
 
     bool setUp(const QSize& size = {1100, 720}) {
@@ -26,9 +31,12 @@ struct GuiFixture {
         installLanguage(QStringLiteral("en"));
         applyStudioStyle();
         model = apptest::makeChatModel(dir.filePath("tiny-chat-model"));
-        if (model.isEmpty() || !store.open(dir.filePath("chat.sqlite"))) return false;
-        chat = new ChatController(&store);
-        window = new MainWindow(chat);
+        app = new StudioApp;
+        if (model.isEmpty() || !app->openStore(dir.filePath("chat.sqlite"))) return false;
+        store = app->store();
+        chat = app->chat();
+        engine = app->engine();
+        window = new MainWindow(app);
         window->resize(size);
         window->show();
         window->activateWindow();
@@ -36,6 +44,6 @@ struct GuiFixture {
     }
     void tearDown() {
         delete window;
-        delete chat;
+        delete app;
     }
 };

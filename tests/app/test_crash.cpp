@@ -13,6 +13,7 @@
 
 #include "app_testkit.h"
 #include "core/chat_controller.h"
+#include "core/engine_service.h"
 
 namespace {
 
@@ -28,8 +29,9 @@ const QString kEarlier[] = {
 int runChild(const QString& db, const QString& model, qint64 conversation) {
     ConversationStore store;
     if (!store.open(db)) return 2;
-    ChatController chat(&store);
-    chat.worker()->setPacingMs(2);
+    EngineService engine;
+    ChatController chat(&store, &engine);
+    engine.setPacingMs(2);
     QObject::connect(&chat, &ChatController::modelStateChanged, &chat, [&] {
         if (chat.modelState() == ChatController::ModelState::Failed) QCoreApplication::exit(3);
         if (chat.modelState() != ChatController::ModelState::Ready) return;
@@ -45,7 +47,7 @@ int runChild(const QString& db, const QString& model, qint64 conversation) {
         std::fflush(stdout);
     });
     report.start(50);
-    chat.loadModel(model, QStringLiteral("cpu"));
+    engine.loadModel(model, QStringLiteral("cpu"));
     return QCoreApplication::exec();
 }
 

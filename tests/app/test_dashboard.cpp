@@ -11,7 +11,7 @@
 #include <cmath>
 
 #include "app_testkit.h"
-#include "core/engine_worker.h"
+#include "core/engine_service.h"
 #include "core/metrics_hub.h"
 #include "ui/dashboard_page.h"
 #include "ui/style.h"
@@ -55,24 +55,16 @@ class TestDashboard : public QObject {
 private slots:
     void initTestCase() {
         previousHandler = qInstallMessageHandler(quietHandler);
-        EngineWorker::registerMetaTypes();
+        EngineService::registerMetaTypes();
         applyStudioStyle();
         QVERIFY(dir_.isValid());
         QVERIFY(sysfs_.isValid());
         modelPath_ = apptest::makeChatModel(dir_.filePath("model"));
         QVERIFY(!modelPath_.isEmpty());
-        thread_.start();
-        worker_ = new EngineWorker;
-        worker_->moveToThread(&thread_);
-        connect(&thread_, &QThread::finished, worker_, &QObject::deleteLater);
-        QSignalSpy loaded(worker_, &EngineWorker::modelLoaded);
-        QMetaObject::invokeMethod(worker_, "loadModel", Qt::QueuedConnection, Q_ARG(QString, modelPath_), Q_ARG(QString, QStringLiteral("cpu")));
+        worker_ = new EngineService(this);
+        QSignalSpy loaded(worker_, &EngineService::modelLoaded);
+        worker_->loadModel(modelPath_, QStringLiteral("cpu"));
         QVERIFY(loaded.wait(60000));
-    }
-
-    void cleanupTestCase() {
-        thread_.quit();
-        thread_.wait();
     }
 
     // Throughput comes from the engine's own token times; p50/p95 over the recent tokens.
@@ -192,7 +184,7 @@ private slots:
         QCOMPARE(page.plottedPoints(MetricsHub::kLatency), 0);
 
         worker_->setPacingMs(8);   // ~100 tokens/s: a few seconds of streaming to look at
-        QSignalSpy finished(worker_, &EngineWorker::generationFinished);
+        QSignalSpy finished(worker_, &EngineService::generationFinished);
         generate(41, 420);
 
         QTRY_VERIFY_WITH_TIMEOUT(page.plottedPoints(MetricsHub::kLatency) > 20, 20000);
@@ -240,19 +232,12 @@ private slots:
     // The same on the Vulkan backend (lavapipe in CI): stage times from the fused decode's GPU
     // timestamps, and the device memory budget with its used / budget figures, or "not available".
     void vulkan_generation_reports_stages_and_budget() {
-        QThread thread;
-        auto* worker = new EngineWorker;
-        worker->moveToThread(&thread);
-        connect(&thread, &QThread::finished, worker, &QObject::deleteLater);
-        thread.start();
-        auto stop = qScopeGuard([&] {
-            thread.quit();
-            thread.wait();
-        });
+        EngineService engine;
+        EngineService* worker = &engine;
         MetricsHub hub(quietOptions(sysfs_.path()));
         hub.attach(worker);
-        QSignalSpy loaded(worker, &EngineWorker::modelLoaded);
-        QMetaObject::invokeMethod(worker, "loadModel", Qt::QueuedConnection, Q_ARG(QString, modelPath_), Q_ARG(QString, QStringLiteral("vulkan")));
+        QSignalSpy loaded(worker, &EngineService::modelLoaded);
+        worker->loadModel(modelPath_, QStringLiteral("vulkan"));
         QVERIFY(loaded.wait(60000));
         const ModelInfo info = loaded.first().first().value<ModelInfo>();
         if (info.backend != "vulkan") QSKIP(qPrintable("no Vulkan device: " + info.fallbackNote));
@@ -262,7 +247,7 @@ private slots:
         page.show();
         QVERIFY(QTest::qWaitForWindowExposed(&page));
 
-        QSignalSpy finished(worker, &EngineWorker::generationFinished);
+        QSignalSpy finished(worker, &EngineService::generationFinished);
         generate(61, 60, worker);
         QVERIFY(finished.wait(60000));
         QTRY_COMPARE(hub.current().generating, false);
@@ -337,7 +322,7 @@ private slots:
 
         QTest::qWait(2500);   // an idle stretch first, then the reply
         worker_->setPacingMs(12);
-        QSignalSpy finished(worker_, &EngineWorker::generationFinished);
+        QSignalSpy finished(worker_, &EngineService::generationFinished);
         generate(51, 340);
         QTest::qWait(3000);
         QVERIFY(finished.wait(60000));
@@ -372,8 +357,8 @@ private slots:
         // MMFREE_OVERHEAD_MODEL: measure on a real model too (e.g. resources/models/mmfree-demo.gguf).
         const QString otherModel = qEnvironmentVariable("MMFREE_OVERHEAD_MODEL");
         if (!otherModel.isEmpty()) {
-            QSignalSpy loaded(worker_, &EngineWorker::modelLoaded);
-            QMetaObject::invokeMethod(worker_, "loadModel", Qt::QueuedConnection, Q_ARG(QString, otherModel), Q_ARG(QString, QStringLiteral("cpu")));
+            QSignalSpy loaded(worker_, &EngineService::modelLoaded);
+            worker_->loadModel(otherModel, QStringLiteral("cpu"));
             QVERIFY(loaded.wait(120000));
         }
         QVector<double> closed, sampling, open;
@@ -430,7 +415,7 @@ private slots:
     }
 
 private:
-    void generate(quint64 id, int maxTokens, EngineWorker* worker = nullptr) {
+    void generate(quint64 id, int maxTokens, EngineService* worker = nullptr) {
         GenerationRequest req;
         req.id = id;
         req.transcript = QStringLiteral("User: Tell me about ternary weights.\nAssistant:");
@@ -438,12 +423,12 @@ private:
         req.settings.stopAtEos = false;
         req.settings.stopStrings.clear();
         req.settings.seed = 3;
-        QMetaObject::invokeMethod(worker ? worker : worker_, "generate", Qt::QueuedConnection, Q_ARG(GenerationRequest, req));
+        (worker ? worker : worker_)->generate(req);
     }
 
     // Runs one generation and returns its decode tok/s, or -1.
     double run(quint64 id, int maxTokens) {
-        QSignalSpy spy(worker_, &EngineWorker::generationFinished);   // before the request: no race
+        QSignalSpy spy(worker_, &EngineService::generationFinished);   // before the request: no race
         generate(id, maxTokens);
         if (!spy.wait(120000)) return -1;
         return spy.first().first().value<GenerationOutcome>().decodeTokS;
@@ -457,8 +442,7 @@ private:
 
     QTemporaryDir dir_, sysfs_;
     QString modelPath_;
-    QThread thread_;
-    EngineWorker* worker_ = nullptr;
+    EngineService* worker_ = nullptr;
 };
 
 QTEST_MAIN(TestDashboard)

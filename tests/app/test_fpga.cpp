@@ -47,8 +47,15 @@ private:
 
     // File ▸ Preferences, as a person does it: `backend` is chosen in the combo and OK pressed.
     // Returns what the combo showed for it.
+    // The app lists devices off the UI thread; Preferences shows what the last listing found.
+    bool listDevices() {
+        QSignalSpy listed(f_.app, &StudioApp::devicesListed);
+        f_.app->listDevices();
+        return listed.wait(30000);
+    }
     BackendItem chooseInPreferences(const QString& backend) {
         BackendItem shown;
+        if (!listDevices()) return shown;
         QTimer::singleShot(0, this, [&] {
             auto* dialog = qobject_cast<PreferencesDialog*>(QApplication::activeModalWidget());
             if (!dialog) return;
@@ -86,7 +93,7 @@ private:
         QTest::keyClick(prompt, Qt::Key_Return);
         if (!QTest::qWaitFor([&] { return finished.size() > 0; }, 120000)) return {};
         // Live figures arrive in batches (the first token alone); the last one counts them all.
-        *liveTokens = live.isEmpty() ? 0 : live.last()[2].toInt();
+        *liveTokens = live.isEmpty() ? 0 : live.last()[3].toInt();
         return finished[0][2].value<GenerationOutcome>();
     }
 
@@ -105,7 +112,8 @@ private slots:
         QCOMPARE(backendDisplayName("vulkan"), QStringLiteral("Vulkan GPU"));
         QCOMPARE(backendDisplayName("cuda"), QStringLiteral("CUDA GPU"));
         // Every device backend in the combo is shown by name; the stored value stays the id.
-        PreferencesDialog dialog;
+        QVERIFY(listDevices());
+        PreferencesDialog dialog(f_.app);
         const QComboBox* box = dialog.backendBox();
         for (int i = 0; i < box->count(); ++i) {
             const QString id = box->itemData(i).toString();
@@ -139,7 +147,7 @@ private slots:
 
         int live = 0;
         const GenerationOutcome out = sendAndWait("Hello board", 6, &live);
-        QCOMPARE(out.stopReason, QStringLiteral("length"));
+        QCOMPARE(out.stopReason, mmfree::StopReason::MaxTokens);
         QCOMPARE(out.generatedTokens, 6);
         QCOMPARE(live, 6);
         QVERIFY(out.promptTokens > 1);
@@ -166,7 +174,8 @@ private slots:
         }
         qputenv("MMFREE_FPGA_PLUGIN", plugin.toLocal8Bit());
         if (!present) {
-            PreferencesDialog dialog;
+            QVERIFY(listDevices());
+            PreferencesDialog dialog(f_.app);
             const BackendItem item = backendItem(dialog, "fpga-sim");
             QVERIFY2(item.text.startsWith("FPGA (simulated) (unavailable: ") && item.text.contains("does not exist"),
                      qPrintable(item.text));

@@ -35,16 +35,16 @@ private slots:
 
     void mainWindowMidReply() {
         for (const char* t : {"Trip ideas for a rainy weekend", "Explain RMSNorm", "Qt signals across threads"}) {
-            const qint64 id = f_.store.createConversation(t);
-            f_.store.addMessage(id, "user", t);
+            const qint64 id = f_.store->createConversation(t);
+            f_.store->addMessage(id, "user", t);
         }
         ChatSettings s;
         s.maxTokens = 100000;
         s.stopAtEos = false;
         s.stopStrings.clear();
-        const qint64 id = f_.store.createConversation("How do MatMul-free models work?", s);
-        f_.store.addMessage(id, "user", "How can a language model work without matrix multiplication?");
-        f_.store.addMessage(id, "assistant",
+        const qint64 id = f_.store->createConversation("How do MatMul-free models work?", s);
+        f_.store->addMessage(id, "user", "How can a language model work without matrix multiplication?");
+        f_.store->addMessage(id, "assistant",
                             "Two ideas replace the dense products:\n\n"
                             "1. **Ternary weights** — every weight is −1, 0 or +1, so a projection is a sum of "
                             "selected activations instead of multiply-adds.\n"
@@ -57,7 +57,7 @@ private slots:
         f_.chat->openConversation(id);
         f_.window->loadModelFrom(f_.model);
         QTRY_COMPARE_WITH_TIMEOUT(f_.chat->modelState(), ChatController::ModelState::Ready, 20000);
-        f_.chat->worker()->setPacingMs(25);
+        f_.engine->setPacingMs(25);
         QVERIFY(f_.chat->send("And what does the recurrent state cost per conversation?"));
         QTRY_VERIFY_WITH_TIMEOUT(f_.chat->messages(id).last().content.size() > 160, 20000);
         QTest::qWait(100);

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// EngineWorker on its own thread: loading (and failing to load), streaming, cancel, state resume.
+// EngineService on the continuously batched scheduler: loading (and failing to load) off the UI
+// thread, streaming, cancel, stop strings, several replies at once, prefix-cache resume, and
+// retrained weights never resumed from the old ones' cache.
 #include <QDateTime>
 #include <QDir>
 #include <QDirIterator>
@@ -10,18 +12,19 @@
 #include <QtTest>
 
 #include "app_testkit.h"
-#include "core/engine_worker.h"
+#include "core/engine_service.h"
+#include "core/model_pack.h"
+#include "mmfree/model.h"
 
-class WorkerTest : public QObject {
+class EngineServiceTest : public QObject {
     Q_OBJECT
 private:
     QTemporaryDir dir_;
     QString model_;
-    QThread thread_;
-    EngineWorker* worker_ = nullptr;
+    EngineService* worker_ = nullptr;
 
-    void load(const QString& path) { QMetaObject::invokeMethod(worker_, "loadModel", Qt::QueuedConnection, Q_ARG(QString, path), Q_ARG(QString, "cpu")); }
-    void generate(const GenerationRequest& r) { QMetaObject::invokeMethod(worker_, "generate", Qt::QueuedConnection, Q_ARG(GenerationRequest, r)); }
+    void load(const QString& path) { worker_->loadModel(path, "cpu"); }
+    void generate(const GenerationRequest& r) { worker_->generate(r); }
     static ChatSettings longReply() {
         ChatSettings s;
         s.maxTokens = 100000;
@@ -35,30 +38,12 @@ private slots:
     void initTestCase() {
         model_ = apptest::makeChatModel(dir_.filePath("chat-model"));
         QVERIFY(!model_.isEmpty());
-        worker_ = new EngineWorker;
-        worker_->moveToThread(&thread_);
-        connect(&thread_, &QThread::finished, worker_, &QObject::deleteLater);
-        thread_.start();
-    }
-    void cleanupTestCase() {
-        worker_->cancel(~quint64(0));
-        thread_.quit();
-        thread_.wait();
-    }
-
-    void resumePointToleratesWhitespace() {
-        QCOMPARE(EngineWorker::resumePoint("User: a\nAssistant: b\nUser: c", "User: a\nAssistant: b"), qsizetype(20));
-        // The model wrote "\n\n b" after "Assistant:"; the chat stores "b".
-        QCOMPARE(EngineWorker::resumePoint("User: a\nAssistant: b\nUser: c\nAssistant:", "User: a\nAssistant:\n\n b\nUser:"),
-                 qsizetype(26));
-        QCOMPARE(EngineWorker::resumePoint("User: a\nAssistant: b\n", "User: a\nAssistant:b"), qsizetype(20));
-        QCOMPARE(EngineWorker::resumePoint("User: a\nAssistant: B", "User: a\nAssistant: b"), qsizetype(-1));
-        QCOMPARE(EngineWorker::resumePoint("User: a", "User: a\nAssistant:"), qsizetype(-1));
-        QCOMPARE(EngineWorker::resumePoint("Username", "User"), qsizetype(4));   // a plain prefix
+        worker_ = new EngineService(this);
+        worker_->setSlotCount(4);
     }
 
     void generateWithoutModelFails() {
-        QSignalSpy failed(worker_, &EngineWorker::generationFailed);
+        QSignalSpy failed(worker_, &EngineService::generationFailed);
         GenerationRequest r;
         r.id = 1;
         r.transcript = "User: hi\nAssistant:";
@@ -69,14 +54,14 @@ private slots:
     }
 
     void missingFolderSaysWhat() {
-        QSignalSpy failed(worker_, &EngineWorker::modelLoadFailed);
+        QSignalSpy failed(worker_, &EngineService::modelLoadFailed);
         load(dir_.filePath("no-such-model"));
         QTRY_VERIFY_WITH_TIMEOUT(failed.size() >= 1, 5000);
         QVERIFY2(failed[0][1].toString().contains("does not exist") || failed[0][1].toString().contains("config.json"), qPrintable(failed[0][1].toString()));
     }
 
     void modelWithoutTokenizerSaysWhat() {
-        QSignalSpy failed(worker_, &EngineWorker::modelLoadFailed);
+        QSignalSpy failed(worker_, &EngineService::modelLoadFailed);
         load(apptest::goldenModelWithoutTokenizer());
         QTRY_VERIFY_WITH_TIMEOUT(failed.size() >= 1, 10000);
         QVERIFY2(failed[0][1].toString().contains("tokenizer", Qt::CaseInsensitive), qPrintable(failed[0][1].toString()));
@@ -93,14 +78,14 @@ private slots:
         QVERIFY(out.open(QIODevice::WriteOnly));
         out.write(in.read(in.size() / 2));
         out.close();
-        QSignalSpy failed(worker_, &EngineWorker::modelLoadFailed);
+        QSignalSpy failed(worker_, &EngineService::modelLoadFailed);
         load(broken);
         QTRY_VERIFY_WITH_TIMEOUT(failed.size() >= 1, 10000);
         QVERIFY2(failed[0][1].toString().contains("model.safetensors"), qPrintable(failed[0][1].toString()));
     }
 
     void loadsAndStreams() {
-        QSignalSpy loaded(worker_, &EngineWorker::modelLoaded);
+        QSignalSpy loaded(worker_, &EngineService::modelLoaded);
         load(model_);
         QTRY_VERIFY_WITH_TIMEOUT(loaded.size() >= 1, 20000);
         const auto info = loaded[0][0].value<ModelInfo>();
@@ -108,9 +93,9 @@ private slots:
         QCOMPARE(info.backend.left(3), QStringLiteral("cpu"));
         QVERIFY(!info.key.isEmpty());
 
-        QSignalSpy text(worker_, &EngineWorker::textReceived);
-        QSignalSpy metrics(worker_, &EngineWorker::tokenMetrics);
-        QSignalSpy finished(worker_, &EngineWorker::generationFinished);
+        QSignalSpy text(worker_, &EngineService::textReceived);
+        QSignalSpy metrics(worker_, &EngineService::tokenMetrics);
+        QSignalSpy finished(worker_, &EngineService::generationFinished);
         GenerationRequest r;
         r.id = 10;
         r.transcript = "User: Hello there\nAssistant:";
@@ -127,79 +112,88 @@ private slots:
         QCOMPARE(streamed, out.text);
         QVERIFY(!out.text.isEmpty());
         // Every token once, in order, in batches (the first token alone, before any text).
-        QVERIFY(metrics.size() >= 2 && metrics.size() <= out.generatedTokens);
+        QVERIFY(metrics.size() >= 1 && metrics.size() <= out.generatedTokens);
         QCOMPARE(metrics[0][2].value<QVector<TokenSample>>().size(), 1);
         int next = 0;
         for (const auto& args : metrics)
             for (const TokenSample& s : args[2].value<QVector<TokenSample>>()) QCOMPARE(s.index, next++);
         QCOMPARE(next, out.generatedTokens);
         QVERIFY(out.ttftMs > 0);
-        QVERIFY(!out.state.isEmpty());
-        QVERIFY(out.coveredText.startsWith(r.transcript));
-        QVERIFY(!out.resumedState);
+        QVERIFY(!out.resumedState());
+        QCOMPARE(worker_->activeStreams(), 0);
     }
 
-    void resumesFromSavedState() {
-        GenerationRequest first;
-        first.id = 20;
-        first.transcript = "User: Tell me a story about a ternary robot\nAssistant:";
-        first.settings.maxTokens = 16;
-        first.settings.stopAtEos = false;
-        first.settings.seed = 5;
-        QSignalSpy finished(worker_, &EngineWorker::generationFinished);
-        generate(first);
+    // The same history resent plus a new turn (what a chat does) resumes from the scheduler's
+    // prefix cache, and gives exactly what a cold run gives.
+    void resentHistoryResumesFromThePrefixCache() {
+        QSignalSpy finished(worker_, &EngineService::generationFinished);
+        GenerationRequest r;
+        r.id = 20;
+        r.transcript = "User: Tell me a story about a fox\nAssistant:";
+        r.settings.maxTokens = 8;
+        r.settings.stopAtEos = false;
+        r.settings.stopStrings.clear();
+        r.settings.seed = 4;
+        generate(r);
         QTRY_VERIFY_WITH_TIMEOUT(finished.size() >= 1, 20000);
         const auto a = finished[0][0].value<GenerationOutcome>();
-
-        // The next turn continues exactly the covered text: only the new part is fed.
-        GenerationRequest next;
+        GenerationRequest next = r;
         next.id = 21;
-        next.transcript = a.coveredText + "\nUser: and then?\nAssistant:";
-        next.settings = first.settings;
-        next.state = a.state;
-        next.coveredText = a.coveredText;
-        next.stateModelKey = a.modelKey;
+        next.transcript = r.transcript + a.text + "\nUser: and then?\nAssistant:";
         generate(next);
         QTRY_VERIFY_WITH_TIMEOUT(finished.size() >= 2, 20000);
         const auto b = finished[1][0].value<GenerationOutcome>();
-        QVERIFY(b.resumedState);
-        QVERIFY2(b.promptTokens < 12, qPrintable(QString::number(b.promptTokens)));
+        QVERIFY2(b.resumedState(), "the resent history should hit the prefix cache");
+        QVERIFY(b.cachedTokens >= a.promptTokens - 1);
+        // A cold engine (empty cache) writes the same continuation.
+        EngineService cold;
+        QSignalSpy coldLoaded(&cold, &EngineService::modelLoaded);
+        QSignalSpy coldFinished(&cold, &EngineService::generationFinished);
+        cold.loadModel(model_, "cpu");
+        QTRY_VERIFY_WITH_TIMEOUT(coldLoaded.size() >= 1, 20000);
+        cold.generate(next);
+        QTRY_VERIFY_WITH_TIMEOUT(coldFinished.size() >= 1, 20000);
+        const auto c = coldFinished[0][0].value<GenerationOutcome>();
+        QVERIFY(!c.resumedState());
+        QCOMPARE(c.text, b.text);
+    }
 
-        // The same request without the state reads the whole history.
-        next.id = 22;
-        next.state.clear();
-        generate(next);
-        QTRY_VERIFY_WITH_TIMEOUT(finished.size() >= 3, 20000);
-        const auto c = finished[2][0].value<GenerationOutcome>();
-        QVERIFY(!c.resumedState);
-        QVERIFY(c.promptTokens > b.promptTokens + 10);
-
-        // A state from another model, or a damaged one, is ignored rather than trusted.
-        next.id = 23;
-        next.state = a.state;
-        next.stateModelKey = "another-model";
-        generate(next);
-        QTRY_VERIFY_WITH_TIMEOUT(finished.size() >= 4, 20000);
-        QVERIFY(!finished[3][0].value<GenerationOutcome>().resumedState);
-        next.id = 24;
-        next.stateModelKey = a.modelKey;
-        next.state = QByteArray("garbage");
-        generate(next);
-        QTRY_VERIFY_WITH_TIMEOUT(finished.size() >= 5, 20000);
-        QVERIFY(!finished[4][0].value<GenerationOutcome>().resumedState);
-        // A transcript that does not continue the covered text (an edited history) re-reads it.
-        next.id = 25;
-        next.state = a.state;
-        next.transcript = "User: something else entirely\nAssistant:";
-        generate(next);
-        QTRY_VERIFY_WITH_TIMEOUT(finished.size() >= 6, 20000);
-        QVERIFY(!finished[5][0].value<GenerationOutcome>().resumedState);
+    // Replies stream at the same time, each in its own slot; cancelling one leaves the others.
+    void severalRepliesStreamAtOnce() {
+        worker_->setPacingMs(2);
+        QSignalSpy text(worker_, &EngineService::textReceived);
+        QSignalSpy finished(worker_, &EngineService::generationFinished);
+        for (quint64 id : {70, 71, 72}) {
+            GenerationRequest r;
+            r.id = id;
+            r.transcript = QStringLiteral("User: story %1\nAssistant:").arg(id);
+            r.settings = longReply();
+            generate(r);
+        }
+        QCOMPARE(worker_->activeStreams(), 3);
+        auto count = [&](quint64 id) {
+            int n = 0;
+            for (const auto& args : text) n += args[0].toULongLong() == id;
+            return n;
+        };
+        QTRY_VERIFY_WITH_TIMEOUT(count(70) >= 5 && count(71) >= 5 && count(72) >= 5, 10000);
+        worker_->cancel(71);
+        QTRY_VERIFY_WITH_TIMEOUT(finished.size() >= 1, 5000);
+        QCOMPARE(finished[0][0].value<GenerationOutcome>().id, quint64(71));
+        const int n70 = count(70);
+        QTRY_VERIFY_WITH_TIMEOUT(count(70) > n70 + 3, 5000);   // the others go on
+        QCOMPARE(worker_->activeStreams(), 2);
+        worker_->cancel(70);
+        worker_->cancel(72);
+        QTRY_VERIFY_WITH_TIMEOUT(finished.size() >= 3, 5000);
+        QCOMPARE(worker_->activeStreams(), 0);
+        worker_->setPacingMs(0);
     }
 
     void cancelStopsAStreamingReply() {
         worker_->setPacingMs(5);
-        QSignalSpy text(worker_, &EngineWorker::textReceived);
-        QSignalSpy finished(worker_, &EngineWorker::generationFinished);
+        QSignalSpy text(worker_, &EngineService::textReceived);
+        QSignalSpy finished(worker_, &EngineService::generationFinished);
         GenerationRequest r;
         r.id = 30;
         r.transcript = "User: Count forever\nAssistant:";
@@ -212,34 +206,13 @@ private slots:
         QTRY_VERIFY_WITH_TIMEOUT(finished.size() >= 1, 5000);
         QVERIFY(clock.elapsed() < 2000);
         const auto out = finished[0][0].value<GenerationOutcome>();
-        QCOMPARE(out.stopReason, QStringLiteral("cancelled"));
+        QCOMPARE(out.stopReason, mmfree::StopReason::Cancelled);
         QVERIFY(out.generatedTokens < 1000);
-        QVERIFY(!out.state.isEmpty());   // a stopped reply still leaves a resumable state
         worker_->setPacingMs(0);
     }
 
-    void cancelBeforeTheWorkerStartsIsNotLost() {
-        QSignalSpy finished(worker_, &EngineWorker::generationFinished);
-        GenerationRequest r;
-        r.id = 40;
-        r.transcript = "User: never mind\nAssistant:";
-        r.settings = longReply();
-        worker_->cancel(40);   // pressed Stop before the request reached the worker
-        generate(r);
-        QTRY_VERIFY_WITH_TIMEOUT(finished.size() >= 1, 5000);
-        const auto out = finished[0][0].value<GenerationOutcome>();
-        QCOMPARE(out.stopReason, QStringLiteral("cancelled"));
-        QCOMPARE(out.generatedTokens, 0);
-        // …and a later request is not affected by the old stop.
-        r.id = 41;
-        r.settings.maxTokens = 4;
-        generate(r);
-        QTRY_VERIFY_WITH_TIMEOUT(finished.size() >= 2, 10000);
-        QCOMPARE(finished[1][0].value<GenerationOutcome>().stopReason, QStringLiteral("length"));
-    }
-
     void stopStringEndsTheReply() {
-        QSignalSpy finished(worker_, &EngineWorker::generationFinished);
+        QSignalSpy finished(worker_, &EngineService::generationFinished);
         GenerationRequest r;
         r.id = 50;
         r.transcript = "User: hi\nAssistant:";
@@ -251,19 +224,17 @@ private slots:
         generate(r);
         QTRY_VERIFY_WITH_TIMEOUT(finished.size() >= 1, 20000);
         const auto out = finished[0][0].value<GenerationOutcome>();
-        QCOMPARE(out.stopReason, QStringLiteral("stop"));
+        QCOMPARE(out.stopReason, mmfree::StopReason::StopString);
         QVERIFY(!out.text.contains('e'));
-        QVERIFY(out.coveredText.endsWith(out.coveredText.mid(r.transcript.size())));
-        QVERIFY(out.coveredText.mid(r.transcript.size()).contains('e'));   // the state covers the stop string
     }
 
     void failedSwitchKeepsThePreviousModel() {
         QVERIFY(worker_->hasModel());
-        QSignalSpy failed(worker_, &EngineWorker::modelLoadFailed);
+        QSignalSpy failed(worker_, &EngineService::modelLoadFailed);
         load(dir_.filePath("missing-again"));
         QTRY_VERIFY_WITH_TIMEOUT(failed.size() >= 1, 5000);
         QVERIFY(worker_->hasModel());
-        QSignalSpy finished(worker_, &EngineWorker::generationFinished);
+        QSignalSpy finished(worker_, &EngineService::generationFinished);
         GenerationRequest r;
         r.id = 60;
         r.transcript = "User: still there?\nAssistant:";
@@ -271,9 +242,98 @@ private slots:
         generate(r);
         QTRY_VERIFY_WITH_TIMEOUT(finished.size() >= 1, 10000);
     }
+    // A folder is packed once after its first load; later loads take the pack (same tokens),
+    // retrained weights (same sizes and dates) get a new pack, and the pack can be removed.
+    void packsOnceAndLoadsThePackAfterwards() {
+        const QString folder = dir_.filePath("packable");
+        QVERIFY(!apptest::makeChatModel(folder, 21).isEmpty());
+        EngineService engine;
+        QSignalSpy loaded(&engine, &EngineService::modelLoaded);
+        QSignalSpy packed(&engine, &EngineService::packingFinished);
+        QSignalSpy finished(&engine, &EngineService::generationFinished);
+        GenerationRequest r;
+        r.transcript = "User: pack me\nAssistant:";
+        r.settings.maxTokens = 10;
+        r.settings.stopAtEos = false;
+        r.settings.stopStrings.clear();
+        r.settings.seed = 2;
+        auto loadAndReply = [&](quint64 id) {
+            const qsizetype n = loaded.size();
+            engine.loadModel(folder, "cpu");
+            if (!QTest::qWaitFor([&] { return loaded.size() > n; }, 30000)) return GenerationOutcome{};
+            r.id = id;
+            const qsizetype f = finished.size();
+            engine.generate(r);
+            if (!QTest::qWaitFor([&] { return finished.size() > f; }, 20000)) return GenerationOutcome{};
+            return finished.last()[0].value<GenerationOutcome>();   // id 0 when a wait ran out
+        };
+        QVERIFY(ModelPack::existingPack(folder).isEmpty());
+        const GenerationOutcome a = loadAndReply(1);
+        QCOMPARE(a.id, quint64(1));
+        QVERIFY(!loaded.last()[0].value<ModelInfo>().packed);
+        QTRY_VERIFY_WITH_TIMEOUT(packed.size() >= 1, 30000);
+        QVERIFY2(packed[0][2].toString().isEmpty(), qPrintable(packed[0][2].toString()));
+        const QString key = loaded.last()[0].value<ModelInfo>().key;
+        // The files' fingerprint, taken without converting, is exactly the loaded model's.
+        QCOMPARE(key, QString::fromStdString(mmfree::load_model(folder.toStdString())->fingerprint));
+        QCOMPARE(ModelPack::existingPack(folder), ModelPack::packFile(folder, key));
+        QVERIFY(ModelPack::diskBytes(folder) > 0);
+        QCOMPARE(packed[0][1].toLongLong(), ModelPack::diskBytes(folder));
+
+        const GenerationOutcome b = loadAndReply(2);
+        QCOMPARE(b.id, quint64(2));
+        const ModelInfo fromPack = loaded.last()[0].value<ModelInfo>();
+        QVERIFY(fromPack.packed);
+        QCOMPARE(fromPack.key, key);            // the original files' identity, wherever the weights came from
+        QCOMPARE(fromPack.path, QDir::cleanPath(QFileInfo(folder).absoluteFilePath()));
+        QCOMPARE(b.text, a.text);               // the pack holds exactly the converted weights
+        QCOMPARE(packed.size(), 1);             // nothing packed again
+
+        // Retrained in place with the same sizes and dates: another fingerprint, the old pack is not used.
+        const QFileInfo weights(QDir(folder).filePath("model.safetensors"));
+        const QDateTime date = weights.lastModified();
+        QVERIFY(!apptest::makeChatModel(folder, 22).isEmpty());
+        {
+            QFile f(weights.filePath());
+            QVERIFY(f.open(QIODevice::ReadWrite));
+            QVERIFY(f.setFileTime(date, QFileDevice::FileModificationTime));
+        }
+        QCOMPARE(loadAndReply(3).id, quint64(3));
+        const ModelInfo retrained = loaded.last()[0].value<ModelInfo>();
+        QVERIFY(!retrained.packed);
+        QVERIFY(retrained.key != key);
+        QTRY_VERIFY_WITH_TIMEOUT(packed.size() >= 2, 30000);
+        QCOMPARE(ModelPack::existingPack(folder), ModelPack::packFile(folder, retrained.key));   // the old one is gone
+
+        QVERIFY(ModelPack::remove(folder));
+        QCOMPARE(ModelPack::diskBytes(folder), qint64(0));
+        QVERIFY(ModelPack::existingPack(folder).isEmpty());
+    }
+
+    // A downloaded or imported folder is packed before its first use; the first load takes the pack.
+    void packsInTheBackgroundBeforeTheFirstUse() {
+        const QString folder = dir_.filePath("downloaded");
+        QVERIFY(!apptest::makeChatModel(folder, 23).isEmpty());
+        EngineService engine;
+        QSignalSpy packed(&engine, &EngineService::packingFinished);
+        engine.pack(folder);
+        QTRY_VERIFY_WITH_TIMEOUT(packed.size() >= 1, 30000);
+        QVERIFY2(packed[0][2].toString().isEmpty(), qPrintable(packed[0][2].toString()));
+        QVERIFY(packed[0][1].toLongLong() > 0);
+        QSignalSpy loaded(&engine, &EngineService::modelLoaded);
+        engine.loadModel(folder, "cpu");
+        QTRY_VERIFY_WITH_TIMEOUT(loaded.size() >= 1, 30000);
+        QVERIFY(loaded[0][0].value<ModelInfo>().packed);
+        engine.pack(folder);   // current already: nothing is written
+        QTest::qWait(300);
+        QCOMPARE(packed.size(), 1);
+        engine.pack(dir_.filePath("no-such-folder"));   // not a model folder: ignored
+    }
+
     // Weights retrained in place (same shape, same path, every file the same size and date) must
     // not resume a conversation from a state the old weights made: the key is the weights'
-    // fingerprint, so the worker replays the transcript instead. Folder, sharded and GGUF.
+    // fingerprint and each model has its own scheduler (and prefix cache), so the transcript is
+    // replayed. Folder, sharded and GGUF.
     void retrainedWeightsDoNotResumeOldStates_data() {
         QTest::addColumn<QString>("layout");
         QTest::newRow("folder") << "folder";
@@ -305,8 +365,8 @@ private slots:
         QVERIFY(!path.isEmpty());
         const auto before = filesOf(path);
 
-        QSignalSpy loaded(worker_, &EngineWorker::modelLoaded);
-        QSignalSpy finished(worker_, &EngineWorker::generationFinished);
+        QSignalSpy loaded(worker_, &EngineService::modelLoaded);
+        QSignalSpy finished(worker_, &EngineService::generationFinished);
         load(path);
         QTRY_VERIFY_WITH_TIMEOUT(loaded.size() >= 1, 20000);
         const QString oldKey = loaded[0][0].value<ModelInfo>().key;
@@ -337,20 +397,16 @@ private slots:
 
         GenerationRequest next;
         next.id = first.id + 100;
-        next.transcript = a.coveredText + "\nUser: and then?\nAssistant:";
+        next.transcript = first.transcript + a.text + "\nUser: and then?\nAssistant:";
         next.settings = first.settings;
-        next.state = a.state;
-        next.coveredText = a.coveredText;
-        next.stateModelKey = a.modelKey;
         generate(next);
         QTRY_VERIFY_WITH_TIMEOUT(finished.size() >= 2, 20000);
         const auto b = finished[1][0].value<GenerationOutcome>();
-        QVERIFY(!b.resumedState);   // the transcript was replayed
+        QVERIFY(!b.resumedState());   // the transcript was replayed
         QVERIFY(b.promptTokens > 12);
         QCOMPARE(b.modelKey, newKey);
-        QVERIFY(b.coveredText.startsWith(next.transcript));
     }
 };
 
-QTEST_GUILESS_MAIN(WorkerTest)
+QTEST_GUILESS_MAIN(EngineServiceTest)
 #include "test_worker.moc"

@@ -33,6 +33,8 @@ struct TokenEvent {
                                   // was drawn from (penalties and temperature applied; temperature 0 counts as 1),
                                   // over the whole vocabulary, before top-k/top-p/min-p
     std::vector<std::pair<int32_t, float>> top_logprobs;   // when Request::top_logprobs > 0
+    StageTimes stages;            // the decode step that produced this token (the whole batch), when the
+                                  // backend timed it (Executor::last_stage_times); valid = false otherwise
 };
 
 struct FinishEvent {

@@ -100,6 +100,16 @@ TernaryMatrix quantize_ternary(const float* w, int rows, int cols) {
     return t;
 }
 
+std::string hf_folder_fingerprint(const fs::path& folder) {
+    const fs::path cfg_path = folder / "config.json";
+    if (!path_exists(cfg_path)) throw Error(ErrorCode::FileNotFound, "no config.json in " + printable_path(folder) + " (is this a model folder?)");
+    // The same bytes in the same order as load_hf_folder.
+    WeightFingerprint fp;
+    fp.add(read_config_text(cfg_path));
+    TensorSet::open_folder(folder).add_to(fp);
+    return fp.hex();
+}
+
 std::shared_ptr<const Model> load_hf_folder(const fs::path& folder) {
     const fs::path cfg_path = folder / "config.json";
     if (!path_exists(cfg_path)) throw Error(ErrorCode::FileNotFound, "no config.json in " + printable_path(folder) + " (is this a model folder?)");

@@ -123,6 +123,7 @@ struct Scheduler::Impl {
     std::vector<std::unique_ptr<Job>> slot_jobs;   // by slot; null = free
     PrefixCache cache;
     std::vector<int32_t> step_slots, step_tokens, step_argmax;
+    StageTimes step_stages;   // of the last decode step, for its tokens' events
     std::vector<float> step_logits;
     std::unique_ptr<cpu::ThreadPool> sampling_pool;   // rows of a step sample in parallel
     std::thread thread;
@@ -259,6 +260,7 @@ void Scheduler::Impl::decode_running() {
         std::lock_guard lock(mu);
         stats.decode_steps += 1;
     }
+    step_stages = exec->last_stage_times();
     if (need_logits) {
         // Sampling a chat's full vocabulary costs a pass over V per row: with hundreds of streams
         // that is spread over the cores. Callbacks stay on this thread, in order.
@@ -313,6 +315,7 @@ void Scheduler::Impl::on_sampled(Job& job, int32_t token) {
     job.fin.tokens.push_back(token);
     TokenEvent ev = std::exchange(job.event, {});   // the log-probabilities, when asked for
     ev.id = token;
+    ev.stages = job.fin.tokens.size() > 1 ? step_stages : StageTimes{};   // the first token's pass was the prefill's
     if (job.decoder) {
         ev.text = job.stops.push(job.decoder->push(token));
         job.fin.text += ev.text;

@@ -1,0 +1,18 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+#include <QString>
+
+// A model folder (bf16/f32 safetensors) packed once into a GGUF with ternary weights, kept beside
+// it in <folder>/mmfree-pack/<fingerprint>.gguf, so later switches load 2-bit weights directly
+// instead of re-reading and re-quantizing the whole checkpoint. The file name is the folder's
+// weight fingerprint: retrained weights (any changed byte) never load an old pack.
+namespace ModelPack {
+
+bool isPackable(const QString& path);                      // a folder with config.json
+QString packDirectory(const QString& folder);              // <folder>/mmfree-pack
+QString packFile(const QString& folder, const QString& fingerprint);
+QString existingPack(const QString& folder);               // the pack there now, any fingerprint ("" = none)
+qint64 diskBytes(const QString& folder);                   // what the pack takes (0 = none)
+bool remove(const QString& folder);                        // deletes the pack folder
+
+} // namespace ModelPack
