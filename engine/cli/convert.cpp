@@ -11,7 +11,7 @@
 namespace mmfree::cli {
 
 int cmd_convert(const Args& a) {
-    a.allow_only({"-m", "--model", "--synthetic", "-o", "--embeddings", "--name"});
+    a.allow_only({"-m", "--model", "--synthetic", "-o", "--embeddings", "--name", "--tokenizer"});
     if (!a.has("-o")) throw Error(ErrorCode::InvalidArgument, "convert needs -o OUT.gguf");
     const std::filesystem::path out = a.get("-o");
     GgufWriteOptions opt;
@@ -27,6 +27,14 @@ int cmd_convert(const Args& a) {
     } else {
         if (!a.has("-m") && !a.has("--model")) throw Error(ErrorCode::InvalidArgument, "convert needs -m MODEL (or --synthetic 370M|1.3B|2.7B)");
         model = load_model(model_path(a));
+    }
+    // --tokenizer FILE: embed this tokenizer.model (a synthetic model has none, so a server on it
+    // could not read text; the released models' vocabulary is tests/data/mistral-v1.tokenizer.model).
+    if (a.has("--tokenizer")) {
+        auto with_tokenizer = std::make_shared<Model>(*model);
+        with_tokenizer->tokenizer_path = a.get("--tokenizer");
+        with_tokenizer->tokenizer_model.clear();
+        model = std::move(with_tokenizer);
     }
     std::error_code ec;
     if (std::filesystem::equivalent(model->source, out, ec))

@@ -22,7 +22,7 @@ commands:
   bench     (-m MODEL | --synthetic 370M|1.3B|2.7B) [--backend B] [--profile] [--batch 1,8,64]  speed, JSON
   info      -m MODEL | --devices                                            model or device facts
   tokenize  (-m MODEL | --tokenizer FILE) TEXT                              token ids
-  convert   (-m MODEL | --synthetic 370M|1.3B|2.7B) -o OUT.gguf [--embeddings auto|f32|bf16|f16]
+  convert   (-m MODEL | --synthetic 370M|1.3B|2.7B) -o OUT.gguf [--embeddings auto|f32|bf16|f16] [--tokenizer FILE]
                                                                             pack a model into one GGUF file
   perplexity [-m MODEL] FILE... [--ctx N] [--backend B]                     held-out perplexity, JSON
   serve     [-m MODEL] [--backend B] [--host 127.0.0.1] [--port 8080] [--parallel N] [--api-key K]
