@@ -46,7 +46,7 @@ std::vector<int> parse_batch_sizes(const std::string& csv) {
 } // namespace
 
 int cmd_bench(const Args& a) {
-    a.allow_only({"-m", "--model", "--synthetic", "--backend", "--device", "--threads", "--profile", "--power", "--pp", "--tg", "--reps",
+    a.allow_only({"-m", "--model", "--synthetic", "--backend", "--device", "--threads", "--cpu-weights", "--profile", "--power", "--pp", "--tg", "--reps",
                   "--batch"});
     const int pp = a.get_int("--pp", 512), tg = a.get_int("--tg", 128), reps = a.get_int("--reps", 3);
     if (pp < 1 || tg < 2 || reps < 1) throw Error(ErrorCode::InvalidArgument, "--pp ≥ 1, --tg ≥ 2 and --reps ≥ 1");

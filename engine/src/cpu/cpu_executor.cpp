@@ -51,9 +51,32 @@ std::optional<GemmIsa> gemm_isa_from_environment() {
     return isa;
 }
 
+std::vector<const TernaryMatrix*> bitlinears(const Model& m) {
+    std::vector<const TernaryMatrix*> all;
+    for (const auto& l : m.layers)
+        for (const TernaryMatrix* t : {&l.i_proj, &l.f_proj, &l.g_proj, &l.o_proj, &l.gate_proj, &l.down_proj}) all.push_back(t);
+    all.push_back(&m.lm_head);
+    return all;
+}
+
 } // namespace
 
-CpuExecutor::CpuExecutor(std::shared_ptr<const Model> model, bool reference, int threads, int num_slots)
+std::optional<CpuWeights> parse_cpu_weights(const std::string& name) {
+    for (CpuWeights w : {CpuWeights::Auto, CpuWeights::TwoBit, CpuWeights::Trits})
+        if (name == cpu_weights_name(w)) return w;
+    return std::nullopt;
+}
+
+const char* cpu_weights_name(CpuWeights w) {
+    switch (w) {
+    case CpuWeights::Auto: return "auto";
+    case CpuWeights::TwoBit: return "2bit";
+    case CpuWeights::Trits: return "1.6bit";
+    }
+    return "auto";
+}
+
+CpuExecutor::CpuExecutor(std::shared_ptr<const Model> model, bool reference, int threads, int num_slots, CpuWeights weights)
     : model_(std::move(model)), reference_(reference), slots_(num_slots),
       state_size_(size_t(model_->config.num_layers) * model_->config.state_dim()) {
     if (num_slots < 1) throw Error(ErrorCode::InvalidArgument, "an executor needs at least one sequence slot");
@@ -61,6 +84,87 @@ CpuExecutor::CpuExecutor(std::shared_ptr<const Model> model, bool reference, int
     pool_ = std::make_unique<ThreadPool>(reference_ ? 1 : std::max(1, threads));
     if (!reference_) gemm_isa_ = gemm_isa_from_environment();
     states_.assign(size_t(slots_) * state_size_, 0.f);
+    // Auto without AVX2 stays on 2 bits: the scalar 1.6-bit kernel is no match for it.
+    if (reference_ || weights == CpuWeights::TwoBit || (weights == CpuWeights::Auto && !cpu_has_avx2())) return;
+    convert_to_trits();
+    weights_ = CpuWeights::Trits;
+    if (weights == CpuWeights::Auto) {
+        // Best of three passes over all the weights each, alternated: the layout this machine
+        // streams faster (decode's cost, without its synchronization). A few passes of the
+        // weights: ~50 ms for 370M on 2 cores.
+        time_weight_sweep(false);
+        time_weight_sweep(true);   // first touch of the copies
+        double best2 = 1e300, best16 = 1e300;
+        for (int rep = 0; rep < 3; ++rep) {
+            best2 = std::min(best2, time_weight_sweep(false));
+            best16 = std::min(best16, time_weight_sweep(true));
+        }
+        sweep_us_2bit_ = best2;
+        sweep_us_trits_ = best16;
+        if (best16 >= best2) {
+            trits_.clear();
+            weights_ = CpuWeights::TwoBit;
+        }
+    }
+}
+
+void CpuExecutor::convert_to_trits() {
+    const auto t0 = Clock::now();
+    for (const TernaryMatrix* w : bitlinears(*model_)) {
+        TritMatrix t = pack_trits_shape(*w);
+        pool_->run([&](int part, int parts) {
+            auto [r0, r1] = split_range(w->rows, part, parts);
+            pack_trits_rows(*w, t, r0, r1);
+        });
+        trits_.emplace(w, std::move(t));
+    }
+    convert_ms_ = us_since(t0) / 1e3;
+}
+
+const TritMatrix* CpuExecutor::trits_of(const TernaryMatrix* w) const {
+    if (weights_ != CpuWeights::Trits) return nullptr;
+    const auto it = trits_.find(w);
+    return it == trits_.end() ? nullptr : &it->second;
+}
+
+double CpuExecutor::time_weight_sweep(bool trits) {
+    const auto all = bitlinears(*model_);
+    int longest = 0;
+    for (const TernaryMatrix* w : all) longest = std::max({longest, w->row_stride * 4, TritMatrix::activation_length(w->cols)});
+    const std::vector<int8_t> q(size_t(longest), 1);
+    const std::vector<uint8_t> u(size_t(longest), 129);
+    int most_rows = 0;
+    for (const TernaryMatrix* w : all) most_rows = std::max(most_rows, w->rows);
+    std::vector<int32_t> acc(size_t(pool_->size()) * most_rows);
+    const auto t0 = Clock::now();
+    pool_->run([&](int part, int parts) {
+        int32_t* out = &acc[size_t(part) * most_rows];
+        for (const TernaryMatrix* w : all) {
+            auto [r0, r1] = split_range(w->rows, part, parts, kRowBlock);
+            if (trits) ternary_matvec_trits(trits_.at(w), u.data(), 0, out, r0, r1);
+            else ternary_matvec_fast(*w, q.data(), 0, out, r0, r1);
+        }
+    });
+    return us_since(t0);
+}
+
+std::vector<std::pair<std::string, double>> CpuExecutor::LayoutDiagnostics::extra_metrics() const {
+    size_t two_bit = 0, weights = 0, streamed = 0;
+    for (const TernaryMatrix* w : bitlinears(*e_.model_)) {
+        two_bit += w->packed_bytes();
+        weights += size_t(w->rows) * w->cols;
+        const TritMatrix* t = e_.trits_of(w);
+        streamed += t ? t->packed_bytes() : w->packed_bytes();
+    }
+    std::vector<std::pair<std::string, double>> m{
+        {"bits_per_weight", 8.0 * double(streamed) / double(weights)},
+        {"weight_bytes_read_per_token", double(e_.model_->weight_bytes_per_token() - two_bit + streamed)}};
+    if (e_.weights_ == CpuWeights::Trits) m.push_back({"cpu_weights_convert_ms", e_.convert_ms_});
+    if (e_.sweep_us_2bit_ > 0) {
+        m.push_back({"cpu_weights_probe_2bit_us", e_.sweep_us_2bit_});
+        m.push_back({"cpu_weights_probe_1.6bit_us", e_.sweep_us_trits_});
+    }
+    return m;
 }
 
 std::string CpuExecutor::device_name() const {
@@ -68,6 +172,7 @@ std::string CpuExecutor::device_name() const {
     if (!reference_) {
         s += cpu_has_avx2() ? ", AVX2" : ", scalar";
         s += std::string(", batches: ") + (gemm_isa_ ? gemm_isa_name(*gemm_isa_) : "rowwise");
+        s += std::string(", weights: ") + cpu_weights_name(weights_);
     }
     return s;
 }
@@ -99,11 +204,17 @@ void CpuExecutor::run_parallel(bool worth_it, const std::function<void(int, int)
 void CpuExecutor::bitlinear(std::initializer_list<Projection> group, const float* x, int rows) {
     const Projection* proj = group.begin();
     const int G = int(group.size());
-    const int K = proj[0].w->cols, Kp = proj[0].w->row_stride * 4;
+    const int K = proj[0].w->cols;
+    // The 1.6-bit kernels read activations in natural order, the 2-bit ones permuted.
+    const bool trits = trits_of(proj[0].w) != nullptr;
+    const int Kp = trits ? TritMatrix::activation_length(K) : proj[0].w->row_stride * 4;
+    // Two or more rows: one GEMM unpacks each weight row once for all of them.
+    const bool gemm = !reference_ && rows > 1 && gemm_isa_;
     auto t0 = Clock::now();
     // Quantize each (projection, row) input: its own RMSNorm γ (eps 1e-6), per-row int8 scale.
     const int jobs = G * rows;
     q_.resize(size_t(jobs) * Kp);
+    if (trits && !gemm) uq_.resize(size_t(jobs) * Kp);
     qscale_.resize(jobs);
     qsum_.resize(jobs);
     normed_.resize(size_t(pool_->size()) * (K + Kp));
@@ -117,6 +228,9 @@ void CpuExecutor::bitlinear(std::initializer_list<Projection> group, const float
             if (reference_) {
                 rms_norm(in, w.norm.data(), K, 1e-6f, scratch);
                 qscale_[j] = quantize_row(scratch, K, Kp, q);
+            } else if (trits) {
+                qscale_[j] = norm_quantize(in, w.norm.data(), K, 1e-6f, Kp, scratch, q, &qsum_[j]);
+                if (!gemm) offset_activations(q, Kp, &uq_[size_t(j) * Kp]);
             } else {
                 qscale_[j] = norm_quantize_permuted(in, w.norm.data(), K, 1e-6f, Kp, scratch, q, &qsum_[j]);
             }
@@ -133,7 +247,7 @@ void CpuExecutor::bitlinear(std::initializer_list<Projection> group, const float
     const size_t acc_per_thread = size_t(max_rows) + size_t(rows) * kRowBlock;
     acc_.resize(size_t(pool_->size()) * acc_per_thread);
     size_t bytes = 0;
-    for (int g = 0; g < G; ++g) bytes += proj[g].w->packed_bytes();
+    for (int g = 0; g < G; ++g) bytes += trits ? trits_of(proj[g].w)->packed_bytes() : proj[g].w->packed_bytes();
     const int threads = int(std::min<size_t>(size_t(pool_->size()), std::max<size_t>(1, bytes * size_t(rows) / bytes_per_thread())));
     pool_->run([&](int part, int parts) {
         int32_t* by_row = &acc_[size_t(part) * acc_per_thread];
@@ -142,24 +256,25 @@ void CpuExecutor::bitlinear(std::initializer_list<Projection> group, const float
         int base = 0;
         for (int g = 0; g < G; ++g) {
             const TernaryMatrix& w = *proj[g].w;
+            const TritMatrix* t = trits ? trits_of(&w) : nullptr;
             const int b = std::max(r0 - base, 0), e = std::min(r1 - base, w.rows);
             for (int rb = b; rb < e; rb += kRowBlock) {
                 const int re = std::min(e, rb + kRowBlock);
                 const int j0 = g * rows;
-                // Two or more rows: one GEMM unpacks each weight row once for all of them.
-                const bool gemm = !reference_ && rows > 1 && gemm_isa_;
-                if (gemm) ternary_gemm_fast(w, &q_[size_t(j0) * Kp], size_t(Kp), &qsum_[j0], rows, block, kRowBlock, rb, re, *gemm_isa_);
-                for (int t = 0; t < rows; ++t) {
-                    const int j = j0 + t;
-                    const int32_t* a = block + size_t(t) * kRowBlock;   // a[r − rb]
+                if (gemm && t) ternary_gemm_trits(*t, &q_[size_t(j0) * Kp], size_t(Kp), &qsum_[j0], rows, block, kRowBlock, rb, re, *gemm_isa_);
+                else if (gemm) ternary_gemm_fast(w, &q_[size_t(j0) * Kp], size_t(Kp), &qsum_[j0], rows, block, kRowBlock, rb, re, *gemm_isa_);
+                for (int r = 0; r < rows; ++r) {
+                    const int j = j0 + r;
+                    const int32_t* a = block + size_t(r) * kRowBlock;   // a[row − rb]
                     if (!gemm) {
                         if (reference_) ternary_matvec_ref(w, &q_[size_t(j) * Kp], by_row, rb, re);
+                        else if (t) ternary_matvec_trits(*t, &uq_[size_t(j) * Kp], qsum_[j], by_row, rb, re);
                         else ternary_matvec_fast(w, &q_[size_t(j) * Kp], qsum_[j], by_row, rb, re);
                         a = by_row + rb;
                     }
-                    float* out = proj[g].y + size_t(t) * w.rows;
+                    float* out = proj[g].y + size_t(r) * w.rows;
                     const float f = w.scale / qscale_[j];
-                    for (int r = rb; r < re; ++r) out[r] = float(a[r - rb]) * f;
+                    for (int o = rb; o < re; ++o) out[o] = float(a[o - rb]) * f;
                 }
             }
             base += w.rows;

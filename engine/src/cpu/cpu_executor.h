@@ -4,6 +4,8 @@
 #include <initializer_list>
 #include <memory>
 #include <optional>
+#include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "cpu/kernels.h"
@@ -12,6 +14,12 @@
 
 namespace mmfree::cpu {
 
+// The weight layout the fast CPU executor streams: the model's 2-bit codes, or a 1.6-bit copy
+// (TritMatrix) made at creation; Auto times both on this machine and keeps the faster.
+enum class CpuWeights { Auto, TwoBit, Trits };
+std::optional<CpuWeights> parse_cpu_weights(const std::string& name);   // "auto", "2bit", "1.6bit"
+const char* cpu_weights_name(CpuWeights w);
+
 // The whole forward pass on the CPU. In reference mode it uses the scalar kernels on one thread:
 // the readable specification every other backend is tested against. The fast mode runs the same
 // code with SIMD kernels, all cores, and prefill batched over tokens. A decode step of many
@@ -19,7 +27,9 @@ namespace mmfree::cpu {
 // sequence becomes a small GEMM over the batch, and the weights stream once per chunk of rows.
 class CpuExecutor : public Executor {
 public:
-    CpuExecutor(std::shared_ptr<const Model> model, bool reference, int threads = 0, int num_slots = 1);
+    // The reference mode always uses the 2-bit codes.
+    CpuExecutor(std::shared_ptr<const Model> model, bool reference, int threads = 0, int num_slots = 1,
+                CpuWeights weights = CpuWeights::Auto);
 
     std::string backend_name() const override { return reference_ ? "cpu-reference" : "cpu"; }
     std::string device_name() const override;
@@ -32,12 +42,25 @@ public:
     std::vector<float> save_slot(int slot) const override;
     void load_slot(int slot, const std::vector<float>& state) override;
     StageTimes last_stage_times() const override { return stages_; }
+    Diagnostics& diagnostics() override { return diagnostics_; }
+    CpuWeights weights() const { return weights_; }   // TwoBit or Trits, never Auto
 
     // For golden tests: during the next forward (one call, whole prompt), record the hidden
     // states [L+1, count, H] as the reference exports them.
     void capture_hidden_states(std::vector<float>* out) { hidden_capture_ = out; }
 
 private:
+    // bits_per_weight, weight_bytes_read_per_token and the layout probe's timings for `mmfree bench`.
+    class LayoutDiagnostics : public Diagnostics {
+    public:
+        explicit LayoutDiagnostics(const CpuExecutor& e) : e_(e) {}
+        std::vector<std::pair<std::string, double>> extra_metrics() const override;
+    private:
+        const CpuExecutor& e_;
+    };
+    void convert_to_trits();
+    double time_weight_sweep(bool trits);   // µs for one pass over every matrix, all threads
+    const TritMatrix* trits_of(const TernaryMatrix* w) const;
     // Y[t] = BitLinear(W, X[t]) for t < rows; X rows have W.cols floats, Y rows W.rows floats.
     // Projections of one input (i/f/g) run as one group: one parallel loop instead of three.
     struct Projection {
@@ -64,9 +87,16 @@ private:
     std::vector<float> batch_logits_;     // decode with argmax only
     StageTimes stages_;
     std::vector<float>* hidden_capture_ = nullptr;
+    CpuWeights weights_ = CpuWeights::TwoBit;
+    // The 1.6-bit copies, by the model's matrix. The model's 2-bit codes stay: the Model is
+    // immutable and may be shared with other executors (the app keeps a GPU and a CPU one).
+    std::unordered_map<const TernaryMatrix*, TritMatrix> trits_;
+    double convert_ms_ = 0, sweep_us_2bit_ = 0, sweep_us_trits_ = 0;   // 0: not measured
+    LayoutDiagnostics diagnostics_{*this};
 
     // Scratch, grown on demand.
-    std::vector<int8_t> q_;               // [group][rows][padded K], permuted for SIMD in fast mode
+    std::vector<int8_t> q_;               // [group][rows][padded K], permuted for SIMD in fast 2-bit mode
+    std::vector<uint8_t> uq_;             // 1.6-bit one-row kernel's input: q_ + 128
     std::vector<int32_t> qsum_, acc_;
     std::vector<float> qscale_, normed_;
     std::vector<float> x_, u_, ai_, af_, ag_, z_, a_, v_, y_, m_, d_;

@@ -87,6 +87,15 @@ static int quantize_avx2(const float*, int, float, int8_t*) { return 0; }
 static float max_abs_avx2(const float*, int) { return 0; }
 #endif
 
+// Round half away from zero, exactly (|y·s| ≤ 127, so x − trunc(x) is exact in float).
+static int8_t quantize_one(float y, float s) {
+    const float x = y * s;
+    int r = int(x);
+    const float d = x - float(r);
+    r += int(d >= 0.5f) - int(d <= -0.5f);
+    return int8_t(std::clamp(r, -128, 127));
+}
+
 float quantize_row(const float* y, int n, int padded_n, int8_t* q) {
 #if defined(__x86_64__)
     static const bool avx2 = cpu_has_avx2();
@@ -97,14 +106,7 @@ float quantize_row(const float* y, int n, int padded_n, int8_t* q) {
     for (int i = avx2 ? n / 8 * 8 : 0; i < n; ++i) mx = std::max(mx, std::fabs(y[i]));
     const float s = int8_scale(mx);
     const int done = avx2 ? quantize_avx2(y, n, s, q) : 0;
-    for (int i = done; i < n; ++i) {
-        // Round half away from zero, exactly (|y·s| ≤ 127, so x − trunc(x) is exact in float).
-        const float x = y[i] * s;
-        int r = int(x);
-        const float d = x - float(r);
-        r += int(d >= 0.5f) - int(d <= -0.5f);
-        q[i] = int8_t(std::clamp(r, -128, 127));
-    }
+    for (int i = done; i < n; ++i) q[i] = quantize_one(y[i], s);
     std::memset(q + n, 0, size_t(padded_n - n));
     return s;
 }
@@ -201,6 +203,26 @@ float norm_quantize_permuted(const float* x, const float* gamma, int n, float ep
     return s;
 }
 
+float norm_quantize(const float* x, const float* gamma, int n, float eps, int padded_n, float* scratch, int8_t* q, int32_t* qsum) {
+#if defined(__x86_64__)
+    static const bool avx2 = cpu_has_avx2();
+    if (avx2) {
+        // scale_and_max_avx2 zero-fills scratch up to padded_n: give it n only (scratch is n long).
+        const float mx = scale_and_max_avx2(x, gamma, n, n, rms_inverse(x, n, eps), scratch);
+        const float s = int8_scale(mx);
+        const int done = quantize_avx2(scratch, n, s, q);
+        for (int i = done; i < n; ++i) q[i] = quantize_one(scratch[i], s);
+        std::memset(q + n, 0, size_t(padded_n - n));
+        *qsum = sum_q(q, n);
+        return s;
+    }
+#endif
+    rms_norm(x, gamma, n, eps, scratch);
+    const float s = quantize_row(scratch, n, padded_n, q);
+    *qsum = sum_q(q, n);
+    return s;
+}
+
 bool cpu_has_avx2() {
 #if defined(__x86_64__)
     return __builtin_cpu_supports("avx2");
@@ -271,6 +293,225 @@ __attribute__((target("avx2"))) static void matvec_codes_avx2(const TernaryMatri
 }
 #endif
 
+// --- 1.6-bit layout ----------------------------------------------------------------------
+
+namespace {
+// Digit i of a stored byte: x = 3^i·byte mod 256 read as int8; c = [x > −43] + [x > 42]. In the
+// unbiased byte b = x ^ 0x80 these are b ≥ 86 and b ≥ 171, i.e. floor(3b/256); multiplying by 3
+// commutes with the bias (3·(b + 128) ≡ 3b + 128 mod 256), so the biased byte is tripled directly.
+constexpr int8_t kTritLow = -43, kTritHigh = 42;
+constexpr int kGemmRows = 4;         // weight rows per tile: 4 row vectors + accumulators fit the registers
+
+// The byte of every v = Σ c_i·3^(4−i) < 243, and the codes of every stored byte.
+struct TritTables {
+    uint8_t encode[243];
+    TritTables() {
+        for (int v = 0; v < 243; ++v) encode[v] = uint8_t(((v * 256 + 242) / 243) ^ 0x80);
+    }
+};
+const TritTables& trit_tables() {
+    static const TritTables t;
+    return t;
+}
+} // namespace
+
+uint8_t encode_trits(const int (&c)[5]) {
+    int v = 0;
+    for (int i = 0; i < 5; ++i) v = v * 3 + c[i];
+    return trit_tables().encode[v];
+}
+
+int decode_trit(uint8_t byte, int i) {
+    uint8_t x = byte;
+    for (int s = 0; s < i; ++s) x = uint8_t(x * 3);
+    return int(int8_t(x) > kTritLow) + int(int8_t(x) > kTritHigh);
+}
+
+int TritMatrix::code(int r, int k) const {
+    const int f = full_blocks(cols);
+    const int p = k < 160 * f ? k / 160 * 32 + k % 32 : 32 * f + (k - 160 * f) % 16;
+    const int i = k < 160 * f ? k % 160 / 32 : (k - 160 * f) / 16;
+    return decode_trit(codes[size_t(r) * row_stride + size_t(p)], i);
+}
+
+TritMatrix pack_trits_shape(const TernaryMatrix& w) {
+    TritMatrix t;
+    t.rows = w.rows;
+    t.cols = w.cols;
+    t.row_stride = TritMatrix::stride_for(w.cols);
+    t.code_sums.assign(size_t(w.rows), 0);
+    t.codes.assign(size_t(w.rows) * t.row_stride, 0);
+    return t;
+}
+
+void pack_trits_rows(const TernaryMatrix& w, TritMatrix& out, int row_begin, int row_end) {
+    const uint8_t* encode = trit_tables().encode;
+    for (int r = row_begin; r < row_end; ++r) {
+        const uint8_t* src = &w.codes[size_t(r) * w.row_stride];
+        uint8_t* dst = &out.codes[size_t(r) * out.row_stride];
+        int32_t sum = 0;
+        for (int p = 0; p < out.row_stride; ++p) {
+            int v = 0;
+            for (int i = 0; i < 5; ++i) {
+                const int k = TritMatrix::weight_index(w.cols, p, i);
+                const int c = k < w.cols ? (src[k / 4] >> (2 * (k % 4))) & 3 : 1;   // padding: weight 0
+                v = v * 3 + c;
+                sum += c;
+            }
+            dst[p] = encode[v];
+        }
+        out.code_sums[size_t(r)] = sum;
+    }
+}
+
+TritMatrix pack_trits(const TernaryMatrix& w) {
+    TritMatrix t = pack_trits_shape(w);
+    pack_trits_rows(w, t, 0, w.rows);
+    return t;
+}
+
+void offset_activations(const int8_t* q, int n, uint8_t* u) {
+    for (int i = 0; i < n; ++i) u[i] = uint8_t(q[i]) ^ 0x80;
+}
+
+// Σ c·u over a row with u = q + 128: Σ c·q = Σ c·u − 128·Σ c, and acc = Σ c·q − Σ q (c = w + 1).
+static void matvec_trits_scalar(const TritMatrix& w, const uint8_t* u, int32_t qsum, int32_t* acc, int r0, int r1) {
+    for (int r = r0; r < r1; ++r) {
+        const uint8_t* row = &w.codes[size_t(r) * w.row_stride];
+        int32_t a = 0;
+        for (int p = 0; p < w.row_stride; ++p) {
+            uint8_t x = row[p];
+            for (int i = 0; i < 5; ++i, x = uint8_t(x * 3))
+                a += (int(int8_t(x) > kTritLow) + int(int8_t(x) > kTritHigh)) * int32_t(u[TritMatrix::weight_index(w.cols, p, i)]);
+        }
+        acc[r] = a - 128 * w.code_sums[size_t(r)] - qsum;
+    }
+}
+
+// Rows [r, r + kGemmRows) as codes c in the activations' natural order, kp bytes each (zeros past
+// the row's padded length, and for rows at or past row_end).
+static void unpack_trits_scalar(const TritMatrix& w, int r, int row_end, int kp, uint8_t* u) {
+    for (int i = 0; i < kGemmRows; ++i, u += kp) {
+        std::memset(u, 0, size_t(kp));
+        if (r + i >= row_end) continue;
+        const uint8_t* row = &w.codes[size_t(r + i) * w.row_stride];
+        for (int p = 0; p < w.row_stride; ++p)
+            for (int d = 0; d < 5; ++d) u[TritMatrix::weight_index(w.cols, p, d)] = uint8_t(decode_trit(row[p], d));
+    }
+}
+
+#if defined(__x86_64__)
+// −c of 32 digits (0, −1 or −2 per byte) from their tripled bytes x.
+__attribute__((target("avx2"))) static inline __m256i neg_codes(__m256i x) {
+    return _mm256_add_epi8(_mm256_cmpgt_epi8(x, _mm256_set1_epi8(kTritLow)), _mm256_cmpgt_epi8(x, _mm256_set1_epi8(kTritHigh)));
+}
+__attribute__((target("avx2"))) static inline __m256i triple(__m256i x) { return _mm256_add_epi8(_mm256_add_epi8(x, x), x); }
+
+// One 32-byte block (160 weights) against u: maddubs(u, −c) pair sums are ≤ 2·255·2 = 1020 in
+// magnitude, five per block, so int16 lanes take 6 blocks (30600) before they are widened.
+__attribute__((target("avx2"))) static inline __m256i trit_block(const uint8_t* codes, const __m256i (&u)[5], __m256i part) {
+    __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes));
+    for (int i = 0; i < 5; ++i) {
+        part = _mm256_add_epi16(part, _mm256_maddubs_epi16(u[i], neg_codes(x)));
+        if (i < 4) x = triple(x);
+    }
+    return part;
+}
+
+// The 16-byte half block at the end of a row (80 weights): the same steps on 128-bit vectors,
+// widened to int32 at once (five pair sums ≤ 5100).
+__attribute__((target("avx2"))) static inline __m128i trit_half_block(const uint8_t* codes, const uint8_t* u) {
+    const __m128i low = _mm_set1_epi8(kTritLow), high = _mm_set1_epi8(kTritHigh);
+    __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(codes)), part = _mm_setzero_si128();
+    for (int i = 0; i < 5; ++i) {
+        const __m128i neg = _mm_add_epi8(_mm_cmpgt_epi8(x, low), _mm_cmpgt_epi8(x, high));
+        part = _mm_add_epi16(part, _mm_maddubs_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(u + 16 * i)), neg));
+        x = _mm_add_epi8(_mm_add_epi8(x, x), x);
+    }
+    return _mm_madd_epi16(part, _mm_set1_epi16(1));
+}
+
+__attribute__((target("avx2"))) static void matvec_trits_avx2(const TritMatrix& w, const uint8_t* u, int32_t qsum, int32_t* acc, int r0,
+                                                               int r1) {
+    const int blocks = TritMatrix::full_blocks(w.cols);
+    const bool half = TritMatrix::half_block(w.cols);
+    const __m256i ones = _mm256_set1_epi16(1);
+    int r = r0;
+    // Two rows at a time share the activation loads.
+    for (; r + 1 < r1; r += 2) {
+        const uint8_t* a = &w.codes[size_t(r) * w.row_stride];
+        const uint8_t* b = a + w.row_stride;
+        __m256i sum_a = _mm256_setzero_si256(), sum_b = sum_a;
+        for (int blk = 0; blk < blocks;) {
+            __m256i pa = _mm256_setzero_si256(), pb = pa;
+            const int end = std::min(blocks, blk + 6);
+            for (; blk < end; ++blk) {
+                _mm_prefetch(reinterpret_cast<const char*>(a + blk * 32 + 1024), _MM_HINT_T0);
+                _mm_prefetch(reinterpret_cast<const char*>(b + blk * 32 + 1024), _MM_HINT_T0);
+                __m256i x[5];
+                for (int i = 0; i < 5; ++i) x[i] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(u + blk * 160 + 32 * i));
+                pa = trit_block(a + blk * 32, x, pa);
+                pb = trit_block(b + blk * 32, x, pb);
+            }
+            sum_a = _mm256_add_epi32(sum_a, _mm256_madd_epi16(pa, ones));
+            sum_b = _mm256_add_epi32(sum_b, _mm256_madd_epi16(pb, ones));
+        }
+        if (half) {
+            const uint8_t* uh = u + blocks * 160;
+            sum_a = _mm256_add_epi32(sum_a, _mm256_castsi128_si256(trit_half_block(a + blocks * 32, uh)));
+            sum_b = _mm256_add_epi32(sum_b, _mm256_castsi128_si256(trit_half_block(b + blocks * 32, uh)));
+        }
+        acc[r] = -hsum_epi32(sum_a) - 128 * w.code_sums[size_t(r)] - qsum;
+        acc[r + 1] = -hsum_epi32(sum_b) - 128 * w.code_sums[size_t(r + 1)] - qsum;
+    }
+    if (r < r1) matvec_trits_scalar(w, u, qsum, acc, r, r1);
+}
+
+// unpack_trits_scalar with AVX2: c = −neg_codes, 32 digits per instruction group. Also fetches the
+// next tile's codes, as unpack_tile_avx2 does.
+__attribute__((target("avx2"))) static void unpack_trits_avx2(const TritMatrix& w, int r, int row_end, int kp, uint8_t* u) {
+    const int blocks = TritMatrix::full_blocks(w.cols);
+    const bool half = TritMatrix::half_block(w.cols);
+    const int used = blocks * 160 + (half ? 80 : 0);
+    for (int i = 0; i < kGemmRows; ++i, u += kp) {
+        if (r + i + kGemmRows < row_end) {
+            const char* next = reinterpret_cast<const char*>(&w.codes[size_t(r + i + kGemmRows) * w.row_stride]);
+            for (int b = 0; b < w.row_stride; b += 64) _mm_prefetch(next + b, _MM_HINT_T0);
+        }
+        if (r + i >= row_end) { std::memset(u, 0, size_t(kp)); continue; }
+        const uint8_t* row = &w.codes[size_t(r + i) * w.row_stride];
+        for (int b = 0; b < blocks; ++b) {
+            __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + b * 32));
+            __m256i* out = reinterpret_cast<__m256i*>(u + b * 160);
+            for (int d = 0; d < 5; ++d) {
+                _mm256_storeu_si256(out + d, _mm256_sub_epi8(_mm256_setzero_si256(), neg_codes(x)));
+                if (d < 4) x = triple(x);
+            }
+        }
+        if (half) {
+            const __m128i low = _mm_set1_epi8(kTritLow), high = _mm_set1_epi8(kTritHigh);
+            __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + blocks * 32));
+            for (int d = 0; d < 5; ++d) {
+                const __m128i neg = _mm_add_epi8(_mm_cmpgt_epi8(x, low), _mm_cmpgt_epi8(x, high));
+                _mm_storeu_si128(reinterpret_cast<__m128i*>(u + blocks * 160 + 16 * d), _mm_sub_epi8(_mm_setzero_si128(), neg));
+                x = _mm_add_epi8(_mm_add_epi8(x, x), x);
+            }
+        }
+        std::memset(u + used, 0, size_t(kp - used));
+    }
+}
+#else
+static void unpack_trits_avx2(const TritMatrix& w, int r, int row_end, int kp, uint8_t* u) { unpack_trits_scalar(w, r, row_end, kp, u); }
+#endif
+
+void ternary_matvec_trits(const TritMatrix& w, const uint8_t* u, int32_t qsum, int32_t* acc, int r0, int r1) {
+#if defined(__x86_64__)
+    static const bool avx2 = cpu_has_avx2();
+    if (avx2) return matvec_trits_avx2(w, u, qsum, acc, r0, r1);
+#endif
+    matvec_trits_scalar(w, u, qsum, acc, r0, r1);
+}
+
 // --- batched kernel (GEMM over tokens) ---------------------------------------------------
 //
 // A tile of kGemmRows weight rows is unpacked once into codes c ∈ {0, 1, 2} (one byte each, in
@@ -280,7 +521,6 @@ __attribute__((target("avx2"))) static void matvec_codes_avx2(const TernaryMatri
 
 namespace {
 
-constexpr int kGemmRows = 4;         // weight rows per tile: 4 row vectors + accumulators fit the registers
 constexpr int kMaxGemmTokens = 4;    // widest micro-kernel (AVX-512: 4 rows × 4 tokens = 16 accumulators)
 
 // Where a micro-kernel writes: token t's accumulator of tile row i goes to out[t·stride + i]
@@ -512,15 +752,17 @@ GemmIsa best_gemm_isa() {
     return best;
 }
 
-void ternary_gemm_fast(const TernaryMatrix& w, const int8_t* qp, size_t q_stride, const int32_t* qsum, int tokens,
-                       int32_t* acc, size_t acc_stride, int row_begin, int row_end, GemmIsa isa) {
-    const GemmKernels& k = kernels_for(isa);
-    const int kp = w.row_stride * 4;
+namespace {
+// The batched loop over tiles of either layout: unpack(r, tile) fills rows [r, r + kGemmRows) as
+// kp code bytes each, in the order of the activations.
+template <class Unpack>
+void gemm_tiles(const GemmKernels& k, Unpack&& unpack, int kp, const int8_t* qp, size_t q_stride, const int32_t* qsum, int tokens,
+                int32_t* acc, size_t acc_stride, int row_begin, int row_end) {
     thread_local std::vector<uint8_t> tile;   // kGemmRows unpacked rows: L1-resident across the tokens
     tile.resize(size_t(kGemmRows) * kp);
     const int8_t* q[kMaxGemmTokens];
     for (int r = row_begin; r < row_end; r += kGemmRows) {
-        k.unpack(w, r, row_end, tile.data());
+        unpack(r, tile.data());
         const int rows = std::min(kGemmRows, row_end - r);
         for (int t0 = 0; t0 < tokens; t0 += k.width) {
             const int nt = std::min(k.width, tokens - t0);
@@ -528,6 +770,23 @@ void ternary_gemm_fast(const TernaryMatrix& w, const int8_t* qp, size_t q_stride
             k.micro[nt](tile.data(), kp, q, TileOut{acc + size_t(t0) * acc_stride + size_t(r - row_begin), acc_stride, qsum + t0, rows});
         }
     }
+}
+} // namespace
+
+void ternary_gemm_fast(const TernaryMatrix& w, const int8_t* qp, size_t q_stride, const int32_t* qsum, int tokens,
+                       int32_t* acc, size_t acc_stride, int row_begin, int row_end, GemmIsa isa) {
+    const GemmKernels& k = kernels_for(isa);
+    gemm_tiles(k, [&](int r, uint8_t* tile) { k.unpack(w, r, row_end, tile); }, w.row_stride * 4, qp, q_stride, qsum, tokens, acc,
+               acc_stride, row_begin, row_end);
+}
+
+void ternary_gemm_trits(const TritMatrix& w, const int8_t* q, size_t q_stride, const int32_t* qsum, int tokens, int32_t* acc,
+                        size_t acc_stride, int row_begin, int row_end, GemmIsa isa) {
+    const GemmKernels& k = kernels_for(isa);
+    const int kp = TritMatrix::activation_length(w.cols);
+    const bool simd = isa != GemmIsa::Scalar;
+    gemm_tiles(k, [&](int r, uint8_t* tile) { simd ? unpack_trits_avx2(w, r, row_end, kp, tile) : unpack_trits_scalar(w, r, row_end, kp, tile); },
+               kp, q, q_stride, qsum, tokens, acc, acc_stride, row_begin, row_end);
 }
 
 // --- element-wise stages ---------------------------------------------------------------
