@@ -73,23 +73,23 @@ std::string check_trits(const TernaryMatrix& w, int tokens, std::mt19937& rng, i
             if (t.code(r, k) != w.weight(r, k) + 1) return "code of weight (" + std::to_string(r) + ", " + std::to_string(k) + ") differs";
     const int n5 = TritMatrix::activation_length(w.cols);
     std::vector<int8_t> q(size_t(tokens) * n5, 0);
-    std::vector<uint8_t> u(q.size());
     std::vector<int32_t> qsum(static_cast<size_t>(tokens)), want(size_t(tokens) * w.rows);
     for (int tk = 0; tk < tokens; ++tk) {
         int8_t* row = &q[size_t(tk) * n5];
         for (int k = 0; k < w.cols; ++k) row[k] = int8_t(activation ? activation : int(rng() % 256) - 128);
-        offset_activations(row, n5, &u[size_t(tk) * n5]);
         qsum[size_t(tk)] = sum_q(row, n5);
         ternary_matvec_ref(w, row, &want[size_t(tk) * w.rows], 0, w.rows);
     }
     const int begin = w.rows > 2 ? 1 : 0, end = w.rows > 3 ? w.rows - 1 : w.rows;
-    std::vector<int32_t> got(static_cast<size_t>(w.rows), -7);
-    for (int tk = 0; tk < tokens; ++tk) {
-        ternary_matvec_trits(t, &u[size_t(tk) * n5], qsum[size_t(tk)], got.data(), begin, end);
-        for (int r = begin; r < end; ++r)
-            if (got[size_t(r)] != want[size_t(tk) * w.rows + r])
-                return "matvec: token " + std::to_string(tk) + " row " + std::to_string(r) + " got " + std::to_string(got[size_t(r)]) +
-                       " want " + std::to_string(want[size_t(tk) * w.rows + r]);
+    for (GemmIsa isa : supported_gemm_isas()) {
+        std::vector<int32_t> got(static_cast<size_t>(w.rows), -7);
+        for (int tk = 0; tk < tokens; ++tk) {
+            ternary_matvec_trits(t, &q[size_t(tk) * n5], qsum[size_t(tk)], got.data(), begin, end, isa);
+            for (int r = begin; r < end; ++r)
+                if (got[size_t(r)] != want[size_t(tk) * w.rows + r])
+                    return std::string(gemm_isa_name(isa)) + " matvec: token " + std::to_string(tk) + " row " + std::to_string(r) + " got " +
+                           std::to_string(got[size_t(r)]) + " want " + std::to_string(want[size_t(tk) * w.rows + r]);
+        }
     }
     for (GemmIsa isa : supported_gemm_isas()) {
         const size_t stride = size_t(end - begin) + 3;

@@ -83,6 +83,7 @@ CpuExecutor::CpuExecutor(std::shared_ptr<const Model> model, bool reference, int
     if (threads <= 0) threads = int(std::thread::hardware_concurrency());
     pool_ = std::make_unique<ThreadPool>(reference_ ? 1 : std::max(1, threads));
     if (!reference_) gemm_isa_ = gemm_isa_from_environment();
+    trit_isa_ = gemm_isa_.value_or(best_gemm_isa());
     states_.assign(size_t(slots_) * state_size_, 0.f);
     // Auto without AVX2 stays on 2 bits: the scalar 1.6-bit kernel is no match for it.
     if (reference_ || weights == CpuWeights::TwoBit || (weights == CpuWeights::Auto && !cpu_has_avx2())) return;
@@ -132,7 +133,6 @@ double CpuExecutor::time_weight_sweep(bool trits) {
     int longest = 0;
     for (const TernaryMatrix* w : all) longest = std::max({longest, w->row_stride * 4, TritMatrix::activation_length(w->cols)});
     const std::vector<int8_t> q(size_t(longest), 1);
-    const std::vector<uint8_t> u(size_t(longest), 129);
     int most_rows = 0;
     for (const TernaryMatrix* w : all) most_rows = std::max(most_rows, w->rows);
     std::vector<int32_t> acc(size_t(pool_->size()) * most_rows);
@@ -141,7 +141,7 @@ double CpuExecutor::time_weight_sweep(bool trits) {
         int32_t* out = &acc[size_t(part) * most_rows];
         for (const TernaryMatrix* w : all) {
             auto [r0, r1] = split_range(w->rows, part, parts, kRowBlock);
-            if (trits) ternary_matvec_trits(trits_.at(w), u.data(), 0, out, r0, r1);
+            if (trits) ternary_matvec_trits(trits_.at(w), q.data(), 0, out, r0, r1, trit_isa_);
             else ternary_matvec_fast(*w, q.data(), 0, out, r0, r1);
         }
     });
@@ -173,6 +173,7 @@ std::string CpuExecutor::device_name() const {
         s += cpu_has_avx2() ? ", AVX2" : ", scalar";
         s += std::string(", batches: ") + (gemm_isa_ ? gemm_isa_name(*gemm_isa_) : "rowwise");
         s += std::string(", weights: ") + cpu_weights_name(weights_);
+        if (weights_ == CpuWeights::Trits) s += std::string(" (") + gemm_isa_name(trit_isa_) + ")";
     }
     return s;
 }
@@ -214,7 +215,6 @@ void CpuExecutor::bitlinear(std::initializer_list<Projection> group, const float
     // Quantize each (projection, row) input: its own RMSNorm γ (eps 1e-6), per-row int8 scale.
     const int jobs = G * rows;
     q_.resize(size_t(jobs) * Kp);
-    if (trits && !gemm) uq_.resize(size_t(jobs) * Kp);
     qscale_.resize(jobs);
     qsum_.resize(jobs);
     normed_.resize(size_t(pool_->size()) * (K + Kp));
@@ -230,7 +230,6 @@ void CpuExecutor::bitlinear(std::initializer_list<Projection> group, const float
                 qscale_[j] = quantize_row(scratch, K, Kp, q);
             } else if (trits) {
                 qscale_[j] = norm_quantize(in, w.norm.data(), K, 1e-6f, Kp, scratch, q, &qsum_[j]);
-                if (!gemm) offset_activations(q, Kp, &uq_[size_t(j) * Kp]);
             } else {
                 qscale_[j] = norm_quantize_permuted(in, w.norm.data(), K, 1e-6f, Kp, scratch, q, &qsum_[j]);
             }
@@ -268,7 +267,7 @@ void CpuExecutor::bitlinear(std::initializer_list<Projection> group, const float
                     const int32_t* a = block + size_t(r) * kRowBlock;   // a[row − rb]
                     if (!gemm) {
                         if (reference_) ternary_matvec_ref(w, &q_[size_t(j) * Kp], by_row, rb, re);
-                        else if (t) ternary_matvec_trits(*t, &uq_[size_t(j) * Kp], qsum_[j], by_row, rb, re);
+                        else if (t) ternary_matvec_trits(*t, &q_[size_t(j) * Kp], qsum_[j], by_row, rb, re, trit_isa_);
                         else ternary_matvec_fast(w, &q_[size_t(j) * Kp], qsum_[j], by_row, rb, re);
                         a = by_row + rb;
                     }

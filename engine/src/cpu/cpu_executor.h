@@ -79,6 +79,7 @@ private:
     std::shared_ptr<const Model> model_;
     bool reference_;
     std::optional<GemmIsa> gemm_isa_;     // batched kernel of the fast mode; none: one row at a time
+    GemmIsa trit_isa_ = GemmIsa::Scalar;  // the 1.6-bit one-row kernel's instruction set
     std::unique_ptr<ThreadPool> pool_;
     int slots_;
     size_t state_size_;                   // L×D
@@ -96,7 +97,6 @@ private:
 
     // Scratch, grown on demand.
     std::vector<int8_t> q_;               // [group][rows][padded K], permuted for SIMD in fast 2-bit mode
-    std::vector<uint8_t> uq_;             // 1.6-bit one-row kernel's input: q_ + 128
     std::vector<int32_t> qsum_, acc_;
     std::vector<float> qscale_, normed_;
     std::vector<float> x_, u_, ai_, af_, ag_, z_, a_, v_, y_, m_, d_;

@@ -296,9 +296,10 @@ __attribute__((target("avx2"))) static void matvec_codes_avx2(const TernaryMatri
 // --- 1.6-bit layout ----------------------------------------------------------------------
 
 namespace {
-// Digit i of a stored byte: x = 3^i·byte mod 256 read as int8; c = [x > −43] + [x > 42]. In the
-// unbiased byte b = x ^ 0x80 these are b ≥ 86 and b ≥ 171, i.e. floor(3b/256); multiplying by 3
-// commutes with the bias (3·(b + 128) ≡ 3b + 128 mod 256), so the biased byte is tripled directly.
+// Digit i of a stored byte b: x = 3^i·b mod 256, c = floor(3x/256) = [x ≥ 86] + [x ≥ 171]. SIMD
+// has only signed byte compares: biased by 128 (x ^ 0x80, as int8) they are x' > −43 and x' > 42,
+// and tripling commutes with the bias (3·(x + 128) ≡ 3x + 128 mod 256), so the biased byte is
+// tripled directly.
 constexpr int8_t kTritLow = -43, kTritHigh = 42;
 constexpr int kGemmRows = 4;         // weight rows per tile: 4 row vectors + accumulators fit the registers
 
@@ -306,7 +307,7 @@ constexpr int kGemmRows = 4;         // weight rows per tile: 4 row vectors + ac
 struct TritTables {
     uint8_t encode[243];
     TritTables() {
-        for (int v = 0; v < 243; ++v) encode[v] = uint8_t(((v * 256 + 242) / 243) ^ 0x80);
+        for (int v = 0; v < 243; ++v) encode[v] = uint8_t((v * 256 + 242) / 243);
     }
 };
 const TritTables& trit_tables() {
@@ -324,7 +325,7 @@ uint8_t encode_trits(const int (&c)[5]) {
 int decode_trit(uint8_t byte, int i) {
     uint8_t x = byte;
     for (int s = 0; s < i; ++s) x = uint8_t(x * 3);
-    return int(int8_t(x) > kTritLow) + int(int8_t(x) > kTritHigh);
+    return 3 * x / 256;
 }
 
 int TritMatrix::code(int r, int k) const {
@@ -346,19 +347,20 @@ TritMatrix pack_trits_shape(const TernaryMatrix& w) {
 
 void pack_trits_rows(const TernaryMatrix& w, TritMatrix& out, int row_begin, int row_end) {
     const uint8_t* encode = trit_tables().encode;
+    const int f = TritMatrix::full_blocks(w.cols);
+    std::vector<uint8_t> c(size_t(out.row_stride) * 5);   // the row's codes, padding = 1 (weight 0)
     for (int r = row_begin; r < row_end; ++r) {
         const uint8_t* src = &w.codes[size_t(r) * w.row_stride];
+        int32_t sum = int32_t(c.size()) - w.cols;
+        for (int k = 0; k < w.cols; ++k) sum += c[size_t(k)] = (src[k / 4] >> (2 * (k % 4))) & 3;
+        std::fill(c.begin() + w.cols, c.end(), uint8_t(1));
         uint8_t* dst = &out.codes[size_t(r) * out.row_stride];
-        int32_t sum = 0;
         for (int p = 0; p < out.row_stride; ++p) {
-            int v = 0;
-            for (int i = 0; i < 5; ++i) {
-                const int k = TritMatrix::weight_index(w.cols, p, i);
-                const int c = k < w.cols ? (src[k / 4] >> (2 * (k % 4))) & 3 : 1;   // padding: weight 0
-                v = v * 3 + c;
-                sum += c;
-            }
-            dst[p] = encode[v];
+            // Block start and width: 32-byte blocks of 160 weights, then the 16-byte half block.
+            const int start = p < 32 * f ? p / 32 * 160 + p % 32 : 160 * f + (p - 32 * f);
+            const int width = p < 32 * f ? 32 : 16;
+            const uint8_t* k = &c[size_t(start)];
+            dst[p] = encode[(((k[0] * 3 + k[width]) * 3 + k[2 * width]) * 3 + k[3 * width]) * 3 + k[4 * width]];
         }
         out.code_sums[size_t(r)] = sum;
     }
@@ -370,21 +372,14 @@ TritMatrix pack_trits(const TernaryMatrix& w) {
     return t;
 }
 
-void offset_activations(const int8_t* q, int n, uint8_t* u) {
-    for (int i = 0; i < n; ++i) u[i] = uint8_t(q[i]) ^ 0x80;
-}
-
-// Σ c·u over a row with u = q + 128: Σ c·q = Σ c·u − 128·Σ c, and acc = Σ c·q − Σ q (c = w + 1).
-static void matvec_trits_scalar(const TritMatrix& w, const uint8_t* u, int32_t qsum, int32_t* acc, int r0, int r1) {
+// acc = Σ c·q − Σ q (c = w + 1), digit by digit.
+static void matvec_trits_scalar(const TritMatrix& w, const int8_t* q, int32_t qsum, int32_t* acc, int r0, int r1) {
     for (int r = r0; r < r1; ++r) {
         const uint8_t* row = &w.codes[size_t(r) * w.row_stride];
         int32_t a = 0;
-        for (int p = 0; p < w.row_stride; ++p) {
-            uint8_t x = row[p];
-            for (int i = 0; i < 5; ++i, x = uint8_t(x * 3))
-                a += (int(int8_t(x) > kTritLow) + int(int8_t(x) > kTritHigh)) * int32_t(u[TritMatrix::weight_index(w.cols, p, i)]);
-        }
-        acc[r] = a - 128 * w.code_sums[size_t(r)] - qsum;
+        for (int p = 0; p < w.row_stride; ++p)
+            for (int i = 0; i < 5; ++i) a += decode_trit(row[p], i) * int32_t(q[TritMatrix::weight_index(w.cols, p, i)]);
+        acc[r] = a - qsum;
     }
 }
 
@@ -401,16 +396,23 @@ static void unpack_trits_scalar(const TritMatrix& w, int r, int row_end, int kp,
 }
 
 #if defined(__x86_64__)
-// −c of 32 digits (0, −1 or −2 per byte) from their tripled bytes x.
+// −c of 32 digits (0, −1 or −2 per byte) from their biased, tripled bytes x' = x ^ 0x80.
 __attribute__((target("avx2"))) static inline __m256i neg_codes(__m256i x) {
     return _mm256_add_epi8(_mm256_cmpgt_epi8(x, _mm256_set1_epi8(kTritLow)), _mm256_cmpgt_epi8(x, _mm256_set1_epi8(kTritHigh)));
 }
 __attribute__((target("avx2"))) static inline __m256i triple(__m256i x) { return _mm256_add_epi8(_mm256_add_epi8(x, x), x); }
+__attribute__((target("avx2"))) static inline __m256i load_biased(const void* p) {
+    return _mm256_xor_si256(_mm256_loadu_si256(static_cast<const __m256i*>(p)), _mm256_set1_epi8(char(0x80)));
+}
+__attribute__((target("avx2"))) static inline __m128i load_biased128(const void* p) {
+    return _mm_xor_si128(_mm_loadu_si128(static_cast<const __m128i*>(p)), _mm_set1_epi8(char(0x80)));
+}
 
-// One 32-byte block (160 weights) against u: maddubs(u, −c) pair sums are ≤ 2·255·2 = 1020 in
-// magnitude, five per block, so int16 lanes take 6 blocks (30600) before they are widened.
+// One 32-byte block (160 weights) against u = q + 128 (unsigned): maddubs(u, −c) pair sums are
+// ≤ 2·255·2 = 1020 in magnitude, five per block, so int16 lanes take 6 blocks (30600) before
+// they are widened. Σ c·q = Σ c·u − 128·Σ c.
 __attribute__((target("avx2"))) static inline __m256i trit_block(const uint8_t* codes, const __m256i (&u)[5], __m256i part) {
-    __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes));
+    __m256i x = load_biased(codes);
     for (int i = 0; i < 5; ++i) {
         part = _mm256_add_epi16(part, _mm256_maddubs_epi16(u[i], neg_codes(x)));
         if (i < 4) x = triple(x);
@@ -420,18 +422,18 @@ __attribute__((target("avx2"))) static inline __m256i trit_block(const uint8_t* 
 
 // The 16-byte half block at the end of a row (80 weights): the same steps on 128-bit vectors,
 // widened to int32 at once (five pair sums ≤ 5100).
-__attribute__((target("avx2"))) static inline __m128i trit_half_block(const uint8_t* codes, const uint8_t* u) {
+__attribute__((target("avx2"))) static inline __m128i trit_half_block(const uint8_t* codes, const int8_t* q) {
     const __m128i low = _mm_set1_epi8(kTritLow), high = _mm_set1_epi8(kTritHigh);
-    __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(codes)), part = _mm_setzero_si128();
+    __m128i x = load_biased128(codes), part = _mm_setzero_si128();
     for (int i = 0; i < 5; ++i) {
         const __m128i neg = _mm_add_epi8(_mm_cmpgt_epi8(x, low), _mm_cmpgt_epi8(x, high));
-        part = _mm_add_epi16(part, _mm_maddubs_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(u + 16 * i)), neg));
+        part = _mm_add_epi16(part, _mm_maddubs_epi16(load_biased128(q + 16 * i), neg));
         x = _mm_add_epi8(_mm_add_epi8(x, x), x);
     }
     return _mm_madd_epi16(part, _mm_set1_epi16(1));
 }
 
-__attribute__((target("avx2"))) static void matvec_trits_avx2(const TritMatrix& w, const uint8_t* u, int32_t qsum, int32_t* acc, int r0,
+__attribute__((target("avx2"))) static void matvec_trits_avx2(const TritMatrix& w, const int8_t* q, int32_t qsum, int32_t* acc, int r0,
                                                                int r1) {
     const int blocks = TritMatrix::full_blocks(w.cols);
     const bool half = TritMatrix::half_block(w.cols);
@@ -448,23 +450,22 @@ __attribute__((target("avx2"))) static void matvec_trits_avx2(const TritMatrix& 
             for (; blk < end; ++blk) {
                 _mm_prefetch(reinterpret_cast<const char*>(a + blk * 32 + 1024), _MM_HINT_T0);
                 _mm_prefetch(reinterpret_cast<const char*>(b + blk * 32 + 1024), _MM_HINT_T0);
-                __m256i x[5];
-                for (int i = 0; i < 5; ++i) x[i] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(u + blk * 160 + 32 * i));
-                pa = trit_block(a + blk * 32, x, pa);
-                pb = trit_block(b + blk * 32, x, pb);
+                __m256i u[5];
+                for (int i = 0; i < 5; ++i) u[i] = load_biased(q + blk * 160 + 32 * i);
+                pa = trit_block(a + blk * 32, u, pa);
+                pb = trit_block(b + blk * 32, u, pb);
             }
             sum_a = _mm256_add_epi32(sum_a, _mm256_madd_epi16(pa, ones));
             sum_b = _mm256_add_epi32(sum_b, _mm256_madd_epi16(pb, ones));
         }
         if (half) {
-            const uint8_t* uh = u + blocks * 160;
-            sum_a = _mm256_add_epi32(sum_a, _mm256_castsi128_si256(trit_half_block(a + blocks * 32, uh)));
-            sum_b = _mm256_add_epi32(sum_b, _mm256_castsi128_si256(trit_half_block(b + blocks * 32, uh)));
+            sum_a = _mm256_add_epi32(sum_a, _mm256_castsi128_si256(trit_half_block(a + blocks * 32, q + blocks * 160)));
+            sum_b = _mm256_add_epi32(sum_b, _mm256_castsi128_si256(trit_half_block(b + blocks * 32, q + blocks * 160)));
         }
         acc[r] = -hsum_epi32(sum_a) - 128 * w.code_sums[size_t(r)] - qsum;
         acc[r + 1] = -hsum_epi32(sum_b) - 128 * w.code_sums[size_t(r + 1)] - qsum;
     }
-    if (r < r1) matvec_trits_scalar(w, u, qsum, acc, r, r1);
+    if (r < r1) matvec_trits_scalar(w, q, qsum, acc, r, r1);
 }
 
 // unpack_trits_scalar with AVX2: c = −neg_codes, 32 digits per instruction group. Also fetches the
@@ -481,7 +482,7 @@ __attribute__((target("avx2"))) static void unpack_trits_avx2(const TritMatrix& 
         if (r + i >= row_end) { std::memset(u, 0, size_t(kp)); continue; }
         const uint8_t* row = &w.codes[size_t(r + i) * w.row_stride];
         for (int b = 0; b < blocks; ++b) {
-            __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + b * 32));
+            __m256i x = load_biased(row + b * 32);
             __m256i* out = reinterpret_cast<__m256i*>(u + b * 160);
             for (int d = 0; d < 5; ++d) {
                 _mm256_storeu_si256(out + d, _mm256_sub_epi8(_mm256_setzero_si256(), neg_codes(x)));
@@ -490,7 +491,7 @@ __attribute__((target("avx2"))) static void unpack_trits_avx2(const TritMatrix& 
         }
         if (half) {
             const __m128i low = _mm_set1_epi8(kTritLow), high = _mm_set1_epi8(kTritHigh);
-            __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + blocks * 32));
+            __m128i x = load_biased128(row + blocks * 32);
             for (int d = 0; d < 5; ++d) {
                 const __m128i neg = _mm_add_epi8(_mm_cmpgt_epi8(x, low), _mm_cmpgt_epi8(x, high));
                 _mm_storeu_si128(reinterpret_cast<__m128i*>(u + blocks * 160 + 16 * d), _mm_sub_epi8(_mm_setzero_si128(), neg));
@@ -503,14 +504,6 @@ __attribute__((target("avx2"))) static void unpack_trits_avx2(const TritMatrix& 
 #else
 static void unpack_trits_avx2(const TritMatrix& w, int r, int row_end, int kp, uint8_t* u) { unpack_trits_scalar(w, r, row_end, kp, u); }
 #endif
-
-void ternary_matvec_trits(const TritMatrix& w, const uint8_t* u, int32_t qsum, int32_t* acc, int r0, int r1) {
-#if defined(__x86_64__)
-    static const bool avx2 = cpu_has_avx2();
-    if (avx2) return matvec_trits_avx2(w, u, qsum, acc, r0, r1);
-#endif
-    matvec_trits_scalar(w, u, qsum, acc, r0, r1);
-}
 
 // --- batched kernel (GEMM over tokens) ---------------------------------------------------
 //
@@ -689,6 +682,104 @@ template <int NT> __attribute__((target("avx512vnni,avx512bw,avx512f"))) void mi
     for (int i = 0; i < o.rows; ++i)
         for (int t = 0; t < NT; ++t) o.out[size_t(t) * o.stride + size_t(i)] = hsum512_epi32(acc[t][i]) - o.qsum[t];
 }
+// --- 1.6-bit one-row kernels with dot-product instructions ---------------------------------
+// P = Σ x_i·q_i and N = Σ x_{i+1}·q_i over the row's digits (x_0 the stored bytes, x_{i+1} =
+// 3·x_i mod 256); Σ c·q = (3P − N)/256 exactly. |3P|, |N| ≤ 3·255·128·K < 2^31 for K < 21,000:
+// longer rows take the AVX2 kernel. A block narrower than the vector (the last full block, the
+// half block) is zero-extended: zero bytes add nothing to P or N.
+constexpr int kVnniTritMaxCols = 21000;
+
+// Sums of two rows: P and N of row a, then of row b.
+enum { kPa, kNa, kPb, kNb };
+
+__attribute__((target("avx512f"))) inline __m512i zext_load32(const void* p) {
+    return _mm512_zextsi256_si512(_mm256_loadu_si256(static_cast<const __m256i*>(p)));
+}
+__attribute__((target("avx512f"))) inline __m512i zext_load16(const void* p) {
+    return _mm512_zextsi128_si512(_mm_loadu_si128(static_cast<const __m128i*>(p)));
+}
+
+__attribute__((target("avx512vnni,avx512bw,avx512f"))) inline void trit_step(__m512i xa, __m512i xb, const __m512i (&qv)[5], __m512i (&s)[4]) {
+    for (int i = 0; i < 5; ++i) {
+        s[kPa] = dpbusd(s[kPa], xa, qv[i]);
+        s[kPb] = dpbusd(s[kPb], xb, qv[i]);
+        xa = _mm512_add_epi8(_mm512_add_epi8(xa, xa), xa);
+        xb = _mm512_add_epi8(_mm512_add_epi8(xb, xb), xb);
+        s[kNa] = dpbusd(s[kNa], xa, qv[i]);
+        s[kNb] = dpbusd(s[kNb], xb, qv[i]);
+    }
+}
+
+__attribute__((target("avx512vnni,avx512bw,avx512f"))) void matvec_trits_avx512(const TritMatrix& w, const int8_t* q, int32_t qsum, int32_t* acc,
+                                                                                 int r0, int r1) {
+    const int blocks = TritMatrix::full_blocks(w.cols);
+    const bool half = TritMatrix::half_block(w.cols);
+    int r = r0;
+    for (; r + 1 < r1; r += 2) {
+        const uint8_t* a = &w.codes[size_t(r) * w.row_stride];
+        const uint8_t* b = a + w.row_stride;
+        __m512i s[4] = {_mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512()};
+        __m512i qv[5];
+        int blk = 0;
+        // Two blocks per vector: digit i's activations of both blocks side by side.
+        for (; blk + 1 < blocks; blk += 2) {
+            _mm_prefetch(reinterpret_cast<const char*>(a + blk * 32 + 1024), _MM_HINT_T0);
+            _mm_prefetch(reinterpret_cast<const char*>(b + blk * 32 + 1024), _MM_HINT_T0);
+            for (int i = 0; i < 5; ++i)
+                qv[i] = _mm512_inserti64x4(zext_load32(q + blk * 160 + 32 * i),
+                                           _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + blk * 160 + 160 + 32 * i)), 1);
+            trit_step(_mm512_loadu_si512(a + blk * 32), _mm512_loadu_si512(b + blk * 32), qv, s);
+        }
+        if (blk < blocks) {
+            for (int i = 0; i < 5; ++i) qv[i] = zext_load32(q + blk * 160 + 32 * i);
+            trit_step(zext_load32(a + blk * 32), zext_load32(b + blk * 32), qv, s);
+        }
+        if (half) {
+            for (int i = 0; i < 5; ++i) qv[i] = zext_load16(q + blocks * 160 + 16 * i);
+            trit_step(zext_load16(a + blocks * 32), zext_load16(b + blocks * 32), qv, s);
+        }
+        acc[r] = (3 * hsum512_epi32(s[kPa]) - hsum512_epi32(s[kNa])) / 256 - qsum;
+        acc[r + 1] = (3 * hsum512_epi32(s[kPb]) - hsum512_epi32(s[kNb])) / 256 - qsum;
+    }
+    if (r < r1) matvec_trits_scalar(w, q, qsum, acc, r, r1);
+}
+
+__attribute__((target("avxvnni,avx2"))) inline void trit_step(__m256i xa, __m256i xb, const int8_t* q, int width, __m256i (&s)[4]) {
+    for (int i = 0; i < 5; ++i) {
+        const __m256i qv = width == 32 ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 32 * i))
+                                       : _mm256_zextsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 16 * i)));
+        s[kPa] = dpbusd(s[kPa], xa, qv);
+        s[kPb] = dpbusd(s[kPb], xb, qv);
+        xa = triple(xa);
+        xb = triple(xb);
+        s[kNa] = dpbusd(s[kNa], xa, qv);
+        s[kNb] = dpbusd(s[kNb], xb, qv);
+    }
+}
+
+__attribute__((target("avxvnni,avx2"))) void matvec_trits_avxvnni(const TritMatrix& w, const int8_t* q, int32_t qsum, int32_t* acc, int r0,
+                                                                   int r1) {
+    const int blocks = TritMatrix::full_blocks(w.cols);
+    const bool half = TritMatrix::half_block(w.cols);
+    int r = r0;
+    for (; r + 1 < r1; r += 2) {
+        const uint8_t* a = &w.codes[size_t(r) * w.row_stride];
+        const uint8_t* b = a + w.row_stride;
+        __m256i s[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256()};
+        for (int blk = 0; blk < blocks; ++blk) {
+            _mm_prefetch(reinterpret_cast<const char*>(a + blk * 32 + 1024), _MM_HINT_T0);
+            _mm_prefetch(reinterpret_cast<const char*>(b + blk * 32 + 1024), _MM_HINT_T0);
+            trit_step(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + blk * 32)),
+                      _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + blk * 32)), q + blk * 160, 32, s);
+        }
+        if (half)
+            trit_step(_mm256_zextsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + blocks * 32))),
+                      _mm256_zextsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b + blocks * 32))), q + blocks * 160, 16, s);
+        acc[r] = (3 * hsum_epi32(s[kPa]) - hsum_epi32(s[kNa])) / 256 - qsum;
+        acc[r + 1] = (3 * hsum_epi32(s[kPb]) - hsum_epi32(s[kNb])) / 256 - qsum;
+    }
+    if (r < r1) matvec_trits_scalar(w, q, qsum, acc, r, r1);
+}
 #pragma GCC diagnostic pop
 #endif
 
@@ -718,6 +809,17 @@ const GemmKernels& kernels_for(GemmIsa isa) {
 }
 
 } // namespace
+
+void ternary_matvec_trits(const TritMatrix& w, const int8_t* q, int32_t qsum, int32_t* acc, int r0, int r1, GemmIsa isa) {
+#if defined(__x86_64__)
+    if (isa == GemmIsa::Avx512Vnni && w.cols < kVnniTritMaxCols) return matvec_trits_avx512(w, q, qsum, acc, r0, r1);
+    if (isa == GemmIsa::AvxVnni && w.cols < kVnniTritMaxCols) return matvec_trits_avxvnni(w, q, qsum, acc, r0, r1);
+    if (isa != GemmIsa::Scalar) return matvec_trits_avx2(w, q, qsum, acc, r0, r1);
+#else
+    (void)isa;
+#endif
+    matvec_trits_scalar(w, q, qsum, acc, r0, r1);
+}
 
 const char* gemm_isa_name(GemmIsa isa) {
     switch (isa) {

@@ -50,9 +50,8 @@ void ternary_gemm_fast(const TernaryMatrix& w, const int8_t* qp, size_t q_stride
 // 32-byte blocks of 160 weights, then (when the rest fits) one 16-byte half block of 80:
 // digit i (0..4) of byte j in a block of width W (32 or 16) holds the code c = w + 1 of weight
 // start + W·i + j, so each digit's activations are W consecutive values of the row in its natural
-// order (no permutation). A byte stores ceil(v·256/243) ^ 0x80, v = Σ c_i·3^(4−i): digit i is
-// then read as x = 3^i·byte (mod 256, as int8), c_i = [x > −43] + [x > 42] — two compares per
-// digit, no division. The half block keeps the padding small: K = 1024 takes 208 bytes, not 224.
+// order (no permutation). A byte stores ceil(v·256/243), v = Σ c_i·3^(4−i): digit i is then
+// c_i = floor(3·x_i / 256) with x_i = 3^i·byte mod 256, i.e. [x_i ≥ 86] + [x_i ≥ 171]. The half block keeps the padding small: K = 1024 takes 208 bytes, not 224.
 struct TritMatrix {
     int rows = 0;
     int cols = 0;
@@ -82,11 +81,12 @@ TritMatrix pack_trits_shape(const TernaryMatrix& w);
 void pack_trits_rows(const TernaryMatrix& w, TritMatrix& out, int row_begin, int row_end);
 TritMatrix pack_trits(const TernaryMatrix& w);
 
-// acc[r] = Σ_k q[k]·T[r,k] from the 1.6-bit codes; u[k] = q[k] ^ 0x80 (q + 128 as a byte) in
-// natural order, activation_length(cols) long, zero-padded q; qsum = Σ q. Bit-exact with
-// ternary_matvec_ref.
-void offset_activations(const int8_t* q, int n, uint8_t* u);
-void ternary_matvec_trits(const TritMatrix& w, const uint8_t* u, int32_t qsum, int32_t* acc, int row_begin, int row_end);
+// acc[r] = Σ_k q[k]·T[r,k] from the 1.6-bit codes; q in natural order, activation_length(cols)
+// long, zero-padded; qsum = Σ q. Bit-exact with ternary_matvec_ref on every instruction set:
+// AVX2 decodes the digits (compares); the VNNI sets skip decoding: with x_{i+1} = 3·x_i mod 256,
+// c_i = (3·x_i − x_{i+1}) / 256, so Σ c_i·q_i = (3·Σ x_i·q_i − Σ x_{i+1}·q_i) / 256: two
+// u8 × s8 dot products per digit and nothing else.
+void ternary_matvec_trits(const TritMatrix& w, const int8_t* q, int32_t qsum, int32_t* acc, int row_begin, int row_end, GemmIsa isa);
 // ternary_gemm_fast on the 1.6-bit codes: q rows in natural order (not permuted),
 // activation_length(cols) long; the same micro-kernels, so the same instruction sets.
 void ternary_gemm_trits(const TritMatrix& w, const int8_t* q, size_t q_stride, const int32_t* qsum, int tokens, int32_t* acc,
