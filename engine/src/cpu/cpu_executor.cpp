@@ -160,6 +160,14 @@ std::vector<std::pair<std::string, double>> CpuExecutor::LayoutDiagnostics::extr
         {"bits_per_weight", 8.0 * double(streamed) / double(weights)},
         {"weight_bytes_read_per_token", double(e_.model_->weight_bytes_per_token() - two_bit + streamed)}};
     if (e_.weights_ == CpuWeights::Trits) m.push_back({"cpu_weights_convert_ms", e_.convert_ms_});
+    if (const auto& p = e_.profile_; p.tokens > 0) {
+        const double n = double(p.tokens);
+        m.push_back({"cpu_decode_us_per_token", p.total_us / n});
+        m.push_back({"cpu_decode_serial_us_per_token", (p.total_us - p.region_us) / n});
+        m.push_back({"cpu_decode_kernel_us_per_token", p.slowest_part_us / n});
+        m.push_back({"cpu_decode_sync_us_per_token", (p.region_us - p.slowest_part_us) / n});
+        m.push_back({"cpu_decode_regions_per_token", double(p.regions) / n});
+    }
     if (e_.sweep_us_2bit_ > 0) {
         m.push_back({"cpu_weights_probe_2bit_us", e_.sweep_us_2bit_});
         m.push_back({"cpu_weights_probe_1.6bit_us", e_.sweep_us_trits_});
@@ -248,7 +256,10 @@ void CpuExecutor::bitlinear(std::initializer_list<Projection> group, const float
     size_t bytes = 0;
     for (int g = 0; g < G; ++g) bytes += trits ? trits_of(proj[g].w)->packed_bytes() : proj[g].w->packed_bytes();
     const int threads = int(std::min<size_t>(size_t(pool_->size()), std::max<size_t>(1, bytes * size_t(rows) / bytes_per_thread())));
+    if (profiling_) part_us_.assign(size_t(pool_->size()), 0.0);
+    const auto region_start = Clock::now();
     pool_->run([&](int part, int parts) {
+        const auto part_start = Clock::now();
         int32_t* by_row = &acc_[size_t(part) * acc_per_thread];
         int32_t* block = by_row + max_rows;
         auto [r0, r1] = split_range(total_rows, part, parts, kRowBlock);
@@ -278,7 +289,13 @@ void CpuExecutor::bitlinear(std::initializer_list<Projection> group, const float
             }
             base += w.rows;
         }
+        if (profiling_) part_us_[size_t(part)] = us_since(part_start);
     }, threads);
+    if (profiling_) {
+        profile_.region_us += us_since(region_start);
+        profile_.slowest_part_us += *std::max_element(part_us_.begin(), part_us_.end());
+        ++profile_.regions;
+    }
     stages_.bitlinear_us += us_since(t1);
 }
 
@@ -303,6 +320,8 @@ void CpuExecutor::decode(const int32_t* slot_ids, const int32_t* tokens, size_t 
     check_slots(slot_ids, n);
     const size_t V = size_t(model_->config.vocab_size);
     stages_ = {};
+    profiling_ = n == 1 && !reference_;
+    const auto start = Clock::now();
     if (!logits && argmax_out) {
         batch_logits_.resize(std::min<size_t>(n, kPrefillChunk) * V);
     }
@@ -314,6 +333,11 @@ void CpuExecutor::decode(const int32_t* slot_ids, const int32_t* tokens, size_t 
         forward_rows(tokens + b, rows, row_state_.data(), out, true, 0, 0);
         if (argmax_out)
             for (int r = 0; r < rows; ++r) argmax_out[b + size_t(r)] = argmax(out + size_t(r) * V, V);
+    }
+    if (profiling_) {
+        profile_.total_us += us_since(start);
+        ++profile_.tokens;
+        profiling_ = false;
     }
     stages_.valid = true;
 }

@@ -93,6 +93,15 @@ private:
     // immutable and may be shared with other executors (the app keeps a GPU and a CPU one).
     std::unordered_map<const TernaryMatrix*, TritMatrix> trits_;
     double convert_ms_ = 0, sweep_us_2bit_ = 0, sweep_us_trits_ = 0;   // 0: not measured
+    // Where single-stream decode spends its time, summed over every decode of one slot: the
+    // parallel matrix-vector regions (wall time; the slowest part's kernel time within them; the
+    // rest is waking, joining and imbalance) and everything else, which runs on the calling thread.
+    struct DecodeProfile {
+        double total_us = 0, region_us = 0, slowest_part_us = 0;
+        long tokens = 0, regions = 0;
+    } profile_;
+    bool profiling_ = false;             // inside a one-slot decode
+    std::vector<double> part_us_;        // kernel time of each part of the current region
     LayoutDiagnostics diagnostics_{*this};
 
     // Scratch, grown on demand.
