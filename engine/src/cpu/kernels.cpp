@@ -2,6 +2,7 @@
 #include "cpu/kernels.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 
@@ -346,22 +347,38 @@ TritMatrix pack_trits_shape(const TernaryMatrix& w) {
 }
 
 void pack_trits_rows(const TernaryMatrix& w, TritMatrix& out, int row_begin, int row_end) {
-    const uint8_t* encode = trit_tables().encode;
     const int f = TritMatrix::full_blocks(w.cols);
     std::vector<uint8_t> c(size_t(out.row_stride) * 5);   // the row's codes, padding = 1 (weight 0)
+    static const auto expand = [] {
+        std::array<uint32_t, 256> t{};
+        for (int v = 0; v < 256; ++v) {
+            const uint8_t four[4] = {uint8_t(v & 3), uint8_t(v >> 2 & 3), uint8_t(v >> 4 & 3), uint8_t(v >> 6 & 3)};
+            std::memcpy(&t[size_t(v)], four, 4);
+        }
+        return t;
+    }();
     for (int r = row_begin; r < row_end; ++r) {
         const uint8_t* src = &w.codes[size_t(r) * w.row_stride];
-        int32_t sum = int32_t(c.size()) - w.cols;
-        for (int k = 0; k < w.cols; ++k) sum += c[size_t(k)] = (src[k / 4] >> (2 * (k % 4))) & 3;
-        std::fill(c.begin() + w.cols, c.end(), uint8_t(1));
-        uint8_t* dst = &out.codes[size_t(r) * out.row_stride];
-        for (int p = 0; p < out.row_stride; ++p) {
-            // Block start and width: 32-byte blocks of 160 weights, then the 16-byte half block.
-            const int start = p < 32 * f ? p / 32 * 160 + p % 32 : 160 * f + (p - 32 * f);
-            const int width = p < 32 * f ? 32 : 16;
-            const uint8_t* k = &c[size_t(start)];
-            dst[p] = encode[(((k[0] * 3 + k[width]) * 3 + k[2 * width]) * 3 + k[3 * width]) * 3 + k[4 * width]];
+        // Four codes per source byte through a table; the 2-bit row's own padding is code 1 too.
+        const int whole = std::min(w.row_stride, (int(c.size()) + 3) / 4);
+        for (int b = 0; b < whole; ++b) {
+            const uint32_t four = expand[src[b]];
+            std::memcpy(&c[size_t(b) * 4], &four, std::min<size_t>(4, c.size() - size_t(b) * 4));
         }
+        std::fill(c.begin() + w.cols, c.end(), uint8_t(1));
+        int32_t sum = 0;
+        for (uint8_t v : c) sum += v;
+        uint8_t* dst = &out.codes[size_t(r) * out.row_stride];
+        // 32-byte blocks of 160 weights, then the 16-byte half block; plain loops the compiler
+        // vectorizes (encode_trits' arithmetic, without the table).
+        auto encode_block = [&](const uint8_t* k, uint8_t* d, int width) {
+            for (int j = 0; j < width; ++j) {
+                const uint32_t v = (((k[j] * 3u + k[width + j]) * 3u + k[2 * width + j]) * 3u + k[3 * width + j]) * 3u + k[4 * width + j];
+                d[j] = uint8_t((v * 256u + 242u) / 243u);
+            }
+        };
+        for (int b = 0; b < f; ++b) encode_block(&c[size_t(b) * 160], dst + b * 32, 32);
+        if (out.row_stride > 32 * f) encode_block(&c[size_t(f) * 160], dst + f * 32, 16);
         out.code_sums[size_t(r)] = sum;
     }
 }
