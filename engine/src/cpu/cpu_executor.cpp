@@ -210,7 +210,8 @@ void CpuExecutor::run_parallel(bool worth_it, const std::function<void(int, int)
     else fn(0, 1);
 }
 
-void CpuExecutor::bitlinear(std::initializer_list<Projection> group, const float* x, int rows) {
+void CpuExecutor::bitlinear(std::initializer_list<Projection> group, const float* x, int rows, const std::function<void(int, int)>* epilogue,
+                            int segments) {
     const Projection* proj = group.begin();
     const int G = int(group.size());
     const int K = proj[0].w->cols;
@@ -262,32 +263,45 @@ void CpuExecutor::bitlinear(std::initializer_list<Projection> group, const float
         const auto part_start = Clock::now();
         int32_t* by_row = &acc_[size_t(part) * acc_per_thread];
         int32_t* block = by_row + max_rows;
-        auto [r0, r1] = split_range(total_rows, part, parts, kRowBlock);
-        int base = 0;
-        for (int g = 0; g < G; ++g) {
+        // Rows [b, e) of projection g, kRowBlock rows at a time.
+        auto rows_of = [&](int g, int b, int e) {
             const TernaryMatrix& w = *proj[g].w;
             const TritMatrix* t = trits ? trits_of(&w) : nullptr;
-            const int b = std::max(r0 - base, 0), e = std::min(r1 - base, w.rows);
-            for (int rb = b; rb < e; rb += kRowBlock) {
-                const int re = std::min(e, rb + kRowBlock);
-                const int j0 = g * rows;
-                if (gemm && t) ternary_gemm_trits(*t, &q_[size_t(j0) * Kp], size_t(Kp), &qsum_[j0], rows, block, kRowBlock, rb, re, *gemm_isa_);
-                else if (gemm) ternary_gemm_fast(w, &q_[size_t(j0) * Kp], size_t(Kp), &qsum_[j0], rows, block, kRowBlock, rb, re, *gemm_isa_);
-                for (int r = 0; r < rows; ++r) {
-                    const int j = j0 + r;
-                    const int32_t* a = block + size_t(r) * kRowBlock;   // a[row − rb]
-                    if (!gemm) {
-                        if (reference_) ternary_matvec_ref(w, &q_[size_t(j) * Kp], by_row, rb, re);
-                        else if (t) ternary_matvec_trits(*t, &q_[size_t(j) * Kp], qsum_[j], by_row, rb, re, trit_isa_);
-                        else ternary_matvec_fast(w, &q_[size_t(j) * Kp], qsum_[j], by_row, rb, re);
-                        a = by_row + rb;
-                    }
-                    float* out = proj[g].y + size_t(r) * w.rows;
-                    const float f = w.scale / qscale_[j];
-                    for (int o = rb; o < re; ++o) out[o] = float(a[o - rb]) * f;
+        for (int rb = b; rb < e; rb += kRowBlock) {
+            const int re = std::min(e, rb + kRowBlock);
+            const int j0 = g * rows;
+            if (gemm && t) ternary_gemm_trits(*t, &q_[size_t(j0) * Kp], size_t(Kp), &qsum_[j0], rows, block, kRowBlock, rb, re, *gemm_isa_);
+            else if (gemm) ternary_gemm_fast(w, &q_[size_t(j0) * Kp], size_t(Kp), &qsum_[j0], rows, block, kRowBlock, rb, re, *gemm_isa_);
+            for (int r = 0; r < rows; ++r) {
+                const int j = j0 + r;
+                const int32_t* a = block + size_t(r) * kRowBlock;   // a[row − rb]
+                if (!gemm) {
+                    if (reference_) ternary_matvec_ref(w, &q_[size_t(j) * Kp], by_row, rb, re);
+                    else if (t) ternary_matvec_trits(*t, &q_[size_t(j) * Kp], qsum_[j], by_row, rb, re, trit_isa_);
+                    else ternary_matvec_fast(w, &q_[size_t(j) * Kp], qsum_[j], by_row, rb, re);
+                    a = by_row + rb;
                 }
+                float* out = proj[g].y + size_t(r) * w.rows;
+                const float f = w.scale / qscale_[j];
+                for (int o = rb; o < re; ++o) out[o] = float(a[o - rb]) * f;
             }
-            base += w.rows;
+        }
+        };
+        if (epilogue) {
+            // Channel split: this part owns channels [c0, c1) of every projection and segment,
+            // so the element-wise stage that consumes them runs here, not after the join.
+            const int R = proj[0].w->rows / segments;
+            auto [c0, c1] = split_range(R, part, parts, kRowBlock);
+            for (int g = 0; g < G; ++g)
+                for (int sgm = 0; sgm < segments; ++sgm) rows_of(g, sgm * R + c0, sgm * R + c1);
+            if (c0 < c1) (*epilogue)(c0, c1);
+        } else {
+            auto [r0, r1] = split_range(total_rows, part, parts, kRowBlock);
+            int base = 0;
+            for (int g = 0; g < G; ++g) {
+                rows_of(g, std::max(r0 - base, 0), std::min(r1 - base, proj[g].w->rows));
+                base += proj[g].w->rows;
+            }
         }
         if (profiling_) part_us_[size_t(part)] = us_since(part_start);
     }, threads);
@@ -371,20 +385,20 @@ void CpuExecutor::forward_rows(const int32_t* tokens, int T, float* const* row_s
         for (int t = 0; t < T; ++t) rms_norm(&x_[size_t(t) * H], lw.attn_norm.data(), H, eps, &u_[size_t(t) * H]);
         stages_.norm_quant_us += us_since(t0);
 
-        bitlinear({{&lw.i_proj, ai_.data()}, {&lw.f_proj, af_.data()}, {&lw.g_proj, ag_.data()}}, u_.data(), T);
-
-        t0 = Clock::now();
+        // The recurrence is sequential in t but independent per channel: each part of the i/f/g
+        // region runs it on its own channels as soon as their i and f rows are done.
         const float* lb = (c.use_lower_bound && l > 0) ? &model_->lower_bound[size_t(l) * H] : nullptr;
-        // The recurrence is sequential in t but independent per channel: split channels.
-        const bool parallel = size_t(T) * D >= kParallelElements;
-        run_parallel(parallel, [&](int part, int parts) {
-            auto [k0, k1] = split_range(D, part, parts, 16);
+        const std::function<void(int, int)> recurrence = [&](int k0, int k1) {
             for (int t = 0; t < T; ++t) {
                 float* i_then_h = &ai_[size_t(t) * D + k0];  // h_t overwrites i: no longer needed
                 float* h = row_state[t] + size_t(l) * D;
                 mlgru_step(i_then_h, &af_[size_t(t) * D + k0], lb ? lb + k0 : nullptr, h + k0, i_then_h, k1 - k0);
             }
-        });
+        };
+        bitlinear({{&lw.i_proj, ai_.data()}, {&lw.f_proj, af_.data()}, {&lw.g_proj, ag_.data()}}, u_.data(), T, &recurrence);
+
+        t0 = Clock::now();
+        const bool parallel = size_t(T) * D >= kParallelElements;
         // z = RMSNorm(ag; g_norm) · silu(h): the recurrence output gates the normalized g projection.
         run_parallel(parallel, [&](int part, int parts) {
             auto [t0_, t1_] = split_range(T, part, parts);
@@ -404,16 +418,14 @@ void CpuExecutor::forward_rows(const int32_t* tokens, int T, float* const* row_s
         for (int t = 0; t < T; ++t) rms_norm(&x_[size_t(t) * H], lw.mlp_norm.data(), H, eps, &v_[size_t(t) * H]);
         stages_.mlgru_us += us_since(t0);
 
-        bitlinear({{&lw.gate_proj, y_.data()}}, v_.data(), T);
-        t0 = Clock::now();
-        run_parallel(size_t(T) * I >= kParallelElements, [&](int part, int parts) {
-            auto [k0, k1] = split_range(I, part, parts, 16);
+        // SwiGLU in the gate/up region: a part owns rows k (gate) and I + k (up) of its channels.
+        const std::function<void(int, int)> gated = [&](int k0, int k1) {
             for (int t = 0; t < T; ++t) {
                 const float* gate = &y_[size_t(t) * 2 * I];
                 swiglu(gate + k0, gate + I + k0, &m_[size_t(t) * I + k0], k1 - k0);
             }
-        });
-        stages_.mlgru_us += us_since(t0);
+        };
+        bitlinear({{&lw.gate_proj, y_.data()}}, v_.data(), T, &gated, 2);
         bitlinear({{&lw.down_proj, d_.data()}}, m_.data(), T);
         for (size_t k = 0; k < size_t(T) * H; ++k) x_[k] += d_[k];
         if (l + 1 < L) capture(l + 1, x_.data());

@@ -67,7 +67,11 @@ private:
         const TernaryMatrix* w;
         float* y;
     };
-    void bitlinear(std::initializer_list<Projection> group, const float* x, int rows);
+    // With an epilogue, the rows are split by channel instead: each projection's rows are
+    // `segments` equal runs of R channels, a part computes channels [c0, c1) of every run of every
+    // projection and then calls (*epilogue)(c0, c1) — the element-wise stage fused into the region.
+    void bitlinear(std::initializer_list<Projection> group, const float* x, int rows,
+                   const std::function<void(int, int)>* epilogue = nullptr, int segments = 1);
     void run_parallel(bool worth_it, const std::function<void(int, int)>& fn);
     // Rows of `tokens` through every layer; row t reads and advances the state at row_state[t]
     // (L×D floats). Rows sharing one state form a prompt, scanned in order; rows with distinct
