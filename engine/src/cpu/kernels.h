@@ -51,12 +51,13 @@ void ternary_gemm_fast(const TernaryMatrix& w, const int8_t* qp, size_t q_stride
 // digit i (0..4) of byte j in a block of width W (32 or 16) holds the code c = w + 1 of weight
 // start + W·i + j, so each digit's activations are W consecutive values of the row in its natural
 // order (no permutation). A byte stores ceil(v·256/243), v = Σ c_i·3^(4−i): digit i is then
-// c_i = floor(3·x_i / 256) with x_i = 3^i·byte mod 256, i.e. [x_i ≥ 86] + [x_i ≥ 171]. The half block keeps the padding small: K = 1024 takes 208 bytes, not 224.
+// c_i = floor(3·x_i / 256) with x_i = 3^i·byte mod 256, i.e. [x_i ≥ 86] + [x_i ≥ 171]. The
+// half block keeps the padding small: K = 1024 takes 208 bytes, not 224.
 struct TritMatrix {
     int rows = 0;
     int cols = 0;
     int row_stride = 0;                 // bytes per row
-    std::vector<int32_t> code_sums;     // Σ_k c_k of each row, padding included
+    std::vector<int32_t> code_sums;     // Σ_k c_k of each row, padding included (the AVX2 kernel's offset)
     StreamedBytes codes;
 
     static int full_blocks(int cols) { return cols / 160 + (cols % 160 > 80 ? 1 : 0); }
@@ -75,8 +76,8 @@ struct TritMatrix {
 
 uint8_t encode_trits(const int (&c)[5]);   // the stored byte of five codes c ∈ {0, 1, 2}
 int decode_trit(uint8_t byte, int i);      // code i of a stored byte
-// The same weights in the 1.6-bit layout; rows [row_begin, row_end) only when given (the rest
-// stay zero), so a caller can convert a large matrix on several threads into one object.
+// The same weights in the 1.6-bit layout. pack_trits_shape allocates (zeros), pack_trits_rows
+// fills rows [row_begin, row_end): several threads can convert one large matrix.
 TritMatrix pack_trits_shape(const TernaryMatrix& w);
 void pack_trits_rows(const TernaryMatrix& w, TritMatrix& out, int row_begin, int row_end);
 TritMatrix pack_trits(const TernaryMatrix& w);
