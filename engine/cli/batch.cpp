@@ -79,7 +79,7 @@ const char* finish_reason(StopReason r) {
 int cmd_batch(const Args& a) {
     a.allow_only({"-m", "--model", "--prompts", "-n", "-o", "--parallel", "--greedy", "--ignore-eos", "--temp", "--top-k", "--top-p",
                   "--min-p", "--repeat-penalty", "--repeat-last-n", "--frequency-penalty", "--presence-penalty", "--seed", "--stop",
-                  "--prefill-chunk", "--backend", "--device", "--threads", "-v"});
+                  "--prefill-chunk", "--backend", "--device", "--threads", "--cpu-weights", "-v"});
     if (!a.has("--prompts")) throw Error(ErrorCode::InvalidArgument, "batch needs --prompts FILE.jsonl (one {\"ids\":[...]} or {\"prompt\":\"...\"} per line)");
     if (!a.has("-o")) throw Error(ErrorCode::InvalidArgument, "batch needs -o OUT.jsonl (one {\"ids\":[...],\"text\":\"...\"} per prompt line)");
     const int max_tokens = a.get_int("-n", 128);

@@ -46,7 +46,7 @@ std::vector<int> parse_batch_sizes(const std::string& csv) {
 } // namespace
 
 int cmd_bench(const Args& a) {
-    a.allow_only({"-m", "--model", "--synthetic", "--backend", "--device", "--threads", "--profile", "--power", "--pp", "--tg", "--reps",
+    a.allow_only({"-m", "--model", "--synthetic", "--backend", "--device", "--threads", "--cpu-weights", "--profile", "--power", "--pp", "--tg", "--reps",
                   "--batch"});
     const int pp = a.get_int("--pp", 512), tg = a.get_int("--tg", 128), reps = a.get_int("--reps", 3);
     if (pp < 1 || tg < 2 || reps < 1) throw Error(ErrorCode::InvalidArgument, "--pp ≥ 1, --tg ≥ 2 and --reps ≥ 1");
@@ -200,7 +200,16 @@ int cmd_bench(const Args& a) {
     const double floor_i = floor_h > 0 ? ex.diagnostics().measure_step_floor_us(cfg.intermediate_size) : 0.0;
     const double tg_med = median(tg_rates);
     const size_t wbpt = model->weight_bytes_per_token();
-    const double decode_gb_s = double(wbpt) * tg_med / 1e9;
+    // What decode really streams: a backend with its own weight layout (the CPU's 1.6-bit copy)
+    // says so in its metrics; otherwise the model's packed 2-bit codes.
+    const auto extra = ex.diagnostics().extra_metrics();
+    double bits_per_weight = 2.0;
+    size_t bytes_read = wbpt;
+    for (const auto& [k, v] : extra) {
+        if (k == "bits_per_weight") bits_per_weight = v;
+        if (k == "weight_bytes_read_per_token") bytes_read = size_t(v);
+    }
+    const double decode_gb_s = double(bytes_read) * tg_med / 1e9;
 
     nlohmann::json j;
     j["backend"] = ex.backend_name();
@@ -213,7 +222,10 @@ int cmd_bench(const Args& a) {
     j["tg" + std::to_string(tg) + "_tok_s"] = tg_med;
     j["pp_tok_s_all"] = pp_rates;
     j["tg_tok_s_all"] = tg_rates;
-    j["weight_bytes_per_token"] = wbpt;
+    j["weight_bytes_per_token"] = wbpt;   // the model's 2-bit codes
+    if (ex.backend_name() == "cpu") j["cpu_weights"] = bits_per_weight < 1.9 ? "1.6bit" : "2bit";
+    j["bits_per_weight"] = bits_per_weight;
+    j["weight_bytes_read_per_token"] = bytes_read;
     j["decode_gb_s"] = decode_gb_s;
     j["bandwidth_gb_s"] = bandwidth;
     j["decode_pct_of_bandwidth"] = bandwidth > 0 ? 100.0 * decode_gb_s / bandwidth : 0.0;
@@ -268,7 +280,8 @@ int cmd_bench(const Args& a) {
             list.push_back({{"probe", u.name}, {"power_source", "not available"}, {"reason", u.reason}});
         j["power"] = list;
     }
-    for (const auto& [k, v] : ex.diagnostics().extra_metrics()) j[k] = v;
+    for (const auto& [k, v] : extra)
+        if (!j.contains(k)) j[k] = v;
     std::printf("%s\n", j.dump(2).c_str());
     return 0;
 }

@@ -89,6 +89,9 @@ BackendOptions backend_from(const Args& a) {
     o.device = a.get("--device", "");
     o.threads = a.get_int("--threads", 0);
     o.profile = a.has("--profile");
+    o.cpu_weights = a.get("--cpu-weights", "auto");
+    if (o.cpu_weights != "auto" && o.cpu_weights != "2bit" && o.cpu_weights != "1.6bit")
+        throw Error(ErrorCode::InvalidArgument, "--cpu-weights takes auto, 2bit or 1.6bit, got \"" + o.cpu_weights + "\"");
     return o;
 }
 
@@ -130,7 +133,7 @@ static std::atomic<bool> g_interrupted{false};
 
 int cmd_run(const Args& a) {
     a.allow_only({"-m", "--model", "-p", "--prompt", "-n", "--temp", "--top-k", "--top-p", "--min-p", "--repeat-penalty",
-                  "--repeat-last-n", "--seed", "--stop", "--backend", "--device", "--threads", "-v"});
+                  "--repeat-last-n", "--seed", "--stop", "--backend", "--device", "--threads", "--cpu-weights", "-v"});
     const std::string prompt = a.has("-p") ? a.get("-p") : a.get("--prompt");
     if (prompt.empty()) throw Error(ErrorCode::InvalidArgument, "the prompt is empty: pass -p \"some text\"");
     auto model = load_model(model_path(a));
@@ -154,7 +157,7 @@ int cmd_run(const Args& a) {
 }
 
 int cmd_logits(const Args& a) {
-    a.allow_only({"-m", "--model", "--ids", "--decode", "--backend", "--device", "--threads", "-o", "-v"});
+    a.allow_only({"-m", "--model", "--ids", "--decode", "--backend", "--device", "--threads", "--cpu-weights", "-o", "-v"});
     if (!a.has("-o")) throw Error(ErrorCode::InvalidArgument, "logits needs -o FILE (a .safetensors file to write)");
     const auto ids = parse_ids(a.get("--ids"));
     const int decode = a.get_int("--decode", 0);

@@ -16,7 +16,7 @@
 namespace mmfree::cli {
 
 int cmd_perplexity(const Args& a) {
-    a.allow_only({"-m", "--model", "--ctx", "--backend", "--device", "--threads", "-v"});
+    a.allow_only({"-m", "--model", "--ctx", "--backend", "--device", "--threads", "--cpu-weights", "-v"});
     if (a.positional().empty()) throw Error(ErrorCode::InvalidArgument, "perplexity needs at least one text FILE");
     const int ctx = a.get_int("--ctx", 1024);
     if (ctx < 2) throw Error(ErrorCode::InvalidArgument, "--ctx must be at least 2");

@@ -13,7 +13,7 @@
 namespace mmfree::cli {
 
 int cmd_serve(const Args& a) {
-    a.allow_only({"-m", "--model", "--backend", "--device", "--threads", "--host", "--port", "--parallel", "--api-key", "--cors-origin",
+    a.allow_only({"-m", "--model", "--backend", "--device", "--threads", "--cpu-weights", "--host", "--port", "--parallel", "--api-key", "--cors-origin",
                   "--chat-template", "--model-id", "--max-queue", "--max-prompt-tokens", "--max-tokens", "--max-n", "--max-connections",
                   "--max-body", "--timeout", "--prefix-cache-mb", "-v"});
     ServerOptions so;

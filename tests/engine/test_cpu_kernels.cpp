@@ -8,6 +8,7 @@
 #include <random>
 #include <sstream>
 
+#include "cpu/cpu_executor.h"
 #include "cpu/kernels.h"
 #include "cpu/thread_pool.h"
 #include "mmfree/huge_pages.h"
@@ -59,6 +60,47 @@ std::string check_gemm(const TernaryMatrix& w, int tokens, std::mt19937& rng, in
                     return std::string(gemm_isa_name(isa)) + ": token " + std::to_string(t) + " row " + std::to_string(r) + " got " +
                            std::to_string(got[size_t(t) * stride + size_t(r - begin)]) + " want " +
                            std::to_string(want[size_t(t) * w.rows + r]);
+    }
+    return {};
+}
+
+// The 1.6-bit layout of w against ternary_matvec_ref: the one-row kernel and the batched kernel
+// on every instruction set, random int8 rows (or all `activation`), ranges off the tile grid.
+std::string check_trits(const TernaryMatrix& w, int tokens, std::mt19937& rng, int activation = 0) {
+    const TritMatrix t = pack_trits(w);
+    for (int r = 0; r < w.rows; ++r)
+        for (int k = 0; k < w.cols; ++k)
+            if (t.code(r, k) != w.weight(r, k) + 1) return "code of weight (" + std::to_string(r) + ", " + std::to_string(k) + ") differs";
+    const int n5 = TritMatrix::activation_length(w.cols);
+    std::vector<int8_t> q(size_t(tokens) * n5, 0);
+    std::vector<int32_t> qsum(static_cast<size_t>(tokens)), want(size_t(tokens) * w.rows);
+    for (int tk = 0; tk < tokens; ++tk) {
+        int8_t* row = &q[size_t(tk) * n5];
+        for (int k = 0; k < w.cols; ++k) row[k] = int8_t(activation ? activation : int(rng() % 256) - 128);
+        qsum[size_t(tk)] = sum_q(row, n5);
+        ternary_matvec_ref(w, row, &want[size_t(tk) * w.rows], 0, w.rows);
+    }
+    const int begin = w.rows > 2 ? 1 : 0, end = w.rows > 3 ? w.rows - 1 : w.rows;
+    for (GemmIsa isa : supported_gemm_isas()) {
+        std::vector<int32_t> got(static_cast<size_t>(w.rows), -7);
+        for (int tk = 0; tk < tokens; ++tk) {
+            ternary_matvec_trits(t, &q[size_t(tk) * n5], qsum[size_t(tk)], got.data(), begin, end, isa);
+            for (int r = begin; r < end; ++r)
+                if (got[size_t(r)] != want[size_t(tk) * w.rows + r])
+                    return std::string(gemm_isa_name(isa)) + " matvec: token " + std::to_string(tk) + " row " + std::to_string(r) + " got " +
+                           std::to_string(got[size_t(r)]) + " want " + std::to_string(want[size_t(tk) * w.rows + r]);
+        }
+    }
+    for (GemmIsa isa : supported_gemm_isas()) {
+        const size_t stride = size_t(end - begin) + 3;
+        std::vector<int32_t> out(size_t(tokens) * stride, -7);
+        ternary_gemm_trits(t, q.data(), size_t(n5), qsum.data(), tokens, out.data(), stride, begin, end, isa);
+        for (int tk = 0; tk < tokens; ++tk)
+            for (int r = begin; r < end; ++r)
+                if (out[size_t(tk) * stride + size_t(r - begin)] != want[size_t(tk) * w.rows + r])
+                    return std::string(gemm_isa_name(isa)) + " gemm: token " + std::to_string(tk) + " row " + std::to_string(r) + " got " +
+                           std::to_string(out[size_t(tk) * stride + size_t(r - begin)]) + " want " +
+                           std::to_string(want[size_t(tk) * w.rows + r]);
     }
     return {};
 }
@@ -152,6 +194,92 @@ private slots:
         }().c_str());
     }
 
+    // Every five-code combination survives the byte encoding (3^5 = 243 of 256 values).
+    void trit_bytes_roundtrip() {
+        for (int v = 0; v < 243; ++v) {
+            int c[5], rest = v;
+            for (int i = 4; i >= 0; --i) { c[i] = rest % 3; rest /= 3; }
+            const uint8_t byte = encode_trits(c);
+            for (int i = 0; i < 5; ++i) QCOMPARE(decode_trit(byte, i), c[i]);
+        }
+    }
+
+    // The 1.6-bit kernels (one row, and batched on every instruction set) equal the reference:
+    // odd lengths around the 160-weight block and the 128 padding, and the extremes of the int16
+    // partial sums (all weights +1 with u = 255, i.e. q = 127).
+    void trits_equal_reference_data() {
+        QTest::addColumn<int>("rows");
+        QTest::addColumn<int>("cols");
+        QTest::addColumn<int>("weight");
+        QTest::addColumn<int>("activation");
+        QTest::addColumn<int>("tokens");
+        for (int cols : {1, 5, 31, 79, 80, 81, 159, 160, 161, 241, 319, 333, 1000, 1023, 2817})
+            QTest::newRow(("random, " + std::to_string(cols) + " cols").c_str()) << 11 << cols << 2 << 0 << 3;
+        QTest::newRow("intermediate, 16 tokens") << 21 << 2816 << 2 << 0 << 16;
+        QTest::newRow("one row") << 1 << 129 << 2 << 0 << 2;
+        QTest::newRow("all +1 × 127") << 6 << 8191 << 1 << 127 << 3;
+        QTest::newRow("all +1 × −128") << 5 << 8191 << 1 << -128 << 2;
+        QTest::newRow("all −1 × 127") << 4 << 4097 << -1 << 127 << 2;
+        QTest::newRow("all 0 × −128") << 4 << 999 << 0 << -128 << 5;
+    }
+    void trits_equal_reference() {
+        QFETCH(int, rows);
+        QFETCH(int, cols);
+        QFETCH(int, weight);
+        QFETCH(int, activation);
+        QFETCH(int, tokens);
+        std::mt19937 rng(29);
+        const TernaryMatrix w = random_matrix(rows, cols, rng, weight);
+        const std::string err = check_trits(w, tokens, rng, activation);
+        QVERIFY2(err.empty(), err.c_str());
+    }
+
+    // ...and on every BitLinear of every golden model.
+    void trits_equal_reference_on_golden_models() {
+        std::mt19937 rng(31);
+        for (const auto& name : testkit::golden_case_names()) {
+            const auto golden = testkit::load_golden(name);
+            std::vector<const TernaryMatrix*> matrices{&golden.model->lm_head};
+            for (const auto& l : golden.model->layers)
+                for (const TernaryMatrix* m : {&l.i_proj, &l.f_proj, &l.g_proj, &l.o_proj, &l.gate_proj, &l.down_proj}) matrices.push_back(m);
+            for (const TernaryMatrix* m : matrices) {
+                const std::string err = check_trits(*m, 3, rng);
+                QVERIFY2(err.empty(), (name + ": " + err).c_str());
+            }
+        }
+    }
+
+    // The whole executor on the 1.6-bit copies gives the 2-bit executor's logits bit for bit
+    // (prompt through the GEMM, one-row decode, a decode batch of two), and passes the golden
+    // tolerances; auto resolves to one of the two layouts.
+    void trit_executor_equals_two_bit() {
+        for (const auto& name : testkit::golden_case_names()) {
+            const auto golden = testkit::load_golden(name);
+            CpuExecutor two(golden.model, false, 2, 2, CpuWeights::TwoBit), trits(golden.model, false, 2, 2, CpuWeights::Trits);
+            QVERIFY(two.weights() == CpuWeights::TwoBit && trits.weights() == CpuWeights::Trits);
+            const size_t V = size_t(golden.model->config.vocab_size), T = golden.prompt.size();
+            std::vector<float> a(T * V), b(T * V);
+            two.prefill(0, golden.prompt.data(), T, a.data(), true);
+            trits.prefill(0, golden.prompt.data(), T, b.data(), true);
+            QVERIFY2(a == b, (name + ": prefill logits differ").c_str());
+            const int32_t one_slot[1] = {0}, both[2] = {0, 1}, tokens[2] = {golden.prompt[1], golden.prompt[2]};
+            for (int step = 0; step < 3; ++step) {
+                two.decode(one_slot, tokens, 1, a.data(), nullptr);
+                trits.decode(one_slot, tokens, 1, b.data(), nullptr);
+                two.decode(both, tokens, 2, a.data() + V, nullptr);
+                trits.decode(both, tokens, 2, b.data() + V, nullptr);
+                QVERIFY2(std::equal(a.begin(), a.begin() + 3 * V, b.begin()), (name + ": decode logits differ").c_str());
+            }
+            CpuExecutor fresh(golden.model, false, 2, 1, CpuWeights::Trits);
+            const std::string err = testkit::check_executor(fresh, golden);
+            QVERIFY2(err.empty(), (name + ": " + err).c_str());
+            const CpuWeights chosen = CpuExecutor(golden.model, false, 2, 1, CpuWeights::Auto).weights();
+            QVERIFY(chosen == CpuWeights::TwoBit || chosen == CpuWeights::Trits);
+        }
+        QVERIFY(parse_cpu_weights("1.6bit") == CpuWeights::Trits && parse_cpu_weights("2bit") == CpuWeights::TwoBit);
+        QVERIFY(!parse_cpu_weights("1.58bit"));
+    }
+
     // Round half away from zero, clamped; zero padding. max|y| = 127 makes the scale exactly 1, so
     // the ±k.5 values below are exact halves.
     void quantize_row_matches_spec() {
@@ -204,6 +332,13 @@ private slots:
         int32_t qsum = -1;
         QCOMPARE(norm_quantize_permuted(x.data(), gamma.data(), n, 1e-6f, padded, scratch.data(), got.data(), &qsum), s);
         QCOMPARE(got, want);
+        QCOMPARE(qsum, sum_q(q.data(), padded));
+        // The 1.6-bit layout's input: the same bytes in natural order.
+        const int padded5 = TritMatrix::activation_length(n);
+        std::vector<int8_t> natural(static_cast<size_t>(padded5), 99), want5(natural.size());
+        QCOMPARE(quantize_row(normed.data(), n, padded5, want5.data()), s);
+        QCOMPARE(norm_quantize(x.data(), gamma.data(), n, 1e-6f, padded5, scratch.data(), natural.data(), &qsum), s);
+        QCOMPARE(natural, want5);
         QCOMPARE(qsum, sum_q(q.data(), padded));
     }
 

@@ -97,6 +97,7 @@ struct BackendOptions {
     bool profile = false;          // collect StageTimes (GPU timestamp queries)
     bool allow_fallback = true;    // if the chosen GPU fails, continue on the CPU
     int slot_count = 1;            // sequence states the executor holds (see Executor::slot_count)
+    std::string cpu_weights = "auto";  // CPU weight layout: auto (the faster here) | 2bit | 1.6bit
 };
 
 // A device a person could choose. Backends that are compiled in but unusable are listed with

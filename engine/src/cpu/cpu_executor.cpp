@@ -51,16 +51,128 @@ std::optional<GemmIsa> gemm_isa_from_environment() {
     return isa;
 }
 
+std::vector<const TernaryMatrix*> bitlinears(const Model& m) {
+    std::vector<const TernaryMatrix*> all;
+    for (const auto& l : m.layers)
+        for (const TernaryMatrix* t : {&l.i_proj, &l.f_proj, &l.g_proj, &l.o_proj, &l.gate_proj, &l.down_proj}) all.push_back(t);
+    all.push_back(&m.lm_head);
+    return all;
+}
+
 } // namespace
 
-CpuExecutor::CpuExecutor(std::shared_ptr<const Model> model, bool reference, int threads, int num_slots)
+std::optional<CpuWeights> parse_cpu_weights(const std::string& name) {
+    for (CpuWeights w : {CpuWeights::Auto, CpuWeights::TwoBit, CpuWeights::Trits})
+        if (name == cpu_weights_name(w)) return w;
+    return std::nullopt;
+}
+
+const char* cpu_weights_name(CpuWeights w) {
+    switch (w) {
+    case CpuWeights::Auto: return "auto";
+    case CpuWeights::TwoBit: return "2bit";
+    case CpuWeights::Trits: return "1.6bit";
+    }
+    return "auto";
+}
+
+CpuExecutor::CpuExecutor(std::shared_ptr<const Model> model, bool reference, int threads, int num_slots, CpuWeights weights)
     : model_(std::move(model)), reference_(reference), slots_(num_slots),
       state_size_(size_t(model_->config.num_layers) * model_->config.state_dim()) {
     if (num_slots < 1) throw Error(ErrorCode::InvalidArgument, "an executor needs at least one sequence slot");
     if (threads <= 0) threads = int(std::thread::hardware_concurrency());
     pool_ = std::make_unique<ThreadPool>(reference_ ? 1 : std::max(1, threads));
     if (!reference_) gemm_isa_ = gemm_isa_from_environment();
+    trit_isa_ = gemm_isa_.value_or(best_gemm_isa());
     states_.assign(size_t(slots_) * state_size_, 0.f);
+    // Auto without AVX2 stays on 2 bits: the scalar 1.6-bit kernel is no match for it.
+    if (reference_ || weights == CpuWeights::TwoBit || (weights == CpuWeights::Auto && !cpu_has_avx2())) return;
+    convert_to_trits();
+    weights_ = CpuWeights::Trits;
+    if (weights == CpuWeights::Auto) {
+        // Best of three passes over all the weights each, alternated: the layout this machine
+        // streams faster (decode's cost, without its synchronization). A few passes of the
+        // weights: ~50 ms for 370M on 2 cores.
+        time_weight_sweep(false);
+        time_weight_sweep(true);   // first touch of the copies
+        double best2 = 1e300, best16 = 1e300;
+        for (int rep = 0; rep < 3; ++rep) {
+            best2 = std::min(best2, time_weight_sweep(false));
+            best16 = std::min(best16, time_weight_sweep(true));
+        }
+        sweep_us_2bit_ = best2;
+        sweep_us_trits_ = best16;
+        if (best16 >= best2) {
+            trits_.clear();
+            weights_ = CpuWeights::TwoBit;
+        }
+    }
+}
+
+void CpuExecutor::convert_to_trits() {
+    const auto t0 = Clock::now();
+    for (const TernaryMatrix* w : bitlinears(*model_)) {
+        TritMatrix t = pack_trits_shape(*w);
+        pool_->run([&](int part, int parts) {
+            auto [r0, r1] = split_range(w->rows, part, parts);
+            pack_trits_rows(*w, t, r0, r1);
+        });
+        trits_.emplace(w, std::move(t));
+    }
+    convert_ms_ = us_since(t0) / 1e3;
+}
+
+const TritMatrix* CpuExecutor::trits_of(const TernaryMatrix* w) const {
+    if (weights_ != CpuWeights::Trits) return nullptr;
+    const auto it = trits_.find(w);
+    return it == trits_.end() ? nullptr : &it->second;
+}
+
+double CpuExecutor::time_weight_sweep(bool trits) {
+    const auto all = bitlinears(*model_);
+    int longest = 0;
+    for (const TernaryMatrix* w : all) longest = std::max({longest, w->row_stride * 4, TritMatrix::activation_length(w->cols)});
+    const std::vector<int8_t> q(size_t(longest), 1);
+    int most_rows = 0;
+    for (const TernaryMatrix* w : all) most_rows = std::max(most_rows, w->rows);
+    std::vector<int32_t> acc(size_t(pool_->size()) * most_rows);
+    const auto t0 = Clock::now();
+    pool_->run([&](int part, int parts) {
+        int32_t* out = &acc[size_t(part) * most_rows];
+        for (const TernaryMatrix* w : all) {
+            auto [r0, r1] = split_range(w->rows, part, parts, kRowBlock);
+            if (trits) ternary_matvec_trits(trits_.at(w), q.data(), 0, out, r0, r1, trit_isa_);
+            else ternary_matvec_fast(*w, q.data(), 0, out, r0, r1);
+        }
+    });
+    return us_since(t0);
+}
+
+std::vector<std::pair<std::string, double>> CpuExecutor::LayoutDiagnostics::extra_metrics() const {
+    size_t two_bit = 0, weights = 0, streamed = 0;
+    for (const TernaryMatrix* w : bitlinears(*e_.model_)) {
+        two_bit += w->packed_bytes();
+        weights += size_t(w->rows) * w->cols;
+        const TritMatrix* t = e_.trits_of(w);
+        streamed += t ? t->packed_bytes() : w->packed_bytes();
+    }
+    std::vector<std::pair<std::string, double>> m{
+        {"bits_per_weight", 8.0 * double(streamed) / double(weights)},
+        {"weight_bytes_read_per_token", double(e_.model_->weight_bytes_per_token() - two_bit + streamed)}};
+    if (e_.weights_ == CpuWeights::Trits) m.push_back({"cpu_weights_convert_ms", e_.convert_ms_});
+    if (const auto& p = e_.profile_; p.tokens > 0) {
+        const double n = double(p.tokens);
+        m.push_back({"cpu_decode_us_per_token", p.total_us / n});
+        m.push_back({"cpu_decode_serial_us_per_token", (p.total_us - p.region_us) / n});
+        m.push_back({"cpu_decode_kernel_us_per_token", p.slowest_part_us / n});
+        m.push_back({"cpu_decode_sync_us_per_token", (p.region_us - p.slowest_part_us) / n});
+        m.push_back({"cpu_decode_regions_per_token", double(p.regions) / n});
+    }
+    if (e_.sweep_us_2bit_ > 0) {
+        m.push_back({"cpu_weights_probe_2bit_us", e_.sweep_us_2bit_});
+        m.push_back({"cpu_weights_probe_1.6bit_us", e_.sweep_us_trits_});
+    }
+    return m;
 }
 
 std::string CpuExecutor::device_name() const {
@@ -68,6 +180,8 @@ std::string CpuExecutor::device_name() const {
     if (!reference_) {
         s += cpu_has_avx2() ? ", AVX2" : ", scalar";
         s += std::string(", batches: ") + (gemm_isa_ ? gemm_isa_name(*gemm_isa_) : "rowwise");
+        s += std::string(", weights: ") + cpu_weights_name(weights_);
+        if (weights_ == CpuWeights::Trits) s += std::string(" (") + gemm_isa_name(trit_isa_) + ")";
     }
     return s;
 }
@@ -96,10 +210,16 @@ void CpuExecutor::run_parallel(bool worth_it, const std::function<void(int, int)
     else fn(0, 1);
 }
 
-void CpuExecutor::bitlinear(std::initializer_list<Projection> group, const float* x, int rows) {
+void CpuExecutor::bitlinear(std::initializer_list<Projection> group, const float* x, int rows, const std::function<void(int, int)>* epilogue,
+                            int segments) {
     const Projection* proj = group.begin();
     const int G = int(group.size());
-    const int K = proj[0].w->cols, Kp = proj[0].w->row_stride * 4;
+    const int K = proj[0].w->cols;
+    // The 1.6-bit kernels read activations in natural order, the 2-bit ones permuted.
+    const bool trits = trits_of(proj[0].w) != nullptr;
+    const int Kp = trits ? TritMatrix::activation_length(K) : proj[0].w->row_stride * 4;
+    // Two or more rows: one GEMM unpacks each weight row once for all of them.
+    const bool gemm = !reference_ && rows > 1 && gemm_isa_;
     auto t0 = Clock::now();
     // Quantize each (projection, row) input: its own RMSNorm γ (eps 1e-6), per-row int8 scale.
     const int jobs = G * rows;
@@ -117,6 +237,8 @@ void CpuExecutor::bitlinear(std::initializer_list<Projection> group, const float
             if (reference_) {
                 rms_norm(in, w.norm.data(), K, 1e-6f, scratch);
                 qscale_[j] = quantize_row(scratch, K, Kp, q);
+            } else if (trits) {
+                qscale_[j] = norm_quantize(in, w.norm.data(), K, 1e-6f, Kp, scratch, q, &qsum_[j]);
             } else {
                 qscale_[j] = norm_quantize_permuted(in, w.norm.data(), K, 1e-6f, Kp, scratch, q, &qsum_[j]);
             }
@@ -133,38 +255,61 @@ void CpuExecutor::bitlinear(std::initializer_list<Projection> group, const float
     const size_t acc_per_thread = size_t(max_rows) + size_t(rows) * kRowBlock;
     acc_.resize(size_t(pool_->size()) * acc_per_thread);
     size_t bytes = 0;
-    for (int g = 0; g < G; ++g) bytes += proj[g].w->packed_bytes();
+    for (int g = 0; g < G; ++g) bytes += trits ? trits_of(proj[g].w)->packed_bytes() : proj[g].w->packed_bytes();
     const int threads = int(std::min<size_t>(size_t(pool_->size()), std::max<size_t>(1, bytes * size_t(rows) / bytes_per_thread())));
+    if (profiling_) part_us_.assign(size_t(pool_->size()), 0.0);
+    const auto region_start = Clock::now();
     pool_->run([&](int part, int parts) {
+        const auto part_start = Clock::now();
         int32_t* by_row = &acc_[size_t(part) * acc_per_thread];
         int32_t* block = by_row + max_rows;
-        auto [r0, r1] = split_range(total_rows, part, parts, kRowBlock);
-        int base = 0;
-        for (int g = 0; g < G; ++g) {
+        // Rows [b, e) of projection g, kRowBlock rows at a time.
+        auto rows_of = [&](int g, int b, int e) {
             const TernaryMatrix& w = *proj[g].w;
-            const int b = std::max(r0 - base, 0), e = std::min(r1 - base, w.rows);
-            for (int rb = b; rb < e; rb += kRowBlock) {
-                const int re = std::min(e, rb + kRowBlock);
-                const int j0 = g * rows;
-                // Two or more rows: one GEMM unpacks each weight row once for all of them.
-                const bool gemm = !reference_ && rows > 1 && gemm_isa_;
-                if (gemm) ternary_gemm_fast(w, &q_[size_t(j0) * Kp], size_t(Kp), &qsum_[j0], rows, block, kRowBlock, rb, re, *gemm_isa_);
-                for (int t = 0; t < rows; ++t) {
-                    const int j = j0 + t;
-                    const int32_t* a = block + size_t(t) * kRowBlock;   // a[r − rb]
-                    if (!gemm) {
-                        if (reference_) ternary_matvec_ref(w, &q_[size_t(j) * Kp], by_row, rb, re);
-                        else ternary_matvec_fast(w, &q_[size_t(j) * Kp], qsum_[j], by_row, rb, re);
-                        a = by_row + rb;
-                    }
-                    float* out = proj[g].y + size_t(t) * w.rows;
-                    const float f = w.scale / qscale_[j];
-                    for (int r = rb; r < re; ++r) out[r] = float(a[r - rb]) * f;
+            const TritMatrix* t = trits ? trits_of(&w) : nullptr;
+        for (int rb = b; rb < e; rb += kRowBlock) {
+            const int re = std::min(e, rb + kRowBlock);
+            const int j0 = g * rows;
+            if (gemm && t) ternary_gemm_trits(*t, &q_[size_t(j0) * Kp], size_t(Kp), &qsum_[j0], rows, block, kRowBlock, rb, re, *gemm_isa_);
+            else if (gemm) ternary_gemm_fast(w, &q_[size_t(j0) * Kp], size_t(Kp), &qsum_[j0], rows, block, kRowBlock, rb, re, *gemm_isa_);
+            for (int r = 0; r < rows; ++r) {
+                const int j = j0 + r;
+                const int32_t* a = block + size_t(r) * kRowBlock;   // a[row − rb]
+                if (!gemm) {
+                    if (reference_) ternary_matvec_ref(w, &q_[size_t(j) * Kp], by_row, rb, re);
+                    else if (t) ternary_matvec_trits(*t, &q_[size_t(j) * Kp], qsum_[j], by_row, rb, re, trit_isa_);
+                    else ternary_matvec_fast(w, &q_[size_t(j) * Kp], qsum_[j], by_row, rb, re);
+                    a = by_row + rb;
                 }
+                float* out = proj[g].y + size_t(r) * w.rows;
+                const float f = w.scale / qscale_[j];
+                for (int o = rb; o < re; ++o) out[o] = float(a[o - rb]) * f;
             }
-            base += w.rows;
         }
+        };
+        if (epilogue) {
+            // Channel split: this part owns channels [c0, c1) of every projection and segment,
+            // so the element-wise stage that consumes them runs here, not after the join.
+            const int R = proj[0].w->rows / segments;
+            auto [c0, c1] = split_range(R, part, parts, kRowBlock);
+            for (int g = 0; g < G; ++g)
+                for (int sgm = 0; sgm < segments; ++sgm) rows_of(g, sgm * R + c0, sgm * R + c1);
+            if (c0 < c1) (*epilogue)(c0, c1);
+        } else {
+            auto [r0, r1] = split_range(total_rows, part, parts, kRowBlock);
+            int base = 0;
+            for (int g = 0; g < G; ++g) {
+                rows_of(g, std::max(r0 - base, 0), std::min(r1 - base, proj[g].w->rows));
+                base += proj[g].w->rows;
+            }
+        }
+        if (profiling_) part_us_[size_t(part)] = us_since(part_start);
     }, threads);
+    if (profiling_) {
+        profile_.region_us += us_since(region_start);
+        profile_.slowest_part_us += *std::max_element(part_us_.begin(), part_us_.end());
+        ++profile_.regions;
+    }
     stages_.bitlinear_us += us_since(t1);
 }
 
@@ -189,6 +334,8 @@ void CpuExecutor::decode(const int32_t* slot_ids, const int32_t* tokens, size_t 
     check_slots(slot_ids, n);
     const size_t V = size_t(model_->config.vocab_size);
     stages_ = {};
+    profiling_ = n == 1 && !reference_;
+    const auto start = Clock::now();
     if (!logits && argmax_out) {
         batch_logits_.resize(std::min<size_t>(n, kPrefillChunk) * V);
     }
@@ -200,6 +347,11 @@ void CpuExecutor::decode(const int32_t* slot_ids, const int32_t* tokens, size_t 
         forward_rows(tokens + b, rows, row_state_.data(), out, true, 0, 0);
         if (argmax_out)
             for (int r = 0; r < rows; ++r) argmax_out[b + size_t(r)] = argmax(out + size_t(r) * V, V);
+    }
+    if (profiling_) {
+        profile_.total_us += us_since(start);
+        ++profile_.tokens;
+        profiling_ = false;
     }
     stages_.valid = true;
 }
@@ -233,20 +385,20 @@ void CpuExecutor::forward_rows(const int32_t* tokens, int T, float* const* row_s
         for (int t = 0; t < T; ++t) rms_norm(&x_[size_t(t) * H], lw.attn_norm.data(), H, eps, &u_[size_t(t) * H]);
         stages_.norm_quant_us += us_since(t0);
 
-        bitlinear({{&lw.i_proj, ai_.data()}, {&lw.f_proj, af_.data()}, {&lw.g_proj, ag_.data()}}, u_.data(), T);
-
-        t0 = Clock::now();
+        // The recurrence is sequential in t but independent per channel: each part of the i/f/g
+        // region runs it on its own channels as soon as their i and f rows are done.
         const float* lb = (c.use_lower_bound && l > 0) ? &model_->lower_bound[size_t(l) * H] : nullptr;
-        // The recurrence is sequential in t but independent per channel: split channels.
-        const bool parallel = size_t(T) * D >= kParallelElements;
-        run_parallel(parallel, [&](int part, int parts) {
-            auto [k0, k1] = split_range(D, part, parts, 16);
+        const std::function<void(int, int)> recurrence = [&](int k0, int k1) {
             for (int t = 0; t < T; ++t) {
                 float* i_then_h = &ai_[size_t(t) * D + k0];  // h_t overwrites i: no longer needed
                 float* h = row_state[t] + size_t(l) * D;
                 mlgru_step(i_then_h, &af_[size_t(t) * D + k0], lb ? lb + k0 : nullptr, h + k0, i_then_h, k1 - k0);
             }
-        });
+        };
+        bitlinear({{&lw.i_proj, ai_.data()}, {&lw.f_proj, af_.data()}, {&lw.g_proj, ag_.data()}}, u_.data(), T, &recurrence);
+
+        t0 = Clock::now();
+        const bool parallel = size_t(T) * D >= kParallelElements;
         // z = RMSNorm(ag; g_norm) · silu(h): the recurrence output gates the normalized g projection.
         run_parallel(parallel, [&](int part, int parts) {
             auto [t0_, t1_] = split_range(T, part, parts);
@@ -266,16 +418,14 @@ void CpuExecutor::forward_rows(const int32_t* tokens, int T, float* const* row_s
         for (int t = 0; t < T; ++t) rms_norm(&x_[size_t(t) * H], lw.mlp_norm.data(), H, eps, &v_[size_t(t) * H]);
         stages_.mlgru_us += us_since(t0);
 
-        bitlinear({{&lw.gate_proj, y_.data()}}, v_.data(), T);
-        t0 = Clock::now();
-        run_parallel(size_t(T) * I >= kParallelElements, [&](int part, int parts) {
-            auto [k0, k1] = split_range(I, part, parts, 16);
+        // SwiGLU in the gate/up region: a part owns rows k (gate) and I + k (up) of its channels.
+        const std::function<void(int, int)> gated = [&](int k0, int k1) {
             for (int t = 0; t < T; ++t) {
                 const float* gate = &y_[size_t(t) * 2 * I];
                 swiglu(gate + k0, gate + I + k0, &m_[size_t(t) * I + k0], k1 - k0);
             }
-        });
-        stages_.mlgru_us += us_since(t0);
+        };
+        bitlinear({{&lw.gate_proj, y_.data()}}, v_.data(), T, &gated, 2);
         bitlinear({{&lw.down_proj, d_.data()}}, m_.data(), T);
         for (size_t k = 0; k < size_t(T) * H; ++k) x_[k] += d_[k];
         if (l + 1 < L) capture(l + 1, x_.data());

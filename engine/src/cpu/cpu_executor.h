@@ -4,6 +4,8 @@
 #include <initializer_list>
 #include <memory>
 #include <optional>
+#include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "cpu/kernels.h"
@@ -12,6 +14,12 @@
 
 namespace mmfree::cpu {
 
+// The weight layout the fast CPU executor streams: the model's 2-bit codes, or a 1.6-bit copy
+// (TritMatrix) made at creation; Auto times both on this machine and keeps the faster.
+enum class CpuWeights { Auto, TwoBit, Trits };
+std::optional<CpuWeights> parse_cpu_weights(const std::string& name);   // "auto", "2bit", "1.6bit"
+const char* cpu_weights_name(CpuWeights w);
+
 // The whole forward pass on the CPU. In reference mode it uses the scalar kernels on one thread:
 // the readable specification every other backend is tested against. The fast mode runs the same
 // code with SIMD kernels, all cores, and prefill batched over tokens. A decode step of many
@@ -19,7 +27,9 @@ namespace mmfree::cpu {
 // sequence becomes a small GEMM over the batch, and the weights stream once per chunk of rows.
 class CpuExecutor : public Executor {
 public:
-    CpuExecutor(std::shared_ptr<const Model> model, bool reference, int threads = 0, int num_slots = 1);
+    // The reference mode always uses the 2-bit codes.
+    CpuExecutor(std::shared_ptr<const Model> model, bool reference, int threads = 0, int num_slots = 1,
+                CpuWeights weights = CpuWeights::Auto);
 
     std::string backend_name() const override { return reference_ ? "cpu-reference" : "cpu"; }
     std::string device_name() const override;
@@ -32,19 +42,36 @@ public:
     std::vector<float> save_slot(int slot) const override;
     void load_slot(int slot, const std::vector<float>& state) override;
     StageTimes last_stage_times() const override { return stages_; }
+    Diagnostics& diagnostics() override { return diagnostics_; }
+    CpuWeights weights() const { return weights_; }   // TwoBit or Trits, never Auto
 
     // For golden tests: during the next forward (one call, whole prompt), record the hidden
     // states [L+1, count, H] as the reference exports them.
     void capture_hidden_states(std::vector<float>* out) { hidden_capture_ = out; }
 
 private:
+    // bits_per_weight, weight_bytes_read_per_token and the layout probe's timings for `mmfree bench`.
+    class LayoutDiagnostics : public Diagnostics {
+    public:
+        explicit LayoutDiagnostics(const CpuExecutor& e) : e_(e) {}
+        std::vector<std::pair<std::string, double>> extra_metrics() const override;
+    private:
+        const CpuExecutor& e_;
+    };
+    void convert_to_trits();
+    double time_weight_sweep(bool trits);   // µs for one pass over every matrix, all threads
+    const TritMatrix* trits_of(const TernaryMatrix* w) const;
     // Y[t] = BitLinear(W, X[t]) for t < rows; X rows have W.cols floats, Y rows W.rows floats.
     // Projections of one input (i/f/g) run as one group: one parallel loop instead of three.
     struct Projection {
         const TernaryMatrix* w;
         float* y;
     };
-    void bitlinear(std::initializer_list<Projection> group, const float* x, int rows);
+    // With an epilogue, the rows are split by channel instead: each projection's rows are
+    // `segments` equal runs of R channels, a part computes channels [c0, c1) of every run of every
+    // projection and then calls (*epilogue)(c0, c1) — the element-wise stage fused into the region.
+    void bitlinear(std::initializer_list<Projection> group, const float* x, int rows,
+                   const std::function<void(int, int)>* epilogue = nullptr, int segments = 1);
     void run_parallel(bool worth_it, const std::function<void(int, int)>& fn);
     // Rows of `tokens` through every layer; row t reads and advances the state at row_state[t]
     // (L×D floats). Rows sharing one state form a prompt, scanned in order; rows with distinct
@@ -56,6 +83,7 @@ private:
     std::shared_ptr<const Model> model_;
     bool reference_;
     std::optional<GemmIsa> gemm_isa_;     // batched kernel of the fast mode; none: one row at a time
+    GemmIsa trit_isa_ = GemmIsa::Scalar;  // the 1.6-bit one-row kernel's instruction set
     std::unique_ptr<ThreadPool> pool_;
     int slots_;
     size_t state_size_;                   // L×D
@@ -64,9 +92,24 @@ private:
     std::vector<float> batch_logits_;     // decode with argmax only
     StageTimes stages_;
     std::vector<float>* hidden_capture_ = nullptr;
+    CpuWeights weights_ = CpuWeights::TwoBit;
+    // The 1.6-bit copies, by the model's matrix. The model's 2-bit codes stay: the Model is
+    // immutable and may be shared with other executors (the app keeps a GPU and a CPU one).
+    std::unordered_map<const TernaryMatrix*, TritMatrix> trits_;
+    double convert_ms_ = 0, sweep_us_2bit_ = 0, sweep_us_trits_ = 0;   // 0: not measured
+    // Where single-stream decode spends its time, summed over every decode of one slot: the
+    // parallel matrix-vector regions (wall time; the slowest part's kernel time within them; the
+    // rest is waking, joining and imbalance) and everything else, which runs on the calling thread.
+    struct DecodeProfile {
+        double total_us = 0, region_us = 0, slowest_part_us = 0;
+        long tokens = 0, regions = 0;
+    } profile_;
+    bool profiling_ = false;             // inside a one-slot decode
+    std::vector<double> part_us_;        // kernel time of each part of the current region
+    LayoutDiagnostics diagnostics_{*this};
 
     // Scratch, grown on demand.
-    std::vector<int8_t> q_;               // [group][rows][padded K], permuted for SIMD in fast mode
+    std::vector<int8_t> q_;               // [group][rows][padded K], permuted for SIMD in fast 2-bit mode
     std::vector<int32_t> qsum_, acc_;
     std::vector<float> qscale_, normed_;
     std::vector<float> x_, u_, ai_, af_, ag_, z_, a_, v_, y_, m_, d_;

@@ -2,6 +2,7 @@
 #include "cpu/kernels.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 
@@ -87,6 +88,15 @@ static int quantize_avx2(const float*, int, float, int8_t*) { return 0; }
 static float max_abs_avx2(const float*, int) { return 0; }
 #endif
 
+// Round half away from zero, exactly (|y·s| ≤ 127, so x − trunc(x) is exact in float).
+static int8_t quantize_one(float y, float s) {
+    const float x = y * s;
+    int r = int(x);
+    const float d = x - float(r);
+    r += int(d >= 0.5f) - int(d <= -0.5f);
+    return int8_t(std::clamp(r, -128, 127));
+}
+
 float quantize_row(const float* y, int n, int padded_n, int8_t* q) {
 #if defined(__x86_64__)
     static const bool avx2 = cpu_has_avx2();
@@ -97,14 +107,7 @@ float quantize_row(const float* y, int n, int padded_n, int8_t* q) {
     for (int i = avx2 ? n / 8 * 8 : 0; i < n; ++i) mx = std::max(mx, std::fabs(y[i]));
     const float s = int8_scale(mx);
     const int done = avx2 ? quantize_avx2(y, n, s, q) : 0;
-    for (int i = done; i < n; ++i) {
-        // Round half away from zero, exactly (|y·s| ≤ 127, so x − trunc(x) is exact in float).
-        const float x = y[i] * s;
-        int r = int(x);
-        const float d = x - float(r);
-        r += int(d >= 0.5f) - int(d <= -0.5f);
-        q[i] = int8_t(std::clamp(r, -128, 127));
-    }
+    for (int i = done; i < n; ++i) q[i] = quantize_one(y[i], s);
     std::memset(q + n, 0, size_t(padded_n - n));
     return s;
 }
@@ -201,6 +204,26 @@ float norm_quantize_permuted(const float* x, const float* gamma, int n, float ep
     return s;
 }
 
+float norm_quantize(const float* x, const float* gamma, int n, float eps, int padded_n, float* scratch, int8_t* q, int32_t* qsum) {
+#if defined(__x86_64__)
+    static const bool avx2 = cpu_has_avx2();
+    if (avx2) {
+        // scale_and_max_avx2 zero-fills scratch up to padded_n: give it n only (scratch is n long).
+        const float mx = scale_and_max_avx2(x, gamma, n, n, rms_inverse(x, n, eps), scratch);
+        const float s = int8_scale(mx);
+        const int done = quantize_avx2(scratch, n, s, q);
+        for (int i = done; i < n; ++i) q[i] = quantize_one(scratch[i], s);
+        std::memset(q + n, 0, size_t(padded_n - n));
+        *qsum = sum_q(q, n);
+        return s;
+    }
+#endif
+    rms_norm(x, gamma, n, eps, scratch);
+    const float s = quantize_row(scratch, n, padded_n, q);
+    *qsum = sum_q(q, n);
+    return s;
+}
+
 bool cpu_has_avx2() {
 #if defined(__x86_64__)
     return __builtin_cpu_supports("avx2");
@@ -271,6 +294,234 @@ __attribute__((target("avx2"))) static void matvec_codes_avx2(const TernaryMatri
 }
 #endif
 
+// --- 1.6-bit layout ----------------------------------------------------------------------
+
+namespace {
+// Digit i of a stored byte b: x = 3^i·b mod 256, c = floor(3x/256) = [x ≥ 86] + [x ≥ 171]. SIMD
+// has only signed byte compares: biased by 128 (x ^ 0x80, as int8) they are x' > −43 and x' > 42,
+// and tripling commutes with the bias (3·(x + 128) ≡ 3x + 128 mod 256), so the biased byte is
+// tripled directly.
+constexpr int8_t kTritLow = -43, kTritHigh = 42;
+constexpr int kGemmRows = 4;         // weight rows per tile: 4 row vectors + accumulators fit the registers
+
+// The byte of every v = Σ c_i·3^(4−i) < 243, and the codes of every stored byte.
+struct TritTables {
+    uint8_t encode[243];
+    TritTables() {
+        for (int v = 0; v < 243; ++v) encode[v] = uint8_t((v * 256 + 242) / 243);
+    }
+};
+const TritTables& trit_tables() {
+    static const TritTables t;
+    return t;
+}
+} // namespace
+
+uint8_t encode_trits(const int (&c)[5]) {
+    int v = 0;
+    for (int i = 0; i < 5; ++i) v = v * 3 + c[i];
+    return trit_tables().encode[v];
+}
+
+int decode_trit(uint8_t byte, int i) {
+    uint8_t x = byte;
+    for (int s = 0; s < i; ++s) x = uint8_t(x * 3);
+    return 3 * x / 256;
+}
+
+int TritMatrix::code(int r, int k) const {
+    const int f = full_blocks(cols);
+    const int p = k < 160 * f ? k / 160 * 32 + k % 32 : 32 * f + (k - 160 * f) % 16;
+    const int i = k < 160 * f ? k % 160 / 32 : (k - 160 * f) / 16;
+    return decode_trit(codes[size_t(r) * row_stride + size_t(p)], i);
+}
+
+TritMatrix pack_trits_shape(const TernaryMatrix& w) {
+    TritMatrix t;
+    t.rows = w.rows;
+    t.cols = w.cols;
+    t.row_stride = TritMatrix::stride_for(w.cols);
+    t.code_sums.assign(size_t(w.rows), 0);
+    t.codes.assign(size_t(w.rows) * t.row_stride, 0);
+    return t;
+}
+
+void pack_trits_rows(const TernaryMatrix& w, TritMatrix& out, int row_begin, int row_end) {
+    const int f = TritMatrix::full_blocks(w.cols);
+    std::vector<uint8_t> c(size_t(out.row_stride) * 5);   // the row's codes, padding = 1 (weight 0)
+    static const auto expand = [] {
+        std::array<uint32_t, 256> t{};
+        for (int v = 0; v < 256; ++v) {
+            const uint8_t four[4] = {uint8_t(v & 3), uint8_t(v >> 2 & 3), uint8_t(v >> 4 & 3), uint8_t(v >> 6 & 3)};
+            std::memcpy(&t[size_t(v)], four, 4);
+        }
+        return t;
+    }();
+    for (int r = row_begin; r < row_end; ++r) {
+        const uint8_t* src = &w.codes[size_t(r) * w.row_stride];
+        // Four codes per source byte through a table; the 2-bit row's own padding is code 1 too.
+        const int whole = std::min(w.row_stride, (int(c.size()) + 3) / 4);
+        for (int b = 0; b < whole; ++b) {
+            const uint32_t four = expand[src[b]];
+            std::memcpy(&c[size_t(b) * 4], &four, std::min<size_t>(4, c.size() - size_t(b) * 4));
+        }
+        std::fill(c.begin() + w.cols, c.end(), uint8_t(1));
+        int32_t sum = 0;
+        for (uint8_t v : c) sum += v;
+        uint8_t* dst = &out.codes[size_t(r) * out.row_stride];
+        // 32-byte blocks of 160 weights, then the 16-byte half block; plain loops the compiler
+        // vectorizes (encode_trits' arithmetic, without the table).
+        auto encode_block = [&](const uint8_t* k, uint8_t* d, int width) {
+            for (int j = 0; j < width; ++j) {
+                const uint32_t v = (((k[j] * 3u + k[width + j]) * 3u + k[2 * width + j]) * 3u + k[3 * width + j]) * 3u + k[4 * width + j];
+                d[j] = uint8_t((v * 256u + 242u) / 243u);
+            }
+        };
+        for (int b = 0; b < f; ++b) encode_block(&c[size_t(b) * 160], dst + b * 32, 32);
+        if (out.row_stride > 32 * f) encode_block(&c[size_t(f) * 160], dst + f * 32, 16);
+        out.code_sums[size_t(r)] = sum;
+    }
+}
+
+TritMatrix pack_trits(const TernaryMatrix& w) {
+    TritMatrix t = pack_trits_shape(w);
+    pack_trits_rows(w, t, 0, w.rows);
+    return t;
+}
+
+// acc = Σ c·q − Σ q (c = w + 1), digit by digit.
+static void matvec_trits_scalar(const TritMatrix& w, const int8_t* q, int32_t qsum, int32_t* acc, int r0, int r1) {
+    for (int r = r0; r < r1; ++r) {
+        const uint8_t* row = &w.codes[size_t(r) * w.row_stride];
+        int32_t a = 0;
+        for (int p = 0; p < w.row_stride; ++p)
+            for (int i = 0; i < 5; ++i) a += decode_trit(row[p], i) * int32_t(q[TritMatrix::weight_index(w.cols, p, i)]);
+        acc[r] = a - qsum;
+    }
+}
+
+// Rows [r, r + kGemmRows) as codes c in the activations' natural order, kp bytes each (zeros past
+// the row's padded length, and for rows at or past row_end).
+static void unpack_trits_scalar(const TritMatrix& w, int r, int row_end, int kp, uint8_t* u) {
+    for (int i = 0; i < kGemmRows; ++i, u += kp) {
+        std::memset(u, 0, size_t(kp));
+        if (r + i >= row_end) continue;
+        const uint8_t* row = &w.codes[size_t(r + i) * w.row_stride];
+        for (int p = 0; p < w.row_stride; ++p)
+            for (int d = 0; d < 5; ++d) u[TritMatrix::weight_index(w.cols, p, d)] = uint8_t(decode_trit(row[p], d));
+    }
+}
+
+#if defined(__x86_64__)
+// −c of 32 digits (0, −1 or −2 per byte) from their biased, tripled bytes x' = x ^ 0x80.
+__attribute__((target("avx2"))) static inline __m256i neg_codes(__m256i x) {
+    return _mm256_add_epi8(_mm256_cmpgt_epi8(x, _mm256_set1_epi8(kTritLow)), _mm256_cmpgt_epi8(x, _mm256_set1_epi8(kTritHigh)));
+}
+__attribute__((target("avx2"))) static inline __m256i triple(__m256i x) { return _mm256_add_epi8(_mm256_add_epi8(x, x), x); }
+__attribute__((target("avx2"))) static inline __m256i load_biased(const void* p) {
+    return _mm256_xor_si256(_mm256_loadu_si256(static_cast<const __m256i*>(p)), _mm256_set1_epi8(char(0x80)));
+}
+__attribute__((target("avx2"))) static inline __m128i load_biased128(const void* p) {
+    return _mm_xor_si128(_mm_loadu_si128(static_cast<const __m128i*>(p)), _mm_set1_epi8(char(0x80)));
+}
+
+// One 32-byte block (160 weights) against u = q + 128 (unsigned): maddubs(u, −c) pair sums are
+// ≤ 2·255·2 = 1020 in magnitude, five per block, so int16 lanes take 6 blocks (30600) before
+// they are widened. Σ c·q = Σ c·u − 128·Σ c.
+__attribute__((target("avx2"))) static inline __m256i trit_block(const uint8_t* codes, const __m256i (&u)[5], __m256i part) {
+    __m256i x = load_biased(codes);
+    for (int i = 0; i < 5; ++i) {
+        part = _mm256_add_epi16(part, _mm256_maddubs_epi16(u[i], neg_codes(x)));
+        if (i < 4) x = triple(x);
+    }
+    return part;
+}
+
+// The 16-byte half block at the end of a row (80 weights): the same steps on 128-bit vectors,
+// widened to int32 at once (five pair sums ≤ 5100).
+__attribute__((target("avx2"))) static inline __m128i trit_half_block(const uint8_t* codes, const int8_t* q) {
+    const __m128i low = _mm_set1_epi8(kTritLow), high = _mm_set1_epi8(kTritHigh);
+    __m128i x = load_biased128(codes), part = _mm_setzero_si128();
+    for (int i = 0; i < 5; ++i) {
+        const __m128i neg = _mm_add_epi8(_mm_cmpgt_epi8(x, low), _mm_cmpgt_epi8(x, high));
+        part = _mm_add_epi16(part, _mm_maddubs_epi16(load_biased128(q + 16 * i), neg));
+        x = _mm_add_epi8(_mm_add_epi8(x, x), x);
+    }
+    return _mm_madd_epi16(part, _mm_set1_epi16(1));
+}
+
+__attribute__((target("avx2"))) static void matvec_trits_avx2(const TritMatrix& w, const int8_t* q, int32_t qsum, int32_t* acc, int r0,
+                                                               int r1) {
+    const int blocks = TritMatrix::full_blocks(w.cols);
+    const bool half = TritMatrix::half_block(w.cols);
+    const __m256i ones = _mm256_set1_epi16(1);
+    int r = r0;
+    // Two rows at a time share the activation loads.
+    for (; r + 1 < r1; r += 2) {
+        const uint8_t* a = &w.codes[size_t(r) * w.row_stride];
+        const uint8_t* b = a + w.row_stride;
+        __m256i sum_a = _mm256_setzero_si256(), sum_b = sum_a;
+        for (int blk = 0; blk < blocks;) {
+            __m256i pa = _mm256_setzero_si256(), pb = pa;
+            const int end = std::min(blocks, blk + 6);
+            for (; blk < end; ++blk) {
+                _mm_prefetch(reinterpret_cast<const char*>(a + blk * 32 + 1024), _MM_HINT_T0);
+                _mm_prefetch(reinterpret_cast<const char*>(b + blk * 32 + 1024), _MM_HINT_T0);
+                __m256i u[5];
+                for (int i = 0; i < 5; ++i) u[i] = load_biased(q + blk * 160 + 32 * i);
+                pa = trit_block(a + blk * 32, u, pa);
+                pb = trit_block(b + blk * 32, u, pb);
+            }
+            sum_a = _mm256_add_epi32(sum_a, _mm256_madd_epi16(pa, ones));
+            sum_b = _mm256_add_epi32(sum_b, _mm256_madd_epi16(pb, ones));
+        }
+        if (half) {
+            sum_a = _mm256_add_epi32(sum_a, _mm256_castsi128_si256(trit_half_block(a + blocks * 32, q + blocks * 160)));
+            sum_b = _mm256_add_epi32(sum_b, _mm256_castsi128_si256(trit_half_block(b + blocks * 32, q + blocks * 160)));
+        }
+        acc[r] = -hsum_epi32(sum_a) - 128 * w.code_sums[size_t(r)] - qsum;
+        acc[r + 1] = -hsum_epi32(sum_b) - 128 * w.code_sums[size_t(r + 1)] - qsum;
+    }
+    if (r < r1) matvec_trits_scalar(w, q, qsum, acc, r, r1);
+}
+
+// unpack_trits_scalar with AVX2: c = −neg_codes, 32 digits per instruction group. Also fetches the
+// next tile's codes, as unpack_tile_avx2 does.
+__attribute__((target("avx2"))) static void unpack_trits_avx2(const TritMatrix& w, int r, int row_end, int kp, uint8_t* u) {
+    const int blocks = TritMatrix::full_blocks(w.cols);
+    const bool half = TritMatrix::half_block(w.cols);
+    const int used = blocks * 160 + (half ? 80 : 0);
+    for (int i = 0; i < kGemmRows; ++i, u += kp) {
+        if (r + i + kGemmRows < row_end) {
+            const char* next = reinterpret_cast<const char*>(&w.codes[size_t(r + i + kGemmRows) * w.row_stride]);
+            for (int b = 0; b < w.row_stride; b += 64) _mm_prefetch(next + b, _MM_HINT_T0);
+        }
+        if (r + i >= row_end) { std::memset(u, 0, size_t(kp)); continue; }
+        const uint8_t* row = &w.codes[size_t(r + i) * w.row_stride];
+        for (int b = 0; b < blocks; ++b) {
+            __m256i x = load_biased(row + b * 32);
+            __m256i* out = reinterpret_cast<__m256i*>(u + b * 160);
+            for (int d = 0; d < 5; ++d) {
+                _mm256_storeu_si256(out + d, _mm256_sub_epi8(_mm256_setzero_si256(), neg_codes(x)));
+                if (d < 4) x = triple(x);
+            }
+        }
+        if (half) {
+            const __m128i low = _mm_set1_epi8(kTritLow), high = _mm_set1_epi8(kTritHigh);
+            __m128i x = load_biased128(row + blocks * 32);
+            for (int d = 0; d < 5; ++d) {
+                const __m128i neg = _mm_add_epi8(_mm_cmpgt_epi8(x, low), _mm_cmpgt_epi8(x, high));
+                _mm_storeu_si128(reinterpret_cast<__m128i*>(u + blocks * 160 + 16 * d), _mm_sub_epi8(_mm_setzero_si128(), neg));
+                x = _mm_add_epi8(_mm_add_epi8(x, x), x);
+            }
+        }
+        std::memset(u + used, 0, size_t(kp - used));
+    }
+}
+#else
+static void unpack_trits_avx2(const TritMatrix& w, int r, int row_end, int kp, uint8_t* u) { unpack_trits_scalar(w, r, row_end, kp, u); }
+#endif
+
 // --- batched kernel (GEMM over tokens) ---------------------------------------------------
 //
 // A tile of kGemmRows weight rows is unpacked once into codes c ∈ {0, 1, 2} (one byte each, in
@@ -280,7 +531,6 @@ __attribute__((target("avx2"))) static void matvec_codes_avx2(const TernaryMatri
 
 namespace {
 
-constexpr int kGemmRows = 4;         // weight rows per tile: 4 row vectors + accumulators fit the registers
 constexpr int kMaxGemmTokens = 4;    // widest micro-kernel (AVX-512: 4 rows × 4 tokens = 16 accumulators)
 
 // Where a micro-kernel writes: token t's accumulator of tile row i goes to out[t·stride + i]
@@ -449,6 +699,104 @@ template <int NT> __attribute__((target("avx512vnni,avx512bw,avx512f"))) void mi
     for (int i = 0; i < o.rows; ++i)
         for (int t = 0; t < NT; ++t) o.out[size_t(t) * o.stride + size_t(i)] = hsum512_epi32(acc[t][i]) - o.qsum[t];
 }
+// --- 1.6-bit one-row kernels with dot-product instructions ---------------------------------
+// P = Σ x_i·q_i and N = Σ x_{i+1}·q_i over the row's digits (x_0 the stored bytes, x_{i+1} =
+// 3·x_i mod 256); Σ c·q = (3P − N)/256 exactly. |3P|, |N| ≤ 3·255·128·K < 2^31 for K < 21,000:
+// longer rows take the AVX2 kernel. A block narrower than the vector (the last full block, the
+// half block) is zero-extended: zero bytes add nothing to P or N.
+constexpr int kVnniTritMaxCols = 21000;
+
+// Sums of two rows: P and N of row a, then of row b.
+enum { kPa, kNa, kPb, kNb };
+
+__attribute__((target("avx512f"))) inline __m512i zext_load32(const void* p) {
+    return _mm512_zextsi256_si512(_mm256_loadu_si256(static_cast<const __m256i*>(p)));
+}
+__attribute__((target("avx512f"))) inline __m512i zext_load16(const void* p) {
+    return _mm512_zextsi128_si512(_mm_loadu_si128(static_cast<const __m128i*>(p)));
+}
+
+__attribute__((target("avx512vnni,avx512bw,avx512f"))) inline void trit_step(__m512i xa, __m512i xb, const __m512i (&qv)[5], __m512i (&s)[4]) {
+    for (int i = 0; i < 5; ++i) {
+        s[kPa] = dpbusd(s[kPa], xa, qv[i]);
+        s[kPb] = dpbusd(s[kPb], xb, qv[i]);
+        xa = _mm512_add_epi8(_mm512_add_epi8(xa, xa), xa);
+        xb = _mm512_add_epi8(_mm512_add_epi8(xb, xb), xb);
+        s[kNa] = dpbusd(s[kNa], xa, qv[i]);
+        s[kNb] = dpbusd(s[kNb], xb, qv[i]);
+    }
+}
+
+__attribute__((target("avx512vnni,avx512bw,avx512f"))) void matvec_trits_avx512(const TritMatrix& w, const int8_t* q, int32_t qsum, int32_t* acc,
+                                                                                 int r0, int r1) {
+    const int blocks = TritMatrix::full_blocks(w.cols);
+    const bool half = TritMatrix::half_block(w.cols);
+    int r = r0;
+    for (; r + 1 < r1; r += 2) {
+        const uint8_t* a = &w.codes[size_t(r) * w.row_stride];
+        const uint8_t* b = a + w.row_stride;
+        __m512i s[4] = {_mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512()};
+        __m512i qv[5];
+        int blk = 0;
+        // Two blocks per vector: digit i's activations of both blocks side by side.
+        for (; blk + 1 < blocks; blk += 2) {
+            _mm_prefetch(reinterpret_cast<const char*>(a + blk * 32 + 1024), _MM_HINT_T0);
+            _mm_prefetch(reinterpret_cast<const char*>(b + blk * 32 + 1024), _MM_HINT_T0);
+            for (int i = 0; i < 5; ++i)
+                qv[i] = _mm512_inserti64x4(zext_load32(q + blk * 160 + 32 * i),
+                                           _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + blk * 160 + 160 + 32 * i)), 1);
+            trit_step(_mm512_loadu_si512(a + blk * 32), _mm512_loadu_si512(b + blk * 32), qv, s);
+        }
+        if (blk < blocks) {
+            for (int i = 0; i < 5; ++i) qv[i] = zext_load32(q + blk * 160 + 32 * i);
+            trit_step(zext_load32(a + blk * 32), zext_load32(b + blk * 32), qv, s);
+        }
+        if (half) {
+            for (int i = 0; i < 5; ++i) qv[i] = zext_load16(q + blocks * 160 + 16 * i);
+            trit_step(zext_load16(a + blocks * 32), zext_load16(b + blocks * 32), qv, s);
+        }
+        acc[r] = (3 * hsum512_epi32(s[kPa]) - hsum512_epi32(s[kNa])) / 256 - qsum;
+        acc[r + 1] = (3 * hsum512_epi32(s[kPb]) - hsum512_epi32(s[kNb])) / 256 - qsum;
+    }
+    if (r < r1) matvec_trits_scalar(w, q, qsum, acc, r, r1);
+}
+
+__attribute__((target("avxvnni,avx2"))) inline void trit_step(__m256i xa, __m256i xb, const int8_t* q, int width, __m256i (&s)[4]) {
+    for (int i = 0; i < 5; ++i) {
+        const __m256i qv = width == 32 ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 32 * i))
+                                       : _mm256_zextsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 16 * i)));
+        s[kPa] = dpbusd(s[kPa], xa, qv);
+        s[kPb] = dpbusd(s[kPb], xb, qv);
+        xa = triple(xa);
+        xb = triple(xb);
+        s[kNa] = dpbusd(s[kNa], xa, qv);
+        s[kNb] = dpbusd(s[kNb], xb, qv);
+    }
+}
+
+__attribute__((target("avxvnni,avx2"))) void matvec_trits_avxvnni(const TritMatrix& w, const int8_t* q, int32_t qsum, int32_t* acc, int r0,
+                                                                   int r1) {
+    const int blocks = TritMatrix::full_blocks(w.cols);
+    const bool half = TritMatrix::half_block(w.cols);
+    int r = r0;
+    for (; r + 1 < r1; r += 2) {
+        const uint8_t* a = &w.codes[size_t(r) * w.row_stride];
+        const uint8_t* b = a + w.row_stride;
+        __m256i s[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256()};
+        for (int blk = 0; blk < blocks; ++blk) {
+            _mm_prefetch(reinterpret_cast<const char*>(a + blk * 32 + 1024), _MM_HINT_T0);
+            _mm_prefetch(reinterpret_cast<const char*>(b + blk * 32 + 1024), _MM_HINT_T0);
+            trit_step(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + blk * 32)),
+                      _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + blk * 32)), q + blk * 160, 32, s);
+        }
+        if (half)
+            trit_step(_mm256_zextsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + blocks * 32))),
+                      _mm256_zextsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b + blocks * 32))), q + blocks * 160, 16, s);
+        acc[r] = (3 * hsum_epi32(s[kPa]) - hsum_epi32(s[kNa])) / 256 - qsum;
+        acc[r + 1] = (3 * hsum_epi32(s[kPb]) - hsum_epi32(s[kNb])) / 256 - qsum;
+    }
+    if (r < r1) matvec_trits_scalar(w, q, qsum, acc, r, r1);
+}
 #pragma GCC diagnostic pop
 #endif
 
@@ -478,6 +826,17 @@ const GemmKernels& kernels_for(GemmIsa isa) {
 }
 
 } // namespace
+
+void ternary_matvec_trits(const TritMatrix& w, const int8_t* q, int32_t qsum, int32_t* acc, int r0, int r1, GemmIsa isa) {
+#if defined(__x86_64__)
+    if (isa == GemmIsa::Avx512Vnni && w.cols < kVnniTritMaxCols) return matvec_trits_avx512(w, q, qsum, acc, r0, r1);
+    if (isa == GemmIsa::AvxVnni && w.cols < kVnniTritMaxCols) return matvec_trits_avxvnni(w, q, qsum, acc, r0, r1);
+    if (isa != GemmIsa::Scalar) return matvec_trits_avx2(w, q, qsum, acc, r0, r1);
+#else
+    (void)isa;
+#endif
+    matvec_trits_scalar(w, q, qsum, acc, r0, r1);
+}
 
 const char* gemm_isa_name(GemmIsa isa) {
     switch (isa) {
@@ -512,15 +871,17 @@ GemmIsa best_gemm_isa() {
     return best;
 }
 
-void ternary_gemm_fast(const TernaryMatrix& w, const int8_t* qp, size_t q_stride, const int32_t* qsum, int tokens,
-                       int32_t* acc, size_t acc_stride, int row_begin, int row_end, GemmIsa isa) {
-    const GemmKernels& k = kernels_for(isa);
-    const int kp = w.row_stride * 4;
+namespace {
+// The batched loop over tiles of either layout: unpack(r, tile) fills rows [r, r + kGemmRows) as
+// kp code bytes each, in the order of the activations.
+template <class Unpack>
+void gemm_tiles(const GemmKernels& k, Unpack&& unpack, int kp, const int8_t* qp, size_t q_stride, const int32_t* qsum, int tokens,
+                int32_t* acc, size_t acc_stride, int row_begin, int row_end) {
     thread_local std::vector<uint8_t> tile;   // kGemmRows unpacked rows: L1-resident across the tokens
     tile.resize(size_t(kGemmRows) * kp);
     const int8_t* q[kMaxGemmTokens];
     for (int r = row_begin; r < row_end; r += kGemmRows) {
-        k.unpack(w, r, row_end, tile.data());
+        unpack(r, tile.data());
         const int rows = std::min(kGemmRows, row_end - r);
         for (int t0 = 0; t0 < tokens; t0 += k.width) {
             const int nt = std::min(k.width, tokens - t0);
@@ -528,6 +889,23 @@ void ternary_gemm_fast(const TernaryMatrix& w, const int8_t* qp, size_t q_stride
             k.micro[nt](tile.data(), kp, q, TileOut{acc + size_t(t0) * acc_stride + size_t(r - row_begin), acc_stride, qsum + t0, rows});
         }
     }
+}
+} // namespace
+
+void ternary_gemm_fast(const TernaryMatrix& w, const int8_t* qp, size_t q_stride, const int32_t* qsum, int tokens,
+                       int32_t* acc, size_t acc_stride, int row_begin, int row_end, GemmIsa isa) {
+    const GemmKernels& k = kernels_for(isa);
+    gemm_tiles(k, [&](int r, uint8_t* tile) { k.unpack(w, r, row_end, tile); }, w.row_stride * 4, qp, q_stride, qsum, tokens, acc,
+               acc_stride, row_begin, row_end);
+}
+
+void ternary_gemm_trits(const TritMatrix& w, const int8_t* q, size_t q_stride, const int32_t* qsum, int tokens, int32_t* acc,
+                        size_t acc_stride, int row_begin, int row_end, GemmIsa isa) {
+    const GemmKernels& k = kernels_for(isa);
+    const int kp = TritMatrix::activation_length(w.cols);
+    const bool simd = isa != GemmIsa::Scalar;
+    gemm_tiles(k, [&](int r, uint8_t* tile) { simd ? unpack_trits_avx2(w, r, row_end, kp, tile) : unpack_trits_scalar(w, r, row_end, kp, tile); },
+               kp, q, q_stride, qsum, tokens, acc, acc_stride, row_begin, row_end);
 }
 
 // --- element-wise stages ---------------------------------------------------------------

@@ -77,7 +77,9 @@ std::vector<DeviceInfo> cpu_devices() {
 }
 
 std::unique_ptr<Executor> create_cpu(std::shared_ptr<const Model> model, const BackendOptions& options, bool) {
-    return std::make_unique<cpu::CpuExecutor>(std::move(model), false, options.threads, options.slot_count);
+    const auto weights = cpu::parse_cpu_weights(options.cpu_weights);
+    if (!weights) throw Error(ErrorCode::InvalidArgument, "--cpu-weights " + options.cpu_weights + " is not a layout; use auto, 2bit or 1.6bit");
+    return std::make_unique<cpu::CpuExecutor>(std::move(model), false, options.threads, options.slot_count, *weights);
 }
 
 // An absent backend's device entry: listed, not usable, with the reason.
