@@ -300,12 +300,53 @@ module mmfa_engine #(
   mmfa_sigmoid_rom #(.AB(SIGB)) u_rom0 (.clk(clk), .addr(rom0_addr), .data(rom0_q));
   mmfa_sigmoid_rom #(.AB(SIGB)) u_rom1 (.clk(clk), .addr(rom1_addr), .data(rom1_q));
 
+  // s3: interpolated sigmoids registered; then EW_LAT stages in mmfa_ew; sN: results, in order
+  localparam int EW_LAT = 3;
+  logic          s3_v;
+  logic [15:0]   s3_idx;
+  logic [VW-1:0] s3_a, s3_b, s3_c, s3_d;
+  logic [SF:0]   s3_sig0, s3_sig1;
+  logic [EW_LAT-1:0] ep_v;
+  logic [15:0]   ep_idx [0:EW_LAT-1];
+  logic [VW-1:0] ep_a [0:EW_LAT-1];
+  logic [2*VW-1:0] ep_sq [0:EW_LAT-1];
+  logic          sN_v;
+  logic [15:0]   sN_idx;
+  logic [VW-1:0] sN_a;
+  logic [2*VW-1:0] sN_sq;
+  assign sN_v = ep_v[EW_LAT-1];
+  assign sN_idx = ep_idx[EW_LAT-1];
+  assign sN_a = ep_a[EW_LAT-1];
+  assign sN_sq = ep_sq[EW_LAT-1];
   logic [VW-1:0] ew_res;
   logic [7:0]  ew_q;
-  mmfa_ew #(.VW(VW), .F(F), .SF(SF), .RB(RB), .QRW(QRW)) u_ew (.op(i_op),
-                .gated(i_flags[mmfa_regs_pkg::IFLAG_GATED_BIT]), .a(s2_a), .b(s2_b), .c(s2_c), .d(s2_d),
-                .sig0(sig_value(s2_rng0, rom0_q, s2_fr0)), .sig1(sig_value(s2_rng1, rom1_q, s2_fr1)), .rrec(rrec),
-                .qrecip(qrecip), .result(ew_res), .q(ew_q));
+  mmfa_ew #(.VW(VW), .F(F), .SF(SF), .RB(RB), .QRW(QRW)) u_ew (.clk(clk), .op(i_op),
+                .gated(i_flags[mmfa_regs_pkg::IFLAG_GATED_BIT]), .a(s3_a), .b(s3_b), .c(s3_c), .d(s3_d),
+                .sig0(s3_sig0), .sig1(s3_sig1), .rrec(rrec), .qrecip(qrecip), .result(ew_res), .q(ew_q));
+  always_ff @(posedge clk) begin
+    if (rst || soft_rst) begin
+      s3_v <= 1'b0;
+      ep_v <= '0;
+    end else begin
+      s3_v <= s2_v;
+      ep_v <= {ep_v[EW_LAT-2:0], s3_v};
+    end
+    s3_idx <= s2_idx;
+    s3_a <= s2_a;
+    s3_b <= s2_b;
+    s3_c <= s2_c;
+    s3_d <= s2_d;
+    s3_sig0 <= sig_value(s2_rng0, rom0_q, s2_fr0);
+    s3_sig1 <= sig_value(s2_rng1, rom1_q, s2_fr1);
+    ep_idx[0] <= s3_idx;
+    ep_a[0] <= s3_a;
+    ep_sq[0] <= (2*VW)'($signed(s3_a) * $signed(s3_a));
+    for (int k = 1; k < EW_LAT; k++) begin
+      ep_idx[k] <= ep_idx[k-1];
+      ep_a[k] <= ep_a[k-1];
+      ep_sq[k] <= ep_sq[k-1];
+    end
+  end
 
   // ---------------- ternary mat-vec pipeline
   logic [15:0]   tm_chunk, tm_row;
@@ -313,21 +354,50 @@ module mmfa_engine #(
   logic          t1_v, t1_first, t1_last;
   logic [15:0]   t1_row;
   logic [MW-1:0] t1_codes;
+  // the dot product's pipeline (DL stages) carries each beat's flags alongside; then the row's
+  // accumulator (t2), its dequant product (t3) and the rounded, saturated write (t4)
+  localparam int DL = $clog2(LANES) / 2 + 1;
+  logic [DL-1:0] dp_v, dp_first, dp_last;
+  logic [15:0]   dp_row [0:DL-1];
   logic          t2_v, t2_first, t2_last;
   /* verilator lint_off UNUSEDSIGNAL */  // rows beyond DMAX are rejected at decode
-  logic [15:0]   t2_row;
+  logic [15:0]   t2_row, t3_row, t4_row;
   /* verilator lint_on UNUSEDSIGNAL */
-  logic [31:0]   t2_dot, t1_dot;
-  logic [CW-1:0] t2_nz, t1_nz;
-  logic [31:0]   acc, acc_next;
-  mmfa_tmv_dot #(.LANES(LANES)) u_dot (.codes(t1_codes), .act(ar_q), .dot(t1_dot), .nonzero(t1_nz));
-  assign acc_next = t2_first ? t2_dot : acc + t2_dot;
-
+  logic [31:0]   t2_dot;
+  logic [CW-1:0] t2_nz;
+  logic [31:0]   acc, acc_next, t3_acc;
+  logic          t3_v, t4_v;
   localparam int DQW = TPW + 33;
-  function automatic logic [VW-1:0] dequant(input logic [31:0] a, input logic [TPW-1:0] f);
-    logic signed [DQW-1:0] p;
+  logic signed [DQW-1:0] t4_p;
+  mmfa_tmv_dot #(.LANES(LANES)) u_dot (.clk(clk), .codes(t1_codes), .act(ar_q), .dot(t2_dot), .nonzero(t2_nz));
+  assign t2_v = dp_v[DL-1];
+  assign t2_first = dp_first[DL-1];
+  assign t2_last = dp_last[DL-1];
+  assign t2_row = dp_row[DL-1];
+  assign acc_next = t2_first ? t2_dot : acc + t2_dot;
+  always_ff @(posedge clk) begin
+    if (rst || soft_rst) begin
+      dp_v <= '0;
+      t3_v <= 1'b0;
+      t4_v <= 1'b0;
+    end else begin
+      dp_v <= {dp_v[DL-2:0], t1_v};
+      t3_v <= t2_v && t2_last;
+      t4_v <= t3_v;
+    end
+    dp_first <= {dp_first[DL-2:0], t1_first};
+    dp_last <= {dp_last[DL-2:0], t1_last};
+    dp_row[0] <= t1_row;
+    for (int k = 1; k < DL; k++) dp_row[k] <= dp_row[k-1];
+    if (t2_v) acc <= acc_next;
+    t3_acc <= acc_next;
+    t3_row <= t2_row;
+    t4_p <= DQW'($signed(t3_acc)) * $signed({1'b0, tp});
+    t4_row <= t3_row;
+  end
+
+  function automatic logic [VW-1:0] dequant(input logic signed [DQW-1:0] p);
     logic signed [DQW-1:0] r;
-    p = DQW'($signed(a)) * $signed({1'b0, f});
     r = (p + DQW'(32768)) >>> 16;
     if (r > DQW'($signed({1'b0, {(VW-1){1'b1}}}))) dequant = {1'b0, {(VW-1){1'b1}}};
     else if (r < DQW'($signed({1'b1, {(VW-1){1'b0}}}))) dequant = {1'b1, {(VW-1){1'b0}}};
@@ -387,14 +457,14 @@ module mmfa_engine #(
       S_ST_B: m_axi_bready = 1'b1;
       S_TMV: begin
         m_axi_rready = !tm_recv_done;
-        vw_en = t2_v && t2_last;
-        vw_addr = t2_row[IB-1:0];
-        vw_data = dequant(acc_next, tp);
+        vw_en = t4_v;
+        vw_addr = t4_row[IB-1:0];
+        vw_data = dequant(t4_p);
       end
       S_EW: begin
         vr_addr = iss_idx[IB-1:0];
-        vw_en = s2_v && kind == K_OUT;
-        vw_addr = s2_idx[IB-1:0];
+        vw_en = sN_v && kind == K_OUT;
+        vw_addr = sN_idx[IB-1:0];
         vw_data = ew_res;
       end
       S_DRAIN: begin
@@ -423,11 +493,9 @@ module mmfa_engine #(
 
   logic [31:0] tok_cycles;
   logic [8*LANES-1:0] act_pack_next;
-  logic [2*VW-1:0] s2_sq;
   always_comb begin
     act_pack_next = act_pack;
-    act_pack_next[8*s2_idx[$clog2(LANES)-1:0] +: 8] = ew_q;
-    s2_sq = (2*VW)'($signed(s2_a) * $signed(s2_a));
+    act_pack_next[8*sN_idx[$clog2(LANES)-1:0] +: 8] = ew_q;
   end
 
   // the halted engine keeps head and pc, so the error location is a view of them
@@ -451,7 +519,21 @@ module mmfa_engine #(
   /* verilator lint_on UNUSEDSIGNAL */
   assign tp_full = ((VW+32)'(qm) * (VW+32)'(mq) + ((VW+32)'(1) << (15 + mq_shift))) >> (16 + mq_shift);
   logic ew_drained;
-  assign ew_drained = !iss_on && !s1_v && !s2_v;
+  // max |value| written, two stages behind the write (settled before the next DECODE reads it)
+  logic          am1_v, am2_v;
+  logic [VW-1:0] am1_val, am2_abs;
+  always_ff @(posedge clk) begin
+    if (rst || soft_rst) begin
+      am1_v <= 1'b0;
+      am2_v <= 1'b0;
+    end else begin
+      am1_v <= vw_en && (state == S_TMV || state == S_EW);
+      am2_v <= am1_v;
+    end
+    am1_val <= vw_data;
+    am2_abs <= absval(am1_val);
+  end
+  assign ew_drained = !iss_on && !s1_v && !s2_v && !s3_v && ep_v == '0;
 
   always_ff @(posedge clk) begin
     rq_set <= 1'b0;
@@ -519,13 +601,6 @@ module mmfa_engine #(
       t1_last <= 1'b0;
       t1_row <= '0;
       t1_codes <= '0;
-      t2_v <= 1'b0;
-      t2_first <= 1'b0;
-      t2_last <= 1'b0;
-      t2_row <= '0;
-      t2_dot <= '0;
-      t2_nz <= '0;
-      acc <= '0;
       tok_cycles <= '0;
       ev_token_cycles <= '0;
       rq_set_addr <= '0;
@@ -537,7 +612,7 @@ module mmfa_engine #(
       aw_data <= '0;
     end else begin
       tok_cycles <= tok_cycles + 1;
-      if (vw_en && (state == S_TMV || state == S_EW) && absval(vw_data) > amax) amax <= absval(vw_data);
+      if (am2_v && am2_abs > amax) amax <= am2_abs;
 
       if (((r_fire && m_axi_rresp != 2'b00) || (b_fire && m_axi_bresp != 2'b00)) &&
           state != S_DRAIN && state != S_ERROR) begin
@@ -673,7 +748,6 @@ module mmfa_engine #(
                   tm_row <= '0;
                   tm_recv_done <= 1'b0;
                   t1_v <= 1'b0;
-                  t2_v <= 1'b0;
                   state <= S_TMV;
                 end
                 mmfa_regs_pkg::OP_QUANT: begin
@@ -755,20 +829,20 @@ module mmfa_engine #(
             s2_rng1 <= sig_range(op_b);
             s2_fr0 <= sig0_off[SSH-1:0];
             s2_fr1 <= sig1_off[SSH-1:0];
-            if (s2_v) begin
+            if (sN_v) begin
               case (kind)
-                K_SUMSQ: sumsq <= sumsq + SQW'(s2_sq);
+                K_SUMSQ: sumsq <= sumsq + SQW'(sN_sq);
                 K_QUANT: begin
-                  if (s2_idx[$clog2(LANES)-1:0] == '1 || s2_idx == i_len - 1) begin
+                  if (sN_idx[$clog2(LANES)-1:0] == '1 || sN_idx == i_len - 1) begin
                     aw_en <= 1'b1;
-                    aw_addr <= s2_idx[$clog2(LANES) +: AB];
+                    aw_addr <= sN_idx[$clog2(LANES) +: AB];
                     aw_data <= act_pack_next;
                     act_pack <= '0;
                   end else act_pack <= act_pack_next;
                 end
-                K_ARGMAX: if ($signed(s2_a) > $signed(best)) begin
-                  best <= s2_a;
-                  argmax_idx <= i_imm + 32'(s2_idx);
+                K_ARGMAX: if ($signed(sN_a) > $signed(best)) begin
+                  best <= sN_a;
+                  argmax_idx <= i_imm + 32'(sN_idx);
                 end
                 default: ;
               endcase
@@ -800,14 +874,7 @@ module mmfa_engine #(
                 if (tm_row == i_len - 1) tm_recv_done <= 1'b1;
               end else tm_chunk <= tm_chunk + 1;
             end else t1_v <= 1'b0;
-            t2_v <= t1_v;
-            t2_first <= t1_first;
-            t2_last <= t1_last;
-            t2_row <= t1_row;
-            t2_dot <= t1_dot;
-            t2_nz <= t1_nz;
-            if (t2_v) acc <= acc_next;
-            if (tm_recv_done && !t1_v && !t2_v) begin
+            if (tm_recv_done && !t1_v && dp_v == '0 && !t3_v && !t4_v) begin
               pc <= pc + 1;
               state <= S_FETCH;
             end

@@ -27,9 +27,9 @@ module mmfa_blocks_tb (
     input  logic [11:0]  rom_addr,
     output logic [40:0]  rom_data
 );
-  mmfa_ew u_ew (.op(ew_op), .gated(ew_gated), .a(ew_a), .b(ew_b), .c(ew_c), .d(ew_d), .sig0(ew_sig0), .sig1(ew_sig1),
+  mmfa_ew u_ew (.clk(clk), .op(ew_op), .gated(ew_gated), .a(ew_a), .b(ew_b), .c(ew_c), .d(ew_d), .sig0(ew_sig0), .sig1(ew_sig1),
                 .rrec(ew_rrec), .qrecip(ew_qrecip), .result(ew_result), .q(ew_q));
-  mmfa_tmv_dot #(.LANES(64)) u_dot (.codes(dot_codes), .act(dot_act), .dot(dot_out), .nonzero(dot_nz));
+  mmfa_tmv_dot #(.LANES(64)) u_dot (.clk(clk), .codes(dot_codes), .act(dot_act), .dot(dot_out), .nonzero(dot_nz));
   mmfa_divider #(.W(120)) u_div (.clk(clk), .rst(rst), .start(div_start), .num(div_num), .den(div_den), .busy(div_busy),
                                .done(div_done), .quo(div_quo));
   mmfa_isqrt #(.W(120)) u_sq (.clk(clk), .rst(rst), .start(sq_start), .num(sq_num), .busy(sq_busy), .done(sq_done),

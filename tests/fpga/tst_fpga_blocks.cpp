@@ -26,6 +26,8 @@ void set_w(VlWide<4>& w, u128 v) {
 u128 get_w(const VlWide<4>& w) {
     return u128(w[0]) | (u128(w[1]) << 32) | (u128(w[2]) << 64) | (u128(w[3] & 0xffffff) << 96);
 }
+constexpr int kEwLatency = 3;    // mmfa_ew's pipeline
+constexpr int kDotLatency = 4;   // mmfa_tmv_dot at 64 lanes: log2(64)/2 + 1
 constexpr uint64_t kVecMask = (uint64_t(1) << kVecBits) - 1;
 vec_t from_pins(uint64_t v) { return wrapv(i128(v)); }
 
@@ -65,7 +67,7 @@ class TestFpgaBlocks : public QObject {
         tb_->ew_sig0 = uint32_t(sigmoid_q(op == OP_RMS ? c : a));   // the engine's ROM + interpolation + range mux
         tb_->ew_sig1 = uint32_t(sigmoid_q(b));
         tb_->ew_rrec = rrec;
-        tb_->eval();
+        for (int i = 0; i < kEwLatency; ++i) tick();
         return from_pins(tb_->ew_result);
     }
 
@@ -131,7 +133,7 @@ private slots:
             const uint64_t recip = quant_recip(amax);
             tb_->ew_a = uint64_t(a) & kVecMask;
             tb_->ew_qrecip = recip;
-            tb_->eval();
+            for (int i = 0; i < kEwLatency; ++i) tick();
             QCOMPARE(int8_t(tb_->ew_q), quant(a, recip));
         }
         // directed: the max maps to ±127, halves round away from zero
@@ -151,7 +153,7 @@ private slots:
             if (mode == 3) std::memset(codes, 0x55, sizeof codes);     // all +1
             set_wide(tb_->dot_codes, codes, sizeof codes);
             set_wide(tb_->dot_act, act, sizeof act);
-            tb_->eval();
+            for (int i = 0; i < kDotLatency; ++i) tick();
             QCOMPARE(int32_t(tb_->dot_out), ternary_dot(codes, reinterpret_cast<const int8_t*>(act), 64));
             QCOMPARE(int(tb_->dot_nz), ternary_nonzero(codes, 64));
         }
