@@ -37,8 +37,11 @@ def synth(name, params, family, timeout):
         script = (f"read_verilog -sv {' '.join(SOURCES)}; chparam {chparam} mmfa_top; "
                   f"synth_xilinx -flatten -family {family} -top mmfa_top -noiopad; "
                   f"tee -q -o {stat} stat; "
-                  # paths end at flip-flops and block RAMs; LUTs, carry chains, muxes, DSPs count
-                  f"tee -q -o {tmp}/ltp.txt ltp -noff w:* t:* %u t:FD* %d t:RAMB* %d t:BUFG* %d")
+                  # paths end at flip-flops, shift registers, block RAMs and DSP48E1s whose inputs
+                  # are registered inside (yosys packs A/B registers into them); LUTs, carry
+                  # chains, muxes and the other DSPs count one cell each
+                  f"tee -q -o {tmp}/ltp.txt ltp -noff w:* t:* %u t:FD* %d t:SRL* %d t:RAMB* %d t:BUFG* %d "
+                  f"t:DSP48E1 r:AREG=1 %i %d t:DSP48E1 r:BREG=1 %i %d")
         t0 = time.time()
         subprocess.run(["yosys", "-q", "-p", script], cwd=RTL, check=True, timeout=timeout,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -100,7 +103,8 @@ def main():
            "# MMFA resource estimates (yosys synth_xilinx -family " + a.family + ")", "",
            "Pre-place-and-route cell counts. No timing analysis exists for Xilinx in yosys 0.23, so no Fmax",
            "is claimed; 'logic depth' is the cells (LUT, CARRY4, MUXF7/8, DSP48E1) on the longest path",
-           "between flip-flops / block RAMs (yosys `ltp -noff` with FD*/RAMB* taken out; see synth.py).", "",
+           "between flip-flops / SRLs / block RAMs / input-registered DSPs (yosys `ltp -noff` with those taken",
+           "out; see synth.py).", "",
            "| config | lanes | DMAX | vregs | prog | " + " | ".join(cols) + " | logic depth |",
            "|---|---|---|---|---|" + "---|" * len(cols) + "---|"]
     for n, p, s, depth, _ in rows:
