@@ -15,7 +15,8 @@ struct DeviceConfig {
     int prog_depth = 1024;
     double clk_hz = 200e6;
     int beat_bytes() const { return lanes / 4; }
-    int words_per_beat() const { return lanes / 16; }
+    int words_per_beat() const { return lanes / 16; }   // 32-bit words (microcode)
+    int elems_per_beat() const { return lanes / 32; }   // 64-bit vector elements (LOADV / STOREV)
 };
 
 struct Instr {

@@ -8,7 +8,7 @@ namespace mmfa::golden {
 using namespace mmfa::regs;
 
 Machine::Machine(const DeviceConfig& cfg, CardMemory& mem)
-    : cfg_(cfg), mem_(mem), prog_(size_t(cfg.prog_depth)), v_(size_t(cfg.vregs), std::vector<int32_t>(size_t(cfg.dmax), 0)),
+    : cfg_(cfg), mem_(mem), prog_(size_t(cfg.prog_depth)), v_(size_t(cfg.vregs), std::vector<vec_t>(size_t(cfg.dmax), 0)),
       act_(size_t(cfg.dmax), 0) {}
 
 uint32_t Machine::execute(const Descriptor& d) {
@@ -39,15 +39,16 @@ uint32_t Machine::run(uint32_t pc, uint32_t arg) {
     }
 }
 
-void Machine::write(int reg, uint32_t idx, int32_t value, bool track) {
+void Machine::write(int reg, uint32_t idx, vec_t value, bool track) {
     v_[size_t(reg)][idx] = value;
-    if (track && abs32(value) > amax_) amax_ = abs32(value);
+    if (track && absv(value) > amax_) amax_ = absv(value);
 }
 
 uint32_t Machine::step(const Instr& in, uint32_t arg) {
     const uint32_t op = in.op();
     if (op == OP_SCALE) {
         mq_ = in.imm();
+        mq_shift_ = in.aux();
         return ERR_NONE;
     }
     if (op > OP_SILU) return ERR_BAD_INSTR;
@@ -62,17 +63,24 @@ uint32_t Machine::step(const Instr& in, uint32_t arg) {
     const auto& C = v_[in.c()];
     const auto& D = v_[in.d()];
     const int dst = int(in.dst());
-    const uint32_t wpb = uint32_t(cfg_.words_per_beat());
+    const uint32_t wpb = uint32_t(cfg_.elems_per_beat());
     const uint32_t bb = uint32_t(cfg_.beat_bytes());
 
     switch (op) {
     case OP_LOADV:
-        for (uint32_t i = 0; i < len; ++i) v_[size_t(dst)][i] = int32_t(mem_.read32(addr + 4ull * i));
+        for (uint32_t i = 0; i < len; ++i) {
+            int64_t w = 0;
+            mem_.read(addr + 8ull * i, &w, 8);
+            v_[size_t(dst)][i] = wrapv(w);   // the RTL keeps the low kVecBits bits of each word
+        }
         return ERR_NONE;
     case OP_STOREV: {
         // whole beats; words past len are written as zero (the RTL's padding)
         const uint32_t words = (len + wpb - 1) / wpb * wpb;
-        for (uint32_t i = 0; i < words; ++i) mem_.write32(addr + 4ull * i, i < len ? uint32_t(A[i]) : 0u);
+        for (uint32_t i = 0; i < words; ++i) {
+            const vec_t w = i < len ? A[i] : 0;
+            mem_.write(addr + 8ull * i, &w, 8);
+        }
         return ERR_NONE;
     }
     case OP_QUANT: {
@@ -84,7 +92,7 @@ uint32_t Machine::step(const Instr& in, uint32_t arg) {
     }
     case OP_TMV: {
         amax_ = 0;
-        const uint64_t f = tmv_factor(qm_, mq_);
+        const uint64_t f = tmv_factor(qm_, mq_, mq_shift_);
         std::vector<uint8_t> beat(bb);
         for (uint32_t n = 0; n < len; ++n) {
             int32_t acc = 0;
@@ -104,14 +112,14 @@ uint32_t Machine::step(const Instr& in, uint32_t arg) {
         const uint64_t r = rms_recip(s, len, in.imm());
         const bool gated = in.flag(IFLAG_GATED_BIT);
         amax_ = 0;
-        std::vector<int32_t> out(len);
+        std::vector<vec_t> out(len);
         for (uint32_t i = 0; i < len; ++i) out[i] = rms_out(A[i], B[i], C[i], r, gated);
         for (uint32_t i = 0; i < len; ++i) write(dst, i, out[i], true);
         return ERR_NONE;
     }
     case OP_ARGMAX:
         if (!in.flag(IFLAG_CONT_BIT)) {
-            best_ = INT32_MIN;
+            best_ = kVecMin;
             argmax_idx_ = in.imm();
         }
         for (uint32_t i = 0; i < len; ++i)
@@ -125,14 +133,14 @@ uint32_t Machine::step(const Instr& in, uint32_t arg) {
     }
     // one-pass element-wise ops; outputs computed before writing so dst may alias a source
     amax_ = 0;
-    std::vector<int32_t> out(len);
+    std::vector<vec_t> out(len);
     for (uint32_t i = 0; i < len; ++i) {
         switch (op) {
-        case OP_ADD: out[i] = sat32(i128(A[i]) + B[i]); break;
+        case OP_ADD: out[i] = satv(i128(A[i]) + B[i]); break;
         case OP_MUL: out[i] = mulq(A[i], B[i]); break;
         case OP_SWIGLU: out[i] = swiglu(A[i], B[i]); break;
         case OP_MLGRU: out[i] = mlgru(A[i], B[i], C[i], D[i]); break;
-        case OP_SIGMOID: out[i] = int32_t(sigmoid_q16(A[i])); break;
+        case OP_SIGMOID: out[i] = vec_t(sigmoid_q(A[i])); break;
         case OP_SILU: out[i] = silu(A[i]); break;
         default: break;
         }

@@ -8,6 +8,7 @@
 
 #include "card_memory.h"
 #include "isa.h"
+#include "numerics.h"
 
 namespace mmfa::golden {
 
@@ -21,27 +22,28 @@ public:
     uint32_t run(uint32_t pc, uint32_t arg);
 
     uint32_t argmax_index() const { return argmax_idx_; }
-    int32_t argmax_value() const { return argmax_val_; }
+    vec_t argmax_value() const { return argmax_val_; }
     uint32_t error_pc() const { return pc_; }
-    const std::vector<int32_t>& vreg(int i) const { return v_[size_t(i)]; }
+    const std::vector<vec_t>& vreg(int i) const { return v_[size_t(i)]; }
     // Work counters, for cross-checking the RTL's telemetry.
     uint64_t weight_bytes() const { return weight_bytes_; }
     uint64_t nonzero_weights() const { return nonzero_; }
 
 private:
     uint32_t step(const Instr& in, uint32_t arg);
-    void write(int reg, uint32_t idx, int32_t value, bool track);
+    void write(int reg, uint32_t idx, vec_t value, bool track);
 
     DeviceConfig cfg_;
     CardMemory& mem_;
     std::vector<Instr> prog_;
-    std::vector<std::vector<int32_t>> v_;
+    std::vector<std::vector<vec_t>> v_;
     std::vector<int8_t> act_;
     uint32_t pc_ = 0;
-    uint32_t amax_ = 0, qm_ = 1, mq_ = 0;
+    uint64_t amax_ = 0, qm_ = 1;
+    uint32_t mq_ = 0, mq_shift_ = 0;
     uint64_t qrecip_ = 0;
     uint32_t argmax_idx_ = 0;
-    int32_t argmax_val_ = 0, best_ = 0;
+    vec_t argmax_val_ = 0, best_ = 0;
     uint64_t weight_bytes_ = 0, nonzero_ = 0;
 };
 

@@ -112,7 +112,7 @@ int32_t AccelDriver::forward(const float* x, size_t count, float* logits, bool a
     if (!loaded_) throw DriverError(DriverError::Invalid, "no model loaded on the FPGA");
     const ImageLayout& lay = img_.layout;
     const size_t H = size_t(img_.H), V = size_t(img_.V);
-    std::vector<int32_t> q(std::max(H, V));
+    std::vector<int64_t> q(std::max(H, V));
     int32_t last = 0;
     for (size_t done = 0; done < count;) {
         const size_t n = std::min<size_t>(count - done, lay.max_slots);
@@ -120,7 +120,7 @@ int32_t AccelDriver::forward(const float* x, size_t count, float* logits, bool a
         for (size_t t = 0; t < n; ++t) {
             const uint32_t slot = lay.slot_base + uint32_t(t) * lay.slot_stride;
             for (size_t i = 0; i < H; ++i) q[i] = golden::to_fixed(x[(done + t) * H + i]);
-            t_->write_mem(slot + lay.in_off, q.data(), H * 4);
+            t_->write_mem(slot + lay.in_off, q.data(), H * 8);
             descs.push_back(make_desc(DESC_OP_RUN, 1u << DESC_FLAG_TOKEN_BIT, seq_++, 0, 0, slot));
         }
         submit(descs);   // one doorbell for the whole chunk
@@ -129,7 +129,7 @@ int32_t AccelDriver::forward(const float* x, size_t count, float* logits, bool a
                 const bool want = all_positions || done + t == count - 1;
                 if (!want) continue;
                 const uint32_t slot = lay.slot_base + uint32_t(t) * lay.slot_stride;
-                t_->read_mem(slot + lay.logits_off, q.data(), V * 4);
+                t_->read_mem(slot + lay.logits_off, q.data(), V * 8);
                 float* out = logits + (all_positions ? (done + t) * V : 0);
                 for (size_t i = 0; i < V; ++i) out[i] = golden::from_fixed(q[i]);
             }
@@ -147,9 +147,9 @@ void AccelDriver::reset_state() {
 
 std::vector<float> AccelDriver::get_state() {
     std::vector<float> s(size_t(img_.L) * size_t(img_.D));
-    std::vector<int32_t> q(size_t(img_.D));
+    std::vector<int64_t> q(size_t(img_.D));
     for (int l = 0; l < img_.L; ++l) {
-        t_->read_mem(img_.layout.state_base + uint64_t(l) * img_.layout.state_stride, q.data(), q.size() * 4);
+        t_->read_mem(img_.layout.state_base + uint64_t(l) * img_.layout.state_stride, q.data(), q.size() * 8);
         for (int i = 0; i < img_.D; ++i) s[size_t(l) * size_t(img_.D) + size_t(i)] = golden::from_fixed(q[size_t(i)]);
     }
     return s;
@@ -157,10 +157,10 @@ std::vector<float> AccelDriver::get_state() {
 
 void AccelDriver::set_state(const std::vector<float>& s) {
     if (s.size() != size_t(img_.L) * size_t(img_.D)) throw DriverError(DriverError::Invalid, "state size mismatch");
-    std::vector<int32_t> q(size_t(img_.D));
+    std::vector<int64_t> q(size_t(img_.D));
     for (int l = 0; l < img_.L; ++l) {
         for (int i = 0; i < img_.D; ++i) q[size_t(i)] = golden::to_fixed(s[size_t(l) * size_t(img_.D) + size_t(i)]);
-        t_->write_mem(img_.layout.state_base + uint64_t(l) * img_.layout.state_stride, q.data(), q.size() * 4);
+        t_->write_mem(img_.layout.state_base + uint64_t(l) * img_.layout.state_stride, q.data(), q.size() * 8);
     }
 }
 

@@ -5,15 +5,17 @@
 
 namespace mmfa::regs {
 inline constexpr uint32_t MAGIC_VALUE = 1095126349u;  // MAGIC register value
-inline constexpr uint32_t VERSION_MAJOR = 1u;
+inline constexpr uint32_t VERSION_MAJOR = 2u;
 inline constexpr uint32_t VERSION_MINOR = 0u;
-inline constexpr uint32_t VERSION_VALUE = 65536u;  // VERSION register value
-inline constexpr uint32_t FRAC_BITS = 16u;  // vector elements are int32 Q15.16
+inline constexpr uint32_t VERSION_VALUE = 131072u;  // VERSION register value
+inline constexpr uint32_t FRAC_BITS = 28u;  // vector elements are 52-bit Q23.28, 64-bit words in card memory
+inline constexpr uint32_t VEC_BITS = 52u;  // vector element width in the engine (two's complement)
 inline constexpr uint32_t DESC_BYTES = 64u;  // ring slot stride; the engine reads the first 16 bytes
 inline constexpr uint32_t INSTR_BYTES = 16u;  // microcode instruction size in card memory
 inline constexpr uint32_t BURST_BEATS = 16u;  // longest AXI4 burst the engine issues; host aligns regions to BURST_BEATS*beat bytes
-inline constexpr uint32_t SIG_ROM_BITS = 14u;  // log2 entries of the sigmoid ROM over [-8, 8)
+inline constexpr uint32_t SIG_ROM_BITS = 12u;  // log2 segments of the interpolated sigmoid ROM over [-16, 16)
 inline constexpr uint32_t RMS_RECIP_BITS = 24u;  // RMSNorm reciprocal is Q.24
+inline constexpr uint32_t SIG_FRAC = 24u;  // sigmoid values are Q0.24
 inline constexpr uint32_t POWER_SOURCE_MODELED = 1u;  // POWER_SOURCE value for the activity-based model
 inline constexpr uint32_t REG_CTRL = 0u;  // control; status bits read-only
 inline constexpr uint32_t CTRL_RUN_BIT = 0u;  // process the descriptor ring
@@ -48,7 +50,7 @@ inline constexpr uint32_t REG_COMPLETION_SEQ = 84u;  // seq field of the last co
 inline constexpr uint32_t REG_ERROR = 88u;  // code [7:0], failing descriptor index [31:16]
 inline constexpr uint32_t REG_ERROR_PC = 92u;  // microcode pc at the error
 inline constexpr uint32_t REG_ARGMAX_INDEX = 96u;  // result of the last ARGMAX
-inline constexpr uint32_t REG_ARGMAX_VALUE = 100u;  // its Q15.16 value
+inline constexpr uint32_t REG_ARGMAX_VALUE = 100u;  // its value in Q15.16 (saturated)
 inline constexpr uint32_t REG_E_STATIC = 112u;  // modeled energy per cycle, fJ (static + clock tree)
 inline constexpr uint32_t REG_E_WEIGHT_BYTE = 116u;  // modeled energy per weight byte streamed, fJ
 inline constexpr uint32_t REG_E_LANE_OP = 120u;  // modeled energy per non-zero ternary add, fJ

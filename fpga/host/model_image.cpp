@@ -38,11 +38,11 @@ public:
         next_ += align_up(uint64_t(cfg_.prog_depth) * INSTR_BYTES);
 
         const int H = img_.H, D = img_.D, I = img_.I, V = img_.V;
-        lay.state_stride = align_up(uint64_t(D) * 4);
+        lay.state_stride = align_up(uint64_t(D) * 8);
         lay.state_base = alloc(uint64_t(lay.state_stride) * uint32_t(img_.L));
         lay.in_off = 0;
-        lay.logits_off = align_up(uint64_t(H) * 4);
-        lay.slot_stride = lay.logits_off + align_up(uint64_t(V) * 4);
+        lay.logits_off = align_up(uint64_t(H) * 8);
+        lay.slot_stride = lay.logits_off + align_up(uint64_t(V) * 8);
         lay.max_slots = lay.ring_size - 1;
         lay.slot_base = alloc(uint64_t(lay.slot_stride) * lay.max_slots);
 
@@ -70,7 +70,7 @@ public:
             quant_input(T0, ly.gate_proj, eps);
             const uint32_t w = weights(ly.gate_proj);
             const uint32_t aux = chunks(ly.gate_proj.cols);
-            emit(make_instr(OP_SCALE, 0, 0, 0, 0, 0, 0, 0, 0, scale_immediate(ly.gate_proj.scale)));
+            emit(scale_instr(ly.gate_proj.scale));
             emit(make_instr(OP_TMV, P0, 0, 0, 0, 0, 0, uint32_t(I), aux, w));
             emit(make_instr(OP_TMV, P1, 0, 0, 0, 0, 0, uint32_t(I), aux, w + uint32_t(I) * aux * uint32_t(cfg_.beat_bytes())));
             img_.weight_bytes_per_token += uint64_t(2 * I) * aux * uint32_t(cfg_.beat_bytes());
@@ -82,13 +82,13 @@ public:
         quant_input(T0, m_.lm_head, eps);
         const uint32_t w = weights(m_.lm_head);
         const uint32_t aux = chunks(m_.lm_head.cols);
-        emit(make_instr(OP_SCALE, 0, 0, 0, 0, 0, 0, 0, 0, scale_immediate(m_.lm_head.scale)));
+        emit(scale_instr(m_.lm_head.scale));
         // the vocabulary can exceed a vector register: chunks of DMAX rows, argmax carried over
         for (int r0 = 0; r0 < V; r0 += cfg_.dmax) {
             const int n = std::min(cfg_.dmax, V - r0);
             emit(make_instr(OP_TMV, P0, 0, 0, 0, 0, 0, uint32_t(n), aux,
                             w + uint32_t(r0) * aux * uint32_t(cfg_.beat_bytes())));
-            emit(make_instr(OP_STOREV, 0, P0, 0, 0, 0, 1u << IFLAG_REL_BIT, uint32_t(n), 0, lay.logits_off + uint32_t(r0) * 4));
+            emit(make_instr(OP_STOREV, 0, P0, 0, 0, 0, 1u << IFLAG_REL_BIT, uint32_t(n), 0, lay.logits_off + uint32_t(r0) * 8));
             emit(make_instr(OP_ARGMAX, 0, P0, 0, 0, 0, r0 ? 1u << IFLAG_CONT_BIT : 0u, uint32_t(n), 0, uint32_t(r0)));
         }
         img_.weight_bytes_per_token += uint64_t(V) * aux * uint32_t(cfg_.beat_bytes());
@@ -128,10 +128,10 @@ private:
     uint32_t chunks(int cols) const { return uint32_t((cols + cfg_.lanes - 1) / cfg_.lanes); }
 
     uint32_t vec(const float* v, int n) {
-        std::vector<uint8_t> b(size_t(n) * 4);
+        std::vector<uint8_t> b(size_t(n) * 8);
         for (int i = 0; i < n; ++i) {
-            const int32_t q = golden::to_fixed(v[i]);
-            std::memcpy(&b[size_t(i) * 4], &q, 4);
+            const int64_t q = golden::to_fixed(v[i]);
+            std::memcpy(&b[size_t(i) * 8], &q, 8);
         }
         const uint32_t a = alloc(b.size());
         img_.blobs.push_back({a, std::move(b)});
@@ -173,7 +173,7 @@ private:
         quant_input(src, m, eps);
         const uint32_t w = weights(m);
         const uint32_t aux = chunks(m.cols);
-        emit(make_instr(OP_SCALE, 0, 0, 0, 0, 0, 0, 0, 0, scale_immediate(m.scale)));
+        emit(scale_instr(m.scale));
         emit(make_instr(OP_TMV, dst, 0, 0, 0, 0, 0, uint32_t(m.rows), aux, w));
         img_.weight_bytes_per_token += uint64_t(m.rows) * aux * uint32_t(cfg_.beat_bytes());
     }
@@ -186,10 +186,20 @@ private:
 
 } // namespace
 
-uint32_t scale_immediate(float m) {
-    const double v = std::nearbyint(double(m) * 4294967296.0 / 127.0);
-    if (!(v > 0)) return 0;
-    return v >= 4294967295.0 ? 0xffffffffu : uint32_t(v);
+Scale scale_immediate(float m) {
+    // m/127 as a 32-bit mantissa in [2^31, 2^32) and a shift: 2^-32 relative, where a fixed
+    // round(m * 2^32 / 127) kept only ~20 bits of a typical m ~ 0.02 (1e-6 on every output)
+    const double r = double(m) / 127.0;
+    if (!(r > 0)) return {0, 0};
+    int e = 0;
+    while (e < kMaxScaleShift && r * std::ldexp(1.0, 32 + e) < 2147483648.0) ++e;
+    const double v = std::nearbyint(r * std::ldexp(1.0, 32 + e));
+    return {v >= 4294967295.0 ? 0xffffffffu : uint32_t(v), uint32_t(e)};
+}
+
+Instr scale_instr(float m) {
+    const Scale s = scale_immediate(m);
+    return make_instr(OP_SCALE, 0, 0, 0, 0, 0, 0, 0, s.shift, s.mantissa);
 }
 
 ModelImage build_image(const mmfa_model_desc& model, const DeviceConfig& cfg) { return Builder(model, cfg).build(); }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Turns a model (the plugin ABI's mmfa_model_desc) into a card-memory image: weights in the
-// accelerator's lane layout, norm vectors in Q15.16, the recurrent-state area, per-token I/O
+// accelerator's lane layout, norm vectors as 64-bit fixed-point words (golden/numerics.h), the recurrent-state area, per-token I/O
 // slots and one microcode program that runs a whole token. Shared by the driver and the tests.
 #pragma once
 #include <cstdint>
@@ -39,7 +39,12 @@ struct ModelImage {
 // device (a dimension above DMAX, a program above the microcode store).
 ModelImage build_image(const mmfa_model_desc& model, const DeviceConfig& cfg);
 
-// round(m * 2^32 / 127), the SCALE immediate for a tensor scale m.
-uint32_t scale_immediate(float m);
+// A tensor scale m as SCALE encodes it: m/127 = mantissa * 2^-(32 + shift), mantissa in [2^31, 2^32).
+inline constexpr int kMaxScaleShift = 40;
+struct Scale {
+    uint32_t mantissa, shift;
+};
+Scale scale_immediate(float m);
+Instr scale_instr(float m);   // the SCALE instruction (mantissa in imm, shift in aux)
 
 } // namespace mmfa

@@ -72,7 +72,17 @@ module mmfa_engine #(
     output logic          m_axi_bready
 );
   localparam int BB    = MW / 8;             // bytes per beat
-  localparam int WPB   = MW / 32;            // 32-bit words per beat
+  localparam int WPB   = MW / 32;            // 32-bit words per beat (microcode)
+  localparam int EPB   = MW / 64;            // 64-bit vector words per beat (LOADV / STOREV)
+  localparam int VW    = mmfa_regs_pkg::VEC_BITS;
+  localparam int F     = mmfa_regs_pkg::FRAC_BITS;
+  localparam int SF    = mmfa_regs_pkg::SIG_FRAC;
+  localparam int SSH   = F + 5 - mmfa_regs_pkg::SIG_ROM_BITS;   // input bits inside one sigmoid segment
+  localparam int QRW   = F + 31;             // 127 * 2^(F+24) / absmax
+  localparam int RB    = F + 33;             // 2^(F+32) / sqrt, Q.24
+  localparam int DW    = 2 * VW + 16;        // divider / isqrt width: (mean + eps) << 16
+  localparam int SQW   = 2 * VW + 12;        // sum of squares over DMAX elements
+  localparam int TPW   = VW + 16;            // absmax * m/127 * 2^16, m/127 < 1
   localparam int IPB   = MW / 128;           // instructions per beat
   localparam int VB    = $clog2(NV);
   localparam int IB    = $clog2(DMAX);
@@ -115,27 +125,28 @@ module mmfa_engine #(
   assign i_addr = i_imm + (i_flags[mmfa_regs_pkg::IFLAG_REL_BIT] ? arg : 32'd0);
 
   // ---------------- scalar state
-  logic [31:0] amax;     // max |value| written by the current/last vector op
-  logic [31:0] qm;       // absmax latched by QUANT
-  logic [38:0] qrecip;   // floor(127 * 2^32 / qm)
-  logic [31:0] mq;       // SCALE: round(m * 2^32 / 127)
-  logic [47:0] tp;       // TMV dequant factor rnd16(qm * mq)
-  logic [48:0] rrec;     // RMS 1/rms, Q.24
-  logic [79:0] sumsq;
-  logic [31:0] best;
+  logic [VW-1:0]  amax;     // max |value| written by the current/last vector op
+  logic [VW-1:0]  qm;       // absmax latched by QUANT
+  logic [QRW-1:0] qrecip;   // floor(127 * 2^(F+24) / qm)
+  logic [31:0]    mq;       // SCALE: m/127 = mq * 2^-(32 + mq_shift)
+  logic [5:0]     mq_shift;
+  logic [TPW-1:0] tp;       // TMV dequant factor rnd(qm * mq, 16 + mq_shift)
+  logic [RB-1:0]  rrec;     // RMS 1/rms, Q.24
+  logic [SQW-1:0] sumsq;
+  logic [VW-1:0]  best;
 
   // ---------------- vector register banks
   logic          vw_en;
   logic [VB-1:0] vw_sel;
   logic [IB-1:0] vw_addr;
-  logic [31:0]   vw_data;
+  logic [VW-1:0] vw_data;
   logic [IB-1:0] vr_addr;
-  logic [NV*32-1:0] vr_q;
+  logic [NV*VW-1:0] vr_q;
   for (genvar v = 0; v < NV; v++) begin : g_bank
-    logic [31:0] mem [0:DMAX-1];
+    logic [VW-1:0] mem [0:DMAX-1];
     always_ff @(posedge clk) begin
       if (vw_en && vw_sel == VB'(v)) mem[vw_addr] <= vw_data;
-      vr_q[32*v +: 32] <= mem[vr_addr];
+      vr_q[VW*v +: VW] <= mem[vr_addr];
     end
   end
 
@@ -169,15 +180,15 @@ module mmfa_engine #(
   /* verilator lint_off UNUSEDSIGNAL */  // busy is implied by the FSM state
   logic        div_start, div_busy, div_done;
   /* verilator lint_on UNUSEDSIGNAL */
-  logic [79:0] div_num, div_den, div_quo;
-  mmfa_divider #(.W(80)) u_div (.clk(clk), .rst(rst), .start(div_start), .num(div_num), .den(div_den),
+  logic [DW-1:0] div_num, div_den, div_quo;
+  mmfa_divider #(.W(DW)) u_div (.clk(clk), .rst(rst), .start(div_start), .num(div_num), .den(div_den),
                                .busy(div_busy), .done(div_done), .quo(div_quo));
   /* verilator lint_off UNUSEDSIGNAL */  // busy is implied by the FSM state
   logic        sq_start, sq_busy, sq_done;
   /* verilator lint_on UNUSEDSIGNAL */
-  logic [79:0] sq_num;
-  logic [39:0] sq_root;
-  mmfa_isqrt #(.W(80)) u_sqrt (.clk(clk), .rst(rst), .start(sq_start), .num(sq_num), .busy(sq_busy),
+  logic [DW-1:0] sq_num;
+  logic [DW/2-1:0] sq_root;
+  mmfa_isqrt #(.W(DW)) u_sqrt (.clk(clk), .rst(rst), .start(sq_start), .num(sq_num), .busy(sq_busy),
                               .done(sq_done), .root(sq_root));
 
   // ---------------- read request generator (AR channel), independent of data consumption
@@ -245,47 +256,97 @@ module mmfa_engine #(
   logic        iss_on;
   logic        s1_v, s2_v;
   logic [15:0] s1_idx, s2_idx;
-  logic [31:0] s2_a, s2_b, s2_c, s2_d;
-  logic [1:0]  s2_rng0, s2_rng1;   // {>= 8.0, < -8.0} for the two sigmoid inputs
-  logic [16:0] rom0_q, rom1_q;
+  logic [VW-1:0] s2_a, s2_b, s2_c, s2_d;
+  logic [1:0]  s2_rng0, s2_rng1;   // {>= 16.0, < -16.0} for the two sigmoid inputs
+  logic [SSH-1:0] s2_fr0, s2_fr1;  // position inside the segment, for the interpolation
+  logic [40:0] rom0_q, rom1_q;
   logic [SIGB-1:0] rom0_addr, rom1_addr;
   logic [8*LANES-1:0] act_pack;
 
-  logic [31:0] op_a, op_b, op_c, op_d;
-  assign op_a = vr_q[32*i_a[VB-1:0] +: 32];
-  assign op_b = vr_q[32*i_b[VB-1:0] +: 32];
-  assign op_c = vr_q[32*i_c[VB-1:0] +: 32];
-  assign op_d = vr_q[32*i_d[VB-1:0] +: 32];
+  logic [VW-1:0] op_a, op_b, op_c, op_d;
+  assign op_a = vr_q[VW*i_a[VB-1:0] +: VW];
+  assign op_b = vr_q[VW*i_b[VB-1:0] +: VW];
+  assign op_c = vr_q[VW*i_c[VB-1:0] +: VW];
+  assign op_d = vr_q[VW*i_d[VB-1:0] +: VW];
 
-  // sigmoid ROM index: [-8, 8) in Q15.16 spans 2^20, so drop 20 - SIGB bits after the offset
-  function automatic logic [SIGB-1:0] sig_index(input logic [31:0] x);
+  // sigmoid ROM: [-16, 16) spans 2^(F+5); the top SIGB bits after the offset pick the segment,
+  // the low SSH bits interpolate inside it
+  localparam logic [VW-1:0] SIG_LIM = VW'(1) << (F + 4);
+  function automatic logic [F+4:0] sig_offset(input logic [VW-1:0] x);
     /* verilator lint_off UNUSEDSIGNAL */
-    logic [31:0] t;
+    logic [VW-1:0] t;
     /* verilator lint_on UNUSEDSIGNAL */
-    t = x + 32'h0008_0000;
-    sig_index = t[19 -: SIGB];
+    t = x + SIG_LIM;
+    sig_offset = t[F+4:0];
   endfunction
-  function automatic logic [1:0] sig_range(input logic [31:0] x);
-    sig_range = {($signed(x) >= 32'sh0008_0000), ($signed(x) < -32'sh0008_0000)};
+  function automatic logic [1:0] sig_range(input logic [VW-1:0] x);
+    sig_range = {($signed(x) >= $signed(SIG_LIM)), ($signed(x) < -$signed(SIG_LIM))};
   endfunction
-  function automatic logic [16:0] sig_value(input logic [1:0] rng, input logic [16:0] rom);
-    if (rng[1]) sig_value = 17'h10000;
-    else if (rng[0]) sig_value = 17'h0;
-    else sig_value = rom;
+  function automatic logic [SF:0] sig_value(input logic [1:0] rng, input logic [40:0] rom, input logic [SSH-1:0] fr);
+    logic [16+SSH-1:0] p;
+    p = (16+SSH)'(rom[15:0]) * (16+SSH)'(fr) + ((16+SSH)'(1) << (SSH - 1));
+    if (rng[1]) sig_value = (SF+1)'(1) << SF;
+    else if (rng[0]) sig_value = '0;
+    else sig_value = rom[40:16] + (SF+1)'(p >> SSH);
   endfunction
 
-  logic [31:0] sig0_src;
+  logic [VW-1:0] sig0_src;
+  logic [F+4:0] sig0_off, sig1_off;
   assign sig0_src = (i_op == 8'(mmfa_regs_pkg::OP_RMS)) ? op_c : op_a;
-  assign rom0_addr = sig_index(sig0_src);
-  assign rom1_addr = sig_index(op_b);
+  assign sig0_off = sig_offset(sig0_src);
+  assign sig1_off = sig_offset(op_b);
+  assign rom0_addr = sig0_off[F+4 -: SIGB];
+  assign rom1_addr = sig1_off[F+4 -: SIGB];
   mmfa_sigmoid_rom #(.AB(SIGB)) u_rom0 (.clk(clk), .addr(rom0_addr), .data(rom0_q));
   mmfa_sigmoid_rom #(.AB(SIGB)) u_rom1 (.clk(clk), .addr(rom1_addr), .data(rom1_q));
 
-  logic [31:0] ew_res;
+  // s3: interpolated sigmoids registered; then EW_LAT stages in mmfa_ew; sN: results, in order
+  localparam int EW_LAT = 3;
+  logic          s3_v;
+  logic [15:0]   s3_idx;
+  logic [VW-1:0] s3_a, s3_b, s3_c, s3_d;
+  logic [SF:0]   s3_sig0, s3_sig1;
+  logic [EW_LAT-1:0] ep_v;
+  logic [15:0]   ep_idx [0:EW_LAT-1];
+  logic [VW-1:0] ep_a [0:EW_LAT-1];
+  logic [2*VW-1:0] ep_sq [0:EW_LAT-1];
+  logic          sN_v;
+  logic [15:0]   sN_idx;
+  logic [VW-1:0] sN_a;
+  logic [2*VW-1:0] sN_sq;
+  assign sN_v = ep_v[EW_LAT-1];
+  assign sN_idx = ep_idx[EW_LAT-1];
+  assign sN_a = ep_a[EW_LAT-1];
+  assign sN_sq = ep_sq[EW_LAT-1];
+  logic [VW-1:0] ew_res;
   logic [7:0]  ew_q;
-  mmfa_ew u_ew (.op(i_op), .gated(i_flags[mmfa_regs_pkg::IFLAG_GATED_BIT]), .a(s2_a), .b(s2_b), .c(s2_c),
-                .d(s2_d), .sig0(sig_value(s2_rng0, rom0_q)), .sig1(sig_value(s2_rng1, rom1_q)), .rrec(rrec),
-                .qrecip(qrecip), .result(ew_res), .q(ew_q));
+  mmfa_ew #(.VW(VW), .F(F), .SF(SF), .RB(RB), .QRW(QRW)) u_ew (.clk(clk), .op(i_op),
+                .gated(i_flags[mmfa_regs_pkg::IFLAG_GATED_BIT]), .a(s3_a), .b(s3_b), .c(s3_c), .d(s3_d),
+                .sig0(s3_sig0), .sig1(s3_sig1), .rrec(rrec), .qrecip(qrecip), .result(ew_res), .q(ew_q));
+  always_ff @(posedge clk) begin
+    if (rst || soft_rst) begin
+      s3_v <= 1'b0;
+      ep_v <= '0;
+    end else begin
+      s3_v <= s2_v;
+      ep_v <= {ep_v[EW_LAT-2:0], s3_v};
+    end
+    s3_idx <= s2_idx;
+    s3_a <= s2_a;
+    s3_b <= s2_b;
+    s3_c <= s2_c;
+    s3_d <= s2_d;
+    s3_sig0 <= sig_value(s2_rng0, rom0_q, s2_fr0);
+    s3_sig1 <= sig_value(s2_rng1, rom1_q, s2_fr1);
+    ep_idx[0] <= s3_idx;
+    ep_a[0] <= s3_a;
+    ep_sq[0] <= (2*VW)'($signed(s3_a) * $signed(s3_a));
+    for (int k = 1; k < EW_LAT; k++) begin
+      ep_idx[k] <= ep_idx[k-1];
+      ep_a[k] <= ep_a[k-1];
+      ep_sq[k] <= ep_sq[k-1];
+    end
+  end
 
   // ---------------- ternary mat-vec pipeline
   logic [15:0]   tm_chunk, tm_row;
@@ -293,28 +354,68 @@ module mmfa_engine #(
   logic          t1_v, t1_first, t1_last;
   logic [15:0]   t1_row;
   logic [MW-1:0] t1_codes;
+  // the dot product's pipeline (DL stages) carries each beat's flags alongside; then the row's
+  // accumulator (t2), its dequant product (t3) and the rounded, saturated write (t4)
+  localparam int DL = $clog2(LANES) / 2 + 1;
+  logic [DL-1:0] dp_v, dp_first, dp_last;
+  logic [15:0]   dp_row [0:DL-1];
   logic          t2_v, t2_first, t2_last;
   /* verilator lint_off UNUSEDSIGNAL */  // rows beyond DMAX are rejected at decode
-  logic [15:0]   t2_row;
+  logic [15:0]   t2_row, t3_row, t4_row;
   /* verilator lint_on UNUSEDSIGNAL */
-  logic [31:0]   t2_dot, t1_dot;
-  logic [CW-1:0] t2_nz, t1_nz;
-  logic [31:0]   acc, acc_next;
-  mmfa_tmv_dot #(.LANES(LANES)) u_dot (.codes(t1_codes), .act(ar_q), .dot(t1_dot), .nonzero(t1_nz));
+  logic [31:0]   t2_dot;
+  logic [CW-1:0] t2_nz;
+  logic [31:0]   acc, acc_next, t3_acc;
+  logic          t3_v, t4_v;
+  localparam int DQW = TPW + 33;
+  logic signed [DQW-1:0] t4_p;
+  mmfa_tmv_dot #(.LANES(LANES)) u_dot (.clk(clk), .codes(t1_codes), .act(ar_q), .dot(t2_dot), .nonzero(t2_nz));
+  assign t2_v = dp_v[DL-1];
+  assign t2_first = dp_first[DL-1];
+  assign t2_last = dp_last[DL-1];
+  assign t2_row = dp_row[DL-1];
   assign acc_next = t2_first ? t2_dot : acc + t2_dot;
+  always_ff @(posedge clk) begin
+    if (rst || soft_rst) begin
+      dp_v <= '0;
+      t3_v <= 1'b0;
+      t4_v <= 1'b0;
+    end else begin
+      dp_v <= {dp_v[DL-2:0], t1_v};
+      t3_v <= t2_v && t2_last;
+      t4_v <= t3_v;
+    end
+    dp_first <= {dp_first[DL-2:0], t1_first};
+    dp_last <= {dp_last[DL-2:0], t1_last};
+    dp_row[0] <= t1_row;
+    for (int k = 1; k < DL; k++) dp_row[k] <= dp_row[k-1];
+    if (t2_v) acc <= acc_next;
+    t3_acc <= acc_next;
+    t3_row <= t2_row;
+    t4_p <= DQW'($signed(t3_acc)) * $signed({1'b0, tp});
+    t4_row <= t3_row;
+  end
 
-  function automatic logic [31:0] dequant(input logic [31:0] a, input logic [47:0] f);
-    logic signed [80:0] p;
-    logic signed [80:0] r;
-    p = $signed(a) * $signed({1'b0, f});
-    r = (p + 81'sd32768) >>> 16;
-    if (r > 81'sd2147483647) dequant = 32'h7fffffff;
-    else if (r < -81'sd2147483648) dequant = 32'h80000000;
-    else dequant = r[31:0];
+  function automatic logic [VW-1:0] dequant(input logic signed [DQW-1:0] p);
+    logic signed [DQW-1:0] r;
+    r = (p + DQW'(32768)) >>> 16;
+    if (r > DQW'($signed({1'b0, {(VW-1){1'b1}}}))) dequant = {1'b0, {(VW-1){1'b1}}};
+    else if (r < DQW'($signed({1'b1, {(VW-1){1'b0}}}))) dequant = {1'b1, {(VW-1){1'b0}}};
+    else dequant = r[VW-1:0];
   endfunction
 
-  function automatic logic [31:0] absval(input logic [31:0] x);
-    absval = x[31] ? 32'(-$signed(x)) : x;
+  function automatic logic [VW-1:0] absval(input logic [VW-1:0] x);
+    absval = x[VW-1] ? VW'(-$signed(x)) : x;
+  endfunction
+  // ARGMAX_VALUE shows the winner in Q15.16, saturated to 32 bits
+  localparam logic signed [VW-1:0] Q16_MAX = VW'(64'sh7fff_ffff);
+  localparam logic signed [VW-1:0] Q16_MIN = -VW'(64'sh8000_0000);
+  function automatic logic [31:0] q16_view(input logic [VW-1:0] x);
+    logic signed [VW-1:0] y;
+    y = $signed(x) >>> (F - 16);
+    if (y > Q16_MAX) q16_view = 32'h7fffffff;
+    else if (y < Q16_MIN) q16_view = 32'h80000000;
+    else q16_view = y[31:0];
   endfunction
 
   // ---------------- combinational port control
@@ -348,7 +449,7 @@ module mmfa_engine #(
         m_axi_rready = !up_full;
         vw_en = up_full;
         vw_addr = up_cnt[IB-1:0];
-        vw_data = up_buf[31:0];
+        vw_data = up_buf[VW-1:0];
       end
       S_ST_AW: m_axi_awvalid = 1'b1;
       S_ST_FILL: vr_addr = st_elem[IB-1:0];
@@ -356,14 +457,14 @@ module mmfa_engine #(
       S_ST_B: m_axi_bready = 1'b1;
       S_TMV: begin
         m_axi_rready = !tm_recv_done;
-        vw_en = t2_v && t2_last;
-        vw_addr = t2_row[IB-1:0];
-        vw_data = dequant(acc_next, tp);
+        vw_en = t4_v;
+        vw_addr = t4_row[IB-1:0];
+        vw_data = dequant(t4_p);
       end
       S_EW: begin
         vr_addr = iss_idx[IB-1:0];
-        vw_en = s2_v && kind == K_OUT;
-        vw_addr = s2_idx[IB-1:0];
+        vw_en = sN_v && kind == K_OUT;
+        vw_addr = sN_idx[IB-1:0];
         vw_data = ew_res;
       end
       S_DRAIN: begin
@@ -392,11 +493,9 @@ module mmfa_engine #(
 
   logic [31:0] tok_cycles;
   logic [8*LANES-1:0] act_pack_next;
-  logic [63:0] s2_sq;
   always_comb begin
     act_pack_next = act_pack;
-    act_pack_next[8*s2_idx[$clog2(LANES)-1:0] +: 8] = ew_q;
-    s2_sq = 64'($signed(s2_a) * $signed(s2_a));
+    act_pack_next[8*sN_idx[$clog2(LANES)-1:0] +: 8] = ew_q;
   end
 
   // the halted engine keeps head and pc, so the error location is a view of them
@@ -409,18 +508,32 @@ module mmfa_engine #(
                     (i_d >= 8'(NV));
   logic bad_len;
   assign bad_len = (i_len == 0) || (32'(i_len) > 32'(DMAX));
-  logic [31:0] amax_eff;
-  assign amax_eff = (amax == 0) ? 32'd1 : amax;
+  logic [VW-1:0] amax_eff;
+  assign amax_eff = (amax == 0) ? VW'(1) : amax;
   /* verilator lint_off UNUSEDSIGNAL */  // at most BURST
   logic [31:0] st_first_burst;
   /* verilator lint_on UNUSEDSIGNAL */
   assign st_first_burst = (st_beats_left > 32'(BURST)) ? 32'(BURST) : st_beats_left;
   /* verilator lint_off UNUSEDSIGNAL */  // rounded away
-  logic [63:0] tp_full;
+  logic [VW+31:0] tp_full;
   /* verilator lint_on UNUSEDSIGNAL */
-  assign tp_full = 64'(qm) * 64'(mq) + 64'd32768;
+  assign tp_full = ((VW+32)'(qm) * (VW+32)'(mq) + ((VW+32)'(1) << (15 + mq_shift))) >> (16 + mq_shift);
   logic ew_drained;
-  assign ew_drained = !iss_on && !s1_v && !s2_v;
+  // max |value| written, two stages behind the write (settled before the next DECODE reads it)
+  logic          am1_v, am2_v;
+  logic [VW-1:0] am1_val, am2_abs;
+  always_ff @(posedge clk) begin
+    if (rst || soft_rst) begin
+      am1_v <= 1'b0;
+      am2_v <= 1'b0;
+    end else begin
+      am1_v <= vw_en && (state == S_TMV || state == S_EW);
+      am2_v <= am1_v;
+    end
+    am1_val <= vw_data;
+    am2_abs <= absval(am1_val);
+  end
+  assign ew_drained = !iss_on && !s1_v && !s2_v && !s3_v && ep_v == '0;
 
   always_ff @(posedge clk) begin
     rq_set <= 1'b0;
@@ -442,9 +555,10 @@ module mmfa_engine #(
       d_flags <= '0;
       d_seq <= '0;
       amax <= '0;
-      qm <= 32'd1;
+      qm <= VW'(1);
       qrecip <= '0;
       mq <= '0;
+      mq_shift <= '0;
       tp <= '0;
       rrec <= '0;
       sumsq <= '0;
@@ -476,6 +590,8 @@ module mmfa_engine #(
       s2_d <= '0;
       s2_rng0 <= '0;
       s2_rng1 <= '0;
+      s2_fr0 <= '0;
+      s2_fr1 <= '0;
       act_pack <= '0;
       tm_chunk <= '0;
       tm_row <= '0;
@@ -485,13 +601,6 @@ module mmfa_engine #(
       t1_last <= 1'b0;
       t1_row <= '0;
       t1_codes <= '0;
-      t2_v <= 1'b0;
-      t2_first <= 1'b0;
-      t2_last <= 1'b0;
-      t2_row <= '0;
-      t2_dot <= '0;
-      t2_nz <= '0;
-      acc <= '0;
       tok_cycles <= '0;
       ev_token_cycles <= '0;
       rq_set_addr <= '0;
@@ -503,7 +612,7 @@ module mmfa_engine #(
       aw_data <= '0;
     end else begin
       tok_cycles <= tok_cycles + 1;
-      if (vw_en && (state == S_TMV || state == S_EW) && absval(vw_data) > amax) amax <= absval(vw_data);
+      if (am2_v && am2_abs > amax) amax <= am2_abs;
 
       if (((r_fire && m_axi_rresp != 2'b00) || (b_fire && m_axi_bresp != 2'b00)) &&
           state != S_DRAIN && state != S_ERROR) begin
@@ -562,10 +671,10 @@ module mmfa_engine #(
               up_full <= 1'b1;
               up_k <= '0;
             end else if (up_full) begin
-              up_buf <= up_buf >> 32;
+              up_buf <= (state == S_LDPROG) ? up_buf >> 32 : up_buf >> 64;
               up_k <= up_k + 1;
               up_cnt <= up_cnt + 1;
-              if (up_k == 16'(WPB - 1) || up_cnt == up_total - 1) up_full <= 1'b0;
+              if (up_k == ((state == S_LDPROG) ? 16'(WPB - 1) : 16'(EPB - 1)) || up_cnt == up_total - 1) up_full <= 1'b0;
               if (up_cnt == up_total - 1) begin
                 if (state == S_LDPROG) state <= S_COMPLETE;
                 else begin
@@ -592,6 +701,7 @@ module mmfa_engine #(
             if (32'(i_op) == mmfa_regs_pkg::OP_END) state <= S_COMPLETE;
             else if (32'(i_op) == mmfa_regs_pkg::OP_SCALE) begin
               mq <= i_imm;
+              mq_shift <= (i_aux > 16'd40) ? 6'd40 : i_aux[5:0];
               pc <= pc + 1;
               state <= S_FETCH;
             end else if (32'(i_op) > mmfa_regs_pkg::OP_SILU) begin
@@ -614,7 +724,7 @@ module mmfa_engine #(
                   amax <= amax;
                   rq_set <= 1'b1;
                   rq_set_addr <= i_addr;
-                  rq_set_beats <= (32'(i_len) + 32'(WPB - 1)) / 32'(WPB);
+                  rq_set_beats <= (32'(i_len) + 32'(EPB - 1)) / 32'(EPB);
                   up_total <= 32'(i_len);
                   up_cnt <= '0;
                   up_full <= 1'b0;
@@ -624,7 +734,7 @@ module mmfa_engine #(
                   iss_on <= 1'b0;
                   amax <= amax;
                   st_addr <= i_addr;
-                  st_beats_left <= (32'(i_len) + 32'(WPB - 1)) / 32'(WPB);
+                  st_beats_left <= (32'(i_len) + 32'(EPB - 1)) / 32'(EPB);
                   st_elem <= '0;
                   state <= S_ST_AW;
                 end
@@ -633,20 +743,19 @@ module mmfa_engine #(
                   rq_set <= 1'b1;
                   rq_set_addr <= i_addr;
                   rq_set_beats <= 32'(i_len) * 32'(i_aux);
-                  tp <= tp_full[63:16];
+                  tp <= tp_full[TPW-1:0];
                   tm_chunk <= '0;
                   tm_row <= '0;
                   tm_recv_done <= 1'b0;
                   t1_v <= 1'b0;
-                  t2_v <= 1'b0;
                   state <= S_TMV;
                 end
                 mmfa_regs_pkg::OP_QUANT: begin
                   iss_on <= 1'b0;
                   amax <= amax;
                   qm <= amax_eff;
-                  div_num <= 80'(127) << 32;
-                  div_den <= 80'(amax_eff);
+                  div_num <= DW'(127) << (F + 24);
+                  div_den <= DW'(amax_eff);
                   div_start <= 1'b1;
                   state <= S_QDIV;
                 end
@@ -659,7 +768,7 @@ module mmfa_engine #(
                   kind <= K_ARGMAX;
                   amax <= amax;
                   if (!i_flags[mmfa_regs_pkg::IFLAG_CONT_BIT]) begin
-                    best <= 32'h8000_0000;
+                    best <= {1'b1, {(VW-1){1'b0}}};
                     argmax_idx <= i_imm;
                   end
                   state <= S_EW;
@@ -673,7 +782,7 @@ module mmfa_engine #(
           end
 
           S_QDIV: if (div_done) begin
-            qrecip <= div_quo[38:0];
+            qrecip <= div_quo[QRW-1:0];
             kind <= K_QUANT;
             act_pack <= '0;
             iss_idx <= '0;
@@ -682,20 +791,20 @@ module mmfa_engine #(
           end
 
           S_RDIV1: if (div_done) begin
-            sq_num <= (div_quo + 80'(i_imm)) << 16;
+            sq_num <= (div_quo + (DW'(i_imm) << (2 * F - 32))) << 16;
             sq_start <= 1'b1;
             state <= S_RSQRT;
           end
 
           S_RSQRT: if (sq_done) begin
-            div_num <= 80'(1) << 48;
-            div_den <= (sq_root == 0) ? 80'd1 : 80'(sq_root);
+            div_num <= DW'(1) << (F + 8 + 24);
+            div_den <= (sq_root == 0) ? DW'(1) : DW'(sq_root);
             div_start <= 1'b1;
             state <= S_RDIV2;
           end
 
           S_RDIV2: if (div_done) begin
-            rrec <= div_quo[48:0];
+            rrec <= div_quo[RB-1:0];
             kind <= K_OUT;
             amax <= '0;
             iss_idx <= '0;
@@ -718,32 +827,34 @@ module mmfa_engine #(
             s2_d <= op_d;
             s2_rng0 <= sig_range(sig0_src);
             s2_rng1 <= sig_range(op_b);
-            if (s2_v) begin
+            s2_fr0 <= sig0_off[SSH-1:0];
+            s2_fr1 <= sig1_off[SSH-1:0];
+            if (sN_v) begin
               case (kind)
-                K_SUMSQ: sumsq <= sumsq + 80'(s2_sq);
+                K_SUMSQ: sumsq <= sumsq + SQW'(sN_sq);
                 K_QUANT: begin
-                  if (s2_idx[$clog2(LANES)-1:0] == '1 || s2_idx == i_len - 1) begin
+                  if (sN_idx[$clog2(LANES)-1:0] == '1 || sN_idx == i_len - 1) begin
                     aw_en <= 1'b1;
-                    aw_addr <= s2_idx[$clog2(LANES) +: AB];
+                    aw_addr <= sN_idx[$clog2(LANES) +: AB];
                     aw_data <= act_pack_next;
                     act_pack <= '0;
                   end else act_pack <= act_pack_next;
                 end
-                K_ARGMAX: if ($signed(s2_a) > $signed(best)) begin
-                  best <= s2_a;
-                  argmax_idx <= i_imm + 32'(s2_idx);
+                K_ARGMAX: if ($signed(sN_a) > $signed(best)) begin
+                  best <= sN_a;
+                  argmax_idx <= i_imm + 32'(sN_idx);
                 end
                 default: ;
               endcase
             end
             if (ew_drained) begin
               if (kind == K_SUMSQ) begin
-                div_num <= sumsq;
-                div_den <= 80'(i_len);
+                div_num <= DW'(sumsq);
+                div_den <= DW'(i_len);
                 div_start <= 1'b1;
                 state <= S_RDIV1;
               end else begin
-                if (kind == K_ARGMAX) argmax_val <= best;
+                if (kind == K_ARGMAX) argmax_val <= q16_view(best);
                 pc <= pc + 1;
                 state <= S_FETCH;
               end
@@ -763,14 +874,7 @@ module mmfa_engine #(
                 if (tm_row == i_len - 1) tm_recv_done <= 1'b1;
               end else tm_chunk <= tm_chunk + 1;
             end else t1_v <= 1'b0;
-            t2_v <= t1_v;
-            t2_first <= t1_first;
-            t2_last <= t1_last;
-            t2_row <= t1_row;
-            t2_dot <= t1_dot;
-            t2_nz <= t1_nz;
-            if (t2_v) acc <= acc_next;
-            if (tm_recv_done && !t1_v && !t2_v) begin
+            if (tm_recv_done && !t1_v && dp_v == '0 && !t3_v && !t4_v) begin
               pc <= pc + 1;
               state <= S_FETCH;
             end
@@ -784,8 +888,8 @@ module mmfa_engine #(
           end
 
           S_ST_FILL: begin
-            if (cap_v) wbuf <= {cap_in ? op_a : 32'd0, wbuf[MW-1:32]};
-            if (st_k < 16'(WPB)) begin
+            if (cap_v) wbuf <= {cap_in ? 64'($signed(op_a)) : 64'd0, wbuf[MW-1:64]};
+            if (st_k < 16'(EPB)) begin
               cap_v <= 1'b1;
               cap_in <= (st_elem < i_len);
               st_elem <= st_elem + 1;

@@ -1,88 +1,119 @@
 // SPDX-License-Identifier: Apache-2.0
-// Element-wise datapath: one element per cycle, purely combinational (the engine registers
-// around it). Values are int32 Q15.16; sigmoids arrive as Q0.16 (0..65536) from the ROMs.
-// Every product is rounded half-up to its output format and saturated, in exactly the order
-// the golden model (golden/numerics.h) uses: bit-exactness depends on that order.
-module mmfa_ew (
-    input  logic [7:0]  op,
-    input  logic        gated,
-    input  logic [31:0] a,
-    input  logic [31:0] b,
-    input  logic [31:0] c,
-    input  logic [31:0] d,
-    input  logic [16:0] sig0,    // sigmoid(c) for RMS, sigmoid(a) otherwise
-    input  logic [16:0] sig1,    // sigmoid(b)
-    input  logic [48:0] rrec,    // 1/rms, Q.24
-    input  logic [38:0] qrecip,  // floor(127 * 2^32 / absmax)
-    output logic [31:0] result,
-    output logic [7:0]  q        // QUANT output
+// Element-wise datapath: one element per cycle, pipelined over LAT = 3 clocks with at most one
+// product per stage (op and gated are held for the whole instruction by the engine). Values are VW-bit Q(VW-F-1).F (52-bit Q23.28); sigmoids arrive as Q0.24
+// (0..2^24) from the interpolated ROMs. Every product is rounded half-up to its output format
+// and saturated, in exactly the order the golden model (golden/numerics.h) uses: bit-exactness
+// depends on that order.
+module mmfa_ew #(
+    parameter int VW  = 52,   // vector element bits
+    parameter int F   = 28,   // fractional bits
+    parameter int SF  = 24,   // sigmoid fractional bits
+    parameter int RB  = 61,   // 1/rms width (Q.24)
+    parameter int QRW = 59    // 127/absmax reciprocal width (Q.(F+24))
+) (
+    input  logic          clk,
+    input  logic [7:0]    op,
+    input  logic          gated,
+    input  logic [VW-1:0] a,
+    input  logic [VW-1:0] b,
+    input  logic [VW-1:0] c,
+    input  logic [VW-1:0] d,
+    input  logic [SF:0]   sig0,    // sigmoid(c) for RMS, sigmoid(a) otherwise
+    input  logic [SF:0]   sig1,    // sigmoid(b)
+    input  logic [RB-1:0] rrec,    // 1/rms, Q.24
+    input  logic [QRW-1:0] qrecip, // floor(127 * 2^(F+24) / absmax)
+    output logic [VW-1:0] result,
+    output logic [7:0]    q        // QUANT output
 );
-  localparam logic signed [31:0] MAXV = 32'sh7fffffff;
-  localparam logic signed [31:0] MINV = 32'sh80000000;
+  localparam int PW = 2 * VW + 16;   // wide enough for every product below
+  localparam int QS = F + 24;
 
   // yosys 0.23 has no `return`: functions assign their own name.
-  function automatic logic [31:0] sat(input logic signed [95:0] v);
-    if (v > 96'(MAXV)) sat = MAXV;
-    else if (v < 96'(MINV)) sat = MINV;
-    else sat = v[31:0];
+  function automatic logic [VW-1:0] sat(input logic signed [PW-1:0] v);
+    if (v > PW'($signed({1'b0, {(VW-1){1'b1}}}))) sat = {1'b0, {(VW-1){1'b1}}};
+    else if (v < PW'($signed({1'b1, {(VW-1){1'b0}}}))) sat = {1'b1, {(VW-1){1'b0}}};
+    else sat = v[VW-1:0];
   endfunction
 
-  // rnd16(x) = (x + 2^15) >>> 16 on a full-width product
-  function automatic logic signed [95:0] rnd16(input logic signed [95:0] v);
-    rnd16 = (v + 96'sd32768) >>> 16;
+  // (x + 2^(s-1)) >>> s on a full-width product
+  function automatic logic signed [PW-1:0] rnd(input logic signed [PW-1:0] v, input int s);
+    rnd = (v + (PW'(1) <<< (s - 1))) >>> s;
   endfunction
 
-  function automatic logic [31:0] mulq(input logic [31:0] x, input logic [31:0] y);
-    logic signed [63:0] p;
-    p = $signed(x) * $signed(y);
-    mulq = sat(rnd16(96'(p)));
+  function automatic logic [VW-1:0] mulq(input logic [VW-1:0] x, input logic [VW-1:0] y);
+    logic signed [PW-1:0] p;
+    p = PW'($signed(x)) * PW'($signed(y));
+    mulq = sat(rnd(p, F));
   endfunction
 
-  function automatic logic [31:0] mulsig(input logic [31:0] x, input logic [16:0] s);
-    logic signed [49:0] p;
-    p = $signed(x) * $signed({1'b0, s});
-    mulsig = sat(rnd16(96'(p)));
+  function automatic logic [VW-1:0] mulsig(input logic [VW-1:0] x, input logic [SF:0] s);
+    logic signed [PW-1:0] p;
+    p = PW'($signed(x)) * PW'($signed({1'b0, s}));
+    mulsig = sat(rnd(p, SF));
   endfunction
 
-  logic [31:0] t1, t2, silu_a, silu_c, fp, ci, inc, hh, one_m_d, one_m_fp;
-  logic signed [81:0] pr;
-  logic signed [50:0] pf;
-  logic [31:0] mag;
+  localparam logic [VW-1:0] ONE = VW'(1) << F;
+
+  // E1: the first product of every chain, rounded and saturated
+  logic [VW-1:0] e1_t1, e1_silu_a, e1_silu_c, e1_fp, e1_mul, e1_add, e1_b, e1_c;
+  logic [SF:0]   e1_sig;
+  logic [7:0]    e1_q;
+  logic signed [PW-1:0] pr, pf;
+  logic [VW-1:0] mag, one_m_d;
   /* verilator lint_off UNUSEDSIGNAL */
-  logic [70:0] qp;  // only the integer part [70:32] is used
+  logic [VW+QRW:0] qp;  // only the integer part is used
   /* verilator lint_on UNUSEDSIGNAL */
-  logic [31:0] qv;
-
+  logic [7:0] qv;
   always_comb begin
-    // RMS pass 2: a * (1/rms) back to Q15.16, times gamma, optionally gated
-    pr = $signed(a) * $signed({1'b0, rrec});
-    t1 = sat((96'(pr) + 96'sd8388608) >>> 24);
-    t2 = mulq(t1, b);
-    silu_c = mulsig(c, sig0);
-    silu_a = mulsig(a, sig0);
-    // MLGRU: f' = lb + (1 - lb) * sigmoid(f); h = f' * h + silu(i) * (1 - f')
-    one_m_d = 32'sd65536 - $signed(d);
-    pf = $signed(one_m_d) * $signed({1'b0, sig1});
-    fp = sat(96'($signed(d)) + rnd16(96'(pf)));
-    one_m_fp = 32'sd65536 - $signed(fp);
-    ci = mulq(silu_a, one_m_fp);
-    hh = mulq(fp, c);
-    inc = sat(96'($signed(hh)) + 96'($signed(ci)));
-    // QUANT: round half away from zero of |a| * 127 / absmax, clamped to 127
-    mag = a[31] ? 32'(-$signed(a)) : a;
-    qp = 71'(mag) * 71'(qrecip) + 71'(64'h80000000);
-    qv = (qp[70:32] > 39'd127) ? 32'd127 : 32'(qp[70:32]);
-    q = a[31] ? 8'(-$signed(qv)) : qv[7:0];
+    pr = PW'($signed(a)) * PW'($signed({1'b0, rrec}));
+    one_m_d = ONE - d;
+    pf = PW'($signed(one_m_d)) * PW'($signed({1'b0, sig1}));
+    mag = a[VW-1] ? VW'(-$signed(a)) : a;
+    qp = (VW+QRW+1)'(mag) * (VW+QRW+1)'(qrecip) + ((VW+QRW+1)'(1) << (QS - 1));
+    qv = (qp[VW+QRW:QS] > (VW+QRW+1-QS)'(127)) ? 8'd127 : qp[QS+7:QS];
+  end
+  always_ff @(posedge clk) begin
+    e1_t1 <= sat(rnd(pr, 24));                        // RMS pass 2: a * (1/rms) back to Q.F
+    e1_silu_c <= mulsig(c, sig0);
+    e1_silu_a <= mulsig(a, sig0);
+    e1_fp <= sat(PW'($signed(d)) + rnd(pf, SF));      // MLGRU: f' = lb + (1 - lb) * sigmoid(f)
+    e1_mul <= mulq(a, b);
+    e1_add <= sat(PW'($signed(a)) + PW'($signed(b)));
+    e1_b <= b;
+    e1_c <= c;
+    e1_sig <= sig0;
+    e1_q <= a[VW-1] ? 8'(-$signed(qv)) : qv;          // QUANT: round half away, clamp to 127
+  end
 
+  // E2: the second product (h = f'·h + silu(i)·(1 - f') needs two)
+  logic [VW-1:0] e2_t2, e2_ci, e2_hh, e2_sw, e2_silu_a, e2_silu_c, e2_mul, e2_add;
+  logic [SF:0]   e2_sig;
+  logic [7:0]    e2_q;
+  always_ff @(posedge clk) begin
+    e2_t2 <= mulq(e1_t1, e1_b);
+    e2_ci <= mulq(e1_silu_a, ONE - e1_fp);
+    e2_hh <= mulq(e1_fp, e1_c);
+    e2_sw <= mulq(e1_silu_a, e1_b);
+    e2_silu_a <= e1_silu_a;
+    e2_silu_c <= e1_silu_c;
+    e2_mul <= e1_mul;
+    e2_add <= e1_add;
+    e2_sig <= e1_sig;
+    e2_q <= e1_q;
+  end
+
+  // E3: the gated norm's third product, the MLGRU sum, and the op's result
+  always_ff @(posedge clk) begin
     case (op)
-      8'(mmfa_regs_pkg::OP_RMS):     result = gated ? mulq(t2, silu_c) : t2;
-      8'(mmfa_regs_pkg::OP_ADD):     result = sat(96'($signed(a)) + 96'($signed(b)));
-      8'(mmfa_regs_pkg::OP_MUL):     result = mulq(a, b);
-      8'(mmfa_regs_pkg::OP_SWIGLU):  result = mulq(silu_a, b);
-      8'(mmfa_regs_pkg::OP_MLGRU):   result = inc;
-      8'(mmfa_regs_pkg::OP_SIGMOID): result = 32'(sig0);
-      8'(mmfa_regs_pkg::OP_SILU):    result = silu_a;
-      default:                       result = 32'd0;
+      8'(mmfa_regs_pkg::OP_RMS):     result <= gated ? mulq(e2_t2, e2_silu_c) : e2_t2;
+      8'(mmfa_regs_pkg::OP_ADD):     result <= e2_add;
+      8'(mmfa_regs_pkg::OP_MUL):     result <= e2_mul;
+      8'(mmfa_regs_pkg::OP_SWIGLU):  result <= e2_sw;
+      8'(mmfa_regs_pkg::OP_MLGRU):   result <= sat(PW'($signed(e2_hh)) + PW'($signed(e2_ci)));
+      8'(mmfa_regs_pkg::OP_SIGMOID): result <= VW'(e2_sig);
+      8'(mmfa_regs_pkg::OP_SILU):    result <= e2_silu_a;
+      default:                       result <= '0;
     endcase
+    q <= e2_q;
   end
 endmodule

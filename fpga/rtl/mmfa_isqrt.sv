@@ -15,8 +15,8 @@ module mmfa_isqrt #(
   logic [W-1:0] res;
   logic [W-1:0] one;
   logic [$clog2(W)-1:0] count;
-  logic [W-1:0] trial;
-  assign trial = res + one;
+  logic [W:0] trial;   // one bit wider: res + one may carry out for inputs near 2^W
+  assign trial = {1'b0, res} + {1'b0, one};
   assign root = res[W/2-1:0];
 
   always_ff @(posedge clk) begin
@@ -36,8 +36,8 @@ module mmfa_isqrt #(
         one <= {2'b01, {(W-2){1'b0}}};
         count <= ($clog2(W))'(W / 2);
       end else if (busy) begin
-        if (op >= trial) begin
-          op <= op - trial;
+        if ({1'b0, op} >= trial) begin
+          op <= W'({1'b0, op} - trial);
           res <= (res >> 1) + one;
         end else begin
           res <= res >> 1;

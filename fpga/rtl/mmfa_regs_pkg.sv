@@ -3,15 +3,17 @@
 /* verilator lint_off UNUSEDPARAM */
 package mmfa_regs_pkg;
   localparam int MAGIC_VALUE = 1095126349;  // MAGIC register value
-  localparam int VERSION_MAJOR = 1;
+  localparam int VERSION_MAJOR = 2;
   localparam int VERSION_MINOR = 0;
-  localparam int VERSION_VALUE = 65536;  // VERSION register value
-  localparam int FRAC_BITS = 16;  // vector elements are int32 Q15.16
+  localparam int VERSION_VALUE = 131072;  // VERSION register value
+  localparam int FRAC_BITS = 28;  // vector elements are 52-bit Q23.28, 64-bit words in card memory
+  localparam int VEC_BITS = 52;  // vector element width in the engine (two's complement)
   localparam int DESC_BYTES = 64;  // ring slot stride; the engine reads the first 16 bytes
   localparam int INSTR_BYTES = 16;  // microcode instruction size in card memory
   localparam int BURST_BEATS = 16;  // longest AXI4 burst the engine issues; host aligns regions to BURST_BEATS*beat bytes
-  localparam int SIG_ROM_BITS = 14;  // log2 entries of the sigmoid ROM over [-8, 8)
+  localparam int SIG_ROM_BITS = 12;  // log2 segments of the interpolated sigmoid ROM over [-16, 16)
   localparam int RMS_RECIP_BITS = 24;  // RMSNorm reciprocal is Q.24
+  localparam int SIG_FRAC = 24;  // sigmoid values are Q0.24
   localparam int POWER_SOURCE_MODELED = 1;  // POWER_SOURCE value for the activity-based model
   localparam int REG_CTRL = 0;  // control; status bits read-only
   localparam int CTRL_RUN_BIT = 0;  // process the descriptor ring
@@ -46,7 +48,7 @@ package mmfa_regs_pkg;
   localparam int REG_ERROR = 88;  // code [7:0], failing descriptor index [31:16]
   localparam int REG_ERROR_PC = 92;  // microcode pc at the error
   localparam int REG_ARGMAX_INDEX = 96;  // result of the last ARGMAX
-  localparam int REG_ARGMAX_VALUE = 100;  // its Q15.16 value
+  localparam int REG_ARGMAX_VALUE = 100;  // its value in Q15.16 (saturated)
   localparam int REG_E_STATIC = 112;  // modeled energy per cycle, fJ (static + clock tree)
   localparam int REG_E_WEIGHT_BYTE = 116;  // modeled energy per weight byte streamed, fJ
   localparam int REG_E_LANE_OP = 120;  // modeled energy per non-zero ternary add, fJ

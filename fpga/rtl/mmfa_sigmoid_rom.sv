@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
-// Sigmoid table, Q0.16 output, registered read so synthesis maps it to block RAM.
+// Sigmoid segments {node value Q0.24 (25 bits), step to the next node (16 bits)}, registered
+// read so synthesis maps it to block RAM.
 // Contents come from gen_sigmoid_rom.py, the same script that writes the golden model's copy.
 module mmfa_sigmoid_rom #(
-    parameter int AB = 14   // must equal mmfa_regs_pkg::SIG_ROM_BITS (the generated case items)
+    parameter int AB = 12   // must equal mmfa_regs_pkg::SIG_ROM_BITS (the generated case items)
 ) (
     input  logic          clk,
     input  logic [AB-1:0] addr,
-    output logic [16:0]   data
+    output logic [40:0]   data
 );
   always_ff @(posedge clk) begin
     case (addr)

@@ -2,11 +2,14 @@
 // One beat of the ternary mat-vec: LANES int8 activations times LANES 2-bit weight codes.
 // No multipliers: code bit0 = non-zero, bit1 = negative (2'b10 is reserved and reads as 0).
 // A negative weight contributes ~a (= -a - 1); the missing +1s are added back as a popcount,
-// which is cheaper than a per-lane negation (an adder per lane).
+// which is cheaper than a per-lane negation (an adder per lane). Pipelined: two adder levels per
+// clock, then the popcount correction: $clog2(LANES) / 2 + 1 cycles from inputs to dot
+// (mmfa_engine's DL).
 module mmfa_tmv_dot #(
     parameter int LANES = 64,
     parameter int CW = $clog2(LANES) + 2
 ) (
+    input  logic               clk,
     input  logic [2*LANES-1:0] codes,
     input  logic [8*LANES-1:0] act,
     output logic [31:0]        dot,      // sign-extended, |dot| <= 128 * LANES
@@ -33,10 +36,15 @@ module mmfa_tmv_dot #(
     end
   end
 
-  mmfa_addtree #(.N(LANES), .IW(9), .OW(SW)) u_terms (.in(terms), .sum(tsum));
-  mmfa_addtree #(.N(LANES), .IW(2), .OW($clog2(LANES) + 2)) u_neg (.in(negbits), .sum(ncount));
-  mmfa_addtree #(.N(LANES), .IW(2), .OW($clog2(LANES) + 2)) u_nz (.in(nzbits), .sum(zcount));
-  assign nonzero = zcount;
+  mmfa_addtree #(.N(LANES), .IW(9), .OW(SW), .PIPE(1)) u_terms (.clk(clk), .in(terms), .sum(tsum));
+  mmfa_addtree #(.N(LANES), .IW(2), .OW($clog2(LANES) + 2), .PIPE(1)) u_neg (.clk(clk), .in(negbits), .sum(ncount));
+  mmfa_addtree #(.N(LANES), .IW(2), .OW($clog2(LANES) + 2), .PIPE(1)) u_nz (.clk(clk), .in(nzbits), .sum(zcount));
 
-  assign dot = 32'($signed(tsum)) + 32'(ncount);
+  // the correction is SW+1 bits wide, then sign-extended: no 32-bit carry chain
+  logic [SW:0] dsum;
+  always_ff @(posedge clk) begin
+    dsum <= (SW+1)'($signed(tsum)) + (SW+1)'(ncount);
+    nonzero <= zcount;
+  end
+  assign dot = 32'($signed(dsum));
 endmodule

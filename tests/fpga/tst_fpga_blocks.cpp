@@ -17,12 +17,19 @@ namespace {
 
 template <class W> void set_wide(W& w, const uint8_t* bytes, size_t n) { std::memcpy(&w, bytes, n); }
 uint64_t lo64(u128 v) { return uint64_t(v); }
-void set80(VlWide<3>& w, u128 v) {
-    w[0] = uint32_t(v);
-    w[1] = uint32_t(v >> 32);
-    w[2] = uint32_t(v >> 64) & 0xffff;
+constexpr int kW = kSqrtBits;   // the divider's and isqrt's width in the engine (120)
+u128 mask_w(u128 v) { return v & ((u128(1) << kW) - 1); }
+void set_w(VlWide<4>& w, u128 v) {
+    for (int i = 0; i < 4; ++i) w[i] = uint32_t(v >> (32 * i));
+    w[3] &= 0xffffff;
 }
-u128 get80(const VlWide<3>& w) { return u128(w[0]) | (u128(w[1]) << 32) | (u128(w[2] & 0xffff) << 64); }
+u128 get_w(const VlWide<4>& w) {
+    return u128(w[0]) | (u128(w[1]) << 32) | (u128(w[2]) << 64) | (u128(w[3] & 0xffffff) << 96);
+}
+constexpr int kEwLatency = 3;    // mmfa_ew's pipeline
+constexpr int kDotLatency = 4;   // mmfa_tmv_dot at 64 lanes: log2(64)/2 + 1
+constexpr uint64_t kVecMask = (uint64_t(1) << kVecBits) - 1;
+vec_t from_pins(uint64_t v) { return wrapv(i128(v)); }
 
 } // namespace
 
@@ -38,30 +45,30 @@ class TestFpgaBlocks : public QObject {
         tb_->clk = 1;
         tb_->eval();
     }
-    int32_t rnd_val() {
+    vec_t rnd_val() {
         switch (rng_() % 4) {
-        case 0: return int32_t(rng_());                                           // full range
-        case 1: return int32_t(int64_t(rng_() % (32u << 16)) - (16 << 16));       // |x| < 16
-        case 2: return int32_t(int64_t(rng_() % (1u << 17)) - (1 << 16));         // |x| < 1
+        case 0: return wrapv(i128(rng_()));                                              // full range
+        case 1: return int64_t(rng_() % uint64_t(64 * kOne)) - 32 * kOne;                // |x| < 32
+        case 2: return int64_t(rng_() % uint64_t(2 * kOne)) - kOne;                      // |x| < 1
         default: {
-            static const int32_t corners[] = {0, 1, -1, INT32_MAX, INT32_MIN, 8 << 16, (8 << 16) - 1, -(8 << 16),
-                                              -(8 << 16) - 1, 65536, -65536, 32768, -32768};
+            static const vec_t corners[] = {0, 1, -1, kVecMax, kVecMin, 16 * kOne, 16 * kOne - 1, -16 * kOne,
+                                            -16 * kOne - 1, kOne, -kOne, kOne / 2, -kOne / 2};
             return corners[rng_() % (sizeof corners / sizeof corners[0])];
         }
         }
     }
-    int32_t eval_ew(uint32_t op, bool gated, int32_t a, int32_t b, int32_t c, int32_t d, uint64_t rrec) {
+    vec_t eval_ew(uint32_t op, bool gated, vec_t a, vec_t b, vec_t c, vec_t d, uint64_t rrec) {
         tb_->ew_op = uint8_t(op);
         tb_->ew_gated = gated;
-        tb_->ew_a = uint32_t(a);
-        tb_->ew_b = uint32_t(b);
-        tb_->ew_c = uint32_t(c);
-        tb_->ew_d = uint32_t(d);
-        tb_->ew_sig0 = sigmoid_q16(op == OP_RMS ? c : a);   // the engine's ROM + range mux
-        tb_->ew_sig1 = sigmoid_q16(b);
+        tb_->ew_a = uint64_t(a) & kVecMask;
+        tb_->ew_b = uint64_t(b) & kVecMask;
+        tb_->ew_c = uint64_t(c) & kVecMask;
+        tb_->ew_d = uint64_t(d) & kVecMask;
+        tb_->ew_sig0 = uint32_t(sigmoid_q(op == OP_RMS ? c : a));   // the engine's ROM + interpolation + range mux
+        tb_->ew_sig1 = uint32_t(sigmoid_q(b));
         tb_->ew_rrec = rrec;
-        tb_->eval();
-        return int32_t(tb_->ew_result);
+        for (int i = 0; i < kEwLatency; ++i) tick();
+        return from_pins(tb_->ew_result);
     }
 
 private slots:
@@ -79,12 +86,13 @@ private slots:
         for (uint32_t k = 0; k < (1u << kSigRomBits); ++k) {
             tb_->rom_addr = uint16_t(k);
             tick();
-            QCOMPARE(uint32_t(tb_->rom_data), kSigRom[k]);
+            QCOMPARE(uint64_t(tb_->rom_data), (uint64_t(kSigRom[k][0]) << 16) | kSigRom[k][1]);
         }
-        // the table itself is close to the real sigmoid (bin centres, Q0.16)
-        for (int32_t x = -(8 << 16); x < (8 << 16); x += 997) {
-            const double s = 1.0 / (1.0 + std::exp(-double(x) / 65536.0));
-            QVERIFY(std::abs(double(sigmoid_q16(x)) / 65536.0 - s) < 1.5e-4);
+        // the interpolated table is within 1e-6 of the real sigmoid everywhere (0 / 1 outside +-16);
+        // the 2^14-entry Q0.16 nearest-value table it replaced was off by up to 1.2e-4
+        for (vec_t x = -20 * kOne; x < 20 * kOne; x += 997 * 1021) {
+            const double s = 1.0 / (1.0 + std::exp(-double(x) / double(kOne)));
+            QVERIFY(std::abs(double(sigmoid_q(x)) / double(uint64_t(1) << kSigFrac) - s) < 1e-6);
         }
     }
 
@@ -94,23 +102,23 @@ private slots:
         for (int it = 0; it < 20000; ++it) {
             const uint32_t op = ops[size_t(it) % (sizeof ops / sizeof ops[0])];
             const bool gated = (it / 7) % 2;
-            const int32_t a = rnd_val(), b = rnd_val(), c = rnd_val();
-            const int32_t d = (it % 3) ? int32_t(rng_() % 65537) : rnd_val();   // lower bound lives in [0, 1]
-            const uint64_t rrec = (it % 2) ? (rng_() >> 15) : (rng_() % (uint64_t(1) << 30));
-            int32_t want = 0;
+            const vec_t a = rnd_val(), b = rnd_val(), c = rnd_val();
+            const vec_t d = (it % 3) ? vec_t(rng_() % uint64_t(kOne + 1)) : rnd_val();   // lower bound lives in [0, 1]
+            const uint64_t rrec = (it % 2) ? (rng_() >> 3) : (rng_() % (uint64_t(1) << 34));
+            vec_t want = 0;
             switch (op) {
             case OP_RMS: want = rms_out(a, b, c, rrec, gated); break;
-            case OP_ADD: want = sat32(i128(a) + b); break;
+            case OP_ADD: want = satv(i128(a) + b); break;
             case OP_MUL: want = mulq(a, b); break;
             case OP_SWIGLU: want = swiglu(a, b); break;
             case OP_MLGRU: want = mlgru(a, b, c, d); break;
-            case OP_SIGMOID: want = int32_t(sigmoid_q16(a)); break;
+            case OP_SIGMOID: want = vec_t(sigmoid_q(a)); break;
             case OP_SILU: want = silu(a); break;
             }
-            const int32_t got = eval_ew(op, gated, a, b, c, d, rrec);
+            const vec_t got = eval_ew(op, gated, a, b, c, d, rrec);
             if (got != want)
                 QFAIL(qPrintable(QString("op %1 gated %2 a=%3 b=%4 c=%5 d=%6 rrec=%7: rtl %8 golden %9")
-                                     .arg(op).arg(gated).arg(a).arg(b).arg(c).arg(d).arg(rrec).arg(got).arg(want)));
+                                     .arg(op).arg(gated).arg(qint64(a)).arg(qint64(b)).arg(qint64(c)).arg(qint64(d)).arg(rrec).arg(qint64(got)).arg(qint64(want))));
             ++checked;
         }
         QCOMPARE(checked, 20000);
@@ -118,20 +126,20 @@ private slots:
 
     void quantize() {
         for (int it = 0; it < 20000; ++it) {
-            const int32_t a = rnd_val();
-            uint32_t amax = abs32(a);
-            if (it % 2) amax = amax + uint32_t(rng_() % 1000);   // a is not always the max
+            const vec_t a = rnd_val();
+            uint64_t amax = absv(a);
+            if (it % 2) amax = amax + rng_() % 100000;   // a is not always the max
             if (amax == 0) amax = 1;
             const uint64_t recip = quant_recip(amax);
-            tb_->ew_a = uint32_t(a);
+            tb_->ew_a = uint64_t(a) & kVecMask;
             tb_->ew_qrecip = recip;
-            tb_->eval();
+            for (int i = 0; i < kEwLatency; ++i) tick();
             QCOMPARE(int8_t(tb_->ew_q), quant(a, recip));
         }
         // directed: the max maps to ±127, halves round away from zero
         QCOMPARE(quant(1000, quant_recip(1000)), int8_t(127));
         QCOMPARE(quant(-1000, quant_recip(1000)), int8_t(-127));
-        QCOMPARE(quant(INT32_MIN, quant_recip(0x80000000u)), int8_t(-127));
+        QCOMPARE(quant(kVecMin, quant_recip(absv(kVecMin))), int8_t(-127));
     }
 
     void ternaryDot() {
@@ -145,7 +153,7 @@ private slots:
             if (mode == 3) std::memset(codes, 0x55, sizeof codes);     // all +1
             set_wide(tb_->dot_codes, codes, sizeof codes);
             set_wide(tb_->dot_act, act, sizeof act);
-            tb_->eval();
+            for (int i = 0; i < kDotLatency; ++i) tick();
             QCOMPARE(int32_t(tb_->dot_out), ternary_dot(codes, reinterpret_cast<const int8_t*>(act), 64));
             QCOMPARE(int(tb_->dot_nz), ternary_nonzero(codes, 64));
         }
@@ -153,12 +161,12 @@ private slots:
 
     void divider() {
         for (int it = 0; it < 300; ++it) {
-            u128 num = (u128(rng_()) << 64 | rng_()) & ((u128(1) << 80) - 1);
-            u128 den = (u128(rng_()) << 64 | rng_()) >> (48 + rng_() % 80);
-            if (it % 3 == 0) num >>= rng_() % 80;
+            u128 num = mask_w(u128(rng_()) << 64 | rng_());
+            u128 den = (u128(rng_()) << 64 | rng_()) >> (8 + rng_() % 120);
+            if (it % 3 == 0) num >>= rng_() % kW;
             if (den == 0) den = 1;
-            set80(tb_->div_num, num);
-            set80(tb_->div_den, den);
+            set_w(tb_->div_num, num);
+            set_w(tb_->div_den, den);
             tb_->div_start = 1;
             tick();
             tb_->div_start = 0;
@@ -167,16 +175,16 @@ private slots:
                 tick();
                 QVERIFY(++n < 200);
             }
-            QCOMPARE(lo64(get80(tb_->div_quo)), lo64(num / den));
-            QCOMPARE(uint64_t(get80(tb_->div_quo) >> 64), uint64_t((num / den) >> 64));
+            QCOMPARE(lo64(get_w(tb_->div_quo)), lo64(num / den));
+            QCOMPARE(uint64_t(get_w(tb_->div_quo) >> 64), uint64_t((num / den) >> 64));
         }
     }
 
     void squareRoot() {
         for (int it = 0; it < 300; ++it) {
-            u128 num = (u128(rng_()) << 64 | rng_()) & ((u128(1) << 80) - 1);
-            num >>= rng_() % 80;
-            set80(tb_->sq_num, num);
+            u128 num = mask_w(u128(rng_()) << 64 | rng_());
+            num >>= rng_() % kW;
+            set_w(tb_->sq_num, num);
             tb_->sq_start = 1;
             tick();
             tb_->sq_start = 0;

@@ -32,21 +32,21 @@ struct GoldenBoard {
         for (const Blob& b : img.blobs) mem.write(b.addr, b.bytes.data(), b.bytes.size());
         if (m.load_program(img.layout.prog_addr, img.layout.prog_count) != ERR_NONE) throw std::runtime_error("load");
     }
-    // one token in slot 0; returns the raw Q15.16 logits
-    std::vector<int32_t> token(const float* x) {
+    // one token in slot 0; returns the raw fixed-point logits
+    std::vector<int64_t> token(const float* x) {
         const uint32_t slot = img.layout.slot_base;
-        std::vector<int32_t> q(size_t(img.H));
+        std::vector<int64_t> q(size_t(img.H));
         for (int i = 0; i < img.H; ++i) q[size_t(i)] = golden::to_fixed(x[i]);
-        mem.write(slot + img.layout.in_off, q.data(), q.size() * 4);
+        mem.write(slot + img.layout.in_off, q.data(), q.size() * 8);
         if (m.run(0, slot) != ERR_NONE) throw std::runtime_error("golden run failed");
-        std::vector<int32_t> out(size_t(img.V));
-        mem.read(slot + img.layout.logits_off, out.data(), out.size() * 4);
+        std::vector<int64_t> out(size_t(img.V));
+        mem.read(slot + img.layout.logits_off, out.data(), out.size() * 8);
         return out;
     }
-    std::vector<int32_t> state() {
-        std::vector<int32_t> s(size_t(img.L) * size_t(img.D));
+    std::vector<int64_t> state() {
+        std::vector<int64_t> s(size_t(img.L) * size_t(img.D));
         for (int l = 0; l < img.L; ++l)
-            mem.read(img.layout.state_base + uint64_t(l) * img.layout.state_stride, &s[size_t(l) * size_t(img.D)], size_t(img.D) * 4);
+            mem.read(img.layout.state_base + uint64_t(l) * img.layout.state_stride, &s[size_t(l) * size_t(img.D)], size_t(img.D) * 8);
         return s;
     }
 };
@@ -98,26 +98,26 @@ private slots:
         std::vector<float> x;
         for (int32_t t : g.prompt) x.insert(x.end(), embedding(g, t), embedding(g, t) + g.model->config.hidden_size);
         d->forward(x.data(), size_t(g.T), logits.data(), true);
-        std::vector<int32_t> want;
+        std::vector<int64_t> want;
         for (int t = 0; t < g.T; ++t) want = gb.token(embedding(g, g.prompt[size_t(t)]));
-        std::vector<int32_t> got(static_cast<size_t>(V));
+        std::vector<int64_t> got(static_cast<size_t>(V));
         // the last slot holds the last prompt token's logits
         d->transport().read_mem(d->image().layout.slot_base + uint64_t(g.T - 1) * d->image().layout.slot_stride +
-                                    d->image().layout.logits_off, got.data(), got.size() * 4);
+                                    d->image().layout.logits_off, got.data(), got.size() * 8);
         QCOMPARE(got, want);
         int32_t tok = g.greedy_tokens[0];
         for (int s = 0; s < 4; ++s) {
             const int32_t am = d->forward(embedding(g, tok), 1, nullptr, false);
             want = gb.token(embedding(g, tok));
-            d->transport().read_mem(d->image().layout.slot_base + d->image().layout.logits_off, got.data(), got.size() * 4);
+            d->transport().read_mem(d->image().layout.slot_base + d->image().layout.logits_off, got.data(), got.size() * 8);
             QCOMPARE(got, want);
             QCOMPARE(uint32_t(am), gb.m.argmax_index());
             tok = am;
         }
-        std::vector<int32_t> st(size_t(g.model->config.num_layers) * size_t(g.model->config.state_dim()));
+        std::vector<int64_t> st(size_t(g.model->config.num_layers) * size_t(g.model->config.state_dim()));
         for (int l = 0; l < g.model->config.num_layers; ++l)
             d->transport().read_mem(d->image().layout.state_base + uint64_t(l) * d->image().layout.state_stride,
-                                    &st[size_t(l) * size_t(g.model->config.state_dim())], size_t(g.model->config.state_dim()) * 4);
+                                    &st[size_t(l) * size_t(g.model->config.state_dim())], size_t(g.model->config.state_dim()) * 8);
         QCOMPARE(st, gb.state());
     }
 
@@ -136,14 +136,14 @@ private slots:
         const size_t V = size_t(g.V);
         std::vector<float> prefill;
         for (int32_t t : g.prompt)
-            for (int32_t v : gb.token(embedding(g, t))) prefill.push_back(golden::from_fixed(v));
+            for (int64_t v : gb.token(embedding(g, t))) prefill.push_back(golden::from_fixed(v));
         const std::string msg = mmfree::testkit::check_tolerance(prefill, g.prefill_logits, g.V, "prefill");
         QVERIFY2(msg.empty(), msg.c_str());
         std::vector<float> dec;
         int32_t tok = int32_t(gb.m.argmax_index());
         std::vector<int32_t> greedy{tok};
         for (int s = 0; s < 23; ++s) {
-            for (int32_t v : gb.token(embedding(g, tok))) dec.push_back(golden::from_fixed(v));
+            for (int64_t v : gb.token(embedding(g, tok))) dec.push_back(golden::from_fixed(v));
             tok = int32_t(gb.m.argmax_index());
             greedy.push_back(tok);
         }
@@ -185,12 +185,12 @@ private slots:
         auto d = open_small(uint64_t(64) << 20);
         d->load_model(desc.desc);
         GoldenBoard gb(d->image(), d->config());
-        const std::vector<int32_t> want = gb.token(embedding(g, 5));
-        std::vector<int32_t> got(size_t(g.V));
+        const std::vector<int64_t> want = gb.token(embedding(g, 5));
+        std::vector<int64_t> got(size_t(g.V));
         auto run_ok = [&] {
             d->reset_state();
             d->forward(embedding(g, 5), 1, nullptr, false);
-            d->transport().read_mem(d->image().layout.slot_base + d->image().layout.logits_off, got.data(), got.size() * 4);
+            d->transport().read_mem(d->image().layout.slot_base + d->image().layout.logits_off, got.data(), got.size() * 8);
             QCOMPARE(got, want);
         };
         auto expect = [&](DriverError::Kind kind, const char* text, auto&& fn) {
