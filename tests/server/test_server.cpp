@@ -58,6 +58,20 @@ std::vector<int32_t> encode(const std::string& text) {
     return d.tokenizer->encode(text, d.model->add_bos);
 }
 
+// A plain TCP connection to the server (for what an HTTP client library would not do); -1 on failure.
+int connect_loopback(int port) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(uint16_t(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+        ::close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 } // namespace
 
 class TestServer : public QObject {
@@ -431,16 +445,74 @@ private Q_SLOTS:
         QCOMPARE(server_->stats().active_requests, 0);
     }
 
+    // A plain (non-streaming) request has no stream to fail on: the server probes its client with
+    // JSON-legal whitespace, so one that hangs up is cancelled instead of running to max_tokens.
+    void disconnect_cancels_a_whole_answer_data() {
+        QTest::addColumn<int>("hang_up_ms");
+        QTest::newRow("before the 200 is committed") << 300;
+        QTest::newRow("after the 200 is committed") << 1500;
+    }
+    void disconnect_cancels_a_whole_answer() {
+        QFETCH(int, hang_up_ms);
+        ServerOptions o = loopback_options();
+        o.max_tokens_limit = 100000;   // about 100 s of the demo model on one core: far more than this waits
+        auto sched = Demo::get().scheduler(1, 0);
+        ApiServer s(o, sched);
+        s.start();
+        const int fd = connect_loopback(s.port());
+        QVERIFY(fd >= 0);
+        const std::string body = json{{"prompt", "Once"}, {"max_tokens", 100000}, {"ignore_eos", true}}.dump();
+        // Accepting gzip as Node's fetch does: the probes must not sit in a compressor.
+        const std::string head = "POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept-Encoding: gzip, deflate, br\r\n"
+                                 "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n";
+        const std::string raw = head + body;
+        QCOMPARE(::send(fd, raw.data(), raw.size(), MSG_NOSIGNAL), ssize_t(raw.size()));
+        QTRY_VERIFY_WITH_TIMEOUT(sched->stats().running == 1, 10000);
+        std::this_thread::sleep_for(std::chrono::milliseconds(hang_up_ms));
+        ::close(fd);
+        const auto closed = std::chrono::steady_clock::now();
+        QTRY_VERIFY_WITH_TIMEOUT(sched->stats().running == 0 && sched->stats().queued == 0, 5000);   // within about 1.5 s
+        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - closed).count();
+        qInfo("cancelled %.2f s after the client closed its socket", seconds);
+        QTRY_COMPARE_WITH_TIMEOUT(s.stats().active_requests, 0, 2000);
+        QCOMPARE(s.stats().disconnects, 1);
+        const uint64_t generated = sched->stats().generated_tokens_total;
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        QCOMPARE(sched->stats().generated_tokens_total, generated);   // nothing runs on
+        QVERIFY2(generated < 100000 / 5, "the request ran on after its client left");
+        QCOMPARE(client().get("/health").status, 200);
+    }
+
+    // A non-streaming answer that takes longer than the server waits before committing to a
+    // chunked 200 arrives as whitespace then the usual JSON, complete and parseable.
+    void slow_whole_answer_is_valid_json() {
+        ServerOptions o = loopback_options();
+        o.max_tokens_limit = 3000;
+        ApiServer s(o, Demo::get().scheduler(1, 0));
+        s.start();
+        Client c(s.port());
+        c.extra = {{"Accept-Encoding", "gzip, deflate"}};
+        const auto t0 = std::chrono::steady_clock::now();
+        const auto r = c.post("/v1/completions", {{"prompt", "Once"}, {"max_tokens", 3000}, {"ignore_eos", true}});
+        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        QCOMPARE(r.status, 200);
+        const json j = r.json_body();
+        QVERIFY2(!j.is_discarded(), r.body.substr(0, 200).c_str());
+        QCOMPARE(j["usage"]["completion_tokens"].get<int>(), 3000);
+        QCOMPARE(j["choices"][0]["finish_reason"], "length");
+        QVERIFY(!j["choices"][0]["text"].get<std::string>().empty());
+        // Past commit (1 s) + one probe interval (0.5 s) + margin, probes were sent (on a fast machine this is not reached).
+        qInfo("%.2f s, body starts with %d spaces", seconds, int(r.body.find('{')));
+        if (seconds > 2.0) QVERIFY(r.body.front() == ' ');
+        QTRY_COMPARE_WITH_TIMEOUT(s.stats().active_requests, 0, 2000);   // retired once the response is torn down
+    }
+
     void malformed_http_never_crashes() {
         for (const char* raw : {"GARBAGE\r\n\r\n", "POST /v1/completions HTTP/1.1\r\nContent-Length: 99999999999999999999\r\n\r\n{",
                                 "POST /v1/completions HTTP/1.1\r\nContent-Length: 10\r\n\r\n{", "\x00\x01\x02\r\n\r\n"}) {
             // Not an HTTP client's request: write it through a plain socket.
-            int fd = socket(AF_INET, SOCK_STREAM, 0);
-            sockaddr_in addr{};
-            addr.sin_family = AF_INET;
-            addr.sin_port = htons(uint16_t(port_));
-            addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-            QCOMPARE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+            const int fd = connect_loopback(port_);
+            QVERIFY(fd >= 0);
             const ssize_t sent = ::send(fd, raw, std::strlen(raw), MSG_NOSIGNAL);
             QVERIFY(sent >= 0);
             ::shutdown(fd, SHUT_WR);

@@ -37,6 +37,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr auto kHeartbeat = std::chrono::seconds(2);   // an SSE comment after this much silence finds gone clients
+// A non-streaming answer not ready after kCommitAfter probes its client every kDisconnectProbe.
+constexpr auto kCommitAfter = std::chrono::seconds(1);
+constexpr auto kDisconnectProbe = std::chrono::milliseconds(500);
 
 std::string random_id(const char* prefix) {
     static thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -377,12 +380,12 @@ struct ApiServer::Impl {
         return std::nullopt;
     }
 
-    void answer_whole(Job& job, httplib::Response& res) {
+    // The whole answer of a job whose choices have all finished: its status and JSON body.
+    std::pair<int, json> whole_answer(Job& job) {
         const auto n_choices = size_t(job.plan.prompts.size()) * size_t(job.plan.n);
         std::vector<ChoiceState> choices(n_choices);
         {
-            std::unique_lock lock(job.mutex);
-            job.changed.wait(lock, [&] { return job.unfinished == 0; });
+            std::lock_guard lock(job.mutex);
             for (auto& e : job.events) {
                 auto& c = choices[size_t(e.choice)];
                 if (e.finished) { c.finish = std::move(e.finish); c.done = true; }
@@ -391,7 +394,7 @@ struct ApiServer::Impl {
             job.events.clear();
         }
         for (const auto& c : choices) record_finish(c.finish);
-        if (auto err = failure(choices)) return send_error(res, *err);
+        if (auto err = failure(choices)) return {err->status, serve::error_json(*err)};
 
         const Tokenizer& tok = job.scheduler->tokenizer();
         const bool chat = job.plan.endpoint == Endpoint::ChatCompletions;
@@ -412,14 +415,69 @@ struct ApiServer::Impl {
             else choice["text"] = c.finish.text;
             list.push_back(choice);
         }
-        send_json(res, 200,
-                  {{"id", job.id},
-                   {"object", chat ? "chat.completion" : "text_completion"},
-                   {"created", job.created},
-                   {"model", job.model_id},
-                   {"system_fingerprint", job.fingerprint},
-                   {"choices", list},
-                   {"usage", usage(job, choices)}});
+        return {200,
+                {{"id", job.id},
+                 {"object", chat ? "chat.completion" : "text_completion"},
+                 {"created", job.created},
+                 {"model", job.model_id},
+                 {"system_fingerprint", job.fingerprint},
+                 {"choices", list},
+                 {"usage", usage(job, choices)}}};
+    }
+
+    // A client that went away cancels what still runs for it.
+    void cancel_abandoned(Job& job) {
+        {
+            std::lock_guard lock(job.mutex);
+            if (job.unfinished == 0) return;
+        }
+        job.cancel_all();
+        std::lock_guard lock(stats_mutex);
+        ++counters.disconnects;
+    }
+
+    // A non-streaming answer. One that is ready within kCommitAfter is a plain response (any
+    // status, with Content-Length). A longer one commits to 200 and a chunked body, and while it
+    // waits writes a space now and then (JSON allows whitespace before a value): a plain handler
+    // has no socket to watch, and a failed write is how a gone client shows, so its request is
+    // cancelled instead of running on to max_tokens.
+    void answer_whole(std::shared_ptr<Job> job, httplib::Response& res) {
+        bool ready;
+        {
+            std::unique_lock lock(job->mutex);
+            ready = job->changed.wait_for(lock, kCommitAfter, [&] { return job->unfinished == 0; });
+        }
+        if (ready) {
+            const auto [status, body] = whole_answer(*job);
+            send_json(res, status, body);
+            retire(job.get());
+            return;
+        }
+        res.status = 200;
+        // Not the bare "application/json": cpp-httplib would gzip that for clients that accept
+        // it, and the compressor holds the probing spaces back instead of writing them.
+        res.set_chunked_content_provider(
+            "application/json; charset=utf-8",
+            [this, job](size_t, httplib::DataSink& sink) {
+                bool finished;
+                {
+                    std::unique_lock lock(job->mutex);
+                    finished = job->changed.wait_for(lock, kDisconnectProbe, [&] { return job->unfinished == 0; });
+                }
+                if (!finished) return sink.write(" ", 1);
+                const auto [status, body] = whole_answer(*job);
+                const std::string text = dump(body);
+                if (!sink.write(text.data(), text.size())) return false;
+                // A failure after the 200 went out: the error object, then a broken-off body, so
+                // no client takes it for a success.
+                if (status != 200) return false;
+                sink.done();
+                return true;
+            },
+            [this, job](bool success) {
+                if (!success) cancel_abandoned(*job);
+                retire(job.get());
+            });
     }
 
     // One SSE chunk of the stream; `choice` is the choice object or null (the usage chunk).
@@ -515,19 +573,7 @@ struct ApiServer::Impl {
                 return true;
             },
             [this, job](bool success) {
-                // The response is gone: a client that left mid-stream cancels what still runs.
-                if (!success) {
-                    bool running;
-                    {
-                        std::lock_guard lock(job->mutex);
-                        running = job->unfinished > 0;
-                    }
-                    if (running) {
-                        job->cancel_all();
-                        std::lock_guard lock(stats_mutex);
-                        ++counters.disconnects;
-                    }
-                }
+                if (!success) cancel_abandoned(*job);
                 retire(job.get());
             });
     }
@@ -545,8 +591,7 @@ struct ApiServer::Impl {
             throw;
         }
         if (job->plan.stream) return answer_stream(job, res);
-        answer_whole(*job, res);
-        retire(job.get());
+        answer_whole(job, res);
     }
 
     // ---- the other endpoints --------------------------------------------------------------------
@@ -584,7 +629,7 @@ struct ApiServer::Impl {
         for (const auto& [key, count] : responses)
             out << "mmfree_http_responses_total{route=\"" << key.first << "\",code=\"" << key.second << "\"} " << count << '\n';
         gauge("mmfree_http_active_requests", "gauge", "Generation requests being answered", counters.active_requests);
-        gauge("mmfree_http_disconnects_total", "counter", "Streams cancelled because the client went away", double(counters.disconnects));
+        gauge("mmfree_http_disconnects_total", "counter", "Requests cancelled because the client went away", double(counters.disconnects));
         ttft.write(out, "mmfree_time_to_first_token_seconds", "Submit to first generated token");
         tok_s.write(out, "mmfree_decode_tokens_per_second", "Decode speed of each finished request");
         return out.str();

@@ -98,6 +98,14 @@ test('n = 2 gives two indexed choices', async () => {
   assert.deepEqual(r.choices.map((c) => c.index), [0, 1]);
 });
 
+test('a long reply, not streamed, parses (the server probes its client with leading whitespace)', async () => {
+  const r = await client.completions.create({ model: MODEL, prompt: 'Once upon a time', max_tokens: 3000, ignore_eos: true });
+  assert.equal(r.object, 'text_completion');
+  assert.equal(r.choices[0].finish_reason, 'length');
+  assert.equal(r.usage.completion_tokens, 3000);
+  assert.ok(r.choices[0].text.length > 0);
+});
+
 test('max_tokens = 1 gives one token and finish_reason length', async () => {
   const r = await client.completions.create({ model: MODEL, prompt: 'The', max_tokens: 1, ignore_eos: true });
   assert.equal(r.usage.completion_tokens, 1);
