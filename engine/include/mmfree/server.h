@@ -60,7 +60,7 @@ struct ServerStats {
     uint64_t http_requests = 0;           // answered, any status
     uint64_t http_errors = 0;             // answered with a 4xx/5xx status
     uint64_t completions = 0;             // generation requests accepted (each counts its n choices once)
-    uint64_t disconnects = 0;             // streams whose client went away (their requests cancelled)
+    uint64_t disconnects = 0;             // requests whose client went away (their requests cancelled)
     int active_requests = 0;              // generation requests not yet answered
 };
 
