@@ -24,7 +24,8 @@ QString cleanPath(const QString& path) {
 
 } // namespace
 
-ModelCatalog::ModelCatalog(HubClient* hub, QObject* parent) : QAbstractListModel(parent), hubMetadata_(hub) {
+ModelCatalog::ModelCatalog(HubClient* hub, QObject* parent)
+    : QAbstractListModel(parent), hubMetadata_(hub), downloads_(hub) {
     qRegisterMetaType<NetError>();
     qRegisterMetaType<QList<HubSearchResult>>();
     setModelsDirectory(defaultModelsDirectory());
@@ -42,6 +43,10 @@ ModelCatalog::ModelCatalog(HubClient* hub, QObject* parent) : QAbstractListModel
     });
     connect(&hubMetadata_, &HubMetadata::searchFinished, this, &ModelCatalog::searchFinished);
     connect(&importer_, &ModelImporter::checked, this, &ModelCatalog::applyCheck);
+    connect(&downloads_, &ModelDownloads::progressChanged, this, &ModelCatalog::rowChanged);
+    connect(&downloads_, &ModelDownloads::notice, this, &ModelCatalog::notice);
+    connect(&downloads_, &ModelDownloads::stateChanged, this, &ModelCatalog::downloadChanged);
+    connect(&downloads_, &ModelDownloads::ended, this, &ModelCatalog::downloadEnded);
 }
 
 void ModelCatalog::setModelsDirectory(const QString& dir) {
@@ -50,8 +55,8 @@ void ModelCatalog::setModelsDirectory(const QString& dir) {
 }
 
 ModelCatalog::~ModelCatalog() {
-    // Live downloads are children; destroying them keeps their .part files for next time.
-    qDeleteAll(downloads_);
+    // The downloads that stop as the catalog goes must not update rows that are going too.
+    disconnect(&downloads_, nullptr, this, nullptr);
 }
 
 QString ModelCatalog::defaultModelsDirectory() {
@@ -110,7 +115,7 @@ void ModelCatalog::refresh() {
         cached.insert(c.repoId, c);
         addRepoId(c.repoId);
     }
-    for (auto it = downloads_.cbegin(); it != downloads_.cend(); ++it) addRepoId(it.key());
+    for (const QString& id : downloads_.ids()) addRepoId(id);
 
     for (const QString& id : std::as_const(repos)) {
         Entry e;
@@ -137,7 +142,7 @@ void ModelCatalog::refresh() {
             e.cacheRepoDir = cached[id].repoDir;
             e.path = cached[id].snapshotDir;
         }
-        if (downloads_.contains(id)) e.download = downloads_[id];
+        e.download = downloads_.find(id);
         updateFromDisk(e);
         entries_ << e;
     }
@@ -393,32 +398,23 @@ void ModelCatalog::search(const QString& text) { hubMetadata_.search(text); }
 
 // ---------------------------------------------------------------- downloads
 
-void ModelCatalog::attachDownload(Entry& e, ModelDownload* d) {
-    const QString id = e.id;
-    e.download = d;
-    downloads_.insert(id, d);
-    connect(d, &ModelDownload::progressChanged, this, [this, id] { rowChanged(id); });
-    connect(d, &ModelDownload::notice, this, &ModelCatalog::notice);
-    connect(d, &ModelDownload::stateChanged, this, [this, id, d](ModelDownload::State s) {
-        Entry* e = find(id);
-        if (s == ModelDownload::State::Finished || s == ModelDownload::State::Cancelled) {
-            downloads_.remove(id);
-            d->deleteLater();
-            if (e) {
-                e->download = nullptr;
-                e->problem.clear();
-                updateFromDisk(*e);
-                rowChanged(id);
-            }
-            if (s == ModelDownload::State::Finished) emit downloadFinished(id);
-            return;
-        }
-        if (e) {
-            updateFromDisk(*e);
-            rowChanged(id);
-        }
-        if (s == ModelDownload::State::Failed) emit downloadFailed(id, d->error().message);
-    });
+void ModelCatalog::downloadChanged(const QString& id, ModelDownload::State state) {
+    if (Entry* e = find(id)) {
+        updateFromDisk(*e);
+        rowChanged(id);
+    }
+    if (state == ModelDownload::State::Failed)
+        if (const ModelDownload* d = downloads_.find(id)) emit downloadFailed(id, d->error().message);
+}
+
+void ModelCatalog::downloadEnded(const QString& id, ModelDownload::State state) {
+    if (Entry* e = find(id)) {
+        e->download = nullptr;
+        e->problem.clear();
+        updateFromDisk(*e);
+        rowChanged(id);
+    }
+    if (state == ModelDownload::State::Finished) emit downloadFinished(id);
 }
 
 bool ModelCatalog::startDownload(const QString& id, QString* error) {
@@ -439,9 +435,8 @@ bool ModelCatalog::startDownload(const QString& id, QString* error) {
         if (error) *error = tr("%1 is already installed").arg(e->name);
         return false;
     }
-    auto* d = new ModelDownload(hub(), id, scanner_.downloadDirFor(id), this);
-    d->setOptions(downloadOptions_);
-    attachDownload(*e, d);
+    ModelDownload* d = downloads_.create(id, scanner_.downloadDirFor(id));
+    e->download = d;
     e->problem.clear();
     e->state = State::Downloading;
     rowChanged(id);
@@ -450,17 +445,17 @@ bool ModelCatalog::startDownload(const QString& id, QString* error) {
 }
 
 void ModelCatalog::pauseDownload(const QString& id) {
-    if (downloads_.contains(id)) downloads_[id]->pause();
+    if (ModelDownload* d = downloads_.find(id)) d->pause();
 }
 
 void ModelCatalog::resumeDownload(const QString& id) {
-    if (downloads_.contains(id)) downloads_[id]->resume();
+    if (ModelDownload* d = downloads_.find(id)) d->resume();
     else startDownload(id);
 }
 
 void ModelCatalog::cancelDownload(const QString& id) {
-    if (downloads_.contains(id)) {
-        downloads_[id]->cancel();   // → Cancelled → the handler refreshes the row
+    if (ModelDownload* d = downloads_.find(id)) {
+        d->cancel();   // → Cancelled → downloadEnded refreshes the row
         return;
     }
     // A download interrupted in an earlier session: its folder holds only what it fetched.
@@ -492,7 +487,7 @@ qint64 ModelCatalog::remove(const QString& id, QString* messageOut) {
         message = tr("Removed %1 from the library; its files in %2 were left in place.").arg(e->name, QDir::toNativeSeparators(e->path));
     } else {
         const QString name = e->name;
-        if (downloads_.contains(id)) downloads_[id]->cancel();
+        if (ModelDownload* d = downloads_.find(id)) d->cancel();
         e = find(id);
         const QString dir = scanner_.downloadDirFor(id);
         const bool ownCopy = QFileInfo::exists(dir);

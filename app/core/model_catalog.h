@@ -9,6 +9,7 @@
 #include "hf_client.h"
 #include "hub_metadata.h"
 #include "model_download.h"
+#include "model_downloads.h"
 #include "model_importer.h"
 #include "model_library.h"
 #include "model_memory.h"
@@ -20,7 +21,7 @@
 // in place) and imported folders/files. Each row says where the model is, what it needs on disk
 // and in memory, and its state. It composes the parts that do the work: ModelLibrary (what the
 // user asked to remember), ModelScanner (what is on disk), HubMetadata (what the hub says),
-// ModelImporter (full checks off the UI thread) and one ModelDownload per running download.
+// ModelImporter (full checks off the UI thread) and ModelDownloads (the running downloads).
 class ModelCatalog : public QAbstractListModel {
     Q_OBJECT
 public:
@@ -75,7 +76,7 @@ public:
     QString modelsDirectory() const { return scanner_.modelsDirectory(); }
     void setHfCacheDirectory(const QString& dir) { scanner_.setHfCacheDirectory(dir); }
     void setDemoModelPath(const QString& path) { demoPath_ = path; }
-    void setDownloadOptions(const ModelDownload::Options& o) { downloadOptions_ = o; }
+    void setDownloadOptions(const ModelDownload::Options& o) { downloads_.setOptions(o); }
     HubClient* hub() const { return hubMetadata_.hub(); }
 
     // Rescans the disk: own downloads, the Hugging Face cache, imports. Cheap checks only
@@ -125,7 +126,8 @@ private:
     void applyHubInfo(const QString& repoId);
     void applyHubConfig(const QString& repoId);
     void applyCheck(const QString& path, const ValidationReport& report, bool isImport);
-    void attachDownload(Entry& e, ModelDownload* d);
+    void downloadChanged(const QString& id, ModelDownload::State state);
+    void downloadEnded(const QString& id, ModelDownload::State state);
     void rowChanged(const QString& id);
     Entry* find(const QString& id);
 
@@ -134,7 +136,6 @@ private:
     HubMetadata hubMetadata_;
     ModelImporter importer_;
     QString demoPath_;
-    ModelDownload::Options downloadOptions_;
+    ModelDownloads downloads_;
     QList<Entry> entries_;
-    QHash<QString, ModelDownload*> downloads_;          // live downloads, by repo id
 };
