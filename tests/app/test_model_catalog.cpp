@@ -13,6 +13,7 @@
 
 #include "core/hf_cache.h"
 #include "core/hf_client.h"
+#include "core/hub_metadata.h"
 #include "core/model_catalog.h"
 #include "core/model_library.h"
 #include "core/model_scanner.h"
@@ -501,6 +502,37 @@ private slots:
         QVERIFY(failed.first().at(1).toString().contains(QStringLiteral("HF_TOKEN")));
         const QModelIndex idx = f.catalog.index(f.catalog.rowOf(repo));
         QVERIFY(idx.data(ModelCatalog::StatusTextRole).toString().contains(QStringLiteral("HF_TOKEN")));
+    }
+
+    // Hub details on their own: asking twice while the first answer is on its way sends one
+    // request of each kind, and the answers are kept.
+    void hubMetadataAsksOnceAndKeepsTheAnswers() {
+        Fixture f(&nam_);
+        const QByteArray config = readFile(kTinyB + QStringLiteral("/config.json"));
+        const QByteArray weights = readFile(kTinyB + QStringLiteral("/model.safetensors"));
+        f.server.addRepo(QStringLiteral("a/Tiny"));
+        f.server.addFile(QStringLiteral("a/Tiny"), QStringLiteral("config.json"), config, false);
+        f.server.addFile(QStringLiteral("a/Tiny"), QStringLiteral("model.safetensors"), weights, true);
+        HubMetadata metadata(&f.hub);
+        QSignalSpy info(&metadata, &HubMetadata::infoArrived);
+        QSignalSpy configs(&metadata, &HubMetadata::configArrived);
+        metadata.fetch(QStringLiteral("a/Tiny"));
+        metadata.fetch(QStringLiteral("a/Tiny"));
+        QTRY_COMPARE(info.size(), 1);
+        QTRY_COMPARE(configs.size(), 1);
+        int configRequests = 0, infoRequests = 0;
+        for (const auto& r : f.server.requests()) {
+            if (r.path.endsWith(QStringLiteral("/config.json"))) ++configRequests;
+            else if (r.path.startsWith(QStringLiteral("/api/models/a/Tiny"))) ++infoRequests;
+        }
+        QCOMPARE(configRequests, 1);
+        QCOMPARE(infoRequests, 1);
+        QVERIFY(metadata.info(QStringLiteral("a/Tiny")));
+        QCOMPARE(HubMetadata::modelBytes(*metadata.info(QStringLiteral("a/Tiny"))), qint64(config.size() + weights.size()));
+        QVERIFY(metadata.config(QStringLiteral("a/Tiny")));
+        QCOMPARE(metadata.config(QStringLiteral("a/Tiny"))->hidden_size,
+                 mmfree::parse_config_json(config.toStdString()).hidden_size);
+        QVERIFY(!metadata.info(QStringLiteral("a/Other")) && !metadata.config(QStringLiteral("a/Other")));
     }
 
     void searchGoesThroughTheHub() {
