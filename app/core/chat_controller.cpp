@@ -100,10 +100,10 @@ bool ChatController::send(const QString& text) {
     if (completion) {
         // The person's text joins the document as written (spaces and newlines kept); without
         // new text the model just continues.
-        if (!message.isEmpty() && !store_->addMessage(current_, QStringLiteral("user"), message)) return false;
+        if (!message.isEmpty() && !store_->addMessage(current_, MessageRole::User, message)) return false;
         if (store_->messages(current_).isEmpty()) return false;
     } else {
-        if (message.isEmpty() || !store_->addMessage(current_, QStringLiteral("user"), message)) return false;
+        if (message.isEmpty() || !store_->addMessage(current_, MessageRole::User, message)) return false;
     }
     if (conv->title == defaultTitle() || conv->title == tr("New text") || conv->title.isEmpty()) {
         QString title = (completion ? completionText(current_) : message).simplified();
@@ -118,8 +118,8 @@ bool ChatController::regenerate() {
     const auto list = store_->messages(current_);
     // Drop the replies after the last user message and answer it again.
     qint64 firstReply = 0;
-    for (qsizetype i = list.size() - 1; i >= 0 && list[i].role == "assistant"; --i) firstReply = list[i].id;
-    if (list.isEmpty() || (firstReply == 0 && list.last().role != "user")) return false;
+    for (qsizetype i = list.size() - 1; i >= 0 && list[i].role == MessageRole::Assistant; --i) firstReply = list[i].id;
+    if (list.isEmpty() || (firstReply == 0 && list.last().role != MessageRole::User)) return false;
     if (firstReply) store_->removeMessagesFrom(current_, firstReply);
     return startReply(current_);
 }
@@ -130,7 +130,7 @@ bool ChatController::editAndResend(qint64 messageId, const QString& text) {
     const auto list = store_->messages(current_);
     qsizetype at = -1;
     for (qsizetype i = 0; i < list.size(); ++i)
-        if (list[i].id == messageId && list[i].role == "user") at = i;
+        if (list[i].id == messageId && list[i].role == MessageRole::User) at = i;
     if (at < 0) return false;
     store_->updateMessage(messageId, message, true);
     if (at + 1 < list.size()) store_->removeMessagesFrom(current_, list[at + 1].id);
@@ -151,7 +151,7 @@ bool ChatController::startReply(qint64 conversationId) {
         r.transcript = s.buildPrompt(history);
         r.settings = s;
     }
-    const qint64 messageId = store_->addMessage(conversationId, QStringLiteral("assistant"), QString(), false);
+    const qint64 messageId = store_->addMessage(conversationId, MessageRole::Assistant, QString(), false);
     if (!messageId) return false;
 
     Reply reply;

@@ -4,6 +4,21 @@
 #include <QJsonArray>
 #include <random>
 
+QString messageRoleName(MessageRole role) {
+    switch (role) {
+    case MessageRole::System: return QStringLiteral("system");
+    case MessageRole::User: return QStringLiteral("user");
+    case MessageRole::Assistant: return QStringLiteral("assistant");
+    }
+    return {};
+}
+
+std::optional<MessageRole> messageRoleFromName(const QString& name) {
+    for (MessageRole r : {MessageRole::System, MessageRole::User, MessageRole::Assistant})
+        if (name == messageRoleName(r)) return r;
+    return std::nullopt;
+}
+
 QJsonObject ChatSettings::toJson() const {
     QJsonObject o;
     o["system_text"] = systemText;
@@ -61,9 +76,11 @@ QString ChatSettings::buildPrompt(const QList<ChatMessage>& history) const {
     QString out;
     if (!systemText.trimmed().isEmpty()) out += fill(systemFormat, "{system}", systemText.trimmed());
     for (const auto& m : history) {
-        if (m.role == "user") out += fill(userFormat, "{text}", m.content);
-        else if (m.role == "assistant") out += fill(assistantFormat, "{text}", m.content);
-        else if (m.role == "system") out += fill(systemFormat, "{system}", m.content);
+        switch (m.role) {
+        case MessageRole::User: out += fill(userFormat, "{text}", m.content); break;
+        case MessageRole::Assistant: out += fill(assistantFormat, "{text}", m.content); break;
+        case MessageRole::System: out += fill(systemFormat, "{system}", m.content); break;
+        }
     }
     return out + assistantPrefix();
 }

@@ -4,13 +4,22 @@
 #include <QList>
 #include <QString>
 #include <QStringList>
+#include <optional>
 
 #include "mmfree/generate.h"
 
-// One stored message as the chat uses it (role: "system", "user" or "assistant").
+// Who wrote a message. Typed so a misspelt role cannot reach the prompt builder; the store and
+// the JSON export keep the names ("system", "user", "assistant") and convert at their boundary.
+enum class MessageRole { System, User, Assistant };
+
+QString messageRoleName(MessageRole role);
+// The role a stored name stands for; nothing for an unknown name (bad import, corrupt row).
+std::optional<MessageRole> messageRoleFromName(const QString& name);
+
+// One stored message as the chat uses it.
 struct ChatMessage {
     qint64 id = 0;
-    QString role;
+    MessageRole role = MessageRole::User;
     QString content;
     bool complete = true;
 };

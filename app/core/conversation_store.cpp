@@ -273,11 +273,11 @@ int ConversationStore::purgeDeleted() {
     return q.numRowsAffected();
 }
 
-qint64 ConversationStore::addMessage(qint64 conversationId, const QString& role, const QString& content, bool complete) {
+qint64 ConversationStore::addMessage(qint64 conversationId, MessageRole role, const QString& content, bool complete) {
     QSqlQuery q(database());
     q.prepare("INSERT INTO messages(conversation_id, role, content, complete, created_at) VALUES (?,?,?,?,?)");
     q.addBindValue(conversationId);
-    q.addBindValue(role);
+    q.addBindValue(messageRoleName(role));
     q.addBindValue(content.isNull() ? QStringLiteral("") : content);   // a null QString binds as NULL
     q.addBindValue(complete ? 1 : 0);
     q.addBindValue(nowMs());
@@ -311,7 +311,11 @@ QList<ChatMessage> ConversationStore::messages(qint64 conversationId) const {
     q.prepare("SELECT id, role, content, complete FROM messages WHERE conversation_id=? ORDER BY id");
     q.addBindValue(conversationId);
     q.exec();
-    while (q.next()) out << ChatMessage{q.value(0).toLongLong(), q.value(1).toString(), q.value(2).toString(), q.value(3).toInt() != 0};
+    while (q.next()) {
+        // The schema's CHECK admits only the three names; a row that slips past it is skipped.
+        const std::optional<MessageRole> role = messageRoleFromName(q.value(1).toString());
+        if (role) out << ChatMessage{q.value(0).toLongLong(), *role, q.value(2).toString(), q.value(3).toInt() != 0};
+    }
     return out;
 }
 
@@ -381,7 +385,7 @@ QString ConversationStore::exportMarkdown(qint64 conversationId) const {
     const ChatSettings s = ChatSettings::fromJson(c->settings);
     if (!s.systemText.trimmed().isEmpty()) md += "> " + s.systemText.trimmed().replace("\n", "\n> ") + "\n\n";
     for (const auto& m : messages(conversationId)) {
-        const QString who = m.role == "user" ? QStringLiteral("User") : m.role == "assistant" ? QStringLiteral("Assistant") : QStringLiteral("System");
+        const QString who = m.role == MessageRole::User ? QStringLiteral("User") : m.role == MessageRole::Assistant ? QStringLiteral("Assistant") : QStringLiteral("System");
         md += "## " + who + "\n\n" + m.content.trimmed() + "\n\n";
     }
     return md;
@@ -392,7 +396,7 @@ QJsonObject ConversationStore::exportJson(qint64 conversationId) const {
     if (!c) return {};
     QJsonArray msgs;
     for (const auto& m : messages(conversationId))
-        msgs.append(QJsonObject{{"role", m.role}, {"content", m.content}, {"complete", m.complete}});
+        msgs.append(QJsonObject{{"role", messageRoleName(m.role)}, {"content", m.content}, {"complete", m.complete}});
     return QJsonObject{{"format", "mmfree-conversation"},
                        {"version", 1},
                        {"title", c->title},
@@ -413,7 +417,7 @@ qint64 ConversationStore::importJson(const QJsonObject& json, QString* error) {
     const QJsonArray msgs = json.value("messages").toArray();
     for (int i = 0; i < msgs.size(); ++i) {
         const QString role = msgs[i].toObject().value("role").toString();
-        if (role != "user" && role != "assistant" && role != "system")
+        if (!messageRoleFromName(role))
             return fail(tr("Message %1 has an unknown role \"%2\".").arg(i + 1).arg(role));
     }
     QSqlDatabase db = database();
@@ -425,7 +429,7 @@ qint64 ConversationStore::importJson(const QJsonObject& json, QString* error) {
     for (const auto& v : msgs) {
         if (!ok) break;
         const QJsonObject m = v.toObject();
-        ok = addMessage(id, m.value("role").toString(), m.value("content").toString(), m.value("complete").toBool(true)) != 0;
+        ok = addMessage(id, *messageRoleFromName(m.value("role").toString()), m.value("content").toString(), m.value("complete").toBool(true)) != 0;
     }
     if (ok) {
         setConversationModel(id, json.value("model").toString());

@@ -70,7 +70,7 @@ public:
     bool restoreConversation(qint64 id);
     int purgeDeleted();
 
-    qint64 addMessage(qint64 conversationId, const QString& role, const QString& content, bool complete = true);
+    qint64 addMessage(qint64 conversationId, MessageRole role, const QString& content, bool complete = true);
     bool updateMessage(qint64 messageId, const QString& content, bool complete);
     bool removeMessagesFrom(qint64 conversationId, qint64 firstMessageId);   // this one and every later one
     QList<ChatMessage> messages(qint64 conversationId) const;

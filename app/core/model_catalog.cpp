@@ -2,15 +2,8 @@
 #include "model_catalog.h"
 
 #include <QDir>
-#include <QFile>
 #include <QFileInfo>
-#include <QJsonArray>
-#include <QJsonDocument>
-#include <QJsonObject>
-#include <QSaveFile>
 #include <QStandardPaths>
-#include <QThread>
-#include <memory>
 
 #include "core/app_settings.h"
 #include "hf_cache.h"
@@ -32,17 +25,38 @@ QString cleanPath(const QString& path) {
 } // namespace
 
 ModelCatalog::ModelCatalog(HubClient* hub, QObject* parent)
-    : QAbstractListModel(parent), hub_(hub), modelsDir_(defaultModelsDirectory()), hfCacheDir_(hfHubCacheDirectory()) {
-    qRegisterMetaType<ValidationReport>();
+    : QAbstractListModel(parent), hubMetadata_(hub), downloads_(hub) {
     qRegisterMetaType<NetError>();
     qRegisterMetaType<QList<HubSearchResult>>();
+    setModelsDirectory(defaultModelsDirectory());
+    scanner_.setHfCacheDirectory(hfHubCacheDirectory());
     // The same demo model the app opens on first run.
     demoPath_ = AppSettings::defaultModelPath();
+    connect(&hubMetadata_, &HubMetadata::infoArrived, this, &ModelCatalog::applyHubInfo);
+    connect(&hubMetadata_, &HubMetadata::configArrived, this, &ModelCatalog::applyHubConfig);
+    connect(&hubMetadata_, &HubMetadata::infoFailed, this, [this](const QString& repoId, const QString& message) {
+        if (Entry* entry = find(repoId); entry && entry->state == State::Available) {
+            entry->problem = message;
+            rowChanged(repoId);
+        }
+        emit notice(message);
+    });
+    connect(&hubMetadata_, &HubMetadata::searchFinished, this, &ModelCatalog::searchFinished);
+    connect(&importer_, &ModelImporter::checked, this, &ModelCatalog::applyCheck);
+    connect(&downloads_, &ModelDownloads::progressChanged, this, &ModelCatalog::rowChanged);
+    connect(&downloads_, &ModelDownloads::notice, this, &ModelCatalog::notice);
+    connect(&downloads_, &ModelDownloads::stateChanged, this, &ModelCatalog::downloadChanged);
+    connect(&downloads_, &ModelDownloads::ended, this, &ModelCatalog::downloadEnded);
+}
+
+void ModelCatalog::setModelsDirectory(const QString& dir) {
+    scanner_.setModelsDirectory(dir);
+    library_.setDirectory(dir);
 }
 
 ModelCatalog::~ModelCatalog() {
-    // Live downloads are children; destroying them keeps their .part files for next time.
-    qDeleteAll(downloads_);
+    // The downloads that stop as the catalog goes must not update rows that are going too.
+    disconnect(&downloads_, nullptr, this, nullptr);
 }
 
 QString ModelCatalog::defaultModelsDirectory() {
@@ -72,40 +86,12 @@ QString ModelCatalog::stateText(const Entry& e) {
     return stateName(e.state);
 }
 
-// ---------------------------------------------------------------- persistence
-
-void ModelCatalog::loadSettings() {
-    addedRepos_.clear();
-    importedPaths_.clear();
-    QFile f(modelsDir_ + QStringLiteral("/library.json"));
-    if (!f.open(QIODevice::ReadOnly)) return;
-    const QJsonObject o = QJsonDocument::fromJson(f.readAll()).object();
-    for (const QJsonValue& v : o.value(QStringLiteral("added")).toArray())
-        if (HubClient::isValidRepoId(v.toString())) addedRepos_ << v.toString();
-    for (const QJsonValue& v : o.value(QStringLiteral("imported")).toArray()) importedPaths_ << v.toString();
-}
-
-void ModelCatalog::saveSettings() const {
-    QDir().mkpath(modelsDir_);
-    QSaveFile f(modelsDir_ + QStringLiteral("/library.json"));
-    if (!f.open(QIODevice::WriteOnly)) return;
-    f.write(QJsonDocument(QJsonObject{{QStringLiteral("added"), QJsonArray::fromStringList(addedRepos_)},
-                                      {QStringLiteral("imported"), QJsonArray::fromStringList(importedPaths_)}})
-                .toJson());
-    f.commit();
-}
-
-QString ModelCatalog::downloadDirFor(const QString& repoId) const {
-    QString name = repoId;
-    return modelsDir_ + u'/' + name.replace(u'/', QStringLiteral("--"));
-}
-
 // ---------------------------------------------------------------- scanning
 
 void ModelCatalog::refresh() {
     beginResetModel();
     entries_.clear();
-    loadSettings();
+    library_.load();
 
     if (!demoPath_.isEmpty() && QFileInfo::exists(demoPath_)) {
         Entry e;
@@ -122,53 +108,46 @@ void ModelCatalog::refresh() {
     auto addRepoId = [&repos](const QString& id) {
         if (!repos.contains(id)) repos << id;
     };
-    for (const QString& id : std::as_const(addedRepos_)) addRepoId(id);
-    const QDir models(modelsDir_);
-    for (const QString& sub : models.entryList(QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name)) {
-        DownloadManifest m;
-        if (DownloadManifest::load(models.filePath(sub), &m) && HubClient::isValidRepoId(m.repoId)) addRepoId(m.repoId);
-    }
+    for (const QString& id : library_.addedRepos()) addRepoId(id);
+    for (const QString& id : scanner_.downloadedRepos()) addRepoId(id);
     QHash<QString, HfCachedModel> cached;
-    for (const HfCachedModel& c : scanHfCache(hfCacheDir_)) {
+    for (const HfCachedModel& c : scanner_.cachedRepos()) {
         cached.insert(c.repoId, c);
         addRepoId(c.repoId);
     }
-    for (auto it = downloads_.cbegin(); it != downloads_.cend(); ++it) addRepoId(it.key());
+    for (const QString& id : downloads_.ids()) addRepoId(id);
 
     for (const QString& id : std::as_const(repos)) {
         Entry e;
         e.id = id;
         e.name = id.section(u'/', 1);
         const QString shape = releaseShape(id);
-        e.source = !shape.isEmpty() ? Source::Release : addedRepos_.contains(id) || !cached.contains(id) ? Source::Hub : Source::Cache;
+        e.source = !shape.isEmpty() ? Source::Release : library_.addedRepos().contains(id) || !cached.contains(id) ? Source::Hub : Source::Cache;
         if (!shape.isEmpty()) {
             const mmfree::ModelConfig c = mmfree::release_config(shape.toStdString());
             e.memory = MemoryEstimate::fromConfig(c);
             e.haveMemory = true;
             e.downloadBytes = MemoryEstimate::checkpointBytes(c);
         }
-        if (hubConfigs_.contains(id)) {
-            e.memory = MemoryEstimate::fromConfig(hubConfigs_[id]);
+        if (const mmfree::ModelConfig* config = hubMetadata_.config(id)) {
+            e.memory = MemoryEstimate::fromConfig(*config);
             e.haveMemory = true;
-            if (e.downloadBytes < 0) e.downloadBytes = MemoryEstimate::checkpointBytes(hubConfigs_[id]);
+            if (e.downloadBytes < 0) e.downloadBytes = MemoryEstimate::checkpointBytes(*config);
         }
-        if (hubInfo_.contains(id)) {
-            qint64 n = 0;
-            for (const HubFile& f : hubInfo_[id].files)
-                if (ModelDownload::isModelFile(f.path)) n += std::max<qint64>(f.size, 0);
-            e.downloadBytes = n;
+        if (const HubModelInfo* info = hubMetadata_.info(id)) {
+            e.downloadBytes = HubMetadata::modelBytes(*info);
             e.downloadExact = true;
         }
         if (cached.contains(id)) {
             e.cacheRepoDir = cached[id].repoDir;
             e.path = cached[id].snapshotDir;
         }
-        if (downloads_.contains(id)) e.download = downloads_[id];
+        e.download = downloads_.find(id);
         updateFromDisk(e);
         entries_ << e;
     }
 
-    for (const QString& p : std::as_const(importedPaths_)) {
+    for (const QString& p : library_.importedPaths()) {
         Entry e;
         e.id = p;
         e.name = QFileInfo(p).fileName();
@@ -182,8 +161,9 @@ void ModelCatalog::refresh() {
 
     // Packed files carry their config inside: a full load (on a worker) tells their memory needs.
     for (const Entry& e : std::as_const(entries_))
-        if ((e.state == State::Installed || e.state == State::Broken) && !e.haveMemory && !loadedDetails_.contains(e.path))
-            loadDetailsAsync(e.id);
+        if ((e.state == State::Installed || e.state == State::Broken) && !e.haveMemory && !e.path.isEmpty() &&
+            !importer_.report(e.path))
+            importer_.check(e.path, false);
 }
 
 void ModelCatalog::updateFromDisk(Entry& e) {
@@ -193,10 +173,11 @@ void ModelCatalog::updateFromDisk(Entry& e) {
             e.problem = tr("%1 no longer exists (moved or deleted?)").arg(QDir::toNativeSeparators(e.path));
             return;
         }
-        applyValidation(e, loadedDetails_.contains(e.path) ? loadedDetails_[e.path] : validateModel(e.path, false));
+        const ValidationReport* full = importer_.report(e.path);
+        applyValidation(e, full ? *full : validateModel(e.path, false));
         return;
     }
-    const QString dir = downloadDirFor(e.id);
+    const QString dir = scanner_.downloadDirFor(e.id);
     if (e.download && e.download->state() != ModelDownload::State::Finished &&
         e.download->state() != ModelDownload::State::Cancelled) {
         const auto s = e.download->state();
@@ -263,24 +244,20 @@ void ModelCatalog::applyValidation(Entry& e, const ValidationReport& r) {
     e.problem = r.summary();
 }
 
-void ModelCatalog::loadDetailsAsync(const QString& id) {
-    const Entry* e = entry(id);
-    if (!e || e->path.isEmpty() || detailsPending_.contains(e->path)) return;
-    const QString path = e->path;
-    detailsPending_ << path;
-    auto report = std::make_shared<ValidationReport>();
-    QThread* worker = QThread::create([path, report] { *report = validateModel(path, true); });
-    connect(worker, &QThread::finished, this, [this, path, report] {
-        detailsPending_.removeAll(path);
-        loadedDetails_.insert(path, *report);
-        for (Entry& e : entries_)
-            if (e.path == path) {
-                applyValidation(e, *report);
-                rowChanged(e.id);
-            }
-    });
-    connect(worker, &QThread::finished, worker, &QObject::deleteLater);
-    worker->start();
+void ModelCatalog::applyCheck(const QString& path, const ValidationReport& report, bool isImport) {
+    for (Entry& e : entries_)
+        if (e.path == path) {
+            applyValidation(e, report);
+            rowChanged(e.id);
+        }
+    if (!isImport) return;
+    QString id = idForPath(path);
+    if (report.ok() && id.isEmpty()) {
+        library_.addImport(path);
+        refresh();
+        id = path;
+    }
+    emit importFinished(id, report);
 }
 
 // ---------------------------------------------------------------- model interface
@@ -330,7 +307,7 @@ QVariant ModelCatalog::data(const QModelIndex& index, int role) const {
             return double(e.download->bytesDone()) / double(e.download->bytesTotal());
         if (e.state == State::Paused) {
             qint64 done = 0, total = 0;
-            if (ModelDownload::progressOnDisk(downloadDirFor(e.id), &done, &total) && total > 0) return double(done) / double(total);
+            if (ModelDownload::progressOnDisk(scanner_.downloadDirFor(e.id), &done, &total) && total > 0) return double(done) / double(total);
         }
         return -1.0;
     }
@@ -343,7 +320,7 @@ QVariant ModelCatalog::data(const QModelIndex& index, int role) const {
     case CanDeleteRole:
         if (e.source == Source::Demo) return false;
         if (e.source == Source::Imported) return true;
-        return e.state != State::Available || (e.source == Source::Hub && addedRepos_.contains(e.id));
+        return e.state != State::Available || (e.source == Source::Hub && library_.addedRepos().contains(e.id));
     default: return {};
     }
 }
@@ -386,93 +363,58 @@ bool ModelCatalog::addRepo(const QString& repoIdIn, QString* error) {
         return false;
     }
     if (!entry(repoId)) {
-        loadSettings();
-        addedRepos_ << repoId;
-        saveSettings();
+        library_.addRepo(repoId);
         refresh();
     }
     fetchDetails(repoId);
     return true;
 }
 
-void ModelCatalog::fetchDetails(const QString& repoId) {
-    // Adding a repo selects it, and selecting asks again: one request of each kind is enough.
-    if (detailsInFlight_.contains(repoId)) return;
-    detailsInFlight_.insert(repoId);
-    hub_->fetchModelInfo(repoId, QStringLiteral("main"), this, [this, repoId](const HubModelInfo& info, const NetError& e) {
-        Entry* entry = find(repoId);
-        if (!e.ok()) {
-            if (entry && entry->state == State::Available) {
-                entry->problem = e.message;
-                rowChanged(repoId);
-            }
-            emit notice(e.message);
-            return;
-        }
-        hubInfo_.insert(repoId, info);
-        if (entry && entry->state == State::Available) {
-            qint64 n = 0;
-            for (const HubFile& f : info.files)
-                if (ModelDownload::isModelFile(f.path)) n += std::max<qint64>(f.size, 0);
-            entry->downloadBytes = n;
-            entry->downloadExact = true;
-            entry->problem.clear();
-            if (!info.modelType.isEmpty() && info.modelType != QLatin1String("hgrn_bit"))
-                entry->problem = tr("This is a \"%1\" model, not a MatMul-free one; the engine cannot run it.").arg(info.modelType);
-            rowChanged(repoId);
-        }
-    });
-    hub_->fetchFile(repoId, QStringLiteral("main"), QStringLiteral("config.json"), this,
-                    [this, repoId](const QByteArray& bytes, const NetError& e) {
-                        detailsInFlight_.remove(repoId);   // the info sets downloadExact, which keeps the page from asking again
-                        if (!e.ok()) return;
-                        try {
-                            hubConfigs_.insert(repoId, mmfree::parse_config_json(bytes.toStdString()));
-                        } catch (const std::exception&) {
-                            return;   // the download's validation will say what is wrong
-                        }
-                        if (Entry* entry = find(repoId)) {
-                            entry->memory = MemoryEstimate::fromConfig(hubConfigs_[repoId]);
-                            entry->haveMemory = true;
-                            if (entry->downloadBytes < 0) entry->downloadBytes = MemoryEstimate::checkpointBytes(hubConfigs_[repoId]);
-                            rowChanged(repoId);
-                        }
-                    });
+void ModelCatalog::fetchDetails(const QString& repoId) { hubMetadata_.fetch(repoId); }
+
+void ModelCatalog::applyHubInfo(const QString& repoId) {
+    Entry* entry = find(repoId);
+    const HubModelInfo* info = hubMetadata_.info(repoId);
+    if (!entry || !info || entry->state != State::Available) return;
+    entry->downloadBytes = HubMetadata::modelBytes(*info);
+    entry->downloadExact = true;
+    entry->problem.clear();
+    if (!info->modelType.isEmpty() && info->modelType != QLatin1String("hgrn_bit"))
+        entry->problem = tr("This is a \"%1\" model, not a MatMul-free one; the engine cannot run it.").arg(info->modelType);
+    rowChanged(repoId);
 }
 
-void ModelCatalog::search(const QString& text) {
-    hub_->search(text, QStringLiteral("hgrn_bit"), 50, this,
-                 [this](const QList<HubSearchResult>& results, const NetError& e) { emit searchFinished(results, e); });
+void ModelCatalog::applyHubConfig(const QString& repoId) {
+    Entry* entry = find(repoId);
+    const mmfree::ModelConfig* config = hubMetadata_.config(repoId);
+    if (!entry || !config) return;
+    entry->memory = MemoryEstimate::fromConfig(*config);
+    entry->haveMemory = true;
+    if (entry->downloadBytes < 0) entry->downloadBytes = MemoryEstimate::checkpointBytes(*config);
+    rowChanged(repoId);
 }
+
+void ModelCatalog::search(const QString& text) { hubMetadata_.search(text); }
 
 // ---------------------------------------------------------------- downloads
 
-void ModelCatalog::attachDownload(Entry& e, ModelDownload* d) {
-    const QString id = e.id;
-    e.download = d;
-    downloads_.insert(id, d);
-    connect(d, &ModelDownload::progressChanged, this, [this, id] { rowChanged(id); });
-    connect(d, &ModelDownload::notice, this, &ModelCatalog::notice);
-    connect(d, &ModelDownload::stateChanged, this, [this, id, d](ModelDownload::State s) {
-        Entry* e = find(id);
-        if (s == ModelDownload::State::Finished || s == ModelDownload::State::Cancelled) {
-            downloads_.remove(id);
-            d->deleteLater();
-            if (e) {
-                e->download = nullptr;
-                e->problem.clear();
-                updateFromDisk(*e);
-                rowChanged(id);
-            }
-            if (s == ModelDownload::State::Finished) emit downloadFinished(id);
-            return;
-        }
-        if (e) {
-            updateFromDisk(*e);
-            rowChanged(id);
-        }
-        if (s == ModelDownload::State::Failed) emit downloadFailed(id, d->error().message);
-    });
+void ModelCatalog::downloadChanged(const QString& id, ModelDownload::State state) {
+    if (Entry* e = find(id)) {
+        updateFromDisk(*e);
+        rowChanged(id);
+    }
+    if (state == ModelDownload::State::Failed)
+        if (const ModelDownload* d = downloads_.find(id)) emit downloadFailed(id, d->error().message);
+}
+
+void ModelCatalog::downloadEnded(const QString& id, ModelDownload::State state) {
+    if (Entry* e = find(id)) {
+        e->download = nullptr;
+        e->problem.clear();
+        updateFromDisk(*e);
+        rowChanged(id);
+    }
+    if (state == ModelDownload::State::Finished) emit downloadFinished(id);
 }
 
 bool ModelCatalog::startDownload(const QString& id, QString* error) {
@@ -493,9 +435,8 @@ bool ModelCatalog::startDownload(const QString& id, QString* error) {
         if (error) *error = tr("%1 is already installed").arg(e->name);
         return false;
     }
-    auto* d = new ModelDownload(hub_, id, downloadDirFor(id), this);
-    d->setOptions(downloadOptions_);
-    attachDownload(*e, d);
+    ModelDownload* d = downloads_.create(id, scanner_.downloadDirFor(id));
+    e->download = d;
     e->problem.clear();
     e->state = State::Downloading;
     rowChanged(id);
@@ -504,21 +445,21 @@ bool ModelCatalog::startDownload(const QString& id, QString* error) {
 }
 
 void ModelCatalog::pauseDownload(const QString& id) {
-    if (downloads_.contains(id)) downloads_[id]->pause();
+    if (ModelDownload* d = downloads_.find(id)) d->pause();
 }
 
 void ModelCatalog::resumeDownload(const QString& id) {
-    if (downloads_.contains(id)) downloads_[id]->resume();
+    if (ModelDownload* d = downloads_.find(id)) d->resume();
     else startDownload(id);
 }
 
 void ModelCatalog::cancelDownload(const QString& id) {
-    if (downloads_.contains(id)) {
-        downloads_[id]->cancel();   // → Cancelled → the handler refreshes the row
+    if (ModelDownload* d = downloads_.find(id)) {
+        d->cancel();   // → Cancelled → downloadEnded refreshes the row
         return;
     }
     // A download interrupted in an earlier session: its folder holds only what it fetched.
-    const QString dir = downloadDirFor(id);
+    const QString dir = scanner_.downloadDirFor(id);
     if (ModelDownload::hasUnfinished(dir)) {
         QDir(dir).removeRecursively();
         if (Entry* e = find(id)) {
@@ -531,25 +472,7 @@ void ModelCatalog::cancelDownload(const QString& id) {
 
 // ---------------------------------------------------------------- import and delete
 
-void ModelCatalog::importPath(const QString& pathIn) {
-    const QString path = cleanPath(pathIn);
-    auto report = std::make_shared<ValidationReport>();
-    QThread* worker = QThread::create([path, report] { *report = validateModel(path, true); });
-    connect(worker, &QThread::finished, this, [this, path, report] {
-        loadedDetails_.insert(path, *report);
-        QString id = idForPath(path);
-        if (report->ok() && id.isEmpty()) {
-            loadSettings();
-            if (!importedPaths_.contains(path)) importedPaths_ << path;
-            saveSettings();
-            refresh();
-            id = path;
-        }
-        emit importFinished(id, *report);
-    });
-    connect(worker, &QThread::finished, worker, &QObject::deleteLater);
-    worker->start();
-}
+void ModelCatalog::importPath(const QString& path) { importer_.check(cleanPath(path), true); }
 
 qint64 ModelCatalog::remove(const QString& id, QString* messageOut) {
     QString message;
@@ -560,22 +483,19 @@ qint64 ModelCatalog::remove(const QString& id, QString* messageOut) {
     } else if (e->source == Source::Demo) {
         message = tr("The built-in demo model is part of the application and cannot be deleted.");
     } else if (e->source == Source::Imported) {
-        loadSettings();
-        importedPaths_.removeAll(e->id);
-        saveSettings();
+        library_.removeImport(e->id);
         message = tr("Removed %1 from the library; its files in %2 were left in place.").arg(e->name, QDir::toNativeSeparators(e->path));
     } else {
         const QString name = e->name;
-        if (downloads_.contains(id)) downloads_[id]->cancel();
+        if (ModelDownload* d = downloads_.find(id)) d->cancel();
         e = find(id);
-        const QString dir = downloadDirFor(id);
+        const QString dir = scanner_.downloadDirFor(id);
         const bool ownCopy = QFileInfo::exists(dir);
         const QString target = ownCopy ? dir : e->cacheRepoDir;
         if (!target.isEmpty() && QFileInfo::exists(target)) {
-            const qint64 before = modelDiskBytes(target);
-            QDir(target).removeRecursively();
-            const qint64 left = QFileInfo::exists(target) ? modelDiskBytes(target) : 0;
-            freed = before - left;
+            const ModelScanner::Deletion deleted = ModelScanner::deleteFolder(target);
+            const qint64 left = deleted.left;
+            freed = deleted.freed;
             message = left > 0 ? tr("Deleted %1 partly: %2 freed, %3 could not be removed from %4.")
                                      .arg(name, formatBytes(freed), formatBytes(left), QDir::toNativeSeparators(target))
                   : ownCopy ? tr("Deleted %1: %2 freed.").arg(name, formatBytes(freed))
@@ -585,9 +505,7 @@ qint64 ModelCatalog::remove(const QString& id, QString* messageOut) {
         }
         if (e && e->source == Source::Hub && !ownCopy) {
             // Not on disk any more (or never was): a repository added by hand leaves the list.
-            loadSettings();
-            if (target.isEmpty() || !QFileInfo::exists(target)) addedRepos_.removeAll(id);
-            saveSettings();
+            if (target.isEmpty() || !QFileInfo::exists(target)) library_.removeRepo(id);
         }
     }
     refresh();

@@ -4,18 +4,24 @@
 #include <QHash>
 #include <QList>
 #include <QPointer>
-#include <QSet>
 #include <QString>
 
 #include "hf_client.h"
+#include "hub_metadata.h"
 #include "model_download.h"
+#include "model_downloads.h"
+#include "model_importer.h"
+#include "model_library.h"
 #include "model_memory.h"
+#include "model_scanner.h"
 #include "model_validator.h"
 
-// The model library behind the Models page: the released MatMul-free checkpoints, the built-in
-// demo model, repositories added by id or from a search, models found in the Hugging Face cache
-// (used in place) and imported folders/files. Each row says where the model is, what it needs
-// on disk and in memory, and its state; downloads and deletes go through here.
+// The list behind the Models page: the released MatMul-free checkpoints, the built-in demo
+// model, repositories added by id or from a search, models found in the Hugging Face cache (used
+// in place) and imported folders/files. Each row says where the model is, what it needs on disk
+// and in memory, and its state. It composes the parts that do the work: ModelLibrary (what the
+// user asked to remember), ModelScanner (what is on disk), HubMetadata (what the hub says),
+// ModelImporter (full checks off the UI thread) and ModelDownloads (the running downloads).
 class ModelCatalog : public QAbstractListModel {
     Q_OBJECT
 public:
@@ -66,12 +72,12 @@ public:
     static QStringList releasedRepos();        // ridger/MMfreeLM-370M, -1.3B, -2.7B
 
     // Configuration (tests point these at temporary folders); call refresh() afterwards.
-    void setModelsDirectory(const QString& dir) { modelsDir_ = dir; }
-    QString modelsDirectory() const { return modelsDir_; }
-    void setHfCacheDirectory(const QString& dir) { hfCacheDir_ = dir; }
+    void setModelsDirectory(const QString& dir);
+    QString modelsDirectory() const { return scanner_.modelsDirectory(); }
+    void setHfCacheDirectory(const QString& dir) { scanner_.setHfCacheDirectory(dir); }
     void setDemoModelPath(const QString& path) { demoPath_ = path; }
-    void setDownloadOptions(const ModelDownload::Options& o) { downloadOptions_ = o; }
-    HubClient* hub() const { return hub_; }
+    void setDownloadOptions(const ModelDownload::Options& o) { downloads_.setOptions(o); }
+    HubClient* hub() const { return hubMetadata_.hub(); }
 
     // Rescans the disk: own downloads, the Hugging Face cache, imports. Cheap checks only
     // (headers, config); the engine loads a model when it is used or imported.
@@ -114,31 +120,22 @@ signals:
     void notice(const QString& text);
 
 private:
-    void loadSettings();
-    void saveSettings() const;
-    QString downloadDirFor(const QString& repoId) const;
     void updateFromDisk(Entry& e);
     void applyValidation(Entry& e, const ValidationReport& r);
     void applyConfig(Entry& e, const QString& dir);   // memory needs from a config.json already on disk
-    QSet<QString> detailsInFlight_;   // repos whose hub details are being fetched
-    void loadDetailsAsync(const QString& id);
-    void attachDownload(Entry& e, ModelDownload* d);
+    void applyHubInfo(const QString& repoId);
+    void applyHubConfig(const QString& repoId);
+    void applyCheck(const QString& path, const ValidationReport& report, bool isImport);
+    void downloadChanged(const QString& id, ModelDownload::State state);
+    void downloadEnded(const QString& id, ModelDownload::State state);
     void rowChanged(const QString& id);
     Entry* find(const QString& id);
 
-    HubClient* hub_;
-    QString modelsDir_;
-    QString hfCacheDir_;
+    ModelLibrary library_;
+    ModelScanner scanner_;
+    HubMetadata hubMetadata_;
+    ModelImporter importer_;
     QString demoPath_;
-    ModelDownload::Options downloadOptions_;
+    ModelDownloads downloads_;
     QList<Entry> entries_;
-    QStringList addedRepos_;
-    QStringList importedPaths_;
-    QHash<QString, HubModelInfo> hubInfo_;              // sizes from the hub, by repo id
-    QHash<QString, mmfree::ModelConfig> hubConfigs_;    // configs fetched before download
-    QHash<QString, ValidationReport> loadedDetails_;    // full-load results (packed files)
-    QHash<QString, ModelDownload*> downloads_;          // live downloads, by repo id
-    QStringList detailsPending_;
 };
-
-Q_DECLARE_METATYPE(ValidationReport)

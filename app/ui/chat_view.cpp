@@ -285,7 +285,7 @@ void ChatView::rebuild() {
         return;
     }
     qint64 lastAssistant = 0;
-    if (!msgs.isEmpty() && msgs.last().role == "assistant") lastAssistant = msgs.last().id;
+    if (!msgs.isEmpty() && msgs.last().role == MessageRole::Assistant) lastAssistant = msgs.last().id;
     int at = 1;   // after the empty-state label
     for (const ChatMessage& m : msgs) {
         auto* w = new MessageWidget(m, list_);

@@ -26,8 +26,8 @@ static QToolButton* actionButton(const QString& icon, const QString& name, QWidg
 }
 
 MessageWidget::MessageWidget(const ChatMessage& message, QWidget* parent) : QFrame(parent), message_(message) {
-    setObjectName(message.role == "user" ? "userMessage" : "assistantMessage");
-    setProperty("role", message.role);
+    setObjectName(message.role == MessageRole::User ? "userMessage" : "assistantMessage");
+    setProperty("role", messageRoleName(message.role));
     auto* v = new QVBoxLayout(this);
     v->setContentsMargins(14, 8, 14, 6);
     v->setSpacing(4);
@@ -48,7 +48,7 @@ MessageWidget::MessageWidget(const ChatMessage& message, QWidget* parent) : QFra
     top->addWidget(edit_);
     top->addWidget(regenerate_);
     v->addLayout(top);
-    edit_->setVisible(message.role == "user");
+    edit_->setVisible(message.role == MessageRole::User);
     regenerate_->hide();
 
     body_ = new QStackedWidget(this);
@@ -96,12 +96,12 @@ MessageWidget::MessageWidget(const ChatMessage& message, QWidget* parent) : QFra
     connect(regenerate_, &QToolButton::clicked, this, &MessageWidget::regenerateRequested);
 
     view_->setMarkdown(message.content);
-    setInterrupted(message.role == "assistant" && !message.complete);
+    setInterrupted(message.role == MessageRole::Assistant && !message.complete);
     retranslate();
 }
 
 void MessageWidget::retranslate() {
-    who_->setText(message_.role == "user" ? tr("You") : message_.role == "assistant" ? tr("Assistant") : tr("System"));
+    who_->setText(message_.role == MessageRole::User ? tr("You") : message_.role == MessageRole::Assistant ? tr("Assistant") : tr("System"));
     copy_->setToolTip(tr("Copy the message"));
     edit_->setToolTip(tr("Edit and resend"));
     regenerate_->setToolTip(tr("Regenerate the reply"));
@@ -135,7 +135,7 @@ void MessageWidget::setInterrupted(bool interrupted) {
     retranslate();
 }
 
-void MessageWidget::setCanRegenerate(bool can) { regenerate_->setVisible(can && message_.role == "assistant"); }
+void MessageWidget::setCanRegenerate(bool can) { regenerate_->setVisible(can && message_.role == MessageRole::Assistant); }
 
 void MessageWidget::setActionsEnabled(bool enabled) {
     edit_->setEnabled(enabled);

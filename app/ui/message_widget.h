@@ -19,7 +19,7 @@ public:
     explicit MessageWidget(const ChatMessage& message, QWidget* parent = nullptr);
 
     qint64 messageId() const { return message_.id; }
-    QString role() const { return message_.role; }
+    MessageRole role() const { return message_.role; }
     QString text() const { return message_.content; }
     void setText(const QString& text);
     void setStreaming(bool streaming);

@@ -54,7 +54,7 @@ private slots:
     void promptTemplate() {
         ChatSettings s;
         s.systemText = "Be kind.";
-        const QList<ChatMessage> h{{1, "user", "Hi", true}, {2, "assistant", "Hello!", true}, {3, "user", "How are you?", true}};
+        const QList<ChatMessage> h{{1, MessageRole::User, "Hi", true}, {2, MessageRole::Assistant, "Hello!", true}, {3, MessageRole::User, "How are you?", true}};
         QCOMPARE(s.buildPrompt(h), QStringLiteral("Be kind.\n\nUser: Hi\nAssistant: Hello!\nUser: How are you?\nAssistant:"));
         QCOMPARE(s.assistantPrefix(), QStringLiteral("Assistant:"));
         QCOMPARE(ChatSettings::fromJson(s.toJson()), s);
@@ -105,7 +105,7 @@ private slots:
         const auto msgs = store_->messages(id);
         QCOMPARE(msgs.size(), 2);
         QCOMPARE(msgs[0].content, QStringLiteral("What is a MatMul-free model?"));
-        QCOMPARE(msgs[1].role, QStringLiteral("assistant"));
+        QCOMPARE(msgs[1].role, MessageRole::Assistant);
         QVERIFY(msgs[1].complete);
         QVERIFY(!msgs[1].content.isEmpty());
         QVERIFY(!msgs[1].content.front().isSpace());
@@ -296,7 +296,7 @@ private slots:
 
     void deleteAndUndo() {
         const qint64 id = freshConversation(quick());
-        store_->addMessage(id, "user", "keep me");
+        store_->addMessage(id, MessageRole::User, "keep me");
         QVERIFY(chat_->deleteConversation(id));
         QVERIFY(!store_->conversation(id));
         QVERIFY(chat_->currentConversation() != id);

@@ -70,7 +70,7 @@ private slots:
             s.stopAtEos = false;
             s.stopStrings.clear();
             conv = store.createConversation("Before the crash", s);
-            const char* roles[] = {"user", "assistant", "user", "assistant"};
+            const MessageRole roles[] = {MessageRole::User, MessageRole::Assistant, MessageRole::User, MessageRole::Assistant};
             for (int i = 0; i < 4; ++i) QVERIFY(store.addMessage(conv, roles[i], kEarlier[i]));
         }
 
@@ -123,7 +123,7 @@ private slots:
             QVERIFY(msgs[i].complete);
         }
         QCOMPARE(msgs[4].content, QStringLiteral("Now write a very long answer."));
-        QCOMPARE(msgs[5].role, QStringLiteral("assistant"));
+        QCOMPARE(msgs[5].role, MessageRole::Assistant);
         QVERIFY2(!msgs[5].complete, "the partial reply is marked as interrupted");
         QVERIFY2(msgs[5].content.size() >= streamedASecondBefore,
                  qPrintable(QString("on disk %1 characters, streamed a second before the kill %2")

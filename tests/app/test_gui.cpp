@@ -131,8 +131,8 @@ private slots:
 
     void markdownWithCodeBlocksAndCopy() {
         const qint64 id = f_.store->createConversation("Markdown");
-        f_.store->addMessage(id, "user", "Show me code");
-        f_.store->addMessage(id, "assistant", "Here it is:\n\n- first item\n- **second** item\n\n```cpp\nint x = 1;\nreturn x;\n```\n\nDone.");
+        f_.store->addMessage(id, MessageRole::User, "Show me code");
+        f_.store->addMessage(id, MessageRole::Assistant, "Here it is:\n\n- first item\n- **second** item\n\n```cpp\nint x = 1;\nreturn x;\n```\n\nDone.");
         f_.chat->openConversation(id);
         QTRY_COMPARE(messages().size(), 2);
         MarkdownView* md = messages()[1]->markdownView();
@@ -157,7 +157,7 @@ private slots:
 
     void searchFindsMessagesAndOpensThem() {
         const qint64 target = f_.store->createConversation("Search target");
-        f_.store->addMessage(target, "user", "the quick zebrafish swims");
+        f_.store->addMessage(target, MessageRole::User, "the quick zebrafish swims");
         QTest::keyClick(f_.window, Qt::Key_F, Qt::ControlModifier);
         QTRY_VERIFY(sidebar()->searchField()->hasFocus());
         QTest::keyClicks(sidebar()->searchField(), "zebrafi");
@@ -207,7 +207,7 @@ private slots:
 
     void switchingConversationsWhileStreaming() {
         const qint64 other = f_.store->createConversation("Other");
-        f_.store->addMessage(other, "user", "an older conversation");
+        f_.store->addMessage(other, MessageRole::User, "an older conversation");
         f_.window->newChat();
         const qint64 streaming = f_.chat->currentConversation();
         setCurrentSettings(100000);

@@ -13,7 +13,10 @@
 
 #include "core/hf_cache.h"
 #include "core/hf_client.h"
+#include "core/hub_metadata.h"
 #include "core/model_catalog.h"
+#include "core/model_library.h"
+#include "core/model_scanner.h"
 #include "core/model_memory.h"
 #include "core/model_validator.h"
 #include "hub_test_server.h"
@@ -98,6 +101,54 @@ class TestModelCatalog : public QObject {
     };
 
 private slots:
+    // The remembered models on their own: kept across instances, edits re-read the file first.
+    void libraryPersistsAddedReposAndImports() {
+        QTemporaryDir tmp;
+        ModelLibrary a, b;
+        a.setDirectory(tmp.path());
+        b.setDirectory(tmp.path());
+        a.load();
+        QVERIFY(a.addedRepos().isEmpty() && a.importedPaths().isEmpty());
+        a.addRepo(QStringLiteral("someone/Tiny"));
+        b.addImport(QStringLiteral("/models/tiny.gguf"));   // b has not seen a's edit: it must not drop it
+        a.addRepo(QStringLiteral("someone/Tiny"));          // no duplicates
+        ModelLibrary c;
+        c.setDirectory(tmp.path());
+        c.load();
+        QCOMPARE(c.addedRepos(), QStringList{QStringLiteral("someone/Tiny")});
+        QCOMPARE(c.importedPaths(), QStringList{QStringLiteral("/models/tiny.gguf")});
+        c.removeRepo(QStringLiteral("someone/Tiny"));
+        c.removeImport(QStringLiteral("/models/tiny.gguf"));
+        a.load();
+        QVERIFY(a.addedRepos().isEmpty() && a.importedPaths().isEmpty());
+        // A hand-edited file with a bad id keeps the good ones.
+        writeFile(tmp.filePath(QStringLiteral("library.json")), R"({"added":["not a repo","owner/Good"],"imported":[]})");
+        a.load();
+        QCOMPARE(a.addedRepos(), QStringList{QStringLiteral("owner/Good")});
+    }
+
+    // What is on disk, without a hub or a list: download folders by manifest, cache entries, deletion.
+    void scannerFindsAndDeletesModelFolders() {
+        QTemporaryDir tmp;
+        ModelScanner scanner;
+        scanner.setModelsDirectory(tmp.path() + QStringLiteral("/models"));
+        scanner.setHfCacheDirectory(tmp.path() + QStringLiteral("/hf/hub"));
+        QCOMPARE(scanner.downloadDirFor(QStringLiteral("owner/Name")), tmp.path() + QStringLiteral("/models/owner--Name"));
+        QVERIFY(scanner.downloadedRepos().isEmpty());
+        QDir().mkpath(tmp.path() + QStringLiteral("/models/stray-folder"));   // no manifest: not a download
+        QVERIFY(scanner.downloadedRepos().isEmpty());
+        const qint64 bytes = makeCacheEntry(tmp.path() + QStringLiteral("/hf/hub"), QStringLiteral("someone/TinyCached"));
+        const QList<HfCachedModel> cached = scanner.cachedRepos();
+        QCOMPARE(cached.size(), 1);
+        QCOMPARE(cached.first().repoId, QStringLiteral("someone/TinyCached"));
+        const ModelScanner::Deletion d = ModelScanner::deleteFolder(cached.first().repoDir);
+        QVERIFY(d.freed >= bytes);
+        QCOMPARE(d.left, qint64(0));
+        QVERIFY(!QFileInfo::exists(cached.first().repoDir));
+        QVERIFY(scanner.cachedRepos().isEmpty());
+        QCOMPARE(ModelScanner::deleteFolder(cached.first().repoDir).freed, qint64(0));   // already gone
+    }
+
     void memoryEstimateMatchesTheEngine() {
         auto model = mmfree::load_model(kTinyB.toStdString());
         const MemoryEstimate m = MemoryEstimate::fromConfig(model->config);
@@ -451,6 +502,37 @@ private slots:
         QVERIFY(failed.first().at(1).toString().contains(QStringLiteral("HF_TOKEN")));
         const QModelIndex idx = f.catalog.index(f.catalog.rowOf(repo));
         QVERIFY(idx.data(ModelCatalog::StatusTextRole).toString().contains(QStringLiteral("HF_TOKEN")));
+    }
+
+    // Hub details on their own: asking twice while the first answer is on its way sends one
+    // request of each kind, and the answers are kept.
+    void hubMetadataAsksOnceAndKeepsTheAnswers() {
+        Fixture f(&nam_);
+        const QByteArray config = readFile(kTinyB + QStringLiteral("/config.json"));
+        const QByteArray weights = readFile(kTinyB + QStringLiteral("/model.safetensors"));
+        f.server.addRepo(QStringLiteral("a/Tiny"));
+        f.server.addFile(QStringLiteral("a/Tiny"), QStringLiteral("config.json"), config, false);
+        f.server.addFile(QStringLiteral("a/Tiny"), QStringLiteral("model.safetensors"), weights, true);
+        HubMetadata metadata(&f.hub);
+        QSignalSpy info(&metadata, &HubMetadata::infoArrived);
+        QSignalSpy configs(&metadata, &HubMetadata::configArrived);
+        metadata.fetch(QStringLiteral("a/Tiny"));
+        metadata.fetch(QStringLiteral("a/Tiny"));
+        QTRY_COMPARE(info.size(), 1);
+        QTRY_COMPARE(configs.size(), 1);
+        int configRequests = 0, infoRequests = 0;
+        for (const auto& r : f.server.requests()) {
+            if (r.path.endsWith(QStringLiteral("/config.json"))) ++configRequests;
+            else if (r.path.startsWith(QStringLiteral("/api/models/a/Tiny"))) ++infoRequests;
+        }
+        QCOMPARE(configRequests, 1);
+        QCOMPARE(infoRequests, 1);
+        QVERIFY(metadata.info(QStringLiteral("a/Tiny")));
+        QCOMPARE(HubMetadata::modelBytes(*metadata.info(QStringLiteral("a/Tiny"))), qint64(config.size() + weights.size()));
+        QVERIFY(metadata.config(QStringLiteral("a/Tiny")));
+        QCOMPARE(metadata.config(QStringLiteral("a/Tiny"))->hidden_size,
+                 mmfree::parse_config_json(config.toStdString()).hidden_size);
+        QVERIFY(!metadata.info(QStringLiteral("a/Other")) && !metadata.config(QStringLiteral("a/Other")));
     }
 
     void searchGoesThroughTheHub() {

@@ -162,7 +162,7 @@ private slots:
         QTRY_VERIFY_WITH_TIMEOUT(!f_.chat->isGenerating(), 20000);
         const auto messages = f_.chat->messages(f_.chat->currentConversation());
         QCOMPARE(messages.size(), 2);
-        QCOMPARE(messages.last().role, QStringLiteral("assistant"));
+        QCOMPARE(messages.last().role, MessageRole::Assistant);
         QVERIFY(!messages.last().content.isEmpty());
     }
 

@@ -36,15 +36,15 @@ private slots:
     void mainWindowMidReply() {
         for (const char* t : {"Trip ideas for a rainy weekend", "Explain RMSNorm", "Qt signals across threads"}) {
             const qint64 id = f_.store->createConversation(t);
-            f_.store->addMessage(id, "user", t);
+            f_.store->addMessage(id, MessageRole::User, t);
         }
         ChatSettings s;
         s.maxTokens = 100000;
         s.stopAtEos = false;
         s.stopStrings.clear();
         const qint64 id = f_.store->createConversation("How do MatMul-free models work?", s);
-        f_.store->addMessage(id, "user", "How can a language model work without matrix multiplication?");
-        f_.store->addMessage(id, "assistant",
+        f_.store->addMessage(id, MessageRole::User, "How can a language model work without matrix multiplication?");
+        f_.store->addMessage(id, MessageRole::Assistant,
                             "Two ideas replace the dense products:\n\n"
                             "1. **Ternary weights** — every weight is −1, 0 or +1, so a projection is a sum of "
                             "selected activations instead of multiply-adds.\n"

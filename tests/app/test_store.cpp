@@ -74,7 +74,7 @@ private slots:
         // And the store works normally afterwards.
         const qint64 id = s.createConversation("after migration");
         QVERIFY(id > 0);
-        QVERIFY(s.addMessage(id, "user", "hello after migration"));
+        QVERIFY(s.addMessage(id, MessageRole::User, "hello after migration"));
         QCOMPARE(s.search("after migration").size(), 1);
     }
 
@@ -95,7 +95,7 @@ private slots:
         ConversationStore writer;
         QVERIFY(writer.open(path));
         const qint64 id = writer.createConversation("wal");
-        const qint64 msg = writer.addMessage(id, "assistant", "partial", false);
+        const qint64 msg = writer.addMessage(id, MessageRole::Assistant, "partial", false);
         QVERIFY(QFile::exists(path + "-wal"));
         ConversationStore reader;
         QVERIFY(reader.open(path));
@@ -114,7 +114,7 @@ private slots:
         ConversationStore s;
         QVERIFY(s.open(freshPath()));
         const qint64 id = s.createConversation("gone");
-        const qint64 m = s.addMessage(id, "user", "unique-cascade-word");
+        const qint64 m = s.addMessage(id, MessageRole::User, "unique-cascade-word");
         QVERIFY(s.saveEngineState(id, {m, "k", "t", QByteArray(10, 'a')}));
         QVERIFY(s.deleteConversation(id));
         QVERIFY(s.search("unique-cascade-word").isEmpty());   // hidden while deleted
@@ -127,21 +127,21 @@ private slots:
         QCOMPARE(q.value(0).toInt(), 0);
         QCOMPARE(q.value(1).toInt(), 0);
         // Foreign keys refuse orphans.
-        QVERIFY(!s.addMessage(424242, "user", "orphan"));
+        QVERIFY(!s.addMessage(424242, MessageRole::User, "orphan"));
     }
 
     void searchAcrossLanguages() {
         ConversationStore s;
         QVERIFY(s.open(freshPath()));
         const qint64 a = s.createConversation("English");
-        s.addMessage(a, "user", "Explain the MLGRU recurrence");
-        s.addMessage(a, "assistant", "The hidden state is updated with a forget gate.");
+        s.addMessage(a, MessageRole::User, "Explain the MLGRU recurrence");
+        s.addMessage(a, MessageRole::Assistant, "The hidden state is updated with a forget gate.");
         const qint64 b = s.createConversation("中文");
-        s.addMessage(b, "user", "你好，请解释三值权重");
+        s.addMessage(b, MessageRole::User, "你好，请解释三值权重");
         const qint64 c = s.createConversation("日本語");
-        s.addMessage(c, "user", "行列積なしの言語モデルについて教えて");
+        s.addMessage(c, MessageRole::User, "行列積なしの言語モデルについて教えて");
         const qint64 d = s.createConversation("Русский");
-        s.addMessage(d, "user", "Расскажи о тернарных весах");
+        s.addMessage(d, MessageRole::User, "Расскажи о тернарных весах");
 
         QCOMPARE(s.search("recurrence").value(0).conversationId, a);
         QCOMPARE(s.search("RECURR").value(0).conversationId, a);        // case-insensitive, inside a word
@@ -162,7 +162,7 @@ private slots:
         ConversationStore s;
         QVERIFY(s.open(freshPath()));
         const qint64 id = s.createConversation("stream");
-        const qint64 m = s.addMessage(id, "assistant", "first words", false);
+        const qint64 m = s.addMessage(id, MessageRole::Assistant, "first words", false);
         QVERIFY(s.updateMessage(m, "first words then streamed continuation", false));
         QCOMPARE(s.search("continuation").size(), 1);
         QVERIFY(s.updateMessage(m, "replaced entirely", true));
@@ -204,8 +204,8 @@ private slots:
         cs.systemText = "Be brief.";
         cs.temperature = 0.2;
         const qint64 id = s.createConversation("Code help", cs);
-        s.addMessage(id, "user", "Write a loop in C");
-        s.addMessage(id, "assistant", "```c\nfor (int i = 0; i < 3; ++i) {}\n```\n- one\n- two");
+        s.addMessage(id, MessageRole::User, "Write a loop in C");
+        s.addMessage(id, MessageRole::Assistant, "```c\nfor (int i = 0; i < 3; ++i) {}\n```\n- one\n- two");
         const QString md = s.exportMarkdown(id);
         QVERIFY(md.startsWith("# Code help\n"));
         QVERIFY(md.contains("> Be brief."));
@@ -230,6 +230,34 @@ private slots:
             QCOMPARE(b[i].content, a[i].content);
         }
         QCOMPARE(s.exportMarkdown(copy), md);
+    }
+
+    // The typed role and the name the database and the JSON export keep, both ways.
+    void messageRolesMapToStoredNames() {
+        const QList<QPair<MessageRole, QString>> pairs{{MessageRole::System, "system"}, {MessageRole::User, "user"},
+                                                       {MessageRole::Assistant, "assistant"}};
+        for (const auto& [role, name] : pairs) {
+            QCOMPARE(messageRoleName(role), name);
+            QCOMPARE(messageRoleFromName(name), std::optional<MessageRole>(role));
+        }
+        for (const QString& unknown : {QString("User"), QString("wizard"), QString(""), QString(" user")})
+            QVERIFY2(!messageRoleFromName(unknown), qPrintable(unknown));
+
+        ConversationStore s;
+        QVERIFY(s.open(freshPath()));
+        const qint64 id = s.createConversation("roles", ChatSettings{});
+        for (const auto& [role, name] : pairs) QVERIFY(s.addMessage(id, role, name));
+        QSqlQuery q(s.database());
+        QVERIFY(q.exec(QStringLiteral("SELECT role, content FROM messages WHERE conversation_id=%1 ORDER BY id").arg(id)));
+        for (const auto& [role, name] : pairs) {
+            QVERIFY(q.next());
+            QCOMPARE(q.value(0).toString(), name);   // SQLite keeps the names
+        }
+        const QList<ChatMessage> back = s.messages(id);
+        QCOMPARE(back.size(), pairs.size());
+        for (int i = 0; i < back.size(); ++i) QCOMPARE(back[i].role, pairs[i].first);
+        const QJsonArray exported = s.exportJson(id).value("messages").toArray();
+        QCOMPARE(exported[2].toObject().value("role").toString(), QStringLiteral("assistant"));
     }
 
     void importRejectsBadFiles() {

@@ -240,8 +240,8 @@ private slots:
 
     void replyKeepsItsLineBreaks() {
         const qint64 id = f_.store->createConversation("Line breaks");
-        f_.store->addMessage(id, "user", "Write three lines");
-        f_.store->addMessage(id, "assistant",
+        f_.store->addMessage(id, MessageRole::User, "Write three lines");
+        f_.store->addMessage(id, MessageRole::Assistant,
                              "The fox ran.\nThe owl slept.\nThe moon rose.\n\n- a list item\n- another\n\n```\ncode line 1\ncode line 2\n```");
         f_.chat->openConversation(id);
         const auto widgets = view()->messageWidgets();
