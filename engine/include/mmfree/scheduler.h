@@ -19,7 +19,7 @@ namespace mmfree {
 
 struct SchedulerOptions {
     int max_queue = 256;                          // waiting requests beyond this: submit() throws Error(Busy)
-    int prefill_chunk = 256;                      // prompt tokens fed per step between decode steps
+    int prefill_chunk = 256;                      // prompt tokens fed per step (all joining requests) between decode steps
     size_t prefix_cache_bytes = size_t(256) << 20; // LRU budget of saved states (0 = no cache)
     int sampling_threads = 0;                     // threads that sample a step's rows (0 = all cores)
 };

@@ -88,7 +88,7 @@ struct Scheduler::Impl {
 
     void run();
     void start(std::unique_ptr<Job> job);
-    void prefill_one();
+    size_t prefill_one(size_t budget);
     void decode_running();
     void draw(Job& job, const float* logits);
     void on_sampled(Job& job, int32_t token);
@@ -166,7 +166,14 @@ void Scheduler::Impl::run() {
         }
         for (size_t s = 0; s < slot_jobs.size(); ++s)
             if (slot_jobs[s] && slot_jobs[s]->cancelled) finish_slot(int(s), StopReason::Cancelled);
-        prefill_one();
+        // Prompt chunks of joining requests, earliest first, up to prefill_chunk tokens per step:
+        // many short prompts join in one step (time to first token under a burst), while a long
+        // one still delays the running streams by at most one chunk.
+        for (size_t budget = size_t(opt.prefill_chunk); budget > 0;) {
+            const size_t fed = prefill_one(budget);
+            if (fed == 0) break;
+            budget -= std::min(budget, fed);
+        }
         decode_running();
         std::lock_guard lock(mu);
         publish_counts();
@@ -209,14 +216,14 @@ void Scheduler::Impl::start(std::unique_ptr<Job> job) {
     slot_jobs[size_t(slot)] = std::move(job);
 }
 
-// One prompt chunk of the earliest request still prefilling: a long prompt delays the running
-// streams by at most one chunk per step.
-void Scheduler::Impl::prefill_one() {
+// Up to `budget` prompt tokens of the earliest request still prefilling. Returns the tokens it
+// consumed (at least 1 when a request was there, also when it failed and was ended), 0 when none.
+size_t Scheduler::Impl::prefill_one(size_t budget) {
     Job* next = nullptr;
     for (auto& j : slot_jobs)
         if (j && j->prefilling() && (!next || j->id < next->id)) next = j.get();
-    if (!next) return;
-    const size_t n = std::min(size_t(opt.prefill_chunk), next->prompt_size - 1 - next->fed);
+    if (!next) return 0;
+    const size_t n = std::min(budget, next->prompt_size - 1 - next->fed);
     try {
         exec->prefill(next->slot, &next->history[next->fed], n, nullptr, false);
         next->fed += n;
@@ -230,6 +237,7 @@ void Scheduler::Impl::prefill_one() {
     } catch (const std::exception& e) {
         finish_slot(next->slot, StopReason::Cancelled, e.what());
     }
+    return std::max<size_t>(n, 1);
 }
 
 // One decode over every sequence past its prompt chunks, then one sample each.
