@@ -18,7 +18,7 @@ PACKAGES=(
   # the FPGA accelerator: simulation and synthesis estimates
   verilator iverilog yosys
   # tests: GUI under Xvfb, the .deb check, fuzzing (clang's libFuzzer), the scale-out proxy
-  xvfb xauth lintian dpkg-dev file procps clang libfuzzer-14-dev nginx
+  xvfb xauth lintian dpkg-dev file procps clang libfuzzer-14-dev libclang-rt-14-dev nginx
 )
 # The OpenAI SDK tests run on Node.js + npm. A machine that already has both (e.g. NodeSource's
 # nodejs, which bundles npm and conflicts with Debian's npm package) keeps them.
