@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // config.json → ModelConfig, with every check a person needs to understand a refusal.
+#include <cstdio>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
@@ -75,7 +76,13 @@ ModelConfig parse_config_json(const std::string& text) {
     if (j.contains("rms_norm_eps") && !j["rms_norm_eps"].is_null()) {
         if (!j["rms_norm_eps"].is_number()) throw bad("\"rms_norm_eps\" must be a number");
         const double eps = j["rms_norm_eps"].get<double>();
-        if (!(eps > 0 && eps < 1)) throw bad("\"rms_norm_eps\" = " + std::to_string(eps) + " must be in (0, 1)");
+        // The engine computes in fp32: an epsilon that rounds to 0 there is no epsilon at all.
+        if (!(eps > 0 && eps < 1) || !(float(eps) > 0.f))
+        {
+            char shown[32];
+            std::snprintf(shown, sizeof shown, "%g", eps);
+            throw bad(std::string("\"rms_norm_eps\" = ") + shown + " must be in (0, 1) and at least about 1e-45 (a 32-bit float)");
+        }
         c.rms_norm_eps = float(eps);
     }
     if (j.contains("torch_dtype") && j["torch_dtype"].is_string()) c.torch_dtype = j["torch_dtype"].get<std::string>();
