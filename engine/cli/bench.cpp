@@ -94,12 +94,16 @@ int cmd_bench(const Args& a) {
         std::lock_guard lock(board_mutex);
         board_snapshot = std::move(m);
     };
-    if (a.has("--power")) {
-        board_snapshot = ex.diagnostics().extra_metrics();
+    // The probes for this executor; the board's sensors come from the snapshot refresh_board keeps.
+    auto find_probes = [&] {
         telemetry::ProbeOptions po;
         po.backend_name = ex.backend_name();
         po.board_metrics = [&] { std::lock_guard lock(board_mutex); return board_snapshot; };
-        telemetry::Probes probes = telemetry::find_power_probes(po);
+        return telemetry::find_power_probes(po);
+    };
+    if (a.has("--power")) {
+        board_snapshot = ex.diagnostics().extra_metrics();
+        telemetry::Probes probes = find_probes();
         power_unavailable = std::move(probes.unavailable);
         power = std::make_unique<telemetry::PowerSampler>(std::move(probes.available), 20);
     }
@@ -148,12 +152,7 @@ int cmd_bench(const Args& a) {
             tokens[size_t(b)] = prompt[size_t(b) % prompt.size()];
         }
         std::unique_ptr<telemetry::PowerSampler> batch_power;
-        if (a.has("--power")) {
-            telemetry::ProbeOptions po;
-            po.backend_name = ex.backend_name();
-            po.board_metrics = [&] { std::lock_guard lock(board_mutex); return board_snapshot; };
-            batch_power = std::make_unique<telemetry::PowerSampler>(telemetry::find_power_probes(po).available, 20);
-        }
+        if (a.has("--power")) batch_power = std::make_unique<telemetry::PowerSampler>(find_probes().available, 20);
         for (int b = 0; b < B; ++b) ex.reset_slot(b);
         ex.decode(slot_ids.data(), tokens.data(), size_t(B), nullptr, next.data());   // warm-up: pipelines for this B
         std::vector<double> rates;
