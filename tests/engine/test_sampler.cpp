@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// The sampler selects only the head of the ranking; it must draw exactly the tokens of the
+// The sampler ranks only the bucket where top-p ends; it must draw exactly the tokens of the
 // straightforward algorithm that sorts the whole vocabulary, for every parameter set and seed.
 #include <QtTest>
 
@@ -14,8 +14,9 @@ using namespace mmfree;
 
 namespace {
 
-// The whole-vocabulary algorithm, written plainly: penalties, temperature, sort everything,
-// top-k, softmax, min-p, top-p, one draw.
+// The distribution of sampler.h's definition, written plainly: penalties, temperature, sort
+// everything, top-k, weights and masses, min-p and top-p as prefixes of the ranking, one draw
+// walking the kept tokens in id order.
 class ReferenceSampler {
 public:
     explicit ReferenceSampler(const SamplingParams& p) : p_(p), rng_(p.seed) {}
@@ -35,34 +36,32 @@ public:
         for (size_t i = 0; i < V; ++i) c.push_back({l[i] / p_.temperature, int32_t(i)});
         std::sort(c.begin(), c.end(), [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); });
         if (p_.top_k > 0 && size_t(p_.top_k) < V) c.resize(size_t(p_.top_k));
-        const float mx = c[0].first;
-        double sum = 0;
-        for (auto& x : c) sum += x.first = std::exp(x.first - mx);
-        for (auto& x : c) x.first = float(x.first / sum);
+        std::vector<uint32_t> mass;
+        uint64_t total = 0;
+        for (const auto& x : c) total += mass.emplace_back(sampling::mass(sampling::weight(x.first - c[0].first)));
+        size_t keep = c.size();
         if (p_.min_p > 0) {
-            const float cut = p_.min_p * c[0].first;
-            size_t n = 1;
-            while (n < c.size() && c[n].first >= cut) ++n;
-            c.resize(n);
+            keep = 1;
+            while (keep < c.size() && sampling::weight(c[keep].first - c[0].first) >= p_.min_p) ++keep;
         }
         if (p_.top_p < 1) {
-            double mass = 0;
+            const uint64_t target = sampling::nucleus_target(p_.top_p, total);
+            uint64_t sum = 0;
             size_t n = 0;
-            while (n < c.size()) {
-                mass += c[n++].first;
-                if (mass >= p_.top_p) break;
-            }
-            c.resize(std::max<size_t>(n, 1));
+            while (sum < target) sum += mass[n++];
+            keep = std::min(keep, n);
         }
-        double total = 0;
-        for (auto& x : c) total += x.first;
-        std::uniform_real_distribution<double> uni(0.0, total);
-        double r = uni(rng_);
-        for (auto& x : c) {
-            r -= x.first;
-            if (r <= 0) return x.second;
+        std::vector<std::pair<int32_t, uint64_t>> kept;   // (id, mass), walked in id order
+        for (size_t i = 0; i < keep; ++i) kept.push_back({c[i].second, mass[i]});
+        std::sort(kept.begin(), kept.end());
+        uint64_t kept_mass = 0;
+        for (const auto& k : kept) kept_mass += k.second;
+        uint64_t r = std::uniform_int_distribution<uint64_t>(0, kept_mass - 1)(rng_);
+        for (const auto& [id, m] : kept) {
+            if (r < m) return id;
+            r -= m;
         }
-        return c.back().second;
+        return -1;
     }
 
 private:
@@ -122,6 +121,35 @@ private slots:
             }
         }
         QVERIFY(draws > 2000);
+    }
+
+    // The weight is exp within 2 ulp over its whole range, exactly 1 at 0, and 0 below it.
+    void weight_is_exp() {
+        double worst = 0;
+        for (float x = 0; x >= -87.0f; x -= 0.0007f) {
+            const double want = std::exp(double(x)), got = sampling::weight(x);
+            worst = std::max(worst, std::abs(got - want) / want);
+        }
+        QVERIFY2(worst < 2.5e-7, qPrintable(QString::number(worst)));
+        QCOMPARE(sampling::weight(0.0f), 1.0f);
+        QCOMPARE(sampling::weight(-88.0f), 0.0f);
+        QCOMPARE(sampling::weight(-INFINITY), 0.0f);
+        QCOMPARE(sampling::weight(NAN), 0.0f);
+    }
+
+    // A row with NaN and infinite logits still draws a token the row allows.
+    void non_finite_logits() {
+        SamplingParams p;
+        p.temperature = 0.8f; p.top_k = 0; p.top_p = 0.9f; p.min_p = 0;
+        Sampler s(p);
+        std::vector<float> l = {NAN, 1.0f, 2.0f, NAN};
+        for (int i = 0; i < 50; ++i) { const int32_t t = s.sample(l, {}); QVERIFY(t == 1 || t == 2); }
+        l = {0.0f, INFINITY, 1.0f};
+        QCOMPARE(s.sample(l, {}), 1);
+        p.top_k = 2;
+        Sampler k(p);
+        l = {NAN, 1.0f, NAN, 2.0f};
+        for (int i = 0; i < 50; ++i) { const int32_t t = k.sample(l, {}); QVERIFY(t == 1 || t == 3); }
     }
 
     // OpenAI semantics: the frequency penalty scales with the count, the presence penalty does not.

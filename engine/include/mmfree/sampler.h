@@ -19,6 +19,24 @@ struct SamplingParams {
     uint64_t seed = 0;               // same seed + same logits → same tokens
 };
 
+// The distribution sample() draws from, defined exactly so that any implementation draws the same
+// token for the same seed: s = logit / T (penalties first); the candidates are the top_k best by
+// (s descending, id ascending), or every token; each has the weight w = sampling::weight(s - max s)
+// and the integer mass sampling::mass(w), so every sum is exact whatever its order. Min-p keeps
+// w >= min_p; top-p keeps the shortest prefix of the ranking whose mass reaches
+// sampling::nucleus_target(top_p, mass of the candidates); a token is kept when both keep it. The
+// draw is an integer r uniform in [0, kept mass) (std::uniform_int_distribution over the seeded
+// mt19937_64), and the token is where r falls when the kept tokens are walked in id order.
+namespace sampling {
+// exp(x) for x <= 0 within 2 ulp; exactly 1 at 0; 0 below -87 and for NaN. Plain float arithmetic
+// (no libm), so it vectorizes and gives the same bits on every x86-64.
+float weight(float x);
+// w scaled to 2^30 and truncated: tokens below 2^-30 (1e-9) of the most likely one weigh nothing.
+inline uint32_t mass(float w) { return uint32_t(int32_t(w * 0x1p30f)); }
+// The mass top-p must reach: at least 1, so the most likely token is always kept.
+uint64_t nucleus_target(float top_p, uint64_t total);
+} // namespace sampling
+
 class Sampler {
 public:
     explicit Sampler(const SamplingParams& params);
@@ -36,14 +54,24 @@ public:
     bool is_plain_argmax() const;
 
 private:
+    // A prefix of the ranking: its last token (scaled logit, candidate index) and its mass.
+    struct Cut {
+        float s;
+        size_t j;
+        uint64_t mass;
+    };
     void apply_penalties(const std::vector<int32_t>& history);
-    size_t surviving_head(size_t head, bool complete) const;
+    Cut nucleus_cut(uint64_t total);
+    Cut min_p_cut() const;
 
     SamplingParams params_;
     std::mt19937_64 rng_;
     std::vector<float> adjusted_;
-    std::vector<float> weights_;   // exp(logit/T - max), by token id
-    std::vector<std::pair<float, int32_t>> candidates_;
+    // The candidates, in id order: their ids, scaled logits and weights.
+    std::vector<int32_t> ids_;
+    std::vector<float> scaled_, weights_;
+    std::vector<uint32_t> masses_;
+    std::vector<std::pair<float, int32_t>> ranked_;   // (scaled logit, candidate index) being ranked
 };
 
 int32_t argmax(const float* values, size_t count);
