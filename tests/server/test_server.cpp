@@ -428,6 +428,10 @@ private Q_SLOTS:
         QVERIFY(m.body.find("mmfree_time_to_first_token_seconds_bucket{le=\"+Inf\"}") != std::string::npos);
         QVERIFY(m.body.find("mmfree_http_responses_total{route=\"/v1/completions\",code=\"200\"}") != std::string::npos);
         QVERIFY(m.body.find("# TYPE mmfree_busy_slots gauge") != std::string::npos);
+        // The engine thread's time by phase: the request above decoded and emitted tokens.
+        for (const char* phase : {"prefill", "decode", "sampling", "emit"})
+            QVERIFY2(metric(m.body, std::string("mmfree_engine_seconds_total{phase=\"") + phase + "\"}") >= 0, phase);
+        QVERIFY(metric(m.body, "mmfree_engine_seconds_total{phase=\"decode\"}") > 0);
     }
 
     void disconnect_cancels_the_stream() {

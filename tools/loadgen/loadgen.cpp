@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // mmfree-loadgen: C concurrent clients stream chat completions from an OpenAI-compatible server
 // (sampling as chat clients do: temperature 0.7, top_p 0.95) and the tool reports, per level of
-// concurrency, the aggregate generated tok/s and the time to first token (p50/p99), as JSON.
+// concurrency, the aggregate generated tok/s and the time to first token (p50/p99), as JSON; from
+// `mmfree serve` also the share of the wall time its engine thread spent in each phase.
 #include <httplib.h>
 
 #include <nlohmann/json.hpp>
@@ -13,6 +14,7 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <mutex>
 #include <sstream>
 #include <string>
@@ -105,7 +107,29 @@ Sample stream_one(const Options& o, int client, int k) {
     return s;
 }
 
+// The server's engine-thread seconds by phase (mmfree_engine_seconds_total{phase="…"}), or empty
+// when the server does not publish them (not mmfree serve, or /metrics behind a proxy).
+std::map<std::string, double> engine_seconds(const Options& o) {
+    httplib::Client cli(o.host, o.port);
+    httplib::Headers auth;
+    if (!o.api_key.empty()) auth.emplace("Authorization", "Bearer " + o.api_key);
+    std::map<std::string, double> phases;
+    const auto res = cli.Get("/metrics", auth);
+    if (!res || res->status != 200) return phases;
+    std::istringstream lines(res->body);
+    const std::string prefix = "mmfree_engine_seconds_total{phase=\"";
+    for (std::string line; std::getline(lines, line);) {
+        if (line.rfind(prefix, 0) != 0) continue;
+        const auto quote = line.find('"', prefix.size());
+        const auto space = line.find(' ', quote);
+        if (quote == std::string::npos || space == std::string::npos) continue;
+        phases[line.substr(prefix.size(), quote - prefix.size())] = std::strtod(line.c_str() + space + 1, nullptr);
+    }
+    return phases;
+}
+
 json run_level(const Options& o, int clients) {
+    const auto engine_before = engine_seconds(o);
     std::vector<Sample> samples;
     std::mutex m;
     std::vector<std::thread> threads;
@@ -147,6 +171,10 @@ json run_level(const Options& o, int clients) {
                   {"ttft_ms_p99", percentile(ttft, 99)},
                   {"ttft_ms_max", ttft.empty() ? 0 : *std::max_element(ttft.begin(), ttft.end())}};
     if (!first_error.empty()) level["first_error"] = first_error;
+    // Where the server's engine thread spent this level's wall time (the rest: waiting for work).
+    const auto engine_after = engine_seconds(o);
+    for (const auto& [phase, seconds] : engine_after)
+        if (engine_before.count(phase)) level["engine_share"][phase] = (seconds - engine_before.at(phase)) / wall_s;
     return level;
 }
 

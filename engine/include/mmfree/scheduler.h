@@ -66,6 +66,10 @@ struct SchedulerStats {
     uint64_t prefix_cache_hits = 0, prefix_cache_misses = 0, prefix_cache_tokens_saved = 0;
     size_t prefix_cache_bytes = 0, prefix_cache_entries = 0;
     double decode_steps = 0;
+    // The engine thread's time by phase: prompt chunks, batched decode (the backend's call),
+    // sampling the step's rows, and handing the tokens to the clients (detokenizing, stop strings,
+    // callbacks). What the rest of the wall clock is: waiting for work.
+    double prefill_seconds = 0, decode_seconds = 0, sampling_seconds = 0, emit_seconds = 0;
 };
 
 class Scheduler {

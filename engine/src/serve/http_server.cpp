@@ -618,6 +618,11 @@ struct ApiServer::Impl {
             gauge("mmfree_busy_slots", "gauge", "Slots running a request", s.running);
             gauge("mmfree_slots", "gauge", "Sequence slots of the executor", s.slot_count);
             gauge("mmfree_decode_steps_total", "counter", "Batched decode steps", s.decode_steps);
+            out << "# HELP mmfree_engine_seconds_total The engine thread's time by phase (the rest is waiting for work)\n"
+                   "# TYPE mmfree_engine_seconds_total counter\n";
+            const std::pair<const char*, double> phases[] = {
+                {"prefill", s.prefill_seconds}, {"decode", s.decode_seconds}, {"sampling", s.sampling_seconds}, {"emit", s.emit_seconds}};
+            for (const auto& [phase, seconds] : phases) out << "mmfree_engine_seconds_total{phase=\"" << phase << "\"} " << seconds << '\n';
             gauge("mmfree_prefix_cache_hits_total", "counter", "Requests resumed from a cached prefix state", double(s.prefix_cache_hits));
             gauge("mmfree_prefix_cache_misses_total", "counter", "Requests without a cached prefix", double(s.prefix_cache_misses));
             gauge("mmfree_prefix_cache_tokens_saved_total", "counter", "Prompt tokens not prefilled thanks to the cache", double(s.prefix_cache_tokens_saved));

@@ -22,6 +22,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 double ms_between(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double, std::milli>(b - a).count(); }
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 constexpr int kMaxTopLogprobs = 20;
 
@@ -224,6 +225,7 @@ size_t Scheduler::Impl::prefill_one(size_t budget) {
         if (j && j->prefilling() && (!next || j->id < next->id)) next = j.get();
     if (!next) return 0;
     const size_t n = std::min(budget, next->prompt_size - 1 - next->fed);
+    const auto t0 = Clock::now();
     try {
         exec->prefill(next->slot, &next->history[next->fed], n, nullptr, false);
         next->fed += n;
@@ -237,6 +239,8 @@ size_t Scheduler::Impl::prefill_one(size_t budget) {
     } catch (const std::exception& e) {
         finish_slot(next->slot, StopReason::Cancelled, e.what());
     }
+    std::lock_guard lock(mu);
+    stats.prefill_seconds += seconds_since(t0);
     return std::max<size_t>(n, 1);
 }
 
@@ -255,6 +259,7 @@ void Scheduler::Impl::decode_running() {
     if (n == 0) return;
     step_argmax.resize(n);
     if (need_logits) step_logits.resize(n * size_t(vocab));
+    const auto decoding = Clock::now();
     try {
         // Without a sampler that needs the logits the backend's argmax (the first maximum, as
         // mmfree::argmax) is the whole answer, and a GPU skips the read-back.
@@ -264,11 +269,9 @@ void Scheduler::Impl::decode_running() {
         for (int32_t s : step_slots) finish_slot(s, StopReason::Cancelled, why);
         return;
     }
-    {
-        std::lock_guard lock(mu);
-        stats.decode_steps += 1;
-    }
+    const double decode_s = seconds_since(decoding);
     step_stages = exec->last_stage_times();
+    const auto sampling = Clock::now();
     if (need_logits) {
         // Sampling a chat's full vocabulary costs a pass over V per row: with hundreds of streams
         // that is spread over the cores. Callbacks stay on this thread, in order.
@@ -277,11 +280,18 @@ void Scheduler::Impl::decode_running() {
             for (int b = begin; b < end; ++b) draw(*slot_jobs[size_t(step_slots[size_t(b)])], &step_logits[size_t(b) * size_t(vocab)]);
         }, int(std::min<size_t>(n, size_t(sampling_pool->size()))));
     }
+    const double sampling_s = seconds_since(sampling);
+    const auto emitting = Clock::now();
     for (size_t b = 0; b < n; ++b) {
         Job& j = *slot_jobs[size_t(step_slots[b])];
         ++j.fed;
         on_sampled(j, need_logits ? j.sampled : step_argmax[b]);
     }
+    std::lock_guard lock(mu);
+    stats.decode_steps += 1;
+    stats.decode_seconds += decode_s;
+    stats.sampling_seconds += sampling_s;
+    stats.emit_seconds += seconds_since(emitting);
 }
 
 // The token, and its log-probabilities when asked for: log-softmax of what the sampler drew from
