@@ -93,6 +93,7 @@ static void writePack(const std::shared_ptr<ServiceGuard>& guard, const QString&
         QDir().mkpath(ModelPack::packDirectory(folder));
         mmfree::write_gguf_model(model, part.toStdString());
         if (!QFile::rename(part, pack)) error = EngineService::tr("cannot write %1").arg(QDir::toNativeSeparators(pack));
+        else ModelPack::rememberFingerprint(folder, QFileInfo(pack).completeBaseName());
     } catch (const std::exception& e) {
         error = QString::fromStdString(e.what());
     }
@@ -109,7 +110,7 @@ void EngineService::pack(const QString& path) {
     auto guard = guard_;
     QThread* packer = QThread::create([guard, folder] {
         try {
-            const QString pack = ModelPack::packFile(folder, QString::fromStdString(mmfree::hf_folder_fingerprint(folder.toStdString())));
+            const QString pack = ModelPack::packFile(folder, ModelPack::fingerprint(folder));
             if (QFileInfo::exists(pack)) return;
             const auto model = mmfree::load_model(folder.toStdString());
             writePack(guard, folder, pack, *model);
@@ -142,10 +143,10 @@ void EngineService::loadModel(const QString& path, const QString& backend) {
         try {
             const std::filesystem::path fsPath = QDir::cleanPath(QFileInfo(path).absoluteFilePath()).toStdString();
             const QString folder = QString::fromStdString(fsPath.string());
-            // A folder checks its pack against the fingerprint of its files (hashing only: far
-            // cheaper than converting them) and loads the pack when it matches.
+            // A folder checks its pack against the fingerprint of its files (remembered, or hashed:
+            // far cheaper than converting them) and loads the pack when it matches.
             const bool packable = ModelPack::isPackable(folder);
-            const QString fingerprint = packable ? QString::fromStdString(mmfree::hf_folder_fingerprint(fsPath)) : QString();
+            const QString fingerprint = packable ? ModelPack::fingerprint(folder) : QString();
             const QString pack = packable ? ModelPack::packFile(folder, fingerprint) : QString();
             std::shared_ptr<const mmfree::Model> model;
             if (packable && QFileInfo::exists(pack)) {

@@ -15,4 +15,12 @@ QString existingPack(const QString& folder);               // the pack there now
 qint64 diskBytes(const QString& folder);                   // what the pack takes (0 = none)
 bool remove(const QString& folder);                        // deletes the pack folder
 
+// The folder's weight fingerprint (mmfree::hf_folder_fingerprint), remembered in the pack folder
+// with the size and modification time of every file beside it: switching to an unchanged folder
+// reads a directory listing instead of hashing every weight (5.4 GB for a bf16 2.7B). Throws as
+// hf_folder_fingerprint does.
+QString fingerprint(const QString& folder);
+// Records `fingerprint` for the folder's files as they are now (after a pack was written).
+void rememberFingerprint(const QString& folder, const QString& fingerprint);
+
 } // namespace ModelPack

@@ -310,6 +310,28 @@ private slots:
         QVERIFY(ModelPack::existingPack(folder).isEmpty());
     }
 
+    // A switch to an unchanged folder takes the fingerprint remembered with its files' stamps
+    // instead of hashing the weights again; any change to a file hashes again.
+    void packFingerprintIsRememberedUntilAFileChanges() {
+        const QString folder = apptest::makeChatModel(dir_.filePath("remembered"));
+        QVERIFY(!folder.isEmpty());
+        const QString real = QString::fromStdString(mmfree::load_model(folder.toStdString())->fingerprint);
+        QCOMPARE(ModelPack::fingerprint(folder), real);   // hashed, then remembered
+        // Proof that the record is what answers: one for the same stamps but another value.
+        ModelPack::rememberFingerprint(folder, QStringLiteral("0123456789abcdef0123456789abcdef"));
+        QCOMPARE(ModelPack::fingerprint(folder), QStringLiteral("0123456789abcdef0123456789abcdef"));
+        QTest::qWait(20);   // a later metadata-change time than the record's
+        {
+            QFile cfg(QDir(folder).filePath("config.json"));
+            QVERIFY(cfg.open(QIODevice::Append));
+            cfg.write("\n");
+        }
+        const QString rehashed = ModelPack::fingerprint(folder);
+        QCOMPARE(rehashed, QString::fromStdString(mmfree::load_model(folder.toStdString())->fingerprint));
+        QVERIFY(rehashed != real);   // config.json is part of the fingerprint
+        QVERIFY(ModelPack::remove(folder));
+    }
+
     // A downloaded or imported folder is packed before its first use; the first load takes the pack.
     void packsInTheBackgroundBeforeTheFirstUse() {
         const QString folder = dir_.filePath("downloaded");
