@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // mmfree-studio: chat with MatMul-free language models on the local machine.
 #include <QApplication>
+#include <QElapsedTimer>
 #include <QCommandLineParser>
 #include <QMessageBox>
 #include <QTemporaryDir>
@@ -37,22 +38,26 @@ static int runSelfTest(QApplication& app, StudioApp& studio, const QString& path
         std::fprintf(stderr, "self-test: FAILED: generation: %s\n", qPrintable(message));
         app.exit(1);
     });
+    QElapsedTimer loading;   // loadModel → Ready: what a switch to this model costs
+    qint64 loadMs = -1;
     QObject::connect(&controller, &ChatController::replyFinished, &app,
-                     [&app, &controller](qint64, qint64, const GenerationOutcome& outcome) {
+                     [&app, &controller, &loadMs](qint64, qint64, const GenerationOutcome& outcome) {
                          if (outcome.generatedTokens < 1) {
                              std::fprintf(stderr, "self-test: FAILED: the reply has no tokens (%s)\n", qPrintable(stopReasonName(outcome.stopReason)));
                              app.exit(1);
                              return;
                          }
                          const ModelInfo info = controller.modelInfo();
-                         std::printf("self-test: ok: model %s on %s (%s), %d tokens at %.1f tok/s, first after %.0f ms: \"%s\"\n",
-                                     qPrintable(info.name), qPrintable(info.backend), qPrintable(info.device), outcome.generatedTokens,
-                                     outcome.decodeTokS, outcome.ttftMs, qPrintable(outcome.text.simplified().left(60)));
+                         std::printf("self-test: ok: model %s on %s (%s), loaded in %lld ms%s, %d tokens at %.1f tok/s, first after %.0f ms: \"%s\"\n",
+                                     qPrintable(info.name), qPrintable(info.backend), qPrintable(info.device), qlonglong(loadMs),
+                                     info.packed ? " from its pack" : "", outcome.generatedTokens, outcome.decodeTokS, outcome.ttftMs,
+                                     qPrintable(outcome.text.simplified().left(60)));
                          std::fflush(stdout);
                          app.exit(0);
                      });
-    QObject::connect(&controller, &ChatController::modelStateChanged, &app, [&controller] {
+    QObject::connect(&controller, &ChatController::modelStateChanged, &app, [&controller, &loading, &loadMs] {
         if (controller.modelState() != ChatController::ModelState::Ready || controller.isGenerating()) return;
+        if (loadMs < 0) loadMs = loading.elapsed();
         const qint64 id = controller.newConversation();
         ChatSettings settings = controller.settings(id);
         settings.maxTokens = 8;
@@ -62,6 +67,7 @@ static int runSelfTest(QApplication& app, StudioApp& studio, const QString& path
         controller.setSettings(id, settings);
         controller.send(QStringLiteral("Once upon a time"));
     });
+    loading.start();
     studio.engine()->loadModel(path, backend);   // not useModel: the self-test never changes the user's choice
     return app.exec();
 }

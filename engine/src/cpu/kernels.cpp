@@ -348,7 +348,8 @@ TritMatrix pack_trits_shape(const TernaryMatrix& w) {
 
 void pack_trits_rows(const TernaryMatrix& w, TritMatrix& out, int row_begin, int row_end) {
     const int f = TritMatrix::full_blocks(w.cols);
-    std::vector<uint8_t> c(size_t(out.row_stride) * 5);   // the row's codes, padding = 1 (weight 0)
+    const size_t n = size_t(out.row_stride) * 5;
+    std::vector<uint8_t> c((n + 15) / 16 * 16);   // the row's n codes (padding = 1, weight 0), room for whole source words
     static const auto expand = [] {
         std::array<uint32_t, 256> t{};
         for (int v = 0; v < 256; ++v) {
@@ -357,17 +358,30 @@ void pack_trits_rows(const TernaryMatrix& w, TritMatrix& out, int row_begin, int
         }
         return t;
     }();
+    static const auto four_sum = [] {   // the sum of a source byte's four codes
+        std::array<uint8_t, 256> t{};
+        for (int v = 0; v < 256; ++v) t[size_t(v)] = uint8_t((v & 3) + (v >> 2 & 3) + (v >> 4 & 3) + (v >> 6 & 3));
+        return t;
+    }();
     for (int r = row_begin; r < row_end; ++r) {
         const uint8_t* src = &w.codes[size_t(r) * w.row_stride];
-        // Four codes per source byte through a table; the 2-bit row's own padding is code 1 too.
-        const int whole = std::min(w.row_stride, (int(c.size()) + 3) / 4);
-        for (int b = 0; b < whole; ++b) {
-            const uint32_t four = expand[src[b]];
-            std::memcpy(&c[size_t(b) * 4], &four, std::min<size_t>(4, c.size() - size_t(b) * 4));
+        // Four codes per source byte through a table, sixteen stored at once: the encoder's
+        // 16-byte loads then forward from the stores (after 4-byte stores they stalled, and a
+        // variable-size copy was a byte loop: most of a 2.7B model's load). The 2-bit row's own
+        // padding is code 1 too.
+        const int whole = std::min(w.row_stride, int(c.size() / 4));
+        int b = 0;
+        for (; b + 4 <= whole; b += 4) {
+            const uint32_t sixteen[4] = {expand[src[b]], expand[src[b + 1]], expand[src[b + 2]], expand[src[b + 3]]};
+            std::memcpy(&c[size_t(b) * 4], sixteen, 16);
         }
-        std::fill(c.begin() + w.cols, c.end(), uint8_t(1));
-        int32_t sum = 0;
-        for (uint8_t v : c) sum += v;
+        for (; b < whole; ++b) std::memcpy(&c[size_t(b) * 4], &expand[src[b]], 4);
+        std::fill(c.begin() + w.cols, c.begin() + std::ptrdiff_t(n), uint8_t(1));
+        // The codes' sum from the source bytes (reading c back right after its narrow stores
+        // stalls on store forwarding): whole bytes below cols, the codes of a split byte, padding.
+        int32_t sum = int32_t(n) - w.cols;
+        for (int b = 0; b < w.cols / 4; ++b) sum += four_sum[src[b]];
+        for (int k = w.cols / 4 * 4; k < w.cols; ++k) sum += src[k / 4] >> (2 * (k % 4)) & 3;
         uint8_t* dst = &out.codes[size_t(r) * out.row_stride];
         // 32-byte blocks of 160 weights, then the 16-byte half block; plain loops the compiler
         // vectorizes (encode_trits' arithmetic, without the table).
