@@ -151,12 +151,19 @@ bool ChatController::startReply(qint64 conversationId) {
         r.transcript = s.buildPrompt(history);
         r.settings = s;
     }
+    // The state saved with the conversation (also before a restart) spares re-reading its history.
+    if (const auto saved = store_->engineState(conversationId); saved && saved->modelKey == modelInfo().key) {
+        r.resumeTokens = saved->tokens;
+        r.resumeState = saved->blob;
+    }
+    const qint64 lastPromptMessage = history.isEmpty() ? 0 : history.last().id;
     const qint64 messageId = store_->addMessage(conversationId, MessageRole::Assistant, QString(), false);
     if (!messageId) return false;
 
     Reply reply;
     reply.request = r.id;
     reply.message = messageId;
+    reply.lastPromptMessage = lastPromptMessage;
     reply.completion = s.completion;
     reply.clock.start();
     replies_.insert(conversationId, reply);
@@ -224,6 +231,8 @@ void ChatController::onFinished(const GenerationOutcome& outcome) {
     if (nothing) store_->removeMessagesFrom(conv, r.message);   // stopped before a word: leave no empty bubble
     else store_->updateMessage(r.message, text, true);
     store_->setConversationModel(conv, modelInfo().path);
+    if (!outcome.promptState.isEmpty())
+        store_->saveEngineState(conv, {r.lastPromptMessage, outcome.modelKey, outcome.promptStateTokens, outcome.promptState});
     endReply(conv);
     emit replyFinished(conv, r.message, outcome);
     if (nothing) emit messagesChanged(conv);

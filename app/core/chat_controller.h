@@ -83,6 +83,7 @@ private:
     struct Reply {
         quint64 request = 0;
         qint64 message = 0;
+        qint64 lastPromptMessage = 0;   // the prompt's last message, which a saved prompt state covers
         bool completion = false;   // keeps the model's leading space: the text continues in place
         QString text;
         bool dirty = false;

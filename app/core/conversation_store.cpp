@@ -56,6 +56,16 @@ const char* const kMigrations[] = {
          covered_text TEXT NOT NULL,
          state BLOB NOT NULL,
          saved_at INTEGER NOT NULL);)",
+    // v4: a saved state names the token ids it covers (the engine resumes by token prefix), not
+    // the transcript text; states saved by v3 cannot be matched and go.
+    R"(DROP TABLE engine_states;
+       CREATE TABLE engine_states(
+         conversation_id INTEGER PRIMARY KEY REFERENCES conversations(id) ON DELETE CASCADE,
+         message_id INTEGER NOT NULL,
+         model_key TEXT NOT NULL,
+         tokens BLOB NOT NULL,
+         state BLOB NOT NULL,
+         saved_at INTEGER NOT NULL);)",
 };
 static_assert(std::size(kMigrations) == ConversationStore::LatestVersion);
 
@@ -351,12 +361,12 @@ QList<SearchHit> ConversationStore::search(const QString& query, int limit) cons
 
 bool ConversationStore::saveEngineState(qint64 conversationId, const SavedEngineState& s) {
     QSqlQuery q(database());
-    q.prepare("INSERT OR REPLACE INTO engine_states(conversation_id, message_id, model_key, covered_text, state, saved_at) "
+    q.prepare("INSERT OR REPLACE INTO engine_states(conversation_id, message_id, model_key, tokens, state, saved_at) "
               "VALUES (?,?,?,?,?,?)");
     q.addBindValue(conversationId);
     q.addBindValue(s.messageId);
     q.addBindValue(s.modelKey);
-    q.addBindValue(s.coveredText.isNull() ? QStringLiteral("") : s.coveredText);
+    q.addBindValue(s.tokens.isNull() ? QByteArray("") : s.tokens);
     q.addBindValue(s.blob);
     q.addBindValue(nowMs());
     if (!q.exec()) { lastError_ = q.lastError().text(); return false; }
@@ -365,10 +375,10 @@ bool ConversationStore::saveEngineState(qint64 conversationId, const SavedEngine
 
 std::optional<SavedEngineState> ConversationStore::engineState(qint64 conversationId) const {
     QSqlQuery q(database());
-    q.prepare("SELECT message_id, model_key, covered_text, state FROM engine_states WHERE conversation_id=?");
+    q.prepare("SELECT message_id, model_key, tokens, state FROM engine_states WHERE conversation_id=?");
     q.addBindValue(conversationId);
     if (!q.exec() || !q.next()) return std::nullopt;
-    return SavedEngineState{q.value(0).toLongLong(), q.value(1).toString(), q.value(2).toString(), q.value(3).toByteArray()};
+    return SavedEngineState{q.value(0).toLongLong(), q.value(1).toString(), q.value(2).toByteArray(), q.value(3).toByteArray()};
 }
 
 bool ConversationStore::clearEngineState(qint64 conversationId) {

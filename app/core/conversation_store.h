@@ -27,12 +27,13 @@ struct SearchHit {
     QString snippet;         // plain text around the match; the match is wrapped in [ ]
 };
 
-// The engine's recurrent state after a reply: restoring it resumes the conversation without
-// re-reading its history. `coveredText` is the exact transcript the state has consumed.
+// The engine's recurrent state saved with a conversation: restoring it resumes the conversation
+// without re-reading the history it covers, also after a restart. It covers the token ids
+// `tokens` (int32, native byte order) and holds L×D floats `blob`.
 struct SavedEngineState {
-    qint64 messageId = 0;    // the last message the state covers
+    qint64 messageId = 0;    // the last message of the prompt the state was taken in
     QString modelKey;        // which model produced it (a state is only valid for that model)
-    QString coveredText;
+    QByteArray tokens;
     QByteArray blob;
 };
 
@@ -41,7 +42,7 @@ struct SavedEngineState {
 class ConversationStore : public QObject {
     Q_OBJECT
 public:
-    static constexpr int LatestVersion = 3;
+    static constexpr int LatestVersion = 4;
 
     explicit ConversationStore(QObject* parent = nullptr);
     ~ConversationStore() override;

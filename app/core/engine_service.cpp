@@ -6,6 +6,8 @@
 #include <QFileInfo>
 #include <QMutexLocker>
 
+#include <cstring>
+
 #include "core/model_pack.h"
 #include "format/gguf_model.h"
 #include "format/loaders.h"
@@ -250,6 +252,19 @@ void EngineService::generate(const GenerationRequest& request) {
         return;
     }
     r.options = generationOptions(request.settings);
+    r.return_prompt_state = conversation > 0;
+    if (!request.resumeState.isEmpty() && request.resumeTokens.size() % qsizetype(sizeof(int32_t)) == 0 &&
+        request.resumeState.size() % qsizetype(sizeof(float)) == 0) {
+        std::vector<int32_t> tokens(size_t(request.resumeTokens.size()) / sizeof(int32_t));
+        std::vector<float> state(size_t(request.resumeState.size()) / sizeof(float));
+        std::memcpy(tokens.data(), request.resumeTokens.constData(), size_t(request.resumeTokens.size()));
+        std::memcpy(state.data(), request.resumeState.constData(), size_t(request.resumeState.size()));
+        try {
+            scheduler_->remember_prefix(std::move(tokens), std::move(state));
+        } catch (const mmfree::Error&) {
+            // another model's state (or a damaged one): the reply reads its whole prompt
+        }
+    }
     r.on_token = [guard, stream, pacing, id](const mmfree::TokenEvent& e) {
         const qint64 now = steadyClockNs();
         TokenSample t;
@@ -284,6 +299,9 @@ void EngineService::generate(const GenerationRequest& request) {
         out.cachedTokens = f.cached_tokens;
         out.generatedTokens = int(f.tokens.size());
         out.modelKey = modelKey;
+        out.promptStateTokens = QByteArray(reinterpret_cast<const char*>(f.prompt_state_tokens.data()),
+                                           qsizetype(f.prompt_state_tokens.size() * sizeof(int32_t)));
+        out.promptState = QByteArray(reinterpret_cast<const char*>(f.prompt_state.data()), qsizetype(f.prompt_state.size() * sizeof(float)));
         guard->post([guard, id, out, samples = stream->batch, backend = stream->backend, tail = QString::fromStdString(f.tail_text),
                      error = QString::fromStdString(f.error)] {
             EngineService* self = guard->service;

@@ -46,6 +46,11 @@ struct GenerationRequest {
     qint64 conversationId = 0;
     QString transcript;          // the whole conversation (or completion text) as the model should see it
     ChatSettings settings;
+    // A state saved with the conversation (GenerationOutcome::promptState of an earlier reply,
+    // maybe from before a restart): the reply resumes from it when the transcript's tokens start
+    // with resumeTokens. Ignored when it does not fit the loaded model.
+    QByteArray resumeTokens;     // int32 token ids
+    QByteArray resumeState;      // L×D floats
 };
 
 struct GenerationOutcome {
@@ -60,6 +65,10 @@ struct GenerationOutcome {
     int generatedTokens = 0;
     bool resumedState() const { return cachedTokens > 0; }
     QString modelKey;
+    // For a conversation's reply whose prompt was (partly) read anew: the state after the
+    // prompt's tokens but the last, and those tokens, for the store (resumeTokens/resumeState).
+    QByteArray promptStateTokens;
+    QByteArray promptState;
 };
 
 // The stop reason as the API and the logs spell it ("eos", "stop", "length", "cancelled").

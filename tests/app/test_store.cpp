@@ -48,6 +48,9 @@ private slots:
                 QVERIFY(run(old, "INSERT INTO messages(conversation_id, role, content, complete, created_at) "
                                  "VALUES (7, 'assistant', 'Each weight is -1, 0 or +1, so products become additions.', 0, 1002)"));
             }
+            if (from == 3)   // a v3 state (keyed by transcript text): v4 cannot match it and drops it
+                QVERIFY(run(old, "INSERT INTO engine_states(conversation_id, message_id, model_key, covered_text, state, saved_at) "
+                                 "VALUES (7, 2, 'key', 'User: x', x'00000000', 1003)"));
         }
         ConversationStore s;
         QVERIFY2(s.open(path), qPrintable(s.lastError()));
@@ -65,8 +68,9 @@ private slots:
             const auto hits = s.search("products");
             QCOMPARE(hits.size(), 1);
             QCOMPARE(hits[0].conversationId, qint64(7));
-            // v3 features work on migrated rows.
-            QVERIFY(s.saveEngineState(7, {msgs[1].id, "key", "User: x\nAssistant:", QByteArray(100, 'x')}));
+            QVERIFY(!s.engineState(7));
+            // v3 and v4 features work on migrated rows.
+            QVERIFY(s.saveEngineState(7, {msgs[1].id, "key", QByteArray(12, 'k'), QByteArray(100, 'x')}));
             QVERIFY(s.deleteConversation(7));
             QVERIFY(s.conversations().isEmpty());
             QVERIFY(s.restoreConversation(7));
@@ -115,7 +119,7 @@ private slots:
         QVERIFY(s.open(freshPath()));
         const qint64 id = s.createConversation("gone");
         const qint64 m = s.addMessage(id, MessageRole::User, "unique-cascade-word");
-        QVERIFY(s.saveEngineState(id, {m, "k", "t", QByteArray(10, 'a')}));
+        QVERIFY(s.saveEngineState(id, {m, "k", QByteArray(4, 't'), QByteArray(10, 'a')}));
         QVERIFY(s.deleteConversation(id));
         QVERIFY(s.search("unique-cascade-word").isEmpty());   // hidden while deleted
         QVERIFY(s.restoreConversation(id));
@@ -187,10 +191,12 @@ private slots:
         QCOMPARE(s.conversationSettings(id).topK, 5);
         QVERIFY(!s.engineState(id));
         const QByteArray blob(300 * 1024, '\x5a');
-        QVERIFY(s.saveEngineState(id, {9, "model-key", "User: hi\nAssistant: hello", blob}));
+        const QByteArray tokens("\x01\x00\x00\x00\x2a\x00\x00\x00", 8);
+        QVERIFY(s.saveEngineState(id, {9, "model-key", tokens, blob}));
         const auto st = s.engineState(id);
         QVERIFY(st);
         QCOMPARE(st->blob, blob);
+        QCOMPARE(st->tokens, tokens);
         QCOMPARE(st->messageId, qint64(9));
         QCOMPARE(st->modelKey, QStringLiteral("model-key"));
         QVERIFY(s.clearEngineState(id));

@@ -381,6 +381,51 @@ private slots:
         QCOMPARE(st.prefix_cache_tokens_saved, uint64_t(c.finished(1).cached_tokens + c.finished(2).cached_tokens));
     }
 
+    // A prompt state handed out by one scheduler and remembered by a fresh one (the app across a
+    // restart) resumes a longer prompt with exactly the cold run's tokens; bad states are refused.
+    void remembered_prompt_state_resumes_in_a_new_scheduler() {
+        const GoldenCase g = load_golden("tiny-b");
+        std::mt19937 rng(12);
+        const std::vector<int32_t> first = random_prompt(rng, g.V, 25);
+        SchedulerOptions so;
+        so.prefill_chunk = 6;
+        FinishEvent kept;
+        {
+            Collector c;
+            Scheduler s(cpu_executor(g.model, 2), nullptr, so);
+            Request r = c.request(first, greedy(4), 0);
+            r.return_prompt_state = true;
+            s.submit(std::move(r));
+            QVERIFY(c.wait_finished(1));
+            kept = c.finished(0);
+        }
+        QCOMPARE(kept.prompt_state_tokens, std::vector<int32_t>(first.begin(), first.end() - 1));
+        QCOMPARE(kept.prompt_state.size(), size_t(g.model->config.num_layers) * size_t(g.model->config.state_dim()));
+
+        std::vector<int32_t> longer = first;
+        for (int t : {9, 10, 11}) longer.push_back(t);
+        Collector c;
+        Scheduler fresh(cpu_executor(g.model, 2), nullptr, so);
+        fresh.remember_prefix(kept.prompt_state_tokens, kept.prompt_state);
+        fresh.submit(c.request(longer, greedy(8), 0));
+        QVERIFY(c.wait_finished(1));
+        QCOMPARE(c.finished(0).cached_tokens, int(first.size() - 1));
+        auto single = cpu_executor(g.model, 1);
+        QCOMPARE(c.finished(0).tokens, greedy_alone(*single, longer, 8));
+        QVERIFY(c.finished(0).prompt_state.empty());   // not asked for
+
+        auto refused = [&](std::vector<int32_t> tokens, std::vector<float> state) {
+            try {
+                fresh.remember_prefix(std::move(tokens), std::move(state));
+            } catch (const Error& e) {
+                return e.code() == ErrorCode::InvalidArgument;
+            }
+            return false;
+        };
+        QVERIFY(refused(kept.prompt_state_tokens, std::vector<float>(7)));
+        QVERIFY(refused({1, g.V}, kept.prompt_state));
+    }
+
     // The least recently used states go first; lookups count as use; the budget holds.
     void prefix_cache_lru_eviction() {
         const size_t state_floats = 100;

@@ -48,6 +48,11 @@ struct FinishEvent {
     int cached_tokens = 0;        // of those, resumed from the prefix cache instead of prefilled
     double ttft_ms = 0;           // submit → first token
     double decode_tok_s = 0;
+    // When Request::return_prompt_state and this request computed it: the state after every
+    // prompt token but the last, and those tokens. A client that keeps it (the app persists each
+    // conversation's) resumes a later request from it through Scheduler::remember_prefix.
+    std::vector<int32_t> prompt_state_tokens;
+    std::vector<float> prompt_state;
 };
 
 struct Request {
@@ -55,6 +60,7 @@ struct Request {
     GenerateOptions options;      // sampling (seed included), max_tokens, stop strings, stop_at_eos
     bool logprobs = false;        // fill TokenEvent::logprob (the logits are then read back every step)
     int top_logprobs = 0;         // 0 = none, at most 20; implies logprobs
+    bool return_prompt_state = false;   // fill FinishEvent::prompt_state
     // Called on the scheduler's thread, in order; must not block (queue the work elsewhere).
     std::function<void(const TokenEvent&)> on_token;
     std::function<void(const FinishEvent&)> on_finish;   // exactly once per accepted request
@@ -84,6 +90,11 @@ public:
     RequestId submit(Request request);
     // Stops a queued or running request within one step; on_finish follows with Cancelled. Unknown ids are ignored.
     void cancel(RequestId id);
+    // Puts a state saved earlier (FinishEvent::prompt_state, L×D floats, from this model's weights)
+    // into the prefix cache, keyed by the tokens it covers, before any request submitted after
+    // this call starts. Throws Error(InvalidArgument) for a state of the wrong size or a token
+    // outside the vocabulary; does nothing when the cache is off.
+    void remember_prefix(std::vector<int32_t> tokens, std::vector<float> state);
 
     SchedulerStats stats() const;
     const Model& model() const;

@@ -115,6 +115,7 @@ struct Scheduler::Impl {
     std::condition_variable wake;
     std::deque<std::unique_ptr<Job>> queue;
     std::unordered_set<RequestId> cancel_requests;
+    std::vector<std::pair<std::vector<int32_t>, std::vector<float>>> remembered;   // for the cache, from remember_prefix
     bool stopping = false;
     int admitting = 0;   // taken from the queue, not yet in a slot
     RequestId next_id = 1;
@@ -133,13 +134,15 @@ struct Scheduler::Impl {
 void Scheduler::Impl::run() {
     for (;;) {
         std::vector<std::unique_ptr<Job>> dropped, admitted;
+        std::vector<std::pair<std::vector<int32_t>, std::vector<float>>> prefixes;
         {
             std::unique_lock lock(mu);
             wake.wait(lock, [&] {
                 const bool free_slot = running_count() < int(slot_jobs.size());
-                return stopping || !cancel_requests.empty() || running_count() > 0 || (free_slot && !queue.empty());
+                return stopping || !cancel_requests.empty() || !remembered.empty() || running_count() > 0 || (free_slot && !queue.empty());
             });
             if (stopping) break;
+            prefixes.swap(remembered);
             for (RequestId id : cancel_requests) {
                 auto q = std::find_if(queue.begin(), queue.end(), [&](const auto& j) { return j->id == id; });
                 if (q != queue.end()) {
@@ -160,6 +163,7 @@ void Scheduler::Impl::run() {
             publish_counts();
         }
         for (auto& j : dropped) finish(std::move(j), StopReason::Cancelled);
+        for (auto& [tokens, state] : prefixes) cache.insert(std::move(tokens), std::move(state));   // before the requests after them
         for (auto& j : admitted) {
             start(std::move(j));
             std::lock_guard lock(mu);
@@ -233,9 +237,15 @@ size_t Scheduler::Impl::prefill_one(size_t budget) {
         // resume re-feeds at least one token, which gives the logits the first sample needs. That
         // costs one token of work per hit and stores L×D floats per entry, where keeping the logits
         // row as well would add V floats (more than the state itself for the released models).
-        if (!next->prefilling() && opt.prefix_cache_bytes && next->fed > size_t(next->fin.cached_tokens))
-            cache.insert(std::vector<int32_t>(next->history.begin(), next->history.begin() + std::ptrdiff_t(next->fed)),
-                         exec->save_slot(next->slot));
+        if (!next->prefilling() && next->fed > size_t(next->fin.cached_tokens) && (opt.prefix_cache_bytes || next->req.return_prompt_state)) {
+            std::vector<int32_t> covered(next->history.begin(), next->history.begin() + std::ptrdiff_t(next->fed));
+            std::vector<float> state = exec->save_slot(next->slot);
+            if (next->req.return_prompt_state) {
+                next->fin.prompt_state_tokens = covered;
+                next->fin.prompt_state = state;
+            }
+            if (opt.prefix_cache_bytes) cache.insert(std::move(covered), std::move(state));
+        }
     } catch (const std::exception& e) {
         finish_slot(next->slot, StopReason::Cancelled, e.what());
     }
@@ -422,6 +432,22 @@ void Scheduler::cancel(RequestId id) {
     {
         std::lock_guard lock(impl_->mu);
         impl_->cancel_requests.insert(id);
+    }
+    impl_->wake.notify_all();
+}
+
+void Scheduler::remember_prefix(std::vector<int32_t> tokens, std::vector<float> state) {
+    const ModelConfig& c = impl_->exec->model().config;
+    const size_t want = size_t(c.num_layers) * size_t(c.state_dim());
+    if (state.size() != want)
+        throw Error(ErrorCode::InvalidArgument, "a saved state of " + std::to_string(state.size()) + " floats does not fit this model (" +
+                                                    std::to_string(want) + "): it was made by other weights");
+    for (int32_t t : tokens)
+        if (t < 0 || t >= impl_->vocab) throw Error(ErrorCode::InvalidArgument, "a saved state's token " + std::to_string(t) + " is outside the vocabulary");
+    if (tokens.empty() || impl_->opt.prefix_cache_bytes == 0) return;
+    {
+        std::lock_guard lock(impl_->mu);
+        impl_->remembered.emplace_back(std::move(tokens), std::move(state));
     }
     impl_->wake.notify_all();
 }
