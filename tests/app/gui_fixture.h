@@ -25,12 +25,13 @@ struct GuiFixture {
     EngineService* engine = nullptr;
     MainWindow* window = nullptr;
 
-    bool setUp(const QSize& size = {1100, 720}) {
+    // modelPath: the model the suite chats with; by default a tiny random-weight one.
+    bool setUp(const QSize& size = {1100, 720}, const QString& modelPath = {}) {
         QStandardPaths::setTestModeEnabled(true);
         QSettings().clear();
         installLanguage(QStringLiteral("en"));
         applyStudioStyle();
-        model = apptest::makeChatModel(dir.filePath("tiny-chat-model"));
+        model = modelPath.isEmpty() ? apptest::makeChatModel(dir.filePath("tiny-chat-model")) : modelPath;
         app = new StudioApp;
         if (model.isEmpty() || !app->openStore(dir.filePath("chat.sqlite"))) return false;
         store = app->store();

@@ -8,6 +8,7 @@
 #include <QCheckBox>
 #include <QClipboard>
 #include <QDir>
+#include <QFileInfo>
 #include <QGroupBox>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -24,6 +25,7 @@
 #include <QTextBrowser>
 
 #include "core/metrics_hub.h"
+#include "mmfree/model.h"
 #include "core/model_catalog.h"
 #include "gui_fixture.h"
 #include "ui/chat_view.h"
@@ -71,7 +73,10 @@ private:
 
 private slots:
     void initTestCase() {
-        QVERIFY(f_.setUp({1280, 800}));
+        // The built-in storyteller, so the screenshots show the text a person sees first.
+        const QString demo = QString::fromStdString(mmfree::default_model_path().string());
+        QVERIFY2(QFileInfo::exists(demo), qPrintable(demo));
+        QVERIFY(f_.setUp({1280, 800}, demo));
         f_.window->loadModelFrom(f_.model);
         QTRY_COMPARE_WITH_TIMEOUT(f_.chat->modelState(), ChatController::ModelState::Ready, 30000);
     }
