@@ -426,6 +426,23 @@ private slots:
         QVERIFY(refused({1, g.V}, kept.prompt_state));
     }
 
+    // A client whose request owns the scheduler (the HTTP server's and the app's do, through their
+    // per-request state) may hold the last reference: the scheduler then ends on its own thread,
+    // cancelling what still runs, instead of aborting in a self-join.
+    void last_reference_in_a_callback() {
+        const GoldenCase g = load_golden("tiny-a");
+        Collector c;
+        auto s = std::make_shared<Scheduler>(cpu_executor(g.model, 2), nullptr);
+        Request owner = c.request({1, 5, 6}, greedy(2), 0);
+        owner.on_finish = [keep = s, inner = owner.on_finish](const FinishEvent& f) { inner(f); };
+        s->submit(c.request({1, 7, 8}, greedy(100000), 1));
+        s->submit(std::move(owner));
+        s.reset();   // the callback's copy is the last one
+        QVERIFY(c.wait_finished(2));
+        QCOMPARE(c.finished(0).reason, StopReason::MaxTokens);
+        QCOMPARE(c.finished(1).reason, StopReason::Cancelled);
+    }
+
     // The least recently used states go first; lookups count as use; the budget holds.
     void prefix_cache_lru_eviction() {
         const size_t state_floats = 100;

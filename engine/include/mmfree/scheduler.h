@@ -83,7 +83,10 @@ public:
     // tokenizer may be null for id-level work: TokenEvent/FinishEvent text stays empty and stop
     // strings are refused.
     Scheduler(std::unique_ptr<Executor> executor, std::shared_ptr<const Tokenizer> tokenizer, SchedulerOptions options = {});
-    ~Scheduler();   // cancels everything (on_finish with Cancelled) and joins the engine thread
+    // Cancels everything (on_finish with Cancelled) and joins the engine thread. When the last
+    // owner lets go inside a callback (on the engine thread itself), it cannot join: the thread
+    // then winds down on its own, cancelling what remains.
+    ~Scheduler();
 
     using RequestId = uint64_t;
     // Queues a request; throws Error(InvalidArgument) for a bad one, Error(Busy) when the queue is full.
@@ -105,7 +108,7 @@ public:
 
 private:
     struct Impl;
-    std::unique_ptr<Impl> impl_;
+    std::shared_ptr<Impl> impl_;   // shared with the engine thread, which may outlive this object (see ~Scheduler)
 };
 
 } // namespace mmfree

@@ -84,7 +84,6 @@ struct Scheduler::Impl {
         const int threads = opt.sampling_threads > 0 ? opt.sampling_threads : int(std::thread::hardware_concurrency());
         sampling_pool = std::make_unique<cpu::ThreadPool>(std::clamp(std::min(threads, exec->slot_count()), 1, 64));
         stats.slot_count = exec->slot_count();
-        thread = std::thread([this] { run(); });
     }
 
     void run();
@@ -396,7 +395,9 @@ void Scheduler::Impl::finish(std::unique_ptr<Job> job, StopReason reason, const 
 
 Scheduler::Scheduler(std::unique_ptr<Executor> executor, std::shared_ptr<const Tokenizer> tokenizer, SchedulerOptions options) {
     if (!executor) throw Error(ErrorCode::InvalidArgument, "the scheduler needs an executor");
-    impl_ = std::make_unique<Impl>(std::move(executor), std::move(tokenizer), options);
+    impl_ = std::make_shared<Impl>(std::move(executor), std::move(tokenizer), options);
+    // The thread holds the state too, so it may finish after this object is gone.
+    impl_->thread = std::thread([impl = impl_] { impl->run(); });
 }
 
 Scheduler::~Scheduler() {
@@ -405,7 +406,10 @@ Scheduler::~Scheduler() {
         impl_->stopping = true;
     }
     impl_->wake.notify_all();
-    impl_->thread.join();
+    // A callback holding the last reference (a client's request object that owns the scheduler)
+    // ends it on the engine thread, which cannot join itself.
+    if (std::this_thread::get_id() == impl_->thread.get_id()) impl_->thread.detach();
+    else impl_->thread.join();
 }
 
 Scheduler::RequestId Scheduler::submit(Request request) {
