@@ -148,7 +148,8 @@ void EngineService::loadModel(const QString& path, const QString& backend) {
             // A folder checks its pack against the fingerprint of its files (remembered, or hashed:
             // far cheaper than converting them) and loads the pack when it matches.
             const bool packable = ModelPack::isPackable(folder);
-            const QString fingerprint = packable ? ModelPack::fingerprint(folder) : QString();
+            bool remembered = false;
+            const QString fingerprint = packable ? ModelPack::fingerprint(folder, &remembered) : QString();
             const QString pack = packable ? ModelPack::packFile(folder, fingerprint) : QString();
             std::shared_ptr<const mmfree::Model> model;
             if (packable && QFileInfo::exists(pack)) {
@@ -159,6 +160,7 @@ void EngineService::loadModel(const QString& path, const QString& backend) {
                 }
             }
             const bool fromPack = model != nullptr;
+            if (fromPack && !remembered) ModelPack::rememberFingerprint(folder, fingerprint);   // the next switch skips the hashing
             if (!model) model = mmfree::load_model(fsPath);
             std::shared_ptr<const mmfree::Tokenizer> tokenizer = mmfree::Tokenizer::for_model(*model);
             mmfree::BackendOptions options;

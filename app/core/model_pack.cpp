@@ -63,16 +63,16 @@ void rememberFingerprint(const QString& folder, const QString& fingerprint) {
     file.commit();
 }
 
-QString fingerprint(const QString& folder) {
+QString fingerprint(const QString& folder, bool* remembered) {
+    if (remembered) *remembered = true;
     QFile file(recordFile(folder));
     if (file.open(QIODevice::ReadOnly)) {
         const QJsonObject record = QJsonDocument::fromJson(file.readAll()).object();
-        const QString remembered = record.value(QStringLiteral("fingerprint")).toString();
-        if (!remembered.isEmpty() && record.value(QStringLiteral("files")).toObject() == fileStamps(folder)) return remembered;
+        const QString value = record.value(QStringLiteral("fingerprint")).toString();
+        if (!value.isEmpty() && record.value(QStringLiteral("files")).toObject() == fileStamps(folder)) return value;
     }
-    const QString computed = QString::fromStdString(mmfree::hf_folder_fingerprint(folder.toStdString()));
-    rememberFingerprint(folder, computed);
-    return computed;
+    if (remembered) *remembered = false;
+    return QString::fromStdString(mmfree::hf_folder_fingerprint(folder.toStdString()));
 }
 
 } // namespace ModelPack

@@ -15,12 +15,13 @@ QString existingPack(const QString& folder);               // the pack there now
 qint64 diskBytes(const QString& folder);                   // what the pack takes (0 = none)
 bool remove(const QString& folder);                        // deletes the pack folder
 
-// The folder's weight fingerprint (mmfree::hf_folder_fingerprint), remembered in the pack folder
-// with the size and modification time of every file beside it: switching to an unchanged folder
-// reads a directory listing instead of hashing every weight (5.4 GB for a bf16 2.7B). Throws as
-// hf_folder_fingerprint does.
-QString fingerprint(const QString& folder);
-// Records `fingerprint` for the folder's files as they are now (after a pack was written).
+// The folder's weight fingerprint (mmfree::hf_folder_fingerprint): the one remembered in the pack
+// folder when every file beside it has the size and times recorded with it (a directory listing
+// instead of hashing every weight: 5.4 GB for a bf16 2.7B), else hashed. `remembered` says which.
+// Throws as hf_folder_fingerprint does.
+QString fingerprint(const QString& folder, bool* remembered = nullptr);
+// Records `fingerprint` for the folder's files as they are now: after its pack was written or
+// loaded, never for a folder that failed to load.
 void rememberFingerprint(const QString& folder, const QString& fingerprint);
 
 } // namespace ModelPack

@@ -316,17 +316,22 @@ private slots:
         const QString folder = apptest::makeChatModel(dir_.filePath("remembered"));
         QVERIFY(!folder.isEmpty());
         const QString real = QString::fromStdString(mmfree::load_model(folder.toStdString())->fingerprint);
-        QCOMPARE(ModelPack::fingerprint(folder), real);   // hashed, then remembered
+        bool remembered = true;
+        QCOMPARE(ModelPack::fingerprint(folder, &remembered), real);   // hashed: nothing recorded yet
+        QVERIFY(!remembered);
+        QVERIFY(!QFileInfo::exists(ModelPack::packDirectory(folder)));   // asking writes nothing
         // Proof that the record is what answers: one for the same stamps but another value.
         ModelPack::rememberFingerprint(folder, QStringLiteral("0123456789abcdef0123456789abcdef"));
-        QCOMPARE(ModelPack::fingerprint(folder), QStringLiteral("0123456789abcdef0123456789abcdef"));
+        QCOMPARE(ModelPack::fingerprint(folder, &remembered), QStringLiteral("0123456789abcdef0123456789abcdef"));
+        QVERIFY(remembered);
         QTest::qWait(20);   // a later metadata-change time than the record's
         {
             QFile cfg(QDir(folder).filePath("config.json"));
             QVERIFY(cfg.open(QIODevice::Append));
             cfg.write("\n");
         }
-        const QString rehashed = ModelPack::fingerprint(folder);
+        const QString rehashed = ModelPack::fingerprint(folder, &remembered);
+        QVERIFY(!remembered);
         QCOMPARE(rehashed, QString::fromStdString(mmfree::load_model(folder.toStdString())->fingerprint));
         QVERIFY(rehashed != real);   // config.json is part of the fingerprint
         QVERIFY(ModelPack::remove(folder));
