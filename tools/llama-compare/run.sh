@@ -87,13 +87,14 @@ fi
 # One number out of a JSON text: the first "key": value.
 field() { tr -d '\n' <<<"$2" | grep -o "\"$1\": *[0-9.e+-]*" | head -1 | sed 's/.*: *//'; }
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-ours_pp=() ours_tg=() theirs_pp=() theirs_tg=()
+ours_pp=() ours_tg=() theirs_pp=() theirs_tg=() loads=()
 for r in $(seq 1 "$rounds"); do
   o=$(LD_LIBRARY_PATH=${LD_LIBRARY_PATH:+$LD_LIBRARY_PATH:}$KIT/gen-lib "$cli" bench --synthetic 370M --backend cpu --threads "$THREADS" --reps "$REPS")
   t=$("$KIT/bin/llama-speed" "$MODEL" --threads "$THREADS" --reps "$REPS" --backends "$KIT/lib")
   ours_pp+=("$(field pp512_tok_s "$o")") ours_tg+=("$(field tg128_tok_s "$o")")
   theirs_pp+=("$(field pp512_tok_s "$t")") theirs_tg+=("$(field tg128_tok_s "$t")")
-  log "round $r: ours pp512 ${ours_pp[-1]} tg128 ${ours_tg[-1]}; llama.cpp pp512 ${theirs_pp[-1]} tg128 ${theirs_tg[-1]} (load $(cut -d' ' -f1 /proc/loadavg))"
+  loads+=("$(cut -d' ' -f1 /proc/loadavg)")
+  log "round $r: ours pp512 ${ours_pp[-1]} tg128 ${ours_tg[-1]}; llama.cpp pp512 ${theirs_pp[-1]} tg128 ${theirs_tg[-1]} (load ${loads[-1]})"
 done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 ours_bpt=$(field weight_bytes_read_per_token "$o")
@@ -105,7 +106,7 @@ cpu_variant=$(tr -d '\n' <<<"$t" | grep -o '"cpu_variant": *"[^"]*"' | sed 's/^"
 # Medians over the rounds and the ratios ours / llama.cpp of the medians.
 awk -v op="${ours_pp[*]}" -v ot="${ours_tg[*]}" -v tp="${theirs_pp[*]}" -v tt="${theirs_tg[*]}" \
     -v threads="$THREADS" -v rounds="$rounds" -v reps="$REPS" -v cpu="$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')" \
-    -v lb="$load_before" -v la="$load_after" -v bpt="${ours_bpt:-null}" -v layout="${ours_layout:-\"\"}" -v tbpt="${theirs_bpt:-null}" -v model="$MODEL" -v info="${system_info:-\"\"}" -v variant="${cpu_variant:-\"\"}" '
+    -v lr="${loads[*]}" -v lb="$load_before" -v la="$load_after" -v bpt="${ours_bpt:-null}" -v layout="${ours_layout:-\"\"}" -v tbpt="${theirs_bpt:-null}" -v model="$MODEL" -v info="${system_info:-\"\"}" -v variant="${cpu_variant:-\"\"}" '
 function med(s,   a, n, i, j, x) {
   n = split(s, a, " ")
   for (i = 2; i <= n; ++i) { x = a[i]; for (j = i - 1; j >= 1 && a[j] > x; --j) a[j + 1] = a[j]; a[j + 1] = x }
@@ -114,7 +115,7 @@ function med(s,   a, n, i, j, x) {
 function list(s) { gsub(/ /, ", ", s); return "[" s "]" }
 BEGIN {
   printf "{\n  \"cpu\": \"%s\", \"threads\": %d, \"rounds\": %d, \"reps_per_round\": %d,\n", cpu, threads, rounds, reps
-  printf "  \"load_average_before\": \"%s\", \"load_average_after\": \"%s\",\n", lb, la
+  printf "  \"load_average_before\": \"%s\", \"load_average_after\": \"%s\", \"load_1min_after_each_round\": %s,\n", lb, la, list(lr)
   printf "  \"ours\": {\"cmd\": \"mmfree bench --synthetic 370M --backend cpu\", \"cpu_weights\": %s, \"weight_bytes_read_per_token\": %s,\n", layout, bpt
   printf "           \"pp512_tok_s\": %s, \"tg128_tok_s\": %s, \"pp512_median\": %.1f, \"tg128_median\": %.1f},\n", list(op), list(ot), med(op), med(ot)
   printf "  \"llama_cpp\": {\"model\": \"%s\", \"weight_bytes_per_token\": %s,\n           \"cpu_variant\": %s, \"system_info\": %s,\n", model, tbpt, variant, info
