@@ -142,10 +142,14 @@ int main(int argc, char** argv) {
     }
     char variant[256];
     loaded_cpu_variant(variant, sizeof variant);
-    printf("{\"engine\": \"llama.cpp\", \"cpu_variant\": \"%s\", \"threads\": %d, \"reps\": %d, \"pp%d_tok_s\": %.2f, \"tg%d_tok_s\": %.2f, "
-           "\"model_bytes\": %llu, \"system_info\": \"%s\"}\n",
-           variant, threads, reps, pp, median(pp_runs, reps), tg, median(tg_runs, reps),
-           (unsigned long long)llama_model_size(model), llama_print_system_info());
+    printf("{\"engine\": \"llama.cpp\", \"cpu_variant\": \"%s\", \"threads\": %d, \"reps\": %d, \"pp%d_tok_s\": %.2f, \"tg%d_tok_s\": %.2f, ",
+           variant, threads, reps, pp, median(pp_runs, reps), tg, median(tg_runs, reps));
+    // Every run too (sorted by median()), for the spread.
+    printf("\"pp_tok_s_all\": [");
+    for (int r = 0; r < reps; ++r) printf("%s%.2f", r ? ", " : "", pp_runs[r]);
+    printf("], \"tg_tok_s_all\": [");
+    for (int r = 0; r < reps; ++r) printf("%s%.2f", r ? ", " : "", tg_runs[r]);
+    printf("], \"model_bytes\": %llu, \"system_info\": \"%s\"}\n", (unsigned long long)llama_model_size(model), llama_print_system_info());
     free(pp_runs);
     free(tg_runs);
     free(prompt);
