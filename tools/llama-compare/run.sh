@@ -66,7 +66,8 @@ build_kit() {
 if [ "${1:-}" = "--pack" ]; then
   out=${2:?usage: run.sh --pack OUT.tar.xz [BUILD]}
   build_kit "$(cd "${3:-${BUILD:-$here/../../build}}" && pwd)"
-  tar cJf "$out" -C "$(dirname "$KIT")" "$(basename "$KIT")"
+  # The archive's folder is always kit/, whatever KIT was called here.
+  tar cJf "$out" -C "$(dirname "$KIT")" --transform "s,^$(basename "$KIT"),kit," "$(basename "$KIT")"
   log "packed $(ls -la "$out" | awk '{print $5}') bytes into $out"
   exit 0
 fi
