@@ -269,6 +269,38 @@ private slots:
         QCOMPARE(error_of([&] { Tokenizer::for_model(*load_model(bare)); }).code(), ErrorCode::TokenizerMissing);
     }
 
+    // add_block_tensor: a tensor given by its byte size (block-quantized types such as llama.cpp's
+    // TQ2_0, for tools/llama-compare) is written in place and the next one still starts aligned;
+    // the engine's reader refuses the block type by name instead of misreading it.
+    void block_tensor_bytes() {
+        std::vector<uint8_t> blocks(2 * 66);
+        for (size_t i = 0; i < blocks.size(); ++i) blocks[i] = uint8_t(i * 7 + 3);
+        const std::vector<float> after{1.5f, -2.f, 3.25f};
+        for (const uint32_t type : {35u, 0u}) {
+            GgufWriter w;
+            w.add_string("general.architecture", "llama");
+            if (type == 35) w.add_block_tensor("blk.0.attn_q.weight", 35, {256, 2}, blocks.data(), blocks.size());
+            else w.add_block_tensor("raw", 0, {33}, blocks.data(), blocks.size());   // 33 F32 values = 132 bytes
+            w.add_tensor("after", GgmlType::F32, {3}, after.data());
+            const fs::path file = dir() / ("block-" + std::to_string(type) + ".gguf");
+            w.write(file);
+            if (type == 35) {
+                const Error e = error_of([&] { GgufFile f(file); });
+                QCOMPARE(e.code(), ErrorCode::UnsupportedModel);
+                QVERIFY2(QString(e.what()).contains("ggml type 35"), e.what());
+                continue;
+            }
+            const GgufFile f(file);
+            const GgufTensorInfo* raw = f.find_tensor("raw");
+            const GgufTensorInfo* next = f.find_tensor("after");
+            QVERIFY(raw && next);
+            QCOMPARE(raw->nbytes, size_t(132));
+            QVERIFY(std::memcmp(raw->data, blocks.data(), 132) == 0);
+            QCOMPARE(next->offset, uint64_t(160));   // 132 bytes rounded up to the 32-byte alignment
+            QVERIFY(std::memcmp(next->data, after.data(), 12) == 0);
+        }
+    }
+
     // load_model accepts a folder that holds exactly one .gguf.
     void folder_with_one_packed_file() {
         const fs::path one = dir() / "one";

@@ -305,6 +305,10 @@ void GgufWriter::add_tensor(const std::string& name, GgmlType type, std::vector<
     tensors_.push_back({name, type, std::move(ne), data, size_t(n * ggml_type_size(type))});
 }
 
+void GgufWriter::add_block_tensor(const std::string& name, uint32_t ggml_type, std::vector<uint64_t> ne, const void* data, size_t nbytes) {
+    tensors_.push_back({name, GgmlType(ggml_type), std::move(ne), data, nbytes});
+}
+
 void GgufWriter::write(const std::filesystem::path& path) const {
     std::string head;
     head += "GGUF";

@@ -100,6 +100,9 @@ public:
 
     // `ne` innermost first. The data must stay valid until write().
     void add_tensor(const std::string& name, GgmlType type, std::vector<uint64_t> ne, const void* data);
+    // A tensor of a block-quantized ggml type the engine does not compute with (e.g. TQ2_0 for a
+    // llama.cpp model): `ggml_type` is ggml's type id and `nbytes` the size of the data.
+    void add_block_tensor(const std::string& name, uint32_t ggml_type, std::vector<uint64_t> ne, const void* data, size_t nbytes);
 
     // Writes to a temporary file beside `path` and renames it, so a failed or interrupted
     // conversion never leaves a half-written model behind. Throws Error.

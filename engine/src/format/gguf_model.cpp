@@ -63,8 +63,10 @@ bool all_exact_f16(const std::vector<float>& v) {
     return true;
 }
 
+} // namespace
+
 // The tokenizer as GGUF tools expect it (llama-style vocabulary arrays) plus the exact proto.
-void add_tokenizer(GgufWriter& w, const std::string& proto, const fs::path& from) {
+void add_sentencepiece_tokenizer(GgufWriter& w, const std::string& proto, const fs::path& from) {
     sentencepiece::SentencePieceProcessor sp;
     const auto st = sp.LoadFromSerializedProto(proto);
     if (!st.ok()) throw Error(ErrorCode::CorruptFile, printable_path(from) + " is not a SentencePiece tokenizer model");
@@ -85,6 +87,8 @@ void add_tokenizer(GgufWriter& w, const std::string& proto, const fs::path& from
     if (sp.unk_id() >= 0) w.add_u32("tokenizer.ggml.unknown_token_id", uint32_t(sp.unk_id()));
     w.add_u8_array("tokenizer.sentencepiece.model", proto.data(), proto.size());
 }
+
+namespace {
 
 // --- reading ----------------------------------------------------------------------------
 
@@ -313,8 +317,8 @@ void write_gguf_model(const Model& m, const fs::path& out, const GgufWriteOption
     if (c.eos_token_id >= 0) w.add_u32("tokenizer.ggml.eos_token_id", uint32_t(c.eos_token_id));
     w.add_bool("tokenizer.ggml.add_bos_token", m.add_bos);
     w.add_bool("tokenizer.ggml.add_eos_token", m.add_eos);
-    if (!m.tokenizer_model.empty()) add_tokenizer(w, m.tokenizer_model, m.source);
-    else if (!m.tokenizer_path.empty()) add_tokenizer(w, read_tokenizer_file(m.tokenizer_path), m.tokenizer_path);
+    if (!m.tokenizer_model.empty()) add_sentencepiece_tokenizer(w, m.tokenizer_model, m.source);
+    else if (!m.tokenizer_path.empty()) add_sentencepiece_tokenizer(w, read_tokenizer_file(m.tokenizer_path), m.tokenizer_path);
 
     const uint64_t V = uint64_t(c.vocab_size), H = uint64_t(c.hidden_size), L = uint64_t(c.num_layers);
     // Embeddings: the requested type, or under `auto` the smallest exact one.

@@ -60,4 +60,9 @@ std::shared_ptr<const Model> load_gguf_model(const std::filesystem::path& file);
 // True when the file starts with the GGUF magic (false for unreadable files).
 bool is_gguf_file(const std::filesystem::path& file);
 
+class GgufWriter;
+// Adds a SentencePiece tokenizer.model (its bytes in `proto`) as the tokenizer.* keys listed above;
+// `from` names it in errors. Also used for llama-architecture files (tools/llama-compare).
+void add_sentencepiece_tokenizer(GgufWriter& w, const std::string& proto, const std::filesystem::path& from);
+
 } // namespace mmfree
