@@ -271,23 +271,21 @@ module mmfa_engine #(
 
   // sigmoid ROM: [-16, 16) spans 2^(F+5); the top SIGB bits after the offset pick the segment,
   // the low SSH bits interpolate inside it
-  localparam logic [VW-1:0] SIG_LIM = VW'(1) << (F + 4);
+  // (x + 16.0) mod 2^(F+5): adding 2^(F+4) only flips that bit (no adder)
+  /* verilator lint_off UNUSEDSIGNAL */
   function automatic logic [F+4:0] sig_offset(input logic [VW-1:0] x);
-    /* verilator lint_off UNUSEDSIGNAL */
-    logic [VW-1:0] t;
-    /* verilator lint_on UNUSEDSIGNAL */
-    t = x + SIG_LIM;
-    sig_offset = t[F+4:0];
+    sig_offset = {~x[F+4], x[F+3:0]};
   endfunction
+  /* verilator lint_on UNUSEDSIGNAL */
+  // {x >= 16.0, x < -16.0} as bit tests on the bits above 2^(F+4), not as wide compares
   function automatic logic [1:0] sig_range(input logic [VW-1:0] x);
-    sig_range = {($signed(x) >= $signed(SIG_LIM)), ($signed(x) < -$signed(SIG_LIM))};
+    sig_range = {!x[VW-1] && (x[VW-2:F+4] != '0), x[VW-1] && (x[VW-2:F+4] != '1)};
   endfunction
-  function automatic logic [SF:0] sig_value(input logic [1:0] rng, input logic [40:0] rom, input logic [SSH-1:0] fr);
-    logic [16+SSH-1:0] p;
-    p = (16+SSH)'(rom[15:0]) * (16+SSH)'(fr) + ((16+SSH)'(1) << (SSH - 1));
+  // node + rnd(step * fr, SSH): the rounding is the carry-in (bit SSH-1 of the product)
+  function automatic logic [SF:0] sig_value(input logic [1:0] rng, input logic [SF:0] node, input logic [16+SSH-1:0] p);
     if (rng[1]) sig_value = (SF+1)'(1) << SF;
     else if (rng[0]) sig_value = '0;
-    else sig_value = rom[40:16] + (SF+1)'(p >> SSH);
+    else sig_value = node + (SF+1)'(p[16+SSH-1:SSH]) + (SF+1)'(p[SSH-1]);
   endfunction
 
   logic [VW-1:0] sig0_src;
@@ -300,8 +298,15 @@ module mmfa_engine #(
   mmfa_sigmoid_rom #(.AB(SIGB)) u_rom0 (.clk(clk), .addr(rom0_addr), .data(rom0_q));
   mmfa_sigmoid_rom #(.AB(SIGB)) u_rom1 (.clk(clk), .addr(rom1_addr), .data(rom1_q));
 
-  // s3: interpolated sigmoids registered; then EW_LAT stages in mmfa_ew; sN: results, in order
-  localparam int EW_LAT = 3;
+  // sA: the interpolation products (one DSP each); s3: interpolated sigmoids registered; then
+  // EW_LAT stages in mmfa_ew; sN: results, in order
+  localparam int EW_LAT = 26;
+  logic          sA_v;
+  logic [15:0]   sA_idx;
+  logic [VW-1:0] sA_a, sA_b, sA_c, sA_d;
+  logic [1:0]    sA_rng0, sA_rng1;
+  logic [SF:0]   sA_node0, sA_node1;
+  logic [16+SSH-1:0] sA_p0, sA_p1;
   logic          s3_v;
   logic [15:0]   s3_idx;
   logic [VW-1:0] s3_a, s3_b, s3_c, s3_d;
@@ -309,15 +314,12 @@ module mmfa_engine #(
   logic [EW_LAT-1:0] ep_v;
   logic [15:0]   ep_idx [0:EW_LAT-1];
   logic [VW-1:0] ep_a [0:EW_LAT-1];
-  logic [2*VW-1:0] ep_sq [0:EW_LAT-1];
   logic          sN_v;
   logic [15:0]   sN_idx;
   logic [VW-1:0] sN_a;
-  logic [2*VW-1:0] sN_sq;
   assign sN_v = ep_v[EW_LAT-1];
   assign sN_idx = ep_idx[EW_LAT-1];
   assign sN_a = ep_a[EW_LAT-1];
-  assign sN_sq = ep_sq[EW_LAT-1];
   logic [VW-1:0] ew_res;
   logic [7:0]  ew_q;
   mmfa_ew #(.VW(VW), .F(F), .SF(SF), .RB(RB), .QRW(QRW)) u_ew (.clk(clk), .op(i_op),
@@ -325,27 +327,75 @@ module mmfa_engine #(
                 .sig0(s3_sig0), .sig1(s3_sig1), .rrec(rrec), .qrecip(qrecip), .result(ew_res), .q(ew_q));
   always_ff @(posedge clk) begin
     if (rst || soft_rst) begin
+      sA_v <= 1'b0;
       s3_v <= 1'b0;
       ep_v <= '0;
     end else begin
-      s3_v <= s2_v;
+      sA_v <= s2_v;
+      s3_v <= sA_v;
       ep_v <= {ep_v[EW_LAT-2:0], s3_v};
     end
-    s3_idx <= s2_idx;
-    s3_a <= s2_a;
-    s3_b <= s2_b;
-    s3_c <= s2_c;
-    s3_d <= s2_d;
-    s3_sig0 <= sig_value(s2_rng0, rom0_q, s2_fr0);
-    s3_sig1 <= sig_value(s2_rng1, rom1_q, s2_fr1);
+    sA_idx <= s2_idx;
+    sA_a <= s2_a;
+    sA_b <= s2_b;
+    sA_c <= s2_c;
+    sA_d <= s2_d;
+    sA_rng0 <= s2_rng0;
+    sA_rng1 <= s2_rng1;
+    sA_node0 <= rom0_q[40:16];
+    sA_node1 <= rom1_q[40:16];
+    sA_p0 <= (16+SSH)'(rom0_q[15:0]) * (16+SSH)'(s2_fr0);
+    sA_p1 <= (16+SSH)'(rom1_q[15:0]) * (16+SSH)'(s2_fr1);
+    s3_idx <= sA_idx;
+    s3_a <= sA_a;
+    s3_b <= sA_b;
+    s3_c <= sA_c;
+    s3_d <= sA_d;
+    s3_sig0 <= sig_value(sA_rng0, sA_node0, sA_p0);
+    s3_sig1 <= sig_value(sA_rng1, sA_node1, sA_p1);
     ep_idx[0] <= s3_idx;
     ep_a[0] <= s3_a;
-    ep_sq[0] <= (2*VW)'($signed(s3_a) * $signed(s3_a));
     for (int k = 1; k < EW_LAT; k++) begin
       ep_idx[k] <= ep_idx[k-1];
       ep_a[k] <= ep_a[k-1];
-      ep_sq[k] <= ep_sq[k-1];
     end
+  end
+
+  // RMS pass 1: a^2 carry-save, added in 32-bit segments (SQ_LAT clocks), then summed into
+  // sumsq by a segmented accumulator whose carries ripple one segment per clock; the sum is
+  // final once the pipeline is empty and no carry is pending
+  localparam int SQ_LAT = 2 + (2 * VW + 1 + 31) / 32;
+  localparam int SQS = (SQW + 31) / 32;
+  /* verilator lint_off UNUSEDSIGNAL */  // a^2 < 2^(2*VW-2)
+  logic [2*VW:0] sq_s, sq_c, sq_full;
+  /* verilator lint_on UNUSEDSIGNAL */
+  mmfa_mulcs #(.AW(VW), .BW(VW)) u_sq (.clk(clk), .a(s3_a), .b(s3_a), .x(1'b0), .s(sq_s), .c(sq_c));
+  mmfa_padd #(.W(2 * VW + 1)) u_sqadd (.clk(clk), .a(sq_s), .b(sq_c), .cin(1'b0), .sum(sq_full));
+  logic [SQW-1:0] sq_in;
+  assign sq_in = ep_v[SQ_LAT-1] ? SQW'(sq_full[2*VW-1:0]) : '0;
+  /* verilator lint_off UNUSEDSIGNAL */  // the top segment's carry wraps away (sumsq < 2^(SQW-1))
+  logic [SQS-1:0] sq_cy;
+  /* verilator lint_on UNUSEDSIGNAL */
+  logic sq_clr, sq_settled;
+  assign sq_clr = rst || soft_rst || state == S_DECODE;
+  assign sq_settled = (sq_cy[SQS-2:0] == '0);
+  for (genvar k = 0; k < SQS; k++) begin : g_sqacc
+    localparam int LO = 32 * k;
+    localparam int SW = (SQW - LO < 32) ? SQW - LO : 32;
+    logic cin;
+    if (k == 0) begin : g_c0
+      assign cin = 1'b0;
+    end else begin : g_ck
+      assign cin = sq_cy[k-1];
+    end
+    logic [SW-1:0] acc;
+    logic cy;
+    always_ff @(posedge clk) begin
+      if (sq_clr) {cy, acc} <= '0;
+      else {cy, acc} <= {1'b0, acc} + {1'b0, sq_in[LO +: SW]} + (SW+1)'(cin);
+    end
+    assign sumsq[LO +: SW] = acc;
+    assign sq_cy[k] = cy;
   end
 
   // ---------------- ternary mat-vec pipeline
@@ -362,13 +412,14 @@ module mmfa_engine #(
   logic          t2_v, t2_first, t2_last;
   /* verilator lint_off UNUSEDSIGNAL */  // rows beyond DMAX are rejected at decode
   logic [15:0]   t2_row, t3_row, t4_row;
+  localparam int DQ_LAT = 7;   // mmfa_mulrs: 32 x 69 bits
   /* verilator lint_on UNUSEDSIGNAL */
   logic [31:0]   t2_dot;
   logic [CW-1:0] t2_nz;
   logic [31:0]   acc, acc_next, t3_acc;
   logic          t3_v, t4_v;
-  localparam int DQW = TPW + 33;
-  logic signed [DQW-1:0] t4_p;
+  logic [DQ_LAT-1:0] tq_v;
+  logic [VW-1:0] t4_y;
   mmfa_tmv_dot #(.LANES(LANES)) u_dot (.clk(clk), .codes(t1_codes), .act(ar_q), .dot(t2_dot), .nonzero(t2_nz));
   assign t2_v = dp_v[DL-1];
   assign t2_first = dp_first[DL-1];
@@ -379,11 +430,11 @@ module mmfa_engine #(
     if (rst || soft_rst) begin
       dp_v <= '0;
       t3_v <= 1'b0;
-      t4_v <= 1'b0;
+      tq_v <= '0;
     end else begin
       dp_v <= {dp_v[DL-2:0], t1_v};
       t3_v <= t2_v && t2_last;
-      t4_v <= t3_v;
+      tq_v <= {tq_v[DQ_LAT-2:0], t3_v};
     end
     dp_first <= {dp_first[DL-2:0], t1_first};
     dp_last <= {dp_last[DL-2:0], t1_last};
@@ -392,17 +443,13 @@ module mmfa_engine #(
     if (t2_v) acc <= acc_next;
     t3_acc <= acc_next;
     t3_row <= t2_row;
-    t4_p <= DQW'($signed(t3_acc)) * $signed({1'b0, tp});
-    t4_row <= t3_row;
   end
+  assign t4_v = tq_v[DQ_LAT-1];
+  // the dequant product, rounded by 16 bits and saturated: rnd(acc * tp, 16)
+  mmfa_mulrs #(.AW(32), .BW(TPW + 1), .XW(1), .SH(16), .OW(VW), .LAT(DQ_LAT)) u_dq (
+      .clk(clk), .a(t3_acc), .b({1'b0, tp}), .x(1'b0), .y(t4_y));
+  mmfa_delay #(.W(16), .N(DQ_LAT)) u_dq_row (.clk(clk), .d(t3_row), .q(t4_row));
 
-  function automatic logic [VW-1:0] dequant(input logic signed [DQW-1:0] p);
-    logic signed [DQW-1:0] r;
-    r = (p + DQW'(32768)) >>> 16;
-    if (r > DQW'($signed({1'b0, {(VW-1){1'b1}}}))) dequant = {1'b0, {(VW-1){1'b1}}};
-    else if (r < DQW'($signed({1'b1, {(VW-1){1'b0}}}))) dequant = {1'b1, {(VW-1){1'b0}}};
-    else dequant = r[VW-1:0];
-  endfunction
 
   function automatic logic [VW-1:0] absval(input logic [VW-1:0] x);
     absval = x[VW-1] ? VW'(-$signed(x)) : x;
@@ -459,7 +506,7 @@ module mmfa_engine #(
         m_axi_rready = !tm_recv_done;
         vw_en = t4_v;
         vw_addr = t4_row[IB-1:0];
-        vw_data = dequant(t4_p);
+        vw_data = t4_y;
       end
       S_EW: begin
         vr_addr = iss_idx[IB-1:0];
@@ -514,10 +561,29 @@ module mmfa_engine #(
   logic [31:0] st_first_burst;
   /* verilator lint_on UNUSEDSIGNAL */
   assign st_first_burst = (st_beats_left > 32'(BURST)) ? 32'(BURST) : st_beats_left;
-  /* verilator lint_off UNUSEDSIGNAL */  // rounded away
-  logic [VW+31:0] tp_full;
+  // TMV dequant factor rnd(qm * mq, 16 + mq_shift), recomputed continuously by a pipeline:
+  // qm * mq carry-save, added in segments, shifted down by 15 + mq_shift to Q, then
+  // rnd = (Q + 1) >> 1. A TMV waits at decode until TP_LAT clocks have passed since qm or the
+  // SCALE last changed (tp_age).
+  localparam int TPP = VW + 34;                        // {0,qm} * {0,mq} + 1
+  localparam int TP_LAT = 2 + (TPP + 31) / 32 + 1 + (TPP - 15 + 31) / 32;
+  /* verilator lint_off UNUSEDSIGNAL */  // qm * mq < 2^(VW+31); Q + 1 is even-rounded away
+  logic [TPP-1:0] tpp_s, tpp_c, tpp;
+  logic [TPP-16:0] tpq, tpq1;
   /* verilator lint_on UNUSEDSIGNAL */
-  assign tp_full = ((VW+32)'(qm) * (VW+32)'(mq) + ((VW+32)'(1) << (15 + mq_shift))) >> (16 + mq_shift);
+  mmfa_mulcs #(.AW(VW + 1), .BW(33), .PW(TPP)) u_tpm (.clk(clk), .a({1'b0, qm}), .b({1'b0, mq}), .x(1'b0),
+                                                     .s(tpp_s), .c(tpp_c));
+  mmfa_padd #(.W(TPP)) u_tpa (.clk(clk), .a(tpp_s), .b(tpp_c), .cin(1'b0), .sum(tpp));
+  always_ff @(posedge clk) tpq <= (TPP-15)'(tpp >> (15 + mq_shift));
+  mmfa_padd #(.W(TPP - 15)) u_tpr (.clk(clk), .a(tpq), .b('0), .cin(1'b1), .sum(tpq1));
+  logic [$clog2(TP_LAT + 2)-1:0] tp_age;
+  logic tp_ready;
+  assign tp_ready = (tp_age == ($clog2(TP_LAT + 2))'(TP_LAT + 1));
+  always_ff @(posedge clk) begin
+    if (rst || soft_rst || (state == S_DECODE && (32'(i_op) == mmfa_regs_pkg::OP_SCALE ||
+                                                  32'(i_op) == mmfa_regs_pkg::OP_QUANT))) tp_age <= '0;
+    else if (!tp_ready) tp_age <= tp_age + 1'b1;
+  end
   logic ew_drained;
   // max |value| written, two stages behind the write (settled before the next DECODE reads it)
   logic          am1_v, am2_v;
@@ -533,7 +599,7 @@ module mmfa_engine #(
     am1_val <= vw_data;
     am2_abs <= absval(am1_val);
   end
-  assign ew_drained = !iss_on && !s1_v && !s2_v && !s3_v && ep_v == '0;
+  assign ew_drained = !iss_on && !s1_v && !s2_v && !sA_v && !s3_v && ep_v == '0;
 
   always_ff @(posedge clk) begin
     rq_set <= 1'b0;
@@ -561,7 +627,6 @@ module mmfa_engine #(
       mq_shift <= '0;
       tp <= '0;
       rrec <= '0;
-      sumsq <= '0;
       best <= '0;
       argmax_idx <= '0;
       argmax_val <= '0;
@@ -711,6 +776,8 @@ module mmfa_engine #(
                          (32'(i_op) == mmfa_regs_pkg::OP_TMV && (i_aux == 0 || 32'(i_aux) > 32'(DMAX / LANES)))) begin
               err_code <= 8'(mmfa_regs_pkg::ERR_BAD_LENGTH);
               state <= S_ERROR;
+            end else if (32'(i_op) == mmfa_regs_pkg::OP_TMV && !tp_ready) begin
+              // the dequant factor is still in its pipeline: decode again next clock
             end else begin
               // vector ops: the element-wise pipeline starts empty
               iss_idx <= '0;
@@ -743,7 +810,7 @@ module mmfa_engine #(
                   rq_set <= 1'b1;
                   rq_set_addr <= i_addr;
                   rq_set_beats <= 32'(i_len) * 32'(i_aux);
-                  tp <= tp_full[TPW-1:0];
+                  tp <= tpq1[TPW:1];
                   tm_chunk <= '0;
                   tm_row <= '0;
                   tm_recv_done <= 1'b0;
@@ -761,7 +828,6 @@ module mmfa_engine #(
                 end
                 mmfa_regs_pkg::OP_RMS: begin
                   kind <= K_SUMSQ;
-                  sumsq <= '0;
                   state <= S_EW;
                 end
                 mmfa_regs_pkg::OP_ARGMAX: begin
@@ -831,7 +897,6 @@ module mmfa_engine #(
             s2_fr1 <= sig1_off[SSH-1:0];
             if (sN_v) begin
               case (kind)
-                K_SUMSQ: sumsq <= sumsq + SQW'(sN_sq);
                 K_QUANT: begin
                   if (sN_idx[$clog2(LANES)-1:0] == '1 || sN_idx == i_len - 1) begin
                     aw_en <= 1'b1;
@@ -847,7 +912,7 @@ module mmfa_engine #(
                 default: ;
               endcase
             end
-            if (ew_drained) begin
+            if (ew_drained && (kind != K_SUMSQ || sq_settled)) begin
               if (kind == K_SUMSQ) begin
                 div_num <= DW'(sumsq);
                 div_den <= DW'(i_len);
@@ -874,7 +939,7 @@ module mmfa_engine #(
                 if (tm_row == i_len - 1) tm_recv_done <= 1'b1;
               end else tm_chunk <= tm_chunk + 1;
             end else t1_v <= 1'b0;
-            if (tm_recv_done && !t1_v && dp_v == '0 && !t3_v && !t4_v) begin
+            if (tm_recv_done && !t1_v && dp_v == '0 && !t3_v && tq_v == '0) begin
               pc <= pc + 1;
               state <= S_FETCH;
             end
