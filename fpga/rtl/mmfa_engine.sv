@@ -93,7 +93,7 @@ module mmfa_engine #(
 
   typedef enum logic [4:0] {
     S_IDLE, S_DESC, S_LDPROG, S_FETCH, S_DECODE, S_LOADV, S_ST_AW, S_ST_FILL, S_ST_W, S_ST_B,
-    S_TMV, S_EW, S_QDIV, S_RDIV1, S_RSQRT, S_RDIV2, S_COMPLETE, S_ERROR, S_DRAIN, S_LATCH
+    S_TMV, S_EW, S_QDIV, S_RDIV1, S_RADD, S_RSQRT, S_RDIV2, S_COMPLETE, S_ERROR, S_DRAIN, S_LATCH
   } state_t;
   typedef enum logic [1:0] {K_SUMSQ, K_OUT, K_QUANT, K_ARGMAX} kind_t;
 
@@ -121,6 +121,7 @@ module mmfa_engine #(
   assign i_len = ins[79:64];
   assign i_aux = ins[95:80];
   assign i_imm = ins[127:96];
+  logic [15:0]  i_len_m1, i_aux_m1;   // registered with the instruction: no subtract before a compare
   logic [31:0] i_addr;
   assign i_addr = i_imm + (i_flags[mmfa_regs_pkg::IFLAG_REL_BIT] ? arg : 32'd0);
 
@@ -188,6 +189,11 @@ module mmfa_engine #(
   /* verilator lint_on UNUSEDSIGNAL */
   logic [DW-1:0] sq_num;
   logic [DW/2-1:0] sq_root;
+  // RMS: mean + eps (Q.2F), a DW-bit add in segments; div_quo and the instruction are held
+  localparam int RADD_LAT = (DW + 31) / 32;
+  logic [DW-1:0] mean_eps;
+  logic [2:0]    radd_wait;
+  mmfa_padd #(.W(DW)) u_radd (.clk(clk), .a(div_quo), .b(DW'(i_imm) << (2 * F - 32)), .cin(1'b0), .sum(mean_eps));
   mmfa_isqrt #(.W(DW)) u_sqrt (.clk(clk), .rst(rst), .start(sq_start), .num(sq_num), .busy(sq_busy),
                               .done(sq_done), .root(sq_root));
 
@@ -195,14 +201,15 @@ module mmfa_engine #(
   logic [31:0] rq_addr, rq_left;
   logic        rq_set;
   logic [31:0] rq_set_addr, rq_set_beats;
+  // after each request (or a new set) the next burst's length is registered on its own clock
   logic [31:0] rq_burst;
-  assign rq_burst = (rq_left > 32'(BURST)) ? 32'(BURST) : rq_left;
-  assign m_axi_arvalid = (rq_left != 0);
+  logic        rq_ready, rq_nz;
+  assign m_axi_arvalid = rq_ready && rq_nz;
   assign m_axi_araddr = rq_addr;
   assign m_axi_arlen = 8'(rq_burst - 1);
 
   // outstanding traffic, kept across soft reset so the drain knows what is still in flight
-  logic [31:0] rd_owed;
+  logic [31:0] rd_iss, rd_rcv;   // beats requested and received: in flight while they differ
   logic [8:0]  w_owed;
   logic [3:0]  b_owed;
   logic        r_fire, ar_fire, aw_fire, w_fire, b_fire;
@@ -214,11 +221,13 @@ module mmfa_engine #(
 
   always_ff @(posedge clk) begin
     if (rst) begin
-      rd_owed <= '0;
+      rd_iss <= '0;
+      rd_rcv <= '0;
       w_owed <= '0;
       b_owed <= '0;
     end else begin
-      rd_owed <= rd_owed + (ar_fire ? 32'(m_axi_arlen) + 32'd1 : 32'd0) - (r_fire ? 32'd1 : 32'd0);
+      if (ar_fire) rd_iss <= rd_iss + rq_burst;
+      if (r_fire) rd_rcv <= rd_rcv + 32'd1;
       w_owed <= w_owed + (aw_fire ? 9'(m_axi_awlen) + 9'd1 : 9'd0) - (w_fire ? 9'd1 : 9'd0);
       b_owed <= b_owed + (aw_fire ? 4'd1 : 4'd0) - (b_fire ? 4'd1 : 4'd0);
     end
@@ -228,12 +237,21 @@ module mmfa_engine #(
     if (rst || soft_rst) begin
       rq_addr <= '0;
       rq_left <= '0;
+      rq_ready <= 1'b0;
+      rq_nz <= 1'b0;
+      rq_burst <= '0;
     end else if (rq_set) begin
       rq_addr <= rq_set_addr;
       rq_left <= rq_set_beats;
+      rq_ready <= 1'b0;
     end else if (ar_fire) begin
       rq_addr <= rq_addr + rq_burst * BB;
       rq_left <= rq_left - rq_burst;
+      rq_ready <= 1'b0;
+    end else begin
+      rq_burst <= (rq_left > 32'(BURST)) ? 32'(BURST) : rq_left;
+      rq_nz <= (rq_left != 0);
+      rq_ready <= 1'b1;
     end
   end
 
@@ -241,7 +259,8 @@ module mmfa_engine #(
   logic          up_full;
   logic [MW-1:0] up_buf;
   logic [15:0]   up_k;
-  logic [31:0]   up_cnt, up_total;
+  logic [31:0]   up_cnt, up_total, up_total_m1;
+  always_ff @(posedge clk) up_total_m1 <= up_total - 32'd1;   // settles long before the first beat
 
   // ---------------- store path
   logic [31:0]   st_addr, st_beats_left;
@@ -451,9 +470,6 @@ module mmfa_engine #(
   mmfa_delay #(.W(16), .N(DQ_LAT)) u_dq_row (.clk(clk), .d(t3_row), .q(t4_row));
 
 
-  function automatic logic [VW-1:0] absval(input logic [VW-1:0] x);
-    absval = x[VW-1] ? VW'(-$signed(x)) : x;
-  endfunction
   // ARGMAX_VALUE shows the winner in Q15.16, saturated to 32 bits
   localparam logic signed [VW-1:0] Q16_MAX = VW'(64'sh7fff_ffff);
   localparam logic signed [VW-1:0] Q16_MIN = -VW'(64'sh8000_0000);
@@ -480,7 +496,7 @@ module mmfa_engine #(
     m_axi_rready = 1'b0;
     m_axi_awvalid = 1'b0;
     m_axi_awaddr = st_addr;
-    m_axi_awlen = 8'((st_beats_left > 32'(BURST) ? 32'(BURST) : st_beats_left) - 1);
+    m_axi_awlen = 8'(st_burst_n - 9'd1);
     m_axi_wvalid = 1'b0;
     m_axi_wdata = wbuf;
     m_axi_wstrb = '1;
@@ -498,7 +514,7 @@ module mmfa_engine #(
         vw_addr = up_cnt[IB-1:0];
         vw_data = up_buf[VW-1:0];
       end
-      S_ST_AW: m_axi_awvalid = 1'b1;
+      S_ST_AW: m_axi_awvalid = st_aw_ok;
       S_ST_FILL: vr_addr = st_elem[IB-1:0];
       S_ST_W: m_axi_wvalid = 1'b1;
       S_ST_B: m_axi_bready = 1'b1;
@@ -557,10 +573,13 @@ module mmfa_engine #(
   assign bad_len = (i_len == 0) || (32'(i_len) > 32'(DMAX));
   logic [VW-1:0] amax_eff;
   assign amax_eff = (amax == 0) ? VW'(1) : amax;
-  /* verilator lint_off UNUSEDSIGNAL */  // at most BURST
-  logic [31:0] st_first_burst;
-  /* verilator lint_on UNUSEDSIGNAL */
-  assign st_first_burst = (st_beats_left > 32'(BURST)) ? 32'(BURST) : st_beats_left;
+  // the store burst's length, registered: AW waits one clock in S_ST_AW for it (st_aw_ok)
+  logic [8:0] st_burst_n;
+  logic       st_aw_ok;
+  always_ff @(posedge clk) begin
+    st_burst_n <= (st_beats_left > 32'(BURST)) ? 9'(BURST) : 9'(st_beats_left);
+    st_aw_ok <= (state == S_ST_AW) && !aw_fire;
+  end
   // TMV dequant factor rnd(qm * mq, 16 + mq_shift), recomputed continuously by a pipeline:
   // qm * mq carry-save, added in segments, shifted down by 15 + mq_shift to Q, then
   // rnd = (Q + 1) >> 1. A TMV waits at decode until TP_LAT clocks have passed since qm or the
@@ -575,7 +594,7 @@ module mmfa_engine #(
                                                      .s(tpp_s), .c(tpp_c));
   mmfa_padd #(.W(TPP)) u_tpa (.clk(clk), .a(tpp_s), .b(tpp_c), .cin(1'b0), .sum(tpp));
   always_ff @(posedge clk) tpq <= (TPP-15)'(tpp >> (15 + mq_shift));
-  mmfa_padd #(.W(TPP - 15)) u_tpr (.clk(clk), .a(tpq), .b('0), .cin(1'b1), .sum(tpq1));
+  mmfa_padd #(.W(TPP - 15)) u_tpr (.clk(clk), .a(tpq), .b((TPP-15)'(0)), .cin(1'b1), .sum(tpq1));
   logic [$clog2(TP_LAT + 2)-1:0] tp_age;
   logic tp_ready;
   assign tp_ready = (tp_age == ($clog2(TP_LAT + 2))'(TP_LAT + 1));
@@ -586,19 +605,22 @@ module mmfa_engine #(
   end
   logic ew_drained;
   // max |value| written, two stages behind the write (settled before the next DECODE reads it)
-  logic          am1_v, am2_v;
+  // |x| = (x ^ sign) + sign through a segmented adder (AM_LAT clocks), then a LUT-tree compare;
+  // FETCH waits until the tracker is empty, so a DECODE always sees the finished absmax
+  localparam int AM_LAT = 1 + (VW + 31) / 32;
+  logic [AM_LAT:1] am_v;
   logic [VW-1:0] am1_val, am2_abs;
+  logic am_gt;
+  /* verilator lint_off UNUSEDSIGNAL */
+  logic am_eq_unused;
+  /* verilator lint_on UNUSEDSIGNAL */
   always_ff @(posedge clk) begin
-    if (rst || soft_rst) begin
-      am1_v <= 1'b0;
-      am2_v <= 1'b0;
-    end else begin
-      am1_v <= vw_en && (state == S_TMV || state == S_EW);
-      am2_v <= am1_v;
-    end
+    if (rst || soft_rst) am_v <= '0;
+    else am_v <= {am_v[AM_LAT-1:1], vw_en && (state == S_TMV || state == S_EW)};
     am1_val <= vw_data;
-    am2_abs <= absval(am1_val);
   end
+  mmfa_padd #(.W(VW)) u_abs (.clk(clk), .a(am1_val ^ {VW{am1_val[VW-1]}}), .b(VW'(0)), .cin(am1_val[VW-1]), .sum(am2_abs));
+  mmfa_gt #(.W(VW)) u_amgt (.a(am2_abs), .b(amax), .gt(am_gt), .eq(am_eq_unused));
   assign ew_drained = !iss_on && !s1_v && !s2_v && !sA_v && !s3_v && ep_v == '0;
 
   always_ff @(posedge clk) begin
@@ -617,6 +639,8 @@ module mmfa_engine #(
       pc <= '0;
       arg <= '0;
       ins <= '0;
+      i_len_m1 <= '0;
+      i_aux_m1 <= '0;
       kind <= K_OUT;
       d_flags <= '0;
       d_seq <= '0;
@@ -673,11 +697,12 @@ module mmfa_engine #(
       div_num <= '0;
       div_den <= '0;
       sq_num <= '0;
+      radd_wait <= '0;
       aw_addr <= '0;
       aw_data <= '0;
     end else begin
       tok_cycles <= tok_cycles + 1;
-      if (am2_v && am2_abs > amax) amax <= am2_abs;
+      if (am_v[AM_LAT] && am_gt) amax <= am2_abs;
 
       if (((r_fire && m_axi_rresp != 2'b00) || (b_fire && m_axi_bresp != 2'b00)) &&
           state != S_DRAIN && state != S_ERROR) begin
@@ -739,8 +764,8 @@ module mmfa_engine #(
               up_buf <= (state == S_LDPROG) ? up_buf >> 32 : up_buf >> 64;
               up_k <= up_k + 1;
               up_cnt <= up_cnt + 1;
-              if (up_k == ((state == S_LDPROG) ? 16'(WPB - 1) : 16'(EPB - 1)) || up_cnt == up_total - 1) up_full <= 1'b0;
-              if (up_cnt == up_total - 1) begin
+              if (up_k == ((state == S_LDPROG) ? 16'(WPB - 1) : 16'(EPB - 1)) || up_cnt == up_total_m1) up_full <= 1'b0;
+              if (up_cnt == up_total_m1) begin
                 if (state == S_LDPROG) state <= S_COMPLETE;
                 else begin
                   pc <= pc + 1;
@@ -750,7 +775,7 @@ module mmfa_engine #(
             end
           end
 
-          S_FETCH: begin
+          S_FETCH: if (am_v == '0) begin
             if (32'(pc) >= 32'(PROG_DEPTH)) begin
               err_code <= 8'(mmfa_regs_pkg::ERR_PC_OVERFLOW);
               state <= S_ERROR;
@@ -759,6 +784,8 @@ module mmfa_engine #(
 
           S_LATCH: begin
             ins <= p_q;
+            i_len_m1 <= p_q[79:64] - 16'd1;
+            i_aux_m1 <= p_q[95:80] - 16'd1;
             state <= S_DECODE;
           end
 
@@ -857,9 +884,17 @@ module mmfa_engine #(
           end
 
           S_RDIV1: if (div_done) begin
-            sq_num <= (div_quo + (DW'(i_imm) << (2 * F - 32))) << 16;
-            sq_start <= 1'b1;
-            state <= S_RSQRT;
+            radd_wait <= '0;
+            state <= S_RADD;
+          end
+
+          S_RADD: begin   // mean + eps through its pipelined adder
+            radd_wait <= radd_wait + 1'b1;
+            if (radd_wait == 3'(RADD_LAT)) begin
+              sq_num <= mean_eps << 16;
+              sq_start <= 1'b1;
+              state <= S_RSQRT;
+            end
           end
 
           S_RSQRT: if (sq_done) begin
@@ -882,7 +917,7 @@ module mmfa_engine #(
             if (iss_on) begin
               s1_v <= 1'b1;
               s1_idx <= iss_idx;
-              if (iss_idx == i_len - 1) iss_on <= 1'b0;
+              if (iss_idx == i_len_m1) iss_on <= 1'b0;
               else iss_idx <= iss_idx + 1;
             end else s1_v <= 1'b0;
             s2_v <= s1_v;
@@ -898,7 +933,7 @@ module mmfa_engine #(
             if (sN_v) begin
               case (kind)
                 K_QUANT: begin
-                  if (sN_idx[$clog2(LANES)-1:0] == '1 || sN_idx == i_len - 1) begin
+                  if (sN_idx[$clog2(LANES)-1:0] == '1 || sN_idx == i_len_m1) begin
                     aw_en <= 1'b1;
                     aw_addr <= sN_idx[$clog2(LANES) +: AB];
                     aw_data <= act_pack_next;
@@ -931,12 +966,12 @@ module mmfa_engine #(
               t1_v <= 1'b1;
               t1_codes <= m_axi_rdata;
               t1_first <= (tm_chunk == 0);
-              t1_last <= (tm_chunk == i_aux - 1);
+              t1_last <= (tm_chunk == i_aux_m1);
               t1_row <= tm_row;
-              if (tm_chunk == i_aux - 1) begin
+              if (tm_chunk == i_aux_m1) begin
                 tm_chunk <= '0;
                 tm_row <= tm_row + 1;
-                if (tm_row == i_len - 1) tm_recv_done <= 1'b1;
+                if (tm_row == i_len_m1) tm_recv_done <= 1'b1;
               end else tm_chunk <= tm_chunk + 1;
             end else t1_v <= 1'b0;
             if (tm_recv_done && !t1_v && dp_v == '0 && !t3_v && tq_v == '0) begin
@@ -946,7 +981,7 @@ module mmfa_engine #(
           end
 
           S_ST_AW: if (aw_fire) begin
-            st_burst_left <= 9'(st_first_burst);
+            st_burst_left <= st_burst_n;
             st_k <= '0;
             cap_v <= 1'b0;
             state <= S_ST_FILL;
@@ -994,7 +1029,7 @@ module mmfa_engine #(
             state <= S_IDLE;
           end
 
-          S_DRAIN: if (rd_owed == 0 && w_owed == 0 && b_owed == 0 && rq_left == 0) state <= S_IDLE;
+          S_DRAIN: if (rd_iss == rd_rcv && w_owed == 0 && b_owed == 0 && rq_left == 0 && rq_ready) state <= S_IDLE;
 
           default: ;   // S_ERROR: halted until soft reset
         endcase

@@ -173,7 +173,7 @@ private slots:
             int n = 0;
             while (!tb_->div_done) {
                 tick();
-                QVERIFY(++n < 200);
+                QVERIFY(++n < 600);   // 120 quotient bits, 4 clocks each
             }
             QCOMPARE(lo64(get_w(tb_->div_quo)), lo64(num / den));
             QCOMPARE(uint64_t(get_w(tb_->div_quo) >> 64), uint64_t((num / den) >> 64));
@@ -191,7 +191,7 @@ private slots:
             int n = 0;
             while (!tb_->sq_done) {
                 tick();
-                QVERIFY(++n < 100);
+                QVERIFY(++n < 300);   // 60 root bits, 4 clocks each
             }
             const u128 r = isqrt(num);
             QCOMPARE(uint64_t(tb_->sq_root), uint64_t(r));
