@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Sequential restoring divider: floor(num / den), one quotient bit per NS clocks. The W+1-bit
+// Sequential restoring divider: floor(num / den) for den >= 1, one quotient bit per NS clocks
+// (leading zero bits of num, while the remainder is 0, at four or one per clock). The W+1-bit
 // compare-subtract of each step is cut into NS segments of SEG bits whose borrows are
 // registered: segment k sees the right borrow from the clock k of the step on, so on the step's
 // last clock every segment's difference and the final borrow are exact, and no clock holds a
@@ -69,7 +70,14 @@ module mmfa_divider #(
         phase <= '0;
         count <= ($clog2(W+1))'(W);
       end else if (busy) begin
-        if (phase != PB'(NS - 1)) phase <= phase + 1'b1;
+        if (phase == '0 && rem == '0 && quo[W-1:W-4] == '0 && count > 4) begin
+          // leading zeros of num while nothing is left over: quotient bits 0, four per clock
+          quo <= {quo[W-5:0], 4'd0};
+          count <= count - 7'd4;
+        end else if (phase == '0 && rem == '0 && !quo[W-1] && count > 1) begin
+          quo <= {quo[W-2:0], 1'b0};
+          count <= count - 1'b1;
+        end else if (phase != PB'(NS - 1)) phase <= phase + 1'b1;
         else begin
           phase <= '0;
           if (!bw[NS]) begin

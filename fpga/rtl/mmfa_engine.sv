@@ -283,10 +283,19 @@ module mmfa_engine #(
   logic [8*LANES-1:0] act_pack;
 
   logic [VW-1:0] op_a, op_b, op_c, op_d;
-  assign op_a = vr_q[VW*i_a[VB-1:0] +: VW];
-  assign op_b = vr_q[VW*i_b[VB-1:0] +: VW];
-  assign op_c = vr_q[VW*i_c[VB-1:0] +: VW];
-  assign op_d = vr_q[VW*i_d[VB-1:0] +: VW];
+  // bank select as a decoder over constant indices (an indexed part-select builds an adder)
+  always_comb begin
+    op_a = '0;
+    op_b = '0;
+    op_c = '0;
+    op_d = '0;
+    for (int v = 0; v < NV; v++) begin
+      if (i_a[VB-1:0] == VB'(v)) op_a = vr_q[VW*v +: VW];
+      if (i_b[VB-1:0] == VB'(v)) op_b = vr_q[VW*v +: VW];
+      if (i_c[VB-1:0] == VB'(v)) op_c = vr_q[VW*v +: VW];
+      if (i_d[VB-1:0] == VB'(v)) op_d = vr_q[VW*v +: VW];
+    end
+  end
 
   // sigmoid ROM: [-16, 16) spans 2^(F+5); the top SIGB bits after the offset pick the segment,
   // the low SSH bits interpolate inside it
@@ -557,8 +566,9 @@ module mmfa_engine #(
   logic [31:0] tok_cycles;
   logic [8*LANES-1:0] act_pack_next;
   always_comb begin
-    act_pack_next = act_pack;
-    act_pack_next[8*sN_idx[$clog2(LANES)-1:0] +: 8] = ew_q;
+    // byte lane by a decoder over constant indices, not an indexed part-select (an adder)
+    for (int k = 0; k < LANES; k++)
+      act_pack_next[8*k +: 8] = (sN_idx[$clog2(LANES)-1:0] == ($clog2(LANES))'(k)) ? ew_q : act_pack[8*k +: 8];
   end
 
   // the halted engine keeps head and pc, so the error location is a view of them

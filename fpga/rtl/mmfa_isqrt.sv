@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Sequential integer square root, floor(sqrt(num)), two input bits per step (W/2 steps of NS
-// clocks). res and one never share a bit, so res + one and (res >> 1) + one are ORs; the W+1-bit
+// clocks; the leading steps while op < one and nothing is found yet take one clock each). res and one never share a bit, so res + one and (res >> 1) + one are ORs; the W+1-bit
 // compare-subtract op - (res | one) is cut into NS segments of SEG bits with registered borrows,
 // as in mmfa_divider.
 module mmfa_isqrt #(
@@ -20,6 +20,7 @@ module mmfa_isqrt #(
   logic [W-1:0] op;
   logic [W-1:0] res;
   logic [W-1:0] one;
+  logic [W-1:0] above;   // the bits at and above one's: op < one exactly when op & above == 0
   logic [$clog2(W)-1:0] count;
   logic [PB-1:0] phase;
   logic [W:0] ov, tv;
@@ -57,6 +58,7 @@ module mmfa_isqrt #(
       op <= '0;
       res <= '0;
       one <= '0;
+      above <= '0;
       count <= '0;
       phase <= '0;
     end else begin
@@ -66,10 +68,16 @@ module mmfa_isqrt #(
         op <= num;
         res <= '0;
         one <= {2'b01, {(W-2){1'b0}}};
+        above <= {2'b11, {(W-2){1'b0}}};
         phase <= '0;
         count <= ($clog2(W))'(W / 2);
       end else if (busy) begin
-        if (phase != PB'(NS - 1)) phase <= phase + 1'b1;
+        if (phase == '0 && res == '0 && (op & above) == '0 && count > 1) begin
+          // nothing found yet and op < one: the step keeps res = 0, one clock instead of NS
+          one <= one >> 2;
+          above <= {2'b11, above[W-1:2]};
+          count <= count - 1'b1;
+        end else if (phase != PB'(NS - 1)) phase <= phase + 1'b1;
         else begin
           phase <= '0;
           if (!bw[NS]) begin
@@ -79,6 +87,7 @@ module mmfa_isqrt #(
             res <= res >> 1;
           end
           one <= one >> 2;
+          above <= {2'b11, above[W-1:2]};
           count <= count - 1'b1;
           if (count == 1) begin
             busy <= 1'b0;

@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: Apache-2.0
 """Every register-to-register path deeper than a limit, not only the longest one.
 
-Reads the JSON netlist yosys writes after `synth_xilinx -flatten` and applies the same depth rule
-as synth.py's `ltp -noff` selection: paths start and end at flip-flops, SRLs, block RAMs, BUFGs,
-DSP48E1s with an input register, and the top's ports; every other cell (LUT, CARRY4, MUXF7/8,
+Reads the JSON netlist yosys writes after `synth_xilinx -flatten` and measures logic depth in
+cells: paths start and end at flip-flops, SRLs, block RAMs, BUFGs, DSP48E1s with an internal
+pipeline register (A/B, M or P; a DSP that registers only its output adds its multiplier, one
+cell, to the path into it), and the top's ports; every other cell (LUT, CARRY4, MUXF7/8,
 unregistered DSP48E1) counts one. For each destination register (named by the net its output
 drives) it prints the depth and one worst path back to its source, so a whole round of
 pipelining can be planned from one synthesis run.
@@ -26,19 +27,33 @@ SOURCES = ["mmfa_regs_pkg.sv", "mmfa_cnt64.sv", "mmfa_gt.sv", "mmfa_delay.sv", "
            "mmfa_sigmoid_rom.sv", "mmfa_ew.sv", "mmfa_engine.sv", "mmfa_top.sv"]
 
 
+def _param(cell, key):
+    v = str(cell.get("parameters", {}).get(key, "0"))
+    return int(v, 2) if v and set(v) <= {"0", "1"} else int(v or 0)
+
+
 def is_boundary(cell):
+    """Cells where a path starts and ends: flip-flops, SRLs, block RAMs, clock buffers, and
+    DSP48E1s with any internal pipeline register (A/B input registers, the multiplier's M
+    register or the P output register; yosys packs one or two fabric registers into them)."""
     t = cell["type"]
     if t.startswith(("FD", "SRL", "RAMB", "BUFG")):
         return True
     if t == "DSP48E1":
-        p = cell.get("parameters", {})
-        return any(int(str(p.get(k, "0")), 2 if set(str(p.get(k, "0"))) <= {"0", "1"} else 10) == 1
-                   for k in ("AREG", "BREG"))
+        return any(_param(cell, k) for k in ("AREG", "BREG", "MREG", "PREG"))
     return False
 
 
+def end_cost(cell):
+    # a DSP48E1 that registers only its output still has the multiplier on the incoming path
+    if cell["type"] == "DSP48E1" and not (_param(cell, "AREG") or _param(cell, "BREG")):
+        return 1
+    return 0
+
+
 def analyse(netlist, top, limit):
-    mod = netlist["modules"][top]
+    # after chparam the top is named $paramod$<hash>\\<top>
+    mod = next(m for n, m in netlist["modules"].items() if n == top or n.endswith("\\" + top))
     cells = mod["cells"]
     names = {}
     for n, info in mod["netnames"].items():
@@ -101,6 +116,8 @@ def analyse(netlist, top, limit):
                 d = driver.get(b) if isinstance(b, int) else None
                 if d is not None and cells[d] and cell_depth(d) > arrive:
                     arrive, src = depth[d], d
+        if src is not None:
+            arrive += end_cost(c)
         if arrive <= limit:
             continue
         out = [b for p, bits in c["connections"].items() if c["port_directions"].get(p) == "output" for b in bits]
