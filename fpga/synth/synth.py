@@ -113,7 +113,8 @@ def main():
            "Pre-place-and-route cell counts. No timing analysis exists for Xilinx in yosys 0.23, so no Fmax",
            "is claimed; 'logic depth' is the cells (LUT, CARRY4, MUXF7/8, DSP48E1) on the longest path",
            "between flip-flops / SRLs / block RAMs / input-registered DSPs (yosys `ltp -noff` with those taken",
-           "out; see synth.py).", "",
+           "out; see synth.py); the list of destinations deeper than 12 cells comes from paths.py on the same",
+           "netlist (it also ends paths at DSPs with two-deep or product-only registers).", "",
            "| config | lanes | DMAX | vregs | prog | " + " | ".join(cols) + " | logic depth |",
            "|---|---|---|---|---|" + "---|" * len(cols) + "---|"]
     for n, p, s, depth, _ in rows:
