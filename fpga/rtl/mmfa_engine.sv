@@ -93,7 +93,7 @@ module mmfa_engine #(
 
   typedef enum logic [4:0] {
     S_IDLE, S_DESC, S_LDPROG, S_FETCH, S_DECODE, S_LOADV, S_ST_AW, S_ST_FILL, S_ST_W, S_ST_B,
-    S_TMV, S_EW, S_QDIV, S_RDIV1, S_RSQRT, S_RDIV2, S_COMPLETE, S_ERROR, S_DRAIN, S_LATCH
+    S_TMV, S_EW, S_QDIV, S_RDIV1, S_RADD, S_RSQRT, S_RDIV2, S_COMPLETE, S_ERROR, S_DRAIN, S_LATCH
   } state_t;
   typedef enum logic [1:0] {K_SUMSQ, K_OUT, K_QUANT, K_ARGMAX} kind_t;
 
@@ -121,6 +121,7 @@ module mmfa_engine #(
   assign i_len = ins[79:64];
   assign i_aux = ins[95:80];
   assign i_imm = ins[127:96];
+  logic [15:0]  i_len_m1, i_aux_m1;   // registered with the instruction: no subtract before a compare
   logic [31:0] i_addr;
   assign i_addr = i_imm + (i_flags[mmfa_regs_pkg::IFLAG_REL_BIT] ? arg : 32'd0);
 
@@ -188,6 +189,11 @@ module mmfa_engine #(
   /* verilator lint_on UNUSEDSIGNAL */
   logic [DW-1:0] sq_num;
   logic [DW/2-1:0] sq_root;
+  // RMS: mean + eps (Q.2F), a DW-bit add in segments; div_quo and the instruction are held
+  localparam int RADD_LAT = (DW + 31) / 32;
+  logic [DW-1:0] mean_eps;
+  logic [2:0]    radd_wait;
+  mmfa_padd #(.W(DW)) u_radd (.clk(clk), .a(div_quo), .b(DW'(i_imm) << (2 * F - 32)), .cin(1'b0), .sum(mean_eps));
   mmfa_isqrt #(.W(DW)) u_sqrt (.clk(clk), .rst(rst), .start(sq_start), .num(sq_num), .busy(sq_busy),
                               .done(sq_done), .root(sq_root));
 
@@ -195,14 +201,15 @@ module mmfa_engine #(
   logic [31:0] rq_addr, rq_left;
   logic        rq_set;
   logic [31:0] rq_set_addr, rq_set_beats;
+  // after each request (or a new set) the next burst's length is registered on its own clock
   logic [31:0] rq_burst;
-  assign rq_burst = (rq_left > 32'(BURST)) ? 32'(BURST) : rq_left;
-  assign m_axi_arvalid = (rq_left != 0);
+  logic        rq_ready, rq_nz;
+  assign m_axi_arvalid = rq_ready && rq_nz;
   assign m_axi_araddr = rq_addr;
   assign m_axi_arlen = 8'(rq_burst - 1);
 
   // outstanding traffic, kept across soft reset so the drain knows what is still in flight
-  logic [31:0] rd_owed;
+  logic [31:0] rd_iss, rd_rcv;   // beats requested and received: in flight while they differ
   logic [8:0]  w_owed;
   logic [3:0]  b_owed;
   logic        r_fire, ar_fire, aw_fire, w_fire, b_fire;
@@ -214,11 +221,13 @@ module mmfa_engine #(
 
   always_ff @(posedge clk) begin
     if (rst) begin
-      rd_owed <= '0;
+      rd_iss <= '0;
+      rd_rcv <= '0;
       w_owed <= '0;
       b_owed <= '0;
     end else begin
-      rd_owed <= rd_owed + (ar_fire ? 32'(m_axi_arlen) + 32'd1 : 32'd0) - (r_fire ? 32'd1 : 32'd0);
+      if (ar_fire) rd_iss <= rd_iss + rq_burst;
+      if (r_fire) rd_rcv <= rd_rcv + 32'd1;
       w_owed <= w_owed + (aw_fire ? 9'(m_axi_awlen) + 9'd1 : 9'd0) - (w_fire ? 9'd1 : 9'd0);
       b_owed <= b_owed + (aw_fire ? 4'd1 : 4'd0) - (b_fire ? 4'd1 : 4'd0);
     end
@@ -228,12 +237,21 @@ module mmfa_engine #(
     if (rst || soft_rst) begin
       rq_addr <= '0;
       rq_left <= '0;
+      rq_ready <= 1'b0;
+      rq_nz <= 1'b0;
+      rq_burst <= '0;
     end else if (rq_set) begin
       rq_addr <= rq_set_addr;
       rq_left <= rq_set_beats;
+      rq_ready <= 1'b0;
     end else if (ar_fire) begin
       rq_addr <= rq_addr + rq_burst * BB;
       rq_left <= rq_left - rq_burst;
+      rq_ready <= 1'b0;
+    end else begin
+      rq_burst <= (rq_left > 32'(BURST)) ? 32'(BURST) : rq_left;
+      rq_nz <= (rq_left != 0);
+      rq_ready <= 1'b1;
     end
   end
 
@@ -241,7 +259,8 @@ module mmfa_engine #(
   logic          up_full;
   logic [MW-1:0] up_buf;
   logic [15:0]   up_k;
-  logic [31:0]   up_cnt, up_total;
+  logic [31:0]   up_cnt, up_total, up_total_m1;
+  always_ff @(posedge clk) up_total_m1 <= up_total - 32'd1;   // settles long before the first beat
 
   // ---------------- store path
   logic [31:0]   st_addr, st_beats_left;
@@ -264,30 +283,37 @@ module mmfa_engine #(
   logic [8*LANES-1:0] act_pack;
 
   logic [VW-1:0] op_a, op_b, op_c, op_d;
-  assign op_a = vr_q[VW*i_a[VB-1:0] +: VW];
-  assign op_b = vr_q[VW*i_b[VB-1:0] +: VW];
-  assign op_c = vr_q[VW*i_c[VB-1:0] +: VW];
-  assign op_d = vr_q[VW*i_d[VB-1:0] +: VW];
+  // bank select as a decoder over constant indices (an indexed part-select builds an adder)
+  always_comb begin
+    op_a = '0;
+    op_b = '0;
+    op_c = '0;
+    op_d = '0;
+    for (int v = 0; v < NV; v++) begin
+      if (i_a[VB-1:0] == VB'(v)) op_a = vr_q[VW*v +: VW];
+      if (i_b[VB-1:0] == VB'(v)) op_b = vr_q[VW*v +: VW];
+      if (i_c[VB-1:0] == VB'(v)) op_c = vr_q[VW*v +: VW];
+      if (i_d[VB-1:0] == VB'(v)) op_d = vr_q[VW*v +: VW];
+    end
+  end
 
   // sigmoid ROM: [-16, 16) spans 2^(F+5); the top SIGB bits after the offset pick the segment,
   // the low SSH bits interpolate inside it
-  localparam logic [VW-1:0] SIG_LIM = VW'(1) << (F + 4);
+  // (x + 16.0) mod 2^(F+5): adding 2^(F+4) only flips that bit (no adder)
+  /* verilator lint_off UNUSEDSIGNAL */
   function automatic logic [F+4:0] sig_offset(input logic [VW-1:0] x);
-    /* verilator lint_off UNUSEDSIGNAL */
-    logic [VW-1:0] t;
-    /* verilator lint_on UNUSEDSIGNAL */
-    t = x + SIG_LIM;
-    sig_offset = t[F+4:0];
+    sig_offset = {~x[F+4], x[F+3:0]};
   endfunction
+  /* verilator lint_on UNUSEDSIGNAL */
+  // {x >= 16.0, x < -16.0} as bit tests on the bits above 2^(F+4), not as wide compares
   function automatic logic [1:0] sig_range(input logic [VW-1:0] x);
-    sig_range = {($signed(x) >= $signed(SIG_LIM)), ($signed(x) < -$signed(SIG_LIM))};
+    sig_range = {!x[VW-1] && (x[VW-2:F+4] != '0), x[VW-1] && (x[VW-2:F+4] != '1)};
   endfunction
-  function automatic logic [SF:0] sig_value(input logic [1:0] rng, input logic [40:0] rom, input logic [SSH-1:0] fr);
-    logic [16+SSH-1:0] p;
-    p = (16+SSH)'(rom[15:0]) * (16+SSH)'(fr) + ((16+SSH)'(1) << (SSH - 1));
+  // node + rnd(step * fr, SSH): the rounding is the carry-in (bit SSH-1 of the product)
+  function automatic logic [SF:0] sig_value(input logic [1:0] rng, input logic [SF:0] node, input logic [16+SSH-1:0] p);
     if (rng[1]) sig_value = (SF+1)'(1) << SF;
     else if (rng[0]) sig_value = '0;
-    else sig_value = rom[40:16] + (SF+1)'(p >> SSH);
+    else sig_value = node + (SF+1)'(p[16+SSH-1:SSH]) + (SF+1)'(p[SSH-1]);
   endfunction
 
   logic [VW-1:0] sig0_src;
@@ -300,8 +326,15 @@ module mmfa_engine #(
   mmfa_sigmoid_rom #(.AB(SIGB)) u_rom0 (.clk(clk), .addr(rom0_addr), .data(rom0_q));
   mmfa_sigmoid_rom #(.AB(SIGB)) u_rom1 (.clk(clk), .addr(rom1_addr), .data(rom1_q));
 
-  // s3: interpolated sigmoids registered; then EW_LAT stages in mmfa_ew; sN: results, in order
-  localparam int EW_LAT = 3;
+  // sA: the interpolation products (one DSP each); s3: interpolated sigmoids registered; then
+  // EW_LAT stages in mmfa_ew; sN: results, in order
+  localparam int EW_LAT = 26;
+  logic          sA_v;
+  logic [15:0]   sA_idx;
+  logic [VW-1:0] sA_a, sA_b, sA_c, sA_d;
+  logic [1:0]    sA_rng0, sA_rng1;
+  logic [SF:0]   sA_node0, sA_node1;
+  logic [16+SSH-1:0] sA_p0, sA_p1;
   logic          s3_v;
   logic [15:0]   s3_idx;
   logic [VW-1:0] s3_a, s3_b, s3_c, s3_d;
@@ -309,15 +342,12 @@ module mmfa_engine #(
   logic [EW_LAT-1:0] ep_v;
   logic [15:0]   ep_idx [0:EW_LAT-1];
   logic [VW-1:0] ep_a [0:EW_LAT-1];
-  logic [2*VW-1:0] ep_sq [0:EW_LAT-1];
   logic          sN_v;
   logic [15:0]   sN_idx;
   logic [VW-1:0] sN_a;
-  logic [2*VW-1:0] sN_sq;
   assign sN_v = ep_v[EW_LAT-1];
   assign sN_idx = ep_idx[EW_LAT-1];
   assign sN_a = ep_a[EW_LAT-1];
-  assign sN_sq = ep_sq[EW_LAT-1];
   logic [VW-1:0] ew_res;
   logic [7:0]  ew_q;
   mmfa_ew #(.VW(VW), .F(F), .SF(SF), .RB(RB), .QRW(QRW)) u_ew (.clk(clk), .op(i_op),
@@ -325,27 +355,75 @@ module mmfa_engine #(
                 .sig0(s3_sig0), .sig1(s3_sig1), .rrec(rrec), .qrecip(qrecip), .result(ew_res), .q(ew_q));
   always_ff @(posedge clk) begin
     if (rst || soft_rst) begin
+      sA_v <= 1'b0;
       s3_v <= 1'b0;
       ep_v <= '0;
     end else begin
-      s3_v <= s2_v;
+      sA_v <= s2_v;
+      s3_v <= sA_v;
       ep_v <= {ep_v[EW_LAT-2:0], s3_v};
     end
-    s3_idx <= s2_idx;
-    s3_a <= s2_a;
-    s3_b <= s2_b;
-    s3_c <= s2_c;
-    s3_d <= s2_d;
-    s3_sig0 <= sig_value(s2_rng0, rom0_q, s2_fr0);
-    s3_sig1 <= sig_value(s2_rng1, rom1_q, s2_fr1);
+    sA_idx <= s2_idx;
+    sA_a <= s2_a;
+    sA_b <= s2_b;
+    sA_c <= s2_c;
+    sA_d <= s2_d;
+    sA_rng0 <= s2_rng0;
+    sA_rng1 <= s2_rng1;
+    sA_node0 <= rom0_q[40:16];
+    sA_node1 <= rom1_q[40:16];
+    sA_p0 <= (16+SSH)'(rom0_q[15:0]) * (16+SSH)'(s2_fr0);
+    sA_p1 <= (16+SSH)'(rom1_q[15:0]) * (16+SSH)'(s2_fr1);
+    s3_idx <= sA_idx;
+    s3_a <= sA_a;
+    s3_b <= sA_b;
+    s3_c <= sA_c;
+    s3_d <= sA_d;
+    s3_sig0 <= sig_value(sA_rng0, sA_node0, sA_p0);
+    s3_sig1 <= sig_value(sA_rng1, sA_node1, sA_p1);
     ep_idx[0] <= s3_idx;
     ep_a[0] <= s3_a;
-    ep_sq[0] <= (2*VW)'($signed(s3_a) * $signed(s3_a));
     for (int k = 1; k < EW_LAT; k++) begin
       ep_idx[k] <= ep_idx[k-1];
       ep_a[k] <= ep_a[k-1];
-      ep_sq[k] <= ep_sq[k-1];
     end
+  end
+
+  // RMS pass 1: a^2 carry-save, added in 32-bit segments (SQ_LAT clocks), then summed into
+  // sumsq by a segmented accumulator whose carries ripple one segment per clock; the sum is
+  // final once the pipeline is empty and no carry is pending
+  localparam int SQ_LAT = 2 + (2 * VW + 1 + 31) / 32;
+  localparam int SQS = (SQW + 31) / 32;
+  /* verilator lint_off UNUSEDSIGNAL */  // a^2 < 2^(2*VW-2)
+  logic [2*VW:0] sq_s, sq_c, sq_full;
+  /* verilator lint_on UNUSEDSIGNAL */
+  mmfa_mulcs #(.AW(VW), .BW(VW)) u_sq (.clk(clk), .a(s3_a), .b(s3_a), .x(1'b0), .s(sq_s), .c(sq_c));
+  mmfa_padd #(.W(2 * VW + 1)) u_sqadd (.clk(clk), .a(sq_s), .b(sq_c), .cin(1'b0), .sum(sq_full));
+  logic [SQW-1:0] sq_in;
+  assign sq_in = ep_v[SQ_LAT-1] ? SQW'(sq_full[2*VW-1:0]) : '0;
+  /* verilator lint_off UNUSEDSIGNAL */  // the top segment's carry wraps away (sumsq < 2^(SQW-1))
+  logic [SQS-1:0] sq_cy;
+  /* verilator lint_on UNUSEDSIGNAL */
+  logic sq_clr, sq_settled;
+  assign sq_clr = rst || soft_rst || state == S_DECODE;
+  assign sq_settled = (sq_cy[SQS-2:0] == '0);
+  for (genvar k = 0; k < SQS; k++) begin : g_sqacc
+    localparam int LO = 32 * k;
+    localparam int SW = (SQW - LO < 32) ? SQW - LO : 32;
+    logic cin;
+    if (k == 0) begin : g_c0
+      assign cin = 1'b0;
+    end else begin : g_ck
+      assign cin = sq_cy[k-1];
+    end
+    logic [SW-1:0] acc;
+    logic cy;
+    always_ff @(posedge clk) begin
+      if (sq_clr) {cy, acc} <= '0;
+      else {cy, acc} <= {1'b0, acc} + {1'b0, sq_in[LO +: SW]} + (SW+1)'(cin);
+    end
+    assign sumsq[LO +: SW] = acc;
+    assign sq_cy[k] = cy;
   end
 
   // ---------------- ternary mat-vec pipeline
@@ -362,13 +440,14 @@ module mmfa_engine #(
   logic          t2_v, t2_first, t2_last;
   /* verilator lint_off UNUSEDSIGNAL */  // rows beyond DMAX are rejected at decode
   logic [15:0]   t2_row, t3_row, t4_row;
+  localparam int DQ_LAT = 7;   // mmfa_mulrs: 32 x 69 bits
   /* verilator lint_on UNUSEDSIGNAL */
   logic [31:0]   t2_dot;
   logic [CW-1:0] t2_nz;
   logic [31:0]   acc, acc_next, t3_acc;
   logic          t3_v, t4_v;
-  localparam int DQW = TPW + 33;
-  logic signed [DQW-1:0] t4_p;
+  logic [DQ_LAT-1:0] tq_v;
+  logic [VW-1:0] t4_y;
   mmfa_tmv_dot #(.LANES(LANES)) u_dot (.clk(clk), .codes(t1_codes), .act(ar_q), .dot(t2_dot), .nonzero(t2_nz));
   assign t2_v = dp_v[DL-1];
   assign t2_first = dp_first[DL-1];
@@ -379,11 +458,11 @@ module mmfa_engine #(
     if (rst || soft_rst) begin
       dp_v <= '0;
       t3_v <= 1'b0;
-      t4_v <= 1'b0;
+      tq_v <= '0;
     end else begin
       dp_v <= {dp_v[DL-2:0], t1_v};
       t3_v <= t2_v && t2_last;
-      t4_v <= t3_v;
+      tq_v <= {tq_v[DQ_LAT-2:0], t3_v};
     end
     dp_first <= {dp_first[DL-2:0], t1_first};
     dp_last <= {dp_last[DL-2:0], t1_last};
@@ -392,21 +471,14 @@ module mmfa_engine #(
     if (t2_v) acc <= acc_next;
     t3_acc <= acc_next;
     t3_row <= t2_row;
-    t4_p <= DQW'($signed(t3_acc)) * $signed({1'b0, tp});
-    t4_row <= t3_row;
   end
+  assign t4_v = tq_v[DQ_LAT-1];
+  // the dequant product, rounded by 16 bits and saturated: rnd(acc * tp, 16)
+  mmfa_mulrs #(.AW(32), .BW(TPW + 1), .XW(1), .SH(16), .OW(VW), .LAT(DQ_LAT)) u_dq (
+      .clk(clk), .a(t3_acc), .b({1'b0, tp}), .x(1'b0), .y(t4_y));
+  mmfa_delay #(.W(16), .N(DQ_LAT)) u_dq_row (.clk(clk), .d(t3_row), .q(t4_row));
 
-  function automatic logic [VW-1:0] dequant(input logic signed [DQW-1:0] p);
-    logic signed [DQW-1:0] r;
-    r = (p + DQW'(32768)) >>> 16;
-    if (r > DQW'($signed({1'b0, {(VW-1){1'b1}}}))) dequant = {1'b0, {(VW-1){1'b1}}};
-    else if (r < DQW'($signed({1'b1, {(VW-1){1'b0}}}))) dequant = {1'b1, {(VW-1){1'b0}}};
-    else dequant = r[VW-1:0];
-  endfunction
 
-  function automatic logic [VW-1:0] absval(input logic [VW-1:0] x);
-    absval = x[VW-1] ? VW'(-$signed(x)) : x;
-  endfunction
   // ARGMAX_VALUE shows the winner in Q15.16, saturated to 32 bits
   localparam logic signed [VW-1:0] Q16_MAX = VW'(64'sh7fff_ffff);
   localparam logic signed [VW-1:0] Q16_MIN = -VW'(64'sh8000_0000);
@@ -433,7 +505,7 @@ module mmfa_engine #(
     m_axi_rready = 1'b0;
     m_axi_awvalid = 1'b0;
     m_axi_awaddr = st_addr;
-    m_axi_awlen = 8'((st_beats_left > 32'(BURST) ? 32'(BURST) : st_beats_left) - 1);
+    m_axi_awlen = 8'(st_burst_n - 9'd1);
     m_axi_wvalid = 1'b0;
     m_axi_wdata = wbuf;
     m_axi_wstrb = '1;
@@ -451,7 +523,7 @@ module mmfa_engine #(
         vw_addr = up_cnt[IB-1:0];
         vw_data = up_buf[VW-1:0];
       end
-      S_ST_AW: m_axi_awvalid = 1'b1;
+      S_ST_AW: m_axi_awvalid = st_aw_ok;
       S_ST_FILL: vr_addr = st_elem[IB-1:0];
       S_ST_W: m_axi_wvalid = 1'b1;
       S_ST_B: m_axi_bready = 1'b1;
@@ -459,7 +531,7 @@ module mmfa_engine #(
         m_axi_rready = !tm_recv_done;
         vw_en = t4_v;
         vw_addr = t4_row[IB-1:0];
-        vw_data = dequant(t4_p);
+        vw_data = t4_y;
       end
       S_EW: begin
         vr_addr = iss_idx[IB-1:0];
@@ -494,8 +566,9 @@ module mmfa_engine #(
   logic [31:0] tok_cycles;
   logic [8*LANES-1:0] act_pack_next;
   always_comb begin
-    act_pack_next = act_pack;
-    act_pack_next[8*sN_idx[$clog2(LANES)-1:0] +: 8] = ew_q;
+    // byte lane by a decoder over constant indices, not an indexed part-select (an adder)
+    for (int k = 0; k < LANES; k++)
+      act_pack_next[8*k +: 8] = (sN_idx[$clog2(LANES)-1:0] == ($clog2(LANES))'(k)) ? ew_q : act_pack[8*k +: 8];
   end
 
   // the halted engine keeps head and pc, so the error location is a view of them
@@ -510,30 +583,55 @@ module mmfa_engine #(
   assign bad_len = (i_len == 0) || (32'(i_len) > 32'(DMAX));
   logic [VW-1:0] amax_eff;
   assign amax_eff = (amax == 0) ? VW'(1) : amax;
-  /* verilator lint_off UNUSEDSIGNAL */  // at most BURST
-  logic [31:0] st_first_burst;
+  // the store burst's length, registered: AW waits one clock in S_ST_AW for it (st_aw_ok)
+  logic [8:0] st_burst_n;
+  logic       st_aw_ok;
+  always_ff @(posedge clk) begin
+    st_burst_n <= (st_beats_left > 32'(BURST)) ? 9'(BURST) : 9'(st_beats_left);
+    st_aw_ok <= (state == S_ST_AW) && !aw_fire;
+  end
+  // TMV dequant factor rnd(qm * mq, 16 + mq_shift), recomputed continuously by a pipeline:
+  // qm * mq carry-save, added in segments, shifted down by 15 + mq_shift to Q, then
+  // rnd = (Q + 1) >> 1. A TMV waits at decode until TP_LAT clocks have passed since qm or the
+  // SCALE last changed (tp_age).
+  localparam int TPP = VW + 34;                        // {0,qm} * {0,mq} + 1
+  localparam int TP_LAT = 2 + (TPP + 31) / 32 + 1 + (TPP - 15 + 31) / 32;
+  /* verilator lint_off UNUSEDSIGNAL */  // qm * mq < 2^(VW+31); Q + 1 is even-rounded away
+  logic [TPP-1:0] tpp_s, tpp_c, tpp;
+  logic [TPP-16:0] tpq, tpq1;
   /* verilator lint_on UNUSEDSIGNAL */
-  assign st_first_burst = (st_beats_left > 32'(BURST)) ? 32'(BURST) : st_beats_left;
-  /* verilator lint_off UNUSEDSIGNAL */  // rounded away
-  logic [VW+31:0] tp_full;
-  /* verilator lint_on UNUSEDSIGNAL */
-  assign tp_full = ((VW+32)'(qm) * (VW+32)'(mq) + ((VW+32)'(1) << (15 + mq_shift))) >> (16 + mq_shift);
+  mmfa_mulcs #(.AW(VW + 1), .BW(33), .PW(TPP)) u_tpm (.clk(clk), .a({1'b0, qm}), .b({1'b0, mq}), .x(1'b0),
+                                                     .s(tpp_s), .c(tpp_c));
+  mmfa_padd #(.W(TPP)) u_tpa (.clk(clk), .a(tpp_s), .b(tpp_c), .cin(1'b0), .sum(tpp));
+  always_ff @(posedge clk) tpq <= (TPP-15)'(tpp >> (15 + mq_shift));
+  mmfa_padd #(.W(TPP - 15)) u_tpr (.clk(clk), .a(tpq), .b((TPP-15)'(0)), .cin(1'b1), .sum(tpq1));
+  logic [$clog2(TP_LAT + 2)-1:0] tp_age;
+  logic tp_ready;
+  assign tp_ready = (tp_age == ($clog2(TP_LAT + 2))'(TP_LAT + 1));
+  always_ff @(posedge clk) begin
+    if (rst || soft_rst || (state == S_DECODE && (32'(i_op) == mmfa_regs_pkg::OP_SCALE ||
+                                                  32'(i_op) == mmfa_regs_pkg::OP_QUANT))) tp_age <= '0;
+    else if (!tp_ready) tp_age <= tp_age + 1'b1;
+  end
   logic ew_drained;
   // max |value| written, two stages behind the write (settled before the next DECODE reads it)
-  logic          am1_v, am2_v;
+  // |x| = (x ^ sign) + sign through a segmented adder (AM_LAT clocks), then a LUT-tree compare;
+  // FETCH waits until the tracker is empty, so a DECODE always sees the finished absmax
+  localparam int AM_LAT = 1 + (VW + 31) / 32;
+  logic [AM_LAT:1] am_v;
   logic [VW-1:0] am1_val, am2_abs;
+  logic am_gt;
+  /* verilator lint_off UNUSEDSIGNAL */
+  logic am_eq_unused;
+  /* verilator lint_on UNUSEDSIGNAL */
   always_ff @(posedge clk) begin
-    if (rst || soft_rst) begin
-      am1_v <= 1'b0;
-      am2_v <= 1'b0;
-    end else begin
-      am1_v <= vw_en && (state == S_TMV || state == S_EW);
-      am2_v <= am1_v;
-    end
+    if (rst || soft_rst) am_v <= '0;
+    else am_v <= {am_v[AM_LAT-1:1], vw_en && (state == S_TMV || state == S_EW)};
     am1_val <= vw_data;
-    am2_abs <= absval(am1_val);
   end
-  assign ew_drained = !iss_on && !s1_v && !s2_v && !s3_v && ep_v == '0;
+  mmfa_padd #(.W(VW)) u_abs (.clk(clk), .a(am1_val ^ {VW{am1_val[VW-1]}}), .b(VW'(0)), .cin(am1_val[VW-1]), .sum(am2_abs));
+  mmfa_gt #(.W(VW)) u_amgt (.a(am2_abs), .b(amax), .gt(am_gt), .eq(am_eq_unused));
+  assign ew_drained = !iss_on && !s1_v && !s2_v && !sA_v && !s3_v && ep_v == '0;
 
   always_ff @(posedge clk) begin
     rq_set <= 1'b0;
@@ -551,6 +649,8 @@ module mmfa_engine #(
       pc <= '0;
       arg <= '0;
       ins <= '0;
+      i_len_m1 <= '0;
+      i_aux_m1 <= '0;
       kind <= K_OUT;
       d_flags <= '0;
       d_seq <= '0;
@@ -561,7 +661,6 @@ module mmfa_engine #(
       mq_shift <= '0;
       tp <= '0;
       rrec <= '0;
-      sumsq <= '0;
       best <= '0;
       argmax_idx <= '0;
       argmax_val <= '0;
@@ -608,11 +707,12 @@ module mmfa_engine #(
       div_num <= '0;
       div_den <= '0;
       sq_num <= '0;
+      radd_wait <= '0;
       aw_addr <= '0;
       aw_data <= '0;
     end else begin
       tok_cycles <= tok_cycles + 1;
-      if (am2_v && am2_abs > amax) amax <= am2_abs;
+      if (am_v[AM_LAT] && am_gt) amax <= am2_abs;
 
       if (((r_fire && m_axi_rresp != 2'b00) || (b_fire && m_axi_bresp != 2'b00)) &&
           state != S_DRAIN && state != S_ERROR) begin
@@ -674,8 +774,8 @@ module mmfa_engine #(
               up_buf <= (state == S_LDPROG) ? up_buf >> 32 : up_buf >> 64;
               up_k <= up_k + 1;
               up_cnt <= up_cnt + 1;
-              if (up_k == ((state == S_LDPROG) ? 16'(WPB - 1) : 16'(EPB - 1)) || up_cnt == up_total - 1) up_full <= 1'b0;
-              if (up_cnt == up_total - 1) begin
+              if (up_k == ((state == S_LDPROG) ? 16'(WPB - 1) : 16'(EPB - 1)) || up_cnt == up_total_m1) up_full <= 1'b0;
+              if (up_cnt == up_total_m1) begin
                 if (state == S_LDPROG) state <= S_COMPLETE;
                 else begin
                   pc <= pc + 1;
@@ -685,7 +785,7 @@ module mmfa_engine #(
             end
           end
 
-          S_FETCH: begin
+          S_FETCH: if (am_v == '0) begin
             if (32'(pc) >= 32'(PROG_DEPTH)) begin
               err_code <= 8'(mmfa_regs_pkg::ERR_PC_OVERFLOW);
               state <= S_ERROR;
@@ -694,6 +794,8 @@ module mmfa_engine #(
 
           S_LATCH: begin
             ins <= p_q;
+            i_len_m1 <= p_q[79:64] - 16'd1;
+            i_aux_m1 <= p_q[95:80] - 16'd1;
             state <= S_DECODE;
           end
 
@@ -711,6 +813,8 @@ module mmfa_engine #(
                          (32'(i_op) == mmfa_regs_pkg::OP_TMV && (i_aux == 0 || 32'(i_aux) > 32'(DMAX / LANES)))) begin
               err_code <= 8'(mmfa_regs_pkg::ERR_BAD_LENGTH);
               state <= S_ERROR;
+            end else if (32'(i_op) == mmfa_regs_pkg::OP_TMV && !tp_ready) begin
+              // the dequant factor is still in its pipeline: decode again next clock
             end else begin
               // vector ops: the element-wise pipeline starts empty
               iss_idx <= '0;
@@ -743,7 +847,7 @@ module mmfa_engine #(
                   rq_set <= 1'b1;
                   rq_set_addr <= i_addr;
                   rq_set_beats <= 32'(i_len) * 32'(i_aux);
-                  tp <= tp_full[TPW-1:0];
+                  tp <= tpq1[TPW:1];
                   tm_chunk <= '0;
                   tm_row <= '0;
                   tm_recv_done <= 1'b0;
@@ -761,7 +865,6 @@ module mmfa_engine #(
                 end
                 mmfa_regs_pkg::OP_RMS: begin
                   kind <= K_SUMSQ;
-                  sumsq <= '0;
                   state <= S_EW;
                 end
                 mmfa_regs_pkg::OP_ARGMAX: begin
@@ -791,9 +894,17 @@ module mmfa_engine #(
           end
 
           S_RDIV1: if (div_done) begin
-            sq_num <= (div_quo + (DW'(i_imm) << (2 * F - 32))) << 16;
-            sq_start <= 1'b1;
-            state <= S_RSQRT;
+            radd_wait <= '0;
+            state <= S_RADD;
+          end
+
+          S_RADD: begin   // mean + eps through its pipelined adder
+            radd_wait <= radd_wait + 1'b1;
+            if (radd_wait == 3'(RADD_LAT)) begin
+              sq_num <= mean_eps << 16;
+              sq_start <= 1'b1;
+              state <= S_RSQRT;
+            end
           end
 
           S_RSQRT: if (sq_done) begin
@@ -816,7 +927,7 @@ module mmfa_engine #(
             if (iss_on) begin
               s1_v <= 1'b1;
               s1_idx <= iss_idx;
-              if (iss_idx == i_len - 1) iss_on <= 1'b0;
+              if (iss_idx == i_len_m1) iss_on <= 1'b0;
               else iss_idx <= iss_idx + 1;
             end else s1_v <= 1'b0;
             s2_v <= s1_v;
@@ -831,9 +942,8 @@ module mmfa_engine #(
             s2_fr1 <= sig1_off[SSH-1:0];
             if (sN_v) begin
               case (kind)
-                K_SUMSQ: sumsq <= sumsq + SQW'(sN_sq);
                 K_QUANT: begin
-                  if (sN_idx[$clog2(LANES)-1:0] == '1 || sN_idx == i_len - 1) begin
+                  if (sN_idx[$clog2(LANES)-1:0] == '1 || sN_idx == i_len_m1) begin
                     aw_en <= 1'b1;
                     aw_addr <= sN_idx[$clog2(LANES) +: AB];
                     aw_data <= act_pack_next;
@@ -847,7 +957,7 @@ module mmfa_engine #(
                 default: ;
               endcase
             end
-            if (ew_drained) begin
+            if (ew_drained && (kind != K_SUMSQ || sq_settled)) begin
               if (kind == K_SUMSQ) begin
                 div_num <= DW'(sumsq);
                 div_den <= DW'(i_len);
@@ -866,22 +976,22 @@ module mmfa_engine #(
               t1_v <= 1'b1;
               t1_codes <= m_axi_rdata;
               t1_first <= (tm_chunk == 0);
-              t1_last <= (tm_chunk == i_aux - 1);
+              t1_last <= (tm_chunk == i_aux_m1);
               t1_row <= tm_row;
-              if (tm_chunk == i_aux - 1) begin
+              if (tm_chunk == i_aux_m1) begin
                 tm_chunk <= '0;
                 tm_row <= tm_row + 1;
-                if (tm_row == i_len - 1) tm_recv_done <= 1'b1;
+                if (tm_row == i_len_m1) tm_recv_done <= 1'b1;
               end else tm_chunk <= tm_chunk + 1;
             end else t1_v <= 1'b0;
-            if (tm_recv_done && !t1_v && dp_v == '0 && !t3_v && !t4_v) begin
+            if (tm_recv_done && !t1_v && dp_v == '0 && !t3_v && tq_v == '0) begin
               pc <= pc + 1;
               state <= S_FETCH;
             end
           end
 
           S_ST_AW: if (aw_fire) begin
-            st_burst_left <= 9'(st_first_burst);
+            st_burst_left <= st_burst_n;
             st_k <= '0;
             cap_v <= 1'b0;
             state <= S_ST_FILL;
@@ -929,7 +1039,7 @@ module mmfa_engine #(
             state <= S_IDLE;
           end
 
-          S_DRAIN: if (rd_owed == 0 && w_owed == 0 && b_owed == 0 && rq_left == 0) state <= S_IDLE;
+          S_DRAIN: if (rd_iss == rd_rcv && w_owed == 0 && b_owed == 0 && rq_left == 0 && rq_ready) state <= S_IDLE;
 
           default: ;   // S_ERROR: halted until soft reset
         endcase

@@ -1,9 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
-// Element-wise datapath: one element per cycle, pipelined over LAT = 3 clocks with at most one
-// product per stage (op and gated are held for the whole instruction by the engine). Values are VW-bit Q(VW-F-1).F (52-bit Q23.28); sigmoids arrive as Q0.24
-// (0..2^24) from the interpolated ROMs. Every product is rounded half-up to its output format
-// and saturated, in exactly the order the golden model (golden/numerics.h) uses: bit-exactness
-// depends on that order.
+// Element-wise datapath: one element per cycle, pipelined over LAT = 26 clocks. Values are VW-bit
+// Q(VW-F-1).F (52-bit Q23.28); sigmoids arrive as Q0.24 (0..2^24) from the interpolated ROMs.
+// Every product is rounded half-up to its output format and saturated, in exactly the order the
+// golden model (golden/numerics.h) uses: bit-exactness depends on that order. The products are
+// mmfa_mulrs units (DSP partial products, carry-save, 32-bit carry segments) and the wide adds
+// mmfa_padd, so no clock holds more than a short carry chain; op and gated are held for the
+// whole instruction by the engine. Schedule (clock the value is ready):
+//   0 operands; 2 1 - lb; 9 the first products (1/rms scaling, SiLUs, f', a*b, QUANT);
+//   11 1 - f'; 18 the second products; 21 the MLGRU sum; 25 the gated norm's third product;
+//   26 the op's result (and QUANT's int8).
 module mmfa_ew #(
     parameter int VW  = 52,   // vector element bits
     parameter int F   = 28,   // fractional bits
@@ -25,95 +30,105 @@ module mmfa_ew #(
     output logic [VW-1:0] result,
     output logic [7:0]    q        // QUANT output
 );
-  localparam int PW = 2 * VW + 16;   // wide enough for every product below
   localparam int QS = F + 24;
-
-  // yosys 0.23 has no `return`: functions assign their own name.
-  function automatic logic [VW-1:0] sat(input logic signed [PW-1:0] v);
-    if (v > PW'($signed({1'b0, {(VW-1){1'b1}}}))) sat = {1'b0, {(VW-1){1'b1}}};
-    else if (v < PW'($signed({1'b1, {(VW-1){1'b0}}}))) sat = {1'b1, {(VW-1){1'b0}}};
-    else sat = v[VW-1:0];
-  endfunction
-
-  // (x + 2^(s-1)) >>> s on a full-width product
-  function automatic logic signed [PW-1:0] rnd(input logic signed [PW-1:0] v, input int s);
-    rnd = (v + (PW'(1) <<< (s - 1))) >>> s;
-  endfunction
-
-  function automatic logic [VW-1:0] mulq(input logic [VW-1:0] x, input logic [VW-1:0] y);
-    logic signed [PW-1:0] p;
-    p = PW'($signed(x)) * PW'($signed(y));
-    mulq = sat(rnd(p, F));
-  endfunction
-
-  function automatic logic [VW-1:0] mulsig(input logic [VW-1:0] x, input logic [SF:0] s);
-    logic signed [PW-1:0] p;
-    p = PW'($signed(x)) * PW'($signed({1'b0, s}));
-    mulsig = sat(rnd(p, SF));
-  endfunction
-
+  localparam int LM = 7;          // mmfa_mulrs latency
+  localparam int LA = 2;          // mmfa_padd latency at VW + 1 bits
+  localparam int TA = LA + LM;    // first products
+  localparam int TB = TA + LA + LM;
+  localparam int TC = TB + LM;
   localparam logic [VW-1:0] ONE = VW'(1) << F;
+  localparam logic [VW-1:0] VMAX = {1'b0, {(VW-1){1'b1}}};
+  localparam logic [VW-1:0] VMIN = {1'b1, {(VW-1){1'b0}}};
 
-  // E1: the first product of every chain, rounded and saturated
-  logic [VW-1:0] e1_t1, e1_silu_a, e1_silu_c, e1_fp, e1_mul, e1_add, e1_b, e1_c;
-  logic [SF:0]   e1_sig;
-  logic [7:0]    e1_q;
-  logic signed [PW-1:0] pr, pf;
-  logic [VW-1:0] mag, one_m_d;
-  /* verilator lint_off UNUSEDSIGNAL */
-  logic [VW+QRW:0] qp;  // only the integer part is used
-  /* verilator lint_on UNUSEDSIGNAL */
-  logic [7:0] qv;
-  always_comb begin
-    pr = PW'($signed(a)) * PW'($signed({1'b0, rrec}));
-    one_m_d = ONE - d;
-    pf = PW'($signed(one_m_d)) * PW'($signed({1'b0, sig1}));
-    mag = a[VW-1] ? VW'(-$signed(a)) : a;
-    qp = (VW+QRW+1)'(mag) * (VW+QRW+1)'(qrecip) + ((VW+QRW+1)'(1) << (QS - 1));
-    qv = (qp[VW+QRW:QS] > (VW+QRW+1-QS)'(127)) ? 8'd127 : qp[QS+7:QS];
-  end
-  always_ff @(posedge clk) begin
-    e1_t1 <= sat(rnd(pr, 24));                        // RMS pass 2: a * (1/rms) back to Q.F
-    e1_silu_c <= mulsig(c, sig0);
-    e1_silu_a <= mulsig(a, sig0);
-    e1_fp <= sat(PW'($signed(d)) + rnd(pf, SF));      // MLGRU: f' = lb + (1 - lb) * sigmoid(f)
-    e1_mul <= mulq(a, b);
-    e1_add <= sat(PW'($signed(a)) + PW'($signed(b)));
-    e1_b <= b;
-    e1_c <= c;
-    e1_sig <= sig0;
-    e1_q <= a[VW-1] ? 8'(-$signed(qv)) : qv;          // QUANT: round half away, clamp to 127
-  end
+  // sat(x + y) of two VW-bit values: a VW+1-bit pipelined add, then the overflow check
+  function automatic logic [VW-1:0] sat1(input logic [VW:0] s);
+    if (s[VW] != s[VW-1]) sat1 = s[VW] ? VMIN : VMAX;
+    else sat1 = s[VW-1:0];
+  endfunction
 
-  // E2: the second product (h = f'·h + silu(i)·(1 - f') needs two)
-  logic [VW-1:0] e2_t2, e2_ci, e2_hh, e2_sw, e2_silu_a, e2_silu_c, e2_mul, e2_add;
-  logic [SF:0]   e2_sig;
-  logic [7:0]    e2_q;
-  always_ff @(posedge clk) begin
-    e2_t2 <= mulq(e1_t1, e1_b);
-    e2_ci <= mulq(e1_silu_a, ONE - e1_fp);
-    e2_hh <= mulq(e1_fp, e1_c);
-    e2_sw <= mulq(e1_silu_a, e1_b);
-    e2_silu_a <= e1_silu_a;
-    e2_silu_c <= e1_silu_c;
-    e2_mul <= e1_mul;
-    e2_add <= e1_add;
-    e2_sig <= e1_sig;
-    e2_q <= e1_q;
-  end
+  // ---- clock 0 -> LA: 1 - lb (wraps to VW bits, as golden wrapv), a + b
+  logic [VW-1:0] one_m_d;
+  logic [VW:0]   add_s;
+  mmfa_padd #(.W(VW)) u_omd (.clk(clk), .a(ONE), .b(~d), .cin(1'b1), .sum(one_m_d));
+  mmfa_padd #(.W(VW+1)) u_addab (.clk(clk), .a({a[VW-1], a}), .b({b[VW-1], b}), .cin(1'b0), .sum(add_s));
+  logic [VW-1:0] add_r;
+  always_ff @(posedge clk) add_r <= sat1(add_s);   // clock LA + 1
 
-  // E3: the gated norm's third product, the MLGRU sum, and the op's result
+  // ---- the first products start at LA
+  logic [VW-1:0] a2, c2, d2, b2;
+  logic [SF:0]   s0_2, s1_2;
+  mmfa_delay #(.W(4 * VW + 2 * (SF + 1)), .N(LA)) u_d2 (.clk(clk), .d({a, b, c, d, sig0, sig1}),
+                                                      .q({a2, b2, c2, d2, s0_2, s1_2}));
+  logic [VW-1:0] t1, silu_c, silu_a, fp, mul;
+  logic [7:0]    qmag;
+  mmfa_mulrs #(.AW(VW), .BW(RB+1), .XW(1), .SH(24), .OW(VW), .LAT(LM)) u_t1 (
+      .clk(clk), .a(a2), .b({1'b0, rrec}), .x(1'b0), .y(t1));                       // RMS: a * (1/rms)
+  mmfa_mulrs #(.AW(SF+2), .BW(VW), .XW(1), .SH(SF), .OW(VW), .LAT(LM)) u_silu_c (
+      .clk(clk), .a({1'b0, s0_2}), .b(c2), .x(1'b0), .y(silu_c));
+  mmfa_mulrs #(.AW(SF+2), .BW(VW), .XW(1), .SH(SF), .OW(VW), .LAT(LM)) u_silu_a (
+      .clk(clk), .a({1'b0, s0_2}), .b(a2), .x(1'b0), .y(silu_a));
+  // MLGRU: f' = lb + (1 - lb) * sigmoid(f) = rnd((1 - lb) * sigmoid(f) + lb * 2^SF, SF)
+  mmfa_mulrs #(.AW(SF+2), .BW(VW), .XW(VW+SF), .SH(SF), .OW(VW), .LAT(LM)) u_fp (
+      .clk(clk), .a({1'b0, s1_2}), .b(one_m_d), .x({d2, {SF{1'b0}}}), .y(fp));
+  mmfa_mulrs #(.AW(VW), .BW(VW), .XW(1), .SH(F), .OW(VW), .LAT(LM)) u_mul (
+      .clk(clk), .a(a2), .b(b2), .x(1'b0), .y(mul));
+  // QUANT: |a| * recip + 2^(QS-1) >> QS, clamped to 127 (a saturation to 8 signed bits, as the
+  // value is never negative); |a| = (a ^ sign) + sign, the + sign * recip rides as the addend
+  logic sgn2;
+  assign sgn2 = a2[VW-1];
+  mmfa_mulrs #(.AW(VW+1), .BW(QRW+1), .XW(QRW+1), .SH(QS), .OW(8), .LAT(LM)) u_q (
+      .clk(clk), .a({1'b0, a2 ^ {VW{sgn2}}}), .b({1'b0, qrecip}), .x(sgn2 ? {1'b0, qrecip} : '0), .y(qmag));
+  logic sgn_a;
+  mmfa_delay #(.W(1), .N(LM)) u_dsgn (.clk(clk), .d(sgn2), .q(sgn_a));
+  logic [7:0] q_a;
+  always_ff @(posedge clk) q_a <= sgn_a ? 8'(-$signed(qmag)) : qmag;   // clock TA + 1
+  mmfa_delay #(.W(8), .N(TC - TA)) u_dq (.clk(clk), .d(q_a), .q(q));
+
+  // ---- the second products start at TA + LA (after 1 - f')
+  logic [VW-1:0] one_m_fp;
+  mmfa_padd #(.W(VW)) u_omf (.clk(clk), .a(ONE), .b(~fp), .cin(1'b1), .sum(one_m_fp));
+  logic [VW-1:0] t1_b, sa_b, fp_b, b_b, c_b;
+  mmfa_delay #(.W(3 * VW), .N(LA)) u_db1 (.clk(clk), .d({t1, silu_a, fp}), .q({t1_b, sa_b, fp_b}));
+  mmfa_delay #(.W(2 * VW), .N(TA)) u_db2 (.clk(clk), .d({b2, c2}), .q({b_b, c_b}));
+  logic [VW-1:0] t2, hh, sw, ci;
+  mmfa_mulrs #(.AW(VW), .BW(VW), .XW(1), .SH(F), .OW(VW), .LAT(LM)) u_t2 (
+      .clk(clk), .a(t1_b), .b(b_b), .x(1'b0), .y(t2));                               // RMS: * gamma
+  mmfa_mulrs #(.AW(VW), .BW(VW), .XW(1), .SH(F), .OW(VW), .LAT(LM)) u_hh (
+      .clk(clk), .a(fp_b), .b(c_b), .x(1'b0), .y(hh));                               // MLGRU: f' * h
+  mmfa_mulrs #(.AW(VW), .BW(VW), .XW(1), .SH(F), .OW(VW), .LAT(LM)) u_ci (
+      .clk(clk), .a(sa_b), .b(one_m_fp), .x(1'b0), .y(ci));                          // silu(i) * (1 - f')
+  mmfa_mulrs #(.AW(VW), .BW(VW), .XW(1), .SH(F), .OW(VW), .LAT(LM)) u_sw (
+      .clk(clk), .a(sa_b), .b(b_b), .x(1'b0), .y(sw));                               // SwiGLU
+
+  // ---- the third step starts at TB: the gated norm's product, the MLGRU sum
+  logic [VW-1:0] sc_c, gt;
+  mmfa_delay #(.W(VW), .N(TB - TA)) u_dsc (.clk(clk), .d(silu_c), .q(sc_c));
+  mmfa_mulrs #(.AW(VW), .BW(VW), .XW(1), .SH(F), .OW(VW), .LAT(LM)) u_g (
+      .clk(clk), .a(t2), .b(sc_c), .x(1'b0), .y(gt));
+  logic [VW:0] hs;
+  logic [VW-1:0] hsum, h_c;
+  mmfa_padd #(.W(VW+1)) u_hsum (.clk(clk), .a({hh[VW-1], hh}), .b({ci[VW-1], ci}), .cin(1'b0), .sum(hs));
+  always_ff @(posedge clk) hsum <= sat1(hs);   // clock TB + LA + 1
+  mmfa_delay #(.W(VW), .N(TC - TB - LA - 1)) u_dh (.clk(clk), .d(hsum), .q(h_c));
+
+  // ---- everything else waits for TC
+  logic [VW-1:0] t2_c, add_c, mul_c, sw_c, sa_c;
+  logic [SF:0]   sig_c;
+  mmfa_delay #(.W(2 * VW), .N(TC - TB)) u_dcb (.clk(clk), .d({t2, sw}), .q({t2_c, sw_c}));
+  mmfa_delay #(.W(2 * VW), .N(TC - TA)) u_dca (.clk(clk), .d({mul, silu_a}), .q({mul_c, sa_c}));
+  mmfa_delay #(.W(VW), .N(TC - LA - 1)) u_dcadd (.clk(clk), .d(add_r), .q(add_c));
+  mmfa_delay #(.W(SF + 1), .N(TC)) u_dcsig (.clk(clk), .d(sig0), .q(sig_c));
+
   always_ff @(posedge clk) begin
     case (op)
-      8'(mmfa_regs_pkg::OP_RMS):     result <= gated ? mulq(e2_t2, e2_silu_c) : e2_t2;
-      8'(mmfa_regs_pkg::OP_ADD):     result <= e2_add;
-      8'(mmfa_regs_pkg::OP_MUL):     result <= e2_mul;
-      8'(mmfa_regs_pkg::OP_SWIGLU):  result <= e2_sw;
-      8'(mmfa_regs_pkg::OP_MLGRU):   result <= sat(PW'($signed(e2_hh)) + PW'($signed(e2_ci)));
-      8'(mmfa_regs_pkg::OP_SIGMOID): result <= VW'(e2_sig);
-      8'(mmfa_regs_pkg::OP_SILU):    result <= e2_silu_a;
+      8'(mmfa_regs_pkg::OP_RMS):     result <= gated ? gt : t2_c;
+      8'(mmfa_regs_pkg::OP_ADD):     result <= add_c;
+      8'(mmfa_regs_pkg::OP_MUL):     result <= mul_c;
+      8'(mmfa_regs_pkg::OP_SWIGLU):  result <= sw_c;
+      8'(mmfa_regs_pkg::OP_MLGRU):   result <= h_c;
+      8'(mmfa_regs_pkg::OP_SIGMOID): result <= VW'(sig_c);
+      8'(mmfa_regs_pkg::OP_SILU):    result <= sa_c;
       default:                       result <= '0;
     endcase
-    q <= e2_q;
   end
 endmodule

@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-// Sequential integer square root, floor(sqrt(num)), two input bits per cycle (W/2 cycles).
+// Sequential integer square root, floor(sqrt(num)), two input bits per step (W/2 steps of NS
+// clocks; the leading steps while op < one and nothing is found yet take one clock each). res and one never share a bit, so res + one and (res >> 1) + one are ORs; the W+1-bit
+// compare-subtract op - (res | one) is cut into NS segments of SEG bits with registered borrows,
+// as in mmfa_divider.
 module mmfa_isqrt #(
-    parameter int W = 80   // even
+    parameter int W   = 80,   // even
+    parameter int SEG = 32
 ) (
     input  logic           clk,
     input  logic           rst,
@@ -11,13 +15,41 @@ module mmfa_isqrt #(
     output logic           done,
     output logic [W/2-1:0] root
 );
+  localparam int NS = (W + 1 + SEG - 1) / SEG;
+  localparam int PB = (NS > 1) ? $clog2(NS) : 1;
   logic [W-1:0] op;
   logic [W-1:0] res;
   logic [W-1:0] one;
+  logic [W-1:0] above;   // the bits at and above one's: op < one exactly when op & above == 0
   logic [$clog2(W)-1:0] count;
-  logic [W:0] trial;   // one bit wider: res + one may carry out for inputs near 2^W
-  assign trial = {1'b0, res} + {1'b0, one};
+  logic [PB-1:0] phase;
+  logic [W:0] ov, tv;
+  /* verilator lint_off UNUSEDSIGNAL */  // diff[W] is 0 whenever it is used (op >= trial)
+  logic [W:0] diff;
+  /* verilator lint_on UNUSEDSIGNAL */
+  /* verilator lint_off UNUSEDSIGNAL */  // bw[0] is the constant 0
+  logic [NS:0] bw;
+  /* verilator lint_on UNUSEDSIGNAL */
+  logic [NS-1:1] bw_q;
+  assign ov = {1'b0, op};
+  assign tv = {1'b0, res | one};
   assign root = res[W/2-1:0];
+  assign bw[0] = 1'b0;
+  for (genvar k = 0; k < NS; k++) begin : g_seg
+    localparam int LO = k * SEG;
+    localparam int SW = (W + 1 - LO < SEG) ? W + 1 - LO : SEG;
+    logic [SW:0] d;
+    logic bin;
+    if (k == 0) begin : g_b0
+      assign bin = 1'b0;
+    end else begin : g_bk
+      assign bin = bw_q[k];
+      always_ff @(posedge clk) bw_q[k] <= bw[k];
+    end
+    assign d = {1'b0, ov[LO +: SW]} - {1'b0, tv[LO +: SW]} - (SW+1)'(bin);
+    assign diff[LO +: SW] = d[SW-1:0];
+    assign bw[k+1] = d[SW];
+  end
 
   always_ff @(posedge clk) begin
     if (rst) begin
@@ -26,7 +58,9 @@ module mmfa_isqrt #(
       op <= '0;
       res <= '0;
       one <= '0;
+      above <= '0;
       count <= '0;
+      phase <= '0;
     end else begin
       done <= 1'b0;
       if (start) begin
@@ -34,19 +68,31 @@ module mmfa_isqrt #(
         op <= num;
         res <= '0;
         one <= {2'b01, {(W-2){1'b0}}};
+        above <= {2'b11, {(W-2){1'b0}}};
+        phase <= '0;
         count <= ($clog2(W))'(W / 2);
       end else if (busy) begin
-        if ({1'b0, op} >= trial) begin
-          op <= W'({1'b0, op} - trial);
-          res <= (res >> 1) + one;
-        end else begin
-          res <= res >> 1;
-        end
-        one <= one >> 2;
-        count <= count - 1'b1;
-        if (count == 1) begin
-          busy <= 1'b0;
-          done <= 1'b1;
+        if (phase == '0 && res == '0 && (op & above) == '0 && count > 1) begin
+          // nothing found yet and op < one: the step keeps res = 0, one clock instead of NS
+          one <= one >> 2;
+          above <= {2'b11, above[W-1:2]};
+          count <= count - 1'b1;
+        end else if (phase != PB'(NS - 1)) phase <= phase + 1'b1;
+        else begin
+          phase <= '0;
+          if (!bw[NS]) begin
+            op <= diff[W-1:0];
+            res <= (res >> 1) | one;
+          end else begin
+            res <= res >> 1;
+          end
+          one <= one >> 2;
+          above <= {2'b11, above[W-1:2]};
+          count <= count - 1'b1;
+          if (count == 1) begin
+            busy <= 1'b0;
+            done <= 1'b1;
+          end
         end
       end
     end

@@ -105,49 +105,76 @@ module mmfa_top #(
       .m_axi_bresp(m_axi_bresp), .m_axi_bvalid(m_axi_bvalid), .m_axi_bready(m_axi_bready));
 
   // ---------------- telemetry: live counters and the shadow copy the host reads
-  logic [63:0] cnt  [0:NC-1];
-  logic [63:0] shad [0:NC-1];
-  logic [63:0] energy_step;
-  logic        error_q;
-  always_comb begin
-    energy_step = 64'(e_static)
-                + (ev_weight_beat ? 64'(e_wbyte) * 64'(BB) : 64'd0)
-                + 64'(e_lane) * 64'(ev_nonzero)
-                + (ev_ew_elem ? 64'(e_ew) : 64'd0)
-                + (ev_other_beat ? 64'(e_mbyte) * 64'(BB) : 64'd0);
+  // The modeled energy per clock is five terms: registered (one DSP product), reduced carry-save,
+  // then added in two 32-bit segments, EVD clocks in all. Every other event and the snapshot
+  // requests are delayed by the same EVD clocks, so the counters and their snapshots are exactly
+  // those of an undelayed design, EVD clocks later; register reads wait while a snapshot is in
+  // flight.
+  localparam int EVD = 4;
+  localparam int ET = 48;   // energy per clock < 2^32 * (2 * BB + LANES + 2)
+  logic [ET-1:0] en_t0, en_t1, en_t2, en_t3, en_t4, en_s, en_c, en_s1, en_c1, energy_step;
+  always_ff @(posedge clk) begin
+    en_t0 <= ET'(e_static);
+    en_t1 <= ev_weight_beat ? ET'(e_wbyte) * ET'(BB) : '0;
+    en_t2 <= ET'(e_lane) * ET'(ev_nonzero);
+    en_t3 <= ev_ew_elem ? ET'(e_ew) : '0;
+    en_t4 <= ev_other_beat ? ET'(e_mbyte) * ET'(BB) : '0;
+    en_s1 <= en_s;
+    en_c1 <= en_c;
   end
+  mmfa_csa #(.N(5), .W(ET)) u_en_csa (.in({en_t4, en_t3, en_t2, en_t1, en_t0}), .s(en_s), .c(en_c));
+  mmfa_padd #(.W(ET)) u_en_add (.clk(clk), .a(en_s1), .b(en_c1), .cin(1'b0), .sum(energy_step));
 
+  logic snap_now, snap_d, snap_settle;
+  logic [EVD-1:0] snap_pipe;   // snapshot requests in flight
+  logic d_busy, d_tmv, d_ew, d_stall, d_wbeat, d_obeat, d_tok, d_desc;
+  logic [CW-1:0] d_nz;
+  logic [31:0] d_tok_cycles;
+  assign snap_now = snap_req || ev_snapshot;
+  assign snap_d = snap_pipe[EVD-1];
+  mmfa_delay #(.W(8 + CW + 32), .N(EVD)) u_evd (.clk(clk),
+      .d({!idle && !error, ev_tmv, ev_ew, ev_stall, ev_weight_beat, ev_other_beat, ev_token_done, ev_desc_done,
+          ev_nonzero, ev_token_cycles}),
+      .q({d_busy, d_tmv, d_ew, d_stall, d_wbeat, d_obeat, d_tok, d_desc, d_nz, d_tok_cycles}));
   always_ff @(posedge clk) begin
     if (rst) begin
-      for (int i = 0; i < NC; i++) cnt[i] <= '0;
+      snap_pipe <= '0;
+      snap_settle <= 1'b0;
     end else begin
-      cnt[mmfa_regs_pkg::CNT_CYCLES_TOTAL] <= cnt[mmfa_regs_pkg::CNT_CYCLES_TOTAL] + 1;
-      if (!idle && !error) cnt[mmfa_regs_pkg::CNT_CYCLES_BUSY] <= cnt[mmfa_regs_pkg::CNT_CYCLES_BUSY] + 1;
-      if (ev_tmv) cnt[mmfa_regs_pkg::CNT_CYCLES_TMV] <= cnt[mmfa_regs_pkg::CNT_CYCLES_TMV] + 1;
-      if (ev_ew) cnt[mmfa_regs_pkg::CNT_CYCLES_EW] <= cnt[mmfa_regs_pkg::CNT_CYCLES_EW] + 1;
-      if (ev_stall) cnt[mmfa_regs_pkg::CNT_CYCLES_MEM_STALL] <= cnt[mmfa_regs_pkg::CNT_CYCLES_MEM_STALL] + 1;
-      if (ev_weight_beat) begin
-        cnt[mmfa_regs_pkg::CNT_WEIGHT_BYTES] <= cnt[mmfa_regs_pkg::CNT_WEIGHT_BYTES] + 64'(BB);
-        cnt[mmfa_regs_pkg::CNT_LANE_OPS] <= cnt[mmfa_regs_pkg::CNT_LANE_OPS] + 64'(LANES);
-      end
-      if (ev_other_beat) cnt[mmfa_regs_pkg::CNT_OTHER_BYTES] <= cnt[mmfa_regs_pkg::CNT_OTHER_BYTES] + 64'(BB);
-      cnt[mmfa_regs_pkg::CNT_NONZERO_WEIGHTS] <= cnt[mmfa_regs_pkg::CNT_NONZERO_WEIGHTS] + 64'(ev_nonzero);
-      if (ev_token_done) begin
-        cnt[mmfa_regs_pkg::CNT_TOKENS] <= cnt[mmfa_regs_pkg::CNT_TOKENS] + 1;
-        cnt[mmfa_regs_pkg::CNT_LAST_TOKEN_CYCLES] <= 64'(ev_token_cycles);
-      end
-      cnt[mmfa_regs_pkg::CNT_ENERGY_FJ] <= cnt[mmfa_regs_pkg::CNT_ENERGY_FJ] + energy_step;
-      if (ev_desc_done) cnt[mmfa_regs_pkg::CNT_DESCRIPTORS] <= cnt[mmfa_regs_pkg::CNT_DESCRIPTORS] + 1;
+      snap_pipe <= {snap_pipe[EVD-2:0], snap_now};
+      snap_settle <= snap_d;   // the clock the copies' high halves take in their carries
     end
   end
 
-  // one snapshot makes every counter of a read-out come from the same cycle
-  for (genvar i = 0; i < NC; i++) begin : g_shadow
-    always_ff @(posedge clk) begin
-      if (rst) shad[i] <= '0;
-      else if (snap_req || ev_snapshot) shad[i] <= cnt[i];
-    end
+  logic [63:0] shad [0:NC-1];
+  logic [NC*64-1:0] cinc;   // each counter's increment this clock (64 bits each)
+  always_comb begin
+    cinc = '0;
+    cinc[64*mmfa_regs_pkg::CNT_CYCLES_TOTAL +: 64] = 64'd1;
+    cinc[64*mmfa_regs_pkg::CNT_CYCLES_BUSY +: 64] = 64'(d_busy);
+    cinc[64*mmfa_regs_pkg::CNT_CYCLES_TMV +: 64] = 64'(d_tmv);
+    cinc[64*mmfa_regs_pkg::CNT_CYCLES_EW +: 64] = 64'(d_ew);
+    cinc[64*mmfa_regs_pkg::CNT_CYCLES_MEM_STALL +: 64] = 64'(d_stall);
+    cinc[64*mmfa_regs_pkg::CNT_WEIGHT_BYTES +: 64] = d_wbeat ? 64'(BB) : 64'd0;
+    cinc[64*mmfa_regs_pkg::CNT_OTHER_BYTES +: 64] = d_obeat ? 64'(BB) : 64'd0;
+    cinc[64*mmfa_regs_pkg::CNT_LANE_OPS +: 64] = d_wbeat ? 64'(LANES) : 64'd0;
+    cinc[64*mmfa_regs_pkg::CNT_NONZERO_WEIGHTS +: 64] = 64'(d_nz);
+    cinc[64*mmfa_regs_pkg::CNT_TOKENS +: 64] = 64'(d_tok);
+    cinc[64*mmfa_regs_pkg::CNT_ENERGY_FJ +: 64] = 64'(energy_step);
+    cinc[64*mmfa_regs_pkg::CNT_DESCRIPTORS +: 64] = 64'(d_desc);
   end
+  // one snapshot makes every counter of a read-out come from the same cycle
+  for (genvar i = 0; i < NC; i++) begin : g_cnt
+    localparam bit IS_LAST = (i == mmfa_regs_pkg::CNT_LAST_TOKEN_CYCLES);
+    localparam int IW = (i == mmfa_regs_pkg::CNT_ENERGY_FJ) ? ET : 32;
+    /* verilator lint_off UNUSEDSIGNAL */  // increments are narrower than 64 bits
+    logic [63:0] inc;
+    /* verilator lint_on UNUSEDSIGNAL */
+    assign inc = cinc[64*i +: 64];
+    mmfa_cnt64 #(.IW(IW)) u_c (.clk(clk), .rst(rst), .inc(IW'(inc)), .load(IS_LAST && d_tok),
+                               .load_val(d_tok_cycles), .snap(snap_d), .shadow(shad[i]));
+  end
+  logic error_q;
 
   // ---------------- AXI4-Lite slave: address and data accepted together, one access at a time
   logic wr_go;
@@ -155,7 +182,7 @@ module mmfa_top #(
   assign s_axil_awready = wr_go;
   assign s_axil_wready = wr_go;
   assign s_axil_bresp = 2'b00;
-  assign s_axil_arready = !s_axil_rvalid;
+  assign s_axil_arready = !s_axil_rvalid && snap_pipe == '0 && !snap_settle;
   assign s_axil_rresp = 2'b00;
   assign irq = gie && ((isr & ier) != 0);
 
@@ -213,7 +240,7 @@ module mmfa_top #(
         endcase
       end
       if (s_axil_rvalid && s_axil_rready) s_axil_rvalid <= 1'b0;
-      if (s_axil_arvalid && !s_axil_rvalid) begin
+      if (s_axil_arvalid && s_axil_arready) begin
         s_axil_rvalid <= 1'b1;
         s_axil_rdata <= '0;
         if (32'(s_axil_araddr) >= mmfa_regs_pkg::REG_COUNTER_BASE &&

@@ -13,6 +13,7 @@ is flattened first, or ltp reports per module and misses the paths that cross mo
 Usage: synth.py [--config sim|board|all] [--out resources.md]
 """
 import argparse
+import json
 import re
 import os
 import subprocess
@@ -21,8 +22,12 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import paths  # noqa: E402
+
+LIMIT = 12   # logic depth that stands for 200 MHz on 7-series (issue 24)
 RTL = os.path.join(os.path.dirname(HERE), "rtl")
-SOURCES = ["mmfa_regs_pkg.sv", "mmfa_addtree.sv", "mmfa_tmv_dot.sv", "mmfa_divider.sv", "mmfa_isqrt.sv",
+SOURCES = ["mmfa_regs_pkg.sv", "mmfa_cnt64.sv", "mmfa_gt.sv", "mmfa_delay.sv", "mmfa_padd.sv", "mmfa_csa.sv", "mmfa_mulcs.sv", "mmfa_mulrs.sv", "mmfa_addtree.sv", "mmfa_tmv_dot.sv", "mmfa_divider.sv", "mmfa_isqrt.sv",
            "mmfa_sigmoid_rom.sv", "mmfa_ew.sv", "mmfa_engine.sv", "mmfa_top.sv"]
 CONFIGS = {
     "sim": {"LANES": 64, "DMAX": 1024, "PROG_DEPTH": 1024, "NV": 8},
@@ -41,7 +46,8 @@ def synth(name, params, family, timeout):
                   # are registered inside (yosys packs A/B registers into them); LUTs, carry
                   # chains, muxes and the other DSPs count one cell each
                   f"tee -q -o {tmp}/ltp.txt ltp -noff w:* t:* %u t:FD* %d t:SRL* %d t:RAMB* %d t:BUFG* %d "
-                  f"t:DSP48E1 r:AREG=1 %i %d t:DSP48E1 r:BREG=1 %i %d")
+                  f"t:DSP48E1 r:AREG=1 %i %d t:DSP48E1 r:BREG=1 %i %d; "
+                  f"write_json {tmp}/net.json")
         t0 = time.time()
         subprocess.run(["yosys", "-q", "-p", script], cwd=RTL, check=True, timeout=timeout,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -65,7 +71,10 @@ def synth(name, params, family, timeout):
                 if m:
                     path.append(m.group(1))
         ends = f"{path[0]} → {path[-1]}" if path else "?"
-        return cells, (depth, ends), time.time() - t0
+        # every destination register over the limit, by the same rule (paths.py)
+        with open(os.path.join(tmp, "net.json"), encoding="utf-8") as f:
+            deep = paths.analyse(json.load(f), "mmfa_top", LIMIT)
+        return cells, (depth, ends, deep), time.time() - t0
 
 
 def summarize(cells):
@@ -104,7 +113,8 @@ def main():
            "Pre-place-and-route cell counts. No timing analysis exists for Xilinx in yosys 0.23, so no Fmax",
            "is claimed; 'logic depth' is the cells (LUT, CARRY4, MUXF7/8, DSP48E1) on the longest path",
            "between flip-flops / SRLs / block RAMs / input-registered DSPs (yosys `ltp -noff` with those taken",
-           "out; see synth.py).", "",
+           "out; see synth.py); the list of destinations deeper than 12 cells comes from paths.py on the same",
+           "netlist (it also ends paths at DSPs with two-deep or product-only registers).", "",
            "| config | lanes | DMAX | vregs | prog | " + " | ".join(cols) + " | logic depth |",
            "|---|---|---|---|---|" + "---|" * len(cols) + "---|"]
     for n, p, s, depth, _ in rows:
@@ -113,6 +123,10 @@ def main():
     out.append("")
     for n, _, _, depth, _ in rows:
         out.append(f"Longest path, {n}: `{depth[1]}`")
+        deep = sorted(depth[2].items(), key=lambda kv: -kv[1][0])
+        out.append(f"Destinations deeper than {LIMIT} cells, {n}: {len(deep)}" + (":" if deep else "."))
+        for key, (d, origin, _) in deep[:20]:
+            out.append(f"- {d}: `{origin}` → `{key}`")
     # hand-kept context (before/after, modeled throughput) follows the generated table
     notes = os.path.join(HERE, "resources_notes.md")
     if os.path.exists(notes):
