@@ -5,7 +5,7 @@
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 rtl="$here/rtl"
-src="$rtl/mmfa_regs_pkg.sv $rtl/mmfa_cnt64.sv $rtl/mmfa_gt.sv $rtl/mmfa_delay.sv $rtl/mmfa_padd.sv $rtl/mmfa_csa.sv $rtl/mmfa_mulcs.sv $rtl/mmfa_mulrs.sv $rtl/mmfa_addtree.sv $rtl/mmfa_tmv_dot.sv $rtl/mmfa_divider.sv $rtl/mmfa_isqrt.sv
+src="$rtl/mmfa_regs_pkg.sv $rtl/mmfa_cnt64.sv $rtl/mmfa_gt.sv $rtl/mmfa_delay.sv $rtl/mmfa_padd.sv $rtl/mmfa_segsub.sv $rtl/mmfa_csa.sv $rtl/mmfa_mulcs.sv $rtl/mmfa_mulrs.sv $rtl/mmfa_addtree.sv $rtl/mmfa_tmv_dot.sv $rtl/mmfa_divider.sv $rtl/mmfa_isqrt.sv
      $rtl/mmfa_sigmoid_rom.sv $rtl/mmfa_ew.sv $rtl/mmfa_engine.sv $rtl/mmfa_top.sv"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

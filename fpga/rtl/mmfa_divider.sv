@@ -28,28 +28,10 @@ module mmfa_divider #(
   /* verilator lint_off UNUSEDSIGNAL */  // diff[W] is 0 whenever it is used (trial >= den)
   logic [W:0] diff;
   /* verilator lint_on UNUSEDSIGNAL */
-  /* verilator lint_off UNUSEDSIGNAL */  // bw[0] is the constant 0 (kept for the indexing)
-  logic [NS:0] bw;          // bw[k]: borrow out of segment k-1; bw[NS]: trial < den
-  /* verilator lint_on UNUSEDSIGNAL */
-  logic [NS-1:1] bw_q;      // registered borrows
+  logic below;              // trial < den, exact on the step's last clock
   assign trial = {rem, quo[W-1]};
   assign dv = {1'b0, dr};
-  assign bw[0] = 1'b0;
-  for (genvar k = 0; k < NS; k++) begin : g_seg
-    localparam int LO = k * SEG;
-    localparam int SW = (W + 1 - LO < SEG) ? W + 1 - LO : SEG;
-    logic [SW:0] d;
-    logic bin;
-    if (k == 0) begin : g_b0
-      assign bin = 1'b0;
-    end else begin : g_bk
-      assign bin = bw_q[k];
-      always_ff @(posedge clk) bw_q[k] <= bw[k];
-    end
-    assign d = {1'b0, trial[LO +: SW]} - {1'b0, dv[LO +: SW]} - (SW+1)'(bin);
-    assign diff[LO +: SW] = d[SW-1:0];
-    assign bw[k+1] = d[SW];
-  end
+  mmfa_segsub #(.W(W + 1), .SEG(SEG)) u_sub (.clk(clk), .a(trial), .b(dv), .diff(diff), .borrow(below));
 
   always_ff @(posedge clk) begin
     if (rst) begin
@@ -80,7 +62,7 @@ module mmfa_divider #(
         end else if (phase != PB'(NS - 1)) phase <= phase + 1'b1;
         else begin
           phase <= '0;
-          if (!bw[NS]) begin
+          if (!below) begin
             rem <= diff[W-1:0];
             quo <= {quo[W-2:0], 1'b1};
           end else begin

@@ -27,29 +27,11 @@ module mmfa_isqrt #(
   /* verilator lint_off UNUSEDSIGNAL */  // diff[W] is 0 whenever it is used (op >= trial)
   logic [W:0] diff;
   /* verilator lint_on UNUSEDSIGNAL */
-  /* verilator lint_off UNUSEDSIGNAL */  // bw[0] is the constant 0
-  logic [NS:0] bw;
-  /* verilator lint_on UNUSEDSIGNAL */
-  logic [NS-1:1] bw_q;
+  logic below;   // op < trial, exact on the step's last clock
   assign ov = {1'b0, op};
   assign tv = {1'b0, res | one};
   assign root = res[W/2-1:0];
-  assign bw[0] = 1'b0;
-  for (genvar k = 0; k < NS; k++) begin : g_seg
-    localparam int LO = k * SEG;
-    localparam int SW = (W + 1 - LO < SEG) ? W + 1 - LO : SEG;
-    logic [SW:0] d;
-    logic bin;
-    if (k == 0) begin : g_b0
-      assign bin = 1'b0;
-    end else begin : g_bk
-      assign bin = bw_q[k];
-      always_ff @(posedge clk) bw_q[k] <= bw[k];
-    end
-    assign d = {1'b0, ov[LO +: SW]} - {1'b0, tv[LO +: SW]} - (SW+1)'(bin);
-    assign diff[LO +: SW] = d[SW-1:0];
-    assign bw[k+1] = d[SW];
-  end
+  mmfa_segsub #(.W(W + 1), .SEG(SEG)) u_sub (.clk(clk), .a(ov), .b(tv), .diff(diff), .borrow(below));
 
   always_ff @(posedge clk) begin
     if (rst) begin
@@ -80,7 +62,7 @@ module mmfa_isqrt #(
         end else if (phase != PB'(NS - 1)) phase <= phase + 1'b1;
         else begin
           phase <= '0;
-          if (!bw[NS]) begin
+          if (!below) begin
             op <= diff[W-1:0];
             res <= (res >> 1) | one;
           end else begin

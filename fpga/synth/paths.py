@@ -23,7 +23,7 @@ from collections import defaultdict
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RTL = os.path.join(os.path.dirname(HERE), "rtl")
-SOURCES = ["mmfa_regs_pkg.sv", "mmfa_cnt64.sv", "mmfa_gt.sv", "mmfa_delay.sv", "mmfa_padd.sv", "mmfa_csa.sv", "mmfa_mulcs.sv", "mmfa_mulrs.sv", "mmfa_addtree.sv", "mmfa_tmv_dot.sv", "mmfa_divider.sv", "mmfa_isqrt.sv",
+SOURCES = ["mmfa_regs_pkg.sv", "mmfa_cnt64.sv", "mmfa_gt.sv", "mmfa_delay.sv", "mmfa_padd.sv", "mmfa_segsub.sv", "mmfa_csa.sv", "mmfa_mulcs.sv", "mmfa_mulrs.sv", "mmfa_addtree.sv", "mmfa_tmv_dot.sv", "mmfa_divider.sv", "mmfa_isqrt.sv",
            "mmfa_sigmoid_rom.sv", "mmfa_ew.sv", "mmfa_engine.sv", "mmfa_top.sv"]
 
 

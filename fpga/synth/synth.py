@@ -27,8 +27,7 @@ import paths  # noqa: E402
 
 LIMIT = 12   # logic depth that stands for 200 MHz on 7-series (issue 24)
 RTL = os.path.join(os.path.dirname(HERE), "rtl")
-SOURCES = ["mmfa_regs_pkg.sv", "mmfa_cnt64.sv", "mmfa_gt.sv", "mmfa_delay.sv", "mmfa_padd.sv", "mmfa_csa.sv", "mmfa_mulcs.sv", "mmfa_mulrs.sv", "mmfa_addtree.sv", "mmfa_tmv_dot.sv", "mmfa_divider.sv", "mmfa_isqrt.sv",
-           "mmfa_sigmoid_rom.sv", "mmfa_ew.sv", "mmfa_engine.sv", "mmfa_top.sv"]
+SOURCES = paths.SOURCES   # the RTL files, in read order (one list, in paths.py)
 CONFIGS = {
     "sim": {"LANES": 64, "DMAX": 1024, "PROG_DEPTH": 1024, "NV": 8},
     "board": {"LANES": 256, "DMAX": 8192, "PROG_DEPTH": 4096, "NV": 8},
