@@ -34,9 +34,9 @@ TernaryMatrix random_matrix(int rows, int cols, std::mt19937& rng, int fixed_wei
     return w;
 }
 
-// Every instruction set of the batched kernel against ternary_matvec_ref, token by token: random
-// int8 rows (−128..127, or all `activation`), row ranges that start and end off the 4-row tile.
-// Returns an empty string or the first mismatch.
+// Every instruction set of the one-row and the batched kernel against ternary_matvec_ref, token
+// by token: random int8 rows (−128..127, or all `activation`), row ranges that start and end off
+// the 4-row tile. Returns an empty string or the first mismatch.
 std::string check_gemm(const TernaryMatrix& w, int tokens, std::mt19937& rng, int activation = 0) {
     const int padded = w.row_stride * 4;
     std::vector<int8_t> q(size_t(tokens) * padded, 0), qp(q.size());
@@ -50,6 +50,16 @@ std::string check_gemm(const TernaryMatrix& w, int tokens, std::mt19937& rng, in
     std::vector<int32_t> want(size_t(tokens) * w.rows);
     for (int t = 0; t < tokens; ++t) ternary_matvec_ref(w, &q[size_t(t) * padded], &want[size_t(t) * w.rows], 0, w.rows);
     const int begin = w.rows > 2 ? 1 : 0, end = w.rows > 3 ? w.rows - 1 : w.rows;
+    for (GemmIsa isa : supported_gemm_isas()) {
+        std::vector<int32_t> got(static_cast<size_t>(w.rows), -7);
+        for (int t = 0; t < tokens; ++t) {
+            ternary_matvec_fast(w, &qp[size_t(t) * padded], qsum[size_t(t)], got.data(), begin, end, isa);
+            for (int r = begin; r < end; ++r)
+                if (got[size_t(r)] != want[size_t(t) * w.rows + r])
+                    return std::string(gemm_isa_name(isa)) + " matvec: token " + std::to_string(t) + " row " + std::to_string(r) + " got " +
+                           std::to_string(got[size_t(r)]) + " want " + std::to_string(want[size_t(t) * w.rows + r]);
+        }
+    }
     for (GemmIsa isa : supported_gemm_isas()) {
         const size_t stride = size_t(end - begin) + 3;   // wider than the range: the kernel must honour it
         std::vector<int32_t> got(size_t(tokens) * stride, -7);
@@ -110,9 +120,10 @@ std::string check_trits(const TernaryMatrix& w, int tokens, std::mt19937& rng, i
 class TestCpuKernels : public QObject {
     Q_OBJECT
 private slots:
-    // The fast kernel's accumulators equal the reference's, including the extremes that would
-    // overflow its int16 partial sums if the flush interval were wrong (all weights +1 or −1,
-    // all activations ±127) and shapes that are not multiples of the block.
+    // The one-row kernel's accumulators equal the reference's on every instruction set, including
+    // the extremes that would overflow the AVX2 int16 partial sums if the flush interval were
+    // wrong (all weights +1 or −1, all activations ±127 or −128), odd block counts (the 512-bit
+    // kernel takes two blocks per vector) and shapes that are not multiples of the block.
     void matvec_fast_equals_reference_data() {
         QTest::addColumn<int>("rows");
         QTest::addColumn<int>("cols");
@@ -124,6 +135,9 @@ private slots:
         QTest::newRow("all +1 × 127") << 4 << 4096 << 1 << 127;
         QTest::newRow("all −1 × 127") << 4 << 4096 << -1 << 127;
         QTest::newRow("all +1 × −127") << 5 << 4096 << 1 << -127;
+        QTest::newRow("all +1 × −128, odd blocks") << 7 << 4000 << 1 << -128;
+        QTest::newRow("all −1 × −128") << 6 << 8192 << -1 << -128;
+        QTest::newRow("one block") << 9 << 128 << 2 << 0;
     }
     void matvec_fast_equals_reference() {
         QFETCH(int, rows);
@@ -138,8 +152,11 @@ private slots:
         permute_for_simd(q.data(), padded, qp.data());
         std::vector<int32_t> ref(static_cast<size_t>(rows)), fast(ref.size());
         ternary_matvec_ref(w, q.data(), ref.data(), 0, rows);
-        ternary_matvec_fast(w, qp.data(), sum_q(q.data(), padded), fast.data(), 0, rows);
-        QCOMPARE(fast, ref);
+        for (GemmIsa isa : supported_gemm_isas()) {
+            std::fill(fast.begin(), fast.end(), -1);
+            ternary_matvec_fast(w, qp.data(), sum_q(q.data(), padded), fast.data(), 0, rows, isa);
+            if (fast != ref) QFAIL(qPrintable(QString("%1: accumulators differ from the reference").arg(gemm_isa_name(isa))));
+        }
         if (activation) QCOMPARE(ref[0], weight * activation * cols);
     }
 

@@ -83,7 +83,7 @@ CpuExecutor::CpuExecutor(std::shared_ptr<const Model> model, bool reference, int
     if (threads <= 0) threads = int(std::thread::hardware_concurrency());
     pool_ = std::make_unique<ThreadPool>(reference_ ? 1 : std::max(1, threads));
     if (!reference_) gemm_isa_ = gemm_isa_from_environment();
-    trit_isa_ = gemm_isa_.value_or(best_gemm_isa());
+    row_isa_ = gemm_isa_.value_or(best_gemm_isa());
     states_.assign(size_t(slots_) * state_size_, 0.f);
     // Auto without AVX2 stays on 2 bits: the scalar 1.6-bit kernel is no match for it.
     if (reference_ || weights == CpuWeights::TwoBit || (weights == CpuWeights::Auto && !cpu_has_avx2())) return;
@@ -141,8 +141,8 @@ double CpuExecutor::time_weight_sweep(bool trits) {
         int32_t* out = &acc[size_t(part) * most_rows];
         for (const TernaryMatrix* w : all) {
             auto [r0, r1] = split_range(w->rows, part, parts, kRowBlock);
-            if (trits) ternary_matvec_trits(trits_.at(w), q.data(), 0, out, r0, r1, trit_isa_);
-            else ternary_matvec_fast(*w, q.data(), 0, out, r0, r1);
+            if (trits) ternary_matvec_trits(trits_.at(w), q.data(), 0, out, r0, r1, row_isa_);
+            else ternary_matvec_fast(*w, q.data(), 0, out, r0, r1, row_isa_);
         }
     });
     return us_since(t0);
@@ -178,10 +178,9 @@ std::vector<std::pair<std::string, double>> CpuExecutor::LayoutDiagnostics::extr
 std::string CpuExecutor::device_name() const {
     std::string s = "CPU, " + std::to_string(pool_->size()) + " thread" + (pool_->size() > 1 ? "s" : "");
     if (!reference_) {
-        s += cpu_has_avx2() ? ", AVX2" : ", scalar";
+        s += std::string(", decode: ") + gemm_isa_name(row_isa_);
         s += std::string(", batches: ") + (gemm_isa_ ? gemm_isa_name(*gemm_isa_) : "rowwise");
         s += std::string(", weights: ") + cpu_weights_name(weights_);
-        if (weights_ == CpuWeights::Trits) s += std::string(" (") + gemm_isa_name(trit_isa_) + ")";
     }
     return s;
 }
@@ -267,6 +266,10 @@ void CpuExecutor::bitlinear(std::initializer_list<Projection> group, const float
         auto rows_of = [&](int g, int b, int e) {
             const TernaryMatrix& w = *proj[g].w;
             const TritMatrix* t = trits ? trits_of(&w) : nullptr;
+            if (b < e) {
+                if (t) prefetch_stream_start(&t->codes[size_t(b) * t->row_stride], size_t(e - b) * t->row_stride);
+                else prefetch_stream_start(&w.codes[size_t(b) * w.row_stride], size_t(e - b) * w.row_stride);
+            }
         for (int rb = b; rb < e; rb += kRowBlock) {
             const int re = std::min(e, rb + kRowBlock);
             const int j0 = g * rows;
@@ -277,8 +280,8 @@ void CpuExecutor::bitlinear(std::initializer_list<Projection> group, const float
                 const int32_t* a = block + size_t(r) * kRowBlock;   // a[row − rb]
                 if (!gemm) {
                     if (reference_) ternary_matvec_ref(w, &q_[size_t(j) * Kp], by_row, rb, re);
-                    else if (t) ternary_matvec_trits(*t, &q_[size_t(j) * Kp], qsum_[j], by_row, rb, re, trit_isa_);
-                    else ternary_matvec_fast(w, &q_[size_t(j) * Kp], qsum_[j], by_row, rb, re);
+                    else if (t) ternary_matvec_trits(*t, &q_[size_t(j) * Kp], qsum_[j], by_row, rb, re, row_isa_);
+                    else ternary_matvec_fast(w, &q_[size_t(j) * Kp], qsum_[j], by_row, rb, re, row_isa_);
                     a = by_row + rb;
                 }
                 float* out = proj[g].y + size_t(r) * w.rows;

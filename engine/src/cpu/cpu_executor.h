@@ -83,7 +83,7 @@ private:
     std::shared_ptr<const Model> model_;
     bool reference_;
     std::optional<GemmIsa> gemm_isa_;     // batched kernel of the fast mode; none: one row at a time
-    GemmIsa trit_isa_ = GemmIsa::Scalar;  // the 1.6-bit one-row kernel's instruction set
+    GemmIsa row_isa_ = GemmIsa::Scalar;  // the one-row kernels' instruction set (decode, both layouts)
     std::unique_ptr<ThreadPool> pool_;
     int slots_;
     size_t state_size_;                   // L×D

@@ -11,6 +11,11 @@
 #endif
 
 namespace mmfree::cpu {
+// How far ahead of its loads a streaming kernel asks for its codes. Every one-row kernel, 2 bits
+// and 1.6, on all 370M weights with 2 threads, alternated in one process on the 2-core VM
+// (AVX2 / AVX-512 2-bit, AVX-512 1.6-bit GB/s): 1 KB 42.8 / – / 35.4, 4 KB 52.0 / 55.9 / 40.1,
+// 8 KB 54.4 / 67.5 / 40.3. Hardware prefetchers alone stop at a page; this runs across.
+constexpr int kPrefetchAhead = 8192;
 
 // 1 / sqrt(mean(x²) + eps), shared by rms_norm and norm_quantize_permuted so both scale alike.
 static float rms_inverse(const float* x, int n, float eps) {
@@ -224,6 +229,16 @@ float norm_quantize(const float* x, const float* gamma, int n, float eps, int pa
     return s;
 }
 
+void prefetch_stream_start(const uint8_t* begin, size_t bytes) {
+#if defined(__x86_64__)
+    const size_t n = std::min(bytes, size_t(kPrefetchAhead));
+    for (size_t off = 0; off < n; off += 64) _mm_prefetch(reinterpret_cast<const char*>(begin + off), _MM_HINT_T0);
+#else
+    (void)begin;
+    (void)bytes;
+#endif
+}
+
 bool cpu_has_avx2() {
 #if defined(__x86_64__)
     return __builtin_cpu_supports("avx2");
@@ -276,9 +291,8 @@ __attribute__((target("avx2"))) static void matvec_codes_avx2(const TernaryMatri
             __m256i ea = _mm256_setzero_si256(), oa = ea, eb = ea, ob = ea;
             const int end = std::min(blocks, blk + 8);
             for (; blk < end; ++blk) {
-                // 1 KB ahead: 4 paired bench runs beat 512 B by 2–22 % (256 B and 2 KB no better).
-                _mm_prefetch(reinterpret_cast<const char*>(a + blk * 32 + 1024), _MM_HINT_T0);
-                _mm_prefetch(reinterpret_cast<const char*>(b + blk * 32 + 1024), _MM_HINT_T0);
+                _mm_prefetch(reinterpret_cast<const char*>(a + blk * 32 + kPrefetchAhead), _MM_HINT_T0);
+                _mm_prefetch(reinterpret_cast<const char*>(b + blk * 32 + kPrefetchAhead), _MM_HINT_T0);
                 block_dot(a + blk * 32, qp + blk * 128, ea, oa);
                 block_dot(b + blk * 32, qp + blk * 128, eb, ob);
             }
@@ -479,8 +493,8 @@ __attribute__((target("avx2"))) static void matvec_trits_avx2(const TritMatrix& 
             __m256i pa = _mm256_setzero_si256(), pb = pa;
             const int end = std::min(blocks, blk + 6);
             for (; blk < end; ++blk) {
-                _mm_prefetch(reinterpret_cast<const char*>(a + blk * 32 + 1024), _MM_HINT_T0);
-                _mm_prefetch(reinterpret_cast<const char*>(b + blk * 32 + 1024), _MM_HINT_T0);
+                _mm_prefetch(reinterpret_cast<const char*>(a + blk * 32 + kPrefetchAhead), _MM_HINT_T0);
+                _mm_prefetch(reinterpret_cast<const char*>(b + blk * 32 + kPrefetchAhead), _MM_HINT_T0);
                 __m256i u[5];
                 for (int i = 0; i < 5; ++i) u[i] = load_biased(q + blk * 160 + 32 * i);
                 pa = trit_block(a + blk * 32, u, pa);
@@ -579,18 +593,15 @@ template <int NT> void micro_scalar(const uint8_t* u, int kp, const int8_t* cons
 }
 
 #if defined(__x86_64__)
-// Also fetches the next tile's codes into the cache: the micro-kernels between two unpacks take
-// long enough for them to arrive, and the weights stream from memory once per step.
+// Also asks for the codes kPrefetchAhead bytes further on: the weights stream from memory once
+// per step, and one tile of micro-kernels (~0.2 µs for 16 tokens) is too short to hide a miss.
 __attribute__((target("avx2"))) void unpack_tile_avx2(const TernaryMatrix& w, int r, int row_end, uint8_t* u) {
     const int kp = w.row_stride * 4;
     const __m256i low2 = _mm256_set1_epi8(3);
     for (int i = 0; i < kGemmRows; ++i, u += kp) {
-        if (r + i + kGemmRows < row_end) {
-            const char* next = reinterpret_cast<const char*>(&w.codes[size_t(r + i + kGemmRows) * w.row_stride]);
-            for (int b = 0; b < w.row_stride; b += 64) _mm_prefetch(next + b, _MM_HINT_T0);
-        }
         if (r + i >= row_end) { std::memset(u, 0, size_t(kp)); continue; }
         const uint8_t* row = &w.codes[size_t(r + i) * w.row_stride];
+        for (int b = 0; b < w.row_stride; b += 64) _mm_prefetch(reinterpret_cast<const char*>(row + kPrefetchAhead + b), _MM_HINT_T0);
         for (int b = 0; b < w.row_stride / 32; ++b) {
             const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + b * 32));
             __m256i* out = reinterpret_cast<__m256i*>(u + b * 128);
@@ -730,14 +741,15 @@ __attribute__((target("avx512f"))) inline __m512i zext_load16(const void* p) {
     return _mm512_zextsi128_si512(_mm_loadu_si128(static_cast<const __m128i*>(p)));
 }
 
-__attribute__((target("avx512vnni,avx512bw,avx512f"))) inline void trit_step(__m512i xa, __m512i xb, const __m512i (&qv)[5], __m512i (&s)[4]) {
+__attribute__((target("avx512vnni,avx512bw,avx512f"))) inline void trit_step(__m512i xa, __m512i xb, const __m512i (&qv)[5], __m512i (&s)[8]) {
     for (int i = 0; i < 5; ++i) {
-        s[kPa] = dpbusd(s[kPa], xa, qv[i]);
-        s[kPb] = dpbusd(s[kPb], xb, qv[i]);
+        __m512i* t = s + 4 * (i & 1);
+        t[kPa] = dpbusd(t[kPa], xa, qv[i]);
+        t[kPb] = dpbusd(t[kPb], xb, qv[i]);
         xa = _mm512_add_epi8(_mm512_add_epi8(xa, xa), xa);
         xb = _mm512_add_epi8(_mm512_add_epi8(xb, xb), xb);
-        s[kNa] = dpbusd(s[kNa], xa, qv[i]);
-        s[kNb] = dpbusd(s[kNb], xb, qv[i]);
+        t[kNa] = dpbusd(t[kNa], xa, qv[i]);
+        t[kNb] = dpbusd(t[kNb], xb, qv[i]);
     }
 }
 
@@ -749,13 +761,14 @@ __attribute__((target("avx512vnni,avx512bw,avx512f"))) void matvec_trits_avx512(
     for (; r + 1 < r1; r += 2) {
         const uint8_t* a = &w.codes[size_t(r) * w.row_stride];
         const uint8_t* b = a + w.row_stride;
-        __m512i s[4] = {_mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512()};
+        __m512i s[8];
+        for (auto& v : s) v = _mm512_setzero_si512();
         __m512i qv[5];
         int blk = 0;
         // Two blocks per vector: digit i's activations of both blocks side by side.
         for (; blk + 1 < blocks; blk += 2) {
-            _mm_prefetch(reinterpret_cast<const char*>(a + blk * 32 + 1024), _MM_HINT_T0);
-            _mm_prefetch(reinterpret_cast<const char*>(b + blk * 32 + 1024), _MM_HINT_T0);
+            _mm_prefetch(reinterpret_cast<const char*>(a + blk * 32 + kPrefetchAhead), _MM_HINT_T0);
+            _mm_prefetch(reinterpret_cast<const char*>(b + blk * 32 + kPrefetchAhead), _MM_HINT_T0);
             for (int i = 0; i < 5; ++i)
                 qv[i] = _mm512_inserti64x4(zext_load32(q + blk * 160 + 32 * i),
                                            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + blk * 160 + 160 + 32 * i)), 1);
@@ -769,6 +782,7 @@ __attribute__((target("avx512vnni,avx512bw,avx512f"))) void matvec_trits_avx512(
             for (int i = 0; i < 5; ++i) qv[i] = zext_load16(q + blocks * 160 + 16 * i);
             trit_step(zext_load16(a + blocks * 32), zext_load16(b + blocks * 32), qv, s);
         }
+        for (int k = 0; k < 4; ++k) s[k] = _mm512_add_epi32(s[k], s[k + 4]);
         acc[r] = (3 * hsum512_epi32(s[kPa]) - hsum512_epi32(s[kNa])) / 256 - qsum;
         acc[r + 1] = (3 * hsum512_epi32(s[kPb]) - hsum512_epi32(s[kNb])) / 256 - qsum;
     }
@@ -798,8 +812,8 @@ __attribute__((target("avxvnni,avx2"))) void matvec_trits_avxvnni(const TritMatr
         const uint8_t* b = a + w.row_stride;
         __m256i s[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256()};
         for (int blk = 0; blk < blocks; ++blk) {
-            _mm_prefetch(reinterpret_cast<const char*>(a + blk * 32 + 1024), _MM_HINT_T0);
-            _mm_prefetch(reinterpret_cast<const char*>(b + blk * 32 + 1024), _MM_HINT_T0);
+            _mm_prefetch(reinterpret_cast<const char*>(a + blk * 32 + kPrefetchAhead), _MM_HINT_T0);
+            _mm_prefetch(reinterpret_cast<const char*>(b + blk * 32 + kPrefetchAhead), _MM_HINT_T0);
             trit_step(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + blk * 32)),
                       _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + blk * 32)), q + blk * 160, 32, s);
         }
@@ -810,6 +824,87 @@ __attribute__((target("avxvnni,avx2"))) void matvec_trits_avxvnni(const TritMatr
         acc[r + 1] = (3 * hsum_epi32(s[kPb]) - hsum_epi32(s[kNb])) / 256 - qsum;
     }
     if (r < r1) matvec_trits_scalar(w, q, qsum, acc, r, r1);
+}
+// --- 2-bit one-row kernels with dot-product instructions -----------------------------------
+// Field f of a code byte is masked in place, v & (3 << 2f) = 4^f·c_f, and dotted with its 32
+// activations: no shift and no int16 stage, one dpbusd per field. Every product in field f's
+// sum is a multiple of 4^f, so each int32 lane is too, and an arithmetic shift by 2f divides
+// it exactly before the fields are added. |sum| ≤ 128·128·K/4 < 2^31 for K < 2^19.
+constexpr int kVnniCodesMaxCols = 1 << 19;
+
+template <int R>
+__attribute__((target("avx512vnni,avx512bw,avx512f"))) void matvec_codes_rows_avx512(const TernaryMatrix& w, const int8_t* qp, int32_t qsum,
+                                                                                      int32_t* acc, int r) {
+    const int blocks = w.row_stride / 32;
+    const __m512i mask[4] = {_mm512_set1_epi8(3), _mm512_set1_epi8(12), _mm512_set1_epi8(48), _mm512_set1_epi8(char(192))};
+    const uint8_t* row[R];
+    __m512i s[R][4];
+    for (int i = 0; i < R; ++i) {
+        row[i] = &w.codes[size_t(r + i) * w.row_stride];
+        for (auto& f : s[i]) f = _mm512_setzero_si512();
+    }
+    // Two blocks per vector: field f's activations of both blocks side by side. An odd last
+    // block is zero-extended: zero codes add nothing.
+    for (int blk = 0; blk < blocks; blk += 2) {
+        const bool pair = blk + 1 < blocks;
+        __m512i q[4];
+        for (int f = 0; f < 4; ++f) {
+            q[f] = zext_load32(qp + blk * 128 + 32 * f);
+            if (pair) q[f] = _mm512_inserti64x4(q[f], _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qp + blk * 128 + 128 + 32 * f)), 1);
+        }
+        for (int i = 0; i < R; ++i) {
+            _mm_prefetch(reinterpret_cast<const char*>(row[i] + blk * 32 + kPrefetchAhead), _MM_HINT_T0);
+            const __m512i v = pair ? _mm512_loadu_si512(row[i] + blk * 32) : zext_load32(row[i] + blk * 32);
+            for (int f = 0; f < 4; ++f) s[i][f] = dpbusd(s[i][f], _mm512_and_si512(v, mask[f]), q[f]);
+        }
+    }
+    for (int i = 0; i < R; ++i) {
+        const __m512i sum = _mm512_add_epi32(_mm512_add_epi32(s[i][0], _mm512_srai_epi32(s[i][1], 2)),
+                                             _mm512_add_epi32(_mm512_srai_epi32(s[i][2], 4), _mm512_srai_epi32(s[i][3], 6)));
+        acc[r + i] = hsum512_epi32(sum) - qsum;
+    }
+}
+
+__attribute__((target("avx512vnni,avx512bw,avx512f"))) void matvec_codes_avx512(const TernaryMatrix& w, const int8_t* qp, int32_t qsum,
+                                                                                int32_t* acc, int r0, int r1) {
+    int r = r0;
+    for (; r + 4 <= r1; r += 4) matvec_codes_rows_avx512<4>(w, qp, qsum, acc, r);
+    for (; r < r1; ++r) matvec_codes_rows_avx512<1>(w, qp, qsum, acc, r);
+}
+
+// The same with VEX dot products on 256-bit vectors (16 registers: two rows at a time, the
+// activations as memory operands).
+template <int R>
+__attribute__((target("avxvnni,avx2"))) void matvec_codes_rows_avxvnni(const TernaryMatrix& w, const int8_t* qp, int32_t qsum, int32_t* acc,
+                                                                       int r) {
+    const int blocks = w.row_stride / 32;
+    const __m256i mask[4] = {_mm256_set1_epi8(3), _mm256_set1_epi8(12), _mm256_set1_epi8(48), _mm256_set1_epi8(char(192))};
+    const uint8_t* row[R];
+    __m256i s[R][4];
+    for (int i = 0; i < R; ++i) {
+        row[i] = &w.codes[size_t(r + i) * w.row_stride];
+        for (auto& f : s[i]) f = _mm256_setzero_si256();
+    }
+    for (int blk = 0; blk < blocks; ++blk) {
+        const __m256i* q = reinterpret_cast<const __m256i*>(qp + blk * 128);
+        for (int i = 0; i < R; ++i) {
+            _mm_prefetch(reinterpret_cast<const char*>(row[i] + blk * 32 + kPrefetchAhead), _MM_HINT_T0);
+            const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row[i] + blk * 32));
+            for (int f = 0; f < 4; ++f) s[i][f] = dpbusd(s[i][f], _mm256_and_si256(v, mask[f]), _mm256_loadu_si256(q + f));
+        }
+    }
+    for (int i = 0; i < R; ++i) {
+        const __m256i sum = _mm256_add_epi32(_mm256_add_epi32(s[i][0], _mm256_srai_epi32(s[i][1], 2)),
+                                             _mm256_add_epi32(_mm256_srai_epi32(s[i][2], 4), _mm256_srai_epi32(s[i][3], 6)));
+        acc[r + i] = hsum_epi32(sum) - qsum;
+    }
+}
+
+__attribute__((target("avxvnni,avx2"))) void matvec_codes_avxvnni(const TernaryMatrix& w, const int8_t* qp, int32_t qsum, int32_t* acc, int r0,
+                                                                   int r1) {
+    int r = r0;
+    for (; r + 2 <= r1; r += 2) matvec_codes_rows_avxvnni<2>(w, qp, qsum, acc, r);
+    if (r < r1) matvec_codes_rows_avxvnni<1>(w, qp, qsum, acc, r);
 }
 #pragma GCC diagnostic pop
 #endif
@@ -1033,10 +1128,13 @@ void swiglu(const float* gate, const float* up, float* out, int n) {
     for (; k < n; ++k) out[k] = silu(gate[k]) * up[k];
 }
 
-void ternary_matvec_fast(const TernaryMatrix& w, const int8_t* qp, int32_t qsum, int32_t* acc, int r0, int r1) {
+void ternary_matvec_fast(const TernaryMatrix& w, const int8_t* qp, int32_t qsum, int32_t* acc, int r0, int r1, GemmIsa isa) {
 #if defined(__x86_64__)
-    static const bool avx2 = cpu_has_avx2();
-    if (avx2) return matvec_codes_avx2(w, qp, qsum, acc, r0, r1);
+    if (isa == GemmIsa::Avx512Vnni && w.cols < kVnniCodesMaxCols) return matvec_codes_avx512(w, qp, qsum, acc, r0, r1);
+    if (isa == GemmIsa::AvxVnni && w.cols < kVnniCodesMaxCols) return matvec_codes_avxvnni(w, qp, qsum, acc, r0, r1);
+    if (isa != GemmIsa::Scalar) return matvec_codes_avx2(w, qp, qsum, acc, r0, r1);
+#else
+    (void)isa;
 #endif
     matvec_codes_scalar(w, qp, qsum, acc, r0, r1);
 }

@@ -26,15 +26,25 @@ void ternary_matvec_ref(const TernaryMatrix& w, const int8_t* q, int32_t* acc, i
 // Computes the same accumulators as ternary_matvec_ref, bit for bit.
 void permute_for_simd(const int8_t* q, int padded_n, int8_t* qp);
 int32_t sum_q(const int8_t* q, int padded_n);
-void ternary_matvec_fast(const TernaryMatrix& w, const int8_t* qp, int32_t qsum, int32_t* acc, int row_begin, int row_end);
 bool cpu_has_avx2();
 
-// The instruction sets of the batched kernel below, narrowest first.
+// The instruction sets of the integer kernels, narrowest first.
 enum class GemmIsa { Scalar, Avx2, AvxVnni, Avx512Vnni };
 const char* gemm_isa_name(GemmIsa isa);                     // "scalar", "avx2", "avxvnni", "avx512vnni"
 std::optional<GemmIsa> parse_gemm_isa(const std::string& name);
 std::vector<GemmIsa> supported_gemm_isas();                 // what this CPU (and OS) runs, Scalar first
 GemmIsa best_gemm_isa();                                    // the widest of those
+
+// The one-row kernel on instruction set `isa` (one the CPU runs): AVX2 splits each code byte
+// into its four fields with a shift and masks and sums pairs in int16; the VNNI sets mask the
+// fields in place and add them in int32 with one dot-product instruction each.
+void ternary_matvec_fast(const TernaryMatrix& w, const int8_t* qp, int32_t qsum, int32_t* acc, int row_begin, int row_end,
+                         GemmIsa isa);
+
+// The kernels prefetch a fixed distance ahead of their loads; this asks for the first stretch of
+// a stream (its first `bytes`, at most that distance), which nothing has prefetched yet. A part of
+// a parallel region starts cold otherwise: ~100 regions per token, one cold start each per thread.
+void prefetch_stream_start(const uint8_t* begin, size_t bytes);
 
 // ternary_matvec_fast for many rows of activations at once (a prompt chunk or a decode batch):
 // token t's permuted activations start at qp + t·q_stride, its Σq is qsum[t], and
