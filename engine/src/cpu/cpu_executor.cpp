@@ -19,8 +19,9 @@ double us_since(Clock::time_point t0) { return std::chrono::duration<double, std
 constexpr int kPrefillChunk = 64;  // tokens processed together: weights stream once per chunk
 constexpr int kRowBlock = 16;      // weight rows per inner loop: their codes stay in L1 across tokens
 // Below this many elements an element-wise stage runs on the calling thread: waking the pool
-// costs more than the work (decode of one token), and far more when the machine is busy.
-constexpr size_t kParallelElements = 32768;
+// costs more than the work (decode of one token: 1–3 k elements), and far more when the machine
+// is busy. A decode batch of 16 (16 k elements per stage) gained from the pool.
+constexpr size_t kParallelElements = 8192;
 // A matrix-vector product takes one thread per this many bytes of weights, up to all of them, so
 // a small matrix does not sync every core of a large machine. 370M decode on a 16-core host, one
 // run each: 16 KB 402 tok/s, 64 KB 442, 256 KB 205 (too few threads to stream).
@@ -382,10 +383,18 @@ void CpuExecutor::forward_rows(const int32_t* tokens, int T, float* const* row_s
         std::memcpy(&x_[size_t(t) * H], &model_->embeddings[size_t(tokens[t]) * H], sizeof(float) * H);
     capture(0, x_.data());
 
+    // Row-wise stages of a batch or a prompt chunk are spread over the pool; one token's are not.
+    auto each_row = [&](size_t elements_per_row, const std::function<void(int)>& fn) {
+        run_parallel(size_t(T) * elements_per_row >= kParallelElements, [&](int part, int parts) {
+            auto [t0, t1] = split_range(T, part, parts);
+            for (int t = t0; t < t1; ++t) fn(t);
+        });
+    };
+
     for (int l = 0; l < L; ++l) {
         const LayerWeights& lw = model_->layers[l];
         auto t0 = Clock::now();
-        for (int t = 0; t < T; ++t) rms_norm(&x_[size_t(t) * H], lw.attn_norm.data(), H, eps, &u_[size_t(t) * H]);
+        each_row(H, [&](int t) { rms_norm(&x_[size_t(t) * H], lw.attn_norm.data(), H, eps, &u_[size_t(t) * H]); });
         stages_.norm_quant_us += us_since(t0);
 
         // The recurrence is sequential in t but independent per channel: each part of the i/f/g
@@ -401,24 +410,23 @@ void CpuExecutor::forward_rows(const int32_t* tokens, int T, float* const* row_s
         bitlinear({{&lw.i_proj, ai_.data()}, {&lw.f_proj, af_.data()}, {&lw.g_proj, ag_.data()}}, u_.data(), T, &recurrence);
 
         t0 = Clock::now();
-        const bool parallel = size_t(T) * D >= kParallelElements;
         // z = RMSNorm(ag; g_norm) · silu(h): the recurrence output gates the normalized g projection.
-        run_parallel(parallel, [&](int part, int parts) {
-            auto [t0_, t1_] = split_range(T, part, parts);
-            for (int t = t0_; t < t1_; ++t) {
-                float* z = &z_[size_t(t) * D];
-                const float* o = &ai_[size_t(t) * D];
-                rms_norm(&ag_[size_t(t) * D], lw.g_norm.data(), D, eps, z);
-                mul_silu(z, o, D);
-            }
+        each_row(D, [&](int t) {
+            float* z = &z_[size_t(t) * D];
+            rms_norm(&ag_[size_t(t) * D], lw.g_norm.data(), D, eps, z);
+            mul_silu(z, &ai_[size_t(t) * D], D);
         });
         stages_.mlgru_us += us_since(t0);
 
         bitlinear({{&lw.o_proj, a_.data()}}, z_.data(), T);
 
         t0 = Clock::now();
-        for (size_t k = 0; k < size_t(T) * H; ++k) x_[k] += a_[k];   // s = r + a, kept in x_
-        for (int t = 0; t < T; ++t) rms_norm(&x_[size_t(t) * H], lw.mlp_norm.data(), H, eps, &v_[size_t(t) * H]);
+        each_row(H, [&](int t) {
+            float* x = &x_[size_t(t) * H];
+            const float* a = &a_[size_t(t) * H];
+            for (int k = 0; k < H; ++k) x[k] += a[k];   // s = r + a, kept in x_
+            rms_norm(x, lw.mlp_norm.data(), H, eps, &v_[size_t(t) * H]);
+        });
         stages_.mlgru_us += us_since(t0);
 
         // SwiGLU in the gate/up region: a part owns rows k (gate) and I + k (up) of its channels.
@@ -430,7 +438,11 @@ void CpuExecutor::forward_rows(const int32_t* tokens, int T, float* const* row_s
         };
         bitlinear({{&lw.gate_proj, y_.data()}}, v_.data(), T, &gated, 2);
         bitlinear({{&lw.down_proj, d_.data()}}, m_.data(), T);
-        for (size_t k = 0; k < size_t(T) * H; ++k) x_[k] += d_[k];
+        each_row(H, [&](int t) {
+            float* x = &x_[size_t(t) * H];
+            const float* d = &d_[size_t(t) * H];
+            for (int k = 0; k < H; ++k) x[k] += d[k];
+        });
         if (l + 1 < L) capture(l + 1, x_.data());
     }
 
