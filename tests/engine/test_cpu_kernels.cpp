@@ -268,12 +268,14 @@ private slots:
 
     // The whole executor on the 1.6-bit copies gives the 2-bit executor's logits bit for bit
     // (prompt through the GEMM, one-row decode, a decode batch of two), and passes the golden
-    // tolerances; auto resolves to one of the two layouts.
+    // tolerances; auto picks a layout for decode and one for batches, with the same logits.
     void trit_executor_equals_two_bit() {
         for (const auto& name : testkit::golden_case_names()) {
             const auto golden = testkit::load_golden(name);
             CpuExecutor two(golden.model, false, 2, 2, CpuWeights::TwoBit), trits(golden.model, false, 2, 2, CpuWeights::Trits);
-            QVERIFY(two.weights() == CpuWeights::TwoBit && trits.weights() == CpuWeights::Trits);
+            // A forced layout holds for decode and for batches alike.
+            QVERIFY(two.weights() == CpuWeights::TwoBit && two.batch_weights() == CpuWeights::TwoBit);
+            QVERIFY(trits.weights() == CpuWeights::Trits && trits.batch_weights() == CpuWeights::Trits);
             const size_t V = size_t(golden.model->config.vocab_size), T = golden.prompt.size();
             std::vector<float> a(T * V), b(T * V);
             two.prefill(0, golden.prompt.data(), T, a.data(), true);
@@ -290,8 +292,22 @@ private slots:
             CpuExecutor fresh(golden.model, false, 2, 1, CpuWeights::Trits);
             const std::string err = testkit::check_executor(fresh, golden);
             QVERIFY2(err.empty(), (name + ": " + err).c_str());
-            const CpuWeights chosen = CpuExecutor(golden.model, false, 2, 1, CpuWeights::Auto).weights();
-            QVERIFY(chosen == CpuWeights::TwoBit || chosen == CpuWeights::Trits);
+            // Auto times decode and batches apart; whatever it picks for each, the logits are the
+            // 2-bit executor's (prompt: a GEMM, then a one-row step and a batch of two).
+            CpuExecutor chosen(golden.model, false, 2, 2, CpuWeights::Auto);
+            QVERIFY(chosen.weights() == CpuWeights::TwoBit || chosen.weights() == CpuWeights::Trits);
+            QVERIFY(chosen.batch_weights() == CpuWeights::TwoBit || chosen.batch_weights() == CpuWeights::Trits);
+            std::vector<float> c(T * V);
+            two.reset_slot(0);
+            two.reset_slot(1);
+            two.prefill(0, golden.prompt.data(), T, a.data(), true);
+            chosen.prefill(0, golden.prompt.data(), T, c.data(), true);
+            QVERIFY2(a == c, (name + ": auto layout prefill logits differ").c_str());
+            two.decode(one_slot, tokens, 1, a.data(), nullptr);
+            chosen.decode(one_slot, tokens, 1, c.data(), nullptr);
+            two.decode(both, tokens, 2, a.data() + V, nullptr);
+            chosen.decode(both, tokens, 2, c.data() + V, nullptr);
+            QVERIFY2(std::equal(a.begin(), a.begin() + 3 * V, c.begin()), (name + ": auto layout decode logits differ").c_str());
         }
         QVERIFY(parse_cpu_weights("1.6bit") == CpuWeights::Trits && parse_cpu_weights("2bit") == CpuWeights::TwoBit);
         QVERIFY(!parse_cpu_weights("1.58bit"));

@@ -18,6 +18,7 @@ double us_since(Clock::time_point t0) { return std::chrono::duration<double, std
 
 constexpr int kPrefillChunk = 64;  // tokens processed together: weights stream once per chunk
 constexpr int kRowBlock = 16;      // weight rows per inner loop: their codes stay in L1 across tokens
+constexpr int kLayoutProbeTokens = 4;   // the batch that --cpu-weights auto times the GEMM on
 // Below this many elements an element-wise stage runs on the calling thread: waking the pool
 // costs more than the work (decode of one token: 1–3 k elements), and far more when the machine
 // is busy. A decode batch of 16 (16 k elements per stage) gained from the pool.
@@ -89,24 +90,27 @@ CpuExecutor::CpuExecutor(std::shared_ptr<const Model> model, bool reference, int
     // Auto without AVX2 stays on 2 bits: the scalar 1.6-bit kernel is no match for it.
     if (reference_ || weights == CpuWeights::TwoBit || (weights == CpuWeights::Auto && !cpu_has_avx2())) return;
     convert_to_trits();
-    weights_ = CpuWeights::Trits;
+    weights_ = batch_weights_ = CpuWeights::Trits;
     if (weights == CpuWeights::Auto) {
         // Best of three passes over all the weights each, alternated: the layout this machine
         // streams faster (decode's cost, without its synchronization). A few passes of the
         // weights: ~50 ms for 370M on 2 cores.
-        time_weight_sweep(false);
-        time_weight_sweep(true);   // first touch of the copies
-        double best2 = 1e300, best16 = 1e300;
-        for (int rep = 0; rep < 3; ++rep) {
-            best2 = std::min(best2, time_weight_sweep(false));
-            best16 = std::min(best16, time_weight_sweep(true));
-        }
-        sweep_us_2bit_ = best2;
-        sweep_us_trits_ = best16;
-        if (best16 >= best2) {
-            trits_.clear();
-            weights_ = CpuWeights::TwoBit;
-        }
+        auto faster = [&](int tokens, int reps, double& us_2bit, double& us_trits) {
+            time_weight_sweep(false, tokens);
+            time_weight_sweep(true, tokens);   // first touch of the copies
+            us_2bit = us_trits = 1e300;
+            for (int rep = 0; rep < reps; ++rep) {
+                us_2bit = std::min(us_2bit, time_weight_sweep(false, tokens));
+                us_trits = std::min(us_trits, time_weight_sweep(true, tokens));
+            }
+            return us_trits < us_2bit ? CpuWeights::Trits : CpuWeights::TwoBit;
+        };
+        weights_ = faster(1, 3, sweep_us_2bit_, sweep_us_trits_);
+        // Batches and prompt chunks are a GEMM, which unpacks the codes once per tile of rows:
+        // arithmetic, not bytes, where the cores are few (370M on the 2-core VM, B = 2 / 16:
+        // 547 / 1,327 tok/s on 2 bits, 316 / 943 on 1.6). Timed apart, on a batch of four.
+        batch_weights_ = gemm_isa_ ? faster(kLayoutProbeTokens, 2, gemm_sweep_us_2bit_, gemm_sweep_us_trits_) : weights_;
+        if (weights_ == CpuWeights::TwoBit && batch_weights_ == CpuWeights::TwoBit) trits_.clear();
     }
 }
 
@@ -123,44 +127,59 @@ void CpuExecutor::convert_to_trits() {
     convert_ms_ = us_since(t0) / 1e3;
 }
 
-const TritMatrix* CpuExecutor::trits_of(const TernaryMatrix* w) const {
-    if (weights_ != CpuWeights::Trits) return nullptr;
+const TritMatrix* CpuExecutor::trits_of(const TernaryMatrix* w, int rows) const {
+    const bool gemm = !reference_ && rows > 1 && gemm_isa_;
+    if ((gemm ? batch_weights_ : weights_) != CpuWeights::Trits) return nullptr;
     const auto it = trits_.find(w);
     return it == trits_.end() ? nullptr : &it->second;
 }
 
-double CpuExecutor::time_weight_sweep(bool trits) {
+double CpuExecutor::time_weight_sweep(bool trits, int tokens) {
     const auto all = bitlinears(*model_);
     int longest = 0;
     for (const TernaryMatrix* w : all) longest = std::max({longest, w->row_stride * 4, TritMatrix::activation_length(w->cols)});
-    const std::vector<int8_t> q(size_t(longest), 1);
+    const std::vector<int8_t> q(size_t(longest) * tokens, 1);
+    const std::vector<int32_t> qsum(size_t(tokens), 0);
+    // Per part: one row's accumulators (one-row kernels), or a GEMM block of kRowBlock rows.
     int most_rows = 0;
     for (const TernaryMatrix* w : all) most_rows = std::max(most_rows, w->rows);
-    std::vector<int32_t> acc(size_t(pool_->size()) * most_rows);
+    const size_t per_part = std::max(size_t(most_rows), size_t(tokens) * kRowBlock);
+    std::vector<int32_t> acc(size_t(pool_->size()) * per_part);
     const auto t0 = Clock::now();
     pool_->run([&](int part, int parts) {
-        int32_t* out = &acc[size_t(part) * most_rows];
+        int32_t* out = &acc[size_t(part) * per_part];
         for (const TernaryMatrix* w : all) {
             auto [r0, r1] = split_range(w->rows, part, parts, kRowBlock);
-            if (trits) ternary_matvec_trits(trits_.at(w), q.data(), 0, out, r0, r1, row_isa_);
-            else ternary_matvec_fast(*w, q.data(), 0, out, r0, r1, row_isa_);
+            if (tokens == 1) {
+                if (trits) ternary_matvec_trits(trits_.at(w), q.data(), 0, out, r0, r1, row_isa_);
+                else ternary_matvec_fast(*w, q.data(), 0, out, r0, r1, row_isa_);
+                continue;
+            }
+            for (int rb = r0; rb < r1; rb += kRowBlock) {
+                const int re = std::min(r1, rb + kRowBlock);
+                if (trits) ternary_gemm_trits(trits_.at(w), q.data(), size_t(longest), qsum.data(), tokens, out, kRowBlock, rb, re, *gemm_isa_);
+                else ternary_gemm_fast(*w, q.data(), size_t(longest), qsum.data(), tokens, out, kRowBlock, rb, re, *gemm_isa_);
+            }
         }
     });
     return us_since(t0);
 }
 
 std::vector<std::pair<std::string, double>> CpuExecutor::LayoutDiagnostics::extra_metrics() const {
-    size_t two_bit = 0, weights = 0, streamed = 0;
+    size_t two_bit = 0, weights = 0, streamed = 0, batch_streamed = 0;
     for (const TernaryMatrix* w : bitlinears(*e_.model_)) {
         two_bit += w->packed_bytes();
         weights += size_t(w->rows) * w->cols;
-        const TritMatrix* t = e_.trits_of(w);
+        const TritMatrix* t = e_.trits_of(w, 1);
         streamed += t ? t->packed_bytes() : w->packed_bytes();
+        const TritMatrix* tb = e_.trits_of(w, kLayoutProbeTokens);
+        batch_streamed += tb ? tb->packed_bytes() : w->packed_bytes();
     }
     std::vector<std::pair<std::string, double>> m{
         {"bits_per_weight", 8.0 * double(streamed) / double(weights)},
+        {"batch_bits_per_weight", 8.0 * double(batch_streamed) / double(weights)},
         {"weight_bytes_read_per_token", double(e_.model_->weight_bytes_per_token() - two_bit + streamed)}};
-    if (e_.weights_ == CpuWeights::Trits) m.push_back({"cpu_weights_convert_ms", e_.convert_ms_});
+    if (!e_.trits_.empty()) m.push_back({"cpu_weights_convert_ms", e_.convert_ms_});
     if (const auto& p = e_.profile_; p.tokens > 0) {
         const double n = double(p.tokens);
         m.push_back({"cpu_decode_us_per_token", p.total_us / n});
@@ -173,6 +192,10 @@ std::vector<std::pair<std::string, double>> CpuExecutor::LayoutDiagnostics::extr
         m.push_back({"cpu_weights_probe_2bit_us", e_.sweep_us_2bit_});
         m.push_back({"cpu_weights_probe_1.6bit_us", e_.sweep_us_trits_});
     }
+    if (e_.gemm_sweep_us_2bit_ > 0) {
+        m.push_back({"cpu_batch_weights_probe_2bit_us", e_.gemm_sweep_us_2bit_});
+        m.push_back({"cpu_batch_weights_probe_1.6bit_us", e_.gemm_sweep_us_trits_});
+    }
     return m;
 }
 
@@ -182,6 +205,7 @@ std::string CpuExecutor::device_name() const {
         s += std::string(", decode: ") + gemm_isa_name(row_isa_);
         s += std::string(", batches: ") + (gemm_isa_ ? gemm_isa_name(*gemm_isa_) : "rowwise");
         s += std::string(", weights: ") + cpu_weights_name(weights_);
+        if (batch_weights_ != weights_) s += std::string(" (batches: ") + cpu_weights_name(batch_weights_) + ")";
     }
     return s;
 }
@@ -216,7 +240,7 @@ void CpuExecutor::bitlinear(std::initializer_list<Projection> group, const float
     const int G = int(group.size());
     const int K = proj[0].w->cols;
     // The 1.6-bit kernels read activations in natural order, the 2-bit ones permuted.
-    const bool trits = trits_of(proj[0].w) != nullptr;
+    const bool trits = trits_of(proj[0].w, rows) != nullptr;
     const int Kp = trits ? TritMatrix::activation_length(K) : proj[0].w->row_stride * 4;
     // Two or more rows: one GEMM unpacks each weight row once for all of them.
     const bool gemm = !reference_ && rows > 1 && gemm_isa_;
@@ -255,7 +279,7 @@ void CpuExecutor::bitlinear(std::initializer_list<Projection> group, const float
     const size_t acc_per_thread = size_t(max_rows) + size_t(rows) * kRowBlock;
     acc_.resize(size_t(pool_->size()) * acc_per_thread);
     size_t bytes = 0;
-    for (int g = 0; g < G; ++g) bytes += trits ? trits_of(proj[g].w)->packed_bytes() : proj[g].w->packed_bytes();
+    for (int g = 0; g < G; ++g) bytes += trits ? trits_of(proj[g].w, rows)->packed_bytes() : proj[g].w->packed_bytes();
     const int threads = int(std::min<size_t>(size_t(pool_->size()), std::max<size_t>(1, bytes * size_t(rows) / bytes_per_thread())));
     if (profiling_) part_us_.assign(size_t(pool_->size()), 0.0);
     const auto region_start = Clock::now();
@@ -266,7 +290,7 @@ void CpuExecutor::bitlinear(std::initializer_list<Projection> group, const float
         // Rows [b, e) of projection g, kRowBlock rows at a time.
         auto rows_of = [&](int g, int b, int e) {
             const TernaryMatrix& w = *proj[g].w;
-            const TritMatrix* t = trits ? trits_of(&w) : nullptr;
+            const TritMatrix* t = trits ? trits_of(&w, rows) : nullptr;
             if (b < e) {
                 if (t) prefetch_stream_start(&t->codes[size_t(b) * t->row_stride], size_t(e - b) * t->row_stride);
                 else prefetch_stream_start(&w.codes[size_t(b) * w.row_stride], size_t(e - b) * w.row_stride);

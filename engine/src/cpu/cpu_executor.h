@@ -43,7 +43,8 @@ public:
     void load_slot(int slot, const std::vector<float>& state) override;
     StageTimes last_stage_times() const override { return stages_; }
     Diagnostics& diagnostics() override { return diagnostics_; }
-    CpuWeights weights() const { return weights_; }   // TwoBit or Trits, never Auto
+    CpuWeights weights() const { return weights_; }   // decode's layout: TwoBit or Trits, never Auto
+    CpuWeights batch_weights() const { return batch_weights_; }
 
     // For golden tests: during the next forward (one call, whole prompt), record the hidden
     // states [L+1, count, H] as the reference exports them.
@@ -59,8 +60,10 @@ private:
         const CpuExecutor& e_;
     };
     void convert_to_trits();
-    double time_weight_sweep(bool trits);   // µs for one pass over every matrix, all threads
-    const TritMatrix* trits_of(const TernaryMatrix* w) const;
+    // µs for one pass over every matrix, all threads: the one-row kernel (tokens = 1) or the GEMM.
+    double time_weight_sweep(bool trits, int tokens);
+    // The 1.6-bit copy that a pass over `rows` rows reads, or null where it reads the 2-bit codes.
+    const TritMatrix* trits_of(const TernaryMatrix* w, int rows) const;
     // Y[t] = BitLinear(W, X[t]) for t < rows; X rows have W.cols floats, Y rows W.rows floats.
     // Projections of one input (i/f/g) run as one group: one parallel loop instead of three.
     struct Projection {
@@ -92,11 +95,13 @@ private:
     std::vector<float> batch_logits_;     // decode with argmax only
     StageTimes stages_;
     std::vector<float>* hidden_capture_ = nullptr;
-    CpuWeights weights_ = CpuWeights::TwoBit;
+    CpuWeights weights_ = CpuWeights::TwoBit;        // what one-row decode streams
+    CpuWeights batch_weights_ = CpuWeights::TwoBit;  // what the GEMM of a batch or a prompt chunk reads
     // The 1.6-bit copies, by the model's matrix. The model's 2-bit codes stay: the Model is
     // immutable and may be shared with other executors (the app keeps a GPU and a CPU one).
     std::unordered_map<const TernaryMatrix*, TritMatrix> trits_;
-    double convert_ms_ = 0, sweep_us_2bit_ = 0, sweep_us_trits_ = 0;   // 0: not measured
+    double convert_ms_ = 0;
+    double sweep_us_2bit_ = 0, sweep_us_trits_ = 0, gemm_sweep_us_2bit_ = 0, gemm_sweep_us_trits_ = 0;   // 0: not measured
     // Where single-stream decode spends its time, summed over every decode of one slot: the
     // parallel matrix-vector regions (wall time; the slowest part's kernel time within them; the
     // rest is waking, joining and imbalance) and everything else, which runs on the calling thread.
