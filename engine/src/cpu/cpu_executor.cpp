@@ -374,7 +374,10 @@ void CpuExecutor::decode(const int32_t* slot_ids, const int32_t* tokens, size_t 
         float* out = logits ? logits + b * V : (argmax_out ? batch_logits_.data() : nullptr);
         forward_rows(tokens + b, rows, row_state_.data(), out, true, 0, 0);
         if (argmax_out)
-            for (int r = 0; r < rows; ++r) argmax_out[b + size_t(r)] = argmax(out + size_t(r) * V, V);
+            run_parallel(rows > 1, [&](int part, int parts) {   // 32 k logits a row: a batch's rows split
+                auto [r0, r1] = split_range(rows, part, parts);
+                for (int r = r0; r < r1; ++r) argmax_out[b + size_t(r)] = argmax(out + size_t(r) * V, V);
+            });
     }
     if (profiling_) {
         profile_.total_us += us_since(start);
