@@ -128,8 +128,7 @@ void CpuExecutor::convert_to_trits() {
 }
 
 const TritMatrix* CpuExecutor::trits_of(const TernaryMatrix* w, int rows) const {
-    const bool gemm = !reference_ && rows > 1 && gemm_isa_;
-    if ((gemm ? batch_weights_ : weights_) != CpuWeights::Trits) return nullptr;
+    if ((uses_gemm(rows) ? batch_weights_ : weights_) != CpuWeights::Trits) return nullptr;
     const auto it = trits_.find(w);
     return it == trits_.end() ? nullptr : &it->second;
 }
@@ -242,8 +241,7 @@ void CpuExecutor::bitlinear(std::initializer_list<Projection> group, const float
     // The 1.6-bit kernels read activations in natural order, the 2-bit ones permuted.
     const bool trits = trits_of(proj[0].w, rows) != nullptr;
     const int Kp = trits ? TritMatrix::activation_length(K) : proj[0].w->row_stride * 4;
-    // Two or more rows: one GEMM unpacks each weight row once for all of them.
-    const bool gemm = !reference_ && rows > 1 && gemm_isa_;
+    const bool gemm = uses_gemm(rows);
     auto t0 = Clock::now();
     // Quantize each (projection, row) input: its own RMSNorm γ (eps 1e-6), per-row int8 scale.
     const int jobs = G * rows;

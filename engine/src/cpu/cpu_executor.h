@@ -62,6 +62,8 @@ private:
     void convert_to_trits();
     // µs for one pass over every matrix, all threads: the one-row kernel (tokens = 1) or the GEMM.
     double time_weight_sweep(bool trits, int tokens);
+    // Whether a pass over `rows` rows runs the GEMM (unpacks each weight row once for all of them).
+    bool uses_gemm(int rows) const { return !reference_ && rows > 1 && gemm_isa_; }
     // The 1.6-bit copy that a pass over `rows` rows reads, or null where it reads the 2-bit codes.
     const TritMatrix* trits_of(const TernaryMatrix* w, int rows) const;
     // Y[t] = BitLinear(W, X[t]) for t < rows; X rows have W.cols floats, Y rows W.rows floats.

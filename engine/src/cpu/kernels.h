@@ -35,9 +35,9 @@ std::optional<GemmIsa> parse_gemm_isa(const std::string& name);
 std::vector<GemmIsa> supported_gemm_isas();                 // what this CPU (and OS) runs, Scalar first
 GemmIsa best_gemm_isa();                                    // the widest of those
 
-// The one-row kernel on instruction set `isa` (one the CPU runs): AVX2 splits each code byte
-// into its four fields with a shift and masks and sums pairs in int16; the VNNI sets mask the
-// fields in place and add them in int32 with one dot-product instruction each.
+// The one-row kernel on instruction set `isa` (one the CPU runs): every set splits each code
+// byte into its four fields with one shift and masks; AVX2 sums them in int16 pairs, the VNNI
+// sets add each field in int32 with one dot-product instruction.
 void ternary_matvec_fast(const TernaryMatrix& w, const int8_t* qp, int32_t qsum, int32_t* acc, int row_begin, int row_end,
                          GemmIsa isa);
 
