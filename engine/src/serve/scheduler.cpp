@@ -271,8 +271,10 @@ void Scheduler::Impl::decode_running() {
     const auto decoding = Clock::now();
     try {
         // Without a sampler that needs the logits the backend's argmax (the first maximum, as
-        // mmfree::argmax) is the whole answer, and a GPU skips the read-back.
-        exec->decode(step_slots.data(), step_tokens.data(), n, need_logits ? step_logits.data() : nullptr, step_argmax.data());
+        // mmfree::argmax) is the whole answer, and a GPU skips the read-back. With them every row
+        // is drawn by its sampler (greedy rows too), so no argmax is asked for.
+        if (need_logits) exec->decode(step_slots.data(), step_tokens.data(), n, step_logits.data(), nullptr);
+        else exec->decode(step_slots.data(), step_tokens.data(), n, nullptr, step_argmax.data());
     } catch (const std::exception& e) {
         const std::string why = e.what();
         for (int32_t s : step_slots) finish_slot(s, StopReason::Cancelled, why);
