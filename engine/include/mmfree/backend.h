@@ -63,6 +63,11 @@ public:
     // (n × V floats) and argmax[b] belong to slot_ids[b]; either output may be null (GPU backends
     // then skip the read-back). n = 1 is the single-stream decode; n = 0 does nothing.
     virtual void decode(const int32_t* slot_ids, const int32_t* tokens, size_t n, float* logits, int32_t* argmax) = 0;
+    // decode() that leaves the logits where the backend keeps them in host memory and returns them
+    // (n × V floats, valid until the next call on this executor): a GPU backend hands out its
+    // read-back buffer instead of copying 256 rows (32 MB) per step. The default decodes into a
+    // buffer of the executor's.
+    virtual const float* decode_logits(const int32_t* slot_ids, const int32_t* tokens, size_t n);
 
     virtual void reset_slot(int slot) = 0;                                    // h[l] = 0
     virtual std::vector<float> save_slot(int slot) const = 0;                 // L×D floats
@@ -88,6 +93,9 @@ protected:
     void check_slot(int slot) const;
     // For implementations: throws unless slot_ids[0..n) are valid and distinct.
     void check_slots(const int32_t* slot_ids, size_t n) const;
+
+private:
+    std::vector<float> decoded_logits_;   // decode_logits()' default buffer
 };
 
 struct BackendOptions {

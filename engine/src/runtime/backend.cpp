@@ -20,6 +20,12 @@ void Executor::forward(const int32_t* tokens, size_t count, float* logits, bool 
     else prefill(slot, tokens, count, logits, all_positions);
 }
 
+const float* Executor::decode_logits(const int32_t* slot_ids, const int32_t* tokens, size_t n) {
+    decoded_logits_.resize(n * size_t(model().config.vocab_size));
+    decode(slot_ids, tokens, n, decoded_logits_.data(), nullptr);
+    return decoded_logits_.data();
+}
+
 int32_t Executor::forward_argmax(int32_t token) {
     const int32_t slot = 0;
     int32_t best = 0;

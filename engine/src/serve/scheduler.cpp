@@ -125,7 +125,6 @@ struct Scheduler::Impl {
     PrefixCache cache;
     std::vector<int32_t> step_slots, step_tokens, step_argmax;
     StageTimes step_stages;   // of the last decode step, for its tokens' events
-    std::vector<float> step_logits;
     std::unique_ptr<cpu::ThreadPool> sampling_pool;   // rows of a step sample in parallel
     std::thread thread;
 };
@@ -267,13 +266,13 @@ void Scheduler::Impl::decode_running() {
     const size_t n = step_slots.size();
     if (n == 0) return;
     step_argmax.resize(n);
-    if (need_logits) step_logits.resize(n * size_t(vocab));
+    const float* logits = nullptr;   // the executor's, until its next call
     const auto decoding = Clock::now();
     try {
         // Without a sampler that needs the logits the backend's argmax (the first maximum, as
         // mmfree::argmax) is the whole answer, and a GPU skips the read-back. With them every row
         // is drawn by its sampler (greedy rows too), so no argmax is asked for.
-        if (need_logits) exec->decode(step_slots.data(), step_tokens.data(), n, step_logits.data(), nullptr);
+        if (need_logits) logits = exec->decode_logits(step_slots.data(), step_tokens.data(), n);
         else exec->decode(step_slots.data(), step_tokens.data(), n, nullptr, step_argmax.data());
     } catch (const std::exception& e) {
         const std::string why = e.what();
@@ -288,7 +287,7 @@ void Scheduler::Impl::decode_running() {
         // that is spread over the cores. Callbacks stay on this thread, in order.
         sampling_pool->run([&](int part, int parts) {
             const auto [begin, end] = cpu::split_range(int(n), part, parts);
-            for (int b = begin; b < end; ++b) draw(*slot_jobs[size_t(step_slots[size_t(b)])], &step_logits[size_t(b) * size_t(vocab)]);
+            for (int b = begin; b < end; ++b) draw(*slot_jobs[size_t(step_slots[size_t(b)])], logits + size_t(b) * size_t(vocab));
         }, int(std::min<size_t>(n, size_t(sampling_pool->size()))));
     }
     const double sampling_s = seconds_since(sampling);

@@ -706,33 +706,35 @@ void VulkanExecutor::prefill(int slot, const int32_t* tokens, size_t count, floa
 // the prefill kernels (one product per BitLinear, record_product, reads every weight once for the
 // whole batch), with the scan in step mode so that each row advances its own slot's state. The
 // profiled path always takes the chunk kernels, which have a timestamp per stage.
+void VulkanExecutor::decode_pass(const int32_t* slot_ids, const int32_t* tokens, size_t rows, bool with_logits) {
+    char* up = static_cast<char*>(upload_.mapped);
+    std::memcpy(up + up_slots_, slot_ids, rows * 4);
+    std::memcpy(up + up_tokens_, tokens, rows * 4);
+    if (rows == 1 && !opt_.profile) run(with_logits ? decode_logits_ : decode_argmax_);
+    else run(chunk_commands(int(rows), with_logits ? Logits::All : Logits::Argmax, true));  // stage times add up over passes
+    dev_->invalidate(readback_);
+}
+
+const float* VulkanExecutor::decode_logits(const int32_t* slot_ids, const int32_t* tokens, size_t n) {
+    if (n > size_t(step_rows_)) return Executor::decode_logits(slot_ids, tokens, n);   // several passes: one buffer for all
+    check_slots(slot_ids, n);
+    dev_->ensure_usable();
+    check_tokens(tokens, n);
+    stages_ = {};
+    if (n > 0) decode_pass(slot_ids, tokens, n, true);
+    return reinterpret_cast<const float*>(static_cast<const char*>(readback_.mapped) + rb_logits_);
+}
+
 void VulkanExecutor::decode(const int32_t* slot_ids, const int32_t* tokens, size_t n, float* logits, int32_t* argmax_out) {
     check_slots(slot_ids, n);
     if (n == 0) return;
     dev_->ensure_usable();
     const int V = check_tokens(tokens, n);
     stages_ = {};
-    char* up = static_cast<char*>(upload_.mapped);
     const char* rb = static_cast<const char*>(readback_.mapped);
-    if (n == 1 && !opt_.profile) {
-        std::memcpy(up + up_slots_, slot_ids, 4);
-        std::memcpy(up + up_tokens_, tokens, 4);
-        run(logits ? decode_logits_ : decode_argmax_);
-        dev_->invalidate(readback_);
-        if (logits) {
-            std::memcpy(logits, rb + rb_logits_, size_t(V) * 4);
-            if (argmax_out) argmax_out[0] = argmax(logits, size_t(V));
-        } else if (argmax_out) {
-            std::memcpy(argmax_out, rb + rb_token_, 4);
-        }
-        return;
-    }
     for (size_t pos = 0; pos < n; pos += size_t(step_rows_)) {
         const size_t rows = std::min(size_t(step_rows_), n - pos);
-        std::memcpy(up + up_slots_, slot_ids + pos, rows * 4);
-        std::memcpy(up + up_tokens_, tokens + pos, rows * 4);
-        run(chunk_commands(int(rows), logits ? Logits::All : Logits::Argmax, true));  // stage times add up over passes
-        dev_->invalidate(readback_);
+        decode_pass(slot_ids + pos, tokens + pos, rows, logits != nullptr);
         if (logits) {
             float* out = logits + pos * size_t(V);
             std::memcpy(out, rb + rb_logits_, rows * size_t(V) * 4);

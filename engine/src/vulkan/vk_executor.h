@@ -50,6 +50,7 @@ public:
     int slot_count() const override { return slots_; }
     void prefill(int slot, const int32_t* tokens, size_t count, float* logits, bool all_positions) override;
     void decode(const int32_t* slot_ids, const int32_t* tokens, size_t n, float* logits, int32_t* argmax) override;
+    const float* decode_logits(const int32_t* slot_ids, const int32_t* tokens, size_t n) override;
     void reset_slot(int slot) override;
     std::vector<float> save_slot(int slot) const override;
     void load_slot(int slot, const std::vector<float>& state) override;
@@ -100,7 +101,10 @@ private:
     Push push() const;
     uint32_t wref(size_t byte_offset) const;
     uint32_t aref(size_t byte_offset) const;
-    uint32_t gemv_target_wgs(uint32_t threads) const;  // decode workgroups per BitLinear dispatch (all sets) this wide
+    uint32_t gemv_target_wgs(uint32_t threads) const;
+    // One decode pass of up to step_rows_ rows; afterwards the read-back buffer holds their logits
+    // (with_logits) or their greedy tokens.
+    void decode_pass(const int32_t* slot_ids, const int32_t* tokens, size_t rows, bool with_logits);  // decode workgroups per BitLinear dispatch (all sets) this wide
     uint32_t gemv_threads(int K) const;
     GemvGrid gemv_grid(int N, uint32_t wg_sets, uint32_t group, uint32_t threads) const;
     void record_gemv(Recorder& rec, Push& p, uint32_t mode, int K, int N, int nsets, int stage, uint32_t group = 1, int T = 1);
