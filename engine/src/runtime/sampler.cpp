@@ -97,7 +97,11 @@ namespace {
 // w, so a higher bucket holds only higher weights, hence only higher-ranked tokens.
 constexpr uint32_t kLowestExponent = 127 - 30, kStepBits = 5;
 constexpr size_t kBuckets = size_t(128 - kLowestExponent) << kStepBits;
-size_t bucket_of(float w) { return (std::bit_cast<uint32_t>(w) >> (23 - kStepBits)) - (kLowestExponent << kStepBits); }
+// Those too light to weigh anything (mass 0) land in bucket 0, where they add nothing, so the
+// histogram needs no branch.
+size_t bucket_of(float w) {
+    return std::max(std::bit_cast<uint32_t>(w) >> (23 - kStepBits), kLowestExponent << kStepBits) - (kLowestExponent << kStepBits);
+}
 
 // Descending by scaled logit; ties by id (candidate indices follow id order).
 bool ranks_before(const std::pair<float, int32_t>& a, const std::pair<float, int32_t>& b) {
@@ -113,17 +117,21 @@ Sampler::Cut Sampler::nucleus_cut(uint64_t total) {
     const uint64_t target = sampling::nucleus_target(params_.top_p, total);
     std::array<uint64_t, kBuckets> bucket_mass{};
     const size_t n = weights_.size();
-    for (size_t j = 0; j < n; ++j)
-        if (masses_[j]) bucket_mass[bucket_of(weights_[j])] += masses_[j];
+    for (size_t j = 0; j < n; ++j) bucket_mass[bucket_of(weights_[j])] += masses_[j];
     uint64_t above = 0;
     size_t b = kBuckets - 1;
     while (above + bucket_mass[b] < target) above += bucket_mass[b--];   // the target is <= total: it ends in a bucket
     // The bucket's tokens: weights in [low, high).
     const float low = std::bit_cast<float>(uint32_t((b + (kLowestExponent << kStepBits)) << (23 - kStepBits)));
     const float high = std::bit_cast<float>(uint32_t((b + 1 + (kLowestExponent << kStepBits)) << (23 - kStepBits)));
-    ranked_.clear();
-    for (size_t j = 0; j < n; ++j)
-        if (weights_[j] >= low && weights_[j] < high) ranked_.push_back({scaled_[j], int32_t(j)});
+    // Without a branch: a flat row's bucket holds a random few hundred of its tokens.
+    ranked_.resize(n);
+    size_t in_bucket = 0;
+    for (size_t j = 0; j < n; ++j) {
+        ranked_[in_bucket] = {scaled_[j], int32_t(j)};
+        in_bucket += size_t(weights_[j] >= low && weights_[j] < high);
+    }
+    ranked_.resize(in_bucket);
     std::sort(ranked_.begin(), ranked_.end(), ranks_before);
     for (const auto& [s, j] : ranked_) {
         above += masses_[size_t(j)];
@@ -164,15 +172,13 @@ int32_t Sampler::sample(const float* logits, size_t count, const std::vector<int
         scaled_.resize(size_t(k));
         for (size_t j = 0; j < size_t(k); ++j) std::tie(scaled_[j], ids_[j]) = ranked_[j];
     } else {
-        ids_.resize(V);
-        scaled_.resize(V);
-        for (size_t i = 0; i < V; ++i) ids_[i] = int32_t(i);
+        scaled_.resize(V);   // candidate j is token j: ids_ is not used
         for (size_t i = 0; i < V; ++i) {
             const float s = adjusted_[i] / temperature;
             scaled_[i] = s == s ? s : -INFINITY;
         }
     }
-    const size_t n = ids_.size();
+    const size_t n = scaled_.size();
     const float mx = max_of(scaled_);
     if (!std::isfinite(mx)) return argmax(adjusted_.data(), V);   // infinite or no usable logits: the most likely
     weights_.resize(n);
@@ -184,12 +190,27 @@ int32_t Sampler::sample(const float* logits, size_t count, const std::vector<int
     auto ranks_higher = [](const Cut& a, const Cut& b) { return a.s > b.s || (a.s == b.s && a.j < b.j); };
     if (params_.min_p > 0.0f) kept = min_p_cut();   // the most likely token weighs 1 >= min_p: never empty
     if (params_.top_p < 1.0f) kept = std::min(kept, nucleus_cut(total), ranks_higher);
-    // Walk the kept tokens in id order to where the draw falls.
+    // Walk the kept tokens in id order to where the draw falls: a block's kept mass at a time (a
+    // sum without branches), then token by token inside the block where it falls.
     uint64_t r = std::uniform_int_distribution<uint64_t>(0, kept.mass - 1)(rng_);   // kept.mass >= 2^30: the top token
-    for (size_t j = 0; j < n; ++j) {
-        if (scaled_[j] < kept.s || (scaled_[j] == kept.s && j > kept.j)) continue;
-        if (r < masses_[j]) return ids_[j];
-        r -= masses_[j];
+    auto kept_mass = [&](size_t j) {
+        const bool keep = scaled_[j] > kept.s || (scaled_[j] == kept.s && j <= kept.j);
+        return keep ? uint64_t(masses_[j]) : 0;
+    };
+    constexpr size_t kBlock = 256;
+    for (size_t b = 0; b < n; b += kBlock) {
+        const size_t e = std::min(n, b + kBlock);
+        uint64_t block = 0;
+        for (size_t j = b; j < e; ++j) block += kept_mass(j);
+        if (r >= block) {
+            r -= block;
+            continue;
+        }
+        for (size_t j = b; j < e; ++j) {
+            const uint64_t m = kept_mass(j);
+            if (r < m) return top_k ? ids_[j] : int32_t(j);
+            r -= m;
+        }
     }
     return argmax(adjusted_.data(), V);   // not reached: r < kept_mass
 }
