@@ -147,8 +147,12 @@ struct CudaExecutor::Impl {
         graphs.clear();
     }
 
+    float* logits_host = nullptr;   // decode_logits(): pinned, so the copy is one DMA at full speed
+    size_t logits_host_floats = 0;
+
     ~Impl() {
         drop_graphs();
+        if (logits_host) cudaFreeHost(logits_host);
         if (emb_row) cudaFreeHost(emb_row);
         if (emb_stage) cudaFreeHost(emb_stage);
         if (row_slot_host) cudaFreeHost(row_slot_host);
@@ -752,6 +756,20 @@ void CudaExecutor::decode(const int32_t* slot_ids, const int32_t* tokens, size_t
         const int rows = int(std::min<size_t>(kPrefillChunk, n - b));
         decode_rows(slot_ids + b, tokens + b, rows, logits ? logits + b * V : nullptr, argmax_out ? argmax_out + b : nullptr);
     }
+}
+
+const float* CudaExecutor::decode_logits(const int32_t* slot_ids, const int32_t* tokens, size_t n) {
+    Impl& d = *impl_;
+    const size_t floats = std::max<size_t>(n, 1) * size_t(model_->config.vocab_size);
+    if (floats > d.logits_host_floats) {
+        if (d.logits_host) MMFREE_CK(cudaFreeHost(d.logits_host));
+        d.logits_host = nullptr;
+        d.logits_host_floats = 0;
+        MMFREE_CK(cudaHostAlloc(reinterpret_cast<void**>(&d.logits_host), sizeof(float) * floats, cudaHostAllocDefault));
+        d.logits_host_floats = floats;
+    }
+    decode(slot_ids, tokens, n, d.logits_host, nullptr);
+    return d.logits_host;
 }
 
 double CudaExecutor::measure_read_bandwidth_gb_s() {

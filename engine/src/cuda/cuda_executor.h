@@ -29,6 +29,7 @@ public:
     int slot_count() const override { return slot_count_; }
     void prefill(int slot, const int32_t* tokens, size_t count, float* logits, bool all_positions) override;
     void decode(const int32_t* slot_ids, const int32_t* tokens, size_t n, float* logits, int32_t* argmax) override;
+    const float* decode_logits(const int32_t* slot_ids, const int32_t* tokens, size_t n) override;
     void reset_slot(int slot) override;
     std::vector<float> save_slot(int slot) const override;
     void load_slot(int slot, const std::vector<float>& state) override;
