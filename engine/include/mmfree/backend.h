@@ -43,6 +43,13 @@ public:
 // token each, and prefill() feeds one slot's prompt in pieces as short as the caller likes, so a
 // scheduler can interleave a long prompt with running streams (continuous batching). A result
 // never depends on which other slots share the step.
+// A piece of one sequence's prompt for Executor::prefill_many.
+struct PromptPiece {
+    int slot = 0;
+    const int32_t* tokens = nullptr;
+    size_t count = 0;
+};
+
 class Executor {
 public:
     virtual ~Executor() = default;
@@ -58,6 +65,11 @@ public:
     // for every position (count × V floats) when all_positions, otherwise only for the last token
     // (V floats); `logits` may be null when none are needed.
     virtual void prefill(int slot, const int32_t* tokens, size_t count, float* logits, bool all_positions) = 0;
+    // prefill() of several distinct slots' pieces, without logits, in as few passes as the
+    // backend can: the rows of many short prompts (a burst of chat requests) share each read of
+    // the weights. Each slot ends as if its piece had been fed alone. The default feeds them one
+    // after another.
+    virtual void prefill_many(const std::vector<PromptPiece>& pieces);
 
     // Advances n distinct slots by one token each: slot_ids[b] is fed tokens[b]. Row b of `logits`
     // (n × V floats) and argmax[b] belong to slot_ids[b]; either output may be null (GPU backends

@@ -356,6 +356,24 @@ void CpuExecutor::prefill(int slot, const int32_t* tokens, size_t count, float* 
     stages_.valid = true;
 }
 
+// The pieces' rows one after another in chunks, each row on its own slot's state: forward_rows
+// scans rows that share a state in order, so a piece split between chunks continues where it was.
+void CpuExecutor::prefill_many(const std::vector<PromptPiece>& pieces) {
+    std::vector<int32_t> tokens;
+    std::vector<float*> states;
+    for (const PromptPiece& p : pieces) {
+        check_slot(p.slot);
+        tokens.insert(tokens.end(), p.tokens, p.tokens + p.count);
+        states.insert(states.end(), p.count, slot_state(p.slot));
+    }
+    stages_ = {};
+    for (size_t pos = 0; pos < tokens.size(); pos += kPrefillChunk) {
+        const int n = int(std::min<size_t>(kPrefillChunk, tokens.size() - pos));
+        forward_rows(&tokens[pos], n, &states[pos], nullptr, false, 0, 0);
+    }
+    stages_.valid = true;
+}
+
 void CpuExecutor::decode(const int32_t* slot_ids, const int32_t* tokens, size_t n, float* logits, int32_t* argmax_out) {
     check_slots(slot_ids, n);
     const size_t V = size_t(model_->config.vocab_size);

@@ -20,6 +20,11 @@ void Executor::forward(const int32_t* tokens, size_t count, float* logits, bool 
     else prefill(slot, tokens, count, logits, all_positions);
 }
 
+void Executor::prefill_many(const std::vector<PromptPiece>& pieces) {
+    for (const PromptPiece& p : pieces)
+        if (p.count) prefill(p.slot, p.tokens, p.count, nullptr, false);
+}
+
 const float* Executor::decode_logits(const int32_t* slot_ids, const int32_t* tokens, size_t n) {
     decoded_logits_.resize(n * size_t(model().config.vocab_size));
     decode(slot_ids, tokens, n, decoded_logits_.data(), nullptr);

@@ -88,7 +88,7 @@ struct Scheduler::Impl {
 
     void run();
     void start(std::unique_ptr<Job> job);
-    size_t prefill_one(size_t budget);
+    void prefill_joining();
     void decode_running();
     void draw(Job& job, const float* logits);
     void on_sampled(Job& job, int32_t token);
@@ -169,14 +169,7 @@ void Scheduler::Impl::run() {
         }
         for (size_t s = 0; s < slot_jobs.size(); ++s)
             if (slot_jobs[s] && slot_jobs[s]->cancelled) finish_slot(int(s), StopReason::Cancelled);
-        // Prompt chunks of joining requests, earliest first, up to prefill_chunk tokens per step:
-        // many short prompts join in one step (time to first token under a burst), while a long
-        // one still delays the running streams by at most one chunk.
-        for (size_t budget = size_t(opt.prefill_chunk); budget > 0;) {
-            const size_t fed = prefill_one(budget);
-            if (fed == 0) break;
-            budget -= std::min(budget, fed);
-        }
+        prefill_joining();
         decode_running();
         std::lock_guard lock(mu);
         publish_counts();
@@ -219,37 +212,56 @@ void Scheduler::Impl::start(std::unique_ptr<Job> job) {
     slot_jobs[size_t(slot)] = std::move(job);
 }
 
-// Up to `budget` prompt tokens of the earliest request still prefilling. Returns the tokens it
-// consumed (at least 1 when a request was there, also when it failed and was ended), 0 when none.
-size_t Scheduler::Impl::prefill_one(size_t budget) {
-    Job* next = nullptr;
+// Prompt chunks of joining requests, earliest first, up to prefill_chunk tokens per step, in one
+// pass: many short prompts join in one step and share each read of the weights (time to first
+// token under a burst), while a long one still delays the running streams by at most one chunk.
+void Scheduler::Impl::prefill_joining() {
+    std::vector<Job*> joining;
     for (auto& j : slot_jobs)
-        if (j && j->prefilling() && (!next || j->id < next->id)) next = j.get();
-    if (!next) return 0;
-    const size_t n = std::min(budget, next->prompt_size - 1 - next->fed);
+        if (j && j->prefilling()) joining.push_back(j.get());
+    if (joining.empty()) return;
+    std::sort(joining.begin(), joining.end(), [](const Job* a, const Job* b) { return a->id < b->id; });
+    std::vector<PromptPiece> pieces;
+    std::vector<Job*> fed;
+    for (size_t budget = size_t(opt.prefill_chunk); Job* j : joining) {
+        if (budget == 0) break;
+        const size_t n = std::min(budget, j->prompt_size - 1 - j->fed);
+        pieces.push_back({j->slot, &j->history[j->fed], n});
+        fed.push_back(j);
+        budget -= n;
+    }
     const auto t0 = Clock::now();
     try {
-        exec->prefill(next->slot, &next->history[next->fed], n, nullptr, false);
-        next->fed += n;
+        exec->prefill_many(pieces);
+    } catch (const std::exception& e) {
+        const std::string why = e.what();
+        for (Job* j : fed) finish_slot(j->slot, StopReason::Cancelled, why);
+        std::lock_guard lock(mu);
+        stats.prefill_seconds += seconds_since(t0);
+        return;
+    }
+    for (size_t i = 0; i < fed.size(); ++i) {
+        Job& j = *fed[i];
+        j.fed += pieces[i].count;
         // The cache keeps the state after all but the prompt's last token, keyed by those tokens: a
         // resume re-feeds at least one token, which gives the logits the first sample needs. That
         // costs one token of work per hit and stores L×D floats per entry, where keeping the logits
         // row as well would add V floats (more than the state itself for the released models).
-        if (!next->prefilling() && next->fed > size_t(next->fin.cached_tokens) && (opt.prefix_cache_bytes || next->req.return_prompt_state)) {
-            std::vector<int32_t> covered(next->history.begin(), next->history.begin() + std::ptrdiff_t(next->fed));
-            std::vector<float> state = exec->save_slot(next->slot);
-            if (next->req.return_prompt_state) {
-                next->fin.prompt_state_tokens = covered;
-                next->fin.prompt_state = state;
+        if (j.prefilling() || j.fed <= size_t(j.fin.cached_tokens) || !(opt.prefix_cache_bytes || j.req.return_prompt_state)) continue;
+        try {
+            std::vector<int32_t> covered(j.history.begin(), j.history.begin() + std::ptrdiff_t(j.fed));
+            std::vector<float> state = exec->save_slot(j.slot);
+            if (j.req.return_prompt_state) {
+                j.fin.prompt_state_tokens = covered;
+                j.fin.prompt_state = state;
             }
             if (opt.prefix_cache_bytes) cache.insert(std::move(covered), std::move(state));
+        } catch (const std::exception& e) {
+            finish_slot(j.slot, StopReason::Cancelled, e.what());
         }
-    } catch (const std::exception& e) {
-        finish_slot(next->slot, StopReason::Cancelled, e.what());
     }
     std::lock_guard lock(mu);
     stats.prefill_seconds += seconds_since(t0);
-    return std::max<size_t>(n, 1);
 }
 
 // One decode over every sequence past its prompt chunks, then one sample each.

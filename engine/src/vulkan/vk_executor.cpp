@@ -690,6 +690,8 @@ void VulkanExecutor::prefill(int slot, const int32_t* tokens, size_t count, floa
         if (logits) std::memcpy(logits, rb, size_t(V) * 4);
         return;
     }
+    const std::vector<int32_t> slots(std::min(size_t(C_), count), slot);   // the scan reads each row's slot
+    std::memcpy(up + up_slots_, slots.data(), slots.size() * 4);
     for (size_t pos = 0; pos < count; pos += size_t(C_)) {
         const int n = int(std::min(size_t(C_), count - pos));
         const bool last = pos + size_t(n) == count;
@@ -699,6 +701,27 @@ void VulkanExecutor::prefill(int slot, const int32_t* tokens, size_t count, floa
         dev_->invalidate(readback_);
         if (mode == Logits::All) std::memcpy(logits + pos * size_t(V), rb, size_t(n) * V * 4);
         if (mode == Logits::Last) std::memcpy(logits, rb, size_t(V) * 4);
+    }
+}
+
+// The pieces' rows one after another, chunk by chunk, each row tagged with its slot: the scan
+// carries each slot's state across its rows and across chunks (scan.comp).
+void VulkanExecutor::prefill_many(const std::vector<PromptPiece>& pieces) {
+    std::vector<int32_t> tokens, slots;
+    for (const PromptPiece& p : pieces) {
+        check_slot(p.slot);
+        check_tokens(p.tokens, p.count);
+        tokens.insert(tokens.end(), p.tokens, p.tokens + p.count);
+        slots.insert(slots.end(), p.count, p.slot);
+    }
+    dev_->ensure_usable();
+    stages_ = {};
+    char* up = static_cast<char*>(upload_.mapped);
+    for (size_t pos = 0; pos < tokens.size(); pos += size_t(C_)) {
+        const int n = int(std::min(size_t(C_), tokens.size() - pos));
+        std::memcpy(up + up_tokens_, &tokens[pos], size_t(n) * 4);
+        std::memcpy(up + up_slots_, &slots[pos], size_t(n) * 4);
+        run(chunk_commands(n, Logits::None, false));
     }
 }
 
