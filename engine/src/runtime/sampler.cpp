@@ -117,20 +117,21 @@ Sampler::Cut Sampler::nucleus_cut(uint64_t total) {
     const uint64_t target = sampling::nucleus_target(params_.top_p, total);
     std::array<uint64_t, kBuckets> bucket_mass{};
     const size_t n = weights_.size();
-    for (size_t j = 0; j < n; ++j) bucket_mass[bucket_of(weights_[j])] += masses_[j];
+    for (size_t j = 0; j < n; ++j)
+        if (masses_[j]) bucket_mass[bucket_of(weights_[j])] += masses_[j];   // skips a peaked row's many weightless tokens
     uint64_t above = 0;
     size_t b = kBuckets - 1;
     while (above + bucket_mass[b] < target) above += bucket_mass[b--];   // the target is <= total: it ends in a bucket
     // The bucket's tokens: weights in [low, high).
     const float low = std::bit_cast<float>(uint32_t((b + (kLowestExponent << kStepBits)) << (23 - kStepBits)));
     const float high = std::bit_cast<float>(uint32_t((b + 1 + (kLowestExponent << kStepBits)) << (23 - kStepBits)));
-    // Without a branch: a flat row's bucket holds a random few hundred of its tokens.
+    // The bucket's tokens: weights are non-negative, so [low, high) is one unsigned compare of the
+    // bits and one branch, rarely taken (two float compares would branch on `low` at random).
+    const uint32_t low_bits = std::bit_cast<uint32_t>(low), width = std::bit_cast<uint32_t>(high) - low_bits;
     ranked_.resize(n);
     size_t in_bucket = 0;
-    for (size_t j = 0; j < n; ++j) {
-        ranked_[in_bucket] = {scaled_[j], int32_t(j)};
-        in_bucket += size_t(weights_[j] >= low && weights_[j] < high);
-    }
+    for (size_t j = 0; j < n; ++j)
+        if (std::bit_cast<uint32_t>(weights_[j]) - low_bits < width) ranked_[in_bucket++] = {scaled_[j], int32_t(j)};
     ranked_.resize(in_bucket);
     std::sort(ranked_.begin(), ranked_.end(), ranks_before);
     for (const auto& [s, j] : ranked_) {
