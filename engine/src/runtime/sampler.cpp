@@ -122,12 +122,10 @@ Sampler::Cut Sampler::nucleus_cut(uint64_t total) {
     uint64_t above = 0;
     size_t b = kBuckets - 1;
     while (above + bucket_mass[b] < target) above += bucket_mass[b--];   // the target is <= total: it ends in a bucket
-    // The bucket's tokens: weights in [low, high).
-    const float low = std::bit_cast<float>(uint32_t((b + (kLowestExponent << kStepBits)) << (23 - kStepBits)));
-    const float high = std::bit_cast<float>(uint32_t((b + 1 + (kLowestExponent << kStepBits)) << (23 - kStepBits)));
-    // The bucket's tokens: weights are non-negative, so [low, high) is one unsigned compare of the
-    // bits and one branch, rarely taken (two float compares would branch on `low` at random).
-    const uint32_t low_bits = std::bit_cast<uint32_t>(low), width = std::bit_cast<uint32_t>(high) - low_bits;
+    // The bucket's tokens: weights in [low, high), bit patterns of non-negative floats, so one
+    // unsigned compare and one branch, rarely taken (two float compares branch at random on `low`).
+    const uint32_t low_bits = uint32_t((b + (kLowestExponent << kStepBits)) << (23 - kStepBits));
+    const uint32_t width = uint32_t(1) << (23 - kStepBits);
     ranked_.resize(n);
     size_t in_bucket = 0;
     for (size_t j = 0; j < n; ++j)
