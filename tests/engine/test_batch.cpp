@@ -179,45 +179,13 @@ private slots:
     void prompts_prefilled_together_equal_alone_data() { backends_data(); }
     void prompts_prefilled_together_equal_alone() {
         QFETCH(QString, backend);
-        const int V = model_->config.vocab_size;
         std::mt19937 rng(47);
-        const std::vector<int> lengths = {2, 4, 41, 90, 10};
         std::vector<std::vector<int32_t>> prompts;
-        for (int len : lengths) prompts.push_back(random_prompt(len, V, rng));
+        for (int len : {2, 4, 41, 90, 10}) prompts.push_back(random_prompt(len, model_->config.vocab_size, rng));
         const int n = int(prompts.size());
         auto ex = make(backend.toStdString(), model_, n);
-        std::vector<size_t> fed(prompts.size(), 0);
-        for (int round = 0; round < 2; ++round) {
-            std::vector<PromptPiece> pieces;
-            for (int i = n - 1; i >= 0; --i) {
-                const size_t rest = prompts[size_t(i)].size() - 1 - fed[size_t(i)];
-                const size_t take = round == 0 ? std::min<size_t>(rest, 25) : rest;
-                if (take == 0) continue;
-                pieces.push_back({i, &prompts[size_t(i)][fed[size_t(i)]], take});
-                fed[size_t(i)] += take;
-            }
-            ex->prefill_many(pieces);
-        }
-        std::vector<int32_t> ids(prompts.size()), last(prompts.size());
-        for (int i = 0; i < n; ++i) {
-            ids[size_t(i)] = i;
-            last[size_t(i)] = prompts[size_t(i)].back();
-        }
-        std::vector<std::vector<float>> states;
-        for (int i = 0; i < n; ++i) states.push_back(ex->save_slot(i));
-        std::vector<float> logits(prompts.size() * size_t(V));
-        ex->decode(ids.data(), last.data(), size_t(n), logits.data(), nullptr);
-        for (int i = 0; i < n; ++i) {
-            const auto& p = prompts[size_t(i)];
-            auto alone = make(backend.toStdString(), model_, 1);
-            alone->prefill(0, p.data(), p.size() - 1, nullptr, false);
-            QVERIFY2(alone->save_slot(0) == states[size_t(i)], ("state of prompt " + std::to_string(i)).c_str());
-            std::vector<float> row(V);
-            const int32_t zero = 0;
-            alone->decode(&zero, &p.back(), 1, row.data(), nullptr);
-            QVERIFY2(std::memcmp(row.data(), &logits[size_t(i) * size_t(V)], sizeof(float) * size_t(V)) == 0,
-                     ("logits of prompt " + std::to_string(i)).c_str());
-        }
+        const std::string err = testkit::check_prefill_many(*ex, prompts, 25, [&] { return make(backend.toStdString(), model_, n); });
+        QVERIFY2(err.empty(), err.c_str());
     }
 
     // Continuous batching: sequences join while others run (their prompts prefilled a few tokens

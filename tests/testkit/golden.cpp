@@ -111,4 +111,39 @@ std::string check_executor(Executor& ex, const GoldenCase& g) {
     return {};
 }
 
+std::string check_prefill_many(Executor& batched, const std::vector<std::vector<int32_t>>& prompts, size_t first_round,
+                               const std::function<std::unique_ptr<Executor>()>& alone) {
+    const size_t n = prompts.size(), V = size_t(batched.model().config.vocab_size);
+    std::vector<size_t> fed(n, 0);
+    for (int round = 0; round < 2; ++round) {
+        std::vector<PromptPiece> pieces;
+        for (size_t i = n; i-- > 0;) {
+            const size_t rest = prompts[i].size() - 1 - fed[i];
+            const size_t take = round == 0 ? std::min(rest, first_round) : rest;
+            if (take == 0) continue;
+            pieces.push_back({int(i), &prompts[i][fed[i]], take});
+            fed[i] += take;
+        }
+        batched.prefill_many(pieces);
+    }
+    std::vector<int32_t> ids(n), last(n);
+    for (size_t i = 0; i < n; ++i) {
+        ids[i] = int32_t(i);
+        last[i] = prompts[i].back();
+    }
+    std::vector<std::vector<float>> states;
+    for (size_t i = 0; i < n; ++i) states.push_back(batched.save_slot(int(i)));
+    std::vector<float> logits(n * V), row(n * V);
+    batched.decode(ids.data(), last.data(), n, logits.data(), nullptr);
+    for (size_t i = 0; i < n; ++i) {
+        auto ex = alone();
+        ex->prefill(int(i), prompts[i].data(), prompts[i].size() - 1, nullptr, false);
+        if (ex->save_slot(int(i)) != states[i]) return "state of prompt " + std::to_string(i) + " differs from the prompt alone";
+        ex->decode(ids.data(), last.data(), n, row.data(), nullptr);
+        if (std::memcmp(&row[i * V], &logits[i * V], V * sizeof(float)) != 0)
+            return "logits of prompt " + std::to_string(i) + " differ from the prompt alone";
+    }
+    return {};
+}
+
 } // namespace mmfree::testkit

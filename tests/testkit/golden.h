@@ -2,6 +2,7 @@
 // Golden cases (tests/data/<case>, from the reference implementation) and the MODEL_SPEC.md
 // tolerance checks, shared by every backend's tests.
 #pragma once
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -38,5 +39,13 @@ std::string check_tolerance(const std::vector<float>& got, const std::vector<flo
 // tokens through the recurrent path (tokens and decode_logits), teacher-forced decode against
 // full_logits, and save/restore of the state. Empty string on success.
 std::string check_executor(Executor& executor, const GoldenCase& golden);
+
+// Prompt i on slot i of `batched` (at least as many slots as prompts): all but each prompt's last
+// token through prefill_many in two rounds (first at most `first_round` tokens each, then the
+// rest; slots in reverse order), then every last token in one decode. `alone()` gives a fresh
+// executor as batched was made, on which each prompt is prefilled by itself. Empty when every
+// slot's state and logits row equal the prompt alone, bit for bit; else what differs.
+std::string check_prefill_many(Executor& batched, const std::vector<std::vector<int32_t>>& prompts, size_t first_round,
+                               const std::function<std::unique_ptr<Executor>()>& alone);
 
 } // namespace mmfree::testkit
