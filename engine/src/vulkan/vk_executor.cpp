@@ -14,6 +14,8 @@
 namespace mmfree::vk {
 namespace {
 
+constexpr size_t kRecordedChunks = 64;   // command buffers of chunks kept for reuse
+
 constexpr uint32_t kWG = 256;       // threads per workgroup of the prologue kernels (decode: wider for long inputs)
 constexpr size_t kStaging = 64u << 20;
 
@@ -626,18 +628,20 @@ void VulkanExecutor::record_chunk(Recorded& r, int T, Logits logits, bool step, 
 VulkanExecutor::Recorded& VulkanExecutor::chunk_commands(int T, Logits logits, bool step) {
     const auto key = std::make_tuple(T, int(logits), step);
     auto it = chunks_.find(key);
-    if (it != chunks_.end()) return it->second;
+    if (it != chunks_.end()) {
+        it->second.last_use = ++chunk_uses_;
+        return it->second;
+    }
     // Prompts of many lengths and batches of many sizes would each leave a command buffer behind:
-    // keep a few (recording one takes well under a millisecond).
-    if (chunks_.size() >= 16) {
-        for (auto i = chunks_.begin(); i != chunks_.end(); ++i)
-            if (std::get<0>(i->first) != C_) {
-                free_recorded(i->second);
-                chunks_.erase(i);
-                break;
-            }
+    // keep the most recently used (a server's steps change size as streams come and go, and
+    // prefill_many's chunks are sums of prompt lengths).
+    if (chunks_.size() >= kRecordedChunks) {
+        auto oldest = std::min_element(chunks_.begin(), chunks_.end(), [](const auto& a, const auto& b) { return a.second.last_use < b.second.last_use; });
+        free_recorded(oldest->second);
+        chunks_.erase(oldest);
     }
     Recorded& r = chunks_[key];
+    r.last_use = ++chunk_uses_;
     try {
         record_chunk(r, T, logits, step, opt_.profile);
     } catch (...) {

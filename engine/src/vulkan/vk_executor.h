@@ -87,6 +87,7 @@ private:
         VkQueryPool queries = VK_NULL_HANDLE;
         std::vector<int> stage_of;   // stage of each timestamp interval
         bool fused = false;          // the fused decode: its intervals cover several stages each
+        uint64_t last_use = 0;       // chunks_: when it last ran, for evicting the least recently used
     };
     struct Recorder;
 
@@ -154,6 +155,7 @@ private:
 
     Recorded decode_logits_, decode_argmax_;
     std::map<std::tuple<int, int, bool>, Recorded> chunks_;  // (rows, Logits, step)
+    uint64_t chunk_uses_ = 0;
 };
 
 } // namespace mmfree::vk
