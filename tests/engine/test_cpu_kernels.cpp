@@ -459,13 +459,19 @@ private slots:
     // Loops of varying width, back to back: every part runs exactly once per loop with the
     // right part count, whichever thread claims it (a late waker must not claim a part of a
     // newer loop than the one it saw).
+    void thread_pool_runs_each_part_once_data() {
+        QTest::addColumn<bool>("spin");
+        QTest::newRow("spinning workers") << true;
+        QTest::newRow("sleeping workers") << false;
+    }
     void thread_pool_runs_each_part_once() {
-        ThreadPool pool(4);
+        QFETCH(bool, spin);
+        ThreadPool pool(4, spin);
         QCOMPARE(pool.size(), 4);
         std::array<std::atomic<int>, 4> calls{};
         std::atomic<int> wrong_count{0};
         int expected[4] = {};
-        for (int i = 0; i < 20000; ++i) {
+        for (int i = 0; i < (spin ? 20000 : 3000); ++i) {
             const int parts = 1 + (i * 7) % 4;
             pool.run([&](int part, int n) {
                 if (n != parts) ++wrong_count;

@@ -34,7 +34,7 @@ int next_of(uint64_t w) { return int(w & 0xffff); }
 
 } // namespace
 
-ThreadPool::ThreadPool(int threads) {
+ThreadPool::ThreadPool(int threads, bool spin) : spin_(spin) {
     threads = std::min(threads, kMaxThreads);
     for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { worker_loop(); });
 }
@@ -79,7 +79,7 @@ void ThreadPool::worker_loop() {
     uint64_t seen = 0;
     auto changed = [&] { return generation_of(work_.load(std::memory_order_acquire)) != seen; };
     for (;;) {
-        spin_until(changed, kPauseSpins, kYieldSpins);
+        if (spin_) spin_until(changed, kPauseSpins, kYieldSpins);
         if (!changed()) {
             std::unique_lock lock(mutex_);
             wake_.wait(lock, changed);

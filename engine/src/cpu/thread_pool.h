@@ -12,10 +12,12 @@ namespace mmfree::cpu {
 // A fixed set of workers that run one parallel loop at a time. A loop is split into parts that
 // any thread claims, the caller included: a worker that is slow to wake (a busy machine, a
 // sleeping core) never holds the loop up, the caller runs its parts instead. Decode issues ~100
-// short loops per token, so workers spin (CPU pause, then yielding) before they sleep.
+// short loops per token, so workers spin (CPU pause, then yielding) before they sleep; a pool
+// whose loops come milliseconds apart (the server's sampling) sleeps at once instead, leaving
+// the cores to the threads that run in between.
 class ThreadPool {
 public:
-    explicit ThreadPool(int threads);   // threads includes the caller
+    explicit ThreadPool(int threads, bool spin = true);   // threads includes the caller
     ~ThreadPool();
     int size() const { return int(workers_.size()) + 1; }
 
@@ -37,6 +39,7 @@ private:
     std::atomic<uint64_t> work_{0};
     std::atomic<int> done_{0};          // parts finished in the current job
     std::atomic<bool> stop_{false};
+    const bool spin_;
     std::mutex mutex_;
     std::condition_variable wake_;
 };

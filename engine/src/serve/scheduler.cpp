@@ -82,7 +82,9 @@ struct Scheduler::Impl {
         if (opt.max_queue < 0) throw Error(ErrorCode::InvalidArgument, "max_queue must not be negative");
         slot_jobs.resize(size_t(exec->slot_count()));
         const int threads = opt.sampling_threads > 0 ? opt.sampling_threads : int(std::thread::hardware_concurrency());
-        sampling_pool = std::make_unique<cpu::ThreadPool>(std::clamp(std::min(threads, exec->slot_count()), 1, 64));
+        // Its loops come a decode step apart: workers sleep in between, not spin, so the HTTP
+        // threads that stream the tokens out get the cores.
+        sampling_pool = std::make_unique<cpu::ThreadPool>(std::clamp(std::min(threads, exec->slot_count()), 1, 64), false);
         stats.slot_count = exec->slot_count();
     }
 
