@@ -61,6 +61,7 @@ int cmd_serve(const Args& a) {
     auto executor = create_executor(model, bo, &note);
     if (!note.empty()) std::fprintf(stderr, "mmfree: %s\n", note.c_str());
     const std::string backend = executor->backend_name(), device = executor->device_name();
+    executor->prepare_batches();
     server.set_scheduler(std::make_shared<Scheduler>(std::move(executor), tokenizer, sched_opt));
     std::printf("mmfree serve: ready: %s on %s (%s), %d slots%s\n", model->source.filename().string().c_str(), backend.c_str(),
                 device.c_str(), parallel, so.api_key.empty() ? "" : ", API key required");

@@ -558,6 +558,24 @@ private slots:
         QVERIFY2(err.empty(), err.c_str());
     }
 
+    // prepare_batches runs every batch shape once on the slots and leaves them empty: a step after it
+    // gives a fresh executor's logits, bit for bit.
+    void prepare_batches_leaves_slots_empty() {
+        auto model = make_synthetic_model(odd_config(), 13);
+        const size_t V = size_t(model->config.vocab_size);
+        auto prepared = make_executor(model, true, 16, false, 0, 3, 2), fresh = make_executor(model, true, 16, false, 0, 3, 2);
+        prepared->prepare_batches();
+        for (int s = 0; s < 3; ++s) {
+            const auto state = prepared->save_slot(s);
+            QVERIFY(std::all_of(state.begin(), state.end(), [](float v) { return v == 0.f; }));
+        }
+        const int32_t ids[3] = {2, 0, 1}, toks[3] = {5, 6, 7};
+        std::vector<float> a(3 * V), b(3 * V);
+        prepared->decode(ids, toks, 3, a.data(), nullptr);
+        fresh->decode(ids, toks, 3, b.data(), nullptr);
+        QVERIFY(a == b);
+    }
+
     // Slot ids outside 0..slot_count−1, repeated ids in one step, bad tokens in a batch and a bad
     // slot count are refused with InvalidArgument, before any state changes.
     void invalid_slots_are_refused() {

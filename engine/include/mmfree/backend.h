@@ -81,6 +81,12 @@ public:
     // buffer of the executor's.
     virtual const float* decode_logits(const int32_t* slot_ids, const int32_t* tokens, size_t n);
 
+    // Readies what batched steps of every size need (a GPU backend compiles its kernels for each
+    // batch shape), so that no request waits for it later; a server calls it before it is ready.
+    // It may run steps on the slots and reset them: call it before they hold anything. The
+    // default has nothing to do.
+    virtual void prepare_batches() {}
+
     virtual void reset_slot(int slot) = 0;                                    // h[l] = 0
     virtual std::vector<float> save_slot(int slot) const = 0;                 // L×D floats
     virtual void load_slot(int slot, const std::vector<float>& state) = 0;    // throws on a size mismatch

@@ -708,6 +708,28 @@ void VulkanExecutor::prefill(int slot, const int32_t* tokens, size_t count, floa
     }
 }
 
+// Chunks of up to gemv_batch_ rows run the decode kernel specialized for their column count, larger
+// ones the GEMM in two tile heights: each shape is recorded and run once now, which compiles its
+// pipelines (at creation on NVIDIA, at the first dispatch on lavapipe). On the H200 with a cold
+// driver cache a new column count took ~0.5 s, which the first step of that size (a server's
+// streams finishing one by one) would otherwise wait for. Runs on slots 0.. and resets them.
+void VulkanExecutor::prepare_batches() {
+    dev_->ensure_usable();
+    const int most = std::min({step_rows_, gemv_batch_ + 1, slots_});
+    std::vector<int32_t> ids(size_t(std::max(most, C_)), 0), tokens(ids.size(), 0);
+    char* up = static_cast<char*>(upload_.mapped);
+    auto run_chunk = [&](int T, Logits logits, bool step) {
+        for (int t = 0; t < T; ++t) ids[size_t(t)] = step ? t : 0;
+        std::memcpy(up + up_slots_, ids.data(), size_t(T) * 4);
+        std::memcpy(up + up_tokens_, tokens.data(), size_t(T) * 4);
+        run(chunk_commands(T, logits, step));
+    };
+    for (int T = 1; T <= most; ++T) run_chunk(T, Logits::All, true);
+    run_chunk(std::min(most, 2), Logits::Argmax, true);
+    run_chunk(C_, Logits::None, false);
+    for (int s = 0; s < most; ++s) reset_slot(s);
+}
+
 // The pieces' rows one after another, chunk by chunk, each row tagged with its slot: the scan
 // carries each slot's state across its rows and across chunks (scan.comp).
 void VulkanExecutor::prefill_many(const std::vector<PromptPiece>& pieces) {

@@ -50,6 +50,7 @@ public:
     int slot_count() const override { return slots_; }
     void prefill(int slot, const int32_t* tokens, size_t count, float* logits, bool all_positions) override;
     void prefill_many(const std::vector<PromptPiece>& pieces) override;
+    void prepare_batches() override;
     void decode(const int32_t* slot_ids, const int32_t* tokens, size_t n, float* logits, int32_t* argmax) override;
     const float* decode_logits(const int32_t* slot_ids, const int32_t* tokens, size_t n) override;
     void reset_slot(int slot) override;
