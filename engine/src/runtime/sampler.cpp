@@ -189,8 +189,8 @@ int32_t Sampler::sample(const float* logits, size_t count, const std::vector<int
     auto ranks_higher = [](const Cut& a, const Cut& b) { return a.s > b.s || (a.s == b.s && a.j < b.j); };
     if (params_.min_p > 0.0f) kept = min_p_cut();   // the most likely token weighs 1 >= min_p: never empty
     if (params_.top_p < 1.0f) kept = std::min(kept, nucleus_cut(total), ranks_higher);
-    // Walk the kept tokens in id order to where the draw falls: a block's kept mass at a time (a
-    // sum without branches), then token by token inside the block where it falls.
+    // Walk the kept tokens in id order to where the draw falls: a block's kept mass at a time,
+    // then token by token inside the block where it falls.
     uint64_t r = std::uniform_int_distribution<uint64_t>(0, kept.mass - 1)(rng_);   // kept.mass >= 2^30: the top token
     auto kept_mass = [&](size_t j) {
         const bool keep = scaled_[j] > kept.s || (scaled_[j] == kept.s && j <= kept.j);
