@@ -631,6 +631,16 @@ private slots:
         QVERIFY2(rel_l2(got, want) < 2e-2, qPrintable(QString("rel L2 %1").arg(rel_l2(got, want))));
     }
 
+    // decode_logits (pinned host memory) hands out the rows decode writes, in the column kernel's
+    // range and past it.
+    void decode_logits_equals_decode() {
+        ModelConfig c;
+        c.vocab_size = 1000; c.hidden_size = 320; c.num_layers = 3; c.intermediate_size = 864;
+        auto model = make_synthetic_model(c, 19);
+        const std::string err = check_decode_logits([&] { return make_cuda_slots(model, 12); }, 12);
+        QVERIFY2(err.empty(), err.c_str());
+    }
+
     // Reset, save and load touch one slot only; a slot loaded with another's state continues
     // exactly like it (the same row of the same pass: bit-identical).
     void slots_are_independent() {

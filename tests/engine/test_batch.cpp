@@ -173,6 +173,14 @@ private slots:
         }
     }
 
+    // decode_logits hands out the same rows decode writes.
+    void decode_logits_equals_decode_data() { backends_data(); }
+    void decode_logits_equals_decode() {
+        QFETCH(QString, backend);
+        const std::string err = testkit::check_decode_logits([&] { return make(backend.toStdString(), model_, 5); }, 5);
+        QVERIFY2(err.empty(), err.c_str());
+    }
+
     // A burst of joining prompts fed by prefill_many (pieces of five slots, in two rounds, one of
     // them past a 64-row chunk, slots out of order): every slot's state, and the logits of its
     // last prompt token decoded in one batch, equal the prompt prefilled alone, bit for bit.

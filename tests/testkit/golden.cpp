@@ -146,4 +146,23 @@ std::string check_prefill_many(Executor& batched, const std::vector<std::vector<
     return {};
 }
 
+std::string check_decode_logits(const std::function<std::unique_ptr<Executor>()>& make, int slots) {
+    auto a = make(), b = make();
+    const size_t V = size_t(a->model().config.vocab_size);
+    std::vector<float> want;
+    for (int n : {1, 3, slots}) {
+        std::vector<int32_t> ids(static_cast<size_t>(n)), tokens(static_cast<size_t>(n));
+        for (int r = 0; r < n; ++r) {
+            ids[size_t(r)] = slots - 1 - r;
+            tokens[size_t(r)] = int32_t((r * 37 + n) % int(V));
+        }
+        want.assign(size_t(n) * V, 0.f);
+        a->decode(ids.data(), tokens.data(), size_t(n), want.data(), nullptr);
+        const float* got = b->decode_logits(ids.data(), tokens.data(), size_t(n));
+        if (std::memcmp(got, want.data(), want.size() * sizeof(float)) != 0)
+            return "decode_logits of " + std::to_string(n) + " rows differs from decode's logits";
+    }
+    return {};
+}
+
 } // namespace mmfree::testkit

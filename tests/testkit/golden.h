@@ -45,6 +45,11 @@ std::string check_executor(Executor& executor, const GoldenCase& golden);
 // rest; slots in reverse order), then every last token in one decode. `alone()` gives a fresh
 // executor as batched was made, on which each prompt is prefilled by itself. Empty when every
 // slot's state and logits row equal the prompt alone, bit for bit; else what differs.
+// decode_logits on one executor against decode's logits on another made alike (`make`, at least
+// `slots` slots): steps of 1, 3 and all `slots` rows, in that order, on slots in reverse order.
+// Empty when every row is equal bit for bit; else which step differs.
+std::string check_decode_logits(const std::function<std::unique_ptr<Executor>()>& make, int slots);
+
 std::string check_prefill_many(Executor& batched, const std::vector<std::vector<int32_t>>& prompts, size_t first_round,
                                const std::function<std::unique_ptr<Executor>()>& alone);
 

@@ -558,6 +558,17 @@ private slots:
         QVERIFY2(err.empty(), err.c_str());
     }
 
+    // decode_logits hands out the read-back buffer decode copies from: the same rows, also for a
+    // step larger than one pass (step_rows_ = 4 here: 6 rows take two passes and a host buffer).
+    void decode_logits_equals_decode() {
+        auto model = make_synthetic_model(odd_config(), 17);
+        for (bool portable : {true, false}) {
+            if (!portable && !g_device.integer_dot) continue;
+            const std::string err = check_decode_logits([&] { return make_executor(model, portable, 4, false, 0, 6); }, 6);
+            QVERIFY2(err.empty(), err.c_str());
+        }
+    }
+
     // prepare_batches runs every batch shape once on the slots and leaves them empty: a step after it
     // gives a fresh executor's logits, bit for bit.
     void prepare_batches_leaves_slots_empty() {
