@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // `mmfree serve`: the OpenAI-compatible HTTP server on the continuously batched scheduler.
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -61,7 +62,10 @@ int cmd_serve(const Args& a) {
     auto executor = create_executor(model, bo, &note);
     if (!note.empty()) std::fprintf(stderr, "mmfree: %s\n", note.c_str());
     const std::string backend = executor->backend_name(), device = executor->device_name();
+    const auto preparing = std::chrono::steady_clock::now();
     executor->prepare_batches();
+    const double prepared_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - preparing).count();
+    if (prepared_s >= 0.5) std::printf("mmfree serve: readied the kernels of every batch size in %.1f s\n", prepared_s);
     server.set_scheduler(std::make_shared<Scheduler>(std::move(executor), tokenizer, sched_opt));
     std::printf("mmfree serve: ready: %s on %s (%s), %d slots%s\n", model->source.filename().string().c_str(), backend.c_str(),
                 device.c_str(), parallel, so.api_key.empty() ? "" : ", API key required");
