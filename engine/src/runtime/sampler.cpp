@@ -97,11 +97,7 @@ namespace {
 // w, so a higher bucket holds only higher weights, hence only higher-ranked tokens.
 constexpr uint32_t kLowestExponent = 127 - 30, kStepBits = 5;
 constexpr size_t kBuckets = size_t(128 - kLowestExponent) << kStepBits;
-// Those too light to weigh anything (mass 0) land in bucket 0, where they add nothing, so the
-// histogram needs no branch.
-size_t bucket_of(float w) {
-    return std::max(std::bit_cast<uint32_t>(w) >> (23 - kStepBits), kLowestExponent << kStepBits) - (kLowestExponent << kStepBits);
-}
+size_t bucket_of(float w) { return (std::bit_cast<uint32_t>(w) >> (23 - kStepBits)) - (kLowestExponent << kStepBits); }
 
 // Descending by scaled logit; ties by id (candidate indices follow id order).
 bool ranks_before(const std::pair<float, int32_t>& a, const std::pair<float, int32_t>& b) {
@@ -118,7 +114,7 @@ Sampler::Cut Sampler::nucleus_cut(uint64_t total) {
     std::array<uint64_t, kBuckets> bucket_mass{};
     const size_t n = weights_.size();
     for (size_t j = 0; j < n; ++j)
-        if (masses_[j]) bucket_mass[bucket_of(weights_[j])] += masses_[j];   // skips a peaked row's many weightless tokens
+        if (masses_[j]) bucket_mass[bucket_of(weights_[j])] += masses_[j];   // mass 0 (w < 2^-30): no bucket
     uint64_t above = 0;
     size_t b = kBuckets - 1;
     while (above + bucket_mass[b] < target) above += bucket_mass[b--];   // the target is <= total: it ends in a bucket
