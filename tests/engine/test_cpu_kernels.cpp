@@ -34,6 +34,36 @@ TernaryMatrix random_matrix(int rows, int cols, std::mt19937& rng, int fixed_wei
     return w;
 }
 
+// Compares a layout's one-row kernel and batched kernel with the reference's accumulators
+// `want` ([tokens][rows]) on every instruction set, rows [begin, end). matvec(isa, t, out) fills
+// out[r] for token t; gemm(isa, out, stride) fills out[t·stride + r − begin]. Returns an empty
+// string or the first mismatch.
+template <class Matvec, class Gemm>
+std::string compare_kernels(const std::vector<int32_t>& want, int rows, int tokens, int begin, int end, Matvec matvec, Gemm gemm) {
+    auto mismatch = [&](GemmIsa isa, const char* kernel, int t, int r, int32_t got) {
+        return std::string(gemm_isa_name(isa)) + " " + kernel + ": token " + std::to_string(t) + " row " + std::to_string(r) + " got " +
+               std::to_string(got) + " want " + std::to_string(want[size_t(t) * rows + r]);
+    };
+    for (GemmIsa isa : supported_gemm_isas()) {
+        std::vector<int32_t> got(static_cast<size_t>(rows), -7);
+        for (int t = 0; t < tokens; ++t) {
+            matvec(isa, t, got.data());
+            for (int r = begin; r < end; ++r)
+                if (got[size_t(r)] != want[size_t(t) * rows + r]) return mismatch(isa, "matvec", t, r, got[size_t(r)]);
+        }
+    }
+    for (GemmIsa isa : supported_gemm_isas()) {
+        const size_t stride = size_t(end - begin) + 3;   // wider than the range: the kernel must honour it
+        std::vector<int32_t> got(size_t(tokens) * stride, -7);
+        gemm(isa, got.data(), stride);
+        for (int t = 0; t < tokens; ++t)
+            for (int r = begin; r < end; ++r)
+                if (got[size_t(t) * stride + size_t(r - begin)] != want[size_t(t) * rows + r])
+                    return mismatch(isa, "gemm", t, r, got[size_t(t) * stride + size_t(r - begin)]);
+    }
+    return {};
+}
+
 // Every instruction set of the one-row and the batched kernel against ternary_matvec_ref, token
 // by token: random int8 rows (−128..127, or all `activation`), row ranges that start and end off
 // the 4-row tile. Returns an empty string or the first mismatch.
@@ -50,28 +80,12 @@ std::string check_gemm(const TernaryMatrix& w, int tokens, std::mt19937& rng, in
     std::vector<int32_t> want(size_t(tokens) * w.rows);
     for (int t = 0; t < tokens; ++t) ternary_matvec_ref(w, &q[size_t(t) * padded], &want[size_t(t) * w.rows], 0, w.rows);
     const int begin = w.rows > 2 ? 1 : 0, end = w.rows > 3 ? w.rows - 1 : w.rows;
-    for (GemmIsa isa : supported_gemm_isas()) {
-        std::vector<int32_t> got(static_cast<size_t>(w.rows), -7);
-        for (int t = 0; t < tokens; ++t) {
-            ternary_matvec_fast(w, &qp[size_t(t) * padded], qsum[size_t(t)], got.data(), begin, end, isa);
-            for (int r = begin; r < end; ++r)
-                if (got[size_t(r)] != want[size_t(t) * w.rows + r])
-                    return std::string(gemm_isa_name(isa)) + " matvec: token " + std::to_string(t) + " row " + std::to_string(r) + " got " +
-                           std::to_string(got[size_t(r)]) + " want " + std::to_string(want[size_t(t) * w.rows + r]);
-        }
-    }
-    for (GemmIsa isa : supported_gemm_isas()) {
-        const size_t stride = size_t(end - begin) + 3;   // wider than the range: the kernel must honour it
-        std::vector<int32_t> got(size_t(tokens) * stride, -7);
-        ternary_gemm_fast(w, qp.data(), size_t(padded), qsum.data(), tokens, got.data(), stride, begin, end, isa);
-        for (int t = 0; t < tokens; ++t)
-            for (int r = begin; r < end; ++r)
-                if (got[size_t(t) * stride + size_t(r - begin)] != want[size_t(t) * w.rows + r])
-                    return std::string(gemm_isa_name(isa)) + ": token " + std::to_string(t) + " row " + std::to_string(r) + " got " +
-                           std::to_string(got[size_t(t) * stride + size_t(r - begin)]) + " want " +
-                           std::to_string(want[size_t(t) * w.rows + r]);
-    }
-    return {};
+    return compare_kernels(
+        want, w.rows, tokens, begin, end,
+        [&](GemmIsa isa, int t, int32_t* out) { ternary_matvec_fast(w, &qp[size_t(t) * padded], qsum[size_t(t)], out, begin, end, isa); },
+        [&](GemmIsa isa, int32_t* out, size_t stride) {
+            ternary_gemm_fast(w, qp.data(), size_t(padded), qsum.data(), tokens, out, stride, begin, end, isa);
+        });
 }
 
 // The 1.6-bit layout of w against ternary_matvec_ref: the one-row kernel and the batched kernel
@@ -91,28 +105,12 @@ std::string check_trits(const TernaryMatrix& w, int tokens, std::mt19937& rng, i
         ternary_matvec_ref(w, row, &want[size_t(tk) * w.rows], 0, w.rows);
     }
     const int begin = w.rows > 2 ? 1 : 0, end = w.rows > 3 ? w.rows - 1 : w.rows;
-    for (GemmIsa isa : supported_gemm_isas()) {
-        std::vector<int32_t> got(static_cast<size_t>(w.rows), -7);
-        for (int tk = 0; tk < tokens; ++tk) {
-            ternary_matvec_trits(t, &q[size_t(tk) * n5], qsum[size_t(tk)], got.data(), begin, end, isa);
-            for (int r = begin; r < end; ++r)
-                if (got[size_t(r)] != want[size_t(tk) * w.rows + r])
-                    return std::string(gemm_isa_name(isa)) + " matvec: token " + std::to_string(tk) + " row " + std::to_string(r) + " got " +
-                           std::to_string(got[size_t(r)]) + " want " + std::to_string(want[size_t(tk) * w.rows + r]);
-        }
-    }
-    for (GemmIsa isa : supported_gemm_isas()) {
-        const size_t stride = size_t(end - begin) + 3;
-        std::vector<int32_t> out(size_t(tokens) * stride, -7);
-        ternary_gemm_trits(t, q.data(), size_t(n5), qsum.data(), tokens, out.data(), stride, begin, end, isa);
-        for (int tk = 0; tk < tokens; ++tk)
-            for (int r = begin; r < end; ++r)
-                if (out[size_t(tk) * stride + size_t(r - begin)] != want[size_t(tk) * w.rows + r])
-                    return std::string(gemm_isa_name(isa)) + " gemm: token " + std::to_string(tk) + " row " + std::to_string(r) + " got " +
-                           std::to_string(out[size_t(tk) * stride + size_t(r - begin)]) + " want " +
-                           std::to_string(want[size_t(tk) * w.rows + r]);
-    }
-    return {};
+    return compare_kernels(
+        want, w.rows, tokens, begin, end,
+        [&](GemmIsa isa, int tk, int32_t* out) { ternary_matvec_trits(t, &q[size_t(tk) * n5], qsum[size_t(tk)], out, begin, end, isa); },
+        [&](GemmIsa isa, int32_t* out, size_t stride) {
+            ternary_gemm_trits(t, q.data(), size_t(n5), qsum.data(), tokens, out, stride, begin, end, isa);
+        });
 }
 
 } // namespace
