@@ -33,7 +33,8 @@ public:
         }
         if (p_.temperature <= 0) return argmax(l.data(), V);
         std::vector<std::pair<float, int32_t>> c;
-        for (size_t i = 0; i < V; ++i) c.push_back({l[i] / p_.temperature, int32_t(i)});
+        const float inv_t = 1.0f / p_.temperature;
+        for (size_t i = 0; i < V; ++i) c.push_back({std::isnan(l[i] * inv_t) ? -INFINITY : l[i] * inv_t, int32_t(i)});
         std::sort(c.begin(), c.end(), [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); });
         if (p_.top_k > 0 && size_t(p_.top_k) < V) c.resize(size_t(p_.top_k));
         std::vector<uint32_t> mass;
@@ -41,11 +42,12 @@ public:
         for (const auto& x : c) total += mass.emplace_back(sampling::mass(sampling::weight(x.first - c[0].first)));
         size_t keep = c.size();
         if (p_.min_p > 0) {
-            keep = 1;
-            while (keep < c.size() && sampling::weight(c[keep].first - c[0].first) >= p_.min_p) ++keep;
+            keep = 1;   // down to the last candidate of weight >= min_p
+            for (size_t i = 1; i < c.size(); ++i)
+                if (sampling::weight(c[i].first - c[0].first) >= p_.min_p) keep = i + 1;
         }
         if (p_.top_p < 1) {
-            const uint64_t target = sampling::nucleus_target(p_.top_p, total);
+            const uint64_t target = sampling::nucleus_target(sampling::top_p_units(p_.top_p), total);
             uint64_t sum = 0;
             size_t n = 0;
             while (sum < target) sum += mass[n++];
@@ -56,7 +58,7 @@ public:
         std::sort(kept.begin(), kept.end());
         uint64_t kept_mass = 0;
         for (const auto& k : kept) kept_mass += k.second;
-        uint64_t r = std::uniform_int_distribution<uint64_t>(0, kept_mass - 1)(rng_);
+        uint64_t r = uint64_t((unsigned __int128)rng_() * kept_mass >> 64);
         for (const auto& [id, m] : kept) {
             if (r < m) return id;
             r -= m;

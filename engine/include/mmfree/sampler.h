@@ -19,22 +19,39 @@ struct SamplingParams {
     uint64_t seed = 0;               // same seed + same logits → same tokens
 };
 
-// The distribution sample() draws from, defined exactly so that any implementation draws the same
-// token for the same seed: s = logit / T (penalties first); the candidates are the top_k best by
-// (s descending, id ascending), or every token; each has the weight w = sampling::weight(s - max s)
-// and the integer mass sampling::mass(w), so every sum is exact whatever its order. Min-p keeps
-// w >= min_p; top-p keeps the shortest prefix of the ranking whose mass reaches
-// sampling::nucleus_target(top_p, mass of the candidates); a token is kept when both keep it. The
-// draw is an integer r uniform in [0, kept mass) (std::uniform_int_distribution over the seeded
-// mt19937_64), and the token is where r falls when the kept tokens are walked in id order.
+// The distribution sample() draws from, defined exactly so that any implementation, the host's
+// or a GPU's (Executor::decode_sample), draws the same token for the same seed. Penalties first,
+// then a Draw (below): s = logit × inv_temperature (NaN counts as -inf); the ranking orders tokens
+// by s descending, ties by id ascending; the candidates are the top_k first of the ranking, or
+// every token. Each candidate has the weight w = sampling::weight(s - max s) and the integer mass
+// sampling::mass(w), so every sum is exact whatever its order. Min-p keeps the ranking down to its
+// last candidate of w >= min_p; top-p keeps the shortest prefix of the ranking whose mass reaches
+// sampling::nucleus_target(top_p, mass of the candidates); a token is kept when every rule keeps
+// it. The draw r = sampling::scale(u, kept mass) falls on one kept token when they are walked in
+// id order. Only +, -, × and compares of floats, so a device computes the same bits as the host.
 namespace sampling {
 // exp(x) for x <= 0 within 2 ulp; exactly 1 at 0; 0 below -87 and for NaN. Plain float arithmetic
-// (no libm), so it vectorizes and gives the same bits on every x86-64.
+// (no libm, no fused multiply-adds), so it vectorizes and gives the same bits on every device.
 float weight(float x);
 // w scaled to 2^30 and truncated: tokens below 2^-30 (1e-9) of the most likely one weigh nothing.
 inline uint32_t mass(float w) { return uint32_t(int32_t(w * 0x1p30f)); }
-// The mass top-p must reach: at least 1, so the most likely token is always kept.
-uint64_t nucleus_target(float top_p, uint64_t total);
+
+// One row's draw after the penalties (24 bytes; a device reads it as six 32-bit words).
+struct Draw {
+    float inv_temperature = 0;      // s = logit × this; 0 = greedy (the first largest logit)
+    uint32_t top_k = 0;             // 0 = off
+    uint32_t top_p = kTopPOne;      // in units of 2^-24; kTopPOne = off
+    float min_p = 0;                // 0 = off
+    uint64_t u = 0;                 // uniform in [0, 2^64): picks the token
+    static constexpr uint32_t kTopPOne = 1u << 24;
+};
+// top_p (0, 1] to units of 2^-24, at least 1.
+uint32_t top_p_units(float top_p);
+// The mass top-p must reach: ceil(top_p × total) computed exactly, at least 1 (the most likely
+// token is always kept), at most total.
+uint64_t nucleus_target(uint32_t top_p_units, uint64_t total);
+// The draw: floor(u × mass / 2^64), uniform in [0, mass) up to 2^-64 × mass.
+inline uint64_t scale(uint64_t u, uint64_t mass) { return uint64_t((unsigned __int128)u * mass >> 64); }
 } // namespace sampling
 
 class Sampler {
@@ -45,24 +62,30 @@ public:
     int32_t sample(const std::vector<float>& logits, const std::vector<int32_t>& history) {
         return sample(logits.data(), logits.size(), history);
     }
+    // The next token's draw (advances the seeded generator): what sample() uses, or what a device
+    // that samples by itself is given when the sampler has no penalties (has_penalties()).
+    sampling::Draw next_draw();
+    // The token a draw picks from logits (after the penalties): the definition above.
+    int32_t draw(const float* logits, size_t count, const sampling::Draw& d);
+
     const SamplingParams& params() const { return params_; }
     // The logits of the last sample() call after the penalties (before temperature): what the
     // token was drawn from, e.g. for reporting log-probabilities.
     const std::vector<float>& adjusted_logits() const { return adjusted_; }
+    bool has_penalties() const;
     // True when sample() is the argmax of the raw logits (greedy, no penalty), so a caller may
     // take the backend's argmax and skip reading the logits back.
-    bool is_plain_argmax() const;
+    bool is_plain_argmax() const { return params_.temperature <= 0.0f && !has_penalties(); }
 
 private:
-    // A prefix of the ranking: its last token (scaled logit, candidate index) and its mass.
+    // A prefix of the ranking, by its last token: scaled logit and candidate index.
     struct Cut {
         float s;
         size_t j;
-        uint64_t mass;
     };
     void apply_penalties(const std::vector<int32_t>& history);
-    Cut nucleus_cut(uint64_t total);
-    Cut min_p_cut() const;
+    Cut nucleus_cut(uint64_t target, float mx);
+    Cut min_p_cut(float min_p) const;
 
     SamplingParams params_;
     std::mt19937_64 rng_;
@@ -71,6 +94,7 @@ private:
     std::vector<int32_t> ids_;
     std::vector<float> scaled_, weights_;
     std::vector<uint32_t> masses_;
+    std::vector<uint64_t> block_mass_;                 // the walk's kept mass per block of candidates
     std::vector<std::pair<float, int32_t>> ranked_;   // (scaled logit, candidate index) being ranked
 };
 

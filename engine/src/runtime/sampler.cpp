@@ -20,10 +20,9 @@ int32_t argmax(const float* v, size_t n) {
 
 Sampler::Sampler(const SamplingParams& params) : params_(params), rng_(params.seed) {}
 
-bool Sampler::is_plain_argmax() const {
-    const bool penalties = params_.repeat_last_n != 0 &&
+bool Sampler::has_penalties() const {
+    return params_.repeat_last_n != 0 &&
         (params_.repetition_penalty != 1.0f || params_.frequency_penalty != 0.0f || params_.presence_penalty != 0.0f);
-    return params_.temperature <= 0.0f && !penalties;
 }
 
 void Sampler::apply_penalties(const std::vector<int32_t>& history) {
@@ -84,8 +83,13 @@ namespace sampling {
 
 float weight(float x) { return weight_of(x); }
 
-uint64_t nucleus_target(float top_p, uint64_t total) {
-    const auto target = uint64_t(std::ceil(double(top_p) * double(total)));
+uint32_t top_p_units(float top_p) {
+    const double units = std::nearbyint(double(top_p) * Draw::kTopPOne);
+    return units >= Draw::kTopPOne ? Draw::kTopPOne : units >= 1 ? uint32_t(units) : 1u;
+}
+
+uint64_t nucleus_target(uint32_t top_p_units, uint64_t total) {
+    const auto target = uint64_t(((unsigned __int128)top_p_units * total + Draw::kTopPOne - 1) >> 24);
     return std::clamp<uint64_t>(target, 1, total);
 }
 
@@ -93,11 +97,16 @@ uint64_t nucleus_target(float top_p, uint64_t total) {
 
 namespace {
 
-// Tokens that weigh something (w >= 2^-30) fall in one of 31 binades × 32 steps by the top bits of
-// w, so a higher bucket holds only higher weights, hence only higher-ranked tokens.
-constexpr uint32_t kLowestExponent = 127 - 30, kStepBits = 5;
-constexpr size_t kBuckets = size_t(128 - kLowestExponent) << kStepBits;
-size_t bucket_of(float w) { return (std::bit_cast<uint32_t>(w) >> (23 - kStepBits)) - (kLowestExponent << kStepBits); }
+// Tokens that weigh something (w >= 2^-30, so d = max s - s < 21) fall in one of 25 binades × 32
+// steps by the top bits of d, all d below 2^-20 in bucket 0. d rises as s falls, so a later bucket
+// holds only lower-ranked tokens (the weight itself wobbles by an ulp here and there: it cannot
+// order them).
+constexpr uint32_t kLowestExponent = 127 - 20, kStepBits = 5;
+constexpr size_t kBuckets = size_t(132 - kLowestExponent) << kStepBits;
+size_t bucket_of(float d) {   // d >= 0, or -0 (equal logits of either sign)
+    const uint32_t magnitude = std::bit_cast<uint32_t>(d) & 0x7fffffffu;
+    return std::max(magnitude >> (23 - kStepBits), kLowestExponent << kStepBits) - (kLowestExponent << kStepBits);
+}
 
 // Descending by scaled logit; ties by id (candidate indices follow id order).
 bool ranks_before(const std::pair<float, int32_t>& a, const std::pair<float, int32_t>& b) {
@@ -106,60 +115,66 @@ bool ranks_before(const std::pair<float, int32_t>& a, const std::pair<float, int
 
 } // namespace
 
-// The last token of the ranking that top-p keeps (the candidates' masses sum to total): the masses
-// are summed per bucket, and only the bucket where top-p's target falls is ranked, where sorting
-// the whole ranking cost ~3 ms per row of a flat 32k distribution.
-Sampler::Cut Sampler::nucleus_cut(uint64_t total) {
-    const uint64_t target = sampling::nucleus_target(params_.top_p, total);
+// The last token of the ranking that top-p keeps: the masses are summed per bucket, and only the
+// bucket where the target falls is ranked, where sorting the whole ranking cost ~3 ms per row of a
+// flat 32k distribution.
+Sampler::Cut Sampler::nucleus_cut(uint64_t target, float mx) {
     std::array<uint64_t, kBuckets> bucket_mass{};
     const size_t n = weights_.size();
     for (size_t j = 0; j < n; ++j)
-        if (masses_[j]) bucket_mass[bucket_of(weights_[j])] += masses_[j];   // mass 0 (w < 2^-30): no bucket
+        if (masses_[j]) bucket_mass[bucket_of(mx - scaled_[j])] += masses_[j];   // mass 0 (w < 2^-30): no bucket
     uint64_t above = 0;
-    size_t b = kBuckets - 1;
-    while (above + bucket_mass[b] < target) above += bucket_mass[b--];   // the target is <= total: it ends in a bucket
-    // The bucket's tokens: weights in [low, high), bit patterns of non-negative floats, so one
-    // unsigned compare and one branch, rarely taken (two float compares branch at random on `low`).
-    const uint32_t low_bits = uint32_t((b + (kLowestExponent << kStepBits)) << (23 - kStepBits));
-    const uint32_t width = uint32_t(1) << (23 - kStepBits);
-    ranked_.resize(n);
-    size_t in_bucket = 0;
+    size_t b = 0;
+    while (above + bucket_mass[b] < target) above += bucket_mass[b++];   // the target is <= total: it ends in a bucket
+    ranked_.clear();
     for (size_t j = 0; j < n; ++j)
-        if (std::bit_cast<uint32_t>(weights_[j]) - low_bits < width) ranked_[in_bucket++] = {scaled_[j], int32_t(j)};
-    ranked_.resize(in_bucket);
+        if (masses_[j] && bucket_of(mx - scaled_[j]) == b) ranked_.push_back({scaled_[j], int32_t(j)});
     std::sort(ranked_.begin(), ranked_.end(), ranks_before);
     for (const auto& [s, j] : ranked_) {
         above += masses_[size_t(j)];
-        if (above >= target) return {s, size_t(j), above};
+        if (above >= target) return {s, size_t(j)};
     }
-    return {ranked_.back().first, size_t(ranked_.back().second), above};   // not reached: the bucket completes the target
+    return {ranked_.back().first, size_t(ranked_.back().second)};   // not reached: the bucket completes the target
 }
 
 // The last token of the ranking that min-p keeps: the lowest-ranked one of weight >= min_p.
-Sampler::Cut Sampler::min_p_cut() const {
-    Cut cut{INFINITY, 0, 0};
+Sampler::Cut Sampler::min_p_cut(float min_p) const {
+    Cut cut{INFINITY, 0};
     for (size_t j = 0; j < weights_.size(); ++j)
-        if (weights_[j] >= params_.min_p) {
-            if (scaled_[j] <= cut.s) cut = {scaled_[j], j, cut.mass};   // equal: the later id ranks lower
-            cut.mass += masses_[j];
-        }
+        if (weights_[j] >= min_p && scaled_[j] <= cut.s) cut = {scaled_[j], j};   // equal: the later id ranks lower
     return cut;
 }
 
+sampling::Draw Sampler::next_draw() {
+    sampling::Draw d;
+    if (params_.temperature <= 0.0f) return d;   // greedy: no randomness used
+    d.inv_temperature = 1.0f / params_.temperature;
+    d.top_k = uint32_t(std::max(params_.top_k, 0));
+    d.top_p = params_.top_p < 1.0f ? sampling::top_p_units(params_.top_p) : sampling::Draw::kTopPOne;
+    d.min_p = std::max(params_.min_p, 0.0f);
+    d.u = rng_();
+    return d;
+}
+
 int32_t Sampler::sample(const float* logits, size_t count, const std::vector<int32_t>& history) {
-    const size_t V = count;
     adjusted_.assign(logits, logits + count);
     apply_penalties(history);
-    if (params_.temperature <= 0.0f) return argmax(adjusted_.data(), V);
+    return draw(adjusted_.data(), count, next_draw());
+}
+
+int32_t Sampler::draw(const float* logits, size_t V, const sampling::Draw& d) {
+    if (!(d.inv_temperature > 0.0f)) return argmax(logits, V);
 
     // The candidates in id order, their scaled logits (NaN ranks last) and weights.
-    const float temperature = params_.temperature;
-    const bool top_k = params_.top_k > 0 && size_t(params_.top_k) < V;
+    const bool top_k = d.top_k > 0 && size_t(d.top_k) < V;
+    auto scale = [&](size_t i) {
+        const float s = logits[i] * d.inv_temperature;
+        return s == s ? s : -INFINITY;
+    };
     if (top_k) {
         ranked_.resize(V);
-        for (size_t i = 0; i < V; ++i) ranked_[i] = {adjusted_[i] / temperature, int32_t(i)};
-        for (auto& r : ranked_) r.first = std::isnan(r.first) ? -INFINITY : r.first;
-        const auto k = std::ptrdiff_t(params_.top_k);
+        for (size_t i = 0; i < V; ++i) ranked_[i] = {scale(i), int32_t(i)};
+        const auto k = std::ptrdiff_t(d.top_k);
         std::nth_element(ranked_.begin(), ranked_.begin() + k - 1, ranked_.end(), ranks_before);
         ranked_.resize(size_t(k));
         std::sort(ranked_.begin(), ranked_.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
@@ -168,46 +183,46 @@ int32_t Sampler::sample(const float* logits, size_t count, const std::vector<int
         for (size_t j = 0; j < size_t(k); ++j) std::tie(scaled_[j], ids_[j]) = ranked_[j];
     } else {
         scaled_.resize(V);   // candidate j is token j: ids_ is not used
-        for (size_t i = 0; i < V; ++i) {
-            const float s = adjusted_[i] / temperature;
-            scaled_[i] = s == s ? s : -INFINITY;
-        }
+        for (size_t i = 0; i < V; ++i) scaled_[i] = scale(i);
     }
     const size_t n = scaled_.size();
     const float mx = max_of(scaled_);
-    if (!std::isfinite(mx)) return argmax(adjusted_.data(), V);   // infinite or no usable logits: the most likely
+    if (!std::isfinite(mx)) return argmax(logits, V);   // infinite or no usable logits: the most likely
     weights_.resize(n);
     masses_.resize(n);
     const uint64_t total = weigh(scaled_.data(), mx, weights_.data(), masses_.data(), n);
 
     // Min-p and top-p each keep a prefix of the ranking; the shorter one is kept.
-    Cut kept{-INFINITY, n, total};
+    Cut kept{-INFINITY, n};
     auto ranks_higher = [](const Cut& a, const Cut& b) { return a.s > b.s || (a.s == b.s && a.j < b.j); };
-    if (params_.min_p > 0.0f) kept = min_p_cut();   // the most likely token weighs 1 >= min_p: never empty
-    if (params_.top_p < 1.0f) kept = std::min(kept, nucleus_cut(total), ranks_higher);
-    // Walk the kept tokens in id order to where the draw falls: a block's kept mass at a time,
-    // then token by token inside the block where it falls.
-    uint64_t r = std::uniform_int_distribution<uint64_t>(0, kept.mass - 1)(rng_);   // kept.mass >= 2^30: the top token
+    if (d.min_p > 0.0f) kept = min_p_cut(d.min_p);   // the most likely token weighs 1 >= min_p: never empty
+    if (d.top_p < sampling::Draw::kTopPOne) kept = std::min(kept, nucleus_cut(sampling::nucleus_target(d.top_p, total), mx), ranks_higher);
+    // The kept mass per block of candidates, then the draw walks to its block and inside it token
+    // by token, in id order.
     auto kept_mass = [&](size_t j) {
         const bool keep = scaled_[j] > kept.s || (scaled_[j] == kept.s && j <= kept.j);
         return keep ? uint64_t(masses_[j]) : 0;
     };
     constexpr size_t kBlock = 256;
-    for (size_t b = 0; b < n; b += kBlock) {
-        const size_t e = std::min(n, b + kBlock);
-        uint64_t block = 0;
-        for (size_t j = b; j < e; ++j) block += kept_mass(j);
-        if (r >= block) {
-            r -= block;
+    block_mass_.assign((n + kBlock - 1) / kBlock, 0);
+    uint64_t kept_total = 0;
+    for (size_t b = 0; b < block_mass_.size(); ++b) {
+        for (size_t j = b * kBlock, e = std::min(n, j + kBlock); j < e; ++j) block_mass_[b] += kept_mass(j);
+        kept_total += block_mass_[b];
+    }
+    uint64_t r = sampling::scale(d.u, kept_total);   // kept_total >= 2^30: the top token
+    for (size_t b = 0; b < block_mass_.size(); ++b) {
+        if (r >= block_mass_[b]) {
+            r -= block_mass_[b];
             continue;
         }
-        for (size_t j = b; j < e; ++j) {
+        for (size_t j = b * kBlock;; ++j) {
             const uint64_t m = kept_mass(j);
             if (r < m) return top_k ? ids_[j] : int32_t(j);
             r -= m;
         }
     }
-    return argmax(adjusted_.data(), V);   // not reached: r < kept_mass
+    return argmax(logits, V);   // not reached: r < kept_total
 }
 
 } // namespace mmfree

@@ -1,0 +1,288 @@
+// SPDX-License-Identifier: Apache-2.0
+// Sampling on the device, exactly as sampler.h defines it (the host's Sampler::draw picks the same
+// token): one workgroup per row y of logits [rows][P_N] (IN0), drawn by the row's sampling::Draw
+// (IN1: six words per row), the token to OUT[y]. Nothing is sorted: the top-k and top-p cuts are
+// found by selecting on the bits of the ranking key, 8 per pass, with histograms of counts or
+// masses, and ties of one scaled logit are taken in id order. Masses are integers, so every sum
+// is exact in any order; the weight uses plain float arithmetic marked precise (no fused
+// multiply-adds), so it has the host's bits.
+#version 460
+#include "common.glsl"
+
+#define WG 256u
+layout(local_size_x = 256) in;
+
+// A pass's histogram of 256 bins. A mass (< 2^30) is added as its low 15 bits and the rest, so
+// both sums fit 32 bits for up to 2^17 tokens (the host lets larger vocabularies sample there).
+shared uint s_lo[256], s_hi[256];
+shared uint64_t s_sum[WG];          // per-thread sums: reductions, the walk's running total
+shared uint s_key[WG], s_id[WG];    // per-thread (key, id): the argmax and min-p reductions
+shared uint s_found, s_owner;
+shared uint64_t s_above, s_rest;
+
+#define kNegInf uintBitsToFloat(0xff800000u)
+
+F32 row_;
+uint V_, tid_;
+float inv_t_, mx_;
+
+// A prefix of the ranking by its last token: ranking key and id. key_of orders scaled logits
+// descending by unsigned compare; the ranking breaks ties by id ascending.
+struct Cut {
+    uint key;
+    uint id;
+};
+const Cut kEverything = Cut(0u, 0xffffffffu);   // every key is above 0: the whole ranking
+
+uint key_of(float s) {
+    const uint b = floatBitsToUint(s);
+    return (b & 0x80000000u) != 0u ? ~b : b | 0x80000000u;
+}
+bool within(uint key, uint id, Cut c) { return key > c.key || (key == c.key && id <= c.id); }
+bool ranks_higher(Cut a, Cut b) { return a.key > b.key || (a.key == b.key && a.id < b.id); }
+
+// s = logit × 1/T; NaN ranks as -inf and -0 as +0 (the host compares them equal).
+float scaled(uint i) {
+    precise float s = row_.v[i] * inv_t_;
+    if ((floatBitsToUint(s) & 0x7fffffffu) > 0x7f800000u) return kNegInf;
+    return s == 0.0 ? 0.0 : s;
+}
+
+// sampling::weight, operation for operation (constants as the host's float bits).
+float weight_of(float x) {
+    precise float xc = x >= -87.0 ? x : -87.0;
+    precise float n = (xc * uintBitsToFloat(0x3fb8aa3bu) + 12582912.0) - 12582912.0;
+    precise float r = (xc - n * uintBitsToFloat(0x3f317200u)) - n * uintBitsToFloat(0x35bfbe8eu);
+    precise float p = 1.0 + r * (1.0 + r * (0.5 + r * (uintBitsToFloat(0x3e2aaaabu) + r * (uintBitsToFloat(0x3d2aaaabu) +
+                      r * (uintBitsToFloat(0x3c088889u) + r * uintBitsToFloat(0x3ab60b61u))))));
+    const float scale = uintBitsToFloat(uint(int(n) + 127) << 23);
+    precise float w = p * scale;
+    return x >= -87.0 ? w : 0.0;
+}
+float weight_at(float s) { precise float x = s - mx_; return weight_of(x); }
+uint mass_of(float w) { return uint(int(w * 1073741824.0)); }
+
+uint64_t sum_all(uint64_t v) {
+    s_sum[tid_] = v;
+    barrier();
+    for (uint w = WG / 2; w > 0; w /= 2) {
+        if (tid_ < w) s_sum[tid_] += s_sum[tid_ + w];
+        barrier();
+    }
+    const uint64_t total = s_sum[0];
+    barrier();
+    return total;
+}
+
+// What the walk counts at token i: WALK_TIES the candidates of one key (their mass or 1 each),
+// WALK_KEPT the mass of the kept tokens.
+#define WALK_TIES 0u
+#define WALK_KEPT 1u
+uint64_t walk_weight(uint i, uint mode, bool by_mass, Cut cand, uint tie_key) {
+    const float s = scaled(i);
+    const uint key = key_of(s);
+    if (!within(key, i, cand) || (mode == WALK_TIES && key != tie_key)) return 0;
+    return mode == WALK_TIES && !by_mass ? 1ul : uint64_t(mass_of(weight_at(s)));
+}
+
+// The token where the running total of walk_weight in id order first exceeds r: each thread sums
+// a contiguous range, one thread finds the range, its owner walks it.
+uint walk(uint mode, bool by_mass, Cut cand, uint tie_key, uint64_t r) {
+    const uint chunk = (V_ + WG - 1) / WG, begin = min(tid_ * chunk, V_), end = min(begin + chunk, V_);
+    uint64_t mine = 0;
+    for (uint i = begin; i < end; ++i) mine += walk_weight(i, mode, by_mass, cand, tie_key);
+    s_sum[tid_] = mine;
+    barrier();
+    if (tid_ == 0) {
+        uint64_t acc = 0;
+        uint t = 0;
+        while (t + 1 < WG && r >= acc + s_sum[t]) acc += s_sum[t++];
+        s_owner = t;
+        s_rest = r - acc;
+    }
+    barrier();
+    if (tid_ == s_owner) {
+        uint64_t rest = s_rest;
+        uint found = end > begin ? end - 1 : 0;   // not reached: r is below the total
+        for (uint i = begin; i < end; ++i) {
+            const uint64_t w = walk_weight(i, mode, by_mass, cand, tie_key);
+            if (rest < w) { found = i; break; }
+            rest -= w;
+        }
+        s_found = found;
+    }
+    barrier();
+    const uint found = s_found;
+    barrier();
+    return found;
+}
+
+// The cut where the running total over the candidates in ranking order (their count, or mass)
+// reaches need >= 1: the key's bits 8 at a time, each from a histogram of the tokens whose
+// higher bits match so far, then the key's ties in id order.
+Cut select_cut(bool by_mass, uint64_t need, Cut cand) {
+    uint prefix = 0, mask = 0;
+    uint64_t above = 0;   // total of the tokens ranked above the bins still in play
+    for (int shift = 24; shift >= 0; shift -= 8) {
+        s_lo[tid_] = 0;
+        s_hi[tid_] = 0;
+        barrier();
+        for (uint i = tid_; i < V_; i += WG) {
+            const float s = scaled(i);
+            const uint key = key_of(s);
+            uint m = 0;
+            if ((key & mask) == prefix && within(key, i, cand)) m = by_mass ? mass_of(weight_at(s)) : 1u;
+            const uint bin = (key >> shift) & 255u;
+            // A flat row puts most tokens in one bin of the first passes: a subgroup adds up first.
+            if (subgroupMin(bin) == subgroupMax(bin)) {
+                const uint lo = subgroupAdd(m & 0x7fffu), hi = subgroupAdd(m >> 15);
+                if (subgroupElect()) {
+                    if (lo != 0) atomicAdd(s_lo[bin], lo);
+                    if (hi != 0) atomicAdd(s_hi[bin], hi);
+                }
+            } else if (m != 0) {
+                atomicAdd(s_lo[bin], m & 0x7fffu);
+                atomicAdd(s_hi[bin], m >> 15);
+            }
+        }
+        barrier();
+        if (tid_ == 0) {
+            uint b = 255;
+            for (;; --b) {
+                const uint64_t t = (uint64_t(s_hi[b]) << 15) + uint64_t(s_lo[b]);
+                if (above + t >= need || b == 0) break;
+                above += t;
+            }
+            s_found = b;
+            s_above = above;
+        }
+        barrier();
+        prefix |= s_found << shift;
+        mask |= 255u << shift;
+        above = s_above;
+        barrier();
+    }
+    return Cut(prefix, walk(WALK_TIES, by_mass, cand, prefix, need - above - 1));
+}
+
+// mmfree::argmax of the raw row: the first largest value; NaN never wins, except that a NaN first
+// value is kept (the host starts from index 0 and no compare beats NaN).
+uint first_max() {
+    float best = kNegInf;
+    uint id = 0xffffffffu;
+    for (uint i = tid_; i < V_; i += WG) {
+        const float v = row_.v[i];
+        if ((floatBitsToUint(v) & 0x7fffffffu) <= 0x7f800000u && (v > best || (v == best && i < id))) { best = v; id = i; }
+    }
+    s_key[tid_] = floatBitsToUint(best);
+    s_id[tid_] = id;
+    barrier();
+    for (uint w = WG / 2; w > 0; w /= 2) {
+        if (tid_ < w) {
+            const float a = uintBitsToFloat(s_key[tid_]), b = uintBitsToFloat(s_key[tid_ + w]);
+            if (b > a || (b == a && s_id[tid_ + w] < s_id[tid_])) { s_key[tid_] = s_key[tid_ + w]; s_id[tid_] = s_id[tid_ + w]; }
+        }
+        barrier();
+    }
+    const float first = row_.v[0];
+    const uint found = (floatBitsToUint(first) & 0x7fffffffu) > 0x7f800000u || s_id[0] == 0xffffffffu ? 0u : s_id[0];
+    barrier();
+    return found;
+}
+
+float max_scaled() {
+    float m = kNegInf;
+    for (uint i = tid_; i < V_; i += WG) m = max(m, scaled(i));
+    s_key[tid_] = floatBitsToUint(m);
+    barrier();
+    for (uint w = WG / 2; w > 0; w /= 2) {
+        if (tid_ < w) s_key[tid_] = floatBitsToUint(max(uintBitsToFloat(s_key[tid_]), uintBitsToFloat(s_key[tid_ + w])));
+        barrier();
+    }
+    const float found = uintBitsToFloat(s_key[0]);
+    barrier();
+    return found;
+}
+
+// The lowest-ranked of the candidates each thread proposes (smallest key, then largest id).
+Cut lowest(Cut mine) {
+    s_key[tid_] = mine.key;
+    s_id[tid_] = mine.id;
+    barrier();
+    for (uint w = WG / 2; w > 0; w /= 2) {
+        if (tid_ < w && (s_key[tid_ + w] < s_key[tid_] || (s_key[tid_ + w] == s_key[tid_] && s_id[tid_ + w] > s_id[tid_]))) {
+            s_key[tid_] = s_key[tid_ + w];
+            s_id[tid_] = s_id[tid_ + w];
+        }
+        barrier();
+    }
+    const Cut found = Cut(s_key[0], s_id[0]);
+    barrier();
+    return found;
+}
+
+// ceil(top_p × total / 2^24) in [1, total], with total < 2^47.
+uint64_t nucleus_target(uint top_p, uint64_t total) {
+    const uint64_t low = uint64_t(top_p) * (total & 0xffffffffu), high = uint64_t(top_p) * (total >> 32);
+    const uint64_t target = (high << 8) + ((low + 0xffffffu) >> 24);
+    return clamp(target, 1ul, total);
+}
+
+// floor(u × m / 2^64).
+uint64_t scale_draw(uint64_t u, uint64_t m) {
+    const uint64_t ul = u & 0xffffffffu, uh = u >> 32, ml = m & 0xffffffffu, mh = m >> 32;
+    const uint64_t ll = ul * ml, lh = ul * mh, hl = uh * ml;
+    const uint64_t mid = (ll >> 32) + (lh & 0xffffffffu) + (hl & 0xffffffffu);
+    return uh * mh + (lh >> 32) + (hl >> 32) + (mid >> 32);
+}
+
+uint draw_token(uint top_k, uint top_p, float min_p, uint64_t u) {
+    const Cut cand = top_k > 0 && top_k < V_ ? select_cut(false, uint64_t(top_k), kEverything) : kEverything;
+    uint64_t mine = 0;
+    Cut low = Cut(0xffffffffu, 0u);   // the lowest-ranked candidate of weight >= min_p (the top one has 1)
+    for (uint i = tid_; i < V_; i += WG) {
+        const float s = scaled(i);
+        const uint key = key_of(s);
+        if (!within(key, i, cand)) continue;
+        const float w = weight_at(s);
+        mine += mass_of(w);
+        if (w >= min_p && (key < low.key || (key == low.key && i > low.id))) low = Cut(key, i);
+    }
+    const uint64_t total = sum_all(mine);
+    Cut kept = cand;
+    if (min_p > 0.0) {
+        const Cut m = lowest(low);
+        if (ranks_higher(m, kept)) kept = m;
+    }
+    if (top_p < (1u << 24)) {
+        const Cut n = select_cut(true, nucleus_target(top_p, total), cand);
+        if (ranks_higher(n, kept)) kept = n;
+    }
+    uint64_t kept_mine = 0;
+    for (uint i = tid_; i < V_; i += WG) {
+        const float s = scaled(i);
+        if (within(key_of(s), i, kept)) kept_mine += mass_of(weight_at(s));
+    }
+    const uint64_t kept_mass = sum_all(kept_mine);
+    return walk(WALK_KEPT, true, kept, 0u, scale_draw(u, kept_mass));
+}
+
+void main() {
+    tid_ = gl_LocalInvocationID.x;
+    V_ = pc.p[P_N];
+    const uint y = gl_WorkGroupID.y;
+    row_ = F32(addr_of(pc.p[P_IN0]) + uint64_t(y) * V_ * 4ul);
+    U32 draw = u32_at(P_IN1);
+    const uint d = 6 * y;
+    inv_t_ = uintBitsToFloat(draw.v[d]);
+    uint token;
+    if (!(inv_t_ > 0.0)) {
+        token = first_max();
+    } else {
+        mx_ = max_scaled();
+        if (mx_ == kNegInf || mx_ == -kNegInf) token = first_max();   // nothing usable, or an infinite logit
+        else token = draw_token(draw.v[d + 1], draw.v[d + 2], uintBitsToFloat(draw.v[d + 3]),
+                                uint64_t(draw.v[d + 4]) | (uint64_t(draw.v[d + 5]) << 32));
+    }
+    if (tid_ == 0) u32_at(P_OUT).v[y] = token;
+}
