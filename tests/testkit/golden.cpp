@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <random>
 #include <stdexcept>
 #include <sstream>
 
@@ -161,6 +162,38 @@ std::string check_decode_logits(const std::function<std::unique_ptr<Executor>()>
         const float* got = b->decode_logits(ids.data(), tokens.data(), size_t(n));
         if (std::memcmp(got, want.data(), want.size() * sizeof(float)) != 0)
             return "decode_logits of " + std::to_string(n) + " rows differs from decode's logits";
+    }
+    return {};
+}
+
+std::string check_decode_sample(const std::function<std::unique_ptr<Executor>()>& make, int slots) {
+    auto a = make(), b = make();
+    const size_t V = size_t(a->model().config.vocab_size);
+    std::mt19937_64 rng(7);
+    Sampler host(SamplingParams{});
+    for (int step = 0; step < 6; ++step) {
+        const int n = step % 3 == 0 ? 1 : step % 3 == 1 ? 3 : slots;
+        std::vector<int32_t> ids(static_cast<size_t>(n)), tokens(static_cast<size_t>(n)), got(static_cast<size_t>(n));
+        std::vector<sampling::Draw> draws(static_cast<size_t>(n));
+        for (int r = 0; r < n; ++r) {
+            ids[size_t(r)] = slots - 1 - r;
+            tokens[size_t(r)] = int32_t((r * 37 + n + step) % int(V));
+            sampling::Draw& d = draws[size_t(r)];
+            if ((r + step) % 5 == 0) continue;   // greedy
+            d.inv_temperature = 1.0f / (0.3f + 0.25f * float((r + step) % 6));
+            d.top_k = (r + step) % 4 == 1 ? uint32_t(1 + r % 9) : 0u;
+            d.top_p = (r + step) % 3 == 2 ? sampling::top_p_units(0.5f + 0.1f * float(r % 5)) : sampling::Draw::kTopPOne;
+            d.min_p = r % 2 ? 0.02f * float(step + 1) : 0.0f;
+            d.u = rng();
+        }
+        const float* logits = a->decode_logits(ids.data(), tokens.data(), size_t(n));
+        b->decode_sample(ids.data(), tokens.data(), size_t(n), draws.data(), got.data());
+        for (int r = 0; r < n; ++r) {
+            const int32_t want = host.draw(logits + size_t(r) * V, V, draws[size_t(r)]);
+            if (got[size_t(r)] != want)
+                return "decode_sample step " + std::to_string(step) + " row " + std::to_string(r) + ": token " +
+                       std::to_string(got[size_t(r)]) + ", the host draws " + std::to_string(want);
+        }
     }
     return {};
 }

@@ -49,6 +49,9 @@ std::string check_executor(Executor& executor, const GoldenCase& golden);
 // `slots` slots): steps of 1, 3 and all `slots` rows, in that order, on slots in reverse order.
 // Empty when every row is equal bit for bit; else which step differs.
 std::string check_decode_logits(const std::function<std::unique_ptr<Executor>()>& make, int slots);
+// decode_sample on one executor against Sampler::draw on decode_logits' rows of another made alike:
+// the same tokens, for greedy rows and rows of every sampling rule, steps of 1, 3 and `slots` rows.
+std::string check_decode_sample(const std::function<std::unique_ptr<Executor>()>& make, int slots);
 
 std::string check_prefill_many(Executor& batched, const std::vector<std::vector<int32_t>>& prompts, size_t first_round,
                                const std::function<std::unique_ptr<Executor>()>& alone);

@@ -9,6 +9,7 @@
 
 #include "mmfree/metrics.h"
 #include "mmfree/model.h"
+#include "mmfree/sampler.h"
 
 namespace mmfree {
 
@@ -80,6 +81,14 @@ public:
     // read-back buffer instead of copying 256 rows (32 MB) per step. The default decodes into a
     // buffer of the executor's.
     virtual const float* decode_logits(const int32_t* slot_ids, const int32_t* tokens, size_t n);
+
+    // decode() whose rows are drawn by sampler.h's definition where the logits are: draws[b] says
+    // how row b is drawn (Sampler::next_draw; penalties are the caller's), tokens_out[b] gets the
+    // token Sampler::draw would pick from decode()'s logits. A backend that samples_on_device()
+    // never reads the logits back; the default reads them and draws on the host, row after row.
+    virtual bool samples_on_device() const { return false; }
+    virtual void decode_sample(const int32_t* slot_ids, const int32_t* tokens, size_t n, const sampling::Draw* draws,
+                               int32_t* tokens_out);
 
     // Readies what batched steps of every size need (a GPU backend compiles its kernels for each
     // batch shape), so that no request waits for it later; a server calls it before it is ready.

@@ -58,7 +58,8 @@ struct Scheduler::Impl {
         // Until then, prompt chunks are fed by prefill; the prompt's last token goes through decode
         // with the running streams, which gives its logits.
         bool prefilling() const { return fed + 1 < prompt_size; }
-        bool needs_logits() const { return req.logprobs || req.top_logprobs > 0 || !sampler.is_plain_argmax(); }
+        // Log-probabilities and penalties are computed on the host, from the whole row of logits.
+        bool needs_host_logits() const { return req.logprobs || req.top_logprobs > 0 || sampler.has_penalties(); }
 
         RequestId id = 0;
         Request req;
@@ -126,6 +127,7 @@ struct Scheduler::Impl {
     std::vector<std::unique_ptr<Job>> slot_jobs;   // by slot; null = free
     PrefixCache cache;
     std::vector<int32_t> step_slots, step_tokens, step_argmax;
+    std::vector<sampling::Draw> step_draws;
     StageTimes step_stages;   // of the last decode step, for its tokens' events
     std::unique_ptr<cpu::ThreadPool> sampling_pool;   // rows of a step sample in parallel
     std::thread thread;
@@ -270,24 +272,33 @@ void Scheduler::Impl::prefill_joining() {
 void Scheduler::Impl::decode_running() {
     step_slots.clear();
     step_tokens.clear();
-    bool need_logits = false;
+    bool host = false, sampled = false;
     for (auto& j : slot_jobs)
         if (j && !j->prefilling()) {
             step_slots.push_back(j->slot);
             step_tokens.push_back(j->history[j->fed]);
-            need_logits = need_logits || j->needs_logits();
+            host = host || j->needs_host_logits();
+            sampled = sampled || !j->sampler.is_plain_argmax();
         }
     const size_t n = step_slots.size();
     if (n == 0) return;
+    // Three ways to a step's tokens: the backend's argmax when every row is greedy (a GPU reads
+    // back n ids); its own sampler when it has one and no row needs the logits on the host (n ids
+    // again); else the logits, and every row (greedy ones too) drawn by its sampler on the host.
+    host = host || (sampled && !exec->samples_on_device());
     step_argmax.resize(n);
     const float* logits = nullptr;   // the executor's, until its next call
     const auto decoding = Clock::now();
     try {
-        // Without a sampler that needs the logits the backend's argmax (the first maximum, as
-        // mmfree::argmax) is the whole answer, and a GPU skips the read-back. With them every row
-        // is drawn by its sampler (greedy rows too), so no argmax is asked for.
-        if (need_logits) logits = exec->decode_logits(step_slots.data(), step_tokens.data(), n);
-        else exec->decode(step_slots.data(), step_tokens.data(), n, nullptr, step_argmax.data());
+        if (host) {
+            logits = exec->decode_logits(step_slots.data(), step_tokens.data(), n);
+        } else if (sampled) {
+            step_draws.clear();
+            for (int32_t s : step_slots) step_draws.push_back(slot_jobs[size_t(s)]->sampler.next_draw());
+            exec->decode_sample(step_slots.data(), step_tokens.data(), n, step_draws.data(), step_argmax.data());
+        } else {
+            exec->decode(step_slots.data(), step_tokens.data(), n, nullptr, step_argmax.data());
+        }
     } catch (const std::exception& e) {
         const std::string why = e.what();
         for (int32_t s : step_slots) finish_slot(s, StopReason::Cancelled, why);
@@ -296,7 +307,7 @@ void Scheduler::Impl::decode_running() {
     const double decode_s = seconds_since(decoding);
     step_stages = exec->last_stage_times();
     const auto sampling = Clock::now();
-    if (need_logits) {
+    if (host) {
         // Sampling a chat's full vocabulary costs a pass over V per row: with hundreds of streams
         // that is spread over the cores. Callbacks stay on this thread, in order.
         sampling_pool->run([&](int part, int parts) {
@@ -309,7 +320,7 @@ void Scheduler::Impl::decode_running() {
     for (size_t b = 0; b < n; ++b) {
         Job& j = *slot_jobs[size_t(step_slots[b])];
         ++j.fed;
-        on_sampled(j, need_logits ? j.sampled : step_argmax[b]);
+        on_sampled(j, host ? j.sampled : step_argmax[b]);
     }
     std::lock_guard lock(mu);
     stats.decode_steps += 1;

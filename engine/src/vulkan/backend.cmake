@@ -17,7 +17,7 @@ set(_vk_spv_dir ${CMAKE_CURRENT_BINARY_DIR}/spv)
 file(MAKE_DIRECTORY ${_vk_spv_dir})
 file(GLOB _vk_shader_headers ${_vk_shader_dir}/*.glsl ${_vk_shader_dir}/*.h)
 # name:variants — "dot" variants use OpSDot, "portable" ones shifts and multiplies.
-set(_vk_shaders gemv:dot,portable gemm:dot,portable gemm_cm:portable prep:portable scan:portable argmax:portable bandwidth:portable chain:portable)
+set(_vk_shaders gemv:dot,portable gemm:dot,portable gemm_cm:portable prep:portable scan:portable argmax:portable sample:portable bandwidth:portable chain:portable)
 set(_vk_incs)
 foreach(entry ${_vk_shaders})
   string(REPLACE ":" ";" parts ${entry})

@@ -128,8 +128,9 @@ VulkanExecutor::VulkanExecutor(std::shared_ptr<const Model> model, std::shared_p
         gemv_batch_ = opt_.gemv_batch > 0 ? opt_.gemv_batch : env_int("MMFREE_VULKAN_GEMV_BATCH", 8);
         upload_weights();
         allocate_activations();
-        record_decode(decode_logits_, false);
-        record_decode(decode_argmax_, true);
+        record_decode(decode_logits_, Logits::All);
+        record_decode(decode_argmax_, Logits::Argmax);
+        if (samples_on_device()) record_decode(decode_sampled_, Logits::Sampled);
         const size_t all_states = slot_offset(slots_) - state_;
         run_once([&](VkCommandBuffer cb) { dev_->fn.vkCmdFillBuffer(cb, act_.handle, state_, all_states, 0); });
     } catch (...) {
@@ -150,7 +151,7 @@ void VulkanExecutor::free_recorded(Recorded& r) {
 void VulkanExecutor::cleanup() {
     if (!dev_) return;
     dev_->fn.vkDeviceWaitIdle(dev_->handle);
-    for (Recorded* r : {&decode_logits_, &decode_argmax_}) free_recorded(*r);
+    for (Recorded* r : {&decode_logits_, &decode_argmax_, &decode_sampled_}) free_recorded(*r);
     for (auto& [k, r] : chunks_) free_recorded(r);
     chunks_.clear();
     for (auto& [k, p] : pipelines_) dev_->destroy(p);
@@ -306,6 +307,7 @@ void VulkanExecutor::allocate_activations() {
     up_tokens_ = take(C * 4);
     up_slots_ = take(C * 4);
     up_state_ = take(L * D * 4);
+    up_draws_ = take(size_t(step_rows_) * sizeof(sampling::Draw));
     upload_ = dev_->create_buffer(align_up(end, 256), MemoryKind::Upload);
     end = 0;
     rb_logits_ = take(C * V * 4);
@@ -471,7 +473,16 @@ VulkanExecutor::GemvGrid VulkanExecutor::gemv_grid(int N, uint32_t wg_sets, uint
 
 // ---- command buffers ----------------------------------------------------------------------------
 
-void VulkanExecutor::record_decode(Recorded& r, bool argmax) {
+void VulkanExecutor::record_sample(Recorder& rec, int T) {
+    static_assert(sizeof(sampling::Draw) == 24, "sample.comp reads six words per draw");
+    Push p = push();
+    p.p[P_IN0] = aref(logits_); p.p[P_IN1] = ref(REGION_UPLOAD, up_draws_); p.p[P_N] = uint32_t(model_->config.vocab_size);
+    p.p[P_OUT] = ref(REGION_READBACK, rb_token_);
+    rec.dispatch(pipeline("sample", {}), p, 1, uint32_t(T), LmHead);
+}
+
+void VulkanExecutor::record_decode(Recorded& r, Logits out) {
+    const bool argmax = out != Logits::All;   // the logits stay on the device
     const auto& c = model_->config;
     const int H = c.hidden_size, D = c.state_dim(), I = c.intermediate_size, V = c.vocab_size, L = c.num_layers;
     const uint32_t eps = float_bits(c.rms_norm_eps);
@@ -526,11 +537,12 @@ void VulkanExecutor::record_decode(Recorded& r, bool argmax) {
     p.p[P_CODES] = wref(head_codes_); p.p[P_WSCALE] = wref(head_scale_);
     p.p[P_OUT] = argmax ? aref(logits_) : ref(REGION_READBACK, rb_logits_); p.p[P_N] = uint32_t(V);
     record_gemv(rec, p, MODE_HEAD, H, V, 1, LmHead);
-    if (argmax) {
+    if (out == Logits::Argmax) {
         Push a = push();
         a.p[P_IN0] = aref(partials_); a.p[P_N] = p.p[P_WGSET]; a.p[P_OUT] = ref(REGION_READBACK, rb_token_);
         rec.dispatch(pipeline("argmax", {}), a, 1, 1, LmHead);
     }
+    if (out == Logits::Sampled) record_sample(rec, 1);
     rec.finish();
 }
 
@@ -593,20 +605,21 @@ void VulkanExecutor::record_chunk(Recorded& r, int T, Logits logits, bool step, 
         rec.dispatch(prep_pipeline(MODE_DOWN, I, 1), p, uint32_t(T), 1, NormQuant);
         bitlinear(w.down_codes, w.down_scale, I, H, 1, aref(d_), H, BitLinear);
     }
-    if (logits == Logits::All || logits == Logits::Argmax) {
+    if (logits == Logits::All || logits == Logits::Argmax || logits == Logits::Sampled) {
         Push p = push();
         quantized(p);
         p.p[P_K] = uint32_t(H); p.p[P_KW] = q_words(H); p.p[P_T] = uint32_t(T);
         p.p[P_IN0] = aref(x_); p.p[P_IN1] = aref(a_); p.p[P_IN2] = aref(d_);
         p.p[P_NORM] = wref(final_norm_); p.p[P_GAMMA] = wref(head_gamma_); p.p[P_EPS] = eps;
         rec.dispatch(prep_pipeline(MODE_HEAD, H, 1), p, uint32_t(T), 1, LmHead);
-        const bool keep = logits == Logits::Argmax;  // greedy only: the logits never leave the device
+        const bool keep = logits != Logits::All;  // tokens only: the logits never leave the device
         // Rows for the host go to device memory first and then to the host in one copy: the
         // product writing 256 rows (32 MB) straight into host memory took ~27 ms on the H200.
         const bool staged = !keep && T <= step_rows_;
         bitlinear(head_codes_, head_scale_, H, V, 1, keep || staged ? aref(logits_) : ref(REGION_READBACK, rb_logits_), V, LmHead);
         if (staged) rec.copy(act_, logits_, readback_, rb_logits_, size_t(T) * V * 4);
-        if (keep) {
+        if (logits == Logits::Sampled) record_sample(rec, T);
+        if (logits == Logits::Argmax) {
             Push a = push();
             a.p[P_IN0] = aref(logits_); a.p[P_N] = uint32_t(V); a.p[P_FLAGS] = F_ROWS; a.p[P_OUT] = ref(REGION_READBACK, rb_token_);
             rec.dispatch(pipeline("argmax", {}), a, 1, uint32_t(T), LmHead);
@@ -726,6 +739,10 @@ void VulkanExecutor::prepare_batches() {
     };
     for (int T = 1; T <= most; ++T) run_chunk(T, Logits::All, true);
     run_chunk(std::min(most, 2), Logits::Argmax, true);
+    if (samples_on_device()) {
+        std::memset(static_cast<char*>(upload_.mapped) + up_draws_, 0, 2 * sizeof(sampling::Draw));   // greedy draws
+        run_chunk(std::min(most, 2), Logits::Sampled, true);
+    }
     run_chunk(C_, Logits::None, false);
     for (int s = 0; s < most; ++s) reset_slot(s);
 }
@@ -755,12 +772,12 @@ void VulkanExecutor::prefill_many(const std::vector<PromptPiece>& pieces) {
 // the prefill kernels (one product per BitLinear, record_product, reads every weight once for the
 // whole batch), with the scan in step mode so that each row advances its own slot's state. The
 // profiled path always takes the chunk kernels, which have a timestamp per stage.
-void VulkanExecutor::decode_pass(const int32_t* slot_ids, const int32_t* tokens, size_t rows, bool with_logits) {
+void VulkanExecutor::decode_pass(const int32_t* slot_ids, const int32_t* tokens, size_t rows, Logits out) {
     char* up = static_cast<char*>(upload_.mapped);
     std::memcpy(up + up_slots_, slot_ids, rows * 4);
     std::memcpy(up + up_tokens_, tokens, rows * 4);
-    if (rows == 1 && !opt_.profile) run(with_logits ? decode_logits_ : decode_argmax_);
-    else run(chunk_commands(int(rows), with_logits ? Logits::All : Logits::Argmax, true));  // stage times add up over passes
+    if (rows == 1 && !opt_.profile) run(out == Logits::All ? decode_logits_ : out == Logits::Argmax ? decode_argmax_ : decode_sampled_);
+    else run(chunk_commands(int(rows), out, true));  // stage times add up over passes
     dev_->invalidate(readback_);
 }
 
@@ -770,7 +787,7 @@ const float* VulkanExecutor::decode_logits(const int32_t* slot_ids, const int32_
     dev_->ensure_usable();
     check_tokens(tokens, n);
     stages_ = {};
-    if (n > 0) decode_pass(slot_ids, tokens, n, true);
+    if (n > 0) decode_pass(slot_ids, tokens, n, Logits::All);
     return reinterpret_cast<const float*>(static_cast<const char*>(readback_.mapped) + rb_logits_);
 }
 
@@ -783,7 +800,7 @@ void VulkanExecutor::decode(const int32_t* slot_ids, const int32_t* tokens, size
     const char* rb = static_cast<const char*>(readback_.mapped);
     for (size_t pos = 0; pos < n; pos += size_t(step_rows_)) {
         const size_t rows = std::min(size_t(step_rows_), n - pos);
-        decode_pass(slot_ids + pos, tokens + pos, rows, logits != nullptr);
+        decode_pass(slot_ids + pos, tokens + pos, rows, logits ? Logits::All : Logits::Argmax);
         if (logits) {
             float* out = logits + pos * size_t(V);
             std::memcpy(out, rb + rb_logits_, rows * size_t(V) * 4);
@@ -792,6 +809,24 @@ void VulkanExecutor::decode(const int32_t* slot_ids, const int32_t* tokens, size
         } else if (argmax_out) {
             std::memcpy(argmax_out + pos, rb + rb_token_, rows * 4);
         }
+    }
+}
+
+void VulkanExecutor::decode_sample(const int32_t* slot_ids, const int32_t* tokens, size_t n, const sampling::Draw* draws,
+                                   int32_t* tokens_out) {
+    if (!samples_on_device()) return Executor::decode_sample(slot_ids, tokens, n, draws, tokens_out);
+    check_slots(slot_ids, n);
+    if (n == 0) return;
+    dev_->ensure_usable();
+    check_tokens(tokens, n);
+    stages_ = {};
+    char* up = static_cast<char*>(upload_.mapped);
+    const char* rb = static_cast<const char*>(readback_.mapped);
+    for (size_t pos = 0; pos < n; pos += size_t(step_rows_)) {
+        const size_t rows = std::min(size_t(step_rows_), n - pos);
+        std::memcpy(up + up_draws_, draws + pos, rows * sizeof(sampling::Draw));
+        decode_pass(slot_ids + pos, tokens + pos, rows, Logits::Sampled);
+        std::memcpy(tokens_out + pos, rb + rb_token_, rows * 4);
     }
 }
 
@@ -1000,6 +1035,35 @@ std::vector<int32_t> VulkanExecutor::run_bitlinear_raw(const TernaryMatrix& w, c
         std::memcpy(scales->data(), ob + o_s, size_t(rows) * 4);
     }
     return acc;
+}
+
+std::vector<int32_t> VulkanExecutor::run_sample_raw(const std::vector<float>& logits, const std::vector<sampling::Draw>& draws) {
+    const size_t rows = draws.size(), V = rows ? logits.size() / rows : 0;
+    if (rows == 0 || V == 0 || logits.size() != rows * V) throw Error(ErrorCode::InvalidArgument, "run_sample_raw: rows × V logits");
+    Buffer in = dev_->create_buffer(align_up(logits.size() * 4 + rows * sizeof(sampling::Draw), 256), MemoryKind::Upload);
+    Buffer out = dev_->create_buffer(align_up(rows * 4, 256), MemoryKind::Readback);
+    Recorded r;
+    const OnExit release{[&] {
+        free_recorded(r);
+        dev_->destroy(in);
+        dev_->destroy(out);
+    }};
+    char* base = static_cast<char*>(in.mapped);
+    std::memcpy(base, logits.data(), logits.size() * 4);
+    std::memcpy(base + logits.size() * 4, draws.data(), rows * sizeof(sampling::Draw));
+    Push p = push();
+    p.base[REGION_UPLOAD] = in.address;
+    p.base[REGION_READBACK] = out.address;
+    p.p[P_IN0] = ref(REGION_UPLOAD, 0); p.p[P_IN1] = ref(REGION_UPLOAD, logits.size() * 4); p.p[P_N] = uint32_t(V);
+    p.p[P_OUT] = ref(REGION_READBACK, 0);
+    Recorder rec(*this, r, Recorder::Timing::None, 0);
+    rec.dispatch(pipeline("sample", {}), p, 1, uint32_t(rows), 0);
+    rec.finish();
+    dev_->submit_and_wait(r.cb);
+    dev_->invalidate(out);
+    std::vector<int32_t> tokens(rows);
+    std::memcpy(tokens.data(), out.mapped, rows * 4);
+    return tokens;
 }
 
 } // namespace mmfree::vk

@@ -53,6 +53,10 @@ public:
     void prepare_batches() override;
     void decode(const int32_t* slot_ids, const int32_t* tokens, size_t n, float* logits, int32_t* argmax) override;
     const float* decode_logits(const int32_t* slot_ids, const int32_t* tokens, size_t n) override;
+    // Every row drawn by shaders/sample.comp; its sums are 32-bit for vocabularies below 2^17.
+    bool samples_on_device() const override { return model_->config.vocab_size < (1 << 17); }
+    void decode_sample(const int32_t* slot_ids, const int32_t* tokens, size_t n, const sampling::Draw* draws,
+                       int32_t* tokens_out) override;
     void reset_slot(int slot) override;
     std::vector<float> save_slot(int slot) const override;
     void load_slot(int slot, const std::vector<float>& state) override;
@@ -73,6 +77,9 @@ public:
     std::vector<int32_t> run_bitlinear_raw(const TernaryMatrix& w, const std::vector<float>& x, int rows, bool gemv,
                                            std::vector<int8_t>* q, std::vector<float>* scales);
 
+    // Kernel test hook: sample.comp on rows of V logits given here, one draw per row.
+    std::vector<int32_t> run_sample_raw(const std::vector<float>& logits, const std::vector<sampling::Draw>& draws);
+
     struct Push {
         uint64_t base[4];
         uint32_t p[24];
@@ -81,8 +88,8 @@ public:
 private:
     enum Stage { NormQuant, BitLinear, Mlgru, LmHead, StageCount };
     // What a chunk leaves for the host: nothing, the last row's logits, every row's, or every
-    // row's greedy token (batched decode: the logits stay on the device).
-    enum class Logits { None, Last, All, Argmax };
+    // row's greedy or sampled token (batched decode: the logits stay on the device).
+    enum class Logits { None, Last, All, Argmax, Sampled };
     struct Recorded {
         VkCommandBuffer cb = VK_NULL_HANDLE;
         VkQueryPool queries = VK_NULL_HANDLE;
@@ -106,8 +113,10 @@ private:
     uint32_t aref(size_t byte_offset) const;
     uint32_t gemv_target_wgs(uint32_t threads) const;
     // One decode pass of up to step_rows_ rows; afterwards the read-back buffer holds their logits
-    // (with_logits) or their greedy tokens.
-    void decode_pass(const int32_t* slot_ids, const int32_t* tokens, size_t rows, bool with_logits);  // decode workgroups per BitLinear dispatch (all sets) this wide
+    // (Logits::All), their greedy tokens (Argmax) or their sampled tokens (Sampled, drawn as the
+    // upload buffer's draws say).
+    void decode_pass(const int32_t* slot_ids, const int32_t* tokens, size_t rows, Logits out);
+    // decode workgroups per BitLinear dispatch (all sets) this wide
     uint32_t gemv_threads(int K) const;
     GemvGrid gemv_grid(int N, uint32_t wg_sets, uint32_t group, uint32_t threads) const;
     void record_gemv(Recorder& rec, Push& p, uint32_t mode, int K, int N, int nsets, int stage, uint32_t group = 1, int T = 1);
@@ -115,7 +124,10 @@ private:
     void record_product(Recorder& rec, Push& p, int K, int N, int nsets, int T, int stage);
     void record_gemm(Recorder& rec, Push& p, int N, int nsets, int T, int stage);
 
-    void record_decode(Recorded& r, bool argmax);
+    // The fused single-sequence decode, leaving Logits::All, Argmax or Sampled.
+    void record_decode(Recorded& r, Logits out);
+    // The sample kernel on T rows of logits_, tokens to the read-back buffer.
+    void record_sample(Recorder& rec, int T);
     // A chunk of T rows through the prep / GEMM / scan kernels: T tokens of one sequence (prefill),
     // or with `step` one token each of T sequences (batched decode).
     void record_chunk(Recorded& r, int T, Logits logits, bool step, bool profile);
@@ -152,9 +164,9 @@ private:
     size_t x_ = 0, a_ = 0, d_ = 0, ifg_ = 0, hseq_ = 0, y_ = 0, q_ = 0, qscale_ = 0, qsum_ = 0, state_ = 0,
            partials_ = 0, logits_ = 0, scratch_ = 0;
     // Upload / read-back offsets (bytes).
-    size_t up_tokens_ = 0, up_slots_ = 0, up_state_ = 0, rb_logits_ = 0, rb_token_ = 0, rb_state_ = 0;
+    size_t up_tokens_ = 0, up_slots_ = 0, up_state_ = 0, up_draws_ = 0, rb_logits_ = 0, rb_token_ = 0, rb_state_ = 0;
 
-    Recorded decode_logits_, decode_argmax_;
+    Recorded decode_logits_, decode_argmax_, decode_sampled_;
     std::map<std::tuple<int, int, bool>, Recorded> chunks_;  // (rows, Logits, step)
     uint64_t chunk_uses_ = 0;
 };

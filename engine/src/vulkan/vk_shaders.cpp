@@ -28,6 +28,9 @@ const uint32_t scan_portable[] =
 const uint32_t argmax_portable[] =
 #include "argmax_portable.inc"
     ;
+const uint32_t sample_portable[] =
+#include "sample_portable.inc"
+    ;
 const uint32_t bandwidth_portable[] =
 #include "bandwidth_portable.inc"
     ;
@@ -44,6 +47,7 @@ Spirv shader_spirv(const std::string& name, bool dot) {
     if (name == "prep") return of(prep_portable);
     if (name == "scan") return of(scan_portable);
     if (name == "argmax") return of(argmax_portable);
+    if (name == "sample") return of(sample_portable);
     if (name == "bandwidth") return of(bandwidth_portable);
     if (name == "chain") return of(chain_portable);
     return {};
