@@ -181,6 +181,15 @@ private slots:
         QVERIFY2(err.empty(), err.c_str());
     }
 
+    // decode_sample (the host's default: decode_logits, then Sampler::draw per row) picks the
+    // tokens the host draws from the same rows.
+    void decode_sample_equals_host_draw_data() { backends_data(); }
+    void decode_sample_equals_host_draw() {
+        QFETCH(QString, backend);
+        const std::string err = testkit::check_decode_sample([&] { return make(backend.toStdString(), model_, 5); }, 5);
+        QVERIFY2(err.empty(), err.c_str());
+    }
+
     // A burst of joining prompts fed by prefill_many (pieces of five slots, in two rounds, one of
     // them past a 64-row chunk, slots out of order): every slot's state, and the logits of its
     // last prompt token decoded in one batch, equal the prompt prefilled alone, bit for bit.

@@ -61,7 +61,9 @@ struct Request {
     bool logprobs = false;        // fill TokenEvent::logprob (the logits are then read back every step)
     int top_logprobs = 0;         // 0 = none, at most 20; implies logprobs
     bool return_prompt_state = false;   // fill FinishEvent::prompt_state
-    // Called on the scheduler's thread, in order; must not block (queue the work elsewhere).
+    // Called on an engine thread, a request's tokens in order and never two at once for one
+    // request (different requests' callbacks may run at the same time); must not block (queue
+    // the work elsewhere).
     std::function<void(const TokenEvent&)> on_token;
     std::function<void(const FinishEvent&)> on_finish;   // exactly once per accepted request
 };
