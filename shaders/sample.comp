@@ -264,6 +264,7 @@ uint draw_token(uint top_k, uint top_p, float min_p, uint64_t u) {
         if (within(key_of(s), i, kept)) kept_mine += mass_of(weight_at(s));
     }
     const uint64_t kept_mass = sum_all(kept_mine);
+    if (kept_mass == 0) return first_max();   // min_p > 1 keeps nothing: the host takes the argmax too
     return walk(WALK_KEPT, true, kept, 0u, scale_draw(u, kept_mass));
 }
 

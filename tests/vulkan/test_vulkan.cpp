@@ -587,7 +587,7 @@ private slots:
         const float temps[] = {0.0f, 0.05f, 0.7f, 1.0f, 1.6f};
         const uint32_t top_ks[] = {0, 0, 1, 2, 5, 40, 100000};
         const float top_ps[] = {1.0f, 1.0f, 0.1f, 0.5f, 0.9f, 0.95f, 0.999f};
-        const float min_ps[] = {0.0f, 0.0f, 0.05f, 0.3f, 1.0f};
+        const float min_ps[] = {0.0f, 0.0f, 0.05f, 0.3f, 1.0f, 1.5f};   // above 1 keeps nothing: the argmax
         Sampler host(SamplingParams{});
         int checked = 0;
         for (size_t V : {size_t(1), size_t(3), size_t(97), size_t(1000), size_t(32000)}) {

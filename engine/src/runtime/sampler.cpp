@@ -195,7 +195,7 @@ int32_t Sampler::draw(const float* logits, size_t V, const sampling::Draw& d) {
     // Min-p and top-p each keep a prefix of the ranking; the shorter one is kept.
     Cut kept{-INFINITY, n};
     auto ranks_higher = [](const Cut& a, const Cut& b) { return a.s > b.s || (a.s == b.s && a.j < b.j); };
-    if (d.min_p > 0.0f) kept = min_p_cut(d.min_p);   // the most likely token weighs 1 >= min_p: never empty
+    if (d.min_p > 0.0f) kept = min_p_cut(d.min_p);   // the most likely token weighs 1: empty only for min_p > 1
     if (d.top_p < sampling::Draw::kTopPOne) kept = std::min(kept, nucleus_cut(sampling::nucleus_target(d.top_p, total), mx), ranks_higher);
     // The kept mass per block of candidates, then the draw walks to its block and inside it token
     // by token, in id order.
@@ -210,7 +210,8 @@ int32_t Sampler::draw(const float* logits, size_t V, const sampling::Draw& d) {
         for (size_t j = b * kBlock, e = std::min(n, j + kBlock); j < e; ++j) block_mass_[b] += kept_mass(j);
         kept_total += block_mass_[b];
     }
-    uint64_t r = sampling::scale(d.u, kept_total);   // kept_total >= 2^30: the top token
+    if (kept_total == 0) return argmax(logits, V);   // min_p > 1 keeps nothing
+    uint64_t r = sampling::scale(d.u, kept_total);
     for (size_t b = 0; b < block_mass_.size(); ++b) {
         if (r >= block_mass_[b]) {
             r -= block_mass_[b];
