@@ -310,28 +310,38 @@ void Scheduler::Impl::decode_running() {
     }
     const double decode_s = seconds_since(decoding);
     step_stages = exec->last_stage_times();
-    const auto sampling = Clock::now();
-    if (host) {
-        // Sampling a chat's full vocabulary costs a pass over V per row: with hundreds of streams
-        // that is spread over the cores. Callbacks stay on this thread, in order.
-        sampling_pool->run([&](int part, int parts) {
-            const auto [begin, end] = cpu::split_range(int(n), part, parts);
-            for (int b = begin; b < end; ++b) draw(*slot_jobs[size_t(step_slots[size_t(b)])], logits + size_t(b) * size_t(vocab));
-        }, int(std::min<size_t>(n, size_t(sampling_pool->size()))));
-    }
-    const double sampling_s = seconds_since(sampling);
-    const auto emitting = Clock::now();
-    // Delivering a token (its text, the stop strings, the client's callback and wake-up) costs a
-    // few µs: 256 rows of it on this thread were a quarter of a served step on the H100. Rows
-    // are spread over the pool, 16 or more per part so that small steps stay on this thread.
-    sampling_pool->run([&](int part, int parts) {
-        const auto [begin, end] = cpu::split_range(int(n), part, parts);
+    // Each row is drawn on the host when it has to be (a pass over the vocabulary: ~0.1 ms) and
+    // delivered to its request (text, stop strings, the client's callback and wake-up: a few µs;
+    // 256 rows of it on this thread were a quarter of a served step on the H100). Both spread over
+    // the pool in one loop: a part per core when drawing, 16 rows or more per part otherwise, so
+    // that small steps stay on this thread. Requests that end are finished after, here.
+    const auto rows_done = Clock::now();
+    const int parts = host ? int(std::min<size_t>(n, size_t(sampling_pool->size()))) : std::clamp(int(n / 16), 1, sampling_pool->size());
+    std::vector<double> part_sampling(size_t(parts), 0.0), part_delivery(size_t(parts), 0.0);
+    sampling_pool->run([&](int part, int parts_run) {
+        const auto [begin, end] = cpu::split_range(int(n), part, parts_run);
+        auto t = Clock::now();
         for (int b = begin; b < end; ++b) {
             Job& j = *slot_jobs[size_t(step_slots[size_t(b)])];
+            if (host) {
+                draw(j, logits + size_t(b) * size_t(vocab));
+                const auto drawn = Clock::now();
+                part_sampling[size_t(part)] += std::chrono::duration<double>(drawn - t).count();
+                t = drawn;
+            }
             ++j.fed;
             deliver(j, host ? j.sampled : step_argmax[size_t(b)]);
+            const auto delivered = Clock::now();
+            part_delivery[size_t(part)] += std::chrono::duration<double>(delivered - t).count();
+            t = delivered;
         }
-    }, std::clamp(int(n / 16), 1, sampling_pool->size()));
+    }, parts);
+    // The loop's wall time, split between drawing and delivering as the threads' time was.
+    const double loop_s = seconds_since(rows_done);
+    double drawing = 0, delivering = 0;
+    for (int p = 0; p < parts; ++p) drawing += part_sampling[size_t(p)], delivering += part_delivery[size_t(p)];
+    const double sampling_s = drawing + delivering > 0 ? loop_s * drawing / (drawing + delivering) : 0.0;
+    const auto finishing = Clock::now();
     for (int32_t s : step_slots)
         if (auto& j = slot_jobs[size_t(s)]; j && j->ending) {
             auto [reason, error] = std::move(*j->ending);
@@ -341,7 +351,7 @@ void Scheduler::Impl::decode_running() {
     stats.decode_steps += 1;
     stats.decode_seconds += decode_s;
     stats.sampling_seconds += sampling_s;
-    stats.emit_seconds += seconds_since(emitting);
+    stats.emit_seconds += loop_s - sampling_s + seconds_since(finishing);
 }
 
 // The token, and its log-probabilities when asked for: log-softmax of what the sampler drew from
