@@ -74,6 +74,14 @@ uint64_t sum_all(uint64_t v) {
     return total;
 }
 
+// floor(u × m / 2^64).
+uint64_t scale_draw(uint64_t u, uint64_t m) {
+    const uint64_t ul = u & 0xffffffffu, uh = u >> 32, ml = m & 0xffffffffu, mh = m >> 32;
+    const uint64_t ll = ul * ml, lh = ul * mh, hl = uh * ml;
+    const uint64_t mid = (ll >> 32) + (lh & 0xffffffffu) + (hl & 0xffffffffu);
+    return uh * mh + (lh >> 32) + (hl >> 32) + (mid >> 32);
+}
+
 // What the walk counts at token i: WALK_TIES the candidates of one key (their mass or 1 each),
 // WALK_KEPT the mass of the kept tokens.
 #define WALK_TIES 0u
@@ -86,19 +94,29 @@ uint64_t walk_weight(uint i, uint mode, bool by_mass, Cut cand, uint tie_key) {
 }
 
 // The token where the running total of walk_weight in id order first exceeds r: each thread sums
-// a contiguous range, one thread finds the range, its owner walks it.
-uint walk(uint mode, bool by_mass, Cut cand, uint tie_key, uint64_t r) {
+// a contiguous range, one thread finds the range, its owner walks it. With `draw`, r is the draw's
+// u, scaled by the total the ranges sum to (the kept mass: no pass of its own); kNone when that
+// total is 0.
+#define kNone 0xffffffffu
+uint walk(uint mode, bool by_mass, Cut cand, uint tie_key, uint64_t r, bool draw) {
     const uint chunk = (V_ + WG - 1) / WG, begin = min(tid_ * chunk, V_), end = min(begin + chunk, V_);
     uint64_t mine = 0;
     for (uint i = begin; i < end; ++i) mine += walk_weight(i, mode, by_mass, cand, tie_key);
     s_sum[tid_] = mine;
     barrier();
     if (tid_ == 0) {
+        uint64_t target = r, total = 1;
+        if (draw) {
+            total = 0;
+            for (uint t = 0; t < WG; ++t) total += s_sum[t];
+            target = scale_draw(r, total);
+        }
         uint64_t acc = 0;
         uint t = 0;
-        while (t + 1 < WG && r >= acc + s_sum[t]) acc += s_sum[t++];
-        s_owner = t;
-        s_rest = r - acc;
+        while (t + 1 < WG && target >= acc + s_sum[t]) acc += s_sum[t++];
+        s_owner = total == 0 ? WG : t;   // nothing to walk: no owner
+        s_found = kNone;
+        s_rest = target - acc;
     }
     barrier();
     if (tid_ == s_owner) {
@@ -162,7 +180,7 @@ Cut select_cut(bool by_mass, uint64_t need, Cut cand) {
         above = s_above;
         barrier();
     }
-    return Cut(prefix, walk(WALK_TIES, by_mass, cand, prefix, need - above - 1));
+    return Cut(prefix, walk(WALK_TIES, by_mass, cand, prefix, need - above - 1, false));
 }
 
 // mmfree::argmax of the raw row: the first largest value; NaN never wins, except that a NaN first
@@ -228,14 +246,6 @@ uint64_t nucleus_target(uint top_p, uint64_t total) {
     return clamp(target, 1ul, total);
 }
 
-// floor(u × m / 2^64).
-uint64_t scale_draw(uint64_t u, uint64_t m) {
-    const uint64_t ul = u & 0xffffffffu, uh = u >> 32, ml = m & 0xffffffffu, mh = m >> 32;
-    const uint64_t ll = ul * ml, lh = ul * mh, hl = uh * ml;
-    const uint64_t mid = (ll >> 32) + (lh & 0xffffffffu) + (hl & 0xffffffffu);
-    return uh * mh + (lh >> 32) + (hl >> 32) + (mid >> 32);
-}
-
 uint draw_token(uint top_k, uint top_p, float min_p, uint64_t u) {
     const Cut cand = top_k > 0 && top_k < V_ ? select_cut(false, uint64_t(top_k), kEverything) : kEverything;
     uint64_t mine = 0;
@@ -258,14 +268,8 @@ uint draw_token(uint top_k, uint top_p, float min_p, uint64_t u) {
         const Cut n = select_cut(true, nucleus_target(top_p, total), cand);
         if (ranks_higher(n, kept)) kept = n;
     }
-    uint64_t kept_mine = 0;
-    for (uint i = tid_; i < V_; i += WG) {
-        const float s = scaled(i);
-        if (within(key_of(s), i, kept)) kept_mine += mass_of(weight_at(s));
-    }
-    const uint64_t kept_mass = sum_all(kept_mine);
-    if (kept_mass == 0) return first_max();   // min_p > 1 keeps nothing: the host takes the argmax too
-    return walk(WALK_KEPT, true, kept, 0u, scale_draw(u, kept_mass));
+    const uint token = walk(WALK_KEPT, true, kept, 0u, u, true);
+    return token == kNone ? first_max() : token;   // min_p > 1 keeps nothing: the host takes the argmax too
 }
 
 void main() {

@@ -9,11 +9,13 @@ mkdir -p "$stage/bin" "$stage/lib" .cudacarry
 bins=("$build/engine/mmfree" "$build/tests/cuda/test_cuda" "$build/tests/cuda/cuda_sweep")
 # The Vulkan suite too, when the build has it (run it on the GPU machine with the loader .debs).
 [ -x "$build/tests/vulkan/test_vulkan" ] && bins+=("$build/tests/vulkan/test_vulkan")
+# The load generator, for run_h200.sh's served benchmark (SERVED=…).
+[ -x "$build/tools/loadgen/mmfree-loadgen" ] && bins+=("$build/tools/loadgen/mmfree-loadgen")
 # A binary older than the engine library would run stale code (`ninja mmfree` builds only the
 # library; the CLI's target is mmfree-cli).
 for b in "${bins[@]}"; do
   if [ "$build/engine/libmmfree.a" -nt "$b" ]; then
-    echo "$b is older than $build/engine/libmmfree.a: ninja -C $build mmfree-cli test_cuda cuda_sweep" >&2
+    echo "$b is older than $build/engine/libmmfree.a: ninja -C $build mmfree-cli test_cuda cuda_sweep mmfree-loadgen" >&2
     exit 1
   fi
 done

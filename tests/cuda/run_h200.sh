@@ -5,6 +5,9 @@
 # Logs go to $OUT (or ./out). Usage: tests/cuda/run_h200.sh [sweep sizes…]
 # CARRY: the folder holding bundle.tar.xz (default .cudacarry); BENCH_ARGS: extra `mmfree bench`
 # arguments, e.g. "--batch 1,8,64,256 --power" (each model's "batches" are then summarized).
+# SERVED: backends ("vulkan cuda") whose served throughput is measured: `mmfree serve` on a
+# synthetic 370M with 256 slots, the bundled mmfree-loadgen's sampling clients (T 0.7, top-p 0.95)
+# at 1/16/64/256 clients and 256 clients × 2 × 128 tokens, against `bench --batch 256` of the run.
 # CROSSOVER: model sizes whose small batches (2, 4, 8, 16) are benched twice, persistent kernel
 # (MMFREE_CUDA_PERSISTENT_MAX=8) against row passes (=1), to place the crossover between them.
 set -u
@@ -60,6 +63,36 @@ if [ -x $B/bin/mmfree-vk ]; then
     timeout 100 $B/bin/mmfree-vk bench --synthetic $m --backend vulkan > "$OUT/bench_vulkan_$m.json" 2> "$OUT/bench_vulkan_$m.err"
     echo "$m exit $? $(tr -d '\n ' < "$OUT/bench_vulkan_$m.json" | grep -o '"backend":"[a-z]*"\|"pp512_tok_s":[0-9.]*\|"tg128_tok_s":[0-9.]*' | tr '\n' ' ')"
     head -c 300 "$OUT/bench_vulkan_$m.err"
+  done
+  export LD_LIBRARY_PATH=$B/lib
+fi
+if [ -n "${SERVED:-}" ] && [ -x $B/bin/mmfree-loadgen ]; then
+  mkdir -p /tmp/gl && for f in $CARRY/gl/*.deb; do dpkg -x "$f" /tmp/gl; done
+  export LD_LIBRARY_PATH=$B/lib:/tmp/gl/usr/lib/x86_64-linux-gnu
+  icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+  [ -f $icd ] && export VK_DRIVER_FILES=$icd
+  cli=$B/bin/mmfree; [ -x $B/bin/mmfree-vk ] && cli=$B/bin/mmfree-vk
+  $cli convert --synthetic 370M --tokenizer tests/data/mistral-v1.tokenizer.model -o /tmp/s370.gguf 2>&1 | tail -1
+  levels() {
+    python3 -c 'import json,sys
+for l in json.load(open(sys.argv[1]))["levels"]:
+    print("  %d clients: %.0f tok/s, TTFT p50 %.1f p99 %.1f ms, errors %d, engine %s" % (l["clients"], l["aggregate_tok_s"],
+          l["ttft_ms_p50"], l["ttft_ms_p99"], l["errors"], {k: round(v, 3) for k, v in l.get("engine_share", {}).items()}))' "$1" 2>/dev/null
+  }
+  for be in $SERVED; do
+    echo "== served, $be"
+    timeout 120 $cli bench -m /tmp/s370.gguf --backend $be --batch 256 --pp 64 --tg 16 --reps 1 > "$OUT/served_bench_$be.json" 2>/dev/null
+    python3 -c 'import json,sys
+for b in json.load(open(sys.argv[1])).get("batches", []):
+    print("  bench B=%d: %.0f tok/s greedy, %s sampled on the device" % (b["batch"], b["aggregate_tok_s"], b.get("sampled_aggregate_tok_s", "not")))' "$OUT/served_bench_$be.json" 2>/dev/null
+    $cli serve -m /tmp/s370.gguf --backend $be --parallel 256 --port 8080 > "$OUT/serve_$be.log" 2>&1 &
+    sp=$!
+    for i in $(seq 120); do curl -sf http://127.0.0.1:8080/health >/dev/null 2>&1 && break; sleep 0.5; done
+    timeout 150 $B/bin/mmfree-loadgen --url http://127.0.0.1:8080 --clients 1,16,64,256 --requests 3 --max-tokens 64 -o "$OUT/served_$be.json" >/dev/null 2>&1
+    levels "$OUT/served_$be.json"
+    timeout 100 $B/bin/mmfree-loadgen --url http://127.0.0.1:8080 --clients 256 --requests 2 --max-tokens 128 -o "$OUT/served_long_$be.json" >/dev/null 2>&1
+    echo "  256 clients x 2 x 128 tokens:"; levels "$OUT/served_long_$be.json"
+    kill $sp; wait $sp 2>/dev/null
   done
   export LD_LIBRARY_PATH=$B/lib
 fi

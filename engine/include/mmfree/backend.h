@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -87,8 +88,15 @@ public:
     // token Sampler::draw would pick from decode()'s logits. A backend that samples_on_device()
     // never reads the logits back; the default reads them and draws on the host, row after row.
     virtual bool samples_on_device() const { return false; }
-    virtual void decode_sample(const int32_t* slot_ids, const int32_t* tokens, size_t n, const sampling::Draw* draws,
-                               int32_t* tokens_out);
+    void decode_sample(const int32_t* slot_ids, const int32_t* tokens, size_t n, const sampling::Draw* draws, int32_t* tokens_out) {
+        begin_decode_sample(slot_ids, tokens, n, draws);
+        end_decode_sample(tokens_out);
+    }
+    // decode_sample in two halves, so that the caller's host work overlaps the device's step:
+    // begin starts it (the arguments are copied) and returns, end waits and writes the n tokens.
+    // Nothing else may be called on the executor in between. The default does it all in begin.
+    virtual void begin_decode_sample(const int32_t* slot_ids, const int32_t* tokens, size_t n, const sampling::Draw* draws);
+    virtual void end_decode_sample(int32_t* tokens_out) { std::copy(sampled_.begin(), sampled_.end(), tokens_out); }
 
     // Readies what batched steps of every size need (a GPU backend compiles its kernels for each
     // batch shape), so that no request waits for it later; a server calls it before it is ready.
@@ -123,6 +131,7 @@ protected:
 
 private:
     std::vector<float> decoded_logits_;   // decode_logits()' default buffer
+    std::vector<int32_t> sampled_;        // begin_decode_sample()'s default: the tokens for end
 };
 
 struct BackendOptions {

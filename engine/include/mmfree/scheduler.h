@@ -3,6 +3,8 @@
 // running sequence at a time, prompt prefill in chunks between steps, per-request sampling, and a
 // prefix-state cache. One engine thread owns the executor; every client (the CLI's `batch`, the
 // HTTP server, the app's chats) talks to it through this thread-safe interface. No Qt.
+// Where the executor draws the tokens itself (Executor::samples_on_device), a step runs on the
+// device while the engine thread hands the previous step's tokens to their requests.
 #pragma once
 #include <cstdint>
 #include <functional>

@@ -31,12 +31,12 @@ const float* Executor::decode_logits(const int32_t* slot_ids, const int32_t* tok
     return decoded_logits_.data();
 }
 
-void Executor::decode_sample(const int32_t* slot_ids, const int32_t* tokens, size_t n, const sampling::Draw* draws,
-                             int32_t* tokens_out) {
+void Executor::begin_decode_sample(const int32_t* slot_ids, const int32_t* tokens, size_t n, const sampling::Draw* draws) {
+    sampled_.clear();
     const float* logits = decode_logits(slot_ids, tokens, n);
     const size_t V = size_t(model().config.vocab_size);
     Sampler host(SamplingParams{});
-    for (size_t b = 0; b < n; ++b) tokens_out[b] = host.draw(logits + b * V, V, draws[b]);
+    for (size_t b = 0; b < n; ++b) sampled_.push_back(host.draw(logits + b * V, V, draws[b]));
 }
 
 int32_t Executor::forward_argmax(int32_t token) {

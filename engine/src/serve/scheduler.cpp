@@ -75,8 +75,13 @@ struct Scheduler::Impl {
         std::optional<StreamingDecoder> decoder;
         StopStringFilter stops;
         FinishEvent fin;
-        // Set while a step's tokens are delivered in parallel; the job ends after, on the engine thread.
+        // Set while a step's tokens are delivered in parallel; the job ends after, on the engine
+        // thread, once the executor is free (not while a step runs on the device).
         std::optional<std::pair<StopReason, std::string>> ending;
+        // Device steps overlap delivery: a row in the running step, and the token its last step
+        // drew that is not delivered yet (the input of the step that follows).
+        bool in_flight = false;
+        std::optional<int32_t> drawn;
     };
 
     Impl(std::unique_ptr<Executor> e, std::shared_ptr<const Tokenizer> t, SchedulerOptions o)
@@ -95,6 +100,12 @@ struct Scheduler::Impl {
     void start(std::unique_ptr<Job> job);
     void prefill_joining();
     void decode_running();
+    // The device step begun by the last decode_running, if any: waits for it and keeps its tokens.
+    void complete_step();
+    // Hands every drawn token to its request (in parallel); returns the seconds it took.
+    double deliver_drawn();
+    // Finishes the jobs that ended; while a device step runs, they wait for complete_step.
+    void finish_ended();
     void draw(Job& job, const float* logits);
     // Hands a token to its request (callbacks, stop rules) and says whether it ends; touches only
     // the job, so a step's rows are delivered in parallel.
@@ -132,6 +143,9 @@ struct Scheduler::Impl {
     PrefixCache cache;
     std::vector<int32_t> step_slots, step_tokens, step_argmax;
     std::vector<sampling::Draw> step_draws;
+    bool stepping = false;                 // a device step is begun and not yet completed
+    std::vector<int32_t> flight_slots, flight_tokens;
+    Clock::time_point flight_begun{};
     StageTimes step_stages;   // of the last decode step, for its tokens' events
     std::unique_ptr<cpu::ThreadPool> sampling_pool;   // rows of a step sample in parallel
     std::thread thread;
@@ -168,6 +182,7 @@ void Scheduler::Impl::run() {
             admitting = int(admitted.size());
             publish_counts();
         }
+        complete_step();   // before anything else uses the executor
         for (auto& j : dropped) finish(std::move(j), StopReason::Cancelled);
         for (auto& [tokens, state] : prefixes) cache.insert(std::move(tokens), std::move(state));   // before the requests after them
         for (auto& j : admitted) {
@@ -183,6 +198,7 @@ void Scheduler::Impl::run() {
         publish_counts();
     }
     // Shutting down: everything still waiting or running ends as cancelled.
+    complete_step();
     std::deque<std::unique_ptr<Job>> waiting;
     {
         std::lock_guard lock(mu);
@@ -272,37 +288,79 @@ void Scheduler::Impl::prefill_joining() {
     stats.prefill_seconds += seconds_since(t0);
 }
 
-// One decode over every sequence past its prompt chunks, then one sample each.
+// One decode over every sequence past its prompt chunks, then one sample each. Where the device
+// draws the tokens, the step is begun and left running while the previous step's tokens are
+// delivered (complete_step collects it at the top of the next round); otherwise it runs here.
 void Scheduler::Impl::decode_running() {
-    step_slots.clear();
-    step_tokens.clear();
     bool host = false, sampled = false;
     for (auto& j : slot_jobs)
-        if (j && !j->prefilling()) {
-            step_slots.push_back(j->slot);
-            step_tokens.push_back(j->history[j->fed]);
+        if (j && !j->prefilling() && !j->ending) {
             host = host || j->needs_host_logits();
             sampled = sampled || !j->sampler.is_plain_argmax();
         }
-    const size_t n = step_slots.size();
-    if (n == 0) return;
     // Three ways to a step's tokens: the backend's argmax when every row is greedy (a GPU reads
     // back n ids); its own sampler when it has one and no row needs the logits on the host (n ids
     // again); else the logits, and every row (greedy ones too) drawn by its sampler on the host.
     host = host || (sampled && !exec->samples_on_device());
+    if (!host && exec->samples_on_device()) {
+        // A row per job past its prompt, fed the token its last step drew (or the prompt's last),
+        // unless that token ends it (EOS, or its last token): delivering it will tell.
+        step_slots.clear();
+        step_tokens.clear();
+        step_draws.clear();
+        for (auto& j : slot_jobs) {
+            if (!j || j->prefilling() || j->ending) continue;
+            if (j->drawn && ((j->req.options.stop_at_eos && *j->drawn == exec->model().config.eos_token_id) ||
+                             int(j->fin.tokens.size()) + 1 >= j->req.options.max_tokens))
+                continue;
+            step_slots.push_back(j->slot);
+            step_tokens.push_back(j->drawn ? *j->drawn : j->history[j->fed]);
+            step_draws.push_back(j->sampler.next_draw());
+        }
+        if (!step_slots.empty()) {
+            flight_begun = Clock::now();
+            try {
+                exec->begin_decode_sample(step_slots.data(), step_tokens.data(), step_slots.size(), step_draws.data());
+                stepping = true;
+                flight_slots = step_slots;
+                for (int32_t s : step_slots) slot_jobs[size_t(s)]->in_flight = true;
+            } catch (const std::exception& e) {
+                const std::string why = e.what();
+                for (int32_t s : step_slots) finish_slot(s, StopReason::Cancelled, why);
+            }
+            std::lock_guard lock(mu);
+            stats.decode_seconds += seconds_since(flight_begun);
+        }
+        const double emit_s = deliver_drawn();
+        const auto finishing = Clock::now();
+        finish_ended();
+        std::lock_guard lock(mu);
+        stats.emit_seconds += emit_s + seconds_since(finishing);
+        return;
+    }
+
+    // Tokens a device step drew before are delivered first: their jobs' histories feed this step.
+    double emit_s = deliver_drawn();
+    finish_ended();
+    step_slots.clear();
+    step_tokens.clear();
+    for (auto& j : slot_jobs)
+        if (j && !j->prefilling()) {
+            step_slots.push_back(j->slot);
+            step_tokens.push_back(j->history[j->fed]);
+        }
+    const size_t n = step_slots.size();
+    if (n == 0) {
+        std::lock_guard lock(mu);
+        stats.emit_seconds += emit_s;
+        return;
+    }
     step_argmax.resize(n);
     const float* logits = nullptr;   // the executor's, until its next call
     const auto decoding = Clock::now();
     try {
-        if (host) {
-            logits = exec->decode_logits(step_slots.data(), step_tokens.data(), n);
-        } else if (sampled) {
-            step_draws.clear();
-            for (int32_t s : step_slots) step_draws.push_back(slot_jobs[size_t(s)]->sampler.next_draw());
-            exec->decode_sample(step_slots.data(), step_tokens.data(), n, step_draws.data(), step_argmax.data());
-        } else {
-            exec->decode(step_slots.data(), step_tokens.data(), n, nullptr, step_argmax.data());
-        }
+        if (host) logits = exec->decode_logits(step_slots.data(), step_tokens.data(), n);
+        else exec->decode(step_slots.data(), step_tokens.data(), n, nullptr, step_argmax.data());
     } catch (const std::exception& e) {
         const std::string why = e.what();
         for (int32_t s : step_slots) finish_slot(s, StopReason::Cancelled, why);
@@ -310,38 +368,97 @@ void Scheduler::Impl::decode_running() {
     }
     const double decode_s = seconds_since(decoding);
     step_stages = exec->last_stage_times();
-    const auto sampling = Clock::now();
-    if (host) {
-        // Sampling a chat's full vocabulary costs a pass over V per row: with hundreds of streams
-        // that is spread over the cores. Callbacks stay on this thread, in order.
-        sampling_pool->run([&](int part, int parts) {
-            const auto [begin, end] = cpu::split_range(int(n), part, parts);
-            for (int b = begin; b < end; ++b) draw(*slot_jobs[size_t(step_slots[size_t(b)])], logits + size_t(b) * size_t(vocab));
-        }, int(std::min<size_t>(n, size_t(sampling_pool->size()))));
-    }
-    const double sampling_s = seconds_since(sampling);
-    const auto emitting = Clock::now();
-    // Delivering a token (its text, the stop strings, the client's callback and wake-up) costs a
-    // few µs: 256 rows of it on this thread were a quarter of a served step on the H100. Rows
-    // are spread over the pool, 16 or more per part so that small steps stay on this thread.
-    sampling_pool->run([&](int part, int parts) {
-        const auto [begin, end] = cpu::split_range(int(n), part, parts);
+    // Each row is drawn on the host when it has to be (a pass over the vocabulary: ~0.1 ms) and
+    // delivered to its request. Both spread over the pool in one loop: a part per core when
+    // drawing, 16 rows or more per part otherwise, so that small steps stay on this thread.
+    const auto rows_done = Clock::now();
+    const int parts = host ? int(std::min<size_t>(n, size_t(sampling_pool->size()))) : std::clamp(int(n / 16), 1, sampling_pool->size());
+    std::vector<double> part_sampling(size_t(parts), 0.0), part_delivery(size_t(parts), 0.0);
+    sampling_pool->run([&](int part, int parts_run) {
+        const auto [begin, end] = cpu::split_range(int(n), part, parts_run);
+        auto t = Clock::now();
         for (int b = begin; b < end; ++b) {
             Job& j = *slot_jobs[size_t(step_slots[size_t(b)])];
+            if (host) {
+                draw(j, logits + size_t(b) * size_t(vocab));
+                const auto drawn = Clock::now();
+                part_sampling[size_t(part)] += std::chrono::duration<double>(drawn - t).count();
+                t = drawn;
+            }
             ++j.fed;
             deliver(j, host ? j.sampled : step_argmax[size_t(b)]);
+            const auto delivered = Clock::now();
+            part_delivery[size_t(part)] += std::chrono::duration<double>(delivered - t).count();
+            t = delivered;
         }
-    }, std::clamp(int(n / 16), 1, sampling_pool->size()));
-    for (int32_t s : step_slots)
-        if (auto& j = slot_jobs[size_t(s)]; j && j->ending) {
-            auto [reason, error] = std::move(*j->ending);
-            finish_slot(s, reason, error);
-        }
+    }, parts);
+    // The loop's wall time, split between drawing and delivering as the threads' time was.
+    const double loop_s = seconds_since(rows_done);
+    double drawing = 0, delivering = 0;
+    for (int p = 0; p < parts; ++p) drawing += part_sampling[size_t(p)], delivering += part_delivery[size_t(p)];
+    const double sampling_s = drawing + delivering > 0 ? loop_s * drawing / (drawing + delivering) : 0.0;
+    const auto finishing = Clock::now();
+    finish_ended();
     std::lock_guard lock(mu);
     stats.decode_steps += 1;
     stats.decode_seconds += decode_s;
     stats.sampling_seconds += sampling_s;
-    stats.emit_seconds += seconds_since(emitting);
+    stats.emit_seconds += emit_s + loop_s - sampling_s + seconds_since(finishing);
+}
+
+void Scheduler::Impl::complete_step() {
+    if (!stepping) return;
+    stepping = false;
+    const auto waiting = Clock::now();
+    flight_tokens.resize(flight_slots.size());
+    std::string failure;
+    try {
+        exec->end_decode_sample(flight_tokens.data());
+    } catch (const std::exception& e) {
+        failure = e.what();
+    }
+    step_stages = exec->last_stage_times();
+    for (size_t b = 0; b < flight_slots.size(); ++b) {
+        Job& j = *slot_jobs[size_t(flight_slots[b])];   // a row's job is not finished while its step runs
+        j.in_flight = false;
+        if (!failure.empty()) {
+            j.ending.emplace(StopReason::Cancelled, failure);
+            continue;
+        }
+        ++j.fed;   // the step fed it one token: the drawn one, delivered meanwhile, or the prompt's last
+        if (!j.ending) j.drawn = flight_tokens[b];
+    }
+    finish_ended();
+    std::lock_guard lock(mu);
+    stats.decode_steps += 1;
+    stats.decode_seconds += seconds_since(waiting);
+}
+
+double Scheduler::Impl::deliver_drawn() {
+    std::vector<Job*> rows;
+    for (auto& j : slot_jobs)
+        if (j && j->drawn) rows.push_back(j.get());
+    if (rows.empty()) return 0.0;
+    const auto t0 = Clock::now();
+    // Delivering a token (its text, the stop strings, the client's callback and wake-up) costs a
+    // few µs: 256 rows of it on one thread were a quarter of a served step on the H100.
+    sampling_pool->run([&](int part, int parts) {
+        const auto [begin, end] = cpu::split_range(int(rows.size()), part, parts);
+        for (int b = begin; b < end; ++b) {
+            Job& j = *rows[size_t(b)];
+            deliver(j, *std::exchange(j.drawn, std::nullopt));
+        }
+    }, std::clamp(int(rows.size() / 16), 1, sampling_pool->size()));
+    return seconds_since(t0);
+}
+
+void Scheduler::Impl::finish_ended() {
+    if (stepping) return;   // complete_step calls again: finishing reads the slot's state back
+    for (size_t s = 0; s < slot_jobs.size(); ++s)
+        if (auto& j = slot_jobs[s]; j && j->ending) {
+            auto [reason, error] = std::move(*j->ending);
+            finish_slot(int(s), reason, error);
+        }
 }
 
 // The token, and its log-probabilities when asked for: log-softmax of what the sampler drew from

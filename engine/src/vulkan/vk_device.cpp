@@ -387,19 +387,28 @@ void Device::free(VkCommandBuffer cb) {
     if (cb) fn.vkFreeCommandBuffers(handle, pool_, 1, &cb);
 }
 
-void Device::submit_and_wait(VkCommandBuffer cb) {
+void Device::submit(VkCommandBuffer cb) {
     ensure_usable();
+    if (pending_) throw Error(ErrorCode::DeviceError, "a Vulkan submission was made before the previous one was waited for");
     auto si = make<VkSubmitInfo>(VK_STRUCTURE_TYPE_SUBMIT_INFO);
     si.commandBufferCount = 1;
     si.pCommandBuffers = &cb;
-    VkResult r = fn.vkQueueSubmit(queue_, 1, &si, fence_);
-    if (r == VK_SUCCESS) {
-        // A generous timeout: a hung GPU becomes an error the caller can handle, not a frozen app.
-        // CPU-emulated devices (lavapipe) get far longer: a big prefill there takes minutes.
-        const uint64_t seconds = cand_.rank <= 1 ? 3600 : 300;
-        r = fn.vkWaitForFences(handle, 1, &fence_, VK_TRUE, seconds * 1000 * 1000 * 1000);
-        fn.vkResetFences(handle, 1, &fence_);
+    const VkResult r = fn.vkQueueSubmit(queue_, 1, &si, fence_);
+    pending_ = r == VK_SUCCESS;
+    if (r != VK_SUCCESS) {
+        lost_ = true;
+        fail("running a command buffer", r);
     }
+}
+
+void Device::wait() {
+    // A generous timeout: a hung GPU becomes an error the caller can handle, not a frozen app.
+    // CPU-emulated devices (lavapipe) get far longer: a big prefill there takes minutes.
+    const uint64_t seconds = cand_.rank <= 1 ? 3600 : 300;
+    if (!pending_) return;
+    pending_ = false;
+    const VkResult r = fn.vkWaitForFences(handle, 1, &fence_, VK_TRUE, seconds * 1000 * 1000 * 1000);
+    fn.vkResetFences(handle, 1, &fence_);
     if (r != VK_SUCCESS) {
         lost_ = true;
         fail("running a command buffer", r);

@@ -86,7 +86,13 @@ public:
     VkCommandBuffer allocate_command_buffer();
     void free(VkCommandBuffer cb);
     // Submits and waits; throws Error(DeviceError) on failure and marks the device lost.
-    void submit_and_wait(VkCommandBuffer cb);
+    void submit_and_wait(VkCommandBuffer cb) {
+        submit(cb);
+        wait();
+    }
+    // The two halves, for host work that overlaps the device's: one submission at a time.
+    void submit(VkCommandBuffer cb);
+    void wait();
 
     const Candidate& info() const { return cand_; }
     size_t device_bytes() const { return device_bytes_; }
@@ -108,6 +114,7 @@ private:
     VkQueue queue_ = VK_NULL_HANDLE;
     VkCommandPool pool_ = VK_NULL_HANDLE;
     VkFence fence_ = VK_NULL_HANDLE;
+    bool pending_ = false;   // submitted, not yet waited for
     size_t device_bytes_ = 0;
     bool lost_ = false;
 };

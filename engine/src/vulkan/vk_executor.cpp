@@ -666,7 +666,12 @@ VulkanExecutor::Recorded& VulkanExecutor::chunk_commands(int T, Logits logits, b
 }
 
 void VulkanExecutor::run(Recorded& r) {
-    dev_->submit_and_wait(r.cb);
+    dev_->submit(r.cb);
+    complete(r);
+}
+
+void VulkanExecutor::complete(Recorded& r) {
+    dev_->wait();
     if (!r.queries) return;
     const size_t n = r.stage_of.size() + 1;
     std::vector<uint64_t> ts(n);
@@ -773,12 +778,18 @@ void VulkanExecutor::prefill_many(const std::vector<PromptPiece>& pieces) {
 // whole batch), with the scan in step mode so that each row advances its own slot's state. The
 // profiled path always takes the chunk kernels, which have a timestamp per stage.
 void VulkanExecutor::decode_pass(const int32_t* slot_ids, const int32_t* tokens, size_t rows, Logits out) {
+    complete(launch_decode_pass(slot_ids, tokens, rows, out));
+    dev_->invalidate(readback_);
+}
+
+VulkanExecutor::Recorded& VulkanExecutor::launch_decode_pass(const int32_t* slot_ids, const int32_t* tokens, size_t rows, Logits out) {
     char* up = static_cast<char*>(upload_.mapped);
     std::memcpy(up + up_slots_, slot_ids, rows * 4);
     std::memcpy(up + up_tokens_, tokens, rows * 4);
-    if (rows == 1 && !opt_.profile) run(out == Logits::All ? decode_logits_ : out == Logits::Argmax ? decode_argmax_ : decode_sampled_);
-    else run(chunk_commands(int(rows), out, true));  // stage times add up over passes
-    dev_->invalidate(readback_);
+    Recorded& r = rows == 1 && !opt_.profile ? (out == Logits::All ? decode_logits_ : out == Logits::Argmax ? decode_argmax_ : decode_sampled_)
+                                             : chunk_commands(int(rows), out, true);   // stage times add up over passes
+    dev_->submit(r.cb);
+    return r;
 }
 
 const float* VulkanExecutor::decode_logits(const int32_t* slot_ids, const int32_t* tokens, size_t n) {
@@ -812,22 +823,42 @@ void VulkanExecutor::decode(const int32_t* slot_ids, const int32_t* tokens, size
     }
 }
 
-void VulkanExecutor::decode_sample(const int32_t* slot_ids, const int32_t* tokens, size_t n, const sampling::Draw* draws,
-                                   int32_t* tokens_out) {
-    if (!samples_on_device()) return Executor::decode_sample(slot_ids, tokens, n, draws, tokens_out);
+// All passes but the last run here; the last one is left running for end_decode_sample.
+void VulkanExecutor::begin_decode_sample(const int32_t* slot_ids, const int32_t* tokens, size_t n, const sampling::Draw* draws) {
+    if (!samples_on_device()) return Executor::begin_decode_sample(slot_ids, tokens, n, draws);
+    if (sampling_) throw Error(ErrorCode::InvalidArgument, "begin_decode_sample: the previous step was not ended");
     check_slots(slot_ids, n);
-    if (n == 0) return;
     dev_->ensure_usable();
     check_tokens(tokens, n);
     stages_ = {};
+    sampled_tokens_.resize(n);
+    if (n == 0) return;
     char* up = static_cast<char*>(upload_.mapped);
     const char* rb = static_cast<const char*>(readback_.mapped);
-    for (size_t pos = 0; pos < n; pos += size_t(step_rows_)) {
+    for (size_t pos = 0;; pos += size_t(step_rows_)) {
         const size_t rows = std::min(size_t(step_rows_), n - pos);
         std::memcpy(up + up_draws_, draws + pos, rows * sizeof(sampling::Draw));
-        decode_pass(slot_ids + pos, tokens + pos, rows, Logits::Sampled);
-        std::memcpy(tokens_out + pos, rb + rb_token_, rows * 4);
+        Recorded& r = launch_decode_pass(slot_ids + pos, tokens + pos, rows, Logits::Sampled);
+        if (pos + rows == n) {
+            sampling_ = &r;
+            sampling_rows_ = {pos, rows};
+            return;
+        }
+        complete(r);
+        dev_->invalidate(readback_);
+        std::memcpy(&sampled_tokens_[pos], rb + rb_token_, rows * 4);
     }
+}
+
+void VulkanExecutor::end_decode_sample(int32_t* tokens_out) {
+    if (!samples_on_device()) return Executor::end_decode_sample(tokens_out);
+    if (sampling_) {
+        Recorded& r = *std::exchange(sampling_, nullptr);
+        complete(r);
+        dev_->invalidate(readback_);
+        std::memcpy(&sampled_tokens_[sampling_rows_.first], static_cast<const char*>(readback_.mapped) + rb_token_, sampling_rows_.second * 4);
+    }
+    std::copy(sampled_tokens_.begin(), sampled_tokens_.end(), tokens_out);
 }
 
 void VulkanExecutor::reset_slot(int slot) {

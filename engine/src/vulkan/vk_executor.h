@@ -55,8 +55,8 @@ public:
     const float* decode_logits(const int32_t* slot_ids, const int32_t* tokens, size_t n) override;
     // Every row drawn by shaders/sample.comp; its sums are 32-bit for vocabularies below 2^17.
     bool samples_on_device() const override { return model_->config.vocab_size < (1 << 17); }
-    void decode_sample(const int32_t* slot_ids, const int32_t* tokens, size_t n, const sampling::Draw* draws,
-                       int32_t* tokens_out) override;
+    void begin_decode_sample(const int32_t* slot_ids, const int32_t* tokens, size_t n, const sampling::Draw* draws) override;
+    void end_decode_sample(int32_t* tokens_out) override;
     void reset_slot(int slot) override;
     std::vector<float> save_slot(int slot) const override;
     void load_slot(int slot, const std::vector<float>& state) override;
@@ -116,6 +116,8 @@ private:
     // (Logits::All), their greedy tokens (Argmax) or their sampled tokens (Sampled, drawn as the
     // upload buffer's draws say).
     void decode_pass(const int32_t* slot_ids, const int32_t* tokens, size_t rows, Logits out);
+    // Its first half: uploads and submits, returning what runs (complete() it).
+    Recorded& launch_decode_pass(const int32_t* slot_ids, const int32_t* tokens, size_t rows, Logits out);
     // decode workgroups per BitLinear dispatch (all sets) this wide
     uint32_t gemv_threads(int K) const;
     GemvGrid gemv_grid(int N, uint32_t wg_sets, uint32_t group, uint32_t threads) const;
@@ -133,6 +135,7 @@ private:
     void record_chunk(Recorded& r, int T, Logits logits, bool step, bool profile);
     Recorded& chunk_commands(int T, Logits logits, bool step);
     void run(Recorded& r);
+    void complete(Recorded& r);   // waits for r's submission and collects its stage times
     // Records `body` into a one-off command buffer, runs it and frees it (slot copies).
     template <class F> void run_once(F&& body);
     int check_tokens(const int32_t* tokens, size_t count) const;
@@ -169,6 +172,10 @@ private:
     Recorded decode_logits_, decode_argmax_, decode_sampled_;
     std::map<std::tuple<int, int, bool>, Recorded> chunks_;  // (rows, Logits, step)
     uint64_t chunk_uses_ = 0;
+    // A begun decode_sample: the pass still running (null: none) and its rows, and every row's token.
+    Recorded* sampling_ = nullptr;
+    std::pair<size_t, size_t> sampling_rows_{0, 0};
+    std::vector<int32_t> sampled_tokens_;
 };
 
 } // namespace mmfree::vk
