@@ -806,23 +806,29 @@ void CudaExecutor::decode(const int32_t* slot_ids, const int32_t* tokens, size_t
 // decode() whose rows are drawn where the logits are: the same passes (the persistent kernel for
 // up to max_cols slots, row passes of up to kPrefillChunk rows past it), each followed by the
 // sample kernel on its logits; only the tokens are copied back.
-void CudaExecutor::decode_sample(const int32_t* slot_ids, const int32_t* tokens, size_t n, const sampling::Draw* draws,
-                                 int32_t* tokens_out) {
+void CudaExecutor::begin_decode_sample(const int32_t* slot_ids, const int32_t* tokens, size_t n, const sampling::Draw* draws) {
     static_assert(sizeof(sampling::Draw) == 24, "the sample kernel reads 24-byte draws");
-    if (!samples_on_device()) return Executor::decode_sample(slot_ids, tokens, n, draws, tokens_out);
+    if (!samples_on_device()) return Executor::begin_decode_sample(slot_ids, tokens, n, draws);
     check_slots(slot_ids, n);
     check_tokens(tokens, n);
     stages_ = {};
+    sampled_tokens_.assign(n, 0);
     if (n == 0) return;
     impl_->prepare_sampling(&device_bytes_);
+    int32_t* out = sampled_tokens_.data();
     if (n <= size_t(impl_->max_cols)) {
-        decode_cols(slot_ids, tokens, int(n), nullptr, nullptr, draws, tokens_out);
+        decode_cols(slot_ids, tokens, int(n), nullptr, nullptr, draws, out);
         return;
     }
     for (size_t b = 0; b < n; b += kPrefillChunk) {
         const int rows = int(std::min<size_t>(kPrefillChunk, n - b));
-        decode_rows(slot_ids + b, tokens + b, rows, nullptr, nullptr, draws + b, tokens_out + b);
+        decode_rows(slot_ids + b, tokens + b, rows, nullptr, nullptr, draws + b, out + b);
     }
+}
+
+void CudaExecutor::end_decode_sample(int32_t* tokens_out) {
+    if (!samples_on_device()) return Executor::end_decode_sample(tokens_out);
+    std::copy(sampled_tokens_.begin(), sampled_tokens_.end(), tokens_out);
 }
 
 const float* CudaExecutor::decode_logits(const int32_t* slot_ids, const int32_t* tokens, size_t n) {

@@ -34,8 +34,9 @@ public:
     // Every row drawn on the device by sample.cu (the port of shaders/sample.comp), after the
     // step's lm_head, so only n tokens come back; its sums are 32-bit for vocabularies below 2^17.
     bool samples_on_device() const override { return model_->config.vocab_size < (1 << 17); }
-    void decode_sample(const int32_t* slot_ids, const int32_t* tokens, size_t n, const sampling::Draw* draws,
-                       int32_t* tokens_out) override;
+    // The whole step runs in begin (no overlap with the host yet); end hands its tokens out.
+    void begin_decode_sample(const int32_t* slot_ids, const int32_t* tokens, size_t n, const sampling::Draw* draws) override;
+    void end_decode_sample(int32_t* tokens_out) override;
     void reset_slot(int slot) override;
     std::vector<float> save_slot(int slot) const override;
     void load_slot(int slot, const std::vector<float>& state) override;
@@ -74,6 +75,7 @@ private:
     size_t device_bytes_ = 0;
     StageTimes stages_;
     bool profile_ = false;
+    std::vector<int32_t> sampled_tokens_;   // begin_decode_sample's tokens, for end_decode_sample
 };
 
 // Devices for `mmfree info --devices`, with the reason when CUDA cannot be used.

@@ -24,6 +24,7 @@ static_assert(kThreads == 256, "a pass selects 8 bits of the key: one histogram 
 constexpr unsigned kFullWarp = 0xffffffffu;
 constexpr uint32_t kNegInfBits = 0xff800000u;
 constexpr uint32_t kTopPOne = 1u << 24;
+constexpr uint32_t kNone = 0xffffffffu;   // walk(): no token
 
 // A prefix of the ranking by its last token: ranking key and id. key_of orders scaled logits
 // descending by unsigned compare; the ranking breaks ties by id ascending.
@@ -122,19 +123,28 @@ struct RowSampler {
     }
 
     // The token where the running total of walk_weight in id order first exceeds r: each thread
-    // sums a contiguous range, one thread finds the range, its owner walks it.
-    __device__ uint32_t walk(Walk mode, bool by_mass, Cut cand, uint32_t tie_key, unsigned long long r) {
+    // sums a contiguous range, one thread finds the range, its owner walks it. With `draw`, r is
+    // the draw's u, scaled by the total the ranges sum to (the kept mass: no pass of its own);
+    // kNone when that total is 0.
+    __device__ uint32_t walk(Walk mode, bool by_mass, Cut cand, uint32_t tie_key, unsigned long long r, bool draw) {
         const uint32_t chunk = (V + kThreads - 1) / kThreads, begin = min(tid * chunk, V), end = min(begin + chunk, V);
         unsigned long long mine = 0;
         for (uint32_t i = begin; i < end; ++i) mine += walk_weight(i, mode, by_mass, cand, tie_key);
         sh.sum[tid] = mine;
         __syncthreads();
         if (tid == 0) {
+            unsigned long long target = r, total = 1;
+            if (draw) {
+                total = 0;
+                for (uint32_t t = 0; t < kThreads; ++t) total += sh.sum[t];
+                target = scale_draw(r, total);
+            }
             unsigned long long acc = 0;
             uint32_t t = 0;
-            while (t + 1 < kThreads && r >= acc + sh.sum[t]) acc += sh.sum[t++];
-            sh.owner = t;
-            sh.rest = r - acc;
+            while (t + 1 < kThreads && target >= acc + sh.sum[t]) acc += sh.sum[t++];
+            sh.owner = total == 0 ? kThreads : t;   // nothing to walk: no owner
+            sh.found = kNone;
+            sh.rest = target - acc;
         }
         __syncthreads();
         if (tid == sh.owner) {
@@ -209,7 +219,7 @@ struct RowSampler {
             above = sh.above;
             __syncthreads();
         }
-        return Cut{prefix, walk(Walk::Ties, by_mass, cand, prefix, need - above - 1)};
+        return Cut{prefix, walk(Walk::Ties, by_mass, cand, prefix, need - above - 1, false)};
     }
 
     // mmfree::argmax of the raw row: the first largest value; NaN never wins, except that a NaN
@@ -295,16 +305,10 @@ struct RowSampler {
             const Cut n = select_cut(true, nucleus_target(top_p, total), cand);
             if (ranks_higher(n, kept)) kept = n;
         }
-        unsigned long long kept_mine = 0;
-        for (uint32_t i = tid; i < V; i += kThreads) {
-            const float s = scaled(i);
-            if (within(key_of(s), i, kept)) kept_mine += mass_of(weight_at(s));
-        }
-        const unsigned long long kept_mass = sum_all(kept_mine);
         // Nothing kept (only min_p > 1 does that: no token weighs more than the top one's 1): the
-        // host's draw then falls back on the argmax. sample.comp would return a token of mass 0.
-        if (kept_mass == 0) return first_max();
-        return walk(Walk::Kept, true, kept, 0u, scale_draw(u, kept_mass));
+        // host's draw then falls back on the argmax, as sample.comp does.
+        const uint32_t token = walk(Walk::Kept, true, kept, 0u, u, true);
+        return token == kNone ? first_max() : token;
     }
 };
 
