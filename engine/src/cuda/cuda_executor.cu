@@ -139,7 +139,8 @@ struct CudaExecutor::Impl {
     int* row_best_host = nullptr;   // pinned [kPrefillChunk]
     int kp_max = 0;
 
-    // Batched decode steps as CUDA graphs, by (rows, outputs: 0 none, 1 logits, 2 logits + argmax).
+    // Batched decode steps as CUDA graphs, by (rows, outputs: 0 none, 1 logits, 2 logits + argmax,
+    // 3 logits + sampled tokens).
     // Their kernels hold the scratch pointers: rebuilt when a buffer moves (drop_graphs).
     std::map<std::pair<int, int>, cudaGraphExec_t> graphs;
     void drop_graphs() {
