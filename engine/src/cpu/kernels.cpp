@@ -239,6 +239,15 @@ void prefetch_stream_start(const uint8_t* begin, size_t bytes) {
 #endif
 }
 
+void prefetch_to_l2(const uint8_t* begin, size_t bytes) {
+#if defined(__x86_64__)
+    for (size_t off = 0; off < bytes; off += 64) _mm_prefetch(reinterpret_cast<const char*>(begin + off), _MM_HINT_T1);
+#else
+    (void)begin;
+    (void)bytes;
+#endif
+}
+
 bool cpu_has_avx2() {
 #if defined(__x86_64__)
     return __builtin_cpu_supports("avx2");

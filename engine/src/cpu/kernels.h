@@ -45,6 +45,8 @@ void ternary_matvec_fast(const TernaryMatrix& w, const int8_t* qp, int32_t qsum,
 // a stream (its first `bytes`, at most that distance), which nothing has prefetched yet. A part of
 // a parallel region starts cold otherwise: ~100 regions per token, one cold start each per thread.
 void prefetch_stream_start(const uint8_t* begin, size_t bytes);
+// Asks for `bytes` from begin into this core's L2 (not L1: it is for a later loop).
+void prefetch_to_l2(const uint8_t* begin, size_t bytes);
 
 // ternary_matvec_fast for many rows of activations at once (a prompt chunk or a decode batch):
 // token t's permuted activations start at qp + t·q_stride, its Σq is qsum[t], and
