@@ -13,7 +13,7 @@
 layout(local_size_x = 256) in;
 
 // A pass's histogram of 256 bins. A mass (< 2^30) is added as its low 15 bits and the rest, so
-// both sums fit 32 bits for up to 2^17 tokens (the host lets larger vocabularies sample there).
+// both sums fit 32 bits for fewer than 2^17 tokens (the host samples larger vocabularies).
 shared uint s_lo[256], s_hi[256];
 shared uint64_t s_sum[WG];          // per-thread sums: reductions, the walk's running total
 shared uint s_key[WG], s_id[WG];    // per-thread (key, id): the argmax and min-p reductions

@@ -9,6 +9,7 @@
 #include <random>
 #include <sstream>
 
+#include "cpu/cpu_executor.h"
 #include "golden.h"
 #include "mmfree/backend.h"
 #include "mmfree/error.h"
@@ -277,6 +278,33 @@ private slots:
         // The sequence that ran alongside: the same as alone, bit for bit.
         const Trace alone = run_alone(backend.toStdString(), g.model, other, int(steps));
         QCOMPARE(other_tokens, alone.tokens);
+    }
+
+    // MMFREE_CPU_PREFETCH_NEXT_KB: workers that finish a decode region ask for their rows of the
+    // next one. It only moves bytes into caches: the logits stay the same bit for bit. The model
+    // is large enough (512 wide, 1408 intermediate) that regions run on two threads.
+    void prefetching_the_next_region_changes_nothing() {
+        ModelConfig c;
+        c.vocab_size = 2048; c.hidden_size = 512; c.num_layers = 2; c.intermediate_size = 1408;
+        const std::shared_ptr<const Model> model = make_synthetic_model(c, 5);
+        auto trace = [&](const char* prefetch_kb) {
+            qputenv("MMFREE_CPU_PREFETCH_NEXT_KB", prefetch_kb);
+            cpu::CpuExecutor ex(model, false, 2, 1, cpu::CpuWeights::TwoBit);
+            qunsetenv("MMFREE_CPU_PREFETCH_NEXT_KB");
+            const std::vector<int32_t> prompt{1, 17, 400, 1999, 3};
+            Trace tr;
+            std::vector<float> row(size_t(c.vocab_size));
+            ex.prefill(0, prompt.data(), prompt.size(), row.data(), false);
+            for (int s = 0; s < 6; ++s) {
+                tr.logits.insert(tr.logits.end(), row.begin(), row.end());
+                tr.tokens.push_back(argmax(row.data(), row.size()));
+                const int32_t slot = 0;
+                ex.decode(&slot, &tr.tokens.back(), 1, row.data(), nullptr);
+            }
+            return tr;
+        };
+        const std::string diff = first_difference(trace("4"), trace("0"), c.vocab_size);
+        QVERIFY2(diff.empty(), diff.c_str());
     }
 
     // Bad slot ids are refused with a one-line message before any state changes.

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <thread>
 
 #include "cpu/kernels.h"
 #include "mmfree/error.h"
@@ -34,6 +35,17 @@ size_t bytes_per_thread() {
         return v > 0 ? size_t(v) : size_t(64) << 10;
     }();
     return value;
+}
+
+// How much of its rows of the next region a worker asks for as soon as it finishes its part of
+// a decode region, while the caller runs the stages between the two. Off by default: on the
+// 2-core VM (serial stages ~12 % of a token) 64 KB gained 0–1 %, 256 KB lost 5 %. Meant for
+// many-core hosts, where the serial stages were ~40 % of a 370M token with the memory idle:
+// MMFREE_CPU_PREFETCH_NEXT_KB sets it for measurements there.
+size_t prefetch_next_bytes() {
+    const char* env = std::getenv("MMFREE_CPU_PREFETCH_NEXT_KB");
+    const long long v = env ? std::atoll(env) : 0;
+    return v > 0 ? size_t(v) << 10 : 0;
 }
 
 // The batched kernel's instruction set: the widest the CPU has. MMFREE_CPU_GEMM names another
@@ -86,6 +98,7 @@ CpuExecutor::CpuExecutor(std::shared_ptr<const Model> model, bool reference, int
     pool_ = std::make_unique<ThreadPool>(reference_ ? 1 : std::max(1, threads));
     if (!reference_) gemm_isa_ = gemm_isa_from_environment();
     row_isa_ = gemm_isa_.value_or(best_gemm_isa());
+    prefetch_next_bytes_ = reference_ ? 0 : prefetch_next_bytes();
     states_.assign(size_t(slots_) * state_size_, 0.f);
     // Auto without AVX2 stays on 2 bits: the scalar 1.6-bit kernel is no match for it.
     if (reference_ || weights == CpuWeights::TwoBit || (weights == CpuWeights::Auto && !cpu_has_avx2())) return;
@@ -233,8 +246,51 @@ void CpuExecutor::run_parallel(bool worth_it, const std::function<void(int, int)
     else fn(0, 1);
 }
 
+int CpuExecutor::region_threads(const Region& region, int rows) const {
+    size_t bytes = 0;
+    for (int g = 0; g < region.count; ++g) {
+        const TritMatrix* t = trits_of(region.w[g], rows);
+        bytes += t ? t->packed_bytes() : region.w[g]->packed_bytes();
+    }
+    return int(std::min<size_t>(size_t(pool_->size()), std::max<size_t>(1, bytes * size_t(rows) / bytes_per_thread())));
+}
+
+void CpuExecutor::for_part_rows(const Region& region, int part, int parts, const std::function<void(int, int, int)>& fn) {
+    if (region.segments > 0) {
+        const int R = region.w[0]->rows / region.segments;
+        auto [c0, c1] = split_range(R, part, parts, kRowBlock);
+        for (int g = 0; g < region.count; ++g)
+            for (int sgm = 0; sgm < region.segments; ++sgm) fn(g, sgm * R + c0, sgm * R + c1);
+        return;
+    }
+    int total_rows = 0;
+    for (int g = 0; g < region.count; ++g) total_rows += region.w[g]->rows;
+    auto [r0, r1] = split_range(total_rows, part, parts, kRowBlock);
+    int base = 0;
+    for (int g = 0; g < region.count; ++g) {
+        fn(g, std::max(r0 - base, 0), std::min(r1 - base, region.w[g]->rows));
+        base += region.w[g]->rows;
+    }
+}
+
+void CpuExecutor::prefetch_part(const Region& region, int rows, int part) const {
+    const int parts = region_threads(region, rows);
+    if (part >= parts) return;
+    size_t budget = prefetch_next_bytes_;
+    for_part_rows(region, part, parts, [&](int g, int b, int e) {
+        if (b >= e || budget == 0) return;
+        const TernaryMatrix& w = *region.w[g];
+        const TritMatrix* t = trits_of(&w, rows);
+        const size_t stride = t ? size_t(t->row_stride) : size_t(w.row_stride);
+        const uint8_t* codes = t ? &t->codes[size_t(b) * stride] : &w.codes[size_t(b) * stride];
+        const size_t n = std::min(budget, size_t(e - b) * stride);
+        prefetch_to_l2(codes, n);
+        budget -= n;
+    });
+}
+
 void CpuExecutor::bitlinear(std::initializer_list<Projection> group, const float* x, int rows, const std::function<void(int, int)>* epilogue,
-                            int segments) {
+                            int segments, const Region* next) {
     const Projection* proj = group.begin();
     const int G = int(group.size());
     const int K = proj[0].w->cols;
@@ -269,16 +325,18 @@ void CpuExecutor::bitlinear(std::initializer_list<Projection> group, const float
     auto t1 = Clock::now();
     stages_.norm_quant_us += std::chrono::duration<double, std::micro>(t1 - t0).count();
 
-    // Output rows of the whole group, split evenly across threads in blocks of kRowBlock.
-    int total_rows = 0, max_rows = 0;
-    for (int g = 0; g < G; ++g) { total_rows += proj[g].w->rows; max_rows = std::max(max_rows, proj[g].w->rows); }
+    // Output rows of the whole group, split across threads in blocks of kRowBlock (for_part_rows).
+    int max_rows = 0;
+    for (int g = 0; g < G; ++g) max_rows = std::max(max_rows, proj[g].w->rows);
     // Per thread: one row's accumulators by output row (one-row kernels), then the GEMM's block
     // [row][output row − rb].
     const size_t acc_per_thread = size_t(max_rows) + size_t(rows) * kRowBlock;
     acc_.resize(size_t(pool_->size()) * acc_per_thread);
-    size_t bytes = 0;
-    for (int g = 0; g < G; ++g) bytes += trits ? trits_of(proj[g].w, rows)->packed_bytes() : proj[g].w->packed_bytes();
-    const int threads = int(std::min<size_t>(size_t(pool_->size()), std::max<size_t>(1, bytes * size_t(rows) / bytes_per_thread())));
+    Region self{{}, G, epilogue ? segments : 0};
+    for (int g = 0; g < G; ++g) self.w[g] = proj[g].w;
+    const int threads = region_threads(self, rows);
+    const bool prefetch_next = next && !gemm && prefetch_next_bytes_ > 0;
+    const auto caller = std::this_thread::get_id();
     if (profiling_) part_us_.assign(size_t(pool_->size()), 0.0);
     const auto region_start = Clock::now();
     pool_->run([&](int part, int parts) {
@@ -313,22 +371,15 @@ void CpuExecutor::bitlinear(std::initializer_list<Projection> group, const float
             }
         }
         };
+        // A fused epilogue splits by channel: this part owns channels [c0, c1) of every projection
+        // and segment, so the element-wise stage that consumes them runs here, not after the join.
+        for_part_rows(self, part, parts, rows_of);
         if (epilogue) {
-            // Channel split: this part owns channels [c0, c1) of every projection and segment,
-            // so the element-wise stage that consumes them runs here, not after the join.
-            const int R = proj[0].w->rows / segments;
-            auto [c0, c1] = split_range(R, part, parts, kRowBlock);
-            for (int g = 0; g < G; ++g)
-                for (int sgm = 0; sgm < segments; ++sgm) rows_of(g, sgm * R + c0, sgm * R + c1);
+            auto [c0, c1] = split_range(proj[0].w->rows / segments, part, parts, kRowBlock);
             if (c0 < c1) (*epilogue)(c0, c1);
-        } else {
-            auto [r0, r1] = split_range(total_rows, part, parts, kRowBlock);
-            int base = 0;
-            for (int g = 0; g < G; ++g) {
-                rows_of(g, std::max(r0 - base, 0), std::min(r1 - base, proj[g].w->rows));
-                base += proj[g].w->rows;
-            }
         }
+        // The caller goes on to the stages between the regions; a worker would only spin.
+        if (prefetch_next && std::this_thread::get_id() != caller) prefetch_part(*next, rows, part);
         if (profiling_) part_us_[size_t(part)] = us_since(part_start);
     }, threads);
     if (profiling_) {
@@ -450,7 +501,11 @@ void CpuExecutor::forward_rows(const int32_t* tokens, int T, float* const* row_s
                 mlgru_step(i_then_h, &af_[size_t(t) * D + k0], lb ? lb + k0 : nullptr, h + k0, i_then_h, k1 - k0);
             }
         };
-        bitlinear({{&lw.i_proj, ai_.data()}, {&lw.f_proj, af_.data()}, {&lw.g_proj, ag_.data()}}, u_.data(), T, &recurrence);
+        // The region after each one, whose weights an idle worker may start fetching.
+        const Region o_next{{&lw.o_proj}, 1, 0}, gate_next{{&lw.gate_proj}, 1, 2}, down_next{{&lw.down_proj}, 1, 0};
+        const Region layer_next = l + 1 < L ? Region{{&model_->layers[l + 1].i_proj, &model_->layers[l + 1].f_proj, &model_->layers[l + 1].g_proj}, 3, 1}
+                                            : Region{{&model_->lm_head}, 1, 0};
+        bitlinear({{&lw.i_proj, ai_.data()}, {&lw.f_proj, af_.data()}, {&lw.g_proj, ag_.data()}}, u_.data(), T, &recurrence, 1, &o_next);
 
         t0 = Clock::now();
         // z = RMSNorm(ag; g_norm) · silu(h): the recurrence output gates the normalized g projection.
@@ -461,7 +516,7 @@ void CpuExecutor::forward_rows(const int32_t* tokens, int T, float* const* row_s
         });
         stages_.mlgru_us += us_since(t0);
 
-        bitlinear({{&lw.o_proj, a_.data()}}, z_.data(), T);
+        bitlinear({{&lw.o_proj, a_.data()}}, z_.data(), T, nullptr, 1, &gate_next);
 
         t0 = Clock::now();
         each_row(H, [&](int t) {
@@ -479,8 +534,8 @@ void CpuExecutor::forward_rows(const int32_t* tokens, int T, float* const* row_s
                 swiglu(gate + k0, gate + I + k0, &m_[size_t(t) * I + k0], k1 - k0);
             }
         };
-        bitlinear({{&lw.gate_proj, y_.data()}}, v_.data(), T, &gated, 2);
-        bitlinear({{&lw.down_proj, d_.data()}}, m_.data(), T);
+        bitlinear({{&lw.gate_proj, y_.data()}}, v_.data(), T, &gated, 2, &down_next);
+        bitlinear({{&lw.down_proj, d_.data()}}, m_.data(), T, nullptr, 1, l + 1 < L || logits ? &layer_next : nullptr);
         each_row(H, [&](int t) {
             float* x = &x_[size_t(t) * H];
             const float* d = &d_[size_t(t) * H];

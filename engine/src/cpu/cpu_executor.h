@@ -76,8 +76,20 @@ private:
     // With an epilogue, the rows are split by channel instead: each projection's rows are
     // `segments` equal runs of R channels, a part computes channels [c0, c1) of every run of every
     // projection and then calls (*epilogue)(c0, c1) — the element-wise stage fused into the region.
+    // The matrices of one parallel region and how its rows are split between parts: by channel
+    // in `segments` runs (a fused epilogue), or evenly over the rows of all (segments 0).
+    struct Region {
+        const TernaryMatrix* w[3];
+        int count;
+        int segments;
+    };
+    // `next`: the region that follows (decode), whose weights a worker done with its part starts
+    // fetching (prefetch_next_bytes_ of them) while the caller runs the stages in between.
     void bitlinear(std::initializer_list<Projection> group, const float* x, int rows,
-                   const std::function<void(int, int)>* epilogue = nullptr, int segments = 1);
+                   const std::function<void(int, int)>* epilogue = nullptr, int segments = 1, const Region* next = nullptr);
+    int region_threads(const Region& region, int rows) const;   // one per bytes_per_thread() of weights
+    static void for_part_rows(const Region& region, int part, int parts, const std::function<void(int, int, int)>& fn);
+    void prefetch_part(const Region& region, int rows, int part) const;
     void run_parallel(bool worth_it, const std::function<void(int, int)>& fn);
     // Rows of `tokens` through every layer; row t reads and advances the state at row_state[t]
     // (L×D floats). Rows sharing one state form a prompt, scanned in order; rows with distinct
@@ -115,6 +127,7 @@ private:
     bool profiling_ = false;             // inside a one-slot decode
     std::vector<double> part_us_;        // kernel time of each part of the current region
     LayoutDiagnostics diagnostics_{*this};
+    size_t prefetch_next_bytes_ = 0;     // MMFREE_CPU_PREFETCH_NEXT_KB; 0: off
 
     // Scratch, grown on demand.
     std::vector<int8_t> q_;               // [group][rows][padded K], permuted for SIMD in fast 2-bit mode

@@ -45,12 +45,15 @@ void ternary_matvec_fast(const TernaryMatrix& w, const int8_t* qp, int32_t qsum,
 // a stream (its first `bytes`, at most that distance), which nothing has prefetched yet. A part of
 // a parallel region starts cold otherwise: ~100 regions per token, one cold start each per thread.
 void prefetch_stream_start(const uint8_t* begin, size_t bytes);
+// Asks for `bytes` from begin into this core's L2 (not L1: it is for a later loop).
+void prefetch_to_l2(const uint8_t* begin, size_t bytes);
 
 // ternary_matvec_fast for many rows of activations at once (a prompt chunk or a decode batch):
 // token t's permuted activations start at qp + t·q_stride, its Σq is qsum[t], and
-// acc[t·acc_stride + (r − row_begin)] receives its accumulator of weight row r. Each weight row's
-// codes are unpacked to bytes once and dotted with every token's activations; same int32 results
-// as ternary_matvec_ref, bit for bit, on every instruction set.
+// acc[t·acc_stride + (r − row_begin)] receives its accumulator of weight row r. AVX-512 masks each
+// code field in registers for four rows × four tokens at a time; the others unpack a tile of rows
+// to bytes once and dot it with every token's activations. Same int32 results as
+// ternary_matvec_ref, bit for bit, on every instruction set.
 void ternary_gemm_fast(const TernaryMatrix& w, const int8_t* qp, size_t q_stride, const int32_t* qsum, int tokens,
                        int32_t* acc, size_t acc_stride, int row_begin, int row_end, GemmIsa isa);
 

@@ -167,13 +167,13 @@ int32_t Sampler::draw(const float* logits, size_t V, const sampling::Draw& d) {
 
     // The candidates in id order, their scaled logits (NaN ranks last) and weights.
     const bool top_k = d.top_k > 0 && size_t(d.top_k) < V;
-    auto scale = [&](size_t i) {
+    auto scaled_logit = [&](size_t i) {
         const float s = logits[i] * d.inv_temperature;
         return s == s ? s : -INFINITY;
     };
     if (top_k) {
         ranked_.resize(V);
-        for (size_t i = 0; i < V; ++i) ranked_[i] = {scale(i), int32_t(i)};
+        for (size_t i = 0; i < V; ++i) ranked_[i] = {scaled_logit(i), int32_t(i)};
         const auto k = std::ptrdiff_t(d.top_k);
         std::nth_element(ranked_.begin(), ranked_.begin() + k - 1, ranked_.end(), ranks_before);
         ranked_.resize(size_t(k));
@@ -183,7 +183,7 @@ int32_t Sampler::draw(const float* logits, size_t V, const sampling::Draw& d) {
         for (size_t j = 0; j < size_t(k); ++j) std::tie(scaled_[j], ids_[j]) = ranked_[j];
     } else {
         scaled_.resize(V);   // candidate j is token j: ids_ is not used
-        for (size_t i = 0; i < V; ++i) scaled_[i] = scale(i);
+        for (size_t i = 0; i < V; ++i) scaled_[i] = scaled_logit(i);
     }
     const size_t n = scaled_.size();
     const float mx = max_of(scaled_);

@@ -78,9 +78,8 @@ struct Scheduler::Impl {
         // Set while a step's tokens are delivered in parallel; the job ends after, on the engine
         // thread, once the executor is free (not while a step runs on the device).
         std::optional<std::pair<StopReason, std::string>> ending;
-        // Device steps overlap delivery: a row in the running step, and the token its last step
-        // drew that is not delivered yet (the input of the step that follows).
-        bool in_flight = false;
+        // Device steps overlap delivery: the token its last step drew that is not delivered yet
+        // (the input of the step that follows).
         std::optional<int32_t> drawn;
     };
 
@@ -144,8 +143,7 @@ struct Scheduler::Impl {
     std::vector<int32_t> step_slots, step_tokens, step_argmax;
     std::vector<sampling::Draw> step_draws;
     bool stepping = false;                 // a device step is begun and not yet completed
-    std::vector<int32_t> flight_slots, flight_tokens;
-    Clock::time_point flight_begun{};
+    std::vector<int32_t> flight_slots, flight_tokens;   // the running step's rows, and its tokens
     StageTimes step_stages;   // of the last decode step, for its tokens' events
     std::unique_ptr<cpu::ThreadPool> sampling_pool;   // rows of a step sample in parallel
     std::thread thread;
@@ -318,18 +316,17 @@ void Scheduler::Impl::decode_running() {
             step_draws.push_back(j->sampler.next_draw());
         }
         if (!step_slots.empty()) {
-            flight_begun = Clock::now();
+            const auto begun = Clock::now();
             try {
                 exec->begin_decode_sample(step_slots.data(), step_tokens.data(), step_slots.size(), step_draws.data());
                 stepping = true;
                 flight_slots = step_slots;
-                for (int32_t s : step_slots) slot_jobs[size_t(s)]->in_flight = true;
             } catch (const std::exception& e) {
                 const std::string why = e.what();
                 for (int32_t s : step_slots) finish_slot(s, StopReason::Cancelled, why);
             }
             std::lock_guard lock(mu);
-            stats.decode_seconds += seconds_since(flight_begun);
+            stats.decode_seconds += seconds_since(begun);
         }
         const double emit_s = deliver_drawn();
         const auto finishing = Clock::now();
@@ -420,7 +417,6 @@ void Scheduler::Impl::complete_step() {
     step_stages = exec->last_stage_times();
     for (size_t b = 0; b < flight_slots.size(); ++b) {
         Job& j = *slot_jobs[size_t(flight_slots[b])];   // a row's job is not finished while its step runs
-        j.in_flight = false;
         if (!failure.empty()) {
             j.ending.emplace(StopReason::Cancelled, failure);
             continue;
