@@ -84,7 +84,7 @@ private:
         size_t j;
     };
     void apply_penalties(const std::vector<int32_t>& history);
-    Cut nucleus_cut(uint64_t target);
+    Cut nucleus_cut(uint64_t target, float mx);
     Cut min_p_cut(float min_p) const;
     void select_top_k(size_t k);
 
@@ -97,7 +97,6 @@ private:
     std::vector<uint32_t> masses_;
     std::vector<uint16_t> buckets_;                   // each candidate's top-p bucket (sampler.cpp)
     std::vector<float> row_;                          // with top-k: every token's scaled logit
-    float mx_ = 0;                                    // the candidates' largest scaled logit
     std::vector<uint64_t> block_mass_;                 // the walk's kept mass per block of candidates
     std::vector<std::pair<float, int32_t>> ranked_;   // (scaled logit, candidate index) being ranked
 };

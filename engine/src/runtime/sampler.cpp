@@ -77,17 +77,6 @@ namespace {
     return *std::max_element(std::begin(lane), std::end(lane));
 }
 
-// The largest value (NaN counts as smaller than everything), in eight lanes that vectorize.
-float max_of(const std::vector<float>& v) {
-    float lane[8];
-    std::fill(std::begin(lane), std::end(lane), -INFINITY);
-    size_t i = 0;
-    for (; i + 8 <= v.size(); i += 8)
-        for (size_t k = 0; k < 8; ++k) lane[k] = v[i + k] > lane[k] ? v[i + k] : lane[k];
-    for (; i < v.size(); ++i) lane[0] = v[i] > lane[0] ? v[i] : lane[0];
-    return *std::max_element(std::begin(lane), std::end(lane));
-}
-
 // Tokens that weigh something (w >= 2^-30, so d = max s - s < 21) fall in one of 25 binades × 32
 // steps by the top bits of d, all d below 2^-20 in bucket 0. d rises as s falls, so a later bucket
 // holds only lower-ranked tokens (the weight itself wobbles by an ulp here and there: it cannot
@@ -157,7 +146,7 @@ bool ranks_before(const std::pair<float, int32_t>& a, const std::pair<float, int
 // bucket where the target falls is ranked, where sorting the whole ranking cost ~3 ms per row of a
 // flat 32k distribution. A flat row's bucket still holds ~1,000 tokens: the next 8 bits of their
 // d split it once more, and only the part where the target falls is sorted.
-Sampler::Cut Sampler::nucleus_cut(uint64_t target) {
+Sampler::Cut Sampler::nucleus_cut(uint64_t target, float mx) {
     // Four interleaved histograms: consecutive tokens of one bucket do not wait on each other's sums.
     std::array<std::array<uint64_t, kBuckets + 1>, 4> part{};
     const size_t n = masses_.size();
@@ -177,7 +166,7 @@ Sampler::Cut Sampler::nucleus_cut(uint64_t target) {
     // Bucket 0 gathers every d below 2^-20, whose bits do not continue its step: sorted whole.
     auto first = ranked_.begin(), last = ranked_.begin() + std::ptrdiff_t(count);
     if (b > 0) {
-        auto sub_of = [&](float s) { return (std::bit_cast<uint32_t>(s - mx_) & 0x7fffffffu) >> (23 - kStepBits - 8) & 0xffu; };
+        auto sub_of = [&](float s) { return (std::bit_cast<uint32_t>(s - mx) & 0x7fffffffu) >> (23 - kStepBits - 8) & 0xffu; };
         std::array<uint64_t, 256> sub_mass{};
         for (auto it = first; it != last; ++it) sub_mass[sub_of(it->first)] += masses_[size_t(it->second)];
         uint32_t sb = 0;
@@ -262,7 +251,7 @@ int32_t Sampler::draw(const float* logits, size_t V, const sampling::Draw& d) {
         row_.resize(V);
         scale_row(logits, V, d.inv_temperature, row_.data());
         select_top_k(size_t(d.top_k));
-        mx = max_of(scaled_);
+        mx = *std::max_element(scaled_.begin(), scaled_.end());   // no NaN left: scale_row made them -inf
     } else {
         scaled_.resize(V);   // candidate j is token j: ids_ is not used
         mx = scale_row(logits, V, d.inv_temperature, scaled_.data());
@@ -273,13 +262,12 @@ int32_t Sampler::draw(const float* logits, size_t V, const sampling::Draw& d) {
     masses_.resize(n);
     buckets_.resize(n);
     const uint64_t total = weigh(scaled_.data(), mx, weights_.data(), masses_.data(), buckets_.data(), n);
-    mx_ = mx;
 
     // Min-p and top-p each keep a prefix of the ranking; the shorter one is kept.
     Cut kept{-INFINITY, n};
     auto ranks_higher = [](const Cut& a, const Cut& b) { return a.s > b.s || (a.s == b.s && a.j < b.j); };
     if (d.min_p > 0.0f) kept = min_p_cut(d.min_p);   // the most likely token weighs 1: empty only for min_p > 1
-    if (d.top_p < sampling::Draw::kTopPOne) kept = std::min(kept, nucleus_cut(sampling::nucleus_target(d.top_p, total)), ranks_higher);
+    if (d.top_p < sampling::Draw::kTopPOne) kept = std::min(kept, nucleus_cut(sampling::nucleus_target(d.top_p, total), mx), ranks_higher);
     // The kept mass per block of candidates, then the draw walks to its block and inside it token
     // by token, in id order.
     constexpr size_t kBlock = 256;
