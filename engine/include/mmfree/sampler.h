@@ -86,6 +86,7 @@ private:
     void apply_penalties(const std::vector<int32_t>& history);
     Cut nucleus_cut(uint64_t target, float mx);
     Cut min_p_cut(float min_p) const;
+    void select_top_k(size_t k);
 
     SamplingParams params_;
     std::mt19937_64 rng_;
@@ -94,6 +95,8 @@ private:
     std::vector<int32_t> ids_;
     std::vector<float> scaled_, weights_;
     std::vector<uint32_t> masses_;
+    std::vector<uint16_t> buckets_;                   // each candidate's top-p bucket (sampler.cpp)
+    std::vector<float> row_;                          // with top-k: every token's scaled logit
     std::vector<uint64_t> block_mass_;                 // the walk's kept mass per block of candidates
     std::vector<std::pair<float, int32_t>> ranked_;   // (scaled logit, candidate index) being ranked
 };

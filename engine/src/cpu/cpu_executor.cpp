@@ -378,9 +378,9 @@ void CpuExecutor::bitlinear(std::initializer_list<Projection> group, const float
             auto [c0, c1] = split_range(proj[0].w->rows / segments, part, parts, kRowBlock);
             if (c0 < c1) (*epilogue)(c0, c1);
         }
+        if (profiling_) part_us_[size_t(part)] = us_since(part_start);
         // The caller goes on to the stages between the regions; a worker would only spin.
         if (prefetch_next && std::this_thread::get_id() != caller) prefetch_part(*next, rows, part);
-        if (profiling_) part_us_[size_t(part)] = us_since(part_start);
     }, threads);
     if (profiling_) {
         profile_.region_us += us_since(region_start);

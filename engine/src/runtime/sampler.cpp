@@ -57,24 +57,62 @@ namespace {
     return x >= -87.0f ? p * scale : 0.0f;
 }
 
-// Weights and masses of a row of scaled logits; returns the masses' sum. Eight lanes where the CPU
-// has AVX2 (the same bits as four: no contraction, no library calls).
-[[gnu::target_clones("avx2", "default")]] uint64_t weigh(const float* scaled, float mx, float* weights, uint32_t* masses, size_t n) {
-    for (size_t j = 0; j < n; ++j) weights[j] = weight_of(scaled[j] - mx);
-    uint64_t total = 0;
-    for (size_t j = 0; j < n; ++j) total += masses[j] = sampling::mass(weights[j]);
-    return total;
-}
-
-// The largest value (NaN counts as smaller than everything), in eight lanes that vectorize.
-float max_of(const std::vector<float>& v) {
+// s = logit × inv_t for a row (NaN: -inf) into out; returns the largest s. Eight lanes that
+// vectorize.
+[[gnu::target_clones("avx2", "default")]] float scale_row(const float* logits, size_t n, float inv_t, float* out) {
     float lane[8];
     std::fill(std::begin(lane), std::end(lane), -INFINITY);
     size_t i = 0;
-    for (; i + 8 <= v.size(); i += 8)
-        for (size_t k = 0; k < 8; ++k) lane[k] = v[i + k] > lane[k] ? v[i + k] : lane[k];
-    for (; i < v.size(); ++i) lane[0] = v[i] > lane[0] ? v[i] : lane[0];
+    for (; i + 8 <= n; i += 8)
+        for (size_t k = 0; k < 8; ++k) {
+            const float v = logits[i + k] * inv_t;
+            out[i + k] = v == v ? v : -INFINITY;
+            lane[k] = out[i + k] > lane[k] ? out[i + k] : lane[k];
+        }
+    for (; i < n; ++i) {
+        const float v = logits[i] * inv_t;
+        out[i] = v == v ? v : -INFINITY;
+        lane[0] = out[i] > lane[0] ? out[i] : lane[0];
+    }
     return *std::max_element(std::begin(lane), std::end(lane));
+}
+
+// Tokens that weigh something (w >= 2^-30, so d = max s - s < 21) fall in one of 25 binades × 32
+// steps by the top bits of d, all d below 2^-20 in bucket 0. d rises as s falls, so a later bucket
+// holds only lower-ranked tokens (the weight itself wobbles by an ulp here and there: it cannot
+// order them). Tokens of mass 0 go to kNoBucket.
+constexpr uint32_t kLowestExponent = 127 - 20, kStepBits = 5;
+constexpr uint32_t kBuckets = (132 - kLowestExponent) << kStepBits, kNoBucket = kBuckets;
+
+// Weights and masses of a row of scaled logits, and each token's top-p bucket by the bits of
+// |s - max s| (= max s - s, exactly); returns the masses' sum. Eight lanes where the CPU has AVX2
+// (the same bits as four: no contraction, no library calls).
+[[gnu::target_clones("avx2", "default")]] uint64_t weigh(const float* scaled, float mx, float* weights, uint32_t* masses,
+                                                        uint16_t* buckets, size_t n) {
+    for (size_t j = 0; j < n; ++j) weights[j] = weight_of(scaled[j] - mx);
+    uint64_t total = 0;
+    for (size_t j = 0; j < n; ++j) total += masses[j] = sampling::mass(weights[j]);
+    for (size_t j = 0; j < n; ++j) {
+        const uint32_t magnitude = std::bit_cast<uint32_t>(scaled[j] - mx) & 0x7fffffffu;
+        const uint32_t step = std::max(magnitude >> (23 - kStepBits), kLowestExponent << kStepBits) - (kLowestExponent << kStepBits);
+        buckets[j] = uint16_t(masses[j] ? std::min(step, kNoBucket) : kNoBucket);
+    }
+    return total;
+}
+
+// Per block of `block` candidates, the mass of those a cut keeps (they rank at or above it:
+// s > cut_s, or s == cut_s at index <= cut_j); returns their sum.
+[[gnu::target_clones("avx2", "default")]] uint64_t kept_blocks(const float* scaled, const uint32_t* masses, size_t n, float cut_s,
+                                                              size_t cut_j, size_t block, uint64_t* block_mass) {
+    uint64_t total = 0;
+    for (size_t b = 0; b * block < n; ++b) {
+        uint64_t sum = 0;
+        for (size_t j = b * block, e = std::min(n, j + block); j < e; ++j)
+            sum += scaled[j] > cut_s || (scaled[j] == cut_s && j <= cut_j) ? masses[j] : 0u;
+        block_mass[b] = sum;
+        total += sum;
+    }
+    return total;
 }
 
 } // namespace
@@ -97,17 +135,6 @@ uint64_t nucleus_target(uint32_t top_p_units, uint64_t total) {
 
 namespace {
 
-// Tokens that weigh something (w >= 2^-30, so d = max s - s < 21) fall in one of 25 binades × 32
-// steps by the top bits of d, all d below 2^-20 in bucket 0. d rises as s falls, so a later bucket
-// holds only lower-ranked tokens (the weight itself wobbles by an ulp here and there: it cannot
-// order them).
-constexpr uint32_t kLowestExponent = 127 - 20, kStepBits = 5;
-constexpr size_t kBuckets = size_t(132 - kLowestExponent) << kStepBits;
-size_t bucket_of(float d) {   // d >= 0, or -0 (equal logits of either sign)
-    const uint32_t magnitude = std::bit_cast<uint32_t>(d) & 0x7fffffffu;
-    return std::max(magnitude >> (23 - kStepBits), kLowestExponent << kStepBits) - (kLowestExponent << kStepBits);
-}
-
 // Descending by scaled logit; ties by id (candidate indices follow id order).
 bool ranks_before(const std::pair<float, int32_t>& a, const std::pair<float, int32_t>& b) {
     return a.first > b.first || (a.first == b.first && a.second < b.second);
@@ -117,32 +144,84 @@ bool ranks_before(const std::pair<float, int32_t>& a, const std::pair<float, int
 
 // The last token of the ranking that top-p keeps: the masses are summed per bucket, and only the
 // bucket where the target falls is ranked, where sorting the whole ranking cost ~3 ms per row of a
-// flat 32k distribution.
+// flat 32k distribution. A flat row's bucket still holds ~1,000 tokens: the next 8 bits of their
+// d split it once more, and only the part where the target falls is sorted.
 Sampler::Cut Sampler::nucleus_cut(uint64_t target, float mx) {
-    std::array<uint64_t, kBuckets> bucket_mass{};
-    const size_t n = weights_.size();
-    for (size_t j = 0; j < n; ++j)
-        if (masses_[j]) bucket_mass[bucket_of(mx - scaled_[j])] += masses_[j];   // mass 0 (w < 2^-30): no bucket
+    // Four interleaved histograms: consecutive tokens of one bucket do not wait on each other's sums.
+    std::array<std::array<uint64_t, kBuckets + 1>, 4> part{};
+    const size_t n = masses_.size();
+    for (size_t j = 0; j < n; ++j) part[j & 3][buckets_[j]] += masses_[j];
     uint64_t above = 0;
-    size_t b = 0;
-    while (above + bucket_mass[b] < target) above += bucket_mass[b++];   // the target is <= total: it ends in a bucket
-    ranked_.clear();
-    for (size_t j = 0; j < n; ++j)
-        if (masses_[j] && bucket_of(mx - scaled_[j]) == b) ranked_.push_back({scaled_[j], int32_t(j)});
-    std::sort(ranked_.begin(), ranked_.end(), ranks_before);
-    for (const auto& [s, j] : ranked_) {
-        above += masses_[size_t(j)];
-        if (above >= target) return {s, size_t(j)};
+    uint32_t b = 0;
+    auto mass_of = [&](uint32_t k) { return part[0][k] + part[1][k] + part[2][k] + part[3][k]; };
+    while (above + mass_of(b) < target) above += mass_of(b++);   // the target is <= total: it ends in a bucket
+    // The bucket's tokens, without a branch per token (a flat row's bucket is ~1 token in 30,
+    // scattered: the branch was mispredicted at every one of them).
+    ranked_.resize(n + 1);
+    size_t count = 0;
+    for (size_t j = 0; j < n; ++j) {
+        ranked_[count] = {scaled_[j], int32_t(j)};
+        count += buckets_[j] == b;
     }
-    return {ranked_.back().first, size_t(ranked_.back().second)};   // not reached: the bucket completes the target
+    // Bucket 0 gathers every d below 2^-20, whose bits do not continue its step: sorted whole.
+    auto first = ranked_.begin(), last = ranked_.begin() + std::ptrdiff_t(count);
+    if (b > 0) {
+        auto sub_of = [&](float s) { return (std::bit_cast<uint32_t>(s - mx) & 0x7fffffffu) >> (23 - kStepBits - 8) & 0xffu; };
+        std::array<uint64_t, 256> sub_mass{};
+        for (auto it = first; it != last; ++it) sub_mass[sub_of(it->first)] += masses_[size_t(it->second)];
+        uint32_t sb = 0;
+        while (above + sub_mass[sb] < target) above += sub_mass[sb++];
+        last = std::partition(first, last, [&](const auto& c) { return sub_of(c.first) == sb; });
+    }
+    std::sort(first, last, ranks_before);
+    for (auto it = first; it != last; ++it) {
+        above += masses_[size_t(it->second)];
+        if (above >= target) return {it->first, size_t(it->second)};
+    }
+    return {(last - 1)->first, size_t((last - 1)->second)};   // not reached: the part completes the target
 }
 
-// The last token of the ranking that min-p keeps: the lowest-ranked one of weight >= min_p.
+// The last token of the ranking that min-p keeps: the lowest-ranked one of weight >= min_p (the
+// smallest s, the later candidate on ties), found per lane of eight and then across them.
 Sampler::Cut Sampler::min_p_cut(float min_p) const {
+    float lane_s[8];
+    size_t lane_j[8] = {};
+    std::fill(std::begin(lane_s), std::end(lane_s), INFINITY);
+    const size_t n = weights_.size();
+    size_t j = 0;
+    for (; j + 8 <= n; j += 8)
+        for (size_t k = 0; k < 8; ++k) {
+            const bool take = weights_[j + k] >= min_p && scaled_[j + k] <= lane_s[k];
+            lane_s[k] = take ? scaled_[j + k] : lane_s[k];
+            lane_j[k] = take ? j + k : lane_j[k];
+        }
+    for (; j < n; ++j)
+        if (weights_[j] >= min_p && scaled_[j] <= lane_s[0]) lane_s[0] = scaled_[j], lane_j[0] = j;
     Cut cut{INFINITY, 0};
-    for (size_t j = 0; j < weights_.size(); ++j)
-        if (weights_[j] >= min_p && scaled_[j] <= cut.s) cut = {scaled_[j], j};   // equal: the later id ranks lower
+    for (size_t k = 0; k < 8; ++k)
+        if (lane_s[k] < cut.s || (lane_s[k] == cut.s && lane_j[k] > cut.j)) cut = {lane_s[k], lane_j[k]};
     return cut;
+}
+
+// The top_k candidates of the ranking, in id order, from row_ (the scaled logits of every token):
+// a heap of the k best so far whose top is the lowest-ranked of them. Tokens come in id order, so
+// one that ties the top ranks below it: only a larger s enters, which most tokens fail at a glance.
+void Sampler::select_top_k(size_t k) {
+    ranked_.clear();
+    for (size_t i = 0; i < k; ++i) ranked_.push_back({row_[i], int32_t(i)});
+    std::make_heap(ranked_.begin(), ranked_.end(), ranks_before);
+    float bar = ranked_.front().first;
+    for (size_t i = k; i < row_.size(); ++i) {
+        if (!(row_[i] > bar)) continue;
+        std::pop_heap(ranked_.begin(), ranked_.end(), ranks_before);
+        ranked_.back() = {row_[i], int32_t(i)};
+        std::push_heap(ranked_.begin(), ranked_.end(), ranks_before);
+        bar = ranked_.front().first;
+    }
+    std::sort(ranked_.begin(), ranked_.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
+    ids_.resize(k);
+    scaled_.resize(k);
+    for (size_t j = 0; j < k; ++j) std::tie(scaled_[j], ids_[j]) = ranked_[j];
 }
 
 sampling::Draw Sampler::next_draw() {
@@ -167,30 +246,22 @@ int32_t Sampler::draw(const float* logits, size_t V, const sampling::Draw& d) {
 
     // The candidates in id order, their scaled logits (NaN ranks last) and weights.
     const bool top_k = d.top_k > 0 && size_t(d.top_k) < V;
-    auto scaled_logit = [&](size_t i) {
-        const float s = logits[i] * d.inv_temperature;
-        return s == s ? s : -INFINITY;
-    };
+    float mx;
     if (top_k) {
-        ranked_.resize(V);
-        for (size_t i = 0; i < V; ++i) ranked_[i] = {scaled_logit(i), int32_t(i)};
-        const auto k = std::ptrdiff_t(d.top_k);
-        std::nth_element(ranked_.begin(), ranked_.begin() + k - 1, ranked_.end(), ranks_before);
-        ranked_.resize(size_t(k));
-        std::sort(ranked_.begin(), ranked_.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
-        ids_.resize(size_t(k));
-        scaled_.resize(size_t(k));
-        for (size_t j = 0; j < size_t(k); ++j) std::tie(scaled_[j], ids_[j]) = ranked_[j];
+        row_.resize(V);
+        scale_row(logits, V, d.inv_temperature, row_.data());
+        select_top_k(size_t(d.top_k));
+        mx = *std::max_element(scaled_.begin(), scaled_.end());   // no NaN left: scale_row made them -inf
     } else {
         scaled_.resize(V);   // candidate j is token j: ids_ is not used
-        for (size_t i = 0; i < V; ++i) scaled_[i] = scaled_logit(i);
+        mx = scale_row(logits, V, d.inv_temperature, scaled_.data());
     }
     const size_t n = scaled_.size();
-    const float mx = max_of(scaled_);
     if (!std::isfinite(mx)) return argmax(logits, V);   // infinite or no usable logits: the most likely
     weights_.resize(n);
     masses_.resize(n);
-    const uint64_t total = weigh(scaled_.data(), mx, weights_.data(), masses_.data(), n);
+    buckets_.resize(n);
+    const uint64_t total = weigh(scaled_.data(), mx, weights_.data(), masses_.data(), buckets_.data(), n);
 
     // Min-p and top-p each keep a prefix of the ranking; the shorter one is kept.
     Cut kept{-INFINITY, n};
@@ -199,17 +270,9 @@ int32_t Sampler::draw(const float* logits, size_t V, const sampling::Draw& d) {
     if (d.top_p < sampling::Draw::kTopPOne) kept = std::min(kept, nucleus_cut(sampling::nucleus_target(d.top_p, total), mx), ranks_higher);
     // The kept mass per block of candidates, then the draw walks to its block and inside it token
     // by token, in id order.
-    auto kept_mass = [&](size_t j) {
-        const bool keep = scaled_[j] > kept.s || (scaled_[j] == kept.s && j <= kept.j);
-        return keep ? uint64_t(masses_[j]) : 0;
-    };
     constexpr size_t kBlock = 256;
-    block_mass_.assign((n + kBlock - 1) / kBlock, 0);
-    uint64_t kept_total = 0;
-    for (size_t b = 0; b < block_mass_.size(); ++b) {
-        for (size_t j = b * kBlock, e = std::min(n, j + kBlock); j < e; ++j) block_mass_[b] += kept_mass(j);
-        kept_total += block_mass_[b];
-    }
+    block_mass_.resize((n + kBlock - 1) / kBlock);
+    const uint64_t kept_total = kept_blocks(scaled_.data(), masses_.data(), n, kept.s, kept.j, kBlock, block_mass_.data());
     if (kept_total == 0) return argmax(logits, V);   // min_p > 1 keeps nothing
     uint64_t r = sampling::scale(d.u, kept_total);
     for (size_t b = 0; b < block_mass_.size(); ++b) {
@@ -218,7 +281,8 @@ int32_t Sampler::draw(const float* logits, size_t V, const sampling::Draw& d) {
             continue;
         }
         for (size_t j = b * kBlock;; ++j) {
-            const uint64_t m = kept_mass(j);
+            const bool keep = scaled_[j] > kept.s || (scaled_[j] == kept.s && j <= kept.j);
+            const uint64_t m = keep ? masses_[j] : 0;
             if (r < m) return top_k ? ids_[j] : int32_t(j);
             r -= m;
         }
