@@ -66,7 +66,7 @@ public:
     // that samples by itself is given when the sampler has no penalties (has_penalties()).
     sampling::Draw next_draw();
     // The token a draw picks from logits (after the penalties): the definition above.
-    int32_t draw(const float* logits, size_t count, const sampling::Draw& d);
+    int32_t draw(const float* logits, size_t count, const sampling::Draw& d) const;
 
     const SamplingParams& params() const { return params_; }
     // The logits of the last sample() call after the penalties (before temperature): what the
@@ -78,27 +78,11 @@ public:
     bool is_plain_argmax() const { return params_.temperature <= 0.0f && !has_penalties(); }
 
 private:
-    // A prefix of the ranking, by its last token: scaled logit and candidate index.
-    struct Cut {
-        float s;
-        size_t j;
-    };
     void apply_penalties(const std::vector<int32_t>& history);
-    Cut nucleus_cut(uint64_t target, float mx);
-    Cut min_p_cut(float min_p) const;
-    void select_top_k(size_t k);
 
     SamplingParams params_;
     std::mt19937_64 rng_;
     std::vector<float> adjusted_;
-    // The candidates, in id order: their ids, scaled logits and weights.
-    std::vector<int32_t> ids_;
-    std::vector<float> scaled_, weights_;
-    std::vector<uint32_t> masses_;
-    std::vector<uint16_t> buckets_;                   // each candidate's top-p bucket (sampler.cpp)
-    std::vector<float> row_;                          // with top-k: every token's scaled logit
-    std::vector<uint64_t> block_mass_;                 // the walk's kept mass per block of candidates
-    std::vector<std::pair<float, int32_t>> ranked_;   // (scaled logit, candidate index) being ranked
 };
 
 int32_t argmax(const float* values, size_t count);

@@ -140,42 +140,63 @@ bool ranks_before(const std::pair<float, int32_t>& a, const std::pair<float, int
     return a.first > b.first || (a.first == b.first && a.second < b.second);
 }
 
-} // namespace
+// A prefix of the ranking, by its last token: scaled logit and candidate index.
+struct Cut {
+    float s;
+    size_t j;
+};
+
+// One row's working arrays: the candidates in id order (their ids, with top-k), scaled logits,
+// weights, masses and top-p buckets. Per thread, not per request: a server keeps a Sampler for
+// each of hundreds of requests, and these are ~0.7 MB for a 32k vocabulary.
+struct Row {
+    std::vector<int32_t> ids;
+    std::vector<float> scaled, weights, all;           // all: every token's scaled logit (top-k)
+    std::vector<uint32_t> masses;
+    std::vector<uint16_t> buckets;
+    std::vector<uint64_t> block_mass;                 // the walk's kept mass per block of candidates
+    std::vector<std::pair<float, int32_t>> ranked;    // (scaled logit, candidate index) being ranked
+};
+
+Row& row_workspace() {
+    thread_local Row row;
+    return row;
+}
 
 // The last token of the ranking that top-p keeps: the masses are summed per bucket, and only the
 // bucket where the target falls is ranked, where sorting the whole ranking cost ~3 ms per row of a
 // flat 32k distribution. A flat row's bucket still holds ~1,000 tokens: the next 8 bits of their
 // d split it once more, and only the part where the target falls is sorted.
-Sampler::Cut Sampler::nucleus_cut(uint64_t target, float mx) {
+Cut nucleus_cut(Row& r, uint64_t target, float mx) {
     // Four interleaved histograms: consecutive tokens of one bucket do not wait on each other's sums.
     std::array<std::array<uint64_t, kBuckets + 1>, 4> part{};
-    const size_t n = masses_.size();
-    for (size_t j = 0; j < n; ++j) part[j & 3][buckets_[j]] += masses_[j];
+    const size_t n = r.masses.size();
+    for (size_t j = 0; j < n; ++j) part[j & 3][r.buckets[j]] += r.masses[j];
     uint64_t above = 0;
     uint32_t b = 0;
     auto mass_of = [&](uint32_t k) { return part[0][k] + part[1][k] + part[2][k] + part[3][k]; };
     while (above + mass_of(b) < target) above += mass_of(b++);   // the target is <= total: it ends in a bucket
     // The bucket's tokens, without a branch per token (a flat row's bucket is ~1 token in 30,
     // scattered: the branch was mispredicted at every one of them).
-    ranked_.resize(n + 1);
+    r.ranked.resize(n + 1);
     size_t count = 0;
     for (size_t j = 0; j < n; ++j) {
-        ranked_[count] = {scaled_[j], int32_t(j)};
-        count += buckets_[j] == b;
+        r.ranked[count] = {r.scaled[j], int32_t(j)};
+        count += r.buckets[j] == b;
     }
     // Bucket 0 gathers every d below 2^-20, whose bits do not continue its step: sorted whole.
-    auto first = ranked_.begin(), last = ranked_.begin() + std::ptrdiff_t(count);
+    auto first = r.ranked.begin(), last = r.ranked.begin() + std::ptrdiff_t(count);
     if (b > 0) {
         auto sub_of = [&](float s) { return (std::bit_cast<uint32_t>(s - mx) & 0x7fffffffu) >> (23 - kStepBits - 8) & 0xffu; };
         std::array<uint64_t, 256> sub_mass{};
-        for (auto it = first; it != last; ++it) sub_mass[sub_of(it->first)] += masses_[size_t(it->second)];
+        for (auto it = first; it != last; ++it) sub_mass[sub_of(it->first)] += r.masses[size_t(it->second)];
         uint32_t sb = 0;
         while (above + sub_mass[sb] < target) above += sub_mass[sb++];
         last = std::partition(first, last, [&](const auto& c) { return sub_of(c.first) == sb; });
     }
     std::sort(first, last, ranks_before);
     for (auto it = first; it != last; ++it) {
-        above += masses_[size_t(it->second)];
+        above += r.masses[size_t(it->second)];
         if (above >= target) return {it->first, size_t(it->second)};
     }
     return {(last - 1)->first, size_t((last - 1)->second)};   // not reached: the part completes the target
@@ -183,46 +204,48 @@ Sampler::Cut Sampler::nucleus_cut(uint64_t target, float mx) {
 
 // The last token of the ranking that min-p keeps: the lowest-ranked one of weight >= min_p (the
 // smallest s, the later candidate on ties), found per lane of eight and then across them.
-Sampler::Cut Sampler::min_p_cut(float min_p) const {
+Cut min_p_cut(const Row& r, float min_p) {
     float lane_s[8];
     size_t lane_j[8] = {};
     std::fill(std::begin(lane_s), std::end(lane_s), INFINITY);
-    const size_t n = weights_.size();
+    const size_t n = r.weights.size();
     size_t j = 0;
     for (; j + 8 <= n; j += 8)
         for (size_t k = 0; k < 8; ++k) {
-            const bool take = weights_[j + k] >= min_p && scaled_[j + k] <= lane_s[k];
-            lane_s[k] = take ? scaled_[j + k] : lane_s[k];
+            const bool take = r.weights[j + k] >= min_p && r.scaled[j + k] <= lane_s[k];
+            lane_s[k] = take ? r.scaled[j + k] : lane_s[k];
             lane_j[k] = take ? j + k : lane_j[k];
         }
     for (; j < n; ++j)
-        if (weights_[j] >= min_p && scaled_[j] <= lane_s[0]) lane_s[0] = scaled_[j], lane_j[0] = j;
+        if (r.weights[j] >= min_p && r.scaled[j] <= lane_s[0]) lane_s[0] = r.scaled[j], lane_j[0] = j;
     Cut cut{INFINITY, 0};
     for (size_t k = 0; k < 8; ++k)
         if (lane_s[k] < cut.s || (lane_s[k] == cut.s && lane_j[k] > cut.j)) cut = {lane_s[k], lane_j[k]};
     return cut;
 }
 
-// The top_k candidates of the ranking, in id order, from row_ (the scaled logits of every token):
-// a heap of the k best so far whose top is the lowest-ranked of them. Tokens come in id order, so
+// The top_k candidates of the ranking, in id order, from r.all (every token's scaled logit): a
+// heap of the k best so far whose top is the lowest-ranked of them. Tokens come in id order, so
 // one that ties the top ranks below it: only a larger s enters, which most tokens fail at a glance.
-void Sampler::select_top_k(size_t k) {
-    ranked_.clear();
-    for (size_t i = 0; i < k; ++i) ranked_.push_back({row_[i], int32_t(i)});
-    std::make_heap(ranked_.begin(), ranked_.end(), ranks_before);
-    float bar = ranked_.front().first;
-    for (size_t i = k; i < row_.size(); ++i) {
-        if (!(row_[i] > bar)) continue;
-        std::pop_heap(ranked_.begin(), ranked_.end(), ranks_before);
-        ranked_.back() = {row_[i], int32_t(i)};
-        std::push_heap(ranked_.begin(), ranked_.end(), ranks_before);
-        bar = ranked_.front().first;
+void select_top_k(Row& r, size_t k) {
+    r.ranked.clear();
+    for (size_t i = 0; i < k; ++i) r.ranked.push_back({r.all[i], int32_t(i)});
+    std::make_heap(r.ranked.begin(), r.ranked.end(), ranks_before);
+    float bar = r.ranked.front().first;
+    for (size_t i = k; i < r.all.size(); ++i) {
+        if (!(r.all[i] > bar)) continue;
+        std::pop_heap(r.ranked.begin(), r.ranked.end(), ranks_before);
+        r.ranked.back() = {r.all[i], int32_t(i)};
+        std::push_heap(r.ranked.begin(), r.ranked.end(), ranks_before);
+        bar = r.ranked.front().first;
     }
-    std::sort(ranked_.begin(), ranked_.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
-    ids_.resize(k);
-    scaled_.resize(k);
-    for (size_t j = 0; j < k; ++j) std::tie(scaled_[j], ids_[j]) = ranked_[j];
+    std::sort(r.ranked.begin(), r.ranked.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
+    r.ids.resize(k);
+    r.scaled.resize(k);
+    for (size_t j = 0; j < k; ++j) std::tie(r.scaled[j], r.ids[j]) = r.ranked[j];
 }
+
+} // namespace
 
 sampling::Draw Sampler::next_draw() {
     sampling::Draw d;
@@ -241,53 +264,54 @@ int32_t Sampler::sample(const float* logits, size_t count, const std::vector<int
     return draw(adjusted_.data(), count, next_draw());
 }
 
-int32_t Sampler::draw(const float* logits, size_t V, const sampling::Draw& d) {
+int32_t Sampler::draw(const float* logits, size_t V, const sampling::Draw& d) const {
     if (!(d.inv_temperature > 0.0f)) return argmax(logits, V);
 
     // The candidates in id order, their scaled logits (NaN ranks last) and weights.
+    Row& r = row_workspace();
     const bool top_k = d.top_k > 0 && size_t(d.top_k) < V;
     float mx;
     if (top_k) {
-        row_.resize(V);
-        scale_row(logits, V, d.inv_temperature, row_.data());
-        select_top_k(size_t(d.top_k));
-        mx = *std::max_element(scaled_.begin(), scaled_.end());   // no NaN left: scale_row made them -inf
+        r.all.resize(V);
+        scale_row(logits, V, d.inv_temperature, r.all.data());
+        select_top_k(r, size_t(d.top_k));
+        mx = *std::max_element(r.scaled.begin(), r.scaled.end());   // no NaN left: scale_row made them -inf
     } else {
-        scaled_.resize(V);   // candidate j is token j: ids_ is not used
-        mx = scale_row(logits, V, d.inv_temperature, scaled_.data());
+        r.scaled.resize(V);   // candidate j is token j: r.ids is not used
+        mx = scale_row(logits, V, d.inv_temperature, r.scaled.data());
     }
-    const size_t n = scaled_.size();
+    const size_t n = r.scaled.size();
     if (!std::isfinite(mx)) return argmax(logits, V);   // infinite or no usable logits: the most likely
-    weights_.resize(n);
-    masses_.resize(n);
-    buckets_.resize(n);
-    const uint64_t total = weigh(scaled_.data(), mx, weights_.data(), masses_.data(), buckets_.data(), n);
+    r.weights.resize(n);
+    r.masses.resize(n);
+    r.buckets.resize(n);
+    const uint64_t total = weigh(r.scaled.data(), mx, r.weights.data(), r.masses.data(), r.buckets.data(), n);
 
     // Min-p and top-p each keep a prefix of the ranking; the shorter one is kept.
     Cut kept{-INFINITY, n};
     auto ranks_higher = [](const Cut& a, const Cut& b) { return a.s > b.s || (a.s == b.s && a.j < b.j); };
-    if (d.min_p > 0.0f) kept = min_p_cut(d.min_p);   // the most likely token weighs 1: empty only for min_p > 1
-    if (d.top_p < sampling::Draw::kTopPOne) kept = std::min(kept, nucleus_cut(sampling::nucleus_target(d.top_p, total), mx), ranks_higher);
+    if (d.min_p > 0.0f) kept = min_p_cut(r, d.min_p);   // the most likely token weighs 1: empty only for min_p > 1
+    if (d.top_p < sampling::Draw::kTopPOne) kept = std::min(kept, nucleus_cut(r, sampling::nucleus_target(d.top_p, total), mx), ranks_higher);
     // The kept mass per block of candidates, then the draw walks to its block and inside it token
     // by token, in id order.
     constexpr size_t kBlock = 256;
-    block_mass_.resize((n + kBlock - 1) / kBlock);
-    const uint64_t kept_total = kept_blocks(scaled_.data(), masses_.data(), n, kept.s, kept.j, kBlock, block_mass_.data());
+    r.block_mass.resize((n + kBlock - 1) / kBlock);
+    const uint64_t kept_total = kept_blocks(r.scaled.data(), r.masses.data(), n, kept.s, kept.j, kBlock, r.block_mass.data());
     if (kept_total == 0) return argmax(logits, V);   // min_p > 1 keeps nothing
-    uint64_t r = sampling::scale(d.u, kept_total);
-    for (size_t b = 0; b < block_mass_.size(); ++b) {
-        if (r >= block_mass_[b]) {
-            r -= block_mass_[b];
+    uint64_t u = sampling::scale(d.u, kept_total);
+    for (size_t b = 0; b < r.block_mass.size(); ++b) {
+        if (u >= r.block_mass[b]) {
+            u -= r.block_mass[b];
             continue;
         }
         for (size_t j = b * kBlock;; ++j) {
-            const bool keep = scaled_[j] > kept.s || (scaled_[j] == kept.s && j <= kept.j);
-            const uint64_t m = keep ? masses_[j] : 0;
-            if (r < m) return top_k ? ids_[j] : int32_t(j);
-            r -= m;
+            const bool keep = r.scaled[j] > kept.s || (r.scaled[j] == kept.s && j <= kept.j);
+            const uint64_t m = keep ? r.masses[j] : 0;
+            if (u < m) return top_k ? r.ids[j] : int32_t(j);
+            u -= m;
         }
     }
-    return argmax(logits, V);   // not reached: r < kept_total
+    return argmax(logits, V);   // not reached: u < kept_total
 }
 
 } // namespace mmfree
