@@ -778,7 +778,11 @@ void VulkanExecutor::prefill_many(const std::vector<PromptPiece>& pieces) {
 // whole batch), with the scan in step mode so that each row advances its own slot's state. The
 // profiled path always takes the chunk kernels, which have a timestamp per stage.
 void VulkanExecutor::decode_pass(const int32_t* slot_ids, const int32_t* tokens, size_t rows, Logits out) {
-    complete(launch_decode_pass(slot_ids, tokens, rows, out));
+    complete_decode_pass(launch_decode_pass(slot_ids, tokens, rows, out));
+}
+
+void VulkanExecutor::complete_decode_pass(Recorded& r) {
+    complete(r);
     dev_->invalidate(readback_);
 }
 
@@ -844,8 +848,7 @@ void VulkanExecutor::begin_decode_sample(const int32_t* slot_ids, const int32_t*
             sampling_rows_ = {pos, rows};
             return;
         }
-        complete(r);
-        dev_->invalidate(readback_);
+        complete_decode_pass(r);
         std::memcpy(&sampled_tokens_[pos], rb + rb_token_, rows * 4);
     }
 }
@@ -853,9 +856,7 @@ void VulkanExecutor::begin_decode_sample(const int32_t* slot_ids, const int32_t*
 void VulkanExecutor::end_decode_sample(int32_t* tokens_out) {
     if (!samples_on_device()) return Executor::end_decode_sample(tokens_out);
     if (sampling_) {
-        Recorded& r = *std::exchange(sampling_, nullptr);
-        complete(r);
-        dev_->invalidate(readback_);
+        complete_decode_pass(*std::exchange(sampling_, nullptr));
         std::memcpy(&sampled_tokens_[sampling_rows_.first], static_cast<const char*>(readback_.mapped) + rb_token_, sampling_rows_.second * 4);
     }
     std::copy(sampled_tokens_.begin(), sampled_tokens_.end(), tokens_out);

@@ -116,8 +116,9 @@ private:
     // (Logits::All), their greedy tokens (Argmax) or their sampled tokens (Sampled, drawn as the
     // upload buffer's draws say).
     void decode_pass(const int32_t* slot_ids, const int32_t* tokens, size_t rows, Logits out);
-    // Its first half: uploads and submits, returning what runs (complete() it).
+    // Its two halves: upload and submit, returning what runs; wait and make the read-back visible.
     Recorded& launch_decode_pass(const int32_t* slot_ids, const int32_t* tokens, size_t rows, Logits out);
+    void complete_decode_pass(Recorded& r);
     // decode workgroups per BitLinear dispatch (all sets) this wide
     uint32_t gemv_threads(int K) const;
     GemvGrid gemv_grid(int N, uint32_t wg_sets, uint32_t group, uint32_t threads) const;
