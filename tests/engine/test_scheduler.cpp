@@ -9,9 +9,8 @@
 #include <QJsonObject>
 #include <QtTest>
 
-#include <cstdlib>
-
 #include <condition_variable>
+#include <cstdlib>
 #include <fstream>
 #include <numeric>
 #include <mutex>

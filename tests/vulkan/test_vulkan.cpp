@@ -29,7 +29,8 @@ vk::Candidate g_device;
 bool g_ready = false;
 
 std::unique_ptr<vk::VulkanExecutor> make_executor(std::shared_ptr<const Model> model, bool portable, int chunk = 256,
-                                                  bool profile = false, int gemm_rows = 0, int slot_count = 1, int gemv_batch = 0) {
+                                                  bool profile = false, int gemm_rows = 0, int slot_count = 1, int gemv_batch = 0,
+                                                  int fused_cols = 0) {
     vk::VulkanOptions o;
     o.force_portable = portable;
     o.chunk = chunk;
@@ -37,6 +38,7 @@ std::unique_ptr<vk::VulkanExecutor> make_executor(std::shared_ptr<const Model> m
     o.gemm_rows = gemm_rows;
     o.slot_count = slot_count;
     o.gemv_batch = gemv_batch;
+    o.fused_cols = fused_cols;
     return std::make_unique<vk::VulkanExecutor>(std::move(model), g_instance, g_device, o);
 }
 
@@ -59,6 +61,27 @@ struct Stream {
     std::vector<int32_t> tokens;   // greedy: the first from the prefill logits
     std::vector<float> logits;     // every decode step's row, in order
 };
+
+// How a decode step of several sequences runs: the fused kernels over columns (the default up to
+// 8 rows), the decode kernel over columns after a prep kernel, or the prefill GEMM.
+enum class StepPath { Fused, Gemv, Gemm };
+std::unique_ptr<vk::VulkanExecutor> make_step_executor(std::shared_ptr<const Model> model, bool portable, int chunk, int slot_count, StepPath path) {
+    return make_executor(std::move(model), portable, chunk, false, 0, slot_count, path == StepPath::Gemm ? 1 : 0, path == StepPath::Fused ? 0 : 1);
+}
+const char* step_path_name(StepPath p) { return p == StepPath::Fused ? "fused" : p == StepPath::Gemv ? "gemv" : "gemm"; }
+void step_paths_data() {
+    QTest::addColumn<bool>("portable");
+    QTest::addColumn<int>("path");
+    for (bool portable : {false, true})
+        for (StepPath p : {StepPath::Fused, StepPath::Gemv, StepPath::Gemm})
+            QTest::newRow((std::string(portable ? "portable " : "dot ") + step_path_name(p)).c_str()) << portable << int(p);
+}
+
+double metric(vk::VulkanExecutor& ex, const std::string& name) {
+    for (const auto& [k, v] : ex.extra_metrics())
+        if (k == name) return v;
+    return -1;
+}
 
 // The same stream alone, on a fresh single-slot executor: prefill, then one fused decode per token.
 Stream run_alone(const std::shared_ptr<const Model>& model, bool portable, const Stream& s) {
@@ -345,19 +368,12 @@ private slots:
     // and leave between steps (a left slot is reset and reused by a later stream), prompts are
     // prefilled in chunks between decode steps, and a step of five rows takes two passes (chunk 4).
     // Each stream's tokens equal its tokens alone and its logits are within MODEL_SPEC's tolerance
-    // of them (alone: the fused single-stream decode; batched: the GEMM path). Steps alternate
+    // of them (alone: the fused single-stream decode; batched: each StepPath). Steps alternate
     // between asking for logits and for the on-device argmax only.
-    void batched_decode_matches_alone_data() {
-        QTest::addColumn<bool>("portable");
-        QTest::addColumn<int>("gemv_batch");  // 1: every batched step through the GEMM
-        QTest::newRow("dot") << false << 0;
-        QTest::newRow("portable") << true << 0;
-        QTest::newRow("dot gemm") << false << 1;
-        QTest::newRow("portable gemm") << true << 1;
-    }
+    void batched_decode_matches_alone_data() { step_paths_data(); }
     void batched_decode_matches_alone() {
         QFETCH(bool, portable);
-        QFETCH(int, gemv_batch);
+        QFETCH(int, path);
         if (!portable && !g_device.integer_dot) QSKIP("device has no integer dot product");
         auto model = make_synthetic_model(odd_config(), 21);
         const size_t V = size_t(model->config.vocab_size);
@@ -366,7 +382,7 @@ private slots:
                                        {5, {1, 5, 5, 42, 99, 0, 250, 3, 8}, 0, 8, {}, {}},
                                        {2, {1, 2, 3, 4, 5, 6}, 2, 8, {}, {}},
                                        {0, {1, 100}, 4, 8, {}, {}}};  // slot 0 again, after stream 1 left
-        auto ex = make_executor(model, portable, 4, false, 0, 6, gemv_batch);
+        auto ex = make_step_executor(model, portable, 4, 6, StepPath(path));
         QCOMPARE(ex->slot_count(), 6);
         std::vector<float> row(V);
         for (int step = 0; step < 8; ++step) {
@@ -412,29 +428,80 @@ private slots:
         }
     }
 
+    // The fused kernels take up to 8 sequences in the dispatches of one (their activations fit in
+    // shared memory for this model): nine streams on shuffled slots decode in steps of every size
+    // from 9 (passes of 8 fused rows and 1) down to 1; each stream's tokens equal its tokens alone
+    // and its logits (kept on even steps; odd steps ask for the on-device argmax) are within
+    // MODEL_SPEC's tolerance of them.
+    void fused_columns_match_alone_data() {
+        QTest::addColumn<bool>("portable");
+        QTest::newRow("dot") << false;
+        QTest::newRow("portable") << true;
+    }
+    void fused_columns_match_alone() {
+        QFETCH(bool, portable);
+        if (!portable && !g_device.integer_dot) QSKIP("device has no integer dot product");
+        auto model = make_synthetic_model(odd_config(), 33);
+        const size_t V = size_t(model->config.vocab_size);
+        auto ex = make_step_executor(model, portable, 8, 9, StepPath::Fused);
+        QCOMPARE(metric(*ex, "vulkan_fused_decode_rows"), 8.0);
+        std::vector<Stream> streams;
+        std::vector<float> row(V);
+        for (int i = 0; i < 9; ++i) {
+            Stream s{(i * 4) % 9, {1}, 0, i + 1, {}, {}};   // stream i runs steps 0..i
+            for (int k = 0; k < i % 4; ++k) s.prompt.push_back(int32_t((37 * i + 11 * k) % 301));
+            ex->prefill(s.slot, s.prompt.data(), s.prompt.size(), row.data(), false);
+            s.tokens = {argmax(row.data(), V)};
+            streams.push_back(s);
+        }
+        for (int step = 0; step < 9; ++step) {
+            std::vector<int32_t> ids, toks;
+            for (int i = 8; i >= step; --i) {
+                ids.push_back(streams[size_t(i)].slot);
+                toks.push_back(streams[size_t(i)].tokens.back());
+            }
+            std::vector<int32_t> next(ids.size(), -1);
+            std::vector<float> logits(ids.size() * V);
+            const bool with_logits = step % 2 == 0;
+            ex->decode(ids.data(), toks.data(), ids.size(), with_logits ? logits.data() : nullptr, next.data());
+            for (size_t b = 0; b < ids.size(); ++b) {
+                Stream& s = streams[size_t(8 - b)];
+                if (with_logits) {
+                    QCOMPARE(next[b], argmax(&logits[b * V], V));
+                    s.logits.insert(s.logits.end(), logits.begin() + long(b * V), logits.begin() + long((b + 1) * V));
+                }
+                s.tokens.push_back(next[b]);
+            }
+        }
+        for (const auto& s : streams) {
+            const Stream alone = run_alone(model, portable, s);
+            QVERIFY2(s.tokens == alone.tokens, qPrintable(QString("slot %1: greedy tokens differ from the stream alone").arg(s.slot)));
+            std::vector<float> want;
+            for (int step = 0; step < s.leave; step += 2) want.insert(want.end(), alone.logits.begin() + long(step * V), alone.logits.begin() + long((step + 1) * V));
+            const std::string err = check_tolerance(s.logits, want, int(V), "slot " + std::to_string(s.slot) + " fused vs alone");
+            QVERIFY2(err.empty(), err.c_str());
+        }
+    }
+
     // A row's result does not depend on its neighbours: the same teacher-forced stream in batches of
     // different sizes and positions gives bit-identical logits (every row's integer accumulators,
     // scales and recurrence are computed the same way wherever the row sits).
-    void batch_rows_are_bit_exact_data() {
-        QTest::addColumn<bool>("portable");
-        QTest::addColumn<int>("gemv_batch");  // 1: every batched step through the GEMM
-        QTest::newRow("dot") << false << 0;
-        QTest::newRow("portable") << true << 0;
-        QTest::newRow("dot gemm") << false << 1;
-        QTest::newRow("portable gemm") << true << 1;
-    }
+    void batch_rows_are_bit_exact_data() { step_paths_data(); }
     void batch_rows_are_bit_exact() {
         QFETCH(bool, portable);
-        QFETCH(int, gemv_batch);
+        QFETCH(int, path);
         if (!portable && !g_device.integer_dot) QSKIP("device has no integer dot product");
         auto model = make_synthetic_model(odd_config(), 5);
         const size_t V = size_t(model->config.vocab_size);
         const std::vector<int32_t> prompt = {1, 9, 8, 7, 6}, forced = {3, 200, 17, 17, 0, 299};
-        // Run A: the stream in a batch of 2 (slot 3); run B: in a batch of 7 (slot 6, row 4); run C:
-        // as B with the other product kernel (gemv over columns / GEMM): the same integers and the
-        // same float expression, so the same bits.
-        auto ex = make_executor(model, portable, 4, false, 0, 8, gemv_batch);
-        auto other_path = make_executor(model, portable, 4, false, 0, 8, gemv_batch == 1 ? 0 : 1);
+        // Run A: the stream in a batch of 2 (slot 3); run B: in a batch of 7 (slot 6, row 4, passes
+        // of 4 and 3); run C: as B with the other product after the prep kernel (gemv over columns
+        // / GEMM): the same integers and the same float expression, so the same bits. The fused
+        // kernels normalize in workgroups of another width, so C is not theirs (it repeats B).
+        const StepPath mine_path = StepPath(path);
+        const StepPath other = mine_path == StepPath::Gemv ? StepPath::Gemm : mine_path == StepPath::Gemm ? StepPath::Gemv : StepPath::Fused;
+        auto ex = make_step_executor(model, portable, 4, 8, mine_path);
+        auto other_path = make_step_executor(model, portable, 4, 8, other);
         std::vector<std::vector<float>> got(3);
         for (int run = 0; run < 3; ++run) {
             if (run == 2) ex.swap(other_path);
@@ -465,20 +532,21 @@ private slots:
     void golden_in_a_batch_data() {
         QTest::addColumn<QString>("name");
         QTest::addColumn<bool>("portable");
-        QTest::addColumn<int>("gemv_batch");
+        QTest::addColumn<int>("path");
         for (const auto& n : golden_case_names()) {
-            QTest::newRow((n + " dot").c_str()) << QString::fromStdString(n) << false << 0;
-            QTest::newRow((n + " portable gemm").c_str()) << QString::fromStdString(n) << true << 1;
+            QTest::newRow((n + " dot fused").c_str()) << QString::fromStdString(n) << false << int(StepPath::Fused);
+            QTest::newRow((n + " dot gemv").c_str()) << QString::fromStdString(n) << false << int(StepPath::Gemv);
+            QTest::newRow((n + " portable gemm").c_str()) << QString::fromStdString(n) << true << int(StepPath::Gemm);
         }
     }
     void golden_in_a_batch() {
         QFETCH(QString, name);
         QFETCH(bool, portable);
-        QFETCH(int, gemv_batch);
+        QFETCH(int, path);
         if (!portable && !g_device.integer_dot) QSKIP("device has no integer dot product");
         const GoldenCase g = load_golden(name.toStdString());
         const size_t V = size_t(g.V);
-        auto ex = make_executor(g.model, portable, 5, false, 0, 3, gemv_batch);
+        auto ex = make_step_executor(g.model, portable, 5, 3, StepPath(path));
         std::vector<float> prefill(size_t(g.T) * V);
         ex->prefill(2, g.prompt.data(), g.prompt.size(), nullptr, false);
         ex->prefill(0, g.prompt.data(), g.prompt.size(), prefill.data(), true);

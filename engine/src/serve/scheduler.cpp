@@ -111,6 +111,8 @@ struct Scheduler::Impl {
     void deliver(Job& job, int32_t token);
     void finish(std::unique_ptr<Job> job, StopReason reason, const std::string& error = {});
     void finish_slot(int slot, StopReason reason, const std::string& error = {}) { finish(std::move(slot_jobs[size_t(slot)]), reason, error); }
+    // Delivering a row costs a few µs: 16 rows or more per part, so that small steps stay on this thread.
+    int delivery_parts(size_t rows) const { return std::clamp(int(rows / 16), 1, sampling_pool->size()); }
     int running_count() const {
         return int(std::count_if(slot_jobs.begin(), slot_jobs.end(), [](const auto& j) { return j != nullptr; }));
     }
@@ -369,7 +371,7 @@ void Scheduler::Impl::decode_running() {
     // delivered to its request. Both spread over the pool in one loop: a part per core when
     // drawing, 16 rows or more per part otherwise, so that small steps stay on this thread.
     const auto rows_done = Clock::now();
-    const int parts = host ? int(std::min<size_t>(n, size_t(sampling_pool->size()))) : std::clamp(int(n / 16), 1, sampling_pool->size());
+    const int parts = host ? int(std::min<size_t>(n, size_t(sampling_pool->size()))) : delivery_parts(n);
     std::vector<double> part_sampling(size_t(parts), 0.0), part_delivery(size_t(parts), 0.0);
     sampling_pool->run([&](int part, int parts_run) {
         const auto [begin, end] = cpu::split_range(int(n), part, parts_run);
@@ -444,7 +446,7 @@ double Scheduler::Impl::deliver_drawn() {
             Job& j = *rows[size_t(b)];
             deliver(j, *std::exchange(j.drawn, std::nullopt));
         }
-    }, std::clamp(int(rows.size() / 16), 1, sampling_pool->size()));
+    }, delivery_parts(rows.size()));
     return seconds_since(t0);
 }
 

@@ -402,11 +402,11 @@ void Device::submit(VkCommandBuffer cb) {
 }
 
 void Device::wait() {
+    if (!pending_) return;
+    pending_ = false;
     // A generous timeout: a hung GPU becomes an error the caller can handle, not a frozen app.
     // CPU-emulated devices (lavapipe) get far longer: a big prefill there takes minutes.
     const uint64_t seconds = cand_.rank <= 1 ? 3600 : 300;
-    if (!pending_) return;
-    pending_ = false;
     const VkResult r = fn.vkWaitForFences(handle, 1, &fence_, VK_TRUE, seconds * 1000 * 1000 * 1000);
     fn.vkResetFences(handle, 1, &fence_);
     if (r != VK_SUCCESS) {

@@ -16,6 +16,7 @@ namespace {
 
 constexpr size_t kRecordedChunks = 64;   // command buffers of chunks kept for reuse
 
+constexpr int kFusedColsMax = 8;   // fused decode columns at most (registers: 8 × 4 accumulators per lane)
 constexpr uint32_t kWG = 256;       // threads per workgroup of the prologue kernels (decode: wider for long inputs)
 constexpr size_t kStaging = 64u << 20;
 
@@ -126,6 +127,15 @@ VulkanExecutor::VulkanExecutor(std::shared_ptr<const Model> model, std::shared_p
         slots_ = opt_.slot_count;
         step_rows_ = std::min(C_, 256);
         gemv_batch_ = opt_.gemv_batch > 0 ? opt_.gemv_batch : env_int("MMFREE_VULKAN_GEMV_BATCH", 8);
+        // The most columns whose activations (i/f/g: three sets of H) fit in shared memory.
+        const auto& c = model_->config;
+        const int wanted = opt_.fused_cols > 0 ? opt_.fused_cols : env_int("MMFREE_VULKAN_FUSED_COLS", kFusedColsMax);
+        for (int cols = 2; cols <= std::min({wanted, kFusedColsMax, step_rows_}); ++cols) {
+            const size_t need = std::max({gemv_shared_bytes(MODE_IFG, c.hidden_size, 3, cols), gemv_shared_bytes(MODE_O, c.state_dim(), 1, cols),
+                                          gemv_shared_bytes(MODE_RAW, c.intermediate_size, 1, cols)});
+            if (need > dev_->info().max_shared) break;
+            fused_cols_ = cols;
+        }
         upload_weights();
         allocate_activations();
         record_decode(decode_logits_, Logits::All);
@@ -154,6 +164,8 @@ void VulkanExecutor::cleanup() {
     for (Recorded* r : {&decode_logits_, &decode_argmax_, &decode_sampled_}) free_recorded(*r);
     for (auto& [k, r] : chunks_) free_recorded(r);
     chunks_.clear();
+    for (auto& [k, r] : fused_steps_) free_recorded(r);
+    fused_steps_.clear();
     for (auto& [k, p] : pipelines_) dev_->destroy(p);
     pipelines_.clear();
     for (Buffer* b : {&weights_, &act_, &upload_, &readback_}) dev_->destroy(*b);
@@ -171,7 +183,8 @@ std::vector<std::pair<std::string, double>> VulkanExecutor::extra_metrics() cons
     return {{"vulkan_decode_dispatches_per_token", 4 * L + 2}, {"vulkan_integer_dot", dot_ ? 1.0 : 0.0},
             {"vulkan_int8_cooperative_matrix", dot_ && dev_->info().int8_matrix ? 1.0 : 0.0},
             {"vulkan_prefill_chunk_tokens", double(C_)}, {"vulkan_slots", double(slots_)},
-            {"vulkan_batched_decode_rows_per_pass", double(step_rows_)}, {"vulkan_gemv_batch_rows", double(gemv_batch_)}};
+            {"vulkan_batched_decode_rows_per_pass", double(step_rows_)}, {"vulkan_gemv_batch_rows", double(gemv_batch_)},
+            {"vulkan_fused_decode_rows", double(fused_cols_)}};
 }
 
 // ---- memory -------------------------------------------------------------------------------------
@@ -288,7 +301,7 @@ void VulkanExecutor::allocate_activations() {
         end += std::max<size_t>(bytes, 4);
         return at;
     };
-    x_ = take(C * H * 4);
+    x_ = take(std::max(C, 2 * size_t(fused_cols_)) * H * 4);   // the fused decode alternates two sets of rows
     a_ = take(C * H * 4);
     d_ = take(C * H * 4);
     ifg_ = take(C * 3 * D * 4);
@@ -359,10 +372,18 @@ VkPipeline VulkanExecutor::prep_pipeline(uint32_t mode, int K, int nsets) {
     return pipeline("prep", {kWG, mode, ceil_div(q_words(K), kWG), uint32_t(nsets), K % 4 == 0});
 }
 
+// As gemv.comp declares it: q (padded) per column and set, the prologue's reductions, the argmax.
+size_t VulkanExecutor::gemv_shared_bytes(uint32_t mode, int K, int nsets, uint32_t cols) const {
+    const uint32_t kw = q_words(K), pcols = mode == MODE_QIN ? 1 : cols;
+    const size_t sg = std::max<uint32_t>(1, dev_->info().subgroup_size);
+    const size_t red = pcols == 1 ? 128 : pcols * (gemv_threads(K) / sg);
+    return size_t(pcols) * nsets * (kw / 4 + kw / 32 + 1) * 16 + 2 * red * 16 + 128 * 8 + 3 * 16 * pcols;
+}
+
 VkPipeline VulkanExecutor::gemv_pipeline(uint32_t mode, int K, int nsets, const GemvGrid& g, uint32_t group, uint32_t cols) {
     const uint32_t kw = q_words(K), threads = gemv_threads(K);
     const uint32_t per = mode == MODE_QIN ? 1 : ceil_div(kw, threads);
-    const size_t shared = size_t(nsets) * (kw / 4 + kw / 32 + 1) * 16 + 2 * 128 * 16 + 128 * 8 + 64;  // q (padded), the prologue reductions, argmax
+    const size_t shared = gemv_shared_bytes(mode, K, nsets, cols);
     if (shared > dev_->info().max_shared)
         throw Error(ErrorCode::DeviceError, "Vulkan: this model needs " + std::to_string(shared / 1024) +
                                                 " KiB of shared memory per workgroup; the device has " +
@@ -373,12 +394,13 @@ VkPipeline VulkanExecutor::gemv_pipeline(uint32_t mode, int K, int nsets, const 
 
 // One decode BitLinear (gemv.comp) over N rows per set: grid, row slots and dispatch. group > 1:
 // N channels whose `group` rows (one per set or half) one lane finishes together (gemv.comp).
-// T > 1 (MODE_QIN): T columns, COLS = 8 at a time (fewer when T is smaller).
+// T > 1: T columns; with MODE_QIN COLS = 8 at a time (fewer when T is smaller), else all T
+// (the fused decode, whose prologue prepares them).
 void VulkanExecutor::record_gemv(Recorder& rec, Push& p, uint32_t mode, int K, int N, int nsets, int stage, uint32_t group, int T) {
     const uint32_t wg_sets = group > 1 ? 1 : uint32_t(nsets);
     const GemvGrid g = gemv_grid(N, wg_sets, group, gemv_threads(K));
     p.p[P_RPW] = g.rows_per_wg; p.p[P_WGSET] = g.wgs_per_set;
-    const uint32_t cols = uint32_t(std::clamp(T, 1, 8));
+    const uint32_t cols = uint32_t(mode == MODE_QIN ? std::clamp(T, 1, 8) : T);
     rec.dispatch(gemv_pipeline(mode, K, nsets, g, group, cols), p, wg_sets * g.wgs_per_set, 1, stage);
 }
 
@@ -481,22 +503,24 @@ void VulkanExecutor::record_sample(Recorder& rec, int T) {
     rec.dispatch(pipeline("sample", {}), p, 1, uint32_t(T), LmHead);
 }
 
-void VulkanExecutor::record_decode(Recorded& r, Logits out) {
-    const bool argmax = out != Logits::All;   // the logits stay on the device
+void VulkanExecutor::record_decode(Recorded& r, Logits out, int T) {
     const auto& c = model_->config;
     const int H = c.hidden_size, D = c.state_dim(), I = c.intermediate_size, V = c.vocab_size, L = c.num_layers;
     const uint32_t eps = float_bits(c.rms_norm_eps);
     const uint32_t slots = ref(REGION_UPLOAD, up_slots_), slot_stride = uint32_t(L * D);
-    Recorder rec(*this, r, Recorder::Timing::PerStage, uint32_t(4 * L + 2));
+    const uint32_t t = uint32_t(T);
+    Recorder rec(*this, r, Recorder::Timing::PerStage, uint32_t(4 * L + 3));
     r.fused = true;
     for (int l = 0; l < L; ++l) {
         const LayerOffsets& w = lo_[size_t(l)];
-        const size_t x_in = x_ + size_t((l + 1) & 1) * H * 4, x_out = x_ + size_t(l & 1) * H * 4;
+        // The residual stream alternates between two sets of T rows: layer l reads one while its
+        // first workgroup writes the other.
+        const size_t x_in = x_ + size_t((l + 1) & 1) * T * H * 4, x_out = x_ + size_t(l & 1) * T * H * 4;
         const bool lb = c.use_lower_bound && l > 0 && !model_->lower_bound.empty();
 
         // i/f/g and the MLGRU step: h[l] updated in place, ag written after ai and af's slots.
         Push p = push();
-        p.p[P_K] = uint32_t(H); p.p[P_KW] = q_words(H); p.p[P_T] = 1;
+        p.p[P_K] = uint32_t(H); p.p[P_KW] = q_words(H); p.p[P_T] = t;
         p.p[P_IN0] = aref(x_in); p.p[P_IN1] = aref(a_); p.p[P_IN2] = aref(d_); p.p[P_XOUT] = aref(x_out);
         p.p[P_NORM] = wref(w.attn_norm); p.p[P_GAMMA] = wref(w.ifg_gamma);
         p.p[P_TOK] = ref(REGION_UPLOAD, up_tokens_); p.p[P_FLAGS] = (l == 0 ? F_FIRST : 0) | (lb ? F_LB : 0);
@@ -504,45 +528,55 @@ void VulkanExecutor::record_decode(Recorded& r, Logits out) {
         p.p[P_STATE] = aref(state_ + size_t(l) * D * 4); p.p[P_LB] = lb ? wref(w.lb) : 0;
         p.p[P_SLOTS] = slots; p.p[P_SSTRIDE] = slot_stride;
         p.p[P_CODES] = wref(w.ifg_codes); p.p[P_WSCALE] = wref(w.ifg_scale); p.p[P_OUT] = aref(ifg_); p.p[P_N] = uint32_t(D);
-        record_gemv(rec, p, MODE_IFG, H, D, 3, BitLinear, 3);
+        record_gemv(rec, p, MODE_IFG, H, D, 3, BitLinear, 3, T);
 
         // z = RMSNorm(ag)·silu(h) → o_proj.
         p = push();
-        p.p[P_K] = uint32_t(D); p.p[P_KW] = q_words(D); p.p[P_T] = 1;
-        p.p[P_IN0] = aref(ifg_ + size_t(2) * D * 4); p.p[P_STRIDE_IN] = uint32_t(D); p.p[P_IN2] = aref(state_ + size_t(l) * D * 4);
+        p.p[P_K] = uint32_t(D); p.p[P_KW] = q_words(D); p.p[P_T] = t;
+        p.p[P_IN0] = aref(ifg_ + size_t(2) * D * 4); p.p[P_STRIDE_IN] = uint32_t(3 * D); p.p[P_IN2] = aref(state_ + size_t(l) * D * 4);
         p.p[P_FLAGS] = F_SLOTS; p.p[P_SLOTS] = slots; p.p[P_SSTRIDE] = slot_stride;
         p.p[P_NORM] = wref(w.g_norm); p.p[P_GAMMA] = wref(w.o_gamma); p.p[P_EPS] = eps;
         p.p[P_CODES] = wref(w.o_codes); p.p[P_WSCALE] = wref(w.o_scale); p.p[P_OUT] = aref(a_); p.p[P_N] = uint32_t(H);
-        record_gemv(rec, p, MODE_O, D, H, 1, BitLinear);
+        record_gemv(rec, p, MODE_O, D, H, 1, BitLinear, 1, T);
 
-        // gate/up rows of a channel together, SwiGLU: silu(gate)·up into y_[0, I).
+        // gate/up rows of a channel together, SwiGLU: silu(gate)·up into y_, I floats per row.
         p = push();
-        p.p[P_K] = uint32_t(H); p.p[P_KW] = q_words(H); p.p[P_T] = 1;
+        p.p[P_K] = uint32_t(H); p.p[P_KW] = q_words(H); p.p[P_T] = t;
         p.p[P_IN0] = aref(x_out); p.p[P_IN1] = aref(a_); p.p[P_NORM] = wref(w.mlp_norm); p.p[P_GAMMA] = wref(w.gate_gamma);
         p.p[P_EPS] = eps;
         p.p[P_CODES] = wref(w.gate_codes); p.p[P_WSCALE] = wref(w.gate_scale); p.p[P_OUT] = aref(y_); p.p[P_N] = uint32_t(I);
-        record_gemv(rec, p, MODE_GATE, H, I, 1, BitLinear, 2);
+        record_gemv(rec, p, MODE_GATE, H, I, 1, BitLinear, 2, T);
 
         p = push();
-        p.p[P_K] = uint32_t(I); p.p[P_KW] = q_words(I); p.p[P_T] = 1;
+        p.p[P_K] = uint32_t(I); p.p[P_KW] = q_words(I); p.p[P_T] = t;
         p.p[P_IN0] = aref(y_); p.p[P_GAMMA] = wref(w.down_gamma); p.p[P_EPS] = eps;
         p.p[P_CODES] = wref(w.down_codes); p.p[P_WSCALE] = wref(w.down_scale); p.p[P_OUT] = aref(d_); p.p[P_N] = uint32_t(H);
-        record_gemv(rec, p, MODE_RAW, I, H, 1, BitLinear);
+        record_gemv(rec, p, MODE_RAW, I, H, 1, BitLinear, 1, T);
     }
+    // lm_head. One row: each workgroup leaves its best logit for the argmax kernel. Several: the
+    // rows' logits stay on the device (argmax or sampling per row) or go to the host in one copy.
+    const bool partials = T == 1 && out == Logits::Argmax;
     Push p = push();
-    p.p[P_K] = uint32_t(H); p.p[P_KW] = q_words(H); p.p[P_T] = 1;
-    p.p[P_IN0] = aref(x_ + size_t((L - 1) & 1) * H * 4); p.p[P_IN1] = aref(a_); p.p[P_IN2] = aref(d_);
+    p.p[P_K] = uint32_t(H); p.p[P_KW] = q_words(H); p.p[P_T] = t;
+    p.p[P_IN0] = aref(x_ + size_t((L - 1) & 1) * T * H * 4); p.p[P_IN1] = aref(a_); p.p[P_IN2] = aref(d_);
     p.p[P_NORM] = wref(final_norm_); p.p[P_GAMMA] = wref(head_gamma_); p.p[P_EPS] = eps;
-    p.p[P_FLAGS] = F_ARGMAX; p.p[P_TOK] = aref(partials_);
+    p.p[P_FLAGS] = partials ? F_ARGMAX : 0; p.p[P_TOK] = aref(partials_);
     p.p[P_CODES] = wref(head_codes_); p.p[P_WSCALE] = wref(head_scale_);
-    p.p[P_OUT] = argmax ? aref(logits_) : ref(REGION_READBACK, rb_logits_); p.p[P_N] = uint32_t(V);
-    record_gemv(rec, p, MODE_HEAD, H, V, 1, LmHead);
+    p.p[P_OUT] = out != Logits::All ? aref(logits_) : T == 1 ? ref(REGION_READBACK, rb_logits_) : aref(logits_);
+    p.p[P_N] = uint32_t(V);
+    record_gemv(rec, p, MODE_HEAD, H, V, 1, LmHead, 1, T);
+    if (out == Logits::All && T > 1) rec.copy(act_, logits_, readback_, rb_logits_, size_t(T) * V * 4);
     if (out == Logits::Argmax) {
         Push a = push();
-        a.p[P_IN0] = aref(partials_); a.p[P_N] = p.p[P_WGSET]; a.p[P_OUT] = ref(REGION_READBACK, rb_token_);
-        rec.dispatch(pipeline("argmax", {}), a, 1, 1, LmHead);
+        if (partials) {
+            a.p[P_IN0] = aref(partials_); a.p[P_N] = p.p[P_WGSET];
+        } else {
+            a.p[P_IN0] = aref(logits_); a.p[P_N] = uint32_t(V); a.p[P_FLAGS] = F_ROWS;
+        }
+        a.p[P_OUT] = ref(REGION_READBACK, rb_token_);
+        rec.dispatch(pipeline("argmax", {}), a, 1, t, LmHead);
     }
-    if (out == Logits::Sampled) record_sample(rec, 1);
+    if (out == Logits::Sampled) record_sample(rec, T);
     rec.finish();
 }
 
@@ -740,7 +774,7 @@ void VulkanExecutor::prepare_batches() {
         for (int t = 0; t < T; ++t) ids[size_t(t)] = step ? t : 0;
         std::memcpy(up + up_slots_, ids.data(), size_t(T) * 4);
         std::memcpy(up + up_tokens_, tokens.data(), size_t(T) * 4);
-        run(chunk_commands(T, logits, step));
+        run(step ? step_commands(T, logits) : chunk_commands(T, logits, false));
     };
     for (int T = 1; T <= most; ++T) run_chunk(T, Logits::All, true);
     run_chunk(std::min(most, 2), Logits::Argmax, true);
@@ -778,7 +812,11 @@ void VulkanExecutor::prefill_many(const std::vector<PromptPiece>& pieces) {
 // whole batch), with the scan in step mode so that each row advances its own slot's state. The
 // profiled path always takes the chunk kernels, which have a timestamp per stage.
 void VulkanExecutor::decode_pass(const int32_t* slot_ids, const int32_t* tokens, size_t rows, Logits out) {
-    complete(launch_decode_pass(slot_ids, tokens, rows, out));
+    complete_decode_pass(launch_decode_pass(slot_ids, tokens, rows, out));
+}
+
+void VulkanExecutor::complete_decode_pass(Recorded& r) {
+    complete(r);
     dev_->invalidate(readback_);
 }
 
@@ -786,9 +824,25 @@ VulkanExecutor::Recorded& VulkanExecutor::launch_decode_pass(const int32_t* slot
     char* up = static_cast<char*>(upload_.mapped);
     std::memcpy(up + up_slots_, slot_ids, rows * 4);
     std::memcpy(up + up_tokens_, tokens, rows * 4);
-    Recorded& r = rows == 1 && !opt_.profile ? (out == Logits::All ? decode_logits_ : out == Logits::Argmax ? decode_argmax_ : decode_sampled_)
-                                             : chunk_commands(int(rows), out, true);   // stage times add up over passes
+    Recorded& r = step_commands(int(rows), out);
     dev_->submit(r.cb);
+    return r;
+}
+
+VulkanExecutor::Recorded& VulkanExecutor::step_commands(int rows, Logits out) {
+    if (opt_.profile || rows > fused_cols_) return chunk_commands(rows, out, true);   // stage times add up over passes
+    if (rows == 1) return out == Logits::All ? decode_logits_ : out == Logits::Argmax ? decode_argmax_ : decode_sampled_;
+    const auto key = std::make_pair(rows, int(out));
+    auto it = fused_steps_.find(key);
+    if (it != fused_steps_.end()) return it->second;
+    Recorded& r = fused_steps_[key];
+    try {
+        record_decode(r, out, rows);
+    } catch (...) {
+        free_recorded(r);
+        fused_steps_.erase(key);
+        throw;
+    }
     return r;
 }
 
@@ -844,8 +898,7 @@ void VulkanExecutor::begin_decode_sample(const int32_t* slot_ids, const int32_t*
             sampling_rows_ = {pos, rows};
             return;
         }
-        complete(r);
-        dev_->invalidate(readback_);
+        complete_decode_pass(r);
         std::memcpy(&sampled_tokens_[pos], rb + rb_token_, rows * 4);
     }
 }
@@ -853,9 +906,7 @@ void VulkanExecutor::begin_decode_sample(const int32_t* slot_ids, const int32_t*
 void VulkanExecutor::end_decode_sample(int32_t* tokens_out) {
     if (!samples_on_device()) return Executor::end_decode_sample(tokens_out);
     if (sampling_) {
-        Recorded& r = *std::exchange(sampling_, nullptr);
-        complete(r);
-        dev_->invalidate(readback_);
+        complete_decode_pass(*std::exchange(sampling_, nullptr));
         std::memcpy(&sampled_tokens_[sampling_rows_.first], static_cast<const char*>(readback_.mapped) + rb_token_, sampling_rows_.second * 4);
     }
     std::copy(sampled_tokens_.begin(), sampled_tokens_.end(), tokens_out);

@@ -10,9 +10,10 @@
 // too, so that every stage has its own timestamps.
 // Sequence slots: the states of slot_count sequences live on the device as [slot][layer][D]; the
 // recorded command buffers find "their" sequence through slot ids in the upload buffer, so one
-// recording serves every slot. A decode step of one sequence is the fused path above; a step of
-// B > 1 sequences is a chunk of B rows through the prefill kernels (each weight read once for
-// the batch), with the scan in step mode: row b advances the state of slot_ids[b].
+// recording serves every slot. A decode step of B sequences runs the fused path above over B
+// columns while their activations fit in shared memory (B ≤ fused_cols_, at most 8: the same
+// dispatches as one sequence, each weight read once); a larger step is a chunk of B rows through
+// the prefill kernels, with the scan in step mode: row b advances the state of slot_ids[b].
 #pragma once
 #include <map>
 #include <memory>
@@ -35,6 +36,7 @@ struct VulkanOptions {
     int gemv_wide_k = 0;           // decode inputs this long or longer get wide workgroups, one per SM; 0 = the default
     int slot_count = 1;            // sequence states on the device (Executor::slot_count)
     int gemv_batch = 0;            // chunks of up to this many rows take the decode kernel over columns, not the GEMM; 0 = MMFREE_VULKAN_GEMV_BATCH or 8
+    int fused_cols = 0;            // decode steps of up to this many sequences take the fused kernels; 0 = MMFREE_VULKAN_FUSED_COLS or as many as fit (≤ 8); 1 = only one
 };
 
 class VulkanExecutor : public Executor, public Diagnostics {
@@ -116,8 +118,9 @@ private:
     // (Logits::All), their greedy tokens (Argmax) or their sampled tokens (Sampled, drawn as the
     // upload buffer's draws say).
     void decode_pass(const int32_t* slot_ids, const int32_t* tokens, size_t rows, Logits out);
-    // Its first half: uploads and submits, returning what runs (complete() it).
+    // Its two halves: upload and submit, returning what runs; wait and make the read-back visible.
     Recorded& launch_decode_pass(const int32_t* slot_ids, const int32_t* tokens, size_t rows, Logits out);
+    void complete_decode_pass(Recorded& r);
     // decode workgroups per BitLinear dispatch (all sets) this wide
     uint32_t gemv_threads(int K) const;
     GemvGrid gemv_grid(int N, uint32_t wg_sets, uint32_t group, uint32_t threads) const;
@@ -126,8 +129,13 @@ private:
     void record_product(Recorder& rec, Push& p, int K, int N, int nsets, int T, int stage);
     void record_gemm(Recorder& rec, Push& p, int N, int nsets, int T, int stage);
 
-    // The fused single-sequence decode, leaving Logits::All, Argmax or Sampled.
-    void record_decode(Recorded& r, Logits out);
+    // Shared memory of a decode kernel (gemv.comp) for `cols` columns of K-long inputs, nsets sets.
+    size_t gemv_shared_bytes(uint32_t mode, int K, int nsets, uint32_t cols) const;
+    // The fused decode of T sequences (T ≤ fused_cols_), leaving Logits::All, Argmax or Sampled.
+    void record_decode(Recorded& r, Logits out, int T = 1);
+    // What a decode pass of `rows` sequences runs: the fused decode while rows ≤ fused_cols_ (one
+    // sequence: recorded at load), else the chunk kernels.
+    Recorded& step_commands(int rows, Logits out);
     // The sample kernel on T rows of logits_, tokens to the read-back buffer.
     void record_sample(Recorder& rec, int T);
     // A chunk of T rows through the prep / GEMM / scan kernels: T tokens of one sequence (prefill),
@@ -151,6 +159,7 @@ private:
     int slots_ = 1;
     int step_rows_ = 256;  // batched decode rows per pass (the device-side logits are sized for it)
     int gemv_batch_ = 8;   // see VulkanOptions::gemv_batch
+    int fused_cols_ = 1;   // see VulkanOptions::fused_cols
     StageTimes stages_;
 
     Buffer weights_, act_, upload_, readback_;
@@ -170,6 +179,7 @@ private:
     size_t up_tokens_ = 0, up_slots_ = 0, up_state_ = 0, up_draws_ = 0, rb_logits_ = 0, rb_token_ = 0, rb_state_ = 0;
 
     Recorded decode_logits_, decode_argmax_, decode_sampled_;
+    std::map<std::pair<int, int>, Recorded> fused_steps_;   // (rows, Logits): fused decodes of 2..fused_cols_ rows
     std::map<std::tuple<int, int, bool>, Recorded> chunks_;  // (rows, Logits, step)
     uint64_t chunk_uses_ = 0;
     // A begun decode_sample: the pass still running (null: none) and its rows, and every row's token.
