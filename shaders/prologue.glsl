@@ -23,8 +23,9 @@ const uint PCOLS = MODE == MODE_QIN ? 1u : COLS;  // columns the prologue prepar
 void emit_q(uint col, uint s, uint p, uint word);
 void emit_scale(uint col, uint s, float scale, int qsum);
 // Per-subgroup partials of every column; where a device runs smaller subgroups than SG_LEAST the
-// columns take several rounds.
-const uint RED = PCOLS == 1u ? 128u : PCOLS * (WG / SG_LEAST);
+// columns take several rounds (128: subgroups of 8 in a workgroup of 1024).
+const uint RED_COLS = PCOLS * (WG / SG_LEAST);
+const uint RED = RED_COLS > 128u ? RED_COLS : 128u;
 shared vec4 red_sum[RED];
 shared vec4 red_max[RED];
 shared int s_qacc[4 * PCOLS];

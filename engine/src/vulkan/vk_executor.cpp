@@ -376,7 +376,7 @@ VkPipeline VulkanExecutor::prep_pipeline(uint32_t mode, int K, int nsets) {
 size_t VulkanExecutor::gemv_shared_bytes(uint32_t mode, int K, int nsets, uint32_t cols) const {
     const uint32_t kw = q_words(K), pcols = mode == MODE_QIN ? 1 : cols;
     const size_t sg = std::max<uint32_t>(1, dev_->info().subgroup_size);
-    const size_t red = pcols == 1 ? 128 : pcols * (gemv_threads(K) / sg);
+    const size_t red = std::max<size_t>(128, pcols * (gemv_threads(K) / sg));
     return size_t(pcols) * nsets * (kw / 4 + kw / 32 + 1) * 16 + 2 * red * 16 + 128 * 8 + 3 * 16 * pcols;
 }
 
