@@ -6,6 +6,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <condition_variable>
+#include <iterator>
+#include <map>
+#include <mutex>
 #include <random>
 #include <stdexcept>
 
@@ -15,6 +19,7 @@
 #include "mmfree/backend.h"
 #include "mmfree/error.h"
 #include "mmfree/sampler.h"
+#include "mmfree/scheduler.h"
 
 using namespace mmfree;
 using namespace mmfree::testkit;
@@ -639,6 +644,180 @@ private slots:
         auto model = make_synthetic_model(c, 19);
         const std::string err = check_decode_logits([&] { return make_cuda_slots(model, 12); }, 12);
         QVERIFY2(err.empty(), err.c_str());
+    }
+
+    // The model's rows drawn on the device (decode_sample) equal the host's draws from
+    // decode_logits' rows: steps of 1 (the persistent kernel), 3 and 12 rows (row passes); with
+    // MMFREE_CUDA_PERSISTENT_MAX=4 the step of 3 runs the persistent kernel's 4 columns.
+    void decode_sample_equals_host_draw() {
+        ModelConfig c;
+        c.vocab_size = 1000; c.hidden_size = 320; c.num_layers = 3; c.intermediate_size = 864;
+        auto model = make_synthetic_model(c, 19);
+        std::string err = check_decode_sample([&] { return make_cuda_slots(model, 12); }, 12);
+        QVERIFY2(err.empty(), err.c_str());
+        err = check_decode_sample(
+            [&] {
+                qputenv("MMFREE_CUDA_PERSISTENT_MAX", "4");
+                auto ex = make_cuda_slots(model, 12);
+                qunsetenv("MMFREE_CUDA_PERSISTENT_MAX");
+                return ex;
+            },
+            12);
+        QVERIFY2(err.empty(), ("MMFREE_CUDA_PERSISTENT_MAX=4: " + err).c_str());
+    }
+
+    // A step of more rows than one row pass holds (520 > 512): both passes are sampled.
+    void decode_sample_larger_than_one_pass() {
+        ModelConfig c;
+        c.vocab_size = 1000; c.hidden_size = 320; c.num_layers = 3; c.intermediate_size = 864;
+        auto model = make_synthetic_model(c, 11);
+        const std::string err = check_decode_sample([&] { return make_cuda_slots(model, 520); }, 520);
+        QVERIFY2(err.empty(), err.c_str());
+    }
+
+    // The sample kernel picks Sampler::draw's token on rows a model would rarely give: flat and
+    // peaked, few distinct values (ties broken by id), -0, NaN and infinite logits, every rule and
+    // vocabularies from 1 to 32000 (the rows and parameters of tests/vulkan's case of this name).
+    void sample_kernel_equals_host_draw() {
+        std::mt19937_64 rng(99);
+        auto pick = [&](const auto& options) { return options[std::uniform_int_distribution<size_t>(0, std::size(options) - 1)(rng)]; };
+        const float temps[] = {0.0f, 0.05f, 0.7f, 1.0f, 1.6f};
+        const uint32_t top_ks[] = {0, 0, 1, 2, 5, 40, 100000};
+        const float top_ps[] = {1.0f, 1.0f, 0.1f, 0.5f, 0.9f, 0.95f, 0.999f};
+        const float min_ps[] = {0.0f, 0.0f, 0.05f, 0.3f, 1.0f, 1.5f};   // above 1 keeps nothing: the argmax
+        Sampler host(SamplingParams{});
+        int checked = 0;
+        for (size_t V : {size_t(1), size_t(3), size_t(97), size_t(1000), size_t(32000)}) {
+            const int rows = V == 32000 ? 24 : 64;
+            std::vector<float> logits(size_t(rows) * V);
+            std::vector<sampling::Draw> draws(static_cast<size_t>(rows));
+            for (int r = 0; r < rows; ++r) {
+                float* row = &logits[size_t(r) * V];
+                const float scale = std::uniform_real_distribution<float>(0.3f, 12.0f)(rng);
+                std::normal_distribution<float> normal(0.0f, scale);
+                const int kind = r % 8;
+                for (size_t i = 0; i < V; ++i) {
+                    const float x = normal(rng);
+                    row[i] = kind == 1 ? std::round(x / scale * 2) : kind == 2 ? std::round(x / scale) * 0.0f - 0.0f * float(i % 2) : x;
+                }
+                if (kind == 3) row[rng() % V] = NAN;
+                if (kind == 4) row[0] = NAN;
+                if (kind == 5) row[rng() % V] = INFINITY;
+                if (kind == 6) std::fill(row, row + V, -INFINITY);
+                SamplingParams p;
+                p.temperature = pick(temps);
+                p.top_k = int(pick(top_ks));
+                p.top_p = pick(top_ps);
+                p.min_p = pick(min_ps);
+                p.repetition_penalty = 1.0f;
+                p.seed = rng();
+                draws[size_t(r)] = Sampler(p).next_draw();
+            }
+            const std::vector<int32_t> got = cuda_testing::sample_rows(logits, draws);
+            for (int r = 0; r < rows; ++r) {
+                const sampling::Draw& d = draws[size_t(r)];
+                const int32_t want = host.draw(&logits[size_t(r) * V], V, d);
+                QVERIFY2(got[size_t(r)] == want, qPrintable(QString("V %1 row %2 (1/T %3, top_k %4, top_p %5/2^24, min_p %6): %7, the host draws %8")
+                                                                 .arg(V).arg(r).arg(d.inv_temperature).arg(d.top_k).arg(d.top_p)
+                                                                 .arg(d.min_p).arg(got[size_t(r)]).arg(want)));
+                ++checked;
+            }
+        }
+        QCOMPARE(checked, 4 * 64 + 24);
+
+        // min_p above 1 keeps no token (the top one weighs 1): the host then takes the argmax.
+        const size_t V = 1000;
+        std::vector<float> logits(8 * V);
+        std::vector<sampling::Draw> draws(8);
+        std::normal_distribution<float> normal(0.0f, 3.0f);
+        for (auto& v : logits) v = normal(rng);
+        for (size_t r = 0; r < draws.size(); ++r) {
+            draws[r] = {.inv_temperature = 1.0f, .top_k = uint32_t(r % 2 ? 40 : 0), .top_p = r % 4 < 2 ? sampling::Draw::kTopPOne : 1u << 23,
+                        .min_p = r < 4 ? 1.5f : INFINITY, .u = rng()};
+        }
+        const std::vector<int32_t> got = cuda_testing::sample_rows(logits, draws);
+        for (size_t r = 0; r < draws.size(); ++r) QCOMPARE(got[r], host.draw(&logits[r * V], V, draws[r]));
+    }
+
+    // The histograms' 32-bit sums at their bound, V = 2^17 − 1: flat rows (every token weighs
+    // 2^30 and shares every pass's bin, so a bin's high sum is 2^32 − 2^15) under top-p, top-k
+    // and min-p, next to few-valued, peaked and random rows; V = 257 gives the walk's ranges of
+    // 2 tokens and one range of 1. V = 2^17 is refused.
+    void sample_kernel_largest_vocabulary() {
+        std::mt19937_64 rng(5);
+        Sampler host(SamplingParams{});
+        for (size_t V : {size_t(257), size_t((1 << 17) - 1)}) {
+            const int rows = 16;
+            std::vector<float> logits(size_t(rows) * V);
+            std::vector<sampling::Draw> draws(static_cast<size_t>(rows));
+            std::normal_distribution<float> normal(0.0f, 4.0f);
+            for (int r = 0; r < rows; ++r) {
+                float* row = &logits[size_t(r) * V];
+                const int kind = r % 4, rule = r / 4;
+                for (size_t i = 0; i < V; ++i) row[i] = kind == 0 ? 1.5f : kind == 1 ? std::round(normal(rng) / 4.0f) : normal(rng);
+                if (kind == 3) row[rng() % V] = 40.0f;
+                sampling::Draw& d = draws[size_t(r)];
+                d.inv_temperature = kind == 0 ? 1.0f : 1.0f / (0.5f + 0.25f * float(rule));
+                d.top_k = rule == 1 ? uint32_t(V / 2 + 3) : rule == 2 ? uint32_t(V - 1) : 0u;
+                d.top_p = rule == 0 ? sampling::top_p_units(0.5f) : rule == 1 ? sampling::top_p_units(0.9f) : rule == 3 ? sampling::top_p_units(0.999f) : sampling::Draw::kTopPOne;
+                d.min_p = rule == 2 ? 0.01f : 0.0f;
+                d.u = rng();
+            }
+            const std::vector<int32_t> got = cuda_testing::sample_rows(logits, draws);
+            for (int r = 0; r < rows; ++r)
+                QVERIFY2(got[size_t(r)] == host.draw(&logits[size_t(r) * V], V, draws[size_t(r)]),
+                         qPrintable(QString("V %1 row %2: %3").arg(V).arg(r).arg(got[size_t(r)])));
+        }
+        QVERIFY_THROWS_EXCEPTION(Error, cuda_testing::sample_rows(std::vector<float>(size_t(1) << 17, 0.0f), std::vector<sampling::Draw>(1)));
+    }
+
+    // Through the scheduler (begin/end_decode_sample), a stream's sampled tokens are the same
+    // whether its rows are drawn on the device or on the host (asking for log-probabilities reads
+    // every row back and draws there): six requests of every rule, joining and leaving, in steps
+    // of 1 to 4 rows (the persistent kernel and row passes). tests/vulkan's case of this name.
+    void scheduler_samples_on_device_as_on_host() {
+        ModelConfig c;
+        c.vocab_size = 1000; c.hidden_size = 320; c.num_layers = 3; c.intermediate_size = 864;
+        auto model = make_synthetic_model(c, 23);
+        const int V = model->config.vocab_size;
+        auto run = [&](bool logprobs) {
+            std::mutex mu;
+            std::condition_variable cv;
+            std::map<int, std::vector<int32_t>> finished;
+            {
+                Scheduler sched(make_cuda_slots(model, 4), nullptr);
+                for (int i = 0; i < 6; ++i) {
+                    Request r;
+                    for (int t = 0; t < 3 + 5 * i; ++t) r.prompt.push_back(int32_t((t * 31 + i * 7 + 1) % V));
+                    r.options.max_tokens = 6 + 3 * i;
+                    r.options.stop_at_eos = false;
+                    SamplingParams& p = r.options.sampling;
+                    p = SamplingParams{};
+                    p.repetition_penalty = 1.0f;
+                    p.temperature = i == 0 ? 0.0f : 0.4f + 0.3f * float(i);
+                    p.top_k = i == 2 ? 7 : 0;
+                    p.top_p = i == 3 || i == 5 ? 0.8f : 1.0f;
+                    p.min_p = i == 4 || i == 5 ? 0.1f : 0.0f;
+                    p.seed = 1000 + uint64_t(i);
+                    r.logprobs = logprobs;
+                    r.on_finish = [&, i](const FinishEvent& f) {
+                        std::lock_guard lock(mu);
+                        finished[i] = f.tokens;
+                        cv.notify_all();
+                    };
+                    sched.submit(std::move(r));
+                }
+                std::unique_lock lock(mu);
+                cv.wait_for(lock, std::chrono::seconds(120), [&] { return finished.size() == 6; });
+            }
+            return finished;
+        };
+        const auto device = run(false), host = run(true);
+        QCOMPARE(device.size(), size_t(6));
+        for (int i = 0; i < 6; ++i) {
+            QCOMPARE(device.at(i).size(), size_t(6 + 3 * i));
+            QVERIFY2(device.at(i) == host.at(i), qPrintable(QString("request %1 differs").arg(i)));
+        }
     }
 
     // Reset, save and load touch one slot only; a slot loaded with another's state continues

@@ -41,7 +41,7 @@ set(_mmfree_cuda_dir ${CMAKE_CURRENT_SOURCE_DIR}/src/cuda)
 file(GLOB _mmfree_cuda_headers ${_mmfree_cuda_dir}/*.h ${CMAKE_CURRENT_SOURCE_DIR}/include/mmfree/*.h
      ${CMAKE_CURRENT_SOURCE_DIR}/src/runtime/backends.h)
 set(_mmfree_cuda_objects "")
-foreach(_name kernels cuda_executor testing)
+foreach(_name kernels sample cuda_executor testing)
   set(_src ${_mmfree_cuda_dir}/${_name}.cu)
   set(_obj ${CMAKE_CURRENT_BINARY_DIR}/cuda/${_name}.o)
   add_custom_command(

@@ -139,7 +139,8 @@ struct CudaExecutor::Impl {
     int* row_best_host = nullptr;   // pinned [kPrefillChunk]
     int kp_max = 0;
 
-    // Batched decode steps as CUDA graphs, by (rows, outputs: 0 none, 1 logits, 2 logits + argmax).
+    // Batched decode steps as CUDA graphs, by (rows, outputs: 0 none, 1 logits, 2 logits + argmax,
+    // 3 logits + sampled tokens).
     // Their kernels hold the scratch pointers: rebuilt when a buffer moves (drop_graphs).
     std::map<std::pair<int, int>, cudaGraphExec_t> graphs;
     void drop_graphs() {
@@ -150,9 +151,30 @@ struct CudaExecutor::Impl {
     float* logits_host = nullptr;   // decode_logits(): pinned, so the copy is one DMA at full speed
     size_t logits_host_floats = 0;
 
+    // decode_sample(): one pass's draws and drawn tokens (kPrefillChunk rows), allocated on first
+    // use and never moved (the sampled row passes' graphs hold their addresses); pinned staging.
+    DeviceBuffer draws, sampled;
+    sampling::Draw* draws_host = nullptr;
+    int* sampled_host = nullptr;
+    void prepare_sampling(size_t* device_bytes) {
+        if (!draws.ptr) draws.allocate(sizeof(sampling::Draw) * kPrefillChunk, device_bytes);
+        if (!sampled.ptr) sampled.allocate(sizeof(int) * kPrefillChunk, device_bytes);
+        if (!draws_host)
+            MMFREE_CK(cudaHostAlloc(reinterpret_cast<void**>(&draws_host), sizeof(sampling::Draw) * kPrefillChunk, cudaHostAllocDefault));
+        if (!sampled_host)
+            MMFREE_CK(cudaHostAlloc(reinterpret_cast<void**>(&sampled_host), sizeof(int) * kPrefillChunk, cudaHostAllocDefault));
+    }
+    // Stages n draws for the next kernels on the stream.
+    void upload_draws(const sampling::Draw* d, int n) {
+        std::copy(d, d + n, draws_host);
+        MMFREE_CK(cudaMemcpyAsync(draws.ptr, draws_host, sizeof(sampling::Draw) * size_t(n), cudaMemcpyHostToDevice, stream));
+    }
+
     ~Impl() {
         drop_graphs();
         if (logits_host) cudaFreeHost(logits_host);
+        if (draws_host) cudaFreeHost(draws_host);
+        if (sampled_host) cudaFreeHost(sampled_host);
         if (emb_row) cudaFreeHost(emb_row);
         if (emb_stage) cudaFreeHost(emb_stage);
         if (row_slot_host) cudaFreeHost(row_slot_host);
@@ -396,8 +418,10 @@ void CudaExecutor::check_tokens(const int32_t* tokens, size_t n) const {
 }
 
 // One step of n ≤ max_cols slots: one launch of the persistent kernel with n columns (padded
-// to its compiled column count by columns that repeat the first token on the spare state).
-void CudaExecutor::decode_cols(const int32_t* slot_ids, const int32_t* tokens, int n, float* logits, int32_t* argmax_out) {
+// to its compiled column count by columns that repeat the first token on the spare state). With
+// draws, the sample kernel then draws each column's token from its logits row on the device.
+void CudaExecutor::decode_cols(const int32_t* slot_ids, const int32_t* tokens, int n, float* logits, int32_t* argmax_out,
+                               const sampling::Draw* draws, int32_t* sampled) {
     Impl& d = *impl_;
     const ModelConfig& c = model_->config;
     const int H = c.hidden_size, V = c.vocab_size;
@@ -409,6 +433,7 @@ void CudaExecutor::decode_cols(const int32_t* slot_ids, const int32_t* tokens, i
         a.col_state[col] = d.slot_state(real ? slot_ids[col] : slot_count_);
     }
     MMFREE_CK(cudaMemcpyAsync(d.x_in.ptr, d.emb_row, sizeof(float) * size_t(cols) * H, cudaMemcpyHostToDevice, d.stream));
+    if (draws) d.upload_draws(draws, n);
     a.wb_bytes = d.wb_bytes[k];
     if (profile_) {
         a.prof = d.prof.as<unsigned long long>();
@@ -418,11 +443,16 @@ void CudaExecutor::decode_cols(const int32_t* slot_ids, const int32_t* tokens, i
     MMFREE_CK(launch_decode(a, d.blocks, d.threads, cols, d.smem[k], d.stream));
     d.barriers += (unsigned long long)(a.phase_end - a.phase_begin - 1);
     if (profile_) MMFREE_CK(cudaEventRecord(d.ev_stop, d.stream));
+    if (draws) {   // column c's logits are row c of d.logits
+        MMFREE_CK(launch_sample(d.logits.as<float>(), n, V, d.draws.as<sampling::Draw>(), d.sampled.as<int>(), d.stream));
+        MMFREE_CK(cudaMemcpyAsync(d.sampled_host, d.sampled.ptr, sizeof(int) * size_t(n), cudaMemcpyDeviceToHost, d.stream));
+    }
     if (!d.result_mapped) MMFREE_CK(cudaMemcpyAsync(d.result_host, d.result_dev, sizeof(int) * size_t(n), cudaMemcpyDeviceToHost, d.stream));
     if (logits) MMFREE_CK(cudaMemcpyAsync(logits, d.logits.ptr, sizeof(float) * size_t(n) * V, cudaMemcpyDeviceToHost, d.stream));
     MMFREE_CK(cudaStreamSynchronize(d.stream));
     if (argmax_out)
         for (int col = 0; col < n; ++col) argmax_out[col] = static_cast<volatile int*>(d.result_host)[col];
+    if (draws) std::copy(d.sampled_host, d.sampled_host + n, sampled);
     if (profile_) {
         float ms = 0;
         MMFREE_CK(cudaEventElapsedTime(&ms, d.ev_start, d.ev_stop));
@@ -519,11 +549,12 @@ void CudaExecutor::prepare_rows(int head_rows) {
 }
 
 // Enqueues one pass of T rows whose embeddings are in px: every layer, then (head_rows > 0) the
-// final norm and lm_head for rows head_row0.. into plog, and (argmax) each of those rows' argmax
-// into row_best. The MLGRU: scan_slot ≥ 0 scans the rows in order on that slot's state (a
+// final norm and lm_head for rows head_row0.. into plog, and each of those rows' argmax into
+// row_best (RowHead::Argmax) or its token drawn by the draws in `draws` into `sampled`
+// (RowHead::Sampled). The MLGRU: scan_slot ≥ 0 scans the rows in order on that slot's state (a
 // prompt's chunk); scan_slot < 0 steps each row on the state of its slot in row_slot (a decode
 // batch). With `timed`, events around each kernel (not while capturing a graph).
-void CudaExecutor::enqueue_rows(int T, int scan_slot, int head_row0, int head_rows, bool argmax, StageEvents* timed) {
+void CudaExecutor::enqueue_rows(int T, int scan_slot, int head_row0, int head_rows, RowHead head, StageEvents* timed) {
     Impl& d = *impl_;
     const ModelConfig& c = model_->config;
     const int L = c.num_layers, H = c.hidden_size, D = c.state_dim(), I = c.intermediate_size, V = c.vocab_size;
@@ -640,7 +671,12 @@ void CudaExecutor::enqueue_rows(int T, int scan_slot, int head_row0, int head_ro
         g4.M = head_rows; g4.k_blocks = padded128(H) / 128;
         g4.p[0] = problem(d.lm_head, 0, d.plog.as<float>(), V, GemmOut::Store);
         run(kHead, [&] { return gemm(g4); });
-        if (argmax) run(kHead, [&] { return launch_row_argmax(d.plog.as<float>(), head_rows, V, d.row_best.as<int>(), d.stream); });
+        if (head == RowHead::Argmax)
+            run(kHead, [&] { return launch_row_argmax(d.plog.as<float>(), head_rows, V, d.row_best.as<int>(), d.stream); });
+        if (head == RowHead::Sampled)
+            run(kHead, [&] {
+                return launch_sample(d.plog.as<float>(), head_rows, V, d.draws.as<sampling::Draw>(), d.sampled.as<int>(), d.stream);
+            });
     }
 }
 
@@ -667,7 +703,7 @@ void CudaExecutor::prefill_chunk(int slot, const int32_t* tokens, int T, float* 
         std::memcpy(d.emb_stage + size_t(t) * H, &model_->embeddings[size_t(tokens[t]) * H], sizeof(float) * size_t(H));
     MMFREE_CK(cudaMemcpyAsync(d.px.ptr, d.emb_stage, sizeof(float) * size_t(T) * H, cudaMemcpyHostToDevice, d.stream));
     StageEvents timed;
-    enqueue_rows(T, slot, all_positions ? 0 : T - 1, out_rows, false, profile_ ? &timed : nullptr);
+    enqueue_rows(T, slot, all_positions ? 0 : T - 1, out_rows, RowHead::Logits, profile_ ? &timed : nullptr);
     if (out_rows) MMFREE_CK(cudaMemcpyAsync(logits, d.plog.ptr, sizeof(float) * size_t(out_rows) * V, cudaMemcpyDeviceToHost, d.stream));
     MMFREE_CK(cudaStreamSynchronize(d.stream));
     if (profile_) add_stage_times(timed);
@@ -675,11 +711,18 @@ void CudaExecutor::prefill_chunk(int slot, const int32_t* tokens, int T, float* 
 
 // One decode step of n (2..kPrefillChunk) slots as one pass of n rows: every weight is read once
 // for the whole batch. Replayed from a CUDA graph per (n, outputs): a pass is ~11 kernels per
-// layer, and launching them one by one costs more than small batches' work.
-void CudaExecutor::decode_rows(const int32_t* slot_ids, const int32_t* tokens, int n, float* logits, int32_t* argmax_out) {
+// layer, and launching them one by one costs more than small batches' work. With draws, only the
+// drawn tokens come back (the sample kernel ends the pass).
+void CudaExecutor::decode_rows(const int32_t* slot_ids, const int32_t* tokens, int n, float* logits, int32_t* argmax_out,
+                               const sampling::Draw* draws, int32_t* sampled) {
     Impl& d = *impl_;
     const int H = model_->config.hidden_size, V = model_->config.vocab_size;
-    const int outputs = argmax_out ? 2 : logits ? 1 : 0;
+    if (draws) {   // the tokens only: the logits stay on the device
+        logits = nullptr;
+        argmax_out = nullptr;
+    }
+    const int outputs = draws ? 3 : argmax_out ? 2 : logits ? 1 : 0;   // 3: sampled tokens
+    const RowHead head = outputs == 3 ? RowHead::Sampled : outputs == 2 ? RowHead::Argmax : RowHead::Logits;
     const int head_rows = outputs ? n : 0;
     prepare_rows(head_rows);
     for (int r = 0; r < n; ++r) {
@@ -688,9 +731,10 @@ void CudaExecutor::decode_rows(const int32_t* slot_ids, const int32_t* tokens, i
     }
     MMFREE_CK(cudaMemcpyAsync(d.px.ptr, d.emb_stage, sizeof(float) * size_t(n) * H, cudaMemcpyHostToDevice, d.stream));
     MMFREE_CK(cudaMemcpyAsync(d.row_slot.ptr, d.row_slot_host, sizeof(int) * size_t(n), cudaMemcpyHostToDevice, d.stream));
+    if (draws) d.upload_draws(draws, n);
     StageEvents timed;
     if (profile_) {
-        enqueue_rows(n, -1, 0, head_rows, outputs == 2, &timed);
+        enqueue_rows(n, -1, 0, head_rows, head, &timed);
     } else {
         auto it = d.graphs.find({n, outputs});
         if (it == d.graphs.end()) {
@@ -698,7 +742,7 @@ void CudaExecutor::decode_rows(const int32_t* slot_ids, const int32_t* tokens, i
             cudaGraph_t graph = nullptr;
             MMFREE_CK(cudaStreamBeginCapture(d.stream, cudaStreamCaptureModeThreadLocal));
             try {
-                enqueue_rows(n, -1, 0, head_rows, outputs == 2, nullptr);
+                enqueue_rows(n, -1, 0, head_rows, head, nullptr);
             } catch (...) {
                 cudaStreamEndCapture(d.stream, &graph);
                 if (graph) cudaGraphDestroy(graph);
@@ -716,8 +760,10 @@ void CudaExecutor::decode_rows(const int32_t* slot_ids, const int32_t* tokens, i
     if (argmax_out)
         MMFREE_CK(cudaMemcpyAsync(d.row_best_host, d.row_best.ptr, sizeof(int) * size_t(n), cudaMemcpyDeviceToHost, d.stream));
     if (logits) MMFREE_CK(cudaMemcpyAsync(logits, d.plog.ptr, sizeof(float) * size_t(n) * V, cudaMemcpyDeviceToHost, d.stream));
+    if (draws) MMFREE_CK(cudaMemcpyAsync(d.sampled_host, d.sampled.ptr, sizeof(int) * size_t(n), cudaMemcpyDeviceToHost, d.stream));
     MMFREE_CK(cudaStreamSynchronize(d.stream));
     if (argmax_out) std::copy(d.row_best_host, d.row_best_host + n, argmax_out);
+    if (draws) std::copy(d.sampled_host, d.sampled_host + n, sampled);
     if (profile_) add_stage_times(timed);
 }
 
@@ -756,6 +802,34 @@ void CudaExecutor::decode(const int32_t* slot_ids, const int32_t* tokens, size_t
         const int rows = int(std::min<size_t>(kPrefillChunk, n - b));
         decode_rows(slot_ids + b, tokens + b, rows, logits ? logits + b * V : nullptr, argmax_out ? argmax_out + b : nullptr);
     }
+}
+
+// decode() whose rows are drawn where the logits are: the same passes (the persistent kernel for
+// up to max_cols slots, row passes of up to kPrefillChunk rows past it), each followed by the
+// sample kernel on its logits; only the tokens are copied back.
+void CudaExecutor::begin_decode_sample(const int32_t* slot_ids, const int32_t* tokens, size_t n, const sampling::Draw* draws) {
+    static_assert(sizeof(sampling::Draw) == 24, "the sample kernel reads 24-byte draws");
+    if (!samples_on_device()) return Executor::begin_decode_sample(slot_ids, tokens, n, draws);
+    check_slots(slot_ids, n);
+    check_tokens(tokens, n);
+    stages_ = {};
+    sampled_tokens_.assign(n, 0);
+    if (n == 0) return;
+    impl_->prepare_sampling(&device_bytes_);
+    int32_t* out = sampled_tokens_.data();
+    if (n <= size_t(impl_->max_cols)) {
+        decode_cols(slot_ids, tokens, int(n), nullptr, nullptr, draws, out);
+        return;
+    }
+    for (size_t b = 0; b < n; b += kPrefillChunk) {
+        const int rows = int(std::min<size_t>(kPrefillChunk, n - b));
+        decode_rows(slot_ids + b, tokens + b, rows, nullptr, nullptr, draws + b, out + b);
+    }
+}
+
+void CudaExecutor::end_decode_sample(int32_t* tokens_out) {
+    if (!samples_on_device()) return Executor::end_decode_sample(tokens_out);
+    std::copy(sampled_tokens_.begin(), sampled_tokens_.end(), tokens_out);
 }
 
 const float* CudaExecutor::decode_logits(const int32_t* slot_ids, const int32_t* tokens, size_t n) {

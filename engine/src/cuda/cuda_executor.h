@@ -14,6 +14,7 @@ namespace mmfree::cuda {
 // tokens run layer by layer with int8 tensor-core GEMMs, up to kPrefillChunk rows per pass: a
 // prompt's chunk (one slot, the MLGRU as a parallel scan) or a decode step of several slots (each
 // row's MLGRU step on its own slot's state; the pass is replayed as a CUDA graph per batch size).
+// decode_sample ends either path with the sample kernel on the step's logits (one block per row).
 // Device memory holds the packed ternary codes, the fp32 norm vectors, slot_count() states and
 // activation scratch; the embedding table stays in host memory and only the rows in use are
 // copied over.
@@ -30,6 +31,12 @@ public:
     void prefill(int slot, const int32_t* tokens, size_t count, float* logits, bool all_positions) override;
     void decode(const int32_t* slot_ids, const int32_t* tokens, size_t n, float* logits, int32_t* argmax) override;
     const float* decode_logits(const int32_t* slot_ids, const int32_t* tokens, size_t n) override;
+    // Every row drawn on the device by sample.cu (the port of shaders/sample.comp), after the
+    // step's lm_head, so only n tokens come back; its sums are 32-bit for vocabularies below 2^17.
+    bool samples_on_device() const override { return model_->config.vocab_size < (1 << 17); }
+    // The whole step runs in begin (no overlap with the host yet); end hands its tokens out.
+    void begin_decode_sample(const int32_t* slot_ids, const int32_t* tokens, size_t n, const sampling::Draw* draws) override;
+    void end_decode_sample(int32_t* tokens_out) override;
     void reset_slot(int slot) override;
     std::vector<float> save_slot(int slot) const override;
     void load_slot(int slot, const std::vector<float>& state) override;
@@ -44,11 +51,18 @@ public:
 
 private:
     struct Impl;
-    void decode_cols(const int32_t* slot_ids, const int32_t* tokens, int n, float* logits, int32_t* argmax);
+    // A decode step's outputs, each optional: logits rows, greedy tokens, or (draws given) the
+    // tokens the draws pick, sampled on the device.
+    void decode_cols(const int32_t* slot_ids, const int32_t* tokens, int n, float* logits, int32_t* argmax,
+                     const sampling::Draw* draws = nullptr, int32_t* sampled = nullptr);
     void prefill_chunk(int slot, const int32_t* tokens, int count, float* logits, bool all_positions);
-    void decode_rows(const int32_t* slot_ids, const int32_t* tokens, int n, float* logits, int32_t* argmax);
+    void decode_rows(const int32_t* slot_ids, const int32_t* tokens, int n, float* logits, int32_t* argmax,
+                     const sampling::Draw* draws = nullptr, int32_t* sampled = nullptr);
     struct StageEvents;
-    void enqueue_rows(int T, int scan_slot, int head_row0, int head_rows, bool argmax, StageEvents* timed);
+    // What a row pass computes after lm_head: nothing more (the logits), each row's argmax, or
+    // each row's token drawn by the draws already on the device.
+    enum class RowHead { Logits, Argmax, Sampled };
+    void enqueue_rows(int T, int scan_slot, int head_row0, int head_rows, RowHead head, StageEvents* timed);
     void prepare_rows(int head_rows);
     void add_stage_times(StageEvents& timed);
     void check_tokens(const int32_t* tokens, size_t n) const;
@@ -61,6 +75,7 @@ private:
     size_t device_bytes_ = 0;
     StageTimes stages_;
     bool profile_ = false;
+    std::vector<int32_t> sampled_tokens_;   // begin_decode_sample's tokens, for end_decode_sample
 };
 
 // Devices for `mmfree info --devices`, with the reason when CUDA cannot be used.

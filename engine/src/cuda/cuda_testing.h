@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // Hooks for tests/cuda: the raw int32 accumulators of the CUDA integer paths, to compare bit for
-// bit with cpu::ternary_matvec_ref. Plain C++; implemented in testing.cu.
+// bit with cpu::ternary_matvec_ref, and the sample kernel on given rows, to compare with
+// Sampler::draw. Plain C++; implemented in testing.cu.
 #pragma once
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "mmfree/model.h"
+#include "mmfree/sampler.h"
 
 namespace mmfree::cuda_testing {
 
@@ -36,5 +38,9 @@ struct NormQuant {
 };
 NormQuant prefill_norm_quant(const std::vector<float>& x, int rows, int K, const std::vector<float>& g0,
                              const std::vector<std::vector<float>>& g1);
+
+// The sample kernel (sample.cu) on rows of V logits given here (draws.size() rows, V below 2^17),
+// one draw per row: the token of each row.
+std::vector<int32_t> sample_rows(const std::vector<float>& logits, const std::vector<sampling::Draw>& draws);
 
 } // namespace mmfree::cuda_testing

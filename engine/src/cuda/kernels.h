@@ -16,6 +16,10 @@
 
 #include <cuda_runtime_api.h>
 
+namespace mmfree::sampling {
+struct Draw;
+}
+
 namespace mmfree::cuda {
 
 struct DevMatrix {
@@ -157,6 +161,14 @@ struct StepArgs {
 cudaError_t launch_mlgru_step(const StepArgs& args, cudaStream_t stream);
 // argmax of each of `rows` rows of V logits (first maximum wins, like the CPU's argmax).
 cudaError_t launch_row_argmax(const float* logits, int rows, int V, int* out, cudaStream_t stream);
+
+// ---- sampling: sampler.h's definition on the device (sample.cu, a port of shaders/sample.comp) --
+// One block of kSampleThreads per row: tokens[r] = the token Sampler::draw picks from row r of
+// `logits` ([rows][V], device) with draws[r] (device). Its histograms' 32-bit sums need
+// V < kSampleMaxVocab.
+constexpr int kSampleThreads = 256;
+constexpr int kSampleMaxVocab = 1 << 17;
+cudaError_t launch_sample(const float* logits, int rows, int V, const sampling::Draw* draws, int* tokens, cudaStream_t stream);
 
 // ---- misc -------------------------------------------------------------------------------------
 cudaError_t launch_read_bandwidth(const void* buffer, size_t bytes, unsigned* sink, int blocks, cudaStream_t stream);

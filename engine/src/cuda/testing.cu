@@ -154,4 +154,20 @@ NormQuant prefill_norm_quant(const std::vector<float>& x, int rows, int K, const
     return r;
 }
 
+std::vector<int32_t> sample_rows(const std::vector<float>& logits, const std::vector<sampling::Draw>& draws) {
+    const size_t rows = draws.size(), V = rows ? logits.size() / rows : 0;
+    if (rows == 0 || V == 0 || logits.size() != rows * V) throw Error(ErrorCode::InvalidArgument, "sample_rows: rows × V logits");
+    Scratch s;
+    float* l = s.alloc<float>(logits.size());
+    sampling::Draw* d = s.alloc<sampling::Draw>(rows);
+    int* tokens = s.alloc<int>(rows);
+    check(cudaMemcpy(l, logits.data(), logits.size() * sizeof(float), cudaMemcpyHostToDevice), "upload logits");
+    check(cudaMemcpy(d, draws.data(), rows * sizeof(sampling::Draw), cudaMemcpyHostToDevice), "upload draws");
+    check(cuda::launch_sample(l, int(rows), int(V), d, tokens, nullptr), "sample launch");
+    check(cudaDeviceSynchronize(), "sample");
+    std::vector<int32_t> out(rows);
+    check(cudaMemcpy(out.data(), tokens, rows * sizeof(int), cudaMemcpyDeviceToHost), "download");
+    return out;
+}
+
 } // namespace mmfree::cuda_testing
