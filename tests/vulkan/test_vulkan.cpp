@@ -62,11 +62,11 @@ struct Stream {
     std::vector<float> logits;     // every decode step's row, in order
 };
 
-// How a decode step of several sequences runs: the fused kernels over columns (the default up to
-// 8 rows), the decode kernel over columns after a prep kernel, or the prefill GEMM.
+// How a decode step of several sequences runs: the fused kernels over columns (up to 8 rows here;
+// 2 by default), the decode kernel over columns after a prep kernel, or the prefill GEMM.
 enum class StepPath { Fused, Gemv, Gemm };
 std::unique_ptr<vk::VulkanExecutor> make_step_executor(std::shared_ptr<const Model> model, bool portable, int chunk, int slot_count, StepPath path) {
-    return make_executor(std::move(model), portable, chunk, false, 0, slot_count, path == StepPath::Gemm ? 1 : 0, path == StepPath::Fused ? 0 : 1);
+    return make_executor(std::move(model), portable, chunk, false, 0, slot_count, path == StepPath::Gemm ? 1 : 0, path == StepPath::Fused ? 8 : 1);
 }
 const char* step_path_name(StepPath p) { return p == StepPath::Fused ? "fused" : p == StepPath::Gemv ? "gemv" : "gemm"; }
 void step_paths_data() {
@@ -428,8 +428,8 @@ private slots:
         }
     }
 
-    // The fused kernels take up to 8 sequences in the dispatches of one (their activations fit in
-    // shared memory for this model): nine streams on shuffled slots decode in steps of every size
+    // The fused kernels take up to 8 sequences in the dispatches of one when asked to (their
+    // activations fit in shared memory for this model): nine streams on shuffled slots decode in steps of every size
     // from 9 (passes of 8 fused rows and 1) down to 1; each stream's tokens equal its tokens alone
     // and its logits (kept on even steps; odd steps ask for the on-device argmax) are within
     // MODEL_SPEC's tolerance of them.
