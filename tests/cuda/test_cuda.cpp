@@ -16,6 +16,7 @@
 #include "cpu/kernels.h"
 #include "cuda/cuda_testing.h"
 #include "golden.h"
+#include "sample_rows.h"
 #include "mmfree/backend.h"
 #include "mmfree/error.h"
 #include "mmfree/sampler.h"
@@ -677,55 +678,16 @@ private slots:
 
     // The sample kernel picks Sampler::draw's token on rows a model would rarely give: flat and
     // peaked, few distinct values (ties broken by id), -0, NaN and infinite logits, every rule and
-    // vocabularies from 1 to 32000 (the rows and parameters of tests/vulkan's case of this name).
+    // vocabularies from 1 to 32000 (testkit::hostile_sample_rows, as in tests/vulkan).
     void sample_kernel_equals_host_draw() {
-        std::mt19937_64 rng(99);
-        auto pick = [&](const auto& options) { return options[std::uniform_int_distribution<size_t>(0, std::size(options) - 1)(rng)]; };
-        const float temps[] = {0.0f, 0.05f, 0.7f, 1.0f, 1.6f};
-        const uint32_t top_ks[] = {0, 0, 1, 2, 5, 40, 100000};
-        const float top_ps[] = {1.0f, 1.0f, 0.1f, 0.5f, 0.9f, 0.95f, 0.999f};
-        const float min_ps[] = {0.0f, 0.0f, 0.05f, 0.3f, 1.0f, 1.5f};   // above 1 keeps nothing: the argmax
-        Sampler host(SamplingParams{});
-        int checked = 0;
-        for (size_t V : {size_t(1), size_t(3), size_t(97), size_t(1000), size_t(32000)}) {
-            const int rows = V == 32000 ? 24 : 64;
-            std::vector<float> logits(size_t(rows) * V);
-            std::vector<sampling::Draw> draws(static_cast<size_t>(rows));
-            for (int r = 0; r < rows; ++r) {
-                float* row = &logits[size_t(r) * V];
-                const float scale = std::uniform_real_distribution<float>(0.3f, 12.0f)(rng);
-                std::normal_distribution<float> normal(0.0f, scale);
-                const int kind = r % 8;
-                for (size_t i = 0; i < V; ++i) {
-                    const float x = normal(rng);
-                    row[i] = kind == 1 ? std::round(x / scale * 2) : kind == 2 ? std::round(x / scale) * 0.0f - 0.0f * float(i % 2) : x;
-                }
-                if (kind == 3) row[rng() % V] = NAN;
-                if (kind == 4) row[0] = NAN;
-                if (kind == 5) row[rng() % V] = INFINITY;
-                if (kind == 6) std::fill(row, row + V, -INFINITY);
-                SamplingParams p;
-                p.temperature = pick(temps);
-                p.top_k = int(pick(top_ks));
-                p.top_p = pick(top_ps);
-                p.min_p = pick(min_ps);
-                p.repetition_penalty = 1.0f;
-                p.seed = rng();
-                draws[size_t(r)] = Sampler(p).next_draw();
-            }
-            const std::vector<int32_t> got = cuda_testing::sample_rows(logits, draws);
-            for (int r = 0; r < rows; ++r) {
-                const sampling::Draw& d = draws[size_t(r)];
-                const int32_t want = host.draw(&logits[size_t(r) * V], V, d);
-                QVERIFY2(got[size_t(r)] == want, qPrintable(QString("V %1 row %2 (1/T %3, top_k %4, top_p %5/2^24, min_p %6): %7, the host draws %8")
-                                                                 .arg(V).arg(r).arg(d.inv_temperature).arg(d.top_k).arg(d.top_p)
-                                                                 .arg(d.min_p).arg(got[size_t(r)]).arg(want)));
-                ++checked;
-            }
+        for (const testkit::SampleRows& rows : testkit::hostile_sample_rows(99)) {
+            const std::string err = testkit::check_host_draws(rows, cuda_testing::sample_rows(rows.logits, rows.draws));
+            QVERIFY2(err.empty(), err.c_str());
         }
-        QCOMPARE(checked, 4 * 64 + 24);
 
         // min_p above 1 keeps no token (the top one weighs 1): the host then takes the argmax.
+        std::mt19937_64 rng(7);
+        const Sampler host(SamplingParams{});
         const size_t V = 1000;
         std::vector<float> logits(8 * V);
         std::vector<sampling::Draw> draws(8);
