@@ -643,11 +643,13 @@ private slots:
     }
 
     // The model's rows drawn on the device equal the host's draws from decode_logits (step_rows_ = 4:
-    // a step of 6 rows takes two passes).
+    // a step of 6 rows takes two passes), after the chunk kernels and after the fused ones.
     void decode_sample_equals_host_draw() {
         auto model = make_synthetic_model(odd_config(), 19);
-        const std::string err = check_decode_sample([&] { return make_executor(model, true, 4, false, 0, 6); }, 6);
-        QVERIFY2(err.empty(), err.c_str());
+        for (StepPath path : {StepPath::Gemv, StepPath::Fused}) {
+            const std::string err = check_decode_sample([&] { return make_step_executor(model, true, 4, 6, path); }, 6);
+            QVERIFY2(err.empty(), (std::string(step_path_name(path)) + ": " + err).c_str());
+        }
     }
 
     // Through the scheduler, a stream's sampled tokens are the same whether its rows are drawn on the

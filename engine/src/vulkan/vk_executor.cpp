@@ -17,11 +17,13 @@ namespace {
 constexpr size_t kRecordedChunks = 64;   // command buffers of chunks kept for reuse
 
 constexpr int kFusedColsMax = 8;   // fused decode columns at most (registers: 8 × 4 accumulators per lane)
-// By default only steps of 2 take the fused kernels. H100, synthetic 370M / 1.3B / 2.7B, two
-// rounds, aggregate tok/s fused vs the chunk kernels: B = 2 2,390 / 2,136 vs 1,957 / 1,759, 1,672 /
-// 1,676 vs 1,497 / 1,378, 1,077 vs 918; B = 4 2,800 / 2,810 vs 3,567 / 3,435 (370M), B = 8 3,136 /
-// 2,922 vs 5,575 / 5,305. Each column adds ~2.8 µs to every dispatch (engine/src/vulkan/NOTES.md).
-constexpr int kFusedColsDefault = 2;
+// By default only steps of 2 take the fused kernels, and only on a GPU. H100, synthetic 370M /
+// 1.3B / 2.7B, two rounds, aggregate tok/s fused vs the chunk kernels: B = 2 2,390 / 2,136 vs
+// 1,957 / 1,759, 1,672 / 1,676 vs 1,497 / 1,378, 1,077 vs 918; B = 4 2,800 / 2,810 vs 3,567 /
+// 3,435 (370M), B = 8 3,136 / 2,922 vs 5,575 / 5,305: each column adds ~2.8 µs to every dispatch
+// (engine/src/vulkan/NOTES.md). On a CPU device (lavapipe, demo model) B = 2 lost: 44–46 vs 67–68
+// tok/s, every workgroup's prologue being real work there rather than latency.
+constexpr int kFusedColsGpu = 2;
 constexpr uint32_t kWG = 256;       // threads per workgroup of the prologue kernels (decode: wider for long inputs)
 constexpr size_t kStaging = 64u << 20;
 
@@ -134,7 +136,8 @@ VulkanExecutor::VulkanExecutor(std::shared_ptr<const Model> model, std::shared_p
         gemv_batch_ = opt_.gemv_batch > 0 ? opt_.gemv_batch : env_int("MMFREE_VULKAN_GEMV_BATCH", 8);
         // The most columns whose activations (i/f/g: three sets of H) fit in shared memory.
         const auto& c = model_->config;
-        const int wanted = opt_.fused_cols > 0 ? opt_.fused_cols : env_int("MMFREE_VULKAN_FUSED_COLS", kFusedColsDefault);
+        const int wanted = opt_.fused_cols > 0 ? opt_.fused_cols
+                                               : env_int("MMFREE_VULKAN_FUSED_COLS", dev_->info().rank > 1 ? kFusedColsGpu : 1);
         for (int cols = 2; cols <= std::min({wanted, kFusedColsMax, step_rows_}); ++cols) {
             const size_t need = std::max({gemv_shared_bytes(MODE_IFG, c.hidden_size, 3, cols), gemv_shared_bytes(MODE_O, c.state_dim(), 1, cols),
                                           gemv_shared_bytes(MODE_RAW, c.intermediate_size, 1, cols)});

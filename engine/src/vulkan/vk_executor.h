@@ -10,10 +10,10 @@
 // too, so that every stage has its own timestamps.
 // Sequence slots: the states of slot_count sequences live on the device as [slot][layer][D]; the
 // recorded command buffers find "their" sequence through slot ids in the upload buffer, so one
-// recording serves every slot. A decode step of B ≤ fused_cols_ sequences (2 by default, up to 8
-// where their activations fit in shared memory) runs the fused path above over B columns: the
-// same dispatches as one sequence, each weight read once, but every column adds to every
-// dispatch's prologue and epilogue. A larger step is a chunk of B rows through the prefill
+// recording serves every slot. A decode step of B ≤ fused_cols_ sequences (2 by default on a
+// GPU, 1 on a CPU device; up to 8 where their activations fit in shared memory) runs the fused
+// path above over B columns: the same dispatches as one sequence, each weight read once, but
+// every column adds to every dispatch's prologue and epilogue. A larger step is a chunk of B rows through the prefill
 // kernels, with the scan in step mode: row b advances the state of slot_ids[b].
 #pragma once
 #include <map>
@@ -37,7 +37,7 @@ struct VulkanOptions {
     int gemv_wide_k = 0;           // decode inputs this long or longer get wide workgroups, one per SM; 0 = the default
     int slot_count = 1;            // sequence states on the device (Executor::slot_count)
     int gemv_batch = 0;            // chunks of up to this many rows take the decode kernel over columns, not the GEMM; 0 = MMFREE_VULKAN_GEMV_BATCH or 8
-    int fused_cols = 0;            // decode steps of up to this many sequences (≤ 8, as many as fit) take the fused kernels; 0 = MMFREE_VULKAN_FUSED_COLS or 2; 1 = only one
+    int fused_cols = 0;            // decode steps of up to this many sequences (≤ 8, as many as fit) take the fused kernels; 0 = MMFREE_VULKAN_FUSED_COLS or 2 on a GPU, 1 on a CPU device; 1 = only one
 };
 
 class VulkanExecutor : public Executor, public Diagnostics {
