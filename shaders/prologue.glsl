@@ -7,7 +7,8 @@
 // 16-byte load per vector where VEC4: K a multiple of 4) and emits q word p, which packs elements
 // 16w+s+4b (b = 0..3; p = 4w+s), the order dot_word expects: the four lanes of a group of 4
 // exchange their bytes by subgroup shuffles. The columns share the loads' round trip and the
-// reductions' barriers: PCOLS columns cost little more latency than one.
+// reductions' barriers, but each adds its arithmetic and registers (an H100 measured ~2.8 µs
+// per column and dispatch: engine/src/vulkan/NOTES.md).
 // The includer defines PREP, COLS and SG_LEAST (fewest threads a subgroup is expected to have)
 // before the include, and after it emit_q(col, set, p, word) and emit_scale(col, set, s, Σq).
 #extension GL_KHR_shader_subgroup_shuffle : require
