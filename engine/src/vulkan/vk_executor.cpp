@@ -14,7 +14,7 @@
 namespace mmfree::vk {
 namespace {
 
-constexpr size_t kRecordedChunks = 64;   // command buffers of chunks kept for reuse
+constexpr size_t kRecordedPasses = 64;   // command buffers of passes (chunks, batched steps) kept for reuse
 
 constexpr int kFusedColsMax = 8;   // fused decode columns at most (registers: 8 × 4 accumulators per lane)
 // By default only steps of 2 take the fused kernels, and only on a GPU. H100, synthetic 370M /
@@ -170,10 +170,8 @@ void VulkanExecutor::cleanup() {
     if (!dev_) return;
     dev_->fn.vkDeviceWaitIdle(dev_->handle);
     for (Recorded* r : {&decode_logits_, &decode_argmax_, &decode_sampled_}) free_recorded(*r);
-    for (auto& [k, r] : chunks_) free_recorded(r);
-    chunks_.clear();
-    for (auto& [k, r] : fused_steps_) free_recorded(r);
-    fused_steps_.clear();
+    for (auto& [k, r] : passes_) free_recorded(r);
+    passes_.clear();
     for (auto& [k, p] : pipelines_) dev_->destroy(p);
     pipelines_.clear();
     for (Buffer* b : {&weights_, &act_, &upload_, &readback_}) dev_->destroy(*b);
@@ -680,31 +678,36 @@ void VulkanExecutor::record_chunk(Recorded& r, int T, Logits logits, bool step, 
     rec.finish();
 }
 
-VulkanExecutor::Recorded& VulkanExecutor::chunk_commands(int T, Logits logits, bool step) {
-    const auto key = std::make_tuple(T, int(logits), step);
-    auto it = chunks_.find(key);
-    if (it != chunks_.end()) {
-        it->second.last_use = ++chunk_uses_;
+// The command buffer of a pass of T rows, recorded on its first use and replayed afterwards.
+template <class F> VulkanExecutor::Recorded& VulkanExecutor::recorded(int T, Logits logits, Pass pass, F&& record) {
+    const auto key = std::make_tuple(T, int(logits), int(pass));
+    auto it = passes_.find(key);
+    if (it != passes_.end()) {
+        it->second.last_use = ++pass_uses_;
         return it->second;
     }
     // Prompts of many lengths and batches of many sizes would each leave a command buffer behind:
     // keep the most recently used (a server's steps change size as streams come and go, and
     // prefill_many's chunks are sums of prompt lengths).
-    if (chunks_.size() >= kRecordedChunks) {
-        auto oldest = std::min_element(chunks_.begin(), chunks_.end(), [](const auto& a, const auto& b) { return a.second.last_use < b.second.last_use; });
+    if (passes_.size() >= kRecordedPasses) {
+        auto oldest = std::min_element(passes_.begin(), passes_.end(), [](const auto& a, const auto& b) { return a.second.last_use < b.second.last_use; });
         free_recorded(oldest->second);
-        chunks_.erase(oldest);
+        passes_.erase(oldest);
     }
-    Recorded& r = chunks_[key];
-    r.last_use = ++chunk_uses_;
+    Recorded& r = passes_[key];
+    r.last_use = ++pass_uses_;
     try {
-        record_chunk(r, T, logits, step, opt_.profile);
+        record(r);
     } catch (...) {
         free_recorded(r);
-        chunks_.erase(key);
+        passes_.erase(key);
         throw;
     }
     return r;
+}
+
+VulkanExecutor::Recorded& VulkanExecutor::chunk_commands(int T, Logits logits, bool step) {
+    return recorded(T, logits, step ? Pass::Step : Pass::Prefill, [&](Recorded& r) { record_chunk(r, T, logits, step, opt_.profile); });
 }
 
 void VulkanExecutor::run(Recorded& r) {
@@ -840,18 +843,7 @@ VulkanExecutor::Recorded& VulkanExecutor::launch_decode_pass(const int32_t* slot
 VulkanExecutor::Recorded& VulkanExecutor::step_commands(int rows, Logits out) {
     if (opt_.profile || rows > fused_cols_) return chunk_commands(rows, out, true);   // stage times add up over passes
     if (rows == 1) return out == Logits::All ? decode_logits_ : out == Logits::Argmax ? decode_argmax_ : decode_sampled_;
-    const auto key = std::make_pair(rows, int(out));
-    auto it = fused_steps_.find(key);
-    if (it != fused_steps_.end()) return it->second;
-    Recorded& r = fused_steps_[key];
-    try {
-        record_decode(r, out, rows);
-    } catch (...) {
-        free_recorded(r);
-        fused_steps_.erase(key);
-        throw;
-    }
-    return r;
+    return recorded(rows, out, Pass::FusedStep, [&](Recorded& r) { record_decode(r, out, rows); });
 }
 
 const float* VulkanExecutor::decode_logits(const int32_t* slot_ids, const int32_t* tokens, size_t n) {

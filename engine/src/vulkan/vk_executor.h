@@ -98,7 +98,7 @@ private:
         VkQueryPool queries = VK_NULL_HANDLE;
         std::vector<int> stage_of;   // stage of each timestamp interval
         bool fused = false;          // the fused decode: its intervals cover several stages each
-        uint64_t last_use = 0;       // chunks_: when it last ran, for evicting the least recently used
+        uint64_t last_use = 0;       // passes_: when it last ran, for evicting the least recently used
     };
     struct Recorder;
 
@@ -143,6 +143,10 @@ private:
     // or with `step` one token each of T sequences (batched decode).
     void record_chunk(Recorded& r, int T, Logits logits, bool step, bool profile);
     Recorded& chunk_commands(int T, Logits logits, bool step);
+    // The passes recorded for reuse: a prompt chunk, a batched step through the chunk kernels, or
+    // a fused step over columns; `record` records one on its first use.
+    enum class Pass { Prefill, Step, FusedStep };
+    template <class F> Recorded& recorded(int T, Logits logits, Pass pass, F&& record);
     void run(Recorded& r);
     void complete(Recorded& r);   // waits for r's submission and collects its stage times
     // Records `body` into a one-off command buffer, runs it and frees it (slot copies).
@@ -180,9 +184,8 @@ private:
     size_t up_tokens_ = 0, up_slots_ = 0, up_state_ = 0, up_draws_ = 0, rb_logits_ = 0, rb_token_ = 0, rb_state_ = 0;
 
     Recorded decode_logits_, decode_argmax_, decode_sampled_;
-    std::map<std::pair<int, int>, Recorded> fused_steps_;   // (rows, Logits): fused decodes of 2..fused_cols_ rows
-    std::map<std::tuple<int, int, bool>, Recorded> chunks_;  // (rows, Logits, step)
-    uint64_t chunk_uses_ = 0;
+    std::map<std::tuple<int, int, int>, Recorded> passes_;  // (rows, Logits, Pass)
+    uint64_t pass_uses_ = 0;
     // A begun decode_sample: the pass still running (null: none) and its rows, and every row's token.
     Recorded* sampling_ = nullptr;
     std::pair<size_t, size_t> sampling_rows_{0, 0};
