@@ -100,6 +100,52 @@ Stream run_alone(const std::shared_ptr<const Model>& model, bool portable, const
     return out;
 }
 
+// One decode step of `active` (row b: active[b], on its slot): every row's logits on even steps,
+// whose argmax must be the device's token, only the on-device argmax on odd ones; each stream
+// keeps its token and its kept row. "" or what differed.
+std::string decode_step(vk::VulkanExecutor& ex, const std::vector<Stream*>& active, int step) {
+    const size_t V = size_t(ex.model().config.vocab_size);
+    std::vector<int32_t> ids, toks;
+    for (const Stream* s : active) {
+        ids.push_back(s->slot);
+        toks.push_back(s->tokens.back());
+    }
+    std::vector<int32_t> next(ids.size(), -1);
+    std::vector<float> logits(ids.size() * V);
+    const bool with_logits = step % 2 == 0;
+    ex.decode(ids.data(), toks.data(), ids.size(), with_logits ? logits.data() : nullptr, next.data());
+    for (size_t b = 0; b < active.size(); ++b) {
+        if (with_logits) {
+            if (next[b] != argmax(&logits[b * V], V))
+                return "step " + std::to_string(step) + " row " + std::to_string(b) + ": the device's token is not its logits' argmax";
+            active[b]->logits.insert(active[b]->logits.end(), logits.begin() + long(b * V), logits.begin() + long((b + 1) * V));
+        }
+        active[b]->tokens.push_back(next[b]);
+    }
+    return "";
+}
+
+// Each stream against itself alone: the same greedy tokens, and the rows it kept (even steps)
+// within MODEL_SPEC's tolerance of the same steps alone. "" or the first difference.
+std::string compare_with_alone(const std::shared_ptr<const Model>& model, bool portable, const std::vector<Stream>& streams) {
+    const size_t V = size_t(model->config.vocab_size);
+    for (const auto& s : streams) {
+        const Stream alone = run_alone(model, portable, s);
+        const std::string who = "slot " + std::to_string(s.slot);
+        if (s.tokens != alone.tokens) return who + ": greedy tokens differ from the stream alone";
+        std::vector<float> want;
+        for (int step = s.join; step < s.leave; ++step)
+            if (step % 2 == 0) {
+                const size_t i = size_t(step - s.join);
+                want.insert(want.end(), alone.logits.begin() + long(i * V), alone.logits.begin() + long((i + 1) * V));
+            }
+        if (s.logits.size() != want.size()) return who + ": " + std::to_string(s.logits.size() / V) + " rows kept, " + std::to_string(want.size() / V) + " expected";
+        const std::string err = check_tolerance(s.logits, want, int(V), who + " batched vs alone");
+        if (!err.empty()) return err;
+    }
+    return "";
+}
+
 ModelConfig odd_config() {
     ModelConfig c;
     c.vocab_size = 301;       // odd, not a multiple of any workgroup's rows
@@ -387,7 +433,6 @@ private slots:
         QCOMPARE(ex->slot_count(), 6);
         std::vector<float> row(V);
         for (int step = 0; step < 8; ++step) {
-            std::vector<int32_t> ids, toks;
             std::vector<Stream*> active;
             for (auto& s : streams) {
                 if (step == s.join) {
@@ -395,45 +440,19 @@ private slots:
                     ex->prefill(s.slot, s.prompt.data(), s.prompt.size(), row.data(), false);
                     s.tokens = {argmax(row.data(), V)};
                 }
-                if (step >= s.join && step < s.leave) {
-                    ids.push_back(s.slot);
-                    toks.push_back(s.tokens.back());
-                    active.push_back(&s);
-                }
+                if (step >= s.join && step < s.leave) active.push_back(&s);
             }
-            std::vector<int32_t> next(ids.size(), -1);
-            std::vector<float> logits(ids.size() * V);
-            const bool with_logits = step % 2 == 0;
-            ex->decode(ids.data(), toks.data(), ids.size(), with_logits ? logits.data() : nullptr, next.data());
-            for (size_t b = 0; b < active.size(); ++b) {
-                if (with_logits) {
-                    QCOMPARE(next[b], argmax(&logits[b * V], V));
-                    active[b]->logits.insert(active[b]->logits.end(), logits.begin() + long(b * V), logits.begin() + long((b + 1) * V));
-                }
-                active[b]->tokens.push_back(next[b]);
-            }
-        }
-        for (const auto& s : streams) {
-            const Stream alone = run_alone(model, portable, s);
-            QVERIFY2(s.tokens == alone.tokens, qPrintable(QString("slot %1: greedy tokens differ from the stream alone").arg(s.slot)));
-            // Logits were kept on the even steps: compare those rows.
-            std::vector<float> want;
-            for (int step = s.join; step < s.leave; ++step)
-                if (step % 2 == 0) {
-                    const size_t i = size_t(step - s.join);
-                    want.insert(want.end(), alone.logits.begin() + long(i * V), alone.logits.begin() + long((i + 1) * V));
-                }
-            QCOMPARE(s.logits.size(), want.size());
-            const std::string err = check_tolerance(s.logits, want, int(V), "slot " + std::to_string(s.slot) + " batched vs alone");
+            const std::string err = decode_step(*ex, active, step);
             QVERIFY2(err.empty(), err.c_str());
         }
+        const std::string err = compare_with_alone(model, portable, streams);
+        QVERIFY2(err.empty(), err.c_str());
     }
 
     // The fused kernels take up to 8 sequences in the dispatches of one when asked to (their
-    // activations fit in shared memory for this model): nine streams on shuffled slots decode in steps of every size
-    // from 9 (passes of 8 fused rows and 1) down to 1; each stream's tokens equal its tokens alone
-    // and its logits (kept on even steps; odd steps ask for the on-device argmax) are within
-    // MODEL_SPEC's tolerance of them.
+    // activations fit in shared memory for this model): nine streams on shuffled slots decode in
+    // steps of every size from 9 (passes of 8 fused rows and 1) down to 1, and each equals its
+    // run alone (compare_with_alone).
     void fused_columns_match_alone_data() {
         QTest::addColumn<bool>("portable");
         QTest::newRow("dot") << false;
@@ -456,32 +475,13 @@ private slots:
             streams.push_back(s);
         }
         for (int step = 0; step < 9; ++step) {
-            std::vector<int32_t> ids, toks;
-            for (int i = 8; i >= step; --i) {
-                ids.push_back(streams[size_t(i)].slot);
-                toks.push_back(streams[size_t(i)].tokens.back());
-            }
-            std::vector<int32_t> next(ids.size(), -1);
-            std::vector<float> logits(ids.size() * V);
-            const bool with_logits = step % 2 == 0;
-            ex->decode(ids.data(), toks.data(), ids.size(), with_logits ? logits.data() : nullptr, next.data());
-            for (size_t b = 0; b < ids.size(); ++b) {
-                Stream& s = streams[size_t(8 - b)];
-                if (with_logits) {
-                    QCOMPARE(next[b], argmax(&logits[b * V], V));
-                    s.logits.insert(s.logits.end(), logits.begin() + long(b * V), logits.begin() + long((b + 1) * V));
-                }
-                s.tokens.push_back(next[b]);
-            }
-        }
-        for (const auto& s : streams) {
-            const Stream alone = run_alone(model, portable, s);
-            QVERIFY2(s.tokens == alone.tokens, qPrintable(QString("slot %1: greedy tokens differ from the stream alone").arg(s.slot)));
-            std::vector<float> want;
-            for (int step = 0; step < s.leave; step += 2) want.insert(want.end(), alone.logits.begin() + long(step * V), alone.logits.begin() + long((step + 1) * V));
-            const std::string err = check_tolerance(s.logits, want, int(V), "slot " + std::to_string(s.slot) + " fused vs alone");
+            std::vector<Stream*> active;   // streams 8 down to `step`: slots in no order
+            for (int i = 8; i >= step; --i) active.push_back(&streams[size_t(i)]);
+            const std::string err = decode_step(*ex, active, step);
             QVERIFY2(err.empty(), err.c_str());
         }
+        const std::string err = compare_with_alone(model, portable, streams);
+        QVERIFY2(err.empty(), err.c_str());
     }
 
     // A row's result does not depend on its neighbours: the same teacher-forced stream in batches of

@@ -568,7 +568,7 @@ void VulkanExecutor::record_decode(Recorded& r, Logits out, int T) {
     p.p[P_NORM] = wref(final_norm_); p.p[P_GAMMA] = wref(head_gamma_); p.p[P_EPS] = eps;
     p.p[P_FLAGS] = partials ? F_ARGMAX : 0; p.p[P_TOK] = aref(partials_);
     p.p[P_CODES] = wref(head_codes_); p.p[P_WSCALE] = wref(head_scale_);
-    p.p[P_OUT] = out != Logits::All ? aref(logits_) : T == 1 ? ref(REGION_READBACK, rb_logits_) : aref(logits_);
+    p.p[P_OUT] = out == Logits::All && T == 1 ? ref(REGION_READBACK, rb_logits_) : aref(logits_);
     p.p[P_N] = uint32_t(V);
     record_gemv(rec, p, MODE_HEAD, H, V, 1, LmHead, 1, T);
     if (out == Logits::All && T > 1) rec.copy(act_, logits_, readback_, rb_logits_, size_t(T) * V * 4);
