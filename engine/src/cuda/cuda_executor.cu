@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <utility>
 
 #include <cuda_runtime.h>
 
@@ -422,6 +423,7 @@ void CudaExecutor::check_tokens(const int32_t* tokens, size_t n) const {
 // draws, the sample kernel then draws each column's token from its logits row on the device.
 void CudaExecutor::decode_cols(const int32_t* slot_ids, const int32_t* tokens, int n, float* logits, int32_t* argmax_out,
                                const sampling::Draw* draws, int32_t* sampled) {
+    finish_sampling();
     Impl& d = *impl_;
     const ModelConfig& c = model_->config;
     const int H = c.hidden_size, V = c.vocab_size;
@@ -449,6 +451,11 @@ void CudaExecutor::decode_cols(const int32_t* slot_ids, const int32_t* tokens, i
     }
     if (!d.result_mapped) MMFREE_CK(cudaMemcpyAsync(d.result_host, d.result_dev, sizeof(int) * size_t(n), cudaMemcpyDeviceToHost, d.stream));
     if (logits) MMFREE_CK(cudaMemcpyAsync(logits, d.logits.ptr, sizeof(float) * size_t(n) * V, cudaMemcpyDeviceToHost, d.stream));
+    if (draws && leave_running_ && !profile_) {
+        pending_sampled_ = sampled;
+        pending_rows_ = n;
+        return;
+    }
     MMFREE_CK(cudaStreamSynchronize(d.stream));
     if (argmax_out)
         for (int col = 0; col < n; ++col) argmax_out[col] = static_cast<volatile int*>(d.result_host)[col];
@@ -695,6 +702,7 @@ void CudaExecutor::add_stage_times(StageEvents& timed) {
 }
 
 void CudaExecutor::prefill_chunk(int slot, const int32_t* tokens, int T, float* logits, bool all_positions) {
+    finish_sampling();
     Impl& d = *impl_;
     const int H = model_->config.hidden_size, V = model_->config.vocab_size;
     const int out_rows = logits ? (all_positions ? T : 1) : 0;
@@ -715,6 +723,7 @@ void CudaExecutor::prefill_chunk(int slot, const int32_t* tokens, int T, float* 
 // drawn tokens come back (the sample kernel ends the pass).
 void CudaExecutor::decode_rows(const int32_t* slot_ids, const int32_t* tokens, int n, float* logits, int32_t* argmax_out,
                                const sampling::Draw* draws, int32_t* sampled) {
+    finish_sampling();
     Impl& d = *impl_;
     const int H = model_->config.hidden_size, V = model_->config.vocab_size;
     if (draws) {   // the tokens only: the logits stay on the device
@@ -761,6 +770,11 @@ void CudaExecutor::decode_rows(const int32_t* slot_ids, const int32_t* tokens, i
         MMFREE_CK(cudaMemcpyAsync(d.row_best_host, d.row_best.ptr, sizeof(int) * size_t(n), cudaMemcpyDeviceToHost, d.stream));
     if (logits) MMFREE_CK(cudaMemcpyAsync(logits, d.plog.ptr, sizeof(float) * size_t(n) * V, cudaMemcpyDeviceToHost, d.stream));
     if (draws) MMFREE_CK(cudaMemcpyAsync(d.sampled_host, d.sampled.ptr, sizeof(int) * size_t(n), cudaMemcpyDeviceToHost, d.stream));
+    if (draws && leave_running_ && !profile_) {
+        pending_sampled_ = sampled;
+        pending_rows_ = n;
+        return;
+    }
     MMFREE_CK(cudaStreamSynchronize(d.stream));
     if (argmax_out) std::copy(d.row_best_host, d.row_best_host + n, argmax_out);
     if (draws) std::copy(d.sampled_host, d.sampled_host + n, sampled);
@@ -810,6 +824,7 @@ void CudaExecutor::decode(const int32_t* slot_ids, const int32_t* tokens, size_t
 void CudaExecutor::begin_decode_sample(const int32_t* slot_ids, const int32_t* tokens, size_t n, const sampling::Draw* draws) {
     static_assert(sizeof(sampling::Draw) == 24, "the sample kernel reads 24-byte draws");
     if (!samples_on_device()) return Executor::begin_decode_sample(slot_ids, tokens, n, draws);
+    finish_sampling();   // a step begun and never ended: its tokens are dropped with sampled_tokens_
     check_slots(slot_ids, n);
     check_tokens(tokens, n);
     stages_ = {};
@@ -817,18 +832,33 @@ void CudaExecutor::begin_decode_sample(const int32_t* slot_ids, const int32_t* t
     if (n == 0) return;
     impl_->prepare_sampling(&device_bytes_);
     int32_t* out = sampled_tokens_.data();
+    // The last pass is left running for end_decode_sample (the passes before it share its staging).
+    struct LastPass {
+        bool& flag;
+        ~LastPass() { flag = false; }
+    } last_pass{leave_running_};
     if (n <= size_t(impl_->max_cols)) {
+        leave_running_ = true;
         decode_cols(slot_ids, tokens, int(n), nullptr, nullptr, draws, out);
         return;
     }
     for (size_t b = 0; b < n; b += kPrefillChunk) {
         const int rows = int(std::min<size_t>(kPrefillChunk, n - b));
+        leave_running_ = b + size_t(rows) == n;
         decode_rows(slot_ids + b, tokens + b, rows, nullptr, nullptr, draws + b, out + b);
     }
 }
 
+void CudaExecutor::finish_sampling() {
+    if (pending_rows_ == 0) return;
+    const int rows = std::exchange(pending_rows_, 0);
+    MMFREE_CK(cudaStreamSynchronize(impl_->stream));
+    std::copy(impl_->sampled_host, impl_->sampled_host + rows, pending_sampled_);
+}
+
 void CudaExecutor::end_decode_sample(int32_t* tokens_out) {
     if (!samples_on_device()) return Executor::end_decode_sample(tokens_out);
+    finish_sampling();
     std::copy(sampled_tokens_.begin(), sampled_tokens_.end(), tokens_out);
 }
 

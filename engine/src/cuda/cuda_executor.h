@@ -76,6 +76,14 @@ private:
     StageTimes stages_;
     bool profile_ = false;
     std::vector<int32_t> sampled_tokens_;   // begin_decode_sample's tokens, for end_decode_sample
+    // begin_decode_sample leaves its last pass running (the scheduler delivers the previous step's
+    // tokens meanwhile): where that pass's tokens go, and how many; 0 when none is running.
+    int32_t* pending_sampled_ = nullptr;
+    int pending_rows_ = 0;
+    bool leave_running_ = false;   // set by begin_decode_sample around its last pass
+    // Waits for the pass begin_decode_sample left running and collects its tokens. Every call that
+    // stages host memory for the stream waits first: that pass may not have read its staging yet.
+    void finish_sampling();
 };
 
 // Devices for `mmfree info --devices`, with the reason when CUDA cannot be used.
