@@ -12,6 +12,7 @@
 #include <mutex>
 #include <random>
 #include <stdexcept>
+#include <utility>
 
 #include "cpu/kernels.h"
 #include "cuda/cuda_testing.h"
@@ -306,7 +307,7 @@ private slots:
         }
         std::vector<double> ref_h(h.begin(), h.end());
         std::vector<float> got_h = h;
-        const std::vector<float> sh = cuda_testing::mlgru_scan(ai, af, lb, got_h, T, D);
+        const std::vector<float> sh = cuda_testing::mlgru_scan(ai, af, lb, got_h, {0}, {T}, T, D);
         double worst = 0;
         auto silu = [](double z) { return z / (1.0 + std::exp(-z)); };
         for (int t = 0; t < T; ++t)
@@ -322,6 +323,35 @@ private slots:
         for (int c = 0; c < D; ++c)
             worst = std::max(worst, std::fabs(got_h[size_t(c)] - ref_h[size_t(c)]) / std::max(1.0, std::fabs(ref_h[size_t(c)])));
         QVERIFY2(worst < 2e-5, qPrintable(QString("worst relative error %1").arg(worst)));
+    }
+
+    // Several prompts' pieces in one pass (prefill_many): each piece's outputs and final state
+    // are bit-identical to the piece scanned alone, whatever its neighbours' lengths.
+    void scan_pieces_equal_each_alone() {
+        const int D = 1000;
+        const std::vector<int> rows = {2, 17, 1, 100, 33, 300, 16};
+        std::vector<int> first;
+        int T = 0;
+        for (int r : rows) first.push_back(std::exchange(T, T + r));
+        std::mt19937 rng(77);
+        std::normal_distribution<float> normal(0.f, 2.f);
+        std::uniform_real_distribution<float> unit(0.f, 0.9f);
+        std::vector<float> ai(size_t(T) * D), af(size_t(T) * D), lb(static_cast<size_t>(D)), states(rows.size() * D);
+        for (auto& v : ai) v = normal(rng);
+        for (auto& v : af) v = normal(rng) + 3.f;
+        for (auto& v : lb) v = unit(rng);
+        for (auto& v : states) v = normal(rng);
+        std::vector<float> together_states = states;
+        const std::vector<float> together = cuda_testing::mlgru_scan(ai, af, lb, together_states, first, rows, T, D);
+        for (size_t p = 0; p < rows.size(); ++p) {
+            const auto from = long(first[p]) * D, to = from + long(rows[p]) * D;
+            std::vector<float> h(states.begin() + long(p) * D, states.begin() + long(p + 1) * D);
+            const std::vector<float> alone = cuda_testing::mlgru_scan(std::vector<float>(ai.begin() + from, ai.begin() + to),
+                                                                      std::vector<float>(af.begin() + from, af.begin() + to), lb, h,
+                                                                      {0}, {rows[p]}, rows[p], D);
+            QVERIFY2(std::equal(alone.begin(), alone.end(), together.begin() + from), qPrintable(QString("piece %1: silu(h)").arg(p)));
+            QVERIFY2(std::equal(h.begin(), h.end(), together_states.begin() + long(p) * D), qPrintable(QString("piece %1: state").arg(p)));
+        }
     }
 
     // Prefill norm + quantization against the CPU reference (RMSNorm, RMSNorm, quantize_row).
@@ -574,6 +604,26 @@ private slots:
         qInfo("%s B=%d, %d threads, persistent max %d: largest |logit difference| to the runs alone %g", qPrintable(model), batch,
               threads, persistent_max, double(worst));
         const std::string err = compare_streams(batched, alone, V);
+        QVERIFY2(err.empty(), err.c_str());
+    }
+
+    // prefill_many: six prompts' pieces in two rounds, packed into passes of up to 512 rows (several
+    // prompts in a pass, a full pass, a 700-token prompt cut at 512): every slot's state and next
+    // logits equal the same pieces fed alone by prefill(), bit for bit. Every piece has at least
+    // two tokens (one token alone runs the decode kernel, whose norms sum in another order).
+    void prompts_prefilled_together_equal_alone() {
+        ModelConfig c;
+        c.vocab_size = 1000; c.hidden_size = 640; c.num_layers = 3; c.intermediate_size = 2304;
+        auto m = make_synthetic_model(c, 9);
+        std::vector<std::vector<int32_t>> prompts;
+        for (int len : {3, 13, 701, 41, 301, 261}) {
+            std::vector<int32_t> p = {1};
+            for (int i = 1; i < len; ++i) p.push_back(int32_t((i * 53 + len * 7) % c.vocab_size));
+            prompts.push_back(p);
+        }
+        const int n = int(prompts.size());
+        auto ex = make_cuda_slots(m, n);
+        const std::string err = check_prefill_many(*ex, prompts, 5, [&] { return make_cuda_slots(m, n); }, true);
         QVERIFY2(err.empty(), err.c_str());
     }
 

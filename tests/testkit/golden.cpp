@@ -113,7 +113,7 @@ std::string check_executor(Executor& ex, const GoldenCase& g) {
 }
 
 std::string check_prefill_many(Executor& batched, const std::vector<std::vector<int32_t>>& prompts, size_t first_round,
-                               const std::function<std::unique_ptr<Executor>()>& alone) {
+                               const std::function<std::unique_ptr<Executor>()>& alone, bool alone_in_rounds) {
     const size_t n = prompts.size(), V = size_t(batched.model().config.vocab_size);
     std::vector<size_t> fed(n, 0);
     for (int round = 0; round < 2; ++round) {
@@ -138,7 +138,9 @@ std::string check_prefill_many(Executor& batched, const std::vector<std::vector<
     batched.decode(ids.data(), last.data(), n, logits.data(), nullptr);
     for (size_t i = 0; i < n; ++i) {
         auto ex = alone();
-        ex->prefill(int(i), prompts[i].data(), prompts[i].size() - 1, nullptr, false);
+        const size_t fed_alone = alone_in_rounds ? std::min(prompts[i].size() - 1, first_round) : 0;
+        if (fed_alone) ex->prefill(int(i), prompts[i].data(), fed_alone, nullptr, false);
+        ex->prefill(int(i), prompts[i].data() + fed_alone, prompts[i].size() - 1 - fed_alone, nullptr, false);
         if (ex->save_slot(int(i)) != states[i]) return "state of prompt " + std::to_string(i) + " differs from the prompt alone";
         ex->decode(ids.data(), last.data(), n, row.data(), nullptr);
         if (std::memcmp(&row[i * V], &logits[i * V], V * sizeof(float)) != 0)

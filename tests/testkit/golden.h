@@ -40,11 +40,6 @@ std::string check_tolerance(const std::vector<float>& got, const std::vector<flo
 // full_logits, and save/restore of the state. Empty string on success.
 std::string check_executor(Executor& executor, const GoldenCase& golden);
 
-// Prompt i on slot i of `batched` (at least as many slots as prompts): all but each prompt's last
-// token through prefill_many in two rounds (first at most `first_round` tokens each, then the
-// rest; slots in reverse order), then every last token in one decode. `alone()` gives a fresh
-// executor as batched was made, on which each prompt is prefilled by itself. Empty when every
-// slot's state and logits row equal the prompt alone, bit for bit; else what differs.
 // decode_logits on one executor against decode's logits on another made alike (`make`, at least
 // `slots` slots): steps of 1, 3 and all `slots` rows, in that order, on slots in reverse order.
 // Empty when every row is equal bit for bit; else which step differs.
@@ -53,7 +48,14 @@ std::string check_decode_logits(const std::function<std::unique_ptr<Executor>()>
 // the same tokens, for greedy rows and rows of every sampling rule, steps of 1, 3 and `slots` rows.
 std::string check_decode_sample(const std::function<std::unique_ptr<Executor>()>& make, int slots);
 
+// Prompt i on slot i of `batched` (at least as many slots as prompts): all but each prompt's last
+// token through prefill_many in two rounds (first at most `first_round` tokens each, then the
+// rest; slots in reverse order), then every last token in one decode. `alone()` gives a fresh
+// executor as batched was made, on which each prompt is prefilled by itself: in one prefill(), or
+// with `alone_in_rounds` in the same two pieces (for a backend whose prompt scan rounds by the
+// piece's length). Empty when every slot's state and logits row equal the prompt alone, bit for
+// bit; else what differs.
 std::string check_prefill_many(Executor& batched, const std::vector<std::vector<int32_t>>& prompts, size_t first_round,
-                               const std::function<std::unique_ptr<Executor>()>& alone);
+                               const std::function<std::unique_ptr<Executor>()>& alone, bool alone_in_rounds = false);
 
 } // namespace mmfree::testkit

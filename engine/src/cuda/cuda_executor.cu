@@ -132,12 +132,13 @@ struct CudaExecutor::Impl {
 
     // Row-pass scratch (prefill chunks, batched decode), allocated on first use.
     bool rows_ready = false;
-    DeviceBuffer px, pai, paf, pag, psh, py, pq, ps, pqs, plog, row_slot, row_best, partial, tile_count;
+    DeviceBuffer px, pai, paf, pag, psh, py, pq, ps, pqs, plog, row_slot, row_best, scan_pieces, partial, tile_count;
     int split_target = 0;  // GEMM blocks that a pass of few rows aims for (split-K), MMFREE_CUDA_SPLIT_TARGET
     size_t plog_rows = 0;
     float* emb_stage = nullptr;     // pinned [kPrefillChunk, H]
     int* row_slot_host = nullptr;   // pinned [kPrefillChunk]
     int* row_best_host = nullptr;   // pinned [kPrefillChunk]
+    ScanPiece* scan_pieces_host = nullptr;   // pinned [kPrefillChunk]: a prompt pass's pieces
     int kp_max = 0;
 
     // Batched decode steps as CUDA graphs, by (rows, outputs: 0 none, 1 logits, 2 logits + argmax,
@@ -180,6 +181,7 @@ struct CudaExecutor::Impl {
         if (emb_stage) cudaFreeHost(emb_stage);
         if (row_slot_host) cudaFreeHost(row_slot_host);
         if (row_best_host) cudaFreeHost(row_best_host);
+        if (scan_pieces_host) cudaFreeHost(scan_pieces_host);
         if (result_host) cudaFreeHost(result_host);
         if (ev_start) cudaEventDestroy(ev_start);
         if (ev_stop) cudaEventDestroy(ev_stop);
@@ -537,6 +539,7 @@ void CudaExecutor::prepare_rows(int head_rows) {
         d.pqs.allocate(sizeof(int) * 3 * size_t(Tpad), &device_bytes_);
         d.row_slot.allocate(sizeof(int) * size_t(Tm), &device_bytes_);
         d.row_best.allocate(sizeof(int) * size_t(Tm), &device_bytes_);
+        d.scan_pieces.allocate(sizeof(ScanPiece) * size_t(Tm), &device_bytes_);
         const int widest = std::max({3 * D, 2 * I, H, V});  // a GEMM batch's problems side by side
         d.partial.allocate(sizeof(int) * size_t(kGemmRowAlign) * widest, &device_bytes_);
         d.tile_count.allocate(sizeof(unsigned) * 3 * size_t((widest + kGemmTileN - 1) / kGemmTileN), &device_bytes_);
@@ -546,6 +549,7 @@ void CudaExecutor::prepare_rows(int head_rows) {
         MMFREE_CK(cudaHostAlloc(reinterpret_cast<void**>(&d.emb_stage), sizeof(float) * size_t(Tm) * H, cudaHostAllocDefault));
         MMFREE_CK(cudaHostAlloc(reinterpret_cast<void**>(&d.row_slot_host), sizeof(int) * size_t(Tm), cudaHostAllocDefault));
         MMFREE_CK(cudaHostAlloc(reinterpret_cast<void**>(&d.row_best_host), sizeof(int) * size_t(Tm), cudaHostAllocDefault));
+        MMFREE_CK(cudaHostAlloc(reinterpret_cast<void**>(&d.scan_pieces_host), sizeof(ScanPiece) * size_t(Tm), cudaHostAllocDefault));
         d.rows_ready = true;
     }
     if (head_rows && size_t(head_rows) > d.plog_rows) {
@@ -558,10 +562,10 @@ void CudaExecutor::prepare_rows(int head_rows) {
 // Enqueues one pass of T rows whose embeddings are in px: every layer, then (head_rows > 0) the
 // final norm and lm_head for rows head_row0.. into plog, and each of those rows' argmax into
 // row_best (RowHead::Argmax) or its token drawn by the draws in `draws` into `sampled`
-// (RowHead::Sampled). The MLGRU: scan_slot ≥ 0 scans the rows in order on that slot's state (a
-// prompt's chunk); scan_slot < 0 steps each row on the state of its slot in row_slot (a decode
-// batch). With `timed`, events around each kernel (not while capturing a graph).
-void CudaExecutor::enqueue_rows(int T, int scan_slot, int head_row0, int head_rows, RowHead head, StageEvents* timed) {
+// (RowHead::Sampled). The MLGRU: prompt_pieces > 0 scans each of that many pieces (scan_pieces)
+// in order on its slot's state (prompts); 0 steps each row on the state of its slot in row_slot
+// (a decode batch). With `timed`, events around each kernel (not while capturing a graph).
+void CudaExecutor::enqueue_rows(int T, int prompt_pieces, int head_row0, int head_rows, RowHead head, StageEvents* timed) {
     Impl& d = *impl_;
     const ModelConfig& c = model_->config;
     const int L = c.num_layers, H = c.hidden_size, D = c.state_dim(), I = c.intermediate_size, V = c.vocab_size;
@@ -635,10 +639,11 @@ void CudaExecutor::enqueue_rows(int T, int scan_slot, int head_row0, int head_ro
         g0.p[1] = problem(ly.f, 1, d.paf.as<float>(), D, GemmOut::Store);
         g0.p[2] = problem(ly.g, 2, d.pag.as<float>(), D, GemmOut::Store);
         run(kBit, [&] { return gemm(g0); });
-        if (scan_slot >= 0) {
+        if (prompt_pieces > 0) {
             ScanArgs sa;
             sa.T = T; sa.D = D; sa.ai = d.pai.as<float>(); sa.af = d.paf.as<float>(); sa.lb = ly.lower_bound;
-            sa.h = d.slot_state(scan_slot) + size_t(l) * D; sa.sh = d.psh.as<float>();
+            sa.state = d.state.as<float>() + size_t(l) * D; sa.slot_stride = d.slot_floats;
+            sa.pieces = d.scan_pieces.as<ScanPiece>(); sa.piece_count = prompt_pieces; sa.sh = d.psh.as<float>();
             run(kGru, [&] { return launch_scan(sa, d.stream); });
         } else {
             StepArgs st;
@@ -701,17 +706,26 @@ void CudaExecutor::add_stage_times(StageEvents& timed) {
     stages_.valid = true;
 }
 
-void CudaExecutor::prefill_chunk(int slot, const int32_t* tokens, int T, float* logits, bool all_positions) {
+// One pass of the pieces' rows, one piece after another (up to kPrefillChunk rows, distinct
+// slots), each piece scanned on its own slot's state. Logits (a single piece): every row's or the
+// last row's.
+void CudaExecutor::prefill_pass(const PromptPiece* pieces, int count, float* logits, bool all_positions) {
     finish_sampling();
     Impl& d = *impl_;
     const int H = model_->config.hidden_size, V = model_->config.vocab_size;
+    int T = 0;
+    for (int p = 0; p < count; ++p) T += int(pieces[p].count);
     const int out_rows = logits ? (all_positions ? T : 1) : 0;
     prepare_rows(out_rows);
-    for (int t = 0; t < T; ++t)
-        std::memcpy(d.emb_stage + size_t(t) * H, &model_->embeddings[size_t(tokens[t]) * H], sizeof(float) * size_t(H));
+    for (int p = 0, row = 0; p < count; ++p) {
+        d.scan_pieces_host[p] = {row, int(pieces[p].count), pieces[p].slot};
+        for (size_t t = 0; t < pieces[p].count; ++t, ++row)
+            std::memcpy(d.emb_stage + size_t(row) * H, &model_->embeddings[size_t(pieces[p].tokens[t]) * H], sizeof(float) * size_t(H));
+    }
     MMFREE_CK(cudaMemcpyAsync(d.px.ptr, d.emb_stage, sizeof(float) * size_t(T) * H, cudaMemcpyHostToDevice, d.stream));
+    MMFREE_CK(cudaMemcpyAsync(d.scan_pieces.ptr, d.scan_pieces_host, sizeof(ScanPiece) * size_t(count), cudaMemcpyHostToDevice, d.stream));
     StageEvents timed;
-    enqueue_rows(T, slot, all_positions ? 0 : T - 1, out_rows, RowHead::Logits, profile_ ? &timed : nullptr);
+    enqueue_rows(T, count, all_positions ? 0 : T - 1, out_rows, RowHead::Logits, profile_ ? &timed : nullptr);
     if (out_rows) MMFREE_CK(cudaMemcpyAsync(logits, d.plog.ptr, sizeof(float) * size_t(out_rows) * V, cudaMemcpyDeviceToHost, d.stream));
     MMFREE_CK(cudaStreamSynchronize(d.stream));
     if (profile_) add_stage_times(timed);
@@ -743,7 +757,7 @@ void CudaExecutor::decode_rows(const int32_t* slot_ids, const int32_t* tokens, i
     if (draws) d.upload_draws(draws, n);
     StageEvents timed;
     if (profile_) {
-        enqueue_rows(n, -1, 0, head_rows, head, &timed);
+        enqueue_rows(n, 0, 0, head_rows, head, &timed);
     } else {
         auto it = d.graphs.find({n, outputs});
         if (it == d.graphs.end()) {
@@ -751,7 +765,7 @@ void CudaExecutor::decode_rows(const int32_t* slot_ids, const int32_t* tokens, i
             cudaGraph_t graph = nullptr;
             MMFREE_CK(cudaStreamBeginCapture(d.stream, cudaStreamCaptureModeThreadLocal));
             try {
-                enqueue_rows(n, -1, 0, head_rows, head, nullptr);
+                enqueue_rows(n, 0, 0, head_rows, head, nullptr);
             } catch (...) {
                 cudaStreamEndCapture(d.stream, &graph);
                 if (graph) cudaGraphDestroy(graph);
@@ -796,8 +810,38 @@ void CudaExecutor::prefill(int slot, const int32_t* tokens, size_t count, float*
         const int n = int(std::min<size_t>(kPrefillChunk, count - pos));
         const bool last = pos + size_t(n) == count;
         float* out = !logits ? nullptr : all_positions ? logits + pos * size_t(V) : (last ? logits : nullptr);
-        prefill_chunk(slot, tokens + pos, n, out, all_positions);
+        const PromptPiece piece{slot, tokens + pos, size_t(n)};
+        prefill_pass(&piece, 1, out, all_positions);
     }
+}
+
+// The pieces packed into passes of up to kPrefillChunk rows, so that a burst of short prompts
+// shares each read of the weights. A piece is cut only where prefill() cuts a prompt (every
+// kPrefillChunk rows from its start): the scan rounds by a piece's own length, so each slot ends
+// bit for bit as if prefill() had fed it its piece (a piece of one token aside: prefill() runs
+// that through the decode kernel). A slot's second piece waits for the next pass.
+void CudaExecutor::prefill_many(const std::vector<PromptPiece>& pieces) {
+    for (const PromptPiece& p : pieces) {
+        check_slot(p.slot);
+        check_tokens(p.tokens, p.count);
+    }
+    stages_ = {};
+    std::vector<PromptPiece> pass;
+    size_t rows = 0;
+    auto run_pass = [&] {
+        if (!pass.empty()) prefill_pass(pass.data(), int(pass.size()), nullptr, false);
+        pass.clear();
+        rows = 0;
+    };
+    for (const PromptPiece& p : pieces)
+        for (size_t pos = 0; pos < p.count; pos += kPrefillChunk) {
+            const size_t n = std::min<size_t>(kPrefillChunk, p.count - pos);
+            const bool slot_in_pass = std::any_of(pass.begin(), pass.end(), [&](const PromptPiece& q) { return q.slot == p.slot; });
+            if (rows + n > size_t(kPrefillChunk) || slot_in_pass) run_pass();
+            pass.push_back({p.slot, p.tokens + pos, n});
+            rows += n;
+        }
+    run_pass();
 }
 
 // Up to max_cols slots (default 2): the persistent kernel, one launch per step with a column per

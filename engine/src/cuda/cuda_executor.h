@@ -11,8 +11,8 @@ namespace mmfree::cuda {
 // The forward pass on an NVIDIA GPU. A decode step of one or two sequences (up to 8 with
 // MMFREE_CUDA_PERSISTENT_MAX) is one persistent cooperative kernel (all layers, lm_head and the
 // argmax, grid-wide barriers between the 4L+1 phases; a column per sequence, weights read once). Rows of
-// tokens run layer by layer with int8 tensor-core GEMMs, up to kPrefillChunk rows per pass: a
-// prompt's chunk (one slot, the MLGRU as a parallel scan) or a decode step of several slots (each
+// tokens run layer by layer with int8 tensor-core GEMMs, up to kPrefillChunk rows per pass: prompt
+// pieces of one or more slots (the MLGRU as a parallel scan per piece) or a decode step of several slots (each
 // row's MLGRU step on its own slot's state; the pass is replayed as a CUDA graph per batch size).
 // decode_sample ends either path with the sample kernel on the step's logits (one block per row).
 // Device memory holds the packed ternary codes, the fp32 norm vectors, slot_count() states and
@@ -29,6 +29,7 @@ public:
 
     int slot_count() const override { return slot_count_; }
     void prefill(int slot, const int32_t* tokens, size_t count, float* logits, bool all_positions) override;
+    void prefill_many(const std::vector<PromptPiece>& pieces) override;
     void decode(const int32_t* slot_ids, const int32_t* tokens, size_t n, float* logits, int32_t* argmax) override;
     const float* decode_logits(const int32_t* slot_ids, const int32_t* tokens, size_t n) override;
     // Every row drawn on the device by sample.cu (the port of shaders/sample.comp), after the
@@ -55,14 +56,14 @@ private:
     // tokens the draws pick, sampled on the device.
     void decode_cols(const int32_t* slot_ids, const int32_t* tokens, int n, float* logits, int32_t* argmax,
                      const sampling::Draw* draws = nullptr, int32_t* sampled = nullptr);
-    void prefill_chunk(int slot, const int32_t* tokens, int count, float* logits, bool all_positions);
+    void prefill_pass(const PromptPiece* pieces, int count, float* logits, bool all_positions);
     void decode_rows(const int32_t* slot_ids, const int32_t* tokens, int n, float* logits, int32_t* argmax,
                      const sampling::Draw* draws = nullptr, int32_t* sampled = nullptr);
     struct StageEvents;
     // What a row pass computes after lm_head: nothing more (the logits), each row's argmax, or
     // each row's token drawn by the draws already on the device.
     enum class RowHead { Logits, Argmax, Sampled };
-    void enqueue_rows(int T, int scan_slot, int head_row0, int head_rows, RowHead head, StageEvents* timed);
+    void enqueue_rows(int T, int prompt_pieces, int head_row0, int head_rows, RowHead head, StageEvents* timed);
     void prepare_rows(int head_rows);
     void add_stage_times(StageEvents& timed);
     void check_tokens(const int32_t* tokens, size_t n) const;

@@ -22,10 +22,11 @@ std::vector<int32_t> decode_matvec(const TernaryMatrix& w, const std::vector<int
 // tensor-core GEMM; k_split > 1 (rows ≤ 64) shares each tile's K among that many blocks.
 std::vector<int32_t> prefill_gemm(const TernaryMatrix& w, const std::vector<int8_t>& q, int rows, int k_split = 1);
 
-// The prefill MLGRU scan over T steps of D channels: ai, af [T, D], lb [D] or empty; h [D] is
-// the incoming state and comes back updated; returns silu(h_t) [T, D].
+// The prefill MLGRU scan of one pass of T rows of D channels: ai, af [T, D], lb [D] or empty.
+// Piece p is rows first[p] .. first[p] + rows[p] − 1 on state p of `states` [pieces, D] (the
+// incoming states, which come back updated); returns silu(h_t) [T, D].
 std::vector<float> mlgru_scan(const std::vector<float>& ai, const std::vector<float>& af, const std::vector<float>& lb,
-                              std::vector<float>& h, int T, int D);
+                              std::vector<float>& states, const std::vector<int>& first, const std::vector<int>& rows, int T, int D);
 
 // The prefill norm + quantization of `rows` rows x [rows, K] (Plain input): RMSNorm with g0,
 // then one vector per g1[j]. q[j] [rows, Kp] in natural order (Kp = K padded to 128), with the

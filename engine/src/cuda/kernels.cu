@@ -1018,12 +1018,18 @@ __global__ void __launch_bounds__(kNqThreads) nq_kernel(NqArgs a) {
 // [w·len, (w+1)·len). Each warp runs its chunk from h = 0, keeping f_t and i_t in registers and
 // the chunk's gate product; one warp then walks the chunks' (Πf, h) pairs to give every chunk its
 // incoming state; each warp re-runs its chunk from that state and writes silu(h_t). Only the
-// incoming states are rounded differently from the sequential order.
+// incoming states are rounded differently from the sequential order, and only by the piece's own
+// length: a piece scans the same beside other prompts' pieces (blockIdx.y) as alone.
 constexpr int kScanChunks = 16, kScanMaxLen = 32;  // T ≤ 512
 
-__global__ void __launch_bounds__(32 * kScanChunks) scan_kernel(const float* __restrict__ ai, const float* __restrict__ af,
-                                                               const float* __restrict__ lbp, float* __restrict__ hp,
-                                                               float* __restrict__ sh, int T, int D) {
+__global__ void __launch_bounds__(32 * kScanChunks) scan_kernel(ScanArgs a) {
+    const ScanPiece piece = a.pieces[blockIdx.y];
+    const int T = piece.rows, D = a.D;
+    const float* __restrict__ ai = a.ai + size_t(piece.row0) * D;
+    const float* __restrict__ af = a.af + size_t(piece.row0) * D;
+    const float* __restrict__ lbp = a.lb;
+    float* __restrict__ sh = a.sh + size_t(piece.row0) * D;
+    float* __restrict__ hp = a.state + size_t(piece.slot) * a.slot_stride;
     __shared__ float prod[kScanChunks][32], part[kScanChunks][32];
     const int lane = threadIdx.x & 31, w = threadIdx.x >> 5;
     const int c = blockIdx.x * 32 + lane;
@@ -1462,8 +1468,8 @@ cudaError_t launch_gemm(const GemmBatch& batch, cudaStream_t stream) {
 }
 
 cudaError_t launch_scan(const ScanArgs& args, cudaStream_t stream) {
-    if (args.T > kScanChunks * kScanMaxLen) return cudaErrorInvalidValue;
-    scan_kernel<<<(args.D + 31) / 32, 32 * kScanChunks, 0, stream>>>(args.ai, args.af, args.lb, args.h, args.sh, args.T, args.D);
+    if (args.T > kScanChunks * kScanMaxLen || args.piece_count < 1) return cudaErrorInvalidValue;   // a piece has at most T rows
+    scan_kernel<<<dim3((args.D + 31) / 32, args.piece_count), 32 * kScanChunks, 0, stream>>>(args);
     return cudaGetLastError();
 }
 

@@ -137,11 +137,18 @@ constexpr int kGemmRowAlign = 64;  // q buffers hold M rounded up to this many r
 constexpr int kGemmTileN = 128;    // weight rows per GEMM tile
 constexpr int kGemmSmallRows = 16; // passes of at most this many rows use 16-row tiles
 
+// One prompt's rows in a pass: rows row0 .. row0 + rows − 1, scanned on the state of `slot`.
+struct ScanPiece {
+    int row0 = 0, rows = 0, slot = 0;
+};
 struct ScanArgs {
-    int T = 0, D = 0;
+    int T = 0, D = 0;                                       // T: the pass's rows, all pieces together
     const float* ai = nullptr; const float* af = nullptr;  // [T, D]
     const float* lb = nullptr;                              // [D] or null
-    float* h = nullptr;                                     // [D], updated
+    float* state = nullptr;                                 // slot 0's h [D] of this layer, updated
+    size_t slot_stride = 0;                                 // floats between two slots' states (L·D)
+    const ScanPiece* pieces = nullptr;                      // [piece_count], device; distinct slots
+    int piece_count = 0;
     float* sh = nullptr;                                    // [T, D] silu(h_t)
 };
 cudaError_t launch_scan(const ScanArgs& args, cudaStream_t stream);

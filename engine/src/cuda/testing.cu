@@ -93,22 +93,27 @@ std::vector<int32_t> prefill_gemm(const TernaryMatrix& w, const std::vector<int8
 }
 
 std::vector<float> mlgru_scan(const std::vector<float>& ai, const std::vector<float>& af, const std::vector<float>& lb,
-                              std::vector<float>& h, int T, int D) {
+                              std::vector<float>& states, const std::vector<int>& first, const std::vector<int>& rows, int T, int D) {
     Scratch s;
     auto put = [&](const std::vector<float>& v) {
         float* p = s.alloc<float>(v.size());
         check(cudaMemcpy(p, v.data(), v.size() * sizeof(float), cudaMemcpyHostToDevice), "upload");
         return p;
     };
+    std::vector<cuda::ScanPiece> pieces;
+    for (size_t p = 0; p < first.size(); ++p) pieces.push_back({first[p], rows[p], int(p)});
+    cuda::ScanPiece* pieces_dev = s.alloc<cuda::ScanPiece>(pieces.size());
+    check(cudaMemcpy(pieces_dev, pieces.data(), pieces.size() * sizeof(cuda::ScanPiece), cudaMemcpyHostToDevice), "upload");
     cuda::ScanArgs a;
-    a.T = T; a.D = D; a.ai = put(ai); a.af = put(af); a.lb = lb.empty() ? nullptr : put(lb); a.h = put(h);
+    a.T = T; a.D = D; a.ai = put(ai); a.af = put(af); a.lb = lb.empty() ? nullptr : put(lb);
+    a.state = put(states); a.slot_stride = size_t(D); a.pieces = pieces_dev; a.piece_count = int(pieces.size());
     a.sh = s.alloc<float>(size_t(T) * D);
     check(cudaMemset(a.sh, 0xff, sizeof(float) * size_t(T) * D), "poison");  // NaN where nothing is written
     check(cuda::launch_scan(a, nullptr), "scan launch");
     check(cudaDeviceSynchronize(), "scan");
     std::vector<float> sh(size_t(T) * D);
     check(cudaMemcpy(sh.data(), a.sh, sh.size() * sizeof(float), cudaMemcpyDeviceToHost), "download");
-    check(cudaMemcpy(h.data(), a.h, h.size() * sizeof(float), cudaMemcpyDeviceToHost), "download");
+    check(cudaMemcpy(states.data(), a.state, states.size() * sizeof(float), cudaMemcpyDeviceToHost), "download");
     return sh;
 }
 
