@@ -16,6 +16,7 @@
 #include <iostream>
 #include <map>
 #include <mutex>
+#include <random>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -31,6 +32,8 @@ const char* kUsage = R"(usage: mmfree-loadgen [--url http://127.0.0.1:8080] [--a
 
 Each of C clients sends N streamed chat completions one after another (max_tokens each, EOS
 ignored so every reply has the same length); levels run one after another. Prints JSON.
+Every prompt is new (a random tag per level, then the client and request), so a server's prefix
+cache never answers one from an earlier run or level.
 )";
 
 struct Options {
@@ -58,12 +61,21 @@ double percentile(std::vector<double> v, double p) {
     return v[lo] + (v[hi] - v[lo]) * (rank - double(lo));
 }
 
-Sample stream_one(const Options& o, int client, int k) {
+// Four random letters (a few tokens, where digits would be one each): a level's prompts start
+// "Run <tag>", so none of them repeats a prompt of an earlier level or run.
+std::string random_tag() {
+    std::random_device rd;
+    std::string tag;
+    for (int i = 0; i < 4; ++i) tag += char('a' + rd() % 26);
+    return tag;
+}
+
+Sample stream_one(const Options& o, const std::string& tag, int client, int k) {
     httplib::Client cli(o.host, o.port);
     cli.set_read_timeout(600, 0);
     cli.set_tcp_nodelay(true);
-    json body = {{"messages", {{{"role", "user"}, {"content", "Client " + std::to_string(client) + ", story " + std::to_string(k) +
-                                                                  ": tell me about a dragon who learns to sing."}}}},
+    json body = {{"messages", {{{"role", "user"}, {"content", "Run " + tag + ", client " + std::to_string(client) +
+                                                                  ", story " + std::to_string(k) + ": tell me about a dragon who learns to sing."}}}},
                  {"max_tokens", o.max_tokens}, {"temperature", o.temperature}, {"top_p", o.top_p}, {"stream", true},
                  {"stream_options", {{"include_usage", true}}}, {"ignore_eos", true}};
     if (!o.model.empty()) body["model"] = o.model;
@@ -130,6 +142,7 @@ std::map<std::string, double> engine_seconds(const Options& o) {
 
 json run_level(const Options& o, int clients) {
     const auto engine_before = engine_seconds(o);
+    const std::string tag = random_tag();
     std::vector<Sample> samples;
     std::mutex m;
     std::vector<std::thread> threads;
@@ -137,7 +150,7 @@ json run_level(const Options& o, int clients) {
     for (int c = 0; c < clients; ++c)
         threads.emplace_back([&, c] {
             for (int k = 0; k < o.requests; ++k) {
-                Sample s = stream_one(o, c, k);
+                Sample s = stream_one(o, tag, c, k);
                 std::lock_guard lock(m);
                 samples.push_back(std::move(s));
             }

@@ -35,7 +35,7 @@ public:
     // Every row drawn on the device by sample.cu (the port of shaders/sample.comp), after the
     // step's lm_head, so only n tokens come back; its sums are 32-bit for vocabularies below 2^17.
     bool samples_on_device() const override { return model_->config.vocab_size < (1 << 17); }
-    // The whole step runs in begin (no overlap with the host yet); end hands its tokens out.
+    // begin starts the step and leaves its last pass running; end waits for it and hands the tokens out.
     void begin_decode_sample(const int32_t* slot_ids, const int32_t* tokens, size_t n, const sampling::Draw* draws) override;
     void end_decode_sample(int32_t* tokens_out) override;
     void reset_slot(int slot) override;
