@@ -727,6 +727,47 @@ private slots:
         QVERIFY(a == b);
     }
 
+    // After prepare_batches a server's work creates no pipeline (on NVIDIA a new one took ~0.5 s
+    // with a cold driver cache, while every stream waited): prompt passes of every row count up to
+    // a chunk, and steps of every size with logits, argmax and device-drawn tokens.
+    void prepare_batches_readies_every_pipeline_data() {
+        QTest::addColumn<bool>("portable");
+        QTest::newRow("portable") << true;
+        QTest::newRow("dot") << false;
+    }
+    void prepare_batches_readies_every_pipeline() {
+        QFETCH(bool, portable);
+        if (!portable && !g_device.integer_dot) QSKIP("device has no integer dot product");
+        auto model = make_synthetic_model(odd_config(), 19);
+        const int nslots = 3, chunk = 16;
+        auto ex = make_executor(model, portable, chunk, false, 0, nslots, 4, 2);
+        auto pipelines = [&] {
+            for (const auto& [name, value] : ex->extra_metrics())
+                if (name == "vulkan_pipelines") return int(value);
+            return -1;
+        };
+        ex->prepare_batches();
+        const int prepared = pipelines();
+        QVERIFY(prepared > 0);
+        std::vector<int32_t> prompt(size_t(chunk) + 5, 7);
+        for (int rows = 1; rows <= chunk + 5; ++rows) {   // one piece, then pieces of two nslots
+            if (rows < 2) ex->prefill_many({{0, prompt.data(), size_t(rows)}});
+            else ex->prefill_many({{0, prompt.data(), size_t(rows / 2)}, {1, prompt.data(), size_t(rows - rows / 2)}});
+            QVERIFY2(pipelines() == prepared, qPrintable(QString("a prompt pass of %1 rows").arg(rows)));
+        }
+        const int32_t ids[nslots] = {2, 0, 1}, toks[nslots] = {5, 6, 7};
+        std::vector<float> logits(size_t(nslots) * size_t(model->config.vocab_size));
+        std::vector<int32_t> out(nslots);
+        std::vector<sampling::Draw> draws(nslots);
+        for (auto& d : draws) d.inv_temperature = 1.f / 0.7f, d.top_p = 1u << 23;
+        for (int n = 1; n <= nslots; ++n) {
+            ex->decode(ids, toks, size_t(n), logits.data(), nullptr);
+            ex->decode(ids, toks, size_t(n), nullptr, out.data());
+            if (ex->samples_on_device()) ex->decode_sample(ids, toks, size_t(n), draws.data(), out.data());
+            QVERIFY2(pipelines() == prepared, qPrintable(QString("a step of %1 rows").arg(n)));
+        }
+    }
+
     // Slot ids outside 0..slot_count−1, repeated ids in one step, bad tokens in a batch and a bad
     // slot count are refused with InvalidArgument, before any state changes.
     void invalid_slots_are_refused() {

@@ -190,7 +190,7 @@ std::vector<std::pair<std::string, double>> VulkanExecutor::extra_metrics() cons
             {"vulkan_int8_cooperative_matrix", dot_ && dev_->info().int8_matrix ? 1.0 : 0.0},
             {"vulkan_prefill_chunk_tokens", double(C_)}, {"vulkan_slots", double(slots_)},
             {"vulkan_batched_decode_rows_per_pass", double(step_rows_)}, {"vulkan_gemv_batch_rows", double(gemv_batch_)},
-            {"vulkan_fused_decode_rows", double(fused_cols_)}};
+            {"vulkan_fused_decode_rows", double(fused_cols_)}, {"vulkan_pipelines", double(pipelines_.size())}};
 }
 
 // ---- memory -------------------------------------------------------------------------------------
@@ -787,12 +787,16 @@ void VulkanExecutor::prepare_batches() {
         std::memcpy(up + up_tokens_, tokens.data(), size_t(T) * 4);
         run(step ? step_commands(T, logits) : chunk_commands(T, logits, false));
     };
-    for (int T = 1; T <= most; ++T) run_chunk(T, Logits::All, true);
-    run_chunk(std::min(most, 2), Logits::Argmax, true);
-    if (samples_on_device()) {
-        std::memset(static_cast<char*>(upload_.mapped) + up_draws_, 0, 2 * sizeof(sampling::Draw));   // greedy draws
-        run_chunk(std::min(most, 2), Logits::Sampled, true);
+    // Steps of every row count up to `most` (the fused kernel's, the gemv's, then the GEMM's) with
+    // each output; prompt chunks of every gemv column count (not the fused kernel's: a chunk of one
+    // or two rows runs the chunk path), then the GEMM's smallest and largest.
+    std::memset(up + up_draws_, 0, size_t(most) * sizeof(sampling::Draw));   // greedy draws
+    for (int T = 1; T <= most; ++T) {
+        run_chunk(T, Logits::All, true);
+        run_chunk(T, Logits::Argmax, true);
+        if (samples_on_device()) run_chunk(T, Logits::Sampled, true);
     }
+    for (int T = 1; T <= std::min(gemv_batch_ + 1, C_); ++T) run_chunk(T, Logits::None, false);
     run_chunk(C_, Logits::None, false);
     for (int s = 0; s < most; ++s) reset_slot(s);
 }
