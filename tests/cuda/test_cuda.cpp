@@ -6,10 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
-#include <condition_variable>
 #include <iterator>
-#include <map>
-#include <mutex>
 #include <random>
 #include <stdexcept>
 #include <utility>
@@ -21,7 +18,6 @@
 #include "mmfree/backend.h"
 #include "mmfree/error.h"
 #include "mmfree/sampler.h"
-#include "mmfree/scheduler.h"
 
 using namespace mmfree;
 using namespace mmfree::testkit;
@@ -791,45 +787,8 @@ private slots:
         ModelConfig c;
         c.vocab_size = 1000; c.hidden_size = 320; c.num_layers = 3; c.intermediate_size = 864;
         auto model = make_synthetic_model(c, 23);
-        const int V = model->config.vocab_size;
-        auto run = [&](bool logprobs) {
-            std::mutex mu;
-            std::condition_variable cv;
-            std::map<int, std::vector<int32_t>> finished;
-            {
-                Scheduler sched(make_cuda_slots(model, 4), nullptr);
-                for (int i = 0; i < 6; ++i) {
-                    Request r;
-                    for (int t = 0; t < 3 + 5 * i; ++t) r.prompt.push_back(int32_t((t * 31 + i * 7 + 1) % V));
-                    r.options.max_tokens = 6 + 3 * i;
-                    r.options.stop_at_eos = false;
-                    SamplingParams& p = r.options.sampling;
-                    p = SamplingParams{};
-                    p.repetition_penalty = 1.0f;
-                    p.temperature = i == 0 ? 0.0f : 0.4f + 0.3f * float(i);
-                    p.top_k = i == 2 ? 7 : 0;
-                    p.top_p = i == 3 || i == 5 ? 0.8f : 1.0f;
-                    p.min_p = i == 4 || i == 5 ? 0.1f : 0.0f;
-                    p.seed = 1000 + uint64_t(i);
-                    r.logprobs = logprobs;
-                    r.on_finish = [&, i](const FinishEvent& f) {
-                        std::lock_guard lock(mu);
-                        finished[i] = f.tokens;
-                        cv.notify_all();
-                    };
-                    sched.submit(std::move(r));
-                }
-                std::unique_lock lock(mu);
-                cv.wait_for(lock, std::chrono::seconds(120), [&] { return finished.size() == 6; });
-            }
-            return finished;
-        };
-        const auto device = run(false), host = run(true);
-        QCOMPARE(device.size(), size_t(6));
-        for (int i = 0; i < 6; ++i) {
-            QCOMPARE(device.at(i).size(), size_t(6 + 3 * i));
-            QVERIFY2(device.at(i) == host.at(i), qPrintable(QString("request %1 differs").arg(i)));
-        }
+        const std::string err = check_scheduled_draws([&] { return make_cuda_slots(model, 4); });
+        QVERIFY2(err.empty(), err.c_str());
     }
 
     // Reset, save and load touch one slot only; a slot loaded with another's state continues

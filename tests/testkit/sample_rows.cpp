@@ -2,9 +2,15 @@
 #include "sample_rows.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <iterator>
+#include <map>
+#include <mutex>
 #include <random>
+
+#include "mmfree/scheduler.h"
 
 namespace mmfree::testkit {
 
@@ -62,6 +68,53 @@ std::string check_host_draws(const SampleRows& rows, const std::vector<int32_t>&
                    std::to_string(got[r]) + ", the host draws " + std::to_string(want);
     }
     return "";
+}
+
+std::string check_scheduled_draws(const std::function<std::unique_ptr<Executor>()>& make) {
+    constexpr int kRequests = 6;
+    auto run = [&](bool logprobs) {
+        std::mutex mu;
+        std::condition_variable cv;
+        std::map<int, std::vector<int32_t>> finished;
+        {
+            auto executor = make();
+            const int V = executor->model().config.vocab_size;
+            Scheduler sched(std::move(executor), nullptr);
+            for (int i = 0; i < kRequests; ++i) {
+                Request r;
+                for (int t = 0; t < 3 + 5 * i; ++t) r.prompt.push_back(int32_t((t * 31 + i * 7 + 1) % V));
+                r.options.max_tokens = 6 + 3 * i;
+                r.options.stop_at_eos = false;
+                SamplingParams& p = r.options.sampling;
+                p = SamplingParams{};
+                p.repetition_penalty = 1.0f;
+                p.temperature = i == 0 ? 0.0f : 0.4f + 0.3f * float(i);
+                p.top_k = i == 2 ? 7 : 0;
+                p.top_p = i == 3 || i == 5 ? 0.8f : 1.0f;
+                p.min_p = i == 4 || i == 5 ? 0.1f : 0.0f;
+                p.seed = 1000 + uint64_t(i);
+                r.logprobs = logprobs;
+                r.on_finish = [&, i](const FinishEvent& f) {
+                    std::lock_guard lock(mu);
+                    finished[i] = f.tokens;
+                    cv.notify_all();
+                };
+                sched.submit(std::move(r));
+            }
+            std::unique_lock lock(mu);
+            cv.wait_for(lock, std::chrono::seconds(120), [&] { return finished.size() == kRequests; });
+        }
+        return finished;
+    };
+    const auto device = run(false), host = run(true);
+    if (device.size() != kRequests || host.size() != kRequests)
+        return std::to_string(device.size()) + " / " + std::to_string(host.size()) + " of " + std::to_string(kRequests) + " requests finished";
+    for (int i = 0; i < kRequests; ++i) {
+        if (device.at(i).size() != size_t(6 + 3 * i))
+            return "request " + std::to_string(i) + ": " + std::to_string(device.at(i).size()) + " tokens, want " + std::to_string(6 + 3 * i);
+        if (device.at(i) != host.at(i)) return "request " + std::to_string(i) + " differs between device and host draws";
+    }
+    return {};
 }
 
 } // namespace mmfree::testkit

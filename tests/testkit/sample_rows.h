@@ -3,9 +3,12 @@
 // device must pick Sampler::draw's token on every row.
 #pragma once
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "mmfree/backend.h"
 #include "mmfree/sampler.h"
 
 namespace mmfree::testkit {
@@ -24,5 +27,11 @@ std::vector<SampleRows> hostile_sample_rows(uint64_t seed);
 
 // "" when got[r] is the host's Sampler::draw on every row, else the first difference.
 std::string check_host_draws(const SampleRows& rows, const std::vector<int32_t>& got);
+
+// Through the Scheduler, on executors from `make` (at least 4 slots): six requests of every
+// sampling rule, with prompts and lengths that make them join and leave, run twice: drawn on the
+// device, then with log-probabilities asked for (every row read back and drawn on the host). ""
+// when every request gets its full length and the same tokens both times, else what differs.
+std::string check_scheduled_draws(const std::function<std::unique_ptr<Executor>()>& make);
 
 } // namespace mmfree::testkit
