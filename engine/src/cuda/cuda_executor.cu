@@ -221,6 +221,7 @@ CudaExecutor::CudaExecutor(std::shared_ptr<const Model> model, const BackendOpti
     // Spin while waiting for a token: a blocking wait adds tens of microseconds per token.
     cudaSetDeviceFlags(cudaDeviceScheduleSpin | cudaDeviceMapHost);
     cudaGetLastError();  // the flags cannot change once the context exists; that is fine
+    MMFREE_CK(prepare_sample());
     device_name_ = std::string(d.props.name) + " (sm_" + std::to_string(d.props.major) + std::to_string(d.props.minor) + ", " +
                    std::to_string(d.props.multiProcessorCount) + " SMs, " + std::to_string(d.props.totalGlobalMem >> 20) + " MiB)";
     MMFREE_CK(cudaStreamCreateWithFlags(&d.stream, cudaStreamNonBlocking));

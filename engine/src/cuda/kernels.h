@@ -172,9 +172,12 @@ cudaError_t launch_row_argmax(const float* logits, int rows, int V, int* out, cu
 // ---- sampling: sampler.h's definition on the device (sample.cu, a port of shaders/sample.comp) --
 // One block of kSampleThreads per row: tokens[r] = the token Sampler::draw picks from row r of
 // `logits` ([rows][V], device) with draws[r] (device). Its histograms' 32-bit sums need
-// V < kSampleMaxVocab.
-constexpr int kSampleThreads = 256;
+// V < kSampleMaxVocab. prepare_sample() lets the kernel use all the shared memory a block may opt
+// into on the current device (call it there once, before any capture): rows that fit (V up to
+// ~55k on an H100) are then copied into shared memory first; larger ones are read from global.
+constexpr int kSampleThreads = 1024;
 constexpr int kSampleMaxVocab = 1 << 17;
+cudaError_t prepare_sample();
 cudaError_t launch_sample(const float* logits, int rows, int V, const sampling::Draw* draws, int* tokens, cudaStream_t stream);
 
 // ---- misc -------------------------------------------------------------------------------------

@@ -168,6 +168,7 @@ std::vector<int32_t> sample_rows(const std::vector<float>& logits, const std::ve
     int* tokens = s.alloc<int>(rows);
     check(cudaMemcpy(l, logits.data(), logits.size() * sizeof(float), cudaMemcpyHostToDevice), "upload logits");
     check(cudaMemcpy(d, draws.data(), rows * sizeof(sampling::Draw), cudaMemcpyHostToDevice), "upload draws");
+    check(cuda::prepare_sample(), "sample kernel's shared memory");
     check(cuda::launch_sample(l, int(rows), int(V), d, tokens, nullptr), "sample launch");
     check(cudaDeviceSynchronize(), "sample");
     std::vector<int32_t> out(rows);
