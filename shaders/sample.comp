@@ -5,20 +5,22 @@
 // found by selecting on the bits of the ranking key, 8 per pass, with histograms of counts or
 // masses, and ties of one scaled logit are taken in id order. Masses are integers, so every sum
 // is exact in any order; the weight uses plain float arithmetic marked precise (no fused
-// multiply-adds), so it has the host's bits.
+// multiply-adds), so it has the host's bits. Every search is a parallel scan over the workgroup,
+// whose size is specialization constant 0 (VulkanExecutor picks 1024 on GPUs: each thread then
+// reads 4× fewer tokens per pass, and the passes are latency-bound).
 #version 460
 #include "common.glsl"
 
-#define WG 256u
-layout(local_size_x = 256) in;
+layout(local_size_x_id = 0) in;
+#define WG gl_WorkGroupSize.x   // 256 or more
 
 // A pass's histogram of 256 bins. A mass (< 2^30) is added as its low 15 bits and the rest, so
 // both sums fit 32 bits for fewer than 2^17 tokens (the host samples larger vocabularies).
 shared uint s_lo[256], s_hi[256];
-shared uint64_t s_sum[WG];          // per-thread sums: reductions, the walk's running total
+shared uint64_t s_sum[WG];          // per-thread sums: reductions and scans
 shared uint s_key[WG], s_id[WG];    // per-thread (key, id): the argmax and min-p reductions
-shared uint s_found, s_owner;
-shared uint64_t s_above, s_rest;
+shared uint s_found;
+shared uint64_t s_above;
 
 #define kNegInf uintBitsToFloat(0xff800000u)
 
@@ -74,6 +76,20 @@ uint64_t sum_all(uint64_t v) {
     return total;
 }
 
+// The sum of v over this thread and the ones before it, of the first n (the others add 0).
+// s_sum[WG - 1] holds the total until the caller's next barrier.
+uint64_t inclusive_scan(uint64_t v, uint n) {
+    s_sum[tid_] = tid_ < n ? v : 0ul;
+    barrier();
+    for (uint o = 1; o < n; o *= 2) {
+        const uint64_t add = tid_ >= o ? s_sum[tid_ - o] : 0ul;
+        barrier();
+        s_sum[tid_] += add;
+        barrier();
+    }
+    return s_sum[tid_];
+}
+
 // floor(u × m / 2^64).
 uint64_t scale_draw(uint64_t u, uint64_t m) {
     const uint64_t ul = u & 0xffffffffu, uh = u >> 32, ml = m & 0xffffffffu, mh = m >> 32;
@@ -94,40 +110,28 @@ uint64_t walk_weight(uint i, uint mode, bool by_mass, Cut cand, uint tie_key) {
 }
 
 // The token where the running total of walk_weight in id order first exceeds r: each thread sums
-// a contiguous range, one thread finds the range, its owner walks it. With `draw`, r is the draw's
-// u, scaled by the total the ranges sum to (the kept mass: no pass of its own); kNone when that
-// total is 0.
+// a contiguous range, a scan over the threads finds the range, its owner walks it. With `draw`, r
+// is the draw's u, scaled by the total the ranges sum to (the kept mass: no pass of its own);
+// kNone when that total is 0.
 #define kNone 0xffffffffu
 uint walk(uint mode, bool by_mass, Cut cand, uint tie_key, uint64_t r, bool draw) {
     const uint chunk = (V_ + WG - 1) / WG, begin = min(tid_ * chunk, V_), end = min(begin + chunk, V_);
     uint64_t mine = 0;
     for (uint i = begin; i < end; ++i) mine += walk_weight(i, mode, by_mass, cand, tie_key);
-    s_sum[tid_] = mine;
+    const uint64_t upto = inclusive_scan(mine, WG), total = s_sum[WG - 1];
+    if (tid_ == 0) s_found = V_ - 1;   // r at or past the total (callers never ask): the last token
     barrier();
-    if (tid_ == 0) {
-        uint64_t target = r, total = 1;
-        if (draw) {
-            total = 0;
-            for (uint t = 0; t < WG; ++t) total += s_sum[t];
-            target = scale_draw(r, total);
-        }
-        uint64_t acc = 0;
-        uint t = 0;
-        while (t + 1 < WG && target >= acc + s_sum[t]) acc += s_sum[t++];
-        s_owner = total == 0 ? WG : t;   // nothing to walk: no owner
-        s_found = kNone;
-        s_rest = target - acc;
-    }
-    barrier();
-    if (tid_ == s_owner) {
-        uint64_t rest = s_rest;
-        uint found = end > begin ? end - 1 : 0;   // not reached: r is below the total
-        for (uint i = begin; i < end; ++i) {
+    if (draw && total == 0) return kNone;   // the same total in every thread
+    const uint64_t target = draw ? scale_draw(r, total) : r;
+    if (upto - mine <= target && target < upto) {   // one thread: the token is in its range
+        uint64_t rest = target - (upto - mine);
+        uint i = begin;
+        for (;; ++i) {
             const uint64_t w = walk_weight(i, mode, by_mass, cand, tie_key);
-            if (rest < w) { found = i; break; }
+            if (rest < w) break;
             rest -= w;
         }
-        s_found = found;
+        s_found = i;
     }
     barrier();
     const uint found = s_found;
@@ -135,50 +139,69 @@ uint walk(uint mode, bool by_mass, Cut cand, uint tie_key, uint64_t r, bool draw
     return found;
 }
 
-// The cut where the running total over the candidates in ranking order (their count, or mass)
-// reaches need >= 1: the key's bits 8 at a time, each from a histogram of the tokens whose
-// higher bits match so far, then the key's ties in id order.
-Cut select_cut(bool by_mass, uint64_t need, Cut cand) {
-    uint prefix = 0, mask = 0;
-    uint64_t above = 0;   // total of the tokens ranked above the bins still in play
-    for (int shift = 24; shift >= 0; shift -= 8) {
+// After a histogram at `shift`: the bin where the running total from bin 255 down reaches need
+// (bin 0 at the latest), joined to the prefix; thread t holds bin 255 − t in a scan.
+void take_bin(inout uint prefix, inout uint mask, inout uint64_t above, int shift, uint64_t need) {
+    barrier();   // the histogram is complete
+    const uint b = 255u - min(tid_, 255u);
+    const uint64_t t = tid_ < 256u ? (uint64_t(s_hi[b]) << 15) + uint64_t(s_lo[b]) : 0ul;
+    const uint64_t upto = above + inclusive_scan(t, 256u);
+    if (tid_ < 256u && (upto >= need ? upto - t < need : tid_ == 255u)) {
+        s_found = b;
+        s_above = upto - t;
+    }
+    barrier();
+    prefix |= s_found << shift;
+    mask |= 255u << shift;
+    above = s_above;
+    barrier();
+}
+
+// Adds m to `bin`; every thread calls it in the same rounds, so each subgroup is whole for its
+// reductions (valid: the thread has a token this round).
+void add_to_bin(bool valid, uint bin, uint m) {
+    // A flat row puts most tokens in one bin of the first passes: a subgroup adds up first.
+    const uint least = subgroupMin(valid ? bin : 0xffffffffu);
+    if (least == subgroupMax(valid ? bin : 0u)) {
+        const uint lo = subgroupAdd(m & 0x7fffu), hi = subgroupAdd(m >> 15);
+        if (subgroupElect()) {
+            if (lo != 0) atomicAdd(s_lo[least], lo);
+            if (hi != 0) atomicAdd(s_hi[least], hi);
+        }
+    } else if (m != 0) {
+        atomicAdd(s_lo[bin], m & 0x7fffu);
+        atomicAdd(s_hi[bin], m >> 15);
+    }
+}
+
+void clear_bins() {
+    if (tid_ < 256u) {
         s_lo[tid_] = 0;
         s_hi[tid_] = 0;
+    }
+}
+
+// The cut where the running total over the candidates in ranking order (their count, or mass)
+// reaches need >= 1: the key's bits from `shift` down (the ones above are in prefix/mask, the
+// total ranked above them in `above`), each 8 from a histogram of the tokens whose higher bits
+// match so far, then the key's ties in id order.
+Cut select_cut(bool by_mass, uint64_t need, Cut cand, uint prefix, uint mask, uint64_t above, int shift) {
+    for (; shift >= 0; shift -= 8) {
+        clear_bins();
         barrier();
-        for (uint i = tid_; i < V_; i += WG) {
-            const float s = scaled(i);
-            const uint key = key_of(s);
-            uint m = 0;
-            if ((key & mask) == prefix && within(key, i, cand)) m = by_mass ? mass_of(weight_at(s)) : 1u;
-            const uint bin = (key >> shift) & 255u;
-            // A flat row puts most tokens in one bin of the first passes: a subgroup adds up first.
-            if (subgroupMin(bin) == subgroupMax(bin)) {
-                const uint lo = subgroupAdd(m & 0x7fffu), hi = subgroupAdd(m >> 15);
-                if (subgroupElect()) {
-                    if (lo != 0) atomicAdd(s_lo[bin], lo);
-                    if (hi != 0) atomicAdd(s_hi[bin], hi);
-                }
-            } else if (m != 0) {
-                atomicAdd(s_lo[bin], m & 0x7fffu);
-                atomicAdd(s_hi[bin], m >> 15);
+        for (uint base = 0; base < V_; base += WG) {
+            const uint i = base + tid_;
+            const bool valid = i < V_;
+            uint m = 0, bin = 0;
+            if (valid) {
+                const float s = scaled(i);
+                const uint key = key_of(s);
+                if ((key & mask) == prefix && within(key, i, cand)) m = by_mass ? mass_of(weight_at(s)) : 1u;
+                bin = (key >> shift) & 255u;
             }
+            add_to_bin(valid, bin, m);
         }
-        barrier();
-        if (tid_ == 0) {
-            uint b = 255;
-            for (;; --b) {
-                const uint64_t t = (uint64_t(s_hi[b]) << 15) + uint64_t(s_lo[b]);
-                if (above + t >= need || b == 0) break;
-                above += t;
-            }
-            s_found = b;
-            s_above = above;
-        }
-        barrier();
-        prefix |= s_found << shift;
-        mask |= 255u << shift;
-        above = s_above;
-        barrier();
+        take_bin(prefix, mask, above, shift, need);
     }
     return Cut(prefix, walk(WALK_TIES, by_mass, cand, prefix, need - above - 1, false));
 }
@@ -247,16 +270,29 @@ uint64_t nucleus_target(uint top_p, uint64_t total) {
 }
 
 uint draw_token(uint top_k, uint top_p, float min_p, uint64_t u) {
-    const Cut cand = top_k > 0 && top_k < V_ ? select_cut(false, uint64_t(top_k), kEverything) : kEverything;
+    const Cut cand = top_k > 0 && top_k < V_ ? select_cut(false, uint64_t(top_k), kEverything, 0u, 0u, 0ul, 24) : kEverything;
+    // One pass: the candidates' mass, min-p's last candidate, and top-p's first histogram.
+    const bool nucleus = top_p < (1u << 24);
+    if (nucleus) clear_bins();
+    barrier();
     uint64_t mine = 0;
     Cut low = Cut(0xffffffffu, 0u);   // the lowest-ranked candidate of weight >= min_p (the top one has 1)
-    for (uint i = tid_; i < V_; i += WG) {
-        const float s = scaled(i);
-        const uint key = key_of(s);
-        if (!within(key, i, cand)) continue;
-        const float w = weight_at(s);
-        mine += mass_of(w);
-        if (w >= min_p && (key < low.key || (key == low.key && i > low.id))) low = Cut(key, i);
+    for (uint base = 0; base < V_; base += WG) {
+        const uint i = base + tid_;
+        const bool valid = i < V_;
+        uint m = 0, bin = 0;
+        if (valid) {
+            const float s = scaled(i);
+            const uint key = key_of(s);
+            bin = key >> 24;
+            if (within(key, i, cand)) {
+                const float w = weight_at(s);
+                m = mass_of(w);
+                if (w >= min_p && (key < low.key || (key == low.key && i > low.id))) low = Cut(key, i);
+            }
+        }
+        mine += m;
+        if (nucleus) add_to_bin(valid, bin, m);
     }
     const uint64_t total = sum_all(mine);
     Cut kept = cand;
@@ -264,8 +300,12 @@ uint draw_token(uint top_k, uint top_p, float min_p, uint64_t u) {
         const Cut m = lowest(low);
         if (ranks_higher(m, kept)) kept = m;
     }
-    if (top_p < (1u << 24)) {
-        const Cut n = select_cut(true, nucleus_target(top_p, total), cand);
+    if (nucleus) {
+        const uint64_t need = nucleus_target(top_p, total);
+        uint prefix = 0, mask = 0;
+        uint64_t above = 0;
+        take_bin(prefix, mask, above, 24, need);
+        const Cut n = select_cut(true, need, cand, prefix, mask, above, 16);
         if (ranks_higher(n, kept)) kept = n;
     }
     const uint token = walk(WALK_KEPT, true, kept, 0u, u, true);

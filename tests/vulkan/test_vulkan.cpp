@@ -659,12 +659,15 @@ private slots:
 
     // sample.comp picks Sampler::draw's token on rows a model would rarely give: flat and peaked,
     // few distinct values (ties broken by id), -0, NaN and infinite logits, every rule and
-    // vocabularies from 1 to 32000.
+    // vocabularies from 1 to 32000; with workgroups of 256 (CPU devices) and of 1024 (GPUs).
     void sample_kernel_equals_host_draw() {
         auto ex = make_executor(make_synthetic_model(odd_config()), true);
-        for (const testkit::SampleRows& rows : testkit::hostile_sample_rows(99)) {
-            const std::string err = testkit::check_host_draws(rows, ex->run_sample_raw(rows.logits, rows.draws));
-            QVERIFY2(err.empty(), err.c_str());
+        for (uint32_t threads : {256u, 1024u}) {
+            if (threads > g_device.max_invocations) continue;
+            for (const testkit::SampleRows& rows : testkit::hostile_sample_rows(99)) {
+                const std::string err = testkit::check_host_draws(rows, ex->run_sample_raw(rows.logits, rows.draws, threads));
+                QVERIFY2(err.empty(), (std::to_string(threads) + " threads: " + err).c_str());
+            }
         }
     }
 

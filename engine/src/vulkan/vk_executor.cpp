@@ -144,6 +144,7 @@ VulkanExecutor::VulkanExecutor(std::shared_ptr<const Model> model, std::shared_p
             if (need > dev_->info().max_shared) break;
             fused_cols_ = cols;
         }
+        sample_threads_ = sample_threads_for(dev_->info());
         upload_weights();
         allocate_activations();
         record_decode(decode_logits_, Logits::All);
@@ -501,12 +502,20 @@ VulkanExecutor::GemvGrid VulkanExecutor::gemv_grid(int N, uint32_t wg_sets, uint
 
 // ---- command buffers ----------------------------------------------------------------------------
 
+// sample.comp's workgroup: its passes are latency-bound, so a GPU that can gets 1024 threads per
+// row (each reads 32 of a 32k vocabulary per pass instead of 125); CPU devices keep 256.
+uint32_t VulkanExecutor::sample_threads_for(const Candidate& device) {
+    constexpr uint32_t kWide = 1024;
+    const size_t shared = size_t(kWide) * (8 + 4 + 4) + 2 * 256 * 4 + 64;   // sample.comp's shared arrays
+    return device.rank > 1 && device.max_invocations >= kWide && device.max_shared >= shared ? kWide : 256;
+}
+
 void VulkanExecutor::record_sample(Recorder& rec, int T) {
     static_assert(sizeof(sampling::Draw) == 24, "sample.comp reads six words per draw");
     Push p = push();
     p.p[P_IN0] = aref(logits_); p.p[P_IN1] = ref(REGION_UPLOAD, up_draws_); p.p[P_N] = uint32_t(model_->config.vocab_size);
     p.p[P_OUT] = ref(REGION_READBACK, rb_token_);
-    rec.dispatch(pipeline("sample", {}), p, 1, uint32_t(T), LmHead);
+    rec.dispatch(pipeline("sample", {sample_threads_}), p, 1, uint32_t(T), LmHead);
 }
 
 void VulkanExecutor::record_decode(Recorded& r, Logits out, int T) {
@@ -1123,7 +1132,7 @@ std::vector<int32_t> VulkanExecutor::run_bitlinear_raw(const TernaryMatrix& w, c
     return acc;
 }
 
-std::vector<int32_t> VulkanExecutor::run_sample_raw(const std::vector<float>& logits, const std::vector<sampling::Draw>& draws) {
+std::vector<int32_t> VulkanExecutor::run_sample_raw(const std::vector<float>& logits, const std::vector<sampling::Draw>& draws, uint32_t threads) {
     const size_t rows = draws.size(), V = rows ? logits.size() / rows : 0;
     if (rows == 0 || V == 0 || logits.size() != rows * V) throw Error(ErrorCode::InvalidArgument, "run_sample_raw: rows × V logits");
     Buffer in = dev_->create_buffer(align_up(logits.size() * 4 + rows * sizeof(sampling::Draw), 256), MemoryKind::Upload);
@@ -1143,7 +1152,7 @@ std::vector<int32_t> VulkanExecutor::run_sample_raw(const std::vector<float>& lo
     p.p[P_IN0] = ref(REGION_UPLOAD, 0); p.p[P_IN1] = ref(REGION_UPLOAD, logits.size() * 4); p.p[P_N] = uint32_t(V);
     p.p[P_OUT] = ref(REGION_READBACK, 0);
     Recorder rec(*this, r, Recorder::Timing::None, 0);
-    rec.dispatch(pipeline("sample", {}), p, 1, uint32_t(rows), 0);
+    rec.dispatch(pipeline("sample", {threads ? threads : sample_threads_}), p, 1, uint32_t(rows), 0);
     rec.finish();
     dev_->submit_and_wait(r.cb);
     dev_->invalidate(out);

@@ -80,8 +80,10 @@ public:
     std::vector<int32_t> run_bitlinear_raw(const TernaryMatrix& w, const std::vector<float>& x, int rows, bool gemv,
                                            std::vector<int8_t>* q, std::vector<float>* scales);
 
-    // Kernel test hook: sample.comp on rows of V logits given here, one draw per row.
-    std::vector<int32_t> run_sample_raw(const std::vector<float>& logits, const std::vector<sampling::Draw>& draws);
+    // Kernel test hook: sample.comp on rows of V logits given here, one draw per row, with
+    // workgroups of `threads` (0: what this device's steps use, sample_threads_for).
+    std::vector<int32_t> run_sample_raw(const std::vector<float>& logits, const std::vector<sampling::Draw>& draws, uint32_t threads = 0);
+    static uint32_t sample_threads_for(const Candidate& device);
 
     struct Push {
         uint64_t base[4];
@@ -165,6 +167,7 @@ private:
     int step_rows_ = 256;  // batched decode rows per pass (the device-side logits are sized for it)
     int gemv_batch_ = 8;   // see VulkanOptions::gemv_batch
     int fused_cols_ = 1;   // see VulkanOptions::fused_cols
+    uint32_t sample_threads_ = 256;   // sample.comp's workgroup size (sample_threads_for)
     StageTimes stages_;
 
     Buffer weights_, act_, upload_, readback_;
