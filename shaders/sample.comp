@@ -126,7 +126,7 @@ uint walk(uint mode, bool by_mass, Cut cand, uint tie_key, uint64_t r, bool draw
     if (upto - mine <= target && target < upto) {   // one thread: the token is in its range
         uint64_t rest = target - (upto - mine);
         uint i = begin;
-        for (;; ++i) {
+        for (; i + 1 < end; ++i) {   // the range holds the token: its last one needs no test
             const uint64_t w = walk_weight(i, mode, by_mass, cand, tie_key);
             if (rest < w) break;
             rest -= w;

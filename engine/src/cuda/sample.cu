@@ -200,7 +200,7 @@ struct RowSampler {
         if (before <= target && target < before + mine) {   // one thread: the segment is in its range
             u64 acc = before;
             uint32_t g = g0;
-            while (target >= acc + segment_total[g]) acc += segment_total[g++];
+            while (g + 1 < g1 && target >= acc + segment_total[g]) acc += segment_total[g++];   // the last one needs no test
             sh.segment = g;
             sh.rest = target - acc;
         }
@@ -211,7 +211,8 @@ struct RowSampler {
             if (g != kNone) {
                 const uint32_t i = g * kSegment + lane;
                 const u64 upto = warp_inclusive_sum(i < V ? walk_weight(i, mode, by_mass, cand, tie_key) : 0ull, lane);
-                found = g * kSegment + uint32_t(__ffs(__ballot_sync(kFullWarp, sh.rest < upto)) - 1);
+                const unsigned past = __ballot_sync(kFullWarp, sh.rest < upto);   // never 0: the segment holds the token
+                found = past ? g * kSegment + uint32_t(__ffs(past) - 1) : min(g * kSegment + kSegment - 1, V - 1);
             }
             if (lane == 0) sh.found = found;
         }
