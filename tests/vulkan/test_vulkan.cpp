@@ -663,7 +663,7 @@ private slots:
     void sample_kernel_equals_host_draw() {
         auto ex = make_executor(make_synthetic_model(odd_config()), true);
         for (uint32_t threads : {256u, 1024u}) {
-            if (threads > g_device.max_invocations || threads * 16 + 2 * 1024 > g_device.max_shared) continue;   // sample.comp's limits
+            if (threads > g_device.max_invocations || vk::VulkanExecutor::sample_shared_bytes(threads) > g_device.max_shared) continue;
             for (const testkit::SampleRows& rows : testkit::hostile_sample_rows(99)) {
                 const std::string err = testkit::check_host_draws(rows, ex->run_sample_raw(rows.logits, rows.draws, threads));
                 QVERIFY2(err.empty(), (std::to_string(threads) + " threads: " + err).c_str());

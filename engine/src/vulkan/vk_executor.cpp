@@ -506,9 +506,11 @@ VulkanExecutor::GemvGrid VulkanExecutor::gemv_grid(int N, uint32_t wg_sets, uint
 // row (each reads 32 of a 32k vocabulary per pass instead of 125); CPU devices keep 256.
 uint32_t VulkanExecutor::sample_threads_for(const Candidate& device) {
     constexpr uint32_t kWide = 1024;
-    const size_t shared = size_t(kWide) * (8 + 4 + 4) + 2 * 256 * 4 + 64;   // sample.comp's shared arrays
-    return device.rank > 1 && device.max_invocations >= kWide && device.max_shared >= shared ? kWide : 256;
+    return device.rank > 1 && device.max_invocations >= kWide && device.max_shared >= sample_shared_bytes(kWide) ? kWide : 256;
 }
+
+// sample.comp's shared arrays: a sum and a (key, id) pair per thread, two 256-bin histograms.
+size_t VulkanExecutor::sample_shared_bytes(uint32_t threads) { return size_t(threads) * (8 + 4 + 4) + 2 * 256 * 4 + 64; }
 
 void VulkanExecutor::record_sample(Recorder& rec, int T) {
     static_assert(sizeof(sampling::Draw) == 24, "sample.comp reads six words per draw");

@@ -84,6 +84,7 @@ public:
     // workgroups of `threads` (0: what this device's steps use, sample_threads_for).
     std::vector<int32_t> run_sample_raw(const std::vector<float>& logits, const std::vector<sampling::Draw>& draws, uint32_t threads = 0);
     static uint32_t sample_threads_for(const Candidate& device);
+    static size_t sample_shared_bytes(uint32_t threads);
 
     struct Push {
         uint64_t base[4];
