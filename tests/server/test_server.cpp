@@ -487,6 +487,20 @@ private Q_SLOTS:
         QCOMPARE(client().get("/health").status, 200);
     }
 
+    // stop() right after start() (an app's server switched on and off at once) returns, and the
+    // port is free for the next server; cpp-httplib alone would keep accepting forever.
+    void stop_right_after_start_returns() {
+        auto sched = Demo::get().scheduler(1, 0);
+        for (int i = 0; i < 20; ++i) {
+            ApiServer s(loopback_options(), sched);
+            s.start();
+            const int port = s.port();
+            s.stop();
+            QVERIFY(!s.running());
+            QCOMPARE(Client(port).get("/health").status, 0);   // nothing listens there any more
+        }
+    }
+
     // A non-streaming answer that takes longer than the server waits before committing to a
     // chunked 200 arrives as whitespace then the usual JSON, complete and parseable.
     void slow_whole_answer_is_valid_json() {

@@ -134,7 +134,7 @@ struct ApiServer::Impl {
     ServerOptions opt;
     HttpServer http;
     std::thread listener;
-    std::atomic<bool> started{false}, stopping{false};
+    std::atomic<bool> started{false}, stopping{false}, listener_done{false};
     int bound_port = 0;
 
     mutable std::mutex scheduler_mutex;
@@ -777,7 +777,13 @@ void ApiServer::start() {
     }
     d.http.widen_backlog(std::max(1024, o.max_connections));
     d.started = true;
-    d.listener = std::thread([&d] { d.http.listen_after_bind(); });
+    d.listener = std::thread([&d] {
+        d.http.listen_after_bind();
+        d.listener_done = true;
+    });
+    // cpp-httplib's stop() does nothing until the accept loop has started, so a stop() right after
+    // start() would leave the listener running and its join() waiting forever: return once it runs.
+    while (!d.http.is_running() && !d.listener_done) std::this_thread::sleep_for(std::chrono::milliseconds(1));
 }
 
 void ApiServer::stop() {
