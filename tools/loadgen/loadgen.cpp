@@ -28,12 +28,17 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 const char* kUsage = R"(usage: mmfree-loadgen [--url http://127.0.0.1:8080] [--api-key K] [--clients 1,16,64,256]
-                      [--requests N] [--max-tokens N] [--temperature T] [--top-p P] [--model ID] [-o OUT.json]
+                      [--requests N] [--max-tokens N] [--temperature T] [--top-p P] [--model ID]
+                      [--warmup SECONDS] [-o OUT.json]
 
 Each of C clients sends N streamed chat completions one after another (max_tokens each, EOS
 ignored so every reply has the same length); levels run one after another. Prints JSON.
 Every prompt is new (a random tag per level, then the client and request), so a server's prefix
 cache never answers one from an earlier run or level.
+--warmup S: first, the first level's clients stream unmeasured requests until S seconds have
+passed, as `mmfree bench` warms up before it times (a GPU that has idled runs its first few
+hundred milliseconds of work at a fraction of its clock). Default 0: the first level meets the
+server as it is.
 )";
 
 struct Options {
@@ -44,6 +49,7 @@ struct Options {
     int requests = 3;
     int max_tokens = 64;
     double temperature = 0.7, top_p = 0.95;
+    double warmup_s = 0;
 };
 
 struct Sample {
@@ -191,6 +197,29 @@ json run_level(const Options& o, int clients) {
     return level;
 }
 
+// --warmup: the first level's clients stream until the time is up; nothing is measured, but a
+// failed request stops the run (the levels would fail the same way).
+void warm_up(const Options& o) {
+    const std::string tag = random_tag();
+    const auto t0 = Clock::now();
+    const auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - t0).count(); };
+    std::string first_error;
+    std::mutex m;
+    std::vector<std::thread> threads;
+    for (int c = 0; c < o.clients.front(); ++c)
+        threads.emplace_back([&, c] {
+            for (int k = 0; elapsed() < o.warmup_s; ++k) {
+                const Sample s = stream_one(o, tag, c, k);
+                if (s.ok) continue;
+                std::lock_guard lock(m);
+                if (first_error.empty()) first_error = s.error.empty() ? "incomplete stream" : s.error;
+                return;
+            }
+        });
+    for (auto& t : threads) t.join();
+    if (!first_error.empty()) throw std::runtime_error("warm-up request failed: " + first_error);
+}
+
 std::vector<int> parse_list(const std::string& csv) {
     std::vector<int> v;
     std::stringstream ss(csv);
@@ -226,10 +255,12 @@ int main(int argc, char** argv) {
             else if (a == "--max-tokens") o.max_tokens = std::stoi(v);
             else if (a == "--temperature") o.temperature = std::stod(v);
             else if (a == "--top-p") o.top_p = std::stod(v);
+            else if (a == "--warmup") o.warmup_s = std::stod(v);
             else if (a == "-o") o.out = v;
             else throw std::invalid_argument("unknown option " + a);
         }
         if (o.requests < 1 || o.max_tokens < 1) throw std::invalid_argument("--requests and --max-tokens must be ≥ 1");
+        if (!(o.warmup_s >= 0)) throw std::invalid_argument("--warmup takes seconds ≥ 0");
     } catch (const std::exception& e) {
         std::fprintf(stderr, "mmfree-loadgen: %s\n\n%s", e.what(), kUsage);
         return 2;
@@ -250,7 +281,16 @@ int main(int argc, char** argv) {
                    {"max_tokens", o.max_tokens},
                    {"temperature", o.temperature},
                    {"top_p", o.top_p},
+                   {"warmup_s", o.warmup_s},
                    {"levels", json::array()}};
+    if (o.warmup_s > 0) {
+        try {
+            warm_up(o);
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "mmfree-loadgen: %s\n", e.what());
+            return 1;
+        }
+    }
     for (int c : o.clients) {
         report["levels"].push_back(run_level(o, c));
         std::fprintf(stderr, "mmfree-loadgen: %s\n", report["levels"].back().dump().c_str());
