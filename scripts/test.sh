@@ -16,13 +16,14 @@ stage "build"
 (cd build && ctest --output-on-failure -j"$JOBS" --timeout 900)
 stage "test suites"
 
-# Engine suites under the sanitizers (no app, no FPGA simulation, no GPU backends: those have
-# their own suites above, and lavapipe/CUDA runtimes are not sanitizer-clean themselves).
+# Engine and HTTP server suites under the sanitizers (no app, no FPGA simulation, no GPU backends:
+# those have their own suites above, and lavapipe/CUDA runtimes are not sanitizer-clean
+# themselves; the Node SDK and nginx tests are the same C++ server seen from outside).
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMMFREE_SANITIZE=ON \
   -DMMFREE_APP=OFF -DMMFREE_FPGA=OFF -DMMFREE_VULKAN=OFF -DMMFREE_CUDA=OFF
 ninja -C build-asan -j"$JOBS"
 stage "sanitizer build"
-(cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j"$JOBS" -L engine --timeout 900)
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j"$JOBS" -L "engine|server" -E "^server_" --timeout 900)
 stage "sanitizer suites"
 
 # ---- Fuzzing (issue 20) ---------------------------------------------------------------------
