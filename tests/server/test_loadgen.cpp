@@ -68,7 +68,7 @@ private Q_SLOTS:
     }
 
     void bad_options_and_no_server_fail_in_one_line() {
-        for (const QStringList& args : {QStringList{"--warmup", "-1"}, QStringList{"--clients", "0"}, QStringList{"--bogus", "1"}}) {
+        for (const QStringList& args : {QStringList{"--warmup", "-1"}, QStringList{"--warmup", "inf"}, QStringList{"--clients", "0"}, QStringList{"--bogus", "1"}}) {
             const Run r = loadgen(args);
             QCOMPARE(r.exit_code, 2);
             QVERIFY2(r.stderr_text.startsWith("mmfree-loadgen: "), qPrintable(r.stderr_text));

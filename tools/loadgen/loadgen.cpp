@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -260,7 +261,7 @@ int main(int argc, char** argv) {
             else throw std::invalid_argument("unknown option " + a);
         }
         if (o.requests < 1 || o.max_tokens < 1) throw std::invalid_argument("--requests and --max-tokens must be ≥ 1");
-        if (!(o.warmup_s >= 0)) throw std::invalid_argument("--warmup takes seconds ≥ 0");
+        if (!(o.warmup_s >= 0) || !std::isfinite(o.warmup_s)) throw std::invalid_argument("--warmup takes seconds ≥ 0");
     } catch (const std::exception& e) {
         std::fprintf(stderr, "mmfree-loadgen: %s\n\n%s", e.what(), kUsage);
         return 2;
