@@ -64,7 +64,7 @@ private Q_SLOTS:
         QCOMPARE(report["warmup_s"].get<double>(), 0.3);
         QCOMPARE(report["levels"][0]["requests"].get<int>(), 2);
         QCOMPARE(report["levels"][0]["generated_tokens"].get<int>(), 6);
-        QVERIFY2(server.stats().completions > 2 + 2, "the warm-up sent at least one request per client");
+        QVERIFY2(server.stats().completions >= 2 + 2, "the warm-up sent at least one request per client");
     }
 
     void bad_options_and_no_server_fail_in_one_line() {

@@ -198,8 +198,8 @@ json run_level(const Options& o, int clients) {
     return level;
 }
 
-// --warmup: the first level's clients stream until the time is up; nothing is measured, but a
-// failed request stops the run (the levels would fail the same way).
+// --warmup: the first level's clients stream until the time is up, each at least once; nothing is
+// measured, but a failed request stops the run (the levels would fail the same way).
 void warm_up(const Options& o) {
     const std::string tag = random_tag();
     const auto t0 = Clock::now();
@@ -209,13 +209,14 @@ void warm_up(const Options& o) {
     std::vector<std::thread> threads;
     for (int c = 0; c < o.clients.front(); ++c)
         threads.emplace_back([&, c] {
-            for (int k = 0; elapsed() < o.warmup_s; ++k) {
-                const Sample s = stream_one(o, tag, c, k);
+            int k = 0;
+            do {   // at least one request each, however slow the server
+                const Sample s = stream_one(o, tag, c, k++);
                 if (s.ok) continue;
                 std::lock_guard lock(m);
                 if (first_error.empty()) first_error = s.error.empty() ? "incomplete stream" : s.error;
                 return;
-            }
+            } while (elapsed() < o.warmup_s);
         });
     for (auto& t : threads) t.join();
     if (!first_error.empty()) throw std::runtime_error("warm-up request failed: " + first_error);
