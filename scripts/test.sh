@@ -29,6 +29,6 @@ stage "sanitizer suites"
 # ---- Fuzzing (issue 20) ---------------------------------------------------------------------
 # libFuzzer targets for every model-file parser (safetensors header, shard index, config.json,
 # GGUF, tokenizer), built with clang -fsanitize=fuzzer,address,undefined in build-fuzz/, 60 s
-# each from the seed corpora in tests/fuzz/corpus/. Any finding fails the run.
+# each from the seed corpora in tests/fuzz/corpus/, one per core at a time. Any finding fails the run.
 bash tests/fuzz/run.sh 60 build-fuzz
 stage "fuzzing"
