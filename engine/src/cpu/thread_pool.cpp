@@ -30,24 +30,23 @@ constexpr int kPauseSpins = 4000;    // ~20–100 µs depending on the CPU's pau
 // for 20,000 rounds (~10–20 ms) took the cores its HTTP threads needed (2-core VM, demo model, 64
 // streaming clients, two rounds: 6,548 / 6,948 → 7,108 / 7,259 tok/s; decode alone unchanged).
 constexpr int kYieldSpins = 200;
-constexpr int kMaxThreads = 0xffff;  // parts and the next part share 16-bit fields of work_
+constexpr int kMaxThreads = 0xffff;  // parts share a 16-bit field of work_
 
-uint64_t generation_of(uint64_t w) { return w >> 32; }
-int parts_of(uint64_t w) { return int((w >> 16) & 0xffff); }
-int next_of(uint64_t w) { return int(w & 0xffff); }
+uint64_t generation_of(uint64_t w) { return w >> 16; }
+int parts_of(uint64_t w) { return int(w & 0xffff); }
 
 } // namespace
 
-ThreadPool::ThreadPool(int threads, bool spin) : spin_(spin) {
-    threads = std::min(threads, kMaxThreads);
-    for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { worker_loop(); });
+ThreadPool::ThreadPool(int threads, bool spin) : slots_(size_t(std::clamp(threads, 1, kMaxThreads))), spin_(spin) {
+    threads = std::clamp(threads, 1, kMaxThreads);
+    for (int i = 1; i < threads; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
 }
 
 ThreadPool::~ThreadPool() {
     {
         std::lock_guard lock(mutex_);
         stop_ = true;
-        work_.store((generation_of(work_.load()) + 1) << 32);   // wakes spinners; no parts
+        work_.store((generation_of(work_.load()) + 1) << 16);   // wakes spinners; no parts
     }
     wake_.notify_all();
     for (auto& t : workers_) t.join();
@@ -60,26 +59,29 @@ void ThreadPool::run(const std::function<void(int, int)>& fn, int threads) {
     {
         std::lock_guard lock(mutex_);   // pairs with a worker going to sleep
         job_ = &fn;
-        done_.store(0, std::memory_order_relaxed);
-        work_.store(generation << 32 | uint64_t(parts) << 16, std::memory_order_release);
+        work_.store(generation << 16 | uint64_t(parts), std::memory_order_release);
     }
     wake_.notify_all();
-    run_parts(generation);
-    spin_until([&] { return done_.load(std::memory_order_acquire) == parts; }, kPauseSpins, -1);
-}
-
-void ThreadPool::run_parts(uint64_t generation) {
-    uint64_t w = work_.load(std::memory_order_acquire);
-    for (;;) {
-        if (generation_of(w) != generation || next_of(w) >= parts_of(w)) return;
-        if (!work_.compare_exchange_weak(w, w + 1, std::memory_order_acq_rel, std::memory_order_acquire)) continue;
-        (*job_)(next_of(w), parts_of(w));
-        done_.fetch_add(1, std::memory_order_acq_rel);
-        w = work_.load(std::memory_order_acquire);
+    run_parts(generation, parts, 0);
+    for (int p = 0; p < parts; ++p) {
+        const auto& done = slots_[size_t(p)].done;
+        spin_until([&] { return done.load(std::memory_order_acquire) == generation; }, kPauseSpins, -1);
     }
 }
 
-void ThreadPool::worker_loop() {
+void ThreadPool::run_parts(uint64_t generation, int parts, int first) {
+    for (int k = 0; k < parts; ++k) {
+        const int p = (first + k) % parts;
+        PartSlot& slot = slots_[size_t(p)];
+        uint64_t seen = slot.claimed.load(std::memory_order_relaxed);
+        // Generations only grow: a part already at this loop's (or a newer one's) is taken.
+        if (seen >= generation || !slot.claimed.compare_exchange_strong(seen, generation, std::memory_order_acq_rel)) continue;
+        (*job_)(p, parts);
+        slot.done.store(generation, std::memory_order_release);
+    }
+}
+
+void ThreadPool::worker_loop(int index) {
     uint64_t seen = 0;
     auto changed = [&] { return generation_of(work_.load(std::memory_order_acquire)) != seen; };
     for (;;) {
@@ -89,8 +91,9 @@ void ThreadPool::worker_loop() {
             wake_.wait(lock, changed);
         }
         if (stop_) return;
-        seen = generation_of(work_.load(std::memory_order_acquire));
-        run_parts(seen);
+        const uint64_t w = work_.load(std::memory_order_acquire);
+        seen = generation_of(w);
+        run_parts(seen, parts_of(w), index % parts_of(w));
     }
 }
 

@@ -27,17 +27,26 @@ public:
     void run(const std::function<void(int, int)>& fn, int threads = 0);
 
 private:
-    void worker_loop();
-    // Claims and runs parts of job `generation` until none is left.
-    void run_parts(uint64_t generation);
+    // Each part has its own cache line, so claiming and finishing parts does not make every
+    // thread contend for one shared counter (16 threads: two contended read-modify-writes per
+    // part and loop, ~100 loops per token). Both fields hold the generation of the loop they
+    // last saw the part claimed / finished in.
+    struct alignas(64) PartSlot {
+        std::atomic<uint64_t> claimed{0};
+        std::atomic<uint64_t> done{0};
+    };
+    void worker_loop(int index);
+    // Runs the parts of loop `generation` that no other thread has claimed, starting at part
+    // `first` (a thread's own), so each thread usually takes its own part without a race.
+    void run_parts(uint64_t generation, int parts, int first);
 
     std::vector<std::thread> workers_;
+    std::vector<PartSlot> slots_;       // size() of them
     const std::function<void(int, int)>* job_ = nullptr;
-    // The current job in one word: generation << 32 | parts << 16 | next unclaimed part. A
-    // claim is a compare-and-swap on the whole word, so a thread that wakes late can never
-    // claim a part of a newer job than the one it saw; job_ is stable while any part is open.
+    // The current loop in one word: generation << 16 | parts. A part is claimed by raising its
+    // slot's generation to the loop's, so a thread that wakes late (it saw an older loop) can
+    // never claim a part of a newer loop; job_ is stable while any part is open.
     std::atomic<uint64_t> work_{0};
-    std::atomic<int> done_{0};          // parts finished in the current job
     std::atomic<bool> stop_{false};
     const bool spin_;
     std::mutex mutex_;
