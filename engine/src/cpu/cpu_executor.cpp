@@ -315,7 +315,7 @@ void CpuExecutor::prefetch_part(const Region& region, int rows, int part) const 
 }
 
 void CpuExecutor::bitlinear(std::initializer_list<Projection> group, const float* x, int rows, const std::function<void(int, int)>* epilogue,
-                            int segments, const Region* next) {
+                            int segments, const Region* next, Vectors then) {
     const Projection* proj = group.begin();
     const int G = int(group.size());
     const int K = proj[0].w->cols;
@@ -404,8 +404,11 @@ void CpuExecutor::bitlinear(std::initializer_list<Projection> group, const float
             if (c0 < c1) (*epilogue)(c0, c1);
         }
         if (profiling_) part_us_[size_t(part)] = us_since(part_start);
-        // The caller goes on to the stages between the regions; a worker would only spin.
-        if (prefetch_next && std::this_thread::get_id() != caller) prefetch_part(*next, rows, part);
+        if (std::this_thread::get_id() == caller) {
+            for (const std::vector<float>* v : then) prefetch_to_l2(reinterpret_cast<const uint8_t*>(v->data()), v->size() * sizeof(float));
+        } else if (prefetch_next) {
+            prefetch_part(*next, rows, part);   // the caller goes on to the stages in between; a worker would only spin
+        }
     }, threads);
     if (profiling_) {
         profile_.region_us += us_since(region_start);
@@ -529,7 +532,8 @@ void CpuExecutor::forward_rows(const int32_t* tokens, int T, float* const* row_s
         const Region o_next{{&lw.o_proj}, 1, 0}, gate_next{{&lw.gate_proj}, 1, 2}, down_next{{&lw.down_proj}, 1, 0};
         const Region layer_next = l + 1 < L ? Region{{&model_->layers[l + 1].i_proj, &model_->layers[l + 1].f_proj, &model_->layers[l + 1].g_proj}, 3, 1}
                                             : Region{{&model_->lm_head}, 1, 0};
-        bitlinear({{&lw.i_proj, ai_.data()}, {&lw.f_proj, af_.data()}, {&lw.g_proj, ag_.data()}}, u_.data(), T, &recurrence, 1, &o_next);
+        bitlinear({{&lw.i_proj, ai_.data()}, {&lw.f_proj, af_.data()}, {&lw.g_proj, ag_.data()}}, u_.data(), T, &recurrence, 1, &o_next,
+                  {&lw.g_norm, &lw.o_proj.norm});
 
         t0 = Clock::now();
         // z = RMSNorm(ag; g_norm) · silu(h): the recurrence output gates the normalized g projection.
@@ -540,7 +544,7 @@ void CpuExecutor::forward_rows(const int32_t* tokens, int T, float* const* row_s
         });
         stages_.mlgru_us += us_since(t0);
 
-        bitlinear({{&lw.o_proj, a_.data()}}, z_.data(), T, nullptr, 1, &gate_next);
+        bitlinear({{&lw.o_proj, a_.data()}}, z_.data(), T, nullptr, 1, &gate_next, {&lw.mlp_norm, &lw.gate_proj.norm});
 
         t0 = Clock::now();
         each_row(H, [&](int t) {
@@ -558,8 +562,15 @@ void CpuExecutor::forward_rows(const int32_t* tokens, int T, float* const* row_s
                 swiglu(gate + k0, gate + I + k0, &m_[size_t(t) * I + k0], k1 - k0);
             }
         };
-        bitlinear({{&lw.gate_proj, y_.data()}}, v_.data(), T, &gated, 2, &down_next);
-        bitlinear({{&lw.down_proj, d_.data()}}, m_.data(), T, nullptr, 1, l + 1 < L || logits ? &layer_next : nullptr);
+        bitlinear({{&lw.gate_proj, y_.data()}}, v_.data(), T, &gated, 2, &down_next, {&lw.down_proj.norm});
+        if (l + 1 < L) {
+            const LayerWeights& after = model_->layers[l + 1];
+            bitlinear({{&lw.down_proj, d_.data()}}, m_.data(), T, nullptr, 1, &layer_next,
+                      {&after.attn_norm, &after.i_proj.norm, &after.f_proj.norm, &after.g_proj.norm});
+        } else {
+            bitlinear({{&lw.down_proj, d_.data()}}, m_.data(), T, nullptr, 1, logits ? &layer_next : nullptr,
+                      {&model_->final_norm, &model_->lm_head.norm});
+        }
         each_row(H, [&](int t) {
             float* x = &x_[size_t(t) * H];
             const float* d = &d_[size_t(t) * H];

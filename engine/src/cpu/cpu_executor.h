@@ -85,8 +85,13 @@ private:
     };
     // `next`: the region that follows (decode), whose weights a worker done with its part starts
     // fetching (prefetch_next_bytes_ of them) while the caller runs the stages in between.
+    // `then`: the norm weights the caller's stages after this region read. The weights streamed
+    // through every cache since they were last used, so the caller, done with its part, fetches
+    // them while it waits for the other parts instead of missing on them one line at a time.
+    using Vectors = std::initializer_list<const std::vector<float>*>;
     void bitlinear(std::initializer_list<Projection> group, const float* x, int rows,
-                   const std::function<void(int, int)>* epilogue = nullptr, int segments = 1, const Region* next = nullptr);
+                   const std::function<void(int, int)>* epilogue = nullptr, int segments = 1, const Region* next = nullptr,
+                   Vectors then = {});
     int region_threads(const Region& region, int rows) const;   // one per bytes_per_thread() of weights
     static void for_part_rows(const Region& region, int part, int parts, const std::function<void(int, int, int)>& fn);
     void prefetch_part(const Region& region, int rows, int part) const;
