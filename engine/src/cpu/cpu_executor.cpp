@@ -169,7 +169,6 @@ double CpuExecutor::time_weight_sweep(bool trits, int tokens) {
     auto pass = [&](std::initializer_list<const TernaryMatrix*> group) {
         size_t bytes = 0;
         for (const TernaryMatrix* w : group) bytes += trits ? trits_.at(w).packed_bytes() : w->packed_bytes();
-        const int threads = int(std::min<size_t>(size_t(pool_->size()), std::max<size_t>(1, bytes * size_t(tokens) / bytes_per_thread())));
         pool_->run([&](int part, int parts) {
             int32_t* out = &acc[size_t(part) * per_part];
             for (const TernaryMatrix* w : group) {
@@ -185,7 +184,7 @@ double CpuExecutor::time_weight_sweep(bool trits, int tokens) {
                     else ternary_gemm_fast(*w, q.data(), size_t(longest), qsum.data(), tokens, out, kRowBlock, rb, re, *gemm_isa_);
                 }
             }
-        }, threads);
+        }, threads_for(bytes, tokens));
     };
     // The loops a forward pass runs (i/f/g together, then o, gate/up, down; lm_head), not one loop
     // over everything: a loop's start and join weigh on a layout's kernel as they do in decode.
@@ -277,7 +276,11 @@ int CpuExecutor::region_threads(const Region& region, int rows) const {
         const TritMatrix* t = trits_of(region.w[g], rows);
         bytes += t ? t->packed_bytes() : region.w[g]->packed_bytes();
     }
-    return int(std::min<size_t>(size_t(pool_->size()), std::max<size_t>(1, bytes * size_t(rows) / bytes_per_thread())));
+    return threads_for(bytes, rows);
+}
+
+int CpuExecutor::threads_for(size_t weight_bytes, int rows) const {
+    return int(std::min<size_t>(size_t(pool_->size()), std::max<size_t>(1, weight_bytes * size_t(rows) / bytes_per_thread())));
 }
 
 void CpuExecutor::for_part_rows(const Region& region, int part, int parts, const std::function<void(int, int, int)>& fn) {

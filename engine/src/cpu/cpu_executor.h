@@ -92,7 +92,8 @@ private:
     void bitlinear(std::initializer_list<Projection> group, const float* x, int rows,
                    const std::function<void(int, int)>* epilogue = nullptr, int segments = 1, const Region* next = nullptr,
                    Vectors then = {});
-    int region_threads(const Region& region, int rows) const;   // one per bytes_per_thread() of weights
+    int region_threads(const Region& region, int rows) const;   // threads_for the weights it reads
+    int threads_for(size_t weight_bytes, int rows) const;        // one per bytes_per_thread() of weights × rows
     static void for_part_rows(const Region& region, int part, int parts, const std::function<void(int, int, int)>& fn);
     void prefetch_part(const Region& region, int rows, int part) const;
     void run_parallel(bool worth_it, const std::function<void(int, int)>& fn);
