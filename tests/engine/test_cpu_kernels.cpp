@@ -442,15 +442,17 @@ private slots:
                 if (bound) f = bound[k] + (1.0f - bound[k]) * f;
                 const float want = f * h[k] + silu(i_pre[k]) * (1.0f - f);
                 QCOMPARE(hv[k], want);
-                QCOMPARE(out[k], want);
+                QCOMPARE(out[k], silu(want));
             }
         }
-        std::vector<float> zv = z, m(n);
-        mul_silu(zv.data(), i_pre.data(), n);
+        std::vector<float> m(n), gated(n), normed(n), gamma(n);
+        for (int k = 0; k < n; ++k) gamma[k] = nd(rng);
         swiglu(i_pre.data(), up.data(), m.data(), n);
+        gated_rms_norm(z.data(), gamma.data(), up.data(), n, 1e-6f, gated.data());
+        rms_norm(z.data(), gamma.data(), n, 1e-6f, normed.data());
         for (int k = 0; k < n; ++k) {
-            QCOMPARE(zv[k], z[k] * silu(i_pre[k]));
             QCOMPARE(m[k], silu(i_pre[k]) * up[k]);
+            QCOMPARE(gated[k], normed[k] * up[k]);
         }
     }
 

@@ -526,9 +526,9 @@ void CpuExecutor::forward_rows(const int32_t* tokens, int T, float* const* row_s
         const float* lb = (c.use_lower_bound && l > 0) ? &model_->lower_bound[size_t(l) * H] : nullptr;
         const std::function<void(int, int)> recurrence = [&](int k0, int k1) {
             for (int t = 0; t < T; ++t) {
-                float* i_then_h = &ai_[size_t(t) * D + k0];  // h_t overwrites i: no longer needed
+                float* i_then_gate = &ai_[size_t(t) * D + k0];  // silu(h_t) overwrites i: no longer needed
                 float* h = row_state[t] + size_t(l) * D;
-                mlgru_step(i_then_h, &af_[size_t(t) * D + k0], lb ? lb + k0 : nullptr, h + k0, i_then_h, k1 - k0);
+                mlgru_step(i_then_gate, &af_[size_t(t) * D + k0], lb ? lb + k0 : nullptr, h + k0, i_then_gate, k1 - k0);
             }
         };
         // The region after each one, whose weights an idle worker may start fetching.
@@ -540,11 +540,7 @@ void CpuExecutor::forward_rows(const int32_t* tokens, int T, float* const* row_s
 
         t0 = Clock::now();
         // z = RMSNorm(ag; g_norm) · silu(h): the recurrence output gates the normalized g projection.
-        each_row(D, [&](int t) {
-            float* z = &z_[size_t(t) * D];
-            rms_norm(&ag_[size_t(t) * D], lw.g_norm.data(), D, eps, z);
-            mul_silu(z, &ai_[size_t(t) * D], D);
-        });
+        each_row(D, [&](int t) { gated_rms_norm(&ag_[size_t(t) * D], lw.g_norm.data(), &ai_[size_t(t) * D], D, eps, &z_[size_t(t) * D]); });
         stages_.mlgru_us += us_since(t0);
 
         bitlinear({{&lw.o_proj, a_.data()}}, z_.data(), T, nullptr, 1, &gate_next, {&lw.mlp_norm, &lw.gate_proj.norm});

@@ -35,6 +35,11 @@ void rms_norm(const float* x, const float* gamma, int n, float eps, float* out) 
     for (int i = 0; i < n; ++i) out[i] = x[i] * r * gamma[i];
 }
 
+void gated_rms_norm(const float* x, const float* gamma, const float* gate, int n, float eps, float* out) {
+    const float r = rms_inverse(x, n, eps);
+    for (int i = 0; i < n; ++i) out[i] = x[i] * r * gamma[i] * gate[i];
+}
+
 // The per-row int8 scale of MODEL_SPEC.md from the row's largest magnitude.
 static float int8_scale(float max_abs) { return 127.0f / std::max(max_abs, 1e-5f); }
 
@@ -1165,13 +1170,8 @@ __attribute__((target("avx2"))) int mlgru_step_avx2(const float* i_pre, const fl
         const __m256 i = _mm256_mul_ps(silu8(_mm256_loadu_ps(i_pre + k)), _mm256_sub_ps(one, f));
         const __m256 hn = _mm256_add_ps(_mm256_mul_ps(f, _mm256_loadu_ps(h + k)), i);
         _mm256_storeu_ps(h + k, hn);
-        _mm256_storeu_ps(out + k, hn);
+        _mm256_storeu_ps(out + k, silu8(hn));
     }
-    return k;
-}
-__attribute__((target("avx2"))) int mul_silu_avx2(float* z, const float* gate, int n) {
-    int k = 0;
-    for (; k + 8 <= n; k += 8) _mm256_storeu_ps(z + k, _mm256_mul_ps(_mm256_loadu_ps(z + k), silu8(_mm256_loadu_ps(gate + k))));
     return k;
 }
 __attribute__((target("avx2"))) int swiglu_avx2(const float* gate, const float* up, float* out, int n) {
@@ -1194,17 +1194,8 @@ void mlgru_step(const float* i_pre, const float* f_pre, const float* lb, float* 
         if (lb) f = lb[k] + (1.0f - lb[k]) * f;
         const float i = silu(i_pre[k]) * (1.0f - f);
         h[k] = f * h[k] + i;
-        out[k] = h[k];
+        out[k] = silu(h[k]);
     }
-}
-
-void mul_silu(float* z, const float* gate, int n) {
-    int k = 0;
-#if defined(__x86_64__)
-    static const bool avx2 = cpu_has_avx2();
-    if (avx2) k = mul_silu_avx2(z, gate, n);
-#endif
-    for (; k < n; ++k) z[k] *= silu(gate[k]);
 }
 
 void swiglu(const float* gate, const float* up, float* out, int n) {

@@ -126,9 +126,10 @@ inline float silu(float z) { return z / (1.0f + exp_approx(-z)); }
 
 // The element-wise stages of one token (SIMD when available, same results as the scalar loop).
 // MLGRU: f = σ(f_pre), lifted to lb + (1 − lb)·f when lb is given; h = f·h + silu(i_pre)·(1 − f);
-// out = h (out may alias i_pre).
+// out = silu(h), the factor of the output gate (out may alias i_pre).
 void mlgru_step(const float* i_pre, const float* f_pre, const float* lb, float* h, float* out, int n);
-void mul_silu(float* z, const float* gate, int n);                     // z ·= silu(gate)
+// out = rms_norm(x; gamma) ⊙ gate, rounded as rms_norm followed by the product.
+void gated_rms_norm(const float* x, const float* gamma, const float* gate, int n, float eps, float* out);
 void swiglu(const float* gate, const float* up, float* out, int n);    // out = silu(gate)·up
 
 } // namespace mmfree::cpu
