@@ -469,17 +469,24 @@ private slots:
         ThreadPool pool(4, spin);
         QCOMPARE(pool.size(), 4);
         std::array<std::atomic<int>, 4> calls{};
-        std::atomic<int> wrong_count{0};
+        std::atomic<int> wrong_count{0}, wrong_index{0};
         int expected[4] = {};
+        // Every part leaves the worker 1 MB to prefetch while idle: it must stop at the next loop.
+        const std::vector<uint8_t> weights(size_t(1) << 20, 1);
+        const auto caller = std::this_thread::get_id();
         for (int i = 0; i < (spin ? 20000 : 3000); ++i) {
             const int parts = 1 + (i * 7) % 4;
             pool.run([&](int part, int n) {
                 if (n != parts) ++wrong_count;
+                const int index = ThreadPool::thread_index();
+                if ((index == 0) != (std::this_thread::get_id() == caller) || index >= pool.size()) ++wrong_index;
+                ThreadPool::prefetch_when_idle(weights.data(), weights.size());
                 ++calls[size_t(part)];
             }, parts);
             for (int t = 0; t < parts; ++t) ++expected[t];
         }
         QCOMPARE(wrong_count.load(), 0);
+        QCOMPARE(wrong_index.load(), 0);
         for (int t = 0; t < 4; ++t) QCOMPARE(calls[size_t(t)].load(), expected[t]);
     }
 

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <thread>
@@ -45,14 +46,15 @@ size_t bytes_per_thread() {
     return value;
 }
 
-// How much of its rows of the next region a worker asks for as soon as it finishes its part of
-// a decode region, while the caller runs the stages between the two. Off by default: on the
-// 2-core VM (serial stages ~12 % of a token) 64 KB gained 0–1 %, 256 KB lost 5 %. Meant for
-// many-core hosts, where the serial stages were ~40 % of a 370M token with the memory idle:
-// MMFREE_CPU_PREFETCH_NEXT_KB sets it for measurements there.
+// How much of its rows of the next decode region a worker asks for once it has finished its
+// part, while the caller runs the stages between the two (the prefetch stops as soon as the next
+// region starts, so it never delays it): all of them unless MMFREE_CPU_PREFETCH_NEXT_KB caps it
+// (0: off). In-process A/B, medians of 420-1,000 tokens each: 2-core VM 370M +2-3 %; 16-core
+// host 1.3B +4-14 %, 370M -1 to -2 % (the caller's stages slow down while the workers fetch).
 size_t prefetch_next_bytes() {
     const char* env = std::getenv("MMFREE_CPU_PREFETCH_NEXT_KB");
-    const long long v = env ? std::atoll(env) : 0;
+    if (!env || !*env) return SIZE_MAX;
+    const long long v = std::atoll(env);
     return v > 0 ? size_t(v) << 10 : 0;
 }
 
@@ -301,18 +303,19 @@ void CpuExecutor::for_part_rows(const Region& region, int part, int parts, const
     }
 }
 
-void CpuExecutor::prefetch_part(const Region& region, int rows, int part) const {
+// The worker's rows of `region` (the part it takes first there: its index modulo the parts),
+// fetched while it is idle until that region starts.
+void CpuExecutor::prefetch_own_part(const Region& region, int rows) const {
     const int parts = region_threads(region, rows);
-    if (part >= parts) return;
     size_t budget = prefetch_next_bytes_;
-    for_part_rows(region, part, parts, [&](int g, int b, int e) {
+    for_part_rows(region, ThreadPool::thread_index() % parts, parts, [&](int g, int b, int e) {
         if (b >= e || budget == 0) return;
         const TernaryMatrix& w = *region.w[g];
         const TritMatrix* t = trits_of(&w, rows);
         const size_t stride = t ? size_t(t->row_stride) : size_t(w.row_stride);
         const uint8_t* codes = t ? &t->codes[size_t(b) * stride] : &w.codes[size_t(b) * stride];
         const size_t n = std::min(budget, size_t(e - b) * stride);
-        prefetch_to_l2(codes, n);
+        ThreadPool::prefetch_when_idle(codes, n);
         budget -= n;
     });
 }
@@ -364,7 +367,6 @@ void CpuExecutor::bitlinear(std::initializer_list<Projection> group, const float
     for (int g = 0; g < G; ++g) self.w[g] = proj[g].w;
     const int threads = region_threads(self, rows);
     const bool prefetch_next = next && !gemm && prefetch_next_bytes_ > 0;
-    const auto caller = std::this_thread::get_id();
     if (profiling_) part_us_.assign(size_t(pool_->size()), 0.0);
     const auto region_start = Clock::now();
     pool_->run([&](int part, int parts) {
@@ -407,10 +409,10 @@ void CpuExecutor::bitlinear(std::initializer_list<Projection> group, const float
             if (c0 < c1) (*epilogue)(c0, c1);
         }
         if (profiling_) part_us_[size_t(part)] = us_since(part_start);
-        if (std::this_thread::get_id() == caller) {
+        if (ThreadPool::thread_index() == 0) {
             for (const std::vector<float>* v : then) prefetch_to_l2(reinterpret_cast<const uint8_t*>(v->data()), v->size() * sizeof(float));
         } else if (prefetch_next) {
-            prefetch_part(*next, rows, part);   // the caller goes on to the stages in between; a worker would only spin
+            prefetch_own_part(*next, rows);   // the caller goes on to the stages in between; a worker would only spin
         }
     }, threads);
     if (profiling_) {

@@ -83,8 +83,8 @@ private:
         int count;
         int segments;
     };
-    // `next`: the region that follows (decode), whose weights a worker done with its part starts
-    // fetching (prefetch_next_bytes_ of them) while the caller runs the stages in between.
+    // `next`: the region that follows (decode), whose weights a worker done with its part
+    // fetches (up to prefetch_next_bytes_ of them) while the caller runs the stages in between.
     // `then`: the norm weights the caller's stages after this region read. The weights streamed
     // through every cache since they were last used, so the caller, done with its part, fetches
     // them while it waits for the other parts instead of missing on them one line at a time.
@@ -95,7 +95,7 @@ private:
     int region_threads(const Region& region, int rows) const;   // threads_for the weights it reads
     int threads_for(size_t weight_bytes, int rows) const;        // one per bytes_per_thread() of weights × rows
     static void for_part_rows(const Region& region, int part, int parts, const std::function<void(int, int, int)>& fn);
-    void prefetch_part(const Region& region, int rows, int part) const;
+    void prefetch_own_part(const Region& region, int rows) const;
     void run_parallel(bool worth_it, const std::function<void(int, int)>& fn);
     // Rows of `tokens` through every layer; row t reads and advances the state at row_state[t]
     // (L×D floats). Rows sharing one state form a prompt, scanned in order; rows with distinct
@@ -133,7 +133,7 @@ private:
     bool profiling_ = false;             // inside a one-slot decode
     std::vector<double> part_us_;        // kernel time of each part of the current region
     LayoutDiagnostics diagnostics_{*this};
-    size_t prefetch_next_bytes_ = 0;     // MMFREE_CPU_PREFETCH_NEXT_KB; 0: off
+    size_t prefetch_next_bytes_ = 0;     // per worker and region (MMFREE_CPU_PREFETCH_NEXT_KB); 0: off
 
     // Scratch, grown on demand.
     std::vector<int8_t> q_;               // [group][rows][padded K], permuted for SIMD in fast 2-bit mode

@@ -35,6 +35,17 @@ constexpr int kMaxThreads = 0xffff;  // parts share a 16-bit field of work_
 uint64_t generation_of(uint64_t w) { return w >> 16; }
 int parts_of(uint64_t w) { return int(w & 0xffff); }
 
+// What this thread asks for while idle after its parts (prefetch_when_idle), and its index.
+struct IdleRanges {
+    const uint8_t* begin[ThreadPool::kIdleRanges];
+    size_t bytes[ThreadPool::kIdleRanges];
+    int count = 0;
+};
+thread_local IdleRanges idle_ranges;
+thread_local int pool_thread_index = 0;
+// Prefetches issued between two looks at work_: a new loop waits at most for these to issue.
+constexpr size_t kIdlePiece = 4096;
+
 } // namespace
 
 ThreadPool::ThreadPool(int threads, bool spin) : slots_(size_t(std::clamp(threads, 1, kMaxThreads))), spin_(spin) {
@@ -50,6 +61,32 @@ ThreadPool::~ThreadPool() {
     }
     wake_.notify_all();
     for (auto& t : workers_) t.join();
+}
+
+void ThreadPool::prefetch_when_idle(const uint8_t* begin, size_t bytes) {
+    IdleRanges& r = idle_ranges;
+    if (pool_thread_index == 0 || bytes == 0 || r.count == kIdleRanges) return;
+    r.begin[r.count] = begin;
+    r.bytes[r.count] = bytes;
+    ++r.count;
+}
+
+int ThreadPool::thread_index() { return pool_thread_index; }
+
+void ThreadPool::prefetch_until_next_loop(uint64_t generation) {
+    IdleRanges& r = idle_ranges;
+    for (int i = 0; i < r.count; ++i)
+        for (size_t off = 0; off < r.bytes[i]; off += kIdlePiece) {
+            if (generation_of(work_.load(std::memory_order_relaxed)) != generation) {
+                r.count = 0;
+                return;
+            }
+#if defined(__x86_64__)
+            const size_t end = std::min(r.bytes[i], off + kIdlePiece);
+            for (size_t b = off; b < end; b += 64) _mm_prefetch(reinterpret_cast<const char*>(r.begin[i] + b), _MM_HINT_T1);
+#endif
+        }
+    r.count = 0;
 }
 
 void ThreadPool::run(const std::function<void(int, int)>& fn, int threads) {
@@ -82,6 +119,7 @@ void ThreadPool::run_parts(uint64_t generation, int parts, int first) {
 }
 
 void ThreadPool::worker_loop(int index) {
+    pool_thread_index = index;
     uint64_t seen = 0;
     auto changed = [&] { return generation_of(work_.load(std::memory_order_acquire)) != seen; };
     for (;;) {
@@ -94,6 +132,7 @@ void ThreadPool::worker_loop(int index) {
         const uint64_t w = work_.load(std::memory_order_acquire);
         seen = generation_of(w);
         run_parts(seen, parts_of(w), index % parts_of(w));
+        prefetch_until_next_loop(seen);
     }
 }
 

@@ -2,6 +2,7 @@
 #pragma once
 #include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -26,6 +27,14 @@ public:
     // size(), so per-part scratch sized by size() is safe. Small loops use fewer parts.
     void run(const std::function<void(int, int)>& fn, int threads = 0);
 
+    // From inside a part on a worker: once this thread has finished its parts of the loop, it
+    // asks for [begin, begin + bytes) into its L2, a few KB at a time, until the next loop is
+    // posted. Decode's next region: its weights stream while the caller runs the stages between
+    // the two. Up to kIdleRanges ranges per loop; more are dropped.
+    static void prefetch_when_idle(const uint8_t* begin, size_t bytes);
+    static int thread_index();   // 0 on the calling thread, i on worker i (its own part is i % parts)
+    static constexpr int kIdleRanges = 8;
+
 private:
     // Each part has its own cache line, so claiming and finishing parts does not make every
     // thread contend for one shared counter (16 threads: two contended read-modify-writes per
@@ -39,6 +48,7 @@ private:
     // Runs the parts of loop `generation` that no other thread has claimed, starting at part
     // `first` (a thread's own), so each thread usually takes its own part without a race.
     void run_parts(uint64_t generation, int parts, int first);
+    void prefetch_until_next_loop(uint64_t generation);
 
     std::vector<std::thread> workers_;
     std::vector<PartSlot> slots_;       // size() of them
