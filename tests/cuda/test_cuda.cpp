@@ -537,29 +537,31 @@ private slots:
         QVERIFY2(err.empty(), err.c_str());
     }
 
-    // Steps of up to 8 slots run the persistent kernel with a column per slot (padded to 2, 4 or
-    // 8 columns; streams leave at different steps, so the batch shrinks through those sizes).
-    // Each stream equals its run alone at both block widths, on a golden model and on a synthetic
-    // one whose inputs take 2 and 4 float4 per thread; MMFREE_CUDA_PERSISTENT_MAX=1 runs the same
-    // batch as row passes. The largest logit difference to the runs alone is reported (the column
-    // arithmetic is the single column's, so it should be 0).
+    // Steps of up to 8 slots run the persistent kernel: grouped (a group of blocks per slot, the
+    // default) or with a column per slot (padded to 2, 4 or 8 columns); streams leave at different
+    // steps, so the batch shrinks through those sizes. Each stream equals its run alone at both
+    // block widths, on a golden model and on a synthetic one whose inputs take 2 and 4 float4 per
+    // thread; both kernels do a slot's arithmetic exactly as its launch alone, so every logit must
+    // equal the run alone bit for bit. Row passes (MMFREE_CUDA_PERSISTENT_MAX=1, no groups) run the
+    // same batch within tolerance.
     void small_batch_matches_alone_data() {
         QTest::addColumn<QString>("model");
         QTest::addColumn<int>("batch");
         QTest::addColumn<int>("threads");
-        QTest::addColumn<int>("persistent_max");
-        for (const char* m : {"tiny-b", "synthetic"})
-            for (int b : {2, 3, 5, 8})
-                for (int t : {256, 512})
-                    QTest::newRow(qPrintable(QString("%1 B=%2 %3 threads").arg(m).arg(b).arg(t))) << QString(m) << b << t << 8;
-        QTest::newRow("tiny-b B=5 row passes") << QString("tiny-b") << 5 << 256 << 1;
-        QTest::newRow("synthetic B=8 row passes") << QString("synthetic") << 8 << 512 << 1;
+        QTest::addColumn<QString>("kernel");
+        for (const char* k : {"grouped", "columns"})
+            for (const char* m : {"tiny-b", "synthetic"})
+                for (int b : {2, 3, 5, 8})
+                    for (int t : {256, 512})
+                        QTest::newRow(qPrintable(QString("%1 %2 B=%3 %4 threads").arg(k, m).arg(b).arg(t))) << QString(m) << b << t << QString(k);
+        QTest::newRow("tiny-b B=5 row passes") << QString("tiny-b") << 5 << 256 << QString("rows");
+        QTest::newRow("synthetic B=8 row passes") << QString("synthetic") << 8 << 512 << QString("rows");
     }
     void small_batch_matches_alone() {
         QFETCH(QString, model);
         QFETCH(int, batch);
         QFETCH(int, threads);
-        QFETCH(int, persistent_max);
+        QFETCH(QString, kernel);
         std::shared_ptr<const Model> m;
         int first = 1;
         if (model == "tiny-b") {
@@ -579,28 +581,33 @@ private slots:
             streams.push_back({prompt, 0, 6 + k % 3, k % 2 ? 3 : 1 << 30});
         }
         qputenv("MMFREE_CUDA_THREADS", QByteArray::number(threads));
-        qputenv("MMFREE_CUDA_PERSISTENT_MAX", QByteArray::number(persistent_max));
+        qputenv("MMFREE_CUDA_PERSISTENT_MAX", kernel == "columns" ? "8" : "1");
+        qputenv("MMFREE_CUDA_GROUPED_MAX", kernel == "grouped" ? "8" : "0");
+        auto unset = [] {
+            qunsetenv("MMFREE_CUDA_THREADS");
+            qunsetenv("MMFREE_CUDA_PERSISTENT_MAX");
+            qunsetenv("MMFREE_CUDA_GROUPED_MAX");
+        };
         std::vector<StreamResult> alone, batched;
         int max_batch = 0;
         try {
             alone = run_alone(m, streams);
             batched = run_batched(m, streams, batch, &max_batch);
         } catch (...) {
-            qunsetenv("MMFREE_CUDA_THREADS");
-            qunsetenv("MMFREE_CUDA_PERSISTENT_MAX");
+            unset();
             throw;
         }
-        qunsetenv("MMFREE_CUDA_THREADS");
-        qunsetenv("MMFREE_CUDA_PERSISTENT_MAX");
+        unset();
         QCOMPARE(max_batch, batch);
         float worst = 0.f;
         for (size_t k = 0; k < streams.size(); ++k)
             for (size_t i = 0; i < std::min(batched[k].logits.size(), alone[k].logits.size()); ++i)
                 worst = std::max(worst, std::fabs(batched[k].logits[i] - alone[k].logits[i]));
-        qInfo("%s B=%d, %d threads, persistent max %d: largest |logit difference| to the runs alone %g", qPrintable(model), batch,
-              threads, persistent_max, double(worst));
+        qInfo("%s B=%d, %d threads, %s: largest |logit difference| to the runs alone %g", qPrintable(model), batch, threads,
+              qPrintable(kernel), double(worst));
         const std::string err = compare_streams(batched, alone, V);
         QVERIFY2(err.empty(), err.c_str());
+        if (kernel != "rows") QCOMPARE(worst, 0.f);
     }
 
     // prefill_many: six prompts' pieces in two rounds, packed into passes of up to 512 rows (several
@@ -694,8 +701,9 @@ private slots:
     }
 
     // The model's rows drawn on the device (decode_sample) equal the host's draws from
-    // decode_logits' rows: steps of 1 (the persistent kernel), 3 and 12 rows (row passes); with
-    // MMFREE_CUDA_PERSISTENT_MAX=4 the step of 3 runs the persistent kernel's 4 columns.
+    // decode_logits' rows: steps of 1 (the persistent kernel), 3 (grouped) and 12 rows (row
+    // passes); with MMFREE_CUDA_PERSISTENT_MAX=4 and no groups the step of 3 runs the persistent
+    // kernel's 4 columns.
     void decode_sample_equals_host_draw() {
         ModelConfig c;
         c.vocab_size = 1000; c.hidden_size = 320; c.num_layers = 3; c.intermediate_size = 864;
@@ -705,8 +713,10 @@ private slots:
         err = check_decode_sample(
             [&] {
                 qputenv("MMFREE_CUDA_PERSISTENT_MAX", "4");
+                qputenv("MMFREE_CUDA_GROUPED_MAX", "0");
                 auto ex = make_cuda_slots(model, 12);
                 qunsetenv("MMFREE_CUDA_PERSISTENT_MAX");
+                qunsetenv("MMFREE_CUDA_GROUPED_MAX");
                 return ex;
             },
             12);

@@ -111,7 +111,7 @@ struct CudaExecutor::Impl {
     const float* final_norm = nullptr;
 
     // Decode state and scratch.
-    DeviceBuffer x_in, x, state, ag, sh, m, logits, counters, prof;
+    DeviceBuffer x_in, x, state, ag, sh, m, logits, counters, group_counters, prof;
     int* result_host = nullptr;   // pinned; device-mapped when the device can map host memory
     int* result_dev = nullptr;
     bool result_mapped = false;
@@ -122,6 +122,7 @@ struct CudaExecutor::Impl {
     size_t smem[4] = {0, 0, 0, 0};
     int wb_bytes[4] = {0, 0, 0, 0};
     int max_cols = 1;  // decode steps of up to this many slots run the persistent kernel (MMFREE_CUDA_PERSISTENT_MAX)
+    int grouped_max = 0;  // steps of 2 up to this many slots run the grouped kernel instead (MMFREE_CUDA_GROUPED_MAX)
     unsigned long long barriers = 0;  // grid barriers run so far (the device counter is barriers × blocks)
     DecodeSplit split;
 
@@ -311,6 +312,8 @@ CudaExecutor::CudaExecutor(std::shared_ptr<const Model> model, const BackendOpti
     // argmax keys [C], barrier, done, then room for C results when host memory cannot be mapped
     d.counters.allocate(sizeof(unsigned long long) * (C + 2 + C / 2), &device_bytes_);
     MMFREE_CK(cudaMemset(d.counters.ptr, 0, d.counters.bytes));
+    d.group_counters.allocate(sizeof(unsigned long long) * C * kGroupCounterStride, &device_bytes_);
+    MMFREE_CK(cudaMemset(d.group_counters.ptr, 0, d.group_counters.bytes));
     MMFREE_CK(cudaHostAlloc(reinterpret_cast<void**>(&d.emb_row), sizeof(float) * C * size_t(H), cudaHostAllocDefault));
     d.result_mapped = d.props.canMapHostMemory != 0;
     MMFREE_CK(cudaHostAlloc(reinterpret_cast<void**>(&d.result_host), sizeof(int) * C, d.result_mapped ? cudaHostAllocMapped : 0));
@@ -334,6 +337,7 @@ CudaExecutor::CudaExecutor(std::shared_ptr<const Model> model, const BackendOpti
     a.m = d.m.as<float>(); a.logits = d.logits.as<float>();
     auto* ctr = d.counters.as<unsigned long long>();
     a.argmax_key = ctr; a.barrier = ctr + C; a.done = ctr + C + 1;
+    a.group_counters = d.group_counters.as<unsigned long long>();
     a.q_col = std::max({3 * padded128(H), padded128(D), padded128(I)});
     a.result = d.result_dev;
     a.phase_begin = 0;
@@ -361,7 +365,7 @@ CudaExecutor::CudaExecutor(std::shared_ptr<const Model> model, const BackendOpti
         d.wb_bytes[k] = int(std::min(limit - fixed, stage_cap) & ~size_t(15));
         d.smem[k] = fixed + size_t(d.wb_bytes[k]);
         int fits = 0;
-        MMFREE_CK(decode_max_blocks_per_sm(d.smem[k], d.threads, cols, &fits));
+        MMFREE_CK(decode_max_blocks_per_sm(d.smem[k], d.threads, cols, false, &fits));
         if (fits < 1) {
             if (cols == 1) throw Error(ErrorCode::DeviceError, "the decode kernel does not fit on " + std::string(d.props.name));
             break;
@@ -369,7 +373,11 @@ CudaExecutor::CudaExecutor(std::shared_ptr<const Model> model, const BackendOpti
         per_sm = cols == 1 ? fits : std::min(per_sm, fits);
         d.max_cols = cols;
     }
-    // Steps of up to 2 slots run the persistent kernel, more the row passes: every block
+    int grouped_fits = 0;
+    MMFREE_CK(decode_max_blocks_per_sm(d.smem[0], d.threads, 1, true, &grouped_fits));
+    if (grouped_fits > 0) per_sm = std::min(per_sm, grouped_fits);
+    // The column kernel (every block serves every column) where the grouped one is off
+    // (MMFREE_CUDA_GROUPED_MAX=0): steps of up to 2 slots, more the row passes. Every block
     // normalizes and quantizes every column's whole input, so a phase costs ~6 µs more per column
     // (H200, same run, aggregate tok/s, column kernel vs row pass: 370M B = 2 2,542 vs 2,239,
     // B = 4 3,353 vs 4,002, B = 8 4,112 vs 6,569; 2.7B 1,207 vs 1,171, 1,631 vs 2,117, 1,951 vs
@@ -382,6 +390,12 @@ CudaExecutor::CudaExecutor(std::shared_ptr<const Model> model, const BackendOpti
     const int default_blocks = d.props.multiProcessorCount;
     d.blocks = std::clamp(env_int("MMFREE_CUDA_BLOCKS", default_blocks), 1, d.props.multiProcessorCount * per_sm);
     d.split_target = std::max(1, env_int("MMFREE_CUDA_SPLIT_TARGET", 2 * d.props.multiProcessorCount));
+    // Steps of 2..grouped_max slots (default 8): the grouped kernel, a group of blocks per slot.
+    // H100, same run, per-stream tok/s at B = 8 (grouped / column kernel at 2 and row passes past
+    // it): 370M 1,412 / 819, 1.3B 672 / 631, 2.7B 436 / 418; at B = 4 2,003 / 978, 1,072 / 764,
+    // 642 / 507 (B = 1: 2,524, 1,835, 1,206). Groups of 2 or 4 columns were slower except 1.3B
+    // at B = 8 (747); engine/src/cuda/NOTES.md, twenty-second session.
+    d.grouped_max = grouped_fits > 0 ? std::clamp(env_int("MMFREE_CUDA_GROUPED_MAX", kDecodeMaxCols), 0, std::min(kDecodeMaxCols, d.blocks)) : 0;
     if (profile_) d.prof.allocate(sizeof(unsigned long long) * size_t(d.blocks) * decode_phase_count(L) * kDecodeStamps, &device_bytes_);
 }
 
@@ -421,23 +435,28 @@ void CudaExecutor::check_tokens(const int32_t* tokens, size_t n) const {
                                                         std::to_string(V - 1) + ")");
 }
 
-// One step of n ≤ max_cols slots: one launch of the persistent kernel with n columns (padded
-// to its compiled column count by columns that repeat the first token on the spare state). With
-// draws, the sample kernel then draws each column's token from its logits row on the device.
+// One step of n ≤ max(grouped_max, max_cols) slots: one launch of the persistent kernel, grouped
+// (2 ≤ n ≤ grouped_max: a group of blocks per slot) or with n columns (padded to its compiled
+// column count by columns that repeat the first token on the spare state). With draws, the
+// sample kernel then draws each column's token from its logits row on the device.
 void CudaExecutor::decode_cols(const int32_t* slot_ids, const int32_t* tokens, int n, float* logits, int32_t* argmax_out,
                                const sampling::Draw* draws, int32_t* sampled) {
     finish_sampling();
     Impl& d = *impl_;
     const ModelConfig& c = model_->config;
     const int H = c.hidden_size, V = c.vocab_size;
-    const int cols = decode_cols_for(n), k = cols == 1 ? 0 : cols == 2 ? 1 : cols == 4 ? 2 : 3;
+    // Grouped: n groups of one column; else one launch of `cols` columns.
+    const bool grouped = n > 1 && n <= d.grouped_max;
+    const int cols = grouped ? 1 : decode_cols_for(n), columns = grouped ? n : cols;
+    const int k = cols == 1 ? 0 : cols == 2 ? 1 : cols == 4 ? 2 : 3;
     DecodeArgs a = d.args;
-    for (int col = 0; col < cols; ++col) {
+    a.groups = grouped ? n : 1;
+    for (int col = 0; col < columns; ++col) {
         const bool real = col < n;
         std::memcpy(d.emb_row + size_t(col) * H, &model_->embeddings[size_t(tokens[real ? col : 0]) * H], sizeof(float) * size_t(H));
         a.col_state[col] = d.slot_state(real ? slot_ids[col] : slot_count_);
     }
-    MMFREE_CK(cudaMemcpyAsync(d.x_in.ptr, d.emb_row, sizeof(float) * size_t(cols) * H, cudaMemcpyHostToDevice, d.stream));
+    MMFREE_CK(cudaMemcpyAsync(d.x_in.ptr, d.emb_row, sizeof(float) * size_t(columns) * H, cudaMemcpyHostToDevice, d.stream));
     if (draws) d.upload_draws(draws, n);
     a.wb_bytes = d.wb_bytes[k];
     if (profile_) {
@@ -446,7 +465,7 @@ void CudaExecutor::decode_cols(const int32_t* slot_ids, const int32_t* tokens, i
     }
     a.barrier_base = d.barriers * (unsigned long long)d.blocks;
     MMFREE_CK(launch_decode(a, d.blocks, d.threads, cols, d.smem[k], d.stream));
-    d.barriers += (unsigned long long)(a.phase_end - a.phase_begin - 1);
+    if (!grouped) d.barriers += (unsigned long long)(a.phase_end - a.phase_begin - 1);
     if (profile_) MMFREE_CK(cudaEventRecord(d.ev_stop, d.stream));
     if (draws) {   // column c's logits are row c of d.logits
         MMFREE_CK(launch_sample(d.logits.as<float>(), n, V, d.draws.as<sampling::Draw>(), d.sampled.as<int>(), d.stream));
@@ -845,14 +864,14 @@ void CudaExecutor::prefill_many(const std::vector<PromptPiece>& pieces) {
     run_pass();
 }
 
-// Up to max_cols slots (default 2): the persistent kernel, one launch per step with a column per
-// slot. More: row passes of up to kPrefillChunk slots each.
+// Up to 8 slots (grouped_max, or max_cols where larger): the persistent kernel, one launch per
+// step (decode_cols). More: row passes of up to kPrefillChunk slots each.
 void CudaExecutor::decode(const int32_t* slot_ids, const int32_t* tokens, size_t n, float* logits, int32_t* argmax_out) {
     check_slots(slot_ids, n);
     check_tokens(tokens, n);
     stages_ = {};
     if (n == 0) return;
-    if (n <= size_t(impl_->max_cols)) {
+    if (n <= size_t(std::max(impl_->max_cols, impl_->grouped_max))) {
         decode_cols(slot_ids, tokens, int(n), logits, argmax_out);
         return;
     }
@@ -864,7 +883,7 @@ void CudaExecutor::decode(const int32_t* slot_ids, const int32_t* tokens, size_t
 }
 
 // decode() whose rows are drawn where the logits are: the same passes (the persistent kernel for
-// up to max_cols slots, row passes of up to kPrefillChunk rows past it), each followed by the
+// up to 8 slots, row passes of up to kPrefillChunk rows past it), each followed by the
 // sample kernel on its logits; only the tokens are copied back.
 void CudaExecutor::begin_decode_sample(const int32_t* slot_ids, const int32_t* tokens, size_t n, const sampling::Draw* draws) {
     static_assert(sizeof(sampling::Draw) == 24, "the sample kernel reads 24-byte draws");
@@ -882,7 +901,7 @@ void CudaExecutor::begin_decode_sample(const int32_t* slot_ids, const int32_t* t
         bool& flag;
         ~LastPass() { flag = false; }
     } last_pass{leave_running_};
-    if (n <= size_t(impl_->max_cols)) {
+    if (n <= size_t(std::max(impl_->max_cols, impl_->grouped_max))) {
         leave_running_ = true;
         decode_cols(slot_ids, tokens, int(n), nullptr, nullptr, draws, out);
         return;
@@ -986,6 +1005,7 @@ std::vector<std::pair<std::string, double>> CudaExecutor::extra_metrics() const 
         {"cuda_decode_blocks", double(impl_->blocks)},
         {"cuda_decode_threads", double(impl_->threads)},
         {"cuda_decode_max_persistent_columns", double(impl_->max_cols)},
+        {"cuda_decode_max_grouped_columns", double(impl_->grouped_max)},
         {"cuda_decode_grid_barriers_per_token", double(4 * model_->config.num_layers)},
         {"cuda_l2_prefetch_distance_phases", double(impl_->args.prefetch_distance)},
         {"cuda_weight_stage_bytes_per_block", double(impl_->args.wb_bytes)}};

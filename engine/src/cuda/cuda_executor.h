@@ -8,9 +8,10 @@
 
 namespace mmfree::cuda {
 
-// The forward pass on an NVIDIA GPU. A decode step of one or two sequences (up to 8 with
-// MMFREE_CUDA_PERSISTENT_MAX) is one persistent cooperative kernel (all layers, lm_head and the
-// argmax, grid-wide barriers between the 4L+1 phases; a column per sequence, weights read once). Rows of
+// The forward pass on an NVIDIA GPU. A decode step of up to 8 sequences is one persistent
+// cooperative kernel (all layers, lm_head and the argmax, grid-wide barriers between the 4L+1
+// phases): for several sequences grouped, a group of blocks per sequence, each as that sequence's
+// launch alone, the weights read from L2 by all but the first group. Rows of
 // tokens run layer by layer with int8 tensor-core GEMMs, up to kPrefillChunk rows per pass: prompt
 // pieces of one or more slots (the MLGRU as a parallel scan per piece) or a decode step of several slots (each
 // row's MLGRU step on its own slot's state; the pass is replayed as a CUDA graph per batch size).

@@ -524,9 +524,25 @@ __device__ __forceinline__ int pick_lanes_per_row(int units, int chunks) {
     return best;
 }
 
-__device__ __forceinline__ void block_range(int n, int& u0, int& u1) {
-    u0 = int((long long)n * blockIdx.x / gridDim.x);
-    u1 = int((long long)n * (blockIdx.x + 1) / gridDim.x);
+__device__ __forceinline__ void block_range(int n, int index, int count, int& u0, int& u1) {
+    u0 = int((long long)n * index / count);
+    u1 = int((long long)n * (index + 1) / count);
+}
+__device__ __forceinline__ void block_range(int n, int& u0, int& u1) { block_range(n, blockIdx.x, gridDim.x, u0, u1); }
+
+// The blocks a decode launch's column is computed by: all of them (groups = 1: every block serves
+// every column), or, in a grouped launch, the col-th of `groups` contiguous ranges of blocks,
+// which run that column alone as a launch of `count` blocks would.
+struct BlockGroup {
+    int col, index, count;
+};
+__device__ __forceinline__ BlockGroup block_group(int groups) {
+    if (groups <= 1) return {0, int(blockIdx.x), int(gridDim.x)};
+    const int n = int(gridDim.x), b = int(blockIdx.x);
+    int g = 0;
+    while (g + 1 < groups && (g + 1) * n / groups <= b) ++g;
+    const int b0 = g * n / groups, b1 = (g + 1) * n / groups;
+    return {g, b - b0, b1 - b0};
 }
 
 // The weight rows one block reads in one phase: up to three contiguous runs, staged in this
@@ -537,11 +553,11 @@ struct PhaseRows {
     int nseg, row_bytes, units, first, total_rows;
 };
 
-__device__ PhaseRows phase_rows(const DecodeArgs& a, int p) {
+__device__ PhaseRows phase_rows(const DecodeArgs& a, int p, const BlockGroup& bg) {
     PhaseRows r{};
     auto pairs = [&](const DevMatrix& w, int n) {  // rows in pairs that share one activation read
         int u0, u1;
-        block_range((n + 1) / 2, u0, u1);
+        block_range((n + 1) / 2, bg.index, bg.count, u0, u1);
         const int r0 = 2 * u0, r1 = min(2 * u1, n);
         r.nseg = 1; r.seg[0] = w.codes + size_t(r0) * w.stride; r.seg_rows[0] = max(r1 - r0, 0);
         r.row_bytes = w.stride; r.units = u1 - u0; r.first = r0;
@@ -553,7 +569,7 @@ __device__ PhaseRows phase_rows(const DecodeArgs& a, int p) {
         int c0, c1;
         switch (p & 3) {
         case 0:
-            block_range(a.D, c0, c1);
+            block_range(a.D, bg.index, bg.count, c0, c1);
             r.nseg = 3;
             r.seg[0] = ly.i.codes + size_t(c0) * ly.i.stride;
             r.seg[1] = ly.f.codes + size_t(c0) * ly.f.stride;
@@ -563,7 +579,7 @@ __device__ PhaseRows phase_rows(const DecodeArgs& a, int p) {
             break;
         case 1: pairs(ly.o, a.H); break;
         case 2:
-            block_range(a.I, c0, c1);
+            block_range(a.I, bg.index, bg.count, c0, c1);
             r.nseg = 2;
             r.seg[0] = ly.gate.codes + size_t(c0) * ly.gate.stride;
             r.seg[1] = ly.gate.codes + size_t(a.I + c0) * ly.gate.stride;
@@ -613,7 +629,7 @@ constexpr int kStageThread = 32;
 // a handful of bulk copies instead of ~10 cp.async per thread, whose issue stalled. (Staging the
 // γ earlier, during the previous projection, measured slower: 2.7B 1027 vs 1094 tok/s.)
 __device__ void stage_phase(const DecodeArgs& a, const PhaseDesc& d, uint8_t* wb, float* gn, unsigned long long* mb,
-                            const volatile uint32_t* go, uint32_t ticket) {
+                            const volatile uint32_t* go, uint32_t ticket, bool evict_first) {
     if (threadIdx.x != kStageThread) return;
     while (*go != ticket) {
     }
@@ -630,7 +646,12 @@ __device__ void stage_phase(const DecodeArgs& a, const PhaseDesc& d, uint8_t* wb
     int base = 0;
     for (int s = 0; s < pr.nseg && base < cap; ++s) {
         const int n = min(pr.seg_rows[s], cap - base);
-        if (n > 0) bulk_copy_evict_first(wb + size_t(base) * pr.row_bytes, pr.seg[s], uint32_t(n) * uint32_t(pr.row_bytes), &mb[1]);
+        if (n > 0) {
+            uint8_t* const dst = wb + size_t(base) * pr.row_bytes;
+            const uint32_t bytes = uint32_t(n) * uint32_t(pr.row_bytes);
+            if (evict_first) bulk_copy_evict_first(dst, pr.seg[s], bytes, &mb[1]);
+            else bulk_copy(dst, pr.seg[s], bytes, &mb[1]);
+        }
         base += pr.seg_rows[s];
     }
 }
@@ -645,8 +666,8 @@ __device__ __forceinline__ const uint8_t* row_ptr(const PhaseRows& pr, const uin
 }
 
 // Optional: start streaming a later phase's rows into L2 (MMFREE_CUDA_PREFETCH phases ahead).
-__device__ void prefetch_phase_l2(const DecodeArgs& a, int p) {
-    const PhaseRows pr = phase_rows(a, p);
+__device__ void prefetch_phase_l2(const DecodeArgs& a, int p, const BlockGroup& bg) {
+    const PhaseRows pr = phase_rows(a, p, bg);
     constexpr size_t piece = 16384;
     for (int s = 0; s < pr.nseg; ++s) {
         const size_t bytes = size_t(pr.seg_rows[s]) * pr.row_bytes;
@@ -725,11 +746,14 @@ __device__ __forceinline__ float col_factor(float scale, const NormPlan (&pl)[NC
     else return scale / static_cast<const volatile float*>(sm.red)[c * nq + j];
 }
 
-template <int NT, int NC>
+// Column c of this block is column bg.col + c of the launch (column c unless GROUPED, NC = 1).
+template <int NT, int NC, bool GROUPED>
 __device__ void decode_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, const PhaseRows& pr, StageWait sw,
-                             unsigned long long* tl) {
+                             unsigned long long* tl, const BlockGroup& bg) {
     const int lane = threadIdx.x & 31;
     const int L = a.L, qc = a.q_col;
+    const int c0 = GROUPED ? bg.col : 0;
+    float* const x = a.x + size_t(c0) * a.H;
     const int chunks = pr.row_bytes / 16;
     const int lpr = pick_lanes_per_row<NT>(pr.units, chunks);
     const int teams = NT / lpr, team = threadIdx.x / lpr, lt = threadIdx.x % lpr;
@@ -739,7 +763,7 @@ __device__ void decode_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, c
     if (p == 4 * L) {  // final norm + lm_head + argmax
         const float* const g1[3] = {sm.gn + a.H, nullptr, nullptr};
         int qs[NC][1];
-        decode_inputs<1, NT, NC>(NqInput::Plain, a.x, a.H, nullptr, sm.gn, g1, a.H, sm.q, qc, pl, qs, sm.red, sm.ired, sw, tl);
+        decode_inputs<1, NT, NC>(NqInput::Plain, x, a.H, nullptr, sm.gn, g1, a.H, sm.q, qc, pl, qs, sm.red, sm.ired, sw, tl);
         unsigned long long best[NC];
 #pragma unroll
         for (int c = 0; c < NC; ++c) best[c] = 0;
@@ -758,12 +782,12 @@ __device__ void decode_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, c
                     const int qsum = col_qsum(qs, sm, c, 0);
                     const float f = col_factor(a.lm_head.scale, pl, sm, 1, c, 0);
                     const float v0 = float(acc[0][c] - qsum) * f;
-                    a.logits[size_t(c) * a.V + n0] = v0;
+                    a.logits[size_t(c0 + c) * a.V + n0] = v0;
                     const unsigned long long k0 = argmax_key(v0, n0);
                     best[c] = k0 > best[c] ? k0 : best[c];
                     if (rr1 != rr0) {
                         const float v1 = float(acc[1][c] - qsum) * f;
-                        a.logits[size_t(c) * a.V + n1] = v1;
+                        a.logits[size_t(c0 + c) * a.V + n1] = v1;
                         const unsigned long long k1 = argmax_key(v1, n1);
                         best[c] = k1 > best[c] ? k1 : best[c];
                     }
@@ -784,15 +808,22 @@ __device__ void decode_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, c
 #pragma unroll
             for (int c = 0; c < NC; ++c) {
                 for (int w = 1; w < NT / 32; ++w) best[c] = sm.kred[w * NC + c] > best[c] ? sm.kred[w * NC + c] : best[c];
-                atomicMax(a.argmax_key + c, best[c]);
+                atomicMax(a.argmax_key + c0 + c, best[c]);
             }
             __threadfence();
-            const unsigned long long old = atomicAdd(a.done, 1ull);
-            if ((old + 1) % gridDim.x == 0) {  // the last block of this token: publish the argmax
+            // The last block of this token publishes the argmax. A group's counters start every
+            // launch at zero: its last block resets them (all its blocks are past every barrier).
+            unsigned long long* const done = GROUPED ? a.group_counters + kGroupCounterStride * bg.col + 1 : a.done;
+            const unsigned long long old = atomicAdd(done, 1ull);
+            if (GROUPED ? old + 1 == (unsigned long long)bg.count : (old + 1) % gridDim.x == 0) {
 #pragma unroll
                 for (int c = 0; c < NC; ++c) {
-                    const unsigned long long key = atomicAdd(a.argmax_key + c, 0ull);
-                    a.result[c] = int(0xffffffffu - uint32_t(key & 0xffffffffu));
+                    const unsigned long long key = atomicAdd(a.argmax_key + c0 + c, 0ull);
+                    a.result[c0 + c] = int(0xffffffffu - uint32_t(key & 0xffffffffu));
+                }
+                if (GROUPED) {
+                    done[-1] = 0;
+                    *done = 0;
                 }
             }
         }
@@ -811,14 +842,14 @@ __device__ void decode_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, c
             // The residual stream starts as the embedding row: each block seeds the rows it
             // owns in phase 1 (o_proj) from the copy it holds in registers.
             int v0, v1;
-            block_range((a.H + 1) / 2, v0, v1);
-            decode_inputs<3, NT, NC>(NqInput::Plain, a.x_in, a.H, nullptr, sm.gn, g1, a.H, sm.q, qc, pl, qs, sm.red, sm.ired, sw, tl, a.x,
-                                     2 * v0, min(2 * v1, a.H));
-            if (blockIdx.x == 0 && threadIdx.x == 0)
+            block_range((a.H + 1) / 2, bg.index, bg.count, v0, v1);
+            decode_inputs<3, NT, NC>(NqInput::Plain, a.x_in + size_t(c0) * a.H, a.H, nullptr, sm.gn, g1, a.H, sm.q, qc, pl, qs, sm.red,
+                                     sm.ired, sw, tl, x, 2 * v0, min(2 * v1, a.H));
+            if (bg.index == 0 && threadIdx.x == 0)
 #pragma unroll
-                for (int c = 0; c < NC; ++c) a.argmax_key[c] = 0;
+                for (int c = 0; c < NC; ++c) a.argmax_key[c0 + c] = 0;
         } else {
-            decode_inputs<3, NT, NC>(NqInput::Plain, a.x, a.H, nullptr, sm.gn, g1, a.H, sm.q, qc, pl, qs, sm.red, sm.ired, sw, tl);
+            decode_inputs<3, NT, NC>(NqInput::Plain, x, a.H, nullptr, sm.gn, g1, a.H, sm.q, qc, pl, qs, sm.red, sm.ired, sw, tl);
         }
         const int R = pr.units;
         for (int base = 0; base < R; base += teams) {
@@ -829,7 +860,7 @@ __device__ void decode_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, c
             float hold[NC] = {}, lb = 0.f;
             if (valid && lt == 0) {
 #pragma unroll
-                for (int c = 0; c < NC; ++c) hold[c] = __ldcg(a.col_state[c] + size_t(l) * a.D + ch);
+                for (int c = 0; c < NC; ++c) hold[c] = __ldcg(a.col_state[c0 + c] + size_t(l) * a.D + ch);
                 if (ly.lower_bound) lb = __ldg(ly.lower_bound + ch);
             }
             const uint8_t* const rows[3] = {row(uu), row(R + uu), row(2 * R + uu)};
@@ -847,9 +878,9 @@ __device__ void decode_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, c
                     if (ly.lower_bound) fgate = lb + (1.0f - lb) * fgate;
                     const float in = silu_f(ai) * (1.0f - fgate);
                     const float hn = fgate * hold[c] + in;
-                    a.col_state[c][size_t(l) * a.D + ch] = hn;
-                    a.ag[size_t(c) * a.D + ch] = ag;
-                    a.sh[size_t(c) * a.D + ch] = silu_f(hn);
+                    a.col_state[c0 + c][size_t(l) * a.D + ch] = hn;
+                    a.ag[size_t(c0 + c) * a.D + ch] = ag;
+                    a.sh[size_t(c0 + c) * a.D + ch] = silu_f(hn);
                 }
             }
         }
@@ -858,7 +889,7 @@ __device__ void decode_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, c
     case 2: {  // mlp_norm → gate_proj (gate and up rows of a channel together) → SwiGLU
         const float* const g1[3] = {sm.gn + a.H, nullptr, nullptr};
         int qs[NC][1];
-        decode_inputs<1, NT, NC>(NqInput::Plain, a.x, a.H, nullptr, sm.gn, g1, a.H, sm.q, qc, pl, qs, sm.red, sm.ired, sw, tl);
+        decode_inputs<1, NT, NC>(NqInput::Plain, x, a.H, nullptr, sm.gn, g1, a.H, sm.q, qc, pl, qs, sm.red, sm.ired, sw, tl);
         const int R = pr.units;
         for (int base = 0; base < R; base += teams) {
             const int u = base + team;
@@ -874,7 +905,7 @@ __device__ void decode_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, c
                     const int qsum = col_qsum(qs, sm, c, 0);
                     const float f = col_factor(ly.gate.scale, pl, sm, 1, c, 0);
                     const float gate = float(acc[0][c] - qsum) * f, up = float(acc[1][c] - qsum) * f;
-                    a.m[size_t(c) * a.I + pr.first + u] = silu_f(gate) * up;
+                    a.m[size_t(c0 + c) * a.I + pr.first + u] = silu_f(gate) * up;
                 }
             }
         }
@@ -886,10 +917,12 @@ __device__ void decode_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, c
         int qs[NC][1];
         if (is_o) {
             const float* const g1[3] = {sm.gn + a.D, nullptr, nullptr};
-            decode_inputs<1, NT, NC>(NqInput::Gated, a.ag, a.D, a.sh, sm.gn, g1, a.D, sm.q, qc, pl, qs, sm.red, sm.ired, sw, tl);
+            decode_inputs<1, NT, NC>(NqInput::Gated, a.ag + size_t(c0) * a.D, a.D, a.sh + size_t(c0) * a.D, sm.gn, g1, a.D, sm.q, qc, pl, qs,
+                                     sm.red, sm.ired, sw, tl);
         } else {
             const float* const g1[3] = {sm.gn, nullptr, nullptr};
-            decode_inputs<1, NT, NC>(NqInput::Plain, a.m, a.I, nullptr, nullptr, g1, a.I, sm.q, qc, pl, qs, sm.red, sm.ired, sw, tl);
+            decode_inputs<1, NT, NC>(NqInput::Plain, a.m + size_t(c0) * a.I, a.I, nullptr, nullptr, g1, a.I, sm.q, qc, pl, qs, sm.red,
+                                     sm.ired, sw, tl);
         }
         for (int base = 0; base < pr.units; base += teams) {
             const int u = base + team;
@@ -900,8 +933,8 @@ __device__ void decode_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, c
             if (valid && lt == 0)
 #pragma unroll
                 for (int c = 0; c < NC; ++c) {
-                    x0[c] = __ldcg(a.x + size_t(c) * a.H + n0);
-                    x1[c] = __ldcg(a.x + size_t(c) * a.H + n1);
+                    x0[c] = __ldcg(x + size_t(c) * a.H + n0);
+                    x1[c] = __ldcg(x + size_t(c) * a.H + n1);
                 }
             const uint8_t* const rows[2] = {row(valid ? rr0 : 0), row(valid ? rr1 : 0)};
             const int8_t* const qq[2] = {sm.q, sm.q};
@@ -912,8 +945,8 @@ __device__ void decode_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, c
                 for (int c = 0; c < NC; ++c) {
                     const int qsum = col_qsum(qs, sm, c, 0);
                     const float f = col_factor(w.scale, pl, sm, 1, c, 0);
-                    a.x[size_t(c) * a.H + n0] = x0[c] + float(acc[0][c] - qsum) * f;
-                    if (rr1 != rr0) a.x[size_t(c) * a.H + n1] = x1[c] + float(acc[1][c] - qsum) * f;
+                    x[size_t(c) * a.H + n0] = x0[c] + float(acc[0][c] - qsum) * f;
+                    if (rr1 != rr0) x[size_t(c) * a.H + n1] = x1[c] + float(acc[1][c] - qsum) * f;
                 }
         }
         break;
@@ -940,13 +973,18 @@ __device__ DecodeSmem carve_decode_smem(unsigned char* base, int q_col, int gn_f
 // block recomputes the norm statistics of its input itself instead of waiting for another
 // barrier. Between arriving and waiting a block starts the copy engine on its rows and γ of the
 // NEXT phase, so HBM streams while the grid synchronizes and normalizes.
-template <int NT, int NC>
+// GROUPED (NC = 1, a.groups columns): the blocks split into a.groups ranges, each of which runs one
+// column as a launch of its own would, with its own barrier; the groups read the same weight rows
+// at about the same time, so the rows are staged without the evict-first mark and come from L2
+// for all but the first group.
+template <int NT, int NC, bool GROUPED>
 __global__ void __launch_bounds__(NT, 1) decode_kernel(DecodeArgs a) {
     extern __shared__ __align__(16) unsigned char smem_raw[];
     const int phases = 4 * a.L + 1;
     const DecodeSmem sm = carve_decode_smem(smem_raw, a.q_col, a.gn_floats, phases, NC);
+    const BlockGroup bg = block_group(GROUPED ? a.groups : 1);
     unsigned long long* const tl_block = a.prof ? a.prof + size_t(blockIdx.x) * phases * kDecodeStamps : nullptr;
-    for (int p = threadIdx.x; p < phases; p += NT) sm.desc[p] = {phase_rows(a, p), phase_norms(a, p)};
+    for (int p = threadIdx.x; p < phases; p += NT) sm.desc[p] = {phase_rows(a, p, bg), phase_norms(a, p)};
     if (threadIdx.x == kStageThread) {
         mbar_init(&sm.mb[0]);
         mbar_init(&sm.mb[1]);
@@ -954,27 +992,28 @@ __global__ void __launch_bounds__(NT, 1) decode_kernel(DecodeArgs a) {
         *sm.go = uint32_t(a.phase_begin);
     }
     __syncthreads();
-    stage_phase(a, sm.desc[a.phase_begin], sm.wb, sm.gn, sm.mb, sm.go, uint32_t(a.phase_begin));
-    unsigned long long target = a.barrier_base;
+    stage_phase(a, sm.desc[a.phase_begin], sm.wb, sm.gn, sm.mb, sm.go, uint32_t(a.phase_begin), !GROUPED);
+    unsigned long long* const barrier = GROUPED ? a.group_counters + kGroupCounterStride * bg.col : a.barrier;
+    unsigned long long target = GROUPED ? 0 : a.barrier_base;
     for (int p = a.phase_begin; p < a.phase_end; ++p) {
         unsigned long long* const tl = tl_block ? tl_block + size_t(p) * kDecodeStamps : nullptr;
         if (p != a.phase_begin) {
-            target += gridDim.x;
-            grid_wait(a.barrier, target);
+            target += bg.count;
+            grid_wait(barrier, target);
         }
         stamp(tl, 0);
         stamp_ns(tl, 5);
-        if (a.prefetch_distance > 0) prefetch_phase_l2(a, (p + a.prefetch_distance) % phases);
-        decode_phase<NT, NC>(a, sm, p, sm.desc[p].rows,
-                             StageWait{&sm.mb[0], &sm.mb[1], uint32_t(p - a.phase_begin) & 1u, sm.desc[p].norms.v}, tl);
+        if (a.prefetch_distance > 0) prefetch_phase_l2(a, (p + a.prefetch_distance) % phases, bg);
+        decode_phase<NT, NC, GROUPED>(a, sm, p, sm.desc[p].rows,
+                                      StageWait{&sm.mb[0], &sm.mb[1], uint32_t(p - a.phase_begin) & 1u, sm.desc[p].norms.v}, tl, bg);
         __syncthreads();  // this phase's writes are done; the stage buffers and q are free again
         stamp(tl, 3);
         stamp_ns(tl, 6);
         if (p + 1 < a.phase_end) {
-            grid_arrive(a.barrier);
+            grid_arrive(barrier);
             stamp(tl, 7);
             if (threadIdx.x == 0) *sm.go = uint32_t(p + 1);
-            stage_phase(a, sm.desc[p + 1], sm.wb, sm.gn, sm.mb, sm.go, uint32_t(p + 1));
+            stage_phase(a, sm.desc[p + 1], sm.wb, sm.gn, sm.mb, sm.go, uint32_t(p + 1), !GROUPED);
         }
         stamp(tl, 4);
     }
@@ -1392,25 +1431,29 @@ size_t decode_smem_fixed_bytes(int q_col, int gn_floats, int layers, int cols) {
 
 int decode_cols_for(int n) { return n <= 1 ? 1 : n <= 2 ? 2 : n <= 4 ? 4 : 8; }
 
-// The decode kernels by block width (decode_threads) and column count: both are compile-time
+// The decode kernels by block width (decode_threads), column count and grouping: compile-time
 // constants; the width measured 2-5 % faster than blockDim.x in the loops and divisions.
+// Grouped: one column per group (cols = 1).
 template <int NT>
-const void* decode_kernel_cols(int cols) {
+const void* decode_kernel_cols(int cols, bool grouped) {
+    if (grouped) return cols == 1 ? reinterpret_cast<const void*>(decode_kernel<NT, 1, true>) : nullptr;
     switch (cols) {
-    case 1: return reinterpret_cast<const void*>(decode_kernel<NT, 1>);
-    case 2: return reinterpret_cast<const void*>(decode_kernel<NT, 2>);
-    case 4: return reinterpret_cast<const void*>(decode_kernel<NT, 4>);
-    default: return reinterpret_cast<const void*>(decode_kernel<NT, 8>);
+    case 1: return reinterpret_cast<const void*>(decode_kernel<NT, 1, false>);
+    case 2: return reinterpret_cast<const void*>(decode_kernel<NT, 2, false>);
+    case 4: return reinterpret_cast<const void*>(decode_kernel<NT, 4, false>);
+    default: return reinterpret_cast<const void*>(decode_kernel<NT, 8, false>);
     }
 }
-const void* decode_kernel_for(int threads, int cols) {
-    return threads == 256 ? decode_kernel_cols<256>(cols) : decode_kernel_cols<512>(cols);
+const void* decode_kernel_for(int threads, int cols, bool grouped) {
+    return threads == 256 ? decode_kernel_cols<256>(cols, grouped) : decode_kernel_cols<512>(cols, grouped);
 }
 
-cudaError_t decode_max_blocks_per_sm(size_t smem, int threads, int cols, int* blocks) {
-    cudaError_t e = cudaFuncSetAttribute(decode_kernel_for(threads, cols), cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem));
+cudaError_t decode_max_blocks_per_sm(size_t smem, int threads, int cols, bool grouped, int* blocks) {
+    const void* kernel = decode_kernel_for(threads, cols, grouped);
+    if (!kernel) return cudaErrorInvalidValue;
+    cudaError_t e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem));
     if (e != cudaSuccess) return e;
-    return cudaOccupancyMaxActiveBlocksPerMultiprocessor(blocks, decode_kernel_for(threads, cols), threads, smem);
+    return cudaOccupancyMaxActiveBlocksPerMultiprocessor(blocks, kernel, threads, smem);
 }
 
 // 256 threads where H ≤ 1,024 and no input exceeds 16 elements per thread. H200, same run, two
@@ -1419,10 +1462,14 @@ cudaError_t decode_max_blocks_per_sm(size_t smem, int threads, int cols, int* bl
 int decode_threads(int H, int k_max) { return H <= 4 * 256 && k_max <= 16 * 256 ? 256 : 512; }
 
 cudaError_t launch_decode(const DecodeArgs& args, int blocks, int threads, int cols, size_t smem, cudaStream_t stream) {
-    if (cols != decode_cols_for(cols)) return cudaErrorInvalidValue;
+    const bool grouped = args.groups > 1;
+    if (cols != decode_cols_for(cols) || args.groups < 1 || args.groups > kDecodeMaxCols || args.groups > blocks ||
+        (grouped && (cols != 1 || args.phase_begin != 0 || args.phase_end != decode_phase_count(args.L))))
+        return cudaErrorInvalidValue;
     DecodeArgs a = args;
     void* params[] = {&a};
-    return cudaLaunchCooperativeKernel(decode_kernel_for(threads, cols), dim3(blocks), dim3(threads), params, smem, stream);
+    const void* kernel = decode_kernel_for(threads, cols, grouped);
+    return cudaLaunchCooperativeKernel(kernel, dim3(blocks), dim3(threads), params, smem, stream);
 }
 
 cudaError_t launch_step_chain(float* buf, int n, int steps, unsigned long long* counter, int blocks, int threads,
@@ -1434,7 +1481,7 @@ cudaError_t launch_step_chain(float* buf, int n, int steps, unsigned long long* 
     return cudaLaunchCooperativeKernel(kernel, dim3(blocks), dim3(threads), params, 0, stream);
 }
 
-const void* decode_kernel_symbol() { return decode_kernel_for(kDecodeMaxThreads, 1); }
+const void* decode_kernel_symbol() { return decode_kernel_for(kDecodeMaxThreads, 1, false); }
 
 template <int NQ>
 void launch_nq_shape(const NqArgs& args, int rows, size_t smem, cudaStream_t stream) {

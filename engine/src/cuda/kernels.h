@@ -52,6 +52,12 @@ int decode_threads(int H, int k_max);
 constexpr int kDecodeMaxCols = 8;
 int decode_cols_for(int n);
 
+// Grouped launch (DecodeArgs::groups = n > 1, one compiled column): the blocks split into n
+// contiguous groups; group g runs column g as a launch of its blocks alone would, with its own
+// grid barrier. A block normalizes and quantizes one input, as at B = 1, instead of every
+// column's; the groups read the same weight rows, mostly from L2.
+constexpr int kGroupCounterStride = 16;  // 64-bit counters per group: its barrier, its finished blocks
+
 struct DecodeArgs {
     int L = 0, H = 0, D = 0, I = 0, V = 0;
     int k_max = 0;                        // max(H, D, I)
@@ -69,6 +75,8 @@ struct DecodeArgs {
     unsigned long long* argmax_key = nullptr;  // [c]
     unsigned long long* barrier = nullptr;  // monotonic: never reset, never wraps (64 bit)
     unsigned long long* done = nullptr;     // blocks finished, monotonic
+    int groups = 1;                         // > 1: a grouped launch of that many columns
+    unsigned long long* group_counters = nullptr;  // [kDecodeMaxCols][kGroupCounterStride], zero between launches
     int* result = nullptr;                // argmax [c], written by the last block (host-mapped)
     int q_col = 0;                        // bytes of int8 activations per column: max(3·H, D, I) padded
     int phase_begin = 0, phase_end = 0;   // phases [begin, end) of 4L+1 run in this launch
@@ -89,7 +97,7 @@ constexpr int kDecodeStamps = 10;
 // Shared memory of the decode kernel of `cols` columns besides its weight buffer (wb_bytes is
 // added on top).
 size_t decode_smem_fixed_bytes(int q_col, int gn_floats, int layers, int cols);
-cudaError_t decode_max_blocks_per_sm(size_t smem, int threads, int cols, int* blocks);
+cudaError_t decode_max_blocks_per_sm(size_t smem, int threads, int cols, bool grouped, int* blocks);
 cudaError_t launch_decode(const DecodeArgs& args, int blocks, int threads, int cols, size_t smem, cudaStream_t stream);
 int decode_phase_count(int layers);
 
