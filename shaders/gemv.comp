@@ -13,6 +13,9 @@
 // a batched step's or a short prefill chunk's tokens — whose int8 activations a prep kernel
 // wrote, multiplied COLS at a time (q from memory: COLS × NSETS sets of a long input do not fit
 // in shared memory), so the batch reads every weight once.
+// Grouped decode (a dispatch of y > 1 workgroup rows): row y of the grid computes columns
+// y·PCOLS.. alone, as a dispatch of those columns would; the rows read the same weights, mostly
+// from L2, and each workgroup normalizes and quantizes only its own columns.
 #version 460
 #include "common.glsl"
 
@@ -132,6 +135,7 @@ void main() {
     const uint flags = pc.p[P_FLAGS];
     const uint N = pc.p[P_N], RPW = pc.p[P_RPW], wgset = pc.p[P_WGSET];
     const uint set = gl_WorkGroupID.x / wgset, blk = gl_WorkGroupID.x % wgset;
+    const uint t0 = gl_WorkGroupID.y * PCOLS;  // this workgroup's first column (grouped decode)
     const uint r_begin = blk * RPW, r_end = min(N, r_begin + RPW);
     const uint lane = gl_SubgroupInvocationID, SG = gl_SubgroupSize;
     const uint step = gl_NumSubgroups * ROWS;
@@ -150,7 +154,7 @@ void main() {
             s_qsum[gl_LocalInvocationID.x] = i32_at(P_QSUM).v[gl_LocalInvocationID.x];
         }
     } else {
-        prologue(0);
+        prologue(t0);
     }
     barrier();
 
@@ -162,7 +166,7 @@ void main() {
             f[t][g] = f32_at(P_WSCALE).v[set_of(g * ROWS, set)] / s_scale[4 * t + set_of(g * ROWS, set)];
     // i/f/g: column t's state is that of the sequence in slot P_SLOTS[t].
     uint state_at[PCOLS];
-    [[unroll]] for (uint t = 0; t < PCOLS; ++t) state_at[t] = GROUP == 3 ? u32_at(P_SLOTS).v[t] * pc.p[P_SSTRIDE] : 0;
+    [[unroll]] for (uint t = 0; t < PCOLS; ++t) state_at[t] = GROUP == 3 ? u32_at(P_SLOTS).v[t0 + t] * pc.p[P_SSTRIDE] : 0;
     F32 state = f32_at(P_STATE);
     F32 lbound = f32_at(P_LB);
     const bool lb_on = (flags & F_LB) != 0;
@@ -221,12 +225,12 @@ void main() {
                     if (lane == 0) {
                         const float fg = lb[i] + (1.0 - lb[i]) * sigmoid(y[ROWS + i]);
                         state.v[state_at[t] + r] = fg * h_old[t][i] + silu(y[i]) * (1.0 - fg);
-                        outp.v[t * ostride + 2 * N + r] = y[2 * ROWS + i];
+                        outp.v[(t0 + t) * ostride + 2 * N + r] = y[2 * ROWS + i];
                     }
                 } else if (GROUP == 2) {
-                    if (lane == 0) outp.v[t * ostride + r] = silu(y[i]) * y[ROWS + i];  // SwiGLU
+                    if (lane == 0) outp.v[(t0 + t) * ostride + r] = silu(y[i]) * y[ROWS + i];  // SwiGLU
                 } else {
-                    if (lane == 0) outp.v[t * ostride + set * N + r] = (flags & F_RAW) != 0 ? intBitsToFloat(a[i]) : y[i];
+                    if (lane == 0) outp.v[(t0 + t) * ostride + set * N + r] = (flags & F_RAW) != 0 ? intBitsToFloat(a[i]) : y[i];
                     if (PCOLS == 1 && y[i] > best) { best = y[i]; best_i = set * N + r; }  // rows ascend: the first maximum wins
                 }
             }

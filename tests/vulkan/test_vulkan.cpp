@@ -27,7 +27,7 @@ bool g_ready = false;
 
 std::unique_ptr<vk::VulkanExecutor> make_executor(std::shared_ptr<const Model> model, bool portable, int chunk = 256,
                                                   bool profile = false, int gemm_rows = 0, int slot_count = 1, int gemv_batch = 0,
-                                                  int fused_cols = 0) {
+                                                  int fused_cols = 0, int grouped_max = 0) {
     vk::VulkanOptions o;
     o.force_portable = portable;
     o.chunk = chunk;
@@ -36,6 +36,7 @@ std::unique_ptr<vk::VulkanExecutor> make_executor(std::shared_ptr<const Model> m
     o.slot_count = slot_count;
     o.gemv_batch = gemv_batch;
     o.fused_cols = fused_cols;
+    o.grouped_max = grouped_max;
     return std::make_unique<vk::VulkanExecutor>(std::move(model), g_instance, g_device, o);
 }
 
@@ -59,18 +60,22 @@ struct Stream {
     std::vector<float> logits;     // every decode step's row, in order
 };
 
-// How a decode step of several sequences runs: the fused kernels over columns (up to 8 rows here;
-// 2 by default), the decode kernel over columns after a prep kernel, or the prefill GEMM.
-enum class StepPath { Fused, Gemv, Gemm };
+// How a decode step of several sequences runs: grouped (a row of workgroups per sequence, up to
+// 8 rows; the GPU default), the fused kernels over columns (up to 8 rows here; 2 by default), the
+// decode kernel over columns after a prep kernel, or the prefill GEMM.
+enum class StepPath { Grouped, Fused, Gemv, Gemm };
 std::unique_ptr<vk::VulkanExecutor> make_step_executor(std::shared_ptr<const Model> model, bool portable, int chunk, int slot_count, StepPath path) {
-    return make_executor(std::move(model), portable, chunk, false, 0, slot_count, path == StepPath::Gemm ? 1 : 0, path == StepPath::Fused ? 8 : 1);
+    return make_executor(std::move(model), portable, chunk, false, 0, slot_count, path == StepPath::Gemm ? 1 : 0, path == StepPath::Fused ? 8 : 1,
+                         path == StepPath::Grouped ? 8 : 1);
 }
-const char* step_path_name(StepPath p) { return p == StepPath::Fused ? "fused" : p == StepPath::Gemv ? "gemv" : "gemm"; }
+const char* step_path_name(StepPath p) {
+    return p == StepPath::Grouped ? "grouped" : p == StepPath::Fused ? "fused" : p == StepPath::Gemv ? "gemv" : "gemm";
+}
 void step_paths_data() {
     QTest::addColumn<bool>("portable");
     QTest::addColumn<int>("path");
     for (bool portable : {false, true})
-        for (StepPath p : {StepPath::Fused, StepPath::Gemv, StepPath::Gemm})
+        for (StepPath p : {StepPath::Grouped, StepPath::Fused, StepPath::Gemv, StepPath::Gemm})
             QTest::newRow((std::string(portable ? "portable " : "dot ") + step_path_name(p)).c_str()) << portable << int(p);
 }
 
@@ -449,18 +454,23 @@ private slots:
     // activations fit in shared memory for this model): nine streams on shuffled slots decode in
     // steps of every size from 9 (passes of 8 fused rows and 1) down to 1, and each equals its
     // run alone (compare_with_alone).
+    // Grouped steps likewise: up to 8 sequences, a row of workgroups each.
     void fused_columns_match_alone_data() {
         QTest::addColumn<bool>("portable");
-        QTest::newRow("dot") << false;
-        QTest::newRow("portable") << true;
+        QTest::addColumn<int>("path");
+        for (StepPath p : {StepPath::Fused, StepPath::Grouped}) {
+            QTest::newRow((std::string("dot ") + step_path_name(p)).c_str()) << false << int(p);
+            QTest::newRow((std::string("portable ") + step_path_name(p)).c_str()) << true << int(p);
+        }
     }
     void fused_columns_match_alone() {
         QFETCH(bool, portable);
+        QFETCH(int, path);
         if (!portable && !g_device.integer_dot) QSKIP("device has no integer dot product");
         auto model = make_synthetic_model(odd_config(), 33);
         const size_t V = size_t(model->config.vocab_size);
-        auto ex = make_step_executor(model, portable, 8, 9, StepPath::Fused);
-        QCOMPARE(metric(*ex, "vulkan_fused_decode_rows"), 8.0);
+        auto ex = make_step_executor(model, portable, 8, 9, StepPath(path));
+        QCOMPARE(metric(*ex, StepPath(path) == StepPath::Fused ? "vulkan_fused_decode_rows" : "vulkan_grouped_decode_rows"), 8.0);
         std::vector<Stream> streams;
         std::vector<float> row(V);
         for (int i = 0; i < 9; ++i) {
@@ -493,10 +503,10 @@ private slots:
         const std::vector<int32_t> prompt = {1, 9, 8, 7, 6}, forced = {3, 200, 17, 17, 0, 299};
         // Run A: the stream in a batch of 2 (slot 3); run B: in a batch of 7 (slot 6, row 4, passes
         // of 4 and 3); run C: as B with the other product after the prep kernel (gemv over columns
-        // / GEMM): the same integers and the same float expression, so the same bits. The fused
-        // kernels normalize in workgroups of another width, so C is not theirs (it repeats B).
+        // / GEMM): the same integers and the same float expression, so the same bits. The fused and
+        // grouped kernels normalize in workgroups of another width, so C is not theirs (it repeats B).
         const StepPath mine_path = StepPath(path);
-        const StepPath other = mine_path == StepPath::Gemv ? StepPath::Gemm : mine_path == StepPath::Gemm ? StepPath::Gemv : StepPath::Fused;
+        const StepPath other = mine_path == StepPath::Gemv ? StepPath::Gemm : mine_path == StepPath::Gemm ? StepPath::Gemv : mine_path;
         auto ex = make_step_executor(model, portable, 4, 8, mine_path);
         auto other_path = make_step_executor(model, portable, 4, 8, other);
         std::vector<std::vector<float>> got(3);
@@ -532,6 +542,7 @@ private slots:
         QTest::addColumn<int>("path");
         for (const auto& n : golden_case_names()) {
             QTest::newRow((n + " dot fused").c_str()) << QString::fromStdString(n) << false << int(StepPath::Fused);
+            QTest::newRow((n + " dot grouped").c_str()) << QString::fromStdString(n) << false << int(StepPath::Grouped);
             QTest::newRow((n + " dot gemv").c_str()) << QString::fromStdString(n) << false << int(StepPath::Gemv);
             QTest::newRow((n + " portable gemm").c_str()) << QString::fromStdString(n) << true << int(StepPath::Gemm);
         }

@@ -144,6 +144,9 @@ VulkanExecutor::VulkanExecutor(std::shared_ptr<const Model> model, std::shared_p
             if (need > dev_->info().max_shared) break;
             fused_cols_ = cols;
         }
+        const int grouped = opt_.grouped_max > 0 ? opt_.grouped_max
+                                                 : env_int("MMFREE_VULKAN_GROUPED_MAX", dev_->info().rank > 1 ? kFusedColsMax : 1);
+        grouped_max_ = std::clamp(grouped, 1, std::min(kFusedColsMax, step_rows_));
         sample_threads_ = sample_threads_for(dev_->info());
         upload_weights();
         allocate_activations();
@@ -191,7 +194,7 @@ std::vector<std::pair<std::string, double>> VulkanExecutor::extra_metrics() cons
             {"vulkan_int8_cooperative_matrix", dot_ && dev_->info().int8_matrix ? 1.0 : 0.0},
             {"vulkan_prefill_chunk_tokens", double(C_)}, {"vulkan_slots", double(slots_)},
             {"vulkan_batched_decode_rows_per_pass", double(step_rows_)}, {"vulkan_gemv_batch_rows", double(gemv_batch_)},
-            {"vulkan_fused_decode_rows", double(fused_cols_)}, {"vulkan_pipelines", double(pipelines_.size())}};
+            {"vulkan_fused_decode_rows", double(fused_cols_)}, {"vulkan_grouped_decode_rows", double(grouped_max_)}, {"vulkan_pipelines", double(pipelines_.size())}};
 }
 
 // ---- memory -------------------------------------------------------------------------------------
@@ -308,7 +311,7 @@ void VulkanExecutor::allocate_activations() {
         end += std::max<size_t>(bytes, 4);
         return at;
     };
-    x_ = take(std::max(C, 2 * size_t(fused_cols_)) * H * 4);   // the fused decode alternates two sets of rows
+    x_ = take(std::max(C, 2 * size_t(std::max(fused_cols_, grouped_max_))) * H * 4);   // the fused and grouped decodes alternate two sets of rows
     a_ = take(C * H * 4);
     d_ = take(C * H * 4);
     ifg_ = take(C * 3 * D * 4);
@@ -403,12 +406,14 @@ VkPipeline VulkanExecutor::gemv_pipeline(uint32_t mode, int K, int nsets, const 
 // N channels whose `group` rows (one per set or half) one lane finishes together (gemv.comp).
 // T > 1: T columns; with MODE_QIN COLS = 8 at a time (fewer when T is smaller), else all T
 // (the fused decode, whose prologue prepares them).
-void VulkanExecutor::record_gemv(Recorder& rec, Push& p, uint32_t mode, int K, int N, int nsets, int stage, uint32_t group, int T) {
+// grouped: a row of workgroups per column (grid y), each with its share of the target workgroups.
+void VulkanExecutor::record_gemv(Recorder& rec, Push& p, uint32_t mode, int K, int N, int nsets, int stage, uint32_t group, int T,
+                                 bool grouped) {
     const uint32_t wg_sets = group > 1 ? 1 : uint32_t(nsets);
-    const GemvGrid g = gemv_grid(N, wg_sets, group, gemv_threads(K));
+    const GemvGrid g = gemv_grid(N, wg_sets, group, gemv_threads(K), grouped ? uint32_t(T) : 1);
     p.p[P_RPW] = g.rows_per_wg; p.p[P_WGSET] = g.wgs_per_set;
-    const uint32_t cols = uint32_t(mode == MODE_QIN ? std::clamp(T, 1, 8) : T);
-    rec.dispatch(gemv_pipeline(mode, K, nsets, g, group, cols), p, wg_sets * g.wgs_per_set, 1, stage);
+    const uint32_t cols = grouped ? 1 : uint32_t(mode == MODE_QIN ? std::clamp(T, 1, 8) : T);
+    rec.dispatch(gemv_pipeline(mode, K, nsets, g, group, cols), p, wg_sets * g.wgs_per_set, grouped ? uint32_t(T) : 1, stage);
 }
 
 // A chunk of a few rows leaves most of a GEMM tile empty and gives the GPU few workgroups (2.7B's
@@ -472,9 +477,9 @@ uint32_t VulkanExecutor::gemv_threads(int K) const {
 // grouped rows count whole: at most 4 in flight (i/f/g: one channel per pass, gate/up: two;
 // two i/f/g channels per pass measured 2-8 % slower on the H200).
 // MMFREE_VULKAN_GEMV_WGS overrides the target (tuning).
-VulkanExecutor::GemvGrid VulkanExecutor::gemv_grid(int N, uint32_t wg_sets, uint32_t group, uint32_t threads) const {
+VulkanExecutor::GemvGrid VulkanExecutor::gemv_grid(int N, uint32_t wg_sets, uint32_t group, uint32_t threads, uint32_t columns) const {
     const uint32_t subgroups = std::max<uint32_t>(1, threads / std::max<uint32_t>(1, dev_->info().subgroup_size));
-    const uint32_t target = std::max<uint32_t>(1, gemv_target_wgs(threads) / wg_sets);
+    const uint32_t target = std::max<uint32_t>(1, gemv_target_wgs(threads) / wg_sets / std::max<uint32_t>(1, columns));
     GemvGrid g{};
     if (threads > kWG) {
         // Wide workgroups, one per SM: the rows split evenly, spread over the subgroups first.
@@ -520,7 +525,7 @@ void VulkanExecutor::record_sample(Recorder& rec, int T) {
     rec.dispatch(pipeline("sample", {sample_threads_}), p, 1, uint32_t(T), LmHead);
 }
 
-void VulkanExecutor::record_decode(Recorded& r, Logits out, int T) {
+void VulkanExecutor::record_decode(Recorded& r, Logits out, int T, bool grouped) {
     const auto& c = model_->config;
     const int H = c.hidden_size, D = c.state_dim(), I = c.intermediate_size, V = c.vocab_size, L = c.num_layers;
     const uint32_t eps = float_bits(c.rms_norm_eps);
@@ -545,7 +550,7 @@ void VulkanExecutor::record_decode(Recorded& r, Logits out, int T) {
         p.p[P_STATE] = aref(state_ + size_t(l) * D * 4); p.p[P_LB] = lb ? wref(w.lb) : 0;
         p.p[P_SLOTS] = slots; p.p[P_SSTRIDE] = slot_stride;
         p.p[P_CODES] = wref(w.ifg_codes); p.p[P_WSCALE] = wref(w.ifg_scale); p.p[P_OUT] = aref(ifg_); p.p[P_N] = uint32_t(D);
-        record_gemv(rec, p, MODE_IFG, H, D, 3, BitLinear, 3, T);
+        record_gemv(rec, p, MODE_IFG, H, D, 3, BitLinear, 3, T, grouped);
 
         // z = RMSNorm(ag)·silu(h) → o_proj.
         p = push();
@@ -554,7 +559,7 @@ void VulkanExecutor::record_decode(Recorded& r, Logits out, int T) {
         p.p[P_FLAGS] = F_SLOTS; p.p[P_SLOTS] = slots; p.p[P_SSTRIDE] = slot_stride;
         p.p[P_NORM] = wref(w.g_norm); p.p[P_GAMMA] = wref(w.o_gamma); p.p[P_EPS] = eps;
         p.p[P_CODES] = wref(w.o_codes); p.p[P_WSCALE] = wref(w.o_scale); p.p[P_OUT] = aref(a_); p.p[P_N] = uint32_t(H);
-        record_gemv(rec, p, MODE_O, D, H, 1, BitLinear, 1, T);
+        record_gemv(rec, p, MODE_O, D, H, 1, BitLinear, 1, T, grouped);
 
         // gate/up rows of a channel together, SwiGLU: silu(gate)·up into y_, I floats per row.
         p = push();
@@ -562,13 +567,13 @@ void VulkanExecutor::record_decode(Recorded& r, Logits out, int T) {
         p.p[P_IN0] = aref(x_out); p.p[P_IN1] = aref(a_); p.p[P_NORM] = wref(w.mlp_norm); p.p[P_GAMMA] = wref(w.gate_gamma);
         p.p[P_EPS] = eps;
         p.p[P_CODES] = wref(w.gate_codes); p.p[P_WSCALE] = wref(w.gate_scale); p.p[P_OUT] = aref(y_); p.p[P_N] = uint32_t(I);
-        record_gemv(rec, p, MODE_GATE, H, I, 1, BitLinear, 2, T);
+        record_gemv(rec, p, MODE_GATE, H, I, 1, BitLinear, 2, T, grouped);
 
         p = push();
         p.p[P_K] = uint32_t(I); p.p[P_KW] = q_words(I); p.p[P_T] = t;
         p.p[P_IN0] = aref(y_); p.p[P_GAMMA] = wref(w.down_gamma); p.p[P_EPS] = eps;
         p.p[P_CODES] = wref(w.down_codes); p.p[P_WSCALE] = wref(w.down_scale); p.p[P_OUT] = aref(d_); p.p[P_N] = uint32_t(H);
-        record_gemv(rec, p, MODE_RAW, I, H, 1, BitLinear, 1, T);
+        record_gemv(rec, p, MODE_RAW, I, H, 1, BitLinear, 1, T, grouped);
     }
     // lm_head. One row: each workgroup leaves its best logit for the argmax kernel. Several: the
     // rows' logits stay on the device (argmax or sampling per row) or go to the host in one copy.
@@ -581,7 +586,7 @@ void VulkanExecutor::record_decode(Recorded& r, Logits out, int T) {
     p.p[P_CODES] = wref(head_codes_); p.p[P_WSCALE] = wref(head_scale_);
     p.p[P_OUT] = out == Logits::All && T == 1 ? ref(REGION_READBACK, rb_logits_) : aref(logits_);
     p.p[P_N] = uint32_t(V);
-    record_gemv(rec, p, MODE_HEAD, H, V, 1, LmHead, 1, T);
+    record_gemv(rec, p, MODE_HEAD, H, V, 1, LmHead, 1, T, grouped);
     if (out == Logits::All && T > 1) rec.copy(act_, logits_, readback_, rb_logits_, size_t(T) * V * 4);
     if (out == Logits::Argmax) {
         Push a = push();
@@ -858,6 +863,8 @@ VulkanExecutor::Recorded& VulkanExecutor::launch_decode_pass(const int32_t* slot
 }
 
 VulkanExecutor::Recorded& VulkanExecutor::step_commands(int rows, Logits out) {
+    if (!opt_.profile && rows >= 2 && rows <= grouped_max_)
+        return recorded(rows, out, Pass::GroupedStep, [&](Recorded& r) { record_decode(r, out, rows, true); });
     if (opt_.profile || rows > fused_cols_) return chunk_commands(rows, out, true);   // stage times add up over passes
     if (rows == 1) return out == Logits::All ? decode_logits_ : out == Logits::Argmax ? decode_argmax_ : decode_sampled_;
     return recorded(rows, out, Pass::FusedStep, [&](Recorded& r) { record_decode(r, out, rows); });
