@@ -144,8 +144,10 @@ VulkanExecutor::VulkanExecutor(std::shared_ptr<const Model> model, std::shared_p
             if (need > dev_->info().max_shared) break;
             fused_cols_ = cols;
         }
-        const int grouped = opt_.grouped_max > 0 ? opt_.grouped_max
-                                                 : env_int("MMFREE_VULKAN_GROUPED_MAX", dev_->info().rank > 1 ? kFusedColsMax : 1);
+        // Grouped steps of up to 8 sequences beat fused columns and the chunk kernels on the GPU and on
+        // lavapipe alike (370M, B = 8: H100 980 against 710 tok/s per stream; lavapipe 11.0 against
+        // 6.2 tok/s in all).
+        const int grouped = opt_.grouped_max > 0 ? opt_.grouped_max : env_int("MMFREE_VULKAN_GROUPED_MAX", kFusedColsMax);
         grouped_max_ = std::clamp(grouped, 1, std::min(kFusedColsMax, step_rows_));
         sample_threads_ = sample_threads_for(dev_->info());
         upload_weights();

@@ -14,7 +14,7 @@
 // GPU, 1 on a CPU device; up to 8 where their activations fit in shared memory) runs the fused
 // path above over B columns: the same dispatches as one sequence, each weight read once, but
 // every column adds to every dispatch's prologue and epilogue. A step of 2..grouped_max_
-// sequences (8 on a GPU) runs the same dispatches grouped instead: a row of workgroups per
+// sequences (8 by default) runs the same dispatches grouped instead: a row of workgroups per
 // sequence (grid y), each row splitting the weight rows as one sequence's dispatch would, so a
 // workgroup's prologue prepares one column. A larger step is a chunk of B rows through the
 // prefill kernels, with the scan in step mode: row b advances the state of slot_ids[b].
@@ -41,7 +41,7 @@ struct VulkanOptions {
     int slot_count = 1;            // sequence states on the device (Executor::slot_count)
     int gemv_batch = 0;            // chunks of up to this many rows take the decode kernel over columns, not the GEMM; 0 = MMFREE_VULKAN_GEMV_BATCH or 8
     int fused_cols = 0;            // decode steps of up to this many sequences (≤ 8, as many as fit) take the fused kernels; 0 = MMFREE_VULKAN_FUSED_COLS or 2 on a GPU, 1 on a CPU device; 1 = only one
-    int grouped_max = 0;           // decode steps of 2 up to this many sequences (≤ 8) run grouped, before fused; 0 = MMFREE_VULKAN_GROUPED_MAX or 8 on a GPU, off on a CPU device; 1 = off
+    int grouped_max = 0;           // decode steps of 2 up to this many sequences (≤ 8) run grouped, before fused; 0 = MMFREE_VULKAN_GROUPED_MAX or 8; 1 = off
 };
 
 class VulkanExecutor : public Executor, public Diagnostics {
