@@ -8,8 +8,8 @@
 # SERVED: backends ("vulkan cuda") whose served throughput is measured: `mmfree serve` on a
 # synthetic 370M with 256 slots, the bundled mmfree-loadgen's sampling clients (T 0.7, top-p 0.95)
 # at 1/16/64/256 clients and 256 clients × 2 × 128 tokens, against `bench --batch 256` of the run.
-# CROSSOVER: model sizes whose small batches (2, 4, 8, 16) are benched twice, persistent kernel
-# (MMFREE_CUDA_PERSISTENT_MAX=8) against row passes (=1), to place the crossover between them.
+# CROSSOVER: model sizes whose small batches (2, 4, 8, 16) are benched twice, grouped persistent
+# kernel (MMFREE_CUDA_GROUPED_MAX=8) against row passes (=0), to place the crossover between them.
 set -u
 OUT=${OUT:-$PWD/out}
 mkdir -p "$OUT"
@@ -45,10 +45,10 @@ for b in json.load(open(sys.argv[1])).get("batches", []):
     print("  B=%d aggregate %.0f per-stream %.1f tok/s" % (b["batch"], b["aggregate_tok_s"], b["per_stream_tok_s"]))' "$1" 2>/dev/null
 }
 for m in ${CROSSOVER:-}; do
-  for pm in 8 1; do
-    MMFREE_CUDA_PERSISTENT_MAX=$pm timeout 90 $B/bin/mmfree bench --synthetic $m --backend cuda --pp 16 --tg 64 --reps 2 \
+  for pm in 8 0; do
+    MMFREE_CUDA_GROUPED_MAX=$pm timeout 90 $B/bin/mmfree bench --synthetic $m --backend cuda --pp 16 --tg 64 --reps 2 \
       --batch 2,4,8,16 > "$OUT/crossover_${m}_$pm.json" 2> "$OUT/crossover_${m}_$pm.err"
-    echo "crossover $m MMFREE_CUDA_PERSISTENT_MAX=$pm exit $?"
+    echo "crossover $m MMFREE_CUDA_GROUPED_MAX=$pm exit $?"
     summarize "$OUT/crossover_${m}_$pm.json"
   done
 done

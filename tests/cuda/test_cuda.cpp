@@ -537,23 +537,21 @@ private slots:
         QVERIFY2(err.empty(), err.c_str());
     }
 
-    // Steps of up to 8 slots run the persistent kernel: grouped (a group of blocks per slot, the
-    // default) or with a column per slot (padded to 2, 4 or 8 columns); streams leave at different
-    // steps, so the batch shrinks through those sizes. Each stream equals its run alone at both
-    // block widths, on a golden model and on a synthetic one whose inputs take 2 and 4 float4 per
-    // thread; both kernels do a slot's arithmetic exactly as its launch alone, so every logit must
-    // equal the run alone bit for bit. Row passes (MMFREE_CUDA_PERSISTENT_MAX=1, no groups) run the
-    // same batch within tolerance.
+    // Steps of 2 to 8 slots run the persistent kernel grouped (a group of blocks per slot); streams
+    // leave at different steps, so the batch shrinks through every size down to the single
+    // column. Each stream equals its run alone at both block widths, on a golden model and on a
+    // synthetic one whose inputs take 2 and 4 float4 per thread; a group does its slot's
+    // arithmetic exactly as its launch alone, so every logit must equal the run alone bit for
+    // bit. Row passes (MMFREE_CUDA_GROUPED_MAX=0) run the same batch within tolerance.
     void small_batch_matches_alone_data() {
         QTest::addColumn<QString>("model");
         QTest::addColumn<int>("batch");
         QTest::addColumn<int>("threads");
         QTest::addColumn<QString>("kernel");
-        for (const char* k : {"grouped", "columns"})
-            for (const char* m : {"tiny-b", "synthetic"})
-                for (int b : {2, 3, 5, 8})
-                    for (int t : {256, 512})
-                        QTest::newRow(qPrintable(QString("%1 %2 B=%3 %4 threads").arg(k, m).arg(b).arg(t))) << QString(m) << b << t << QString(k);
+        for (const char* m : {"tiny-b", "synthetic"})
+            for (int b : {2, 3, 5, 8})
+                for (int t : {256, 512})
+                    QTest::newRow(qPrintable(QString("grouped %1 B=%2 %3 threads").arg(m).arg(b).arg(t))) << QString(m) << b << t << QString("grouped");
         QTest::newRow("tiny-b B=5 row passes") << QString("tiny-b") << 5 << 256 << QString("rows");
         QTest::newRow("synthetic B=8 row passes") << QString("synthetic") << 8 << 512 << QString("rows");
     }
@@ -581,11 +579,9 @@ private slots:
             streams.push_back({prompt, 0, 6 + k % 3, k % 2 ? 3 : 1 << 30});
         }
         qputenv("MMFREE_CUDA_THREADS", QByteArray::number(threads));
-        qputenv("MMFREE_CUDA_PERSISTENT_MAX", kernel == "columns" ? "8" : "1");
         qputenv("MMFREE_CUDA_GROUPED_MAX", kernel == "grouped" ? "8" : "0");
         auto unset = [] {
             qunsetenv("MMFREE_CUDA_THREADS");
-            qunsetenv("MMFREE_CUDA_PERSISTENT_MAX");
             qunsetenv("MMFREE_CUDA_GROUPED_MAX");
         };
         std::vector<StreamResult> alone, batched;
@@ -702,8 +698,7 @@ private slots:
 
     // The model's rows drawn on the device (decode_sample) equal the host's draws from
     // decode_logits' rows: steps of 1 (the persistent kernel), 3 (grouped) and 12 rows (row
-    // passes); with MMFREE_CUDA_PERSISTENT_MAX=4 and no groups the step of 3 runs the persistent
-    // kernel's 4 columns.
+    // passes); with grouping off (MMFREE_CUDA_GROUPED_MAX=0) the step of 3 takes a row pass too.
     void decode_sample_equals_host_draw() {
         ModelConfig c;
         c.vocab_size = 1000; c.hidden_size = 320; c.num_layers = 3; c.intermediate_size = 864;
@@ -712,15 +707,13 @@ private slots:
         QVERIFY2(err.empty(), err.c_str());
         err = check_decode_sample(
             [&] {
-                qputenv("MMFREE_CUDA_PERSISTENT_MAX", "4");
                 qputenv("MMFREE_CUDA_GROUPED_MAX", "0");
                 auto ex = make_cuda_slots(model, 12);
-                qunsetenv("MMFREE_CUDA_PERSISTENT_MAX");
                 qunsetenv("MMFREE_CUDA_GROUPED_MAX");
                 return ex;
             },
             12);
-        QVERIFY2(err.empty(), ("MMFREE_CUDA_PERSISTENT_MAX=4: " + err).c_str());
+        QVERIFY2(err.empty(), ("MMFREE_CUDA_GROUPED_MAX=0: " + err).c_str());
     }
 
     // A step of more rows than one row pass holds (520 > 512): both passes are sampled.

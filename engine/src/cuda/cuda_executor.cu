@@ -119,16 +119,14 @@ struct CudaExecutor::Impl {
     DecodeArgs args;
     int blocks = 0, threads = kDecodeMaxThreads;  // decode grid and block width (decode_threads)
     int grouped_threads = kDecodeMaxThreads;      // the grouped kernel's block width
-    // By column count 1, 2, 4, 8 (index log2): shared memory and its weight-stage share.
-    size_t smem[4] = {0, 0, 0, 0};
-    int wb_bytes[4] = {0, 0, 0, 0};
-    int max_cols = 1;  // decode steps of up to this many slots run the persistent kernel (MMFREE_CUDA_PERSISTENT_MAX)
-    int grouped_max = 0;  // steps of 2 up to this many slots run the grouped kernel instead (MMFREE_CUDA_GROUPED_MAX)
+    size_t smem = 0;      // the decode kernel's shared memory, its weight stage (args.wb_bytes) included
+    int grouped_max = 0;  // steps of 2 up to this many slots run the grouped kernel (MMFREE_CUDA_GROUPED_MAX)
+    // Steps of up to this many slots are one launch of the persistent kernel; more, row passes.
+    int persistent_max() const { return std::max(1, grouped_max); }
     unsigned long long barriers = 0;  // grid barriers run so far (the device counter is barriers × blocks)
     DecodeSplit split;
 
-    // Slots: slot s's h[l] at state + s·slot_floats + l·D. One more state than slots: the
-    // columns that pad a launch to its compiled column count step it.
+    // Slots: slot s's h[l] at state + s·slot_floats + l·D.
     size_t slot_floats = 0;
     float* slot_state(int slot) const { return state.as<float>() + size_t(slot) * slot_floats; }
 
@@ -304,7 +302,7 @@ CudaExecutor::CudaExecutor(std::shared_ptr<const Model> model, const BackendOpti
     d.x_in.allocate(sizeof(float) * C * size_t(H), &device_bytes_);
     d.x.allocate(sizeof(float) * C * size_t(H), &device_bytes_);
     d.slot_floats = size_t(L) * D;
-    d.state.allocate(sizeof(float) * d.slot_floats * size_t(slot_count_ + 1), &device_bytes_);
+    d.state.allocate(sizeof(float) * d.slot_floats * size_t(slot_count_), &device_bytes_);
     MMFREE_CK(cudaMemset(d.state.ptr, 0, d.state.bytes));
     d.ag.allocate(sizeof(float) * C * size_t(D), &device_bytes_);
     d.sh.allocate(sizeof(float) * C * size_t(D), &device_bytes_);
@@ -360,36 +358,15 @@ CudaExecutor::CudaExecutor(std::shared_ptr<const Model> model, const BackendOpti
     a.gn_floats = (std::max({4 * H, 2 * D, I}) + 3) & ~3;
     const size_t limit = size_t(d.props.sharedMemPerBlockOptin);
     const size_t stage_cap = size_t(env_int("MMFREE_CUDA_STAGE_KB", 1 << 20)) * 1024;
-    int per_sm = 0;
-    // Every column count whose activations leave room to stage weights; the single column must fit.
-    for (int k = 0, cols = 1; cols <= kDecodeMaxCols; ++k, cols *= 2) {
-        const size_t fixed = decode_smem_fixed_bytes(a.q_col, a.gn_floats, L, cols);
-        if (fixed + 4096 > limit) {
-            if (cols == 1) throw Error(ErrorCode::DeviceError, "not enough shared memory per block for the decode kernel");
-            break;
-        }
-        d.wb_bytes[k] = int(std::min(limit - fixed, stage_cap) & ~size_t(15));
-        d.smem[k] = fixed + size_t(d.wb_bytes[k]);
-        int fits = 0;
-        MMFREE_CK(decode_max_blocks_per_sm(d.smem[k], d.threads, cols, false, &fits));
-        if (fits < 1) {
-            if (cols == 1) throw Error(ErrorCode::DeviceError, "the decode kernel does not fit on " + std::string(d.props.name));
-            break;
-        }
-        per_sm = cols == 1 ? fits : std::min(per_sm, fits);
-        d.max_cols = cols;
-    }
-    int grouped_fits = 0;
-    MMFREE_CK(decode_max_blocks_per_sm(d.smem[0], d.grouped_threads, 1, true, &grouped_fits));
+    const size_t fixed = decode_smem_fixed_bytes(a.q_col, a.gn_floats, L);
+    if (fixed + 4096 > limit) throw Error(ErrorCode::DeviceError, "not enough shared memory per block for the decode kernel");
+    a.wb_bytes = int(std::min(limit - fixed, stage_cap) & ~size_t(15));
+    d.smem = fixed + size_t(a.wb_bytes);
+    int per_sm = 0, grouped_fits = 0;
+    MMFREE_CK(decode_max_blocks_per_sm(d.smem, d.threads, false, &per_sm));
+    if (per_sm < 1) throw Error(ErrorCode::DeviceError, "the decode kernel does not fit on " + std::string(d.props.name));
+    MMFREE_CK(decode_max_blocks_per_sm(d.smem, d.grouped_threads, true, &grouped_fits));
     if (grouped_fits > 0) per_sm = std::min(per_sm, grouped_fits);
-    // The column kernel (every block serves every column) where the grouped one is off
-    // (MMFREE_CUDA_GROUPED_MAX=0): steps of up to 2 slots, more the row passes. Every block
-    // normalizes and quantizes every column's whole input, so a phase costs ~6 µs more per column
-    // (H200, same run, aggregate tok/s, column kernel vs row pass: 370M B = 2 2,542 vs 2,239,
-    // B = 4 3,353 vs 4,002, B = 8 4,112 vs 6,569; 2.7B 1,207 vs 1,171, 1,631 vs 2,117, 1,951 vs
-    // 3,491). MMFREE_CUDA_PERSISTENT_MAX (1..8) moves the crossover.
-    d.max_cols = std::clamp(env_int("MMFREE_CUDA_PERSISTENT_MAX", 2), 1, d.max_cols);
-    a.wb_bytes = d.wb_bytes[0];
     // One block per SM: with the staging off the barrier thread the projections' share of a
     // phase dominates, and on the H200 132 blocks beat 66 and 100 (2.7B 1094 vs 985 and 1024
     // tok/s; 370M 1974 vs 1942). MMFREE_CUDA_BLOCKS tunes it.
@@ -441,36 +418,30 @@ void CudaExecutor::check_tokens(const int32_t* tokens, size_t n) const {
                                                         std::to_string(V - 1) + ")");
 }
 
-// One step of n ≤ max(grouped_max, max_cols) slots: one launch of the persistent kernel, grouped
-// (2 ≤ n ≤ grouped_max: a group of blocks per slot) or with n columns (padded to its compiled
-// column count by columns that repeat the first token on the spare state). With draws, the
-// sample kernel then draws each column's token from its logits row on the device.
+// One step of n ≤ persistent_max() slots: one launch of the persistent kernel, grouped for n ≥ 2
+// (a group of blocks per slot). With draws, the sample kernel then draws each column's token
+// from its logits row on the device.
 void CudaExecutor::decode_cols(const int32_t* slot_ids, const int32_t* tokens, int n, float* logits, int32_t* argmax_out,
                                const sampling::Draw* draws, int32_t* sampled) {
     finish_sampling();
     Impl& d = *impl_;
     const ModelConfig& c = model_->config;
     const int H = c.hidden_size, V = c.vocab_size;
-    // Grouped: n groups of one column; else one launch of `cols` columns.
-    const bool grouped = n > 1 && n <= d.grouped_max;
-    const int cols = grouped ? 1 : decode_cols_for(n), columns = grouped ? n : cols;
-    const int k = cols == 1 ? 0 : cols == 2 ? 1 : cols == 4 ? 2 : 3;
+    const bool grouped = n > 1;
     DecodeArgs a = d.args;
-    a.groups = grouped ? n : 1;
-    for (int col = 0; col < columns; ++col) {
-        const bool real = col < n;
-        std::memcpy(d.emb_row + size_t(col) * H, &model_->embeddings[size_t(tokens[real ? col : 0]) * H], sizeof(float) * size_t(H));
-        a.col_state[col] = d.slot_state(real ? slot_ids[col] : slot_count_);
+    a.groups = n;
+    for (int col = 0; col < n; ++col) {
+        std::memcpy(d.emb_row + size_t(col) * H, &model_->embeddings[size_t(tokens[col]) * H], sizeof(float) * size_t(H));
+        a.col_state[col] = d.slot_state(slot_ids[col]);
     }
-    MMFREE_CK(cudaMemcpyAsync(d.x_in.ptr, d.emb_row, sizeof(float) * size_t(columns) * H, cudaMemcpyHostToDevice, d.stream));
+    MMFREE_CK(cudaMemcpyAsync(d.x_in.ptr, d.emb_row, sizeof(float) * size_t(n) * H, cudaMemcpyHostToDevice, d.stream));
     if (draws) d.upload_draws(draws, n);
-    a.wb_bytes = d.wb_bytes[k];
     if (profile_) {
         a.prof = d.prof.as<unsigned long long>();
         MMFREE_CK(cudaEventRecord(d.ev_start, d.stream));
     }
     a.barrier_base = d.barriers * (unsigned long long)d.blocks;
-    MMFREE_CK(launch_decode(a, d.blocks, grouped ? d.grouped_threads : d.threads, cols, d.smem[k], d.stream));
+    MMFREE_CK(launch_decode(a, d.blocks, grouped ? d.grouped_threads : d.threads, d.smem, d.stream));
     if (!grouped) d.barriers += (unsigned long long)(a.phase_end - a.phase_begin - 1);
     if (profile_) MMFREE_CK(cudaEventRecord(d.ev_stop, d.stream));
     if (draws) {   // column c's logits are row c of d.logits
@@ -870,14 +841,13 @@ void CudaExecutor::prefill_many(const std::vector<PromptPiece>& pieces) {
     run_pass();
 }
 
-// Up to 8 slots (grouped_max, or max_cols where larger): the persistent kernel, one launch per
-// step (decode_cols). More: row passes of up to kPrefillChunk slots each.
+// Up to 8 slots (persistent_max): the persistent kernel, one launch per step (decode_cols). More: row passes of up to kPrefillChunk slots each.
 void CudaExecutor::decode(const int32_t* slot_ids, const int32_t* tokens, size_t n, float* logits, int32_t* argmax_out) {
     check_slots(slot_ids, n);
     check_tokens(tokens, n);
     stages_ = {};
     if (n == 0) return;
-    if (n <= size_t(std::max(impl_->max_cols, impl_->grouped_max))) {
+    if (n <= size_t(impl_->persistent_max())) {
         decode_cols(slot_ids, tokens, int(n), logits, argmax_out);
         return;
     }
@@ -907,7 +877,7 @@ void CudaExecutor::begin_decode_sample(const int32_t* slot_ids, const int32_t* t
         bool& flag;
         ~LastPass() { flag = false; }
     } last_pass{leave_running_};
-    if (n <= size_t(std::max(impl_->max_cols, impl_->grouped_max))) {
+    if (n <= size_t(impl_->persistent_max())) {
         leave_running_ = true;
         decode_cols(slot_ids, tokens, int(n), nullptr, nullptr, draws, out);
         return;
@@ -1010,7 +980,6 @@ std::vector<std::pair<std::string, double>> CudaExecutor::extra_metrics() const 
         {"cuda_slots", double(slot_count_)},
         {"cuda_decode_blocks", double(impl_->blocks)},
         {"cuda_decode_threads", double(impl_->threads)},
-        {"cuda_decode_max_persistent_columns", double(impl_->max_cols)},
         {"cuda_decode_max_grouped_columns", double(impl_->grouped_max)},
         {"cuda_decode_grid_barriers_per_token", double(4 * model_->config.num_layers)},
         {"cuda_l2_prefetch_distance_phases", double(impl_->args.prefetch_distance)},

@@ -76,10 +76,12 @@ __device__ __forceinline__ void load_slot(const float* slot, float (&s)[NS], flo
 // result for everyone. (Every thread summing the 16 warp totals itself cost 16·(NS + NM) shared
 // loads per thread, ~1,300 load wavefronts per block: ~0.65 µs of a decode phase.) A butterfly
 // gives every lane the same bits (a + b == b + a), so every block computes the same values.
+constexpr int kRedFloats = 256;  // block_reduce's shared scratch (decode and prefill)
+
 template <int NS, int NM>
 __device__ __forceinline__ void block_reduce(float (&s)[NS], float (&m)[NM], float* red) {
     constexpr int N = NS + NM;
-    static_assert(N <= 5 * kDecodeMaxCols, "red holds 33·N floats: a slot per warp and the total (decode: red_floats)");
+    static_assert(33 * N <= kRedFloats, "red holds a slot of N floats per warp and the total");
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
     warp_reduce(s, m);
     if (lane == 0) store_slot(red + warp * N, s, m);
@@ -327,155 +329,17 @@ __device__ NormPlan norm_quant(NqInput mode, const float* __restrict__ x, const 
     return p;
 }
 
-// norm_quant for NC > 1 decode columns (dp4a order; inputs Plain or Gated): column c reads
-// x + c·x_cs (and x2 + c·x_cs) and writes q + c·q_cs + j·Kp. Per column the arithmetic is
-// norm_quant's element for element and in the same order (a thread owns the same elements, the
-// reduction tree is the same), so a column's q, scales and Σq equal its launch alone bit for
-// bit. NC inputs do not fit in registers: the second pass reads them from L2 again.
-template <int NQ, int PER, int NC>
-__device__ void norm_quant_cols(NqInput mode, const float* __restrict__ x, int x_cs, const float* __restrict__ x2, const float* g0,
-                                const float* const (&g1)[3], int K, int Kp, float eps, int8_t* q, int q_cs, NormPlan (&plan)[NC],
-                                int (&qsum)[NC][NQ], float* red, int* ired, StageWait sw, unsigned long long* tl, float* x_seed,
-                                int seed_lo, int seed_hi) {
-    const int tid = threadIdx.x, nt = blockDim.x;
-    const bool gated = mode == NqInput::Gated;
-    const float4 ones = make_float4(1.f, 1.f, 1.f, 1.f);
-    const float* f0 = g0;
-    const float* f1[NQ];
-#pragma unroll
-    for (int j = 0; j < NQ; ++j) f1[j] = sw.gsrc ? sw.gsrc[j + (g0 ? 1 : 0)] : g1[j];
-    if (g0 && sw.gsrc) f0 = sw.gsrc[0];
-    float sums[2 * NC], mx[NQ * NC];
-#pragma unroll
-    for (int i = 0; i < 2 * NC; ++i) sums[i] = 0.f;
-#pragma unroll
-    for (int i = 0; i < NQ * NC; ++i) mx[i] = 0.f;
-#pragma unroll
-    for (int i = 0; i < PER; ++i) {
-        const int k4 = tid + i * nt;
-        if (4 * k4 >= K) continue;
-        const float4 a0 = f0 ? ld4(f0 + 4 * k4) : ones;
-        float4 a1[NQ];
-#pragma unroll
-        for (int j = 0; j < NQ; ++j) a1[j] = ld4(f1[j] + 4 * k4);
-#pragma unroll
-        for (int c = 0; c < NC; ++c) {
-            const float4 xv = __ldcg(reinterpret_cast<const float4*>(x + size_t(c) * x_cs) + k4);
-            const float4 ev = gated ? __ldcg(reinterpret_cast<const float4*>(x2 + size_t(c) * x_cs) + k4) : ones;
-#pragma unroll
-            for (int e = 0; e < 4; ++e) {
-                const float v = comp(xv, e);
-                sums[2 * c] += v * v;
-                float w = v;
-                if (g0) {
-                    w = v * comp(a0, e) * comp(ev, e);
-                    sums[2 * c + 1] += w * w;
-                }
-#pragma unroll
-                for (int j = 0; j < NQ; ++j) mx[c * NQ + j] = fmaxf(mx[c * NQ + j], fabsf(w * comp(a1[j], e)));
-            }
-        }
-    }
-    stamp(tl, 8);
-    if (tid < NC * NQ) ired[tid] = 0;  // Σq's accumulators; block_reduce's barrier orders this before the atomics
-    block_reduce(sums, mx, red);
-    stamp(tl, 9);
-    if (sw.g) mbar_wait(sw.g, sw.parity);
-    stamp(tl, 1);
-    const float fk = float(K);
-#pragma unroll
-    for (int c = 0; c < NC; ++c) {
-        NormPlan& p = plan[c];
-        float maxscale;
-        if (g0) {
-            p.r0 = 1.0f / sqrtf(sums[2 * c] / fk + eps);
-            p.r1 = 1.0f / sqrtf(p.r0 * p.r0 * sums[2 * c + 1] / fk + eps);
-            maxscale = p.r0 * p.r1;
-        } else {
-            p.r0 = 1.f;
-            p.r1 = 1.0f / sqrtf(sums[2 * c] / fk + eps);
-            maxscale = p.r1;
-        }
-#pragma unroll
-        for (int j = 0; j < 3; ++j) p.s[j] = j < NQ ? 127.0f / fmaxf(mx[c * NQ + j] * maxscale, 1e-5f) : 1.f;
-#pragma unroll
-        for (int j = 0; j < NQ; ++j) qsum[c][j] = 0;
-        // The scales also go to shared memory (red's first slots, no longer read), where the
-        // projections' epilogues take them instead of holding NC·NQ of them in registers.
-        if (tid == 0)
-#pragma unroll
-            for (int j = 0; j < NQ; ++j) red[c * NQ + j] = p.s[j];
-    }
-#pragma unroll
-    for (int i = 0; i < PER; ++i) {
-        const int k4 = tid + i * nt;
-        if (4 * k4 >= K) continue;
-        const float4 a0 = g0 ? ld4(g0 + 4 * k4) : ones;
-        float4 a1[NQ];
-#pragma unroll
-        for (int j = 0; j < NQ; ++j) a1[j] = ld4(g1[j] + 4 * k4);
-        const int pos0 = decode_pos(4 * k4);
-#pragma unroll
-        for (int c = 0; c < NC; ++c) {
-            const float4 xv = __ldcg(reinterpret_cast<const float4*>(x + size_t(c) * x_cs) + k4);
-            const float4 ev = gated ? __ldcg(reinterpret_cast<const float4*>(x2 + size_t(c) * x_cs) + k4) : ones;
-#pragma unroll
-            for (int e = 0; e < 4; ++e) {
-                const int k = 4 * k4 + e;
-                if (x_seed && k >= seed_lo && k < seed_hi) x_seed[size_t(c) * x_cs + k] = comp(xv, e);
-                float u = comp(xv, e);
-                if (g0) {
-                    u = (u * plan[c].r0) * comp(a0, e);
-                    if (gated) u = u * comp(ev, e);
-                }
-                const int pos = pos0 + e * 4;
-#pragma unroll
-                for (int j = 0; j < NQ; ++j) {
-                    const int v = quant_i8(((u * plan[c].r1) * comp(a1[j], e)) * plan[c].s[j]);
-                    q[c * q_cs + j * Kp + pos] = int8_t(v);
-                    qsum[c][j] += v;
-                }
-            }
-        }
-    }
-    for (int k = K + tid; k < Kp; k += nt)
-#pragma unroll
-        for (int c = 0; c < NC; ++c)
-#pragma unroll
-            for (int j = 0; j < NQ; ++j) q[c * q_cs + j * Kp + decode_pos(k)] = 0;
-#pragma unroll
-    for (int off = 16; off; off >>= 1)
-#pragma unroll
-        for (int c = 0; c < NC; ++c)
-#pragma unroll
-            for (int j = 0; j < NQ; ++j) qsum[c][j] += __shfl_xor_sync(0xffffffffu, qsum[c][j], off);
-    if ((tid & 31) == 0)
-#pragma unroll
-        for (int c = 0; c < NC; ++c)
-#pragma unroll
-            for (int j = 0; j < NQ; ++j) atomicAdd(&ired[c * NQ + j], qsum[c][j]);
-    if (sw.w) mbar_wait(sw.w, sw.parity);  // the staged weight rows
-    __syncthreads();  // also publishes q
-#pragma unroll
-    for (int c = 0; c < NC; ++c)
-#pragma unroll
-        for (int j = 0; j < NQ; ++j) qsum[c][j] = ired[c * NQ + j];
-    stamp(tl, 2);
-}
-
 // ---- decode --------------------------------------------------------------------------------
 __device__ __forceinline__ uint32_t word_of(const uint4& v, int t) { return t == 0 ? v.x : t == 1 ? v.y : t == 2 ? v.z : v.w; }
 
-// Σ c·q for NR rows and NC columns by one team of `lpr` lanes (8, 16 or 32): lane `lt` takes
-// 16-byte chunks lt, lt + lpr, …  Rows are generic pointers: staged in shared memory, or global
-// when the stage buffer was too small. Column c of row r reads q[r] + c·q_cs; each code word is
-// unpacked once and serves every column. SHARED: every row uses q[0], one shared-memory read
+// Σ c·q for NR rows by one team of `lpr` lanes (8, 16 or 32): lane `lt` takes 16-byte chunks lt,
+// lt + lpr, …  Rows are generic pointers: staged in shared memory, or global when the stage
+// buffer was too small. Row r reads q[r]. SHARED: every row uses q[0], one shared-memory read
 // serves all rows.
-template <int NR, int NC, bool SHARED>
-__device__ __forceinline__ void dot_team(const uint8_t* const (&row)[NR], const int8_t* const (&q)[NR], int q_cs, int chunks, int lt,
-                                         int lpr, int (&acc)[NR][NC]) {
-    constexpr int kUnroll = NR * NC >= 16 ? 1 : 2;  // many columns: registers go to the accumulators
-#pragma unroll (kUnroll)
+template <int NR, bool SHARED>
+__device__ __forceinline__ void dot_team(const uint8_t* const (&row)[NR], const int8_t* const (&q)[NR], int chunks, int lt, int lpr,
+                                         int (&acc)[NR]) {
+#pragma unroll 2
     for (int j = lt; j < chunks; j += lpr) {
         uint4 w[NR];
 #pragma unroll
@@ -484,31 +348,22 @@ __device__ __forceinline__ void dot_team(const uint8_t* const (&row)[NR], const 
 #pragma unroll
         for (int t = 0; t < 4; ++t) {
             const int off = (j << 6) + (((t + rot) & 3) << 4);
-            int4 qv[NC];
-            if (SHARED)
-#pragma unroll
-                for (int c = 0; c < NC; ++c) qv[c] = *reinterpret_cast<const int4*>(q[0] + c * q_cs + off);
+            int4 qv;
+            if (SHARED) qv = *reinterpret_cast<const int4*>(q[0] + off);
 #pragma unroll
             for (int r = 0; r < NR; ++r) {
                 const uint32_t cw = word_of(w[r], t);
-                const int c0 = int(cw & kCodeMask), c1 = int((cw >> 2) & kCodeMask), c2 = int((cw >> 4) & kCodeMask),
-                          c3 = int((cw >> 6) & kCodeMask);
-#pragma unroll
-                for (int c = 0; c < NC; ++c) {
-                    if (!SHARED) qv[c] = *reinterpret_cast<const int4*>(q[r] + c * q_cs + off);
-                    acc[r][c] = __dp4a(c0, qv[c].x, acc[r][c]);
-                    acc[r][c] = __dp4a(c1, qv[c].y, acc[r][c]);
-                    acc[r][c] = __dp4a(c2, qv[c].z, acc[r][c]);
-                    acc[r][c] = __dp4a(c3, qv[c].w, acc[r][c]);
-                }
+                if (!SHARED) qv = *reinterpret_cast<const int4*>(q[r] + off);
+                acc[r] = __dp4a(int(cw & kCodeMask), qv.x, acc[r]);
+                acc[r] = __dp4a(int((cw >> 2) & kCodeMask), qv.y, acc[r]);
+                acc[r] = __dp4a(int((cw >> 4) & kCodeMask), qv.z, acc[r]);
+                acc[r] = __dp4a(int((cw >> 6) & kCodeMask), qv.w, acc[r]);
             }
         }
     }
     for (int off = lpr >> 1; off; off >>= 1)
 #pragma unroll
-        for (int r = 0; r < NR; ++r)
-#pragma unroll
-            for (int c = 0; c < NC; ++c) acc[r][c] += __shfl_xor_sync(0xffffffffu, acc[r][c], off);
+        for (int r = 0; r < NR; ++r) acc[r] += __shfl_xor_sync(0xffffffffu, acc[r], off);
 }
 
 // Lanes per row: few rows → whole warps per row, many rows → 8 lanes per row (NT threads).
@@ -692,36 +547,23 @@ __device__ __forceinline__ void grid_wait(const unsigned long long* counter, uns
     __syncthreads();
 }
 
-template <int NQ, int NT, int NC>
-__device__ void decode_inputs(NqInput mode, const float* x, int x_cs, const float* e, const float* g0, const float* const (&g1)[3], int K,
-                              int8_t* q, int q_cs, NormPlan (&pl)[NC], int (&qs)[NC][NQ], float* red, int* ired, StageWait sw,
-                              unsigned long long* tl, float* x_seed = nullptr, int seed_lo = 0, int seed_hi = 0) {
+// The phase's input → NQ int8 vectors at q + j·Kp, its plan and Σq; the input stays in registers
+// between norm_quant's two passes (PER float4 per thread).
+template <int NQ, int NT>
+__device__ NormPlan decode_inputs(NqInput mode, const float* x, const float* e, const float* g0, const float* const (&g1)[3], int K,
+                                  int8_t* q, int (&qs)[NQ], float* red, int* ired, StageWait sw, unsigned long long* tl,
+                                  float* x_seed = nullptr, int seed_lo = 0, int seed_hi = 0) {
     const int Kp = (K + 127) & ~127;
-    if constexpr (NC == 1) {  // one column: the input stays in registers between the passes
-        int8_t* const qv[3] = {q, q + Kp, q + 2 * Kp};
-        if (K <= 4 * NT)
-            pl[0] = norm_quant<NQ, 1, false>(mode, x, e, g0, g1, K, Kp, 1e-6f, qv, qs[0], red, ired, sw, tl, x_seed, seed_lo, seed_hi);
-        else if (K <= 8 * NT)
-            pl[0] = norm_quant<NQ, 2, false>(mode, x, e, g0, g1, K, Kp, 1e-6f, qv, qs[0], red, ired, sw, tl, x_seed, seed_lo, seed_hi);
-        else
-            pl[0] = norm_quant<NQ, 4, false>(mode, x, e, g0, g1, K, Kp, 1e-6f, qv, qs[0], red, ired, sw, tl, x_seed, seed_lo, seed_hi);
-    } else {
-        if (K <= 4 * NT)
-            norm_quant_cols<NQ, 1, NC>(mode, x, x_cs, e, g0, g1, K, Kp, 1e-6f, q, q_cs, pl, qs, red, ired, sw, tl, x_seed, seed_lo, seed_hi);
-        else if (K <= 8 * NT)
-            norm_quant_cols<NQ, 2, NC>(mode, x, x_cs, e, g0, g1, K, Kp, 1e-6f, q, q_cs, pl, qs, red, ired, sw, tl, x_seed, seed_lo, seed_hi);
-        else
-            norm_quant_cols<NQ, 4, NC>(mode, x, x_cs, e, g0, g1, K, Kp, 1e-6f, q, q_cs, pl, qs, red, ired, sw, tl, x_seed, seed_lo, seed_hi);
-    }
+    int8_t* const qv[3] = {q, q + Kp, q + 2 * Kp};
+    if (K <= 4 * NT) return norm_quant<NQ, 1, false>(mode, x, e, g0, g1, K, Kp, 1e-6f, qv, qs, red, ired, sw, tl, x_seed, seed_lo, seed_hi);
+    if (K <= 8 * NT) return norm_quant<NQ, 2, false>(mode, x, e, g0, g1, K, Kp, 1e-6f, qv, qs, red, ired, sw, tl, x_seed, seed_lo, seed_hi);
+    return norm_quant<NQ, 4, false>(mode, x, e, g0, g1, K, Kp, 1e-6f, qv, qs, red, ired, sw, tl, x_seed, seed_lo, seed_hi);
 }
 
-// Shared-memory scratch by column count: the block reduction's 33·(2 + 3)·NC floats (at least
-// the 32·8 the single column always had) and the argmax keys of every warp and column.
-__host__ __device__ constexpr int red_floats(int cols) { return 165 * cols > 256 ? (165 * cols + 3) & ~3 : 256; }
-__host__ __device__ constexpr int kred_count(int cols) { return 16 * cols > 32 ? 16 * cols : 32; }
+constexpr int kKredCount = 32;  // the argmax keys of every warp
 
 struct DecodeSmem {
-    int8_t* q;    // column c's j-th int8 vector at q + c·q_col + j·Kp
+    int8_t* q;    // the phase's j-th int8 vector at q + j·Kp
     float* red;
     int* ired;
     unsigned long long* kred;
@@ -732,95 +574,66 @@ struct DecodeSmem {
     uint8_t* wb;  // the phase's weight rows, staged
 };
 
-// A column's Σq and dequantization factor scale / s for an epilogue: registers for one column;
-// for several, norm_quant_cols left them in shared memory (ired, red), read there when used
-// (volatile: not hoisted into registers that the dot products need).
-template <int NC, int NQ>
-__device__ __forceinline__ int col_qsum(const int (&qs)[NC][NQ], const DecodeSmem& sm, int c, int j) {
-    if constexpr (NC == 1) return qs[0][j];
-    else return static_cast<const volatile int*>(sm.ired)[c * NQ + j];
-}
-template <int NC>
-__device__ __forceinline__ float col_factor(float scale, const NormPlan (&pl)[NC], const DecodeSmem& sm, int nq, int c, int j) {
-    if constexpr (NC == 1) return scale / pl[0].s[j];
-    else return scale / static_cast<const volatile float*>(sm.red)[c * nq + j];
-}
-
-// Column c of this block is column bg.col + c of the launch (column c unless GROUPED, NC = 1).
-template <int NT, int NC, bool GROUPED>
+// One phase of this block's column: column bg.col of a grouped launch, else column 0.
+template <int NT, bool GROUPED>
 __device__ void decode_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, const PhaseRows& pr, StageWait sw,
                              unsigned long long* tl, const BlockGroup& bg) {
     const int lane = threadIdx.x & 31;
-    const int L = a.L, qc = a.q_col;
-    const int c0 = GROUPED ? bg.col : 0;
-    float* const x = a.x + size_t(c0) * a.H;
+    const int L = a.L;
+    const int col = GROUPED ? bg.col : 0;
+    float* const x = a.x + size_t(col) * a.H;
     const int chunks = pr.row_bytes / 16;
     const int lpr = pick_lanes_per_row<NT>(pr.units, chunks);
     const int teams = NT / lpr, team = threadIdx.x / lpr, lt = threadIdx.x % lpr;
     auto row = [&](int rr) { return row_ptr(pr, sm.wb, a.wb_bytes, rr); };
-    NormPlan pl[NC];
 
     if (p == 4 * L) {  // final norm + lm_head + argmax
         const float* const g1[3] = {sm.gn + a.H, nullptr, nullptr};
-        int qs[NC][1];
-        decode_inputs<1, NT, NC>(NqInput::Plain, x, a.H, nullptr, sm.gn, g1, a.H, sm.q, qc, pl, qs, sm.red, sm.ired, sw, tl);
-        unsigned long long best[NC];
-#pragma unroll
-        for (int c = 0; c < NC; ++c) best[c] = 0;
+        int qs[1];
+        const NormPlan pl = decode_inputs<1, NT>(NqInput::Plain, x, nullptr, sm.gn, g1, a.H, sm.q, qs, sm.red, sm.ired, sw, tl);
+        const float f = a.lm_head.scale / pl.s[0];
+        float* const logits = a.logits + size_t(col) * a.V;
+        unsigned long long best = 0;
         for (int base = 0; base < pr.units; base += teams) {
             const int u = base + team;
             const bool valid = u < pr.units;
             const int rr0 = 2 * u, rr1 = 2 * u + 1 < pr.total_rows ? 2 * u + 1 : 2 * u;
             const uint8_t* const rows[2] = {row(valid ? rr0 : 0), row(valid ? rr1 : 0)};
             const int8_t* const qq[2] = {sm.q, sm.q};
-            int acc[2][NC] = {};
-            dot_team<2, NC, true>(rows, qq, qc, valid ? chunks : 0, lt, lpr, acc);
+            int acc[2] = {};
+            dot_team<2, true>(rows, qq, valid ? chunks : 0, lt, lpr, acc);
             if (valid && lt == 0) {
                 const int n0 = pr.first + rr0, n1 = pr.first + rr1;
-#pragma unroll
-                for (int c = 0; c < NC; ++c) {
-                    const int qsum = col_qsum(qs, sm, c, 0);
-                    const float f = col_factor(a.lm_head.scale, pl, sm, 1, c, 0);
-                    const float v0 = float(acc[0][c] - qsum) * f;
-                    a.logits[size_t(c0 + c) * a.V + n0] = v0;
-                    const unsigned long long k0 = argmax_key(v0, n0);
-                    best[c] = k0 > best[c] ? k0 : best[c];
-                    if (rr1 != rr0) {
-                        const float v1 = float(acc[1][c] - qsum) * f;
-                        a.logits[size_t(c0 + c) * a.V + n1] = v1;
-                        const unsigned long long k1 = argmax_key(v1, n1);
-                        best[c] = k1 > best[c] ? k1 : best[c];
-                    }
+                const float v0 = float(acc[0] - qs[0]) * f;
+                logits[n0] = v0;
+                const unsigned long long k0 = argmax_key(v0, n0);
+                best = k0 > best ? k0 : best;
+                if (rr1 != rr0) {
+                    const float v1 = float(acc[1] - qs[0]) * f;
+                    logits[n1] = v1;
+                    const unsigned long long k1 = argmax_key(v1, n1);
+                    best = k1 > best ? k1 : best;
                 }
             }
         }
 #pragma unroll
-        for (int c = 0; c < NC; ++c) {
-#pragma unroll
-            for (int off = 16; off; off >>= 1) {
-                const unsigned long long o = __shfl_xor_sync(0xffffffffu, best[c], off);
-                best[c] = o > best[c] ? o : best[c];
-            }
-            if (lane == 0) sm.kred[(threadIdx.x >> 5) * NC + c] = best[c];
+        for (int off = 16; off; off >>= 1) {
+            const unsigned long long o = __shfl_xor_sync(0xffffffffu, best, off);
+            best = o > best ? o : best;
         }
+        if (lane == 0) sm.kred[threadIdx.x >> 5] = best;
         __syncthreads();
         if (threadIdx.x == 0) {
-#pragma unroll
-            for (int c = 0; c < NC; ++c) {
-                for (int w = 1; w < NT / 32; ++w) best[c] = sm.kred[w * NC + c] > best[c] ? sm.kred[w * NC + c] : best[c];
-                atomicMax(a.argmax_key + c0 + c, best[c]);
-            }
+            for (int w = 1; w < NT / 32; ++w) best = sm.kred[w] > best ? sm.kred[w] : best;
+            atomicMax(a.argmax_key + col, best);
             __threadfence();
             // The last block of this token publishes the argmax. A group's counters start every
             // launch at zero: its last block resets them (all its blocks are past every barrier).
             unsigned long long* const done = GROUPED ? a.group_counters + kGroupCounterStride * bg.col + 1 : a.done;
             const unsigned long long old = atomicAdd(done, 1ull);
             if (GROUPED ? old + 1 == (unsigned long long)bg.count : (old + 1) % gridDim.x == 0) {
-#pragma unroll
-                for (int c = 0; c < NC; ++c) {
-                    const unsigned long long key = atomicAdd(a.argmax_key + c0 + c, 0ull);
-                    a.result[c0 + c] = int(0xffffffffu - uint32_t(key & 0xffffffffu));
-                }
+                const unsigned long long key = atomicAdd(a.argmax_key + col, 0ull);
+                a.result[col] = int(0xffffffffu - uint32_t(key & 0xffffffffu));
                 if (GROUPED) {
                     done[-1] = 0;
                     *done = 0;
@@ -832,64 +645,60 @@ __device__ void decode_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, c
 
     const int l = p >> 2;
     const DevLayer& ly = a.layers[l];
+    float* const state = a.col_state[col] + size_t(l) * a.D;
     // The epilogues' own loads (state, lower bound, residual) are issued before each dot so
     // that their latency hides behind it.
     switch (p & 3) {
     case 0: {  // attn_norm → i/f/g projections → MLGRU step (fused per channel)
         const float* const g1[3] = {sm.gn + a.H, sm.gn + 2 * a.H, sm.gn + 3 * a.H};
-        int qs[NC][3];
+        int qs[3];
+        NormPlan pl;
         if (l == 0) {
             // The residual stream starts as the embedding row: each block seeds the rows it
             // owns in phase 1 (o_proj) from the copy it holds in registers.
             int v0, v1;
             block_range((a.H + 1) / 2, bg.index, bg.count, v0, v1);
-            decode_inputs<3, NT, NC>(NqInput::Plain, a.x_in + size_t(c0) * a.H, a.H, nullptr, sm.gn, g1, a.H, sm.q, qc, pl, qs, sm.red,
-                                     sm.ired, sw, tl, x, 2 * v0, min(2 * v1, a.H));
-            if (bg.index == 0 && threadIdx.x == 0)
-#pragma unroll
-                for (int c = 0; c < NC; ++c) a.argmax_key[c0 + c] = 0;
+            pl = decode_inputs<3, NT>(NqInput::Plain, a.x_in + size_t(col) * a.H, nullptr, sm.gn, g1, a.H, sm.q, qs, sm.red, sm.ired, sw,
+                                      tl, x, 2 * v0, min(2 * v1, a.H));
+            if (bg.index == 0 && threadIdx.x == 0) a.argmax_key[col] = 0;
         } else {
-            decode_inputs<3, NT, NC>(NqInput::Plain, x, a.H, nullptr, sm.gn, g1, a.H, sm.q, qc, pl, qs, sm.red, sm.ired, sw, tl);
+            pl = decode_inputs<3, NT>(NqInput::Plain, x, nullptr, sm.gn, g1, a.H, sm.q, qs, sm.red, sm.ired, sw, tl);
         }
+        const float fi = ly.i.scale / pl.s[0], ff = ly.f.scale / pl.s[1], fg = ly.g.scale / pl.s[2];
         const int R = pr.units;
         for (int base = 0; base < R; base += teams) {
             const int u = base + team;
             const bool valid = u < R;
             const int uu = valid ? u : 0;
             const int ch = pr.first + uu;
-            float hold[NC] = {}, lb = 0.f;
+            float hold = 0.f, lb = 0.f;
             if (valid && lt == 0) {
-#pragma unroll
-                for (int c = 0; c < NC; ++c) hold[c] = __ldcg(a.col_state[c0 + c] + size_t(l) * a.D + ch);
+                hold = __ldcg(state + ch);
                 if (ly.lower_bound) lb = __ldg(ly.lower_bound + ch);
             }
             const uint8_t* const rows[3] = {row(uu), row(R + uu), row(2 * R + uu)};
-            const int kp = pr.row_bytes * 4;  // H padded to 128: the i/f/g vectors of a column follow each other
+            const int kp = pr.row_bytes * 4;  // H padded to 128: the i/f/g vectors follow each other
             const int8_t* const qq[3] = {sm.q, sm.q + kp, sm.q + 2 * kp};
-            int acc[3][NC] = {};
-            dot_team<3, NC, false>(rows, qq, qc, valid ? chunks : 0, lt, lpr, acc);
+            int acc[3] = {};
+            dot_team<3, false>(rows, qq, valid ? chunks : 0, lt, lpr, acc);
             if (valid && lt == 0) {
-#pragma unroll
-                for (int c = 0; c < NC; ++c) {
-                    const float ai = float(acc[0][c] - col_qsum(qs, sm, c, 0)) * col_factor(ly.i.scale, pl, sm, 3, c, 0);
-                    const float af = float(acc[1][c] - col_qsum(qs, sm, c, 1)) * col_factor(ly.f.scale, pl, sm, 3, c, 1);
-                    const float ag = float(acc[2][c] - col_qsum(qs, sm, c, 2)) * col_factor(ly.g.scale, pl, sm, 3, c, 2);
-                    float fgate = sigmoid_f(af);
-                    if (ly.lower_bound) fgate = lb + (1.0f - lb) * fgate;
-                    const float in = silu_f(ai) * (1.0f - fgate);
-                    const float hn = fgate * hold[c] + in;
-                    a.col_state[c0 + c][size_t(l) * a.D + ch] = hn;
-                    a.ag[size_t(c0 + c) * a.D + ch] = ag;
-                    a.sh[size_t(c0 + c) * a.D + ch] = silu_f(hn);
-                }
+                const float ai = float(acc[0] - qs[0]) * fi, af = float(acc[1] - qs[1]) * ff, ag = float(acc[2] - qs[2]) * fg;
+                float fgate = sigmoid_f(af);
+                if (ly.lower_bound) fgate = lb + (1.0f - lb) * fgate;
+                const float in = silu_f(ai) * (1.0f - fgate);
+                const float hn = fgate * hold + in;
+                state[ch] = hn;
+                a.ag[size_t(col) * a.D + ch] = ag;
+                a.sh[size_t(col) * a.D + ch] = silu_f(hn);
             }
         }
         break;
     }
     case 2: {  // mlp_norm → gate_proj (gate and up rows of a channel together) → SwiGLU
         const float* const g1[3] = {sm.gn + a.H, nullptr, nullptr};
-        int qs[NC][1];
-        decode_inputs<1, NT, NC>(NqInput::Plain, x, a.H, nullptr, sm.gn, g1, a.H, sm.q, qc, pl, qs, sm.red, sm.ired, sw, tl);
+        int qs[1];
+        const NormPlan pl = decode_inputs<1, NT>(NqInput::Plain, x, nullptr, sm.gn, g1, a.H, sm.q, qs, sm.red, sm.ired, sw, tl);
+        const float f = ly.gate.scale / pl.s[0];
         const int R = pr.units;
         for (int base = 0; base < R; base += teams) {
             const int u = base + team;
@@ -897,16 +706,11 @@ __device__ void decode_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, c
             const int uu = valid ? u : 0;
             const uint8_t* const rows[2] = {row(uu), row(R + uu)};
             const int8_t* const qq[2] = {sm.q, sm.q};
-            int acc[2][NC] = {};
-            dot_team<2, NC, true>(rows, qq, qc, valid ? chunks : 0, lt, lpr, acc);
+            int acc[2] = {};
+            dot_team<2, true>(rows, qq, valid ? chunks : 0, lt, lpr, acc);
             if (valid && lt == 0) {
-#pragma unroll
-                for (int c = 0; c < NC; ++c) {
-                    const int qsum = col_qsum(qs, sm, c, 0);
-                    const float f = col_factor(ly.gate.scale, pl, sm, 1, c, 0);
-                    const float gate = float(acc[0][c] - qsum) * f, up = float(acc[1][c] - qsum) * f;
-                    a.m[size_t(c0 + c) * a.I + pr.first + u] = silu_f(gate) * up;
-                }
+                const float gate = float(acc[0] - qs[0]) * f, up = float(acc[1] - qs[0]) * f;
+                a.m[size_t(col) * a.I + pr.first + u] = silu_f(gate) * up;
             }
         }
         break;
@@ -914,53 +718,48 @@ __device__ void decode_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, c
     default: {  // 1: z = RMSNorm(ag; g_norm)·silu(h) → o_proj; 3: down_proj. Both add to x.
         const bool is_o = (p & 3) == 1;
         const DevMatrix& w = is_o ? ly.o : ly.down;
-        int qs[NC][1];
+        int qs[1];
+        NormPlan pl;
         if (is_o) {
             const float* const g1[3] = {sm.gn + a.D, nullptr, nullptr};
-            decode_inputs<1, NT, NC>(NqInput::Gated, a.ag + size_t(c0) * a.D, a.D, a.sh + size_t(c0) * a.D, sm.gn, g1, a.D, sm.q, qc, pl, qs,
-                                     sm.red, sm.ired, sw, tl);
+            pl = decode_inputs<1, NT>(NqInput::Gated, a.ag + size_t(col) * a.D, a.sh + size_t(col) * a.D, sm.gn, g1, a.D, sm.q, qs, sm.red,
+                                      sm.ired, sw, tl);
         } else {
             const float* const g1[3] = {sm.gn, nullptr, nullptr};
-            decode_inputs<1, NT, NC>(NqInput::Plain, a.m + size_t(c0) * a.I, a.I, nullptr, nullptr, g1, a.I, sm.q, qc, pl, qs, sm.red,
-                                     sm.ired, sw, tl);
+            pl = decode_inputs<1, NT>(NqInput::Plain, a.m + size_t(col) * a.I, nullptr, nullptr, g1, a.I, sm.q, qs, sm.red, sm.ired, sw, tl);
         }
+        const float f = w.scale / pl.s[0];
         for (int base = 0; base < pr.units; base += teams) {
             const int u = base + team;
             const bool valid = u < pr.units;
             const int rr0 = 2 * u, rr1 = 2 * u + 1 < pr.total_rows ? 2 * u + 1 : 2 * u;
             const int n0 = pr.first + rr0, n1 = pr.first + rr1;
-            float x0[NC] = {}, x1[NC] = {};
-            if (valid && lt == 0)
-#pragma unroll
-                for (int c = 0; c < NC; ++c) {
-                    x0[c] = __ldcg(x + size_t(c) * a.H + n0);
-                    x1[c] = __ldcg(x + size_t(c) * a.H + n1);
-                }
+            float x0 = 0.f, x1 = 0.f;
+            if (valid && lt == 0) {
+                x0 = __ldcg(x + n0);
+                x1 = __ldcg(x + n1);
+            }
             const uint8_t* const rows[2] = {row(valid ? rr0 : 0), row(valid ? rr1 : 0)};
             const int8_t* const qq[2] = {sm.q, sm.q};
-            int acc[2][NC] = {};
-            dot_team<2, NC, true>(rows, qq, qc, valid ? chunks : 0, lt, lpr, acc);
-            if (valid && lt == 0)
-#pragma unroll
-                for (int c = 0; c < NC; ++c) {
-                    const int qsum = col_qsum(qs, sm, c, 0);
-                    const float f = col_factor(w.scale, pl, sm, 1, c, 0);
-                    x[size_t(c) * a.H + n0] = x0[c] + float(acc[0][c] - qsum) * f;
-                    if (rr1 != rr0) x[size_t(c) * a.H + n1] = x1[c] + float(acc[1][c] - qsum) * f;
-                }
+            int acc[2] = {};
+            dot_team<2, true>(rows, qq, valid ? chunks : 0, lt, lpr, acc);
+            if (valid && lt == 0) {
+                x[n0] = x0 + float(acc[0] - qs[0]) * f;
+                if (rr1 != rr0) x[n1] = x1 + float(acc[1] - qs[0]) * f;
+            }
         }
         break;
     }
     }
 }
 
-__device__ DecodeSmem carve_decode_smem(unsigned char* base, int q_col, int gn_floats, int phases, int cols) {
+__device__ DecodeSmem carve_decode_smem(unsigned char* base, int q_col, int gn_floats, int phases) {
     DecodeSmem sm;
     sm.q = reinterpret_cast<int8_t*>(base);
-    sm.red = reinterpret_cast<float*>(base + size_t(cols) * q_col);
-    sm.ired = reinterpret_cast<int*>(sm.red + red_floats(cols));
+    sm.red = reinterpret_cast<float*>(base + q_col);
+    sm.ired = reinterpret_cast<int*>(sm.red + kRedFloats);
     sm.kred = reinterpret_cast<unsigned long long*>(sm.ired + 32 * 4);
-    sm.mb = sm.kred + kred_count(cols);
+    sm.mb = sm.kred + kKredCount;
     sm.go = reinterpret_cast<volatile uint32_t*>(sm.mb + 2);
     sm.desc = reinterpret_cast<PhaseDesc*>(sm.mb + 4);
     sm.gn = reinterpret_cast<float*>(reinterpret_cast<unsigned char*>(sm.desc) + desc_bytes(phases));
@@ -968,20 +767,20 @@ __device__ DecodeSmem carve_decode_smem(unsigned char* base, int q_col, int gn_f
     return sm;
 }
 
-// One token of NC sequences: phases 0..4L−1 are the four stages of each layer, phase 4L is
+// One token of one sequence, or of a.groups in a grouped launch: phases 0..4L−1 are the four stages of each layer, phase 4L is
 // lm_head. A grid-wide barrier separates phases (each needs the whole previous vector); every
 // block recomputes the norm statistics of its input itself instead of waiting for another
 // barrier. Between arriving and waiting a block starts the copy engine on its rows and γ of the
 // NEXT phase, so HBM streams while the grid synchronizes and normalizes.
-// GROUPED (NC = 1, a.groups columns): the blocks split into a.groups ranges, each of which runs one
+// GROUPED (a.groups columns): the blocks split into a.groups ranges, each of which runs one
 // column as a launch of its own would, with its own barrier; the groups read the same weight rows
 // at about the same time, so the rows are staged without the evict-first mark and come from L2
 // for all but the first group.
-template <int NT, int NC, bool GROUPED>
+template <int NT, bool GROUPED>
 __global__ void __launch_bounds__(NT, 1) decode_kernel(DecodeArgs a) {
     extern __shared__ __align__(16) unsigned char smem_raw[];
     const int phases = 4 * a.L + 1;
-    const DecodeSmem sm = carve_decode_smem(smem_raw, a.q_col, a.gn_floats, phases, NC);
+    const DecodeSmem sm = carve_decode_smem(smem_raw, a.q_col, a.gn_floats, phases);
     const BlockGroup bg = block_group(GROUPED ? a.groups : 1);
     unsigned long long* const tl_block = a.prof ? a.prof + size_t(blockIdx.x) * phases * kDecodeStamps : nullptr;
     for (int p = threadIdx.x; p < phases; p += NT) sm.desc[p] = {phase_rows(a, p, bg), phase_norms(a, p)};
@@ -1004,8 +803,8 @@ __global__ void __launch_bounds__(NT, 1) decode_kernel(DecodeArgs a) {
         stamp(tl, 0);
         stamp_ns(tl, 5);
         if (a.prefetch_distance > 0) prefetch_phase_l2(a, (p + a.prefetch_distance) % phases, bg);
-        decode_phase<NT, NC, GROUPED>(a, sm, p, sm.desc[p].rows,
-                                      StageWait{&sm.mb[0], &sm.mb[1], uint32_t(p - a.phase_begin) & 1u, sm.desc[p].norms.v}, tl, bg);
+        decode_phase<NT, GROUPED>(a, sm, p, sm.desc[p].rows,
+                                  StageWait{&sm.mb[0], &sm.mb[1], uint32_t(p - a.phase_begin) & 1u, sm.desc[p].norms.v}, tl, bg);
         __syncthreads();  // this phase's writes are done; the stage buffers and q are free again
         stamp(tl, 3);
         stamp_ns(tl, 6);
@@ -1049,7 +848,7 @@ __global__ void __launch_bounds__(kNqThreads) nq_kernel(NqArgs a) {
     int8_t* const qs[3] = {reinterpret_cast<int8_t*>(smem_raw), reinterpret_cast<int8_t*>(smem_raw) + a.Kp,
                            reinterpret_cast<int8_t*>(smem_raw) + 2 * a.Kp};
     float* red = reinterpret_cast<float*>(smem_raw + size_t(NQ) * a.Kp);
-    nq_row<NQ, PER>(a, qs, red, reinterpret_cast<int*>(red + 32 * 8));
+    nq_row<NQ, PER>(a, qs, red, reinterpret_cast<int*>(red + kRedFloats));
 }
 
 // MLGRU over T steps: h_t = f_t·h_{t−1} + i_t is linear in h, so it is scanned in chunks. A block
@@ -1398,11 +1197,11 @@ __global__ void __launch_bounds__(kDecodeMaxThreads) test_matvec_kernel(DevMatri
         const int r0 = 2 * u, r1 = (2 * u + 1 < w.rows) ? 2 * u + 1 : 2 * u;
         const uint8_t* const rows[2] = {w.codes + size_t(valid ? r0 : 0) * w.stride, w.codes + size_t(valid ? r1 : 0) * w.stride};
         const int8_t* const qq[2] = {q, q};
-        int a2[2][1] = {};
-        dot_team<2, 1, true>(rows, qq, 0, valid ? w.stride / 16 : 0, lt, lpr, a2);
+        int a2[2] = {};
+        dot_team<2, true>(rows, qq, valid ? w.stride / 16 : 0, lt, lpr, a2);
         if (valid && lt == 0) {
-            acc[r0] = a2[0][0] - qsum[0];
-            acc[r1] = a2[1][0] - qsum[0];
+            acc[r0] = a2[0] - qsum[0];
+            acc[r1] = a2[1] - qsum[0];
         }
     }
 }
@@ -1424,33 +1223,20 @@ __global__ void test_permute_mma_kernel(const int8_t* qn, int Kp, int8_t* qm, in
 
 int decode_phase_count(int layers) { return 4 * layers + 1; }
 
-size_t decode_smem_fixed_bytes(int q_col, int gn_floats, int layers, int cols) {
-    return size_t(cols) * q_col + red_floats(cols) * sizeof(float) + 32 * 4 * sizeof(int) +
-           (kred_count(cols) + 4) * sizeof(unsigned long long) + desc_bytes(decode_phase_count(layers)) + size_t(gn_floats) * sizeof(float);
+size_t decode_smem_fixed_bytes(int q_col, int gn_floats, int layers) {
+    return size_t(q_col) + kRedFloats * sizeof(float) + 32 * 4 * sizeof(int) + (kKredCount + 4) * sizeof(unsigned long long) +
+           desc_bytes(decode_phase_count(layers)) + size_t(gn_floats) * sizeof(float);
 }
 
-int decode_cols_for(int n) { return n <= 1 ? 1 : n <= 2 ? 2 : n <= 4 ? 4 : 8; }
-
-// The decode kernels by block width (decode_threads), column count and grouping: compile-time
-// constants; the width measured 2-5 % faster than blockDim.x in the loops and divisions.
-// Grouped: one column per group (cols = 1).
-template <int NT>
-const void* decode_kernel_cols(int cols, bool grouped) {
-    if (grouped) return cols == 1 ? reinterpret_cast<const void*>(decode_kernel<NT, 1, true>) : nullptr;
-    switch (cols) {
-    case 1: return reinterpret_cast<const void*>(decode_kernel<NT, 1, false>);
-    case 2: return reinterpret_cast<const void*>(decode_kernel<NT, 2, false>);
-    case 4: return reinterpret_cast<const void*>(decode_kernel<NT, 4, false>);
-    default: return reinterpret_cast<const void*>(decode_kernel<NT, 8, false>);
-    }
-}
-const void* decode_kernel_for(int threads, int cols, bool grouped) {
-    return threads == 256 ? decode_kernel_cols<256>(cols, grouped) : decode_kernel_cols<512>(cols, grouped);
+// The decode kernels by block width (decode_threads) and grouping: compile-time constants; the
+// width measured 2-5 % faster than blockDim.x in the loops and divisions.
+const void* decode_kernel_for(int threads, bool grouped) {
+    if (threads == 256) return grouped ? reinterpret_cast<const void*>(decode_kernel<256, true>) : reinterpret_cast<const void*>(decode_kernel<256, false>);
+    return grouped ? reinterpret_cast<const void*>(decode_kernel<512, true>) : reinterpret_cast<const void*>(decode_kernel<512, false>);
 }
 
-cudaError_t decode_max_blocks_per_sm(size_t smem, int threads, int cols, bool grouped, int* blocks) {
-    const void* kernel = decode_kernel_for(threads, cols, grouped);
-    if (!kernel) return cudaErrorInvalidValue;
+cudaError_t decode_max_blocks_per_sm(size_t smem, int threads, bool grouped, int* blocks) {
+    const void* kernel = decode_kernel_for(threads, grouped);
     cudaError_t e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem));
     if (e != cudaSuccess) return e;
     return cudaOccupancyMaxActiveBlocksPerMultiprocessor(blocks, kernel, threads, smem);
@@ -1461,14 +1247,14 @@ cudaError_t decode_max_blocks_per_sm(size_t smem, int threads, int cols, bool gr
 // all sizes cost 1.3B 1 % and 2.7B 5 % in an earlier run. MMFREE_CUDA_THREADS overrides it (256 or 512).
 int decode_threads(int H, int k_max) { return H <= 4 * 256 && k_max <= 16 * 256 ? 256 : 512; }
 
-cudaError_t launch_decode(const DecodeArgs& args, int blocks, int threads, int cols, size_t smem, cudaStream_t stream) {
+cudaError_t launch_decode(const DecodeArgs& args, int blocks, int threads, size_t smem, cudaStream_t stream) {
     const bool grouped = args.groups > 1;
-    if (cols != decode_cols_for(cols) || args.groups < 1 || args.groups > kDecodeMaxCols || args.groups > blocks ||
-        (grouped && (cols != 1 || args.phase_begin != 0 || args.phase_end != decode_phase_count(args.L))))
+    if (args.groups < 1 || args.groups > kDecodeMaxCols || args.groups > blocks ||
+        (grouped && (args.phase_begin != 0 || args.phase_end != decode_phase_count(args.L))))
         return cudaErrorInvalidValue;
     DecodeArgs a = args;
     void* params[] = {&a};
-    const void* kernel = decode_kernel_for(threads, cols, grouped);
+    const void* kernel = decode_kernel_for(threads, grouped);
     return cudaLaunchCooperativeKernel(kernel, dim3(blocks), dim3(threads), params, smem, stream);
 }
 
@@ -1481,7 +1267,7 @@ cudaError_t launch_step_chain(float* buf, int n, int steps, unsigned long long* 
     return cudaLaunchCooperativeKernel(kernel, dim3(blocks), dim3(threads), params, 0, stream);
 }
 
-const void* decode_kernel_symbol() { return decode_kernel_for(kDecodeMaxThreads, 1, false); }
+const void* decode_kernel_symbol() { return decode_kernel_for(kDecodeMaxThreads, false); }
 
 template <int NQ>
 void launch_nq_shape(const NqArgs& args, int rows, size_t smem, cudaStream_t stream) {
@@ -1496,7 +1282,7 @@ void launch_nq_shape(const NqArgs& args, int rows, size_t smem, cudaStream_t str
 
 cudaError_t launch_nq(const NqArgs& args, int rows, cudaStream_t stream) {
     if (args.K > 32 * kNqThreads) return cudaErrorInvalidValue;  // PER ≤ 8
-    const size_t smem = size_t(args.nq) * args.Kp + 32 * 8 * sizeof(float) + 32 * 4 * sizeof(int);
+    const size_t smem = size_t(args.nq) * args.Kp + kRedFloats * sizeof(float) + 32 * 4 * sizeof(int);
     if (args.nq == 3) launch_nq_shape<3>(args, rows, smem, stream);
     else launch_nq_shape<1>(args, rows, smem, stream);
     return cudaGetLastError();

@@ -44,18 +44,12 @@ struct DevLayer {
 constexpr int kDecodeMaxThreads = 512;
 int decode_threads(int H, int k_max);
 
-// Columns: the decode kernel advances up to kDecodeMaxCols sequences by one token each in one
-// launch (a compile-time column count of 1, 2, 4 or 8; decode_cols_for picks the smallest that
-// holds n). Every block reads its weight rows once for all columns; each column has its own
-// input, norm statistics, int8 activations, slot state, logits and argmax, computed exactly as
-// in a launch of that column alone.
+// Columns: one launch advances up to kDecodeMaxCols sequences by one token each. A grouped
+// launch (DecodeArgs::groups = n > 1) splits the blocks into n contiguous groups; group g runs
+// column g as a launch of its blocks alone would, with its own grid barrier, so each column's
+// input, norm statistics, int8 activations, slot state, logits and argmax are computed exactly as
+// alone. The groups read the same weight rows at about the same time, mostly from L2.
 constexpr int kDecodeMaxCols = 8;
-int decode_cols_for(int n);
-
-// Grouped launch (DecodeArgs::groups = n > 1, one compiled column): the blocks split into n
-// contiguous groups; group g runs column g as a launch of its blocks alone would, with its own
-// grid barrier. A block normalizes and quantizes one input, as at B = 1, instead of every
-// column's; the groups read the same weight rows, mostly from L2.
 constexpr int kGroupCounterStride = 16;  // 64-bit counters per group: its barrier, its finished blocks
 
 struct DecodeArgs {
@@ -78,7 +72,7 @@ struct DecodeArgs {
     int groups = 1;                         // > 1: a grouped launch of that many columns
     unsigned long long* group_counters = nullptr;  // [kDecodeMaxCols][kGroupCounterStride], zero between launches
     int* result = nullptr;                // argmax [c], written by the last block (host-mapped)
-    int q_col = 0;                        // bytes of int8 activations per column: max(3·H, D, I) padded
+    int q_col = 0;                        // bytes of a phase's int8 activations: max(3·H, D, I) padded
     int phase_begin = 0, phase_end = 0;   // phases [begin, end) of 4L+1 run in this launch
     int prefetch_distance = 0;            // phases ahead also prefetched into L2 (0 = off)
     int wb_bytes = 0;                     // shared memory for the next phase's weight rows
@@ -94,11 +88,10 @@ struct DecodeArgs {
 // loads landed) and after the norm reduction ([1] is after the staged γ landed too).
 constexpr int kDecodeStamps = 10;
 
-// Shared memory of the decode kernel of `cols` columns besides its weight buffer (wb_bytes is
-// added on top).
-size_t decode_smem_fixed_bytes(int q_col, int gn_floats, int layers, int cols);
-cudaError_t decode_max_blocks_per_sm(size_t smem, int threads, int cols, bool grouped, int* blocks);
-cudaError_t launch_decode(const DecodeArgs& args, int blocks, int threads, int cols, size_t smem, cudaStream_t stream);
+// Shared memory of the decode kernel besides its weight buffer (wb_bytes is added on top).
+size_t decode_smem_fixed_bytes(int q_col, int gn_floats, int layers);
+cudaError_t decode_max_blocks_per_sm(size_t smem, int threads, bool grouped, int* blocks);
+cudaError_t launch_decode(const DecodeArgs& args, int blocks, int threads, size_t smem, cudaStream_t stream);
 int decode_phase_count(int layers);
 
 // ---- prefill: layer by layer over a chunk of tokens ------------------------------------------
