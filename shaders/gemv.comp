@@ -7,15 +7,13 @@
 // GROUP > 1: the workgroups split N channels, and a channel's rows of every group member are
 // taken together (row g·N + c of the codes) so that one lane finishes the channel: GROUP 3 is
 // i/f/g with the MLGRU step (h updated in place, ag written), GROUP 2 gate/up with SwiGLU.
-// COLS: the step's tokens, one per sequence (slot P_SLOTS[t]): each pass's weights, loaded into
-// registers once, meet every column's activations in shared memory; column t's outputs follow
-// column t − 1's (3N floats apart for i/f/g, N otherwise). COLS > 1 with MODE_QIN: P_T columns —
-// a batched step's or a short prefill chunk's tokens — whose int8 activations a prep kernel
-// wrote, multiplied COLS at a time (q from memory: COLS × NSETS sets of a long input do not fit
-// in shared memory), so the batch reads every weight once.
-// Grouped decode (a dispatch of y > 1 workgroup rows): row y of the grid computes columns
-// y·PCOLS.. alone, as a dispatch of those columns would; the rows read the same weights, mostly
-// from L2, and each workgroup normalizes and quantizes only its own columns.
+// COLS > 1 (MODE_QIN only): P_T columns — a batched step's or a short prefill chunk's tokens —
+// whose int8 activations a prep kernel wrote, multiplied COLS at a time (q from memory: COLS ×
+// NSETS sets of a long input do not fit in shared memory), so the batch reads every weight once.
+// Grouped decode (a dispatch of y > 1 workgroup rows): row y of the grid computes the step's
+// token y (sequence in slot P_SLOTS[y]) alone, as a dispatch of that token would; the rows read
+// the same weights, mostly from L2. Column y's outputs follow column y − 1's (3N floats apart for
+// i/f/g, N otherwise).
 #version 460
 #include "common.glsl"
 
@@ -36,22 +34,22 @@ const uint UT = (CW4 + SGS - 1) / SGS;        // code chunks per lane and row
 const uint QV4P = QV4 + QV4 / 8 + 1;          // padded uvec4 per set
 uint q_slot(uint w) { return w + (w >> 3); }
 
-shared uvec4 sq[PCOLS * NSETS * QV4P];        // [column][set]
-shared float s_scale[4 * PCOLS];
-shared int s_qsum[4 * PCOLS];
+shared uvec4 sq[NSETS * QV4P];                // [set]
+shared float s_scale[4];
+shared int s_qsum[4];
 shared float s_best[128];
 shared uint s_best_i[128];
 
-void emit_q(uint col, uint s, uint p, uint word) {
-    sq[(col * NSETS + s) * QV4P + q_slot(p >> 2)][p & 3] = word;
-    if ((pc.p[P_FLAGS] & F_QOUT) != 0 && gl_WorkGroupID.x == 0) u32_at(P_Q).v[(col * NSETS + s) * pc.p[P_KW] + p] = word;
+void emit_q(uint s, uint p, uint word) {
+    sq[s * QV4P + q_slot(p >> 2)][p & 3] = word;
+    if ((pc.p[P_FLAGS] & F_QOUT) != 0 && gl_WorkGroupID.x == 0) u32_at(P_Q).v[s * pc.p[P_KW] + p] = word;
 }
-void emit_scale(uint col, uint s, float scale, int qsum) {
-    s_scale[4 * col + s] = scale;
-    s_qsum[4 * col + s] = qsum;
+void emit_scale(uint s, float scale, int qsum) {
+    s_scale[s] = scale;
+    s_qsum[s] = qsum;
     if ((pc.p[P_FLAGS] & F_QOUT) != 0 && gl_WorkGroupID.x == 0) {
-        f32_at(P_QSCALE).v[col * NSETS + s] = scale;
-        i32_at(P_QSUM).v[col * NSETS + s] = qsum;
+        f32_at(P_QSCALE).v[s] = scale;
+        i32_at(P_QSUM).v[s] = qsum;
     }
 }
 
@@ -135,7 +133,7 @@ void main() {
     const uint flags = pc.p[P_FLAGS];
     const uint N = pc.p[P_N], RPW = pc.p[P_RPW], wgset = pc.p[P_WGSET];
     const uint set = gl_WorkGroupID.x / wgset, blk = gl_WorkGroupID.x % wgset;
-    const uint t0 = gl_WorkGroupID.y * PCOLS;  // this workgroup's first column (grouped decode)
+    const uint t0 = gl_WorkGroupID.y;  // this workgroup's column (grouped decode; else 0)
     const uint r_begin = blk * RPW, r_end = min(N, r_begin + RPW);
     const uint lane = gl_SubgroupInvocationID, SG = gl_SubgroupSize;
     const uint step = gl_NumSubgroups * ROWS;
@@ -160,13 +158,10 @@ void main() {
 
     F32 outp = f32_at(P_OUT);
     const uint ostride = GROUP == 3 ? 3 * N : N;   // between columns' outputs
-    float f[PCOLS][GROUP];
-    [[unroll]] for (uint t = 0; t < PCOLS; ++t)
-        [[unroll]] for (uint g = 0; g < GROUP; ++g)
-            f[t][g] = f32_at(P_WSCALE).v[set_of(g * ROWS, set)] / s_scale[4 * t + set_of(g * ROWS, set)];
-    // i/f/g: column t's state is that of the sequence in slot P_SLOTS[t].
-    uint state_at[PCOLS];
-    [[unroll]] for (uint t = 0; t < PCOLS; ++t) state_at[t] = GROUP == 3 ? u32_at(P_SLOTS).v[t0 + t] * pc.p[P_SSTRIDE] : 0;
+    float f[GROUP];
+    [[unroll]] for (uint g = 0; g < GROUP; ++g) f[g] = f32_at(P_WSCALE).v[set_of(g * ROWS, set)] / s_scale[set_of(g * ROWS, set)];
+    // i/f/g: column t0's state is that of the sequence in slot P_SLOTS[t0].
+    const uint state_at = GROUP == 3 ? u32_at(P_SLOTS).v[t0] * pc.p[P_SSTRIDE] : 0;
     F32 state = f32_at(P_STATE);
     F32 lbound = f32_at(P_LB);
     const bool lb_on = (flags & F_LB) != 0;
@@ -175,64 +170,58 @@ void main() {
 
     for (; r0 < r_end; r0 += step) {
         // The recurrence's own loads, issued before the dot products so that they hide behind them.
-        float h_old[PCOLS][ROWS], lb[ROWS];
+        float h_old[ROWS], lb[ROWS];
         if (GROUP == 3)
             [[unroll]] for (uint i = 0; i < ROWS; ++i) {
                 const uint ch = min(r0 + i, r_end - 1);
-                [[unroll]] for (uint t = 0; t < PCOLS; ++t) h_old[t][i] = state.v[state_at[t] + ch];
+                h_old[i] = state.v[state_at + ch];
                 lb[i] = lb_on ? lbound.v[ch] : 0.0;
             }
-        int acc[PCOLS][RG];
-        [[unroll]] for (uint t = 0; t < PCOLS; ++t)
-            [[unroll]] for (uint k = 0; k < RG; ++k) acc[t][k] = 0;
+        int acc[RG];
+        [[unroll]] for (uint k = 0; k < RG; ++k) acc[k] = 0;
         [[unroll]] for (uint j = 0; j < UT; ++j) {
             const uint u = lane + j * SG;
             if (u < CW4) {
-                [[unroll]] for (uint t = 0; t < PCOLS; ++t)
-                    [[unroll]] for (uint g = 0; g < GROUP; ++g) {
-                        const uint qu = (t * NSETS + set_of(g * ROWS, set)) * QV4P + q_slot(4 * u);
-                        const uvec4 q0 = sq[qu], q1 = sq[qu + 1], q2 = sq[qu + 2], q3 = sq[qu + 3];
-                        [[unroll]] for (uint i = 0; i < ROWS; ++i) {
-                            const uint k = g * ROWS + i;
-                            acc[t][k] += dot_word(c[k][j].x, q0) + dot_word(c[k][j].y, q1) + dot_word(c[k][j].z, q2) + dot_word(c[k][j].w, q3);
-                        }
+                [[unroll]] for (uint g = 0; g < GROUP; ++g) {
+                    const uint qu = set_of(g * ROWS, set) * QV4P + q_slot(4 * u);
+                    const uvec4 q0 = sq[qu], q1 = sq[qu + 1], q2 = sq[qu + 2], q3 = sq[qu + 3];
+                    [[unroll]] for (uint i = 0; i < ROWS; ++i) {
+                        const uint k = g * ROWS + i;
+                        acc[k] += dot_word(c[k][j].x, q0) + dot_word(c[k][j].y, q1) + dot_word(c[k][j].z, q2) + dot_word(c[k][j].w, q3);
                     }
+                }
             }
         }
         // Only when the device's subgroup is smaller than SGS (never on the devices we know).
         for (uint u = lane + UT * SG; u < CW4; u += SG) {
             for (uint k = 0; k < RG; ++k) {
                 const uvec4 cc = codes.v[(min(r0 + k % ROWS, r_end - 1) + (k / ROWS) * N) * CW4 + u];
-                [[unroll]] for (uint t = 0; t < PCOLS; ++t) {
-                    const uint qu = (t * NSETS + set_of(k, set)) * QV4P + q_slot(4 * u);
-                    acc[t][k] += dot_word(cc.x, sq[qu]) + dot_word(cc.y, sq[qu + 1]) + dot_word(cc.z, sq[qu + 2]) + dot_word(cc.w, sq[qu + 3]);
-                }
+                const uint qu = set_of(k, set) * QV4P + q_slot(4 * u);
+                acc[k] += dot_word(cc.x, sq[qu]) + dot_word(cc.y, sq[qu + 1]) + dot_word(cc.z, sq[qu + 2]) + dot_word(cc.w, sq[qu + 3]);
             }
         }
         if (r0 + step < r_end) load_codes(codes, r0 + step, r_end, N);  // next pass, in flight during the reduction
-        [[unroll]] for (uint t = 0; t < PCOLS; ++t) {
-            float y[RG];
-            int a[RG];
-            [[unroll]] for (uint k = 0; k < RG; ++k) {
-                a[k] = subgroupAdd(acc[t][k]) - s_qsum[4 * t + set_of(k, set)];
-                y[k] = float(a[k]) * f[t][k / ROWS];
-            }
-            [[unroll]] for (uint i = 0; i < ROWS; ++i) {
-                const uint r = r0 + i;
-                if (r >= r_end) continue;
-                if (GROUP == 3) {
-                    // The MLGRU step for channel r: the same expressions as the CPU reference.
-                    if (lane == 0) {
-                        const float fg = lb[i] + (1.0 - lb[i]) * sigmoid(y[ROWS + i]);
-                        state.v[state_at[t] + r] = fg * h_old[t][i] + silu(y[i]) * (1.0 - fg);
-                        outp.v[(t0 + t) * ostride + 2 * N + r] = y[2 * ROWS + i];
-                    }
-                } else if (GROUP == 2) {
-                    if (lane == 0) outp.v[(t0 + t) * ostride + r] = silu(y[i]) * y[ROWS + i];  // SwiGLU
-                } else {
-                    if (lane == 0) outp.v[(t0 + t) * ostride + set * N + r] = (flags & F_RAW) != 0 ? intBitsToFloat(a[i]) : y[i];
-                    if (PCOLS == 1 && y[i] > best) { best = y[i]; best_i = set * N + r; }  // rows ascend: the first maximum wins
+        float y[RG];
+        int a[RG];
+        [[unroll]] for (uint k = 0; k < RG; ++k) {
+            a[k] = subgroupAdd(acc[k]) - s_qsum[set_of(k, set)];
+            y[k] = float(a[k]) * f[k / ROWS];
+        }
+        [[unroll]] for (uint i = 0; i < ROWS; ++i) {
+            const uint r = r0 + i;
+            if (r >= r_end) continue;
+            if (GROUP == 3) {
+                // The MLGRU step for channel r: the same expressions as the CPU reference.
+                if (lane == 0) {
+                    const float fg = lb[i] + (1.0 - lb[i]) * sigmoid(y[ROWS + i]);
+                    state.v[state_at + r] = fg * h_old[i] + silu(y[i]) * (1.0 - fg);
+                    outp.v[t0 * ostride + 2 * N + r] = y[2 * ROWS + i];
                 }
+            } else if (GROUP == 2) {
+                if (lane == 0) outp.v[t0 * ostride + r] = silu(y[i]) * y[ROWS + i];  // SwiGLU
+            } else {
+                if (lane == 0) outp.v[t0 * ostride + set * N + r] = (flags & F_RAW) != 0 ? intBitsToFloat(a[i]) : y[i];
+                if (y[i] > best) { best = y[i]; best_i = set * N + r; }  // rows ascend: the first maximum wins
             }
         }
     }

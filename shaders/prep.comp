@@ -4,12 +4,11 @@
 #include "common.glsl"
 
 const bool PREP = true;
-const uint COLS = 1;
 const uint SG_LEAST = 1;
 #include "prologue.glsl"
 
-void emit_q(uint col, uint s, uint p, uint word) { u32_at(P_Q).v[(s * pc.p[P_T] + gl_WorkGroupID.x) * pc.p[P_KW] + p] = word; }
-void emit_scale(uint col, uint s, float scale, int qsum) {
+void emit_q(uint s, uint p, uint word) { u32_at(P_Q).v[(s * pc.p[P_T] + gl_WorkGroupID.x) * pc.p[P_KW] + p] = word; }
+void emit_scale(uint s, float scale, int qsum) {
     f32_at(P_QSCALE).v[s * pc.p[P_T] + gl_WorkGroupID.x] = scale;
     i32_at(P_QSUM).v[s * pc.p[P_T] + gl_WorkGroupID.x] = qsum;
 }

@@ -1,16 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
-// The input side of a BitLinear, computed by one workgroup for PCOLS rows t0.. (columns of a decode
-// step; one row in prep): build the input vector v from the previous kernels' outputs (MODE),
+// The input side of a BitLinear, computed by one workgroup for row t (a decode step's token, a
+// prep kernel's token row): build the input vector v from the previous kernels' outputs (MODE),
 // apply the layer's RMSNorm, then the BitLinear's own RMSNorm (eps 1e-6) and per-row int8
 // quantization (s = 127/max|ŷ|, round half away from zero) for each of NSETS weight sets that
 // share the input. Thread `tid` loads the 4 contiguous elements 4p..4p+3 for p = tid + j·WG (one
 // 16-byte load per vector where VEC4: K a multiple of 4) and emits q word p, which packs elements
 // 16w+s+4b (b = 0..3; p = 4w+s), the order dot_word expects: the four lanes of a group of 4
-// exchange their bytes by subgroup shuffles. The columns share the loads' round trip and the
-// reductions' barriers, but each adds its arithmetic and registers (an H100 measured ~2.8 µs
-// per column and dispatch: engine/src/vulkan/NOTES.md).
-// The includer defines PREP, COLS and SG_LEAST (fewest threads a subgroup is expected to have)
-// before the include, and after it emit_q(col, set, p, word) and emit_scale(col, set, s, Σq).
+// exchange their bytes by subgroup shuffles.
+// The includer defines PREP and SG_LEAST (fewest threads a subgroup is expected to have) before
+// the include, and after it emit_q(set, p, word) and emit_scale(set, s, Σq).
 #extension GL_KHR_shader_subgroup_shuffle : require
 
 layout(local_size_x_id = 0) in;
@@ -20,46 +18,34 @@ layout(constant_id = 3) const uint NSETS = 1;
 layout(constant_id = 4) const bool VEC4 = false;  // K % 4 == 0: every vector read is 16-byte aligned
 
 const uint WG = gl_WorkGroupSize.x;
-const uint PCOLS = MODE == MODE_QIN ? 1u : COLS;  // columns the prologue prepares (MODE_QIN: none)
-void emit_q(uint col, uint s, uint p, uint word);
-void emit_scale(uint col, uint s, float scale, int qsum);
-// Per-subgroup partials of every column; where a device runs smaller subgroups than SG_LEAST the
-// columns take several rounds (128: subgroups of 8 in a workgroup of 1024).
-const uint RED_COLS = PCOLS * (WG / SG_LEAST);
-const uint RED = RED_COLS > 128u ? RED_COLS : 128u;
+void emit_q(uint s, uint p, uint word);
+void emit_scale(uint s, float scale, int qsum);
+// Per-subgroup partials; at least 128, room for subgroups of 8 in a workgroup of 1024 where a
+// device runs smaller subgroups than SG_LEAST.
+const uint RED_SGS = WG / SG_LEAST;
+const uint RED = RED_SGS > 128u ? RED_SGS : 128u;
 shared vec4 red_sum[RED];
 shared vec4 red_max[RED];
-shared int s_qacc[4 * PCOLS];
+shared int s_qacc[4];
 
-// One reduction for the whole prologue: sums and maxima of every column, one barrier (a round).
-// The partials are added in subgroup order by every thread, so all threads get the same result,
-// and a column's result does not depend on the other columns.
-vec4 sums[PCOLS];    // per column: Σv², Σw²
-vec4 maxima[PCOLS];  // per column and set: max|w·γ|
+// One reduction for the whole prologue: sums and maxima, one barrier. The partials are added in
+// subgroup order by every thread, so all threads get the same result.
+vec4 sums;    // Σv², Σw²
+vec4 maxima;  // per set: max|w·γ|
 void wg_reduce() {
-    const uint nsg = gl_NumSubgroups, per_round = max(1u, RED / nsg);
-    [[unroll]] for (uint c = 0; c < PCOLS; ++c) {
-        sums[c] = subgroupAdd(sums[c]);
-        maxima[c] = subgroupMax(maxima[c]);
+    const uint nsg = gl_NumSubgroups;
+    sums = subgroupAdd(sums);
+    maxima = subgroupMax(maxima);
+    if (subgroupElect()) {
+        red_sum[gl_SubgroupID] = sums;
+        red_max[gl_SubgroupID] = maxima;
     }
-    for (uint c0 = 0; c0 < PCOLS; c0 += per_round) {
-        if (subgroupElect())
-            [[unroll]] for (uint c = 0; c < PCOLS; ++c)
-                if (c - c0 < per_round) {
-                    red_sum[(c - c0) * nsg + gl_SubgroupID] = sums[c];
-                    red_max[(c - c0) * nsg + gl_SubgroupID] = maxima[c];
-                }
-        barrier();
-        [[unroll]] for (uint c = 0; c < PCOLS; ++c)
-            if (c - c0 < per_round) {
-                sums[c] = vec4(0);
-                maxima[c] = vec4(0);
-                for (uint i = 0; i < nsg; ++i) {
-                    sums[c] += red_sum[(c - c0) * nsg + i];
-                    maxima[c] = max(maxima[c], red_max[(c - c0) * nsg + i]);
-                }
-            }
-        if (c0 + per_round < PCOLS) barrier();   // the next round overwrites the partials
+    barrier();
+    sums = vec4(0);
+    maxima = vec4(0);
+    for (uint i = 0; i < nsg; ++i) {
+        sums += red_sum[i];
+        maxima = max(maxima, red_max[i]);
     }
 }
 
@@ -89,15 +75,15 @@ float quantize(float x, float magic_opaque) {
 // The int8 two's-complement byte of a quantized value: the low byte of (q + 1.5·2^23)'s bits.
 uint q_byte(float q) { return floatBitsToUint(q + ROUND_MAGIC) & 0xffu; }
 
-float pv[PCOLS][4 * PER];   // v, then w (see step 2)
-float ph[PCOLS][4 * PER];   // MODE_O: h
+float pv[4 * PER];          // v, then w (see step 2)
+float ph[4 * PER];          // MODE_O: h
 float pn[4 * PER];          // the layer norm's weight
 float pg[NSETS][4 * PER];   // the BitLinear norm weights
 
 // Every global load is issued in one unrolled, branch-free pass (indices clamped, results masked):
 // loads inside conditionals or interleaved with stores are serialized, and at ~0.5 µs per round
 // trip that made this prologue the slowest part of a decode step.
-void prologue(uint t0) {
+void prologue(uint t) {
     const uint tid = gl_LocalInvocationID.x;
     const uint K = pc.p[P_K], KW = pc.p[P_KW], flags = pc.p[P_FLAGS];
     const uint S = pc.p[P_STRIDE_IN];
@@ -107,54 +93,48 @@ void prologue(uint t0) {
     const bool first = MODE == MODE_IFG && (flags & F_FIRST) != 0;
 
     // 1. Loads, and the input vectors v.
-    if (tid < 4 * PCOLS) s_qacc[tid] = 0;  // ordered before the Σq atomics by wg_reduce's barrier
+    if (tid < 4) s_qacc[tid] = 0;  // ordered before the Σq atomics by wg_reduce's barrier
     [[unroll]] for (uint j = 0; j < PER; ++j) {
         const uint p = tid + j * WG;
         const uint e0 = VEC4 ? 4 * min(p, K / 4 - 1) : 4 * p;
         const vec4 n = MODE != MODE_DOWN && MODE != MODE_RAW ? load4(P_NORM, 0, e0, K) : vec4(1);
         vec4 g[NSETS];
         [[unroll]] for (uint s = 0; s < NSETS; ++s) g[s] = load4(P_GAMMA, s * K, e0, K);
-        [[unroll]] for (uint c = 0; c < PCOLS; ++c) {
-            const uint t = t0 + c;
-            const uint tok = first ? u32_at(P_TOK).v[t] : 0;
-            // MODE_O reads h from the sequence's state (decode: F_SLOTS) or from row t of the scan's output.
-            const uint h_row = MODE == MODE_O && (flags & F_SLOTS) != 0 ? u32_at(P_SLOTS).v[t] * pc.p[P_SSTRIDE] : t * K;
-            vec4 v = vec4(0), h = vec4(0);
-            if (MODE == MODE_IFG) {
-                v = first ? load4(P_EMB, tok * K, e0, K) : load4(P_IN0, t * K, e0, K) + load4(P_IN1, t * K, e0, K) + load4(P_IN2, t * K, e0, K);
-            } else if (MODE == MODE_O) {
-                v = load4(P_IN0, t * S, e0, K);
-                h = load4(P_IN2, h_row, e0, K);
-            } else if (MODE == MODE_GATE) {
-                v = load4(P_IN0, t * K, e0, K) + load4(P_IN1, t * K, e0, K);
-            } else if (MODE == MODE_DOWN) {
-                v = silu(load4(P_IN0, t * S, e0, K)) * load4(P_IN0, t * S + K, e0, K);
-            } else if (MODE == MODE_HEAD) {
-                v = load4(P_IN0, t * K, e0, K) + load4(P_IN1, t * K, e0, K) + load4(P_IN2, t * K, e0, K);
-            } else {
-                v = load4(P_IN0, t * K, e0, K);
-            }
-            [[unroll]] for (uint b = 0; b < 4; ++b) {
-                const bool valid = p < KW && 4 * p + b < K;
-                pv[c][4 * j + b] = valid ? v[b] : 0.0;
-                ph[c][4 * j + b] = valid ? h[b] : 0.0;
-            }
+        const uint tok = first ? u32_at(P_TOK).v[t] : 0;
+        // MODE_O reads h from the sequence's state (decode: F_SLOTS) or from row t of the scan's output.
+        const uint h_row = MODE == MODE_O && (flags & F_SLOTS) != 0 ? u32_at(P_SLOTS).v[t] * pc.p[P_SSTRIDE] : t * K;
+        vec4 v = vec4(0), h = vec4(0);
+        if (MODE == MODE_IFG) {
+            v = first ? load4(P_EMB, tok * K, e0, K) : load4(P_IN0, t * K, e0, K) + load4(P_IN1, t * K, e0, K) + load4(P_IN2, t * K, e0, K);
+        } else if (MODE == MODE_O) {
+            v = load4(P_IN0, t * S, e0, K);
+            h = load4(P_IN2, h_row, e0, K);
+        } else if (MODE == MODE_GATE) {
+            v = load4(P_IN0, t * K, e0, K) + load4(P_IN1, t * K, e0, K);
+        } else if (MODE == MODE_DOWN) {
+            v = silu(load4(P_IN0, t * S, e0, K)) * load4(P_IN0, t * S + K, e0, K);
+        } else if (MODE == MODE_HEAD) {
+            v = load4(P_IN0, t * K, e0, K) + load4(P_IN1, t * K, e0, K) + load4(P_IN2, t * K, e0, K);
+        } else {
+            v = load4(P_IN0, t * K, e0, K);
         }
         [[unroll]] for (uint b = 0; b < 4; ++b) {
+            const bool valid = p < KW && 4 * p + b < K;
+            pv[4 * j + b] = valid ? v[b] : 0.0;
+            ph[4 * j + b] = valid ? h[b] : 0.0;
             pn[4 * j + b] = n[b];
             [[unroll]] for (uint s = 0; s < NSETS; ++s) pg[s][4 * j + b] = g[s][b];
         }
     }
     // Stores after every load: a store between loads would order them.
     if (owner && MODE == MODE_IFG) {
-        [[unroll]] for (uint c = 0; c < PCOLS; ++c)
-            [[unroll]] for (uint j = 0; j < PER; ++j) {
-                const uint p = tid + j * WG;
-                [[unroll]] for (uint b = 0; b < 4; ++b) {
-                    const uint e = 4 * p + b;
-                    if (p < KW && e < K) xout.v[(t0 + c) * K + e] = pv[c][4 * j + b];
-                }
+        [[unroll]] for (uint j = 0; j < PER; ++j) {
+            const uint p = tid + j * WG;
+            [[unroll]] for (uint b = 0; b < 4; ++b) {
+                const uint e = 4 * p + b;
+                if (p < KW && e < K) xout.v[t * K + e] = pv[4 * j + b];
             }
+        }
     }
 
     // 2. Both RMSNorms and the quantization maxima from one reduction. With w = v·n (n: the layer
@@ -163,18 +143,16 @@ void prologue(uint t0) {
     // and maxima (rounding may differ from the step-by-step chain by an ulp, which moves a q by one
     // step rarely; MODEL_SPEC's tolerance covers it and the kernel tests count such flips).
     const bool layer_norm = MODE != MODE_DOWN && MODE != MODE_RAW;
-    [[unroll]] for (uint c = 0; c < PCOLS; ++c) {
-        sums[c] = vec4(0);
-        maxima[c] = vec4(0);
-        [[unroll]] for (uint i = 0; i < 4 * PER; ++i) {
-            float w = pv[c][i];
-            if (layer_norm) w *= pn[i];
-            if (MODE == MODE_O) w *= silu(ph[c][i]);
-            sums[c].x += pv[c][i] * pv[c][i];
-            sums[c].y += w * w;
-            pv[c][i] = w;  // padding stays 0: pv was 0 there
-            [[unroll]] for (uint s = 0; s < NSETS; ++s) maxima[c][s] = max(maxima[c][s], abs(w * pg[s][i]));
-        }
+    sums = vec4(0);
+    maxima = vec4(0);
+    [[unroll]] for (uint i = 0; i < 4 * PER; ++i) {
+        float w = pv[i];
+        if (layer_norm) w *= pn[i];
+        if (MODE == MODE_O) w *= silu(ph[i]);
+        sums.x += pv[i] * pv[i];
+        sums.y += w * w;
+        pv[i] = w;  // padding stays 0: pv was 0 there
+        [[unroll]] for (uint s = 0; s < NSETS; ++s) maxima[s] = max(maxima[s], abs(w * pg[s][i]));
     }
     wg_reduce();
 
@@ -183,40 +161,36 @@ void prologue(uint t0) {
     // lane's packed quad: q of element 16w+o+4c at byte c.
     const uint group = gl_SubgroupInvocationID & ~3u, o = gl_SubgroupInvocationID & 3u;
     const float magic = round_magic_opaque();
-    vec4 scale[PCOLS];
-    [[unroll]] for (uint c = 0; c < PCOLS; ++c) {
-        const float r = layer_norm ? 1.0 / sqrt(sums[c].x / float(K) + eps) : 1.0;
-        const float r2 = 1.0 / sqrt(r * r * sums[c].y / float(K) + 1e-6);
-        const float rr = r * r2;
-        vec4 qsum = vec4(0);  // integers far below 2^24: exact in float
-        scale[c] = vec4(1);
-        vec4 step = vec4(1);  // ŷ·γ·s = w·γ·(r·r2·s)
-        [[unroll]] for (uint s = 0; s < NSETS; ++s) {
-            scale[c][s] = 127.0 / max(rr * maxima[c][s], 1e-5);
-            step[s] = rr * scale[c][s];
-        }
-        [[unroll]] for (uint s = 0; s < NSETS; ++s) {
-            [[unroll]] for (uint j = 0; j < PER; ++j) {
-                const uint p = tid + j * WG;
-                uint quad = 0;
-                [[unroll]] for (uint b = 0; b < 4; ++b) {
-                    const float q = quantize(pv[c][4 * j + b] * pg[s][4 * j + b] * step[s], magic);
-                    qsum[s] += q;
-                    quad |= q_byte(q) << (8 * b);
-                }
-                uint word = 0;
-                [[unroll]] for (uint k = 0; k < 4; ++k) word |= ((subgroupShuffle(quad, group + k) >> (8 * o)) & 0xffu) << (8 * k);
-                if (p < KW) emit_q(c, s, p, word);
+    const float r = layer_norm ? 1.0 / sqrt(sums.x / float(K) + eps) : 1.0;
+    const float r2 = 1.0 / sqrt(r * r * sums.y / float(K) + 1e-6);
+    const float rr = r * r2;
+    vec4 qsum = vec4(0);  // integers far below 2^24: exact in float
+    vec4 scale = vec4(1);
+    vec4 step = vec4(1);  // ŷ·γ·s = w·γ·(r·r2·s)
+    [[unroll]] for (uint s = 0; s < NSETS; ++s) {
+        scale[s] = 127.0 / max(rr * maxima[s], 1e-5);
+        step[s] = rr * scale[s];
+    }
+    [[unroll]] for (uint s = 0; s < NSETS; ++s) {
+        [[unroll]] for (uint j = 0; j < PER; ++j) {
+            const uint p = tid + j * WG;
+            uint quad = 0;
+            [[unroll]] for (uint b = 0; b < 4; ++b) {
+                const float q = quantize(pv[4 * j + b] * pg[s][4 * j + b] * step[s], magic);
+                qsum[s] += q;
+                quad |= q_byte(q) << (8 * b);
             }
+            uint word = 0;
+            [[unroll]] for (uint k = 0; k < 4; ++k) word |= ((subgroupShuffle(quad, group + k) >> (8 * o)) & 0xffu) << (8 * k);
+            if (p < KW) emit_q(s, p, word);
         }
-        // Σq: integer adds in any order give the same sum.
-        [[unroll]] for (uint s = 0; s < NSETS; ++s) {
-            const int part = subgroupAdd(int(qsum[s]));
-            if (subgroupElect()) atomicAdd(s_qacc[4 * c + s], part);
-        }
+    }
+    // Σq: integer adds in any order give the same sum.
+    [[unroll]] for (uint s = 0; s < NSETS; ++s) {
+        const int part = subgroupAdd(int(qsum[s]));
+        if (subgroupElect()) atomicAdd(s_qacc[s], part);
     }
     barrier();
     if (tid == 0)
-        [[unroll]] for (uint c = 0; c < PCOLS; ++c)
-            [[unroll]] for (uint s = 0; s < NSETS; ++s) emit_scale(c, s, scale[c][s], s_qacc[4 * c + s]);
+        [[unroll]] for (uint s = 0; s < NSETS; ++s) emit_scale(s, scale[s], s_qacc[s]);
 }

@@ -27,7 +27,7 @@ bool g_ready = false;
 
 std::unique_ptr<vk::VulkanExecutor> make_executor(std::shared_ptr<const Model> model, bool portable, int chunk = 256,
                                                   bool profile = false, int gemm_rows = 0, int slot_count = 1, int gemv_batch = 0,
-                                                  int fused_cols = 0, int grouped_max = 0) {
+                                                  int grouped_max = 0) {
     vk::VulkanOptions o;
     o.force_portable = portable;
     o.chunk = chunk;
@@ -35,7 +35,6 @@ std::unique_ptr<vk::VulkanExecutor> make_executor(std::shared_ptr<const Model> m
     o.gemm_rows = gemm_rows;
     o.slot_count = slot_count;
     o.gemv_batch = gemv_batch;
-    o.fused_cols = fused_cols;
     o.grouped_max = grouped_max;
     return std::make_unique<vk::VulkanExecutor>(std::move(model), g_instance, g_device, o);
 }
@@ -61,21 +60,18 @@ struct Stream {
 };
 
 // How a decode step of several sequences runs: grouped (a row of workgroups per sequence, up to
-// 8 rows; the GPU default), the fused kernels over columns (up to 8 rows here; 2 by default), the
-// decode kernel over columns after a prep kernel, or the prefill GEMM.
-enum class StepPath { Grouped, Fused, Gemv, Gemm };
+// 8 rows; the default), the decode kernel over columns after a prep kernel, or the prefill GEMM.
+enum class StepPath { Grouped, Gemv, Gemm };
 std::unique_ptr<vk::VulkanExecutor> make_step_executor(std::shared_ptr<const Model> model, bool portable, int chunk, int slot_count, StepPath path) {
-    return make_executor(std::move(model), portable, chunk, false, 0, slot_count, path == StepPath::Gemm ? 1 : 0, path == StepPath::Fused ? 8 : 1,
+    return make_executor(std::move(model), portable, chunk, false, 0, slot_count, path == StepPath::Gemm ? 1 : 0,
                          path == StepPath::Grouped ? 8 : 1);
 }
-const char* step_path_name(StepPath p) {
-    return p == StepPath::Grouped ? "grouped" : p == StepPath::Fused ? "fused" : p == StepPath::Gemv ? "gemv" : "gemm";
-}
+const char* step_path_name(StepPath p) { return p == StepPath::Grouped ? "grouped" : p == StepPath::Gemv ? "gemv" : "gemm"; }
 void step_paths_data() {
     QTest::addColumn<bool>("portable");
     QTest::addColumn<int>("path");
     for (bool portable : {false, true})
-        for (StepPath p : {StepPath::Grouped, StepPath::Fused, StepPath::Gemv, StepPath::Gemm})
+        for (StepPath p : {StepPath::Grouped, StepPath::Gemv, StepPath::Gemm})
             QTest::newRow((std::string(portable ? "portable " : "dot ") + step_path_name(p)).c_str()) << portable << int(p);
 }
 
@@ -450,27 +446,21 @@ private slots:
         QVERIFY2(err.empty(), err.c_str());
     }
 
-    // The fused kernels take up to 8 sequences in the dispatches of one when asked to (their
-    // activations fit in shared memory for this model): nine streams on shuffled slots decode in
-    // steps of every size from 9 (passes of 8 fused rows and 1) down to 1, and each equals its
-    // run alone (compare_with_alone).
-    // Grouped steps likewise: up to 8 sequences, a row of workgroups each.
-    void fused_columns_match_alone_data() {
+    // Grouped steps take up to 8 sequences, a row of workgroups each, in the dispatches of one:
+    // nine streams on shuffled slots decode in steps of every size from 9 (passes of 8 grouped
+    // rows and 1) down to 1, and each equals its run alone (compare_with_alone).
+    void grouped_steps_match_alone_data() {
         QTest::addColumn<bool>("portable");
-        QTest::addColumn<int>("path");
-        for (StepPath p : {StepPath::Fused, StepPath::Grouped}) {
-            QTest::newRow((std::string("dot ") + step_path_name(p)).c_str()) << false << int(p);
-            QTest::newRow((std::string("portable ") + step_path_name(p)).c_str()) << true << int(p);
-        }
+        QTest::newRow("dot") << false;
+        QTest::newRow("portable") << true;
     }
-    void fused_columns_match_alone() {
+    void grouped_steps_match_alone() {
         QFETCH(bool, portable);
-        QFETCH(int, path);
         if (!portable && !g_device.integer_dot) QSKIP("device has no integer dot product");
         auto model = make_synthetic_model(odd_config(), 33);
         const size_t V = size_t(model->config.vocab_size);
-        auto ex = make_step_executor(model, portable, 8, 9, StepPath(path));
-        QCOMPARE(metric(*ex, StepPath(path) == StepPath::Fused ? "vulkan_fused_decode_rows" : "vulkan_grouped_decode_rows"), 8.0);
+        auto ex = make_step_executor(model, portable, 8, 9, StepPath::Grouped);
+        QCOMPARE(metric(*ex, "vulkan_grouped_decode_rows"), 8.0);
         std::vector<Stream> streams;
         std::vector<float> row(V);
         for (int i = 0; i < 9; ++i) {
@@ -503,8 +493,8 @@ private slots:
         const std::vector<int32_t> prompt = {1, 9, 8, 7, 6}, forced = {3, 200, 17, 17, 0, 299};
         // Run A: the stream in a batch of 2 (slot 3); run B: in a batch of 7 (slot 6, row 4, passes
         // of 4 and 3); run C: as B with the other product after the prep kernel (gemv over columns
-        // / GEMM): the same integers and the same float expression, so the same bits. The fused and
-        // grouped kernels normalize in workgroups of another width, so C is not theirs (it repeats B).
+        // / GEMM): the same integers and the same float expression, so the same bits. The grouped
+        // kernels normalize in workgroups of another width, so C is not theirs (it repeats B).
         const StepPath mine_path = StepPath(path);
         const StepPath other = mine_path == StepPath::Gemv ? StepPath::Gemm : mine_path == StepPath::Gemm ? StepPath::Gemv : mine_path;
         auto ex = make_step_executor(model, portable, 4, 8, mine_path);
@@ -541,7 +531,6 @@ private slots:
         QTest::addColumn<bool>("portable");
         QTest::addColumn<int>("path");
         for (const auto& n : golden_case_names()) {
-            QTest::newRow((n + " dot fused").c_str()) << QString::fromStdString(n) << false << int(StepPath::Fused);
             QTest::newRow((n + " dot grouped").c_str()) << QString::fromStdString(n) << false << int(StepPath::Grouped);
             QTest::newRow((n + " dot gemv").c_str()) << QString::fromStdString(n) << false << int(StepPath::Gemv);
             QTest::newRow((n + " portable gemm").c_str()) << QString::fromStdString(n) << true << int(StepPath::Gemm);
@@ -650,10 +639,10 @@ private slots:
     }
 
     // The model's rows drawn on the device equal the host's draws from decode_logits (step_rows_ = 4:
-    // a step of 6 rows takes two passes), after the chunk kernels and after the fused ones.
+    // a step of 6 rows takes two passes), after the chunk kernels and after the grouped ones.
     void decode_sample_equals_host_draw() {
         auto model = make_synthetic_model(odd_config(), 19);
-        for (StepPath path : {StepPath::Gemv, StepPath::Fused}) {
+        for (StepPath path : {StepPath::Gemv, StepPath::Grouped}) {
             const std::string err = check_decode_sample([&] { return make_step_executor(model, true, 4, 6, path); }, 6);
             QVERIFY2(err.empty(), (std::string(step_path_name(path)) + ": " + err).c_str());
         }
@@ -713,7 +702,7 @@ private slots:
         if (!portable && !g_device.integer_dot) QSKIP("device has no integer dot product");
         auto model = make_synthetic_model(odd_config(), 19);
         const int nslots = 3, chunk = 16;
-        auto ex = make_executor(model, portable, chunk, false, 0, nslots, 4, 2);
+        auto ex = make_executor(model, portable, chunk, false, 0, nslots, 4);
         auto pipelines = [&] {
             for (const auto& [name, value] : ex->extra_metrics())
                 if (name == "vulkan_pipelines") return int(value);

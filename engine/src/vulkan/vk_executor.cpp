@@ -16,14 +16,7 @@ namespace {
 
 constexpr size_t kRecordedPasses = 64;   // command buffers of passes (prompt chunks) kept for reuse, beyond the steps'
 
-constexpr int kFusedColsMax = 8;   // fused decode columns at most (registers: 8 × 4 accumulators per lane)
-// By default only steps of 2 take the fused kernels, and only on a GPU. H100, synthetic 370M /
-// 1.3B / 2.7B, two rounds, aggregate tok/s fused vs the chunk kernels: B = 2 2,390 / 2,136 vs
-// 1,957 / 1,759, 1,672 / 1,676 vs 1,497 / 1,378, 1,077 vs 918; B = 4 2,800 / 2,810 vs 3,567 /
-// 3,435 (370M), B = 8 3,136 / 2,922 vs 5,575 / 5,305: each column adds ~2.8 µs to every dispatch
-// (engine/src/vulkan/NOTES.md). On a CPU device (lavapipe, demo model) B = 2 lost: 44–46 vs 67–68
-// tok/s, every workgroup's prologue being real work there rather than latency.
-constexpr int kFusedColsGpu = 2;
+constexpr int kGroupedMax = 8;     // grouped decode steps: sequences at most (measured up to 8)
 constexpr uint32_t kWG = 256;       // threads per workgroup of the prologue kernels (decode: wider for long inputs)
 constexpr size_t kStaging = 64u << 20;
 
@@ -134,21 +127,10 @@ VulkanExecutor::VulkanExecutor(std::shared_ptr<const Model> model, std::shared_p
         slots_ = opt_.slot_count;
         step_rows_ = std::min(C_, 256);
         gemv_batch_ = opt_.gemv_batch > 0 ? opt_.gemv_batch : env_int("MMFREE_VULKAN_GEMV_BATCH", 8);
-        // The most columns whose activations (i/f/g: three sets of H) fit in shared memory.
-        const auto& c = model_->config;
-        const int wanted = opt_.fused_cols > 0 ? opt_.fused_cols
-                                               : env_int("MMFREE_VULKAN_FUSED_COLS", dev_->info().rank > 1 ? kFusedColsGpu : 1);
-        for (int cols = 2; cols <= std::min({wanted, kFusedColsMax, step_rows_}); ++cols) {
-            const size_t need = std::max({gemv_shared_bytes(MODE_IFG, c.hidden_size, 3, cols), gemv_shared_bytes(MODE_O, c.state_dim(), 1, cols),
-                                          gemv_shared_bytes(MODE_RAW, c.intermediate_size, 1, cols)});
-            if (need > dev_->info().max_shared) break;
-            fused_cols_ = cols;
-        }
-        // Grouped steps of up to 8 sequences beat fused columns and the chunk kernels on the GPU and on
-        // lavapipe alike (370M, B = 8: H100 980 against 710 tok/s per stream; lavapipe 11.0 against
-        // 6.2 tok/s in all).
-        const int grouped = opt_.grouped_max > 0 ? opt_.grouped_max : env_int("MMFREE_VULKAN_GROUPED_MAX", kFusedColsMax);
-        grouped_max_ = std::clamp(grouped, 1, std::min(kFusedColsMax, step_rows_));
+        // Grouped steps of up to 8 sequences beat the chunk kernels on the GPU and on lavapipe alike
+        // (370M, B = 8: H100 980 against 710 tok/s per stream; lavapipe 11.0 against 6.2 tok/s in all).
+        const int grouped = opt_.grouped_max > 0 ? opt_.grouped_max : env_int("MMFREE_VULKAN_GROUPED_MAX", kGroupedMax);
+        grouped_max_ = std::clamp(grouped, 1, std::min(kGroupedMax, step_rows_));
         sample_threads_ = sample_threads_for(dev_->info());
         upload_weights();
         allocate_activations();
@@ -196,7 +178,7 @@ std::vector<std::pair<std::string, double>> VulkanExecutor::extra_metrics() cons
             {"vulkan_int8_cooperative_matrix", dot_ && dev_->info().int8_matrix ? 1.0 : 0.0},
             {"vulkan_prefill_chunk_tokens", double(C_)}, {"vulkan_slots", double(slots_)},
             {"vulkan_batched_decode_rows_per_pass", double(step_rows_)}, {"vulkan_gemv_batch_rows", double(gemv_batch_)},
-            {"vulkan_fused_decode_rows", double(fused_cols_)}, {"vulkan_grouped_decode_rows", double(grouped_max_)}, {"vulkan_pipelines", double(pipelines_.size())}};
+            {"vulkan_grouped_decode_rows", double(grouped_max_)}, {"vulkan_pipelines", double(pipelines_.size())}};
 }
 
 // ---- memory -------------------------------------------------------------------------------------
@@ -313,7 +295,7 @@ void VulkanExecutor::allocate_activations() {
         end += std::max<size_t>(bytes, 4);
         return at;
     };
-    x_ = take(std::max(C, 2 * size_t(std::max(fused_cols_, grouped_max_))) * H * 4);   // the fused and grouped decodes alternate two sets of rows
+    x_ = take(std::max(C, 2 * size_t(grouped_max_)) * H * 4);   // the fused decode (one sequence or grouped) alternates two sets of rows
     a_ = take(C * H * 4);
     d_ = take(C * H * 4);
     ifg_ = take(C * 3 * D * 4);
@@ -384,18 +366,18 @@ VkPipeline VulkanExecutor::prep_pipeline(uint32_t mode, int K, int nsets) {
     return pipeline("prep", {kWG, mode, ceil_div(q_words(K), kWG), uint32_t(nsets), K % 4 == 0});
 }
 
-// As gemv.comp declares it: q (padded) per column and set, the prologue's reductions, the argmax.
-size_t VulkanExecutor::gemv_shared_bytes(uint32_t mode, int K, int nsets, uint32_t cols) const {
-    const uint32_t kw = q_words(K), pcols = mode == MODE_QIN ? 1 : cols;
+// As gemv.comp declares it: q (padded) per set, the prologue's reductions, the argmax.
+size_t VulkanExecutor::gemv_shared_bytes(int K, int nsets) const {
+    const uint32_t kw = q_words(K);
     const size_t sg = std::max<uint32_t>(1, dev_->info().subgroup_size);
-    const size_t red = std::max<size_t>(128, pcols * (gemv_threads(K) / sg));
-    return size_t(pcols) * nsets * (kw / 4 + kw / 32 + 1) * 16 + 2 * red * 16 + 128 * 8 + 3 * 16 * pcols;
+    const size_t red = std::max<size_t>(128, gemv_threads(K) / sg);
+    return size_t(nsets) * (kw / 4 + kw / 32 + 1) * 16 + 2 * red * 16 + 128 * 8 + 3 * 16;
 }
 
 VkPipeline VulkanExecutor::gemv_pipeline(uint32_t mode, int K, int nsets, const GemvGrid& g, uint32_t group, uint32_t cols) {
     const uint32_t kw = q_words(K), threads = gemv_threads(K);
     const uint32_t per = mode == MODE_QIN ? 1 : ceil_div(kw, threads);
-    const size_t shared = gemv_shared_bytes(mode, K, nsets, cols);
+    const size_t shared = gemv_shared_bytes(K, nsets);
     if (shared > dev_->info().max_shared)
         throw Error(ErrorCode::DeviceError, "Vulkan: this model needs " + std::to_string(shared / 1024) +
                                                 " KiB of shared memory per workgroup; the device has " +
@@ -406,16 +388,16 @@ VkPipeline VulkanExecutor::gemv_pipeline(uint32_t mode, int K, int nsets, const 
 
 // One decode BitLinear (gemv.comp) over N rows per set: grid, row slots and dispatch. group > 1:
 // N channels whose `group` rows (one per set or half) one lane finishes together (gemv.comp).
-// T > 1: T columns; with MODE_QIN COLS = 8 at a time (fewer when T is smaller), else all T
-// (the fused decode, whose prologue prepares them).
-// grouped: a row of workgroups per column (grid y), each with its share of the target workgroups.
-void VulkanExecutor::record_gemv(Recorder& rec, Push& p, uint32_t mode, int K, int N, int nsets, int stage, uint32_t group, int T,
-                                 bool grouped) {
+// T > 1 with MODE_QIN: T columns a prep kernel quantized, COLS = 8 at a time (fewer when T is
+// smaller). T > 1 otherwise: the grouped decode, a row of workgroups per column (grid y), each
+// with its share of the target workgroups.
+void VulkanExecutor::record_gemv(Recorder& rec, Push& p, uint32_t mode, int K, int N, int nsets, int stage, uint32_t group, int T) {
     const uint32_t wg_sets = group > 1 ? 1 : uint32_t(nsets);
-    const GemvGrid g = gemv_grid(N, wg_sets, group, gemv_threads(K), grouped ? uint32_t(T) : 1);
+    const uint32_t grid_rows = mode == MODE_QIN ? 1 : uint32_t(T);
+    const GemvGrid g = gemv_grid(N, wg_sets, group, gemv_threads(K), grid_rows);
     p.p[P_RPW] = g.rows_per_wg; p.p[P_WGSET] = g.wgs_per_set;
-    const uint32_t cols = grouped ? 1 : uint32_t(mode == MODE_QIN ? std::clamp(T, 1, 8) : T);
-    rec.dispatch(gemv_pipeline(mode, K, nsets, g, group, cols), p, wg_sets * g.wgs_per_set, grouped ? uint32_t(T) : 1, stage);
+    const uint32_t cols = mode == MODE_QIN ? uint32_t(std::clamp(T, 1, 8)) : 1;
+    rec.dispatch(gemv_pipeline(mode, K, nsets, g, group, cols), p, wg_sets * g.wgs_per_set, grid_rows, stage);
 }
 
 // A chunk of a few rows leaves most of a GEMM tile empty and gives the GPU few workgroups (2.7B's
@@ -527,7 +509,7 @@ void VulkanExecutor::record_sample(Recorder& rec, int T) {
     rec.dispatch(pipeline("sample", {sample_threads_}), p, 1, uint32_t(T), LmHead);
 }
 
-void VulkanExecutor::record_decode(Recorded& r, Logits out, int T, bool grouped) {
+void VulkanExecutor::record_decode(Recorded& r, Logits out, int T) {
     const auto& c = model_->config;
     const int H = c.hidden_size, D = c.state_dim(), I = c.intermediate_size, V = c.vocab_size, L = c.num_layers;
     const uint32_t eps = float_bits(c.rms_norm_eps);
@@ -552,7 +534,7 @@ void VulkanExecutor::record_decode(Recorded& r, Logits out, int T, bool grouped)
         p.p[P_STATE] = aref(state_ + size_t(l) * D * 4); p.p[P_LB] = lb ? wref(w.lb) : 0;
         p.p[P_SLOTS] = slots; p.p[P_SSTRIDE] = slot_stride;
         p.p[P_CODES] = wref(w.ifg_codes); p.p[P_WSCALE] = wref(w.ifg_scale); p.p[P_OUT] = aref(ifg_); p.p[P_N] = uint32_t(D);
-        record_gemv(rec, p, MODE_IFG, H, D, 3, BitLinear, 3, T, grouped);
+        record_gemv(rec, p, MODE_IFG, H, D, 3, BitLinear, 3, T);
 
         // z = RMSNorm(ag)·silu(h) → o_proj.
         p = push();
@@ -561,7 +543,7 @@ void VulkanExecutor::record_decode(Recorded& r, Logits out, int T, bool grouped)
         p.p[P_FLAGS] = F_SLOTS; p.p[P_SLOTS] = slots; p.p[P_SSTRIDE] = slot_stride;
         p.p[P_NORM] = wref(w.g_norm); p.p[P_GAMMA] = wref(w.o_gamma); p.p[P_EPS] = eps;
         p.p[P_CODES] = wref(w.o_codes); p.p[P_WSCALE] = wref(w.o_scale); p.p[P_OUT] = aref(a_); p.p[P_N] = uint32_t(H);
-        record_gemv(rec, p, MODE_O, D, H, 1, BitLinear, 1, T, grouped);
+        record_gemv(rec, p, MODE_O, D, H, 1, BitLinear, 1, T);
 
         // gate/up rows of a channel together, SwiGLU: silu(gate)·up into y_, I floats per row.
         p = push();
@@ -569,13 +551,13 @@ void VulkanExecutor::record_decode(Recorded& r, Logits out, int T, bool grouped)
         p.p[P_IN0] = aref(x_out); p.p[P_IN1] = aref(a_); p.p[P_NORM] = wref(w.mlp_norm); p.p[P_GAMMA] = wref(w.gate_gamma);
         p.p[P_EPS] = eps;
         p.p[P_CODES] = wref(w.gate_codes); p.p[P_WSCALE] = wref(w.gate_scale); p.p[P_OUT] = aref(y_); p.p[P_N] = uint32_t(I);
-        record_gemv(rec, p, MODE_GATE, H, I, 1, BitLinear, 2, T, grouped);
+        record_gemv(rec, p, MODE_GATE, H, I, 1, BitLinear, 2, T);
 
         p = push();
         p.p[P_K] = uint32_t(I); p.p[P_KW] = q_words(I); p.p[P_T] = t;
         p.p[P_IN0] = aref(y_); p.p[P_GAMMA] = wref(w.down_gamma); p.p[P_EPS] = eps;
         p.p[P_CODES] = wref(w.down_codes); p.p[P_WSCALE] = wref(w.down_scale); p.p[P_OUT] = aref(d_); p.p[P_N] = uint32_t(H);
-        record_gemv(rec, p, MODE_RAW, I, H, 1, BitLinear, 1, T, grouped);
+        record_gemv(rec, p, MODE_RAW, I, H, 1, BitLinear, 1, T);
     }
     // lm_head. One row: each workgroup leaves its best logit for the argmax kernel. Several: the
     // rows' logits stay on the device (argmax or sampling per row) or go to the host in one copy.
@@ -588,7 +570,7 @@ void VulkanExecutor::record_decode(Recorded& r, Logits out, int T, bool grouped)
     p.p[P_CODES] = wref(head_codes_); p.p[P_WSCALE] = wref(head_scale_);
     p.p[P_OUT] = out == Logits::All && T == 1 ? ref(REGION_READBACK, rb_logits_) : aref(logits_);
     p.p[P_N] = uint32_t(V);
-    record_gemv(rec, p, MODE_HEAD, H, V, 1, LmHead, 1, T, grouped);
+    record_gemv(rec, p, MODE_HEAD, H, V, 1, LmHead, 1, T);
     if (out == Logits::All && T > 1) rec.copy(act_, logits_, readback_, rb_logits_, size_t(T) * V * 4);
     if (out == Logits::Argmax) {
         Push a = push();
@@ -807,9 +789,9 @@ void VulkanExecutor::prepare_batches() {
         std::memcpy(up + up_tokens_, tokens.data(), size_t(T) * 4);
         run(step ? step_commands(T, logits) : chunk_commands(T, logits, false));
     };
-    // Steps of every row count up to `most` (the fused kernel's, the gemv's, then the GEMM's) with
-    // each output; prompt chunks of every gemv column count (not the fused kernel's: a chunk of one
-    // or two rows runs the chunk path), then the GEMM's smallest and largest.
+    // Steps of every row count up to `most` (the fused decode's, alone or grouped, then the chunk
+    // path's gemv and GEMM) with each output; prompt chunks of every gemv column count (prompts
+    // take the chunk kernels at every size), then the GEMM's smallest and largest.
     std::memset(up + up_draws_, 0, size_t(most) * sizeof(sampling::Draw));   // greedy draws
     for (int T = 1; T <= most; ++T) {
         run_chunk(T, Logits::All, true);
@@ -842,10 +824,11 @@ void VulkanExecutor::prefill_many(const std::vector<PromptPiece>& pieces) {
     }
 }
 
-// One sequence: the fused decode (one dispatch per BitLinear). Several: rows of a chunk through
-// the prefill kernels (one product per BitLinear, record_product, reads every weight once for the
-// whole batch), with the scan in step mode so that each row advances its own slot's state. The
-// profiled path always takes the chunk kernels, which have a timestamp per stage.
+// Up to grouped_max_ sequences: the fused decode (one dispatch per BitLinear; several grouped, a
+// row of workgroups each). More: rows of a chunk through the prefill kernels (one product per
+// BitLinear, record_product, reads every weight once for the whole batch), with the scan in step
+// mode so that each row advances its own slot's state. The profiled path always takes the chunk
+// kernels, which have a timestamp per stage.
 void VulkanExecutor::decode_pass(const int32_t* slot_ids, const int32_t* tokens, size_t rows, Logits out) {
     complete_decode_pass(launch_decode_pass(slot_ids, tokens, rows, out));
 }
@@ -865,11 +848,9 @@ VulkanExecutor::Recorded& VulkanExecutor::launch_decode_pass(const int32_t* slot
 }
 
 VulkanExecutor::Recorded& VulkanExecutor::step_commands(int rows, Logits out) {
-    if (!opt_.profile && rows >= 2 && rows <= grouped_max_)
-        return recorded(rows, out, Pass::GroupedStep, [&](Recorded& r) { record_decode(r, out, rows, true); });
-    if (opt_.profile || rows > fused_cols_) return chunk_commands(rows, out, true);   // stage times add up over passes
+    if (opt_.profile || rows > grouped_max_) return chunk_commands(rows, out, true);   // profiled: stage times add up over passes
     if (rows == 1) return out == Logits::All ? decode_logits_ : out == Logits::Argmax ? decode_argmax_ : decode_sampled_;
-    return recorded(rows, out, Pass::FusedStep, [&](Recorded& r) { record_decode(r, out, rows); });
+    return recorded(rows, out, Pass::GroupedStep, [&](Recorded& r) { record_decode(r, out, rows); });
 }
 
 const float* VulkanExecutor::decode_logits(const int32_t* slot_ids, const int32_t* tokens, size_t n) {

@@ -10,14 +10,12 @@
 // too, so that every stage has its own timestamps.
 // Sequence slots: the states of slot_count sequences live on the device as [slot][layer][D]; the
 // recorded command buffers find "their" sequence through slot ids in the upload buffer, so one
-// recording serves every slot. A decode step of B ≤ fused_cols_ sequences (2 by default on a
-// GPU, 1 on a CPU device; up to 8 where their activations fit in shared memory) runs the fused
-// path above over B columns: the same dispatches as one sequence, each weight read once, but
-// every column adds to every dispatch's prologue and epilogue. A step of 2..grouped_max_
-// sequences (8 by default) runs the same dispatches grouped instead: a row of workgroups per
-// sequence (grid y), each row splitting the weight rows as one sequence's dispatch would, so a
-// workgroup's prologue prepares one column. A larger step is a chunk of B rows through the
-// prefill kernels, with the scan in step mode: row b advances the state of slot_ids[b].
+// recording serves every slot. A decode step of 2..grouped_max_ sequences (8 by default) runs the
+// fused dispatches above grouped: a row of workgroups per sequence (grid y), each row splitting the
+// weight rows as one sequence's dispatch would, so a workgroup's prologue prepares one column. (A
+// fused decode over columns, every workgroup preparing every column, lost to it at every B and
+// was removed.) A larger step is a chunk of B rows through the prefill kernels, with the scan in
+// step mode: row b advances the state of slot_ids[b].
 #pragma once
 #include <map>
 #include <memory>
@@ -40,8 +38,7 @@ struct VulkanOptions {
     int gemv_wide_k = 0;           // decode inputs this long or longer get wide workgroups, one per SM; 0 = the default
     int slot_count = 1;            // sequence states on the device (Executor::slot_count)
     int gemv_batch = 0;            // chunks of up to this many rows take the decode kernel over columns, not the GEMM; 0 = MMFREE_VULKAN_GEMV_BATCH or 8
-    int fused_cols = 0;            // decode steps of up to this many sequences (≤ 8, as many as fit) take the fused kernels; 0 = MMFREE_VULKAN_FUSED_COLS or 2 on a GPU, 1 on a CPU device; 1 = only one
-    int grouped_max = 0;           // decode steps of 2 up to this many sequences (≤ 8) run grouped, before fused; 0 = MMFREE_VULKAN_GROUPED_MAX or 8; 1 = off
+    int grouped_max = 0;           // decode steps of 2 up to this many sequences (≤ 8) run grouped; 0 = MMFREE_VULKAN_GROUPED_MAX or 8; 1 = off
 };
 
 class VulkanExecutor : public Executor, public Diagnostics {
@@ -133,19 +130,18 @@ private:
     uint32_t gemv_threads(int K) const;
     // columns > 1: the grid of one sequence in a grouped step of that many (its share of the workgroups).
     GemvGrid gemv_grid(int N, uint32_t wg_sets, uint32_t group, uint32_t threads, uint32_t columns = 1) const;
-    void record_gemv(Recorder& rec, Push& p, uint32_t mode, int K, int N, int nsets, int stage, uint32_t group = 1, int T = 1,
-                     bool grouped = false);
+    void record_gemv(Recorder& rec, Push& p, uint32_t mode, int K, int N, int nsets, int stage, uint32_t group = 1, int T = 1);
     // The ternary product of T rows a prep kernel quantized: gemv over columns (small T) or the GEMM.
     void record_product(Recorder& rec, Push& p, int K, int N, int nsets, int T, int stage);
     void record_gemm(Recorder& rec, Push& p, int N, int nsets, int T, int stage);
 
-    // Shared memory of a decode kernel (gemv.comp) for `cols` columns of K-long inputs, nsets sets.
-    size_t gemv_shared_bytes(uint32_t mode, int K, int nsets, uint32_t cols) const;
-    // The fused decode of T sequences (T ≤ fused_cols_; grouped: T ≤ grouped_max_, a row of
-    // workgroups per sequence), leaving Logits::All, Argmax or Sampled.
-    void record_decode(Recorded& r, Logits out, int T = 1, bool grouped = false);
-    // What a decode pass of `rows` sequences runs: grouped while 2 ≤ rows ≤ grouped_max_, else the
-    // fused decode while rows ≤ fused_cols_ (one sequence: recorded at load), else the chunk kernels.
+    // Shared memory of a decode kernel (gemv.comp) for K-long inputs, nsets sets.
+    size_t gemv_shared_bytes(int K, int nsets) const;
+    // The fused decode of T sequences (T > 1: grouped, T ≤ grouped_max_, a row of workgroups per
+    // sequence), leaving Logits::All, Argmax or Sampled.
+    void record_decode(Recorded& r, Logits out, int T = 1);
+    // What a decode pass of `rows` sequences runs: the fused decode while rows ≤ grouped_max_ (one
+    // sequence: recorded at load; more: grouped), else the chunk kernels.
     Recorded& step_commands(int rows, Logits out);
     // The sample kernel on T rows of logits_, tokens to the read-back buffer.
     void record_sample(Recorder& rec, int T);
@@ -154,8 +150,8 @@ private:
     void record_chunk(Recorded& r, int T, Logits logits, bool step, bool profile);
     Recorded& chunk_commands(int T, Logits logits, bool step);
     // The passes recorded for reuse: a prompt chunk, a batched step through the chunk kernels, or
-    // a fused step over columns; `record` records one on its first use.
-    enum class Pass { Prefill, Step, FusedStep, GroupedStep };
+    // a grouped step; `record` records one on its first use.
+    enum class Pass { Prefill, Step, GroupedStep };
     template <class F> Recorded& recorded(int T, Logits logits, Pass pass, F&& record);
     void run(Recorded& r);
     void complete(Recorded& r);   // waits for r's submission and collects its stage times
@@ -174,7 +170,6 @@ private:
     int slots_ = 1;
     int step_rows_ = 256;  // batched decode rows per pass (the device-side logits are sized for it)
     int gemv_batch_ = 8;   // see VulkanOptions::gemv_batch
-    int fused_cols_ = 1;   // see VulkanOptions::fused_cols
     int grouped_max_ = 1;  // see VulkanOptions::grouped_max
     uint32_t sample_threads_ = 256;   // sample.comp's workgroup size (sample_threads_for)
     StageTimes stages_;
