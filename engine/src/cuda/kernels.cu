@@ -335,10 +335,14 @@ __device__ __forceinline__ uint32_t word_of(const uint4& v, int t) { return t ==
 // Σ c·q for NR rows by one team of `lpr` lanes (8, 16 or 32): lane `lt` takes 16-byte chunks lt,
 // lt + lpr, …  Rows are generic pointers: staged in shared memory, or global when the stage
 // buffer was too small. Row r reads q[r]. SHARED: every row uses q[0], one shared-memory read
-// serves all rows.
+// serves all rows. A code word's four fields take one shift: fields 0 and 2 are masked in place
+// (`even`), fields 1 and 3 as 4·c (`odd`, so odd = 4·Σ c·q exactly and odd >> 2 is exact);
+// |odd| ≤ 8·128·K < 2^31 for any K the kernel takes.
 template <int NR, bool SHARED>
 __device__ __forceinline__ void dot_team(const uint8_t* const (&row)[NR], const int8_t* const (&q)[NR], int chunks, int lt, int lpr,
                                          int (&acc)[NR]) {
+    constexpr uint32_t kOddMask = kCodeMask << 2;
+    int odd[NR] = {};
 #pragma unroll 2
     for (int j = lt; j < chunks; j += lpr) {
         uint4 w[NR];
@@ -352,15 +356,17 @@ __device__ __forceinline__ void dot_team(const uint8_t* const (&row)[NR], const 
             if (SHARED) qv = *reinterpret_cast<const int4*>(q[0] + off);
 #pragma unroll
             for (int r = 0; r < NR; ++r) {
-                const uint32_t cw = word_of(w[r], t);
+                const uint32_t cw = word_of(w[r], t), hi = cw >> 4;
                 if (!SHARED) qv = *reinterpret_cast<const int4*>(q[r] + off);
                 acc[r] = __dp4a(int(cw & kCodeMask), qv.x, acc[r]);
-                acc[r] = __dp4a(int((cw >> 2) & kCodeMask), qv.y, acc[r]);
-                acc[r] = __dp4a(int((cw >> 4) & kCodeMask), qv.z, acc[r]);
-                acc[r] = __dp4a(int((cw >> 6) & kCodeMask), qv.w, acc[r]);
+                odd[r] = __dp4a(int(cw & kOddMask), qv.y, odd[r]);
+                acc[r] = __dp4a(int(hi & kCodeMask), qv.z, acc[r]);
+                odd[r] = __dp4a(int(hi & kOddMask), qv.w, odd[r]);
             }
         }
     }
+#pragma unroll
+    for (int r = 0; r < NR; ++r) acc[r] += odd[r] >> 2;
     for (int off = lpr >> 1; off; off >>= 1)
 #pragma unroll
         for (int r = 0; r < NR; ++r) acc[r] += __shfl_xor_sync(0xffffffffu, acc[r], off);
