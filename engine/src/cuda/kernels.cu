@@ -335,9 +335,9 @@ __device__ __forceinline__ uint32_t word_of(const uint4& v, int t) { return t ==
 // Σ c·q for NR rows by one team of `lpr` lanes (8, 16 or 32): lane `lt` takes 16-byte chunks lt,
 // lt + lpr, …  Rows are generic pointers: staged in shared memory, or global when the stage
 // buffer was too small. Row r reads q[r]. SHARED: every row uses q[0], one shared-memory read
-// serves all rows. A code word's four fields take one shift: fields 0 and 2 are masked in place
-// (`even`), fields 1 and 3 as 4·c (`odd`, so odd = 4·Σ c·q exactly and odd >> 2 is exact);
-// |odd| ≤ 8·128·K < 2^31 for any K the kernel takes.
+// serves all rows. A code word's four fields take one shift: fields 0 and 2, masked in place,
+// add to acc; fields 1 and 3, masked as 4·c, to odd (= 4·Σ c·q exactly, so odd >> 2 is exact;
+// |odd| ≤ 8·128·K < 2^31 for any K the kernel takes).
 template <int NR, bool SHARED>
 __device__ __forceinline__ void dot_team(const uint8_t* const (&row)[NR], const int8_t* const (&q)[NR], int chunks, int lt, int lpr,
                                          int (&acc)[NR]) {
