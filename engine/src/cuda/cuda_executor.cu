@@ -841,7 +841,8 @@ void CudaExecutor::prefill_many(const std::vector<PromptPiece>& pieces) {
     run_pass();
 }
 
-// Up to 8 slots (persistent_max): the persistent kernel, one launch per step (decode_cols). More: row passes of up to kPrefillChunk slots each.
+// Up to 8 slots (persistent_max): the persistent kernel, one launch per step (decode_cols).
+// More: row passes of up to kPrefillChunk slots each.
 void CudaExecutor::decode(const int32_t* slot_ids, const int32_t* tokens, size_t n, float* logits, int32_t* argmax_out) {
     check_slots(slot_ids, n);
     check_tokens(tokens, n);
