@@ -40,11 +40,12 @@ std::unique_ptr<Executor> make_cuda(std::shared_ptr<const Model> model, int thre
     return ex;
 }
 
-int decode_threads_of(Executor& ex) {
+double metric_of(Executor& ex, const std::string& name) {
     for (const auto& [key, value] : ex.diagnostics().extra_metrics())
-        if (key == "cuda_decode_threads") return int(value);
+        if (key == name) return value;
     return 0;
 }
+int decode_threads_of(Executor& ex) { return int(metric_of(ex, "cuda_decode_threads")); }
 
 std::unique_ptr<Executor> make_cuda_slots(std::shared_ptr<const Model> model, int slot_count) {
     BackendOptions o;
@@ -537,11 +538,13 @@ private slots:
         QVERIFY2(err.empty(), err.c_str());
     }
 
-    // Steps of 2 to 8 slots run the persistent kernel grouped (a group of blocks per slot); streams
-    // leave at different steps, so the batch shrinks through every size down to the single
-    // column. Each stream equals its run alone at both block widths, on a golden model and on a
-    // synthetic one whose inputs take 2 and 4 float4 per thread; a group does its slot's
-    // arithmetic exactly as its launch alone, so every logit must equal the run alone bit for
+    // Steps of 2 to 8 slots run the persistent kernel as a cluster launch (MMFREE_CUDA_CLUSTER_MIN
+    // = 2: a block per slot quantizes it for its cluster, every block computes all slots with
+    // tensor cores) or grouped (= 0: a group of blocks per slot); streams leave at
+    // different steps, so the batch shrinks through every size down to the single column. Each
+    // stream equals its run alone at both block widths, on a golden model and on a synthetic one
+    // whose inputs take 2 and 4 float4 per thread; each slot's norms and quantization are its
+    // launch alone's and the sums are integers, so every logit must equal the run alone bit for
     // bit. Row passes (MMFREE_CUDA_GROUPED_MAX=0) run the same batch within tolerance.
     void small_batch_matches_alone_data() {
         QTest::addColumn<QString>("model");
@@ -551,7 +554,8 @@ private slots:
         for (const char* m : {"tiny-b", "synthetic"})
             for (int b : {2, 3, 5, 8})
                 for (int t : {256, 512})
-                    QTest::newRow(qPrintable(QString("grouped %1 B=%2 %3 threads").arg(m).arg(b).arg(t))) << QString(m) << b << t << QString("grouped");
+                    for (const char* k : {"cluster", "grouped"})
+                        QTest::newRow(qPrintable(QString("%1 %2 B=%3 %4 threads").arg(k).arg(m).arg(b).arg(t))) << QString(m) << b << t << QString(k);
         QTest::newRow("tiny-b B=5 row passes") << QString("tiny-b") << 5 << 256 << QString("rows");
         QTest::newRow("synthetic B=8 row passes") << QString("synthetic") << 8 << 512 << QString("rows");
     }
@@ -579,14 +583,18 @@ private slots:
             streams.push_back({prompt, 0, 6 + k % 3, k % 2 ? 3 : 1 << 30});
         }
         qputenv("MMFREE_CUDA_THREADS", QByteArray::number(threads));
-        qputenv("MMFREE_CUDA_GROUPED_MAX", kernel == "grouped" ? "8" : "0");
+        qputenv("MMFREE_CUDA_GROUPED_MAX", kernel == "rows" ? "0" : "8");
+        qputenv("MMFREE_CUDA_CLUSTER_MIN", kernel == "cluster" ? "2" : "0");
         auto unset = [] {
             qunsetenv("MMFREE_CUDA_THREADS");
             qunsetenv("MMFREE_CUDA_GROUPED_MAX");
+            qunsetenv("MMFREE_CUDA_CLUSTER_MIN");
         };
         std::vector<StreamResult> alone, batched;
         int max_batch = 0;
+        double cluster_blocks = 0;
         try {
+            cluster_blocks = metric_of(*make_cuda_slots(m, batch), "cuda_decode_cluster_blocks");
             alone = run_alone(m, streams);
             batched = run_batched(m, streams, batch, &max_batch);
         } catch (...) {
@@ -594,6 +602,8 @@ private slots:
             throw;
         }
         unset();
+        if (kernel == "cluster") QVERIFY2(cluster_blocks >= 8, "no cluster launch on this device");
+        else QCOMPARE(cluster_blocks, 0.0);
         QCOMPARE(max_batch, batch);
         float worst = 0.f;
         for (size_t k = 0; k < streams.size(); ++k)

@@ -2,6 +2,7 @@
 // CUDA kernels for the MatMul-free LM (MODEL_SPEC.md). See kernels.h for the data layouts.
 #include "cuda/kernels.h"
 
+#include <cooperative_groups.h>
 #include <cuda_runtime.h>
 
 namespace mmfree::cuda {
@@ -11,6 +12,13 @@ constexpr uint32_t kCodeMask = 0x03030303u;
 
 __device__ __forceinline__ float silu_f(float z) { return z / (1.0f + expf(-z)); }
 __device__ __forceinline__ float sigmoid_f(float z) { return 1.0f / (1.0f + expf(-z)); }
+
+// D = A·B + C, int8 tensor cores: A 16×32 (row), B 32×8 (col), C 16×8 int32 (decode and prefill).
+__device__ __forceinline__ void mma_s8(int (&c)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
+    asm volatile("mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
+                 : "+r"(c[0]), "+r"(c[1]), "+r"(c[2]), "+r"(c[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
 
 // clamp(round_half_away(v), −128, 127): roundf rounds half away from zero, like std::round.
 __device__ __forceinline__ int quant_i8(float v) { return int(fminf(fmaxf(roundf(v), -128.f), 127.f)); }
@@ -568,6 +576,11 @@ __device__ NormPlan decode_inputs(NqInput mode, const float* x, const float* e, 
 
 constexpr int kKredCount = 32;  // the argmax keys of every warp
 
+// The three kinds of decode launch (decode_kernel's MODE).
+constexpr int kSingle = 0;   // one column, every block
+constexpr int kGrouped = 1;  // a group of blocks per column
+constexpr int kCluster = 2;  // clusters of kDecodeClusterSize blocks, every block every column
+
 struct DecodeSmem {
     int8_t* q;    // the phase's j-th int8 vector at q + j·Kp
     float* red;
@@ -576,14 +589,70 @@ struct DecodeSmem {
     unsigned long long* mb;  // [2] mbarriers: γ staged, weight rows staged
     volatile uint32_t* go;   // phase + 1 once thread 0 has arrived at the barrier before it (stage_phase)
     PhaseDesc* desc;         // [4L + 1] this block's rows and γ of every phase
+    // Cluster launches only (null otherwise):
+    int8_t* qc;   // column c's q vectors at qc + c·(q_col + 32), stored by the cluster's block of rank c
+    float* cs;    // column c's scales s[j] at cs[4c + j]
+    int* cq;      // column c's Σq[j] at cq[4c + j]
+    unsigned long long* kred8;  // [warps][8] the argmax keys of every warp and column
+    int* accs;    // Σ c·q of this block's row rr for column c at accs[8·rr + c]
     float* gn;    // the phase's γ vectors (phase_norms), staged
     uint8_t* wb;  // the phase's weight rows, staged
 };
 
+// The stride of one column's q vectors in a cluster block's qc: 32 bytes past a multiple of 128,
+// so that the 8 columns' B-fragment loads of a quarter warp fall in different bank groups.
+__host__ __device__ constexpr int cluster_q_stride(int q_col) { return q_col + 32; }
+
+// The BitLinear input of a phase kind (KIND = p & 3 within a layer, kLmHead for phase 4L) of
+// column col → sm.q, its plan and Σq (qs[j] for j ≥ NQ: 0). In layer 0's first phase the input
+// is the embedding row, and x_seed (the residual stream) gets its elements [seed_lo, seed_hi).
+constexpr int kLmHead = 4;
+template <int NT, int KIND>
+__device__ __forceinline__ NormPlan phase_input(const DecodeArgs& a, const DecodeSmem& sm, int p, int col, int (&qs)[3], StageWait sw,
+                                                unsigned long long* tl, float* x_seed = nullptr, int seed_lo = 0, int seed_hi = 0) {
+    const float* const x = a.x + size_t(col) * a.H;
+    int q1[1] = {0};
+    qs[0] = qs[1] = qs[2] = 0;
+    NormPlan pl;
+    if (KIND == 0) {
+        const float* const g1[3] = {sm.gn + a.H, sm.gn + 2 * a.H, sm.gn + 3 * a.H};
+        const float* const in = p == 0 ? a.x_in + size_t(col) * a.H : x;
+        return decode_inputs<3, NT>(NqInput::Plain, in, nullptr, sm.gn, g1, a.H, sm.q, qs, sm.red, sm.ired, sw, tl, x_seed, seed_lo,
+                                    seed_hi);
+    } else if (KIND == 1) {
+        const float* const g1[3] = {sm.gn + a.D, nullptr, nullptr};
+        pl = decode_inputs<1, NT>(NqInput::Gated, a.ag + size_t(col) * a.D, a.sh + size_t(col) * a.D, sm.gn, g1, a.D, sm.q, q1, sm.red,
+                                  sm.ired, sw, tl);
+    } else if (KIND == 3) {
+        const float* const g1[3] = {sm.gn, nullptr, nullptr};
+        pl = decode_inputs<1, NT>(NqInput::Plain, a.m + size_t(col) * a.I, nullptr, nullptr, g1, a.I, sm.q, q1, sm.red, sm.ired, sw, tl);
+    } else {  // 2 (mlp_norm → gate/up) and kLmHead (final norm → lm_head) both read x
+        const float* const g1[3] = {sm.gn + a.H, nullptr, nullptr};
+        pl = decode_inputs<1, NT>(NqInput::Plain, x, nullptr, sm.gn, g1, a.H, sm.q, q1, sm.red, sm.ired, sw, tl);
+    }
+    qs[0] = q1[0];
+    return pl;
+}
+
+// One MLGRU channel step (MODEL_SPEC) from its i and f projections: the new hidden state.
+__device__ __forceinline__ float mlgru_h(float ai, float af, float hold, bool bounded, float lb) {
+    float fgate = sigmoid_f(af);
+    if (bounded) fgate = lb + (1.0f - lb) * fgate;
+    const float in = silu_f(ai) * (1.0f - fgate);
+    return fgate * hold + in;
+}
+
+// The last block of a token publishes column col's argmax (its key has every block's maximum).
+__device__ __forceinline__ void publish_argmax(const DecodeArgs& a, int col) {
+    const unsigned long long key = atomicAdd(a.argmax_key + col, 0ull);
+    a.result[col] = int(0xffffffffu - uint32_t(key & 0xffffffffu));
+}
+
 // One phase of this block's column: column bg.col of a grouped launch, else column 0.
-template <int NT, bool GROUPED>
+template <int NT, int MODE>
 __device__ void decode_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, const PhaseRows& pr, StageWait sw,
                              unsigned long long* tl, const BlockGroup& bg) {
+    constexpr bool GROUPED = MODE == kGrouped;
     const int lane = threadIdx.x & 31;
     const int L = a.L;
     const int col = GROUPED ? bg.col : 0;
@@ -594,9 +663,8 @@ __device__ void decode_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, c
     auto row = [&](int rr) { return row_ptr(pr, sm.wb, a.wb_bytes, rr); };
 
     if (p == 4 * L) {  // final norm + lm_head + argmax
-        const float* const g1[3] = {sm.gn + a.H, nullptr, nullptr};
-        int qs[1];
-        const NormPlan pl = decode_inputs<1, NT>(NqInput::Plain, x, nullptr, sm.gn, g1, a.H, sm.q, qs, sm.red, sm.ired, sw, tl);
+        int qs[3];
+        const NormPlan pl = phase_input<NT, kLmHead>(a, sm, p, col, qs, sw, tl);
         const float f = a.lm_head.scale / pl.s[0];
         float* const logits = a.logits + size_t(col) * a.V;
         unsigned long long best = 0;
@@ -638,8 +706,7 @@ __device__ void decode_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, c
             unsigned long long* const done = GROUPED ? a.group_counters + kGroupCounterStride * bg.col + 1 : a.done;
             const unsigned long long old = atomicAdd(done, 1ull);
             if (GROUPED ? old + 1 == (unsigned long long)bg.count : (old + 1) % gridDim.x == 0) {
-                const unsigned long long key = atomicAdd(a.argmax_key + col, 0ull);
-                a.result[col] = int(0xffffffffu - uint32_t(key & 0xffffffffu));
+                publish_argmax(a, col);
                 if (GROUPED) {
                     done[-1] = 0;
                     *done = 0;
@@ -656,7 +723,6 @@ __device__ void decode_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, c
     // that their latency hides behind it.
     switch (p & 3) {
     case 0: {  // attn_norm → i/f/g projections → MLGRU step (fused per channel)
-        const float* const g1[3] = {sm.gn + a.H, sm.gn + 2 * a.H, sm.gn + 3 * a.H};
         int qs[3];
         NormPlan pl;
         if (l == 0) {
@@ -664,11 +730,10 @@ __device__ void decode_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, c
             // owns in phase 1 (o_proj) from the copy it holds in registers.
             int v0, v1;
             block_range((a.H + 1) / 2, bg.index, bg.count, v0, v1);
-            pl = decode_inputs<3, NT>(NqInput::Plain, a.x_in + size_t(col) * a.H, nullptr, sm.gn, g1, a.H, sm.q, qs, sm.red, sm.ired, sw,
-                                      tl, x, 2 * v0, min(2 * v1, a.H));
+            pl = phase_input<NT, 0>(a, sm, p, col, qs, sw, tl, x, 2 * v0, min(2 * v1, a.H));
             if (bg.index == 0 && threadIdx.x == 0) a.argmax_key[col] = 0;
         } else {
-            pl = decode_inputs<3, NT>(NqInput::Plain, x, nullptr, sm.gn, g1, a.H, sm.q, qs, sm.red, sm.ired, sw, tl);
+            pl = phase_input<NT, 0>(a, sm, p, col, qs, sw, tl);
         }
         const float fi = ly.i.scale / pl.s[0], ff = ly.f.scale / pl.s[1], fg = ly.g.scale / pl.s[2];
         const int R = pr.units;
@@ -689,10 +754,7 @@ __device__ void decode_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, c
             dot_team<3, false>(rows, qq, valid ? chunks : 0, lt, lpr, acc);
             if (valid && lt == 0) {
                 const float ai = float(acc[0] - qs[0]) * fi, af = float(acc[1] - qs[1]) * ff, ag = float(acc[2] - qs[2]) * fg;
-                float fgate = sigmoid_f(af);
-                if (ly.lower_bound) fgate = lb + (1.0f - lb) * fgate;
-                const float in = silu_f(ai) * (1.0f - fgate);
-                const float hn = fgate * hold + in;
+                const float hn = mlgru_h(ai, af, hold, ly.lower_bound != nullptr, lb);
                 state[ch] = hn;
                 a.ag[size_t(col) * a.D + ch] = ag;
                 a.sh[size_t(col) * a.D + ch] = silu_f(hn);
@@ -701,9 +763,8 @@ __device__ void decode_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, c
         break;
     }
     case 2: {  // mlp_norm → gate_proj (gate and up rows of a channel together) → SwiGLU
-        const float* const g1[3] = {sm.gn + a.H, nullptr, nullptr};
-        int qs[1];
-        const NormPlan pl = decode_inputs<1, NT>(NqInput::Plain, x, nullptr, sm.gn, g1, a.H, sm.q, qs, sm.red, sm.ired, sw, tl);
+        int qs[3];
+        const NormPlan pl = phase_input<NT, 2>(a, sm, p, col, qs, sw, tl);
         const float f = ly.gate.scale / pl.s[0];
         const int R = pr.units;
         for (int base = 0; base < R; base += teams) {
@@ -722,18 +783,9 @@ __device__ void decode_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, c
         break;
     }
     default: {  // 1: z = RMSNorm(ag; g_norm)·silu(h) → o_proj; 3: down_proj. Both add to x.
-        const bool is_o = (p & 3) == 1;
-        const DevMatrix& w = is_o ? ly.o : ly.down;
-        int qs[1];
-        NormPlan pl;
-        if (is_o) {
-            const float* const g1[3] = {sm.gn + a.D, nullptr, nullptr};
-            pl = decode_inputs<1, NT>(NqInput::Gated, a.ag + size_t(col) * a.D, a.sh + size_t(col) * a.D, sm.gn, g1, a.D, sm.q, qs, sm.red,
-                                      sm.ired, sw, tl);
-        } else {
-            const float* const g1[3] = {sm.gn, nullptr, nullptr};
-            pl = decode_inputs<1, NT>(NqInput::Plain, a.m + size_t(col) * a.I, nullptr, nullptr, g1, a.I, sm.q, qs, sm.red, sm.ired, sw, tl);
-        }
+        const DevMatrix& w = (p & 3) == 1 ? ly.o : ly.down;
+        int qs[3];
+        const NormPlan pl = (p & 3) == 1 ? phase_input<NT, 1>(a, sm, p, col, qs, sw, tl) : phase_input<NT, 3>(a, sm, p, col, qs, sw, tl);
         const float f = w.scale / pl.s[0];
         for (int base = 0; base < pr.units; base += teams) {
             const int u = base + team;
@@ -759,8 +811,213 @@ __device__ void decode_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, c
     }
 }
 
-__device__ DecodeSmem carve_decode_smem(unsigned char* base, int q_col, int gn_floats, int phases) {
-    DecodeSmem sm;
+// Σ c·q of this block's rows for every column of a cluster launch, into sm.accs (zeroed before).
+// int8 mma m16n8k32: A = 16 rows of one segment × 32 codes, B = the same 32 positions of the 8
+// columns' q (the cluster's qc). A warp takes 16-row tiles (and, when tiles are fewer than warps,
+// a share of a row's chunks); in a group of 4 chunks, lane tig reads chunk 4g + tig of rows gid
+// and gid + 8, so its A registers hold the fields of that chunk's words. The fields are split as
+// in dot_team: 0 and 2 masked in place, 1 and 3 masked as 4·c into a second accumulator, which is
+// exactly 4 × its sum. Segment s of the i/f/g phase reads q vector s, every other phase vector 0.
+template <int NT>
+__device__ void cluster_dot(const DecodeArgs& a, const DecodeSmem& sm, const PhaseRows& pr, bool vector_per_segment) {
+    constexpr int kWarps = NT / 32;
+    constexpr uint32_t kOddMask = kCodeMask << 2;
+    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, gid = lane >> 2, tig = lane & 3;
+    const int chunks = pr.row_bytes / 16, groups = (chunks + 3) / 4, kp = pr.row_bytes * 4;
+    int tiles = 0;
+    for (int s = 0; s < pr.nseg; ++s) tiles += (pr.seg_rows[s] + 15) / 16;
+    const int split = max(1, min(groups, kWarps / max(tiles, 1)));
+    const int8_t* const q_lane = sm.qc + size_t(gid) * cluster_q_stride(a.q_col);
+    for (int item = warp; item < tiles * split; item += kWarps) {
+        const int part = item % split;
+        int t = item / split, s = 0, seg_base = 0;
+        while (t >= (pr.seg_rows[s] + 15) / 16) {
+            t -= (pr.seg_rows[s] + 15) / 16;
+            seg_base += pr.seg_rows[s];
+            ++s;
+        }
+        const int r0 = 16 * t + gid, r1 = r0 + 8;
+        const bool ok0 = r0 < pr.seg_rows[s], ok1 = r1 < pr.seg_rows[s];
+        const uint8_t* const row0 = row_ptr(pr, sm.wb, a.wb_bytes, seg_base + (ok0 ? r0 : 0));
+        const uint8_t* const row1 = row_ptr(pr, sm.wb, a.wb_bytes, seg_base + (ok1 ? r1 : 0));
+        const int8_t* const qb = q_lane + (vector_per_segment ? s * kp : 0);
+        int g0, g1;
+        block_range(groups, part, split, g0, g1);
+        int even[4] = {}, odd[4] = {};
+        for (int g = g0; g < g1; ++g) {
+            const int ch = 4 * g + tig;
+            const bool okc = ch < chunks;
+            const uint4 zero = make_uint4(0u, 0u, 0u, 0u);
+            const uint4 w0 = ok0 && okc ? *reinterpret_cast<const uint4*>(row0 + 16 * ch) : zero;
+            const uint4 w1 = ok1 && okc ? *reinterpret_cast<const uint4*>(row1 + 16 * ch) : zero;
+            const int cq = okc ? ch : 0;
+            const int rot = cq >> 1;
+#pragma unroll
+            for (int t2 = 0; t2 < 4; ++t2) {
+                // q of word t2's positions in decode_pos order: field f at bytes 4f..4f + 3.
+                const int4 qv = *reinterpret_cast<const int4*>(qb + (cq << 6) + (((t2 + rot) & 3) << 4));
+                const uint32_t c0 = word_of(w0, t2), c1 = word_of(w1, t2), h0 = c0 >> 4, h1 = c1 >> 4;
+                const uint32_t ae[4] = {c0 & kCodeMask, c1 & kCodeMask, h0 & kCodeMask, h1 & kCodeMask};
+                const uint32_t ao[4] = {c0 & kOddMask, c1 & kOddMask, h0 & kOddMask, h1 & kOddMask};
+                mma_s8(even, ae, uint32_t(qv.x), uint32_t(qv.z));
+                mma_s8(odd, ao, uint32_t(qv.y), uint32_t(qv.w));
+            }
+        }
+        // C fragment: [0], [1] row r0, columns 2·tig and 2·tig + 1; [2], [3] row r1.
+        int* const acc0 = sm.accs + 8 * (seg_base + r0) + 2 * tig;
+        int* const acc1 = sm.accs + 8 * (seg_base + r1) + 2 * tig;
+        if (ok0) {
+            atomicAdd(acc0, even[0] + (odd[0] >> 2));
+            atomicAdd(acc0 + 1, even[1] + (odd[1] >> 2));
+        }
+        if (ok1) {
+            atomicAdd(acc1, even[2] + (odd[2] >> 2));
+            atomicAdd(acc1 + 1, even[3] + (odd[3] >> 2));
+        }
+    }
+}
+
+// One phase of a cluster launch: the block of rank r < n quantizes column r and stores it into
+// the cluster; every block then runs its rows for all n columns (cluster_dot) and their epilogues,
+// which are the single column's expressions per (row, column).
+template <int NT>
+__device__ void cluster_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, const PhaseRows& pr, StageWait sw,
+                              unsigned long long* tl) {
+    namespace cg = cooperative_groups;
+    const cg::cluster_group cluster = cg::this_cluster();
+    const int rank = int(cluster.block_rank()), n = a.groups, tid = threadIdx.x;
+    const int L = a.L;
+    for (int i = tid; i < 8 * pr.total_rows; i += NT) sm.accs[i] = 0;
+    if (p == 0) {  // the residual stream starts as the embedding rows: seed the rows o_proj adds to
+        int v0, v1;
+        block_range((a.H + 1) / 2, v0, v1);
+        const int k0 = 2 * v0, k1 = min(2 * v1, a.H);
+        for (int i = tid; i < n * (k1 - k0); i += NT) {
+            const int c = i / (k1 - k0), k = k0 + i % (k1 - k0);
+            a.x[size_t(c) * a.H + k] = a.x_in[size_t(c) * a.H + k];
+        }
+        if (blockIdx.x == 0 && tid < n) a.argmax_key[tid] = 0;
+    }
+    const int nq = p != 4 * L && (p & 3) == 0 ? 3 : 1;
+    const int words = nq * pr.row_bytes / 4;  // 16-byte words of the NQ vectors (Kp bytes each)
+    if (rank < n) {
+        int qs[3];
+        const int kind = p == 4 * L ? kLmHead : p & 3;
+        const NormPlan pl = kind == 0   ? phase_input<NT, 0>(a, sm, p, rank, qs, sw, tl)
+                            : kind == 1 ? phase_input<NT, 1>(a, sm, p, rank, qs, sw, tl)
+                            : kind == 3 ? phase_input<NT, 3>(a, sm, p, rank, qs, sw, tl)
+                                        : phase_input<NT, 2>(a, sm, p, rank, qs, sw, tl);
+        // Store q, s and Σq into every block of the cluster (this one included): stores need not
+        // wait for their round trip, and the cluster barrier below publishes them.
+        const size_t offset = size_t(rank) * cluster_q_stride(a.q_col);
+        for (int i = tid; i < kDecodeClusterSize * words; i += NT) {
+            const int dst = i / words, w = i % words;
+            uint4* const to = reinterpret_cast<uint4*>(cluster.map_shared_rank(sm.qc + offset, dst));
+            to[w] = reinterpret_cast<const uint4*>(sm.q)[w];
+        }
+        if (tid < kDecodeClusterSize * 3) {
+            const int dst = tid / 3, j = tid % 3;
+            cluster.map_shared_rank(sm.cs, dst)[4 * rank + j] = pl.s[j];
+            cluster.map_shared_rank(sm.cq, dst)[4 * rank + j] = qs[j];
+        }
+    } else {  // no column to normalize: only wait for the staged rows (and γ, to keep the parity)
+        mbar_wait(sw.g, sw.parity);
+        mbar_wait(sw.w, sw.parity);
+        stamp(tl, 8);  // the profile's norm segments of this block: empty
+        stamp(tl, 9);
+        stamp(tl, 1);
+    }
+    cluster.sync();
+    stamp(tl, 2);
+    cluster_dot<NT>(a, sm, pr, nq == 3);
+    __syncthreads();
+    const int* const acc = sm.accs;
+
+    if (p == 4 * L) {  // lm_head + argmax of every column
+        const int lane = tid & 31;
+        unsigned long long best[kDecodeMaxCols] = {};
+        for (int i = tid; i < n * pr.total_rows; i += NT) {
+            const int c = i / pr.total_rows, rr = i % pr.total_rows, row = pr.first + rr;
+            const float v = float(acc[8 * rr + c] - sm.cq[4 * c]) * (a.lm_head.scale / sm.cs[4 * c]);
+            a.logits[size_t(c) * a.V + row] = v;
+            const unsigned long long k = argmax_key(v, row);
+#pragma unroll
+            for (int cc = 0; cc < kDecodeMaxCols; ++cc)
+                if (cc == c) best[cc] = k > best[cc] ? k : best[cc];
+        }
+#pragma unroll
+        for (int c = 0; c < kDecodeMaxCols; ++c) {
+#pragma unroll
+            for (int off = 16; off; off >>= 1) {
+                const unsigned long long o = __shfl_xor_sync(0xffffffffu, best[c], off);
+                best[c] = o > best[c] ? o : best[c];
+            }
+            if (lane == 0) sm.kred8[(tid >> 5) * kDecodeMaxCols + c] = best[c];
+        }
+        __syncthreads();
+        if (tid < n) {
+            unsigned long long b = 0;
+            for (int w = 0; w < NT / 32; ++w) b = sm.kred8[w * kDecodeMaxCols + tid] > b ? sm.kred8[w * kDecodeMaxCols + tid] : b;
+            atomicMax(a.argmax_key + tid, b);
+            __threadfence();
+        }
+        __syncthreads();
+        if (tid == 0) {
+            // The last block publishes every column's argmax and resets the counters for the next launch.
+            unsigned long long* const done = a.group_counters + 1;
+            if (atomicAdd(done, 1ull) + 1 == (unsigned long long)gridDim.x) {
+                for (int c = 0; c < n; ++c) publish_argmax(a, c);
+                done[-1] = 0;
+                *done = 0;
+            }
+        }
+        return;
+    }
+
+    const int l = p >> 2;
+    const DevLayer& ly = a.layers[l];
+    switch (p & 3) {
+    case 0: {  // MLGRU step per (channel, column)
+        const int R = pr.units;
+        for (int i = tid; i < n * R; i += NT) {
+            const int c = i / R, u = i % R, ch = pr.first + u;
+            float* const state = a.col_state[c] + size_t(l) * a.D;
+            const float fi = ly.i.scale / sm.cs[4 * c], ff = ly.f.scale / sm.cs[4 * c + 1], fg = ly.g.scale / sm.cs[4 * c + 2];
+            const float ai = float(acc[8 * u + c] - sm.cq[4 * c]) * fi;
+            const float af = float(acc[8 * (R + u) + c] - sm.cq[4 * c + 1]) * ff;
+            const float ag = float(acc[8 * (2 * R + u) + c] - sm.cq[4 * c + 2]) * fg;
+            const float lb = ly.lower_bound ? __ldg(ly.lower_bound + ch) : 0.f;
+            const float hn = mlgru_h(ai, af, __ldcg(state + ch), ly.lower_bound != nullptr, lb);
+            state[ch] = hn;
+            a.ag[size_t(c) * a.D + ch] = ag;
+            a.sh[size_t(c) * a.D + ch] = silu_f(hn);
+        }
+        break;
+    }
+    case 2: {  // SwiGLU per (channel, column)
+        const int R = pr.units;
+        for (int i = tid; i < n * R; i += NT) {
+            const int c = i / R, u = i % R;
+            const float f = ly.gate.scale / sm.cs[4 * c];
+            const float gate = float(acc[8 * u + c] - sm.cq[4 * c]) * f, up = float(acc[8 * (R + u) + c] - sm.cq[4 * c]) * f;
+            a.m[size_t(c) * a.I + pr.first + u] = silu_f(gate) * up;
+        }
+        break;
+    }
+    default: {  // o_proj or down_proj, added to x
+        const DevMatrix& w = (p & 3) == 1 ? ly.o : ly.down;
+        for (int i = tid; i < n * pr.total_rows; i += NT) {
+            const int c = i / pr.total_rows, rr = i % pr.total_rows;
+            float* const x = a.x + size_t(c) * a.H + pr.first + rr;
+            *x = __ldcg(x) + float(acc[8 * rr + c] - sm.cq[4 * c]) * (w.scale / sm.cs[4 * c]);
+        }
+        break;
+    }
+    }
+}
+
+__device__ DecodeSmem carve_decode_smem(unsigned char* base, int q_col, int gn_floats, int phases, int cluster_bytes, int threads) {
+    DecodeSmem sm{};
     sm.q = reinterpret_cast<int8_t*>(base);
     sm.red = reinterpret_cast<float*>(base + q_col);
     sm.ired = reinterpret_cast<int*>(sm.red + kRedFloats);
@@ -768,12 +1025,21 @@ __device__ DecodeSmem carve_decode_smem(unsigned char* base, int q_col, int gn_f
     sm.mb = sm.kred + kKredCount;
     sm.go = reinterpret_cast<volatile uint32_t*>(sm.mb + 2);
     sm.desc = reinterpret_cast<PhaseDesc*>(sm.mb + 4);
-    sm.gn = reinterpret_cast<float*>(reinterpret_cast<unsigned char*>(sm.desc) + desc_bytes(phases));
+    unsigned char* next = reinterpret_cast<unsigned char*>(sm.desc) + desc_bytes(phases);
+    if (cluster_bytes > 0) {
+        sm.qc = reinterpret_cast<int8_t*>(next);
+        sm.cs = reinterpret_cast<float*>(sm.qc + size_t(kDecodeClusterSize) * cluster_q_stride(q_col));
+        sm.cq = reinterpret_cast<int*>(sm.cs + 4 * kDecodeMaxCols);
+        sm.kred8 = reinterpret_cast<unsigned long long*>(sm.cq + 4 * kDecodeMaxCols);
+        sm.accs = reinterpret_cast<int*>(sm.kred8 + (threads / 32) * kDecodeMaxCols);
+        next += cluster_bytes;
+    }
+    sm.gn = reinterpret_cast<float*>(next);
     sm.wb = reinterpret_cast<uint8_t*>(sm.gn + gn_floats);
     return sm;
 }
 
-// One token of one sequence, or of a.groups in a grouped launch: phases 0..4L−1 are the four stages of each layer, phase 4L is
+// One token of one sequence, or of a.groups in a grouped or cluster launch: phases 0..4L−1 are the four stages of each layer, phase 4L is
 // lm_head. A grid-wide barrier separates phases (each needs the whole previous vector); every
 // block recomputes the norm statistics of its input itself instead of waiting for another
 // barrier. Between arriving and waiting a block starts the copy engine on its rows and γ of the
@@ -781,12 +1047,13 @@ __device__ DecodeSmem carve_decode_smem(unsigned char* base, int q_col, int gn_f
 // GROUPED (a.groups columns): the blocks split into a.groups ranges, each of which runs one
 // column as a launch of its own would, with its own barrier; the groups read the same weight rows
 // at about the same time, so the rows are staged without the evict-first mark and come from L2
-// for all but the first group.
-template <int NT, bool GROUPED>
+// for all but the first group. CLUSTER: see kDecodeClusterSize; one barrier (group 0's counters).
+template <int NT, int MODE>
 __global__ void __launch_bounds__(NT, 1) decode_kernel(DecodeArgs a) {
+    constexpr bool GROUPED = MODE == kGrouped, CLUSTER = MODE == kCluster;
     extern __shared__ __align__(16) unsigned char smem_raw[];
     const int phases = 4 * a.L + 1;
-    const DecodeSmem sm = carve_decode_smem(smem_raw, a.q_col, a.gn_floats, phases);
+    const DecodeSmem sm = carve_decode_smem(smem_raw, a.q_col, a.gn_floats, phases, CLUSTER ? a.cluster_bytes : 0, NT);
     const BlockGroup bg = block_group(GROUPED ? a.groups : 1);
     unsigned long long* const tl_block = a.prof ? a.prof + size_t(blockIdx.x) * phases * kDecodeStamps : nullptr;
     for (int p = threadIdx.x; p < phases; p += NT) sm.desc[p] = {phase_rows(a, p, bg), phase_norms(a, p)};
@@ -798,8 +1065,9 @@ __global__ void __launch_bounds__(NT, 1) decode_kernel(DecodeArgs a) {
     }
     __syncthreads();
     stage_phase(a, sm.desc[a.phase_begin], sm.wb, sm.gn, sm.mb, sm.go, uint32_t(a.phase_begin), !GROUPED);
-    unsigned long long* const barrier = GROUPED ? a.group_counters + kGroupCounterStride * bg.col : a.barrier;
-    unsigned long long target = GROUPED ? 0 : a.barrier_base;
+    unsigned long long* const barrier =
+        GROUPED ? a.group_counters + kGroupCounterStride * bg.col : CLUSTER ? a.group_counters : a.barrier;
+    unsigned long long target = MODE == kSingle ? a.barrier_base : 0;
     for (int p = a.phase_begin; p < a.phase_end; ++p) {
         unsigned long long* const tl = tl_block ? tl_block + size_t(p) * kDecodeStamps : nullptr;
         if (p != a.phase_begin) {
@@ -809,8 +1077,9 @@ __global__ void __launch_bounds__(NT, 1) decode_kernel(DecodeArgs a) {
         stamp(tl, 0);
         stamp_ns(tl, 5);
         if (a.prefetch_distance > 0) prefetch_phase_l2(a, (p + a.prefetch_distance) % phases, bg);
-        decode_phase<NT, GROUPED>(a, sm, p, sm.desc[p].rows,
-                                  StageWait{&sm.mb[0], &sm.mb[1], uint32_t(p - a.phase_begin) & 1u, sm.desc[p].norms.v}, tl, bg);
+        const StageWait sw{&sm.mb[0], &sm.mb[1], uint32_t(p - a.phase_begin) & 1u, sm.desc[p].norms.v};
+        if (CLUSTER) cluster_phase<NT>(a, sm, p, sm.desc[p].rows, sw, tl);
+        else decode_phase<NT, MODE>(a, sm, p, sm.desc[p].rows, sw, tl, bg);
         __syncthreads();  // this phase's writes are done; the stage buffers and q are free again
         stamp(tl, 3);
         stamp_ns(tl, 6);
@@ -822,6 +1091,8 @@ __global__ void __launch_bounds__(NT, 1) decode_kernel(DecodeArgs a) {
         }
         stamp(tl, 4);
     }
+    // No block of a cluster leaves while another may still store into its shared memory.
+    if (CLUSTER) cooperative_groups::this_cluster().sync();
 }
 
 // ---- prefill ------------------------------------------------------------------------------
@@ -983,12 +1254,6 @@ __device__ __forceinline__ void ldmatrix_x4(uint32_t (&r)[4], const void* p) {
     asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];"
                  : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
                  : "r"(a));
-}
-
-__device__ __forceinline__ void mma_s8(int (&c)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
-    asm volatile("mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
-                 : "+r"(c[0]), "+r"(c[1]), "+r"(c[2]), "+r"(c[3])
-                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
 }
 
 template <int MI>
@@ -1234,18 +1499,47 @@ size_t decode_smem_fixed_bytes(int q_col, int gn_floats, int layers) {
            desc_bytes(decode_phase_count(layers)) + size_t(gn_floats) * sizeof(float);
 }
 
-// The decode kernels by block width (decode_threads) and grouping: compile-time constants; the
-// width measured 2-5 % faster than blockDim.x in the loops and divisions.
-const void* decode_kernel_for(int threads, bool grouped) {
-    if (threads == 256) return grouped ? reinterpret_cast<const void*>(decode_kernel<256, true>) : reinterpret_cast<const void*>(decode_kernel<256, false>);
-    return grouped ? reinterpret_cast<const void*>(decode_kernel<512, true>) : reinterpret_cast<const void*>(decode_kernel<512, false>);
+// The decode kernels by block width (decode_threads) and launch kind (kSingle, kGrouped,
+// kCluster): compile-time constants; the width measured 2-5 % faster than blockDim.x in the loops
+// and divisions.
+template <int NT>
+const void* decode_kernel_of(int mode) {
+    if (mode == kCluster) return reinterpret_cast<const void*>(decode_kernel<NT, kCluster>);
+    if (mode == kGrouped) return reinterpret_cast<const void*>(decode_kernel<NT, kGrouped>);
+    return reinterpret_cast<const void*>(decode_kernel<NT, kSingle>);
 }
+const void* decode_kernel_for(int threads, int mode) { return threads == 256 ? decode_kernel_of<256>(mode) : decode_kernel_of<512>(mode); }
 
 cudaError_t decode_max_blocks_per_sm(size_t smem, int threads, bool grouped, int* blocks) {
-    const void* kernel = decode_kernel_for(threads, grouped);
+    const void* kernel = decode_kernel_for(threads, grouped ? kGrouped : kSingle);
     cudaError_t e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem));
     if (e != cudaSuccess) return e;
     return cudaOccupancyMaxActiveBlocksPerMultiprocessor(blocks, kernel, threads, smem);
+}
+
+size_t decode_cluster_bytes(int q_col, int threads, int acc_rows) {
+    const size_t bytes = size_t(kDecodeClusterSize) * size_t(cluster_q_stride(q_col)) + 4 * kDecodeMaxCols * (sizeof(float) + sizeof(int)) +
+                         size_t(threads / 32) * kDecodeMaxCols * sizeof(unsigned long long) +
+                         size_t(acc_rows) * kDecodeMaxCols * sizeof(int);
+    return (bytes + 15) & ~size_t(15);
+}
+
+cudaError_t decode_max_active_clusters(size_t smem, int threads, int* clusters) {
+    const void* kernel = decode_kernel_for(threads, kCluster);
+    cudaError_t e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem));
+    if (e != cudaSuccess) return e;
+    cudaLaunchConfig_t config = {};
+    config.gridDim = dim3(kDecodeClusterSize);
+    config.blockDim = dim3(threads);
+    config.dynamicSmemBytes = smem;
+    cudaLaunchAttribute attr;
+    attr.id = cudaLaunchAttributeClusterDimension;
+    attr.val.clusterDim.x = kDecodeClusterSize;
+    attr.val.clusterDim.y = 1;
+    attr.val.clusterDim.z = 1;
+    config.attrs = &attr;
+    config.numAttrs = 1;
+    return cudaOccupancyMaxActiveClusters(clusters, kernel, &config);
 }
 
 // 256 threads where H ≤ 1,024 and no input exceeds 16 elements per thread. H200, same run, two
@@ -1253,15 +1547,42 @@ cudaError_t decode_max_blocks_per_sm(size_t smem, int threads, bool grouped, int
 // all sizes cost 1.3B 1 % and 2.7B 5 % in an earlier run. MMFREE_CUDA_THREADS overrides it (256 or 512).
 int decode_threads(int H, int k_max) { return H <= 4 * 256 && k_max <= 16 * 256 ? 256 : 512; }
 
+// A cluster launch asks for co-residency like a cooperative one (its grid barrier needs every
+// block resident); where the driver does not take both attributes together, the grid is sized
+// by decode_max_active_clusters, so its blocks fit at once anyway.
 cudaError_t launch_decode(const DecodeArgs& args, int blocks, int threads, size_t smem, cudaStream_t stream) {
     const bool grouped = args.groups > 1;
     if (args.groups < 1 || args.groups > kDecodeMaxCols || args.groups > blocks ||
-        (grouped && (args.phase_begin != 0 || args.phase_end != decode_phase_count(args.L))))
+        (grouped && (args.phase_begin != 0 || args.phase_end != decode_phase_count(args.L))) ||
+        (args.cluster && (blocks % kDecodeClusterSize != 0 || args.cluster_bytes <= 0)))
         return cudaErrorInvalidValue;
     DecodeArgs a = args;
+    if (!args.cluster) {
+        void* params[] = {&a};
+        return cudaLaunchCooperativeKernel(decode_kernel_for(threads, grouped ? kGrouped : kSingle), dim3(blocks), dim3(threads), params,
+                                           smem, stream);
+    }
+    cudaLaunchConfig_t config = {};
+    config.gridDim = dim3(blocks);
+    config.blockDim = dim3(threads);
+    config.dynamicSmemBytes = smem;
+    config.stream = stream;
+    cudaLaunchAttribute attrs[2];
+    attrs[0].id = cudaLaunchAttributeClusterDimension;
+    attrs[0].val.clusterDim.x = kDecodeClusterSize;
+    attrs[0].val.clusterDim.y = 1;
+    attrs[0].val.clusterDim.z = 1;
+    attrs[1].id = cudaLaunchAttributeCooperative;
+    attrs[1].val.cooperative = 1;
+    config.attrs = attrs;
+    config.numAttrs = 2;
+    const void* kernel = decode_kernel_for(threads, kCluster);
     void* params[] = {&a};
-    const void* kernel = decode_kernel_for(threads, grouped);
-    return cudaLaunchCooperativeKernel(kernel, dim3(blocks), dim3(threads), params, smem, stream);
+    cudaError_t e = cudaLaunchKernelExC(&config, kernel, params);
+    if (e == cudaSuccess) return e;
+    cudaGetLastError();
+    config.numAttrs = 1;
+    return cudaLaunchKernelExC(&config, kernel, params);
 }
 
 cudaError_t launch_step_chain(float* buf, int n, int steps, unsigned long long* counter, int blocks, int threads,
@@ -1273,7 +1594,7 @@ cudaError_t launch_step_chain(float* buf, int n, int steps, unsigned long long* 
     return cudaLaunchCooperativeKernel(kernel, dim3(blocks), dim3(threads), params, 0, stream);
 }
 
-const void* decode_kernel_symbol() { return decode_kernel_for(kDecodeMaxThreads, false); }
+const void* decode_kernel_symbol() { return decode_kernel_for(kDecodeMaxThreads, kSingle); }
 
 template <int NQ>
 void launch_nq_shape(const NqArgs& args, int rows, size_t smem, cudaStream_t stream) {

@@ -51,6 +51,14 @@ int decode_threads(int H, int k_max);
 // alone. The groups read the same weight rows at about the same time, mostly from L2.
 constexpr int kDecodeMaxCols = 8;
 constexpr int kGroupCounterStride = 16;  // 64-bit counters per group: its barrier, its finished blocks
+// A cluster launch (DecodeArgs::cluster, n = groups ≤ 8 columns) runs thread-block clusters of
+// kDecodeMaxCols blocks. In each phase the block of cluster rank r < n normalizes and quantizes
+// column r's input exactly as a launch of that column alone would, and stores the int8 vectors,
+// their scales and Σq into every block of its cluster (distributed shared memory). Every block
+// then computes its B = 1 share of the weight rows for all n columns with int8 tensor-core mma
+// (m16n8k32: 16 rows × 8 columns per instruction), so each weight is read and unpacked once per
+// step instead of once per column. Integer sums: each column is bit-identical to its run alone.
+constexpr int kDecodeClusterSize = kDecodeMaxCols;
 
 struct DecodeArgs {
     int L = 0, H = 0, D = 0, I = 0, V = 0;
@@ -69,7 +77,11 @@ struct DecodeArgs {
     unsigned long long* argmax_key = nullptr;  // [c]
     unsigned long long* barrier = nullptr;  // monotonic: never reset, never wraps (64 bit)
     unsigned long long* done = nullptr;     // blocks finished, monotonic
-    int groups = 1;                         // > 1: a grouped launch of that many columns
+    int groups = 1;                         // > 1: a grouped (or cluster) launch of that many columns
+    int cluster = 0;                        // 1: a cluster launch; its blocks' columns barrier and finish
+                                            // on group 0's counters
+    int cluster_bytes = 0;                  // a cluster launch's shared memory for every column's q,
+                                            // scales and Σq and the rows' sums (decode_cluster_bytes)
     unsigned long long* group_counters = nullptr;  // [kDecodeMaxCols][kGroupCounterStride], zero between launches
     int* result = nullptr;                // argmax [c], written by the last block (host-mapped)
     int q_col = 0;                        // bytes of a phase's int8 activations: max(3·H, D, I) padded
@@ -91,6 +103,10 @@ constexpr int kDecodeStamps = 10;
 // Shared memory of the decode kernel besides its weight buffer (wb_bytes is added on top).
 size_t decode_smem_fixed_bytes(int q_col, int gn_floats, int layers);
 cudaError_t decode_max_blocks_per_sm(size_t smem, int threads, bool grouped, int* blocks);
+// The cluster launch's extra shared memory for blocks that own at most acc_rows rows of a phase.
+size_t decode_cluster_bytes(int q_col, int threads, int acc_rows);
+// How many clusters of kDecodeClusterSize blocks of this size fit on the device at once.
+cudaError_t decode_max_active_clusters(size_t smem, int threads, int* clusters);
 cudaError_t launch_decode(const DecodeArgs& args, int blocks, int threads, size_t smem, cudaStream_t stream);
 int decode_phase_count(int layers);
 
