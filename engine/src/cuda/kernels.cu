@@ -864,8 +864,8 @@ __device__ void cluster_dot(const DecodeArgs& a, const DecodeSmem& sm, const Pha
             }
         }
         // C fragment: [0], [1] row r0, columns 2·tig and 2·tig + 1; [2], [3] row r1.
-        int* const acc0 = sm.accs + 8 * (seg_base + r0) + 2 * tig;
-        int* const acc1 = sm.accs + 8 * (seg_base + r1) + 2 * tig;
+        int* const acc0 = sm.accs + kDecodeMaxCols * (seg_base + r0) + 2 * tig;
+        int* const acc1 = sm.accs + kDecodeMaxCols * (seg_base + r1) + 2 * tig;
         if (ok0) {
             atomicAdd(acc0, even[0] + (odd[0] >> 2));
             atomicAdd(acc0 + 1, even[1] + (odd[1] >> 2));
@@ -887,7 +887,7 @@ __device__ void cluster_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, 
     const cg::cluster_group cluster = cg::this_cluster();
     const int rank = int(cluster.block_rank()), n = a.groups, tid = threadIdx.x;
     const int L = a.L;
-    for (int i = tid; i < 8 * pr.total_rows; i += NT) sm.accs[i] = 0;
+    for (int i = tid; i < kDecodeMaxCols * pr.total_rows; i += NT) sm.accs[i] = 0;
     if (p == 0) {  // the residual stream starts as the embedding rows: seed the rows o_proj adds to
         int v0, v1;
         block_range((a.H + 1) / 2, v0, v1);
@@ -938,7 +938,7 @@ __device__ void cluster_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, 
         unsigned long long best[kDecodeMaxCols] = {};
         for (int i = tid; i < n * pr.total_rows; i += NT) {
             const int c = i / pr.total_rows, rr = i % pr.total_rows, row = pr.first + rr;
-            const float v = float(acc[8 * rr + c] - sm.cq[4 * c]) * (a.lm_head.scale / sm.cs[4 * c]);
+            const float v = float(acc[kDecodeMaxCols * rr + c] - sm.cq[4 * c]) * (a.lm_head.scale / sm.cs[4 * c]);
             a.logits[size_t(c) * a.V + row] = v;
             const unsigned long long k = argmax_key(v, row);
 #pragma unroll
@@ -983,9 +983,9 @@ __device__ void cluster_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, 
             const int c = i / R, u = i % R, ch = pr.first + u;
             float* const state = a.col_state[c] + size_t(l) * a.D;
             const float fi = ly.i.scale / sm.cs[4 * c], ff = ly.f.scale / sm.cs[4 * c + 1], fg = ly.g.scale / sm.cs[4 * c + 2];
-            const float ai = float(acc[8 * u + c] - sm.cq[4 * c]) * fi;
-            const float af = float(acc[8 * (R + u) + c] - sm.cq[4 * c + 1]) * ff;
-            const float ag = float(acc[8 * (2 * R + u) + c] - sm.cq[4 * c + 2]) * fg;
+            const float ai = float(acc[kDecodeMaxCols * u + c] - sm.cq[4 * c]) * fi;
+            const float af = float(acc[kDecodeMaxCols * (R + u) + c] - sm.cq[4 * c + 1]) * ff;
+            const float ag = float(acc[kDecodeMaxCols * (2 * R + u) + c] - sm.cq[4 * c + 2]) * fg;
             const float lb = ly.lower_bound ? __ldg(ly.lower_bound + ch) : 0.f;
             const float hn = mlgru_h(ai, af, __ldcg(state + ch), ly.lower_bound != nullptr, lb);
             state[ch] = hn;
@@ -999,7 +999,7 @@ __device__ void cluster_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, 
         for (int i = tid; i < n * R; i += NT) {
             const int c = i / R, u = i % R;
             const float f = ly.gate.scale / sm.cs[4 * c];
-            const float gate = float(acc[8 * u + c] - sm.cq[4 * c]) * f, up = float(acc[8 * (R + u) + c] - sm.cq[4 * c]) * f;
+            const float gate = float(acc[kDecodeMaxCols * u + c] - sm.cq[4 * c]) * f, up = float(acc[kDecodeMaxCols * (R + u) + c] - sm.cq[4 * c]) * f;
             a.m[size_t(c) * a.I + pr.first + u] = silu_f(gate) * up;
         }
         break;
@@ -1009,7 +1009,7 @@ __device__ void cluster_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, 
         for (int i = tid; i < n * pr.total_rows; i += NT) {
             const int c = i / pr.total_rows, rr = i % pr.total_rows;
             float* const x = a.x + size_t(c) * a.H + pr.first + rr;
-            *x = __ldcg(x) + float(acc[8 * rr + c] - sm.cq[4 * c]) * (w.scale / sm.cs[4 * c]);
+            *x = __ldcg(x) + float(acc[kDecodeMaxCols * rr + c] - sm.cq[4 * c]) * (w.scale / sm.cs[4 * c]);
         }
         break;
     }
