@@ -128,8 +128,10 @@ void ThreadPool::worker_loop(int index) {
             std::unique_lock lock(mutex_);
             wake_.wait(lock, changed);
         }
-        if (stop_) return;
+        // Read the loop before looking at stop_: the destructor may post its wake-up (a loop of
+        // no parts) between a look at stop_ and this load, and no part could be split by it.
         const uint64_t w = work_.load(std::memory_order_acquire);
+        if (stop_ || parts_of(w) == 0) return;
         seen = generation_of(w);
         run_parts(seen, parts_of(w), index % parts_of(w));
         prefetch_until_next_loop(seen);
