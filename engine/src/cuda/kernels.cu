@@ -52,6 +52,17 @@ __device__ __forceinline__ unsigned long long argmax_key(float v, int index) {
     u = (u & 0x80000000u) ? ~u : (u | 0x80000000u);
     return (static_cast<unsigned long long>(u) << 32) | (0xffffffffu - static_cast<uint32_t>(index));
 }
+// The index a key carries.
+__device__ __forceinline__ int argmax_index(unsigned long long key) { return int(0xffffffffu - uint32_t(key & 0xffffffffu)); }
+// Butterfly over one warp: every lane ends with the warp's largest key.
+__device__ __forceinline__ unsigned long long warp_max_key(unsigned long long best) {
+#pragma unroll
+    for (int off = 16; off; off >>= 1) {
+        const unsigned long long o = __shfl_xor_sync(0xffffffffu, best, off);
+        best = o > best ? o : best;
+    }
+    return best;
+}
 
 // ---- block-wide reductions: every thread gets the same result (fixed summation order) -------
 // Butterfly over one warp: every lane ends with the same sums and maxima, bit for bit.
@@ -645,7 +656,7 @@ __device__ __forceinline__ float mlgru_h(float ai, float af, float hold, bool bo
 // The last block of a token publishes column col's argmax (its key has every block's maximum).
 __device__ __forceinline__ void publish_argmax(const DecodeArgs& a, int col) {
     const unsigned long long key = atomicAdd(a.argmax_key + col, 0ull);
-    a.result[col] = int(0xffffffffu - uint32_t(key & 0xffffffffu));
+    a.result[col] = argmax_index(key);
 }
 
 // One phase of this block's column: column bg.col of a grouped launch, else column 0.
@@ -690,11 +701,7 @@ __device__ void decode_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, c
                 }
             }
         }
-#pragma unroll
-        for (int off = 16; off; off >>= 1) {
-            const unsigned long long o = __shfl_xor_sync(0xffffffffu, best, off);
-            best = o > best ? o : best;
-        }
+        best = warp_max_key(best);
         if (lane == 0) sm.kred[threadIdx.x >> 5] = best;
         __syncthreads();
         if (threadIdx.x == 0) {
@@ -947,11 +954,7 @@ __device__ void cluster_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, 
         }
 #pragma unroll
         for (int c = 0; c < kDecodeMaxCols; ++c) {
-#pragma unroll
-            for (int off = 16; off; off >>= 1) {
-                const unsigned long long o = __shfl_xor_sync(0xffffffffu, best[c], off);
-                best[c] = o > best[c] ? o : best[c];
-            }
+            best[c] = warp_max_key(best[c]);
             if (lane == 0) sm.kred8[(tid >> 5) * kDecodeMaxCols + c] = best[c];
         }
         __syncthreads();
@@ -1223,16 +1226,12 @@ __global__ void __launch_bounds__(kArgmaxThreads) row_argmax_kernel(const float*
         const unsigned long long k = argmax_key(row[n], n);
         best = k > best ? k : best;
     }
-#pragma unroll
-    for (int off = 16; off; off >>= 1) {
-        const unsigned long long o = __shfl_xor_sync(0xffffffffu, best, off);
-        best = o > best ? o : best;
-    }
+    best = warp_max_key(best);
     if ((threadIdx.x & 31) == 0) warp_best[threadIdx.x >> 5] = best;
     __syncthreads();
     if (threadIdx.x == 0) {
         for (int w = 1; w < kArgmaxThreads / 32; ++w) best = warp_best[w] > best ? warp_best[w] : best;
-        out[blockIdx.x] = int(0xffffffffu - uint32_t(best & 0xffffffffu));
+        out[blockIdx.x] = argmax_index(best);
     }
 }
 
