@@ -538,9 +538,9 @@ private slots:
         QVERIFY2(err.empty(), err.c_str());
     }
 
-    // Steps of 2 to 8 slots run the persistent kernel as a cluster launch (MMFREE_CUDA_CLUSTER_MIN
-    // = 2: a block per slot quantizes it for its cluster, every block computes all slots with
-    // tensor cores) or grouped (= 0: a group of blocks per slot); streams leave at
+    // Steps of 2 to 8 slots run the persistent kernel as a hand-over launch (MMFREE_CUDA_HANDOVER_MIN
+    // = 2: a block per slot quantizes it and hands it over through L2, every block computes all
+    // slots with tensor cores) or grouped (= 0: a group of blocks per slot); streams leave at
     // different steps, so the batch shrinks through every size down to the single column. Each
     // stream equals its run alone at both block widths, on a golden model and on a synthetic one
     // whose inputs take 2 and 4 float4 per thread; each slot's norms and quantization are its
@@ -554,7 +554,7 @@ private slots:
         for (const char* m : {"tiny-b", "synthetic"})
             for (int b : {2, 3, 5, 8})
                 for (int t : {256, 512})
-                    for (const char* k : {"cluster", "grouped"})
+                    for (const char* k : {"hand-over", "grouped"})
                         QTest::newRow(qPrintable(QString("%1 %2 B=%3 %4 threads").arg(k).arg(m).arg(b).arg(t))) << QString(m) << b << t << QString(k);
         QTest::newRow("tiny-b B=5 row passes") << QString("tiny-b") << 5 << 256 << QString("rows");
         QTest::newRow("synthetic B=8 row passes") << QString("synthetic") << 8 << 512 << QString("rows");
@@ -584,17 +584,17 @@ private slots:
         }
         qputenv("MMFREE_CUDA_THREADS", QByteArray::number(threads));
         qputenv("MMFREE_CUDA_GROUPED_MAX", kernel == "rows" ? "0" : "8");
-        qputenv("MMFREE_CUDA_CLUSTER_MIN", kernel == "cluster" ? "2" : "0");
+        qputenv("MMFREE_CUDA_HANDOVER_MIN", kernel == "hand-over" ? "2" : "0");
         auto unset = [] {
             qunsetenv("MMFREE_CUDA_THREADS");
             qunsetenv("MMFREE_CUDA_GROUPED_MAX");
-            qunsetenv("MMFREE_CUDA_CLUSTER_MIN");
+            qunsetenv("MMFREE_CUDA_HANDOVER_MIN");
         };
         std::vector<StreamResult> alone, batched;
         int max_batch = 0;
-        double cluster_blocks = 0;
+        double handover_min = 0;
         try {
-            cluster_blocks = metric_of(*make_cuda_slots(m, batch), "cuda_decode_cluster_blocks");
+            handover_min = metric_of(*make_cuda_slots(m, batch), "cuda_decode_handover_min_columns");
             alone = run_alone(m, streams);
             batched = run_batched(m, streams, batch, &max_batch);
         } catch (...) {
@@ -602,8 +602,8 @@ private slots:
             throw;
         }
         unset();
-        if (kernel == "cluster") QVERIFY2(cluster_blocks >= 8, "no cluster launch on this device");
-        else QCOMPARE(cluster_blocks, 0.0);
+        if (kernel == "hand-over") QVERIFY2(handover_min == 2, "no hand-over launch on this device");
+        else QCOMPARE(handover_min, 0.0);
         QCOMPARE(max_batch, batch);
         float worst = 0.f;
         for (size_t k = 0; k < streams.size(); ++k)

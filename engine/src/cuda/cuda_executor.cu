@@ -111,7 +111,8 @@ struct CudaExecutor::Impl {
     const float* final_norm = nullptr;
 
     // Decode state and scratch.
-    DeviceBuffer x_in, x, state, ag, sh, m, logits, counters, group_counters, prof;
+    DeviceBuffer x_in, x, state, ag, sh, m, logits, counters, group_counters, prof, handover;
+    unsigned long long handover_epoch = 0;  // the next hand-over launch's first ticket (DecodeArgs)
     int* result_host = nullptr;   // pinned; device-mapped when the device can map host memory
     int* result_dev = nullptr;
     bool result_mapped = false;
@@ -121,10 +122,10 @@ struct CudaExecutor::Impl {
     int grouped_threads = kDecodeMaxThreads;      // the grouped kernel's block width
     size_t smem = 0;      // the decode kernel's shared memory, its weight stage (args.wb_bytes) included
     int grouped_max = 0;  // steps of 2 up to this many slots run the grouped kernel (MMFREE_CUDA_GROUPED_MAX)
-    // Steps of 2..grouped_max slots as cluster launches (kernels.h): their grid (a multiple of
-    // kDecodeClusterSize; 0 = the grouped kernel runs them), shared memory and weight stage.
-    int cluster_blocks = 0, cluster_wb_bytes = 0, cluster_bytes = 0, cluster_min = 0;
-    size_t cluster_smem = 0;
+    // Steps of handover_min..grouped_max slots as hand-over launches (kernels.h; 0 = none): their
+    // shared memory and weight stage.
+    int handover_min = 0, handover_wb_bytes = 0, handover_bytes = 0;
+    size_t handover_smem = 0;
     // Steps of up to this many slots are one launch of the persistent kernel; more, row passes.
     int persistent_max() const { return std::max(1, grouped_max); }
     unsigned long long barriers = 0;  // grid barriers run so far (the device counter is barriers × blocks)
@@ -367,9 +368,9 @@ CudaExecutor::CudaExecutor(std::shared_ptr<const Model> model, const BackendOpti
     a.wb_bytes = int(std::min(limit - fixed, stage_cap) & ~size_t(15));
     d.smem = fixed + size_t(a.wb_bytes);
     int per_sm = 0, grouped_fits = 0;
-    MMFREE_CK(decode_max_blocks_per_sm(d.smem, d.threads, false, &per_sm));
+    MMFREE_CK(decode_max_blocks_per_sm(d.smem, d.threads, DecodeLaunch::Single, &per_sm));
     if (per_sm < 1) throw Error(ErrorCode::DeviceError, "the decode kernel does not fit on " + std::string(d.props.name));
-    MMFREE_CK(decode_max_blocks_per_sm(d.smem, d.grouped_threads, true, &grouped_fits));
+    MMFREE_CK(decode_max_blocks_per_sm(d.smem, d.grouped_threads, DecodeLaunch::Grouped, &grouped_fits));
     if (grouped_fits > 0) per_sm = std::min(per_sm, grouped_fits);
     // One block per SM: with the staging off the barrier thread the projections' share of a
     // phase dominates, and on the H200 132 blocks beat 66 and 100 (2.7B 1094 vs 985 and 1024
@@ -383,49 +384,45 @@ CudaExecutor::CudaExecutor(std::shared_ptr<const Model> model, const BackendOpti
     // 642 / 507 (B = 1: 2,524, 1,835, 1,206). Groups of 2 or 4 columns were slower except 1.3B
     // at B = 8 (747); engine/src/cuda/NOTES.md, twenty-second session.
     d.grouped_max = grouped_fits > 0 ? std::clamp(env_int("MMFREE_CUDA_GROUPED_MAX", kDecodeMaxCols), 0, std::min(kDecodeMaxCols, d.blocks)) : 0;
-    // Steps of cluster_min..grouped_max slots run as cluster launches: as many whole clusters as
-    // fit (a grid barrier needs every block resident), the stage buffer shrunk by the clusters'
-    // shared memory (8 columns' q, sums of a block's rows). A grouped block reads n × its B = 1
-    // share of a phase's rows; while that fits its stage buffer (with a 20 % margin) the grouped
-    // kernel is faster, past it the cluster launch. H200, per stream, grouped / cluster: 370M
-    // B = 8 1,774 / 1,576 (8 × 11 KB of rows against a 197 KB buffer); 1.3B B = 2 1,644 / 1,297
-    // (2 × 44 KB), B = 4 1,175 / 1,283 (4 × 44 KB against 178 KB); 2.7B B = 2 1,009 / 847
-    // (2 × 67 KB), B = 4 690 / 832. MMFREE_CUDA_CLUSTER_MIN sets the smallest n (0 = never).
+    // Steps of handover_min..grouped_max slots run as hand-over launches, the stage buffer shrunk
+    // by their shared memory (8 columns' q, sums of a block's rows). A grouped block reads n × its
+    // B = 1 share of a phase's rows; while that fits its stage buffer (with a 20 % margin) the
+    // grouped kernel is faster, past it the hand-over. H200, per stream, grouped / hand-over
+    // through clusters: 370M B = 8 1,774 / 1,576 (8 × 11 KB of rows against a 197 KB buffer);
+    // 1.3B B = 2 1,644 / 1,297 (2 × 44 KB), B = 4 1,175 / 1,283 (4 × 44 KB against 178 KB); 2.7B
+    // B = 2 1,009 / 847 (2 × 67 KB), B = 4 690 / 832. MMFREE_CUDA_HANDOVER_MIN sets the smallest
+    // n (0 = never).
     {
         auto stride = [](int cols) { return size_t(TernaryMatrix::stride_for(cols)); };
         const size_t widest = std::max({3 * size_t(D) * stride(H), size_t(H) * stride(D), 2 * size_t(I) * stride(H), size_t(H) * stride(I)});
         const size_t share = widest / size_t(d.blocks);  // a block's bytes of the widest phase at B = 1
         int n = 2;
         while (n <= kDecodeMaxCols && double(n * share) <= 0.8 * a.wb_bytes) ++n;
-        d.cluster_min = std::clamp(env_int("MMFREE_CUDA_CLUSTER_MIN", n), 0, kDecodeMaxCols + 1);
-        if (d.cluster_min == 1) d.cluster_min = 2;
+        d.handover_min = std::clamp(env_int("MMFREE_CUDA_HANDOVER_MIN", n), 0, kDecodeMaxCols + 1);
+        if (d.handover_min == 1) d.handover_min = 2;
     }
-    if (d.cluster_min >= 2 && d.grouped_max >= d.cluster_min) {
-        auto share = [](int n, int blocks) { return (n + blocks - 1) / blocks; };
-        auto acc_rows = [&](int blocks) {  // the most rows one block owns in a phase (phase_rows)
-            const int pairs = 2 * std::max(share((H + 1) / 2, blocks), share((V + 1) / 2, blocks));
-            return (std::max({3 * share(D, blocks), 2 * share(I, blocks), pairs}) + 15) / 16 * 16;
-        };
-        int blocks = d.blocks / kDecodeClusterSize * kDecodeClusterSize;
-        for (int tries = 0; tries < 3 && blocks >= kDecodeClusterSize; ++tries) {
-            const size_t extra = decode_cluster_bytes(a.q_col, d.grouped_threads, acc_rows(blocks));
-            if (fixed + extra + 4096 > limit) break;
-            const int wb = int(std::min(limit - fixed - extra, stage_cap) & ~size_t(15));
-            const size_t smem = fixed + extra + size_t(wb);
-            int clusters = 0;
-            if (decode_max_active_clusters(smem, d.grouped_threads, &clusters) != cudaSuccess) {
-                cudaGetLastError();  // no cluster launch here: the grouped kernel runs those steps
-                break;
-            }
-            const int fit = std::min(clusters * kDecodeClusterSize, blocks);
-            if (fit == blocks) {
-                d.cluster_blocks = blocks;
-                d.cluster_wb_bytes = wb;
-                d.cluster_bytes = int(extra);
-                d.cluster_smem = smem;
-                break;
-            }
-            blocks = fit;  // fewer blocks own more rows each: size the sums again
+    if (d.handover_min >= 2 && d.grouped_max >= d.handover_min) {
+        auto share = [&](int n) { return (n + d.blocks - 1) / d.blocks; };
+        // The most rows one block owns in a phase (phase_rows).
+        const int pairs = 2 * std::max(share((H + 1) / 2), share((V + 1) / 2));
+        const int acc_rows = (std::max({3 * share(D), 2 * share(I), pairs}) + 15) / 16 * 16;
+        const size_t extra = decode_handover_bytes(a.q_col, d.grouped_threads, acc_rows);
+        int fits = 0;
+        if (fixed + extra + 4096 <= limit) {
+            d.handover_wb_bytes = int(std::min(limit - fixed - extra, stage_cap) & ~size_t(15));
+            d.handover_smem = fixed + extra + size_t(d.handover_wb_bytes);
+            MMFREE_CK(decode_max_blocks_per_sm(d.handover_smem, d.grouped_threads, DecodeLaunch::Handover, &fits));
+        }
+        if (fits * d.props.multiProcessorCount >= d.blocks) {
+            d.handover_bytes = int(extra);
+            // The areas and their flags; the flags start below every ticket.
+            const size_t area = sizeof(uint4) * size_t(handover_area_words(a.q_col)) * kDecodeMaxCols;
+            d.handover.allocate(area + sizeof(unsigned long long) * kDecodeMaxCols, &device_bytes_);
+            MMFREE_CK(cudaMemset(d.handover.ptr, 0, d.handover.bytes));
+            a.handover_q = d.handover.as<uint4>();
+            a.handover_flags = reinterpret_cast<unsigned long long*>(d.handover.as<unsigned char>() + area);
+        } else {
+            d.handover_min = 0;  // the grouped kernel runs every batched step
         }
     }
     if (profile_) d.prof.allocate(sizeof(unsigned long long) * size_t(d.blocks) * decode_phase_count(L) * kDecodeStamps, &device_bytes_);
@@ -476,15 +473,16 @@ void CudaExecutor::decode_cols(const int32_t* slot_ids, const int32_t* tokens, i
     Impl& d = *impl_;
     const ModelConfig& c = model_->config;
     const int H = c.hidden_size, V = c.vocab_size;
-    const bool grouped = n > 1, cluster = grouped && d.cluster_blocks > 0 && n >= d.cluster_min;
+    const bool grouped = n > 1, handover = grouped && d.handover_bytes > 0 && n >= d.handover_min;
     DecodeArgs a = d.args;
     a.groups = n;
-    if (cluster) {
-        a.cluster = 1;
-        a.cluster_bytes = d.cluster_bytes;
-        a.wb_bytes = d.cluster_wb_bytes;
+    if (handover) {
+        a.handover = true;
+        a.handover_bytes = d.handover_bytes;
+        a.wb_bytes = d.handover_wb_bytes;
+        a.handover_epoch = d.handover_epoch;
+        d.handover_epoch += unsigned(a.phase_end) + 1;
     }
-    const int blocks = cluster ? d.cluster_blocks : d.blocks;
     for (int col = 0; col < n; ++col) {
         std::memcpy(d.emb_row + size_t(col) * H, &model_->embeddings[size_t(tokens[col]) * H], sizeof(float) * size_t(H));
         a.col_state[col] = d.slot_state(slot_ids[col]);
@@ -496,7 +494,7 @@ void CudaExecutor::decode_cols(const int32_t* slot_ids, const int32_t* tokens, i
         MMFREE_CK(cudaEventRecord(d.ev_start, d.stream));
     }
     a.barrier_base = d.barriers * (unsigned long long)d.blocks;
-    MMFREE_CK(launch_decode(a, blocks, grouped ? d.grouped_threads : d.threads, cluster ? d.cluster_smem : d.smem, d.stream));
+    MMFREE_CK(launch_decode(a, d.blocks, grouped ? d.grouped_threads : d.threads, handover ? d.handover_smem : d.smem, d.stream));
     if (!grouped) d.barriers += (unsigned long long)(a.phase_end - a.phase_begin - 1);
     if (profile_) MMFREE_CK(cudaEventRecord(d.ev_stop, d.stream));
     if (draws) {   // column c's logits are row c of d.logits
@@ -517,7 +515,7 @@ void CudaExecutor::decode_cols(const int32_t* slot_ids, const int32_t* tokens, i
     if (profile_) {
         float ms = 0;
         MMFREE_CK(cudaEventElapsedTime(&ms, d.ev_start, d.ev_stop));
-        profile_decode(ms * 1000.0, blocks);
+        profile_decode(ms * 1000.0);
     }
 }
 
@@ -526,9 +524,9 @@ void CudaExecutor::decode_cols(const int32_t* slot_ids, const int32_t* tokens, i
 // the projection, the arrival + staging (of it the arrival's fence), the barrier wait; across
 // blocks, the spread of their finishing times and the delay from the last one finishing to the
 // first one released.
-void CudaExecutor::profile_decode(double total_us, int blocks) {
+void CudaExecutor::profile_decode(double total_us) {
     Impl& d = *impl_;
-    const int phases = decode_phase_count(model_->config.num_layers), layer_phases = phases - 1, B = blocks;
+    const int phases = decode_phase_count(model_->config.num_layers), layer_phases = phases - 1, B = d.blocks;
     std::vector<unsigned long long> tl(size_t(B) * phases * kDecodeStamps);
     MMFREE_CK(cudaMemcpy(tl.data(), d.prof.ptr, tl.size() * sizeof(unsigned long long), cudaMemcpyDeviceToHost));
     auto at = [&](int b, int p, int i) { return double(tl[(size_t(b) * phases + p) * kDecodeStamps + i]); };
@@ -1037,8 +1035,7 @@ std::vector<std::pair<std::string, double>> CudaExecutor::extra_metrics() const 
         {"cuda_decode_blocks", double(impl_->blocks)},
         {"cuda_decode_threads", double(impl_->threads)},
         {"cuda_decode_max_grouped_columns", double(impl_->grouped_max)},
-        {"cuda_decode_cluster_blocks", double(impl_->cluster_blocks)},
-        {"cuda_decode_cluster_min_columns", double(impl_->cluster_blocks > 0 ? impl_->cluster_min : 0)},
+        {"cuda_decode_handover_min_columns", double(impl_->handover_bytes > 0 ? impl_->handover_min : 0)},
         {"cuda_decode_grid_barriers_per_token", double(4 * model_->config.num_layers)},
         {"cuda_l2_prefetch_distance_phases", double(impl_->args.prefetch_distance)},
         {"cuda_weight_stage_bytes_per_block", double(impl_->args.wb_bytes)}};

@@ -68,7 +68,7 @@ private:
     void prepare_rows(int head_rows);
     void add_stage_times(StageEvents& timed);
     void check_tokens(const int32_t* tokens, size_t n) const;
-    void profile_decode(double total_us, int blocks);
+    void profile_decode(double total_us);
 
     std::shared_ptr<const Model> model_;
     std::unique_ptr<Impl> impl_;

@@ -2,7 +2,6 @@
 // CUDA kernels for the MatMul-free LM (MODEL_SPEC.md). See kernels.h for the data layouts.
 #include "cuda/kernels.h"
 
-#include <cooperative_groups.h>
 #include <cuda_runtime.h>
 
 namespace mmfree::cuda {
@@ -587,10 +586,10 @@ __device__ NormPlan decode_inputs(NqInput mode, const float* x, const float* e, 
 
 constexpr int kKredCount = 32;  // the argmax keys of every warp
 
-// The three kinds of decode launch (decode_kernel's MODE).
-constexpr int kSingle = 0;   // one column, every block
-constexpr int kGrouped = 1;  // a group of blocks per column
-constexpr int kCluster = 2;  // clusters of kDecodeClusterSize blocks, every block every column
+// The three kinds of decode launch (decode_kernel's MODE; kernels.h, DecodeLaunch).
+constexpr int kSingle = int(DecodeLaunch::Single);      // one column, every block
+constexpr int kGrouped = int(DecodeLaunch::Grouped);    // a group of blocks per column
+constexpr int kHandover = int(DecodeLaunch::Handover);  // every block every column, q handed over through L2
 
 struct DecodeSmem {
     int8_t* q;    // the phase's j-th int8 vector at q + j·Kp
@@ -600,8 +599,8 @@ struct DecodeSmem {
     unsigned long long* mb;  // [2] mbarriers: γ staged, weight rows staged
     volatile uint32_t* go;   // phase + 1 once thread 0 has arrived at the barrier before it (stage_phase)
     PhaseDesc* desc;         // [4L + 1] this block's rows and γ of every phase
-    // Cluster launches only (null otherwise):
-    int8_t* qc;   // column c's q vectors at qc + c·(q_col + 32), stored by the cluster's block of rank c
+    // Hand-over launches only (null otherwise):
+    int8_t* qc;   // column c's q vectors at qc + c·handover_q_stride(q_col), copied from block c's hand-over
     float* cs;    // column c's scales s[j] at cs[4c + j]
     int* cq;      // column c's Σq[j] at cq[4c + j]
     unsigned long long* kred8;  // [warps][8] the argmax keys of every warp and column
@@ -610,9 +609,6 @@ struct DecodeSmem {
     uint8_t* wb;  // the phase's weight rows, staged
 };
 
-// The stride of one column's q vectors in a cluster block's qc: 32 bytes past a multiple of 128,
-// so that the 8 columns' B-fragment loads of a quarter warp fall in different bank groups.
-__host__ __device__ constexpr int cluster_q_stride(int q_col) { return q_col + 32; }
 
 // The BitLinear input of a phase kind (KIND = p & 3 within a layer, kLmHead for phase 4L) of
 // column col → sm.q, its plan and Σq (qs[j] for j ≥ NQ: 0). In layer 0's first phase the input
@@ -818,15 +814,15 @@ __device__ void decode_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, c
     }
 }
 
-// Σ c·q of this block's rows for every column of a cluster launch, into sm.accs (zeroed before).
+// Σ c·q of this block's rows for every column of a hand-over launch, into sm.accs (zeroed before).
 // int8 mma m16n8k32: A = 16 rows of one segment × 32 codes, B = the same 32 positions of the 8
-// columns' q (the cluster's qc). A warp takes 16-row tiles (and, when tiles are fewer than warps,
+// columns' q (sm.qc). A warp takes 16-row tiles (and, when tiles are fewer than warps,
 // a share of a row's chunks); in a group of 4 chunks, lane tig reads chunk 4g + tig of rows gid
 // and gid + 8, so its A registers hold the fields of that chunk's words. The fields are split as
 // in dot_team: 0 and 2 masked in place, 1 and 3 masked as 4·c into a second accumulator, which is
 // exactly 4 × its sum. Segment s of the i/f/g phase reads q vector s, every other phase vector 0.
 template <int NT>
-__device__ void cluster_dot(const DecodeArgs& a, const DecodeSmem& sm, const PhaseRows& pr, bool vector_per_segment) {
+__device__ void columns_dot(const DecodeArgs& a, const DecodeSmem& sm, const PhaseRows& pr, bool vector_per_segment) {
     constexpr int kWarps = NT / 32;
     constexpr uint32_t kOddMask = kCodeMask << 2;
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, gid = lane >> 2, tig = lane & 3;
@@ -834,7 +830,7 @@ __device__ void cluster_dot(const DecodeArgs& a, const DecodeSmem& sm, const Pha
     int tiles = 0;
     for (int s = 0; s < pr.nseg; ++s) tiles += (pr.seg_rows[s] + 15) / 16;
     const int split = max(1, min(groups, kWarps / max(tiles, 1)));
-    const int8_t* const q_lane = sm.qc + size_t(gid) * cluster_q_stride(a.q_col);
+    const int8_t* const q_lane = sm.qc + size_t(gid) * handover_q_stride(a.q_col);
     for (int item = warp; item < tiles * split; item += kWarps) {
         const int part = item % split;
         int t = item / split, s = 0, seg_base = 0;
@@ -884,17 +880,32 @@ __device__ void cluster_dot(const DecodeArgs& a, const DecodeSmem& sm, const Pha
     }
 }
 
-// One phase of a cluster launch: the block of rank r < n quantizes column r and stores it into
-// the cluster; every block then runs its rows for all n columns (cluster_dot) and their epilogues,
-// which are the single column's expressions per (row, column).
+// One phase of a hand-over launch: block r < n normalizes and quantizes column r and hands it over
+// through L2 (handover_q, then its flag); every block waits for the n flags, copies the columns'
+// q into shared memory, runs its rows for all n columns (columns_dot) and their epilogues, which
+// are the single column's expressions per (row, column). The next phase's hand-over is written
+// only after the grid barrier, when every block has copied this one.
 template <int NT>
-__device__ void cluster_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, const PhaseRows& pr, StageWait sw,
-                              unsigned long long* tl) {
-    namespace cg = cooperative_groups;
-    const cg::cluster_group cluster = cg::this_cluster();
-    const int rank = int(cluster.block_rank()), n = a.groups, tid = threadIdx.x;
+__device__ void handover_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, const PhaseRows& pr, StageWait sw,
+                               unsigned long long* tl) {
+    const int n = a.groups, tid = threadIdx.x, owner = int(blockIdx.x);
     const int L = a.L;
     for (int i = tid; i < kDecodeMaxCols * pr.total_rows; i += NT) sm.accs[i] = 0;
+    // The epilogue's first item of this thread (almost always its only one): its slot state and
+    // lower bound or its residual element are loaded now, their latency hidden by norm and dot.
+    float pre_a = 0.f, pre_b = 0.f;
+    if (p != 4 * L && (p & 3) != 2) {
+        const int l = p >> 2, R = (p & 3) == 0 ? pr.units : pr.total_rows;
+        if (tid < n * R) {
+            const int c = tid / R, k = pr.first + tid % R;
+            if ((p & 3) == 0) {
+                pre_a = __ldcg(a.col_state[c] + size_t(l) * a.D + k);
+                if (a.layers[l].lower_bound) pre_b = __ldg(a.layers[l].lower_bound + k);
+            } else {
+                pre_a = __ldcg(a.x + size_t(c) * a.H + k);
+            }
+        }
+    }
     if (p == 0) {  // the residual stream starts as the embedding rows: seed the rows o_proj adds to
         int v0, v1;
         block_range((a.H + 1) / 2, v0, v1);
@@ -907,25 +918,25 @@ __device__ void cluster_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, 
     }
     const int nq = p != 4 * L && (p & 3) == 0 ? 3 : 1;
     const int words = nq * pr.row_bytes / 4;  // 16-byte words of the NQ vectors (Kp bytes each)
-    if (rank < n) {
+    const int area_words = handover_area_words(a.q_col);
+    const unsigned long long ticket = a.handover_epoch + unsigned(p) + 1;
+    if (owner < n) {
         int qs[3];
         const int kind = p == 4 * L ? kLmHead : p & 3;
-        const NormPlan pl = kind == 0   ? phase_input<NT, 0>(a, sm, p, rank, qs, sw, tl)
-                            : kind == 1 ? phase_input<NT, 1>(a, sm, p, rank, qs, sw, tl)
-                            : kind == 3 ? phase_input<NT, 3>(a, sm, p, rank, qs, sw, tl)
-                                        : phase_input<NT, 2>(a, sm, p, rank, qs, sw, tl);
-        // Store q, s and Σq into every block of the cluster (this one included): stores need not
-        // wait for their round trip, and the cluster barrier below publishes them.
-        const size_t offset = size_t(rank) * cluster_q_stride(a.q_col);
-        for (int i = tid; i < kDecodeClusterSize * words; i += NT) {
-            const int dst = i / words, w = i % words;
-            uint4* const to = reinterpret_cast<uint4*>(cluster.map_shared_rank(sm.qc + offset, dst));
-            to[w] = reinterpret_cast<const uint4*>(sm.q)[w];
+        const NormPlan pl = kind == 0   ? phase_input<NT, 0>(a, sm, p, owner, qs, sw, tl)
+                            : kind == 1 ? phase_input<NT, 1>(a, sm, p, owner, qs, sw, tl)
+                            : kind == 3 ? phase_input<NT, 3>(a, sm, p, owner, qs, sw, tl)
+                                        : phase_input<NT, 2>(a, sm, p, owner, qs, sw, tl);
+        uint4* const area = a.handover_q + size_t(owner) * area_words;
+        for (int w = tid; w < words; w += NT) __stcg(area + w, reinterpret_cast<const uint4*>(sm.q)[w]);
+        if (tid == 0) {
+            __stcg(area + area_words - 2, make_uint4(__float_as_uint(pl.s[0]), __float_as_uint(pl.s[1]), __float_as_uint(pl.s[2]), 0u));
+            __stcg(area + area_words - 1, make_uint4(uint32_t(qs[0]), uint32_t(qs[1]), uint32_t(qs[2]), 0u));
         }
-        if (tid < kDecodeClusterSize * 3) {
-            const int dst = tid / 3, j = tid % 3;
-            cluster.map_shared_rank(sm.cs, dst)[4 * rank + j] = pl.s[j];
-            cluster.map_shared_rank(sm.cq, dst)[4 * rank + j] = qs[j];
+        __syncthreads();
+        if (tid == 0) {
+            __threadfence();
+            asm volatile("st.release.gpu.global.u64 [%0], %1;" ::"l"(a.handover_flags + owner), "l"(ticket) : "memory");
         }
     } else {  // no column to normalize: only wait for the staged rows (and γ, to keep the parity)
         mbar_wait(sw.g, sw.parity);
@@ -934,9 +945,36 @@ __device__ void cluster_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, 
         stamp(tl, 9);
         stamp(tl, 1);
     }
-    cluster.sync();
+    if (tid < n) {
+        unsigned long long seen;
+        do asm volatile("ld.acquire.gpu.global.u64 %0, [%1];" : "=l"(seen) : "l"(a.handover_flags + tid) : "memory");
+        while (seen < ticket);
+    }
+    __syncthreads();
+    const int total = n * words;
+    for (int base = 0; base < total; base += 4 * NT) {  // all loads of a round in flight at once
+        uint4 v[4];
+#pragma unroll
+        for (int u = 0; u < 4; ++u) {
+            const int i = base + u * NT + tid, c = i / words;
+            if (i < total) v[u] = __ldcg(a.handover_q + size_t(c) * area_words + (i - c * words));
+        }
+#pragma unroll
+        for (int u = 0; u < 4; ++u) {
+            const int i = base + u * NT + tid, c = i / words;
+            if (i < total) reinterpret_cast<uint4*>(sm.qc + size_t(c) * handover_q_stride(a.q_col))[i - c * words] = v[u];
+        }
+    }
+    if (tid < 2 * n) {  // s (even threads) and Σq (odd) of column tid / 2
+        const uint4 v = __ldcg(a.handover_q + size_t(tid >> 1) * area_words + area_words - 2 + (tid & 1));
+        int* const to = tid & 1 ? sm.cq : reinterpret_cast<int*>(sm.cs);
+        to[4 * (tid >> 1)] = int(v.x);
+        to[4 * (tid >> 1) + 1] = int(v.y);
+        to[4 * (tid >> 1) + 2] = int(v.z);
+    }
+    __syncthreads();
     stamp(tl, 2);
-    cluster_dot<NT>(a, sm, pr, nq == 3);
+    columns_dot<NT>(a, sm, pr, nq == 3);
     __syncthreads();
     const int* const acc = sm.accs;
 
@@ -989,8 +1027,9 @@ __device__ void cluster_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, 
             const float ai = float(acc[kDecodeMaxCols * u + c] - sm.cq[4 * c]) * fi;
             const float af = float(acc[kDecodeMaxCols * (R + u) + c] - sm.cq[4 * c + 1]) * ff;
             const float ag = float(acc[kDecodeMaxCols * (2 * R + u) + c] - sm.cq[4 * c + 2]) * fg;
-            const float lb = ly.lower_bound ? __ldg(ly.lower_bound + ch) : 0.f;
-            const float hn = mlgru_h(ai, af, __ldcg(state + ch), ly.lower_bound != nullptr, lb);
+            const float hold = i == tid ? pre_a : __ldcg(state + ch);
+            const float lb = !ly.lower_bound ? 0.f : i == tid ? pre_b : __ldg(ly.lower_bound + ch);
+            const float hn = mlgru_h(ai, af, hold, ly.lower_bound != nullptr, lb);
             state[ch] = hn;
             a.ag[size_t(c) * a.D + ch] = ag;
             a.sh[size_t(c) * a.D + ch] = silu_f(hn);
@@ -1012,14 +1051,14 @@ __device__ void cluster_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, 
         for (int i = tid; i < n * pr.total_rows; i += NT) {
             const int c = i / pr.total_rows, rr = i % pr.total_rows;
             float* const x = a.x + size_t(c) * a.H + pr.first + rr;
-            *x = __ldcg(x) + float(acc[kDecodeMaxCols * rr + c] - sm.cq[4 * c]) * (w.scale / sm.cs[4 * c]);
+            *x = (i == tid ? pre_a : __ldcg(x)) + float(acc[kDecodeMaxCols * rr + c] - sm.cq[4 * c]) * (w.scale / sm.cs[4 * c]);
         }
         break;
     }
     }
 }
 
-__device__ DecodeSmem carve_decode_smem(unsigned char* base, int q_col, int gn_floats, int phases, int cluster_bytes, int threads) {
+__device__ DecodeSmem carve_decode_smem(unsigned char* base, int q_col, int gn_floats, int phases, int handover_bytes, int threads) {
     DecodeSmem sm{};
     sm.q = reinterpret_cast<int8_t*>(base);
     sm.red = reinterpret_cast<float*>(base + q_col);
@@ -1029,20 +1068,20 @@ __device__ DecodeSmem carve_decode_smem(unsigned char* base, int q_col, int gn_f
     sm.go = reinterpret_cast<volatile uint32_t*>(sm.mb + 2);
     sm.desc = reinterpret_cast<PhaseDesc*>(sm.mb + 4);
     unsigned char* next = reinterpret_cast<unsigned char*>(sm.desc) + desc_bytes(phases);
-    if (cluster_bytes > 0) {
+    if (handover_bytes > 0) {
         sm.qc = reinterpret_cast<int8_t*>(next);
-        sm.cs = reinterpret_cast<float*>(sm.qc + size_t(kDecodeClusterSize) * cluster_q_stride(q_col));
+        sm.cs = reinterpret_cast<float*>(sm.qc + size_t(kDecodeMaxCols) * handover_q_stride(q_col));
         sm.cq = reinterpret_cast<int*>(sm.cs + 4 * kDecodeMaxCols);
         sm.kred8 = reinterpret_cast<unsigned long long*>(sm.cq + 4 * kDecodeMaxCols);
         sm.accs = reinterpret_cast<int*>(sm.kred8 + (threads / 32) * kDecodeMaxCols);
-        next += cluster_bytes;
+        next += handover_bytes;
     }
     sm.gn = reinterpret_cast<float*>(next);
     sm.wb = reinterpret_cast<uint8_t*>(sm.gn + gn_floats);
     return sm;
 }
 
-// One token of one sequence, or of a.groups in a grouped or cluster launch: phases 0..4L−1 are the four stages of each layer, phase 4L is
+// One token of one sequence, or of a.groups in a grouped or hand-over launch: phases 0..4L−1 are the four stages of each layer, phase 4L is
 // lm_head. A grid-wide barrier separates phases (each needs the whole previous vector); every
 // block recomputes the norm statistics of its input itself instead of waiting for another
 // barrier. Between arriving and waiting a block starts the copy engine on its rows and γ of the
@@ -1050,13 +1089,13 @@ __device__ DecodeSmem carve_decode_smem(unsigned char* base, int q_col, int gn_f
 // GROUPED (a.groups columns): the blocks split into a.groups ranges, each of which runs one
 // column as a launch of its own would, with its own barrier; the groups read the same weight rows
 // at about the same time, so the rows are staged without the evict-first mark and come from L2
-// for all but the first group. CLUSTER: see kDecodeClusterSize; one barrier (group 0's counters).
+// for all but the first group. HANDOVER: see DecodeLaunch; one barrier (group 0's counters).
 template <int NT, int MODE>
 __global__ void __launch_bounds__(NT, 1) decode_kernel(DecodeArgs a) {
-    constexpr bool GROUPED = MODE == kGrouped, CLUSTER = MODE == kCluster;
+    constexpr bool GROUPED = MODE == kGrouped, HANDOVER = MODE == kHandover;
     extern __shared__ __align__(16) unsigned char smem_raw[];
     const int phases = 4 * a.L + 1;
-    const DecodeSmem sm = carve_decode_smem(smem_raw, a.q_col, a.gn_floats, phases, CLUSTER ? a.cluster_bytes : 0, NT);
+    const DecodeSmem sm = carve_decode_smem(smem_raw, a.q_col, a.gn_floats, phases, HANDOVER ? a.handover_bytes : 0, NT);
     const BlockGroup bg = block_group(GROUPED ? a.groups : 1);
     unsigned long long* const tl_block = a.prof ? a.prof + size_t(blockIdx.x) * phases * kDecodeStamps : nullptr;
     for (int p = threadIdx.x; p < phases; p += NT) sm.desc[p] = {phase_rows(a, p, bg), phase_norms(a, p)};
@@ -1069,7 +1108,7 @@ __global__ void __launch_bounds__(NT, 1) decode_kernel(DecodeArgs a) {
     __syncthreads();
     stage_phase(a, sm.desc[a.phase_begin], sm.wb, sm.gn, sm.mb, sm.go, uint32_t(a.phase_begin), !GROUPED);
     unsigned long long* const barrier =
-        GROUPED ? a.group_counters + kGroupCounterStride * bg.col : CLUSTER ? a.group_counters : a.barrier;
+        GROUPED ? a.group_counters + kGroupCounterStride * bg.col : HANDOVER ? a.group_counters : a.barrier;
     unsigned long long target = MODE == kSingle ? a.barrier_base : 0;
     for (int p = a.phase_begin; p < a.phase_end; ++p) {
         unsigned long long* const tl = tl_block ? tl_block + size_t(p) * kDecodeStamps : nullptr;
@@ -1081,7 +1120,7 @@ __global__ void __launch_bounds__(NT, 1) decode_kernel(DecodeArgs a) {
         stamp_ns(tl, 5);
         if (a.prefetch_distance > 0) prefetch_phase_l2(a, (p + a.prefetch_distance) % phases, bg);
         const StageWait sw{&sm.mb[0], &sm.mb[1], uint32_t(p - a.phase_begin) & 1u, sm.desc[p].norms.v};
-        if (CLUSTER) cluster_phase<NT>(a, sm, p, sm.desc[p].rows, sw, tl);
+        if (HANDOVER) handover_phase<NT>(a, sm, p, sm.desc[p].rows, sw, tl);
         else decode_phase<NT, MODE>(a, sm, p, sm.desc[p].rows, sw, tl, bg);
         __syncthreads();  // this phase's writes are done; the stage buffers and q are free again
         stamp(tl, 3);
@@ -1094,8 +1133,6 @@ __global__ void __launch_bounds__(NT, 1) decode_kernel(DecodeArgs a) {
         }
         stamp(tl, 4);
     }
-    // No block of a cluster leaves while another may still store into its shared memory.
-    if (CLUSTER) cooperative_groups::this_cluster().sync();
 }
 
 // ---- prefill ------------------------------------------------------------------------------
@@ -1499,46 +1536,28 @@ size_t decode_smem_fixed_bytes(int q_col, int gn_floats, int layers) {
 }
 
 // The decode kernels by block width (decode_threads) and launch kind (kSingle, kGrouped,
-// kCluster): compile-time constants; the width measured 2-5 % faster than blockDim.x in the loops
+// kHandover): compile-time constants; the width measured 2-5 % faster than blockDim.x in the loops
 // and divisions.
 template <int NT>
 const void* decode_kernel_of(int mode) {
-    if (mode == kCluster) return reinterpret_cast<const void*>(decode_kernel<NT, kCluster>);
+    if (mode == kHandover) return reinterpret_cast<const void*>(decode_kernel<NT, kHandover>);
     if (mode == kGrouped) return reinterpret_cast<const void*>(decode_kernel<NT, kGrouped>);
     return reinterpret_cast<const void*>(decode_kernel<NT, kSingle>);
 }
 const void* decode_kernel_for(int threads, int mode) { return threads == 256 ? decode_kernel_of<256>(mode) : decode_kernel_of<512>(mode); }
 
-cudaError_t decode_max_blocks_per_sm(size_t smem, int threads, bool grouped, int* blocks) {
-    const void* kernel = decode_kernel_for(threads, grouped ? kGrouped : kSingle);
+cudaError_t decode_max_blocks_per_sm(size_t smem, int threads, DecodeLaunch launch, int* blocks) {
+    const void* kernel = decode_kernel_for(threads, int(launch));
     cudaError_t e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem));
     if (e != cudaSuccess) return e;
     return cudaOccupancyMaxActiveBlocksPerMultiprocessor(blocks, kernel, threads, smem);
 }
 
-size_t decode_cluster_bytes(int q_col, int threads, int acc_rows) {
-    const size_t bytes = size_t(kDecodeClusterSize) * size_t(cluster_q_stride(q_col)) + 4 * kDecodeMaxCols * (sizeof(float) + sizeof(int)) +
+size_t decode_handover_bytes(int q_col, int threads, int acc_rows) {
+    const size_t bytes = size_t(kDecodeMaxCols) * size_t(handover_q_stride(q_col)) + 4 * kDecodeMaxCols * (sizeof(float) + sizeof(int)) +
                          size_t(threads / 32) * kDecodeMaxCols * sizeof(unsigned long long) +
                          size_t(acc_rows) * kDecodeMaxCols * sizeof(int);
     return (bytes + 15) & ~size_t(15);
-}
-
-cudaError_t decode_max_active_clusters(size_t smem, int threads, int* clusters) {
-    const void* kernel = decode_kernel_for(threads, kCluster);
-    cudaError_t e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem));
-    if (e != cudaSuccess) return e;
-    cudaLaunchConfig_t config = {};
-    config.gridDim = dim3(kDecodeClusterSize);
-    config.blockDim = dim3(threads);
-    config.dynamicSmemBytes = smem;
-    cudaLaunchAttribute attr;
-    attr.id = cudaLaunchAttributeClusterDimension;
-    attr.val.clusterDim.x = kDecodeClusterSize;
-    attr.val.clusterDim.y = 1;
-    attr.val.clusterDim.z = 1;
-    config.attrs = &attr;
-    config.numAttrs = 1;
-    return cudaOccupancyMaxActiveClusters(clusters, kernel, &config);
 }
 
 // 256 threads where H ≤ 1,024 and no input exceeds 16 elements per thread. H200, same run, two
@@ -1546,42 +1565,16 @@ cudaError_t decode_max_active_clusters(size_t smem, int threads, int* clusters) 
 // all sizes cost 1.3B 1 % and 2.7B 5 % in an earlier run. MMFREE_CUDA_THREADS overrides it (256 or 512).
 int decode_threads(int H, int k_max) { return H <= 4 * 256 && k_max <= 16 * 256 ? 256 : 512; }
 
-// A cluster launch asks for co-residency like a cooperative one (its grid barrier needs every
-// block resident); where the driver does not take both attributes together, the grid is sized
-// by decode_max_active_clusters, so its blocks fit at once anyway.
 cudaError_t launch_decode(const DecodeArgs& args, int blocks, int threads, size_t smem, cudaStream_t stream) {
     const bool grouped = args.groups > 1;
     if (args.groups < 1 || args.groups > kDecodeMaxCols || args.groups > blocks ||
         (grouped && (args.phase_begin != 0 || args.phase_end != decode_phase_count(args.L))) ||
-        (args.cluster && (blocks % kDecodeClusterSize != 0 || args.cluster_bytes <= 0)))
+        (args.handover && (args.handover_bytes <= 0 || !args.handover_q || !args.handover_flags)))
         return cudaErrorInvalidValue;
     DecodeArgs a = args;
-    if (!args.cluster) {
-        void* params[] = {&a};
-        return cudaLaunchCooperativeKernel(decode_kernel_for(threads, grouped ? kGrouped : kSingle), dim3(blocks), dim3(threads), params,
-                                           smem, stream);
-    }
-    cudaLaunchConfig_t config = {};
-    config.gridDim = dim3(blocks);
-    config.blockDim = dim3(threads);
-    config.dynamicSmemBytes = smem;
-    config.stream = stream;
-    cudaLaunchAttribute attrs[2];
-    attrs[0].id = cudaLaunchAttributeClusterDimension;
-    attrs[0].val.clusterDim.x = kDecodeClusterSize;
-    attrs[0].val.clusterDim.y = 1;
-    attrs[0].val.clusterDim.z = 1;
-    attrs[1].id = cudaLaunchAttributeCooperative;
-    attrs[1].val.cooperative = 1;
-    config.attrs = attrs;
-    config.numAttrs = 2;
-    const void* kernel = decode_kernel_for(threads, kCluster);
     void* params[] = {&a};
-    cudaError_t e = cudaLaunchKernelExC(&config, kernel, params);
-    if (e == cudaSuccess) return e;
-    cudaGetLastError();
-    config.numAttrs = 1;
-    return cudaLaunchKernelExC(&config, kernel, params);
+    const int mode = args.handover ? kHandover : grouped ? kGrouped : kSingle;
+    return cudaLaunchCooperativeKernel(decode_kernel_for(threads, mode), dim3(blocks), dim3(threads), params, smem, stream);
 }
 
 cudaError_t launch_step_chain(float* buf, int n, int steps, unsigned long long* counter, int blocks, int threads,

@@ -51,14 +51,22 @@ int decode_threads(int H, int k_max);
 // alone. The groups read the same weight rows at about the same time, mostly from L2.
 constexpr int kDecodeMaxCols = 8;
 constexpr int kGroupCounterStride = 16;  // 64-bit counters per group: its barrier, its finished blocks
-// A cluster launch (DecodeArgs::cluster, n = groups ≤ 8 columns) runs thread-block clusters of
-// kDecodeMaxCols blocks. In each phase the block of cluster rank r < n normalizes and quantizes
-// column r's input exactly as a launch of that column alone would, and stores the int8 vectors,
-// their scales and Σq into every block of its cluster (distributed shared memory). Every block
-// then computes its B = 1 share of the weight rows for all n columns with int8 tensor-core mma
-// (m16n8k32: 16 rows × 8 columns per instruction), so each weight is read and unpacked once per
-// step instead of once per column. Integer sums: each column is bit-identical to its run alone.
-constexpr int kDecodeClusterSize = kDecodeMaxCols;
+// A hand-over launch (DecodeArgs::handover, n = groups ≤ 8 columns) runs every block on every
+// column. In each phase block r < n normalizes and quantizes column r's input exactly as a launch
+// of that column alone would, writes the int8 vectors, their scales and Σq to its hand-over area
+// (L2) and raises its flag; every block waits for the n flags and copies the n columns into
+// shared memory, then computes its B = 1 share of the weight rows for all n columns with int8
+// tensor-core mma (m16n8k32: 16 rows × 8 columns per instruction), so each weight is read and
+// unpacked once per step instead of once per column. Integer sums: each column is bit-identical
+// to its run alone. (Clusters handing q over through distributed shared memory were 10-20 %
+// slower: a cluster barrier alone costs 0.76 µs, and 8-block clusters leave 12 of 132 SMs idle.)
+enum class DecodeLaunch : int { Single = 0, Grouped = 1, Handover = 2 };
+
+// The stride of one column's q vectors in a block's copy: 32 bytes past a multiple of 128, so
+// that the 8 columns' B-fragment loads of a quarter warp fall in different bank groups.
+__host__ __device__ constexpr int handover_q_stride(int q_col) { return q_col + 32; }
+// A column's hand-over area in 16-byte words: its q vectors, then s[0..3), then Σq[0..3).
+__host__ __device__ constexpr int handover_area_words(int q_col) { return handover_q_stride(q_col) / 16 + 2; }
 
 struct DecodeArgs {
     int L = 0, H = 0, D = 0, I = 0, V = 0;
@@ -77,11 +85,13 @@ struct DecodeArgs {
     unsigned long long* argmax_key = nullptr;  // [c]
     unsigned long long* barrier = nullptr;  // monotonic: never reset, never wraps (64 bit)
     unsigned long long* done = nullptr;     // blocks finished, monotonic
-    int groups = 1;                         // > 1: a grouped (or cluster) launch of that many columns
-    int cluster = 0;                        // 1: a cluster launch; its blocks' columns barrier and finish
-                                            // on group 0's counters
-    int cluster_bytes = 0;                  // a cluster launch's shared memory for every column's q,
-                                            // scales and Σq and the rows' sums (decode_cluster_bytes)
+    int groups = 1;                         // > 1: a grouped (or hand-over) launch of that many columns
+    bool handover = false;                  // a hand-over launch; its blocks barrier and finish on group 0's counters
+    int handover_bytes = 0;                 // its shared memory for every column's q, scales and Σq and
+                                            // the rows' sums (decode_handover_bytes)
+    uint4* handover_q = nullptr;            // [kDecodeMaxCols][handover_area_words(q_col)]
+    unsigned long long* handover_flags = nullptr;  // [kDecodeMaxCols]: the ticket of the phase whose q is there
+    unsigned long long handover_epoch = 0;  // this launch's tickets are epoch + phase + 1 (monotonic across launches)
     unsigned long long* group_counters = nullptr;  // [kDecodeMaxCols][kGroupCounterStride], zero between launches
     int* result = nullptr;                // argmax [c], written by the last block (host-mapped)
     int q_col = 0;                        // bytes of a phase's int8 activations: max(3·H, D, I) padded
@@ -102,11 +112,9 @@ constexpr int kDecodeStamps = 10;
 
 // Shared memory of the decode kernel besides its weight buffer (wb_bytes is added on top).
 size_t decode_smem_fixed_bytes(int q_col, int gn_floats, int layers);
-cudaError_t decode_max_blocks_per_sm(size_t smem, int threads, bool grouped, int* blocks);
-// The cluster launch's extra shared memory for blocks that own at most acc_rows rows of a phase.
-size_t decode_cluster_bytes(int q_col, int threads, int acc_rows);
-// How many clusters of kDecodeClusterSize blocks of this size fit on the device at once.
-cudaError_t decode_max_active_clusters(size_t smem, int threads, int* clusters);
+cudaError_t decode_max_blocks_per_sm(size_t smem, int threads, DecodeLaunch launch, int* blocks);
+// The hand-over launch's extra shared memory for blocks that own at most acc_rows rows of a phase.
+size_t decode_handover_bytes(int q_col, int threads, int acc_rows);
 cudaError_t launch_decode(const DecodeArgs& args, int blocks, int threads, size_t smem, cudaStream_t stream);
 int decode_phase_count(int layers);
 
