@@ -816,8 +816,9 @@ __device__ void decode_phase(const DecodeArgs& a, const DecodeSmem& sm, int p, c
 
 // Σ c·q of this block's rows for every column of a hand-over launch, into sm.accs (zeroed before).
 // int8 mma m16n8k32: A = 16 rows of one segment × 32 codes, B = the same 32 positions of the 8
-// columns' q (sm.qc). A warp takes 16-row tiles (and, when tiles are fewer than warps,
-// a share of a row's chunks); in a group of 4 chunks, lane tig reads chunk 4g + tig of rows gid
+// columns' q (sm.qc). The warps split the (tile, group of 4 chunks) units evenly, tile by tile,
+// so a warp may start or end inside a tile (2.7B's i/f/g at 132 blocks: 6 tiles × 10 groups, 3
+// or 4 units per warp, where halves of tiles gave 12 warps 5 units each and 4 warps none); in a group of 4 chunks, lane tig reads chunk 4g + tig of rows gid
 // and gid + 8, so its A registers hold the fields of that chunk's words. The fields are split as
 // in dot_team: 0 and 2 masked in place, 1 and 3 masked as 4·c into a second accumulator, which is
 // exactly 4 × its sum. Segment s of the i/f/g phase reads q vector s, every other phase vector 0.
@@ -829,11 +830,13 @@ __device__ void columns_dot(const DecodeArgs& a, const DecodeSmem& sm, const Pha
     const int chunks = pr.row_bytes / 16, groups = (chunks + 3) / 4, kp = pr.row_bytes * 4;
     int tiles = 0;
     for (int s = 0; s < pr.nseg; ++s) tiles += (pr.seg_rows[s] + 15) / 16;
-    const int split = max(1, min(groups, kWarps / max(tiles, 1)));
     const int8_t* const q_lane = sm.qc + size_t(gid) * handover_q_stride(a.q_col);
-    for (int item = warp; item < tiles * split; item += kWarps) {
-        const int part = item % split;
-        int t = item / split, s = 0, seg_base = 0;
+    int u0, u1;
+    block_range(tiles * groups, warp, kWarps, u0, u1);
+    for (int u = u0; u < u1;) {
+        int t = u / groups, s = 0, seg_base = 0;
+        const int g0 = u - t * groups, g1 = min(groups, g0 + (u1 - u));
+        u += g1 - g0;
         while (t >= (pr.seg_rows[s] + 15) / 16) {
             t -= (pr.seg_rows[s] + 15) / 16;
             seg_base += pr.seg_rows[s];
@@ -844,8 +847,6 @@ __device__ void columns_dot(const DecodeArgs& a, const DecodeSmem& sm, const Pha
         const uint8_t* const row0 = row_ptr(pr, sm.wb, a.wb_bytes, seg_base + (ok0 ? r0 : 0));
         const uint8_t* const row1 = row_ptr(pr, sm.wb, a.wb_bytes, seg_base + (ok1 ? r1 : 0));
         const int8_t* const qb = q_lane + (vector_per_segment ? s * kp : 0);
-        int g0, g1;
-        block_range(groups, part, split, g0, g1);
         int even[4] = {}, odd[4] = {};
         for (int g = g0; g < g1; ++g) {
             const int ch = 4 * g + tig;
