@@ -545,7 +545,9 @@ private slots:
     // stream equals its run alone at both block widths, on a golden model and on a synthetic one
     // whose inputs take 2 and 4 float4 per thread; each slot's norms and quantization are its
     // launch alone's and the sums are integers, so every logit must equal the run alone bit for
-    // bit. Row passes (MMFREE_CUDA_GROUPED_MAX=0) run the same batch within tolerance.
+    // bit. Steps of 9 to 16 slots run as two launches ("split": 12 → 6 + 6, ..., 16 → 8 + 8, and
+    // every size below as the batch shrinks), bit for bit too. Row passes
+    // (MMFREE_CUDA_GROUPED_MAX=0) run the same batch within tolerance.
     void small_batch_matches_alone_data() {
         QTest::addColumn<QString>("model");
         QTest::addColumn<int>("batch");
@@ -556,6 +558,8 @@ private slots:
                 for (int t : {256, 512})
                     for (const char* k : {"hand-over", "grouped"})
                         QTest::newRow(qPrintable(QString("%1 %2 B=%3 %4 threads").arg(k).arg(m).arg(b).arg(t))) << QString(m) << b << t << QString(k);
+        QTest::newRow("split tiny-b B=12 256 threads") << QString("tiny-b") << 12 << 256 << QString("split");
+        QTest::newRow("split synthetic B=16 512 threads") << QString("synthetic") << 16 << 512 << QString("split");
         QTest::newRow("tiny-b B=5 row passes") << QString("tiny-b") << 5 << 256 << QString("rows");
         QTest::newRow("synthetic B=8 row passes") << QString("synthetic") << 8 << 512 << QString("rows");
     }
@@ -584,7 +588,7 @@ private slots:
         }
         qputenv("MMFREE_CUDA_THREADS", QByteArray::number(threads));
         qputenv("MMFREE_CUDA_GROUPED_MAX", kernel == "rows" ? "0" : "8");
-        qputenv("MMFREE_CUDA_HANDOVER_MIN", kernel == "hand-over" ? "2" : "0");
+        qputenv("MMFREE_CUDA_HANDOVER_MIN", kernel == "grouped" ? "0" : "2");
         auto unset = [] {
             qunsetenv("MMFREE_CUDA_THREADS");
             qunsetenv("MMFREE_CUDA_GROUPED_MAX");
@@ -592,9 +596,12 @@ private slots:
         };
         std::vector<StreamResult> alone, batched;
         int max_batch = 0;
-        double handover_min = 0;
+        double handover_min = 0, step_max = 0;
         try {
-            handover_min = metric_of(*make_cuda_slots(m, batch), "cuda_decode_handover_min_columns");
+            auto probe = make_cuda_slots(m, batch);
+            handover_min = metric_of(*probe, "cuda_decode_handover_min_columns");
+            step_max = metric_of(*probe, "cuda_decode_persistent_step_max_columns");
+            probe.reset();
             alone = run_alone(m, streams);
             batched = run_batched(m, streams, batch, &max_batch);
         } catch (...) {
@@ -602,8 +609,10 @@ private slots:
             throw;
         }
         unset();
-        if (kernel == "hand-over") QVERIFY2(handover_min == 2, "no hand-over launch on this device");
-        else QCOMPARE(handover_min, 0.0);
+        if (kernel == "rows" || kernel == "grouped") QCOMPARE(handover_min, 0.0);
+        else QVERIFY2(handover_min == 2, "no hand-over launch on this device");
+        if (kernel == "split") QVERIFY2(step_max >= batch, "this step runs row passes, not launches of up to 8 slots");
+        if (kernel == "rows") QCOMPARE(step_max, 1.0);
         QCOMPARE(max_batch, batch);
         float worst = 0.f;
         for (size_t k = 0; k < streams.size(); ++k)

@@ -126,8 +126,11 @@ struct CudaExecutor::Impl {
     // shared memory and weight stage.
     int handover_min = 0, handover_wb_bytes = 0, handover_bytes = 0;
     size_t handover_smem = 0;
-    // Steps of up to this many slots are one launch of the persistent kernel; more, row passes.
+    // Steps of up to this many slots are one launch of the persistent kernel.
     int persistent_max() const { return std::max(1, grouped_max); }
+    // Steps of up to this many slots are equal launches of at most persistent_max() slots each;
+    // more, row passes (MMFREE_CUDA_PERSISTENT_STEP_MAX).
+    int persistent_step_max = 1;
     unsigned long long barriers = 0;  // grid barriers run so far (the device counter is barriers × blocks)
     DecodeSplit split;
 
@@ -384,6 +387,12 @@ CudaExecutor::CudaExecutor(std::shared_ptr<const Model> model, const BackendOpti
     // 642 / 507 (B = 1: 2,524, 1,835, 1,206). Groups of 2 or 4 columns were slower except 1.3B
     // at B = 8 (747); engine/src/cuda/NOTES.md, twenty-second session.
     d.grouped_max = grouped_fits > 0 ? std::clamp(env_int("MMFREE_CUDA_GROUPED_MAX", kDecodeMaxCols), 0, std::min(kDecodeMaxCols, d.blocks)) : 0;
+    // A row pass is 11 kernels a layer against the persistent kernel's 4 phases, so steps of up to
+    // twice persistent_max() slots run faster as two launches; three or four lose to row passes.
+    // H100, per stream, launches against row passes at B = 12 / 16 / 24: 370M 936 / 861 / 575
+    // against 676 / 598 / 699; 2.7B 394 / 390 / 260 against 357 / 309 / 314 (twenty-ninth session).
+    // No grouped launches (MMFREE_CUDA_GROUPED_MAX < 2): every step of 2 or more is a row pass.
+    d.persistent_step_max = d.grouped_max < 2 ? 1 : std::max(d.grouped_max, env_int("MMFREE_CUDA_PERSISTENT_STEP_MAX", 2 * d.grouped_max));
     // Steps of handover_min..grouped_max slots run as hand-over launches, the stage buffer shrunk
     // by their shared memory (8 columns' q, sums of a block's rows). A grouped block reads n × its
     // B = 1 share of a phase's rows; while that fits its stage buffer (with a 20 % margin) the
@@ -894,27 +903,42 @@ void CudaExecutor::prefill_many(const std::vector<PromptPiece>& pieces) {
     run_pass();
 }
 
-// Up to 8 slots (persistent_max): the persistent kernel, one launch per step (decode_cols).
-// More: row passes of up to kPrefillChunk slots each.
+// A step of n ≤ persistent_step_max slots as equal launches of at most persistent_max() slots
+// (12 → 6 + 6): visit(first slot, slots) for each.
+namespace {
+template <class Visit>
+void for_each_launch(size_t n, int persistent_max, Visit&& visit) {
+    const size_t launches = (n + size_t(persistent_max) - 1) / size_t(persistent_max);
+    for (size_t i = 0, b = 0; i < launches; ++i) {
+        const size_t k = n / launches + (i < n % launches ? 1 : 0);
+        visit(b, int(k));
+        b += k;
+    }
+}
+} // namespace
+
+// Up to persistent_step_max slots (16): the persistent kernel, one launch per up to 8 slots
+// (decode_cols). More: row passes of up to kPrefillChunk slots each.
 void CudaExecutor::decode(const int32_t* slot_ids, const int32_t* tokens, size_t n, float* logits, int32_t* argmax_out) {
     check_slots(slot_ids, n);
     check_tokens(tokens, n);
     stages_ = {};
     if (n == 0) return;
-    if (n <= size_t(impl_->persistent_max())) {
-        decode_cols(slot_ids, tokens, int(n), logits, argmax_out);
+    const size_t V = size_t(model_->config.vocab_size);
+    if (n <= size_t(impl_->persistent_step_max)) {
+        for_each_launch(n, impl_->persistent_max(), [&](size_t b, int k) {
+            decode_cols(slot_ids + b, tokens + b, k, logits ? logits + b * V : nullptr, argmax_out ? argmax_out + b : nullptr);
+        });
         return;
     }
-    const size_t V = size_t(model_->config.vocab_size);
     for (size_t b = 0; b < n; b += kPrefillChunk) {
         const int rows = int(std::min<size_t>(kPrefillChunk, n - b));
         decode_rows(slot_ids + b, tokens + b, rows, logits ? logits + b * V : nullptr, argmax_out ? argmax_out + b : nullptr);
     }
 }
 
-// decode() whose rows are drawn where the logits are: the same passes (the persistent kernel for
-// up to 8 slots, row passes of up to kPrefillChunk rows past it), each followed by the
-// sample kernel on its logits; only the tokens are copied back.
+// decode() whose rows are drawn where the logits are: the same launches and passes, each followed
+// by the sample kernel on its logits; only the tokens are copied back.
 void CudaExecutor::begin_decode_sample(const int32_t* slot_ids, const int32_t* tokens, size_t n, const sampling::Draw* draws) {
     static_assert(sizeof(sampling::Draw) == 24, "the sample kernel reads 24-byte draws");
     if (!samples_on_device()) return Executor::begin_decode_sample(slot_ids, tokens, n, draws);
@@ -931,9 +955,11 @@ void CudaExecutor::begin_decode_sample(const int32_t* slot_ids, const int32_t* t
         bool& flag;
         ~LastPass() { flag = false; }
     } last_pass{leave_running_};
-    if (n <= size_t(impl_->persistent_max())) {
-        leave_running_ = true;
-        decode_cols(slot_ids, tokens, int(n), nullptr, nullptr, draws, out);
+    if (n <= size_t(impl_->persistent_step_max)) {
+        for_each_launch(n, impl_->persistent_max(), [&](size_t b, int k) {
+            leave_running_ = b + size_t(k) == n;
+            decode_cols(slot_ids + b, tokens + b, k, nullptr, nullptr, draws + b, out + b);
+        });
         return;
     }
     for (size_t b = 0; b < n; b += kPrefillChunk) {
@@ -1035,6 +1061,7 @@ std::vector<std::pair<std::string, double>> CudaExecutor::extra_metrics() const 
         {"cuda_decode_blocks", double(impl_->blocks)},
         {"cuda_decode_threads", double(impl_->threads)},
         {"cuda_decode_max_grouped_columns", double(impl_->grouped_max)},
+        {"cuda_decode_persistent_step_max_columns", double(impl_->persistent_step_max)},
         {"cuda_decode_handover_min_columns", double(impl_->handover_bytes > 0 ? impl_->handover_min : 0)},
         {"cuda_decode_grid_barriers_per_token", double(4 * model_->config.num_layers)},
         {"cuda_l2_prefetch_distance_phases", double(impl_->args.prefetch_distance)},
