@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cmath>
 #include <fstream>
+#include <map>
 #include <random>
 #include <sstream>
 
@@ -290,9 +291,15 @@ private slots:
             CpuExecutor fresh(golden.model, false, 2, 1, CpuWeights::Trits);
             const std::string err = testkit::check_executor(fresh, golden);
             QVERIFY2(err.empty(), (name + ": " + err).c_str());
-            // Auto times decode and batches apart; whatever it picks for each, the logits are the
-            // 2-bit executor's (prompt: a GEMM, then a one-row step and a batch of two).
+            // Auto times real decode steps on slot 0 and batches apart; whatever it picks for each,
+            // slot 0 starts empty and the logits are the 2-bit executor's (prompt: a GEMM, then a
+            // one-row step and a batch of two).
             CpuExecutor chosen(golden.model, false, 2, 2, CpuWeights::Auto);
+            const std::vector<float> start = chosen.save_slot(0);
+            QVERIFY2(std::all_of(start.begin(), start.end(), [](float v) { return v == 0.f; }), (name + ": auto's timed steps left a state").c_str());
+            std::map<std::string, double> probe;
+            for (const auto& [k, v] : chosen.diagnostics().extra_metrics()) probe[k] = v;
+            QVERIFY(probe["cpu_weights_probe_2bit_us"] > 0 && probe["cpu_weights_probe_1.6bit_us"] > 0);
             QVERIFY(chosen.weights() == CpuWeights::TwoBit || chosen.weights() == CpuWeights::Trits);
             QVERIFY(chosen.batch_weights() == CpuWeights::TwoBit || chosen.batch_weights() == CpuWeights::Trits);
             std::vector<float> c(T * V);

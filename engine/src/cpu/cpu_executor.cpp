@@ -115,24 +115,23 @@ CpuExecutor::CpuExecutor(std::shared_ptr<const Model> model, bool reference, int
     convert_to_trits();
     weights_ = batch_weights_ = CpuWeights::Trits;
     if (weights == CpuWeights::Auto) {
-        // Best of three passes over all the weights each, alternated: the layout this machine
-        // streams faster (decode's cost, without its synchronization). A few passes of the
-        // weights: ~50 ms for 370M on 2 cores.
-        auto faster = [&](int tokens, int reps, double& us_2bit, double& us_trits) {
-            time_weight_sweep(false, tokens);
-            time_weight_sweep(true, tokens);   // first touch of the copies
-            us_2bit = us_trits = 1e300;
-            for (int rep = 0; rep < reps; ++rep) {
-                us_2bit = std::min(us_2bit, time_weight_sweep(false, tokens));
-                us_trits = std::min(us_trits, time_weight_sweep(true, tokens));
-            }
-            return us_trits < us_2bit ? CpuWeights::Trits : CpuWeights::TwoBit;
-        };
-        weights_ = faster(1, 3, sweep_us_2bit_, sweep_us_trits_);
+        weights_ = faster_decode_layout();
         // Batches and prompt chunks are a GEMM, which unpacks the codes once per tile of rows:
         // arithmetic, not bytes, where the cores are few (370M on the 2-core VM, B = 2 / 16:
-        // 547 / 1,327 tok/s on 2 bits, 316 / 943 on 1.6). Timed apart, on a batch of four.
-        batch_weights_ = gemm_isa_ ? faster(kLayoutProbeTokens, 2, gemm_sweep_us_2bit_, gemm_sweep_us_trits_) : weights_;
+        // 547 / 1,327 tok/s on 2 bits, 316 / 943 on 1.6). Timed apart, on a batch of four: best
+        // of two passes over all the weights each, alternated.
+        if (gemm_isa_) {
+            time_gemm_sweep(false);
+            time_gemm_sweep(true);   // first touch of the copies
+            gemm_sweep_us_2bit_ = gemm_sweep_us_trits_ = 1e300;
+            for (int rep = 0; rep < 2; ++rep) {
+                gemm_sweep_us_2bit_ = std::min(gemm_sweep_us_2bit_, time_gemm_sweep(false));
+                gemm_sweep_us_trits_ = std::min(gemm_sweep_us_trits_, time_gemm_sweep(true));
+            }
+            batch_weights_ = gemm_sweep_us_trits_ < gemm_sweep_us_2bit_ ? CpuWeights::Trits : CpuWeights::TwoBit;
+        } else {
+            batch_weights_ = weights_;
+        }
         if (weights_ == CpuWeights::TwoBit && batch_weights_ == CpuWeights::TwoBit) trits_.clear();
     }
 }
@@ -156,16 +155,42 @@ const TritMatrix* CpuExecutor::trits_of(const TernaryMatrix* w, int rows) const 
     return it == trits_.end() ? nullptr : &it->second;
 }
 
-double CpuExecutor::time_weight_sweep(bool trits, int tokens) {
+// Real one-token decode steps on slot 0 (which is reset after), the layouts alternated step by
+// step, the first pair discarded (first touch): the layout with the lower median. A pass over
+// the weights alone (the probe before this) said "even" on the 16-core host where decode in
+// 1.6 bits then ran 0.64-0.82x of 2 bits, and picked 1.6 bits in 3 of 6 loads; a decode step
+// has the caller's stages and the joins in it, and a median shrugs off a busy moment.
+CpuWeights CpuExecutor::faster_decode_layout() {
+    constexpr int kPairs = 6;
+    const int32_t slot = 0, token = 0;
+    int32_t next = 0;
+    std::vector<double> us[2];
+    for (int pair = 0; pair <= kPairs; ++pair)
+        for (int trits = 0; trits < 2; ++trits) {
+            weights_ = trits ? CpuWeights::Trits : CpuWeights::TwoBit;
+            const auto t0 = Clock::now();
+            decode(&slot, &token, 1, nullptr, &next);   // argmax: the step includes lm_head
+            if (pair > 0) us[trits].push_back(us_since(t0));
+        }
+    reset_slot(slot);
+    profile_ = {};
+    auto median = [](std::vector<double>& v) {
+        std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+        return v[v.size() / 2];
+    };
+    decode_step_us_2bit_ = median(us[0]);
+    decode_step_us_trits_ = median(us[1]);
+    return decode_step_us_trits_ < decode_step_us_2bit_ ? CpuWeights::Trits : CpuWeights::TwoBit;
+}
+
+double CpuExecutor::time_gemm_sweep(bool trits) {
+    const int tokens = kLayoutProbeTokens;
     const auto all = bitlinears(*model_);
     int longest = 0;
     for (const TernaryMatrix* w : all) longest = std::max({longest, w->row_stride * 4, TritMatrix::activation_length(w->cols)});
     const std::vector<int8_t> q(size_t(longest) * tokens, 1);
     const std::vector<int32_t> qsum(size_t(tokens), 0);
-    // Per part: one row's accumulators (one-row kernels), or a GEMM block of kRowBlock rows.
-    int most_rows = 0;
-    for (const TernaryMatrix* w : all) most_rows = std::max(most_rows, w->rows);
-    const size_t per_part = std::max(size_t(most_rows), size_t(tokens) * kRowBlock);
+    const size_t per_part = size_t(tokens) * kRowBlock;   // a GEMM block's accumulators
     std::vector<int32_t> acc(size_t(pool_->size()) * per_part);
     // One parallel loop over the rows of `group`, on as many threads as decode gives it.
     auto pass = [&](std::initializer_list<const TernaryMatrix*> group) {
@@ -175,11 +200,6 @@ double CpuExecutor::time_weight_sweep(bool trits, int tokens) {
             int32_t* out = &acc[size_t(part) * per_part];
             for (const TernaryMatrix* w : group) {
                 auto [r0, r1] = split_range(w->rows, part, parts, kRowBlock);
-                if (tokens == 1) {
-                    if (trits) ternary_matvec_trits(trits_.at(w), q.data(), 0, out, r0, r1, row_isa_);
-                    else ternary_matvec_fast(*w, q.data(), 0, out, r0, r1, row_isa_);
-                    continue;
-                }
                 for (int rb = r0; rb < r1; rb += kRowBlock) {
                     const int re = std::min(r1, rb + kRowBlock);
                     if (trits) ternary_gemm_trits(trits_.at(w), q.data(), size_t(longest), qsum.data(), tokens, out, kRowBlock, rb, re, *gemm_isa_);
@@ -189,9 +209,7 @@ double CpuExecutor::time_weight_sweep(bool trits, int tokens) {
         }, threads_for(bytes, tokens));
     };
     // The loops a forward pass runs (i/f/g together, then o, gate/up, down; lm_head), not one loop
-    // over everything: a loop's start and join weigh on a layout's kernel as they do in decode.
-    // One loop over all the weights favoured 1.6 bits on the 16-core host, whose decode they
-    // then slowed to 0.6–0.9× of 2 bits.
+    // over everything: a loop's start and join weigh on a layout's kernel as they do in a pass.
     const auto t0 = Clock::now();
     for (const LayerWeights& l : model_->layers) {
         pass({&l.i_proj, &l.f_proj, &l.g_proj});
@@ -226,9 +244,9 @@ std::vector<std::pair<std::string, double>> CpuExecutor::LayoutDiagnostics::extr
         m.push_back({"cpu_decode_sync_us_per_token", (p.region_us - p.slowest_part_us) / n});
         m.push_back({"cpu_decode_regions_per_token", double(p.regions) / n});
     }
-    if (e_.sweep_us_2bit_ > 0) {
-        m.push_back({"cpu_weights_probe_2bit_us", e_.sweep_us_2bit_});
-        m.push_back({"cpu_weights_probe_1.6bit_us", e_.sweep_us_trits_});
+    if (e_.decode_step_us_2bit_ > 0) {
+        m.push_back({"cpu_weights_probe_2bit_us", e_.decode_step_us_2bit_});
+        m.push_back({"cpu_weights_probe_1.6bit_us", e_.decode_step_us_trits_});
     }
     if (e_.gemm_sweep_us_2bit_ > 0) {
         m.push_back({"cpu_batch_weights_probe_2bit_us", e_.gemm_sweep_us_2bit_});

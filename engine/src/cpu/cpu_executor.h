@@ -61,8 +61,10 @@ private:
         const CpuExecutor& e_;
     };
     void convert_to_trits();
-    // µs for one pass over every matrix, all threads: the one-row kernel (tokens = 1) or the GEMM.
-    double time_weight_sweep(bool trits, int tokens);
+    // --cpu-weights auto: the layout whose real decode steps are faster (sets the probe's medians).
+    CpuWeights faster_decode_layout();
+    // µs for one pass of the GEMM over every matrix on a batch of kLayoutProbeTokens, all threads.
+    double time_gemm_sweep(bool trits);
     // Whether a pass over `rows` rows runs the GEMM (unpacks each weight row once for all of them).
     bool uses_gemm(int rows) const { return !reference_ && rows > 1 && gemm_isa_; }
     // The 1.6-bit copy that a pass over `rows` rows reads, or null where it reads the 2-bit codes.
@@ -122,7 +124,8 @@ private:
     // immutable and may be shared with other executors (the app keeps a GPU and a CPU one).
     std::unordered_map<const TernaryMatrix*, TritMatrix> trits_;
     double convert_ms_ = 0;
-    double sweep_us_2bit_ = 0, sweep_us_trits_ = 0, gemm_sweep_us_2bit_ = 0, gemm_sweep_us_trits_ = 0;   // 0: not measured
+    double decode_step_us_2bit_ = 0, decode_step_us_trits_ = 0;    // auto's medians; 0: not measured
+    double gemm_sweep_us_2bit_ = 0, gemm_sweep_us_trits_ = 0;
     // Where single-stream decode spends its time, summed over every decode of one slot: the
     // parallel matrix-vector regions (wall time; the slowest part's kernel time within them; the
     // rest is waking, joining and imbalance) and everything else, which runs on the calling thread.
