@@ -934,11 +934,8 @@ __device__ void handover_phase(const DecodeArgs& a, const DecodeSmem& sm, int p,
             __stcg(area + area_words - 2, make_uint4(__float_as_uint(pl.s[0]), __float_as_uint(pl.s[1]), __float_as_uint(pl.s[2]), 0u));
             __stcg(area + area_words - 1, make_uint4(uint32_t(qs[0]), uint32_t(qs[1]), uint32_t(qs[2]), 0u));
         }
-        __syncthreads();
-        if (tid == 0) {
-            __threadfence();
-            asm volatile("st.release.gpu.global.u64 [%0], %1;" ::"l"(a.handover_flags + owner), "l"(ticket) : "memory");
-        }
+        __syncthreads();  // as in grid_arrive: the block's stores, then one release by thread 0
+        if (tid == 0) asm volatile("st.release.gpu.global.u64 [%0], %1;" ::"l"(a.handover_flags + owner), "l"(ticket) : "memory");
     } else {  // no column to normalize: only wait for the staged rows (and γ, to keep the parity)
         mbar_wait(sw.g, sw.parity);
         mbar_wait(sw.w, sw.parity);
