@@ -158,7 +158,7 @@ const TritMatrix* CpuExecutor::trits_of(const TernaryMatrix* w, int rows) const 
 // Real one-token decode steps on slot 0 (which is reset after), the layouts alternated step by
 // step, the first pair discarded (first touch): the layout with the lower median. A pass over
 // the weights alone (the probe before this) said "even" on the 16-core host where decode in
-// 1.6 bits then ran 0.64-0.82x of 2 bits, and picked 1.6 bits in 3 of 6 loads; a decode step
+// 1.6 bits then ran at 0.50-0.82x of 2 bits, and picked 1.6 bits in 3 of 6 loads; a decode step
 // has the caller's stages and the joins in it, and a median shrugs off a busy moment.
 CpuWeights CpuExecutor::faster_decode_layout() {
     constexpr int kPairs = 6;
