@@ -40,11 +40,7 @@ std::unique_ptr<Executor> make_cuda(std::shared_ptr<const Model> model, int thre
     return ex;
 }
 
-double metric_of(Executor& ex, const std::string& name) {
-    for (const auto& [key, value] : ex.diagnostics().extra_metrics())
-        if (key == name) return value;
-    return 0;
-}
+double metric_of(Executor& ex, const std::string& name) { return testkit::metrics_of(ex)[name]; }
 int decode_threads_of(Executor& ex) { return int(metric_of(ex, "cuda_decode_threads")); }
 
 std::unique_ptr<Executor> make_cuda_slots(std::shared_ptr<const Model> model, int slot_count) {

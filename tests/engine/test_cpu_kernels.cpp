@@ -5,7 +5,6 @@
 #include <atomic>
 #include <cmath>
 #include <fstream>
-#include <map>
 #include <random>
 #include <sstream>
 
@@ -297,8 +296,7 @@ private slots:
             CpuExecutor chosen(golden.model, false, 2, 2, CpuWeights::Auto);
             const std::vector<float> start = chosen.save_slot(0);
             QVERIFY2(std::all_of(start.begin(), start.end(), [](float v) { return v == 0.f; }), (name + ": auto's timed steps left a state").c_str());
-            std::map<std::string, double> probe;
-            for (const auto& [k, v] : chosen.diagnostics().extra_metrics()) probe[k] = v;
+            auto probe = testkit::metrics_of(chosen);
             QVERIFY(probe["cpu_weights_probe_2bit_us"] > 0 && probe["cpu_weights_probe_1.6bit_us"] > 0);
             QVERIFY(chosen.weights() == CpuWeights::TwoBit || chosen.weights() == CpuWeights::Trits);
             QVERIFY(chosen.batch_weights() == CpuWeights::TwoBit || chosen.batch_weights() == CpuWeights::Trits);

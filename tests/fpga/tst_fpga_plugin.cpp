@@ -52,8 +52,7 @@ private slots:
             tok = ex->forward_argmax(tok);
             QCOMPARE(tok, g.greedy_tokens[size_t(i)]);
         }
-        std::map<std::string, double> m;
-        for (const auto& [k, v] : ex->diagnostics().extra_metrics()) m[k] = v;
+        auto m = testkit::metrics_of(*ex);
         QCOMPARE(m["fpga_lanes"], 256.0);
         QVERIFY(m["fpga_cycles_per_token"] > 0);
         QVERIFY(m["fpga_modeled_tok_s"] > 0);

@@ -76,6 +76,12 @@ std::string check_tolerance(const std::vector<float>& got, const std::vector<flo
     return ss.str();
 }
 
+std::map<std::string, double> metrics_of(Executor& ex) {
+    std::map<std::string, double> m;
+    for (const auto& [k, v] : ex.diagnostics().extra_metrics()) m[k] = v;
+    return m;
+}
+
 std::string check_executor(Executor& ex, const GoldenCase& g) {
     const int V = g.V;
     ex.reset_state();

@@ -3,6 +3,7 @@
 // tolerance checks, shared by every backend's tests.
 #pragma once
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -39,6 +40,9 @@ std::string check_tolerance(const std::vector<float>& got, const std::vector<flo
 // tokens through the recurrent path (tokens and decode_logits), teacher-forced decode against
 // full_logits, and save/restore of the state. Empty string on success.
 std::string check_executor(Executor& executor, const GoldenCase& golden);
+
+// The executor's diagnostics().extra_metrics() by name (a missing name reads 0 through []).
+std::map<std::string, double> metrics_of(Executor& executor);
 
 // decode_logits on one executor against decode's logits on another made alike (`make`, at least
 // `slots` slots): steps of 1, 3 and all `slots` rows, in that order, on slots in reverse order.
