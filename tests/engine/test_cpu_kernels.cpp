@@ -175,6 +175,11 @@ private slots:
         QTest::newRow("all +1 × −128") << 6 << 8191 << 1 << -128 << 4;
         QTest::newRow("all −1 × −128") << 5 << 8191 << -1 << -128 << 3;
         QTest::newRow("all +1 × 127") << 4 << 4096 << 1 << 127 << 2;
+        // AMX: row blocks of 16 with a partial last one, token groups of 16 with a partial last
+        // one, blocks unpacked four at a time with a shorter last segment.
+        QTest::newRow("tiles: 33 rows, 21 tokens") << 33 << 1000 << 2 << 0 << 21;
+        QTest::newRow("tiles: all −1 × −128, 17 tokens") << 17 << 8191 << -1 << -128 << 17;
+        QTest::newRow("tiles: all +1 × 127, 6 tokens") << 16 << 2816 << 1 << 127 << 6;
     }
     void gemm_equals_reference() {
         QFETCH(int, rows);

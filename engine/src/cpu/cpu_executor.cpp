@@ -59,7 +59,7 @@ size_t prefetch_next_bytes() {
 }
 
 // The batched kernel's instruction set: the widest the CPU has. MMFREE_CPU_GEMM names another
-// (scalar, avx2, avxvnni, avx512vnni), or "rowwise" to run batches through the one-row kernel
+// (scalar, avx2, avxvnni, avx512vnni, amx), or "rowwise" to run batches through the one-row kernel
 // (the path before the GEMM), for measurements side by side in one binary.
 std::optional<GemmIsa> gemm_isa_from_environment() {
     const char* env = std::getenv("MMFREE_CPU_GEMM");
@@ -107,7 +107,7 @@ CpuExecutor::CpuExecutor(std::shared_ptr<const Model> model, bool reference, int
     if (threads <= 0) threads = int(std::thread::hardware_concurrency());
     pool_ = std::make_unique<ThreadPool>(reference_ ? 1 : std::max(1, threads));
     if (!reference_) gemm_isa_ = gemm_isa_from_environment();
-    row_isa_ = gemm_isa_.value_or(best_gemm_isa());
+    row_isa_ = vector_isa(gemm_isa_.value_or(best_gemm_isa()));
     prefetch_next_bytes_ = reference_ ? 0 : prefetch_next_bytes();
     states_.assign(size_t(slots_) * state_size_, 0.f);
     // Auto without AVX2 stays on 2 bits: the scalar 1.6-bit kernel is no match for it.

@@ -7,7 +7,10 @@
 #include <cstring>
 
 #if defined(__x86_64__)
+#include <cpuid.h>
 #include <immintrin.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #endif
 
 namespace mmfree::cpu {
@@ -16,6 +19,20 @@ namespace mmfree::cpu {
 // (AVX2 / AVX-512 2-bit, AVX-512 1.6-bit GB/s): 1 KB 42.8 / – / 35.4, 4 KB 52.0 / 55.9 / 40.1,
 // 8 KB 54.4 / 67.5 / 40.3. Hardware prefetchers alone stop at a page; this runs across.
 constexpr int kPrefetchAhead = 8192;
+
+// AMX multiplies tiles only; everything else runs on the vector unit of the same CPU.
+GemmIsa vector_isa(GemmIsa isa) { return isa == GemmIsa::Amx ? GemmIsa::Avx512Vnni : isa; }
+
+#if defined(__x86_64__)
+// AMX needs the CPU's tile and int8 units and, on Linux, the process's request for the tile
+// registers' state (which the kernel refuses where it cannot save it, e.g. before 5.16).
+static bool os_grants_amx() {
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d) || !(d & (1u << 24)) || !(d & (1u << 25))) return false;
+    constexpr long kArchReqXcompPerm = 0x1023, kXfeatureXtiledata = 18;
+    return syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0;
+}
+#endif
 
 // 1 / sqrt(mean(x²) + eps), shared by rms_norm and norm_quantize_permuted so both scale alike.
 static float rms_inverse(const float* x, int n, float eps) {
@@ -995,6 +1012,153 @@ __attribute__((target("avx512vnni,avx512bw,avx512f"))) void gemm_codes_avx512(co
         by_width[n](w, q, qsum + t0, acc + size_t(t0) * acc_stride, acc_stride, r0, r1);
     }
 }
+
+// --- 2-bit batched kernel on AMX tiles -----------------------------------------------------
+// One tdpbsud multiplies a tile of up to 16 tokens × 64 activations (A, signed, read straight
+// from permute_for_simd's rows) with 64 codes of 16 weight rows (B, unsigned, in the tile's
+// pairing: row kk holds, for each weight row n, the codes that meet activations 4kk..4kk+3):
+// 16,384 products, where a vpdpbusd makes 64. So the work left is the unpack into B tiles, done
+// once per 16 weight rows and shared by every token. In permute_for_simd's order, position
+// 64h + 4kk + i of a 128-weight block is field 2h + kk / 8 of code byte 4·(kk mod 8) + i: B's row
+// kk is dword kk mod 8 of each row's 32-byte block, shifted by that field and masked. A 16 × 8
+// dword transpose (two 8 × 8 in the halves of 512-bit vectors) gathers those dwords.
+constexpr int kAmxRows = 16;      // weight rows per B tile (its 16 int32 columns of C)
+constexpr int kAmxTokens = 16;    // tokens per A and C tile
+constexpr int kAmxSegmentBlocks = 4;   // blocks unpacked at a time: 8 KB of B tiles
+
+struct alignas(64) TileConfig {
+    uint8_t palette = 1;
+    uint8_t start_row = 0;
+    uint8_t reserved[14] = {};
+    uint16_t colsb[16] = {};
+    uint8_t rows[16] = {};
+};
+
+// Tiles 0–3 (C: m tokens × 16 int32), 4–5 (A: m tokens × 64 bytes) and 6–7 (B: 16 × 64 bytes).
+// The configuration stays loaded on the thread between calls; it is reloaded only when m changes.
+__attribute__((target("amx-tile"))) void configure_tiles(int m) {
+    thread_local int configured = 0;
+    if (configured == m) return;
+    TileConfig c;
+    for (int i = 0; i < 8; ++i) {
+        c.colsb[i] = 64;
+        c.rows[i] = uint8_t(i < 6 ? m : 16);
+    }
+    asm volatile("" ::: "memory");   // the whole struct is written before ldtilecfg reads it
+    _tile_loadconfig(&c);
+    configured = m;
+}
+
+// 32 code bytes of a row (zeros past the matrix), asking for the row's bytes a stretch ahead.
+__attribute__((target("avx2"))) inline __m256i code_block(const uint8_t* row, int blk) {
+    if (!row) return _mm256_setzero_si256();
+    if (blk % 2 == 0) _mm_prefetch(reinterpret_cast<const char*>(row + blk * 32 + kPrefetchAhead), _MM_HINT_T0);
+    return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + blk * 32));
+}
+
+// Blocks [blk0, blk1) of rows [r, r + kAmxRows) of w as B tiles: tile c (64 positions of
+// permute_for_simd's order, counted from block blk0) at b + 1024·c; rows at or past row_end are zeros.
+__attribute__((target("avx512f,avx512bw"))) void unpack_b_tiles(const TernaryMatrix& w, int r, int row_end, int blk0, int blk1, uint8_t* b) {
+    const uint8_t* row[kAmxRows];
+    for (int n = 0; n < kAmxRows; ++n) row[n] = r + n < row_end ? &w.codes[size_t(r + n) * w.row_stride] : nullptr;
+    const __m512i low2 = _mm512_set1_epi8(3);
+    const __m512i lanes_lo = _mm512_setr_epi64(0, 1, 8, 9, 4, 5, 12, 13), lanes_hi = _mm512_setr_epi64(2, 3, 10, 11, 6, 7, 14, 15);
+    for (int blk = blk0; blk < blk1; ++blk, b += 2048) {
+        __m512i z[8], a[8], t[8];
+        for (int i = 0; i < 8; ++i) z[i] = _mm512_inserti64x4(_mm512_castsi256_si512(code_block(row[i], blk)), code_block(row[i + 8], blk), 1);
+        // Per 128-bit lane: a[2j] / a[2j+1] interleave rows 2j and 2j+1; t[x] then holds dword x
+        // of four rows per lane (rows 0–3 from t[x], 4–7 from t[4 + x]; the upper half 8–15).
+        for (int j = 0; j < 4; ++j) {
+            a[2 * j] = _mm512_unpacklo_epi32(z[2 * j], z[2 * j + 1]);
+            a[2 * j + 1] = _mm512_unpackhi_epi32(z[2 * j], z[2 * j + 1]);
+        }
+        for (int h = 0; h < 2; ++h) {
+            __m512i* at = a + 4 * h;
+            t[4 * h + 0] = _mm512_unpacklo_epi64(at[0], at[2]);
+            t[4 * h + 1] = _mm512_unpackhi_epi64(at[0], at[2]);
+            t[4 * h + 2] = _mm512_unpacklo_epi64(at[1], at[3]);
+            t[4 * h + 3] = _mm512_unpackhi_epi64(at[1], at[3]);
+        }
+        for (int x = 0; x < 4; ++x) {
+            // d[m]: dword m of rows 0..15 in order.
+            const __m512i d_lo = _mm512_permutex2var_epi64(t[x], lanes_lo, t[4 + x]);
+            const __m512i d_hi = _mm512_permutex2var_epi64(t[x], lanes_hi, t[4 + x]);
+            for (int s = 0; s < 4; ++s) {
+                const int h = s / 2, kk = 8 * (s % 2);
+                _mm512_store_si512(b + 1024 * h + 64 * (kk + x), _mm512_and_si512(_mm512_srli_epi32(d_lo, unsigned(2 * s)), low2));
+                _mm512_store_si512(b + 1024 * h + 64 * (kk + x + 4), _mm512_and_si512(_mm512_srli_epi32(d_hi, unsigned(2 * s)), low2));
+            }
+        }
+    }
+}
+
+// Adds chunks [0, chunks) of B tiles b times the activations a (one group, chunk 0 at a) into
+// C tiles 0–3, chunk k into tile k mod 4, so that consecutive tdpbsud do not wait for each
+// other's sums. chunks is even.
+__attribute__((target("amx-tile,amx-int8"))) inline void dot_one_group(const int8_t* a, size_t q_stride, const uint8_t* b, int chunks) {
+    int k = 0;
+    for (; k + 4 <= chunks; k += 4) {
+        _tile_loadd(4, a + 64 * k, q_stride);
+        _tile_loadd(6, b + 1024 * size_t(k), 64);
+        _tile_dpbsud(0, 4, 6);
+        _tile_loadd(5, a + 64 * (k + 1), q_stride);
+        _tile_loadd(7, b + 1024 * size_t(k + 1), 64);
+        _tile_dpbsud(1, 5, 7);
+        _tile_loadd(4, a + 64 * (k + 2), q_stride);
+        _tile_loadd(6, b + 1024 * size_t(k + 2), 64);
+        _tile_dpbsud(2, 4, 6);
+        _tile_loadd(5, a + 64 * (k + 3), q_stride);
+        _tile_loadd(7, b + 1024 * size_t(k + 3), 64);
+        _tile_dpbsud(3, 5, 7);
+    }
+    if (k < chunks) {
+        _tile_loadd(4, a + 64 * k, q_stride);
+        _tile_loadd(6, b + 1024 * size_t(k), 64);
+        _tile_dpbsud(0, 4, 6);
+        _tile_loadd(5, a + 64 * (k + 1), q_stride);
+        _tile_loadd(7, b + 1024 * size_t(k + 1), 64);
+        _tile_dpbsud(1, 5, 7);
+    }
+}
+
+// Per 16 weight rows and group of up to 16 tokens, a few blocks are unpacked and multiplied at a
+// time, so that the B tiles stay in L1 beside the activations. The unpack costs about what the
+// tdpbsud do at 16 tokens; keeping a row's tiles for several groups (all blocks unpacked once) was
+// slower on 1,024-wide rows and faster only on 2,816-wide ones from 48 tokens (2-core VM, Xeon).
+__attribute__((target("amx-tile,amx-int8,avx512f,avx512bw"))) void gemm_codes_amx(const TernaryMatrix& w, const int8_t* qp, size_t q_stride,
+                                                                                 const int32_t* qsum, int tokens, int32_t* acc,
+                                                                                 size_t acc_stride, int r0, int r1) {
+    const int blocks = w.row_stride / 32;   // two 64-position chunks each
+    struct alignas(64) Line { uint8_t bytes[64]; };
+    thread_local std::vector<Line> tiles(kAmxSegmentBlocks * 32);   // 64-byte aligned, for whole-line stores
+    uint8_t* b = reinterpret_cast<uint8_t*>(tiles.data());
+    alignas(64) int32_t c[4][kAmxTokens * kAmxRows];
+    for (int r = r0; r < r1; r += kAmxRows) {
+        const int rows = std::min(kAmxRows, r1 - r);
+        for (int t0 = 0; t0 < tokens; t0 += kAmxTokens) {
+            const int m = std::min(kAmxTokens, tokens - t0);
+            configure_tiles(m);
+            _tile_zero(0);
+            _tile_zero(1);
+            _tile_zero(2);
+            _tile_zero(3);
+            for (int blk = 0; blk < blocks; blk += kAmxSegmentBlocks) {
+                const int end = std::min(blocks, blk + kAmxSegmentBlocks);
+                unpack_b_tiles(w, r, r1, blk, end, b);
+                asm volatile("" ::: "memory");   // the tiles are stored before tileloadd reads them
+                dot_one_group(qp + size_t(t0) * q_stride + 128 * size_t(blk), q_stride, b, 2 * (end - blk));
+            }
+            _tile_stored(0, c[0], 64);
+            _tile_stored(1, c[1], 64);
+            _tile_stored(2, c[2], 64);
+            _tile_stored(3, c[3], 64);
+            for (int t = 0; t < m; ++t)
+                for (int i = 0; i < rows; ++i)
+                    acc[size_t(t0 + t) * acc_stride + size_t(r - r0 + i)] =
+                        c[0][t * kAmxRows + i] + c[1][t * kAmxRows + i] + c[2][t * kAmxRows + i] + c[3][t * kAmxRows + i] - qsum[t0 + t];
+        }
+    }
+}
 #pragma GCC diagnostic pop
 #endif
 
@@ -1006,6 +1170,7 @@ struct GemmKernels {
 };
 
 const GemmKernels& kernels_for(GemmIsa isa) {
+    isa = vector_isa(isa);
     static const GemmKernels scalar{unpack_tile_scalar, 2, {nullptr, micro_scalar<1>, micro_scalar<2>}};
 #if defined(__x86_64__)
     static const GemmKernels avx2{unpack_tile_avx2, 2, {nullptr, micro_avx2<1>, micro_avx2<2>}};
@@ -1014,7 +1179,8 @@ const GemmKernels& kernels_for(GemmIsa isa) {
     switch (isa) {
     case GemmIsa::Avx2: return avx2;
     case GemmIsa::AvxVnni: return avxvnni;
-    case GemmIsa::Avx512Vnni: return avx512;
+    case GemmIsa::Avx512Vnni:
+    case GemmIsa::Amx: return avx512;   // the tiles are for 2-bit codes; vector_isa maps them here
     case GemmIsa::Scalar: break;
     }
 #else
@@ -1026,6 +1192,7 @@ const GemmKernels& kernels_for(GemmIsa isa) {
 } // namespace
 
 void ternary_matvec_trits(const TritMatrix& w, const int8_t* q, int32_t qsum, int32_t* acc, int r0, int r1, GemmIsa isa) {
+    isa = vector_isa(isa);
 #if defined(__x86_64__)
     if (isa == GemmIsa::Avx512Vnni && w.cols < kVnniTritMaxCols) return matvec_trits_avx512(w, q, qsum, acc, r0, r1);
     if (isa == GemmIsa::AvxVnni && w.cols < kVnniTritMaxCols) return matvec_trits_avxvnni(w, q, qsum, acc, r0, r1);
@@ -1042,12 +1209,13 @@ const char* gemm_isa_name(GemmIsa isa) {
     case GemmIsa::Avx2: return "avx2";
     case GemmIsa::AvxVnni: return "avxvnni";
     case GemmIsa::Avx512Vnni: return "avx512vnni";
+    case GemmIsa::Amx: return "amx";
     }
     return "scalar";
 }
 
 std::optional<GemmIsa> parse_gemm_isa(const std::string& name) {
-    for (GemmIsa isa : {GemmIsa::Scalar, GemmIsa::Avx2, GemmIsa::AvxVnni, GemmIsa::Avx512Vnni})
+    for (GemmIsa isa : {GemmIsa::Scalar, GemmIsa::Avx2, GemmIsa::AvxVnni, GemmIsa::Avx512Vnni, GemmIsa::Amx})
         if (name == gemm_isa_name(isa)) return isa;
     return std::nullopt;
 }
@@ -1060,6 +1228,7 @@ std::vector<GemmIsa> supported_gemm_isas() {
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("avxvnni")) isas.push_back(GemmIsa::AvxVnni);
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vnni"))
         isas.push_back(GemmIsa::Avx512Vnni);
+    if (isas.back() == GemmIsa::Avx512Vnni && os_grants_amx()) isas.push_back(GemmIsa::Amx);
 #endif
     return isas;
 }
@@ -1093,6 +1262,10 @@ void gemm_tiles(const GemmKernels& k, Unpack&& unpack, int kp, const int8_t* qp,
 void ternary_gemm_fast(const TernaryMatrix& w, const int8_t* qp, size_t q_stride, const int32_t* qsum, int tokens,
                        int32_t* acc, size_t acc_stride, int row_begin, int row_end, GemmIsa isa) {
 #if defined(__x86_64__)
+    // Up to 4 tokens, one pass of the AVX-512 kernel is as fast as the tiles' unpack (2-core VM).
+    if (isa == GemmIsa::Amx && tokens > 4 && w.cols < kVnniCodesMaxCols)
+        return gemm_codes_amx(w, qp, q_stride, qsum, tokens, acc, acc_stride, row_begin, row_end);
+    isa = vector_isa(isa);
     if (isa == GemmIsa::Avx512Vnni && w.cols < kVnniCodesMaxCols)
         return gemm_codes_avx512(w, qp, q_stride, qsum, tokens, acc, acc_stride, row_begin, row_end);
 #endif
@@ -1208,6 +1381,7 @@ void swiglu(const float* gate, const float* up, float* out, int n) {
 }
 
 void ternary_matvec_fast(const TernaryMatrix& w, const int8_t* qp, int32_t qsum, int32_t* acc, int r0, int r1, GemmIsa isa) {
+    isa = vector_isa(isa);
 #if defined(__x86_64__)
     if (isa == GemmIsa::Avx512Vnni && w.cols < kVnniCodesMaxCols) return matvec_codes_avx512(w, qp, qsum, acc, r0, r1);
     if (isa == GemmIsa::AvxVnni && w.cols < kVnniCodesMaxCols) return matvec_codes_avxvnni(w, qp, qsum, acc, r0, r1);

@@ -28,12 +28,14 @@ void permute_for_simd(const int8_t* q, int padded_n, int8_t* qp);
 int32_t sum_q(const int8_t* q, int padded_n);
 bool cpu_has_avx2();
 
-// The instruction sets of the integer kernels, narrowest first.
-enum class GemmIsa { Scalar, Avx2, AvxVnni, Avx512Vnni };
-const char* gemm_isa_name(GemmIsa isa);                     // "scalar", "avx2", "avxvnni", "avx512vnni"
+// The instruction sets of the integer kernels, narrowest first. Amx is AVX-512 VNNI plus the
+// tile unit: the batched 2-bit kernel runs on tiles, every other kernel as on Avx512Vnni.
+enum class GemmIsa { Scalar, Avx2, AvxVnni, Avx512Vnni, Amx };
+const char* gemm_isa_name(GemmIsa isa);                     // "scalar", "avx2", "avxvnni", "avx512vnni", "amx"
 std::optional<GemmIsa> parse_gemm_isa(const std::string& name);
 std::vector<GemmIsa> supported_gemm_isas();                 // what this CPU (and OS) runs, Scalar first
 GemmIsa best_gemm_isa();                                    // the widest of those
+GemmIsa vector_isa(GemmIsa isa);                            // the vector kernels' set: Amx → Avx512Vnni
 
 // The one-row kernel on instruction set `isa` (one the CPU runs): every set splits each code
 // byte into its four fields with one shift and masks; AVX2 sums them in int16 pairs, the VNNI
