@@ -52,10 +52,12 @@ void prefetch_to_l2(const uint8_t* begin, size_t bytes);
 
 // ternary_matvec_fast for many rows of activations at once (a prompt chunk or a decode batch):
 // token t's permuted activations start at qp + t·q_stride, its Σq is qsum[t], and
-// acc[t·acc_stride + (r − row_begin)] receives its accumulator of weight row r. AVX-512 masks each
-// code field in registers for four rows × four tokens at a time; the others unpack a tile of rows
-// to bytes once and dot it with every token's activations. Same int32 results as
-// ternary_matvec_ref, bit for bit, on every instruction set.
+// acc[t·acc_stride + (r − row_begin)] receives its accumulator of weight row r. AMX (from 5 tokens)
+// unpacks 16 rows into B tiles and multiplies 16 tokens at a time; AVX-512 masks each code field in
+// registers for four rows × four tokens at a time; the others unpack a tile of rows to bytes once
+// and dot it with every token's activations. Same int32 results as ternary_matvec_ref, bit for
+// bit, on every instruction set. isa must come from supported_gemm_isas(), which also asks the OS
+// for the AMX tile state.
 void ternary_gemm_fast(const TernaryMatrix& w, const int8_t* qp, size_t q_stride, const int32_t* qsum, int tokens,
                        int32_t* acc, size_t acc_stride, int row_begin, int row_end, GemmIsa isa);
 
