@@ -1096,28 +1096,18 @@ __attribute__((target("avx512f,avx512bw"))) void unpack_b_tiles(const TernaryMat
 // C tiles 0–3, chunk k into tile k mod 4, so that consecutive tdpbsud do not wait for each
 // other's sums. chunks is even.
 __attribute__((target("amx-tile,amx-int8"))) inline void dot_one_group(const int8_t* a, size_t q_stride, const uint8_t* b, int chunks) {
-    int k = 0;
-    for (; k + 4 <= chunks; k += 4) {
-        _tile_loadd(4, a + 64 * k, q_stride);
-        _tile_loadd(6, b + 1024 * size_t(k), 64);
-        _tile_dpbsud(0, 4, 6);
-        _tile_loadd(5, a + 64 * (k + 1), q_stride);
-        _tile_loadd(7, b + 1024 * size_t(k + 1), 64);
-        _tile_dpbsud(1, 5, 7);
-        _tile_loadd(4, a + 64 * (k + 2), q_stride);
-        _tile_loadd(6, b + 1024 * size_t(k + 2), 64);
-        _tile_dpbsud(2, 4, 6);
-        _tile_loadd(5, a + 64 * (k + 3), q_stride);
-        _tile_loadd(7, b + 1024 * size_t(k + 3), 64);
-        _tile_dpbsud(3, 5, 7);
-    }
-    if (k < chunks) {
-        _tile_loadd(4, a + 64 * k, q_stride);
-        _tile_loadd(6, b + 1024 * size_t(k), 64);
-        _tile_dpbsud(0, 4, 6);
-        _tile_loadd(5, a + 64 * (k + 1), q_stride);
-        _tile_loadd(7, b + 1024 * size_t(k + 1), 64);
-        _tile_dpbsud(1, 5, 7);
+    for (int k = 0; k < chunks; k += 2) {
+        const int8_t* ak = a + 64 * k;
+        const uint8_t* bk = b + 1024 * size_t(k);
+        const bool first = k % 4 == 0;   // chunks k, k + 1 into tiles 0, 1 or 2, 3
+        _tile_loadd(4, ak, q_stride);
+        _tile_loadd(6, bk, 64);
+        if (first) _tile_dpbsud(0, 4, 6);
+        else _tile_dpbsud(2, 4, 6);
+        _tile_loadd(5, ak + 64, q_stride);
+        _tile_loadd(7, bk + 1024, 64);
+        if (first) _tile_dpbsud(1, 5, 7);
+        else _tile_dpbsud(3, 5, 7);
     }
 }
 
