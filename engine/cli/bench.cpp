@@ -157,6 +157,8 @@ int cmd_bench(const Args& a) {
         for (int b = 0; b < B; ++b) ex.reset_slot(b);
         ex.decode(slot_ids.data(), tokens.data(), size_t(B), nullptr, next.data());   // warm-up: pipelines for this B
         std::vector<double> rates;
+        StageTimes step_sum;   // --profile: where a step of B goes
+        int steps = 0;
         for (int r = 0; r < reps; ++r) {
             for (int b = 0; b < B; ++b) ex.reset_slot(b);
             refresh_board();
@@ -165,6 +167,10 @@ int cmd_bench(const Args& a) {
             for (int i = 0; i < tg; ++i) {
                 ex.decode(slot_ids.data(), tokens.data(), size_t(B), nullptr, next.data());
                 tokens.swap(next);
+                if (a.has("--profile") && ex.last_stage_times().valid) {
+                    add_stages(step_sum, ex.last_stage_times());
+                    ++steps;
+                }
             }
             rates.push_back(double(B) * tg / seconds_since(t0));
             refresh_board();
@@ -176,6 +182,9 @@ int cmd_bench(const Args& a) {
                              {"per_stream_tok_s", aggregate / B},
                              {"aggregate_tok_s_all", rates},
                              {"device_memory_bytes", ex.device_memory_bytes()}};
+        if (steps > 0)
+            entry["stages_us_per_step"] = {{"norm_quant", step_sum.norm_quant_us / steps}, {"bitlinear", step_sum.bitlinear_us / steps},
+                                           {"mlgru", step_sum.mlgru_us / steps}, {"lm_head", step_sum.lm_head_us / steps}};
         // The same steps with every row drawn as a chat client samples (T 0.7, top-p 0.95, the
         // whole vocabulary), where the backend draws on the device: what its sampler costs.
         if (ex.samples_on_device()) {

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The CPU backends against the reference implementation's outputs (tests/data/<case>).
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -150,6 +153,28 @@ private slots:
         fast.forward(g.prompt.data(), g.prompt.size(), a.data(), true);
         ref.forward(g.prompt.data(), g.prompt.size(), b.data(), true);
         QVERIFY(a == b);
+    }
+
+    // `mmfree bench --batch … --profile` on a real model: every batch size decodes, and each batch
+    // entry says where its steps went, as the single-stream figures do.
+    void bench_profiles_batch_steps() {
+        const GoldenCase g = load_golden("tiny-a");
+        QProcess p;
+        p.start(MMFREE_CLI, {"bench", "-m", QString::fromStdString(g.dir), "--backend", "cpu", "--pp", "4", "--tg", "4", "--reps", "1",
+                             "--batch", "1,3", "--profile"});
+        QVERIFY(p.waitForFinished(120000));
+        QVERIFY2(p.exitCode() == 0, p.readAllStandardError().constData());
+        const QJsonObject j = QJsonDocument::fromJson(p.readAllStandardOutput()).object();
+        QVERIFY(j["stages_us_per_token"].toObject()["bitlinear"].toDouble() > 0);
+        const QJsonArray batches = j["batches"].toArray();
+        QCOMPARE(batches.size(), 2);
+        for (int i = 0; i < 2; ++i) {
+            const QJsonObject b = batches[i].toObject();
+            QCOMPARE(b["batch"].toInt(), i == 0 ? 1 : 3);
+            QVERIFY(b["aggregate_tok_s"].toDouble() > 0);
+            const QJsonObject stages = b["stages_us_per_step"].toObject();
+            for (const char* stage : {"norm_quant", "bitlinear", "mlgru", "lm_head"}) QVERIFY2(stages[stage].toDouble() > 0, stage);
+        }
     }
 };
 
