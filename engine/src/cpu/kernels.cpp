@@ -1035,7 +1035,8 @@ struct alignas(64) TileConfig {
 };
 
 // Tiles 0–3 (C: m tokens × 16 int32), 4–5 (A: m tokens × 64 bytes) and 6–7 (B: 16 × 64 bytes).
-// The configuration stays loaded on the thread between calls; it is reloaded only when m changes.
+// The configuration stays loaded on the thread between calls and is reloaded only when m changes
+// (loading it for every call cost 10–15 %); nothing else in the process configures tiles.
 __attribute__((target("amx-tile"))) void configure_tiles(int m) {
     thread_local int configured = 0;
     if (configured == m) return;
