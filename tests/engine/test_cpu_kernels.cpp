@@ -176,8 +176,10 @@ private slots:
         QTest::newRow("all −1 × −128") << 5 << 8191 << -1 << -128 << 3;
         QTest::newRow("all +1 × 127") << 4 << 4096 << 1 << 127 << 2;
         // AMX: row blocks of 16 with a partial last one, token groups of 16 with a partial last
-        // one, blocks unpacked four at a time with a shorter last segment.
+        // one, up to four groups sharing the B tiles, blocks unpacked four at a time with a
+        // shorter last segment.
         QTest::newRow("tiles: 33 rows, 21 tokens") << 33 << 1000 << 2 << 0 << 21;
+        QTest::newRow("tiles: 19 rows, 53 tokens") << 19 << 2816 << 2 << 0 << 53;   // three groups sharing tiles, then 5
         QTest::newRow("tiles: all −1 × −128, 17 tokens") << 17 << 8191 << -1 << -128 << 17;
         QTest::newRow("tiles: all +1 × 127, 6 tokens") << 16 << 2816 << 1 << 127 << 6;
     }

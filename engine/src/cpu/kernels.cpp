@@ -1112,10 +1112,36 @@ __attribute__((target("amx-tile,amx-int8"))) inline void dot_one_group(const int
     }
 }
 
-// Per 16 weight rows and group of up to 16 tokens, a few blocks are unpacked and multiplied at a
-// time, so that the B tiles stay in L1 beside the activations. The unpack costs about what the
-// tdpbsud do at 16 tokens; keeping a row's tiles for several groups (all blocks unpacked once) was
-// slower on 1,024-wide rows and faster only on 2,816-wide ones from 48 tokens (2-core VM, Xeon).
+// Two to four full groups of 16 tokens (group g at a + g·group_stride) share each B tile of the
+// segment: group g's sums in C tile g. (Tile numbers are part of the instruction, hence the switch.)
+__attribute__((target("amx-tile,amx-int8"))) inline void dot_groups(const int8_t* a, size_t q_stride, size_t group_stride, int groups,
+                                                                     const uint8_t* b, int chunks) {
+    for (int k = 0; k < chunks; ++k) {
+        const int8_t* ak = a + 64 * k;
+        if (k % 2 == 0) _tile_loadd(6, b + 1024 * size_t(k), 64);
+        else _tile_loadd(7, b + 1024 * size_t(k), 64);
+        for (int g = 0; g < groups; ++g) {
+            if (g % 2 == 0) _tile_loadd(4, ak + g * group_stride, q_stride);
+            else _tile_loadd(5, ak + g * group_stride, q_stride);
+            switch (g + 4 * (k % 2)) {
+            case 0: _tile_dpbsud(0, 4, 6); break;
+            case 1: _tile_dpbsud(1, 5, 6); break;
+            case 2: _tile_dpbsud(2, 4, 6); break;
+            case 3: _tile_dpbsud(3, 5, 6); break;
+            case 4: _tile_dpbsud(0, 4, 7); break;
+            case 5: _tile_dpbsud(1, 5, 7); break;
+            case 6: _tile_dpbsud(2, 4, 7); break;
+            case 7: _tile_dpbsud(3, 5, 7); break;
+            }
+        }
+    }
+}
+
+// Per 16 weight rows, a few blocks are unpacked at a time, so that the B tiles stay in L1 beside
+// the activations, and multiplied with up to 64 tokens while they are there: two to four full
+// groups of 16 (one C tile each), else one group (four C tiles). At 64 tokens that is 1.2–1.8×
+// a group at a time (2-core VM, Xeon); keeping a row's tiles for every group instead (all blocks
+// unpacked once) was slower on 1,024-wide rows.
 __attribute__((target("amx-tile,amx-int8,avx512f,avx512bw"))) void gemm_codes_amx(const TernaryMatrix& w, const int8_t* qp, size_t q_stride,
                                                                                  const int32_t* qsum, int tokens, int32_t* acc,
                                                                                  size_t acc_stride, int r0, int r1) {
@@ -1126,8 +1152,10 @@ __attribute__((target("amx-tile,amx-int8,avx512f,avx512bw"))) void gemm_codes_am
     alignas(64) int32_t c[4][kAmxTokens * kAmxRows];
     for (int r = r0; r < r1; r += kAmxRows) {
         const int rows = std::min(kAmxRows, r1 - r);
-        for (int t0 = 0; t0 < tokens; t0 += kAmxTokens) {
-            const int m = std::min(kAmxTokens, tokens - t0);
+        for (int t0 = 0; t0 < tokens;) {
+            const int groups = std::min(4, (tokens - t0) / kAmxTokens);
+            const int m = groups >= 2 ? kAmxTokens : std::min(kAmxTokens, tokens - t0);   // rows of A and C
+            const int8_t* a = qp + size_t(t0) * q_stride;
             configure_tiles(m);
             _tile_zero(0);
             _tile_zero(1);
@@ -1137,16 +1165,22 @@ __attribute__((target("amx-tile,amx-int8,avx512f,avx512bw"))) void gemm_codes_am
                 const int end = std::min(blocks, blk + kAmxSegmentBlocks);
                 unpack_b_tiles(w, r, r1, blk, end, b);
                 asm volatile("" ::: "memory");   // the tiles are stored before tileloadd reads them
-                dot_one_group(qp + size_t(t0) * q_stride + 128 * size_t(blk), q_stride, b, 2 * (end - blk));
+                if (groups >= 2) dot_groups(a + 128 * size_t(blk), q_stride, kAmxTokens * q_stride, groups, b, 2 * (end - blk));
+                else dot_one_group(a + 128 * size_t(blk), q_stride, b, 2 * (end - blk));
             }
             _tile_stored(0, c[0], 64);
             _tile_stored(1, c[1], 64);
             _tile_stored(2, c[2], 64);
             _tile_stored(3, c[3], 64);
-            for (int t = 0; t < m; ++t)
-                for (int i = 0; i < rows; ++i)
-                    acc[size_t(t0 + t) * acc_stride + size_t(r - r0 + i)] =
-                        c[0][t * kAmxRows + i] + c[1][t * kAmxRows + i] + c[2][t * kAmxRows + i] + c[3][t * kAmxRows + i] - qsum[t0 + t];
+            // Token t0 + t's sum: C tile t / 16 of several groups, all four tiles of one group.
+            const int n = groups >= 2 ? groups * kAmxTokens : m;
+            for (int t = 0; t < n; ++t)
+                for (int i = 0; i < rows; ++i) {
+                    const int e = t % kAmxTokens * kAmxRows + i;
+                    const int32_t sum = groups >= 2 ? c[t / kAmxTokens][e] : c[0][e] + c[1][e] + c[2][e] + c[3][e];
+                    acc[size_t(t0 + t) * acc_stride + size_t(r - r0 + i)] = sum - qsum[t0 + t];
+                }
+            t0 += n;
         }
     }
 }
