@@ -1018,7 +1018,7 @@ __attribute__((target("avx512vnni,avx512bw,avx512f"))) void gemm_codes_avx512(co
 // from permute_for_simd's rows) with 64 codes of 16 weight rows (B, unsigned, in the tile's
 // pairing: row kk holds, for each weight row n, the codes that meet activations 4kk..4kk+3):
 // 16,384 products, where a vpdpbusd makes 64. So the work left is the unpack into B tiles, done
-// once per 16 weight rows and shared by every token. In permute_for_simd's order, position
+// once per 16 weight rows and up to 64 tokens. In permute_for_simd's order, position
 // 64h + 4kk + i of a 128-weight block is field 2h + kk / 8 of code byte 4·(kk mod 8) + i: B's row
 // kk is dword kk mod 8 of each row's 32-byte block, shifted by that field and masked. A 16 × 8
 // dword transpose (two 8 × 8 in the halves of 512-bit vectors) gathers those dwords.
@@ -1195,7 +1195,6 @@ struct GemmKernels {
 };
 
 const GemmKernels& kernels_for(GemmIsa isa) {
-    isa = vector_isa(isa);
     static const GemmKernels scalar{unpack_tile_scalar, 2, {nullptr, micro_scalar<1>, micro_scalar<2>}};
 #if defined(__x86_64__)
     static const GemmKernels avx2{unpack_tile_avx2, 2, {nullptr, micro_avx2<1>, micro_avx2<2>}};
@@ -1205,7 +1204,7 @@ const GemmKernels& kernels_for(GemmIsa isa) {
     case GemmIsa::Avx2: return avx2;
     case GemmIsa::AvxVnni: return avxvnni;
     case GemmIsa::Avx512Vnni:
-    case GemmIsa::Amx: return avx512;   // the tiles are for 2-bit codes; vector_isa maps them here
+    case GemmIsa::Amx: return avx512;   // the tiles take 2-bit codes only; these are the 1.6-bit GEMM's
     case GemmIsa::Scalar: break;
     }
 #else
