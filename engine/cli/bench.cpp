@@ -116,6 +116,13 @@ int cmd_bench(const Args& a) {
         sum.mlgru_us += s.mlgru_us; sum.lm_head_us += s.lm_head_us;
         sum.valid = s.valid;
     };
+    // A sum of n stage splits as their mean, in microseconds / unit.
+    auto stages_json = [](const StageTimes& sum, int n, double unit) {
+        return nlohmann::json{{"norm_quant", sum.norm_quant_us / n / unit},
+                              {"bitlinear", sum.bitlinear_us / n / unit},
+                              {"mlgru", sum.mlgru_us / n / unit},
+                              {"lm_head", sum.lm_head_us / n / unit}};
+    };
     for (int r = 0; r < reps; ++r) {
         session.reset();
         auto t0 = Clock::now();
@@ -182,9 +189,7 @@ int cmd_bench(const Args& a) {
                              {"per_stream_tok_s", aggregate / B},
                              {"aggregate_tok_s_all", rates},
                              {"device_memory_bytes", ex.device_memory_bytes()}};
-        if (steps > 0)
-            entry["stages_us_per_step"] = {{"norm_quant", step_sum.norm_quant_us / steps}, {"bitlinear", step_sum.bitlinear_us / steps},
-                                           {"mlgru", step_sum.mlgru_us / steps}, {"lm_head", step_sum.lm_head_us / steps}};
+        if (steps > 0) entry["stages_us_per_step"] = stages_json(step_sum, steps, 1.0);
         // The same steps with every row drawn as a chat client samples (T 0.7, top-p 0.95, the
         // whole vocabulary), where the backend draws on the device: what its sampler costs.
         if (ex.samples_on_device()) {
@@ -274,19 +279,12 @@ int cmd_bench(const Args& a) {
     j["device_memory_bytes"] = ex.device_memory_bytes();
     if (a.has("--profile")) {
         if (stage_count && stage_sum.valid) {
-            j["stages_us_per_token"] = {{"norm_quant", stage_sum.norm_quant_us / stage_count},
-                                        {"bitlinear", stage_sum.bitlinear_us / stage_count},
-                                        {"mlgru", stage_sum.mlgru_us / stage_count},
-                                        {"lm_head", stage_sum.lm_head_us / stage_count}};
+            j["stages_us_per_token"] = stages_json(stage_sum, stage_count, 1.0);
         } else {
             j["stages_us_per_token"] = "not measured by this backend";
         }
         // The whole prompt's device time per stage (profiling adds a timestamp per dispatch).
-        if (prefill_count)
-            j["prefill_stages_ms"] = {{"norm_quant", prefill_sum.norm_quant_us / prefill_count / 1e3},
-                                      {"bitlinear", prefill_sum.bitlinear_us / prefill_count / 1e3},
-                                      {"mlgru", prefill_sum.mlgru_us / prefill_count / 1e3},
-                                      {"lm_head", prefill_sum.lm_head_us / prefill_count / 1e3}};
+        if (prefill_count) j["prefill_stages_ms"] = stages_json(prefill_sum, prefill_count, 1e3);
     }
     if (power) {
         // One entry per probe: figures over the generation runs (tg × reps tokens), or why not.
