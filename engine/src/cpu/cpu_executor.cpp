@@ -37,6 +37,15 @@ constexpr size_t kParallelElements = 8192;
 // a small matrix does not sync every core of a large machine. 370M decode on a 16-core host, one
 // run each: 16 KB 402 tok/s, 64 KB 442, 256 KB 205 (too few threads to stream).
 // MMFREE_CPU_BYTES_PER_THREAD overrides it (for tuning sweeps).
+// The 1.6-bit kernels spend about twice the arithmetic per byte of the 2-bit ones and run
+// below the memory's speed on a core, so their bytes count 4× toward that split. 16-core host
+// (H100 machine, `bench --synthetic M --cpu-weights 1.6bit --pp 16 --tg 128 --reps 2`, two
+// alternated rounds, 64 KB against 16 KB per thread): 370M 413 / 370 → 510 / 462 tok/s (kernels
+// 1,761 / 2,034 → 1,366 / 1,449 µs per token); 1.3B 228 / 207 → 216 / 203 (its regions but
+// o_proj already took every thread).
+constexpr size_t kTritWorkPerByte = 4;
+size_t split_bytes(const TernaryMatrix& w, const TritMatrix* t) { return t ? kTritWorkPerByte * t->packed_bytes() : w.packed_bytes(); }
+
 size_t bytes_per_thread() {
     static const size_t value = [] {
         const char* env = std::getenv("MMFREE_CPU_BYTES_PER_THREAD");
@@ -199,7 +208,7 @@ double CpuExecutor::time_gemm_sweep(bool trits) {
     // One parallel loop over the rows of `group`, on as many threads as decode gives it.
     auto pass = [&](std::initializer_list<const TernaryMatrix*> group) {
         size_t bytes = 0;
-        for (const TernaryMatrix* w : group) bytes += trits ? trits_.at(w).packed_bytes() : w->packed_bytes();
+        for (const TernaryMatrix* w : group) bytes += split_bytes(*w, trits ? &trits_.at(w) : nullptr);
         pool_->run([&](int part, int parts) {
             int32_t* out = &acc[size_t(part) * per_part];
             for (const TernaryMatrix* w : group) {
@@ -296,10 +305,7 @@ void CpuExecutor::run_parallel(bool worth_it, const std::function<void(int, int)
 
 int CpuExecutor::region_threads(const Region& region, int rows) const {
     size_t bytes = 0;
-    for (int g = 0; g < region.count; ++g) {
-        const TritMatrix* t = trits_of(region.w[g], rows);
-        bytes += t ? t->packed_bytes() : region.w[g]->packed_bytes();
-    }
+    for (int g = 0; g < region.count; ++g) bytes += split_bytes(*region.w[g], trits_of(region.w[g], rows));
     return threads_for(bytes, rows);
 }
 
