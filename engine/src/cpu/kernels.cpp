@@ -784,9 +784,12 @@ __attribute__((target("avx512vnni,avx512bw,avx512f"))) inline void trit_pair_ste
     }
 }
 
-// One 32-byte block of rows a and b as one vector.
+// One 32-byte block (or the 16-byte half block, zero-extended) of rows a and b as one vector.
 __attribute__((target("avx512f"))) inline __m512i pair32(const uint8_t* a, const uint8_t* b) {
     return _mm512_inserti64x4(zext_load32(a), _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b)), 1);
+}
+__attribute__((target("avx512f"))) inline __m512i pair16(const uint8_t* a, const uint8_t* b) {
+    return _mm512_inserti64x4(zext_load16(a), _mm256_zextsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b))), 1);
 }
 
 // Two rows at a time, two blocks per iteration with their own sums (eight chains in flight).
@@ -812,11 +815,7 @@ __attribute__((target("avx512vnni,avx512bw,avx512f"))) void matvec_trits_avx512(
             trit_pair_step(pair32(a + blk * 32 + 32, b + blk * 32 + 32), q + blk * 160 + 160, 32, s[1]);
         }
         if (blk < blocks) trit_pair_step(pair32(a + blk * 32, b + blk * 32), q + blk * 160, 32, s[0]);
-        if (half) {
-            const __m512i x = _mm512_inserti64x4(zext_load16(a + blocks * 32),
-                                                 _mm256_zextsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b + blocks * 32))), 1);
-            trit_pair_step(x, q + blocks * 160, 16, s[1]);
-        }
+        if (half) trit_pair_step(pair16(a + blocks * 32, b + blocks * 32), q + blocks * 160, 16, s[1]);
         const __m512i p = _mm512_add_epi32(_mm512_add_epi32(s[0][0], s[0][2]), _mm512_add_epi32(s[1][0], s[1][2]));
         const __m512i n = _mm512_add_epi32(_mm512_add_epi32(s[0][1], s[0][3]), _mm512_add_epi32(s[1][1], s[1][3]));
         const __m512i d = _mm512_sub_epi32(_mm512_add_epi32(_mm512_add_epi32(p, p), p), n);  // 3P − N, row a low, row b high
